@@ -1,0 +1,91 @@
+"""ember: a deep-learning framework on NumPy with PyTorch's API.
+
+``import ember as torch`` and write PyTorch code: tensors, autograd, nn,
+optim and data loading behave as in PyTorch 2.13.
+"""
+__version__ = "2.13.0+ember.0.1.0"
+
+from . import _dtype
+from ._dtype import (dtype, float16, bfloat16, float32, float64, complex64, complex128, uint8, int8, int16, int32,
+                     int64, bool, half, float, double, cfloat, cdouble, short, int, long,
+                     get_default_dtype, set_default_dtype, promote_types, can_cast, finfo, iinfo)
+from ._device import device
+from ._tensor import (Tensor, Size, FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, ByteTensor, CharTensor,
+                      ShortTensor, IntTensor, LongTensor, BoolTensor)
+from .random import Generator, default_generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state
+from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
+                                 is_inference_mode_enabled)
+from . import ops as _ops
+from .ops import *  # noqa: F401,F403  the op library: ember.exp, ember.matmul, ...
+from . import autograd, return_types, cuda, backends, accelerator
+from ._threads import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads
+
+strided = "torch.strided"
+
+
+def result_type(tensor1, tensor2):
+    """The dtype PyTorch's promotion gives for an op on ``tensor1`` and ``tensor2`` (tensors or numbers)."""
+    return _dtype.result_type(tensor1, tensor2)
+
+
+def is_tensor(obj):
+    """True when ``obj`` is an ember Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.dtype.is_floating_point
+
+
+def is_complex(input):
+    return input.dtype.is_complex
+
+
+def numel(input):
+    return input.numel()
+
+
+def is_storage(obj):
+    return False
+
+
+_deterministic = [False, False]
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    """Record the flag; every ember op is deterministic already."""
+    _deterministic[0], _deterministic[1] = builtins_bool(mode), builtins_bool(warn_only)
+
+
+def are_deterministic_algorithms_enabled():
+    return _deterministic[0]
+
+
+def is_deterministic_algorithms_warn_only_enabled():
+    return _deterministic[1]
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """Set how tensors print (as ``torch.set_printoptions``)."""
+    from ._tensor_str import set_printoptions as _set
+    _set(precision, threshold, edgeitems, linewidth, profile, sci_mode)
+
+
+def get_default_device():
+    return device("cpu")
+
+
+def set_default_device(dev):
+    from ._device import as_cpu
+    as_cpu(dev)
+
+
+def compile(model=None, **kwargs):
+    """No compiler here: returns ``model`` unchanged (or a decorator that does)."""
+    if model is None:
+        return lambda m: m
+    return model
+
+
+import builtins as _builtins  # noqa: E402
+builtins_bool = _builtins.bool

@@ -1,0 +1,115 @@
+"""Automatic differentiation: backward, grad, grad modes, custom Functions, gradcheck, anomaly detection."""
+from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
+                        is_inference_mode_enabled)
+from .anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled, is_anomaly_check_nan_enabled
+from .function import Function, FunctionCtx, once_differentiable, InplaceFunction, NestedIOFunction
+from .variable import Variable
+from .gradcheck import gradcheck, gradgradcheck
+from . import graph, function, grad_mode, anomaly_mode
+
+__all__ = ["backward", "grad", "Function", "Variable", "no_grad", "enable_grad", "set_grad_enabled",
+           "inference_mode", "gradcheck", "gradgradcheck", "detect_anomaly", "set_detect_anomaly"]
+
+
+def _as_tuple(x):
+    from .._tensor import Tensor
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _make_grads(outputs, grads, is_grads_batched=False):
+    from .._tensor import Tensor
+    from ..ops.creation import ones_like
+    result = []
+    for i, (out, g) in enumerate(zip(outputs, grads)):
+        if g is None:
+            if out._requires_grad and out._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not out.dtype.is_floating_point and not out.dtype.is_complex:
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got "
+                                   f"{out.dtype}")
+            result.append(ones_like(out))
+            continue
+        if not isinstance(g, Tensor):
+            from ..ops.creation import tensor
+            g = tensor(g, dtype=out.dtype)
+        if g.shape != out.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] has a "
+                               f"shape of {out.shape}.")
+        if g.dtype.is_floating_point != out.dtype.is_floating_point:
+            raise RuntimeError(f"For complex Tensors, both grad_output and output are required to have the same "
+                               f"dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} and output[{i}] "
+                               f"has a dtype of {out.dtype}.")
+        result.append(g)
+    return result
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None,
+             inputs=None):
+    """Accumulate into ``.grad`` of the graph leaves the gradient of ``tensors`` (weighted by ``grad_tensors``).
+
+    Args:
+        tensors: tensor(s) to differentiate.
+        grad_tensors: the gradient w.r.t. each tensor (None for scalars).
+        retain_graph: keep the graph after this call (default: ``create_graph``).
+        create_graph: record the backward pass for higher-order derivatives.
+        inputs: when given, accumulate only into these tensors.
+    """
+    from .engine import run_backward
+    tensors = _as_tuple(tensors)
+    grads = _as_tuple(grad_tensors) if grad_tensors is not None else (None,) * len(tensors)
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"got {len(grads)} tensors and {len(tensors)} gradients")
+    for t in tensors:
+        if not t._requires_grad or (t._volatile and t._grad_fn is None):
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _make_grads(tensors, grads)
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs, accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Return the gradients of ``outputs`` w.r.t. ``inputs`` (a tuple), without touching ``.grad``.
+
+    Args:
+        outputs: tensor(s) to differentiate.
+        inputs: tensor(s) to differentiate with respect to.
+        grad_outputs: the gradient w.r.t. each output (None for scalars).
+        retain_graph: keep the graph (default: ``create_graph``).
+        create_graph: make the result differentiable (higher-order derivatives).
+        allow_unused: return None (or zeros with ``materialize_grads``) for inputs not in the graph
+            instead of raising.
+    """
+    from .engine import run_backward
+    outputs = _as_tuple(outputs)
+    inputs_t = _as_tuple(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+                         "allow_unused=False.")
+    grads = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outputs)
+    for t in outputs:
+        if not t._requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    for t in inputs_t:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _make_grads(outputs, grads)
+    result = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs_t, accumulate=False,
+                          allow_unused=allow_unused)
+    if materialize_grads:
+        from ..ops.creation import zeros_like
+        result = tuple(zeros_like(i) if r is None else r for r, i in zip(result, inputs_t))
+    return result

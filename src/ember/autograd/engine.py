@@ -1,0 +1,191 @@
+"""The backward engine: walks the graph from the roots once, in dependency order.
+
+It is iterative (a stack, no recursion), so chains of any length work, and it
+frees each node's saved tensors right after running it unless
+``retain_graph`` is set.
+"""
+import sys
+
+from .grad_mode import GradMode
+from .graph import AccumulateGrad, edge_of
+
+
+def _collect_dependencies(roots):
+    """Count, for every node reachable from ``roots``, how many edges point at it."""
+    deps = {}
+    stack = [n for n in roots]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for edge in node._edges:
+            if edge is None:
+                continue
+            nxt = edge[0]
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return deps
+
+
+def _accumulate_into_leaf(acc, grad, create_graph):
+    var = acc._ref()
+    if var is None:
+        return
+    for hook in var._hooks or ():
+        new = hook(grad)
+        if new is not None:
+            grad = new
+    if var._grad is None:
+        # take the incoming buffer when nothing else can see it; copy otherwise
+        if create_graph:
+            var._grad = grad
+        elif sys.getrefcount(grad) <= 3 and grad._data.base is None and sys.getrefcount(grad._data) <= 2 \
+                and grad._grad_fn is None:
+            var._grad = grad
+        else:
+            var._grad = grad.detach().clone()
+    elif create_graph or GradMode.enabled:
+        var._grad = var._grad + grad
+    else:
+        var._grad._add_inplace_grad(grad)
+    for hook in var._post_accumulate_hooks or ():
+        hook(var)
+
+
+def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None, accumulate=True,
+                 allow_unused=False):
+    """Backpropagate ``grad_tensors`` from ``tensors``.
+
+    With ``accumulate`` the gradients of leaves (or only of ``inputs``, when
+    given) are added into their ``.grad``; otherwise the gradients with
+    respect to ``inputs`` are returned as a tuple, as ``autograd.grad`` does.
+    """
+    roots, buffers = [], {}
+    for t, g in zip(tensors, grad_tensors):
+        edge = edge_of(t)
+        if edge is None:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        node, nr = edge
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node._num_outputs
+            roots.append(node)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+    # capture targets: the edge through which each input's gradient arrives
+    captures = None
+    if inputs is not None:
+        captures = {}
+        for i, t in enumerate(inputs):
+            edge = edge_of(t)
+            if edge is None:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            captures.setdefault(edge[0], []).append((edge[1], i))
+    results = [None] * (len(inputs) if inputs is not None else 0)
+
+    deps = _collect_dependencies(roots)
+    ready = [n for n in roots if deps.get(n, 0) == 0]
+    prev_mode = GradMode.enabled
+    GradMode.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None) or [None] * node._num_outputs
+            if captures is not None and node in captures:
+                for nr, i in captures[node]:
+                    results[i] = _apply_tensor_hooks(node, grads)[nr] if node._tensor_pre_hooks else grads[nr]
+            if type(node) is AccumulateGrad:
+                if accumulate and (captures is None or node in captures) and grads[0] is not None:
+                    g = grads[0]
+                    del grads
+                    _accumulate_into_leaf(node, g, create_graph)
+                continue
+            if node._tensor_pre_hooks:
+                grads = _apply_tensor_hooks(node, grads)
+            if node._retained:
+                _retain(node, grads)
+            if node._pre_hooks:
+                for hook in node._pre_hooks:
+                    new = hook(tuple(grads))
+                    if new is not None:
+                        grads = list(new)
+            if all(g is None for g in grads):
+                out = (None,) * len(node._edges)
+            else:
+                out = node.backward(*grads)
+                if not isinstance(out, tuple):
+                    out = (out,)
+                if GradMode.anomaly and GradMode.anomaly_check_nan:
+                    _check_nan(node, out)
+            if node._post_hooks:
+                for hook in node._post_hooks:
+                    new = hook(out, tuple(grads))
+                    if new is not None:
+                        out = tuple(new)
+            del grads
+            if not retain_graph:
+                node.release()
+            edges = node._edges
+            if len(out) != len(edges):
+                raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                                   f"(expected {len(edges)}, got {len(out)})")
+            for edge, g in zip(edges, out):
+                if edge is None:
+                    continue
+                nxt, nr = edge
+                if g is not None:
+                    buf = buffers.get(nxt)
+                    if buf is None:
+                        buf = buffers[nxt] = [None] * nxt._num_outputs
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if left == 0:
+                    ready.append(nxt)
+    finally:
+        GradMode.enabled = prev_mode
+
+    if not accumulate:
+        for i, r in enumerate(results):
+            if r is None and not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                                   "Set allow_unused=True if this is the desired behavior.")
+        return tuple(results)
+    return None
+
+
+def _apply_tensor_hooks(node, grads):
+    grads = list(grads)
+    for nr, hooks in node._tensor_pre_hooks.items():
+        for hook in hooks:
+            if grads[nr] is None:
+                break
+            new = hook(grads[nr])
+            if new is not None:
+                grads[nr] = new
+    return grads
+
+
+def _retain(node, grads):
+    for nr, ref in node._retained.items():
+        t = ref()
+        if t is None or grads[nr] is None:
+            continue
+        g = grads[nr]
+        if t._grad is None:
+            t._grad = g.detach().clone() if not GradMode.enabled else g
+        else:
+            t._grad = t._grad + g
+
+
+def _check_nan(node, grads):
+    for i, g in enumerate(grads):
+        if g is not None and g.dtype.is_floating_point and bool(g.isnan().any()):
+            msg = f"Function '{node.name()}' returned nan values in its {i}th output."
+            if node._anomaly_trace:
+                import warnings
+                warnings.warn("Error detected in " + node.name() + ". Traceback of forward call that caused "
+                              "the error:\n" + node._anomaly_trace, stacklevel=2)
+                msg += "\nForward call that created it:\n" + node._anomaly_trace
+            raise RuntimeError(msg)

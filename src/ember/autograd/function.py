@@ -1,0 +1,169 @@
+"""Custom autograd functions: subclass ``Function`` with static ``forward`` and ``backward``."""
+import functools
+
+from .grad_mode import GradMode, no_grad
+from .graph import Node, edge_of
+
+
+class FunctionCtx:
+    """What ``forward`` receives as ``ctx``: a place to save tensors and flags for ``backward``."""
+
+    def save_for_backward(self, *tensors):
+        """Keep tensors (or None) for backward; read them back as ``ctx.saved_tensors``."""
+        from .._tensor import Tensor
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_backward can only save variables, but argument 0 is of type "
+                                f"{type(t).__name__}")
+        self._to_save = tensors
+
+    def mark_dirty(self, *tensors):
+        """Declare inputs that forward modified in place."""
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        """Declare outputs that have no gradient."""
+        self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        """Whether missing output gradients reach backward as zeros (True, default) or None."""
+        self.materialize_grads = value
+
+
+class BackwardCFunction(Node, FunctionCtx):
+    """The graph node of one call of a custom Function; it is also that call's ``ctx``."""
+
+    materialize_grads = True
+    _to_save = ()
+    _dirty = ()
+    _non_differentiable = ()
+    _forward_cls = None
+
+    def __init__(self):
+        self._edges = ()
+
+    def backward(self, *grads):
+        if self.materialize_grads:
+            from ..ops.creation import zeros
+            grads = tuple(zeros(shape, dtype=dt) if g is None else g
+                          for g, (shape, dt) in zip(grads, self._output_meta))
+        result = self._forward_cls.backward(self, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        n = len(self._edges)
+        if len(result) != n:
+            if len(result) > n and all(r is None for r in result[n:]):
+                result = result[:n]
+            else:
+                raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
+                                   f"(expected {n}, got {len(result)})")
+        return result
+
+    @property
+    def needs_input_grad(self):
+        return self._needs_input_grad
+
+    def apply(self, *grads):
+        return self.backward(*grads)
+
+
+class Function:
+    """Base class of custom differentiable operations.
+
+    Define ``forward(ctx, *args)`` (or ``forward(*args)`` plus
+    ``setup_context(ctx, inputs, output)``) and ``backward(ctx, *grad_outputs)``
+    returning one gradient (or None) per forward argument, as static methods;
+    call ``MyFunction.apply(*args)``.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._backward_cls = type(cls.__name__ + "Backward", (BackwardCFunction,), {"_forward_cls": cls})
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        return _NO_SETUP
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .._tensor import Tensor, _make
+        ctx = cls._backward_cls()
+        tensor_args = [a if isinstance(a, Tensor) else None for a in args]
+        ctx._needs_input_grad = tuple(t is not None and t._requires_grad for t in tensor_args)
+        record = GradMode.enabled and any(ctx._needs_input_grad)
+        separate_setup = cls.setup_context is not Function.setup_context
+        with no_grad():
+            if separate_setup:
+                output = cls.forward(*args, **kwargs)
+            else:
+                output = cls.forward(ctx, *args, **kwargs)
+        if separate_setup:
+            cls.setup_context(ctx, args, output)
+        single = not isinstance(output, tuple)
+        outputs = (output,) if single else output
+        dirty = {id(t) for t in ctx._dirty}
+        non_diff = {id(t) for t in ctx._non_differentiable}
+        wrapped = []
+        for o in outputs:
+            if isinstance(o, Tensor) and id(o) not in dirty and any(o is a for a in args):
+                o = o.view_as(o) if not record else _make_alias(o)
+            wrapped.append(o)
+        if record:
+            ctx._edges = tuple(edge_of(t) if t is not None else None for t in tensor_args)
+            ctx._num_outputs = len(wrapped)
+            ctx._output_meta = [(o.shape, o.dtype) if isinstance(o, Tensor) else ((), None) for o in wrapped]
+            for nr, o in enumerate(wrapped):
+                if not isinstance(o, Tensor) or id(o) in non_diff:
+                    continue
+                if not o.dtype.is_floating_point and not o.dtype.is_complex:
+                    continue
+                o._grad_fn = ctx
+                o._requires_grad = True
+                if nr:
+                    o.__dict__["_output_nr"] = nr
+        if ctx._to_save:
+            ctx.save(*ctx._to_save)
+        return wrapped[0] if single else tuple(wrapped)
+
+    @property
+    def saved_tensors(self):
+        raise RuntimeError("saved_tensors is only available on ctx inside a custom Function")
+
+
+_NO_SETUP = object()
+
+
+def _make_alias(t):
+    from .._tensor import _make_view
+    return _make_view(t, t._data)
+
+
+def once_differentiable(fn):
+    """Decorate a Function's ``backward`` that cannot itself be differentiated: it runs without a graph."""
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with no_grad():
+            return fn(ctx, *args)
+    return wrapper
+
+
+class InplaceFunction(Function):
+    """A Function that may work in place (kept for old code)."""
+
+    def __init__(self, inplace=False):
+        self.inplace = inplace
+
+
+class NestedIOFunction(Function):
+    pass

@@ -1,0 +1,142 @@
+"""Grad modes: whether ops record the graph (no_grad, enable_grad, set_grad_enabled, inference_mode)."""
+import functools
+import inspect
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
+           "is_inference_mode_enabled"]
+
+
+class GradMode:
+    """Process-wide switches read on every op (class attributes for speed)."""
+    enabled = True
+    inference = False
+    anomaly = False
+    anomaly_check_nan = True
+    volatile_used = False  # set once a Variable(volatile=True) exists; see autograd.variable
+
+
+def is_grad_enabled():
+    """True when ops record a graph for autograd."""
+    return GradMode.enabled
+
+
+def is_inference_mode_enabled():
+    """True inside ``inference_mode()``."""
+    return GradMode.inference
+
+
+class _GradModeContext:
+    """Base of the grad-mode context managers; each is also usable as a decorator."""
+
+    def __call__(self, func):
+        if inspect.isclass(func):
+            raise RuntimeError(f"{type(self).__name__} can't be used as a class decorator")
+        if inspect.isgeneratorfunction(func):
+            @functools.wraps(func)
+            def gen_wrapper(*args, **kwargs):
+                gen = func(*args, **kwargs)
+                with self.clone():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with self.clone():
+                            gen.close()
+                        raise
+                    except BaseException as exc:
+                        with self.clone():
+                            response = gen.throw(exc)
+                    else:
+                        with self.clone():
+                            response = gen.send(request)
+            return gen_wrapper
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.clone():
+                return func(*args, **kwargs)
+        return wrapper
+
+    def clone(self):
+        return type(self)()
+
+
+class no_grad(_GradModeContext):
+    """Context manager / decorator that turns graph recording off inside its block."""
+
+    def __init__(self, orig_func=None):
+        # ``@no_grad`` without parentheses passes the function here
+        self._orig = orig_func
+
+    def __new__(cls, orig_func=None):
+        self = super().__new__(cls)
+        if orig_func is not None and callable(orig_func):
+            self.__init__()
+            return self(orig_func)
+        return self
+
+    def __enter__(self):
+        self.prev = GradMode.enabled
+        GradMode.enabled = False
+
+    def __exit__(self, *exc):
+        GradMode.enabled = self.prev
+        return False
+
+
+class enable_grad(_GradModeContext):
+    """Context manager / decorator that turns graph recording on inside its block."""
+
+    def __enter__(self):
+        self.prev = GradMode.enabled
+        GradMode.enabled = True
+
+    def __exit__(self, *exc):
+        GradMode.enabled = self.prev
+        return False
+
+
+class set_grad_enabled(_GradModeContext):
+    """Turn recording on or off (``mode``); takes effect at once, and also works as a context manager."""
+
+    def __init__(self, mode):
+        self.prev = GradMode.enabled
+        self.mode = bool(mode)
+        GradMode.enabled = self.mode
+
+    def __enter__(self):
+        GradMode.enabled = self.mode
+
+    def __exit__(self, *exc):
+        GradMode.enabled = self.prev
+        return False
+
+    def clone(self):
+        return type(self)(self.mode)
+
+
+class inference_mode(_GradModeContext):
+    """Like ``no_grad`` (``mode=True``) and marks the block as inference; ``mode=False`` does nothing."""
+
+    def __init__(self, mode=True):
+        self.mode = mode
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if callable(mode) and not isinstance(mode, bool):
+            self.__init__()
+            return self(mode)
+        return self
+
+    def __enter__(self):
+        self.prev = (GradMode.enabled, GradMode.inference)
+        if self.mode:
+            GradMode.enabled, GradMode.inference = False, True
+
+    def __exit__(self, *exc):
+        GradMode.enabled, GradMode.inference = self.prev
+        return False
+
+    def clone(self):
+        return type(self)(self.mode)

@@ -1,0 +1,100 @@
+"""Every differentiable op, by family, and the Tensor methods and operators bound to them.
+
+Ops are plain functions whose first argument is the input tensor, so the
+same function object serves as ``ember.exp(x)`` and as ``x.exp()``.
+"""
+import types as _types
+
+from .._tensor import Tensor
+from . import creation, elementwise, indexing, linalg, random, reduction, shape
+from .elementwise import inplace, write_out
+
+_FAMILIES = (creation, elementwise, indexing, linalg, random, reduction, shape)
+_INTERNAL = {"write_out", "inplace", "embed", "scatter_grad", "index_add_windows", "convert_key", "getitem",
+             "setitem"}
+# functions that are ember.<name> but not Tensor methods
+_NOT_METHODS = {"tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "empty", "full", "arange", "range",
+                "linspace", "logspace", "eye", "rand", "randn", "randint", "randperm", "normal", "cat", "concat",
+                "concatenate", "stack", "einsum", "zeros_like", "ones_like", "empty_like", "full_like", "rand_like",
+                "randn_like", "randint_like"}
+
+
+def _public_functions(module):
+    return {n: v for n, v in vars(module).items()
+            if not n.startswith("_") and isinstance(v, _types.FunctionType) and n not in _INTERNAL
+            and v.__module__.startswith("ember.ops")}
+
+
+OPS = {}
+for _m in _FAMILIES:
+    OPS.update(_public_functions(_m))
+globals().update(OPS)
+__all__ = sorted(OPS)
+
+
+def _bind_methods():
+    for name, fn in OPS.items():
+        if name in _NOT_METHODS or name in vars(Tensor):
+            continue
+        setattr(Tensor, name, fn)
+    # in-place variants recorded through the out-of-place op
+    for name in ("exp", "log", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs", "neg",
+                 "sign", "floor", "ceil", "trunc", "frac", "round", "reciprocal", "square", "clamp", "clamp_min",
+                 "clamp_max", "pow", "log1p", "expm1", "log2", "log10", "exp2", "asin", "acos", "atan", "sinh",
+                 "cosh", "asinh", "acosh", "atanh", "floor_divide", "maximum", "minimum", "masked_fill", "scatter",
+                 "scatter_add", "index_add", "logical_not", "logical_and", "logical_or", "logical_xor",
+                 "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "eq", "ne", "lt", "le", "gt", "ge"):
+        if not hasattr(Tensor, name + "_"):
+            setattr(Tensor, name + "_", inplace(OPS[name]))
+    Tensor.clip_ = Tensor.clamp_
+    Tensor.negative_ = Tensor.neg_
+    Tensor.absolute_ = Tensor.abs_
+    for name in ("add_", "sub_", "mul_", "div_", "uniform_", "normal_", "bernoulli_", "exponential_", "random_"):
+        setattr(Tensor, name, OPS[name])
+    Tensor.multiply_, Tensor.divide_, Tensor.true_divide_, Tensor.subtract_ = \
+        Tensor.mul_, Tensor.div_, Tensor.div_, Tensor.sub_
+    Tensor.subtract = OPS["sub"]
+    Tensor.where = lambda self, condition, y: elementwise.where(condition, self, y)
+    Tensor.__getitem__ = indexing.getitem
+    Tensor.__setitem__ = indexing.setitem
+
+    # operators
+    ew = elementwise
+    Tensor.__add__ = Tensor.__radd__ = ew.add
+    Tensor.__sub__ = ew.sub
+    Tensor.__rsub__ = lambda self, other: ew.sub(other, self)
+    Tensor.__mul__ = Tensor.__rmul__ = ew.mul
+    Tensor.__truediv__ = ew.div
+    Tensor.__rtruediv__ = lambda self, other: ew.div(other, self)
+    Tensor.__floordiv__ = ew.floor_divide
+    Tensor.__rfloordiv__ = lambda self, other: ew.floor_divide(other, self)
+    Tensor.__mod__ = ew.remainder
+    Tensor.__rmod__ = lambda self, other: ew.remainder(other, self)
+    Tensor.__pow__ = ew.pow
+    Tensor.__rpow__ = lambda self, other: ew.pow(other, self)
+    Tensor.__matmul__ = linalg.matmul
+    Tensor.__rmatmul__ = lambda self, other: linalg.matmul(other, self)
+    Tensor.__neg__ = ew.neg
+    Tensor.__pos__ = lambda self: self
+    Tensor.__abs__ = ew.abs
+    Tensor.__invert__ = ew.bitwise_not
+    Tensor.__and__ = Tensor.__rand__ = ew.bitwise_and
+    Tensor.__or__ = Tensor.__ror__ = ew.bitwise_or
+    Tensor.__xor__ = Tensor.__rxor__ = ew.bitwise_xor
+    Tensor.__lshift__ = ew.bitwise_left_shift
+    Tensor.__rshift__ = ew.bitwise_right_shift
+    Tensor.__eq__ = lambda self, other: False if other is None else ew.eq(self, other)
+    Tensor.__ne__ = lambda self, other: True if other is None else ew.ne(self, other)
+    Tensor.__lt__, Tensor.__le__, Tensor.__gt__, Tensor.__ge__ = ew.lt, ew.le, ew.gt, ew.ge
+    Tensor.__iadd__ = ew.add_
+    Tensor.__isub__ = ew.sub_
+    Tensor.__imul__ = ew.mul_
+    Tensor.__itruediv__ = ew.div_
+    Tensor.__ifloordiv__ = Tensor.floor_divide_
+    Tensor.__ipow__ = Tensor.pow_
+    Tensor.__iand__ = Tensor.bitwise_and_
+    Tensor.__ior__ = Tensor.bitwise_or_
+    Tensor.__ixor__ = Tensor.bitwise_xor_
+
+
+_bind_methods()

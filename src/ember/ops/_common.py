@@ -1,0 +1,143 @@
+"""Helpers shared by the op families: wrapping arrays, dtype promotion of operands, gradient shaping."""
+
+from .. import _dtype
+from .._device import xp
+from .._tensor import Tensor, _make, _make_view, Size
+from ..autograd.graph import Node, attach
+from ..autograd.grad_mode import GradMode
+
+__all__ = ["xp", "Tensor", "Node", "attach", "GradMode", "_make", "_make_view", "Size", "needs_grad",
+           "float_array", "unbroadcast", "grad_for", "as_tensor_arg", "broadcast_error", "norm_dims",
+           "scalar_value", "binary_arrays", "wrap_dim"]
+
+_NUMBER = (int, float, bool, complex)
+
+
+def needs_grad(*tensors):
+    """True when grad mode is on and any of ``tensors`` requires grad."""
+    if not GradMode.enabled:
+        return False
+    for t in tensors:
+        if isinstance(t, Tensor) and t._requires_grad:
+            return True
+    return False
+
+
+def float_array(t):
+    """``t``'s array, promoted to the default float dtype when it is integral or bool."""
+    a = t._data
+    if a.dtype.kind in "fcV" or a.dtype.name == "bfloat16":
+        return a
+    return a.astype(_dtype.get_default_dtype().np)
+
+
+def scalar_value(x):
+    """A NumPy scalar or 0-d array as the matching Python number; other values unchanged."""
+    if isinstance(x, xp.generic):
+        return x.item()
+    return x
+
+
+def as_tensor_arg(x, like=None):
+    """Turn a Python number / sequence / ndarray operand into a tensor."""
+    if isinstance(x, Tensor):
+        return x
+    from .creation import tensor
+    if isinstance(x, xp.ndarray):
+        return _make(x)
+    if like is not None and isinstance(x, _NUMBER):
+        return tensor(x, dtype=_dtype.result_type(like, x))
+    return tensor(x)
+
+
+def binary_arrays(a, b):
+    """The arrays (or Python scalar) for a binary op on ``a`` and ``b``, cast to PyTorch's result dtype.
+
+    ``a`` or ``b`` may be a Python number (a weak scalar that never upcasts a tensor).
+    Returns ``(array_a, array_b)``.
+    """
+    if isinstance(b, Tensor):
+        if isinstance(a, Tensor):
+            da, db = a._data, b._data
+            if da.dtype == db.dtype:
+                return da, db
+            rd = _dtype.result_type(a, b).np
+            return da.astype(rd, copy=False), db.astype(rd, copy=False)
+        a, b = b, a
+        db, da = binary_arrays(a, b)
+        return da, db
+    da = a._data
+    if isinstance(b, xp.generic):
+        b = b.item()
+    elif isinstance(b, xp.ndarray):
+        return binary_arrays(a, _make(b))
+    kind = da.dtype.kind
+    if type(b) is float:
+        if kind in "fc" or da.dtype.name == "bfloat16":
+            return da, b
+    elif type(b) is int:
+        if kind in "iufc":
+            return da, b
+    elif not isinstance(b, _NUMBER):
+        raise TypeError(f"unsupported operand type: Tensor and {type(b).__name__}")
+    rd = _dtype.result_type(a, b).np
+    return da.astype(rd, copy=False), b
+
+
+def broadcast_error(a_shape, b_shape):
+    """PyTorch's message for shapes that do not broadcast."""
+    a, b = list(a_shape), list(b_shape)
+    n = max(len(a), len(b))
+    a, b = [1] * (n - len(a)) + a, [1] * (n - len(b)) + b
+    for i in range(n - 1, -1, -1):
+        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+            return RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) "
+                                f"at non-singleton dimension {i}")
+    return RuntimeError(f"shapes {tuple(a_shape)} and {tuple(b_shape)} cannot be broadcast")
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape`` (the inverse of broadcasting), with ember ops."""
+    gshape = grad._data.shape
+    if gshape == shape:
+        return grad
+    lead = len(gshape) - len(shape)
+    dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if dims:
+        grad = grad.sum(dims, keepdim=True)
+    if lead:
+        grad = grad.reshape(shape)
+    return grad
+
+
+def grad_for(grad, t):
+    """``grad`` reduced to the shape of tensor ``t`` and cast to its dtype (None when t needs none)."""
+    if not getattr(t, "_requires_grad", False):  # t may be a Python number or an operand's _Meta
+        return None
+    g = unbroadcast(grad, t._data.shape)
+    dt = t.dtype
+    if g.dtype is not dt:
+        g = g.to(dt)
+    return g
+
+
+def wrap_dim(dim, ndim):
+    """``dim`` made non-negative for a tensor of ``ndim`` dims (IndexError when out of range)."""
+    lo, hi = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
+    if dim < lo or dim > hi:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return dim % ndim if ndim else 0
+
+
+def norm_dims(dim, ndim):
+    """A tuple of non-negative dims from an int, a sequence, or None (all dims)."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (list, tuple, Size)):
+        if not dim:
+            return tuple(range(ndim))
+        out = tuple(wrap_dim(d, ndim) for d in dim)
+        if len(set(out)) != len(out):
+            raise RuntimeError(f"dim {out[0]} appears multiple times in the list of dims")
+        return out
+    return (wrap_dim(dim, ndim),)

@@ -1,0 +1,248 @@
+"""Matrix products: matmul (all broadcasting cases), mm, bmm, mv, dot, outer, einsum."""
+from ._common import xp, Tensor, Node, attach, GradMode, _make, unbroadcast
+from .elementwise import write_out, _dtype_name
+
+
+def _same_dtype(a, b, op):
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_dtype_name(a.dtype).lower()} != "
+                           f"{_dtype_name(b.dtype).lower()}" if op != "dot" else
+                           f"dot : expected both vectors to have same dtype, but found {_dtype_name(a.dtype)} and "
+                           f"{_dtype_name(b.dtype)}")
+
+
+class MmBackward0(Node):
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        ga = grad.mm(b.t()) if a._requires_grad else None
+        gb = a.t().mm(grad) if b._requires_grad else None
+        return ga, gb
+
+
+def mm(input, mat2, *, out=None):
+    """Matrix product of two 2-D tensors, (n, k) @ (k, m) -> (n, m)."""
+    a, b = input._data, mat2._data
+    if a.ndim != 2 or b.ndim != 2:
+        bad = input if a.ndim != 2 else mat2
+        raise RuntimeError(f"{'self' if a.ndim != 2 else 'mat2'} must be a matrix")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                           f"{b.shape[0]}x{b.shape[1]})")
+    _same_dtype(input, mat2, "mm")
+    res = _make(a @ b)
+    if GradMode.enabled and (input._requires_grad or mat2._requires_grad):
+        node = MmBackward0()
+        node.save(input, mat2)
+        attach(res, node, input, mat2)
+    return write_out(out, res) if out is not None else res
+
+
+class BmmBackward0(Node):
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        ga = grad.bmm(b.transpose(1, 2)) if a._requires_grad else None
+        gb = a.transpose(1, 2).bmm(grad) if b._requires_grad else None
+        return ga, gb
+
+
+def bmm(input, mat2, *, out=None):
+    """Batched matrix product of 3-D tensors, (b, n, k) @ (b, k, m) -> (b, n, m)."""
+    a, b = input._data, mat2._data
+    if a.ndim != 3 or b.ndim != 3:
+        raise RuntimeError(f"batch{'1' if a.ndim != 3 else '2'} must be a 3D tensor")
+    if b.shape[0] != a.shape[0] or b.shape[1] != a.shape[2]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
+                           f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+    _same_dtype(input, mat2, "bmm")
+    res = _make(xp.matmul(a, b))
+    if GradMode.enabled and (input._requires_grad or mat2._requires_grad):
+        node = BmmBackward0()
+        node.save(input, mat2)
+        attach(res, node, input, mat2)
+    return write_out(out, res) if out is not None else res
+
+
+class MatmulBackward0(Node):
+    """Gradient of the general (broadcast, possibly vector) matmul."""
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        g = grad
+        if a.ndim == 1:
+            g = g.unsqueeze(-2)
+        if b.ndim == 1:
+            g = g.unsqueeze(-1)
+        ga = gb = None
+        if a._requires_grad:
+            ga = unbroadcast(g.matmul(b2.mT), a2.shape)
+            ga = ga.squeeze(0) if a.ndim == 1 else ga
+        if b._requires_grad:
+            gb = unbroadcast(a2.mT.matmul(g), b2.shape)
+            gb = gb.squeeze(-1) if b.ndim == 1 else gb
+        return ga, gb
+
+
+def matmul(input, other, *, out=None):
+    """Matrix product with NumPy/PyTorch broadcasting: vectors, matrices and batches of matrices."""
+    a, b = input._data, other._data
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+    if a.ndim == 2 and b.ndim == 2:
+        return mm(input, other, out=out)
+    _same_dtype(input, other, "matmul")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        if a.ndim == 1 and b.ndim == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
+                               f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
+                               "respectively")
+        lhs = "x".join(str(s) for s in (a.shape if a.ndim <= 2 else (a.size // a.shape[-1], a.shape[-1])))
+        rhs = "x".join(str(s) for s in (b.shape if b.ndim <= 2 else (b.shape[-2], b.shape[-1])))
+        if a.ndim == 1:
+            lhs = f"1x{a.shape[0]}"
+        if b.ndim == 1:
+            rhs = f"{b.shape[0]}x1"
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({lhs} and {rhs})")
+    try:
+        r = xp.matmul(a, b)
+    except ValueError:
+        raise RuntimeError(f"The size of tensor a must match the size of tensor b at a non-singleton batch "
+                           f"dimension: shapes {list(a.shape)} and {list(b.shape)}") from None
+    res = _make(r)
+    if GradMode.enabled and (input._requires_grad or other._requires_grad):
+        node = MatmulBackward0() if a.ndim != 1 or b.ndim != 1 else _DotBackward()
+        node.save(input, other)
+        attach(res, node, input, other)
+    return write_out(out, res) if out is not None else res
+
+
+class DotBackward0(Node):
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        return (grad * b if a._requires_grad else None), (grad * a if b._requires_grad else None)
+
+
+_DotBackward = DotBackward0
+
+
+def dot(input, tensor, *, out=None):
+    """Inner product of two 1-D tensors."""
+    a, b = input._data, tensor._data
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.shape != b.shape:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
+                           f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
+                           "respectively")
+    _same_dtype(input, tensor, "dot")
+    res = _make(xp.dot(a, b))
+    if GradMode.enabled and (input._requires_grad or tensor._requires_grad):
+        node = DotBackward0()
+        node.save(input, tensor)
+        attach(res, node, input, tensor)
+    return write_out(out, res) if out is not None else res
+
+
+class MvBackward0(Node):
+    def backward(self, grad):
+        a, v = self.saved_tensors
+        ga = grad.unsqueeze(1) * v.unsqueeze(0) if a._requires_grad else None
+        gv = a.t().mv(grad) if v._requires_grad else None
+        return ga, gv
+
+
+def mv(input, vec, *, out=None):
+    """Matrix-vector product, (n, m) @ (m,) -> (n,)."""
+    a, v = input._data, vec._data
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {v.ndim}, {a.ndim}, {v.ndim}")
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), "
+                           f"vec ({v.shape[0]})")
+    _same_dtype(input, vec, "mv")
+    res = _make(a @ v)
+    if GradMode.enabled and (input._requires_grad or vec._requires_grad):
+        node = MvBackward0()
+        node.save(input, vec)
+        attach(res, node, input, vec)
+    return write_out(out, res) if out is not None else res
+
+
+def outer(input, vec2, *, out=None):
+    """Outer product of two 1-D tensors -> (n, m)."""
+    if input._data.ndim != 1 or vec2._data.ndim != 1:
+        raise RuntimeError(f"outer: expected 1D tensors, got {input._data.ndim}D and {vec2._data.ndim}D")
+    res = input.unsqueeze(1) * vec2.unsqueeze(0)
+    return write_out(out, res) if out is not None else res
+
+
+ger = outer
+
+
+class EinsumBackward(Node):
+    def backward(self, grad):
+        ops = self.saved_tensors
+        ins, out_sub = self.subscripts
+        grads = []
+        for i, t in enumerate(ops):
+            if not t._requires_grad:
+                grads.append(None)
+                continue
+            target = ins[i]
+            others = [ops[j] for j in range(len(ops)) if j != i]
+            other_subs = [ins[j] for j in range(len(ops)) if j != i]
+            available = set(out_sub).union(*other_subs) if other_subs else set(out_sub)
+            kept = "".join(c for c in dict.fromkeys(target) if c in available)
+            g = einsum(f"{','.join([out_sub] + other_subs)}->{kept}", grad, *others)
+            # letters only this operand had were summed in forward: broadcast back
+            full = list(kept)
+            for pos, c in enumerate(target):
+                if c not in kept:
+                    g = g.unsqueeze(pos)
+                    full.insert(pos, c)
+            grads.append(g.expand(t.shape) if tuple(g.shape) != tuple(t.shape) else g)
+        return tuple(grads)
+
+
+def _parse_einsum(equation, operands):
+    eq = equation.replace(" ", "")
+    if "->" in eq:
+        lhs, rhs = eq.split("->")
+    else:
+        lhs = eq
+        letters = lhs.replace(",", "")
+        rhs = "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c != "."))
+    ins = lhs.split(",")
+    if len(ins) != len(operands):
+        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation"
+                           if len(operands) > len(ins) else
+                           "einsum(): fewer operands were provided than specified in the equation")
+    return ins, rhs
+
+
+def einsum(equation, *operands):
+    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``; operands may also come as one list."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    ins, rhs = _parse_einsum(equation, operands)
+    arrays = [t._data for t in operands]
+    dt = arrays[0].dtype
+    for a in arrays[1:]:
+        if a.dtype != dt:
+            dt = xp.promote_types(dt, a.dtype)
+    try:
+        r = xp.einsum(f"{','.join(ins)}->{rhs}", *[a.astype(dt, copy=False) for a in arrays], optimize=len(arrays) > 2)
+    except ValueError as exc:
+        raise RuntimeError(f"einsum(): {exc}") from None
+    res = _make(r)
+    if GradMode.enabled and any(t._requires_grad for t in operands):
+        if "..." in equation or any(len(set(s)) != len(s) for s in ins):
+            raise NotImplementedError("einsum backward with '...' or repeated subscripts in one operand")
+        node = EinsumBackward()
+        node.subscripts = (ins, rhs)
+        node.save(*operands)
+        attach(res, node, *operands)
+    return res
