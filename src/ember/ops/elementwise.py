@@ -533,8 +533,8 @@ class WhereBackward0(Node):
     def backward(self, grad):
         cond = self.cond
         zero = grad.new_zeros(())
-        ga = grad_for(where(cond, grad, zero), self.a) if isinstance(self.a, Tensor) else None
-        gb = grad_for(where(cond, zero, grad), self.b) if isinstance(self.b, Tensor) else None
+        ga = grad_for(where(cond, grad, zero), self.a) if getattr(self.a, "_requires_grad", False) else None
+        gb = grad_for(where(cond, zero, grad), self.b) if getattr(self.b, "_requires_grad", False) else None
         return ga, gb
 
 

@@ -291,7 +291,7 @@ def _moments(input, dim, corr, keepdim, sqrt):
     ss = xp.sum(c * c if c.dtype.kind != "c" else (c * c.conj()).real, axis=dims, keepdims=keepdim)
     denom = n - corr
     with xp.errstate(divide="ignore", invalid="ignore"):
-        v = ss / max(denom, 0)  # too few elements gives inf or nan, as in PyTorch
+        v = ss / (denom if denom > 0 else 0)  # too few elements gives inf or nan, as in PyTorch
     r = xp.sqrt(v) if sqrt else v
     res = _make(xp.asarray(r, dtype=arr.dtype if arr.dtype.kind != "c" else arr.real.dtype))
     if input._requires_grad and GradMode.enabled:

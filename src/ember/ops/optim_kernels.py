@@ -1,0 +1,488 @@
+"""Array-level kernels for the optimizers in ``ember.optim`` (PyTorch's foreach/fused kernels).
+
+Every function here takes *lists* of arrays -- one entry per parameter of a
+param group -- and updates parameters and optimizer state **in place**.  The
+arithmetic of each parameter is a handful of whole-array ufunc calls writing
+into preallocated scratch memory with ``out=``, so a step costs a few array
+passes per parameter and no per-element Python.  The order of operations
+follows PyTorch's single-tensor implementations, so float64 trajectories agree
+with PyTorch's to rounding.
+
+Conventions
+-----------
+* ``params``, ``grads`` and the state lists hold arrays (``Tensor._data``).
+  Gradients are only read, never written (except by the AMP unscale kernel,
+  whose job is to rewrite them).
+* Scalars that differ between parameters (the step count, ASGD's ``eta``...)
+  are passed as Python lists of floats, one per parameter.
+* Complex arrays are processed through their real view (``view_as_real``), as
+  PyTorch does.
+* The callers (the optimizers) bump the version counters of the tensors whose
+  arrays were changed.
+"""
+import math
+
+from .._device import xp
+
+__all__ = [
+    "sgd_", "adam_", "adamax_", "nadam_", "radam_", "rmsprop_", "adagrad_", "adadelta_",
+    "asgd_", "rprop_", "increment_", "amp_non_finite_check_and_unscale_", "amp_update_scale_",
+    "max_abs", "div_", "mul_", "fill_",
+]
+
+
+# ----------------------------------------------------------------------------------------------
+# helpers
+
+def _real(a):
+    """View a complex array as real numbers with a trailing axis of 2 (``view_as_real``)."""
+    if a is not None and a.dtype.kind == "c":
+        return a.view(a.real.dtype).reshape(a.shape + (2,))
+    return a
+
+
+class _Scratch:
+    """Reusable temporary memory for one kernel call: one flat buffer per (dtype, slot).
+
+    ``get(like, slot)`` returns an uninitialised array with ``like``'s shape and dtype backed by
+    the buffer of that slot, so a kernel that needs two temporaries per parameter allocates two
+    buffers per call instead of two arrays per parameter.
+    """
+
+    __slots__ = ("_size", "_bufs")
+
+    def __init__(self, arrays):
+        size = {}
+        for a in arrays:
+            a = _real(a)
+            key = a.dtype
+            if a.size > size.get(key, 0):
+                size[key] = a.size
+        self._size = size
+        self._bufs = {}
+
+    def get(self, like, slot=0):
+        key = (like.dtype, slot)
+        buf = self._bufs.get(key)
+        if buf is None:
+            buf = xp.empty(self._size[like.dtype], dtype=like.dtype)
+            self._bufs[key] = buf
+        return buf[: like.size].reshape(like.shape)
+
+
+def _grad_with_decay(g, p, weight_decay, maximize, out):
+    """Return the effective gradient ``(-g if maximize else g) + weight_decay * p``.
+
+    Without weight decay and without ``maximize`` the gradient array itself is returned (it must
+    then only be read).  Otherwise the result is written into ``out``.
+    """
+    if weight_decay != 0:
+        xp.multiply(p, weight_decay, out=out)
+        if maximize:
+            xp.subtract(out, g, out=out)
+        else:
+            xp.add(out, g, out=out)
+        return out
+    if maximize:
+        return xp.negative(g, out=out)
+    return g
+
+
+def _lerp_(start, end, weight, tmp):
+    """In place ``start = lerp(start, end, weight)`` with PyTorch's two-branch formula."""
+    xp.subtract(end, start, out=tmp)
+    if abs(weight) < 0.5:
+        tmp *= weight
+        start += tmp
+    else:
+        tmp *= 1.0 - weight
+        xp.subtract(end, tmp, out=start)
+
+
+def _ema_sq_(avg, g, beta, tmp):
+    """In place ``avg = avg * beta + (1 - beta) * g * g`` (PyTorch's ``mul_(beta).addcmul_``)."""
+    avg *= beta
+    xp.multiply(g, 1 - beta, out=tmp)
+    tmp *= g
+    avg += tmp
+
+
+def increment_(steps):
+    """Add one to each 0-d step array in ``steps``; return the new values as Python floats."""
+    out = []
+    for s in steps:
+        s += 1
+        out.append(float(s))
+    return out
+
+
+def mul_(arrays, factors):
+    """Multiply each 0-d array in place by its factor (in the array's dtype); return the new
+    values as Python floats."""
+    out = []
+    for a, f in zip(arrays, factors):
+        a *= f
+        out.append(float(a))
+    return out
+
+
+def fill_(arrays, values):
+    """Set each 0-d array to its value (rounded to the array's dtype)."""
+    for a, v in zip(arrays, values):
+        a[...] = v
+
+
+def max_abs(arrays):
+    """Largest absolute value over a list of arrays (0.0 for an empty list)."""
+    best = 0.0
+    for a in arrays:
+        if a.size:
+            v = float(xp.max(xp.abs(a)))
+            if v > best or v != v:
+                best = v
+    return best
+
+
+# ----------------------------------------------------------------------------------------------
+# the optimizers
+
+
+def sgd_(params, grads, bufs, *, lr, weight_decay, momentum, dampening, nesterov, maximize):
+    """One SGD step over a param group.
+
+    Args:
+        params, grads: lists of arrays; ``params`` are updated in place.
+        bufs: list of momentum buffers (arrays) or ``None`` where no buffer exists yet; ignored
+            when ``momentum == 0``.
+        lr, weight_decay, momentum, dampening (float), nesterov, maximize (bool): hyper-parameters.
+
+    Returns:
+        The list of momentum buffers after the step (a new buffer starts as a copy of the
+        effective gradient, as in PyTorch), or ``bufs`` unchanged when ``momentum == 0``.
+    """
+    scratch = _Scratch(params)
+    new_bufs = list(bufs) if momentum != 0 else bufs
+    for i, (p_orig, g) in enumerate(zip(params, grads)):
+        p, g = _real(p_orig), _real(g)
+        tmp = scratch.get(p)
+        d = _grad_with_decay(g, p, weight_decay, maximize, tmp)
+        if momentum != 0:
+            if new_bufs[i] is None:
+                new_bufs[i] = xp.empty_like(p_orig)
+                buf = _real(new_bufs[i])
+                xp.copyto(buf, d)
+            else:
+                buf = _real(new_bufs[i])
+                buf *= momentum
+                if dampening != 0:
+                    tmp2 = scratch.get(p, 1)
+                    xp.multiply(d, 1 - dampening, out=tmp2)
+                    buf += tmp2
+                else:
+                    buf += d
+            if nesterov:
+                tmp2 = scratch.get(p, 1)
+                xp.multiply(buf, momentum, out=tmp2)
+                xp.add(d, tmp2, out=tmp)
+                d = tmp
+            else:
+                d = buf
+        xp.multiply(d, lr, out=tmp)
+        p -= tmp
+    return new_bufs
+
+
+def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgrad, beta1, beta2,
+          lr, weight_decay, eps, maximize, decoupled_weight_decay):
+    """One Adam / AdamW step over a param group.
+
+    Args:
+        params, grads, exp_avgs, exp_avg_sqs: lists of arrays (params and the moments are updated
+            in place).
+        max_exp_avg_sqs: list of arrays when ``amsgrad`` else ignored.
+        steps: list of floats, the step count of each parameter *after* incrementing.
+        amsgrad, maximize, decoupled_weight_decay (bool); beta1, beta2, lr, weight_decay, eps
+            (float): hyper-parameters.
+    """
+    scratch = _Scratch(params)
+    for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
+        p, g, m, v = _real(p), _real(g), _real(m), _real(v)
+        step = steps[i]
+        tmp = scratch.get(p)
+        tmp2 = scratch.get(p, 1)
+        if weight_decay != 0 and decoupled_weight_decay:
+            p *= 1 - lr * weight_decay
+            d = _grad_with_decay(g, p, 0, maximize, tmp2)
+        else:
+            d = _grad_with_decay(g, p, weight_decay, maximize, tmp2)
+        _lerp_(m, d, 1 - beta1, tmp)
+        _ema_sq_(v, d, beta2, tmp)
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2 = 1 - beta2 ** step
+        step_size = lr / bias_correction1
+        bias_correction2_sqrt = bias_correction2 ** 0.5
+        if amsgrad:
+            vmax = _real(max_exp_avg_sqs[i])
+            xp.maximum(vmax, v, out=vmax)
+            xp.sqrt(vmax, out=tmp)
+        else:
+            xp.sqrt(v, out=tmp)
+        tmp /= bias_correction2_sqrt
+        tmp += eps
+        xp.divide(m, tmp, out=tmp)
+        tmp *= step_size
+        p -= tmp
+
+
+def adamax_(params, grads, exp_avgs, exp_infs, steps, *, beta1, beta2, lr, weight_decay, eps,
+            maximize):
+    """One Adamax step over a param group (arguments as in :func:`adam_`; ``exp_infs`` holds the
+    exponentially weighted infinity norms)."""
+    scratch = _Scratch(params)
+    for i, (p, g, m, u) in enumerate(zip(params, grads, exp_avgs, exp_infs)):
+        p, g, m, u = _real(p), _real(g), _real(m), _real(u)
+        tmp = scratch.get(p)
+        tmp2 = scratch.get(p, 1)
+        d = _grad_with_decay(g, p, weight_decay, maximize, tmp2)
+        _lerp_(m, d, 1 - beta1, tmp)
+        u *= beta2
+        xp.abs(d, out=tmp)
+        tmp += eps
+        xp.maximum(u, tmp, out=u)
+        clr = lr / (1 - beta1 ** steps[i])
+        xp.divide(m, u, out=tmp)
+        tmp *= clr
+        p -= tmp
+
+
+def nadam_(params, grads, exp_avgs, exp_avg_sqs, steps, mus, mu_products, mu_nexts, *, beta1, beta2,
+           lr, weight_decay, eps, maximize, decoupled_weight_decay):
+    """One NAdam step over a param group.
+
+    ``mus``/``mu_nexts`` are the momentum coefficients of this and the next step and
+    ``mu_products`` the running product including this step's ``mu`` (one float per parameter);
+    the other arguments are as in :func:`adam_`.
+    """
+    scratch = _Scratch(params)
+    for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
+        p, g, m, v = _real(p), _real(g), _real(m), _real(v)
+        tmp = scratch.get(p)
+        tmp2 = scratch.get(p, 1)
+        tmp3 = scratch.get(p, 2)
+        step = steps[i]
+        mu, mu_next, mu_product = mus[i], mu_nexts[i], mu_products[i]
+        bias_correction2 = 1 - beta2 ** step
+        if weight_decay != 0 and decoupled_weight_decay:
+            p *= 1 - lr * weight_decay
+            d = _grad_with_decay(g, p, 0, maximize, tmp2)
+        else:
+            d = _grad_with_decay(g, p, weight_decay, maximize, tmp2)
+        _lerp_(m, d, 1 - beta1, tmp)
+        _ema_sq_(v, d, beta2, tmp)
+        xp.divide(v, bias_correction2, out=tmp)
+        xp.sqrt(tmp, out=tmp)
+        tmp += eps
+        mu_product_next = mu_product * mu_next
+        xp.divide(d, tmp, out=tmp3)
+        tmp3 *= (-lr * (1.0 - mu) / (1.0 - mu_product))
+        p += tmp3
+        xp.divide(m, tmp, out=tmp3)
+        tmp3 *= (-lr * mu_next) / (1.0 - mu_product_next)
+        p += tmp3
+
+
+def radam_(params, grads, exp_avgs, exp_avg_sqs, steps, *, beta1, beta2, lr, weight_decay, eps,
+           maximize, decoupled_weight_decay):
+    """One RAdam step over a param group (arguments as in :func:`adam_`)."""
+    scratch = _Scratch(params)
+    rho_inf = 2 / (1 - beta2) - 1
+    for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
+        p, g, m, v = _real(p), _real(g), _real(m), _real(v)
+        tmp = scratch.get(p)
+        tmp2 = scratch.get(p, 1)
+        step = steps[i]
+        if weight_decay != 0 and decoupled_weight_decay:
+            p *= 1 - lr * weight_decay
+            d = _grad_with_decay(g, p, 0, maximize, tmp2)
+        else:
+            d = _grad_with_decay(g, p, weight_decay, maximize, tmp2)
+        _lerp_(m, d, 1 - beta1, tmp)
+        _ema_sq_(v, d, beta2, tmp)
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2 = 1 - beta2 ** step
+        rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+        xp.divide(m, bias_correction1, out=tmp2)
+        tmp2 *= lr
+        if rho_t > 5.0:
+            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
+                    / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+            xp.sqrt(v, out=tmp)
+            tmp += eps
+            xp.divide(bias_correction2 ** 0.5, tmp, out=tmp)
+            tmp2 *= tmp
+            tmp2 *= rect
+        p -= tmp2
+
+
+def rmsprop_(params, grads, square_avgs, grad_avgs, momentum_buffers, *, lr, alpha, eps,
+             weight_decay, momentum, centered, maximize):
+    """One RMSprop step over a param group.
+
+    ``grad_avgs`` is used when ``centered``, ``momentum_buffers`` when ``momentum > 0``.
+    """
+    scratch = _Scratch(params)
+    for i, (p, g, sq) in enumerate(zip(params, grads, square_avgs)):
+        p, g, sq = _real(p), _real(g), _real(sq)
+        tmp = scratch.get(p)
+        tmp2 = scratch.get(p, 1)
+        d = _grad_with_decay(g, p, weight_decay, maximize, tmp2)
+        _ema_sq_(sq, d, alpha, tmp)
+        if centered:
+            ga = _real(grad_avgs[i])
+            _lerp_(ga, d, 1 - alpha, tmp)
+            xp.multiply(ga, -1, out=tmp)
+            tmp *= ga
+            tmp += sq
+            xp.sqrt(tmp, out=tmp)
+        else:
+            xp.sqrt(sq, out=tmp)
+        tmp += eps
+        if momentum > 0:
+            buf = _real(momentum_buffers[i])
+            buf *= momentum
+            xp.divide(d, tmp, out=tmp)
+            buf += tmp
+            xp.multiply(buf, lr, out=tmp)
+        else:
+            xp.divide(d, tmp, out=tmp)
+            tmp *= lr
+        p -= tmp
+
+
+def adagrad_(params, grads, state_sums, steps, *, lr, weight_decay, lr_decay, eps, maximize):
+    """One Adagrad step over a param group (``steps``: step counts after incrementing)."""
+    scratch = _Scratch(params)
+    for i, (p, g, s) in enumerate(zip(params, grads, state_sums)):
+        p, g, s = _real(p), _real(g), _real(s)
+        tmp = scratch.get(p)
+        tmp2 = scratch.get(p, 1)
+        d = _grad_with_decay(g, p, weight_decay, maximize, tmp2)
+        clr = lr / (1 + (steps[i] - 1) * lr_decay)
+        xp.multiply(d, d, out=tmp)
+        s += tmp
+        xp.sqrt(s, out=tmp)
+        tmp += eps
+        xp.divide(d, tmp, out=tmp)
+        tmp *= clr
+        p -= tmp
+
+
+def adadelta_(params, grads, square_avgs, acc_deltas, *, lr, rho, eps, weight_decay, maximize):
+    """One Adadelta step over a param group."""
+    scratch = _Scratch(params)
+    for p, g, sq, acc in zip(params, grads, square_avgs, acc_deltas):
+        p, g, sq, acc = _real(p), _real(g), _real(sq), _real(acc)
+        tmp = scratch.get(p)
+        tmp2 = scratch.get(p, 1)
+        tmp3 = scratch.get(p, 2)
+        d = _grad_with_decay(g, p, weight_decay, maximize, tmp2)
+        _ema_sq_(sq, d, rho, tmp)
+        xp.add(sq, eps, out=tmp)          # std
+        xp.sqrt(tmp, out=tmp)
+        xp.add(acc, eps, out=tmp3)        # delta
+        xp.sqrt(tmp3, out=tmp3)
+        tmp3 /= tmp
+        tmp3 *= d
+        _ema_sq_(acc, tmp3, rho, tmp)
+        tmp3 *= lr
+        p -= tmp3
+
+
+def asgd_(params, grads, axs, etas, mus, *, lambd, weight_decay, maximize):
+    """One ASGD step over a param group.
+
+    ``etas`` and ``mus`` are the per-parameter step size and averaging coefficient *before* this
+    step (Python floats); the caller computes their next values.
+    """
+    scratch = _Scratch(params)
+    for i, (p, g, ax) in enumerate(zip(params, grads, axs)):
+        p, g, ax = _real(p), _real(g), _real(ax)
+        tmp = scratch.get(p)
+        tmp2 = scratch.get(p, 1)
+        d = _grad_with_decay(g, p, weight_decay, maximize, tmp2)
+        eta = etas[i]
+        p *= 1 - lambd * eta
+        xp.multiply(d, eta, out=tmp)
+        p -= tmp
+        if mus[i] != 1:
+            xp.subtract(p, ax, out=tmp)
+            tmp *= mus[i]
+            ax += tmp
+        else:
+            xp.copyto(ax, p)
+
+
+def rprop_(params, grads, prevs, step_sizes, *, etaminus, etaplus, step_size_min, step_size_max,
+           maximize):
+    """One Rprop step over a param group (``prevs``/``step_sizes`` updated in place)."""
+    for p, g, prev, step_size in zip(params, grads, prevs, step_sizes):
+        p, g, prev, step_size = _real(p), _real(g), _real(prev), _real(step_size)
+        if maximize:
+            g = xp.negative(g)
+        sign = xp.sign(g * prev)
+        factor = xp.where(sign > 0, etaplus, xp.where(sign < 0, etaminus, xp.where(sign == 0, 1.0, sign)))
+        step_size *= factor.astype(step_size.dtype, copy=False)
+        xp.clip(step_size, step_size_min, step_size_max, out=step_size)
+        g = xp.where(sign < 0, 0, g).astype(p.dtype, copy=False)
+        upd = xp.sign(g)
+        upd *= step_size
+        p -= upd
+        xp.copyto(prev, g)
+
+
+# ----------------------------------------------------------------------------------------------
+# automatic mixed precision
+
+
+def div_(arrays, value):
+    """Divide every array in place by the scalar ``value``."""
+    for a in arrays:
+        a = _real(a)
+        a /= value
+
+
+def amp_non_finite_check_and_unscale_(grads, inv_scale):
+    """Multiply every gradient array by ``inv_scale`` in place.
+
+    Returns True when any gradient held an inf or NaN before unscaling
+    (``torch._amp_foreach_non_finite_check_and_unscale_``).
+    """
+    found = False
+    for g in grads:
+        g = _real(g)
+        if not found and g.size and not bool(xp.isfinite(g).all()):
+            found = True
+        g *= inv_scale
+    return found
+
+
+def amp_update_scale_(scale, growth_tracker, found_inf, growth_factor, backoff_factor,
+                      growth_interval):
+    """Update the 0-d ``scale`` (float32) and ``growth_tracker`` (int32) arrays in place.
+
+    On overflow (``found_inf``) the scale is multiplied by ``backoff_factor`` and the tracker
+    reset; otherwise the tracker counts successful steps and after ``growth_interval`` of them the
+    scale grows by ``growth_factor`` (if the result stays finite).
+    """
+    if found_inf:
+        scale[...] = float(scale) * backoff_factor
+        growth_tracker[...] = 0
+        return
+    successful = int(growth_tracker) + 1
+    if successful == growth_interval:
+        new_scale = xp.float32(float(scale) * growth_factor)
+        if math.isfinite(float(new_scale)):
+            scale[...] = new_scale
+        growth_tracker[...] = 0
+    else:
+        growth_tracker[...] = successful
