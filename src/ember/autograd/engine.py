@@ -110,12 +110,12 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     new = hook(tuple(grads))
                     if new is not None:
                         grads = list(new)
-            if all(g is None for g in grads):
+            if grads[0] is None and (len(grads) == 1 or all(g is None for g in grads)):
                 out = (None,) * len(node._edges)
             else:
                 out = node.backward(*grads)
-                if not isinstance(out, tuple):
-                    out = (out,)
+                if type(out) is not tuple:
+                    out = tuple(out) if isinstance(out, list) else (out,)
                 if GradMode.anomaly and GradMode.anomaly_check_nan:
                     _check_nan(node, out)
             if node._post_hooks:
@@ -125,7 +125,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         out = tuple(new)
             del grads
             if not retain_graph:
-                node.release()
+                node._saved = None
+                node._result = None
             edges = node._edges
             if len(out) != len(edges):
                 raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "

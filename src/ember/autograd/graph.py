@@ -33,9 +33,7 @@ class Node:
     _pre_hooks = None          # [hook(grad_outputs) -> grad_outputs or None]
     _post_hooks = None         # [hook(grad_inputs, grad_outputs) -> grad_inputs or None]
     _anomaly_trace = None
-
-    def __init__(self, edges=()):
-        self._edges = edges
+    _edges = ()
 
     # ---- introspection as in PyTorch
     def name(self):
@@ -189,12 +187,16 @@ def edge_of(t):
 
 
 def attach(out, node, *inputs):
-    """Make ``node`` the grad_fn of ``out``, with edges to ``inputs``; returns ``out``."""
+    """Make ``node`` the grad_fn of ``out``, with edges to ``inputs`` (None for non-tensors); returns ``out``."""
     if GradMode.volatile_used and _any_volatile(inputs):
         out._requires_grad = True
         out.__dict__["_volatile"] = True
         return out
-    node._edges = tuple(edge_of(t) if t is not None else None for t in inputs)
+    if len(inputs) == 1:
+        t = inputs[0]
+        node._edges = (edge_of(t) if t is not None else None,)
+    else:
+        node._edges = tuple([edge_of(t) if t is not None else None for t in inputs])
     out._grad_fn = node
     out._requires_grad = True
     if GradMode.anomaly:

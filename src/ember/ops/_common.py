@@ -112,7 +112,7 @@ def unbroadcast(grad, shape):
 
 def grad_for(grad, t):
     """``grad`` reduced to the shape of tensor ``t`` and cast to its dtype (None when t needs none)."""
-    if not getattr(t, "_requires_grad", False):  # t may be a Python number or an operand's _Meta
+    if not getattr(t, "_requires_grad", False):  # t may be a Python number
         return None
     g = unbroadcast(grad, t._data.shape)
     dt = t.dtype

@@ -7,7 +7,7 @@ derivative's parameter names say what it needs saved: ``x`` (the input),
 """
 from .. import _dtype
 from ._common import (xp, Tensor, Node, attach, GradMode, _make, needs_grad, float_array, binary_arrays,
-                      broadcast_error, grad_for, scalar_value)
+                      broadcast_error, grad_for, scalar_value, unbroadcast)
 
 
 def write_out(out, result):
@@ -67,13 +67,18 @@ def _define_unary(name, forward, derivative=None, promote=True, node_name=None):
         params = code.co_varnames[1:code.co_argcount]
         want_x, want_r = "x" in params, "r" in params
 
-        def backward(self, grad):
-            kwargs = {}
-            if want_x:
-                kwargs["x"] = self.saved_tensors[0]
-            if want_r:
-                kwargs["r"] = self.result()
-            return (derivative(grad, **kwargs),)
+        if want_x and want_r:
+            def backward(self, grad):
+                return (derivative(grad, self.saved_tensors[0], self.result()),)
+        elif want_x:
+            def backward(self, grad):
+                return (derivative(grad, self.saved_tensors[0]),)
+        elif want_r:
+            def backward(self, grad):
+                return (derivative(grad, self.result()),)
+        else:
+            def backward(self, grad):
+                return (derivative(grad),)
 
         node_cls = type(node_name or _node_name(name), (Node,), {"backward": backward})
 
@@ -97,13 +102,10 @@ def _define_unary(name, forward, derivative=None, promote=True, node_name=None):
 
 
 def _sigmoid_array(a):
-    # split by sign so that exp never overflows
-    out = xp.empty_like(a)
-    pos = a >= 0
-    z = xp.exp(-xp.abs(a))
-    xp.divide(1, 1 + z, out=out, where=pos)
-    xp.divide(z, 1 + z, out=out, where=~pos)
-    return out
+    # exp(-|a|) never overflows; the two branches of the logistic function share it
+    e = xp.exp(-xp.abs(a))
+    t = 1 / (1 + e)
+    return xp.where(a >= 0, t, e * t)
 
 
 exp = _define_unary("exp", xp.exp, lambda g, r: g * r)
@@ -188,17 +190,34 @@ def _broadcast_op(fn, a, b):
         raise broadcast_error(xp.shape(da), xp.shape(db)) from None
 
 
+def _operand_meta(x):
+    """What add/sub's backward needs of an operand: (shape, dtype) if it requires grad, else None."""
+    if isinstance(x, Tensor) and x._requires_grad:
+        return (x._data.shape, x._data.dtype)
+    return None
+
+
+def _reduce_to(grad, meta):
+    """``grad`` summed to an operand's shape and cast to its dtype (None for operands without grad)."""
+    if meta is None:
+        return None
+    shape, np_dtype = meta
+    if grad._data.shape != shape:
+        grad = unbroadcast(grad, shape)
+    if grad._data.dtype != np_dtype:
+        grad = grad.to(_dtype.from_numpy_dtype(np_dtype))
+    return grad
+
+
 class AddBackward0(Node):
     def backward(self, grad):
-        a, b = self.inputs
-        return grad_for(grad, a), grad_for(grad, b)
+        return _reduce_to(grad, self.a), _reduce_to(grad, self.b)
 
 
 class SubBackward0(Node):
     def backward(self, grad):
-        a, b = self.inputs
-        gb = grad_for(grad, b)
-        return grad_for(grad, a), (-gb if gb is not None else None)
+        gb = _reduce_to(grad, self.b)
+        return _reduce_to(grad, self.a), (-gb if gb is not None else None)
 
 
 class MulBackward0(Node):
@@ -227,52 +246,32 @@ def add(input, other, *, alpha=1, out=None):
     res = _make(_broadcast_op(xp.add, input, other))
     if GradMode.enabled and (input._requires_grad or isinstance(other, Tensor) and other._requires_grad):
         node = AddBackward0()
-        node.inputs = (_meta(input), _meta(other))
+        node.a, node.b = _operand_meta(input), _operand_meta(other)
         attach(res, node, input, other if isinstance(other, Tensor) else None)
     return write_out(out, res) if out is not None else res
 
 
 def sub(input, other, *, alpha=1, out=None):
     """``input - alpha * other`` with broadcasting and type promotion."""
-    if isinstance(input, Tensor) and input.dtype is _dtype.bool or isinstance(other, Tensor) and \
-            other.dtype is _dtype.bool and (not isinstance(input, Tensor) or input.dtype is _dtype.bool):
-        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
-                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     if alpha != 1:
         other = other * alpha if isinstance(other, Tensor) else scalar_value(other) * alpha
     if isinstance(input, Tensor):
-        res = _make(_broadcast_op(xp.subtract, input, other))
+        da, db = binary_arrays(input, other)
     else:
         db, da = binary_arrays(other, input)
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b" or \
+            isinstance(other, Tensor) and other._data.dtype.kind == "b":
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    try:
         res = _make(xp.subtract(da, db))
+    except ValueError:
+        raise broadcast_error(xp.shape(da), xp.shape(db)) from None
     if needs_grad(input, other):
         node = SubBackward0()
-        node.inputs = (_meta(input), _meta(other))
+        node.a, node.b = _operand_meta(input), _operand_meta(other)
         attach(res, node, input if isinstance(input, Tensor) else None, other if isinstance(other, Tensor) else None)
     return write_out(out, res) if out is not None else res
-
-
-class _Meta:
-    """Shape, dtype and requires_grad of an operand: what add/sub's backward needs, without its data."""
-    __slots__ = ("_data", "_requires_grad", "dtype")
-
-    def __init__(self, t):
-        self._data = _ShapeOnly(t._data.shape)
-        self._requires_grad = t._requires_grad
-        self.dtype = t.dtype
-
-
-class _ShapeOnly:
-    __slots__ = ("shape",)
-
-    def __init__(self, shape):
-        self.shape = shape
-
-
-def _meta(x):
-    if isinstance(x, Tensor):
-        return x if not x._requires_grad else _Meta(x)
-    return x
 
 
 def mul(input, other, *, out=None):
@@ -533,8 +532,8 @@ class WhereBackward0(Node):
     def backward(self, grad):
         cond = self.cond
         zero = grad.new_zeros(())
-        ga = grad_for(where(cond, grad, zero), self.a) if getattr(self.a, "_requires_grad", False) else None
-        gb = grad_for(where(cond, zero, grad), self.b) if getattr(self.b, "_requires_grad", False) else None
+        ga = _reduce_to(where(cond, grad, zero), self.a) if self.a is not None else None
+        gb = _reduce_to(where(cond, zero, grad), self.b) if self.b is not None else None
         return ga, gb
 
 
@@ -565,7 +564,7 @@ def where(condition, input=None, other=None, *, out=None):
     res = _make(r)
     if needs_grad(input, other):
         node = WhereBackward0()
-        node.cond, node.a, node.b = condition, _meta(input), _meta(other)
+        node.cond, node.a, node.b = condition, _operand_meta(input), _operand_meta(other)
         attach(res, node, input if isinstance(input, Tensor) else None, other if isinstance(other, Tensor) else None)
     return write_out(out, res) if out is not None else res
 
@@ -738,8 +737,8 @@ def remainder(input, other, *, out=None):
         res = _make(_broadcast_op(xp.remainder, input, other))
     if needs_grad(input, other):
         node = RemainderBackward0()
-        node.a, node.b = _meta(input), other if isinstance(other, Tensor) else None
-        if isinstance(other, Tensor) and other._requires_grad:
+        node.a, node.b = _operand_meta(input), _operand_meta(other)
+        if node.b is not None:
             node.save(input, other)
         attach(res, node, input if isinstance(input, Tensor) else None, other if isinstance(other, Tensor) else None)
     return write_out(out, res) if out is not None else res
@@ -747,9 +746,9 @@ def remainder(input, other, *, out=None):
 
 class RemainderBackward0(Node):
     def backward(self, grad):
-        ga = grad_for(grad, self.a)
+        ga = _reduce_to(grad, self.a)
         gb = None
-        if isinstance(self.b, Tensor) and self.b._requires_grad:
+        if self.b is not None:
             a, b = self.saved_tensors
-            gb = grad_for(-grad * floor_divide(a, b), b)
+            gb = _reduce_to(-grad * floor_divide(a, b), self.b)
         return ga, gb
