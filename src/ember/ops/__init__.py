@@ -6,10 +6,10 @@ same function object serves as ``ember.exp(x)`` and as ``x.exp()``.
 import types as _types
 
 from .._tensor import Tensor
-from . import creation, elementwise, indexing, linalg, random, reduction, shape
+from . import creation, elementwise, fill, indexing, linalg, random, reduction, shape
 from .elementwise import inplace, write_out
 
-_FAMILIES = (creation, elementwise, indexing, linalg, random, reduction, shape)
+_FAMILIES = (creation, elementwise, fill, indexing, linalg, random, reduction, shape)
 _INTERNAL = {"write_out", "inplace", "embed", "scatter_grad", "index_add_windows", "convert_key", "getitem",
              "setitem"}
 # functions that are ember.<name> but not Tensor methods

@@ -1,0 +1,94 @@
+"""In-place writers: zero_, fill_, copy_."""
+from ._common import xp, Tensor, Node, attach, GradMode, scalar_value, unbroadcast
+from .elementwise import _check_inplace_leaf, _dtype_name
+
+
+def _bump(t):
+    t._version[0] += 1
+    return t
+
+
+def _write(self, value):
+    try:
+        self._data[...] = value
+    except ValueError as exc:
+        if "read-only" in str(exc):
+            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                               "single memory location. Please clone() the tensor before performing the "
+                               "operation.") from None
+        raise
+
+
+def _drop_history(self):
+    # the old values are overwritten, so the old graph no longer feeds this tensor
+    if self._grad_fn is not None:
+        self._grad_fn = None
+        self._requires_grad = False
+        self.__dict__.pop("_output_nr", None)
+
+
+def zero_(self):
+    """Fill with zeros in place; returns self."""
+    return fill_(self, 0)
+
+
+class FillBackward(Node):
+    """Gradient of ``fill_`` with a 0-d tensor value: the sum of the incoming gradient."""
+
+    def backward(self, grad):
+        return (grad.sum().reshape(self.shape).to(self.dtype),)
+
+
+def fill_(self, value):
+    """Fill with ``value`` (a number or a 0-d tensor) in place; returns self."""
+    _check_inplace_leaf(self)
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value._data.ndim} dimensions.")
+        _write(self, value._data)
+        _drop_history(self)
+        if GradMode.enabled and value._requires_grad:
+            node = FillBackward()
+            node.shape, node.dtype = value.shape, value.dtype
+            attach(self, node, value)
+        return _bump(self)
+    _write(self, scalar_value(value))
+    _drop_history(self)
+    return _bump(self)
+
+
+class CopyBackwards(Node):
+    def backward(self, grad):
+        g = unbroadcast(grad, self.src_shape)
+        return (g.to(self.src_dtype) if g.dtype is not self.src_dtype else g,)
+
+
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor; returns self.
+
+    Gradient flows to ``src``; this tensor's previous history is replaced.
+    """
+    _check_inplace_leaf(self)
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
+    try:
+        fits = xp.broadcast_shapes(src._data.shape, self._data.shape) == self._data.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match the "
+                           f"size of tensor b ({src._data.shape[-1] if src._data.ndim else 1}) at non-singleton "
+                           f"dimension {max(self._data.ndim - 1, 0)}")
+    if src._data.dtype.kind == "c" and self._data.dtype.kind != "c":
+        import warnings
+        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=2)
+        _write(self, src._data.real)
+    else:
+        _write(self, src._data)
+    _drop_history(self)
+    if GradMode.enabled and src._requires_grad:
+        node = CopyBackwards()
+        node.src_shape, node.src_dtype = src._data.shape, src.dtype
+        attach(self, node, src)
+    return _bump(self)
