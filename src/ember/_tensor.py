@@ -478,7 +478,7 @@ class Tensor:
 
     def __repr__(self, *, tensor_contents=None):
         from ._tensor_str import tensor_repr
-        return tensor_repr(self)
+        return tensor_repr(self, tensor_contents)
 
     def __reduce_ex__(self, protocol):
         state = dict(self.__dict__) if self.__dict__ else None
