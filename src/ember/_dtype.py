@@ -228,14 +228,18 @@ class finfo:
         type = type or _Default.dtype
         if type._category not in (_FLOAT, _COMPLEX):
             raise TypeError(f"torch.finfo() requires a floating point input type. Use torch.iinfo to handle '{type}'")
-        info = np.finfo(type.to_real().np)
+        if type.to_real() is bfloat16:
+            import ml_dtypes
+            info = ml_dtypes.finfo(bfloat16.np)
+        else:
+            info = np.finfo(type.to_real().np)
         self.dtype = type.to_real().name
         self.bits = info.bits
         self.eps = _builtin_float(info.eps)
         self.max = _builtin_float(info.max)
         self.min = _builtin_float(info.min)
         self.tiny = self.smallest_normal = _builtin_float(info.smallest_normal)
-        self.resolution = _builtin_float(info.resolution)
+        self.resolution = 10.0 ** -_builtin_int(info.precision)
 
     def __repr__(self):
         return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "

@@ -76,8 +76,11 @@ def binary_arrays(a, b):
         if kind in "fc" or da.dtype.name == "bfloat16":
             return da, b
     elif type(b) is int:
-        if kind in "iufc":
+        if kind in "fc" or kind == "i" and (-128 <= b <= 127 or da.itemsize == 8) or kind == "u" and 0 <= b <= 255:
             return da, b
+        if kind in "iu":
+            # PyTorch casts the scalar to the tensor's integer type, wrapping around (int8 + 1000 == int8 - 24)
+            return da, xp.array(b, dtype=xp.int64).astype(da.dtype)[()]
     elif not isinstance(b, _NUMBER):
         raise TypeError(f"unsupported operand type: Tensor and {type(b).__name__}")
     rd = _dtype.result_type(a, b).np
