@@ -340,6 +340,7 @@ class Tensor:
             return
         import weakref
         node = self._grad_fn
+        node._hooked = True
         if node._retained is None:
             node._retained = {}
         node._retained[self._output_nr] = weakref.ref(self)

@@ -101,16 +101,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     del grads
                     _accumulate_into_leaf(node, g, create_graph)
                 continue
-            if node._tensor_pre_hooks:
-                grads = _apply_tensor_hooks(node, grads)
-            if node._retained:
-                _retain(node, grads)
-            if node._pre_hooks:
-                for hook in node._pre_hooks:
-                    new = hook(tuple(grads))
-                    if new is not None:
-                        grads = list(new)
-            if grads[0] is None and (len(grads) == 1 or all(g is None for g in grads)):
+            if node._hooked:
+                out = _call_with_hooks(node, grads)
+            elif grads[0] is None and (len(grads) == 1 or all(g is None for g in grads)):
                 out = (None,) * len(node._edges)
             else:
                 out = node.backward(*grads)
@@ -118,11 +111,6 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     out = tuple(out) if isinstance(out, list) else (out,)
                 if GradMode.anomaly and GradMode.anomaly_check_nan:
                     _check_nan(node, out)
-            if node._post_hooks:
-                for hook in node._post_hooks:
-                    new = hook(out, tuple(grads))
-                    if new is not None:
-                        out = tuple(new)
             del grads
             if not retain_graph:
                 node._saved = None
@@ -154,6 +142,33 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                                    "Set allow_unused=True if this is the desired behavior.")
         return tuple(results)
     return None
+
+
+def _call_with_hooks(node, grads):
+    """Run ``node`` with its tensor hooks, retain_grad, pre-hooks and post-hooks around it."""
+    if node._tensor_pre_hooks:
+        grads = _apply_tensor_hooks(node, grads)
+    if node._retained:
+        _retain(node, grads)
+    if node._pre_hooks:
+        for hook in node._pre_hooks:
+            new = hook(tuple(grads))
+            if new is not None:
+                grads = list(new)
+    if all(g is None for g in grads):
+        out = (None,) * len(node._edges)
+    else:
+        out = node.backward(*grads)
+        if type(out) is not tuple:
+            out = tuple(out) if isinstance(out, list) else (out,)
+        if GradMode.anomaly and GradMode.anomaly_check_nan:
+            _check_nan(node, out)
+    if node._post_hooks:
+        for hook in node._post_hooks:
+            new = hook(out, tuple(grads))
+            if new is not None:
+                out = tuple(new)
+    return out
 
 
 def _apply_tensor_hooks(node, grads):

@@ -34,6 +34,7 @@ class Node:
     _post_hooks = None         # [hook(grad_inputs, grad_outputs) -> grad_inputs or None]
     _anomaly_trace = None
     _edges = ()
+    _hooked = False            # True once any hook or retain_grad is registered (the engine's fast path test)
 
     # ---- introspection as in PyTorch
     def name(self):
@@ -100,6 +101,7 @@ class Node:
     # ---- hooks
     def register_hook(self, fn):
         """Call ``fn(grad_inputs, grad_outputs)`` after this node runs; it may return new grad_inputs."""
+        self._hooked = True
         if self._post_hooks is None:
             self._post_hooks = []
         self._post_hooks.append(fn)
@@ -107,12 +109,14 @@ class Node:
 
     def register_prehook(self, fn):
         """Call ``fn(grad_outputs)`` before this node runs; it may return new grad_outputs."""
+        self._hooked = True
         if self._pre_hooks is None:
             self._pre_hooks = []
         self._pre_hooks.append(fn)
         return _RemovableHandle(self._pre_hooks, fn)
 
     def _add_tensor_hook(self, output_nr, fn):
+        self._hooked = True
         if self._tensor_pre_hooks is None:
             self._tensor_pre_hooks = {}
         hooks = self._tensor_pre_hooks.setdefault(output_nr, [])
