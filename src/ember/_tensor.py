@@ -102,7 +102,7 @@ class Tensor:
             t._data = src._data if src.dtype is dt else src._data.astype(dt.np)
             t._version = src._version if isinstance(data, Tensor) else [0]
         else:
-            shape = args[0] if len(args) == 1 and isinstance(args[0], Size) else args
+            shape = args[0] if len(args) == 1 and isinstance(args[0], Size) else args or (0,)
             for s in shape:
                 if not isinstance(s, (int, np.integer)):
                     raise TypeError(f"new(): argument 'size' must be tuple of ints, but found element of type "

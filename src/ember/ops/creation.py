@@ -35,24 +35,32 @@ def _check_ragged(data, dim=0):
     if isinstance(first, (list, tuple)):
         n = len(first)
         for d in data[1:]:
-            if not isinstance(d, (list, tuple)) or len(d) != n:
-                got = len(d) if isinstance(d, (list, tuple)) else type(d).__name__
-                raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {got})")
+            if not isinstance(d, (list, tuple)):
+                raise TypeError("not a sequence")
+            if len(d) != n:
+                raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {len(d)})")
         for d in data:
             _check_ragged(d, dim + 1)
+    else:
+        for d in data[1:]:
+            if isinstance(d, (list, tuple)):
+                raise TypeError(f"'{type(d).__name__}' object cannot be interpreted as an integer")
 
 
-def _infer_array(data):
-    """A NumPy array of ``data`` with PyTorch's inferred dtype (floats -> default dtype, ints -> int64)."""
+def _infer_array(data, exact=False):
+    """A NumPy array of ``data`` with PyTorch's inferred dtype (floats -> default dtype, ints -> int64).
+
+    With ``exact`` Python floats stay float64 (the caller casts to an explicit dtype itself).
+    """
     if isinstance(data, xp.ndarray):
         _dtype.from_numpy_dtype(data.dtype)
         return data.copy()
     if isinstance(data, Tensor):
         return data._data.copy()
-    if isinstance(data, (bool, int, float, complex)):
-        return xp.array(data, dtype=_dtype.scalar_dtype(data).np)
-    if isinstance(data, xp.generic):
+    if isinstance(data, xp.generic):  # before the Python types: np.float64 is a float subclass
         return xp.array(data)
+    if isinstance(data, (bool, int, float, complex)):
+        return xp.array(data, dtype=None if exact else _dtype.scalar_dtype(data).np)
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     if not isinstance(data, collections.abc.Iterable):
@@ -64,6 +72,8 @@ def _infer_array(data):
     except (ValueError, OverflowError) as exc:
         raise ValueError(str(exc)) from None
     kind = arr.dtype.kind
+    if exact and kind in "fc":
+        return arr
     if kind == "f":
         if not _has_numpy_float(seq):
             arr = arr.astype(_dtype.get_default_dtype().np)
@@ -88,8 +98,15 @@ def _first_leaf(seq):
 
 
 def _has_numpy_float(seq):
-    leaf = _first_leaf(seq)
-    return isinstance(leaf, (xp.floating, xp.ndarray)) and getattr(leaf, "dtype", None) == xp.float64
+    """True when some leaf is a NumPy float64 (PyTorch then infers float64, not the default dtype)."""
+    stack = [seq]
+    while stack:
+        s = stack.pop()
+        if isinstance(s, list):
+            stack.extend(s)
+        elif isinstance(s, (xp.floating, xp.ndarray)) and getattr(s, "dtype", None) == xp.float64:
+            return True
+    return False
 
 
 def _has_numpy_scalar(seq):
@@ -107,8 +124,15 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
                       "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
-    arr = _infer_array(data)
-    if dtype is not None and arr.dtype != dtype.np:
+    if dtype is None:
+        return _finish(_infer_array(data), requires_grad)
+    arr = _infer_array(data, exact=True)
+    if arr.dtype != dtype.np:
+        if dtype._category == 1 and arr.size and arr.dtype.kind in "iuf" and not isinstance(data, (xp.ndarray, Tensor)):
+            info = xp.iinfo(dtype.np)
+            lo, hi = arr.min(), arr.max()
+            if hi > info.max or (lo < info.min if info.min else lo < -info.max - 1):
+                raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
         arr = arr.astype(dtype.np)
     return _finish(arr, requires_grad)
 
