@@ -1,0 +1,6 @@
+"""``ember.nn.functional``: the functional form of every layer and loss (``torch.nn.functional``).
+
+The functions live in ``ember/nn/_functional/<family>.py``; this module re-exports them.
+Usual import: ``import ember.nn.functional as F``.
+"""
+from ._functional.linear import *  # noqa: F401,F403

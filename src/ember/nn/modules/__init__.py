@@ -1,0 +1,8 @@
+"""Every layer class, importable as ``ember.nn.modules.<family>.<Class>`` and ``ember.nn.<Class>``.
+
+One file per family; to add a family, create ``<family>.py`` with an ``__all__`` and add one
+import line below.
+"""
+from .module import Module
+from .container import Container, Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict
+from .linear import Identity, Linear, Bilinear, NonDynamicallyQuantizableLinear
