@@ -435,22 +435,28 @@ class Tensor:
         return array
 
     def __index__(self):
-        if self._data.size != 1 or self.dtype._category > 1 or self._data.ndim:
+        if self._data.size != 1 or self.dtype._category > 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self._data.item())
 
+    def _scalar(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
 
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar())
 
     def __complex__(self):
-        return complex(self.item())
+        return complex(self._scalar())
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with " + ("no values" if self._data.size == 0 else
+                                                                  "more than one value") + " is ambiguous")
         return bool(self._data.reshape(-1)[0])
 
     def __format__(self, spec):
@@ -629,9 +635,11 @@ class Tensor:
     # ------------------------------------------------------------------ derived views
     @property
     def T(self):
-        if self._data.ndim > 2:
+        if self._data.ndim != 2:
             import warnings
-            warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+            warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
+                          if self._data.ndim == 0 else
+                          "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
                           "deprecated and it will throw an error in a future release.", UserWarning, stacklevel=2)
         return self.permute(*range(self._data.ndim - 1, -1, -1))
 
