@@ -27,7 +27,7 @@ from .._device import xp
 __all__ = [
     "sgd_", "adam_", "adamax_", "nadam_", "radam_", "rmsprop_", "adagrad_", "adadelta_",
     "asgd_", "rprop_", "increment_", "amp_non_finite_check_and_unscale_", "amp_update_scale_",
-    "max_abs", "div_", "mul_", "fill_",
+    "div_", "mul_", "fill_",
 ]
 
 
@@ -127,20 +127,9 @@ def mul_(arrays, factors):
 
 
 def fill_(arrays, values):
-    """Set each 0-d array to its value (rounded to the array's dtype)."""
+    """Set every element of each array to its value (rounded to the array's dtype)."""
     for a, v in zip(arrays, values):
         a[...] = v
-
-
-def max_abs(arrays):
-    """Largest absolute value over a list of arrays (0.0 for an empty list)."""
-    best = 0.0
-    for a in arrays:
-        if a.size:
-            v = float(xp.max(xp.abs(a)))
-            if v > best or v != v:
-                best = v
-    return best
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,0 +1,25 @@
+"""ember.optim: optimization algorithms with PyTorch's ``torch.optim`` API.
+
+Every optimizer keeps PyTorch's constructor signature and defaults, its param-group and
+state_dict layout, and its update rule, so that training scripts and checkpoints carry over.
+The array arithmetic of the updates lives in :mod:`ember.ops.optim_kernels`.
+"""
+from . import lr_scheduler
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam
+from .adamax import Adamax
+from .adamw import AdamW
+from .asgd import ASGD
+from .lbfgs import LBFGS
+from .nadam import NAdam
+from .optimizer import Optimizer
+from .radam import RAdam
+from .rmsprop import RMSprop
+from .rprop import Rprop
+from .sgd import SGD
+
+__all__ = [
+    "Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "ASGD", "LBFGS", "lr_scheduler",
+    "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD",
+]
