@@ -7,9 +7,10 @@ import types as _types
 
 from .._tensor import Tensor
 from . import creation, elementwise, fill, indexing, linalg, random, reduction, shape
+from . import conv, pool, resample
 from .elementwise import inplace, write_out
 
-_FAMILIES = (creation, elementwise, fill, indexing, linalg, random, reduction, shape)
+_FAMILIES = (creation, elementwise, fill, indexing, linalg, random, reduction, shape, conv, pool, resample)
 _INTERNAL = {"write_out", "inplace", "embed", "scatter_grad", "index_add_windows", "convert_key", "getitem",
              "setitem"}
 # functions that are ember.<name> but not Tensor methods
@@ -17,6 +18,7 @@ _NOT_METHODS = {"tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones",
                 "linspace", "logspace", "eye", "rand", "randn", "randint", "randperm", "normal", "cat", "concat",
                 "concatenate", "stack", "einsum", "zeros_like", "ones_like", "empty_like", "full_like", "rand_like",
                 "randn_like", "randint_like"}
+_NOT_METHODS |= set(conv.__all__) | set(pool.__all__) | set(resample.__all__)
 
 
 def _public_functions(module):
