@@ -197,13 +197,21 @@ class Tensor:
         """Steps in elements between neighbours along each dimension (or along ``dim``)."""
         item = self._data.itemsize
         strides = tuple(s // item for s in self._data.strides)
+        if 0 in strides:
+            # NumPy gives inserted size-1 dims (None, unsqueeze, expand's new dims) stride 0; PyTorch gives
+            # them the stride a contiguous layout would have there
+            shape, fixed = self._data.shape, list(strides)
+            for d in range(len(shape) - 1, -1, -1):
+                if shape[d] == 1 and fixed[d] == 0:
+                    fixed[d] = shape[d + 1] * fixed[d + 1] if d + 1 < len(shape) else 1
+            strides = tuple(fixed)
         if dim is None:
             return strides
         return strides[self._wrap_dim(dim)]
 
     def storage_offset(self):
         """Offset in elements of this tensor's first element within its base's storage."""
-        if self._base is None or self._data.size == 0:
+        if self._base is None:
             return 0
         root = self._base._data
         while isinstance(root.base, _ndarray):

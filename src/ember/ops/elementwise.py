@@ -132,7 +132,16 @@ atanh = _define_unary("atanh", xp.arctanh, lambda g, x: g / (1 - x * x))
 sigmoid = _define_unary("sigmoid", _sigmoid_array, lambda g, r: g * r * (1 - r))
 reciprocal = _define_unary("reciprocal", lambda a: 1 / a, lambda g, r: g * -(r * r))
 square = _define_unary("square", xp.square, lambda g, x: g * x * 2, promote=False, node_name="PowBackward0")
-neg = _define_unary("neg", xp.negative, lambda g: -g, promote=False)
+
+
+def _negative(a):
+    if a.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    return xp.negative(a)
+
+
+neg = _define_unary("neg", _negative, lambda g: -g, promote=False)
 negative = neg
 relu = _define_unary("relu", lambda a: xp.maximum(a, 0), lambda g, r: g * (r > 0), promote=False,
                      node_name="ReluBackward0")
@@ -176,9 +185,16 @@ def logical_not(input, *, out=None):
 def bitwise_not(input, *, out=None):
     """Elementwise bitwise NOT of an integer or bool tensor."""
     if input.dtype.is_floating_point:
-        raise RuntimeError('"bitwise_not_cpu" not implemented for \'Float\'')
+        raise NotImplementedError(f'"bitwise_not_cpu" not implemented for \'{_dtype_name(input.dtype)}\'')
     res = _make(xp.invert(input._data))
     return write_out(out, res) if out is not None else res
+
+
+def _invert(input):
+    """``~tensor``: PyTorch's operator refuses floating tensors with a TypeError."""
+    if input.dtype._category > 1:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return bitwise_not(input)
 
 
 # ---------------------------------------------------------------------------- binary arithmetic
@@ -611,7 +627,7 @@ def _bitwise(name, fn):
     def op(input, other, *, out=None):
         for x in (input, other):
             if isinstance(x, Tensor) and x.dtype._category > 1 or isinstance(x, float):
-                raise RuntimeError(f'"{name}_cpu" not implemented for \'{_dtype_name(x.dtype) if isinstance(x, Tensor) else "Float"}\'')
+                raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_dtype_name(x.dtype) if isinstance(x, Tensor) else "Float"}\'')
         if not isinstance(input, Tensor):
             input, other = other, input
         res = _make(_broadcast_op(fn, input, other))
