@@ -325,16 +325,14 @@ class Tensor:
 
     @property
     def data(self):
-        t = _make_view(self, self._data)
-        t._base = None
-        return t
+        # shares the memory but not the version counter: changes through .data are invisible to autograd
+        return _make(self._data)
 
     @data.setter
     def data(self, value):
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
-        self._data = value._data
-        self._version = value._version
+        self._data = value._data   # the tensor keeps its own version counter, as in PyTorch
 
     @property
     def retains_grad(self):

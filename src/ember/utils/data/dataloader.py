@@ -55,7 +55,7 @@ default_collate = _default_collate
 default_convert = _default_convert
 get_worker_info = _get_worker_info
 
-_SHUTDOWN_GRACE = 2.0  # seconds idle workers get to exit before SIGTERM
+_SHUTDOWN_GRACE = 1.0  # seconds workers get to exit after their channel closes, before SIGTERM
 
 
 class _DatasetKind:
@@ -492,7 +492,13 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._channels = []
         self._poller = _Poller()
         self._epoch = 0
-        die_with_parent = threading.current_thread() is threading.main_thread()
+        try:
+            method = ctx.get_start_method()
+        except Exception:
+            method = None
+        # fork and spawn make this process the workers' parent; forkserver does not
+        parent_pid = os.getpid() if method in ("fork", "spawn") else None
+        die_with_parent = parent_pid is not None and threading.current_thread() is threading.main_thread()
         self._finalizer = weakref.finalize(self, _stop_workers, os.getpid(), self._workers, self._channels)
         self._shutdown = False
         try:
@@ -502,7 +508,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                     target=_utils.worker._worker_loop,
                     args=(self._dataset_kind, self._dataset, child_end, self._auto_collation,
                           self._collate_fn, self._drop_last, self._base_seed, self._worker_init_fn,
-                          i, self._num_workers, self._persistent_workers, os.getpid(), die_with_parent))
+                          i, self._num_workers, self._persistent_workers, parent_pid, die_with_parent))
                 w.daemon = True
                 self._workers.append(w)
                 self._channels.append(parent_end)

@@ -257,6 +257,9 @@ class SocketChannel:
                 raw = self.sock.recvmsg(_RECV_MAX, _FD_ANC, socket.MSG_DONTWAIT)
             except (BlockingIOError, InterruptedError):
                 return
+            except ConnectionResetError:
+                self._pending.append((b"", [], 0, None))
+                return
             if not raw[0]:
                 self._pending.append(raw)  # EOF: recv() reports it
                 return
@@ -287,7 +290,10 @@ class SocketChannel:
             else:
                 if timeout is not None and not self.poll(timeout):
                     raise TimeoutError
-                msg, anc, flags, _ = self.sock.recvmsg(_RECV_MAX, _FD_ANC)
+                try:
+                    msg, anc, flags, _ = self.sock.recvmsg(_RECV_MAX, _FD_ANC)
+                except ConnectionResetError:  # the peer closed with messages still unread
+                    raise ChannelClosed("the other end of the channel is closed") from None
             fds = _fds_from(anc)
             if not msg:
                 for fd in fds:
