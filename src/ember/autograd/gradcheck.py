@@ -114,9 +114,11 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
 
     def first_grads(*args):
         ins, gos = args[:n_in], args[n_in:]
+        from .grad_mode import enable_grad
         diff = [t for t in _tensors(ins) if t.requires_grad]
-        outs = _flat_outputs(func(*ins))
-        gs = autograd_grad(outs, diff, gos, create_graph=True, allow_unused=True)
+        with enable_grad():  # the numerical pass evaluates this under no_grad; the first grads need a graph
+            outs = _flat_outputs(func(*ins))
+            gs = autograd_grad(outs, diff, gos, create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 
     return gradcheck(first_grads, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,

@@ -339,10 +339,43 @@ def select(input, dim, index):
     return _view_result(input, arr[key], SelectBackward0, shape=arr.shape, key=key)
 
 
+class SplitBackward0(Node):
+    """Backward of the views ``split``/``chunk`` (and, renamed, ``split_with_sizes``/``unbind``) return: one
+    node with an output per piece; the pieces' gradients (zeros where a piece got none) are joined again."""
+
+    def backward(self, *grads):
+        from .creation import zeros
+        parts = [g if g is not None else zeros(shape, dtype=self.dtype) for g, shape in zip(grads, self.shapes)]
+        return ((stack if self.stacked else cat)(parts, self.dim),)
+
+
+SplitWithSizesBackward0 = type("SplitWithSizesBackward0", (SplitBackward0,), {})
+UnbindBackward0 = type("UnbindBackward0", (SplitBackward0,), {})
+
+
+def _pieces(input, arrays, node_cls, dim, stacked=False):
+    """Views of ``input`` over ``arrays``, all outputs of one ``node_cls`` node (as PyTorch's split/unbind)."""
+    outs = tuple(_make_view(input, a) for a in arrays)
+    if input._requires_grad and GradMode.enabled and outs:
+        node = node_cls()
+        node._num_outputs = len(outs)
+        node.dim, node.stacked, node.dtype = dim, stacked, input.dtype
+        node.shapes = [a.shape for a in arrays]
+        version = input._version[0]
+        for nr, o in enumerate(outs):
+            attach(o, node, input)
+            if nr:
+                o.__dict__["_output_nr"] = nr
+            o.__dict__["_vv"] = version
+    return outs
+
+
 def unbind(input, dim=0):
     """All slices along ``dim``, as a tuple of views."""
-    d = wrap_dim(dim, input._data.ndim)
-    return tuple(select(input, d, i) for i in range(input._data.shape[d]))
+    arr = input._data
+    d = wrap_dim(dim, arr.ndim)
+    lead = (slice(None),) * d
+    return _pieces(input, [arr[lead + (i, Ellipsis)] for i in range(arr.shape[d])], UnbindBackward0, d, True)
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -358,11 +391,17 @@ def split(tensor, split_size_or_sections, dim=0):
         if sum(sections) != size:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
                                f"size at dimension {dim}), but got split_sizes={sections}")
-    out, start = [], 0
+    d = wrap_dim(dim, tensor._data.ndim)
+    lead = (slice(None),) * d
+    arrays, start = [], 0
     for n in sections:
-        out.append(narrow(tensor, dim, start, n))
+        if n < 0:
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative entries, but got "
+                               f"split_sizes={sections}")
+        arrays.append(tensor._data[lead + (slice(start, start + n),)])
         start += n
-    return tuple(out)
+    node_cls = SplitBackward0 if isinstance(split_size_or_sections, int) else SplitWithSizesBackward0
+    return _pieces(tensor, arrays, node_cls, d)
 
 
 def chunk(input, chunks, dim=0):
