@@ -314,3 +314,36 @@ def test_ctrl_c_stops_main_and_workers():
             time.sleep(0.02)
         assert all(proc_state(p) in (None, "Z") for p in pids)
         assert "Traceback" in err and "DataLoader worker" not in err  # no noise from the workers
+
+
+def _memfd_count(pid):
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if "ember-batch" in os.readlink(f"/proc/{pid}/fd/{fd}"):
+                n += 1
+        except OSError:
+            pass
+    return n
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="memfd transport is Linux-only")
+def test_shared_memory_slots_are_recycled_across_epochs():
+    with deadline(60):
+        loader = E.DataLoader(_BigSamples(), batch_size=8, num_workers=2, persistent_workers=True)
+        counts = []
+        for _ in range(4):
+            batches = list(loader)
+            assert [b[0, 0, 0].item() for b in batches] == [8.0 * i for i in range(len(batches))]
+            pids = sorted(loader._iterator._workers[i].pid for i in range(2))
+            counts.append([_memfd_count(p) for p in pids])
+        # a few slots per worker (about 2 * prefetch_factor), not one per batch (40 here)
+        assert all(1 <= c <= 6 for row in counts for c in row), counts
+
+
+class _BigSamples:
+    def __len__(self):
+        return 160
+
+    def __getitem__(self, i):
+        return np.full((64, 64), i, np.float32)

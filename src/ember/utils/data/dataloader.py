@@ -450,11 +450,13 @@ class _Poller:
         self._objs = {}
 
     def register(self, fd, what):
+        """Watch ``fd`` for readability; ``what`` is returned when it is ready."""
         self._objs[fd] = what
         if self._poll is not None:
             self._poll.register(fd, select.POLLIN)
 
     def unregister(self, fd):
+        """Stop watching ``fd`` (no error if it was not watched)."""
         if self._objs.pop(fd, None) is not None and self._poll is not None:
             try:
                 self._poll.unregister(fd)

@@ -49,6 +49,7 @@ class _CollateShapeError(RuntimeError):
         return f"{self.base} (while collating field {''.join(self.path)} of the samples)"
 
     def prepend(self, key):
+        """Record that the failure happened inside field ``key`` of an outer structure."""
         self.path.insert(0, key)
         self.args = (self._text(),)
         return self
@@ -162,6 +163,7 @@ def collate(batch, *, collate_fn_map=None):
 
     if isinstance(elem, collections.abc.Mapping):
         def merged():
+            """Collate each key, naming the key in a shape error."""
             out = {}
             for key in elem:
                 try:

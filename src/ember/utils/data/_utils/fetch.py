@@ -16,6 +16,7 @@ class _BaseDatasetFetcher:
         self.drop_last = drop_last
 
     def fetch(self, possibly_batched_index):
+        """The (collated) data for one index or one list of indices."""
         raise NotImplementedError
 
 
@@ -32,6 +33,7 @@ class _IterableDatasetFetcher(_BaseDatasetFetcher):
         self.ended = False
 
     def fetch(self, possibly_batched_index):
+        """The next batch (or sample) of the stream; StopIteration at its end."""
         if self.ended:
             raise StopIteration
         if self.auto_collation:
@@ -65,6 +67,7 @@ class _MapDatasetFetcher(_BaseDatasetFetcher):
                         and type(dataset) is TensorDataset and _gatherable(dataset.tensors))
 
     def fetch(self, possibly_batched_index):
+        """The samples at the given indices, collated (or one sample, converted)."""
         dataset = self.dataset
         if self._gather:
             batch = _gather_rows(dataset.tensors, possibly_batched_index)

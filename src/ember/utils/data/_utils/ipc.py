@@ -12,7 +12,7 @@ data never goes through the socket itself:
   first message using a slot carries its file descriptor (``SCM_RIGHTS``); the
   main process maps it once and keeps the mapping.  On receipt the main process
   copies the buffers out into ordinary memory, rebuilds the batch from them and
-  immediately tells the worker the slot is free again.  So a batch costs one
+  hands the slot back with its next message to that worker.  So a batch costs one
   memcpy on each side, no page allocation after warm-up, and the worker never
   waits for the main process to read (only a small header goes through the
   socket).
@@ -52,6 +52,7 @@ _INLINE = b"I"[0]     # I + pickle
 _ONEOFF = b"M"[0]     # M + head + pairs [+ pickle]; fd attached; receiver maps it (zero copy)
 _SLOT = b"S"[0]       # S + head + pairs + dropped slot ids [+ pickle]; fd attached when the slot is new
 _RELEASE = b"R"[0]    # R + slot ids: the receiver of slot messages hands slots back
+_RELEASE_INLINE = b"T"[0]   # T + count + slot ids + pickle: releases riding on an inline message
 
 _ONEOFF_HEAD = struct.Struct("<BQQI")     # pickle in memfd, pickle length, memfd size, buffer count
 _SLOT_HEAD = struct.Struct("<IQBBQII")    # slot id, slot size, new fd?, pickle in slot?, pickle len, nbuf, ndropped
@@ -71,6 +72,7 @@ def _dumps(obj):
     big = []
 
     def keep(buf):
+        """pickle's buffer_callback: large buffers out of band, small ones in band."""
         raw = buf.raw()
         if raw.nbytes >= _OOB_MIN:
             big.append(raw)
@@ -126,6 +128,7 @@ class _Slot:
         self.announced = False
 
     def close(self):
+        """Unmap and close the slot's memory."""
         self.view.release()
         self.mem.close()
         os.close(self.fd)
@@ -146,15 +149,19 @@ class SocketChannel:
         self._free = []                       # sender side: free slot ids
         self._next_slot = 0
         self._maps = {}                       # receiver side: slot id -> memoryview of the mapping
+        self._to_release = []                 # receiver side: slots copied out, not yet handed back
 
     def fileno(self):
+        """The socket's file descriptor (for poll/select)."""
         return self.sock.fileno()
 
     @property
     def closed(self):
+        """True once :meth:`close` was called."""
         return self.sock.fileno() == -1
 
     def close(self):
+        """Close the socket and release every shared-memory slot and mapping."""
         try:
             self.sock.close()
         except OSError:
@@ -183,8 +190,14 @@ class SocketChannel:
         """Send ``obj``; with ``slab`` large buffers go through reusable shared slots."""
         payload, big = _dumps(obj)
         if not big and payload.nbytes <= _INLINE_MAX:
-            self.sock.sendmsg([b"I", payload])
+            if self._to_release:
+                ids = self._to_release
+                self._to_release = []
+                self.sock.sendmsg([b"T", _ID.pack(len(ids)), *[_ID.pack(i) for i in ids], payload])
+            else:
+                self.sock.sendmsg([b"I", payload])
             return
+        self.flush_releases()
         payload_in, places, size = _layout(payload, big)
         if slab:
             self._send_slot(payload, big, payload_in, places, size)
@@ -250,6 +263,13 @@ class SocketChannel:
         else:
             self.sock.sendmsg(parts)
 
+    def flush_releases(self):
+        """Hand back every slot copied out so far (normally they ride on the next message)."""
+        if self._to_release:
+            ids = self._to_release
+            self._to_release = []
+            self.sock.sendmsg([b"R", *[_ID.pack(i) for i in ids]])
+
     def _drain_releases(self):
         """Read whatever has arrived without waiting; keep the non-release messages for recv()."""
         while True:
@@ -263,15 +283,33 @@ class SocketChannel:
             if not raw[0]:
                 self._pending.append(raw)  # EOF: recv() reports it
                 return
-            if raw[0][0] == _RELEASE:
+            kind = raw[0][0]
+            if kind == _RELEASE:
                 self._release(raw[0])
+            elif kind == _RELEASE_INLINE:
+                body = self._release_inline(raw[0])
+                self._pending.append((b"I" + bytes(body), raw[1], raw[2], raw[3]))
             else:
                 self._pending.append(raw)
 
     def _release(self, msg):
         for (sid,) in _ID.iter_unpack(memoryview(msg)[1:]):
-            if sid in self._slots and sid not in self._free:
-                self._free.append(sid)
+            self._free_slot(sid)
+
+    def _free_slot(self, sid):
+        if sid in self._slots and sid not in self._free:
+            self._free.append(sid)
+
+    def _release_inline(self, msg):
+        """Apply the releases of a 'T' message; return its pickle."""
+        view = memoryview(msg)
+        (count,) = _ID.unpack_from(view, 1)
+        pos = 1 + _ID.size
+        for _ in range(count):
+            (sid,) = _ID.unpack_from(view, pos)
+            pos += _ID.size
+            self._free_slot(sid)
+        return view[pos:]
 
     # -- receiving ----------------------------------------------------------------------------
 
@@ -306,6 +344,8 @@ class SocketChannel:
             kind = msg[0]
             if kind == _INLINE:
                 return pickle.loads(memoryview(msg)[1:])
+            if kind == _RELEASE_INLINE:
+                return pickle.loads(self._release_inline(msg))
             if kind == _SLOT:
                 return self._recv_slot(msg, fds)
             if kind == _ONEOFF:
@@ -368,10 +408,8 @@ class SocketChannel:
                 buffers.append(out)
             payload = bytes(mv[:payload_len]) if payload_in else view[pos:pos + payload_len]
         finally:
-            try:
-                self.sock.sendmsg([b"R", _ID.pack(sid)])
-            except OSError:
-                pass
+            # handed back with the next message to this peer (a task, usually)
+            self._to_release.append(sid)
         return pickle.loads(payload, buffers=buffers)
 
 
@@ -382,9 +420,11 @@ class PipeChannel:
         self.conn = conn
 
     def fileno(self):
+        """The pipe's file descriptor (for poll/select)."""
         return self.conn.fileno()
 
     def close(self):
+        """Close the pipe."""
         try:
             self.conn.close()
         except OSError:
@@ -392,15 +432,19 @@ class PipeChannel:
 
     @property
     def closed(self):
+        """True once :meth:`close` was called."""
         return self.conn.closed
 
     def send(self, obj, slab=False):
+        """Send ``obj`` as one pickle (``slab`` is ignored)."""
         self.conn.send_bytes(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
 
     def poll(self, timeout):
+        """Wait up to ``timeout`` seconds until a message can be read."""
         return self.conn.poll(timeout)
 
     def recv(self, timeout=None):
+        """The next object; ChannelClosed when the peer is gone, TimeoutError after ``timeout``."""
         if timeout is not None and not self.conn.poll(timeout):
             raise TimeoutError
         try:

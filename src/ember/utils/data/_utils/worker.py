@@ -80,6 +80,7 @@ class ManagerWatchdog:
         self.manager_dead = False
 
     def is_alive(self):
+        """False once the parent process has gone (this worker was re-parented)."""
         if not self.manager_dead:
             self.manager_dead = os.getppid() != self.manager_pid
         return not self.manager_dead
