@@ -8,9 +8,10 @@ import types as _types
 from .._tensor import Tensor
 from . import creation, elementwise, fill, indexing, linalg, random, reduction, shape
 from . import conv, pool, resample
+from . import rnn_ops
 from .elementwise import inplace, write_out
 
-_FAMILIES = (creation, elementwise, fill, indexing, linalg, random, reduction, shape, conv, pool, resample)
+_FAMILIES = (creation, elementwise, fill, indexing, linalg, random, reduction, shape, conv, pool, resample, rnn_ops)
 _INTERNAL = {"write_out", "inplace", "embed", "scatter_grad", "index_add_windows", "convert_key", "getitem",
              "setitem"}
 # functions that are ember.<name> but not Tensor methods
@@ -19,6 +20,8 @@ _NOT_METHODS = {"tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones",
                 "concatenate", "stack", "einsum", "zeros_like", "ones_like", "empty_like", "full_like", "rand_like",
                 "randn_like", "randint_like"}
 _NOT_METHODS |= set(conv.__all__) | set(pool.__all__) | set(resample.__all__)
+_NOT_METHODS |= set(rnn_ops.__all__)
+_INTERNAL.add("rnn_layer")
 
 
 def _public_functions(module):

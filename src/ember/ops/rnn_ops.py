@@ -472,7 +472,8 @@ def rnn_layer(mode, input, hx, cx, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, 
         X = x
     if w_ih._data.dtype != dt or w_hh._data.dtype != dt or hx._data.dtype != dt:
         bad = w_ih if w_ih._data.dtype != dt else w_hh if w_hh._data.dtype != dt else hx
-        raise RuntimeError(f"expected scalar type {_dtype_word(dt)} but found {_dtype_word(bad._data.dtype)}")
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dtype_word(dt)} and "
+                           f"{_dtype_word(bad._data.dtype)}")
     params = (input, hx, cx, w_ih, w_hh, b_ih, b_hh, w_hr)
     keep = GradMode.enabled and any(t is not None and t._requires_grad for t in params)
     steps = _schedule(batch_sizes, reverse)
