@@ -151,12 +151,26 @@ def proc_ppid(pid):
     return int(text.rsplit(")", 1)[1].split()[1])
 
 
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def my_children():
-    """Pids whose parent is this process, from /proc (no psutil)."""
+    """Pids whose parent is this process, from /proc (no psutil).
+
+    multiprocessing's own long-lived helpers (resource tracker, fork server) are left out.
+    """
     me = os.getpid()
     out = []
     for name in os.listdir("/proc"):
         if name.isdigit() and proc_ppid(int(name)) == me:
+            cmd = _cmdline(int(name))
+            if "resource_tracker" in cmd or "forkserver" in cmd:
+                continue
             out.append(int(name))
     return out
 

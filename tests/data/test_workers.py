@@ -347,3 +347,29 @@ class _BigSamples:
 
     def __getitem__(self, i):
         return np.full((64, 64), i, np.float32)
+
+
+def test_spawn_with_unpicklable_collate_fn_fails_cleanly():
+    with deadline(60):
+        before = set(my_children())
+        loader = E.DataLoader(PidDataset(4), num_workers=2, multiprocessing_context="spawn",
+                              collate_fn=lambda b: b)
+        with pytest.warns(UserWarning, match="pickle error"):
+            with pytest.raises(Exception, match="pickle|lambda"):
+                iter(loader)
+        gc.collect()
+        assert wait_gone(set(my_children()) - before, 5.0)
+
+
+def test_workers_cleaned_up_after_worker_exception():
+    with deadline(30):
+        it = iter(E.DataLoader(FailingDataset(64, bad=1), batch_size=1, num_workers=2))
+        pids = [w.pid for w in it._workers]
+        next(it)
+        try:
+            next(it)
+        except ValueError:
+            pass
+        del it
+        gc.collect()
+        assert wait_gone(pids, 5.0)
