@@ -189,11 +189,7 @@ def _prim(kind, a, b, g):
 class ConvolutionBackward0(Node):
     """Gradient of a convolution (``transposed=False``: F) or a transposed convolution (T), with bias."""
 
-    cols = None
-
-    def release(self):
-        Node.release(self)
-        self.cols = None
+    cols = None  # the forward's im2col matrix, reused by the weight gradient (dropped after one use)
 
     def backward(self, grad):
         x, w = self.saved_tensors
@@ -209,8 +205,9 @@ class ConvolutionBackward0(Node):
             else:
                 gx = _prim("F", grad, w, g) if need_x else None
                 gw = _prim("G", grad, x, g) if need_w else None
-            gb = grad.sum(sum_dims) if need_b else None
-            return gx, gw, gb
+            if len(e) == 2:
+                return gx, gw
+            return gx, gw, (grad.sum(sum_dims) if need_b else None)
         gd, wd = grad._data, w._data
         gx = gw = gb = None
         if not self.transposed:
@@ -230,7 +227,7 @@ class ConvolutionBackward0(Node):
             if need_b:
                 gb = _make(gd.sum(axis=sum_dims))
         self.cols = None
-        return gx, gw, gb
+        return (gx, gw) if len(e) == 2 else (gx, gw, gb)
 
 
 # ---------------------------------------------------------------------------------------- argument checks
@@ -278,7 +275,11 @@ def _check_common(input, weight, bias, nd, fname, transposed, groups):
 
 
 def _dtype_short(t):
-    return str(t.dtype).replace("torch.", "")
+    """The C++ scalar type name PyTorch prints (float, double, c10::Half, ...)."""
+    name = str(t.dtype).replace("torch.", "")
+    return {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+            "int64": "long", "int32": "int", "int16": "short", "int8": "signed char", "uint8": "unsigned char",
+            "bool": "bool"}.get(name, name)
 
 
 def _positive(values, what):

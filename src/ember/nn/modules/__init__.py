@@ -7,3 +7,10 @@ from .module import Module
 from .container import Container, Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict
 from .linear import Identity, Linear, Bilinear, NonDynamicallyQuantizableLinear
 from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell
+from .conv import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .fold import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
+from .pixelshuffle import *  # noqa: F401,F403
+from .channelshuffle import *  # noqa: F401,F403
+from .upsampling import *  # noqa: F401,F403
