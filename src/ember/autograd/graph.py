@@ -85,7 +85,7 @@ class Node:
         t = _make(data)
         t._version = counter
         if counter[0] != version:
-            raise RuntimeError(_inplace_message(t, counter[0], version))
+            raise RuntimeError(_inplace_message(t, counter[0], version, self))
         if GradMode.enabled:
             t._grad_fn = self
             t._requires_grad = True
@@ -166,15 +166,22 @@ class _RemovableHandle:
         self.remove()
 
 
-def _inplace_message(t, now, expected):
+def _inplace_message(t, now, expected, producer=None):
+    """PyTorch's error for a saved tensor modified in place.  ``producer`` is the node whose own output
+    was saved; otherwise the tensor's current grad_fn is named (as PyTorch does, without 'Backward0')."""
     dims = ", ".join(str(s) for s in t.shape)
-    producer = ""
-    if t._grad_fn is not None:
-        producer = f", which is output {t._output_nr} of {t._grad_fn.name()},"
+    node = producer if producer is not None else t._grad_fn
+    which = ""
+    if node is not None:
+        name = node.name()
+        stem = name.rstrip("0123456789")
+        if stem.endswith("Backward"):
+            name = stem[:-len("Backward")]
+        which = f", which is output {0 if producer is not None else t._output_nr} of {name},"
     return ("one of the variables needed for gradient computation has been modified by an inplace operation: "
-            f"[{t._type_name()} [{dims}]]{producer} is at version {now}; expected version {expected} instead. "
+            f"[{t._type_name()} [{dims}]]{which} is at version {now}; expected version {expected} instead. "
             "Hint: enable anomaly detection to find the operation that failed to compute its gradient, "
-            "with torch.autograd.set_detect_anomaly(True).")
+            "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
 def edge_of(t):

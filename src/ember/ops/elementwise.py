@@ -238,7 +238,8 @@ class SubBackward0(Node):
 
 class MulBackward0(Node):
     def backward(self, grad):
-        a, b = self.saved_tensors if self._saved else self.inputs
+        # _saved is () when an operand was a number (nothing saved), None once freed by backward
+        a, b = self.saved_tensors if self._saved != () else self.inputs
         ga = grad_for(grad * b, a) if isinstance(a, Tensor) and a._requires_grad else None
         gb = grad_for(grad * a, b) if isinstance(b, Tensor) and b._requires_grad else None
         return ga, gb
@@ -246,7 +247,11 @@ class MulBackward0(Node):
 
 class DivBackward0(Node):
     def backward(self, grad):
-        a, b = self.saved_tensors if self._saved else self.inputs
+        if self._saved == ():
+            a, b = self.inputs
+        else:
+            saved = self.saved_tensors
+            a, b = saved if len(saved) == 2 else (self.inputs[0], saved[0])   # number / tensor
         ga = grad_for(grad / b, a) if isinstance(a, Tensor) and a._requires_grad else None
         gb = grad_for(-grad * a / (b * b), b) if isinstance(b, Tensor) and b._requires_grad else None
         return ga, gb
@@ -332,6 +337,9 @@ def div(input, other, *, rounding_mode=None, out=None):
         node = DivBackward0()
         if a_is_t and isinstance(other, Tensor):
             node.save(input, other)
+        elif not a_is_t:
+            node.inputs = (scalar_value(input), None)
+            node.save(other)   # version-checked: the gradient needs the denominator's values
         else:
             node.inputs = (input if a_is_t else scalar_value(input),
                            other if isinstance(other, Tensor) else scalar_value(other))
