@@ -1,0 +1,546 @@
+"""Special functions: erf, erfc, erfinv, lgamma, digamma, polygamma, mvlgamma, i0 (and torch.special's extras).
+
+NumPy has no error or gamma functions, so the kernels here compute them in
+float64 from scratch, to about 1e-15 relative accuracy:
+
+* erf / erfc: for |x| < 1 a Chebyshev series of erf(x)/x in x^2; beyond, erfc = exp(-x^2) erfcx(x)
+  with erfcx from a Chebyshev series in u = (x - 5)/(x + 3) and exp(-x^2) computed from an exact
+  split of x^2 (so erfc keeps full relative accuracy far into its tail).
+* erfinv: a closed-form first guess refined by Halley's method on erf (centre) or erfc (tails).
+* lgamma: (x-1)(x-2) g(x) with a Chebyshev g on [1.5, 2.5], the recurrence elsewhere below 10,
+  Stirling's series above, and the reflection formula for negative arguments.
+* digamma: the recurrence up to x >= 10 and the asymptotic series (PyTorch's scheme); polygamma and
+  zeta: Hurwitz zeta by direct summation plus the Euler-Maclaurin tail.
+* i0 / i1 (and the exponentially scaled i0e / i1e): power series for |x| <= 8, Chebyshev series of
+  sqrt(x) exp(-x) I(x) in u = (x - 16)/x beyond.
+
+The coefficient tables come from ``tools/gen_special_coeffs.py`` (mpmath).  Lower-precision inputs are
+computed in float64 and rounded once.  Gradients are written with ember ops.
+"""
+import math
+
+from .. import _dtype
+from ._common import xp, Tensor, Node, attach, GradMode, _make, needs_grad, float_array, binary_arrays, \
+    broadcast_error, grad_for, scalar_value
+from .elementwise import _define_unary, write_out, _dtype_name, where, inplace
+
+# ---------------------------------------------------------------------------- coefficient tables
+_ERF_SMALL = (
+    0.9754769393826541, -0.14226120510371365, 0.010035582187599796, -0.0005768764699767485,
+    2.741993125219606e-05, -1.1043175507344507e-06, 3.8488755420345036e-08, -1.1808582533875466e-09,
+    3.2334215826050907e-11, -7.991015947004549e-13, 1.7990725113961456e-14, -3.718635487818693e-16,
+    7.103599003714253e-18,
+)
+_ERFCX_LARGE = (
+    0.6873405916446703, -0.14404530986804623, 0.022760366247929462, -0.0016214327422514046,
+    -0.0003874953450771965, 0.0001742485572837601, -3.5102721776376816e-05, 3.775702338035266e-06,
+    1.074513009777613e-09, -6.67181866749297e-08, 7.234282026463991e-09, 6.894400734116689e-10,
+    -2.0992385690934044e-10, -2.3631548898980035e-12, 5.197789889481594e-12, -1.4986187739614738e-13,
+    -1.336951771309948e-13, 6.7931695322301255e-15, 3.787612737725999e-15, -2.08350035799426e-16,
+    -1.1895715865508372e-16, 4.847031480341101e-18, 4.045189326659792e-18,
+)
+_LGAMMA_CORE = (
+    0.42702679007974553, -0.05136266063271509, 0.004283865121771959, -0.00040868943087787814,
+    4.189889214014742e-05, -4.4884162278409e-06, 4.950359592304836e-07, -5.572882261152328e-08,
+    6.369038926367588e-09, -7.363280290999341e-10, 8.590324630704468e-11, -1.0095630921452502e-11,
+    1.1936859013748236e-12, -1.4186121794476558e-13, 1.693301639270074e-14, -2.0288519799922935e-15,
+    2.43899034401661e-16, -2.940688354710887e-17, 3.554929051822112e-18,
+)
+_I0E_LARGE = (
+    0.4022452055070544, -0.0033691164782556943, 6.889758346916825e-05, -2.8913705208347567e-06,
+    2.0489185894690638e-07, -2.266668990498178e-08, 3.3962320257083865e-09, -4.94060238822497e-10,
+    1.1889147107846439e-11, 3.1499165279632416e-11, -1.3215811840447713e-11, 1.7941785315068062e-12,
+    7.180124451383666e-13, -3.8527783827421426e-13, 1.54008621752141e-14, 4.150569347287222e-14,
+    -9.554846698828307e-15, -3.8116806693526224e-15, 1.7725601330565263e-15, 3.425485619677219e-16,
+    -2.8276239805165836e-16, -3.461222867697461e-17, 4.46562142029676e-17, 4.830504485944182e-18,
+    -7.233180487874754e-18, -9.921475412173699e-19, 1.193650890845982e-18,
+)
+_I1E_LARGE = (
+    0.38928811750914005, 0.009761097491361469, -0.00011058893876262371, 3.882564808877691e-06,
+    -2.512236237870209e-07, 2.6314688468895196e-08, -3.835380385964237e-09, 5.589743462196584e-10,
+    -1.8974958123505413e-11, -3.2526035830154884e-11, 1.4125807436613782e-11, -2.0356285441470896e-12,
+    -7.198551776245908e-13, 4.0835511110921974e-13, -2.1015418427726643e-14, -4.272440016711951e-14,
+    1.0420276984128802e-14, 3.8144030724370075e-15, -1.8803547755107825e-15, -3.3082023109209285e-16,
+    2.96262899764595e-16, 3.209525921993424e-17, -4.6503053684893586e-17, -4.414348323071708e-18,
+    7.517296310842105e-18, 9.314178867326884e-19, -1.242193275194891e-18,
+)
+
+# Bernoulli numbers B2, B4, ..., B24 (exact rationals, as floats)
+_B2K = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798,
+        -174611 / 330, 854513 / 138, -236364091 / 2730)
+# Stirling: lgamma(x) ~ (x - 1/2) log x - x + log(2 pi)/2 + sum B2k / (2k (2k-1) x^(2k-1))
+_STIRLING = tuple(b / ((2 * k + 2) * (2 * k + 1)) for k, b in enumerate(_B2K[:8]))
+# digamma(x) ~ log x - 1/(2x) - sum B2k / (2k x^(2k))
+_PSI_ASYM = tuple(b / (2 * k + 2) for k, b in enumerate(_B2K[:7]))
+# Euler-Maclaurin tail of Hurwitz zeta: B2j / (2j)!
+_EM = tuple(b / math.factorial(2 * k + 2) for k, b in enumerate(_B2K))
+
+_TWO_OVER_SQRT_PI = 1.1283791670955126
+_SQRT_PI_OVER_2 = 0.886226925452758
+_HALF_LOG_2PI = 0.9189385332046728
+_LOG_PI = 1.1447298858494002
+_SQRT2 = 1.4142135623730951
+_INV_SQRT2 = 0.7071067811865476
+
+
+# ---------------------------------------------------------------------------- array kernels (float64 in, float64 out)
+def _cheb(coeffs, u):
+    """Clenshaw's sum of a Chebyshev series (first coefficient pre-halved) at ``u`` in [-1, 1]."""
+    u2 = u + u
+    b1 = xp.full_like(u, coeffs[-1])
+    b2 = xp.zeros_like(u)
+    for c in coeffs[-2:0:-1]:
+        t = u2 * b1
+        t -= b2
+        t += c
+        b1, b2 = t, b1
+    r = u * b1
+    r -= b2
+    r += coeffs[0]
+    return r
+
+
+def _poly(coeffs, z):
+    """``coeffs[0] + coeffs[1] z + ...`` by Horner's rule."""
+    r = xp.full_like(z, coeffs[-1])
+    for c in coeffs[-2::-1]:
+        r *= z
+        r += c
+    return r
+
+
+def _exp_neg_sq(a):
+    """exp(-a*a) with a*a split exactly (a float32-rounded head whose square is exact in float64)."""
+    hi = a.astype(xp.float32).astype(xp.float64)
+    lo = (a - hi) * (a + hi)
+    return xp.exp(-hi * hi) * xp.exp(-lo)
+
+
+def _erfcx_ge1(a):
+    """exp(a^2) erfc(a) for a >= 1 (a may be inf or nan)."""
+    ac = xp.minimum(a, 1e300)
+    return _cheb(_ERFCX_LARGE, (ac - 5) / (ac + 3)) / (ac + 1)
+
+
+def _erfc_ge1(a):
+    """erfc(a) for a >= 1: exp(-a^2) erfcx(a), underflowing to 0 past a ~ 27.3."""
+    ac = xp.minimum(a, 28.0)
+    return _exp_neg_sq(ac) * _erfcx_ge1(ac)
+
+
+def _erf_small(x):
+    return x * _cheb(_ERF_SMALL, 2 * x * x - 1)
+
+
+def _split(x, a, small_cut):
+    small = a < small_cut
+    if small.all():
+        return None
+    if not small.any():
+        return False
+    return small
+
+
+def _erf_kernel(x):
+    with xp.errstate(all="ignore"):
+        a = xp.abs(x)
+        small = _split(x, a, 1.0)
+        if small is None:
+            return _erf_small(x)
+        if small is False:
+            return xp.copysign(1 - _erfc_ge1(a), x)
+        out = xp.empty_like(x)
+        out[small] = _erf_small(x[small])
+        big = ~small
+        out[big] = xp.copysign(1 - _erfc_ge1(a[big]), x[big])
+        return out
+
+
+def _erfc_big(x, a):
+    e = _erfc_ge1(a)
+    return xp.where(x < 0, 2 - e, e)
+
+
+def _erfc_kernel(x):
+    with xp.errstate(all="ignore"):
+        a = xp.abs(x)
+        small = _split(x, a, 1.0)
+        if small is None:
+            return 1 - _erf_small(x)
+        if small is False:
+            return _erfc_big(x, a)
+        out = xp.empty_like(x)
+        out[small] = 1 - _erf_small(x[small])
+        big = ~small
+        out[big] = _erfc_big(x[big], a[big])
+        return out
+
+
+def _erfcx_kernel(x):
+    with xp.errstate(all="ignore"):
+        a = xp.abs(x)
+        out = xp.empty_like(x)
+        small = a < 1
+        xs = x[small]
+        out[small] = xp.exp(xs * xs) * (1 - _erf_small(xs))
+        pos = x >= 1
+        out[pos] = _erfcx_ge1(x[pos])
+        neg = x <= -1
+        xn = x[neg]
+        out[neg] = 2 * xp.exp(xn * xn) - _erfcx_ge1(-xn)
+        out[xp.isnan(x)] = xp.nan
+        return out
+
+
+def _erfinv_centre(y):
+    """erfinv for |y| <= 0.5: a series first guess, then Halley steps on erf."""
+    z = y * _SQRT_PI_OVER_2
+    z2 = z * z
+    x = z * (1 + z2 * (1 / 3 + z2 * (7 / 30 + z2 * (127 / 630))))
+    for _ in range(2):
+        d = (_erf_kernel(x) - y) / (_TWO_OVER_SQRT_PI * _exp_neg_sq(x))
+        x = x - d / (1 + x * d)
+    return x
+
+
+def _erfcinv_tail(q):
+    """The x > 0 with erfc(x) = q, for 0 < q <= 0.5 (Halley steps on erfc from Winitzki's guess)."""
+    w = xp.log(q) + xp.log(2 - q)            # log(1 - y^2)
+    t = 4.330746750799873 + w / 2            # 2 / (pi a) + w / 2, a = 0.147
+    x = xp.sqrt(xp.sqrt(t * t - w / 0.147) - t)
+    for _ in range(3):
+        d = (_erfc_ge1_any(x) - q) / (-_TWO_OVER_SQRT_PI * _exp_neg_sq(x))
+        x = x - d / (1 + x * d)
+    return x
+
+
+def _erfc_ge1_any(x):
+    """erfc(x) for x >= 0 (either branch)."""
+    small = x < 1
+    out = xp.empty_like(x)
+    out[small] = 1 - _erf_small(x[small])
+    big = ~small
+    out[big] = _erfc_ge1(x[big])
+    return out
+
+
+def _erfinv_kernel(y):
+    with xp.errstate(all="ignore"):
+        a = xp.abs(y)
+        out = xp.full_like(y, xp.nan)
+        centre = a <= 0.5
+        out[centre] = _erfinv_centre(y[centre])
+        tail = (a > 0.5) & (a < 1)
+        out[tail] = xp.copysign(_erfcinv_tail(1 - a[tail]), y[tail])
+        one = a == 1
+        out[one] = xp.copysign(xp.inf, y[one])
+        return out
+
+
+def _ndtri_kernel(p):
+    """The inverse of the standard normal CDF: -sqrt(2) erfcinv(2p), accurate in both tails."""
+    with xp.errstate(all="ignore"):
+        out = xp.full_like(p, xp.nan)
+        q = 2 * p                                   # erfc(-x / sqrt 2) = 2p
+        lo = (q > 0) & (q <= 0.5)
+        out[lo] = -_SQRT2 * _erfcinv_tail(q[lo])
+        hi = (q >= 1.5) & (q < 2)
+        out[hi] = _SQRT2 * _erfcinv_tail(2 - q[hi])
+        mid = (q > 0.5) & (q < 1.5)
+        out[mid] = -_SQRT2 * _erfinv_centre(1 - q[mid])
+        out[p == 0] = -xp.inf
+        out[p == 1] = xp.inf
+        return out
+
+
+def _lgamma_core(x):
+    """lgamma on [1.5, 2.5]."""
+    return (x - 1) * (x - 2) * _cheb(_LGAMMA_CORE, 2 * (x - 2))
+
+
+def _lgamma_pos(x):
+    """lgamma for x > 0 (finite or inf)."""
+    out = xp.empty_like(x)
+    big = x >= 10
+    if big.any():
+        xb = x[big]
+        z = 1 / (xb * xb)
+        out[big] = (xb - 0.5) * xp.log(xb) - xb + _HALF_LOG_2PI + _poly(_STIRLING, z) / xb
+        out[xp.isinf(x)] = xp.inf
+    core = (x >= 1.5) & (x < 2.5)
+    out[core] = _lgamma_core(x[core])
+    mid = (x >= 2.5) & (x < 10)
+    if mid.any():
+        xm = x[mid]
+        k = xp.floor(xm - 1.5)                     # shift down to [1.5, 2.5)
+        prod = xp.ones_like(xm)
+        for j in range(1, 9):
+            prod *= xp.where(j <= k, xm - j, 1.0)
+        out[mid] = _lgamma_core(xm - k) + xp.log(prod)
+    near1 = (x >= 0.5) & (x < 1.5)                 # lgamma(x + 1) - log x, the factors taken from x
+    xn = x[near1]
+    out[near1] = xn * (xn - 1) * _cheb(_LGAMMA_CORE, 2 * (xn - 1)) - xp.log(xn)
+    tiny = x < 0.5                                  # lgamma(x + 2) - log x - log(x + 1)
+    xt = x[tiny]
+    out[tiny] = xt * (xt + 1) * _cheb(_LGAMMA_CORE, 2 * xt) - xp.log(xt) - xp.log1p(xt)
+    return out
+
+
+def _lgamma_kernel(x):
+    with xp.errstate(all="ignore"):
+        out = xp.empty_like(x)
+        pos = x > 0
+        out[pos] = _lgamma_pos(x[pos])
+        neg = ~pos
+        xn = x[neg]
+        r = xn - xp.round(xn)                      # sin(pi x) = +-sin(pi r), exactly reduced
+        s = xp.abs(xp.sin(xp.pi * r))
+        v = _LOG_PI - xp.log(s) - _lgamma_pos(1 - xn)
+        v[(r == 0) | xp.isinf(xn)] = xp.inf          # poles at 0, -1, -2, ... and lgamma(-inf) = inf
+        v[xp.isnan(xn)] = xp.nan
+        out[neg] = v
+        return out
+
+
+def _digamma_pos(x):
+    """digamma for x > 0: recurrence up to 10, then the asymptotic series."""
+    acc = xp.zeros_like(x)
+    x = x.copy()
+    for _ in range(10):
+        low = x < 10
+        if not low.any():
+            break
+        acc[low] -= 1 / x[low]
+        x[low] += 1
+    z = 1 / (x * x)
+    return acc + xp.log(x) - 0.5 / x - z * _poly(_PSI_ASYM, z)
+
+
+def _digamma_kernel(x):
+    with xp.errstate(all="ignore"):
+        out = xp.empty_like(x)
+        pos = x > 0
+        out[pos] = _digamma_pos(x[pos])
+        neg = x < 0
+        xn = x[neg]
+        frac = xn - xp.trunc(xn)
+        v = _digamma_pos(1 - xn) - xp.pi / xp.tan(xp.pi * frac)
+        v[frac == 0] = xp.nan                     # negative integers (and -inf)
+        out[neg] = v
+        zero = x == 0
+        out[zero] = xp.copysign(xp.inf, -x[zero])
+        out[xp.isnan(x)] = xp.nan
+        return out
+
+
+def _zeta_kernel(s, q):
+    """Hurwitz zeta(s, q) = sum_k (q + k)^-s (broadcasting float64 arrays), as PyTorch defines it."""
+    with xp.errstate(all="ignore"):
+        s, q = xp.broadcast_arrays(xp.asarray(s, dtype=xp.float64), xp.asarray(q, dtype=xp.float64))
+        s, q = s.ravel(), q.ravel()
+        total = q ** -s
+        a = q.copy()
+        k = 0
+        # q <= 0 integers (poles) and q < -1e5 (too many terms to sum) are set below, not summed
+        active = ~((q <= 0) & (q == xp.floor(q)) | (q < -1e5))
+        while True:
+            k += 1
+            if k > 9:
+                active &= a <= 9
+                if not active.any():
+                    break
+            a[active] += 1
+            total[active] += a[active] ** -s[active]
+        # Euler-Maclaurin tail beyond the last term a^-s (already summed)
+        b = a ** -s
+        total += b * a / (s - 1) - 0.5 * b
+        fact = xp.ones_like(s)
+        powr = b
+        for j, c in enumerate(_EM):
+            fact = fact * (s + 2 * j) if j == 0 else fact * (s + 2 * j - 1) * (s + 2 * j)
+            powr = powr / a if j == 0 else powr / (a * a)
+            total += c * fact * powr
+        total[q < -1e5] = xp.nan
+        total[s == 1] = xp.inf
+        total[s < 1] = xp.nan
+        bad_q = (q <= 0) & (q == xp.floor(q))
+        total[bad_q] = xp.inf
+        total[(q <= 0) & ~bad_q & (s != xp.floor(s))] = xp.nan
+        total[xp.isnan(s) | xp.isnan(q)] = xp.nan
+        return total
+
+
+def _polygamma_kernel(n, x):
+    if n == 0:
+        return _digamma_kernel(x)
+    z = _zeta_kernel(float(n + 1), x).reshape(x.shape)
+    if n == 1:  # PyTorch's trigamma: 0 at +inf, NaN at -inf
+        z[x == xp.inf] = 0.0
+        z[x == -xp.inf] = xp.nan
+    return (-1.0 if n % 2 == 0 else 1.0) * math.factorial(n) * z
+
+
+_I0_SERIES = tuple(1 / math.factorial(k) ** 2 for k in range(27))
+_I1_SERIES = tuple(0.5 / (math.factorial(k) * math.factorial(k + 1)) for k in range(27))
+
+
+def _bessel(x, series, large, scaled, odd):
+    """I0 / I1 (``odd``) or their exp(-|x|)-scaled forms."""
+    with xp.errstate(all="ignore"):
+        a = xp.abs(x)
+        out = xp.empty_like(x)
+        small = a <= 8
+        xs, as_ = x[small], a[small]
+        v = _poly(series, as_ * as_ / 4)
+        if odd:
+            v *= xs
+        if scaled:
+            v *= xp.exp(-as_)
+        out[small] = v
+        big = ~small
+        ab = a[big]
+        v = _cheb(large, (ab - 16) / ab) / xp.sqrt(ab)
+        if scaled:
+            v[xp.isinf(ab)] = 0.0
+        else:
+            v *= xp.exp(ab)
+        if odd:
+            v = xp.copysign(v, x[big])
+        out[big] = v
+        return out
+
+
+def _i0_kernel(x):
+    return _bessel(x, _I0_SERIES, _I0E_LARGE, False, False)
+
+
+def _i0e_kernel(x):
+    return _bessel(x, _I0_SERIES, _I0E_LARGE, True, False)
+
+
+def _i1_kernel(x):
+    return _bessel(x, _I1_SERIES, _I1E_LARGE, False, True)
+
+
+def _i1e_kernel(x):
+    return _bessel(x, _I1_SERIES, _I1E_LARGE, True, True)
+
+
+erf_kernel = _erf_kernel  # the float64 array kernel, for fused ops elsewhere (nn's GELU)
+
+
+def _in64(kernel, name):
+    """Run a float64 ``kernel`` on any floating array, rounding the result back to its dtype."""
+    def forward(a):
+        if a.dtype == xp.float64:
+            return kernel(a)
+        if a.dtype.kind == "c":
+            raise NotImplementedError(f'"{name}_vml_cpu" not implemented for '
+                                      f"'{_dtype_name(_dtype.from_numpy_dtype(a.dtype))}'")
+        return kernel(a.astype(xp.float64)).astype(a.dtype)
+    return forward
+
+
+# ---------------------------------------------------------------------------- ops
+erf = _define_unary("erf", _in64(_erf_kernel, "erf"), lambda g, x: g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI)
+erfc = _define_unary("erfc", _in64(_erfc_kernel, "erfc"),
+                     lambda g, x: g * (-(x * x)).exp() * -_TWO_OVER_SQRT_PI)
+erfinv = _define_unary("erfinv", _in64(_erfinv_kernel, "erfinv"), lambda g, r: g * (r * r).exp() * _SQRT_PI_OVER_2)
+lgamma = _define_unary("lgamma", _in64(_lgamma_kernel, "lgamma"), lambda g, x: g * digamma(x))
+digamma = _define_unary("digamma", _in64(_digamma_kernel, "digamma"), lambda g, x: g * polygamma(1, x))
+i0 = _define_unary("i0", _in64(_i0_kernel, "i0"), lambda g, x: g * _special_i1(x))
+_special_i1 = _define_unary("special_i1", _in64(_i1_kernel, "i1"),
+                            lambda g, x, r: g * _at_zero(x, 0.5, lambda xs: i0(xs) - r / xs))
+_special_i0e = _define_unary("special_i0e", _in64(_i0e_kernel, "i0e"),
+                             lambda g, x, r: g * (_special_i1e(x) - x.sgn() * r), node_name="SpecialI0EBackward0")
+_special_i1e = _define_unary("special_i1e", _in64(_i1e_kernel, "i1e"),
+                             lambda g, x, r: g * _at_zero(x, 0.5, lambda xs: _special_i0e(xs) - r * (xs.sgn() + 1 / xs)),
+                             node_name="SpecialI1EBackward0")
+_special_erfcx = _define_unary("special_erfcx", _in64(_erfcx_kernel, "erfcx"),
+                               lambda g, x, r: g * (x * r * 2 - _TWO_OVER_SQRT_PI))
+_special_ndtri = _define_unary("special_ndtri", _in64(_ndtri_kernel, "ndtri"),
+                               lambda g, r: g * (r * r / 2).exp() * 2.5066282746310002)
+
+
+def _at_zero(x, value, fn):
+    """``fn(x)`` where x != 0 and ``value`` at 0, evaluating fn on a safe stand-in so no NaN leaks into grads."""
+    zero = x == 0
+    xs = where(zero, 1.0, x).to(x.dtype)
+    return where(zero, value, fn(xs)).to(x.dtype)
+
+
+class PolygammaBackward0(Node):
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return (grad * polygamma(self.n + 1, x),)
+
+
+def polygamma(n, input, *, out=None):
+    """The ``n``-th derivative of digamma: ``(-1)^(n+1) n! zeta(n + 1, input)`` for n >= 1."""
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    arr = float_array(input)
+    res = _make(_in64(lambda a: _polygamma_kernel(n, a), "polygamma")(arr))
+    if input._requires_grad and GradMode.enabled:
+        node = PolygammaBackward0()
+        node.n = n
+        node.save(input)
+        attach(res, node, input)
+    return write_out(out, res) if out is not None else res
+
+
+def _polygamma_method(self, n):
+    """``Tensor.polygamma(n)``: ``polygamma(n, self)``."""
+    return polygamma(n, self)
+
+
+def mvlgamma(input, p):
+    """Multivariate log-gamma of dimension ``p``: sum_i lgamma(x - i/2) + p(p-1)/4 log(pi)."""
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    if input._data.size and not (input._data > (p - 1) / 2).all():
+        raise RuntimeError(f"All elements must be greater than (p-1)/2")
+    from .reduction import sum as _sum
+    if input.dtype._category < 2:
+        input = input.to(_dtype.get_default_dtype())
+    steps = _make(-xp.arange(p, dtype=input._data.dtype) / 2)
+    return _sum(lgamma(input.unsqueeze(-1) + steps), -1) + p * (p - 1) / 4 * _LOG_PI
+
+
+def _special_zeta(input, other, *, out=None):
+    """Hurwitz zeta ``zeta(input, other)``; differentiable in ``other`` only (as in PyTorch)."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        from .creation import tensor
+        input = tensor(float(input))
+    a, b = (binary_arrays(input, other) if isinstance(input, Tensor) else binary_arrays(other, input)[::-1])
+    dt = xp.result_type(a, b)
+    if dt.kind in "biu":
+        dt = _dtype.get_default_dtype().np
+    try:
+        shape = xp.broadcast_shapes(xp.shape(a), xp.shape(b))
+    except ValueError:
+        raise broadcast_error(xp.shape(a), xp.shape(b)) from None
+    res = _make(_zeta_kernel(a, b).reshape(shape).astype(dt))
+    if needs_grad(input, other):
+        node = _ZetaBackward()
+        node.inputs = (input, other)
+        attach(res, node, input if isinstance(input, Tensor) else None, other if isinstance(other, Tensor) else None)
+    return write_out(out, res) if out is not None else res
+
+
+class _ZetaBackward(Node):
+    def name(self):
+        return "SpecialZetaBackward0"
+
+    def backward(self, grad):
+        s, q = self.inputs
+        if isinstance(s, Tensor) and s._requires_grad:
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+        return None, grad_for(grad * -s * _special_zeta(s + 1.0, q), q)
+
+
+Tensor.polygamma = _polygamma_method
+Tensor.polygamma_ = inplace(_polygamma_method)
+Tensor.polygamma_.__name__ = "polygamma_"
