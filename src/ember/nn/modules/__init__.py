@@ -7,6 +7,7 @@ from .module import Module
 from .container import Container, Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict
 from .linear import Identity, Linear, Bilinear, NonDynamicallyQuantizableLinear
 from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell
+from ._attention import MultiheadAttention
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .fold import *  # noqa: F401,F403

@@ -1,0 +1,227 @@
+"""Fused scaled dot-product attention: ``softmax(q k^T * scale + mask) v`` as one op.
+
+Composed from single ops, attention leaves six graph nodes and as many full-size
+``(..., L, S)`` temporaries; fused, the forward is two batched GEMMs and an in-place softmax,
+and the backward is four GEMMs and two elementwise passes.  The backward runs on arrays when
+no graph is being recorded; under ``create_graph=True`` it differentiates the same function
+written with ember ops, so higher derivatives stay exact.
+
+Masks follow PyTorch: a bool mask says which keys may be attended (True = keep), a float mask
+is added to the scores; ``is_causal`` keeps ``j <= i`` (top-left aligned).  A query that may
+attend to nothing gets a zero output (PyTorch's CPU kernel does the same), unless
+``empty_rows_nan`` asks for the plain-softmax NaN that ``MultiheadAttention(need_weights=True)``
+produces.
+"""
+import math
+
+from ._common import xp, Tensor, Node, attach, GradMode, _make, unbroadcast
+
+__all__ = []
+
+
+def _bcast_shape(*shapes):
+    try:
+        return xp.broadcast_shapes(*shapes)
+    except ValueError:
+        return None
+
+
+class ScaledDotProductAttentionBackward0(Node):
+    """Outputs: the attention result and (optionally) the attention weights."""
+    _num_outputs = 2
+
+    def backward(self, dout, dweights):
+        q, k, v, mask = self.saved_tensors
+        if GradMode.enabled:
+            return self._composed_backward(dout, dweights)
+        with xp.errstate(invalid="ignore"):
+            return self._array_backward(q, k, v, mask, dout, dweights)
+
+    def _array_backward(self, q, k, v, mask, dout, dweights):
+        P, M, s, rep = self.P, self.M, self.scale, self.rep
+        Pd = P * M if M is not None else P
+        ka, va = k._data, v._data
+        if rep > 1:
+            ka, va = xp.repeat(ka, rep, axis=-3), xp.repeat(va, rep, axis=-3)
+        dPd = None
+        dv = None
+        if dout is not None:
+            g = dout._data
+            dv = xp.matmul(xp.swapaxes(Pd, -1, -2), g) if v._requires_grad else None
+            dPd = xp.matmul(g, xp.swapaxes(va, -1, -2))
+        if dweights is not None:
+            dPd = dweights._data if dPd is None else dPd + dweights._data
+        dq = dk = dm = None
+        if dPd is not None:
+            dP = dPd * M if M is not None else dPd
+            if dweights is not None and dP is dweights._data:
+                dP = dP.copy()
+            dS = dP
+            dS -= (dP * P).sum(-1, keepdims=True)
+            dS *= P
+            if q._requires_grad:
+                dq = xp.matmul(dS, ka)
+                dq *= s
+            if k._requires_grad:
+                dk = xp.matmul(xp.swapaxes(dS, -1, -2), q._data)
+                dk *= s
+            if mask is not None and mask._requires_grad:
+                dm = dS
+        elif dout is None:
+            return None, None, None, None
+        out = []
+        for t, g in ((q, dq), (k, dk), (v, dv), (mask, dm)):
+            if t is None or not t._requires_grad or g is None:
+                out.append(None)
+                continue
+            if rep > 1 and t is not q and t is not mask:
+                g = g.reshape(g.shape[:-3] + (g.shape[-3] // rep, rep) + g.shape[-2:]).sum(-3)
+            gt = unbroadcast(_make(g), t._data.shape)
+            out.append(gt if gt._data.dtype == t._data.dtype else gt.to(t.dtype))
+        if dv is None and dout is None:
+            out[2] = None
+        return tuple(out)
+
+    def _composed_backward(self, dout, dweights):
+        from ..autograd import grad as _grad
+        q, k, v, mask = ins = self.saved_tensors
+        M = _make(self.M) if self.M is not None else None
+        o, w = _composed(q, k, v, mask, self.causal, self.scale, self.rep, M, self.empty_rows_nan)
+        outs, gouts = [], []
+        for a, g in ((o, dout), (w, dweights)):
+            if g is not None:
+                outs.append(a)
+                gouts.append(g)
+        wanted = [t for t in ins if t is not None and t._requires_grad]
+        gs = iter(_grad(outs, wanted, gouts, create_graph=True, allow_unused=True))
+        return tuple(next(gs) if t is not None and t._requires_grad else None for t in ins)
+
+    def release(self):
+        Node.release(self)
+        self.P = self.M = None
+
+
+def _composed(q, k, v, mask, causal, scale, rep, M, empty_rows_nan):
+    """The same attention written with differentiable ember ops (for create_graph)."""
+    from .nn_ops import softmax
+    if rep > 1:
+        k = k.repeat_interleave(rep, dim=-3)
+        v = v.repeat_interleave(rep, dim=-3)
+    S = (q * scale).matmul(k.transpose(-2, -1))
+    L, Sk = S.shape[-2], S.shape[-1]
+    add = _mask_addend(mask, causal, L, Sk, S._data.dtype)
+    if add is not None:
+        S = S + (add if isinstance(add, Tensor) else _make(add))
+    P = softmax(S, -1)
+    if not empty_rows_nan and add is not None:
+        from .elementwise import where
+        P = where(P != P, 0.0, P)
+    Pd = P * M if M is not None else P
+    return Pd.matmul(v), Pd
+
+
+def _mask_addend(mask, causal, L, S, dt):
+    """What is added to the scores: 0 / -inf from a bool mask or causality, or the float mask itself."""
+    add = None
+    if mask is not None:
+        if mask._data.dtype == xp.bool_:
+            add = xp.where(mask._data, dt.type(0), dt.type(-xp.inf))
+        else:
+            add = mask   # a float mask stays a tensor: it may require grad
+    if causal:
+        c = xp.where(xp.tri(L, S, dtype=bool), dt.type(0), dt.type(-xp.inf))
+        if add is None:
+            add = c
+        elif isinstance(add, Tensor):
+            add = add + _make(c)
+        else:
+            add = add + c
+    return add
+
+
+def _forward_rest(S, add, va, dt, dropout_p, need_weights, empty_rows_nan, generator):
+    """Softmax over keys (in place), dropout, and the product with the values."""
+    m = S.max(-1, keepdims=True)
+    if add is not None:
+        m[~xp.isfinite(m)] = 0
+    S -= m
+    xp.exp(S, out=S)
+    z = S.sum(-1, keepdims=True)
+    if add is not None and not empty_rows_nan:
+        z[z == 0] = 1                      # rows with nothing to attend: all-zero weights
+    S /= z
+    P = S
+    M = None
+    if dropout_p > 0:
+        from .nn_ops import _dropout_mask
+        M = _dropout_mask(P.shape, dropout_p, dt, generator)
+        Pd = P * M
+    else:
+        Pd = P
+    out = _make(xp.matmul(Pd, va))
+    w = _make(Pd) if need_weights else None
+    return out, w, P, M
+
+
+def sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False,
+         need_weights=False, empty_rows_nan=False, generator=None):
+    """Attention of ``query (..., L, E)`` over ``key (..., S, E)`` / ``value (..., S, Ev)``.
+
+    Returns ``(output (..., L, Ev), weights (..., L, S) or None)``; the weights (after dropout, as
+    MultiheadAttention returns them) are computed only when ``need_weights``.
+    """
+    qa, ka, va = query._data, key._data, value._data
+    if qa.dtype != ka.dtype or qa.dtype != va.dtype:
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got query.dtype: "
+                           f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead.")
+    if qa.dtype.kind != "f":
+        raise RuntimeError(f"scaled_dot_product_attention: expected floating inputs, got {query.dtype}")
+    if qa.ndim < 2 or ka.ndim < 2 or va.ndim < 2:
+        raise RuntimeError("scaled_dot_product_attention: query, key and value must be at least 2-D")
+    if qa.shape[-1] != ka.shape[-1]:
+        raise RuntimeError(f"Expected query and key to have the same last dimension, got {qa.shape[-1]} and "
+                           f"{ka.shape[-1]}")
+    if ka.shape[-2] != va.shape[-2]:
+        raise RuntimeError(f"Expected key and value to have the same sequence length, got {ka.shape[-2]} and "
+                           f"{va.shape[-2]}")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    rep = 1
+    if enable_gqa and qa.ndim >= 3 and ka.ndim >= 3:
+        hq, hk, hv = qa.shape[-3], ka.shape[-3], va.shape[-3]
+        if hq % hk or hq % hv or hk != hv:
+            raise RuntimeError("Number of heads in key and value must divide the number of heads in ")
+        rep = hq // hk
+        if rep > 1:
+            ka, va = xp.repeat(ka, rep, axis=-3), xp.repeat(va, rep, axis=-3)
+    E = qa.shape[-1]
+    s = float(scale) if scale is not None else 1.0 / math.sqrt(E)
+    dt = qa.dtype
+    S = xp.matmul(qa * dt.type(s), xp.swapaxes(ka, -1, -2))
+    L, Sk = S.shape[-2], S.shape[-1]
+    add = _mask_addend(attn_mask, is_causal, L, Sk, dt)
+    if add is not None:
+        a = add._data if isinstance(add, Tensor) else add
+        if a.dtype != dt:
+            a = a.astype(dt)
+        if _bcast_shape(S.shape, a.shape) != S.shape:
+            S = S + a
+        else:
+            S += a
+    with xp.errstate(invalid="ignore", divide="ignore"):
+        out, w, P, M = _forward_rest(S, add, va, dt, dropout_p, need_weights, empty_rows_nan, generator)
+    mask_t = attn_mask if isinstance(attn_mask, Tensor) and attn_mask._data.dtype.kind == "f" else None
+    if GradMode.enabled and (query._requires_grad or key._requires_grad or value._requires_grad
+                             or (mask_t is not None and mask_t._requires_grad)):
+        node = ScaledDotProductAttentionBackward0()
+        node.P, node.M, node.scale, node.rep = P, M, s, rep
+        node.causal, node.empty_rows_nan = is_causal, empty_rows_nan
+        if mask_t is None and attn_mask is not None:
+            node.bool_mask = attn_mask
+        node.save(query, key, value, mask_t if mask_t is not None else attn_mask)
+        attach(out, node, query, key, value, mask_t)
+        if w is not None:
+            w._grad_fn = node
+            w._requires_grad = True
+            w.__dict__["_output_nr"] = 1
+    return out, w
