@@ -84,6 +84,7 @@ class Tensor:
     _hooks = None
     _post_accumulate_hooks = None
     _retains_grad = False
+    _vv = None                 # a view's version when its grad_fn was made (see ops/_views.py)
     _volatile = False
     __array_priority__ = 1000  # NumPy defers ``ndarray op tensor`` to Tensor's reflected operators
     _legacy_dtype = None       # set on FloatTensor & co.

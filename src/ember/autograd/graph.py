@@ -190,6 +190,11 @@ def edge_of(t):
         return None
     fn = t._grad_fn
     if fn is not None:
+        vv = t._vv
+        if vv is not None and vv != t._version[0]:  # a view whose base was written since: re-derive
+            from ..ops._views import refresh
+            refresh(t)
+            fn = t._grad_fn
         return (fn, t._output_nr)
     acc = t._acc
     if acc is None:

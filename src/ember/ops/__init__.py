@@ -22,6 +22,14 @@ _NOT_METHODS = {"tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones",
 _NOT_METHODS |= set(conv.__all__) | set(pool.__all__) | set(resample.__all__)
 _NOT_METHODS |= set(rnn_ops.__all__)
 _INTERNAL.add("rnn_layer")
+# issue 3, shape / indexing / linalg families; the functions that are ember.<name> only
+from . import joining, scatter  # noqa: E402
+_FAMILIES += (joining, scatter)
+_INTERNAL |= {"split_key", "positions_in"}
+_NOT_METHODS |= {"hstack", "vstack", "dstack", "column_stack", "row_stack", "tril_indices", "triu_indices",
+                 "broadcast_tensors", "broadcast_shapes", "meshgrid", "atleast_1d", "atleast_2d", "atleast_3d",
+                 "block_diag", "cartesian_prod", "combinations", "tensordot", "cdist", "chain_matmul", "poisson",
+                 "view_as_real", "view_as_complex", "complex", "polar"}
 
 
 def _public_functions(module):

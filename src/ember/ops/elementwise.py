@@ -681,6 +681,9 @@ def inplace(op):
     """
     def op_(self, *args, **kwargs):
         _check_inplace_leaf(self)
+        if self._base is not None:
+            from ._views import prepare
+            prepare(self)
         if GradMode.enabled and (self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad
                                                                 for a in args)):
             old = _make(self._data.copy())
@@ -693,6 +696,9 @@ def inplace(op):
             self._grad_fn = res._grad_fn
             self._requires_grad = res._requires_grad
             self.__dict__.pop("_output_nr", None)
+            if self._base is not None:
+                from ._views import rebase
+                rebase(self)
             return self
         res = op(self, *args, **kwargs)
         _assign_result(self, res)

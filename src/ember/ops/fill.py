@@ -8,6 +8,15 @@ def _bump(t):
     return t
 
 
+def _written(self):
+    """Bump the version; a write through a view also rewrites its base's history (see ops/_views.py)."""
+    _bump(self)
+    if self._base is not None:
+        from ._views import rebase
+        rebase(self)
+    return self
+
+
 def _write(self, value):
     try:
         self._data[...] = value
@@ -42,6 +51,9 @@ class FillBackward(Node):
 def fill_(self, value):
     """Fill with ``value`` (a number or a 0-d tensor) in place; returns self."""
     _check_inplace_leaf(self)
+    if self._base is not None:
+        from ._views import prepare
+        prepare(self)
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
@@ -52,10 +64,10 @@ def fill_(self, value):
             node = FillBackward()
             node.shape, node.dtype = value.shape, value.dtype
             attach(self, node, value)
-        return _bump(self)
+        return _written(self)
     _write(self, scalar_value(value))
     _drop_history(self)
-    return _bump(self)
+    return _written(self)
 
 
 class CopyBackwards(Node):
@@ -70,6 +82,9 @@ def copy_(self, src, non_blocking=False):
     Gradient flows to ``src``; this tensor's previous history is replaced.
     """
     _check_inplace_leaf(self)
+    if self._base is not None:
+        from ._views import prepare
+        prepare(self)
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
     try:
@@ -91,4 +106,4 @@ def copy_(self, src, non_blocking=False):
         node = CopyBackwards()
         node.src_shape, node.src_dtype = src._data.shape, src.dtype
         attach(self, node, src)
-    return _bump(self)
+    return _written(self)

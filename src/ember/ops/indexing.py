@@ -1,72 +1,218 @@
-"""Indexing: ``t[key]`` and ``t[key] = v``, gather / scatter, index_select, masked_fill, nonzero."""
+"""Indexing: ``t[key]`` and ``t[key] = v``, gather, index_select, take, take_along_dim, masked_select, nonzero.
+
+PyTorch's indexing rule, which differs from NumPy's in one place: integers (and 0-d integer tensors)
+*select* first, as basic indexing, so only tensor / list / mask indices are "advanced".  A key is
+therefore applied in two steps: the basic part (ints, slices, None, Ellipsis) gives a view, and the
+advanced part (tensors, at their positions in that view) gives a copy.  Where the advanced indices
+land in the result follows NumPy's rule on the view: together in place when adjacent, else first.
+(The scatter-like writers live in ``scatter.py``.)
+"""
+import warnings
+
 from .. import _dtype
 from ._common import xp, Tensor, Node, attach, GradMode, _make, _make_view, wrap_dim, scalar_value, unbroadcast
-from .shape import embed, narrow
+from .shape import embed, SliceBackward0
 
-_BASIC = (int, slice, type(None), type(Ellipsis))
+_SLICE_ALL = slice(None)
+_INDEX_ERROR = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices "
+                "(got {})")
 
 
-def _convert_index(item):
-    """One element of an indexing key -> what NumPy's indexing takes; also says if it is 'advanced'."""
-    if isinstance(item, bool):
-        return item, True
-    if isinstance(item, _BASIC):
-        if isinstance(item, slice):
-            if item.step is not None:
-                step = item.step.item() if isinstance(item.step, Tensor) else item.step
-                if step <= 0:
-                    raise ValueError("step must be greater than zero")
-            if any(isinstance(v, Tensor) for v in (item.start, item.stop, item.step)):
-                item = slice(*(v.item() if isinstance(v, Tensor) else v for v in (item.start, item.stop, item.step)))
-        return item, False
+def _bad_index_dtype():
+    return IndexError("tensors used as indices must be long, int, byte or bool tensors")
+
+
+def _int_of(item):
+    """``item`` as a Python int when it is an integer scalar (int, NumPy int, 0-d int tensor), else None."""
+    t = type(item)
+    if t is int:
+        return item
+    if t is bool:
+        return None
+    if isinstance(item, Tensor):
+        a = item._data
+        if a.ndim == 0 and a.dtype.kind in "iu":
+            return int(a)
+        return None
+    if isinstance(item, xp.integer):
+        return int(item)
+    return None
+
+
+def _advanced_array(item):
+    """A tensor / list / tuple / ndarray index -> an integer or bool NumPy array."""
     if isinstance(item, Tensor):
         arr = item._data
-        if arr.dtype.kind not in "biu":
-            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        if arr.dtype == xp.uint8:
-            arr = arr.astype(bool)
-        return arr, True
-    if isinstance(item, xp.ndarray):
-        return item, True
-    if isinstance(item, (list, tuple)):
-        arr = xp.asarray([i.item() if isinstance(i, Tensor) else i for i in item] if any(
-            isinstance(i, Tensor) for i in item) else item)
+    elif isinstance(item, xp.ndarray):
+        arr = item
+    else:
+        if any(isinstance(i, Tensor) for i in item):
+            item = [i.item() if isinstance(i, Tensor) else i for i in item]
+        arr = xp.asarray(item)
         if arr.size == 0:
             arr = arr.astype(xp.int64)
-        if arr.dtype.kind not in "biu":
-            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        return arr, True
-    if isinstance(item, xp.integer):
-        return int(item), False
-    if hasattr(item, "__index__"):
-        return item.__index__(), False
-    raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
-                     "indices (got " + type(item).__name__ + ")")
+    kind = arr.dtype.kind
+    if kind == "u" and arr.dtype == xp.uint8:
+        warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.",
+                      UserWarning, stacklevel=4)
+        return arr.astype(bool)
+    if kind not in "biu":
+        raise _bad_index_dtype()
+    return arr
+
+
+def _slice_of(item):
+    if item.step is not None:
+        step = item.step.item() if isinstance(item.step, Tensor) else item.step
+        if step is not None and step <= 0:
+            raise ValueError("step must be greater than zero")
+    if isinstance(item.start, Tensor) or isinstance(item.stop, Tensor) or isinstance(item.step, Tensor):
+        item = slice(*(v.item() if isinstance(v, Tensor) else v for v in (item.start, item.stop, item.step)))
+    return item
+
+
+def _as_tuple(key):
+    """A key as a tuple of items, with PyTorch's legacy rule for non-tuple sequences."""
+    if type(key) is tuple:
+        return key
+    if isinstance(key, list) and len(key) < 32 and any(
+            isinstance(k, (list, tuple, slice, Tensor, xp.ndarray)) or k is None or k is Ellipsis for k in key):
+        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed "
+                      "in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted "
+                      "as tensor index, x[torch.tensor(seq)], which will result either in an error or a different "
+                      "result", UserWarning, stacklevel=3)
+        return tuple(key)
+    return (key,)
+
+
+def split_key(key, shape):
+    """Split a PyTorch key into (basic NumPy key, advanced part) for a tensor of ``shape``.
+
+    The advanced part is None, or a tuple key for the basic view (slices everywhere except arrays at the
+    advanced positions).  Raises PyTorch's IndexError / ValueError for bad keys.
+    """
+    items = _as_tuple(key)
+    basic, adv = [], []        # adv: (position in the basic view, array)
+    ndim = len(shape)
+    # dims each item consumes, to place the Ellipsis
+    consumed = 0
+    for it in items:
+        if it is None or type(it) is bool or it is Ellipsis:
+            continue
+        if isinstance(it, Tensor) and it._data.dtype == bool or isinstance(it, xp.ndarray) and it.dtype == bool:
+            consumed += it.ndim if isinstance(it, xp.ndarray) else it._data.ndim
+        elif isinstance(it, Tensor) and it._data.dtype == xp.uint8:
+            consumed += it._data.ndim
+        else:
+            consumed += 1
+    src_dim = 0   # dim of the input the next item applies to
+    out_dim = 0   # dim of the basic view the next item produces
+    seen_ellipsis = False
+    for it in items:
+        i = _int_of(it)
+        if i is not None:
+            if src_dim >= ndim:
+                raise IndexError(f"too many indices for tensor of dimension {ndim}")
+            n = shape[src_dim]
+            if not -n <= i < n:
+                raise IndexError(f"index {i} is out of bounds for dimension {src_dim} with size {n}")
+            basic.append(i)
+            src_dim += 1
+        elif isinstance(it, slice):
+            if src_dim >= ndim:
+                raise IndexError(f"too many indices for tensor of dimension {ndim}")
+            basic.append(_slice_of(it))
+            src_dim += 1
+            out_dim += 1
+        elif it is None:
+            basic.append(None)
+            out_dim += 1
+        elif it is Ellipsis:
+            if seen_ellipsis:
+                raise IndexError("an index can only have a single ellipsis ('...')")
+            seen_ellipsis = True
+            span = max(ndim - consumed, 0)
+            basic.append(Ellipsis)
+            src_dim += span
+            out_dim += span
+        elif type(it) is bool:
+            basic.append(None)          # a new dim of size 1, masked by the bool (a copy, as in PyTorch)
+            adv.append((out_dim, xp.array([it])))
+            out_dim += 1
+        elif isinstance(it, (Tensor, xp.ndarray, list, tuple)):
+            arr = _advanced_array(it)
+            if arr.dtype == bool:
+                k = max(arr.ndim, 1) if arr.ndim else 0
+                if arr.ndim == 0:
+                    basic.append(None)
+                    adv.append((out_dim, arr.reshape(1)))
+                    out_dim += 1
+                    continue
+                if src_dim + k > ndim:
+                    raise IndexError(f"too many indices for tensor of dimension {ndim}")
+                for j in range(k):
+                    if arr.shape[j] != shape[src_dim + j]:
+                        raise IndexError(f"The shape of the mask {list(arr.shape)} at index {j} does not match the "
+                                         f"shape of the indexed tensor {list(shape)} at index {src_dim + j}")
+                basic.extend([_SLICE_ALL] * k)
+                adv.append((out_dim, arr))
+                src_dim += k
+                out_dim += k
+            else:
+                if src_dim >= ndim:
+                    raise IndexError(f"too many indices for tensor of dimension {ndim}")
+                n = shape[src_dim]
+                if arr.size:
+                    lo, hi = arr.min(), arr.max()
+                    if lo < -n or hi >= n:
+                        bad = hi if hi >= n else lo
+                        raise IndexError(f"index {bad} is out of bounds for dimension {src_dim} with size {n}")
+                basic.append(_SLICE_ALL)
+                adv.append((out_dim, arr))
+                src_dim += 1
+                out_dim += 1
+        elif isinstance(it, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{type(it).__name__}'")
+        elif not hasattr(it, "__index__"):
+            raise IndexError(_INDEX_ERROR.format(type(it).__name__))
+        else:
+            basic.append(it.__index__())
+            src_dim += 1
+    if src_dim > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    if not adv:
+        return tuple(basic), None
+    adv_key = [_SLICE_ALL] * out_dim
+    for pos, arr in adv:
+        if arr.dtype == bool:
+            adv_key[pos:pos + max(arr.ndim, 1)] = [arr] + [None] * (max(arr.ndim, 1) - 1)
+        else:
+            adv_key[pos] = arr
+    adv_key = tuple(k for k in adv_key if k is not None)
+    # trailing full slices add nothing; dropping them keeps NumPy's result layout identical
+    return tuple(basic), adv_key
 
 
 def convert_key(key):
-    """A PyTorch indexing key -> (NumPy key, is_advanced)."""
-    if not isinstance(key, tuple):
-        k, adv = _convert_index(key)
-        return k, adv
-    out, adv = [], False
-    for item in key:
-        k, a = _convert_index(item)
-        out.append(k)
-        adv = adv or a
-    return tuple(out), adv
-
-
-def _index_error(exc, shape):
-    msg = str(exc)
-    if "out of bounds" in msg:
-        msg = msg.replace("axis", "dimension")
-        return IndexError(msg)
-    if "too many indices" in msg:
-        return IndexError(f"too many indices for tensor of dimension {len(shape)}")
-    if "boolean index did not match" in msg:
-        return IndexError(f"The shape of the mask indexed does not match the shape of the indexed tensor: {msg}")
-    return IndexError(msg)
+    """A PyTorch indexing key -> (NumPy key, is_advanced).  Kept for callers that index raw arrays with
+    keys that contain no integer-separated advanced indices."""
+    items = _as_tuple(key)
+    out, advanced = [], False
+    for it in items:
+        i = _int_of(it)
+        if i is not None:
+            out.append(i)
+        elif isinstance(it, slice):
+            out.append(_slice_of(it))
+        elif it is None or it is Ellipsis or type(it) is bool:
+            out.append(it)
+            advanced = advanced or type(it) is bool
+        elif isinstance(it, (Tensor, xp.ndarray, list, tuple)):
+            out.append(_advanced_array(it))
+            advanced = True
+        else:
+            raise IndexError(_INDEX_ERROR.format(type(it).__name__))
+    return (tuple(out) if type(key) is tuple or len(out) != 1 else out[0]), advanced
 
 
 class IndexBackward0(Node):
@@ -74,107 +220,224 @@ class IndexBackward0(Node):
         return (embed(grad, self.shape, self.key, accumulate=self.accumulate),)
 
 
-def getitem(input, key):
-    """``input[key]``: a view for ints, slices, None and Ellipsis; a copy when tensors/lists/masks index."""
+class AliasBackward0(Node):
+    def backward(self, grad):
+        return (grad,)
+
+
+def _basic(input, key, bare_slice=False):
+    """``input[key]`` for a basic NumPy key (ints, slices, None, Ellipsis): a view.
+
+    With grad recorded, the key is applied item by item as PyTorch does (SelectBackward0 for ints,
+    SliceBackward0 for slices other than full ones, UnsqueezeBackward0 for None, AliasBackward0 when
+    nothing changes), so the graph has PyTorch's nodes.
+    """
     arr = input._data
-    if type(key) is int:
-        n = arr.shape[0] if arr.ndim else 0
-        if arr.ndim == 0:
-            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
-                             "in C++ to convert a 0-dim tensor to a number")
-        if not -n <= key < n:
-            raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
-        np_key, advanced = key, False
-    else:
-        np_key, advanced = convert_key(key)
-    try:
-        out = arr[np_key]
-    except IndexError as exc:
-        raise _index_error(exc, arr.shape) from None
-    if advanced:
-        res = _make(out)
-        if input._requires_grad and GradMode.enabled:
-            node = IndexBackward0()
-            node.shape, node.key = arr.shape, np_key
-            node.accumulate = not _is_mask_key(np_key)
-            attach(res, node, input)
-        return res
-    if not isinstance(out, xp.ndarray):  # all-int keys give a NumPy scalar; we want a 0-d view
-        out = arr[(np_key if isinstance(np_key, tuple) else (np_key,)) + (Ellipsis,)]
-    res = _make_view(input, out)
+    if not (input._requires_grad and GradMode.enabled):
+        return _make_view(input, arr[key + (Ellipsis,)] if Ellipsis not in key else arr[key])
+    from .shape import select, unsqueeze, _view_result
+    t, dim = input, 0
+    for pos, k in enumerate(key):
+        if k is None:
+            t = unsqueeze(t, dim)
+            dim += 1
+        elif k is Ellipsis:
+            rest = sum(1 for j in key[pos + 1:] if j is not None and j is not Ellipsis)
+            dim = t._data.ndim - rest
+        elif isinstance(k, slice):
+            a = t._data
+            size = a.shape[dim]
+            start, stop, step = k.indices(size)
+            if not bare_slice and start == 0 and stop >= size and step == 1:
+                dim += 1
+                continue
+            full = (slice(None),) * dim + (k,)
+            t = _view_result(t, a[full], SliceBackward0, shape=a.shape, key=full)
+            dim += 1
+        else:
+            t = select(t, dim, k)
+    if t is input:
+        t = _view_result(input, arr.view(), AliasBackward0)
+    return t
+
+
+def _advanced(input, key):
+    """``input[key]`` for a NumPy key with arrays (already bounds-checked): a copy (with IndexBackward0)."""
+    arr = input._data
+    res = _make(arr[key])
     if input._requires_grad and GradMode.enabled:
-        from .shape import SliceBackward0
-        node = SliceBackward0()
-        node.shape, node.key = arr.shape, np_key
+        node = IndexBackward0()
+        node.shape, node.key = arr.shape, key
+        node.accumulate = not all(not isinstance(k, xp.ndarray) or k.dtype == bool for k in key)
         attach(res, node, input)
     return res
 
 
-def _is_mask_key(key):
-    items = key if isinstance(key, tuple) else (key,)
-    return all(not isinstance(k, xp.ndarray) or k.dtype == bool for k in items)
+def getitem(input, key):
+    """``input[key]``: a view for ints, slices, None and Ellipsis; a copy when tensors/lists/masks index."""
+    arr = input._data
+    if type(key) is int:
+        if arr.ndim == 0:
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+                             "in C++ to convert a 0-dim tensor to a number")
+        n = arr.shape[0]
+        if not -n <= key < n:
+            raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
+        basic, adv = (key,), None
+    else:
+        basic, adv = split_key(key, arr.shape)
+    if adv is None:
+        return _basic(input, basic, type(key) is slice)
+    if all(isinstance(k, slice) and k == _SLICE_ALL for k in basic):
+        return _advanced(input, adv)
+    return _advanced(_basic(input, basic), adv)
 
 
+# ---------------------------------------------------------------------------- setitem
 class IndexPutBackward0(Node):
     def backward(self, grad):
         g_self = grad * self.keep_mask if self.need_self else None
         g_val = None
         if self.value_shape is not None:
-            g_val = unbroadcast(grad[self.key], self.value_shape)
+            g = _basic(grad, self.basic) if self.basic else grad
+            if self.adv is not None:
+                g = _advanced(g, self.adv)
+            g_val = unbroadcast(g, self.value_shape)
+            if g_val.dtype is not self.value_dtype:
+                g_val = g_val.to(self.value_dtype)
         return g_self, g_val
 
 
+def _strip_leading_ones(v, ndim):
+    """A value with more dims than its target loses leading size-1 dims (PyTorch's slicePrefix1sDims)."""
+    while v.ndim > ndim and v.shape[0] == 1:
+        v = v[0]
+    return v
+
+
 def setitem(input, key, value):
-    """``input[key] = value`` in place; ``value`` is broadcast and cast to ``input``'s dtype."""
+    """``input[key] = value`` in place; ``value`` (a tensor or number) is broadcast and cast to ``input``'s dtype."""
     arr = input._data
-    np_key, advanced = convert_key(key)
-    record = GradMode.enabled and (input._requires_grad or isinstance(value, Tensor) and value._requires_grad)
-    if record and input._requires_grad and input._grad_fn is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    basic, adv = split_key(key, arr.shape)
+    view = arr[basic + (Ellipsis,)] if Ellipsis not in basic else arr[basic]
     if isinstance(value, Tensor):
         v = value._data
-        if arr.dtype.kind in "biu" and v.dtype.kind in "fc":
+        if adv is not None and v.dtype != arr.dtype:
+            from .elementwise import _dtype_name
             raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                               f"{input.dtype} for the destination and {value.dtype} for the source.") \
-                if advanced else RuntimeError("result type Float can't be cast to the desired output type Long")
+                               f"{_dtype_name(input.dtype)} for the destination and {_dtype_name(value.dtype)} for "
+                               "the source.")
+        target_shape = view[adv].shape if adv is not None else view.shape
+        v = _strip_leading_ones(v, len(target_shape))
+        try:
+            xp.broadcast_shapes(v.shape, target_shape)
+            if len(v.shape) > len(target_shape):
+                raise ValueError
+        except ValueError:
+            if adv is not None:
+                raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to "
+                                   f"indexing result of shape {list(target_shape)}") from None
+            if len(v.shape) > len(target_shape):
+                raise RuntimeError(f"expand(torch.{_type_word(value)}Tensor{{{list(value.shape)}}}, size="
+                                   f"{list(target_shape)}): the number of sizes provided ({len(target_shape)}) must "
+                                   f"be greater or equal to the number of dimensions in the tensor "
+                                   f"({len(value.shape)})") from None
+            lead = len(target_shape) - len(v.shape)
+            for i in range(len(v.shape) - 1, -1, -1):
+                if v.shape[i] != 1 and v.shape[i] != target_shape[i + lead]:
+                    raise RuntimeError(f"The expanded size of the tensor ({target_shape[i + lead]}) must match the "
+                                       f"existing size ({v.shape[i]}) at non-singleton dimension {i + lead}.  Target "
+                                       f"sizes: {list(target_shape)}.  Tensor sizes: {list(v.shape)}") from None
+            raise
+        if v.dtype != arr.dtype:
+            v = v.astype(arr.dtype)
     else:
+        if isinstance(value, (list, tuple)):  # a nested sequence of numbers, converted like ember.tensor
+            from .creation import tensor as _tensor
+            return setitem(input, key, _tensor(value, dtype=input.dtype))
         v = scalar_value(value)
-        if isinstance(v, (list, tuple)):
-            v = xp.asarray(v)
-    try:
-        arr[np_key] = v
-    except IndexError as exc:
-        raise _index_error(exc, arr.shape) from None
-    except ValueError as exc:
-        if "read-only" in str(exc):
-            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
-                               "single memory location. Please clone() the tensor before performing the "
-                               "operation.") from None
-        raise RuntimeError(f"shape mismatch: value tensor of shape {list(xp.shape(v))} cannot be broadcast to "
-                           f"indexing result of shape {list(arr[np_key].shape)}") from None
+        if not isinstance(v, (int, float, bool, complex)):
+            raise TypeError(f"can't assign a {type(value).__name__} to a {input._type_name()}")
+        if isinstance(v, complex) and arr.dtype.kind != "c":
+            raise RuntimeError(f"value cannot be converted to type {input.dtype.name.rstrip('0123456789') or 'float'}"
+                               " without overflow")
+        if isinstance(v, float) and arr.dtype.kind in "iu":
+            v = int(v)
+    value_grad = isinstance(value, Tensor) and value._requires_grad
+    record = GradMode.enabled and (input._requires_grad or value_grad)
+    if input._base is not None:
+        from ._views import prepare
+        prepare(input)
+    if record and input._requires_grad and input._grad_fn is None:
+        if adv is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if not view.flags.writeable or adv is None and any(st == 0 and n > 1 for st, n in zip(view.strides, view.shape)):
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
+                           "memory location. Please clone() the tensor before performing the operation.")
+    if adv is None:
+        view[...] = v
+    else:
+        view[adv] = v
     input._version[0] += 1
-    if record:
-        node = IndexPutBackward0()
-        node.key = np_key
-        node.need_self = input._requires_grad
+    if not record:
+        return
+    if adv is None:
+        # a basic key writes through a view (PyTorch: copy_ into input[key]): the view's new history is the
+        # copy, and the base's is CopySlices over it
+        from ._views import rebase
+        vw = _make_view(input, view)
+        node = CopyBackwards()
+        node.value_shape = value._data.shape if value_grad else None
+        node.value_dtype = value.dtype if value_grad else None
+        attach(vw, node, value if value_grad else None)
+        if not value_grad:
+            vw._requires_grad = False
+            vw._grad_fn = None
+        rebase(vw)
+        return
+    node = IndexPutBackward0()
+    node.basic, node.adv = basic, adv
+    node.need_self = input._requires_grad
+    if input._requires_grad:
         mask = xp.ones(arr.shape, dtype=bool)
-        mask[np_key] = False
+        mview = mask[basic + (Ellipsis,)] if Ellipsis not in basic else mask[basic]
+        mview[adv] = False
         node.keep_mask = _make(mask)
-        node.value_shape = value._data.shape if isinstance(value, Tensor) and value._requires_grad else None
-        old_edge_owner = _make(arr)
-        old_edge_owner._requires_grad = input._requires_grad
-        old_edge_owner._grad_fn = input._grad_fn
-        old_edge_owner.__dict__["_output_nr"] = input._output_nr
-        attach(input, node, old_edge_owner if input._requires_grad else None,
-               value if node.value_shape is not None else None)
-        input.__dict__.pop("_output_nr", None)
+    node.value_shape = value._data.shape if value_grad else None
+    node.value_dtype = value.dtype if value_grad else None
+    old = _make(arr)
+    old._requires_grad = input._requires_grad
+    old._grad_fn = input._grad_fn
+    old.__dict__["_output_nr"] = input._output_nr
+    attach(input, node, old if input._requires_grad else None, value if value_grad else None)
+    input.__dict__.pop("_output_nr", None)
+    if input._base is not None:
+        from ._views import rebase
+        rebase(input)
 
 
-# ---------------------------------------------------------------------------- gather / scatter
-def _check_index(index, name):
-    if not isinstance(index, Tensor) or index.dtype is not _dtype.int64:
-        got = index.dtype if isinstance(index, Tensor) else type(index).__name__
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index, but got {got}")
+class CopyBackwards(Node):
+    """Gradient of writing ``value`` into a view: the value receives the view's gradient, summed to its shape."""
+
+    def backward(self, grad):
+        if self.value_shape is None:
+            return (None,)
+        g = unbroadcast(grad, self.value_shape) if tuple(grad.shape) != self.value_shape else grad
+        return (g if g.dtype is self.value_dtype else g.to(self.value_dtype),)
+
+
+def _type_word(t):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+            "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short"}.get(t.dtype.name, "")
+
+
+# ---------------------------------------------------------------------------- gather and friends
+def _check_index(index, name, dtypes=(_dtype.int64,)):
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype not in dtypes:
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
 
 
 def _grid_key(index_arr, d):
@@ -193,13 +456,14 @@ def _check_bounds(idx, size, name, d):
 
 class GatherBackward0(Node):
     def backward(self, grad):
+        from .scatter import scatter_add
         z = grad.new_zeros(self.shape)
         return (scatter_add(z, self.dim, self.index, grad),)
 
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and likewise for other dims)."""
-    _check_index(index, "gather")
+    _check_index(index, "gather", (_dtype.int64, _dtype.int32))
     arr, idx = input._data, index._data
     d = wrap_dim(dim, arr.ndim)
     if idx.ndim != arr.ndim and not (idx.ndim <= 1 and arr.ndim <= 1):
@@ -207,10 +471,10 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     for k in range(idx.ndim):
         if k != d and idx.shape[k] > arr.shape[k]:
             raise RuntimeError(f"Size does not match at dimension {k} expected index {list(idx.shape)} to be "
-                               f"smaller than self {list(arr.shape)} apart from dimension {d}")
+                               f"no larger than self {list(arr.shape)} apart from dimension {d}")
     _check_bounds(idx, arr.shape[d] if arr.ndim else 1, "gather", d)
-    if arr.ndim == 0:
-        res = _make(arr.reshape(1)[idx].reshape(idx.shape))
+    if arr.ndim == 0 or idx.ndim == 0:
+        res = _make(arr.reshape(-1)[idx.reshape(-1)].reshape(idx.shape))
     else:
         res = _make(arr[_grid_key(idx, d)])
     if input._requires_grad and GradMode.enabled:
@@ -223,73 +487,9 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     return res
 
 
-class ScatterAddBackward0(Node):
-    def backward(self, grad):
-        g_src = gather(grad, self.dim, self.index) if self.need_src else None
-        return (grad if self.need_self else None), g_src
-
-
-def scatter_add(input, dim, index, src):
-    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices sum)."""
-    _check_index(index, "scatter_add")
-    arr = input._data
-    d = wrap_dim(dim, arr.ndim)
-    idx = index._data
-    _check_bounds(idx, arr.shape[d] if arr.ndim else 1, "scatter_add", d)
-    out = arr.copy()
-    s = src._data[tuple(slice(0, n) for n in idx.shape)]
-    xp.add.at(out, _grid_key(idx, d), s.astype(arr.dtype, copy=False))
-    res = _make(out)
-    if GradMode.enabled and (input._requires_grad or src._requires_grad):
-        node = ScatterAddBackward0()
-        node.dim, node.index = d, index
-        node.need_self, node.need_src = input._requires_grad, src._requires_grad
-        attach(res, node, input, src)
-    return res
-
-
-class ScatterBackward0(Node):
-    def backward(self, grad):
-        g_self = grad.scatter(self.dim, self.index, 0) if self.need_self else None
-        g_src = gather(grad, self.dim, self.index) if self.need_src else None
-        return g_self, g_src
-
-
-def scatter(input, dim, index, src=None, *, value=None, reduce=None):
-    """A copy of ``input`` with ``src`` (a tensor or a number) written at ``index`` along ``dim``."""
-    if src is None:
-        src = value
-    _check_index(index, "scatter")
-    arr = input._data
-    d = wrap_dim(dim, arr.ndim)
-    idx = index._data
-    _check_bounds(idx, arr.shape[d] if arr.ndim else 1, "scatter", d)
-    out = arr.copy()
-    key = _grid_key(idx, d)
-    if isinstance(src, Tensor):
-        s = src._data[tuple(slice(0, n) for n in idx.shape)].astype(arr.dtype, copy=False)
-    else:
-        s = scalar_value(src)
-    if reduce is None:
-        out[key] = s
-    elif reduce == "add":
-        xp.add.at(out, key, s)
-    elif reduce == "multiply":
-        xp.multiply.at(out, key, s)
-    else:
-        raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
-    res = _make(out)
-    src_grad = isinstance(src, Tensor) and src._requires_grad
-    if GradMode.enabled and (input._requires_grad or src_grad):
-        node = ScatterBackward0()
-        node.dim, node.index = d, index
-        node.need_self, node.need_src = input._requires_grad, src_grad
-        attach(res, node, input, src if isinstance(src, Tensor) else None)
-    return res
-
-
 def scatter_grad(grad, indices, shape, dim, keepdim):
     """Gradient of a reduction along ``dim`` that picked ``indices``: ``grad`` placed at those indices."""
+    from .scatter import scatter
     if not keepdim and len(shape):
         grad, indices = grad.unsqueeze(dim), indices.unsqueeze(dim)
     if not len(shape):
@@ -299,12 +499,13 @@ def scatter_grad(grad, indices, shape, dim, keepdim):
 
 class IndexSelectBackward0(Node):
     def backward(self, grad):
+        from .scatter import index_add
         z = grad.new_zeros(self.shape)
         return (index_add(z, self.dim, self.index, grad),)
 
 
 def index_select(input, dim, index, *, out=None):
-    """The entries of ``input`` at the 1-D ``index`` along ``dim``."""
+    """The entries of ``input`` at the 1-D (or 0-d) ``index`` along ``dim``."""
     if not isinstance(index, Tensor) or index.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index._data.ndim > 1:
@@ -314,11 +515,11 @@ def index_select(input, dim, index, *, out=None):
     idx = index._data.reshape(-1)
     size = arr.shape[d] if arr.ndim else 1
     if idx.size and (idx.min() < 0 or idx.max() >= size):
-        raise IndexError(f"index out of range in self")
+        raise IndexError("index out of range in self")
     res = _make(xp.take(arr, idx, axis=d) if arr.ndim else arr.reshape(1)[idx].reshape(index._data.shape))
     if input._requires_grad and GradMode.enabled:
         node = IndexSelectBackward0()
-        node.shape, node.dim, node.index = arr.shape, d, index
+        node.shape, node.dim, node.index = arr.shape, d, _make(idx) if index._data.ndim == 0 else index
         attach(res, node, input)
     if out is not None:
         from .elementwise import write_out
@@ -326,75 +527,93 @@ def index_select(input, dim, index, *, out=None):
     return res
 
 
-class IndexAddBackward0(Node):
+class TakeBackward0(Node):
     def backward(self, grad):
-        g_src = None
-        if self.need_src:
-            g_src = index_select(grad, self.dim, self.index)
-            if self.alpha != 1:
-                g_src = g_src * self.alpha
-        return (grad if self.need_self else None), g_src
+        from .scatter import index_add
+        z = grad.new_zeros((self.numel,))
+        return (index_add(z, 0, self.index, grad.reshape(-1)).reshape(self.shape),)
 
 
-def index_add(input, dim, index, source, *, alpha=1):
-    """A copy of ``input`` with ``alpha * source`` added at the 1-D ``index`` along ``dim``."""
+def take(input, index):
+    """The entries of the flattened ``input`` at ``index`` (result shaped like ``index``; negatives wrap)."""
+    if not isinstance(index, Tensor) or index.dtype is not _dtype.int64:
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got "
+                           f"{index.dtype if isinstance(index, Tensor) else type(index).__name__}")
     arr = input._data
-    d = wrap_dim(dim, arr.ndim)
-    out = arr.copy()
-    s = source._data if alpha == 1 else source._data * alpha
-    key = (slice(None),) * d + (index._data,)
-    xp.add.at(out, key, s.astype(arr.dtype, copy=False))
-    res = _make(out)
-    if GradMode.enabled and (input._requires_grad or source._requires_grad):
-        node = IndexAddBackward0()
-        node.dim, node.index, node.alpha = d, index, alpha
-        node.need_self, node.need_src = input._requires_grad, source._requires_grad
-        attach(res, node, input, source)
+    n = arr.size
+    idx = index._data
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx.max() if idx.max() >= n else idx.min()
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    flat_idx = xp.where(idx < 0, idx + n, idx)
+    res = _make(arr.reshape(-1)[flat_idx])
+    if input._requires_grad and GradMode.enabled:
+        node = TakeBackward0()
+        node.numel, node.shape, node.index = n, arr.shape, _make(flat_idx.reshape(-1))
+        attach(res, node, input)
     return res
 
 
-class MaskedFillBackward0(Node):
-    def backward(self, grad):
-        g_self = grad.masked_fill(self.mask, 0) if self.need_self else None
-        g_val = None
-        if self.need_value:
-            g_val = (grad * self.mask).sum().reshape(self.value_shape)
-        return g_self, g_val
-
-
-def masked_fill(input, mask, value):
-    """A copy of ``input`` with ``value`` where the bool ``mask`` (broadcastable) is True."""
-    if not isinstance(mask, Tensor) or mask.dtype is not _dtype.bool:
-        if isinstance(mask, Tensor) and mask.dtype is _dtype.uint8:
-            mask = mask.to(_dtype.bool)
-        else:
-            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                               f"{mask.dtype if isinstance(mask, Tensor) else type(mask).__name__}")
-    arr = input._data
-    v = value
-    if isinstance(value, Tensor):
-        if value._data.ndim:
-            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
-                               f"{value._data.ndim} dimension(s).")
-        v = value._data.astype(arr.dtype)
-    else:
-        v = scalar_value(value)
+def take_along_dim(input, indices, dim=None, *, out=None):
+    """Pick values of ``input`` at ``indices`` along ``dim`` (other dims broadcast); flattened when dim is None."""
+    if not isinstance(indices, Tensor) or indices.dtype is not _dtype.int64:
+        raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{indices.dtype if isinstance(indices, Tensor) else type(indices).__name__}")
+    if dim is None:
+        res = gather(input.reshape(-1), 0, indices.reshape(-1))
+        return _finish_out(res, out)
+    arr, idx = input._data, indices._data
+    if arr.ndim != idx.ndim:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {arr.ndim} dimensions for input, and {idx.ndim} dimensions for indices")
+    d = wrap_dim(dim, arr.ndim)
+    a_shape, i_shape = list(arr.shape), list(idx.shape)
+    a_shape[d] = i_shape[d] = 1
     try:
-        out = xp.where(mask._data, xp.asarray(v, dtype=arr.dtype), arr)
+        bshape = list(xp.broadcast_shapes(tuple(a_shape), tuple(i_shape)))
     except ValueError:
         from ._common import broadcast_error
-        raise broadcast_error(arr.shape, mask._data.shape) from None
-    if out.shape != arr.shape:
-        raise RuntimeError(f"masked_fill: mask of shape {list(mask.shape)} cannot be broadcast to input of shape "
-                           f"{list(arr.shape)}")
-    res = _make(out)
-    value_grad = isinstance(value, Tensor) and value._requires_grad
-    if GradMode.enabled and (input._requires_grad or value_grad):
-        node = MaskedFillBackward0()
-        node.mask, node.need_self, node.need_value = mask, input._requires_grad, value_grad
-        node.value_shape = value._data.shape if value_grad else None
-        attach(res, node, input, value if value_grad else None)
-    return res
+        raise broadcast_error(a_shape, i_shape) from None
+    src_shape, idx_shape = list(bshape), list(bshape)
+    src_shape[d], idx_shape[d] = arr.shape[d], idx.shape[d]
+    src = input.expand(src_shape) if tuple(src_shape) != arr.shape else input
+    ind = indices.expand(idx_shape) if tuple(idx_shape) != idx.shape else indices
+    return _finish_out(gather(src, d, ind), out)
+
+
+def _finish_out(res, out):
+    if out is None:
+        return res
+    from .elementwise import write_out
+    return write_out(out, res)
+
+
+class MaskedSelectBackward0(Node):
+    def backward(self, grad):
+        from .scatter import masked_scatter
+        z = grad.new_zeros(self.bshape)
+        g = masked_scatter(z, self.mask, grad)
+        from ._common import unbroadcast as _unb
+        return (_unb(g, self.shape),)
+
+
+def masked_select(input, mask, *, out=None):
+    """The entries of ``input`` where the bool ``mask`` (broadcast with input) is True, as a 1-D tensor."""
+    if not isinstance(mask, Tensor) or mask.dtype is not _dtype.bool:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    arr, m = input._data, mask._data
+    try:
+        bshape = xp.broadcast_shapes(arr.shape, m.shape)
+    except ValueError:
+        from ._common import broadcast_error
+        raise broadcast_error(arr.shape, m.shape) from None
+    res = _make(xp.broadcast_to(arr, bshape)[xp.broadcast_to(m, bshape)])
+    if input._requires_grad and GradMode.enabled:
+        node = MaskedSelectBackward0()
+        node.bshape, node.shape = bshape, arr.shape
+        node.mask = mask if m.shape == bshape else _make(xp.broadcast_to(m, bshape))
+        attach(res, node, input)
+    return _finish_out(res, out)
 
 
 def nonzero(input, *, out=None, as_tuple=False):
@@ -404,11 +623,13 @@ def nonzero(input, *, out=None, as_tuple=False):
         if arr.ndim == 0:
             return (_make(xp.nonzero(arr.reshape(1))[0].astype(xp.int64)),)
         return tuple(_make(i.astype(xp.int64)) for i in xp.nonzero(arr))
-    res = _make(xp.argwhere(arr).astype(xp.int64))
-    if out is not None:
-        from .elementwise import write_out
-        return write_out(out, res)
-    return res
+    res = _make(xp.argwhere(arr).astype(xp.int64).reshape(-1, arr.ndim))
+    return _finish_out(res, out)
+
+
+def argwhere(input):
+    """The (n, ndim) int64 indices of the non-zero elements of ``input``."""
+    return nonzero(input)
 
 
 def index_add_windows(grad, shape, dim, size, step):

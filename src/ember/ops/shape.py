@@ -52,6 +52,7 @@ def _view_result(input, arr, node_cls, **attrs):
         node = node_cls()
         node.__dict__.update(attrs)
         attach(res, node, input)
+        res.__dict__["_vv"] = input._version[0]
     return res
 
 
@@ -122,6 +123,11 @@ def flatten(input, start_dim=0, end_dim=-1):
     return reshape(input, shape[:s] + (n,) + shape[e + 1:])
 
 
+def ravel(input):
+    """The elements as a 1-D tensor (a view when the layout allows, else a copy)."""
+    return reshape(input, (-1,))
+
+
 def unflatten(input, dim, sizes):
     """Split dim ``dim`` into ``sizes`` (one may be -1)."""
     shape = input._data.shape
@@ -143,6 +149,10 @@ class SqueezeBackward0(Node):
         return (grad.reshape(self.shape),)
 
 
+SqueezeBackward1 = type("SqueezeBackward1", (SqueezeBackward0,), {})   # squeeze(dim)
+SqueezeBackward2 = type("SqueezeBackward2", (SqueezeBackward0,), {})   # squeeze(dims)
+
+
 def squeeze(input, dim=None):
     """Remove dims of size 1 (all of them, or those among ``dim``)."""
     arr = input._data
@@ -150,9 +160,9 @@ def squeeze(input, dim=None):
         axes = tuple(i for i, s in enumerate(arr.shape) if s == 1)
     else:
         axes = tuple(d for d in norm_dims(dim, arr.ndim) if arr.ndim and arr.shape[d] == 1)
-    if not axes:
-        return _view_result(input, arr.view(), SqueezeBackward0, shape=arr.shape)
-    return _view_result(input, arr.squeeze(axes), SqueezeBackward0, shape=arr.shape)
+    node_cls = SqueezeBackward0 if dim is None else SqueezeBackward2 if isinstance(dim, (tuple, list)) \
+        else SqueezeBackward1
+    return _view_result(input, arr.squeeze(axes) if axes else arr.view(), node_cls, shape=arr.shape)
 
 
 class UnsqueezeBackward0(Node):
@@ -188,8 +198,11 @@ def t(input):
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
     if input._data.ndim < 2:
-        return _view_result(input, input._data.view(), TransposeBackward0, d0=0, d1=0)
-    return transpose(input, 0, 1)
+        return _view_result(input, input._data.view(), TBackward0, d0=0, d1=0)
+    return _view_result(input, input._data.swapaxes(0, 1), TBackward0, d0=0, d1=1)
+
+
+TBackward0 = type("TBackward0", (TransposeBackward0,), {})
 
 
 class PermuteBackward0(Node):
@@ -217,6 +230,10 @@ def permute(input, *dims):
 def movedim(input, source, destination):
     """Move dim(s) ``source`` to position(s) ``destination`` (a view)."""
     n = input._data.ndim
+    if isinstance(source, int) != isinstance(destination, int):
+        raise TypeError(f"movedim() received an invalid combination of arguments - got "
+                        f"({type(source).__name__}, {type(destination).__name__}), but expected one of: "
+                        "(int source, int destination) or (tuple of ints source, tuple of ints destination)")
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
     if len(src) != len(dst):
@@ -438,7 +455,9 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     length, r0, c0 = _diag_positions(arr.shape, offset, d1, d2)
     strides = arr.strides
-    start = arr[tuple(r0 if i == d1 else c0 if i == d2 else slice(None) for i in range(n))] if length else arr
+    # the 0-d (or n-2-d) view at the first diagonal entry; Ellipsis keeps an all-int key a view, not a scalar
+    start = arr[tuple(r0 if i == d1 else c0 if i == d2 else slice(None) for i in range(n)) + (Ellipsis,)] \
+        if length else arr
     rest = [i for i in range(n) if i not in (d1, d2)]
     new_shape = tuple(arr.shape[i] for i in rest) + (length,)
     new_strides = tuple(strides[i] for i in rest) + (strides[d1] + strides[d2],)
@@ -484,7 +503,7 @@ def unfold(input, dimension, size, step):
         return _view_result(input, arr.reshape(1), UnfoldBackward0, shape=arr.shape, dim=0, size=size, step=step)
     shape = arr.shape[:d] + (count,) + arr.shape[d + 1:] + (size,)
     strides = arr.strides[:d] + (arr.strides[d] * step,) + arr.strides[d + 1:] + (arr.strides[d],)
-    view_arr = _as_strided(arr, shape, strides, writeable=False)
+    view_arr = _as_strided(arr, shape, strides, writeable=arr.flags.writeable)
     return _view_result(input, view_arr, UnfoldBackward0, shape=arr.shape, dim=d, size=size, step=step)
 
 
@@ -515,8 +534,9 @@ def contiguous(input, memory_format=None):
 class CatBackward0(Node):
     def backward(self, grad):
         out, start = [], 0
-        for n, need in zip(self.sizes, self.needs):
-            out.append(narrow(grad, self.dim, start, n) if need else None)
+        for n, need, dt in zip(self.sizes, self.needs, self.dtypes):
+            g = narrow(grad, self.dim, start, n) if need else None
+            out.append(g if g is None or g.dtype is dt else g.to(dt))
             start += n
         return tuple(out)
 
@@ -533,7 +553,7 @@ def cat(tensors, dim=0, *, out=None):
     """Join tensors along an existing dim ``dim`` (all other sizes must match)."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
@@ -559,6 +579,7 @@ def cat(tensors, dim=0, *, out=None):
         node = CatBackward0()
         node.dim, node.sizes = d, [t._data.shape[d] for t in parts]
         node.needs = [t._requires_grad for t in parts]
+        node.dtypes = [t.dtype for t in parts]
         attach(res, node, *parts)
     if out is not None:
         from .elementwise import write_out
@@ -571,7 +592,8 @@ concat = concatenate = cat
 
 class StackBackward0(Node):
     def backward(self, grad):
-        return tuple(select(grad, self.dim, i) if need else None for i, need in enumerate(self.needs))
+        return tuple((select(grad, self.dim, i) if dt is grad.dtype else select(grad, self.dim, i).to(dt))
+                     if need else None for i, (need, dt) in enumerate(zip(self.needs, self.dtypes)))
 
 
 def stack(tensors, dim=0, *, out=None):
@@ -593,6 +615,7 @@ def stack(tensors, dim=0, *, out=None):
     if GradMode.enabled and any(t._requires_grad for t in tensors):
         node = StackBackward0()
         node.dim, node.needs = d, [t._requires_grad for t in tensors]
+        node.dtypes = [t.dtype for t in tensors]
         attach(res, node, *tensors)
     if out is not None:
         from .elementwise import write_out

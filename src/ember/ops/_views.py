@@ -1,0 +1,91 @@
+"""Autograd for in-place writes through views (PyTorch's CopySlices) and for views whose base changed.
+
+A view shares memory with its base.  When an in-place op writes into a view while grad is recorded,
+the base's values change too, so the base's history must change: ``rebase`` gives the base a
+``CopySlices`` node whose gradient sends the view region through the in-place op's node and the rest
+straight to the base's old history.  A view whose base was modified afterwards by somebody else has a
+stale history; ``refresh`` (called by ``edge_of`` when the shared version counter moved) re-derives it
+from the base's current history, as PyTorch regenerates a view's grad_fn.
+"""
+from ._common import xp, Node, attach, GradMode, _make
+
+
+def view_positions(view):
+    """For every entry of ``view``, the flat row-major index of the entry of its base at the same address."""
+    from .joining import positions_in, _root_array
+    item = view._data.itemsize
+    _, off = _root_array(view)
+    return positions_in(view._base, view._data.shape, tuple(s // item for s in view._data.strides), off)
+
+
+class CopySlices(Node):
+    """Gradient of a base after an in-place op on one of its views: the view region goes to that op."""
+
+    def backward(self, grad):
+        flat = grad.reshape(-1)
+        g_rest = (flat * self.keep).reshape(self.shape) if self.need_base else None
+        g_view = flat.index_select(0, self.positions).reshape(self.view_shape)
+        return g_rest, g_view
+
+
+class ViewOfBaseBackward(Node):
+    """A view's gradient mapped back into its base by address (the regenerated history of a stale view)."""
+
+    def name(self):
+        return "AsStridedBackward0"
+
+    def backward(self, grad):
+        z = grad.new_zeros((self.numel,))
+        return (z.index_add(0, self.positions, grad.reshape(-1)).reshape(self.shape),)
+
+
+def check_view_inplace(view):
+    """PyTorch's error for an in-place op on a view of a leaf that requires grad (grad mode on)."""
+    base = view._base
+    if base is not None and base._requires_grad and base._grad_fn is None and GradMode.enabled:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def prepare(view):
+    """Before an in-place op on ``view``: raise for a view of a leaf, and bring a stale history up to date."""
+    check_view_inplace(view)
+    vv = view._vv
+    if vv is not None and vv != view._version[0]:
+        refresh(view)
+
+
+def rebase(view):
+    """After an in-place op wrote into ``view`` (whose history is now the op's node), update its base's history.
+
+    Call after the data were written and the view's ``_grad_fn`` was set.
+    """
+    base = view._base
+    if base is None or not GradMode.enabled or not (view._requires_grad or base._requires_grad):
+        return
+    check_view_inplace(view)
+    pos = view_positions(view).reshape(-1)
+    if (pos < 0).any():
+        return
+    view.__dict__["_vv"] = view._version[0]
+    node = CopySlices()
+    keep = xp.ones(base._data.size, dtype=bool)
+    keep[pos] = False
+    node.keep = _make(keep)
+    node.positions = _make(pos)
+    node.shape, node.view_shape = base._data.shape, view._data.shape
+    node.need_base = base._requires_grad
+    attach(base, node, base if base._requires_grad else None, view)
+    base.__dict__.pop("_output_nr", None)
+
+
+def refresh(t):
+    """Re-derive the history of view ``t`` from its base when the base was written after ``t`` was made."""
+    base = t._base
+    t.__dict__["_vv"] = t._version[0]
+    if base is None or not base._requires_grad:
+        return
+    node = ViewOfBaseBackward()
+    node.positions = _make(view_positions(t).reshape(-1))
+    node.numel, node.shape = base._data.size, base._data.shape
+    attach(t, node, base)
+    t.__dict__.pop("_output_nr", None)
