@@ -73,7 +73,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         inputs = _as_tuple(inputs)
         if not inputs:
             raise RuntimeError("'inputs' argument to backward() cannot be empty.")
-    run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs, accumulate=True)
+    captured = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs, accumulate=True)
+    if inputs is not None:
+        # non-leaf inputs get their gradient in .grad too (leaves were handled by the engine)
+        for t, g in zip(inputs, captured):
+            if t._grad_fn is not None and g is not None:
+                g = g if create_graph else g.detach().clone()
+                t._grad = g if t._grad is None else t._grad + g
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,

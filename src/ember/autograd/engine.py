@@ -141,7 +141,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
                                    "Set allow_unused=True if this is the desired behavior.")
         return tuple(results)
-    return None
+    return tuple(results) if inputs is not None else None
 
 
 def _call_with_hooks(node, grads):
