@@ -561,10 +561,15 @@ class MaskedFillBackward0(Node):
         g_self = None
         if self.need_self:
             g_self = unbroadcast(grad.masked_fill(self.mask, 0), self.shape)
+        if self.need_value is None:        # the value was a number: one edge, as PyTorch's MaskedFillBackward0
+            return (g_self,)
         g_val = None
         if self.need_value:
             g_val = (grad * self.mask).sum().reshape(self.value_shape)
         return g_self, g_val
+
+
+MaskedFillBackward1 = type("MaskedFillBackward1", (MaskedFillBackward0,), {})   # the value was a 0-d tensor
 
 
 def masked_fill(input, mask, value):
@@ -587,11 +592,15 @@ def masked_fill(input, mask, value):
     res = _make(out)
     value_grad = isinstance(value, Tensor) and value._requires_grad
     if GradMode.enabled and (input._requires_grad or value_grad):
-        node = MaskedFillBackward0()
-        node.mask, node.need_self, node.need_value = mask, input._requires_grad, value_grad
+        is_t = isinstance(value, Tensor)
+        node = MaskedFillBackward1() if is_t else MaskedFillBackward0()
+        node.mask, node.need_self, node.need_value = mask, input._requires_grad, value_grad if is_t else None
         node.shape = arr.shape
         node.value_shape = value._data.shape if value_grad else None
-        attach(res, node, input, value if value_grad else None)
+        if is_t:
+            attach(res, node, input, value)
+        else:
+            attach(res, node, input)
     return res
 
 
