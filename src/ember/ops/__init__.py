@@ -90,7 +90,7 @@ def _bind_methods():
     Tensor.__neg__ = ew.neg
     Tensor.__pos__ = lambda self: self
     Tensor.__abs__ = ew.abs
-    Tensor.__invert__ = ew.bitwise_not
+    Tensor.__invert__ = ew._invert
     Tensor.__and__ = Tensor.__rand__ = ew.bitwise_and
     Tensor.__or__ = Tensor.__ror__ = ew.bitwise_or
     Tensor.__xor__ = Tensor.__rxor__ = ew.bitwise_xor
