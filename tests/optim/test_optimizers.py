@@ -245,6 +245,42 @@ def test_state_dict_round_trip_continues_identically(cfg):
     assert_state_dicts_equal(oe2, ot2)
 
 
+THREADED = [cfg for cfg in CONFIGS if not cfg[1].get("maximize") and not cfg[1].get("fused")][::3]
+
+
+@pytest.mark.parametrize("cfg", THREADED, ids=_id)
+def test_threaded_kernels_match_torch(cfg, monkeypatch):
+    """Force the multi-thread path (groups split into shares, big tensors into flat slices)."""
+    from ember.ops import optim_kernels
+    monkeypatch.setattr(optim_kernels, "NUM_THREADS", 3)
+    monkeypatch.setattr(optim_kernels, "PARALLEL_MIN_ELEMENTS", 1)
+    name, kw = cfg
+    prob = Quadratic(seed=21)
+    pe, pt = e_params(prob.x0), t_params(prob.x0)
+    oe, ot = make_pair(name, kw, pe, pt)
+    _run(oe, ot, pe, pt, prob, 1.0, 0, 30)
+    assert_state_dicts_equal(oe, ot)
+
+
+def test_threaded_kernels_with_non_contiguous_parameter(monkeypatch):
+    from ember.ops import optim_kernels
+    monkeypatch.setattr(optim_kernels, "NUM_THREADS", 2)
+    monkeypatch.setattr(optim_kernels, "PARALLEL_MIN_ELEMENTS", 1)
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((6, 40))
+    pe = [ember.from_numpy(base.copy()).requires_grad_(), ember.from_numpy(np.ones(3)).requires_grad_()]
+    pt = [torch.from_numpy(base.copy()).requires_grad_(), torch.from_numpy(np.ones(3)).requires_grad_()]
+    oe, ot = eoptim.Adam(pe, lr=0.1), torch.optim.Adam(pt, lr=0.1)
+    for k in range(5):
+        g = rng.standard_normal((40, 6)).T  # a transposed (non-contiguous) gradient
+        pe[0].grad, pt[0].grad = ember.from_numpy(g), torch.from_numpy(g)
+        pe[1].grad, pt[1].grad = ember.from_numpy(np.full(3, 0.5)), torch.from_numpy(np.full(3, 0.5))
+        oe.step()
+        ot.step()
+    assert_params_close(pe, pt)
+    assert_state_dicts_equal(oe, ot)
+
+
 @pytest.mark.parametrize("name,kw", [
     ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
     ("Adam", dict(lr=0.05, amsgrad=True)),

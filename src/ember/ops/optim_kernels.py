@@ -19,16 +19,28 @@ Conventions
   PyTorch does.
 * The callers (the optimizers) bump the version counters of the tensors whose
   arrays were changed.
+
+Large groups are split across threads: NumPy releases the GIL inside ufunc loops,
+so when a group holds at least ``PARALLEL_MIN_ELEMENTS`` elements its parameters
+(and, for big contiguous tensors, slices of them) are divided into
+``NUM_THREADS`` balanced shares that update concurrently.  The arithmetic per
+element is the same either way.
 """
+import functools
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 from .._device import xp
 
 __all__ = [
     "sgd_", "adam_", "adamax_", "nadam_", "radam_", "rmsprop_", "adagrad_", "adadelta_",
     "asgd_", "rprop_", "increment_", "amp_non_finite_check_and_unscale_", "amp_update_scale_",
-    "div_", "mul_", "fill_",
+    "div_", "mul_", "fill_", "NUM_THREADS", "PARALLEL_MIN_ELEMENTS",
 ]
+
+NUM_THREADS = min(os.cpu_count() or 1, 4)  # threads an optimizer step may use (1: no threading)
+PARALLEL_MIN_ELEMENTS = 1 << 18            # smaller groups run on the calling thread
 
 
 # ----------------------------------------------------------------------------------------------
@@ -68,6 +80,87 @@ class _Scratch:
             buf = xp.empty(self._size[like.dtype], dtype=like.dtype)
             self._bufs[key] = buf
         return buf[: like.size].reshape(like.shape)
+
+
+_pool = None
+_pool_pid = None
+
+
+def _executor():
+    """The worker threads (recreated in a forked child, where the parent's threads are gone)."""
+    global _pool, _pool_pid
+    if _pool is None or _pool_pid != os.getpid():
+        _pool = ThreadPoolExecutor(max(NUM_THREADS - 1, 1), thread_name_prefix="ember-optim")
+        _pool_pid = os.getpid()
+    return _pool
+
+
+def _shares(lists, n, total, k):
+    """Split the per-parameter work into ``k`` shares of about ``total / k`` elements.
+
+    Returns one argument tuple per share: every list of ``n`` arrays becomes the list of this
+    share's pieces (whole arrays, or flat slices of a parameter whose arrays are all
+    C-contiguous), every list of ``n`` scalars repeats each parameter's value for its pieces,
+    and lists of another length (unused, e.g. empty) pass through unchanged.
+    """
+    is_arrays = [len(L) == n and n > 0 and hasattr(L[0], "dtype") and hasattr(L[0], "shape")
+                 for L in lists]
+    per_param = [len(L) == n for L in lists]
+    target = total / k
+    buckets = [[] for _ in range(k)]
+    b, filled = 0, 0.0
+    for i, a in enumerate(lists[0]):
+        size = a.size
+        splittable = all(L[i].flags.c_contiguous for L, arrays in zip(lists, is_arrays) if arrays)
+        start = 0
+        while start < size:
+            room = target - filled
+            if b == k - 1 or not splittable or size - start <= room + target * 0.05:
+                take = size - start
+            else:
+                take = max(int(room), 1)
+            buckets[b].append((i, None if take == size else slice(start, start + take)))
+            start += take
+            filled += take
+            if filled >= target * 0.999 and b < k - 1:
+                b, filled = b + 1, 0.0
+    shares = []
+    for bucket in buckets:
+        if not bucket:
+            continue
+        args = []
+        for L, arrays, per in zip(lists, is_arrays, per_param):
+            if arrays:
+                args.append([L[i] if sl is None else L[i].reshape(-1)[sl] for i, sl in bucket])
+            elif per:
+                args.append([L[i] for i, _ in bucket])
+            else:
+                args.append(L)
+        shares.append(args)
+    return shares
+
+
+def _parallel(kernel):
+    """Let a per-parameter kernel run its group in ``NUM_THREADS`` concurrent shares."""
+
+    @functools.wraps(kernel)
+    def run(*lists, **kwargs):
+        params = lists[0]
+        if NUM_THREADS < 2 or len(params) == 0:
+            return kernel(*lists, **kwargs)
+        total = sum(a.size for a in params)
+        if total < PARALLEL_MIN_ELEMENTS:
+            return kernel(*lists, **kwargs)
+        shares = _shares(lists, len(params), total, NUM_THREADS)
+        pool = _executor()
+        futures = [pool.submit(kernel, *args, **kwargs) for args in shares[1:]]
+        try:
+            kernel(*shares[0], **kwargs)
+        finally:
+            for f in futures:
+                f.result()
+
+    return run
 
 
 def _grad_with_decay(g, p, weight_decay, maximize, out):
@@ -136,32 +229,27 @@ def fill_(arrays, values):
 # the optimizers
 
 
-def sgd_(params, grads, bufs, *, lr, weight_decay, momentum, dampening, nesterov, maximize):
+@_parallel
+def sgd_(params, grads, bufs, fresh, *, lr, weight_decay, momentum, dampening, nesterov, maximize):
     """One SGD step over a param group.
 
     Args:
         params, grads: lists of arrays; ``params`` are updated in place.
-        bufs: list of momentum buffers (arrays) or ``None`` where no buffer exists yet; ignored
-            when ``momentum == 0``.
+        bufs: list of momentum buffers (arrays), updated in place; empty when ``momentum == 0``.
+        fresh: list of bools, True where the buffer is new: it is then set to the effective
+            gradient instead of being decayed (PyTorch starts momentum from the first gradient).
         lr, weight_decay, momentum, dampening (float), nesterov, maximize (bool): hyper-parameters.
-
-    Returns:
-        The list of momentum buffers after the step (a new buffer starts as a copy of the
-        effective gradient, as in PyTorch), or ``bufs`` unchanged when ``momentum == 0``.
     """
     scratch = _Scratch(params)
-    new_bufs = list(bufs) if momentum != 0 else bufs
-    for i, (p_orig, g) in enumerate(zip(params, grads)):
-        p, g = _real(p_orig), _real(g)
+    for i, (p, g) in enumerate(zip(params, grads)):
+        p, g = _real(p), _real(g)
         tmp = scratch.get(p)
         d = _grad_with_decay(g, p, weight_decay, maximize, tmp)
         if momentum != 0:
-            if new_bufs[i] is None:
-                new_bufs[i] = xp.empty_like(p_orig)
-                buf = _real(new_bufs[i])
+            buf = _real(bufs[i])
+            if fresh[i]:
                 xp.copyto(buf, d)
             else:
-                buf = _real(new_bufs[i])
                 buf *= momentum
                 if dampening != 0:
                     tmp2 = scratch.get(p, 1)
@@ -178,9 +266,9 @@ def sgd_(params, grads, bufs, *, lr, weight_decay, momentum, dampening, nesterov
                 d = buf
         xp.multiply(d, lr, out=tmp)
         p -= tmp
-    return new_bufs
 
 
+@_parallel
 def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgrad, beta1, beta2,
           lr, weight_decay, eps, maximize, decoupled_weight_decay):
     """One Adam / AdamW step over a param group.
@@ -223,6 +311,7 @@ def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgr
         p -= tmp
 
 
+@_parallel
 def adamax_(params, grads, exp_avgs, exp_infs, steps, *, beta1, beta2, lr, weight_decay, eps,
             maximize):
     """One Adamax step over a param group (arguments as in :func:`adam_`; ``exp_infs`` holds the
@@ -244,6 +333,7 @@ def adamax_(params, grads, exp_avgs, exp_infs, steps, *, beta1, beta2, lr, weigh
         p -= tmp
 
 
+@_parallel
 def nadam_(params, grads, exp_avgs, exp_avg_sqs, steps, mus, mu_products, mu_nexts, *, beta1, beta2,
            lr, weight_decay, eps, maximize, decoupled_weight_decay):
     """One NAdam step over a param group.
@@ -280,6 +370,7 @@ def nadam_(params, grads, exp_avgs, exp_avg_sqs, steps, mus, mu_products, mu_nex
         p += tmp3
 
 
+@_parallel
 def radam_(params, grads, exp_avgs, exp_avg_sqs, steps, *, beta1, beta2, lr, weight_decay, eps,
            maximize, decoupled_weight_decay):
     """One RAdam step over a param group (arguments as in :func:`adam_`)."""
@@ -313,6 +404,7 @@ def radam_(params, grads, exp_avgs, exp_avg_sqs, steps, *, beta1, beta2, lr, wei
         p -= tmp2
 
 
+@_parallel
 def rmsprop_(params, grads, square_avgs, grad_avgs, momentum_buffers, *, lr, alpha, eps,
              weight_decay, momentum, centered, maximize):
     """One RMSprop step over a param group.
@@ -348,6 +440,7 @@ def rmsprop_(params, grads, square_avgs, grad_avgs, momentum_buffers, *, lr, alp
         p -= tmp
 
 
+@_parallel
 def adagrad_(params, grads, state_sums, steps, *, lr, weight_decay, lr_decay, eps, maximize):
     """One Adagrad step over a param group (``steps``: step counts after incrementing)."""
     scratch = _Scratch(params)
@@ -366,6 +459,7 @@ def adagrad_(params, grads, state_sums, steps, *, lr, weight_decay, lr_decay, ep
         p -= tmp
 
 
+@_parallel
 def adadelta_(params, grads, square_avgs, acc_deltas, *, lr, rho, eps, weight_decay, maximize):
     """One Adadelta step over a param group."""
     scratch = _Scratch(params)
@@ -387,6 +481,7 @@ def adadelta_(params, grads, square_avgs, acc_deltas, *, lr, rho, eps, weight_de
         p -= tmp3
 
 
+@_parallel
 def asgd_(params, grads, axs, etas, mus, *, lambd, weight_decay, maximize):
     """One ASGD step over a param group.
 
@@ -411,6 +506,7 @@ def asgd_(params, grads, axs, etas, mus, *, lambd, weight_decay, maximize):
             xp.copyto(ax, p)
 
 
+@_parallel
 def rprop_(params, grads, prevs, step_sizes, *, etaminus, etaplus, step_size_min, step_size_max,
            maximize):
     """One Rprop step over a param group (``prevs``/``step_sizes`` updated in place)."""

@@ -96,22 +96,20 @@ class SGD(Optimizer):
                 for p in params:
                     _check_fused_dtype(p)
             momentum = group["momentum"]
-            grads = [p.grad._data for p in params]
+            bufs, fresh = [], []
             if momentum != 0:
-                states = [self.state[p] for p in params]
-                bufs = [s["momentum_buffer"]._data if s.get("momentum_buffer") is not None else None
-                        for s in states]
-            else:
-                bufs = None
-            new_bufs = K.sgd_([p._data for p in params], grads, bufs,
-                              lr=_to_scalar(group["lr"]), weight_decay=_to_scalar(group["weight_decay"]),
-                              momentum=momentum, dampening=group["dampening"],
-                              nesterov=group["nesterov"], maximize=group["maximize"])
+                for p in params:
+                    state = self.state[p]
+                    buf = state.get("momentum_buffer")
+                    fresh.append(buf is None)
+                    if buf is None:
+                        buf = state["momentum_buffer"] = ember.empty_like(p)
+                    bufs.append(buf)
+            K.sgd_([p._data for p in params], [p.grad._data for p in params],
+                   [b._data for b in bufs], fresh, lr=_to_scalar(group["lr"]),
+                   weight_decay=_to_scalar(group["weight_decay"]), momentum=momentum,
+                   dampening=group["dampening"], nesterov=group["nesterov"],
+                   maximize=group["maximize"])
             _bump(params)
-            if momentum != 0:
-                for s, old, new in zip(states, bufs, new_bufs):
-                    if old is None:
-                        s["momentum_buffer"] = ember.from_numpy(new)
-                    else:
-                        _bump((s["momentum_buffer"],))
+            _bump(bufs)
         return loss
