@@ -250,7 +250,7 @@ class _SlowFirst:
 
     def __getitem__(self, i):
         if i == 0:
-            time.sleep(0.5)
+            time.sleep(0.8)
         return i
 
 
@@ -264,7 +264,7 @@ def test_timeout_raises():
                 next(it)
             finally:
                 elapsed = time.monotonic() - start
-        assert 0.3 <= elapsed < 1.5
+        assert 0.3 <= elapsed < 3.0
         pid = it._workers[0].pid
         del it
         gc.collect()  # a worker stuck in dataset code is terminated after a short grace period
