@@ -322,9 +322,10 @@ def setitem(input, key, value):
     view = arr[basic + (Ellipsis,)] if Ellipsis not in basic else arr[basic]
     if isinstance(value, Tensor):
         v = value._data
-        # integer-array indices go through index_put, which refuses a dtype change; masks, ints, slices cast
-        if adv is not None and v.dtype != arr.dtype and any(
-                isinstance(k, xp.ndarray) and k.dtype != bool for k in adv):
+        # advanced indices go through index_put, which refuses a dtype change, except that a one-element
+        # value written through bool masks only is a masked fill (PyTorch's fast path), which casts
+        if adv is not None and v.dtype != arr.dtype and not (v.size == 1 and all(
+                not isinstance(k, xp.ndarray) or k.dtype == bool for k in adv)):
             from .elementwise import _dtype_name
             raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                                f"{_dtype_name(input.dtype)} for the destination and {_dtype_name(value.dtype)} for "
