@@ -32,7 +32,7 @@ class Generator:
         """Reseed with the integer ``seed``; returns this generator."""
         seed = int(seed)
         if not -0x8000_0000_0000_0000 <= seed <= 0xFFFF_FFFF_FFFF_FFFF:
-            raise RuntimeError(f"Overflow when unpacking long long")
+            raise ValueError("Overflow when unpacking long long")
         seed &= 0xFFFF_FFFF_FFFF_FFFF
         self._seed = seed
         self._np = numpy.random.Generator(numpy.random.PCG64(seed))
