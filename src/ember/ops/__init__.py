@@ -30,6 +30,10 @@ _NOT_METHODS |= {"hstack", "vstack", "dstack", "column_stack", "row_stack", "tri
                  "broadcast_tensors", "broadcast_shapes", "meshgrid", "atleast_1d", "atleast_2d", "atleast_3d",
                  "block_diag", "cartesian_prod", "combinations", "tensordot", "cdist", "chain_matmul", "poisson",
                  "view_as_real", "view_as_complex", "complex", "polar"}
+# issue 4 (nn): softmax family, activations, dropout, norms, embedding
+from . import nn_ops  # noqa: E402
+_FAMILIES += (nn_ops,)
+_NOT_METHODS |= nn_ops._NOT_METHODS
 
 
 def _public_functions(module):

@@ -12,7 +12,10 @@ from .. import _dtype
 from ._common import xp, Tensor, Node, attach, GradMode, _make, float_array, wrap_dim
 from .elementwise import _dtype_name
 
-_float_kinds = "fc"
+# public here = ``ember.<name>`` as in torch; only softmax, log_softmax and hardshrink are also Tensor methods
+_NOT_METHODS = {"selu", "celu", "threshold", "rrelu", "dropout", "feature_dropout", "alpha_dropout",
+                "feature_alpha_dropout", "batch_norm", "layer_norm", "group_norm", "instance_norm", "embedding",
+                "embedding_renorm_"}
 
 
 def _is_float(t):
@@ -207,7 +210,7 @@ LeakyReluBackward0 = _act_node(
     lambda n, g: g * _make(xp.where(_x(n)._data > 0, 1, n.slope).astype(g._data.dtype)))
 
 
-def leaky_relu(input, negative_slope=0.01):
+def _leaky_relu(input, negative_slope=0.01):
     """``x`` where positive, ``negative_slope * x`` elsewhere."""
     _check_float(input, "leaky_relu_cpu")
     a = input._data
@@ -243,7 +246,7 @@ def _elu_impl(input, alpha, scale, input_scale):
     return _record(res, input, EluBackward0, alpha=alpha, scale=scale, input_scale=input_scale)
 
 
-def elu(input, alpha=1.0):
+def _elu(input, alpha=1.0):
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
     return _elu_impl(input, alpha, 1.0, 1.0)
 
@@ -253,7 +256,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def selu(input):
-    """``scale * elu(x, alpha)`` with the self-normalising constants."""
+    """``scale * _elu(x, alpha)`` with the self-normalising constants."""
     return _elu_impl(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
 
 
@@ -300,7 +303,7 @@ def _gelu_deriv(n, g):
 GeluBackward0 = _act_node("GeluBackward0", _gelu_deriv)
 
 
-def gelu(input, approximate="none"):
+def _gelu(input, approximate="none"):
     """``x * Phi(x)`` (Phi the standard normal CDF), or its tanh approximation with ``approximate='tanh'``."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
@@ -333,7 +336,7 @@ def _silu_deriv(n, g):
 SiluBackward0 = _act_node("SiluBackward0", _silu_deriv)
 
 
-def silu(input):
+def _silu(input):
     """``x * sigmoid(x)``."""
     _check_float(input, "silu")
     a = input._data
@@ -350,7 +353,7 @@ def _softplus_array(a, beta, threshold):
 def _mish_deriv(n, g):
     x = _x(n)
     if GradMode.enabled:
-        tsp = softplus(x).tanh()
+        tsp = _softplus(x).tanh()
         return g * (tsp + x * x.sigmoid() * (1 - tsp * tsp))
     a = x._data
     tsp = xp.tanh(_softplus_array(a, 1.0, 20.0))
@@ -360,8 +363,8 @@ def _mish_deriv(n, g):
 MishBackward0 = _act_node("MishBackward0", _mish_deriv)
 
 
-def mish(input):
-    """``x * tanh(softplus(x))``."""
+def _mish(input):
+    """``x * tanh(_softplus(x))``."""
     _check_float(input, "mish")
     a = input._data
     return _record(_make(a * xp.tanh(_softplus_array(a, 1.0, 20.0))), input, MishBackward0)
@@ -380,7 +383,7 @@ def _softplus_deriv(n, g):
 SoftplusBackward0 = _act_node("SoftplusBackward0", _softplus_deriv)
 
 
-def softplus(input, beta=1.0, threshold=20.0):
+def _softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``."""
     _check_float(input, "softplus")
     return _record(_make(_softplus_array(input._data, beta, threshold)), input, SoftplusBackward0, beta=beta,
@@ -392,7 +395,7 @@ HardtanhBackward0 = _act_node(
     lambda n, g: g * _mask_of((_x(n)._data > n.lo) & (_x(n)._data < n.hi), g))
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0):
+def _hardtanh(input, min_val=-1.0, max_val=1.0):
     """``x`` clipped to ``[min_val, max_val]``."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
@@ -413,7 +416,7 @@ def _hardswish_deriv(n, g):
 HardswishBackward0 = _act_node("HardswishBackward0", _hardswish_deriv)
 
 
-def hardswish(input):
+def _hardswish(input):
     """``x * relu6(x + 3) / 6``."""
     _check_float(input, "hardswish_cpu")
     a = input._data
@@ -426,7 +429,7 @@ HardsigmoidBackward0 = _act_node(
     lambda n, g: g * _mask_of((_x(n)._data > -3) & (_x(n)._data < 3), g) * 0.1666666716337204)  # torch: float(1/6f)
 
 
-def hardsigmoid(input):
+def _hardsigmoid(input):
     """``relu6(x + 3) / 6``."""
     _check_float(input, "hardsigmoid_cpu")
     a = input._data
@@ -468,7 +471,7 @@ HardshrinkBackward0 = _act_node("HardshrinkBackward0",
                                 lambda n, g: g * _mask_of(xp.abs(_x(n)._data) > n.lambd, g))
 
 
-def softshrink(input, lambd=0.5):
+def _softshrink(input, lambd=0.5):
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
@@ -493,7 +496,7 @@ class RreluWithNoiseBackward0(Node):
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
     """Randomized leaky ReLU: slope drawn from U(lower, upper) per element in training, ``(lower+upper)/2`` in eval."""
     if not training:
-        return leaky_relu(input, (lower + upper) / 2)
+        return _leaky_relu(input, (lower + upper) / 2)
     from ..random import np_generator
     a = input._data
     slopes = np_generator(generator).uniform(lower, upper, size=a.shape).astype(a.dtype)

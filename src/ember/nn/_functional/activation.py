@@ -19,16 +19,16 @@ def _named_inplace(op, name):
 
 
 _threshold_ = _named_inplace(_K.threshold, "threshold_")
-_hardtanh_ = _named_inplace(_K.hardtanh, "hardtanh_")
-_elu_ = _named_inplace(_K.elu, "elu_")
+_hardtanh_ = _named_inplace(_K._hardtanh, "hardtanh_")
+_elu_ = _named_inplace(_K._elu, "elu_")
 _selu_ = _named_inplace(_K.selu, "selu_")
 _celu_ = _named_inplace(_K.celu, "celu_")
-_leaky_relu_ = _named_inplace(_K.leaky_relu, "leaky_relu_")
+_leaky_relu_ = _named_inplace(_K._leaky_relu, "leaky_relu_")
 _rrelu_ = _named_inplace(_K.rrelu, "rrelu_")
-_silu_ = _named_inplace(_K.silu, "silu_")
-_mish_ = _named_inplace(_K.mish, "mish_")
-_hardswish_ = _named_inplace(_K.hardswish, "hardswish_")
-_hardsigmoid_ = _named_inplace(_K.hardsigmoid, "hardsigmoid_")
+_silu_ = _named_inplace(_K._silu, "silu_")
+_mish_ = _named_inplace(_K._mish, "mish_")
+_hardswish_ = _named_inplace(_K._hardswish, "hardswish_")
+_hardsigmoid_ = _named_inplace(_K._hardsigmoid, "hardsigmoid_")
 
 
 def threshold(input, threshold, value, inplace=False):
@@ -51,7 +51,7 @@ def relu_(input):
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """``x`` clipped to ``[min_val, max_val]``."""
-    return _hardtanh_(input, min_val, max_val) if inplace else _K.hardtanh(input, min_val, max_val)
+    return _hardtanh_(input, min_val, max_val) if inplace else _K._hardtanh(input, min_val, max_val)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
@@ -65,7 +65,7 @@ def relu6(input, inplace=False):
 
 def elu(input, alpha=1.0, inplace=False):
     """``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``."""
-    return _elu_(input, alpha) if inplace else _K.elu(input, alpha)
+    return _elu_(input, alpha) if inplace else _K._elu(input, alpha)
 
 
 def elu_(input, alpha=1.0):
@@ -92,7 +92,7 @@ def celu_(input, alpha=1.0):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """``x`` if ``x > 0`` else ``negative_slope * x``."""
-    return _leaky_relu_(input, negative_slope) if inplace else _K.leaky_relu(input, negative_slope)
+    return _leaky_relu_(input, negative_slope) if inplace else _K._leaky_relu(input, negative_slope)
 
 
 def leaky_relu_(input, negative_slope=0.01):
@@ -141,7 +141,7 @@ def glu(input, dim=-1):
 
 def gelu(input, approximate="none"):
     """``x * Phi(x)``; ``approximate='tanh'`` uses the tanh approximation."""
-    return _K.gelu(input, approximate)
+    return _K._gelu(input, approximate)
 
 
 def logsigmoid(input):
@@ -166,7 +166,7 @@ def softsign(input):
 
 def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta * x)) / beta`` (linear above ``threshold``)."""
-    return _K.softplus(input, beta, threshold)
+    return _K._softplus(input, beta, threshold)
 
 
 def _get_softmax_dim(name, ndim, stacklevel):
@@ -215,7 +215,7 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
 
 def softshrink(input, lambd=0.5):
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
-    return _K.softshrink(input, lambd)
+    return _K._softshrink(input, lambd)
 
 
 def tanh(input):
@@ -230,19 +230,19 @@ def sigmoid(input):
 
 def hardsigmoid(input, inplace=False):
     """``relu6(x + 3) / 6``."""
-    return _hardsigmoid_(input) if inplace else _K.hardsigmoid(input)
+    return _hardsigmoid_(input) if inplace else _K._hardsigmoid(input)
 
 
 def silu(input, inplace=False):
     """``x * sigmoid(x)`` (swish)."""
-    return _silu_(input) if inplace else _K.silu(input)
+    return _silu_(input) if inplace else _K._silu(input)
 
 
 def mish(input, inplace=False):
     """``x * tanh(softplus(x))``."""
-    return _mish_(input) if inplace else _K.mish(input)
+    return _mish_(input) if inplace else _K._mish(input)
 
 
 def hardswish(input, inplace=False):
     """``x * relu6(x + 3) / 6``."""
-    return _hardswish_(input) if inplace else _K.hardswish(input)
+    return _hardswish_(input) if inplace else _K._hardswish(input)
