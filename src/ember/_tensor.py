@@ -614,10 +614,14 @@ class Tensor:
         return False
 
     def share_memory_(self):
-        return self
+        """Move this tensor's data into shared memory (for worker processes); returns self."""
+        from .multiprocessing.reductions import share_memory_
+        return share_memory_(self)
 
     def is_shared(self):
-        return False
+        """True when the data lives in shared memory."""
+        from .multiprocessing.reductions import is_shared
+        return is_shared(self)
 
     # ------------------------------------------------------------------ new_* factories
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):

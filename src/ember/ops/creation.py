@@ -65,6 +65,11 @@ def _infer_array(data, exact=False):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     if not isinstance(data, collections.abc.Iterable):
         raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
+    if type(data) in (list, tuple) and data:
+        # fast path: a flat sequence of Python numbers of one type (what collate and most code pass)
+        kind = type(data[0])
+        if kind in _FLAT_KINDS and all(type(x) is kind for x in data):
+            return xp.array(data, dtype=xp.float64 if exact and kind is float else _FLAT_KINDS[kind]())
     seq = _flatten_tensors(list(data) if not isinstance(data, (list, tuple)) else data)
     _check_ragged(seq)
     try:
@@ -89,6 +94,10 @@ def _infer_array(data, exact=False):
     else:
         raise TypeError(f"can't convert data of kind {arr.dtype} to a tensor")
     return arr
+
+
+_FLAT_KINDS = {int: lambda: xp.int64, bool: lambda: xp.bool_,
+               float: lambda: _dtype.get_default_dtype().np}
 
 
 def _first_leaf(seq):
