@@ -50,13 +50,20 @@ class BackwardCFunction(Node, FunctionCtx):
         result = self._forward_cls.backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
-        n = len(self._edges)
+        is_tensor = self._arg_is_tensor   # one flag per forward argument; edges exist for tensors only
+        n = len(is_tensor)
         if len(result) != n:
             if len(result) > n and all(r is None for r in result[n:]):
                 result = result[:n]
             else:
                 raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
                                    f"(expected {n}, got {len(result)})")
+        if len(self._edges) != n:
+            for i, (r, t) in enumerate(zip(result, is_tensor)):
+                if not t and r is not None:
+                    raise RuntimeError(f"function {self.name()} returned a gradient different than None at position "
+                                       f"{i + 1}, but the corresponding forward input was not a Variable")
+            result = tuple(r for r, t in zip(result, is_tensor) if t)
         return result
 
     @property
@@ -110,6 +117,10 @@ class Function:
                 output = cls.forward(ctx, *args, **kwargs)
         if separate_setup:
             cls.setup_context(ctx, args, output)
+        for t in ctx._dirty:   # modified in place by forward: a new version, and not allowed on a grad leaf
+            if record and t._requires_grad and t._grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+            t._version[0] += 1
         single = not isinstance(output, tuple)
         outputs = (output,) if single else output
         dirty = {id(t) for t in ctx._dirty}
@@ -120,7 +131,8 @@ class Function:
                 o = o.view_as(o) if not record else _make_alias(o)
             wrapped.append(o)
         if record:
-            ctx._edges = tuple(edge_of(t) if t is not None else None for t in tensor_args)
+            ctx._edges = tuple(edge_of(t) for t in tensor_args if t is not None)
+            ctx._arg_is_tensor = tuple(t is not None for t in tensor_args)
             ctx._num_outputs = len(wrapped)
             ctx._output_meta = [(o.shape, o.dtype) if isinstance(o, Tensor) else ((), None) for o in wrapped]
             for nr, o in enumerate(wrapped):
