@@ -36,7 +36,7 @@ from .._device import xp
 __all__ = [
     "sgd_", "adam_", "adamax_", "nadam_", "radam_", "rmsprop_", "adagrad_", "adadelta_",
     "asgd_", "rprop_", "increment_", "amp_non_finite_check_and_unscale_", "amp_update_scale_",
-    "div_", "mul_", "fill_", "NUM_THREADS", "PARALLEL_MIN_ELEMENTS",
+    "div_", "mul_", "fill_", "lerp_", "NUM_THREADS", "PARALLEL_MIN_ELEMENTS",
 ]
 
 NUM_THREADS = min(os.cpu_count() or 1, 4)  # threads an optimizer step may use (1: no threading)
@@ -523,6 +523,15 @@ def rprop_(params, grads, prevs, step_sizes, *, etaminus, etaplus, step_size_min
         upd *= step_size
         p -= upd
         xp.copyto(prev, g)
+
+
+@_parallel
+def lerp_(starts, ends, weight):
+    """``start += weight * (end - start)`` for each pair (``torch._foreach_lerp_``), in place."""
+    scratch = _Scratch(starts)
+    for a, b in zip(starts, ends):
+        a, b = _real(a), _real(b)
+        _lerp_(a, b, weight, scratch.get(a))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ Every optimizer keeps PyTorch's constructor signature and defaults, its param-gr
 state_dict layout, and its update rule, so that training scripts and checkpoints carry over.
 The array arithmetic of the updates lives in :mod:`ember.ops.optim_kernels`.
 """
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
@@ -21,5 +21,5 @@ from .sgd import SGD
 
 __all__ = [
     "Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "ASGD", "LBFGS", "lr_scheduler",
-    "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD",
+    "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "swa_utils",
 ]
