@@ -80,7 +80,7 @@ def _as_tuple(key):
         warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed "
                       "in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted "
                       "as tensor index, x[torch.tensor(seq)], which will result either in an error or a different "
-                      "result", UserWarning, stacklevel=3)
+                      "result", UserWarning, stacklevel=4)
         return tuple(key)
     return (key,)
 
@@ -128,8 +128,8 @@ def split_key(key, shape):
             basic.append(None)
             out_dim += 1
         elif it is Ellipsis:
-            if seen_ellipsis:
-                raise IndexError("an index can only have a single ellipsis ('...')")
+            if seen_ellipsis:           # PyTorch accepts more; they expand to nothing
+                continue
             seen_ellipsis = True
             span = max(ndim - consumed, 0)
             basic.append(Ellipsis)
@@ -166,7 +166,8 @@ def split_key(key, shape):
                     lo, hi = arr.min(), arr.max()
                     if lo < -n or hi >= n:
                         bad = hi if hi >= n else lo
-                        raise IndexError(f"index {bad} is out of bounds for dimension {src_dim} with size {n}")
+                        # PyTorch numbers the dimension among the tensor indices
+                        raise IndexError(f"index {bad} is out of bounds for dimension {len(adv)} with size {n}")
                 basic.append(_SLICE_ALL)
                 adv.append((out_dim, arr))
                 src_dim += 1
@@ -302,10 +303,20 @@ class IndexPutBackward0(Node):
             g = _basic(grad, self.basic) if self.basic else grad
             if self.adv is not None:
                 g = _advanced(g, self.adv)
-            g_val = unbroadcast(g, self.value_shape)
+            g_val = _value_grad(g, self.value_shape)
             if g_val.dtype is not self.value_dtype:
                 g_val = g_val.to(self.value_dtype)
         return g_self, g_val
+
+
+def _value_grad(grad, value_shape):
+    """The gradient of a written value: summed over broadcast dims, with stripped leading 1-dims restored."""
+    shape = tuple(value_shape)
+    stripped = shape
+    while len(stripped) > grad._data.ndim and stripped[0] == 1:
+        stripped = stripped[1:]
+    g = unbroadcast(grad, stripped) if tuple(grad.shape) != stripped else grad
+    return g.reshape(shape) if stripped != shape else g
 
 
 def _strip_leading_ones(v, ndim):
@@ -375,6 +386,9 @@ def setitem(input, key, value):
         if adv is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if not view.flags.writeable and not any(st == 0 and n > 1 for st, n in zip(view.strides, view.shape)) \
+            and adv is None and _owner_writeable(arr):
+        view = xp.lib.stride_tricks.as_strided(view, view.shape, view.strides, writeable=True)
     if not view.flags.writeable or adv is None and any(st == 0 and n > 1 for st, n in zip(view.strides, view.shape)):
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
                            "memory location. Please clone() the tensor before performing the operation.")
@@ -426,8 +440,14 @@ class CopyBackwards(Node):
     def backward(self, grad):
         if self.value_shape is None:
             return (None,)
-        g = unbroadcast(grad, self.value_shape) if tuple(grad.shape) != self.value_shape else grad
+        g = _value_grad(grad, self.value_shape)
         return (g if g.dtype is self.value_dtype else g.to(self.value_dtype),)
+
+
+def _owner_writeable(arr):
+    while isinstance(arr.base, xp.ndarray):
+        arr = arr.base
+    return arr.flags.writeable
 
 
 def _type_word(t):
@@ -482,7 +502,8 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
         res = _make(arr[_grid_key(idx, d)])
     if input._requires_grad and GradMode.enabled:
         node = GatherBackward0()
-        node.shape, node.dim, node.index = arr.shape, d, index
+        node.shape, node.dim = arr.shape, d
+        node.index = index if index.dtype is _dtype.int64 else _make(idx.astype(xp.int64))
         attach(res, node, input)
     if out is not None:
         from .elementwise import write_out
@@ -519,7 +540,9 @@ def index_select(input, dim, index, *, out=None):
     size = arr.shape[d] if arr.ndim else 1
     if idx.size and (idx.min() < 0 or idx.max() >= size):
         raise IndexError("index out of range in self")
-    res = _make(xp.take(arr, idx, axis=d) if arr.ndim else arr.reshape(1)[idx].reshape(index._data.shape))
+    if not arr.ndim and idx.size > 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
+    res = _make(xp.take(arr, idx, axis=d) if arr.ndim else arr.reshape(1)[idx].reshape(()))
     if input._requires_grad and GradMode.enabled:
         node = IndexSelectBackward0()
         node.shape, node.dim, node.index = arr.shape, d, _make(idx) if index._data.ndim == 0 else index
@@ -626,7 +649,10 @@ def nonzero(input, *, out=None, as_tuple=False):
         if arr.ndim == 0:
             return (_make(xp.nonzero(arr.reshape(1))[0].astype(xp.int64)),)
         return tuple(_make(i.astype(xp.int64)) for i in xp.nonzero(arr))
-    res = _make(xp.argwhere(arr).astype(xp.int64).reshape(-1, arr.ndim))
+    if arr.ndim == 0:
+        res = _make(xp.zeros((1 if arr.item() else 0, 0), dtype=xp.int64))
+    else:
+        res = _make(xp.argwhere(arr).astype(xp.int64))
     return _finish_out(res, out)
 
 

@@ -50,9 +50,15 @@ def _src_block(src, idx):
 
 
 def _key(arr, idx, d):
+    """The NumPy key of ``idx``'s targets along dim ``d`` (for a 0-d ``arr``: a key into ``arr.reshape(1)``)."""
     if arr.ndim == 0:
-        return (idx.reshape(-1),) if idx.ndim else (xp.zeros(1, dtype=xp.int64),)
+        return (idx.reshape(-1),)
     return _grid_key(idx, d)
+
+
+def _target(res_arr):
+    """The array scatter writes into: 0-d arrays are written through a 1-element view."""
+    return res_arr.reshape(1) if res_arr.ndim == 0 else res_arr
 
 
 def _flat_src(s, idx, arr):
@@ -119,11 +125,11 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
             if isinstance(s, float) and arr.dtype.kind in "iub":
                 s = int(s)
         if reduce is None:
-            res_arr[key] = s
+            _target(res_arr)[key] = s
         elif reduce == "add":
-            xp.add.at(res_arr, key, s)
+            xp.add.at(_target(res_arr), key, s)
         elif reduce == "multiply":
-            xp.multiply.at(res_arr, key, s)
+            xp.multiply.at(_target(res_arr), key, s)
         else:
             raise RuntimeError("reduce argument must be either add or multiply.")
     res = _make(res_arr)
@@ -131,7 +137,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
     if GradMode.enabled and (input._requires_grad or src_grad):
         if reduce is not None:
             node = _NotImplementedBackward("ScatterBackward1" if not isinstance(src, Tensor) else "ScatterBackward2",
-                                           "the derivative for 'scatter' with a reduce argument is not implemented")
+                                           "derivative for aten::scatter is not implemented")
         else:
             node = ScatterBackward0()
             node.dim, node.index = d, index
@@ -149,7 +155,7 @@ class _NotImplementedBackward(Node):
         return self._name
 
     def backward(self, grad):
-        raise NotImplementedError(self._msg)
+        raise RuntimeError(self._msg)
 
 
 def _out(out, res):
@@ -170,7 +176,7 @@ def scatter_add(input, dim, index, src, *, out=None):
     arr, idx, d = _scatter_checks(input, dim, index, src, "scatter_add")
     res_arr = arr.copy()
     if idx.size:
-        xp.add.at(res_arr, _key(arr, idx, d), _flat_src(_src_block(src, idx), idx, arr))
+        xp.add.at(_target(res_arr), _key(arr, idx, d), _flat_src(_src_block(src, idx), idx, arr))
     res = _make(res_arr)
     if GradMode.enabled and (input._requires_grad or src._requires_grad):
         node = ScatterAddBackward0()
@@ -182,6 +188,7 @@ def scatter_add(input, dim, index, src, *, out=None):
 
 
 _REDUCE_UFUNC = {"sum": xp.add, "mean": xp.add, "prod": xp.multiply, "amax": xp.fmax, "amin": xp.fmin}
+_REDUCE_ALIAS = {"max": "amax", "min": "amin"}
 
 
 def _identity(reduce, dtype):
@@ -202,6 +209,7 @@ def _scatter_reduce_array(arr, idx, d, s, reduce, include_self):
     if not idx.size:
         return res
     key = _key(arr, idx, d)
+    res = _target(res)
     if not include_self:
         res[key] = _identity(reduce, arr.dtype)
     ufunc = _REDUCE_UFUNC[reduce]
@@ -212,7 +220,7 @@ def _scatter_reduce_array(arr, idx, d, s, reduce, include_self):
     if reduce == "mean":
         count = xp.zeros(arr.shape, dtype=xp.int64) if arr.ndim else xp.zeros((1,), dtype=xp.int64)
         xp.add.at(count, key, 1)
-        count = count.reshape(arr.shape)
+        count = count.reshape(res.shape)
         if include_self:
             count = count + 1
         count = xp.maximum(count, 1)
@@ -220,7 +228,7 @@ def _scatter_reduce_array(arr, idx, d, s, reduce, include_self):
             res = xp.floor_divide(res, count).astype(arr.dtype)
         else:
             res = (res / count).astype(arr.dtype)
-    return res
+    return res.reshape(arr.shape)
 
 
 class ScatterReduceBackward0(Node):
@@ -287,6 +295,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
     ``reduce`` is 'sum', 'prod', 'mean', 'amax' or 'amin'; with ``include_self=False`` the original
     values at scattered positions take no part in the reduction.
     """
+    alias, reduce = reduce, _REDUCE_ALIAS.get(reduce, reduce)
     if reduce not in _REDUCE_UFUNC:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     if not isinstance(src, Tensor):
@@ -300,6 +309,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
         node.need_self, node.need_src = input._requires_grad, src._requires_grad
         node.save(input, src)
         node.save_result(res)
+        if alias != reduce:
+            node = _NotImplementedBackward("ScatterReduceBackward0", "Expected 'reduce' to be one of 'sum', 'prod', "
+                                           f"'mean', 'amax', 'amin' but got {alias}.")
         attach(res, node, input, src)
     return res if out is None else _out(out, res)
 
@@ -448,8 +460,9 @@ class IndexPutBackward0(Node):
             g_self = grad if self.accumulate else index_put(grad, self.indices, grad.new_zeros(()))
         g_val = None
         if self.need_values:
+            from .indexing import _value_grad
             g = _advanced(grad, self.key)
-            g_val = unbroadcast(g, self.values_shape)
+            g_val = _value_grad(g, self.values_shape)
         return g_self, g_val
 
 
@@ -542,15 +555,17 @@ def put(input, index, source, accumulate=False):
 
 
 # ---------------------------------------------------------------------------- masked_fill / masked_scatter
+def _c_type(dt):
+    return {"uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
+            "int64": "long int", "float32": "float", "float64": "double", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16"}.get(dt.name, dt.name)
+
+
 def _bool_mask(mask, name):
     if not isinstance(mask, Tensor):
         raise TypeError(f"{name}(): argument 'mask' (position 1) must be Tensor, not {type(mask).__name__}")
     if mask.dtype is not _dtype.bool:
-        if mask.dtype is _dtype.uint8:
-            warnings.warn(f"{name} received a mask with dtype torch.uint8, this behavior is now deprecated,please "
-                          "use a mask with dtype torch.bool instead.", UserWarning, stacklevel=3)
-            return mask.to(_dtype.bool)
-        raise RuntimeError(f"{name}_ only supports boolean masks, but got mask with dtype {mask.dtype.name}"
+        raise RuntimeError(f"{name}_ only supports boolean masks, but got mask with dtype {_c_type(mask.dtype)}"
                            if name == "masked_fill" else
                            f"{name}_: expected BoolTensor for mask")
     return mask
