@@ -366,3 +366,25 @@ def test_custom_fwd_casts_inputs_under_autocast():
         assert seen["dtype"] is ember.float32 and ctx._fwd_used_autocast is False
     backward(ctx, None)
     assert seen["bwd_autocast"] is False
+
+
+@pytest.mark.parametrize("name,args", [
+    ("is_autocast_cpu_enabled", ()), ("get_autocast_cpu_dtype", ()), ("get_autocast_gpu_dtype", ()),
+    ("set_autocast_cpu_enabled", (False,)), ("set_autocast_cpu_dtype", ("bfloat16",)),
+    ("set_autocast_gpu_dtype", ("float16",)),
+])
+def test_legacy_autocast_functions_warn_like_torch(name, args):
+    def call(lib, fn):
+        real = [getattr(lib, a) if isinstance(a, str) else a for a in args]
+        return fn(*real)
+
+    re, we = _warnings_of(lambda: call(ember, getattr(am, name)))
+    rt, wt = _warnings_of(lambda: call(torch, getattr(torch, name)))
+    assert [c for c, _ in we] == [c for c, _ in wt] == [DeprecationWarning]
+    assert wt[0][1].startswith(we[0][1])
+    assert str(re) == str(rt)
+
+
+def test_top_level_names_exist_in_torch():
+    for name in am.TOP_LEVEL_NAMES:
+        assert hasattr(torch, name) and hasattr(am, name)

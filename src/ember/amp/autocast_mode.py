@@ -18,7 +18,18 @@ __all__ = [
     "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype", "set_autocast_dtype",
     "autocast_cast_dtype", "is_autocast_cache_enabled", "set_autocast_cache_enabled",
     "autocast_increment_nesting", "autocast_decrement_nesting", "clear_autocast_cache",
+    "is_autocast_cpu_enabled", "set_autocast_cpu_enabled", "get_autocast_cpu_dtype",
+    "set_autocast_cpu_dtype", "get_autocast_gpu_dtype", "set_autocast_gpu_dtype",
 ]
+
+# the names PyTorch also offers at top level (torch.autocast, torch.is_autocast_enabled, ...)
+TOP_LEVEL_NAMES = (
+    "autocast", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype",
+    "set_autocast_dtype", "is_autocast_cache_enabled", "set_autocast_cache_enabled",
+    "autocast_increment_nesting", "autocast_decrement_nesting", "clear_autocast_cache",
+    "is_autocast_cpu_enabled", "set_autocast_cpu_enabled", "get_autocast_cpu_dtype",
+    "set_autocast_cpu_dtype", "get_autocast_gpu_dtype", "set_autocast_gpu_dtype",
+)
 
 # device types PyTorch can autocast on, with their default lower-precision dtype names
 _DEFAULT_DTYPE = {
@@ -122,6 +133,48 @@ def autocast_decrement_nesting():
 
 def clear_autocast_cache():
     """Drop cached casts (ember keeps none)."""
+
+
+def _deprecated(old, new):
+    warnings.warn(f"{old} is deprecated. Please use {new} instead.", DeprecationWarning,
+                  stacklevel=3)
+
+
+def is_autocast_cpu_enabled():
+    """Deprecated: ``is_autocast_enabled('cpu')``."""
+    _deprecated("torch.is_autocast_cpu_enabled()", "torch.is_autocast_enabled('cpu')")
+    return is_autocast_enabled("cpu")
+
+
+def set_autocast_cpu_enabled(enabled):
+    """Deprecated: ``set_autocast_enabled('cpu', enabled)``."""
+    _deprecated("torch.set_autocast_cpu_enabled(enabled)",
+                "torch.set_autocast_enabled('cpu', enabled)")
+    set_autocast_enabled("cpu", enabled)
+
+
+def get_autocast_cpu_dtype():
+    """Deprecated: ``get_autocast_dtype('cpu')``."""
+    _deprecated("torch.get_autocast_cpu_dtype()", "torch.get_autocast_dtype('cpu')")
+    return get_autocast_dtype("cpu")
+
+
+def set_autocast_cpu_dtype(dtype):
+    """Deprecated: ``set_autocast_dtype('cpu', dtype)``."""
+    _deprecated("torch.set_autocast_cpu_dtype(dtype)", "torch.set_autocast_dtype('cpu', dtype)")
+    set_autocast_dtype("cpu", dtype)
+
+
+def get_autocast_gpu_dtype():
+    """Deprecated: ``get_autocast_dtype('cuda')``."""
+    _deprecated("torch.get_autocast_gpu_dtype()", "torch.get_autocast_dtype('cuda')")
+    return get_autocast_dtype("cuda")
+
+
+def set_autocast_gpu_dtype(dtype):
+    """Deprecated: ``set_autocast_dtype('cuda', dtype)``."""
+    _deprecated("torch.set_autocast_gpu_dtype(dtype)", "torch.set_autocast_dtype('cuda', dtype)")
+    set_autocast_dtype("cuda", dtype)
 
 
 def autocast_decorator(autocast_instance, func):
