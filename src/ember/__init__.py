@@ -55,7 +55,10 @@ _deterministic = [False, False]
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
     """Record the flag; every ember op is deterministic already."""
-    _deterministic[0], _deterministic[1] = builtins_bool(mode), builtins_bool(warn_only)
+    if not isinstance(mode, builtins_bool):
+        raise TypeError(f"_set_deterministic_algorithms(): argument 'mode' (position 1) must be bool, not "
+                        f"{type(mode).__name__}")
+    _deterministic[0], _deterministic[1] = mode, builtins_bool(warn_only)
 
 
 def are_deterministic_algorithms_enabled():

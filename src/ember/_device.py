@@ -32,9 +32,11 @@ class device:
             raise RuntimeError(
                 "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, xla, "
                 f"lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type at start of device string: {type}")
-        if idx:
+        if idx or str(type).endswith(":"):
             if index is not None:
                 raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: {type}")
+            if not idx.isdigit() or (len(idx) > 1 and idx[0] == "0"):
+                raise RuntimeError(f"Invalid device string: '{type}'")
             index = int(idx)
         if index is not None and index < 0:
             raise RuntimeError(f"Device index must not be negative")
