@@ -87,6 +87,34 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
                          "tensor")
 
 
+def _in_projection_packed(q, k, v, w, b=None):
+    """Project q, k, v with the packed ``(3E, E)`` weight (one product when q is k is v), as PyTorch's helper."""
+    E = q.size(-1)
+    if k is v:
+        if q is k:
+            proj = linear(q, w, b).unflatten(-1, (3, E)).unsqueeze(0).transpose(0, -2).squeeze(-2).contiguous()
+            return proj[0], proj[1], proj[2]
+        w_q, w_kv = w.split([E, E * 2])
+        b_q, b_kv = (None, None) if b is None else b.split([E, E * 2])
+        kv = linear(k, w_kv, b_kv).unflatten(-1, (2, E)).unsqueeze(0).transpose(0, -2).squeeze(-2).contiguous()
+        return linear(q, w_q, b_q), kv[0], kv[1]
+    w_q, w_k, w_v = w.chunk(3)
+    b_q, b_k, b_v = (None, None, None) if b is None else b.chunk(3)
+    return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
+
+
+def _in_projection(q, k, v, w_q, w_k, w_v, b_q=None, b_k=None, b_v=None):
+    """Project q, k, v with separate weights, checking their shapes as PyTorch's helper does."""
+    Eq, Ek, Ev = q.size(-1), k.size(-1), v.size(-1)
+    for w, shape, what in ((w_q, (Eq, Eq), "query"), (w_k, (Eq, Ek), "key"), (w_v, (Eq, Ev), "value")):
+        if tuple(w.shape) != shape:
+            raise AssertionError(f"expecting {what} weights shape of {shape}, but got {w.shape}")
+    for b, what in ((b_q, "query"), (b_k, "key"), (b_v, "value")):
+        if b is not None and tuple(b.shape) != (Eq,):
+            raise AssertionError(f"expecting {what} bias shape of {(Eq,)}, but got {b.shape}")
+    return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
+
+
 def _heads(x, n, bsz, num_heads, head_dim):
     """(n, bsz, E) -> (bsz, heads, n, head_dim) (a view when possible)."""
     return x.reshape(n, bsz, num_heads, head_dim).permute(1, 2, 0, 3)
