@@ -449,8 +449,4 @@ class LogSoftmax(Module):
         return f"dim={self.dim}"
 
 
-from ._attention import MultiheadAttention  # noqa: E402  (written in _attention.py; PyTorch's path is this module)
-__all__.append("MultiheadAttention")
-
-
 from ._attention import MultiheadAttention  # noqa: E402  (torch.nn.modules.activation.MultiheadAttention)
