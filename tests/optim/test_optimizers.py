@@ -753,3 +753,54 @@ def test_optimizer_is_picklable_and_keeps_working():
     clone = pickle.loads(pickle.dumps(oe))
     assert len(clone.param_groups) == 1 and len(clone.state) == 3
     assert clone.defaults == oe.defaults
+
+
+# ----------------------------------------------------------------------------------------------
+# an end-to-end training loop in the style of nanoGPT's train.py
+
+
+def _nanogpt_style_run(lib, steps=25):
+    nn, F = lib.nn, lib.nn.functional
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.LayerNorm(16), nn.GELU(), nn.Linear(16, 4)).double()
+    with lib.no_grad():
+        for p in model.parameters():
+            p.copy_(lib.from_numpy(0.3 * rng.standard_normal(tuple(p.shape))))
+    # weight decay on matrices only, as nanoGPT's configure_optimizers does
+    params = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    groups = [{"params": [p for p in params.values() if p.dim() >= 2], "weight_decay": 0.1},
+              {"params": [p for p in params.values() if p.dim() < 2], "weight_decay": 0.0}]
+    optimizer = lib.optim.AdamW(groups, lr=1e-2, betas=(0.9, 0.95))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scaler = lib.cuda.amp.GradScaler(enabled=False)
+    xs = rng.standard_normal((steps, 32, 6))
+    ys = rng.integers(0, 4, (steps, 32))
+    losses = []
+    for it in range(steps):
+        lr = 1e-2 * min(1.0, (it + 1) / 5) * (0.5 * (1 + math.cos(math.pi * it / steps)))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        logits = model(lib.from_numpy(xs[it]))
+        loss = F.cross_entropy(logits, lib.from_numpy(ys[it]))
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+        with lib.no_grad():  # clip_grad_norm_(model.parameters(), 1.0), spelled out
+            total = sum(float((p.grad * p.grad).sum()) for p in model.parameters()) ** 0.5
+            if total > 1.0:
+                for p in model.parameters():
+                    p.grad.mul_(1.0 / (total + 1e-6))
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(float(loss))
+    return losses, [arr(p) for p in model.parameters()]
+
+
+def test_nanogpt_style_training_loop_matches_torch():
+    le, pe = _nanogpt_style_run(ember)
+    lt, pt = _nanogpt_style_run(torch)
+    np.testing.assert_allclose(le, lt, rtol=1e-9)
+    assert le[-1] < le[0]
+    for a, b in zip(pe, pt):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)

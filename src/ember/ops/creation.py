@@ -212,7 +212,11 @@ def _out(out, res):
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of zeros; sizes as varargs or one sequence."""
-    return _out(out, _sized(size, dtype, 0, requires_grad, device))
+    shape = _shape_arg(size)
+    for s in shape:
+        if s < 0:
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
+    return _out(out, _sized((shape,), dtype, 0, requires_grad, device))
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):

@@ -280,8 +280,12 @@ def sub(input, other, *, alpha=1, out=None):
         da, db = binary_arrays(input, other)
     else:
         db, da = binary_arrays(other, input)
-    if isinstance(input, Tensor) and input._data.dtype.kind == "b" or \
-            isinstance(other, Tensor) and other._data.dtype.kind == "b":
+    a_bool = isinstance(input, Tensor) and input._data.dtype.kind == "b" or type(input) is bool
+    b_bool = isinstance(other, Tensor) and other._data.dtype.kind == "b" or type(other) is bool
+    if a_bool and b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if a_bool and isinstance(input, Tensor) or b_bool and isinstance(other, Tensor):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     try:
@@ -584,7 +588,11 @@ def where(condition, input=None, other=None, *, out=None):
     try:
         r = xp.where(condition._data, da, db)
     except ValueError:
-        raise broadcast_error(condition.shape, xp.broadcast_shapes(xp.shape(da), xp.shape(db))) from None
+        try:
+            values_shape = xp.broadcast_shapes(xp.shape(da), xp.shape(db))
+        except ValueError:
+            raise broadcast_error(xp.shape(da), xp.shape(db)) from None
+        raise broadcast_error(condition.shape, values_shape) from None
     res = _make(r)
     if needs_grad(input, other):
         node = WhereBackward0()

@@ -174,7 +174,8 @@ def mv(input, vec, *, out=None):
 def outer(input, vec2, *, out=None):
     """Outer product of two 1-D tensors -> (n, m)."""
     if input._data.ndim != 1 or vec2._data.ndim != 1:
-        raise RuntimeError(f"outer: expected 1D tensors, got {input._data.ndim}D and {vec2._data.ndim}D")
+        name, bad = ("self", input) if input._data.ndim != 1 else ("vec2", vec2)
+        raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {bad._data.ndim}-D")
     res = input.reshape(input._data.shape[0], 1) * vec2   # PyTorch's composition (ViewBackward0 -> MulBackward0)
     return write_out(out, res) if out is not None else res
 

@@ -572,7 +572,7 @@ def cat(tensors, dim=0, *, out=None):
             if k != d and a.shape[k] != ref.shape[k]:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
                                    f"{ref.shape[k]} but got size {a.shape[k]} for tensor number "
-                                   f"{tensors.index(t)} in the list.")
+                                   f"{next(j for j, u in enumerate(tensors) if u is t)} in the list.")
     arrays = [t._data if t._data.dtype == dt.np else t._data.astype(dt.np) for t in parts]
     res = _make(xp.concatenate(arrays, axis=d))
     if GradMode.enabled and any(t._requires_grad for t in parts):
