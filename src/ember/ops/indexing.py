@@ -460,7 +460,8 @@ def _check_index(index, name, dtypes=(_dtype.int64,)):
     if not isinstance(index, Tensor):
         raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
     if index.dtype not in dtypes:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+        want = "int32/int64" if _dtype.int32 in dtypes else "int64"
+        raise RuntimeError(f"{name}(): Expected dtype {want} for index")
 
 
 def _grid_key(index_arr, d):

@@ -8,11 +8,12 @@ from .elementwise import inplace, _dtype_name
 from .indexing import gather, index_select, _grid_key, _check_bounds, take, split_key, _advanced, _basic
 
 
-def _index_tensor(index, name, dtypes=(_dtype.int64,)):
+def _index_tensor(index, name, dtypes=(_dtype.int64, _dtype.int32)):
     if not isinstance(index, Tensor):
         raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
     if index.dtype not in dtypes:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+        want = "int32/int64" if _dtype.int32 in dtypes else "int64"
+        raise RuntimeError(f"{name}(): Expected dtype {want} for index")
     return index._data
 
 
