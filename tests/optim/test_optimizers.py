@@ -793,7 +793,7 @@ def _nanogpt_style_run(lib, steps=25):
         scaler.step(optimizer)
         scaler.update()
         optimizer.zero_grad(set_to_none=True)
-        losses.append(float(loss))
+        losses.append(loss.item())
     return losses, [arr(p) for p in model.parameters()]
 
 
