@@ -323,3 +323,21 @@ def test_mha_errors():
         assert str(ie.value).startswith(str(it.value)), (str(ie.value), str(it.value))
     with pytest.raises(RuntimeError, match="Need attn_mask if specifying the is_causal hint"):
         em(ember.tensor(x), ember.tensor(x), ember.tensor(x), is_causal=True)
+
+
+@pytest.mark.parametrize("train,grad,need_weights", [(False, False, False), (False, False, True), (True, False, False),
+                                                     (False, True, False)])
+def test_mha_fully_masked_rows_follow_torch_paths(train, grad, need_weights):
+    """torch's fused inference kernel (eval, no grad, batch_first self-attention) gives NaN for a query that
+    may attend to nothing; its general path gives 0 without weights and NaN with them."""
+    em, tm = twin("MultiheadAttention", 8, 2, batch_first=True)
+    em.train(train), tm.train(train)
+    x = np.random.default_rng(0).standard_normal((3, 5, 8))
+    kpm = np.array([[0, 0, 0, 1, 1], [0] * 5, [1] * 5], bool)
+    xe, xt = ember.tensor(x, requires_grad=grad), torch.tensor(x, requires_grad=grad)
+    with torch.set_grad_enabled(grad), ember.set_grad_enabled(grad):
+        oe, _ = em(xe, xe, xe, key_padding_mask=ember.tensor(kpm), need_weights=need_weights)
+        ot, _ = tm(xt, xt, xt, key_padding_mask=torch.tensor(kpm), need_weights=need_weights)
+    ot = ot.detach().numpy()
+    np.testing.assert_array_equal(np.isnan(oe._data), np.isnan(ot))
+    np.testing.assert_allclose(oe._data[:2], ot[:2], rtol=1e-9, atol=1e-11)

@@ -231,3 +231,19 @@ def test_small_training_run_follows_torch():
             for p in tm.parameters():
                 p -= 0.1 * p.grad
                 p.grad = None
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_encoder_layer_inference_kernel_fully_padded_row(norm_first):
+    """torch's fused encoder-layer inference kernel yields NaN for a sequence that is all padding."""
+    tm = torch.nn.TransformerEncoderLayer(8, 2, 16, 0.0, batch_first=True, norm_first=norm_first).double().eval()
+    em = enn.TransformerEncoderLayer(8, 2, 16, 0.0, batch_first=True, norm_first=norm_first).double().eval()
+    copy_into(em, tm)
+    x = RNG(6).standard_normal((3, 5, 8))
+    kpm = np.array([[0, 0, 0, 1, 1], [0] * 5, [1] * 5], bool)
+    with torch.no_grad():
+        ot = tm(torch.tensor(x), src_key_padding_mask=torch.tensor(kpm)).numpy()
+    with ember.no_grad():
+        oe = em(ember.tensor(x), src_key_padding_mask=ember.tensor(kpm))._data
+    np.testing.assert_array_equal(np.isnan(oe), np.isnan(ot))
+    np.testing.assert_allclose(oe[:2], ot[:2], rtol=1e-9, atol=1e-11)

@@ -130,9 +130,12 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
                                  use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
                                  v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
-                                 is_causal=False):
+                                 is_causal=False, _empty_rows_nan=None):
     """The computation of :class:`~ember.nn.MultiheadAttention` on ``(L, N, E)`` inputs (or unbatched
-    ``(L, E)``); returns ``(attn_output, attn_weights or None)`` as PyTorch does."""
+    ``(L, E)``); returns ``(attn_output, attn_weights or None)`` as PyTorch does.
+
+    A query whose keys are all masked gets NaN when ``need_weights`` (a plain softmax), 0 otherwise
+    (the fused kernel); ``_empty_rows_nan`` overrides that (PyTorch's inference fast path gives NaN)."""
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not is_batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
@@ -264,7 +267,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         dropout_p = 0.0
 
     out, weights = _sdpa(q, k, v, attn_mask, dropout_p, is_causal and attn_mask is None, None, False,
-                         need_weights=need_weights, empty_rows_nan=need_weights)
+                         need_weights=need_weights,
+                         empty_rows_nan=need_weights if _empty_rows_nan is None else _empty_rows_nan)
     out = out.permute(2, 0, 1, 3).reshape(tgt_len * bsz, embed_dim)
     out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
     if need_weights and average_attn_weights:

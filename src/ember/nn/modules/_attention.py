@@ -1,4 +1,5 @@
 """MultiheadAttention (exported from ``ember.nn.modules.activation``, where PyTorch keeps it)."""
+from ...autograd.grad_mode import GradMode
 from ..parameter import Parameter
 from .. import init
 from .._functional.attention import multi_head_attention_forward, _canonical_mask, _none_or_dtype
@@ -6,6 +7,12 @@ from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 
 __all__ = ["MultiheadAttention"]
+
+
+def _fastpath_enabled():
+    from ... import backends
+    mha = getattr(backends, "mha", None)
+    return mha.get_fastpath_enabled() if mha is not None and hasattr(mha, "get_fastpath_enabled") else True
 
 
 class MultiheadAttention(Module):
@@ -95,6 +102,31 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
+        fast = self._fast_path_ok(query, key, value, attn_mask, key_padding_mask)
+        return self._forward_impl(query, key, value, key_padding_mask, need_weights, attn_mask, average_attn_weights,
+                                  is_causal, empty_rows_nan=fast or None)
+
+    def _fast_path_ok(self, query, key, value, attn_mask, key_padding_mask):
+        """Whether PyTorch would take its fused inference kernel here.  The result is the same except
+        for queries that may attend to nothing: that kernel gives NaN where the general path gives 0."""
+        if (attn_mask is not None and attn_mask.dtype.is_floating_point) or \
+                (key_padding_mask is not None and key_padding_mask.dtype.is_floating_point):
+            return False
+        if not _fastpath_enabled() or query.dim() != 3 or query is not key or key is not value:
+            return False
+        if self.in_proj_bias is None or self.in_proj_weight is None or query.dtype is not self.in_proj_bias.dtype \
+                or query.dtype is not self.in_proj_weight.dtype:
+            return False
+        if self.training or self.num_heads % 2 or not self.batch_first or self.bias_k is not None \
+                or self.bias_v is not None or self.add_zero_attn or not self._qkv_same_embed_dim:
+            return False
+        if GradMode.enabled and any(t is not None and t.requires_grad for t in (
+                query, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight, self.out_proj.bias)):
+            return False
+        return True
+
+    def _forward_impl(self, query, key, value, key_padding_mask, need_weights, attn_mask, average_attn_weights,
+                      is_causal, empty_rows_nan=None):
         is_batched = query.dim() == 3
         key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask),
                                            "attn_mask", query.dtype)
@@ -116,7 +148,8 @@ class MultiheadAttention(Module):
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias,
             self.bias_k, self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias,
             training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights,
-            attn_mask=attn_mask, average_attn_weights=average_attn_weights, is_causal=is_causal, **kw)
+            attn_mask=attn_mask, average_attn_weights=average_attn_weights, is_causal=is_causal,
+            _empty_rows_nan=empty_rows_nan, **kw)
         if self.batch_first and is_batched:
             return attn_output.transpose(1, 0), attn_output_weights
         return attn_output, attn_output_weights

@@ -292,6 +292,8 @@ class TransformerEncoderLayer(Module):
         src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask",
                                                _none_or_dtype(src_mask), "src_mask", src.dtype)
         src_mask = _canonical_mask(src_mask, "src_mask", None, "", src.dtype, check_other=False)
+        if self._fast_path_ok(src):
+            return self._fused_inference(src, src_mask, src_key_padding_mask)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal=is_causal)
@@ -309,6 +311,42 @@ class TransformerEncoderLayer(Module):
     def _ff_block(self, x):
         x = self.linear2(self.dropout(self.activation(self.linear1(x))))
         return self.dropout2(x)
+
+    def _fast_path_ok(self, src):
+        """Whether PyTorch would run its fused inference kernel for this call (same results, except that a
+        position allowed to attend to nothing comes out NaN instead of attending to nothing)."""
+        from ._attention import _fastpath_enabled
+        sa = self.self_attn
+        if not _fastpath_enabled() or src.dim() != 3 or self.training or not sa.batch_first \
+                or sa.in_proj_bias is None or not sa._qkv_same_embed_dim or not self.activation_relu_or_gelu \
+                or self.norm1.eps != self.norm2.eps or sa.num_heads % 2 == 1:
+            return False
+        if any(len(getattr(m, "_forward_hooks", {})) + len(getattr(m, "_forward_pre_hooks", {}))
+               for m in self.modules()):
+            return False
+        if GradMode.enabled and (src.requires_grad or any(p.requires_grad for p in (
+                sa.in_proj_weight, sa.in_proj_bias, sa.out_proj.weight, sa.out_proj.bias, self.norm1.weight,
+                self.norm1.bias, self.norm2.weight, self.norm2.bias, self.linear1.weight, self.linear1.bias,
+                self.linear2.weight, self.linear2.bias) if p is not None)):
+            return False
+        return True
+
+    def _fused_inference(self, src, src_mask, src_key_padding_mask):
+        act = F.gelu if self.activation_relu_or_gelu == 2 else F.relu
+
+        def sa(x):
+            return self.self_attn._forward_impl(x, x, x, src_key_padding_mask, False, src_mask, True, False,
+                                                empty_rows_nan=True)[0]
+
+        def ff(x):
+            return self.linear2(act(self.linear1(x)))
+
+        x = src
+        if self.norm_first:
+            x = x + sa(self.norm1(x))
+            return x + ff(self.norm2(x))
+        x = self.norm1(x + sa(x))
+        return self.norm2(x + ff(x))
 
 
 class TransformerDecoderLayer(Module):
