@@ -4,6 +4,7 @@
   35x20 batch of tokens (the classic word-language-model setup), SGD.
 - tiny GPT: 2 pre-norm blocks (causal self-attention with 4 heads through scaled_dot_product_attention,
   GELU MLP), width 128, context 64, batch 16, vocabulary 512, AdamW.
+- the same GPT written with nn.TransformerEncoder (MultiheadAttention, causal mask).
 """
 import numpy as np
 
@@ -67,6 +68,30 @@ def _gpt(lib, vocab=512, width=128, heads=4, layers=2, context=64):
     return GPT()
 
 
+def _encoder_lm(lib, vocab=512, width=128, heads=4, layers=2, context=64):
+    nn = lib.nn
+
+    class EncoderLM(nn.Module):
+        """The same tiny GPT built from nn.TransformerEncoder with a causal mask (MultiheadAttention path)."""
+
+        def __init__(self):
+            super().__init__()
+            self.tok = nn.Embedding(vocab, width)
+            self.pos = nn.Embedding(context, width)
+            layer = nn.TransformerEncoderLayer(width, heads, 4 * width, dropout=0.0, activation="gelu",
+                                               batch_first=True, norm_first=True)
+            self.encoder = nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(width), enable_nested_tensor=False)
+            self.head = nn.Linear(width, vocab, bias=False)
+            self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(context))
+
+        def forward(self, idx):
+            T = idx.shape[1]
+            x = self.tok(idx) + self.pos(lib.arange(T))
+            return self.head(self.encoder(x, mask=self.mask[:T, :T], is_causal=True))
+
+    return EncoderLM()
+
+
 def _same_weights(em, tm):
     import ember
     import ember.optim
@@ -122,4 +147,13 @@ def cases():
 
     out.append(("tiny GPT train step (2 layers, 4 heads, 128 wide, 16x64, AdamW)",
                 lambda: gpt_step(ember, eg, gopt_e, gxe, gye), lambda: gpt_step(torch, tg, gopt_t, gxt, gyt)))
+
+    # ---- the same model through nn.TransformerEncoder / MultiheadAttention
+    torch.manual_seed(0)
+    tt, et = _encoder_lm(torch), _encoder_lm(ember)
+    _same_weights(et, tt)
+    topt_t = torch.optim.AdamW(tt.parameters(), lr=3e-4)
+    topt_e = ember.optim.AdamW(et.parameters(), lr=3e-4)
+    out.append(("tiny GPT via nn.TransformerEncoder train step (same sizes, AdamW)",
+                lambda: gpt_step(ember, et, topt_e, gxe, gye), lambda: gpt_step(torch, tt, topt_t, gxt, gyt)))
     return out

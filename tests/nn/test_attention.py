@@ -341,3 +341,18 @@ def test_mha_fully_masked_rows_follow_torch_paths(train, grad, need_weights):
     ot = ot.detach().numpy()
     np.testing.assert_array_equal(np.isnan(oe._data), np.isnan(ot))
     np.testing.assert_allclose(oe._data[:2], ot[:2], rtol=1e-9, atol=1e-11)
+
+
+def test_sdpa_kernel_selector_is_accepted():
+    from ember.nn.attention import SDPBackend, sdpa_kernel
+    from torch.nn.attention import SDPBackend as TB
+    assert [b.name for b in SDPBackend if b.value >= 0] == [n for n in ("MATH", "FLASH_ATTENTION",
+                                                                      "EFFICIENT_ATTENTION", "CUDNN_ATTENTION",
+                                                                      "OVERRIDEABLE") if hasattr(TB, n)]
+    q = ember.randn(2, 3, 4)
+    ref = F.scaled_dot_product_attention(q, q, q)
+    with sdpa_kernel([SDPBackend.MATH, SDPBackend.FLASH_ATTENTION]):
+        np.testing.assert_array_equal(F.scaled_dot_product_attention(q, q, q)._data, ref._data)
+    with pytest.raises(AssertionError):
+        with sdpa_kernel("math"):
+            pass
