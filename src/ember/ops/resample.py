@@ -264,6 +264,34 @@ def _cubic_taps(n_in, n_out, align_corners, scale, dtype):
     return [(xp.clip(i - 1 + k, 0, n_in - 1), ws[k].astype(dtype)) for k in range(4)]
 
 
+def _aa_taps(n_in, n_out, align_corners, scale, dtype, cubic):
+    """Antialiased taps (PyTorch's separable AA kernels, as PIL): a triangle (bilinear) or Keys a=-0.5 cubic
+    filter stretched by the downscale factor, normalised per output; unused trailing taps weigh 0."""
+    ft = _opmath(dtype)
+    s = _area_scale(n_in, n_out, align_corners, scale, ft)
+    half = ft(2.0 if cubic else 1.0)
+    support = half * s if s >= 1 else half
+    invscale = ft(1) / s if s >= 1 else ft(1)
+    ntaps = int(math.ceil(support)) * 2 + 1
+    center = s * (xp.arange(n_out, dtype=ft) + ft(0.5))
+    xmin = xp.maximum((center - support + ft(0.5)).astype(xp.int64), 0)
+    xsize = xp.minimum((center + support + ft(0.5)).astype(xp.int64), n_in) - xmin
+    k = xp.arange(ntaps)
+    x = xp.abs(((k[None, :] + xmin[:, None]).astype(ft) - center[:, None] + ft(0.5)) * invscale)
+    if cubic:
+        a = ft(-0.5)
+        w = xp.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1, xp.where(x < 2, (((x - 5) * x + 8) * x - 4) * a, 0))
+    else:
+        w = xp.where(x < 1, 1 - x, 0)
+    w = xp.where(k[None, :] < xsize[:, None], w, 0).astype(ft)
+    total = w[:, 0].copy()
+    for j in range(1, ntaps):
+        total += w[:, j]
+    w = (w / xp.where(total == 0, ft(1), total)[:, None]).astype(dtype)
+    idx = xp.minimum(xmin[:, None] + k[None, :], n_in - 1)
+    return [(idx[:, j], w[:, j]) for j in range(ntaps)]
+
+
 def _interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None, antialias=False):
     """``nn.functional.interpolate``."""
@@ -322,21 +350,23 @@ def _interpolate(input, size=None, scale_factor=None, mode="nearest", align_corn
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"({', '.join(str(s) for s in x.shape[2:])}) output "
                            f"({', '.join(str(s) for s in out_size)})")
-    if antialias:
-        raise NotImplementedError("interpolate(antialias=True) is not supported by ember yet")
     if mode == "area":
         return _adaptive_avg_pool(input, dim, tuple(out_size))
     if mode in ("linear", "bilinear", "trilinear", "bicubic") and x.dtype.kind not in "fc":
         raise RuntimeError(f"\"upsample_{mode}{dim}d_out_frame\" not implemented for '{x.dtype.name}'")
     plan = []
     for k, (n, o, s) in enumerate(zip(x.shape[2:], out_size, scales)):
-        if mode in ("nearest", "nearest-exact"):
+        if antialias:
+            taps = _aa_taps(n, o, align_corners, s, x.dtype, mode == "bicubic")
+        elif mode in ("nearest", "nearest-exact"):
             taps = _nearest_taps(n, o, s, mode == "nearest-exact")
         elif mode == "bicubic":
             taps = _cubic_taps(n, o, align_corners, s, x.dtype)
         else:
             taps = _linear_taps(n, o, align_corners, s, x.dtype)
         plan.append((2 + k, taps, n))
+    if antialias:  # PyTorch resamples the width first, then the height
+        plan.reverse()
     word = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear", "bilinear": "Bilinear",
             "trilinear": "Trilinear", "bicubic": "Bicubic"}[mode]
     return _separable(input, plan, f"Upsample{word}{dim}DBackward0")
