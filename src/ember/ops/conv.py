@@ -1,13 +1,21 @@
-"""Convolutions: conv1d/2d/3d, conv_transpose1d/2d/3d and convolution, by im2col and one GEMM.
+"""Convolutions: conv1d/2d/3d, conv_transpose1d/2d/3d and convolution.
 
-Layout.  The input ``x`` is (N, C, *S) and the weight ``w`` is (O, C/g, *k).  im2col is a single
-copy of a strided view of the (padded) input into ``cols`` of shape (g, C/g * prod(k), N * P) —
-channel-and-offset rows, batch-and-position columns — so the whole convolution is one GEMM per
-group, ``w (g, O/g, K) @ cols (g, K, N*P)``, whose (O, N, *out) result is transposed into the NCHW
-output while the bias is added.  col2im (the adjoint) is one strided ``+=`` per kernel offset,
-vectorised over batch, channels and positions.
+Layout.  The input ``x`` is (N, C, *S) and the weight ``w`` is (O, C/g, *k).  The general kernel is
+im2col + GEMM: one copy of a strided view of the (padded) input gives ``cols`` (g, C/g * prod(k),
+n * P) — channel-and-offset rows, batch-and-position columns — and the convolution is one GEMM per
+group, ``w (g, O/g, K) @ cols``, whose (O, n, *out) result is transposed into the NCHW output while
+the bias is added.  col2im (the adjoint) is one strided ``+=`` per kernel offset.
 
-Three bilinear primitives close the family under differentiation (``geom`` fixes every shape):
+The 3x3 / stride 1 / float32 case (most of a CNN's work) goes through Winograd F(4x4, 3x3) instead:
+6x6 input tiles and the 3x3 kernels are mapped to 36 frequencies where the convolution is 36
+independent (O x C) @ (C x tiles) GEMMs — 4x fewer multiplications than im2col; each transform is a
+pair of small-K GEMMs (Lavin & Gray's matrices).
+
+Both kernels run over the batch in blocks of a few images, so that each block's im2col matrix or
+Winograd tiles (a few MB) stay in cache between the copy, the GEMM and the scatter; within a block
+everything is vectorised over images, channels and positions.
+
+Three bilinear primitives close the family under differentiation (``_Geom`` fixes every shape):
 
     F(x, w) -> y    the convolution (cross-correlation)
     T(y, w) -> x    its adjoint in x: the transposed convolution (gradient of F wrt its input)
@@ -15,17 +23,17 @@ Three bilinear primitives close the family under differentiation (``geom`` fixes
 
     dF = (T(g, w), G(x, g))    dT = (F(g, w), G(g, y))    dG = (T(y, g), F(x, g))
 
-First-order backward (grad mode off) runs fused NumPy kernels that share the transposed output
-gradient and the im2col matrix cached by the forward; under ``create_graph`` the same gradients
-are built from the primitives as ember ops, so derivatives of any order exist.
+First-order backward (grad mode off) runs fused kernels that share, per block, the transposed output
+gradient (or its Winograd transform) between the input and the weight gradient; under
+``create_graph`` the gradients are built from the primitives as ember ops, so derivatives of any
+order exist.
 """
 import itertools
 
-from .. import _dtype
-from ._common import xp, Tensor, Node, attach, GradMode, _make
+from ._common import xp, Node, attach, GradMode, _make
 
 _as_strided = xp.lib.stride_tricks.as_strided
-_COLS_CACHE_BYTES = 256 << 20  # keep the forward's im2col matrix for backward up to this size
+_BLOCK_BYTES = 3 << 20  # target size of one block's largest intermediate
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "convolution"]
@@ -49,8 +57,6 @@ class _Geom:
         return (self.O, self.C // self.groups) + self.kernel
 
 
-# ---------------------------------------------------------------------------------------- array kernels
-
 def _prod(seq):
     n = 1
     for s in seq:
@@ -58,8 +64,17 @@ def _prod(seq):
     return n
 
 
+def _blocks(n, per_image_bytes):
+    """Slices of the batch, each holding about ``_BLOCK_BYTES`` of the largest per-image intermediate."""
+    k = max(1, min(n, _BLOCK_BYTES // max(per_image_bytes, 1)))
+    return [slice(i, min(i + k, n)) for i in range(0, n, k)]
+
+
+# ---------------------------------------------------------------------------------------- im2col kernels
+# (each works on one block of images)
+
 def _pad(x, g):
-    """``x`` (N, C, *S) zero-padded by (lo, hi) on every spatial dim."""
+    """``x`` (n, C, *S) zero-padded by (lo, hi) on every spatial dim."""
     if not any(g.lo) and not any(g.hi):
         return x
     buf = xp.zeros(x.shape[:2] + g.padded, dtype=x.dtype)
@@ -68,7 +83,7 @@ def _pad(x, g):
 
 
 def _im2col(x, g):
-    """(N, C, *S) -> cols (groups, C/groups * prod(k), N * P): one copy of a strided view."""
+    """(n, C, *S) -> cols (groups, C/groups * prod(k), n * P): one copy of a strided view."""
     xp_ = _pad(x, g)
     n = x.shape[0]
     st = xp_.strides
@@ -80,10 +95,10 @@ def _im2col(x, g):
     return view.reshape(g.groups, -1, n * _prod(g.out_sp))
 
 
-def _col2im(cols, g, n, dtype):
-    """The adjoint of ``_im2col``: (groups, K, N * P) -> (N, C, *S), summing overlapping windows."""
-    nd = g.nd
-    buf = xp.zeros((g.C, n) + g.padded, dtype=dtype)
+def _col2im_into(cols, g, out):
+    """The adjoint of ``_im2col``: cols (groups, K, n * P) summed into the windows -> ``out`` (n, C, *S)."""
+    n = out.shape[0]
+    buf = xp.zeros((g.C, n) + g.padded, dtype=out.dtype)
     cols = cols.reshape((g.C,) + g.kernel + (n,) + g.out_sp)
     full = (slice(None), slice(None))
     for off in itertools.product(*[range(k) for k in g.kernel]):
@@ -92,13 +107,11 @@ def _col2im(cols, g, n, dtype):
         buf[key] += cols[(slice(None),) + off]
     if any(g.lo) or any(g.hi):
         buf = buf[full + tuple(slice(a, a + s) for a, s in zip(g.lo, g.in_sp))]
-    out = xp.empty((n, g.C) + g.in_sp, dtype=dtype)
-    out.transpose((1, 0) + tuple(range(2, 2 + nd)))[...] = buf
-    return out
+    out.transpose((1, 0) + tuple(range(2, 2 + g.nd)))[...] = buf
 
 
 def _channels_first(y, g):
-    """(N, O, *out) -> (groups, O/groups, N * P), contiguous (a transposed copy)."""
+    """(n, O, *out) -> (groups, O/groups, n * P), contiguous (a transposed copy)."""
     nd = y.ndim - 2
     yt = xp.ascontiguousarray(y.transpose((1, 0) + tuple(range(2, 2 + nd))))
     return yt.reshape(g.groups, yt.shape[0] // g.groups, -1)
@@ -111,44 +124,209 @@ def _gemm(a, b):
     return xp.matmul(a, b)
 
 
-def _to_batch_first(res, g, n, c, sp, bias=None):
-    """(c, N, *sp) result of a GEMM -> a contiguous (N, c, *sp) array, adding ``bias`` (c,) on the way."""
-    res = res.reshape((c, n) + sp)
-    out = xp.empty((n, c) + sp, dtype=res.dtype)
-    view = res.transpose((1, 0) + tuple(range(2, 2 + len(sp))))
+def _batch_first_into(res, out, bias=None):
+    """(groups, c/groups, n * P) GEMM result -> ``out`` (n, c, *sp), adding ``bias`` (c,) on the way."""
+    n, c = out.shape[:2]
+    sp = out.shape[2:]
+    view = res.reshape((c, n) + sp).transpose((1, 0) + tuple(range(2, 2 + len(sp))))
     if bias is None:
         xp.copyto(out, view)
     else:
         xp.add(view, bias.reshape((c,) + (1,) * len(sp)), out=out)
+
+
+# ---------------------------------------------------------------------------------------- Winograd F(4x4, 3x3)
+
+_W_BT = [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0],
+         [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]]
+_W_G = [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6],
+        [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]]
+_W_AT = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]]
+_W_MATS = {}
+
+
+def _wino_mats(dtype):
+    """(BT, G, AT, GG): the 1-D input, kernel and output transforms and the 2-D kernel transform (36x9)."""
+    mats = _W_MATS.get(dtype)
+    if mats is None:
+        bt, g, at = (xp.array(m, dtype=xp.float64) for m in (_W_BT, _W_G, _W_AT))
+        mats = _W_MATS[dtype] = tuple(m.astype(dtype) for m in (bt, g, at, xp.kron(g, g)))
+    return mats
+
+
+def _wino_ok(g, dtype):
+    """Whether the convolution ``g`` on ``dtype`` goes through Winograd (float64 keeps exact im2col)."""
+    return (dtype == xp.float32 and g.nd == 2 and g.kernel == (3, 3) and g.stride == (1, 1)
+            and g.dilation == (1, 1) and g.groups == 1 and g.C >= 8 and g.O >= 8
+            and min(g.out_sp) >= 4 and max(g.lo + g.hi) <= 2)
+
+
+def _tiles(out_sp):
+    return -(-out_sp[0] // 4), -(-out_sp[1] // 4)
+
+
+def _wino_block_bytes(g, itemsize):
+    th, tw = _tiles(g.out_sp)
+    return 36 * max(g.C, g.O) * th * tw * itemsize
+
+
+def _wino_input(x, g):
+    """x (n, C, H, W), zero-padded by lo / hi -> V (36, C, n * th * tw) over the 4x4 output tiles."""
+    n, c, h, w = x.shape
+    th, tw = _tiles(g.out_sp)
+    ph, pw = th * 4 + 2, tw * 4 + 2
+    lo = g.lo
+    if lo == (0, 0) and (h, w) == (ph, pw):
+        buf = x
+    else:
+        buf = xp.zeros((n, c, ph, pw), dtype=x.dtype)
+        buf[:, :, lo[0]:lo[0] + h, lo[1]:lo[1] + w] = x[:, :, :ph - lo[0], :pw - lo[1]]
+    s = buf.strides
+    tiles = _as_strided(buf, (6, 6, c, n, th, tw), (s[2], s[3], s[1], s[0], 4 * s[2], 4 * s[3]), writeable=False)
+    BT = _wino_mats(x.dtype)[0]
+    rows = (BT @ tiles.reshape(6, -1)).reshape(6, 6, -1)  # B^T d: along the tile rows
+    return xp.matmul(BT, rows).reshape(36, c, -1)         # (B^T d) B: along the tile columns
+
+
+def _wino_weight(w):
+    """w (O, C, 3, 3) -> U (36, O, C)."""
+    o, c = w.shape[:2]
+    GG = _wino_mats(w.dtype)[3]
+    return (GG @ w.reshape(o * c, 9).T).reshape(36, o, c)
+
+
+def _wino_output_into(M, out, bias):
+    """M (36, O, n * th * tw) -> ``out`` (n, O, Ho, Wo) (plus bias)."""
+    n, o, ho, wo = out.shape
+    th, tw = _tiles((ho, wo))
+    AT = _wino_mats(M.dtype)[2]
+    # A^T m A in two products, the second putting q (the column inside a tile) innermost, so the final
+    # scatter into (n, O, H, W) copies runs of whole tile rows
+    rows = (AT @ M.reshape(6, -1)).reshape(4, 6, -1)     # (p, v, O*T)
+    Y = xp.matmul(rows.transpose(0, 2, 1), AT.T)         # (p, O*T, q)
+    view = Y.reshape(4, o, n, th, tw, 4).transpose(2, 1, 3, 0, 4, 5)
+    if (th * 4, tw * 4) == (ho, wo):
+        dst = out.reshape(n, o, th, 4, tw, 4)
+    else:
+        dst = xp.empty((n, o, th, 4, tw, 4), dtype=M.dtype)
+    if bias is None:
+        xp.copyto(dst, view)
+    else:
+        xp.add(view, bias.reshape(o, 1, 1, 1, 1), out=dst)
+    if (th * 4, tw * 4) != (ho, wo):
+        out[...] = dst.reshape(n, o, th * 4, tw * 4)[:, :, :ho, :wo]
+
+
+def _wino_grad_out(y, g):
+    """The adjoint of the output transform applied to y (n, O, Ho, Wo): (36, O, n * th * tw)."""
+    n, o = y.shape[:2]
+    th, tw = _tiles(g.out_sp)
+    if (th * 4, tw * 4) != g.out_sp:
+        buf = xp.zeros((n, o, th * 4, tw * 4), dtype=y.dtype)
+        buf[:, :, :g.out_sp[0], :g.out_sp[1]] = y
+        y = buf
+    AT = _wino_mats(y.dtype)[2]
+    tiles = y.reshape(n, o, th, 4, tw, 4).transpose(3, 5, 1, 0, 2, 4).reshape(4, -1)  # (p, q * O * T)
+    rows = (AT.T @ tiles).reshape(6, 4, -1)                 # A m: along the tile rows
+    return xp.matmul(AT.T, rows).reshape(36, o, -1)         # (A m) A^T: along the tile columns
+
+
+def _wino_input_adjoint_into(gV, g, out):
+    """Adjoint of ``_wino_input``: gV (36, C, n * th * tw) -> overlap-add of the 6x6 tiles -> ``out`` (n, C, H, W)."""
+    n, c = out.shape[:2]
+    BT = _wino_mats(gV.dtype)[0]
+    rows = (BT.T @ gV.reshape(6, -1)).reshape(6, 6, -1)    # B m: along the tile rows
+    gd = xp.matmul(BT.T, rows)                             # (B m) B^T: along the tile columns
+    th, tw = _tiles(g.out_sp)
+    gd = gd.reshape(6, 6, c, n, th, tw)
+    buf = xp.zeros((c, n, th * 4 + 2, tw * 4 + 2), dtype=gV.dtype)
+    for u in range(6):  # the tiles overlap by 2
+        for v in range(6):
+            buf[:, :, u:u + 4 * th:4, v:v + 4 * tw:4] += gd[u, v]
+    lo, (h, w) = g.lo, g.in_sp
+    out.transpose(1, 0, 2, 3)[...] = buf[:, :, lo[0]:lo[0] + h, lo[1]:lo[1] + w]
+
+
+# ---------------------------------------------------------------------------------------- the three products
+
+def _k_F(x, w, g, bias=None):
+    """Convolution: x (N, C, *S), w (O, C/g, *k) -> (N, O, *out)."""
+    n = x.shape[0]
+    out = xp.empty((n, g.O) + g.out_sp, dtype=x.dtype)
+    if _wino_ok(g, x.dtype):
+        U = _wino_weight(w)
+        for b in _blocks(n, _wino_block_bytes(g, x.itemsize)):
+            _wino_output_into(xp.matmul(U, _wino_input(x[b], g)), out[b], bias)
+        return out
+    wm = w.reshape(g.groups, g.O // g.groups, -1)
+    for b in _blocks(n, (g.C * _prod(g.kernel) + g.O) * _prod(g.out_sp) * x.itemsize):
+        _batch_first_into(_gemm(wm, _im2col(x[b], g)), out[b], bias)
     return out
 
 
-def _k_F(x, w, g, bias=None, cols=None):
-    """Convolution: x (N, C, *S), w (O, C/g, *k) -> (N, O, *out), and the im2col matrix used."""
-    if cols is None:
-        cols = _im2col(x, g)
-    wm = w.reshape(g.groups, g.O // g.groups, -1)
-    return _to_batch_first(_gemm(wm, cols), g, x.shape[0], g.O, g.out_sp, bias), cols
-
-
-def _k_T(y, w, g, bias=None, yt=None):
+def _k_T(y, w, g, bias=None):
     """Transposed convolution (adjoint of F in x): y (N, O, *out), w -> (N, C, *S)."""
-    if yt is None:
-        yt = _channels_first(y, g)
-    wm = w.reshape(g.groups, g.O // g.groups, -1)
-    out = _col2im(_gemm(wm.transpose(0, 2, 1), yt), g, y.shape[0], y.dtype)
+    out = _k_TG(y, None, w, g, True, False)[0]
     if bias is not None:
         out += bias.reshape((-1,) + (1,) * g.nd)
     return out
 
 
-def _k_G(x, y, g, cols=None, yt=None):
+def _k_G(x, y, g):
     """Weight gradient (adjoint of F in w): x (N, C, *S), y (N, O, *out) -> (O, C/g, *k)."""
-    if cols is None:
-        cols = _im2col(x, g)
-    if yt is None:
-        yt = _channels_first(y, g)
-    return _gemm(yt, cols.transpose(0, 2, 1)).reshape(g.w_shape)
+    return _k_TG(y, x, None, g, False, True)[1]
+
+
+def _k_TG(y, x, w, g, need_x, need_w):
+    """Both adjoints of F at once — T(y, w) and G(x, y) — sharing each block's transformed y."""
+    n = y.shape[0]
+    gx = xp.empty((n, g.C) + g.in_sp, dtype=y.dtype) if need_x else None
+    if _wino_ok(g, y.dtype):
+        Ut = _wino_weight(w).transpose(0, 2, 1) if need_x else None
+        gU = xp.zeros((36, g.O, g.C), dtype=y.dtype) if need_w else None
+        for b in _blocks(n, _wino_block_bytes(g, y.itemsize)):
+            Gy = _wino_grad_out(y[b], g)
+            if need_x:
+                _wino_input_adjoint_into(xp.matmul(Ut, Gy), g, gx[b])
+            if need_w:
+                gU += xp.matmul(Gy, _wino_input(x[b], g).transpose(0, 2, 1))
+        gw = (_wino_mats(y.dtype)[3].T @ gU.reshape(36, -1)).T.reshape(g.w_shape) if need_w else None
+        return gx, gw
+    wmT = w.reshape(g.groups, g.O // g.groups, -1).transpose(0, 2, 1) if need_x else None
+    gw = xp.zeros((g.groups, g.O // g.groups, g.C // g.groups * _prod(g.kernel)), dtype=y.dtype) if need_w else None
+    for b in _blocks(n, (g.C * _prod(g.kernel) + g.O) * _prod(g.out_sp) * y.itemsize):
+        yt = _channels_first(y[b], g)
+        if need_x:
+            _col2im_into(_gemm(wmT, yt), g, gx[b])
+        if need_w:
+            gw += _gemm(yt, _im2col(x[b], g).transpose(0, 2, 1))
+    return gx, (gw.reshape(g.w_shape) if need_w else None)
+
+
+def _k_FG(z, y, w, g, need_z, need_w):
+    """The gradients of a transposed convolution y -> T(y, w) given dz: F(dz, w) and G(dz, y), sharing blocks."""
+    n = z.shape[0]
+    gy = xp.empty((n, g.O) + g.out_sp, dtype=z.dtype) if need_z else None
+    if _wino_ok(g, z.dtype):
+        U = _wino_weight(w) if need_z else None
+        gU = xp.zeros((36, g.O, g.C), dtype=z.dtype) if need_w else None
+        for b in _blocks(n, _wino_block_bytes(g, z.itemsize)):
+            V = _wino_input(z[b], g)
+            if need_z:
+                _wino_output_into(xp.matmul(U, V), gy[b], None)
+            if need_w:
+                gU += xp.matmul(_wino_grad_out(y[b], g), V.transpose(0, 2, 1))
+        gw = (_wino_mats(z.dtype)[3].T @ gU.reshape(36, -1)).T.reshape(g.w_shape) if need_w else None
+        return gy, gw
+    wm = w.reshape(g.groups, g.O // g.groups, -1) if need_z else None
+    gw = xp.zeros((g.groups, g.O // g.groups, g.C // g.groups * _prod(g.kernel)), dtype=z.dtype) if need_w else None
+    for b in _blocks(n, (g.C * _prod(g.kernel) + g.O) * _prod(g.out_sp) * z.itemsize):
+        cols = _im2col(z[b], g)
+        if need_z:
+            _batch_first_into(_gemm(wm, cols), gy[b])
+        if need_w:
+            gw += _gemm(_channels_first(y[b], g), cols.transpose(0, 2, 1))
+    return gy, (gw.reshape(g.w_shape) if need_w else None)
 
 
 # ---------------------------------------------------------------------------------------- autograd
@@ -172,7 +350,7 @@ def _prim(kind, a, b, g):
     """Primitive ``kind`` of (a, b) as an ember op that records its own graph."""
     ad, bd = a._data, b._data
     if kind == "F":
-        res = _k_F(ad, bd, g)[0]
+        res = _k_F(ad, bd, g)
     elif kind == "T":
         res = _k_T(ad, bd, g)
     else:
@@ -189,15 +367,12 @@ def _prim(kind, a, b, g):
 class ConvolutionBackward0(Node):
     """Gradient of a convolution (``transposed=False``: F) or a transposed convolution (T), with bias."""
 
-    cols = None  # the forward's im2col matrix, reused by the weight gradient (dropped after one use)
-
     def backward(self, grad):
         x, w = self.saved_tensors
         g = self.geom
         e = self._edges
         need_x, need_w, need_b = e[0] is not None, e[1] is not None, len(e) > 2 and e[2] is not None
-        nd = g.nd
-        sum_dims = (0,) + tuple(range(2, 2 + nd))
+        sum_dims = (0,) + tuple(range(2, 2 + g.nd))
         if GradMode.enabled:  # create_graph: gradients as differentiable ember ops
             if not self.transposed:
                 gx = _prim("T", grad, w, g) if need_x else None
@@ -205,29 +380,20 @@ class ConvolutionBackward0(Node):
             else:
                 gx = _prim("F", grad, w, g) if need_x else None
                 gw = _prim("G", grad, x, g) if need_w else None
-            if len(e) == 2:
-                return gx, gw
-            return gx, gw, (grad.sum(sum_dims) if need_b else None)
-        gd, wd = grad._data, w._data
-        gx = gw = gb = None
-        if not self.transposed:
-            yt = _channels_first(gd, g)
-            if need_x:
-                gx = _make(_k_T(gd, wd, g, yt=yt))
-            if need_w:
-                gw = _make(_k_G(x._data, gd, g, cols=self.cols, yt=yt))
-            if need_b:
-                gb = _make(yt.sum(axis=(0, 2)) if g.groups == 1 else yt.sum(axis=2).reshape(-1))
         else:
-            cols = _im2col(gd, g) if (need_x or need_w) else None
-            if need_x:
-                gx = _make(_k_F(gd, wd, g, cols=cols)[0])
-            if need_w:
-                gw = _make(_k_G(gd, x._data, g, cols=cols))
-            if need_b:
-                gb = _make(gd.sum(axis=sum_dims))
-        self.cols = None
-        return (gx, gw) if len(e) == 2 else (gx, gw, gb)
+            gd = grad._data
+            if not self.transposed:
+                gx, gw = _k_TG(gd, x._data, w._data, g, need_x, need_w)
+            else:
+                gx, gw = _k_FG(gd, x._data, w._data, g, need_x, need_w)
+            gx = _make(gx) if gx is not None else None
+            gw = _make(gw) if gw is not None else None
+        if len(e) == 2:
+            return gx, gw
+        gb = None
+        if need_b:
+            gb = grad.sum(sum_dims) if GradMode.enabled else _make(grad._data.sum(axis=sum_dims))
+        return gx, gw, gb
 
 
 # ---------------------------------------------------------------------------------------- argument checks
@@ -330,13 +496,10 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     g = _Geom(nd, stride, lo, hi, dilation, groups, kernel, in_sp, out_sp, c, wd.shape[0])
     need = GradMode.enabled and (input._requires_grad or weight._requires_grad
                                  or (bias is not None and bias._requires_grad))
-    res, cols = _k_F(xd, wd, g, None if bias is None else bias._data)
-    out = _make(res)
+    out = _make(_k_F(xd, wd, g, None if bias is None else bias._data))
     if need:
         node = ConvolutionBackward0()
         node.geom, node.transposed = g, False
-        if weight._requires_grad and cols.nbytes <= _COLS_CACHE_BYTES:
-            node.cols = cols
         node.save(input, weight)
         if bias is not None:
             attach(out, node, input, weight, bias)

@@ -180,20 +180,38 @@ def _max_windows(x, w, need_idx):
     lowest = _lowest(x.dtype)
     buf = w.pad_array(x, lowest)
     offs = w.offsets()
-    m = buf[w.slices(offs[0])].copy()
     if not need_idx:
+        m = buf[w.slices(offs[0])].copy()
         for off in offs[1:]:
             xp.maximum(m, buf[w.slices(off)], out=m)
         return m, None
-    idx = xp.zeros(m.shape, dtype=xp.int8 if len(offs) < 128 else xp.int32)
-    nan_aware = x.dtype.kind == "f" and x.size and xp.isnan(x.max())
-    for j, off in enumerate(offs[1:], 1):
-        v = buf[w.slices(off)]
-        upd = v > m
-        if nan_aware:
-            upd |= xp.isnan(v)
-        xp.copyto(idx, j, where=upd)
-        xp.copyto(m, v, where=upd)
+    itype = xp.int8 if len(offs) < 128 else xp.int32
+    if x.dtype.kind == "f" and x.size and xp.isnan(x.max()):
+        # NaN wins, as in PyTorch (the last NaN of the window): a sequential scan
+        m = buf[w.slices(offs[0])].copy()
+        idx = xp.zeros(m.shape, dtype=itype)
+        for j, off in enumerate(offs[1:], 1):
+            v = buf[w.slices(off)]
+            upd = (v > m) | xp.isnan(v)
+            xp.copyto(idx, j, where=upd)
+            xp.copyto(m, v, where=upd)
+    else:
+        # pairwise tournament over the kernel offsets, earlier offset winning ties (PyTorch's first maximum)
+        level = [(buf[w.slices(off)], j) for j, off in enumerate(offs)]
+        while len(level) > 1:
+            nxt = []
+            for k in range(0, len(level) - 1, 2):
+                (ma, ia), (mb, ib) = level[k], level[k + 1]
+                later = mb > ma
+                idx = xp.where(later, itype(ib) if isinstance(ib, int) else ib,
+                               itype(ia) if isinstance(ia, int) else ia).astype(itype, copy=False)
+                nxt.append((xp.maximum(ma, mb), idx))
+            if len(level) % 2:
+                nxt.append(level[-1])
+            level = nxt
+        m, idx = level[0]
+        if isinstance(idx, int):  # a 1-element kernel
+            m, idx = m.copy(), xp.zeros(m.shape, dtype=itype)
     if w.is_padded:
         # a window whose values all equal the padding value picked a padded slot: PyTorch reports its first
         # element inside the input instead
@@ -228,15 +246,17 @@ def _flat_indices(idx, w):
 
 def _offset_scatter(g, idx, w, dtype):
     """Adjoint of picking the offset ``idx`` in each window: g (..., *out) -> (..., *S)."""
-    buf = xp.zeros(g.shape[:-w.nd] + w.padded, dtype=dtype)
+    shape = g.shape[:-w.nd] + w.padded
     disjoint = w.disjoint()
+    tiled = disjoint and w.stride == tuple(d * (k - 1) + 1 for d, k in zip(w.dilation, w.kernel)) \
+        and all(o * s == n for o, s, n in zip(w.out_sp, w.stride, w.padded))
+    buf = xp.empty(shape, dtype=dtype) if tiled else xp.zeros(shape, dtype=dtype)
     for j, off in enumerate(w.offsets()):
         key = w.slices(off)
-        contrib = xp.where(idx == j, g, 0)
         if disjoint:
-            buf[key] = contrib
+            xp.multiply(g, idx == j, out=buf[key])
         else:
-            buf[key] += contrib
+            buf[key] += g * (idx == j)
     return w.crop(buf)
 
 
