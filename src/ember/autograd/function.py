@@ -29,6 +29,13 @@ class FunctionCtx:
         """Whether missing output gradients reach backward as zeros (True, default) or None."""
         self.materialize_grads = value
 
+    @property
+    def saved_variables(self):
+        """Old name of ``saved_tensors`` (deprecated, as in PyTorch)."""
+        import warnings
+        warnings.warn("'saved_variables' is deprecated; use 'saved_tensors'", DeprecationWarning, stacklevel=2)
+        return self.saved_tensors
+
 
 class BackwardCFunction(Node, FunctionCtx):
     """The graph node of one call of a custom Function; it is also that call's ``ctx``."""

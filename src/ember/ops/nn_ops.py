@@ -718,7 +718,7 @@ def batch_norm(input, weight, bias, running_mean, running_var, training, momentu
     if nd < 2:
         raise ValueError(f"expected 2D or 3D input (got {nd}D input)")
     C = xa.shape[1]
-    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if t is not None and t.numel() != C:
             raise RuntimeError(f"{name} should contain {C} elements not {t.numel()}")
     axes = (0,) + tuple(range(2, nd))
