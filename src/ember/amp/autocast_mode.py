@@ -70,7 +70,9 @@ def is_autocast_enabled(device_type=None):
 
 def _refresh_fast_path():
     global _cpu_cast_dtype
+    from ..ops._common import Autocast
     _cpu_cast_dtype = get_autocast_dtype("cpu") if _enabled.get("cpu", False) else None
+    Autocast.cpu_dtype = _cpu_cast_dtype
 
 
 def set_autocast_enabled(device_type, enabled=None):

@@ -6,11 +6,27 @@ from .._tensor import Tensor, _make, _make_view, Size
 from ..autograd.graph import Node, attach
 from ..autograd.grad_mode import GradMode
 
-__all__ = ["xp", "Tensor", "Node", "attach", "GradMode", "_make", "_make_view", "Size", "needs_grad",
+__all__ = ["Autocast", "autocast_args", "xp", "Tensor", "Node", "attach", "GradMode", "_make", "_make_view", "Size", "needs_grad",
            "float_array", "unbroadcast", "grad_for", "as_tensor_arg", "broadcast_error", "norm_dims",
            "scalar_value", "binary_arrays", "wrap_dim"]
 
 _NUMBER = (int, float, bool, complex)
+
+
+class Autocast:
+    """The dtype CPU autocast casts matmul/conv inputs to, or None when it is off.
+
+    Set by ``ember.amp`` when an autocast region opens or closes; the ops it
+    covers read it with one attribute lookup.
+    """
+    cpu_dtype = None
+
+
+def autocast_args(*tensors):
+    """``tensors`` with floating ones (except float64) cast to the active autocast dtype."""
+    dt = Autocast.cpu_dtype
+    return tuple(t.to(dt) if isinstance(t, Tensor) and t._data.dtype.kind == "f" and t._data.dtype != xp.float64
+                 and t.dtype is not dt else t for t in tensors)
 
 
 def needs_grad(*tensors):

@@ -1,6 +1,12 @@
 """Matrix products: matmul (all broadcasting cases), mm, bmm, mv, dot, outer, einsum."""
-from ._common import xp, Tensor, Node, attach, GradMode, _make, unbroadcast
+from ._common import xp, Tensor, Node, attach, GradMode, _make, unbroadcast, Autocast, autocast_args
 from .elementwise import write_out, _dtype_name
+
+
+def _product(fn, a, b):
+    """``fn(a, b)`` in ``a``'s dtype: NumPy computes bfloat16 products in float32, PyTorch rounds back."""
+    r = fn(a, b)
+    return r if r.dtype == a.dtype else r.astype(a.dtype)
 
 
 def _same_dtype(a, b, op):
@@ -21,6 +27,8 @@ class MmBackward0(Node):
 
 def mm(input, mat2, *, out=None):
     """Matrix product of two 2-D tensors, (n, k) @ (k, m) -> (n, m)."""
+    if Autocast.cpu_dtype is not None:
+        input, mat2 = autocast_args(input, mat2)
     a, b = input._data, mat2._data
     if a.ndim != 2 or b.ndim != 2:
         bad = input if a.ndim != 2 else mat2
@@ -29,7 +37,7 @@ def mm(input, mat2, *, out=None):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
                            f"{b.shape[0]}x{b.shape[1]})")
     _same_dtype(input, mat2, "mm")
-    res = _make(a @ b)
+    res = _make(_product(xp.matmul, a, b))
     if GradMode.enabled and (input._requires_grad or mat2._requires_grad):
         node = MmBackward0()
         node.save(input, mat2)
@@ -47,6 +55,8 @@ class BmmBackward0(Node):
 
 def bmm(input, mat2, *, out=None):
     """Batched matrix product of 3-D tensors, (b, n, k) @ (b, k, m) -> (b, n, m)."""
+    if Autocast.cpu_dtype is not None:
+        input, mat2 = autocast_args(input, mat2)
     a, b = input._data, mat2._data
     if a.ndim != 3 or b.ndim != 3:
         raise RuntimeError(f"batch{'1' if a.ndim != 3 else '2'} must be a 3D tensor")
@@ -54,7 +64,7 @@ def bmm(input, mat2, *, out=None):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
                            f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
     _same_dtype(input, mat2, "bmm")
-    res = _make(xp.matmul(a, b))
+    res = _make(_product(xp.matmul, a, b))
     if GradMode.enabled and (input._requires_grad or mat2._requires_grad):
         node = BmmBackward0()
         node.save(input, mat2)
@@ -86,6 +96,8 @@ class MatmulBackward0(Node):
 
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy/PyTorch broadcasting: vectors, matrices and batches of matrices."""
+    if Autocast.cpu_dtype is not None:
+        input, other = autocast_args(input, other)
     a, b = input._data, other._data
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
@@ -107,7 +119,7 @@ def matmul(input, other, *, out=None):
             rhs = f"{b.shape[0]}x1"
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({lhs} and {rhs})")
     try:
-        r = xp.matmul(a, b)
+        r = _product(xp.matmul, a, b)
     except ValueError:
         raise RuntimeError(f"The size of tensor a must match the size of tensor b at a non-singleton batch "
                            f"dimension: shapes {list(a.shape)} and {list(b.shape)}") from None
@@ -138,7 +150,7 @@ def dot(input, tensor, *, out=None):
                            f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
                            "respectively")
     _same_dtype(input, tensor, "dot")
-    res = _make(xp.dot(a, b))
+    res = _make(_product(xp.dot, a, b))
     if GradMode.enabled and (input._requires_grad or tensor._requires_grad):
         node = DotBackward0()
         node.save(input, tensor)
@@ -163,7 +175,7 @@ def mv(input, vec, *, out=None):
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), "
                            f"vec ({v.shape[0]})")
     _same_dtype(input, vec, "mv")
-    res = _make(a @ v)
+    res = _make(_product(xp.matmul, a, v))
     if GradMode.enabled and (input._requires_grad or vec._requires_grad):
         node = MvBackward0()
         node.save(input, vec)
