@@ -356,3 +356,32 @@ def test_sdpa_kernel_selector_is_accepted():
     with pytest.raises(AssertionError):
         with sdpa_kernel("math"):
             pass
+
+
+def test_functional_mha_separate_weights_and_static_kv():
+    rng = RNG(12)
+    L, S, B, E, H = 4, 5, 2, 8, 2
+    arr = {n: rng.standard_normal(s) for n, s in (("q", (L, B, E)), ("k", (S, B, 6)), ("v", (S, B, 3)),
+                                                  ("wq", (E, E)), ("wk", (E, 6)), ("wv", (E, 3)), ("b", (3 * E,)),
+                                                  ("wo", (E, E)), ("bo", (E,)), ("sk", (B * H, 7, E // H)),
+                                                  ("sv", (B * H, 7, E // H)))}
+    pe = {n: leaf_pair(a) for n, a in arr.items()}
+
+    def run(lib_f, i, static):
+        P = {n: p[i] for n, p in pe.items()}
+        kw = dict(use_separate_proj_weight=True, q_proj_weight=P["wq"], k_proj_weight=P["wk"],
+                  v_proj_weight=P["wv"], need_weights=False, training=False)
+        if static:
+            kw.update(static_k=P["sk"], static_v=P["sv"])
+        return lib_f.multi_head_attention_forward(P["q"], P["k"], P["v"], E, H, None, P["b"], None, None, False,
+                                                  0.0, P["wo"], P["bo"], **kw)[0]
+
+    for static in (False, True):
+        for p in pe.values():
+            p[0].grad = p[1].grad = None
+        oe, ot = run(F, 0, static), run(TF, 1, static)
+        close(oe, ot)
+        (oe ** 2).sum().backward()
+        (ot ** 2).sum().backward()
+        for n, (a, b) in pe.items():
+            close(a.grad, b.grad)
