@@ -76,3 +76,12 @@ def compare_run(em, tm, inputs_np, dt, make_inputs=None):
     for k in pt:
         close(pe[k].grad, pt[k].grad, dt)
     return oe, ot
+
+
+def one_torch_thread():
+    """Generator for a module-scoped fixture: the reference runs single-threaded (these tensors are tiny,
+    and on a busy machine torch's thread pool turns millisecond calls into seconds)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -11,7 +11,9 @@ import torch.nn.functional as TF
 import ember
 import ember.nn as enn
 import ember.nn.functional as F
-from seq_helpers import close, leaf_pair, twin
+from seq_helpers import one_torch_thread, close, leaf_pair, twin
+
+_torch_threads = pytest.fixture(scope="module", autouse=True)(one_torch_thread)
 
 RNG = np.random.default_rng
 

@@ -10,7 +10,9 @@ import torch
 import ember
 import ember.nn as enn
 import ember.nn.functional as F
-from seq_helpers import close, leaf_pair
+from seq_helpers import one_torch_thread, close, leaf_pair
+
+_torch_threads = pytest.fixture(scope="module", autouse=True)(one_torch_thread)
 
 RNG = np.random.default_rng
 
