@@ -25,7 +25,7 @@ def to_torch(a, requires_grad=False):
 
 def as_numpy(t):
     if isinstance(t, torch.Tensor):
-        t = t.detach()
+        t = t.detach().resolve_conj().resolve_neg()
         if t._is_zerotensor():
             return np.zeros(tuple(t.shape), dtype=str(t.dtype).replace("torch.", ""))
         if t.dtype == torch.bfloat16:

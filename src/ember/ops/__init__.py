@@ -23,9 +23,11 @@ _NOT_METHODS |= set(conv.__all__) | set(pool.__all__) | set(resample.__all__)
 _NOT_METHODS |= set(rnn_ops.__all__)
 _INTERNAL.add("rnn_layer")
 # issue 3, shape / indexing / linalg families; the functions that are ember.<name> only
-from . import joining, scatter  # noqa: E402
-_FAMILIES += (joining, scatter)
+from . import joining, scatter, products, complex_ops, linalg_decomp  # noqa: E402
+_FAMILIES += (joining, scatter, products, complex_ops, linalg_decomp)
 _INTERNAL |= {"split_key", "positions_in"}
+Tensor.real = property(complex_ops.real, lambda self, v: complex_ops.real(self).copy_(v))
+Tensor.imag = property(complex_ops.imag, lambda self, v: complex_ops.imag(self).copy_(v))
 _NOT_METHODS |= {"hstack", "vstack", "dstack", "column_stack", "row_stack", "tril_indices", "triu_indices",
                  "broadcast_tensors", "broadcast_shapes", "meshgrid", "atleast_1d", "atleast_2d", "atleast_3d",
                  "block_diag", "cartesian_prod", "combinations", "tensordot", "cdist", "chain_matmul", "poisson",

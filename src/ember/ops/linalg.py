@@ -196,9 +196,20 @@ ger = outer
 
 
 class EinsumBackward(Node):
+    """Gradient of einsum: for each operand, another einsum of the output gradient with the other operands.
+
+    Letters summed in only one operand are broadcast back; repeated letters in one operand (a diagonal)
+    are put back on the diagonal by an einsum with identity matrices; size-1 dims that broadcast in the
+    forward are summed.  All of it is einsum, so higher derivatives come for free.
+    """
+
+    def name(self):
+        return "EinsumBackward"
+
     def backward(self, grad):
         ops = self.saved_tensors
         ins, out_sub = self.subscripts
+        sizes = self.sizes
         grads = []
         for i, t in enumerate(ops):
             if not t._requires_grad:
@@ -207,55 +218,179 @@ class EinsumBackward(Node):
             target = ins[i]
             others = [ops[j] for j in range(len(ops)) if j != i]
             other_subs = [ins[j] for j in range(len(ops)) if j != i]
-            available = set(out_sub).union(*other_subs) if other_subs else set(out_sub)
-            kept = "".join(c for c in dict.fromkeys(target) if c in available)
-            g = einsum(f"{','.join([out_sub] + other_subs)}->{kept}", grad, *others)
-            # letters only this operand had were summed in forward: broadcast back
-            full = list(kept)
-            for pos, c in enumerate(target):
-                if c not in kept:
+            available = set(out_sub).union(*other_subs)
+            unique = "".join(dict.fromkeys(target))
+            kept = "".join(c for c in unique if c in available)
+            g = _einsum_arrays(f"{','.join([out_sub] + other_subs)}->{kept}", [grad] + others)
+            # letters only this operand had were summed in the forward: broadcast them back
+            for pos, c in enumerate(unique):
+                if c not in available:
                     g = g.unsqueeze(pos)
-                    full.insert(pos, c)
-            grads.append(g.expand(t.shape) if tuple(g.shape) != tuple(t.shape) else g)
+            full = [sizes[c] for c in unique]
+            if list(g.shape) != full:
+                g = g.expand(full)
+            # repeated letters: place the gradient on the diagonal
+            if len(unique) != len(target):
+                fresh = iter(c for c in _LETTERS if c not in set("".join(ins) + out_sub))
+                tgt, eyes, eye_subs, seen = [], [], [], set()
+                for c in target:
+                    if c in seen:
+                        f = next(fresh)
+                        tgt.append(f)
+                        eyes.append(_eye_like(grad, sizes[c]))
+                        eye_subs.append(c + f)
+                    else:
+                        seen.add(c)
+                        tgt.append(c)
+                g = _einsum_arrays(f"{','.join([unique] + eye_subs)}->{''.join(tgt)}", [g] + eyes)
+            # size-1 dims of this operand that broadcast against other operands
+            shape = tuple(t.shape)
+            if tuple(g.shape) != shape:
+                dims = tuple(k for k, (a, b) in enumerate(zip(g.shape, shape)) if a != b)
+                g = g.sum(dims, keepdim=True)
+            grads.append(g.reshape(shape) if tuple(g.shape) != shape else g)
         return tuple(grads)
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _eye_like(t, n):
+    from .creation import eye
+    return eye(n, dtype=t.dtype)
+
+
 def _parse_einsum(equation, operands):
+    """The equation with '...' spelled out as letters: (input subscripts, output subscripts)."""
     eq = equation.replace(" ", "")
     if "->" in eq:
-        lhs, rhs = eq.split("->")
+        lhs, rhs = eq.split("->", 1)
+        explicit = True
     else:
-        lhs = eq
-        letters = lhs.replace(",", "")
-        rhs = "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c != "."))
+        lhs, rhs, explicit = eq, None, False
     ins = lhs.split(",")
     if len(ins) != len(operands):
-        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation"
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation"
                            if len(operands) > len(ins) else
                            "einsum(): fewer operands were provided than specified in the equation")
-    return ins, rhs
+    for part in ins + ([rhs] if explicit else []):
+        bad = [c for c in part.replace("...", "") if c not in _LETTERS]
+        if bad:
+            raise RuntimeError(f"einsum(): invalid subscript given at index {part.index(bad[0])} in the equation "
+                               f"string, subscripts must be in [a-zA-Z]")
+    used = set(lhs.replace("...", "").replace(",", "")) | set((rhs or "").replace("...", ""))
+    free = [c for c in _LETTERS[26:] + _LETTERS[:26] if c not in used]
+    n_ell = 0
+    for sub, t in zip(ins, operands):
+        if "..." in sub:
+            n_ell = max(n_ell, t._data.ndim - len(sub.replace("...", "")))
+    ell = "".join(free[:n_ell])
+    out_ins = []
+    for k, (sub, t) in enumerate(zip(ins, operands)):
+        if "..." in sub:
+            k_ell = t._data.ndim - len(sub.replace("...", ""))
+            if k_ell < 0:
+                raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(sub) - 3}) is more than "
+                                   f"the number of dimensions ({t._data.ndim}) for operand {k}")
+            sub = sub.replace("...", ell[n_ell - k_ell:])
+        elif len(sub) != t._data.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(sub)}) does not match the "
+                               f"number of dimensions ({t._data.ndim}) for operand {k} and no ellipsis was given")
+        out_ins.append(sub)
+    if explicit:
+        rhs = rhs.replace("...", ell)
+        for c in rhs:
+            if rhs.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
+            if not any(c in sub for sub in out_ins):
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input "
+                                   "operand")
+    else:
+        letters = "".join(sub.replace("...", "") for sub in ins)
+        rhs = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return out_ins, rhs
 
 
-def einsum(equation, *operands):
-    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``; operands may also come as one list."""
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
-    ins, rhs = _parse_einsum(equation, operands)
-    arrays = [t._data for t in operands]
-    dt = arrays[0].dtype
-    for a in arrays[1:]:
-        if a.dtype != dt:
-            dt = xp.promote_types(dt, a.dtype)
-    try:
-        r = xp.einsum(f"{','.join(ins)}->{rhs}", *[a.astype(dt, copy=False) for a in arrays], optimize=len(arrays) > 2)
-    except ValueError as exc:
-        raise RuntimeError(f"einsum(): {exc}") from None
-    res = _make(r)
-    if GradMode.enabled and any(t._requires_grad for t in operands):
-        if "..." in equation or any(len(set(s)) != len(s) for s in ins):
-            raise NotImplementedError("einsum backward with '...' or repeated subscripts in one operand")
+def _letter_sizes(ins, operands):
+    """The size of every letter (broadcast over operands); PyTorch's errors for mismatches."""
+    sizes = {}
+    for k, (sub, t) in enumerate(zip(ins, operands)):
+        own = {}
+        for c, n in zip(sub, t._data.shape):
+            if c in own and own[c] != n:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but the sizes don't match, "
+                                   f"{own[c]} != {n}")
+            own[c] = n
+        for c, n in own.items():
+            prev = sizes.get(c)
+            if prev is None or prev == 1:
+                sizes[c] = n
+            elif n != 1 and n != prev:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which does not broadcast "
+                                   f"with previously seen size {prev}")
+    return sizes
+
+
+def _einsum_arrays(eq, tensors):
+    """einsum of an explicit (no '...') equation over tensors, recording EinsumBackward."""
+    ins, rhs = eq.split("->")
+    ins = ins.split(",")
+    arrays = [t._data for t in tensors]
+    sizes = _letter_sizes(ins, tensors)
+    # NumPy does not broadcast size-1 dims of repeated letters; expand size-1 dims explicitly
+    fixed = []
+    for sub, a in zip(ins, arrays):
+        target = tuple(sizes[c] for c in sub)
+        fixed.append(a if a.shape == target else xp.broadcast_to(a, target))
+    r = xp.einsum(f"{','.join(ins)}->{rhs}", *fixed, optimize=len(fixed) > 2)
+    res = _make(xp.ascontiguousarray(r) if isinstance(r, xp.ndarray) else xp.asarray(r))
+    if GradMode.enabled and any(t._requires_grad for t in tensors):
         node = EinsumBackward()
-        node.subscripts = (ins, rhs)
-        node.save(*operands)
-        attach(res, node, *operands)
+        node.subscripts, node.sizes = (ins, rhs), sizes
+        node.save(*tensors)
+        attach(res, node, *tensors)
     return res
+
+
+def _sublist_equation(args):
+    """einsum(op1, sublist1, op2, sublist2, ..., [out_sublist]) -> (equation, operands)."""
+    ops, subs = [], []
+    args = list(args)
+    while len(args) >= 2 and isinstance(args[0], Tensor):
+        ops.append(args.pop(0))
+        subs.append(args.pop(0))
+    out = args.pop(0) if args else None
+
+    def letters(sub):
+        s = ""
+        for v in sub:
+            if v is Ellipsis:
+                s += "..."
+            else:
+                if not 0 <= v < 52:
+                    raise RuntimeError(f"einsum(): subscript in subscript list is not within the valid range [0, 52)")
+                s += _LETTERS[v]
+        return s
+    eq = ",".join(letters(s) for s in subs)
+    if out is not None:
+        eq += "->" + letters(out)
+    return eq, ops
+
+
+def einsum(*args):
+    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``; operands may also come as one list,
+    and the sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` works too.  '...' broadcasts."""
+    if args and isinstance(args[0], Tensor):
+        equation, operands = _sublist_equation(args)
+    else:
+        equation, operands = args[0], args[1:]
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = tuple(operands[0])
+    if not operands:
+        raise RuntimeError("einsum(): must provide at least one operand")
+    dt = operands[0].dtype
+    for t in operands[1:]:
+        if t.dtype is not dt:
+            raise RuntimeError(f"expected scalar type {_dtype_name(dt)} but found {_dtype_name(t.dtype)}")
+    ins, rhs = _parse_einsum(equation, operands)
+    return _einsum_arrays(f"{','.join(ins)}->{rhs}", list(operands))

@@ -3,7 +3,7 @@ samplers (uniform_, normal_, bernoulli_, random_, exponential_).  Every function
 from .. import _dtype
 from .._device import as_cpu
 from ..random import np_generator
-from ._common import xp, Tensor, _make, scalar_value
+from ._common import xp, Tensor, _make, scalar_value, Node, attach, GradMode
 from .creation import _finish, _out
 from .shape import _shape_arg
 
@@ -191,3 +191,58 @@ def random_(self, from_=0, to=None, *, generator=None):
         else:
             to = int(xp.iinfo(self._data.dtype).max) + 1
     return _fill(self, np_generator(generator).integers(from_, to, self._data.shape, dtype=xp.int64))
+
+
+def _check_float_fill(self, name, kind):
+    if not self.dtype.is_floating_point:
+        from .elementwise import _dtype_name
+        if kind == "not_implemented":
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_dtype_name(self.dtype)}'")
+        c_name = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                  "uint8": "unsigned char", "bool": "bool"}.get(self.dtype.name, self.dtype.name)
+        raise RuntimeError(f"{kind} distribution is a continuous probability distribution. dtype must be a floating "
+                           f"point but you specified {c_name}")
+
+
+def geometric_(self, p, *, generator=None):
+    """Fill with samples of the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    return _fill(self, np_generator(generator).geometric(p, self._data.shape))
+
+
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    """Fill with samples of the Cauchy distribution ``median + sigma * tan(pi * (u - 1/2))``."""
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    _check_float_fill(self, "cauchy", "Cauchy")
+    u = _sample_float(np_generator(generator), self._data.shape, _dtype.float64, "uniform")
+    return _fill(self, median + sigma * xp.tan(xp.pi * (u - 0.5)))
+
+
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    """Fill with ``exp(N(mean, std^2))`` samples."""
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    _check_float_fill(self, "log_normal", "not_implemented")
+    z = _sample_float(np_generator(generator), self._data.shape, _dtype.float64, "normal")
+    return _fill(self, xp.exp(mean + std * z))
+
+
+class PoissonBackward0(Node):
+    def backward(self, grad):
+        return (grad * 0,)
+
+
+def poisson(input, generator=None):
+    """Samples of Poisson distributions with the rates in ``input`` (same shape and dtype; zero gradient)."""
+    if not input.dtype.is_floating_point:
+        from .elementwise import _dtype_name
+        raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{_dtype_name(input.dtype)}'")
+    rate = input._data
+    if rate.size and not (rate >= 0).all():
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    res = _make(np_generator(generator).poisson(rate.astype(xp.float64)).astype(rate.dtype))
+    if input._requires_grad and GradMode.enabled:
+        attach(res, PoissonBackward0(), input)
+    return res

@@ -1,0 +1,142 @@
+"""``ember.linalg``: PyTorch's ``torch.linalg`` — decompositions, solvers, inverses, norms and products.
+
+Every function is batched over leading dims and differentiable (see ``ops/linalg_decomp.py``, where the
+work and the gradients live; this module only names them as ``torch.linalg`` does).
+"""
+from .ops import linalg_decomp as _d
+from .ops.linalg import matmul
+from .ops.products import _linalg_cross
+try:  # written with the reductions (ops/norms.py)
+    from .ops.norms import vector_norm, matrix_norm
+except ImportError:  # pragma: no cover - until that module lands
+    pass
+from . import return_types as _rt
+
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "inv_ex",
+           "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
+           "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
+
+LinAlgError = _d._LinAlgError
+
+
+def inv(A, *, out=None):
+    """The inverse of a square matrix (batched). Raises LinAlgError for singular input."""
+    return _d._inv(A, out=out)
+
+
+def inv_ex(A, *, check_errors=False, out=None):
+    """``(inverse, info)``: info is 0 where the inversion succeeded, else the index of the zero pivot."""
+    return _d._inv_ex(A, check_errors=check_errors)
+
+
+def det(A, *, out=None):
+    """The determinant (batched)."""
+    return _d.det(A, out=out)
+
+
+def slogdet(A, *, out=None):
+    """``(sign, logabsdet)`` of the determinant (batched)."""
+    return _d._slogdet(A)
+
+
+def solve(A, B, *, left=True, out=None):
+    """The solution X of ``A X = B`` (``X A = B`` with ``left=False``); B may be a (batch of) vector(s)."""
+    return _d._solve(A, B, left=left, out=out)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    """``(solution, info)`` of ``linalg.solve``."""
+    import numpy as _np  # noqa: F401  (info is all zeros when solve succeeds)
+    from .ops._common import _make, xp
+    res = _d._solve(A, B, left=left)
+    return _rt.linalg_solve_ex(res, _make(xp.zeros(A.shape[:-2], dtype=xp.int32))) \
+        if hasattr(_rt, "linalg_solve_ex") else (res, _make(xp.zeros(A.shape[:-2], dtype=xp.int32)))
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """The solution of a triangular system (only the ``upper`` / lower triangle of A is read)."""
+    return _d._solve_triangular(A, B, upper=upper, left=left, unitriangular=unitriangular, out=out)
+
+
+def cholesky(A, *, upper=False, out=None):
+    """The Cholesky factor L (``A = L L^H``), or U = L^H with ``upper=True``."""
+    return _d._cholesky(A, upper=upper, out=out)
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """``(L, info)``: info is the order of the first non-positive-definite leading minor, or 0."""
+    return _d._cholesky_ex(A, upper=upper, check_errors=check_errors)
+
+
+def qr(A, mode="reduced", *, out=None):
+    """``(Q, R)`` of the QR decomposition; mode 'reduced', 'complete' or 'r'."""
+    return _d._qr(A, mode)
+
+
+def svd(A, full_matrices=True, *, driver=None, out=None):
+    """``(U, S, Vh)`` with ``A = U diag(S) Vh``."""
+    return _d._svd(A, full_matrices)
+
+
+def svdvals(A, *, driver=None, out=None):
+    """The singular values, in descending order."""
+    return _d._svdvals(A, out=out)
+
+
+def eigh(A, UPLO="L", *, out=None):
+    """``(eigenvalues, eigenvectors)`` of a Hermitian matrix (ascending eigenvalues; one triangle is read)."""
+    return _d._eigh(A, UPLO)
+
+
+def eigvalsh(A, UPLO="L", *, out=None):
+    """The eigenvalues of a Hermitian matrix, ascending."""
+    return _d._eigvalsh(A, UPLO, out=out)
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """The Moore-Penrose pseudo-inverse."""
+    return _d._pinv(A, atol=atol, rtol=rtol, hermitian=hermitian, out=out)
+
+
+def matrix_power(A, n, *, out=None):
+    """``A`` to the integer power ``n`` (negative powers invert)."""
+    return _d._matrix_power(A, n, out=out)
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """The number of singular values above ``max(atol, rtol * largest)``."""
+    return _d._matrix_rank(A, hermitian=hermitian, atol=atol, rtol=rtol, out=out)
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """``(solution, residuals, rank, singular_values)`` of the least-squares problem ``min ||A X - B||``."""
+    return _d._lstsq(A, B, rcond, driver=driver)
+
+
+def multi_dot(tensors, *, out=None):
+    """The product of a chain of matrices (the first / last may be vectors)."""
+    return _d._multi_dot(tensors, out=out)
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
+    """A vector norm (1 dim) or matrix norm (2 dims), as ``torch.linalg.norm``."""
+    return _d._linalg_norm(A, ord, dim, keepdim, dtype=dtype, out=out)
+
+
+def cross(input, other, *, dim=-1, out=None):
+    """The cross product of 3-vectors along ``dim``, with broadcasting."""
+    return _linalg_cross(input, other, dim=dim, out=out)
+
+
+def vecdot(x, y, *, dim=-1, out=None):
+    """``sum(conj(x) * y, dim)`` with broadcasting."""
+    res = (x.conj() * y).sum(dim)
+    if out is not None:
+        from .ops.elementwise import write_out
+        return write_out(out, res)
+    return res
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The diagonals of the matrices in the last two dims (a view)."""
+    return A.diagonal(offset, dim1, dim2)
