@@ -59,10 +59,16 @@ _GRU_SCALE = (0.5, 0.5, 1.0)
 _BLAS = []
 
 
-def _one_blas_thread():
-    """A context that runs BLAS single-threaded: the recurrence's products are small
-    (batch x hidden) and a second BLAS thread costs more in wake-ups than it saves, badly so
-    on a busy machine (measured: 20x256 @ 256x1024 takes 0.3 ms on one thread, 1-10 ms on two)."""
+_SMALL_STEP = 1 << 24    # multiply-adds per step product below which one BLAS thread is faster
+
+
+def _one_blas_thread(w=None, rows=0):
+    """A context that runs BLAS single-threaded when the per-step product ``(rows, K) @ w`` is small:
+    a second BLAS thread then costs more in wake-ups than it saves, badly so on a busy machine
+    (measured: 20x256 @ 256x1024 takes 0.3 ms on one thread, 1-10 ms on two)."""
+    if w is not None and rows * w.size >= _SMALL_STEP:
+        import contextlib
+        return contextlib.nullcontext()
     if not _BLAS:
         try:
             from threadpoolctl import ThreadpoolController
@@ -155,7 +161,7 @@ def _lstm_forward(X, h0, c0, w_ih, w_hh, bias, w_hr, steps, keep):
             hh = matmul(hpre, whrT, out=out[r0:r1])
         return hh, cc
 
-    with _one_blas_thread():
+    with _one_blas_thread(whhT, h0.shape[0]):
         n_before, n_last = _run_steps(steps, h0, c0, hn, cn, step, keep)
     st = None
     if keep:
@@ -203,7 +209,7 @@ def _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep):
         o += n
         return o, None
 
-    with _one_blas_thread():
+    with _one_blas_thread(whhT, h0.shape[0]):
         n_before, n_last = _run_steps(steps, h0, None, hn, None, step, keep)
     st = None
     if keep:
@@ -230,7 +236,7 @@ def _rnn_forward(X, h0, w_ih, w_hh, bias, relu, steps, keep):
         g += matmul(h, whhT)
         return act(g), None
 
-    with _one_blas_thread():
+    with _one_blas_thread(whhT, h0.shape[0]):
         n_before, n_last = _run_steps(steps, h0, None, hn, None, step, keep)
     st = None
     if keep:
@@ -302,7 +308,7 @@ def _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B):
         multiply(dcn_[:, None, :], P[r0:r1], out=dG3[r0:r1])
         return matmul(dG[r0:r1], w_hh), multiply(dcn_, f[r0:r1])
 
-    with _one_blas_thread():
+    with _one_blas_thread(w_hh, B):
         dh0, dc0 = _bptt(st, dout, dhn, dcn, B, Hout, H, step_bwd, True)
     dX = dG @ w_ih
     dw_ih = dG.T @ X
@@ -333,7 +339,7 @@ def _gru_backward(st, w_ih, w_hh, dout, dhn, B):
         dprev += dh * z[r0:r1]
         return dprev, None
 
-    with _one_blas_thread():
+    with _one_blas_thread(w_hh, B):
         dh0, _ = _bptt(st, dout, dhn, None, B, H, H, step_bwd, False)
     dGi = dGh.copy()
     dGi[:, 2 * H:] = DN
@@ -351,7 +357,7 @@ def _rnn_backward(st, w_ih, w_hh, relu, dout, dhn, B):
         d = multiply(dh, D[r0:r1], out=dG[r0:r1])
         return matmul(d, w_hh), None
 
-    with _one_blas_thread():
+    with _one_blas_thread(w_hh, B):
         dh0, _ = _bptt(st, dout, dhn, None, B, H, H, step_bwd, False)
     db = dG.sum(0)
     return dG @ w_ih, dh0, None, dG.T @ X, dG.T @ Hp, db, db, None
