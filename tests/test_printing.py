@@ -128,7 +128,9 @@ def test_autograd_suffixes_match_torch():
                    (lambda x: x[0], lambda x: x[0]), (lambda x: x.t(), lambda x: x.t()),
                    (lambda x: x.view(15), lambda x: x.view(15)), (lambda x: x @ x.t(), lambda x: x @ x.t()),
                    (lambda x: x.detach(), lambda x: x.detach()), (lambda x: x.float(), lambda x: x.float()),
-                   (lambda x: x.tanh().mean(0), lambda x: x.tanh().mean(0))]:
+                   (lambda x: x.tanh().mean(0), lambda x: x.tanh().mean(0)),
+                   (lambda x: x.round(), lambda x: x.round()), (lambda x: x.floor(), lambda x: x.floor()),
+                   (lambda x: x.unbind(0)[1], lambda x: x.unbind(0)[1]), (lambda x: x[:, 1:], lambda x: x[:, 1:])]:
         assert repr(fe(te)) == repr(ft(tt))
     # a long suffix wraps onto its own line
     big = np.random.default_rng(4).standard_normal((2, 9)) * 1000
@@ -198,3 +200,16 @@ def test_subclass_prefix():
         else MyTensor._make_subclass(ember.tensor([1.0, 2.0]))
     t = torch.tensor([1.0, 2.0]).as_subclass(MyTorchTensor)
     assert repr(e).replace("MyTensor", "MyTorchTensor") == repr(t)
+
+
+def test_parameter_repr():
+    Pe, Pt = ember.nn.Parameter, torch.nn.Parameter
+    data = np.random.default_rng(5).standard_normal((3, 4))
+    for args in [dict(), dict(requires_grad=False)]:
+        e = Pe(ember.tensor(data), **args)
+        t = Pt(torch.tensor(data), **args)
+        assert repr(e) == repr(t) and str(e) == str(t)
+        assert repr(e).startswith("Parameter containing:\ntensor(")
+    e, t = Pe(ember.ones(2, 2)), Pt(torch.ones(2, 2))
+    assert repr(e) == repr(t)
+    assert repr(e * 2) == repr(t * 2)   # results of ops on parameters are plain tensors

@@ -280,7 +280,8 @@ def _str_intern(t, *, tensor_contents=None):
         body = tensor_contents
     grad_fn = t._grad_fn
     if grad_fn is not None:
-        suffixes.append(f"grad_fn=<{type(grad_fn).__name__}>")
+        # name(), not the class name: some ember nodes share a class and carry PyTorch's name
+        suffixes.append(f"grad_fn=<{grad_fn.name()}>")
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
     text = _add_suffixes(prefix + body, suffixes, indent)
