@@ -141,21 +141,30 @@ def _pool_geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode, fna
         else _ntuple(stride, nd, "stride", fname)
     pad = _ntuple(padding, nd, "padding", fname)
     dil = _ntuple(dilation, nd, "dilation", fname)
-    if any(k <= 0 for k in kernel):
-        raise RuntimeError(f"kernel size should be greater than zero, but got "
-                           + " ".join(f"k{a}: {k}" for a, k in zip("DHW"[-nd:], kernel)))
-    if any(s <= 0 for s in stride):
-        raise RuntimeError("stride should be greater than zero, but got "
-                           + " ".join(f"d{a}: {s}" for a, s in zip("DHW"[-nd:], stride)))
+    if any(s == 0 for s in stride):
+        raise RuntimeError("stride should not be zero")
+    if any(k <= 0 for k in kernel) or any(s < 0 for s in stride):
+        raise RuntimeError(f"{fname}(): kernel_size and stride must be positive, but got kernel_size={list(kernel)} "
+                           f"and stride={list(stride)}")
+    if any(p < 0 for p in pad):
+        raise RuntimeError(f"pad must be non-negative, but got pad: {min(pad)}")
     if any(d <= 0 for d in dil):
+        names = ("dilationT", "dilationH", "dilationW")[-nd:] if nd > 1 else ("dilation",)
         raise RuntimeError("dilation should be greater than zero, but got "
-                           + " ".join(f"dilation{a}: {d}" for a, d in zip("DHW"[-nd:], dil)))
+                           + " ".join(f"{a}: {d}" for a, d in zip(names, dil)))
+    if fname == "max_pool1d" and pad[0] > kernel[0] // 2:
+        raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got padding={pad[0]} "
+                           f"and kernel_size={kernel[0]}")
     for k, p, d in zip(kernel, pad, dil):
-        if p < 0:
-            raise RuntimeError("pad must be non-negative, but got pad: " + str(p))
         if p > (d * (k - 1) + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
                                f"kernel_size={k} and dilation={d}")
+    if fname in ("max_pool2d", "max_pool3d") and any(p > k // 2 for k, p in zip(kernel, pad)):
+        if nd == 2:
+            raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got padW = {pad[1]}, "
+                               f"padH = {pad[0]}, kW = {kernel[1]}, kH = {kernel[0]}")
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got kT: {kernel[0]} "
+                           f"kW: {kernel[2]} kH: {kernel[1]} padT: {pad[0]} padW: {pad[2]} padH: {pad[1]}")
     in_sp = tuple(x.shape[-nd:])
     out_sp = tuple(_pool_out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(in_sp, kernel, stride, pad, dil))
     if any(o < 1 for o in out_sp):
@@ -561,9 +570,9 @@ def _max_unpool(input, indices, nd, kernel_size, stride=None, padding=0, output_
     plane = _prod(out_sp)
     flat = ind.reshape(lead + (-1,))
     if flat.size and (flat.min() < 0 or flat.max() >= plane):
-        bad = flat.max() if flat.max() >= plane else flat.min()
-        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
-                           f"{'x'.join(str(o) for o in out_sp)}")
+        bad = flat.reshape(-1)[xp.argmax((flat < 0) | (flat >= plane))]
+        shown = "x".join(str(o) for o in out_sp) + ("x1" if nd == 1 else "")
+        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size {shown})")
 
     def fwd(a):
         return _scatter_flat(a.reshape(lead + (-1,)), flat, plane, accumulate=False).reshape(lead + out_sp)
