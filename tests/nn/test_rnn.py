@@ -13,7 +13,7 @@ import ember.nn as enn
 import ember.nn.utils.rnn as ern
 import torch.nn.utils.rnn as trn
 
-from seq_helpers import one_torch_thread, TOL, TDT, EDT, close, twin, leaf_pair, flat_outputs, compare_run  # noqa: E402
+from seq_helpers import one_torch_thread, close, twin, leaf_pair, compare_run  # noqa: E402
 
 _torch_threads = pytest.fixture(scope="module", autouse=True)(one_torch_thread)
 

@@ -20,7 +20,7 @@ Gate order is PyTorch's: LSTM ``i, f, g, o``; GRU ``r, z, n``.  Internally the L
 as ``0.5 * tanh(0.5 * x) + 0.5`` with the 0.5 folded into the weights, so a step needs a
 single ``tanh`` call for all its gates.
 """
-from ._common import xp, Tensor, Node, attach, GradMode, _make
+from ._common import xp, Node, attach, GradMode, _make
 
 __all__ = ["rnn_layer", "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"]
 

@@ -10,8 +10,6 @@ import numbers
 import warnings
 import weakref
 
-from ... import _dtype
-from ..._tensor import Tensor
 from ...ops.creation import zeros as _zeros
 from ...ops.shape import cat as _cat, stack as _stack
 from ...ops.rnn_ops import rnn_layer as _rnn_layer, lstm_cell as _lstm_cell, gru_cell as _gru_cell, \
