@@ -434,6 +434,9 @@ class Tensor:
         return self._data if not force else self._data.copy()
 
     def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                               "instead.")
         arr = self._data
         if dtype is not None and arr.dtype != dtype:
             return arr.astype(dtype)

@@ -200,7 +200,7 @@ def _pad(input, pad, mode="constant", value=None):
 
 # ---------------------------------------------------------------------------------------- interpolation
 
-_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact")
+_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "lanczos", "area", "nearest-exact")
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}
 
 
@@ -264,12 +264,17 @@ def _cubic_taps(n_in, n_out, align_corners, scale, dtype):
     return [(xp.clip(i - 1 + k, 0, n_in - 1), ws[k].astype(dtype)) for k in range(4)]
 
 
-def _aa_taps(n_in, n_out, align_corners, scale, dtype, cubic):
-    """Antialiased taps (PyTorch's separable AA kernels, as PIL): a triangle (bilinear) or Keys a=-0.5 cubic
-    filter stretched by the downscale factor, normalised per output; unused trailing taps weigh 0."""
+def _sinc(x):
+    x = x.astype(xp.float64)
+    return xp.where(x == 0, 1.0, xp.sin(xp.pi * x) / (xp.pi * xp.where(x == 0, 1.0, x)))
+
+
+def _aa_taps(n_in, n_out, align_corners, scale, dtype, mode):
+    """Antialiased taps (PyTorch's separable AA kernels, as PIL): a triangle (bilinear), Keys a=-0.5 cubic or
+    Lanczos-3 filter stretched by the downscale factor, normalised per output; unused trailing taps weigh 0."""
     ft = _opmath(dtype)
     s = _area_scale(n_in, n_out, align_corners, scale, ft)
-    half = ft(2.0 if cubic else 1.0)
+    half = ft({"bilinear": 1.0, "bicubic": 2.0, "lanczos": 3.0}[mode])
     support = half * s if s >= 1 else half
     invscale = ft(1) / s if s >= 1 else ft(1)
     ntaps = int(math.ceil(support)) * 2 + 1
@@ -278,7 +283,9 @@ def _aa_taps(n_in, n_out, align_corners, scale, dtype, cubic):
     xsize = xp.minimum((center + support + ft(0.5)).astype(xp.int64), n_in) - xmin
     k = xp.arange(ntaps)
     x = xp.abs(((k[None, :] + xmin[:, None]).astype(ft) - center[:, None] + ft(0.5)) * invscale)
-    if cubic:
+    if mode == "lanczos":
+        w = xp.where(x < 3, _sinc(x) * _sinc(x / 3), 0)
+    elif mode == "bicubic":
         a = ft(-0.5)
         w = xp.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1, xp.where(x < 2, (((x - 5) * x + 8) * x - 4) * a, 0))
     else:
@@ -333,17 +340,26 @@ def _interpolate(input, size=None, scale_factor=None, mode="nearest", align_corn
         raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
     if mode == "area" or recompute_scale_factor:
         scales = [None] * dim
-    if antialias and not (mode in ("bilinear", "bicubic") and x.ndim == 4):
-        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor "
-                         "as input")
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and x.ndim == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
+                         "tensor as input")
+    if mode == "lanczos" and x.ndim == 4:
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
     if mode not in _MODES:
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {x.ndim}D) for the "
-                                  "modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
+                                  "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact "
                                   f"(got {mode})")
     if x.ndim not in (3, 4, 5):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {x.ndim}D) for the "
-                                  "modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
+                                  "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact "
                                   f"(got {mode})")
+    if mode == "lanczos" and x.ndim != 4:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {x.ndim}D) for the "
+                                  "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+                                  f"nearest-exact (got {mode})")
     if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != dim:
         raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs {_LINEAR_MODES[mode] + 2}D input")
     if any(o <= 0 for o in out_size):
@@ -352,12 +368,15 @@ def _interpolate(input, size=None, scale_factor=None, mode="nearest", align_corn
                            f"({', '.join(str(s) for s in out_size)})")
     if mode == "area":
         return _adaptive_avg_pool(input, dim, tuple(out_size))
+    if antialias and x.dtype.kind not in "fc":
+        from .elementwise import _dtype_name
+        raise NotImplementedError(f"\"compute_index_ranges_weights\" not implemented for '{_dtype_name(input.dtype)}'")
     if mode in ("linear", "bilinear", "trilinear", "bicubic") and x.dtype.kind not in "fc":
         raise RuntimeError(f"\"upsample_{mode}{dim}d_out_frame\" not implemented for '{x.dtype.name}'")
     plan = []
     for k, (n, o, s) in enumerate(zip(x.shape[2:], out_size, scales)):
         if antialias:
-            taps = _aa_taps(n, o, align_corners, s, x.dtype, mode == "bicubic")
+            taps = _aa_taps(n, o, align_corners, s, x.dtype, mode)
         elif mode in ("nearest", "nearest-exact"):
             taps = _nearest_taps(n, o, s, mode == "nearest-exact")
         elif mode == "bicubic":
@@ -368,8 +387,8 @@ def _interpolate(input, size=None, scale_factor=None, mode="nearest", align_corn
     if antialias:  # PyTorch resamples the width first, then the height
         plan.reverse()
     word = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear", "bilinear": "Bilinear",
-            "trilinear": "Trilinear", "bicubic": "Bicubic"}[mode]
-    return _separable(input, plan, f"Upsample{word}{dim}DBackward0")
+            "trilinear": "Trilinear", "bicubic": "Bicubic", "lanczos": "Lanczos"}[mode]
+    return _separable(input, plan, f"Upsample{word}{dim}D{'Aa' if antialias else ''}Backward0")
 
 
 # ---------------------------------------------------------------------------------------- shuffles
