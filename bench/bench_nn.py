@@ -1,0 +1,84 @@
+"""nn layer benchmarks: an MLP classifier training step built from nn modules, the fused loss and normalisation
+kernels, and the cost of calling small modules.  ember's weights are copied from torch's."""
+import numpy as np
+
+
+def _copy(em, tm):
+    import ember
+    em.load_state_dict({k: ember.from_numpy(v.detach().numpy().copy()) for k, v in tm.state_dict().items()})
+
+
+def _mlp(L):
+    nn = L.nn
+    return nn.Sequential(nn.Linear(784, 512), nn.BatchNorm1d(512), nn.ReLU(), nn.Dropout(0.2),
+                         nn.Linear(512, 512), nn.LayerNorm(512), nn.GELU(), nn.Linear(512, 10))
+
+
+def _train_case():
+    import ember
+    import ember.optim  # noqa: F401
+    import torch
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((128, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 128)
+    tm, em = _mlp(torch), _mlp(ember)
+    _copy(em, tm)
+    crit_t, crit_e = torch.nn.CrossEntropyLoss(), ember.nn.CrossEntropyLoss()
+    opt_t = torch.optim.SGD(tm.parameters(), lr=0.01, momentum=0.9)
+    opt_e = ember.optim.SGD(em.parameters(), lr=0.01, momentum=0.9)
+    xt, yt, xe, ye = torch.tensor(x), torch.tensor(y), ember.tensor(x), ember.tensor(y)
+
+    def step(m, crit, opt, xb, yb):
+        opt.zero_grad()
+        loss = crit(m(xb), yb)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return ("nn MLP (Linear/BN/ReLU/Dropout/LN/GELU) step, b128", lambda: step(em, crit_e, opt_e, xe, ye),
+            lambda: step(tm, crit_t, opt_t, xt, yt))
+
+
+def _fwd_bwd(lib, fn, x):
+    out = fn(x)
+    out.backward(lib.ones_like(out) if out.dim() else None)
+    x.grad = None
+
+
+def cases():
+    import ember
+    import torch
+    out = [_train_case()]
+    rng = np.random.default_rng(1)
+
+    logits = rng.standard_normal((256, 1000)).astype(np.float32)
+    target = rng.integers(0, 1000, 256)
+    le, lt = ember.tensor(logits, requires_grad=True), torch.tensor(logits, requires_grad=True)
+    te, tt = ember.tensor(target), torch.tensor(target)
+    out.append(("cross_entropy 256x1000 fwd+bwd",
+                lambda: _fwd_bwd(ember, lambda x: ember.nn.functional.cross_entropy(x, te), le),
+                lambda: _fwd_bwd(torch, lambda x: torch.nn.functional.cross_entropy(x, tt), lt)))
+
+    act = rng.standard_normal((32, 128, 256)).astype(np.float32)
+    ae, at = ember.tensor(act, requires_grad=True), torch.tensor(act, requires_grad=True)
+    lne, lnt = ember.nn.LayerNorm(256), torch.nn.LayerNorm(256)
+    out.append(("LayerNorm(256) on 32x128x256 fwd+bwd", lambda: _fwd_bwd(ember, lne, ae),
+                lambda: _fwd_bwd(torch, lnt, at)))
+    out.append(("softmax(-1) on 32x128x256 fwd+bwd",
+                lambda: _fwd_bwd(ember, lambda x: ember.softmax(x, -1), ae),
+                lambda: _fwd_bwd(torch, lambda x: torch.softmax(x, -1), at)))
+    out.append(("GELU on 32x128x256 fwd+bwd", lambda: _fwd_bwd(ember, ember.nn.functional.gelu, ae),
+                lambda: _fwd_bwd(torch, torch.nn.functional.gelu, at)))
+
+    img = rng.standard_normal((32, 64, 16, 16)).astype(np.float32)
+    ie, it = ember.tensor(img, requires_grad=True), torch.tensor(img, requires_grad=True)
+    bne, bnt = ember.nn.BatchNorm2d(64), torch.nn.BatchNorm2d(64)
+    out.append(("BatchNorm2d(64) on 32x64x16x16 fwd+bwd", lambda: _fwd_bwd(ember, bne, ie),
+                lambda: _fwd_bwd(torch, bnt, it)))
+
+    def tiny(L):
+        return L.nn.Sequential(*[L.nn.Sequential(L.nn.Linear(8, 8), L.nn.ReLU()) for _ in range(10)])
+    se, st = tiny(ember), tiny(torch)
+    xe8, xt8 = ember.ones(4, 8), torch.ones(4, 8)
+    out.append(("30 small module calls (Linear 8x8 + ReLU)", lambda: se(xe8), lambda: st(xt8)))
+    return out
