@@ -155,7 +155,7 @@ def test_layer_parity(name, ctor, make):
 def test_parity_tested_class_count():
     """Every row names a real ember.nn class; together with the loss table they cover the classes of this family."""
     import ember
-    from test_losses_parity import LOSSES
+    from test_nn_losses_parity import LOSSES
     names = {r[0].split("-")[0] for r in LAYERS + LOSSES}
     for n in names:
         assert isinstance(getattr(ember.nn, n), type)
