@@ -274,6 +274,25 @@ def _advanced(input, key):
     return res
 
 
+def _simple_basic(key):
+    """True for a slice or a tuple of ints and slices with positive (or no) steps and int bounds."""
+    items = key if type(key) is tuple else (key,) if type(key) is slice else None
+    if items is None:
+        return False
+    for k in items:
+        t = type(k)
+        if t is int:
+            continue
+        if t is not slice:
+            return False
+        step = k.step
+        if step is not None and (type(step) is not int or step <= 0):
+            return False
+        if k.start is not None and type(k.start) is not int or k.stop is not None and type(k.stop) is not int:
+            return False
+    return True
+
+
 def getitem(input, key):
     """``input[key]``: a view for ints, slices, None and Ellipsis; a copy when tensors/lists/masks index."""
     arr = input._data
@@ -285,6 +304,26 @@ def getitem(input, key):
         if not -n <= key < n:
             raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
         basic, adv = (key,), None
+    elif _simple_basic(key):
+        try:  # ints and forward slices: NumPy's basic indexing is PyTorch's (errors take the slow path)
+            return _basic(input, key if type(key) is tuple else (key,), type(key) is slice)
+        except IndexError:
+            pass
+        basic, adv = split_key(key, arr.shape)
+    elif isinstance(key, Tensor) and key._data.ndim and key._data.dtype.kind in "bi":
+        idx = key._data
+        try:
+            out = arr[idx]
+        except IndexError:
+            out = None
+        if out is not None:
+            res = _make(out)
+            if input._requires_grad and GradMode.enabled:
+                node = IndexBackward0()
+                node.shape, node.key, node.accumulate = arr.shape, (idx,), idx.dtype != bool
+                attach(res, node, input)
+            return res
+        basic, adv = split_key(key, arr.shape)
     else:
         basic, adv = split_key(key, arr.shape)
     if adv is None:
@@ -309,6 +348,40 @@ class IndexPutBackward0(Node):
         return g_self, g_val
 
 
+def _fast_setitem(input, arr, key, value):
+    """The common no-graph writes (ints / slices / one index tensor, number or same-kind tensor value) straight
+    into NumPy; False sends anything unusual (or any error, for PyTorch's message) to the full path."""
+    tv = type(value)
+    if tv is float or tv is int or tv is bool:
+        v = value
+    elif isinstance(value, Tensor):
+        if value._requires_grad:
+            return False
+        v = value._data
+    else:
+        return False
+    try:
+        if type(key) is int or _simple_basic(key):
+            view = arr[(key if type(key) is tuple else (key,)) + (Ellipsis,)]
+            if not view.flags.writeable:
+                return False
+            if tv is not float and tv is not int and tv is not bool:
+                v = _strip_leading_ones(v, view.ndim)
+                if v.ndim > view.ndim:
+                    return False
+            view[...] = v
+        elif isinstance(key, Tensor) and key._data.ndim and key._data.dtype.kind in "bi":
+            if not arr.flags.writeable or isinstance(value, Tensor) and v.dtype != arr.dtype:
+                return False
+            arr[key._data] = v
+        else:
+            return False
+    except (IndexError, ValueError, TypeError):
+        return False
+    input._version[0] += 1
+    return True
+
+
 def _value_grad(grad, value_shape):
     """The gradient of a written value: summed over broadcast dims, with stripped leading 1-dims restored."""
     shape = tuple(value_shape)
@@ -329,6 +402,8 @@ def _strip_leading_ones(v, ndim):
 def setitem(input, key, value):
     """``input[key] = value`` in place; ``value`` (a tensor or number) is broadcast and cast to ``input``'s dtype."""
     arr = input._data
+    if not input._requires_grad and _fast_setitem(input, arr, key, value):
+        return
     basic, adv = split_key(key, arr.shape)
     view = arr[basic + (Ellipsis,)] if Ellipsis not in basic else arr[basic]
     if isinstance(value, Tensor):
