@@ -147,7 +147,7 @@ relu = _define_unary("relu", lambda a: xp.maximum(a, 0), lambda g, r: g * (r > 0
                      node_name="ReluBackward0")
 abs = _define_unary("abs", xp.abs, lambda g, x: g * x.sign(), promote=False)
 absolute = abs
-sign = _define_unary("sign", xp.sign, lambda g: g * 0, promote=False)
+sign = _define_unary("sign", lambda a: a.copy() if a.dtype == bool else xp.sign(a), lambda g: g * 0, promote=False)
 floor = _define_unary("floor", xp.floor, lambda g: g * 0, promote=False)
 ceil = _define_unary("ceil", xp.ceil, lambda g: g * 0, promote=False)
 trunc = _define_unary("trunc", xp.trunc, lambda g: g * 0, promote=False)
@@ -157,6 +157,8 @@ frac = _define_unary("frac", lambda a: a - xp.trunc(a), lambda g: g, promote=Fal
 
 def round(input, *, decimals=0, out=None):
     """Round half to even, to ``decimals`` decimal places."""
+    if decimals and input._data.dtype.kind in "biu":
+        raise NotImplementedError(f'"round_cpu" not implemented for \'{_dtype_name(input.dtype)}\'')
     res = _make(xp.round(input._data, decimals))
     if needs_grad(input):
         attach(res, _ZeroGradBackward("RoundBackward0" if not decimals else "RoundBackward1"), input)
@@ -322,7 +324,7 @@ def div(input, other, *, rounding_mode=None, out=None):
     a_is_t = isinstance(input, Tensor)
     if rounding_mode is not None:
         if rounding_mode not in ("trunc", "floor"):
-            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                              f"'{rounding_mode}'")
         res = _rounded_div(input, other, rounding_mode)
         return write_out(out, res) if out is not None else res
@@ -369,10 +371,18 @@ def _rounded_div(a, b, mode):
         q = xp.trunc(q) if mode == "trunc" else xp.floor(q)
     res = _make(xp.asarray(q, dtype=xp.result_type(da, db)))
     if needs_grad(a, b):
-        attach(res, _ZeroGradBackward("DivBackward2"), a if isinstance(a, Tensor) else None,
-               b if isinstance(b, Tensor) else None)
-        res._grad_fn.backward = lambda g: tuple(None if e is None else g * 0 for e in res._grad_fn._edges)
+        node = DivBackward2()
+        node.a, node.b = _operand_meta(a), _operand_meta(b)
+        attach(res, node, a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
     return res
+
+
+class DivBackward2(Node):
+    """Gradient of division with rounding: zero, shaped like each operand."""
+
+    def backward(self, grad):
+        z = grad * 0
+        return _reduce_to(z, self.a), _reduce_to(z, self.b)
 
 
 def floor_divide(input, other, *, out=None):
@@ -515,11 +525,12 @@ def clamp(input, min=None, max=None, *, out=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        res = input
-        if min is not None:
-            res = maximum(res, min if isinstance(min, Tensor) else _scalar_like(min, input))
-        if max is not None:
-            res = minimum(res, max if isinstance(max, Tensor) else _scalar_like(max, input))
+        if min is not None and max is not None and not (isinstance(min, Tensor) and isinstance(max, Tensor)):
+            raise TypeError("clamp() received an invalid combination of arguments - got (Tensor, "
+                            f"{type(min).__name__}, {type(max).__name__}), but expected min and max to be both "
+                            "Tensors or both Numbers")
+        from .pointwise_extra import _clamp_tensor_bounds
+        res = _clamp_tensor_bounds(input, min, max)
         return write_out(out, res) if out is not None else res
     arr = input._data
     lo, hi = scalar_value(min), scalar_value(max)
@@ -656,8 +667,40 @@ def _bitwise(name, fn):
 bitwise_and = _bitwise("bitwise_and", xp.bitwise_and)
 bitwise_or = _bitwise("bitwise_or", xp.bitwise_or)
 bitwise_xor = _bitwise("bitwise_xor", xp.bitwise_xor)
-bitwise_left_shift = _bitwise("bitwise_left_shift", xp.left_shift)
-bitwise_right_shift = _bitwise("bitwise_right_shift", xp.right_shift)
+
+
+def _shift(left):
+    def fn(a, b):
+        a = xp.asarray(a)
+        bits = a.dtype.itemsize * 8
+        b = xp.asarray(b)
+        out_of_range = (b < 0) | (b >= bits)
+        r = (xp.left_shift if left else xp.right_shift)(a, xp.where(out_of_range, 0, b).astype(a.dtype))
+        if out_of_range.any():
+            fill = 0 if left else xp.where(a < 0, -1, 0).astype(a.dtype)
+            r = xp.where(out_of_range, fill, r)
+        return r.astype(xp.result_type(a, b) if b.dtype.kind == a.dtype.kind else a.dtype, copy=False)
+    return fn
+
+
+def _shift_op(name, left):
+    kernel, fn = ("lshift_cpu" if left else "rshift_cpu"), _shift(left)
+
+    def op(input, other, *, out=None):
+        for x in (input, other):
+            if isinstance(x, Tensor) and x.dtype._category != 1 or isinstance(x, float):
+                dt = x.dtype if isinstance(x, Tensor) else _dtype.float32
+                raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype_name(dt)}\'')
+        res = _make(_broadcast_op(fn, input, other) if isinstance(input, Tensor) else
+                    fn(*binary_arrays(other, input)[::-1]))
+        return write_out(out, res) if out is not None else res
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}`` of integer tensors (counts outside [0, bits) shift everything out)."
+    return op
+
+
+bitwise_left_shift = _shift_op("bitwise_left_shift", True)
+bitwise_right_shift = _shift_op("bitwise_right_shift", False)
 
 
 def isnan(input):
@@ -768,16 +811,25 @@ div_ = inplace(div)
 
 def remainder(input, other, *, out=None):
     """Python-style modulus: the result has the sign of ``other``."""
-    if not isinstance(input, Tensor):
-        db, da = binary_arrays(other, input)
-        res = _make(xp.remainder(da, db))
-    else:
-        res = _make(_broadcast_op(xp.remainder, input, other))
+    da, db = binary_arrays(input, other) if isinstance(input, Tensor) else binary_arrays(other, input)[::-1]
+    kind = (da if isinstance(da, xp.ndarray) else db).dtype.kind
+    if kind == "b":
+        raise NotImplementedError('"remainder_cpu" not implemented for \'Bool\'')
+    if kind in "iu" and (xp.asarray(db) == 0).any():
+        raise RuntimeError("ZeroDivisionError")
+    with xp.errstate(all="ignore"):
+        try:
+            res = _make(xp.remainder(da, db))
+        except ValueError:
+            raise broadcast_error(xp.shape(da), xp.shape(db)) from None
     if needs_grad(input, other):
         node = RemainderBackward0()
         node.a, node.b = _operand_meta(input), _operand_meta(other)
         if node.b is not None:
-            node.save(input, other)
+            if isinstance(input, Tensor):
+                node.save(input, other)
+            else:  # number % tensor: PyTorch has no derivative for this form
+                node.save(other)
         attach(res, node, input if isinstance(input, Tensor) else None, other if isinstance(other, Tensor) else None)
     return write_out(out, res) if out is not None else res
 
@@ -787,6 +839,9 @@ class RemainderBackward0(Node):
         ga = _reduce_to(grad, self.a)
         gb = None
         if self.b is not None:
-            a, b = self.saved_tensors
+            saved = self.saved_tensors
+            if len(saved) == 1:
+                raise RuntimeError("derivative for aten::remainder is not implemented")
+            a, b = saved
             gb = _reduce_to(-grad * floor_divide(a, b), self.b)
         return ga, gb

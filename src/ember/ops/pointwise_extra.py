@@ -106,7 +106,8 @@ class SgnBackward0(Node):
 class LogitBackward0(Node):
     def backward(self, grad):
         (x,) = self.saved_tensors
-        g = grad / (x * (1 - x))
+        with xp.errstate(divide="ignore", invalid="ignore"):   # inf at 0 and 1, as in PyTorch
+            g = grad / (x * (1 - x))
         if self.eps is None:
             return (where((x < 0) | (x > 1), _NAN, g).to(g.dtype),)
         return (where((x < self.eps) | (x > 1 - self.eps), 0.0, g).to(g.dtype),)
@@ -136,8 +137,16 @@ def _sinc_array(a):
     return r.astype(a.dtype, copy=False)
 
 
-sinc = _define_unary("sinc", _sinc_array, lambda g, x: g * where(
-    x == 0, 0.0, ((x * xp.pi).cos() * (x * xp.pi) - (x * xp.pi).sin()) / (x * x * xp.pi)).to(x.dtype))
+def _sinc_grad(g, x):
+    # at 0 the derivative is 0 and its own derivative -pi^2/3: the stand-in x * (-pi^2/3) has both
+    # (PyTorch's second derivative there is NaN)
+    zero = x == 0
+    xs = where(zero, 1.0, x).to(x.dtype)
+    d = ((xs * xp.pi).cos() * (xs * xp.pi) - (xs * xp.pi).sin()) / (xs * xs * xp.pi)
+    return g * where(zero, x * (-xp.pi ** 2 / 3), d)
+
+
+sinc = _define_unary("sinc", _sinc_array, _sinc_grad)
 
 
 class NanToNumBackward0(Node):
@@ -214,7 +223,7 @@ class FmodBackward0(Node):
         a, b = self.inputs
         ga = grad_for(grad, a)
         gb = None
-        if isinstance(b, Tensor) and b._requires_grad:
+        if getattr(b, "_requires_grad", False):
             x, y = self.saved_tensors
             gb = grad_for(-grad * x.div(y, rounding_mode="trunc"), b)
         return ga, gb
@@ -348,9 +357,7 @@ def _addc_arrays(name, input, tensor1, tensor2, value):
     npd = rd.np
     value = scalar_value(value)
     if rd._category < 2:
-        if isinstance(value, float):
-            raise RuntimeError("For integral input tensors, argument value must not be a floating point number.")
-        v = int(value)
+        v = int(value)  # PyTorch casts the scalar to the integer result type
     else:
         v = value
     return (input._data.astype(npd, copy=False), tensor1._data.astype(npd, copy=False),
@@ -677,6 +684,11 @@ def _bind():
                      ("erf", erf), ("erfc", erfc), ("erfinv", erfinv), ("lgamma", lgamma), ("digamma", digamma),
                      ("i0", i0), ("mvlgamma", mvlgamma)):
         setattr(Tensor, name + "_", inplace(fn))
+    from .elementwise import bitwise_left_shift, bitwise_right_shift, remainder
+    for name, fn in (("bitwise_left_shift", bitwise_left_shift), ("bitwise_right_shift", bitwise_right_shift),
+                     ("remainder", remainder)):
+        if not hasattr(Tensor, name + "_"):
+            setattr(Tensor, name + "_", inplace(fn))
     Tensor.addcmul_ = _fast_addc("addcmul", xp.multiply, addcmul)
     Tensor.addcdiv_ = _fast_addc("addcdiv", xp.divide, addcdiv)
     Tensor.float_power_ = _float_power_

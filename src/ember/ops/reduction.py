@@ -30,6 +30,8 @@ def _int_sum_dtype(arr, dtype):
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum of elements over ``dim`` (int, tuple, or None for all); ints and bools sum as int64."""
+    if dtype is not None and input._requires_grad and dtype is not input.dtype:
+        input = input.to(dtype)  # the gradient flows back through the cast, in the input's dtype
     arr = input._data
     acc = _int_sum_dtype(arr, dtype)
     if dim is None:

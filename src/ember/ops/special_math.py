@@ -426,6 +426,19 @@ def _i1e_kernel(x):
     return _bessel(x, _I1_SERIES, _I1E_LARGE, True, True)
 
 
+def _log_ndtr_kernel(x):
+    """log of the standard normal CDF; through erfcx below -1 so that the far left tail keeps its digits."""
+    with xp.errstate(all="ignore"):
+        t = x * _INV_SQRT2
+        left = x < -1
+        out = xp.empty_like(x)
+        tl = t[left]
+        out[left] = xp.log(_erfcx_ge1(-tl) / 2) - tl * tl
+        right = ~left
+        out[right] = xp.log1p(-_erfc_kernel(t[right]) / 2)
+        return out
+
+
 erf_kernel = _erf_kernel  # the float64 array kernel, for fused ops elsewhere (nn's GELU)
 
 
@@ -460,6 +473,10 @@ _special_erfcx = _define_unary("special_erfcx", _in64(_erfcx_kernel, "erfcx"),
                                lambda g, x, r: g * (x * r * 2 - _TWO_OVER_SQRT_PI))
 _special_ndtri = _define_unary("special_ndtri", _in64(_ndtri_kernel, "ndtri"),
                                lambda g, r: g * (r * r / 2).exp() * 2.5066282746310002)
+
+_special_log_ndtr = _define_unary("special_log_ndtr", _in64(_log_ndtr_kernel, "log_ndtr"),
+                                  lambda g, x, r: g * (-(r + x * x / 2)).exp() * 0.3989422804014327,
+                                  node_name="SpecialLogNdtrBackward0")
 
 
 def _at_zero(x, value, fn):
@@ -497,11 +514,11 @@ def _polygamma_method(self, n):
 
 
 def mvlgamma(input, p):
-    """Multivariate log-gamma of dimension ``p``: sum_i lgamma(x - i/2) + p(p-1)/4 log(pi)."""
+    """Multivariate log-gamma of dimension ``p``: sum_i lgamma(x - i/2) + p(p-1)/4 log(pi).
+
+    As in PyTorch 2.13 the domain x > (p-1)/2 is not checked (lgamma is defined off it too)."""
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
-    if input._data.size and not (input._data > (p - 1) / 2).all():
-        raise RuntimeError(f"All elements must be greater than (p-1)/2")
     from .reduction import sum as _sum
     if input.dtype._category < 2:
         input = input.to(_dtype.get_default_dtype())
