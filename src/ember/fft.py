@@ -6,7 +6,7 @@ zero-pad the input along the transformed dims first.
 from .ops import spectral as _s
 
 __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn",
-           "hfft", "ihfft", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
+           "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
 
 
 def _out(res, out):
@@ -84,6 +84,26 @@ def hfft(input, n=None, dim=-1, norm=None, *, out=None):
 def ihfft(input, n=None, dim=-1, norm=None, *, out=None):
     """The inverse of ``hfft``: the one-sided inverse transform of a real signal."""
     return _out(_s.rfft_1d(input, n, dim, norm, False), out)
+
+
+def hfftn(input, s=None, dim=None, norm=None, *, out=None):
+    """The N-D transform of a Hermitian-symmetric signal given by its half (one-sided in the last dim)."""
+    return _out(_s.irfftn(input.conj(), s, dim, _s._DUAL[_s._norm(norm)]), out)
+
+
+def ihfftn(input, s=None, dim=None, norm=None, *, out=None):
+    """The inverse of ``hfftn``."""
+    return _out(_s.rfftn(input, s, dim, _s._DUAL[_s._norm(norm)]).conj(), out)
+
+
+def hfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    """``hfftn`` over two dims."""
+    return hfftn(input, s, dim, norm, out=out)
+
+
+def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    """``ihfftn`` over two dims."""
+    return ihfftn(input, s, dim, norm, out=out)
 
 
 def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):

@@ -12,7 +12,8 @@ except ImportError:  # pragma: no cover - until that module lands
     pass
 from . import return_types as _rt
 
-__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "inv_ex",
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
+           "inv_ex", "tensorinv", "tensorsolve", "vander",
            "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
            "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
 
@@ -140,3 +141,23 @@ def vecdot(x, y, *, dim=-1, out=None):
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     """The diagonals of the matrices in the last two dims (a view)."""
     return A.diagonal(offset, dim1, dim2)
+
+
+def cond(A, p=None, *, out=None):
+    """The condition number in the ``p`` norm (the 2-norm ratio of extreme singular values by default)."""
+    return _d._cond(A, p, out=out)
+
+
+def tensorinv(A, ind=2, *, out=None):
+    """The inverse of ``A`` seen as a matrix from its first ``ind`` dims to the rest."""
+    return _d._tensorinv(A, ind, out=out)
+
+
+def tensorsolve(A, B, dims=None, *, out=None):
+    """The X with ``tensordot(A, X, X.ndim) = B``."""
+    return _d._tensorsolve(A, B, dims, out=out)
+
+
+def vander(x, *, N=None):
+    """The Vandermonde matrix: columns ``x ** 0, x ** 1, ..., x ** (N - 1)``."""
+    return _d._vander(x, N)

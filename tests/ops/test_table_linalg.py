@@ -208,6 +208,14 @@ ROWS = [
     ("vecdot", lambda m, a, b: m.linalg.vecdot(a, b), (BA, A), False),
     ("linalg_matmul", lambda m, a, b: m.linalg.matmul(a, b), (A, B), False),
     ("linalg_diagonal", lambda m, a: m.linalg.diagonal(a, offset=1), (BA,), False),
+    ("cond", lambda m, a: m.linalg.cond(a), (SQ,), True),
+    ("cond_m2", lambda m, a: m.linalg.cond(a, -2), (SQB,), False),
+    ("tensorinv", lambda m, a: m.linalg.tensorinv(a.reshape(4, 2, 2), ind=1), (SQ,), True),
+    ("tensorsolve", lambda m, a, b: m.linalg.tensorsolve(a.reshape(2, 2, 4), b.reshape(2, 2)), (SQ, V4), True),
+    ("tensorsolve_dims", lambda m, a, b: m.linalg.tensorsolve(a.reshape(4, 2, 2), b.reshape(2, 2), dims=(0,)),
+     (SQ, V4), False),
+    ("vander", lambda m, x: m.linalg.vander(x), (V4,), True),
+    ("vander_N_batch", lambda m, x: m.linalg.vander(x, N=6), (A,), False),
 ]
 
 

@@ -919,3 +919,69 @@ def _linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     else:
         raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}")
     return write_out(out, res) if out is not None else res
+
+
+# ---------------------------------------------------------------------------- cond / tensorinv / tensorsolve / vander
+def _cond(A, p=None, *, out=None):
+    _check_matrix(A, "linalg.cond")
+    if p is None or p in (2, -2):
+        s = _svdvals(A)
+        res = s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
+    else:
+        _check_matrix(A, "linalg.cond", square=True)
+        from .norms import matrix_norm
+        res = matrix_norm(A, p) * matrix_norm(_inv(A), p)
+    return write_out(out, res) if out is not None else res
+
+
+def _tensorinv(A, ind=2, *, out=None):
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    shape = tuple(A.shape)
+    rows, cols = 1, 1
+    for v in shape[:ind]:
+        rows *= v
+    for v in shape[ind:]:
+        cols *= v
+    if rows != cols:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {cols} != {rows}")
+    res = _inv(A.reshape(rows, cols)).reshape(shape[ind:] + shape[:ind])
+    return write_out(out, res) if out is not None else res
+
+
+def _tensorsolve(A, B, dims=None, *, out=None):
+    if dims is not None:
+        nd = A._data.ndim
+        dims = [wrap_dim(d, nd) for d in dims]
+        A = A.movedim(dims, list(range(nd - len(dims), nd)))
+    bshape = tuple(B.shape)
+    rest = tuple(A.shape)[B._data.ndim:]
+    n = 1
+    for v in bshape:
+        n *= v
+    k = 1
+    for v in rest:
+        k *= v
+    if n != k:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+                           f"prod(self.shape[:other.ndim]), but got {k} != {n}")
+    res = _solve(A.reshape(n, k), B.reshape(n)).reshape(rest)
+    return write_out(out, res) if out is not None else res
+
+
+def _vander(x, N=None):
+    if x._data.ndim == 0:
+        raise RuntimeError("x must have at least one dimension")
+    n = x.shape[-1] if N is None else N
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    from .shape import stack
+    cols = []
+    p = None
+    for i in range(n):
+        p = x.new_ones(x.shape) if i == 0 else (x if i == 1 else p * x)
+        cols.append(p)
+    if not cols:
+        return x.new_zeros(tuple(x.shape) + (0,))
+    return stack(cols, -1)
