@@ -30,7 +30,7 @@ order exist.
 """
 import itertools
 
-from ._common import xp, Node, attach, GradMode, _make
+from ._common import xp, Node, attach, GradMode, _make, Autocast, autocast_args
 
 _as_strided = xp.lib.stride_tricks.as_strided
 _BLOCK_BYTES = 3 << 20  # target size of one block's largest intermediate
@@ -457,6 +457,8 @@ def _positive(values, what):
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     fname = f"conv{nd}d"
+    if Autocast.cpu_dtype is not None:
+        input, weight, bias = autocast_args(input, weight, bias)
     _check_common(input, weight, bias, nd, fname, False, groups)
     if input._data.ndim == nd + 1:  # unbatched: through a batch of one
         return _conv(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups, nd).squeeze(0)
@@ -510,6 +512,8 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
 
 def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd):
     fname = f"conv_transpose{nd}d"
+    if Autocast.cpu_dtype is not None:
+        input, weight, bias = autocast_args(input, weight, bias)
     if isinstance(padding, str):
         raise TypeError(f"{fname}(): argument 'padding' must be tuple of ints, not str")
     _check_common(input, weight, bias, nd, fname, True, groups)

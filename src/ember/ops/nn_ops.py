@@ -9,7 +9,7 @@ the ones PyTorch also has at the top level (``torch.softmax``,
 import math
 
 from .. import _dtype
-from ._common import xp, Tensor, Node, attach, GradMode, _make, float_array, wrap_dim
+from ._common import xp, Tensor, Node, attach, GradMode, _make, float_array, wrap_dim, Autocast, autocast_args
 from .elementwise import _dtype_name
 
 # public here = ``ember.<name>`` as in torch; only softmax, log_softmax and hardshrink are also Tensor methods
@@ -54,6 +54,8 @@ def _rows_of(x, k):
 
 def _linear(input, weight, bias=None):
     """``input @ weight.T + bias`` for input (*, in_features), weight (out_features, in_features)."""
+    if Autocast.cpu_dtype is not None:
+        input, weight, bias = autocast_args(input, weight, bias)
     x, w = input._data, weight._data
     if w.ndim != 2:
         if w.ndim == 1 and x.ndim >= 1 and x.shape[-1] == w.shape[0]:
@@ -73,6 +75,8 @@ def _linear(input, weight, bias=None):
     lead = x.shape[:-1]
     x2 = x.reshape(-1, k) if x.ndim != 2 else x
     r = x2 @ w.T
+    if r.dtype != x.dtype:  # NumPy multiplies bfloat16 in float32; PyTorch rounds the product back
+        r = r.astype(x.dtype)
     if bias is not None:
         b = bias._data
         if b.dtype != x.dtype:
