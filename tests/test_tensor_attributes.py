@@ -88,6 +88,9 @@ def test_array_protocol():
     assert np.array(e, copy=True) is not e._data
     assert (np.ones((2, 3, 4)) + e).__class__ in (np.ndarray, ember.Tensor)
     assert np.sum(ember.ones(3).numpy()) == 3
+    r = ember.ones(2, requires_grad=True)
+    check_raises(lambda: np.asarray(r), lambda: np.asarray(torch.ones(2, requires_grad=True)))
+    assert np.asarray(r.detach()).tolist() == [1.0, 1.0]
 
 
 def test_item_tolist():
