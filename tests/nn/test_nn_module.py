@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import ember
+import ember.optim  # noqa: F401
 from nn_helpers import copy_state
 from parity import assert_same
 
@@ -438,3 +439,34 @@ def test_parameter_and_buffer_types():
 def test_module_call_speed_path_does_not_break_on_missing_forward():
     msgs = raises_like(lambda L: L.nn.Module()(L.ones(1)))
     assert msgs[0].startswith(msgs[1])
+
+
+def test_lazy_linear_matches_torch():
+    runs = []
+    for L in (ember, torch):
+        m = L.nn.LazyLinear(4)
+        before = (repr(m), type(m.weight).__name__, list(m.state_dict()))
+        opt = L.optim.SGD(m.parameters(), lr=0.1)
+        m(L.ones(2, 7)).sum().backward()
+        opt.step()
+        after = (repr(m), type(m).__name__, type(m.weight).__name__, tuple(m.weight.shape))
+        m2 = L.nn.LazyLinear(4)
+        m2.load_state_dict(m.state_dict())
+        runs.append((before, after, type(m2).__name__, tuple(m2.weight.shape)))
+    assert runs[0] == runs[1]
+    with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized parameter"):
+        ember.nn.LazyLinear(3).weight.shape
+
+
+def test_embedding_from_pretrained():
+    w = np.arange(12.0).reshape(4, 3)
+    for L in (ember, torch):
+        e = L.nn.Embedding.from_pretrained(L.tensor(w), padding_idx=1)
+        assert not e.weight.requires_grad and e.padding_idx == 1
+        assert e(L.tensor([2])).tolist() == [[6.0, 7.0, 8.0]]
+        e2 = L.nn.Embedding.from_pretrained(L.tensor(w), freeze=False)
+        assert e2.weight.requires_grad
+        b = L.nn.EmbeddingBag.from_pretrained(L.tensor(w), mode="sum")
+        assert b(L.tensor([[0, 1]])).tolist() == [[3.0, 5.0, 7.0]]
+    with pytest.raises(AssertionError, match="Embeddings parameter is expected to be 2-dimensional"):
+        ember.nn.Embedding.from_pretrained(ember.zeros(3))

@@ -5,7 +5,8 @@ import line below.
 """
 from .module import Module
 from .container import Container, Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict
-from .linear import Identity, Linear, Bilinear, NonDynamicallyQuantizableLinear
+from .linear import Identity, Linear, Bilinear, NonDynamicallyQuantizableLinear, LazyLinear
+from .lazy import LazyModuleMixin
 from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
