@@ -115,6 +115,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             if not retain_graph:
                 node._saved = None
                 node._result = None
+                if node._custom_release:   # e.g. fused RNN / attention nodes keep large state besides _saved
+                    node.release()
             edges = node._edges
             if len(out) != len(edges):
                 raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "

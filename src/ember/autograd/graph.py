@@ -35,6 +35,12 @@ class Node:
     _anomaly_trace = None
     _edges = ()
     _hooked = False            # True once any hook or retain_grad is registered (the engine's fast path test)
+    _custom_release = False    # True for subclasses whose release() frees more than the saved tensors
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "release" in cls.__dict__:
+            cls._custom_release = True
 
     # ---- introspection as in PyTorch
     def name(self):
