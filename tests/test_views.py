@@ -172,3 +172,30 @@ def test_unbind_split_chunk_views_and_gradients():
         sum((p * (i + 1)).sum() for i, p in enumerate(pe)).backward()
         sum((p * (i + 1)).sum() for i, p in enumerate(pt)).backward()
         assert_same(xe.grad, xt.grad)
+
+
+def test_multi_output_views_refuse_inplace_with_history():
+    def message(lib, fn):
+        x = lib.tensor(np.arange(12.0).reshape(4, 3), requires_grad=True)
+        y = x * 1
+        with pytest.raises(RuntimeError) as info:
+            fn(lib, y)
+        return str(info.value)
+
+    cases = [lambda m, y: y.unbind(0)[1].mul_(2), lambda m, y: y.chunk(2)[1].add_(1),
+             lambda m, y: y.split([1, 3])[0].zero_(), lambda m, y: y.split(2)[1].clamp_(0, 1)]
+    for fn in cases:
+        assert message(ember, fn) == message(torch, fn)
+
+    # changed under no_grad (or through the base): using the view afterwards raises, as torch
+    def stale(lib, y):
+        a, b = y.split(2)
+        with lib.no_grad():
+            b.mul_(2)
+        return (a * 1).sum()
+    e = message(ember, stale)
+    assert "its base or another view of its base has been modified inplace" in e
+    # without autograd history the pieces are ordinary views
+    z = ember.arange(6.0).view(3, 2)
+    z.unbind(0)[1].mul_(10)
+    assert z.tolist() == [[0.0, 1.0], [20.0, 30.0], [4.0, 5.0]]

@@ -46,9 +46,26 @@ def check_view_inplace(view):
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
 
 
+_MULTI_VIEW = (". This view is the output of a function that returns multiple views. Such functions do not allow "
+               "the output views to be modified inplace. You should replace the inplace operation by an "
+               "out-of-place one.")
+
+
+def _multi_view_error(view, what):
+    """PyTorch's error for an output of split/chunk/unbind whose memory changed while it has a history."""
+    name = view._grad_fn.name()
+    stem = name.rstrip("0123456789")
+    if stem.endswith("Backward"):
+        name = stem[:-len("Backward")]
+    return RuntimeError(f"Output {view._output_nr} of {name} is a view and {what}{_MULTI_VIEW}")
+
+
 def prepare(view):
     """Before an in-place op on ``view``: raise for a view of a leaf, and bring a stale history up to date."""
     check_view_inplace(view)
+    fn = view._grad_fn
+    if fn is not None and GradMode.enabled and getattr(fn, "_multi_view", False):
+        raise _multi_view_error(view, "is being modified inplace")
     vv = view._vv
     if vv is not None and vv != view._version[0]:
         refresh(view)
@@ -81,6 +98,9 @@ def rebase(view):
 def refresh(t):
     """Re-derive the history of view ``t`` from its base when the base was written after ``t`` was made."""
     base = t._base
+    fn = t._grad_fn
+    if fn is not None and getattr(fn, "_multi_view", False):
+        raise _multi_view_error(t, "its base or another view of its base has been modified inplace")
     t.__dict__["_vv"] = t._version[0]
     if base is None or not base._requires_grad:
         return

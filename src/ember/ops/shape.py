@@ -360,6 +360,8 @@ class SplitBackward0(Node):
     """Backward of the views ``split``/``chunk`` (and, renamed, ``split_with_sizes``/``unbind``) return: one
     node with an output per piece; the pieces' gradients (zeros where a piece got none) are joined again."""
 
+    _multi_view = True   # PyTorch refuses in-place changes to these views while they carry this history
+
     def backward(self, *grads):
         from .creation import zeros
         parts = [g if g is not None else zeros(shape, dtype=self.dtype) for g, shape in zip(grads, self.shapes)]
