@@ -160,3 +160,21 @@ def test_parity_tested_class_count():
     for n in names:
         assert isinstance(getattr(ember.nn, n), type)
     assert len(names) >= 75, len(names)
+
+
+def test_adaptive_log_softmax_with_loss():
+    import torch
+    import ember
+    from nn_helpers import build_pair, compare_module
+    from parity import assert_same
+    for dtype in (np.float64, np.float32):
+        em, tm = build_pair(lambda L: L.nn.AdaptiveLogSoftmaxWithLoss(8, 20, [4, 10], div_value=2.0), dtype)
+        r = np.random.default_rng(5)
+        x = r.standard_normal((12, 8))
+        t = np.array([0, 3, 4, 9, 10, 19, 1, 15, 5, 2, 11, 7])
+        compare_module(em, tm, [x, t], dtype)
+        xe, xt = ember.from_numpy(x.astype(dtype)), torch.from_numpy(x.astype(dtype))
+        assert_same(em.log_prob(xe), tm.log_prob(xt), rtol=2e-4, atol=2e-5)
+        assert_same(em.predict(xe), tm.predict(xt))
+    with pytest.raises(ValueError, match="cutoffs should be a sequence of unique"):
+        ember.nn.AdaptiveLogSoftmaxWithLoss(8, 20, [10, 4])

@@ -470,3 +470,29 @@ def test_embedding_from_pretrained():
         assert b(L.tensor([[0, 1]])).tolist() == [[3.0, 5.0, 7.0]]
     with pytest.raises(AssertionError, match="Embeddings parameter is expected to be 2-dimensional"):
         ember.nn.Embedding.from_pretrained(ember.zeros(3))
+
+
+def test_lazy_norms_sync_batchnorm_and_data_parallel():
+    for name, shape in (("LazyBatchNorm1d", (4, 3)), ("LazyBatchNorm2d", (2, 3, 4, 4)), ("LazyBatchNorm3d", (2, 3, 2, 2, 2)),
+                        ("LazyInstanceNorm1d", (2, 3, 5)), ("LazyInstanceNorm2d", (2, 3, 4, 4)),
+                        ("LazyInstanceNorm3d", (2, 3, 2, 2, 2))):
+        reprs = []
+        for L in (ember, torch):
+            m = getattr(L.nn, name)()
+            before = repr(m)
+            m(L.ones(*shape))
+            reprs.append((before, repr(m), type(m).__name__, list(m.state_dict())))
+        assert reprs[0] == reprs[1], name
+
+    def conv(L):
+        s = L.nn.SyncBatchNorm.convert_sync_batchnorm(L.nn.Sequential(L.nn.Linear(3, 3), L.nn.BatchNorm1d(3)))
+        return s
+    e, t = both(conv)
+    assert str(e) == str(t)
+    copy_state(e, t)
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    assert_same(e(ember.from_numpy(x.copy())), t(torch.from_numpy(x.copy())), rtol=1e-5, atol=1e-6)
+    e, t = both(lambda L: L.nn.DataParallel(L.nn.Linear(2, 2)))
+    assert str(e) == str(t) and list(e.state_dict()) == list(t.state_dict())
+    copy_state(e, t)
+    assert_same(e(ember.ones(1, 2)), t(torch.ones(1, 2)))

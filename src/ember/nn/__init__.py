@@ -4,6 +4,8 @@ from .modules import *  # noqa: F401,F403
 from .modules import (Module, Container, Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict,
                       Identity, Linear, Bilinear)
 from . import modules, functional, init, parameter
+from .parallel import DataParallel
+from . import parallel
 import importlib as _importlib
 utils = _importlib.import_module(".utils", __name__)  # `from .modules import *` binds `utils` to nn.modules.utils
 from .modules.module import (register_module_forward_pre_hook, register_module_forward_hook,
