@@ -973,6 +973,8 @@ class NllLossBackward0(Node):
         x, = self.saved_tensors
         M, C = self.mc
         coef = self.coef                       # (M,) weight of each row, already divided by the total for 'mean'
+        if not GradMode.enabled:
+            return (self._backward_arrays(grad, x),)
         if self.reduction == "none":
             gcoef = grad.reshape(-1, 1) * _make(coef.reshape(-1, 1))
         else:
@@ -988,6 +990,25 @@ class NllLossBackward0(Node):
         else:
             g2 = gcoef * _make(-onehot)
         return (self._unflat(g2, x),)
+
+    def _backward_arrays(self, grad, x):
+        """First-order gradient on arrays: (softmax - onehot) * w / total, scaled by the incoming gradient."""
+        M, C = self.mc
+        g = grad._data
+        scale = self.coef * (g.reshape(-1) if self.reduction == "none" else g)
+        rows = xp.arange(M)
+        if self.fused_softmax:
+            out = xp.exp(self.lsm)                 # softmax, from the saved log-softmax
+            out[rows, self.tsafe] -= 1
+        else:
+            out = xp.zeros((M, C), dtype=self.coef.dtype)
+            out[rows, self.tsafe] = -1
+        out *= scale.astype(out.dtype, copy=False)[:, None]
+        xa = x._data
+        if xa.ndim > 2:
+            moved = (xa.shape[0],) + xa.shape[2:] + (xa.shape[1],)
+            out = xp.moveaxis(out.reshape(moved), -1, 1)
+        return _make(out.reshape(xa.shape).astype(xa.dtype, copy=False))
 
     def _flat_array(self, a):
         if a.ndim <= 2:
@@ -1034,6 +1055,7 @@ def _nll_impl(input, target, weight, reduction, ignore_index, fused_softmax):
         node = NllLossBackward0()
         node.mc, node.coef, node.tsafe, node.reduction, node.fused_softmax = (M, C), coef, tsafe, reduction, \
             fused_softmax
+        node.lsm = a2 if fused_softmax else None
         node.save(input)
         attach(res, node, input)
     return res
