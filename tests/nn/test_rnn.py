@@ -476,3 +476,21 @@ def test_fused_layer_composed_twin_agrees(mode, gates, proj, reverse):
     g2 = ember.autograd.grad(loss(), ins, create_graph=True)
     for a, b in zip(g1, g2):
         np.testing.assert_allclose(a._data, b._data, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls_name", ["LSTM", "GRU", "RNN"])
+def test_frozen_weights_and_constant_input(cls_name):
+    """Backward skips the products nobody needs (input without grad, frozen weights) and still gives
+    torch's gradients for the rest."""
+    em, tm = twin(cls_name, 3, 4, num_layers=2)
+    for m in (em, tm):
+        m.weight_ih_l0.requires_grad_(False)
+        m.bias_hh_l1.requires_grad_(False)
+        m.bias_ih_l1.requires_grad_(False)
+    x = np.random.default_rng(9).standard_normal((5, 2, 3))
+    oe, ot = em(ember.tensor(x))[0], tm(torch.tensor(x))[0]
+    (oe ** 2).sum().backward()
+    (ot ** 2).sum().backward()
+    pe = dict(em.named_parameters())
+    for n, p in tm.named_parameters():
+        close(pe[n].grad, p.grad)

@@ -84,7 +84,7 @@ def _one_blas_thread(w=None, rows=0):
 
 class _State:
     """What a forward pass keeps for backward (arrays only; freed by ``release``)."""
-    __slots__ = ("X", "A", "Hp", "Cp", "TC", "HN", "Hpre", "steps", "n_before", "n_last")
+    __slots__ = ("X", "A", "Hp", "Cp", "TC", "HN", "Hpre", "steps", "n_before", "n_last", "need")
 
 
 # ----------------------------------------------------------------------------- forward kernels
@@ -310,10 +310,11 @@ def _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B):
 
     with _one_blas_thread(w_hh, B):
         dh0, dc0 = _bptt(st, dout, dhn, dcn, B, Hout, H, step_bwd, True)
-    dX = dG @ w_ih
-    dw_ih = dG.T @ X
-    dw_hh = dG.T @ Hp
-    db = dG.sum(0)
+    nx, nwi, nwh, nb = st.need
+    dX = dG @ w_ih if nx else None                 # the big products only for inputs that want a gradient
+    dw_ih = dG.T @ X if nwi else None
+    dw_hh = dG.T @ Hp if nwh else None
+    db = dG.sum(0) if nb else None
     dw_hr = Dh.T @ st.Hpre if w_hr is not None else None
     return dX, dh0, dc0, dw_ih, dw_hh, db, db, dw_hr
 
@@ -343,7 +344,9 @@ def _gru_backward(st, w_ih, w_hh, dout, dhn, B):
         dh0, _ = _bptt(st, dout, dhn, None, B, H, H, step_bwd, False)
     dGi = dGh.copy()
     dGi[:, 2 * H:] = DN
-    return dGi @ w_ih, dh0, None, dGi.T @ X, dGh.T @ Hp, dGi.sum(0), dGh.sum(0), None
+    nx, nwi, nwh, nb = st.need
+    return (dGi @ w_ih if nx else None), dh0, None, (dGi.T @ X if nwi else None), (dGh.T @ Hp if nwh else None), \
+        (dGi.sum(0) if nb else None), (dGh.sum(0) if nb else None), None
 
 
 def _rnn_backward(st, w_ih, w_hh, relu, dout, dhn, B):
@@ -359,8 +362,10 @@ def _rnn_backward(st, w_ih, w_hh, relu, dout, dhn, B):
 
     with _one_blas_thread(w_hh, B):
         dh0, _ = _bptt(st, dout, dhn, None, B, H, H, step_bwd, False)
-    db = dG.sum(0)
-    return dG @ w_ih, dh0, None, dG.T @ X, dG.T @ Hp, db, db, None
+    nx, nwi, nwh, nb = st.need
+    db = dG.sum(0) if nb else None
+    return (dG @ w_ih if nx else None), dh0, None, (dG.T @ X if nwi else None), (dG.T @ Hp if nwh else None), \
+        db, db, None
 
 
 # ----------------------------------------------------------------------------- composed twin (double backward)
@@ -435,6 +440,8 @@ class RnnLayerBackward0(Node):
         do = D(dout)
         if do is not None and do.ndim == 3:
             do = do.reshape(-1, do.shape[-1])
+        st.need = (x._requires_grad, w_ih._requires_grad, w_hh._requires_grad,
+                   any(b is not None and b._requires_grad for b in (b_ih, b_hh)))
         if mode == "LSTM":
             r = _lstm_backward(st, w_ih._data, w_hh._data, w_hr._data if w_hr is not None else None,
                                do, D(dhn), D(dcn), B)
@@ -444,7 +451,7 @@ class RnnLayerBackward0(Node):
             r = _rnn_backward(st, w_ih._data, w_hh._data, mode == "RNN_RELU", do, D(dhn), B)
         dX, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr = r
         ins = (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
-        arrs = (dX.reshape(x._data.shape), dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr)
+        arrs = (dX.reshape(x._data.shape) if dX is not None else None, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr)
         return tuple(_make(a) if t is not None and t._requires_grad and a is not None else None
                      for t, a in zip(ins, arrs))
 
