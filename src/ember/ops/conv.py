@@ -33,7 +33,8 @@ import itertools
 from ._common import xp, Node, attach, GradMode, _make, Autocast, autocast_args
 
 _as_strided = xp.lib.stride_tricks.as_strided
-_BLOCK_BYTES = 3 << 20  # target size of one block's largest intermediate
+_BLOCK_BYTES = 512 << 10  # target size of one block's largest intermediate (about half an L2 cache)
+_KEEP_WINO = True       # keep the forward's Winograd inputs for the weight gradient (memory for speed)
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "convolution"]
@@ -249,14 +250,20 @@ def _wino_input_adjoint_into(gV, g, out):
 
 # ---------------------------------------------------------------------------------------- the three products
 
-def _k_F(x, w, g, bias=None):
-    """Convolution: x (N, C, *S), w (O, C/g, *k) -> (N, O, *out)."""
+def _k_F(x, w, g, bias=None, keep=None):
+    """Convolution: x (N, C, *S), w (O, C/g, *k) -> (N, O, *out).
+
+    ``keep``, a list, receives the per-block Winograd inputs for the weight gradient to reuse.
+    """
     n = x.shape[0]
     out = xp.empty((n, g.O) + g.out_sp, dtype=x.dtype)
     if _wino_ok(g, x.dtype):
         U = _wino_weight(w)
         for b in _blocks(n, _wino_block_bytes(g, x.itemsize)):
-            _wino_output_into(xp.matmul(U, _wino_input(x[b], g)), out[b], bias)
+            V = _wino_input(x[b], g)
+            _wino_output_into(xp.matmul(U, V), out[b], bias)
+            if keep is not None:
+                keep.append(V)
         return out
     wm = w.reshape(g.groups, g.O // g.groups, -1)
     for b in _blocks(n, (g.C * _prod(g.kernel) + g.O) * _prod(g.out_sp) * x.itemsize):
@@ -277,19 +284,23 @@ def _k_G(x, y, g):
     return _k_TG(y, x, None, g, False, True)[1]
 
 
-def _k_TG(y, x, w, g, need_x, need_w):
-    """Both adjoints of F at once — T(y, w) and G(x, y) — sharing each block's transformed y."""
+def _k_TG(y, x, w, g, need_x, need_w, kept=None):
+    """Both adjoints of F at once — T(y, w) and G(x, y) — sharing each block's transformed y.
+
+    ``kept`` may hold the Winograd inputs of x that the forward computed (one per block).
+    """
     n = y.shape[0]
     gx = xp.empty((n, g.C) + g.in_sp, dtype=y.dtype) if need_x else None
     if _wino_ok(g, y.dtype):
         Ut = _wino_weight(w).transpose(0, 2, 1) if need_x else None
         gU = xp.zeros((36, g.O, g.C), dtype=y.dtype) if need_w else None
-        for b in _blocks(n, _wino_block_bytes(g, y.itemsize)):
+        for i, b in enumerate(_blocks(n, _wino_block_bytes(g, y.itemsize))):
             Gy = _wino_grad_out(y[b], g)
             if need_x:
                 _wino_input_adjoint_into(xp.matmul(Ut, Gy), g, gx[b])
             if need_w:
-                gU += xp.matmul(Gy, _wino_input(x[b], g).transpose(0, 2, 1))
+                V = kept[i] if kept else _wino_input(x[b], g)
+                gU += xp.matmul(Gy, V.transpose(0, 2, 1))
         gw = (_wino_mats(y.dtype)[3].T @ gU.reshape(36, -1)).T.reshape(g.w_shape) if need_w else None
         return gx, gw
     wmT = w.reshape(g.groups, g.O // g.groups, -1).transpose(0, 2, 1) if need_x else None
@@ -367,6 +378,8 @@ def _prim(kind, a, b, g):
 class ConvolutionBackward0(Node):
     """Gradient of a convolution (``transposed=False``: F) or a transposed convolution (T), with bias."""
 
+    kept = None  # the forward's Winograd inputs (per batch block), reused once by the weight gradient
+
     def backward(self, grad):
         x, w = self.saved_tensors
         g = self.geom
@@ -383,7 +396,8 @@ class ConvolutionBackward0(Node):
         else:
             gd = grad._data
             if not self.transposed:
-                gx, gw = _k_TG(gd, x._data, w._data, g, need_x, need_w)
+                gx, gw = _k_TG(gd, x._data, w._data, g, need_x, need_w, self.kept)
+                self.kept = None
             else:
                 gx, gw = _k_FG(gd, x._data, w._data, g, need_x, need_w)
             gx = _make(gx) if gx is not None else None
@@ -498,10 +512,11 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     g = _Geom(nd, stride, lo, hi, dilation, groups, kernel, in_sp, out_sp, c, wd.shape[0])
     need = GradMode.enabled and (input._requires_grad or weight._requires_grad
                                  or (bias is not None and bias._requires_grad))
-    out = _make(_k_F(xd, wd, g, None if bias is None else bias._data))
+    keep = [] if _KEEP_WINO and need and weight._requires_grad and _wino_ok(g, xd.dtype) else None
+    out = _make(_k_F(xd, wd, g, None if bias is None else bias._data, keep))
     if need:
         node = ConvolutionBackward0()
-        node.geom, node.transposed = g, False
+        node.geom, node.transposed, node.kept = g, False, keep
         node.save(input, weight)
         if bias is not None:
             attach(out, node, input, weight, bias)

@@ -143,8 +143,14 @@ def _negative(a):
 
 neg = _define_unary("neg", _negative, lambda g: -g, promote=False)
 negative = neg
-relu = _define_unary("relu", lambda a: xp.maximum(a, 0), lambda g, r: g * (r > 0), promote=False,
-                     node_name="ReluBackward0")
+def _relu_grad(g, r):
+    """``g * (r > 0)``; one fused NumPy call when no graph is being recorded (the common case)."""
+    if GradMode.enabled:
+        return g * (r > 0)
+    return _make(xp.where(r._data > 0, g._data, 0).astype(g._data.dtype, copy=False))
+
+
+relu = _define_unary("relu", lambda a: xp.maximum(a, 0), _relu_grad, promote=False, node_name="ReluBackward0")
 abs = _define_unary("abs", xp.abs, lambda g, x: g * x.sign(), promote=False)
 absolute = abs
 sign = _define_unary("sign", lambda a: a.copy() if a.dtype == bool else xp.sign(a), lambda g: g * 0, promote=False)
