@@ -320,3 +320,24 @@ def test_conv_graph_freed():
     y.backward()
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         y.backward()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_conv_batch_blocks_and_threads(monkeypatch, threads):
+    """One image per block (so the block loop, the per-block Winograd reuse and, with 2 threads, the worker
+    threads all run) gives torch's results for F, T and G on both kernels."""
+    from ember.ops import conv as C
+    monkeypatch.setattr(C, "_BLOCK_BYTES", 1)
+    before = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        for dtype, kw, cin, cout in ((np.float32, dict(padding=1), 8, 16), (np.float32, dict(stride=2), 8, 16),
+                                     (np.float64, dict(padding=1, groups=2), 4, 6)):
+            tol = dict(rtol=2e-4, atol=2e-4) if dtype == np.float32 else {}
+            x, w, b = _arr(5, cin, 9, 10, dtype=dtype), _arr(cout, cin // kw.get("groups", 1), 3, 3, dtype=dtype), \
+                _arr(cout, dtype=dtype)
+            check_op(lambda *a: EF.conv2d(*a, **kw), lambda *a: TF.conv2d(*a, **kw), x, w, b, **tol)
+            wt = _arr(cin, cout // kw.get("groups", 1), 3, 3, dtype=dtype)
+            check_op(lambda *a: EF.conv_transpose2d(*a, **kw), lambda *a: TF.conv_transpose2d(*a, **kw), x, wt, **tol)
+    finally:
+        ember.set_num_threads(before)

@@ -31,6 +31,7 @@ order exist.
 import itertools
 
 from ._common import xp, Node, attach, GradMode, _make, Autocast, autocast_args
+from . import _block_threads as _threads
 
 _as_strided = xp.lib.stride_tricks.as_strided
 _BLOCK_BYTES = 512 << 10  # target size of one block's largest intermediate (about half an L2 cache)
@@ -250,6 +251,35 @@ def _wino_input_adjoint_into(gV, g, out):
 
 # ---------------------------------------------------------------------------------------- the three products
 
+def _run_blocks(fn, blocks):
+    """``[fn(i, b) for i, b in enumerate(blocks)]``; with several BLAS threads the blocks are split between that
+    many Python threads (NumPy releases the GIL in its loops and GEMMs), each GEMM then single-threaded."""
+    nt = _threads.block_threads()
+    if nt <= 1 or len(blocks) < 2:
+        return [fn(i, b) for i, b in enumerate(blocks)]
+    nt = min(nt, len(blocks))
+    groups = [list(range(k, len(blocks), nt)) for k in range(nt)]
+
+    def work(idx):
+        return [(i, fn(i, blocks[i])) for i in idx]
+
+    with _threads.blas_single():
+        futures = [_threads.executor().submit(work, idx) for idx in groups[1:]]
+        done = work(groups[0])
+        for f in futures:
+            done += f.result()
+    done.sort(key=lambda r: r[0])
+    return [r for _, r in done]
+
+
+def _sum(parts):
+    out = None
+    for p in parts:
+        if p is not None:
+            out = p if out is None else out + p
+    return out
+
+
 def _k_F(x, w, g, bias=None, keep=None):
     """Convolution: x (N, C, *S), w (O, C/g, *k) -> (N, O, *out).
 
@@ -259,15 +289,22 @@ def _k_F(x, w, g, bias=None, keep=None):
     out = xp.empty((n, g.O) + g.out_sp, dtype=x.dtype)
     if _wino_ok(g, x.dtype):
         U = _wino_weight(w)
-        for b in _blocks(n, _wino_block_bytes(g, x.itemsize)):
+
+        def block(i, b):
             V = _wino_input(x[b], g)
             _wino_output_into(xp.matmul(U, V), out[b], bias)
-            if keep is not None:
-                keep.append(V)
+            return V
+
+        Vs = _run_blocks(block, _blocks(n, _wino_block_bytes(g, x.itemsize)))
+        if keep is not None:
+            keep.extend(Vs)
         return out
     wm = w.reshape(g.groups, g.O // g.groups, -1)
-    for b in _blocks(n, (g.C * _prod(g.kernel) + g.O) * _prod(g.out_sp) * x.itemsize):
+
+    def block(i, b):
         _batch_first_into(_gemm(wm, _im2col(x[b], g)), out[b], bias)
+
+    _run_blocks(block, _blocks(n, (g.C * _prod(g.kernel) + g.O) * _prod(g.out_sp) * x.itemsize))
     return out
 
 
@@ -293,24 +330,28 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
     gx = xp.empty((n, g.C) + g.in_sp, dtype=y.dtype) if need_x else None
     if _wino_ok(g, y.dtype):
         Ut = _wino_weight(w).transpose(0, 2, 1) if need_x else None
-        gU = xp.zeros((36, g.O, g.C), dtype=y.dtype) if need_w else None
-        for i, b in enumerate(_blocks(n, _wino_block_bytes(g, y.itemsize))):
+
+        def block(i, b):
             Gy = _wino_grad_out(y[b], g)
             if need_x:
                 _wino_input_adjoint_into(xp.matmul(Ut, Gy), g, gx[b])
             if need_w:
                 V = kept[i] if kept else _wino_input(x[b], g)
-                gU += xp.matmul(Gy, V.transpose(0, 2, 1))
+                return xp.matmul(Gy, V.transpose(0, 2, 1))  # this block's share of gU (36, O, C)
+            return None
+
+        gU = _sum(_run_blocks(block, _blocks(n, _wino_block_bytes(g, y.itemsize))))
         gw = (_wino_mats(y.dtype)[3].T @ gU.reshape(36, -1)).T.reshape(g.w_shape) if need_w else None
         return gx, gw
     wmT = w.reshape(g.groups, g.O // g.groups, -1).transpose(0, 2, 1) if need_x else None
-    gw = xp.zeros((g.groups, g.O // g.groups, g.C // g.groups * _prod(g.kernel)), dtype=y.dtype) if need_w else None
-    for b in _blocks(n, (g.C * _prod(g.kernel) + g.O) * _prod(g.out_sp) * y.itemsize):
+
+    def block(i, b):
         yt = _channels_first(y[b], g)
         if need_x:
             _col2im_into(_gemm(wmT, yt), g, gx[b])
-        if need_w:
-            gw += _gemm(yt, _im2col(x[b], g).transpose(0, 2, 1))
+        return _gemm(yt, _im2col(x[b], g).transpose(0, 2, 1)) if need_w else None
+
+    gw = _sum(_run_blocks(block, _blocks(n, (g.C * _prod(g.kernel) + g.O) * _prod(g.out_sp) * y.itemsize)))
     return gx, (gw.reshape(g.w_shape) if need_w else None)
 
 
@@ -320,23 +361,25 @@ def _k_FG(z, y, w, g, need_z, need_w):
     gy = xp.empty((n, g.O) + g.out_sp, dtype=z.dtype) if need_z else None
     if _wino_ok(g, z.dtype):
         U = _wino_weight(w) if need_z else None
-        gU = xp.zeros((36, g.O, g.C), dtype=z.dtype) if need_w else None
-        for b in _blocks(n, _wino_block_bytes(g, z.itemsize)):
+
+        def block(i, b):
             V = _wino_input(z[b], g)
             if need_z:
                 _wino_output_into(xp.matmul(U, V), gy[b], None)
-            if need_w:
-                gU += xp.matmul(_wino_grad_out(y[b], g), V.transpose(0, 2, 1))
+            return xp.matmul(_wino_grad_out(y[b], g), V.transpose(0, 2, 1)) if need_w else None
+
+        gU = _sum(_run_blocks(block, _blocks(n, _wino_block_bytes(g, z.itemsize))))
         gw = (_wino_mats(z.dtype)[3].T @ gU.reshape(36, -1)).T.reshape(g.w_shape) if need_w else None
         return gy, gw
     wm = w.reshape(g.groups, g.O // g.groups, -1) if need_z else None
-    gw = xp.zeros((g.groups, g.O // g.groups, g.C // g.groups * _prod(g.kernel)), dtype=z.dtype) if need_w else None
-    for b in _blocks(n, (g.C * _prod(g.kernel) + g.O) * _prod(g.out_sp) * z.itemsize):
+
+    def block(i, b):
         cols = _im2col(z[b], g)
         if need_z:
             _batch_first_into(_gemm(wm, cols), gy[b])
-        if need_w:
-            gw += _gemm(_channels_first(y[b], g), cols.transpose(0, 2, 1))
+        return _gemm(_channels_first(y[b], g), cols.transpose(0, 2, 1)) if need_w else None
+
+    gw = _sum(_run_blocks(block, _blocks(n, (g.C * _prod(g.kernel) + g.O) * _prod(g.out_sp) * z.itemsize)))
     return gy, (gw.reshape(g.w_shape) if need_w else None)
 
 

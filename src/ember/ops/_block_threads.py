@@ -1,0 +1,67 @@
+"""Threads for ops that split their work into independent blocks (convolution over batch blocks).
+
+NumPy releases the GIL inside its array loops and BLAS calls, so a few Python threads working on
+different blocks run in parallel.  The parallelism follows BLAS's thread count (``ember.set_num_threads``
+sets it); while the threads run, BLAS itself is held to one thread so the cores are not oversubscribed.
+"""
+import concurrent.futures
+import contextlib
+import threading
+
+_state = {"controllers": None, "executor": None, "workers": 0}
+_lock = threading.Lock()
+
+
+def _blas_controllers():
+    ctrls = _state["controllers"]
+    if ctrls is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            ctrls = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+        except Exception:  # pragma: no cover - threadpoolctl missing or unable to inspect the libraries
+            ctrls = []
+        _state["controllers"] = ctrls
+    return ctrls
+
+
+def block_threads():
+    """How many threads a blocked op may use: BLAS's current thread count (1 inside a worker)."""
+    if threading.current_thread() is not threading.main_thread() and getattr(_local, "worker", False):
+        return 1
+    ctrls = _blas_controllers()
+    return max((c.get_num_threads() for c in ctrls), default=1)
+
+
+_local = threading.local()
+
+
+def _mark_worker():
+    _local.worker = True
+
+
+def executor():
+    """A shared pool of worker threads (one fewer than the parallelism: the caller works too)."""
+    want = max(1, block_threads() - 1)
+    with _lock:
+        ex = _state["executor"]
+        if ex is None or _state["workers"] < want:
+            if ex is not None:
+                ex.shutdown(wait=False)
+            ex = _state["executor"] = concurrent.futures.ThreadPoolExecutor(
+                max_workers=want, thread_name_prefix="ember-block", initializer=_mark_worker)
+            _state["workers"] = want
+    return ex
+
+
+@contextlib.contextmanager
+def blas_single():
+    """BLAS limited to one thread for the duration (restored afterwards)."""
+    ctrls = _blas_controllers()
+    before = [c.get_num_threads() for c in ctrls]
+    for c in ctrls:
+        c.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for c, n in zip(ctrls, before):
+            c.set_num_threads(n)
