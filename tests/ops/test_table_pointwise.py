@@ -105,6 +105,10 @@ ROWS = [
     # ---- sgn, logit, sinc
     row("sgn", lambda m, a: m.sgn(a), (A,)),
     row("sgn_int_bool", lambda m, a, b: (m.sgn(a), b.sgn(), m.sign(b)), (I, BOOL)),
+    row("sign_sgn_nan", lambda m, a: (m.sign(a), m.sgn(a)), (NANS,)),
+    row("bfloat16_predicates", lambda m, a: (m.isposinf(a.bfloat16()), m.isneginf(a.bfloat16()),
+                                             m.nan_to_num(a.bfloat16()).float(), m.signbit(a.bfloat16())), (NANS,),
+        grad=False),
     row("sgn_complex", lambda m: m.sgn(m.tensor([3 + 4j, 0j, -1j])), ()),
     row("logit", lambda m, a: m.logit(a), (U01,), gg=True),
     row("logit_eps", lambda m, a: a.logit(eps=0.2), (U01,), gg=True),

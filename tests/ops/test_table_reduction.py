@@ -220,7 +220,7 @@ ROWS = [
         gg=True),
     row("matrix_norm_dims_keepdim", lambda m, a: (_la(m).matrix_norm(a, 1, dim=(2, 0), keepdim=True),
                                                   _la(m).matrix_norm(a, "fro", dim=(0, 2))), (C,)),
-    row("matrix_norm_svd", lambda m, a: tuple(_la(m).matrix_norm(a, o) for o in ("nuc", 2, -2)), (C,)),
+    row("matrix_norm_svd", lambda m, a: tuple(_la(m).matrix_norm(a, o) for o in ("nuc", 2, -2)), (C,), gg=True),
     row("dist", lambda m, a, b: (m.dist(a, b), a.dist(b, 1), m.dist(a, b, float("inf"))), (A, V[:4]), gg=True),
     row("dist_p0", lambda m, a, b: m.dist(a, b, 0), (A, V[:4]), grad=False),
     row("dist_p3", lambda m, a, b: m.dist(a, b, 3), (A32, A32.T.copy().T * 2), gg=True),

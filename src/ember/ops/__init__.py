@@ -15,6 +15,7 @@ from .elementwise import inplace, write_out
 _FAMILIES = (creation, elementwise, fill, indexing, linalg, random, reduction, shape, conv, pool, resample, rnn_ops)
 _FAMILIES += (special_math, pointwise_extra, cumulative, reduction_extra, sorting, counting, norms)
 _INTERNAL_ISSUE3 = {"erf_kernel", "vector_norm", "matrix_norm"}  # ember.linalg has these two
+_NOT_METHODS_ISSUE3 = {"searchsorted", "bucketize", "std_mean", "var_mean"}
 # PyTorch computes x/0, log(0), inf-inf ... silently, with IEEE results; NumPy's RuntimeWarnings raised
 # inside ember's ops would be noise (a filter costs nothing until a warning is actually raised)
 import warnings as _warnings  # noqa: E402
@@ -43,12 +44,13 @@ _NOT_METHODS |= {"hstack", "vstack", "dstack", "column_stack", "row_stack", "tri
 from . import nn_ops  # noqa: E402
 _FAMILIES += (nn_ops,)
 _NOT_METHODS |= nn_ops._NOT_METHODS
+_NOT_METHODS |= _NOT_METHODS_ISSUE3
 
 
 def _public_functions(module):
     return {n: v for n, v in vars(module).items()
             if not n.startswith("_") and isinstance(v, _types.FunctionType) and n not in _INTERNAL
-            and n not in _INTERNAL_ISSUE3
+            and n not in _INTERNAL_ISSUE3 and v.__module__ != "ember.ops._common"
             and v.__module__.startswith("ember.ops")}
 
 

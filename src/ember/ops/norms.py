@@ -100,7 +100,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
 
 # ---------------------------------------------------------------------------- singular values
 class LinalgSvdBackward0(Node):
-    """Gradient of the singular values: ``U diag(g) V^H`` (first order; U and V are held constant)."""
+    """Gradient of the singular values: ``U diag(g) V^H`` (first order; U and V are held constant).
+    A fallback: matrix_norm uses ember.linalg's svdvals, which is differentiable twice."""
 
     def backward(self, grad):
         u, vh = self.u, self.vh
@@ -154,7 +155,11 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         out_shape = [s for i, s in enumerate(A.shape) if i not in (d0, d1)]
         keep_shape = [1 if i in (d0, d1) else s for i, s in enumerate(A.shape)]
         if ord in ("nuc", 2, -2):
-            s = _svdvals(A.movedim((d0, d1), (-2, -1)))
+            try:  # linalg's svdvals differentiates through U and V too (second derivatives)
+                from .linalg_decomp import _svdvals as svdvals
+            except ImportError:  # pragma: no cover
+                svdvals = _svdvals
+            s = svdvals(A.movedim((d0, d1), (-2, -1)))
             r = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
         else:
             inner, outer = (d0, d1) if abs(ord) == 1 else (d1, d0)

@@ -71,9 +71,8 @@ def _sgn_array(a):
         mag = xp.abs(a)
         with xp.errstate(all="ignore"):
             return xp.where(mag == 0, 0, a / xp.where(mag == 0, 1, mag)).astype(a.dtype)
-    if a.dtype == xp.bool_:
-        return a.copy()
-    return xp.sign(a)
+    from .elementwise import _sign_array
+    return _sign_array(a)
 
 
 def sgn(input, *, out=None):
@@ -155,12 +154,23 @@ class NanToNumBackward0(Node):
         return (grad * x.isfinite(),)
 
 
+def _float32_view(a):
+    """``a`` as float32 when it is bfloat16 (NumPy's float predicates do not know ml_dtypes' type)."""
+    return a.astype(xp.float32) if a.dtype.name == "bfloat16" else a
+
+
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     """Replace NaN with ``nan``, +inf with ``posinf`` and -inf with ``neginf`` (defaults: 0, the dtype's max, min)."""
     a = input._data
-    if a.dtype.kind not in "fcV" and a.dtype.name != "bfloat16":
+    if a.dtype.kind not in "fc" and a.dtype.name != "bfloat16":
         return _out(out, _make(a.copy()))
-    res = _make(xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf))
+    if a.dtype.name == "bfloat16":
+        fi = _dtype.finfo(input.dtype)
+        r = xp.nan_to_num(a.astype(xp.float32), nan=nan, posinf=fi.max if posinf is None else posinf,
+                          neginf=fi.min if neginf is None else neginf).astype(a.dtype)
+    else:
+        r = xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+    res = _make(r)
     if input._requires_grad and GradMode.enabled:
         node = NanToNumBackward0()
         node.save(input)
@@ -170,13 +180,13 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
 
 def isposinf(input, *, out=None):
     """True where ``input`` is +infinity."""
-    a = input._data
+    a = _float32_view(input._data)
     return _out(out, _make(xp.isposinf(a) if a.dtype.kind == "f" else xp.zeros(a.shape, dtype=bool)))
 
 
 def isneginf(input, *, out=None):
     """True where ``input`` is -infinity."""
-    a = input._data
+    a = _float32_view(input._data)
     return _out(out, _make(xp.isneginf(a) if a.dtype.kind == "f" else xp.zeros(a.shape, dtype=bool)))
 
 

@@ -65,6 +65,8 @@ _I1E_LARGE = (
     7.517296310842105e-18, 9.314178867326884e-19, -1.242193275194891e-18,
 )
 
+_ERF_SMALL_1 = _ERFCX_LARGE_1 = None  # float32 forms, set below once _truncated exists
+
 # Bernoulli numbers B2, B4, ..., B24 (exact rationals, as floats)
 _B2K = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798,
         -174611 / 330, 854513 / 138, -236364091 / 2730)
@@ -89,15 +91,29 @@ def _cheb(coeffs, u):
     u2 = u + u
     b1 = xp.full_like(u, coeffs[-1])
     b2 = xp.zeros_like(u)
-    for c in coeffs[-2:0:-1]:
-        t = u2 * b1
-        t -= b2
-        t += c
-        b1, b2 = t, b1
+    tmp = xp.empty_like(u)
+    for c in coeffs[-2:0:-1]:          # three rotating buffers: no allocation per term
+        xp.multiply(u2, b1, out=tmp)
+        tmp -= b2
+        tmp += c
+        b2, b1, tmp = b1, tmp, b2
     r = u * b1
     r -= b2
     r += coeffs[0]
     return r
+
+
+def _truncated(coeffs, tol):
+    """The leading terms of a Chebyshev series whose dropped tail sums below ``tol`` (for float32 inputs)."""
+    tail, n = 0.0, len(coeffs)
+    while n > 2 and tail + abs(coeffs[n - 1]) < tol:
+        tail += abs(coeffs[n - 1])
+        n -= 1
+    return coeffs[:n]
+
+
+_ERF_SMALL_1 = _truncated(_ERF_SMALL, 1e-9)
+_ERFCX_LARGE_1 = _truncated(_ERFCX_LARGE, 1e-9)
 
 
 def _poly(coeffs, z):
@@ -116,20 +132,21 @@ def _exp_neg_sq(a):
     return xp.exp(-hi * hi) * xp.exp(-lo)
 
 
-def _erfcx_ge1(a):
+def _erfcx_ge1(a, single=False):
     """exp(a^2) erfc(a) for a >= 1 (a may be inf or nan)."""
     ac = xp.minimum(a, 1e300)
-    return _cheb(_ERFCX_LARGE, (ac - 5) / (ac + 3)) / (ac + 1)
+    return _cheb(_ERFCX_LARGE_1 if single else _ERFCX_LARGE, (ac - 5) / (ac + 3)) / (ac + 1)
 
 
-def _erfc_ge1(a):
+def _erfc_ge1(a, single=False):
     """erfc(a) for a >= 1: exp(-a^2) erfcx(a), underflowing to 0 past a ~ 27.3."""
     ac = xp.minimum(a, 28.0)
-    return _exp_neg_sq(ac) * _erfcx_ge1(ac)
+    e = xp.exp(-(ac * ac)) if single else _exp_neg_sq(ac)   # the exact split matters only in float64
+    return e * _erfcx_ge1(ac, single)
 
 
-def _erf_small(x):
-    return x * _cheb(_ERF_SMALL, 2 * x * x - 1)
+def _erf_small(x, single=False):
+    return x * _cheb(_ERF_SMALL_1 if single else _ERF_SMALL, 2 * x * x - 1)
 
 
 def _split(x, a, small_cut):
@@ -141,38 +158,39 @@ def _split(x, a, small_cut):
     return small
 
 
-def _erf_kernel(x):
+def _erf_kernel(x, single=False):
+    """erf; ``single`` drops the series terms a float32 result cannot see."""
     with xp.errstate(all="ignore"):
         a = xp.abs(x)
         small = _split(x, a, 1.0)
         if small is None:
-            return _erf_small(x)
+            return _erf_small(x, single)
         if small is False:
-            return xp.copysign(1 - _erfc_ge1(a), x)
+            return xp.copysign(1 - _erfc_ge1(a, single), x)
         out = xp.empty_like(x)
-        out[small] = _erf_small(x[small])
+        out[small] = _erf_small(x[small], single)
         big = ~small
-        out[big] = xp.copysign(1 - _erfc_ge1(a[big]), x[big])
+        out[big] = xp.copysign(1 - _erfc_ge1(a[big], single), x[big])
         return out
 
 
-def _erfc_big(x, a):
-    e = _erfc_ge1(a)
+def _erfc_big(x, a, single=False):
+    e = _erfc_ge1(a, single)
     return xp.where(x < 0, 2 - e, e)
 
 
-def _erfc_kernel(x):
+def _erfc_kernel(x, single=False):
     with xp.errstate(all="ignore"):
         a = xp.abs(x)
         small = _split(x, a, 1.0)
         if small is None:
-            return 1 - _erf_small(x)
+            return 1 - _erf_small(x, single)
         if small is False:
-            return _erfc_big(x, a)
+            return _erfc_big(x, a, single)
         out = xp.empty_like(x)
-        out[small] = 1 - _erf_small(x[small])
+        out[small] = 1 - _erf_small(x[small], single)
         big = ~small
-        out[big] = _erfc_big(x[big], a[big])
+        out[big] = _erfc_big(x[big], a[big], single)
         return out
 
 
@@ -442,21 +460,24 @@ def _log_ndtr_kernel(x):
 erf_kernel = _erf_kernel  # the float64 array kernel, for fused ops elsewhere (nn's GELU)
 
 
-def _in64(kernel, name):
-    """Run a float64 ``kernel`` on any floating array, rounding the result back to its dtype."""
+def _in64(kernel, name, single=False):
+    """Run a float64 ``kernel`` on any floating array, rounding the result back to its dtype.
+
+    With ``single`` the kernel takes a flag saying the result is float32 or narrower (shorter series)."""
     def forward(a):
         if a.dtype == xp.float64:
             return kernel(a)
         if a.dtype.kind == "c":
             raise NotImplementedError(f'"{name}_vml_cpu" not implemented for '
                                       f"'{_dtype_name(_dtype.from_numpy_dtype(a.dtype))}'")
-        return kernel(a.astype(xp.float64)).astype(a.dtype)
+        a64 = a.astype(xp.float64)
+        return (kernel(a64, True) if single else kernel(a64)).astype(a.dtype)
     return forward
 
 
 # ---------------------------------------------------------------------------- ops
-erf = _define_unary("erf", _in64(_erf_kernel, "erf"), lambda g, x: g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI)
-erfc = _define_unary("erfc", _in64(_erfc_kernel, "erfc"),
+erf = _define_unary("erf", _in64(_erf_kernel, "erf", single=True), lambda g, x: g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI)
+erfc = _define_unary("erfc", _in64(_erfc_kernel, "erfc", single=True),
                      lambda g, x: g * (-(x * x)).exp() * -_TWO_OVER_SQRT_PI)
 erfinv = _define_unary("erfinv", _in64(_erfinv_kernel, "erfinv"), lambda g, r: g * (r * r).exp() * _SQRT_PI_OVER_2)
 lgamma = _define_unary("lgamma", _in64(_lgamma_kernel, "lgamma"), lambda g, x: g * digamma(x))
