@@ -153,7 +153,16 @@ def _relu_grad(g, r):
 relu = _define_unary("relu", lambda a: xp.maximum(a, 0), _relu_grad, promote=False, node_name="ReluBackward0")
 abs = _define_unary("abs", xp.abs, lambda g, x: g * x.sign(), promote=False)
 absolute = abs
-sign = _define_unary("sign", lambda a: a.copy() if a.dtype == bool else xp.sign(a), lambda g: g * 0, promote=False)
+def _sign_array(a):
+    if a.dtype == bool:
+        return a.copy()
+    r = xp.sign(a)
+    if r.dtype.kind not in "iu":
+        xp.copyto(r, 0, where=r != r)  # sign(NaN) is 0 in PyTorch
+    return r
+
+
+sign = _define_unary("sign", _sign_array, lambda g: g * 0, promote=False)
 floor = _define_unary("floor", xp.floor, lambda g: g * 0, promote=False)
 ceil = _define_unary("ceil", xp.ceil, lambda g: g * 0, promote=False)
 trunc = _define_unary("trunc", xp.trunc, lambda g: g * 0, promote=False)
