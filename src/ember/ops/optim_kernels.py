@@ -181,6 +181,16 @@ def _grad_with_decay(g, p, weight_decay, maximize, out):
     return g
 
 
+def _grad_with_adam_decay(g, p, lr, weight_decay, decoupled, maximize, out):
+    """:func:`_grad_with_decay` for the Adam family: with ``decoupled`` weight decay (AdamW) the
+    parameter itself shrinks in place by ``1 - lr * weight_decay`` and the gradient is left as
+    is; otherwise the decay is added to the gradient (L2 penalty)."""
+    if weight_decay != 0 and decoupled:
+        p *= 1 - lr * weight_decay
+        return _grad_with_decay(g, p, 0, maximize, out)
+    return _grad_with_decay(g, p, weight_decay, maximize, out)
+
+
 def _lerp_(start, end, weight, tmp):
     """In place ``start = lerp(start, end, weight)`` with PyTorch's two-branch formula."""
     xp.subtract(end, start, out=tmp)
@@ -287,11 +297,7 @@ def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgr
         step = steps[i]
         tmp = scratch.get(p)
         tmp2 = scratch.get(p, 1)
-        if weight_decay != 0 and decoupled_weight_decay:
-            p *= 1 - lr * weight_decay
-            d = _grad_with_decay(g, p, 0, maximize, tmp2)
-        else:
-            d = _grad_with_decay(g, p, weight_decay, maximize, tmp2)
+        d = _grad_with_adam_decay(g, p, lr, weight_decay, decoupled_weight_decay, maximize, tmp2)
         _lerp_(m, d, 1 - beta1, tmp)
         _ema_sq_(v, d, beta2, tmp)
         bias_correction1 = 1 - beta1 ** step
@@ -351,11 +357,7 @@ def nadam_(params, grads, exp_avgs, exp_avg_sqs, steps, mus, mu_products, mu_nex
         step = steps[i]
         mu, mu_next, mu_product = mus[i], mu_nexts[i], mu_products[i]
         bias_correction2 = 1 - beta2 ** step
-        if weight_decay != 0 and decoupled_weight_decay:
-            p *= 1 - lr * weight_decay
-            d = _grad_with_decay(g, p, 0, maximize, tmp2)
-        else:
-            d = _grad_with_decay(g, p, weight_decay, maximize, tmp2)
+        d = _grad_with_adam_decay(g, p, lr, weight_decay, decoupled_weight_decay, maximize, tmp2)
         _lerp_(m, d, 1 - beta1, tmp)
         _ema_sq_(v, d, beta2, tmp)
         xp.divide(v, bias_correction2, out=tmp)
@@ -381,11 +383,7 @@ def radam_(params, grads, exp_avgs, exp_avg_sqs, steps, *, beta1, beta2, lr, wei
         tmp = scratch.get(p)
         tmp2 = scratch.get(p, 1)
         step = steps[i]
-        if weight_decay != 0 and decoupled_weight_decay:
-            p *= 1 - lr * weight_decay
-            d = _grad_with_decay(g, p, 0, maximize, tmp2)
-        else:
-            d = _grad_with_decay(g, p, weight_decay, maximize, tmp2)
+        d = _grad_with_adam_decay(g, p, lr, weight_decay, decoupled_weight_decay, maximize, tmp2)
         _lerp_(m, d, 1 - beta1, tmp)
         _ema_sq_(v, d, beta2, tmp)
         bias_correction1 = 1 - beta1 ** step

@@ -1,7 +1,8 @@
 """Adagrad (Duchi et al., 2011)."""
 import ember
 from ..ops import optim_kernels as K
-from .optimizer import Optimizer, _bump, _check_fused_dtype, _scalar_dtype, _to_scalar
+from .optimizer import (Optimizer, _bump, _check_args, _data, _grads, _increment_steps,
+                        _scalar_dtype, _to_scalar)
 from .._tensor import Tensor
 
 __all__ = ["Adagrad"]
@@ -35,39 +36,23 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_args(lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                    initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-            self._step_supports_amp_scaling = True
+        self._setup_fused(fused, differentiable, foreach)
         for group in self.param_groups:
             for p in group["params"]:
-                self._new_state(group, p, initial_accumulator_value)
+                self._init_state(group, p, self.state[p])
 
-    def _new_state(self, group, p, init_value):
-        state = self.state[p]
+    def _init_state(self, group, p, state):
         state["step"] = ember.tensor(0.0, dtype=_scalar_dtype(is_fused=group["fused"]))
+        init_value = self.defaults["initial_accumulator_value"]
         if p.dtype.is_complex:
             init_value = complex(init_value, init_value)
         state["sum"] = ember.full_like(p, init_value)
-        return state
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -88,37 +73,15 @@ class Adagrad(Optimizer):
                 self.state[p]["sum"].share_memory_()
 
     def step(self, closure=None):
-        """Perform a single optimization step.
-
-        Args:
-            closure (callable, optional): re-evaluates the model and returns the loss.
-
-        Returns:
-            The closure's loss, or None.
-        """
         loss = self._run_closure(closure)
         if self._amp_skip_or_unscale():
             return loss
-        for group in self.param_groups:
-            self._check_differentiable(group)
-            params = self._with_grad(group)
-            if not params:
-                continue
-            states = []
-            for p in params:
-                if group["fused"]:
-                    _check_fused_dtype(p)
-                state = self.state[p]
-                if len(state) == 0:
-                    state = self._new_state(group, p, self.defaults["initial_accumulator_value"])
-                states.append(state)
-            step_tensors = [s["step"] for s in states]
-            steps = K.increment_([t._data for t in step_tensors])
+        for group, params, states in self._groups_with_grad(
+                self._init_state, fused_check=True, capturable_what=None):
+            steps = _increment_steps(states)
             sums = [s["sum"] for s in states]
-            K.adagrad_([p._data for p in params], [p.grad._data for p in params],
-                       [t._data for t in sums], steps, lr=_to_scalar(group["lr"]),
-                       weight_decay=group["weight_decay"], lr_decay=group["lr_decay"],
-                       eps=group["eps"], maximize=group["maximize"])
-            for ts in (params, step_tensors, sums):
-                _bump(ts)
+            K.adagrad_(_data(params), _grads(params), _data(sums), steps,
+                       lr=_to_scalar(group["lr"]), weight_decay=group["weight_decay"],
+                       lr_decay=group["lr_decay"], eps=group["eps"], maximize=group["maximize"])
+            _bump(params, sums)
         return loss

@@ -14,7 +14,6 @@ algorithms, with PyTorch's behaviour:
 """
 import functools
 import warnings
-import weakref
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from copy import deepcopy
@@ -23,6 +22,7 @@ from itertools import chain
 import ember
 from .._tensor import Tensor
 from ..ops import optim_kernels as K
+from ..utils.hooks import RemovableHandle
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook",
            "required"]
@@ -36,36 +36,6 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
-
-
-class RemovableHandle:
-    """Handle returned by the ``register_*_hook`` methods; ``handle.remove()`` unregisters the hook.
-
-    Also a context manager: the hook is removed when the ``with`` block ends.
-    """
-
-    next_id = 0
-
-    def __init__(self, hooks_dict):
-        try:
-            self._ref = weakref.ref(hooks_dict)
-        except TypeError:  # plain dicts cannot be weakly referenced
-            self._ref = lambda d=hooks_dict: d
-        self.id = RemovableHandle.next_id
-        RemovableHandle.next_id += 1
-
-    def remove(self):
-        """Unregister the hook (a no-op if it is already gone)."""
-        hooks = self._ref()
-        if hooks is not None and self.id in hooks:
-            del hooks[self.id]
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
 
 _global_optimizer_pre_hooks = OrderedDict()
 _global_optimizer_post_hooks = OrderedDict()
@@ -139,10 +109,57 @@ def _check_fused_dtype(p):
             f"{p.dtype} and {p.device.type}")
 
 
-def _bump(tensors):
+def _check_args(lr, **values):
+    """PyTorch's constructor checks of an optimizer's usual hyper-parameters, in the order given.
+
+    ``lr`` must be a number >= 0 or a 1-element tensor, ``betas`` a pair in [0, 1), ``rho`` in
+    [0, 1] and every other keyword >= 0 (``eps`` is called "epsilon" in the message).  Raises
+    ValueError with PyTorch's message for the first value out of range.
+    """
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    for name, value in values.items():
+        if name == "betas":
+            for i in (0, 1):
+                if not 0.0 <= value[i] < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {value[i]}")
+        elif name == "rho":
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"Invalid rho value: {value}")
+        elif not 0.0 <= value:
+            raise ValueError(f"Invalid {'epsilon' if name == 'eps' else name} value: {value}")
+
+
+def _data(tensors):
+    """The arrays of ``tensors`` (what the kernels of :mod:`ember.ops.optim_kernels` take)."""
+    return [t._data for t in tensors]
+
+
+def _grads(params):
+    """The arrays of the gradients of ``params``."""
+    return [p.grad._data for p in params]
+
+
+def _gather(states, *keys):
+    """One list per key of the values ``state[key]`` of every state dict in ``states``."""
+    return tuple([state[key] for state in states] for key in keys)
+
+
+def _bump(*tensor_lists):
     """Advance the version counter of tensors whose arrays a kernel changed in place."""
-    for t in tensors:
-        t._version[0] += 1
+    for tensors in tensor_lists:
+        for t in tensors:
+            t._version[0] += 1
+
+
+def _increment_steps(states):
+    """Add one to the 0-d ``step`` tensor of every state; return the new counts as floats."""
+    step_tensors = [state["step"] for state in states]
+    steps = K.increment_(_data(step_tensors))
+    _bump(step_tensors)
+    return steps
 
 
 def _hook_step(step):
@@ -176,6 +193,16 @@ def _hook_step(step):
     return wrapper
 
 
+_STEP_DOC = """Perform a single optimization step.
+
+        Args:
+            closure (callable, optional): re-evaluates the model and returns the loss.
+
+        Returns:
+            The closure's loss, or None.
+        """
+
+
 class Optimizer:
     r"""Base class of all optimizers.
 
@@ -198,6 +225,8 @@ class Optimizer:
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
         if step is not None and not getattr(step, "hooked", False):
+            if step.__doc__ is None:
+                step.__doc__ = _STEP_DOC
             cls.step = _hook_step(step)
 
     def __init__(self, params, defaults):
@@ -540,6 +569,65 @@ class Optimizer:
 
     # -- helpers for the algorithms -------------------------------------------------------------
 
+    def _setup_fused(self, fused, differentiable, foreach):
+        """PyTorch's checks of ``fused=True``; a fused optimizer cooperates with ``GradScaler``."""
+        if fused:
+            if differentiable:
+                raise RuntimeError("`fused` does not support `differentiable`")
+            if foreach:
+                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+            self._step_supports_amp_scaling = True
+
+    def _upgrade_state(self, options, scalar_state=("step",)):
+        """Bring the groups and state of a pickle from an older version up to date
+        (``__setstate__``).
+
+        Every group gets the ``options`` (name -> default) it lacks, and every scalar state
+        entry named in ``scalar_state`` that is still a Python number becomes a 0-d tensor of
+        the scalar dtype (float32 when ``options`` has ``fused`` and the group is fused).
+        """
+        for group in self.param_groups:
+            for name, default in options.items():
+                group.setdefault(name, default)
+            dtype = _scalar_dtype(is_fused=group["fused"] if "fused" in options else None)
+            for p in group["params"]:
+                state = self.state.get(p, [])
+                if len(state) != 0:
+                    for key in scalar_state:
+                        if not isinstance(state[key], Tensor):
+                            state[key] = ember.tensor(float(state[key]), dtype=dtype)
+
+    def _groups_with_grad(self, init_state, sparse_error=None, *, fused_check=False,
+                          capturable_what="params and state_steps"):
+        """Yield ``(group, params, states)`` for each param group with gradients to apply.
+
+        ``params`` are the group's parameters that have a gradient, in order, and ``states``
+        their state dicts; an empty state is first filled by ``init_state(group, p, state)``.
+        Raises PyTorch's errors for ``differentiable=True``, for a sparse gradient (with the
+        message ``sparse_error``, when given), for a non-floating parameter of a fused group
+        (with ``fused_check``) and for ``capturable=True`` (``capturable_what`` names the tensors
+        in the message; None skips the check).
+        """
+        for group in self.param_groups:
+            self._check_differentiable(group)
+            params = self._with_grad(group)
+            if not params:
+                continue
+            fused = fused_check and group["fused"]
+            states = []
+            for p in params:
+                if sparse_error and getattr(p.grad, "is_sparse", False):
+                    raise RuntimeError(sparse_error)
+                if fused:
+                    _check_fused_dtype(p)
+                state = self.state[p]
+                if len(state) == 0:
+                    init_state(group, p, state)
+                states.append(state)
+            if capturable_what:
+                _check_not_capturable(group, capturable_what)
+            yield group, params, states
+
     def _run_closure(self, closure):
         """Evaluate ``closure`` (if given) with gradient recording on; return its loss."""
         if closure is None:
@@ -565,7 +653,7 @@ class Optimizer:
         grad_scale = getattr(self, "grad_scale", None)
         if grad_scale is not None:
             grads = [p.grad for g in self.param_groups for p in g["params"] if p.grad is not None]
-            K.div_([g._data for g in grads], float(grad_scale))
+            K.div_(_data(grads), float(grad_scale))
             _bump(grads)
         return False
 

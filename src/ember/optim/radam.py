@@ -1,8 +1,8 @@
 """RAdam: Adam with a rectified adaptive learning rate (Liu et al., 2019)."""
 import ember
 from ..ops import optim_kernels as K
-from .optimizer import Optimizer, _bump, _check_not_capturable, _scalar_dtype, _to_scalar
-from .._tensor import Tensor
+from .optimizer import (Optimizer, _bump, _check_args, _data, _gather, _grads, _increment_steps,
+                        _scalar_dtype, _to_scalar)
 
 __all__ = ["RAdam"]
 
@@ -40,18 +40,7 @@ class RAdam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_args(lr, eps=eps, betas=betas, weight_decay=weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize,
                         foreach=foreach, capturable=capturable,
                         decoupled_weight_decay=decoupled_weight_decay,
@@ -60,54 +49,26 @@ class RAdam(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("capturable", False)
-            for p in group["params"]:
-                p_state = self.state.get(p, [])
-                if len(p_state) != 0 and not isinstance(p_state["step"], Tensor):
-                    p_state["step"] = ember.tensor(float(p_state["step"]), dtype=_scalar_dtype())
+        self._upgrade_state(dict(foreach=None, maximize=False, differentiable=False,
+                                 decoupled_weight_decay=False, capturable=False))
+
+    @staticmethod
+    def _init_state(group, p, state):
+        state["step"] = ember.tensor(0.0, dtype=_scalar_dtype())
+        state["exp_avg"] = ember.zeros_like(p)
+        state["exp_avg_sq"] = ember.zeros_like(p)
 
     def step(self, closure=None):
-        """Perform a single optimization step.
-
-        Args:
-            closure (callable, optional): re-evaluates the model and returns the loss.
-
-        Returns:
-            The closure's loss, or None.
-        """
         loss = self._run_closure(closure)
-        for group in self.param_groups:
-            self._check_differentiable(group)
-            params = self._with_grad(group)
-            if not params:
-                continue
-            states = []
-            for p in params:
-                if getattr(p.grad, "is_sparse", False):
-                    raise RuntimeError("RAdam does not support sparse gradients")
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = ember.tensor(0.0, dtype=_scalar_dtype())
-                    state["exp_avg"] = ember.zeros_like(p)
-                    state["exp_avg_sq"] = ember.zeros_like(p)
-                states.append(state)
-            _check_not_capturable(group)
+        for group, params, states in self._groups_with_grad(
+                self._init_state, "RAdam does not support sparse gradients"):
+            steps = _increment_steps(states)
+            exp_avgs, exp_avg_sqs = _gather(states, "exp_avg", "exp_avg_sq")
             beta1, beta2 = group["betas"]
-            step_tensors = [s["step"] for s in states]
-            steps = K.increment_([t._data for t in step_tensors])
-            exp_avgs = [s["exp_avg"] for s in states]
-            exp_avg_sqs = [s["exp_avg_sq"] for s in states]
-            K.radam_([p._data for p in params], [p.grad._data for p in params],
-                     [t._data for t in exp_avgs], [t._data for t in exp_avg_sqs], steps,
+            K.radam_(_data(params), _grads(params), _data(exp_avgs), _data(exp_avg_sqs), steps,
                      beta1=beta1, beta2=beta2, lr=_to_scalar(group["lr"]),
                      weight_decay=group["weight_decay"], eps=group["eps"],
                      maximize=group["maximize"],
                      decoupled_weight_decay=group["decoupled_weight_decay"])
-            for ts in (params, step_tensors, exp_avgs, exp_avg_sqs):
-                _bump(ts)
+            _bump(params, exp_avgs, exp_avg_sqs)
         return loss

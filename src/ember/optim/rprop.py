@@ -1,8 +1,8 @@
 """Rprop: resilient backpropagation (Riedmiller & Braun, 1993)."""
 import ember
 from ..ops import optim_kernels as K
-from .optimizer import Optimizer, _bump, _check_not_capturable, _scalar_dtype, _to_scalar
-from .._tensor import Tensor
+from .optimizer import (Optimizer, _bump, _check_args, _data, _gather, _grads, _increment_steps,
+                        _scalar_dtype, _to_scalar)
 
 __all__ = ["Rprop"]
 
@@ -29,10 +29,7 @@ class Rprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_args(lr)
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
         defaults = dict(lr=lr, etas=etas, step_sizes=step_sizes, foreach=foreach,
@@ -41,54 +38,26 @@ class Rprop(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-            for p in group["params"]:
-                p_state = self.state.get(p, [])
-                if len(p_state) != 0 and not isinstance(p_state["step"], Tensor):
-                    p_state["step"] = ember.tensor(float(p_state["step"]), dtype=_scalar_dtype())
+        self._upgrade_state(dict(foreach=None, maximize=False, differentiable=False,
+                                 capturable=False))
+
+    @staticmethod
+    def _init_state(group, p, state):
+        state["step"] = ember.zeros((), dtype=_scalar_dtype())
+        state["prev"] = ember.zeros_like(p)
+        lr = _to_scalar(group["lr"])
+        state["step_size"] = ember.full_like(p.grad, complex(lr, lr) if p.dtype.is_complex else lr)
 
     def step(self, closure=None):
-        """Perform a single optimization step.
-
-        Args:
-            closure (callable, optional): re-evaluates the model and returns the loss.
-
-        Returns:
-            The closure's loss, or None.
-        """
         loss = self._run_closure(closure)
-        for group in self.param_groups:
-            self._check_differentiable(group)
-            params = self._with_grad(group)
-            if not params:
-                continue
-            states = []
-            for p in params:
-                if getattr(p.grad, "is_sparse", False):
-                    raise RuntimeError("Rprop does not support sparse gradients")
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = ember.zeros((), dtype=_scalar_dtype())
-                    state["prev"] = ember.zeros_like(p)
-                    lr = _to_scalar(group["lr"])
-                    state["step_size"] = ember.full_like(
-                        p.grad, complex(lr, lr) if p.dtype.is_complex else lr)
-                states.append(state)
-            _check_not_capturable(group)
+        for group, params, states in self._groups_with_grad(
+                self._init_state, "Rprop does not support sparse gradients"):
+            _increment_steps(states)
+            prevs, sizes = _gather(states, "prev", "step_size")
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
-            step_tensors = [s["step"] for s in states]
-            prevs = [s["prev"] for s in states]
-            sizes = [s["step_size"] for s in states]
-            K.increment_([t._data for t in step_tensors])
-            K.rprop_([p._data for p in params], [p.grad._data for p in params],
-                     [t._data for t in prevs], [t._data for t in sizes], etaminus=etaminus,
+            K.rprop_(_data(params), _grads(params), _data(prevs), _data(sizes), etaminus=etaminus,
                      etaplus=etaplus, step_size_min=step_size_min, step_size_max=step_size_max,
                      maximize=group["maximize"])
-            for ts in (params, step_tensors, prevs, sizes):
-                _bump(ts)
+            _bump(params, prevs, sizes)
         return loss

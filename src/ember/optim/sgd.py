@@ -1,7 +1,7 @@
 """Stochastic gradient descent, optionally with momentum / Nesterov momentum."""
 import ember
 from ..ops import optim_kernels as K
-from .optimizer import Optimizer, _bump, _check_fused_dtype, _to_scalar
+from .optimizer import Optimizer, _bump, _check_fused_dtype, _data, _grads, _to_scalar
 from .._tensor import Tensor
 
 __all__ = ["SGD"]
@@ -59,31 +59,14 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-        if fused:
-            self._step_supports_amp_scaling = True
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        self._setup_fused(fused, differentiable, foreach)
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
+        self._upgrade_state(dict(nesterov=False, maximize=False, foreach=None,
+                                 differentiable=False, fused=False), scalar_state=())
 
     def step(self, closure=None):
-        """Perform a single optimization step.
-
-        Args:
-            closure (callable, optional): re-evaluates the model and returns the loss.
-
-        Returns:
-            The closure's loss, or None.
-        """
         loss = self._run_closure(closure)
         if self._amp_skip_or_unscale():
             return loss
@@ -105,11 +88,9 @@ class SGD(Optimizer):
                     if buf is None:
                         buf = state["momentum_buffer"] = ember.empty_like(p)
                     bufs.append(buf)
-            K.sgd_([p._data for p in params], [p.grad._data for p in params],
-                   [b._data for b in bufs], fresh, lr=_to_scalar(group["lr"]),
+            K.sgd_(_data(params), _grads(params), _data(bufs), fresh, lr=_to_scalar(group["lr"]),
                    weight_decay=_to_scalar(group["weight_decay"]), momentum=momentum,
                    dampening=group["dampening"], nesterov=group["nesterov"],
                    maximize=group["maximize"])
-            _bump(params)
-            _bump(bufs)
+            _bump(params, bufs)
         return loss

@@ -13,6 +13,7 @@ import ember
 from ..nn import Module
 from ..ops import optim_kernels as K
 from .lr_scheduler import LRScheduler, _format_param
+from .optimizer import _bump, _data
 
 __all__ = ["AveragedModel", "update_bn", "SWALR", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn",
            "get_ema_avg_fn", "get_swa_avg_fn"]
@@ -23,9 +24,13 @@ def _is_float_or_complex(t):
 
 
 def _multi_lerp(averaged, current, weight):
-    K.lerp_([t._data for t in averaged], [t._data for t in current], float(weight))
-    for t in averaged:
-        t._version[0] += 1
+    K.lerp_(_data(averaged), _data(current), float(weight))
+    _bump(averaged)
+
+
+def _check_decay(decay):
+    if decay < 0.0 or decay > 1.0:
+        raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in [0,1] range.")
 
 
 def get_ema_multi_avg_fn(decay=0.999):
@@ -35,8 +40,7 @@ def get_ema_multi_avg_fn(decay=0.999):
     Args:
         decay (float): the EMA decay, in [0, 1] (default: 0.999).
     """
-    if decay < 0.0 or decay > 1.0:
-        raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in [0,1] range.")
+    _check_decay(decay)
 
     @ember.no_grad()
     def ema_update(ema_param_list, current_param_list, _):
@@ -71,8 +75,7 @@ def get_ema_avg_fn(decay=0.999):
     Args:
         decay (float): the EMA decay, in [0, 1] (default: 0.999).
     """
-    if decay < 0.0 or decay > 1.0:
-        raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in [0,1] range.")
+    _check_decay(decay)
 
     @ember.no_grad()
     def ema_update(ema_param, current_param, num_averaged):
