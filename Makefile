@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 tests
 
 demo: $(STAMP)
-	$(PY) examples/demo.py
+	$(PY) examples/mnist.py --epochs 1 --train-subset 12000 --log-interval 40 --data .data
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -93,5 +93,35 @@ def compile(model=None, **kwargs):
     return model
 
 
+# submodules that load on first use, keeping ``import ember`` light
+_LAZY_SUBMODULES = {"utils", "optim", "multiprocessing", "amp", "fft", "linalg", "vision", "distributed", "onnx",
+                    "serialization"}
+
+
+_AUTOCAST_NAMES = {"autocast", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype",
+                   "set_autocast_dtype", "is_autocast_cache_enabled", "set_autocast_cache_enabled",
+                   "autocast_increment_nesting", "autocast_decrement_nesting", "clear_autocast_cache",
+                   "is_autocast_cpu_enabled", "set_autocast_cpu_enabled", "get_autocast_cpu_dtype",
+                   "set_autocast_cpu_dtype", "get_autocast_gpu_dtype", "set_autocast_gpu_dtype"}
+
+
+def __getattr__(name):
+    if name in ("save", "load"):
+        from . import serialization
+        return getattr(serialization, name)
+    if name in _AUTOCAST_NAMES:
+        from .amp import autocast_mode
+        return getattr(autocast_mode, name)
+    if name in _LAZY_SUBMODULES:
+        import importlib
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__name__}.{name}":
+                raise AttributeError(f"module 'ember' has no attribute '{name}'") from None
+            raise
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+
 import builtins as _builtins  # noqa: E402
 builtins_bool = _builtins.bool
