@@ -395,6 +395,8 @@ class Tensor:
         """A tensor sharing this one's data, cut from the graph."""
         t = _make_view(self, self._data)
         t._base = self._base
+        if t._base is not None:
+            t.__dict__["_detached"] = True   # an alias of a view, outside autograd (see ops/_views.py)
         return t
 
     def detach_(self):

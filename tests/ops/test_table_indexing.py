@@ -94,6 +94,16 @@ ROWS = [
     ("set_through_view", lambda m, a, v: _set_through_view(a, v), (A, B), True),
     ("inplace_on_view_then_base", lambda m, a, v: _inplace_view(a, v), (A, B), True),
     ("inplace_base_then_view", lambda m, a: _base_then_view(a), (A,), True),
+    ("inplace_view_of_view", lambda m, a, v: _view_of_view(a, v), (A, B), True),
+    ("view_used_before_and_after_base_write", lambda m, a, v: _before_after(a, v), (A, B), True),
+    ("setitem_adv_on_view", lambda m, a, v: _adv_on_view(a, v), (A, B), False),
+    ("inplace_on_transpose", lambda m, a, v: _on_transpose(a, v), (A, B), True),
+    ("copy_fill_zero_on_rows", lambda m, a, v: _copy_fill_zero(a, v), (A, B), True),
+    ("augmented_assign_slices", lambda m, a, v: _augmented(a, v), (A, B), False),
+    ("view_flat_then_setitem", lambda m, a, v: _flat_setitem(a, v), (A, B), False),
+    ("setitem_into_zeros", lambda m, a, v: _into_zeros(m, a, v), (A, B), True),
+    ("inplace_on_reshape_view", lambda m, a: _on_reshape(a), (A,), False),
+    ("setitem_through_mT", lambda m, a, v: _through_mT(a, v), (A, B), False),
     # ---- gather / scatter
     ("gather", lambda m, a: a.gather(1, _t(m, [[0, 0], [1, 3], [2, 1]])), (A,), True),
     ("gather_dim0_neg", lambda m, a: m.gather(a, -2, _t(m, [[2, 1, 0, 0]])), (A,), False),
@@ -233,6 +243,75 @@ def _base_then_view(a):
     return d * 2
 
 
+def _view_of_view(a, v):
+    y = a * 1
+    w = y[1:][:, 1]
+    w.mul_(v[:2])
+    return y
+
+
+def _before_after(a, v):
+    y = a * 1
+    row = y[0]
+    first = row * 2
+    y.add_(v)             # row is stale now; its next use re-derives its history from y
+    return first + row * 3
+
+
+def _adv_on_view(a, v):
+    y = a * 1
+    tail = y[1:]
+    tail[[0]] = v.unsqueeze(0)
+    return y.sin()
+
+
+def _on_transpose(a, v):
+    y = a * 1
+    y.t().add_(v.unsqueeze(1))
+    return y
+
+
+def _copy_fill_zero(a, v):
+    y = a * 1
+    y[0].copy_(v)
+    y[1].fill_(2.0)
+    y[2].zero_()
+    return y * a
+
+
+def _augmented(a, v):
+    y = a.clone()
+    y[:, ::2] *= 2
+    y[1] += v
+    return y
+
+
+def _flat_setitem(a, v):
+    y = a * 1
+    flat = y.view(12)
+    flat[3:5] = v[:2]
+    return y
+
+
+def _into_zeros(m, a, v):
+    y = m.zeros(3, 4, dtype=m.float64)
+    y[1] = v
+    y[:, 0] = a[:, 0]
+    return y
+
+
+def _on_reshape(a):
+    y = a * 1
+    y.reshape(4, 3).mul_(2)
+    return y
+
+
+def _through_mT(a, v):
+    y = a * 1
+    y.mT[0] = v[:3]
+    return y
+
+
 @pytest.mark.parametrize("name,fn,args,gradgrad", ROWS, ids=[r[0] for r in ROWS])
 def test_row(name, fn, args, gradgrad):
     check_op(lambda *t: fn(ember, *t), lambda *t: fn(torch, *t), *args, gradgrad=gradgrad)
@@ -286,6 +365,30 @@ def test_views_of_leaf_and_version_checks():
         y2[1] = 3.0
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             s.sum().backward()
+
+
+def test_inplace_view_errors_and_detached_aliases():
+    def attempts(lib):
+        out = []
+        for f in (lambda w: (w * 1).unbind(0)[0].mul_(2), lambda w: (w * 1).split(2)[1].add_(1),
+                  lambda w: (w * 1).chunk(2)[0].zero_(), _nograd_view_then_inplace,
+                  lambda w: w[0].detach().mul_(2), lambda w: w.detach()[0].mul_(2), lambda w: w.data[0].zero_(),
+                  lambda w: w[0].detach().__setitem__(0, 1.0)):
+            w = lib.ones(4, 3, requires_grad=True)
+            try:
+                f(w)
+                out.append("ok")
+            except RuntimeError as exc:
+                out.append(str(exc)[:60])
+        return out
+    assert attempts(ember) == attempts(torch)
+
+
+def _nograd_view_then_inplace(w):
+    lib = ember if isinstance(w, ember.Tensor) else torch
+    with lib.no_grad():
+        v = w[0]
+    v.mul_(2)
 
 
 # ---------------------------------------------------------------------------- bad input

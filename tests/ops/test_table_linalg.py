@@ -205,10 +205,19 @@ ROWS = [
     ("lstsq_vector", lambda m, a, b: m.linalg.lstsq(a, b).solution, (TALL, V5), False),
     ("multi_dot", lambda m, a, b, c: m.linalg.multi_dot([a, b, c]), (V3, A, B), True),
     ("multi_dot_mats", lambda m, a, b, c: m.linalg.multi_dot((a, b, c)), (A, B, B.T), False),
+    ("norm_default", lambda m, a: m.linalg.norm(a), (BA,), True),
+    ("norm_vector_ord", lambda m, a: m.linalg.norm(a, 3, dim=1), (A,), False),
+    ("norm_matrix_fro_keepdim", lambda m, a: m.linalg.norm(a, dim=(0, 2), keepdim=True), (BA,), False),
+    ("norm_matrix_ord1", lambda m, a: m.linalg.norm(a, 1), (A,), False),
+    ("norm_matrix_inf", lambda m, a: m.linalg.norm(a, float("inf")), (A,), False),
+    ("norm_1d_ord", lambda m, a: m.linalg.norm(a, 1), (V4,), False),
+    ("vector_norm", lambda m, a: m.linalg.vector_norm(a, 2, dim=(0, 1)), (BA,), False),
+    ("matrix_norm", lambda m, a: m.linalg.matrix_norm(a), (BA,), False),
     ("vecdot", lambda m, a, b: m.linalg.vecdot(a, b), (BA, A), False),
     ("linalg_matmul", lambda m, a, b: m.linalg.matmul(a, b), (A, B), False),
     ("linalg_diagonal", lambda m, a: m.linalg.diagonal(a, offset=1), (BA,), False),
     ("cond", lambda m, a: m.linalg.cond(a), (SQ,), True),
+    ("cond_fro", lambda m, a: m.linalg.cond(a.detach(), "fro"), (SQ,), False),  # torch cannot differentiate it
     ("cond_m2", lambda m, a: m.linalg.cond(a, -2), (SQB,), False),
     ("tensorinv", lambda m, a: m.linalg.tensorinv(a.reshape(4, 2, 2), ind=1), (SQ,), True),
     ("tensorsolve", lambda m, a, b: m.linalg.tensorsolve(a.reshape(2, 2, 4), b.reshape(2, 2)), (SQ, V4), True),
@@ -320,6 +329,7 @@ RAISE_ROWS = [
     ("multi_dot_3d", lambda m, a, b: m.linalg.multi_dot([a, b]), (BA, B)),
     ("multi_dot_shape", lambda m, a, b: m.linalg.multi_dot([a, b]), (V3, B)),
     ("lstsq_rows", lambda m, a, b: m.linalg.lstsq(a, b), (TALL, RHS)),
+    ("norm_3d_ord", lambda m, a: m.linalg.norm(a, 2), (BA,)),
 ]
 
 

@@ -40,10 +40,27 @@ class ViewOfBaseBackward(Node):
 
 
 def check_view_inplace(view):
-    """PyTorch's error for an in-place op on a view of a leaf that requires grad (grad mode on)."""
+    """PyTorch's errors for in-place ops on views (grad mode on): a view of a leaf that requires grad, one of
+    several views returned by one function (split, unbind, ...), a view made under no_grad."""
     base = view._base
-    if base is not None and base._requires_grad and base._grad_fn is None and GradMode.enabled:
+    if base is None or not GradMode.enabled or view.__dict__.get("_detached"):
+        return
+    if base._requires_grad and view.__dict__.get("_nograd_view") and not view._requires_grad:
+        raise RuntimeError("A view was created in no_grad mode and is being modified inplace with grad mode enabled. "
+                           "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify "
+                           "your code by moving both the view and the inplace either both inside the no_grad block "
+                           "(if you don't want the inplace to be tracked) or both outside (if you want the inplace "
+                           "to be tracked).")
+    if base._requires_grad and base._grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    fn = view._grad_fn
+    if fn is not None and fn._num_outputs > 1 and view._vv is not None:
+        name = fn.name()
+        name = name[:-len("Backward0")] if name.endswith("Backward0") else name
+        raise RuntimeError(f"Output {view._output_nr} of {name} is a view and is being modified inplace. This view "
+                           "is the output of a function that returns multiple views. Such functions do not allow the "
+                           "output views to be modified inplace. You should replace the inplace operation by an "
+                           "out-of-place one.")
 
 
 _MULTI_VIEW = (". This view is the output of a function that returns multiple views. Such functions do not allow "
@@ -77,7 +94,8 @@ def rebase(view):
     Call after the data were written and the view's ``_grad_fn`` was set.
     """
     base = view._base
-    if base is None or not GradMode.enabled or not (view._requires_grad or base._requires_grad):
+    if base is None or not GradMode.enabled or not (view._requires_grad or base._requires_grad) \
+            or view.__dict__.get("_detached"):
         return
     check_view_inplace(view)
     pos = view_positions(view).reshape(-1)

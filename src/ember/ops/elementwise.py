@@ -781,7 +781,12 @@ def _assign_result(self, res):
     if res._data.shape != self._data.shape:
         raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                            f"{list(res.shape)}")
-    self._data[...] = res._data
+    try:
+        self._data[...] = res._data
+    except ValueError:  # a read-only (expanded) array: several elements share one memory location
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                           "single memory location. Please clone() the tensor before performing the operation.") \
+            from None
     self._version[0] += 1
 
 
@@ -790,7 +795,8 @@ def _fast_inplace(ufunc, op):
     slow = inplace(op)
 
     def op_(self, other, **kwargs):
-        if kwargs or GradMode.enabled and (self._requires_grad or isinstance(other, Tensor) and other._requires_grad):
+        if kwargs or GradMode.enabled and (self._requires_grad or isinstance(other, Tensor) and other._requires_grad
+                                           or self._base is not None and self._base._requires_grad):
             return slow(self, other, **kwargs)
         da = self._data
         if isinstance(other, Tensor):

@@ -235,7 +235,10 @@ def _basic(input, key, bare_slice=False):
     """
     arr = input._data
     if not (input._requires_grad and GradMode.enabled):
-        return _make_view(input, arr[key + (Ellipsis,)] if Ellipsis not in key else arr[key])
+        res = _make_view(input, arr[key + (Ellipsis,)] if Ellipsis not in key else arr[key])
+        if input._requires_grad:
+            res.__dict__["_nograd_view"] = True   # see ops/_views.check_view_inplace
+        return res
     from .shape import select, unsqueeze, _view_result
     t, dim = input, 0
     for pos, k in enumerate(key):

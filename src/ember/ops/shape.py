@@ -53,6 +53,8 @@ def _view_result(input, arr, node_cls, **attrs):
         node.__dict__.update(attrs)
         attach(res, node, input)
         res.__dict__["_vv"] = input._version[0]
+    elif input._requires_grad:
+        res.__dict__["_nograd_view"] = True   # see ops/_views.check_view_inplace
     return res
 
 
@@ -386,6 +388,9 @@ def _pieces(input, arrays, node_cls, dim, stacked=False):
             if nr:
                 o.__dict__["_output_nr"] = nr
             o.__dict__["_vv"] = version
+    elif input._requires_grad:
+        for o in outs:
+            o.__dict__["_nograd_view"] = True
     return outs
 
 
