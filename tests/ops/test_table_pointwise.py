@@ -227,6 +227,9 @@ ROWS = [
                                             a.clone().nan_to_num_(), a.clone().erfc_(),
                                             a.clone().polygamma_(1)), (U01,), tol=1e-8),
     row("inplace_remainder_div", lambda m, a, b: a.clone().remainder_(b).true_divide_(b), (A, P[0])),
+    row("inplace_toplevel", lambda m, a: (m.erf_(a.clone()), m.erfc_(a.clone()), m.logit_(a.clone()), m.i0_(a.clone()),
+                                          m.xlogy_(a.clone(), a), m.nan_to_num_(a.clone()), m.sinc_(a.clone())),
+        (U01,), gg=True),
     row("inplace_fmod_int", lambda m, a: a.clone().fmod_(3), (I,)),
     row("inplace_mvlgamma", lambda m, a: (a + 1).mvlgamma_(2), (P,)),
 ]

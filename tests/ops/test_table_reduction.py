@@ -5,8 +5,6 @@ PyTorch documents a result as unspecified (which index a tied median / kthvalue 
 order of ``topk(sorted=False)``), the rows compare values only, and ``test_tied_indices_are_valid``
 checks that the indices ember returns point at those values.
 """
-import math
-
 import numpy as np
 import pytest
 import torch

@@ -2,7 +2,6 @@
 
 None of these is differentiable (PyTorch gives unique a node that refuses backward; ember does the same).
 """
-from .. import _dtype
 from ._common import xp, Tensor, Node, attach, GradMode, _make, wrap_dim, scalar_value
 from .elementwise import write_out, _dtype_name
 

@@ -7,7 +7,7 @@ abs/sum/amax, and singular values.
 import math
 
 from .. import _dtype
-from ._common import xp, Tensor, Node, attach, GradMode, _make, norm_dims, wrap_dim, scalar_value
+from ._common import xp, Node, attach, GradMode, _make, norm_dims, wrap_dim, scalar_value
 from .elementwise import write_out, _dtype_name, where
 from .reduction import _expand_back
 

@@ -705,3 +705,15 @@ def _bind():
 
 
 _bind()
+
+
+# in-place forms PyTorch also has at the top level (torch.erf_(t) ...): the same functions as the methods
+def _top_level_inplace():
+    from .special_math import erf, erfc, i0
+    return (inplace(erf), inplace(erfc), inplace(logit), inplace(i0), inplace(xlogy), inplace(nan_to_num),
+            inplace(sinc))
+
+
+erf_, erfc_, logit_, i0_, xlogy_, nan_to_num_, sinc_ = _top_level_inplace()
+for _f in (erf_, erfc_, logit_, i0_, xlogy_, nan_to_num_, sinc_):
+    setattr(Tensor, _f.__name__, _f)

@@ -1,7 +1,7 @@
 """More reductions: prod, nansum, nanmean, count_nonzero, aminmax."""
-from .. import _dtype, return_types
-from ._common import xp, Tensor, Node, attach, GradMode, _make, norm_dims, wrap_dim
-from .elementwise import write_out, _dtype_name, where
+from .. import return_types
+from ._common import xp, Node, attach, GradMode, _make, norm_dims, wrap_dim
+from .elementwise import write_out, _dtype_name
 from .reduction import _expand_back, amax, amin
 
 

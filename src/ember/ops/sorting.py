@@ -4,9 +4,9 @@ Every sort is NumPy's stable argsort (NaN sorts as the largest value, as in PyTo
 descending order is a stable sort of the reversed slice, so ties keep their input order
 either way.  Values pick their gradient up through the indices (a scatter, differentiable again).
 """
-from .. import _dtype, return_types
+from .. import return_types
 from ._common import xp, Tensor, Node, attach, GradMode, _make, wrap_dim, scalar_value
-from .elementwise import write_out, _dtype_name
+from .elementwise import write_out
 
 
 def _argsort(a, d, descending):
