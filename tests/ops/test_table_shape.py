@@ -187,6 +187,14 @@ ROWS = [
     ("as_strided_offset", lambda m, a: m.as_strided(a, (3, 3), (4, 1), 1), (A,), True),
     ("as_strided_overlap", lambda m, a: a.as_strided((3, 3), (1, 1)), (A,), True),
     ("as_strided_of_view", lambda m, a: a[1:].as_strided((2,), (2,)), (A,), False),
+    ("as_strided_", lambda m, a: (a * 1).as_strided_((2, 2), (1, 2)), (A,), False),
+    ("narrow_copy", lambda m, a: a.narrow_copy(1, 1, 2), (A,), False),
+    ("slice_scatter", lambda m, a, b: m.slice_scatter(a, b.mT[:, :2], 1, 0, 4, 2), (A, D), True),
+    ("slice_scatter_default", lambda m, a, b: a.slice_scatter(b.mT * 2), (A, D), False),
+    ("select_scatter", lambda m, a, b: m.select_scatter(a, b, 0, 1), (A, B), True),
+    ("diagonal_scatter", lambda m, a, b: m.diagonal_scatter(a, b[:3], 1), (A, B), False),
+    ("as_strided_scatter", lambda m, a, b: m.as_strided_scatter(a.detach(), b[:2].detach(), (2,), (5,)), (A, B),
+     False),  # torch 2.13 gives input a gradient only at the written entries; the values are compared
 ]
 
 
@@ -365,6 +373,8 @@ RAISE_ROWS = [
     ("as_strided_oob", lambda m, a: a.as_strided((4, 4), (4, 1)), (A,)),
     ("as_strided_len", lambda m, a: a.as_strided((4, 4), (4,)), (A,)),
     ("atleast_bad", lambda m: m.atleast_1d(3), ()),
+    ("select_scatter_shape", lambda m, a, b: m.select_scatter(a, b[:3], 0, 1), (A, B)),
+    ("slice_scatter_shape", lambda m, a, b: m.slice_scatter(a, b, 1, 0, 2), (A, B)),
 ]
 
 

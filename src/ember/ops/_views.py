@@ -14,7 +14,7 @@ def view_positions(view):
     """For every entry of ``view``, the flat row-major index of the entry of its base at the same address."""
     from .joining import positions_in, _root_array
     item = view._data.itemsize
-    _, off = _root_array(view)
+    _, off = _root_array(view)          # relative to the root of view._base's memory
     return positions_in(view._base, view._data.shape, tuple(s // item for s in view._data.strides), off)
 
 

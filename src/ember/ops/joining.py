@@ -604,8 +604,11 @@ def combinations(input, r=2, with_replacement=False):
 
 # ---------------------------------------------------------------------------- as_strided
 def _root_array(t):
-    """The NumPy array owning the memory under tensor ``t``, and the element offset of ``t`` within it."""
-    root = t._data
+    """The NumPy array owning the memory under tensor ``t``, and the element offset of ``t`` within it.
+
+    The search starts at ``t``'s base tensor: arrays made by ``as_strided`` (diagonal, unfold...) do not lead
+    back to their owner through ``.base``."""
+    root = t._base._data if t._base is not None else t._data
     while isinstance(root.base, xp.ndarray):
         root = root.base
     item = t._data.itemsize
@@ -695,3 +698,69 @@ def _flat_storage(root):
     if root.flags.c_contiguous or root.flags.f_contiguous:
         return root.reshape(-1, order="A") if root.ndim else root.reshape(1)
     return xp.frombuffer(root, dtype=root.dtype)  # pragma: no cover - roots own contiguous buffers
+
+
+def as_strided_(input, size, stride, storage_offset=None):
+    """Make ``input`` itself the strided view ``as_strided(input, size, stride, storage_offset)``; returns it."""
+    res = as_strided(input, size, stride, storage_offset)
+    input._data = res._data
+    if res._grad_fn is not None:
+        input._grad_fn = res._grad_fn
+        input.__dict__.pop("_output_nr", None)
+    return input
+
+
+def narrow_copy(input, dim, start, length):
+    """A copy of ``narrow(input, dim, start, length)``."""
+    from .shape import clone
+    return clone(narrow(input, dim, start, length))
+
+
+# ---------------------------------------------------------------------------- *_scatter: out-of-place writes
+def _scatter_into(input, view_fn, src, what):
+    """A copy of ``input`` with ``src`` written into the view ``view_fn(copy)`` (differentiable in both)."""
+    from .shape import clone
+    target = view_fn(input.detach())
+    if tuple(target.shape) != tuple(src.shape):
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
+                           f"slice size = {list(target.shape)}")
+    out = clone(input)
+    from ._views import rebase
+    view = view_fn(out.detach())
+    view.__dict__.pop("_detached", None)
+    # write through a plain alias of the copy and record the write as PyTorch's CopySlices
+    alias = _make_view(out, view._data)
+    alias._data[...] = src._data.astype(out._data.dtype, copy=False)
+    out._version[0] += 1
+    if GradMode.enabled and (input._requires_grad or src._requires_grad):
+        from .indexing import CopyBackwards
+        node = CopyBackwards()
+        node.value_shape = tuple(src.shape) if src._requires_grad else None
+        node.value_dtype = src.dtype
+        attach(alias, node, src if src._requires_grad else None)
+        if not src._requires_grad:
+            alias._requires_grad, alias._grad_fn = False, None
+        rebase(alias)
+    return out
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """A copy of ``input`` with ``src`` in the slice ``start:end:step`` of dim ``dim``."""
+    d = wrap_dim(dim, input._data.ndim)
+    key = (slice(None),) * d + (slice(start, end, step),)
+    return _scatter_into(input, lambda t: t[key], src, "slice")
+
+
+def select_scatter(input, src, dim, index):
+    """A copy of ``input`` with ``src`` at ``index`` of dim ``dim``."""
+    return _scatter_into(input, lambda t: t.select(dim, index), src, "select")
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """A copy of ``input`` with ``src`` on the diagonal ``(offset, dim1, dim2)``."""
+    return _scatter_into(input, lambda t: diagonal(t, offset, dim1, dim2), src, "diagonal")
+
+
+def as_strided_scatter(input, src, size, stride, storage_offset=None):
+    """A copy of ``input`` with ``src`` written into the strided view ``as_strided(size, stride, offset)``."""
+    return _scatter_into(input, lambda t: as_strided(t, size, stride, storage_offset), src, "as_strided")
