@@ -170,7 +170,7 @@ def structure(fn, visit_leaf):
         if id(node) in seen:
             return ("<shared>", seen[id(node)])
         seen[id(node)] = len(seen)
-        name = type(node).__name__
+        name = node.name()
         if name == "AccumulateGrad":
             return ("AccumulateGrad", visit_leaf(node.variable))
         return (name, tuple((walk(n), nr) for n, nr in node.next_functions))
@@ -199,6 +199,11 @@ GRAPHS = [
     ("expand_clone", lambda m, x, y, v: v.expand(3, 4).clone().contiguous()),
     ("outer_dot", lambda m, x, y, v: m.outer(v, v) + m.dot(v, v)),
     ("bmm", lambda m, x, y, v: m.bmm(x.unsqueeze(0), y.unsqueeze(0))),
+    ("reflected", lambda m, x, y, v: (1 - x) + 2 / (x.abs() + 1) + 3 * x + (2 + x)),
+    ("matmul_mv", lambda m, x, y, v: x @ v),
+    ("reshape_copy", lambda m, x, y, v: x.t().reshape(12)),
+    ("split_unbind", lambda m, x, y, v: x.split(2, 1)[1] * x.unbind(1)[0].unsqueeze(1) + x.chunk(2, 0)[0].sum()),
+    ("round_sign", lambda m, x, y, v: x.round() + x.sign() + x.floor()),
 ]
 
 

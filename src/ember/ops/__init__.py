@@ -94,7 +94,7 @@ def _bind_methods():
     Tensor.__rsub__ = lambda self, other: ew.sub(other, self)
     Tensor.__mul__ = Tensor.__rmul__ = ew.mul
     Tensor.__truediv__ = ew.div
-    Tensor.__rtruediv__ = lambda self, other: ew.div(other, self)
+    Tensor.__rtruediv__ = ew._rdiv
     Tensor.__floordiv__ = ew.floor_divide
     Tensor.__rfloordiv__ = lambda self, other: ew.floor_divide(other, self)
     Tensor.__mod__ = ew.remainder

@@ -103,6 +103,8 @@ def matmul(input, other, *, out=None):
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
     if a.ndim == 2 and b.ndim == 2:
         return mm(input, other, out=out)
+    if a.ndim == 2 and b.ndim == 1:
+        return mv(input, other, out=out)   # PyTorch's matmul dispatches here too (MvBackward0, mv's errors)
     _same_dtype(input, other, "matmul")
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]

@@ -93,9 +93,12 @@ def reshape(input, *shape):
         return _view_result(input, out, ViewBackward0, shape=arr.shape)
     res = _make(out)
     if input._requires_grad and GradMode.enabled:
+        # PyTorch's reshape of a layout that cannot be viewed: a contiguous clone, then an unsafe view of it
+        copied = _make(out.reshape(arr.shape))
+        attach(copied, CloneBackward0(), input)
         node = UnsafeViewBackward0()
         node.shape = arr.shape
-        attach(res, node, input)
+        attach(res, node, copied)
     return res
 
 
