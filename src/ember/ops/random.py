@@ -154,18 +154,38 @@ def _fill(self, arr):
     return self
 
 
+def _fill_affine(self, gen, kind, scale, shift):
+    """Sample straight into a contiguous float32/float64 buffer and scale it in place: the same numbers as
+    ``_fill(self, sample * scale + shift)`` without three temporaries (initialising VGG's 100M-weight layer
+    allocated 1.2 GB of them)."""
+    d = self._data
+    if not (d.dtype in (xp.float32, xp.float64) and d.flags.c_contiguous and d.flags.writeable):
+        u = _sample_float(gen, d.shape, self.dtype, kind)
+        return _fill(self, u * scale + shift)
+    if self._requires_grad and self._grad_fn is None:
+        from ..autograd.grad_mode import GradMode
+        if GradMode.enabled:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if kind == "uniform":
+        gen.random(out=d, dtype=d.dtype)
+    else:
+        gen.standard_normal(out=d, dtype=d.dtype)
+    d *= scale
+    d += shift
+    self._version[0] += 1
+    return self
+
+
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
     """Fill with uniform samples on [a, b); returns self."""
-    u = _sample_float(np_generator(generator), self._data.shape, self.dtype, "uniform")
-    return _fill(self, u * (b - a) + a)
+    return _fill_affine(self, np_generator(generator), "uniform", b - a, a)
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fill with normal samples; returns self."""
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    z = _sample_float(np_generator(generator), self._data.shape, self.dtype, "normal")
-    return _fill(self, z * std + mean)
+    return _fill_affine(self, np_generator(generator), "normal", std, mean)
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
