@@ -47,8 +47,7 @@ def solve(A, B, *, left=True, out=None):
 
 def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     """``(solution, info)`` of ``linalg.solve``."""
-    import numpy as _np  # noqa: F401  (info is all zeros when solve succeeds)
-    from .ops._common import _make, xp
+    from .ops._common import _make, xp  # info is all zeros when solve succeeds
     res = _d._solve(A, B, left=left)
     return _rt.linalg_solve_ex(res, _make(xp.zeros(A.shape[:-2], dtype=xp.int32))) \
         if hasattr(_rt, "linalg_solve_ex") else (res, _make(xp.zeros(A.shape[:-2], dtype=xp.int32)))

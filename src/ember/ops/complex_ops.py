@@ -4,8 +4,7 @@ PyTorch's convention for gradients of complex tensors is used throughout: the gr
 with respect to z is dL/d(re z) + i dL/d(im z), so a C-linear map y = A z has gradient A^H g.
 (ember materialises ``conj`` instead of setting a lazy conjugate bit; ``is_conj`` is therefore False.)
 """
-from .. import _dtype
-from ._common import xp, Tensor, Node, attach, GradMode, _make, _make_view
+from ._common import xp, Node, attach, GradMode, _make
 from .shape import _view_result
 
 

@@ -4,9 +4,9 @@ import itertools
 import warnings
 
 from .. import _dtype
-from ._common import (xp, Tensor, Node, attach, GradMode, _make, _make_view, Size, wrap_dim, norm_dims)
-from .shape import (_shape_arg, _view_result, _diag_embed_like, cat, stack, narrow, diagonal, expand, reshape,
-                    transpose, unsqueeze, SliceBackward0)
+from ._common import xp, Tensor, Node, attach, GradMode, _make, _make_view, Size, wrap_dim
+from .shape import (_shape_arg, _diag_embed_like, cat, stack, narrow, diagonal, expand, reshape, transpose,
+                    unsqueeze)
 from .elementwise import write_out, inplace
 
 

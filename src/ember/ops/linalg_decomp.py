@@ -7,7 +7,7 @@ The public names here are PyTorch's top-level ones (``inverse``, ``det``, ``svd`
 """
 import warnings
 
-from .. import _dtype, return_types
+from .. import return_types
 from ._common import xp, Tensor, Node, attach, GradMode, _make, unbroadcast, wrap_dim
 from .elementwise import write_out, _dtype_name
 

@@ -6,7 +6,7 @@ import warnings
 from .. import _dtype
 from ._common import xp, Tensor, Node, attach, GradMode, _make, wrap_dim, unbroadcast, broadcast_error
 from .elementwise import write_out, inplace, _dtype_name
-from .linalg import mm, bmm, mv, matmul, dot, _same_dtype
+from .linalg import mm, bmm, mv, dot, _same_dtype
 
 
 # ---------------------------------------------------------------------------- beta * input + alpha * product

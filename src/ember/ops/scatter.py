@@ -5,7 +5,7 @@ import warnings
 from .. import _dtype
 from ._common import xp, Tensor, Node, attach, GradMode, _make, wrap_dim, scalar_value, unbroadcast, broadcast_error
 from .elementwise import inplace, _dtype_name
-from .indexing import gather, index_select, _grid_key, _check_bounds, take, split_key, _advanced, _basic
+from .indexing import gather, index_select, _grid_key, _check_bounds, take, split_key, _advanced
 
 
 def _index_tensor(index, name, dtypes=(_dtype.int64, _dtype.int32)):

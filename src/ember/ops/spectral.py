@@ -8,7 +8,7 @@ backward passes call these same ops, so second derivatives work.
 (Not registered as an op family: ``ember.fft`` is the public surface.)
 """
 from .. import _dtype
-from ._common import xp, Tensor, Node, attach, GradMode, _make, wrap_dim
+from ._common import xp, Node, attach, GradMode, _make, wrap_dim
 
 _DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 
