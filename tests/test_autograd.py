@@ -170,8 +170,8 @@ def structure(fn, visit_leaf):
         if id(node) in seen:
             return ("<shared>", seen[id(node)])
         seen[id(node)] = len(seen)
-        name = node.name()
-        if name == "AccumulateGrad":
+        name = node.name()   # torch's C++ nodes and ember's shared-class nodes both report it here
+        if type(node).__name__ == "AccumulateGrad":
             return ("AccumulateGrad", visit_leaf(node.variable))
         return (name, tuple((walk(n), nr) for n, nr in node.next_functions))
     return walk(fn)
