@@ -147,7 +147,10 @@ def _relu_grad(g, r):
     """``g * (r > 0)``; one fused NumPy call when no graph is being recorded (the common case)."""
     if GradMode.enabled:
         return g * (r > 0)
-    return _make(xp.where(r._data > 0, g._data, 0).astype(g._data.dtype, copy=False))
+    ga = g._data
+    if ga.dtype == xp.float32 or ga.dtype == xp.float64:
+        return _make(xp.multiply(ga, r._data > 0))  # float * bool: one pass, no bool->float copy
+    return g * (r > 0)
 
 
 relu = _define_unary("relu", lambda a: xp.maximum(a, 0), _relu_grad, promote=False, node_name="ReluBackward0")
@@ -207,14 +210,6 @@ def bitwise_not(input, *, out=None):
     return write_out(out, res) if out is not None else res
 
 
-def _rdiv(input, other):
-    """``other / input`` for the reflected operator: a number divided by a tensor is
-    ``reciprocal(tensor) * number`` in PyTorch (the same rounding, and MulBackward0 over ReciprocalBackward0)."""
-    if type(other) in (int, float, bool):
-        return mul(reciprocal(input), other)
-    return div(other, input)
-
-
 def _invert(input):
     """``~tensor``: PyTorch's operator refuses floating tensors with a TypeError."""
     if input.dtype._category > 1:
@@ -259,14 +254,6 @@ class SubBackward0(Node):
     def backward(self, grad):
         gb = _reduce_to(grad, self.b)
         return _reduce_to(grad, self.a), (-gb if gb is not None else None)
-
-
-class RsubBackward1(Node):
-    """Backward of ``number - tensor``: one edge, to the tensor."""
-
-    def backward(self, grad):
-        gb = _reduce_to(grad, self.b)
-        return (-gb if gb is not None else None,)
 
 
 class MulBackward0(Node):
@@ -326,14 +313,9 @@ def sub(input, other, *, alpha=1, out=None):
     except ValueError:
         raise broadcast_error(xp.shape(da), xp.shape(db)) from None
     if needs_grad(input, other):
-        if not isinstance(input, Tensor):   # number - tensor
-            node = RsubBackward1()
-            node.b = _operand_meta(other)
-            attach(res, node, other)
-            return write_out(out, res) if out is not None else res
         node = SubBackward0()
         node.a, node.b = _operand_meta(input), _operand_meta(other)
-        attach(res, node, input, other if isinstance(other, Tensor) else None)
+        attach(res, node, input if isinstance(input, Tensor) else None, other if isinstance(other, Tensor) else None)
     return write_out(out, res) if out is not None else res
 
 

@@ -212,8 +212,15 @@ def _max_windows(x, w, need_idx):
             for k in range(0, len(level) - 1, 2):
                 (ma, ia), (mb, ib) = level[k], level[k + 1]
                 later = mb > ma
-                idx = xp.where(later, itype(ib) if isinstance(ib, int) else ib,
-                               itype(ia) if isinstance(ia, int) else ia).astype(itype, copy=False)
+                # idx = later ? ib : ia, with arithmetic (np.where is several times slower here)
+                if isinstance(ia, int):
+                    idx = later.view(xp.int8).astype(itype, copy=False)
+                    if ib - ia != 1:
+                        idx = idx * itype(ib - ia)
+                    if ia:
+                        idx = idx + itype(ia)
+                else:
+                    idx = ia + (ib - ia) * later
                 nxt.append((xp.maximum(ma, mb), idx))
             if len(level) % 2:
                 nxt.append(level[-1])
