@@ -210,6 +210,14 @@ def bitwise_not(input, *, out=None):
     return write_out(out, res) if out is not None else res
 
 
+def _rdiv(input, other):
+    """``other / input`` for the reflected operator: a number divided by a tensor is
+    ``reciprocal(tensor) * number`` in PyTorch (the same rounding, and MulBackward0 over ReciprocalBackward0)."""
+    if type(other) in (int, float, bool):
+        return mul(reciprocal(input), other)
+    return div(other, input)
+
+
 def _invert(input):
     """``~tensor``: PyTorch's operator refuses floating tensors with a TypeError."""
     if input.dtype._category > 1:
@@ -254,6 +262,14 @@ class SubBackward0(Node):
     def backward(self, grad):
         gb = _reduce_to(grad, self.b)
         return _reduce_to(grad, self.a), (-gb if gb is not None else None)
+
+
+class RsubBackward1(Node):
+    """Backward of ``number - tensor``: one edge, to the tensor."""
+
+    def backward(self, grad):
+        gb = _reduce_to(grad, self.b)
+        return (-gb if gb is not None else None,)
 
 
 class MulBackward0(Node):
@@ -313,9 +329,14 @@ def sub(input, other, *, alpha=1, out=None):
     except ValueError:
         raise broadcast_error(xp.shape(da), xp.shape(db)) from None
     if needs_grad(input, other):
+        if not isinstance(input, Tensor):   # number - tensor
+            node = RsubBackward1()
+            node.b = _operand_meta(other)
+            attach(res, node, other)
+            return write_out(out, res) if out is not None else res
         node = SubBackward0()
         node.a, node.b = _operand_meta(input), _operand_meta(other)
-        attach(res, node, input if isinstance(input, Tensor) else None, other if isinstance(other, Tensor) else None)
+        attach(res, node, input, other if isinstance(other, Tensor) else None)
     return write_out(out, res) if out is not None else res
 
 
