@@ -6,9 +6,10 @@ sets it); while the threads run, BLAS itself is held to one thread so the cores 
 """
 import concurrent.futures
 import contextlib
+import os
 import threading
 
-_state = {"controllers": None, "executor": None, "workers": 0}
+_state = {"controllers": None, "executor": None, "workers": 0, "pid": None}
 _lock = threading.Lock()
 
 
@@ -44,12 +45,14 @@ def executor():
     want = max(1, block_threads() - 1)
     with _lock:
         ex = _state["executor"]
+        if _state["pid"] != os.getpid():  # a forked child (DataLoader worker) has no copy of the threads
+            ex = None
         if ex is None or _state["workers"] < want:
             if ex is not None:
                 ex.shutdown(wait=False)
             ex = _state["executor"] = concurrent.futures.ThreadPoolExecutor(
                 max_workers=want, thread_name_prefix="ember-block", initializer=_mark_worker)
-            _state["workers"] = want
+            _state["workers"], _state["pid"] = want, os.getpid()
     return ex
 
 
