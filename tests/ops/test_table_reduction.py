@@ -338,3 +338,10 @@ ERRORS = [
 @pytest.mark.parametrize("name,fn", ERRORS, ids=[e[0] for e in ERRORS])
 def test_bad_input(name, fn):
     check_raises(lambda: fn(ember), lambda: fn(torch))
+
+
+def test_zero_dim_reductions_accept_dim_0():
+    for name in ("sum", "mean", "amax", "amin", "nansum", "nanmean", "logsumexp", "prod", "std", "var", "all", "any"):
+        check_op(lambda t: getattr(ember, name)(t, 0), lambda t: getattr(torch, name)(t, 0), np.array(2.5),
+                 grad=name not in ("all", "any", "std", "var"))
+    assert ember.count_nonzero(ember.tensor(2.0), -1).item() == 1

@@ -131,8 +131,7 @@ def logit(input, eps=None, *, out=None):
 def _sinc_array(a):
     with xp.errstate(all="ignore"):
         pa = a * xp.pi
-        r = xp.sin(pa) / pa
-    r[a == 0] = 1
+        r = xp.where(a == 0, xp.ones((), a.dtype), xp.sin(pa) / pa)
     return r.astype(a.dtype, copy=False)
 
 
@@ -239,10 +238,10 @@ class FmodBackward0(Node):
         return ga, gb
 
 
-def _check_int_divisor(db, kind, name):
+def _check_int_divisor(da, db, kind, name):
     if kind == "b":
         raise _not_implemented(f"{name}_cpu", _dtype.bool)
-    if kind in "iu" and (xp.asarray(db) == 0).any():
+    if kind in "iu" and (xp.asarray(db) == 0).any() and xp.size(da) and xp.size(db):
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -250,7 +249,7 @@ def fmod(input, other, *, out=None):
     """C-style remainder: the result has the sign of ``input``."""
     da, db = binary_arrays(input, other)
     kind = da.dtype.kind
-    _check_int_divisor(db, kind, "fmod")
+    _check_int_divisor(da, db, kind, "fmod")
     with xp.errstate(all="ignore"):
         res = _make(_apply(xp.fmod, da, db))
     if needs_grad(input, other):
@@ -464,11 +463,17 @@ def _float_binary(name, input, other):
     return da, db
 
 
+def _as_grad_dtype(grad, *ts):
+    """Saved operands in the gradient's dtype (an operand may be an int or bool tensor without a gradient)."""
+    return tuple(t if t.dtype is grad.dtype else t.to(grad.dtype) for t in ts)
+
+
 class HypotBackward0(Node):
     def backward(self, grad):
-        a, b = self.saved_tensors
+        a0, b0 = self.saved_tensors
+        a, b = _as_grad_dtype(grad, a0, b0)
         r = self.result()
-        return grad_for(grad * a / r, a), grad_for(grad * b / r, b)
+        return grad_for(grad * a / r, a0), grad_for(grad * b / r, b0)
 
 
 def hypot(input, other, *, out=None):
@@ -484,10 +489,11 @@ def hypot(input, other, *, out=None):
 
 class LogaddexpBackward0(Node):
     def backward(self, grad):
-        a, b = self.saved_tensors
+        a0, b0 = self.saved_tensors
+        a, b = _as_grad_dtype(grad, a0, b0)
         if self.base2:
-            return grad_for(grad / (1 + (b - a).exp2()), a), grad_for(grad / (1 + (a - b).exp2()), b)
-        return grad_for(grad / (1 + (b - a).exp()), a), grad_for(grad / (1 + (a - b).exp()), b)
+            return grad_for(grad / (1 + (b - a).exp2()), a0), grad_for(grad / (1 + (a - b).exp2()), b0)
+        return grad_for(grad / (1 + (b - a).exp()), a0), grad_for(grad / (1 + (a - b).exp()), b0)
 
 
 def _logaddexp(name, fn, base2, input, other, out):
@@ -531,12 +537,11 @@ class XlogyBackward0(Node):
 def _xlogy(name, log_fn, input, other, out):
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-    x, y = _pair(input, other)
-    dt = xp.result_type(x, y)
-    if dt.kind in "biu":
-        fd = _dtype.get_default_dtype().np
-        x = x.astype(fd) if isinstance(x, xp.ndarray) else float(x)
-        y = y.astype(fd) if isinstance(y, xp.ndarray) else float(y)
+    rd = _dtype.result_type(input, other)
+    if rd._category < 2:
+        rd = _dtype.get_default_dtype()
+    x, y = (v._data.astype(rd.np, copy=False) if isinstance(v, Tensor) else xp.asarray(scalar_value(v), rd.np)
+            for v in (input, other))
     with xp.errstate(all="ignore"):
         ly = log_fn(y)
         try:
