@@ -159,7 +159,7 @@ absolute = abs
 def _sign_array(a):
     if a.dtype == bool:
         return a.copy()
-    r = xp.sign(a)
+    r = xp.asarray(xp.sign(a))
     if r.dtype.kind not in "iu":
         xp.copyto(r, 0, where=r != r)  # sign(NaN) is 0 in PyTorch
     return r
@@ -177,6 +177,8 @@ def round(input, *, decimals=0, out=None):
     """Round half to even, to ``decimals`` decimal places."""
     if decimals and input._data.dtype.kind in "biu":
         raise NotImplementedError(f'"round_cpu" not implemented for \'{_dtype_name(input.dtype)}\'')
+    if input._data.dtype == bool:
+        raise NotImplementedError('"round_vml_cpu" not implemented for \'Bool\'')
     res = _make(xp.round(input._data, decimals))
     if needs_grad(input):
         attach(res, _ZeroGradBackward("RoundBackward0" if not decimals else "RoundBackward1"), input)
@@ -399,8 +401,10 @@ def _rounded_div(a, b, mode):
     ta = a if isinstance(a, Tensor) else None
     da, db = binary_arrays(a, b) if ta is not None else binary_arrays(b, a)[::-1]
     kind = (da if isinstance(da, xp.ndarray) else xp.asarray(db)).dtype.kind
+    if kind == "b":
+        raise NotImplementedError(f'"div_{mode}_cpu" not implemented for \'Bool\'')
     if kind in "iub":
-        if isinstance(db, xp.ndarray) and (db == 0).any() or not isinstance(db, xp.ndarray) and db == 0:
+        if (xp.asarray(db) == 0).any() and xp.size(da) and xp.size(db):
             raise RuntimeError("ZeroDivisionError")
         q = xp.floor_divide(da, db)
         if mode == "trunc":
@@ -726,10 +730,9 @@ def _shift_op(name, left):
     kernel, fn = ("lshift_cpu" if left else "rshift_cpu"), _shift(left)
 
     def op(input, other, *, out=None):
-        for x in (input, other):
-            if isinstance(x, Tensor) and x.dtype._category != 1 or isinstance(x, float):
-                dt = x.dtype if isinstance(x, Tensor) else _dtype.float32
-                raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype_name(dt)}\'')
+        dt = _dtype.result_type(input, other)
+        if dt._category != 1:
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype_name(dt)}\'')
         res = _make(_broadcast_op(fn, input, other) if isinstance(input, Tensor) else
                     fn(*binary_arrays(other, input)[::-1]))
         return write_out(out, res) if out is not None else res
@@ -860,7 +863,7 @@ def remainder(input, other, *, out=None):
     kind = (da if isinstance(da, xp.ndarray) else db).dtype.kind
     if kind == "b":
         raise NotImplementedError('"remainder_cpu" not implemented for \'Bool\'')
-    if kind in "iu" and (xp.asarray(db) == 0).any():
+    if kind in "iu" and (xp.asarray(db) == 0).any() and xp.size(da) and xp.size(db):
         raise RuntimeError("ZeroDivisionError")
     with xp.errstate(all="ignore"):
         try:
