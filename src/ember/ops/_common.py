@@ -149,9 +149,15 @@ def wrap_dim(dim, ndim):
 
 
 def norm_dims(dim, ndim):
-    """A tuple of non-negative dims from an int, a sequence, or None (all dims)."""
+    """A tuple of non-negative dims from an int, a sequence, or None (all dims).
+
+    A 0-d tensor accepts dim 0 / -1 but has no axis to reduce: its dims are ``()``."""
     if dim is None:
         return tuple(range(ndim))
+    if ndim == 0:
+        for d in (dim if isinstance(dim, (list, tuple, Size)) else (dim,)):
+            wrap_dim(d, 0)
+        return ()
     if isinstance(dim, (list, tuple, Size)):
         if not dim:
             return tuple(range(ndim))
