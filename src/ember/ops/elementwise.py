@@ -323,7 +323,7 @@ def sub(input, other, *, alpha=1, out=None):
     if a_bool and b_bool:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
-    if a_bool and isinstance(input, Tensor) or b_bool and isinstance(other, Tensor):
+    if a_bool or b_bool:   # a Python bool counts too: PyTorch wraps it as a bool tensor
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     try:
@@ -369,6 +369,11 @@ def div(input, other, *, rounding_mode=None, out=None):
                              f"'{rounding_mode}'")
         res = _rounded_div(input, other, rounding_mode)
         return write_out(out, res) if out is not None else res
+    # true division computes in floating point: an integer number must not be wrapped to the tensor's int type
+    if type(other) is int and a_is_t and input._data.dtype.kind in "biu":
+        other = float(other)
+    elif type(input) is int and not a_is_t and other._data.dtype.kind in "biu":
+        input = float(input)
     da, db = binary_arrays(input, other) if a_is_t else binary_arrays(other, input)[::-1]
     for arr in (da, db):
         if isinstance(arr, xp.ndarray) and arr.dtype.kind in "biu":
@@ -466,6 +471,18 @@ class PowBackward2(Node):
         return (g,)
 
 
+_C_INT = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
+
+
+def _check_int_scalar(t, v):
+    """PyTorch's overflow check for an integer number used with an integer tensor by pow and where (the
+    arithmetic operators wrap it instead)."""
+    if type(v) is int and t._data.dtype.kind in "iu" and not -128 <= v <= 127:
+        info = xp.iinfo(t._data.dtype)
+        if v > info.max or v < (info.min if info.min else -info.max - 1):
+            raise RuntimeError(f"value cannot be converted to type {_C_INT[t.dtype.name]} without overflow")
+
+
 def pow(input, exponent, *, out=None):
     """``input ** exponent``; either side may be a Python number."""
     if not isinstance(input, Tensor):
@@ -482,8 +499,13 @@ def pow(input, exponent, *, out=None):
     if isinstance(exponent, Tensor):
         if exponent.dtype._category < 2 and input.dtype._category < 2:
             da, db = binary_arrays(input, exponent)
-            if (xp.asarray(db) < 0).any():
-                raise RuntimeError("Integers to negative integer powers are not allowed.")
+            neg = xp.asarray(db) < 0
+            if neg.any():
+                # PyTorch's integer pow with a negative exponent: 1 for base 1, +-1 for base -1, else 0
+                with xp.errstate(all="ignore"):
+                    r = xp.where(neg, xp.where(da == 1, 1, xp.where(da == -1, 1 - 2 * (db & 1), 0)),
+                                 xp.power(da, xp.where(neg, 0, db)))
+                return _make(r.astype(da.dtype))
         res = _make(_broadcast_op(xp.power, input, exponent))
         if needs_grad(input, exponent):
             node = PowBackward1()
@@ -492,8 +514,9 @@ def pow(input, exponent, *, out=None):
             attach(res, node, input, exponent)
         return write_out(out, res) if out is not None else res
     exponent = scalar_value(exponent)
+    _check_int_scalar(input, exponent)
     da, e = binary_arrays(input, exponent)
-    if da.dtype.kind in "iu" and isinstance(e, int) and e < 0:
+    if da.dtype.kind in "iu" and type(exponent) is int and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     if e == 2:
         arr = da * da
@@ -633,8 +656,10 @@ def where(condition, input=None, other=None, *, out=None):
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         da, db = binary_arrays(input, other)
     elif isinstance(input, Tensor):
+        _check_int_scalar(input, scalar_value(other))
         da, db = binary_arrays(input, scalar_value(other))
     elif isinstance(other, Tensor):
+        _check_int_scalar(other, scalar_value(input))
         db, da = binary_arrays(other, scalar_value(input))
     else:
         rd = _dtype.result_type(scalar_value(input), scalar_value(other)).np
