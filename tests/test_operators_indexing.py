@@ -352,3 +352,17 @@ def test_binary_ops_over_all_dtype_pairs_and_scalars(op):
             if fn is operator.pow and a == "bool" and b in ("bool", True):
                 continue   # torch: bool ** bool is not implemented / bool ** True stays bool; ember differs
             assert run(ember, a, b) == run(torch, a, b), (a, b)
+
+
+def test_clamp_integer_and_bool_bounds():
+    u8 = np.array([3, 254, 0, 7], dtype=np.uint8)
+    for dt, vals, bounds in [("uint8", u8, (-1, 2)), ("int8", [3, -2, 0, 100], (-1, 2)), ("bool", [True, False], (0, 2)),
+                             ("int64", [5, -7], (-3.5, 2.5)), ("int8", [1, 2], (-1000, 1000)), ("int16", [1], (None, 3))]:
+        e = ember.tensor(vals, dtype=getattr(ember, dt))
+        t = torch.tensor(vals, dtype=getattr(torch, dt))
+        try:
+            want = t.clamp(*bounds)
+        except RuntimeError:
+            check_raises(lambda: e.clamp(*bounds), lambda: t.clamp(*bounds))
+            continue
+        assert_same(e.clamp(*bounds), want)

@@ -600,8 +600,16 @@ def clamp(input, min=None, max=None, *, out=None):
         return write_out(out, res) if out is not None else res
     arr = input._data
     lo, hi = scalar_value(min), scalar_value(max)
-    if arr.dtype.kind in "iub" and (isinstance(lo, float) or isinstance(hi, float)):
+    kind = arr.dtype.kind
+    if kind in "iub" and (isinstance(lo, float) or isinstance(hi, float)):
         arr = arr.astype(_dtype.get_default_dtype().np)
+    elif kind == "b" and (type(lo) is int or type(hi) is int):
+        arr = arr.astype(xp.int64)          # bool with an integer bound promotes to int64, as in PyTorch
+    elif kind in "iu":
+        # PyTorch checks the bounds for overflow, then casts them to the tensor's type (uint8 takes -1 as 255)
+        _check_int_scalar(input, lo)
+        _check_int_scalar(input, hi)
+        lo, hi = (xp.array(v, dtype=xp.int64).astype(arr.dtype)[()] if type(v) is int else v for v in (lo, hi))
     if lo is not None and hi is not None:
         r = xp.minimum(xp.maximum(arr, lo), hi)
     elif lo is not None:
