@@ -282,7 +282,7 @@ def _str_intern(t, *, tensor_contents=None):
     if grad_fn is not None:
         # name(), not the class name: some ember nodes share a class and carry PyTorch's name
         suffixes.append(f"grad_fn=<{grad_fn.name()}>")
-    elif t._requires_grad:
+    elif t.requires_grad:   # the property: results of a volatile Variable report False
         suffixes.append("requires_grad=True")
     text = _add_suffixes(prefix + body, suffixes, indent)
     if param_cls is not None and isinstance(t, param_cls) and not plain:
