@@ -277,6 +277,8 @@ class LerpBackward0(Node):
 def _lerp_arrays(a, b, w):
     diff = b - a
     with xp.errstate(all="ignore"):
+        if not isinstance(w, xp.ndarray):  # a number: one formula for the whole tensor
+            return a + w * diff if abs(w) < 0.5 else b - diff * (1 - w)
         small = xp.abs(w) < 0.5
         return xp.where(small, a + w * diff, b - diff * (1 - w)).astype(xp.result_type(a, b), copy=False)
 
@@ -408,6 +410,15 @@ def _fast_addc(name, ufunc, slow):
     def op_(self, tensor1, tensor2, *, value=1):
         if GradMode.enabled and (self._requires_grad or tensor1._requires_grad or tensor2._requires_grad):
             return inplace(slow)(self, tensor1, tensor2, value=value)
+        a, b, c = self._data, tensor1._data, tensor2._data
+        if a.dtype == b.dtype == c.dtype and a.shape == b.shape == c.shape and a.dtype.kind == "f" and \
+                self._base is None:  # the optimizer-step case: one pass, no checks needed
+            tmp = ufunc(b, c)
+            if value != 1:
+                tmp *= value
+            a += tmp
+            self._version[0] += 1
+            return self
         a, b, c, v = _addc_arrays(name, self, tensor1, tensor2, value)
         if a.dtype != self._data.dtype or xp.broadcast_shapes(a.shape, b.shape, c.shape) != a.shape:
             return inplace(slow)(self, tensor1, tensor2, value=value)

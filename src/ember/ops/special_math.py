@@ -270,43 +270,55 @@ def _ndtri_kernel(p):
         return out
 
 
-def _lgamma_core(x):
-    """lgamma on [1.5, 2.5]."""
-    return (x - 1) * (x - 2) * _cheb(_LGAMMA_CORE, 2 * (x - 2))
+def _lgamma_small(x):
+    """lgamma for 0 < x < 10, through the core on [1.5, 2.5) in one pass over the whole array.
+
+    y = x + s with s = 2, 1, 0 or -k (whole steps); lgamma(y) = (y-1)(y-2) g(y) with both factors formed
+    from x itself (so the zeros at 1 and 2 keep full relative accuracy), then the recurrence
+    lgamma(x) = lgamma(y) - log(x) [- log(x+1)] going up, or + log((x-1)...(x-k)) going down."""
+    s = xp.where(x < 0.5, 2.0, xp.where(x < 1.5, 1.0, -xp.floor(x - 1.5)))
+    out = (x + (s - 1)) * (x + (s - 2)) * _cheb(_LGAMMA_CORE, 2 * (x + (s - 2)))
+    up = s > 0
+    if up.any():
+        out -= xp.where(up, xp.log(xp.where(up, x, 1.0)), 0.0)
+        out -= xp.where(s == 2, xp.log1p(x), 0.0)
+    kmax = -xp.fmin.reduce(s, axis=None) if s.size else 0.0   # (NaN inputs have a NaN step)
+    kmax = int(kmax) if kmax == kmax else 0
+    if kmax > 0:
+        prod = xp.ones_like(x)
+        for j in range(1, kmax + 1):
+            prod *= xp.where(j <= -s, x - j, 1.0)
+        out += xp.log(prod)
+    return out
+
+
+def _stirling(x):
+    z = 1 / (x * x)
+    r = (x - 0.5) * xp.log(x) - x + _HALF_LOG_2PI + _poly(_STIRLING, z) / x
+    r[xp.isinf(x)] = xp.inf
+    return r
 
 
 def _lgamma_pos(x):
     """lgamma for x > 0 (finite or inf)."""
-    out = xp.empty_like(x)
     big = x >= 10
-    if big.any():
-        xb = x[big]
-        z = 1 / (xb * xb)
-        out[big] = (xb - 0.5) * xp.log(xb) - xb + _HALF_LOG_2PI + _poly(_STIRLING, z) / xb
-        out[xp.isinf(x)] = xp.inf
-    core = (x >= 1.5) & (x < 2.5)
-    out[core] = _lgamma_core(x[core])
-    mid = (x >= 2.5) & (x < 10)
-    if mid.any():
-        xm = x[mid]
-        k = xp.floor(xm - 1.5)                     # shift down to [1.5, 2.5)
-        prod = xp.ones_like(xm)
-        for j in range(1, 9):
-            prod *= xp.where(j <= k, xm - j, 1.0)
-        out[mid] = _lgamma_core(xm - k) + xp.log(prod)
-    near1 = (x >= 0.5) & (x < 1.5)                 # lgamma(x + 1) - log x, the factors taken from x
-    xn = x[near1]
-    out[near1] = xn * (xn - 1) * _cheb(_LGAMMA_CORE, 2 * (xn - 1)) - xp.log(xn)
-    tiny = x < 0.5                                  # lgamma(x + 2) - log x - log(x + 1)
-    xt = x[tiny]
-    out[tiny] = xt * (xt + 1) * _cheb(_LGAMMA_CORE, 2 * xt) - xp.log(xt) - xp.log1p(xt)
+    if not big.any():
+        return _lgamma_small(x)
+    if big.all():
+        return _stirling(x)
+    out = xp.empty_like(x)
+    out[big] = _stirling(x[big])
+    small = ~big
+    out[small] = _lgamma_small(x[small])
     return out
 
 
 def _lgamma_kernel(x):
     with xp.errstate(all="ignore"):
-        out = xp.empty_like(x)
         pos = x > 0
+        if pos.all():
+            return _lgamma_pos(x)
+        out = xp.empty_like(x)
         out[pos] = _lgamma_pos(x[pos])
         neg = ~pos
         xn = x[neg]
@@ -320,23 +332,26 @@ def _lgamma_kernel(x):
 
 
 def _digamma_pos(x):
-    """digamma for x > 0: recurrence up to 10, then the asymptotic series."""
+    """digamma for x > 0: the recurrence up to 10, then the asymptotic series."""
     acc = xp.zeros_like(x)
-    x = x.copy()
-    for _ in range(10):
+    lo = xp.fmin.reduce(x, axis=None) if x.size else 10.0
+    steps = 0 if not lo < 10 else min(10, int(xp.ceil(10 - lo)))
+    if steps:
+        x = x.copy()
+    for _ in range(steps):
         low = x < 10
-        if not low.any():
-            break
-        acc[low] -= 1 / x[low]
-        x[low] += 1
+        acc -= xp.where(low, 1 / x, 0.0)
+        x += low
     z = 1 / (x * x)
     return acc + xp.log(x) - 0.5 / x - z * _poly(_PSI_ASYM, z)
 
 
 def _digamma_kernel(x):
     with xp.errstate(all="ignore"):
-        out = xp.empty_like(x)
         pos = x > 0
+        if pos.all():
+            return _digamma_pos(x)
+        out = xp.empty_like(x)
         out[pos] = _digamma_pos(x[pos])
         neg = x < 0
         xn = x[neg]
