@@ -164,10 +164,10 @@ def _vector_str(arr, indent, summarize, fmts):
     if summarize and not edge:
         items = ["..."]
     elif summarize and arr.shape[0] > 2 * edge:
-        items = ([_format_one(v, fmts) for v in arr[:edge].tolist()] + [" ..."]
-                 + [_format_one(v, fmts) for v in arr[-edge:].tolist()])
+        items = ([_format_one(v, fmts) for v in _printable(arr[:edge]).tolist()] + [" ..."]
+                 + [_format_one(v, fmts) for v in _printable(arr[-edge:]).tolist()])
     else:
-        items = [_format_one(v, fmts) for v in arr.tolist()]
+        items = [_format_one(v, fmts) for v in _printable(arr).tolist()]
     lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
@@ -175,7 +175,7 @@ def _vector_str(arr, indent, summarize, fmts):
 def _nd_str(arr, indent, summarize, fmts):
     ndim = arr.ndim
     if ndim == 0:
-        return _format_one(arr.item(), fmts)
+        return _format_one(_printable(arr).item(), fmts)
     if ndim == 1:
         return _vector_str(arr, indent, summarize, fmts)
     edge = PRINT_OPTS.edgeitems
@@ -205,9 +205,8 @@ def _summarized(arr):
     return xp.stack([_summarized(arr[i]) for i in rows])
 
 
-def _printable_array(t):
-    """``t``'s values as an array whose ``tolist()`` gives the Python numbers PyTorch formats."""
-    a = t._data
+def _printable(a):
+    """``a`` as an array whose ``tolist()`` gives the Python numbers PyTorch formats (exact float64 values)."""
     if a.dtype.kind == "V" or a.dtype.name == "bfloat16" or a.dtype.kind == "f":
         return a.astype(xp.float64)
     if a.dtype.kind == "c":
@@ -220,12 +219,12 @@ def _tensor_str(t, indent):
     if t._data.size == 0:
         return "[]"
     summarize = t._data.size > PRINT_OPTS.threshold
-    arr = _printable_array(t)
-    shown = _summarized(arr) if summarize else arr
-    if arr.dtype.kind == "c":
+    arr = t._data
+    shown = _printable(_summarized(arr) if summarize else arr)   # only the values that will be printed
+    if shown.dtype.kind == "c":
         fmts = (_Formatter(shown.real, True), _Formatter(shown.imag, True))
     else:
-        fmts = (_Formatter(shown, arr.dtype.kind == "f"),)
+        fmts = (_Formatter(shown, shown.dtype.kind == "f"),)
     return _nd_str(arr, indent, summarize, fmts)
 
 
