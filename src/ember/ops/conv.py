@@ -34,7 +34,7 @@ from ._common import xp, Node, attach, GradMode, _make, Autocast, autocast_args
 from . import _block_threads as _threads
 
 _as_strided = xp.lib.stride_tricks.as_strided
-_BLOCK_BYTES = 512 << 10  # target size of one block's largest intermediate (about half an L2 cache)
+_BLOCK_BYTES = 1 << 20  # target size of one block's largest intermediate (about an L2 cache)
 _KEEP_WINO = True       # keep the forward's Winograd inputs for the weight gradient (memory for speed)
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -173,21 +173,22 @@ def _wino_block_bytes(g, itemsize):
 
 
 def _wino_input(x, g):
-    """x (n, C, H, W), zero-padded by lo / hi -> V (36, C, n * th * tw) over the 4x4 output tiles."""
+    """x (n, C, H, W), zero-padded by lo / hi -> Vt (36, n * th * tw, C) over the 4x4 output tiles.
+
+    The tiles are gathered from a channels-last copy of the block, so each gathered run is a whole
+    pixel's channels rather than one element (the copy to NHWC is one pass over the block).
+    """
     n, c, h, w = x.shape
     th, tw = _tiles(g.out_sp)
     ph, pw = th * 4 + 2, tw * 4 + 2
     lo = g.lo
-    if lo == (0, 0) and (h, w) == (ph, pw):
-        buf = x
-    else:
-        buf = xp.zeros((n, c, ph, pw), dtype=x.dtype)
-        buf[:, :, lo[0]:lo[0] + h, lo[1]:lo[1] + w] = x[:, :, :ph - lo[0], :pw - lo[1]]
+    buf = xp.zeros((n, ph, pw, c), dtype=x.dtype)
+    buf[:, lo[0]:lo[0] + h, lo[1]:lo[1] + w, :] = x[:, :, :ph - lo[0], :pw - lo[1]].transpose(0, 2, 3, 1)
     s = buf.strides
-    tiles = _as_strided(buf, (6, 6, c, n, th, tw), (s[2], s[3], s[1], s[0], 4 * s[2], 4 * s[3]), writeable=False)
+    tiles = _as_strided(buf, (6, 6, n, th, tw, c), (s[1], s[2], s[0], 4 * s[1], 4 * s[2], s[3]), writeable=False)
     BT = _wino_mats(x.dtype)[0]
     rows = (BT @ tiles.reshape(6, -1)).reshape(6, 6, -1)  # B^T d: along the tile rows
-    return xp.matmul(BT, rows).reshape(36, c, -1)         # (B^T d) B: along the tile columns
+    return xp.matmul(BT, rows).reshape(36, -1, c)         # (B^T d) B: along the tile columns
 
 
 def _wino_weight(w):
@@ -233,20 +234,23 @@ def _wino_grad_out(y, g):
     return xp.matmul(AT.T, rows).reshape(36, o, -1)         # (A m) A^T: along the tile columns
 
 
-def _wino_input_adjoint_into(gV, g, out):
-    """Adjoint of ``_wino_input``: gV (36, C, n * th * tw) -> overlap-add of the 6x6 tiles -> ``out`` (n, C, H, W)."""
+def _wino_input_adjoint_into(gVt, g, out):
+    """Adjoint of ``_wino_input``: gVt (36, n * th * tw, C) -> overlap-add of the 6x6 tiles -> ``out`` (n, C, H, W).
+
+    The overlap-add runs on a channels-last buffer (runs of whole pixels), then one copy to NCHW.
+    """
     n, c = out.shape[:2]
-    BT = _wino_mats(gV.dtype)[0]
-    rows = (BT.T @ gV.reshape(6, -1)).reshape(6, 6, -1)    # B m: along the tile rows
-    gd = xp.matmul(BT.T, rows)                             # (B m) B^T: along the tile columns
+    BT = _wino_mats(gVt.dtype)[0]
+    rows = (BT.T @ gVt.reshape(6, -1)).reshape(6, 6, -1)    # B m: along the tile rows
+    gd = xp.matmul(BT.T, rows)                              # (B m) B^T: along the tile columns
     th, tw = _tiles(g.out_sp)
-    gd = gd.reshape(6, 6, c, n, th, tw)
-    buf = xp.zeros((c, n, th * 4 + 2, tw * 4 + 2), dtype=gV.dtype)
+    gd = gd.reshape(6, 6, n, th, tw, c)
+    buf = xp.zeros((n, th * 4 + 2, tw * 4 + 2, c), dtype=gVt.dtype)
     for u in range(6):  # the tiles overlap by 2
         for v in range(6):
-            buf[:, :, u:u + 4 * th:4, v:v + 4 * tw:4] += gd[u, v]
+            buf[:, u:u + 4 * th:4, v:v + 4 * tw:4, :] += gd[u, v]
     lo, (h, w) = g.lo, g.in_sp
-    out.transpose(1, 0, 2, 3)[...] = buf[:, :, lo[0]:lo[0] + h, lo[1]:lo[1] + w]
+    out[...] = buf[:, lo[0]:lo[0] + h, lo[1]:lo[1] + w, :].transpose(0, 3, 1, 2)
 
 
 # ---------------------------------------------------------------------------------------- the three products
@@ -291,9 +295,9 @@ def _k_F(x, w, g, bias=None, keep=None):
         U = _wino_weight(w)
 
         def block(i, b):
-            V = _wino_input(x[b], g)
-            _wino_output_into(xp.matmul(U, V), out[b], bias)
-            return V
+            Vt = _wino_input(x[b], g)
+            _wino_output_into(xp.matmul(U, Vt.transpose(0, 2, 1)), out[b], bias)
+            return Vt
 
         Vs = _run_blocks(block, _blocks(n, _wino_block_bytes(g, x.itemsize)))
         if keep is not None:
@@ -329,15 +333,15 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
     n = y.shape[0]
     gx = xp.empty((n, g.C) + g.in_sp, dtype=y.dtype) if need_x else None
     if _wino_ok(g, y.dtype):
-        Ut = _wino_weight(w).transpose(0, 2, 1) if need_x else None
+        U = _wino_weight(w) if need_x else None
 
         def block(i, b):
             Gy = _wino_grad_out(y[b], g)
             if need_x:
-                _wino_input_adjoint_into(xp.matmul(Ut, Gy), g, gx[b])
+                _wino_input_adjoint_into(xp.matmul(Gy.transpose(0, 2, 1), U), g, gx[b])
             if need_w:
-                V = kept[i] if kept else _wino_input(x[b], g)
-                return xp.matmul(Gy, V.transpose(0, 2, 1))  # this block's share of gU (36, O, C)
+                Vt = kept[i] if kept else _wino_input(x[b], g)
+                return xp.matmul(Gy, Vt)  # this block's share of gU (36, O, C)
             return None
 
         gU = _sum(_run_blocks(block, _blocks(n, _wino_block_bytes(g, y.itemsize))))
@@ -363,10 +367,10 @@ def _k_FG(z, y, w, g, need_z, need_w):
         U = _wino_weight(w) if need_z else None
 
         def block(i, b):
-            V = _wino_input(z[b], g)
+            Vt = _wino_input(z[b], g)
             if need_z:
-                _wino_output_into(xp.matmul(U, V), gy[b], None)
-            return xp.matmul(_wino_grad_out(y[b], g), V.transpose(0, 2, 1)) if need_w else None
+                _wino_output_into(xp.matmul(U, Vt.transpose(0, 2, 1)), gy[b], None)
+            return xp.matmul(_wino_grad_out(y[b], g), Vt) if need_w else None
 
         gU = _sum(_run_blocks(block, _blocks(n, _wino_block_bytes(g, z.itemsize))))
         gw = (_wino_mats(z.dtype)[3].T @ gU.reshape(36, -1)).T.reshape(g.w_shape) if need_w else None
