@@ -56,15 +56,24 @@ def executor():
     return ex
 
 
+_single = {"depth": 0, "saved": None}
+
+
 @contextlib.contextmanager
 def blas_single():
-    """BLAS limited to one thread for the duration (restored afterwards)."""
+    """BLAS limited to one thread for the duration (restored when the last concurrent user leaves)."""
     ctrls = _blas_controllers()
-    before = [c.get_num_threads() for c in ctrls]
-    for c in ctrls:
-        c.set_num_threads(1)
+    with _lock:
+        if _single["depth"] == 0:
+            _single["saved"] = [c.get_num_threads() for c in ctrls]
+            for c in ctrls:
+                c.set_num_threads(1)
+        _single["depth"] += 1
     try:
         yield
     finally:
-        for c, n in zip(ctrls, before):
-            c.set_num_threads(n)
+        with _lock:
+            _single["depth"] -= 1
+            if _single["depth"] == 0:
+                for c, n in zip(ctrls, _single["saved"]):
+                    c.set_num_threads(n)
