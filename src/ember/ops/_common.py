@@ -89,8 +89,11 @@ def binary_arrays(a, b):
         return binary_arrays(a, _make(b))
     kind = da.dtype.kind
     if type(b) is float:
-        if kind in "fc" or da.dtype.name == "bfloat16":
+        if kind in "fc":
             return da, b
+        if da.dtype.name == "bfloat16":
+            # ml_dtypes promotes bfloat16 with a Python float to float32; a bfloat16 scalar keeps the tensor's dtype
+            return da, da.dtype.type(b)
     elif type(b) is int:
         if kind in "fc" or kind == "i" and (-128 <= b <= 127 or da.itemsize == 8) or kind == "u" and 0 <= b <= 255:
             return da, b

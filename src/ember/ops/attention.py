@@ -175,6 +175,13 @@ def sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scal
         raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got query.dtype: "
                            f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead.")
     if qa.dtype.kind != "f":
+        if query.dtype.is_floating_point and query.dtype.itemsize == 2:
+            # bfloat16 (an ml_dtypes void kind): compute in float32, as PyTorch's CPU kernel accumulates, and
+            # round the results back; the casts are differentiable ops, so autograd (and autocast) just work.
+            f = lambda t: t.float() if isinstance(t, Tensor) and t.dtype == query.dtype else t
+            out, w = sdpa(f(query), f(key), f(value), f(attn_mask), dropout_p, is_causal, scale, enable_gqa,
+                          need_weights, empty_rows_nan, generator)
+            return out.to(query.dtype), (w.to(query.dtype) if w is not None else None)
         raise RuntimeError(f"scaled_dot_product_attention: expected floating inputs, got {query.dtype}")
     if qa.ndim < 2 or ka.ndim < 2 or va.ndim < 2:
         raise RuntimeError("scaled_dot_product_attention: query, key and value must be at least 2-D")

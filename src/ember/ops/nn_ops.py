@@ -1039,16 +1039,17 @@ def _nll_impl(input, target, weight, reduction, ignore_index, fused_softmax):
     tsafe, w = _nll_weights(t2, C, weight, ignore_index, a2.dtype)
     picked = a2[xp.arange(M), tsafe] if M else xp.zeros(0, dtype=a2.dtype)
     losses = -picked * w
+    acc = xp.float32 if a2.dtype.itemsize == 2 else None  # half/bfloat16 sums accumulate in float32, as PyTorch
     if reduction == "none":
         out = losses.reshape(out_shape)
         coef = w
     elif reduction == "sum":
-        out = losses.sum()
+        out = losses.sum(dtype=acc)
         coef = w
     else:
-        total = w.sum()
+        total = w.sum(dtype=acc)
         with xp.errstate(invalid="ignore", divide="ignore"):
-            out = losses.sum() / total
+            out = losses.sum(dtype=acc) / total
             coef = w / total
     res = _make(xp.asarray(out, dtype=a2.dtype))
     if input._requires_grad and GradMode.enabled:

@@ -28,6 +28,17 @@ def _int_sum_dtype(arr, dtype):
     return xp.int64 if arr.dtype.kind in "biu" else None
 
 
+def _half(arr):
+    """float16 or bfloat16 (ml_dtypes' bfloat16 sums in bfloat16 itself: 512 * 3.8 would give 1024)."""
+    return arr.dtype.itemsize == 2 and (arr.dtype.kind == "f" or arr.dtype.name == "bfloat16")
+
+
+def _sum(arr, axis, keepdims, acc):
+    if acc is None and _half(arr):  # accumulate in float32 as PyTorch does, round the result once
+        return xp.sum(arr, axis=axis, keepdims=keepdims, dtype=xp.float32).astype(arr.dtype)
+    return xp.sum(arr, axis=axis, keepdims=keepdims, dtype=acc)
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum of elements over ``dim`` (int, tuple, or None for all); ints and bools sum as int64."""
     if dtype is not None and input._requires_grad and dtype is not input.dtype:
@@ -35,14 +46,14 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     arr = input._data
     acc = _int_sum_dtype(arr, dtype)
     if dim is None:
-        res = _make(xp.sum(arr, dtype=acc))
+        res = _make(_sum(arr, None, False, acc))
         if input._requires_grad and GradMode.enabled:
             node = SumBackward0()
             node.shape = arr.shape
             attach(res, node, input)
     else:
         dims = norm_dims(dim, arr.ndim)
-        res = _make(xp.sum(arr, axis=dims, keepdims=keepdim, dtype=acc))
+        res = _make(_sum(arr, dims, keepdim, acc))
         if input._requires_grad and GradMode.enabled:
             node = SumBackward1()
             node.shape, node.dims, node.keepdim = arr.shape, dims, keepdim
@@ -76,7 +87,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
                            f"complex dtype. Got: {_dtype_name(input.dtype)}")
     dims = norm_dims(dim, arr.ndim)
-    if arr.dtype.kind == "f" and arr.dtype.itemsize < 4:
+    if _half(arr):  # PyTorch accumulates half and bfloat16 in float32
         r = xp.mean(arr, axis=dims, keepdims=keepdim, dtype=xp.float32).astype(arr.dtype)
     else:
         r = xp.mean(arr, axis=dims, keepdims=keepdim)

@@ -9,6 +9,13 @@ from ...ops.elementwise import where as _where
 from ...autograd.grad_mode import no_grad as _no_grad
 from .activation import logsigmoid, log_softmax
 from .distance import pairwise_distance
+from ...ops._common import Autocast as _Autocast
+
+
+def _autocast_fp32(*ts):
+    """Under CPU autocast PyTorch runs the losses in float32: half/bfloat16 floating inputs are upcast."""
+    return tuple(t.float() if t is not None and t.dtype.is_floating_point and t.dtype.itemsize == 2 else t
+                 for t in ts)
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "margin_ranking_loss",
@@ -145,6 +152,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """
     reduction = _legacy(size_average, reduce, reduction)
     _Reduction.get_enum(reduction)
+    if _Autocast.cpu_dtype is not None:
+        input, weight = _autocast_fp32(input, weight)
     return _K._nll_loss(input, target, weight, reduction, ignore_index)
 
 
@@ -159,6 +168,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     _Reduction.get_enum(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if _Autocast.cpu_dtype is not None:
+        input, target, weight = _autocast_fp32(input, target, weight)
     if target.is_floating_point():
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     if label_smoothing == 0.0:
