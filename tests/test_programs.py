@@ -94,6 +94,9 @@ def test_bfloat16_programs_bugs_match_torch():
         with lib.autocast("cpu", dtype=lib.bfloat16):
             r["autocast_ce_dtype"] = str(F.cross_entropy(L, T).dtype)
             r["autocast_nll_dtype"] = str(F.nll_loss(L, T).dtype)
+            r["autocast_mse_dtype"] = str(F.mse_loss(b, b).dtype)
+            r["autocast_bce_dtype"] = str(F.binary_cross_entropy(b.sigmoid(), b.sigmoid()).dtype)
+            r["autocast_bcel_dtype"] = str(F.binary_cross_entropy_with_logits(b, b.sigmoid()).dtype)
         Q = lib.tensor(q).to(lib.bfloat16).requires_grad_()
         o = F.scaled_dot_product_attention(Q, Q, Q, is_causal=True)
         o.float().pow(2).sum().backward()

@@ -108,6 +108,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     """Mean squared error ``(input - target)^2``."""
     _warn_size(input, target)
     reduction = _legacy(size_average, reduce, reduction)
+    if _Autocast.cpu_dtype is not None:
+        input, target, weight = _autocast_fp32(input, target, weight)
     if weight is not None:
         return _weighted((input - target) ** 2, weight, reduction, input)
     _Reduction.get_enum(reduction)
@@ -230,6 +232,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(f"Using a target size ({target.size()}) that is different to the input size "
                          f"({input.size()}) is deprecated. Please ensure they have the same size.")
     _Reduction.get_enum(reduction)
+    if _Autocast.cpu_dtype is not None:
+        input, target, weight = _autocast_fp32(input, target, weight)
     if weight is not None and weight.shape != input.shape:
         weight = weight.expand(input.shape)
     return _K._binary_cross_entropy(input, target, weight, reduction)
@@ -242,6 +246,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     _Reduction.get_enum(reduction)
     if not (target.size() == input.size()):
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
+    if _Autocast.cpu_dtype is not None:
+        input, target, weight, pos_weight = _autocast_fp32(input, target, weight, pos_weight)
     return _K._bce_with_logits(input, target, weight, pos_weight, reduction)
 
 
