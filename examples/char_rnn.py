@@ -3,7 +3,7 @@
 Embedding -> LSTM -> Linear, cross-entropy on the next character, gradient clipping,
 StepLR, sampling with torch.multinomial, and a save/load round trip of the state_dict.
 
-    python examples/char_rnn.py --iters 300
+    python examples/char_rnn.py --iters 150
 """
 import argparse
 import os
@@ -17,7 +17,7 @@ from _data import load_text
 
 parser = argparse.ArgumentParser(description='char-rnn')
 parser.add_argument('--text', default=None, help='training text file (default: a built-in passage)')
-parser.add_argument('--iters', type=int, default=300)
+parser.add_argument('--iters', type=int, default=150)
 parser.add_argument('--batch-size', type=int, default=16)
 parser.add_argument('--seq-len', type=int, default=48)
 parser.add_argument('--hidden', type=int, default=128)

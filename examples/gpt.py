@@ -4,7 +4,7 @@ Causal self-attention through F.scaled_dot_product_attention, AdamW with decay/n
 parameter groups, a cosine learning rate written into param_groups every step, optional
 bfloat16 autocast on the CPU and a (disabled) GradScaler, as in nanoGPT's train.py.
 
-    python examples/gpt.py --iters 200 [--bf16]
+    python examples/gpt.py --iters 100 [--bf16]
 """
 import argparse
 import math
@@ -17,7 +17,7 @@ from _data import load_text
 
 parser = argparse.ArgumentParser(description='tiny GPT')
 parser.add_argument('--text', default=None)
-parser.add_argument('--iters', type=int, default=200)
+parser.add_argument('--iters', type=int, default=100)
 parser.add_argument('--batch-size', type=int, default=16)
 parser.add_argument('--block-size', type=int, default=32)
 parser.add_argument('--n-layer', type=int, default=2)

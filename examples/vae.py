@@ -16,13 +16,13 @@ from _data import ensure_mnist
 
 parser = argparse.ArgumentParser(description='VAE MNIST Example')
 parser.add_argument('--batch-size', type=int, default=128, metavar='N')
-parser.add_argument('--epochs', type=int, default=10, metavar='N')
+parser.add_argument('--epochs', type=int, default=1, metavar='N')
 parser.add_argument('--seed', type=int, default=1, metavar='S')
 parser.add_argument('--log-interval', type=int, default=10, metavar='N')
 parser.add_argument('--data', default='./data')
 parser.add_argument('--results', default='results')
-parser.add_argument('--train-subset', type=int, default=0)
-parser.add_argument('--test-subset', type=int, default=0)
+parser.add_argument('--train-subset', type=int, default=10000, help='0: all 60,000')
+parser.add_argument('--test-subset', type=int, default=2000, help='0: all 10,000')
 args = parser.parse_args()
 
 torch.manual_seed(args.seed)
