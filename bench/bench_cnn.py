@@ -94,7 +94,7 @@ def cases():
     y = rng.integers(0, 10, 64)
     te = _step_fn(tm, torch.optim.Adam(tm.parameters(), lr=1e-3), TF.nll_loss, torch.tensor(x), torch.tensor(y))
     ee = _step_fn(em, ember.optim.Adam(em.parameters(), lr=1e-3), EF.nll_loss, ember.tensor(x), ember.tensor(y))
-    out.append(("LeNet CNN train step (MNIST 64x1x28x28, Adam)", ee, te))
+    out.append(("cnn: LeNet train step (MNIST 64x1x28x28, Adam)", ee, te))
 
     tm = _resnet(torch.nn, TF)
     em = _resnet(ember.nn, EF)
@@ -105,5 +105,22 @@ def cases():
     eopt = ember.optim.SGD(em.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     te = _step_fn(tm, topt, TF.cross_entropy, torch.tensor(x), torch.tensor(y))
     ee = _step_fn(em, eopt, EF.cross_entropy, ember.tensor(x), ember.tensor(y))
-    out.append(("BN ResNet-14 train step (CIFAR 32x3x32x32, SGD)", ee, te))
+    out.append(("cnn: BN ResNet-14 train step (CIFAR 32x3x32x32, SGD)", ee, te))
+
+    # the kernels on their own: forward + backward (input and weight gradients)
+    x = rng.standard_normal((64, 32, 26, 26)).astype(np.float32)
+    w = rng.standard_normal((64, 32, 3, 3)).astype(np.float32) * 0.05
+    gy = rng.standard_normal((64, 64, 24, 24)).astype(np.float32)
+    ce, cwe, cge = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True), ember.tensor(gy)
+    ct, cwt, cgt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True), torch.tensor(gy)
+    out.append(("cnn: conv2d 32->64 3x3 on 64x32x26x26 fwd+bwd",
+                lambda: ember.autograd.grad(EF.conv2d(ce, cwe), (ce, cwe), cge),
+                lambda: torch.autograd.grad(TF.conv2d(ct, cwt), (ct, cwt), cgt)))
+    x = rng.standard_normal((64, 64, 24, 24)).astype(np.float32)
+    gy = rng.standard_normal((64, 64, 12, 12)).astype(np.float32)
+    pe, pge = ember.tensor(x, requires_grad=True), ember.tensor(gy)
+    pt, pgt = torch.tensor(x, requires_grad=True), torch.tensor(gy)
+    out.append(("cnn: max_pool2d 2x2 on 64x64x24x24 fwd+bwd",
+                lambda: ember.autograd.grad(EF.max_pool2d(pe, 2), pe, pge),
+                lambda: torch.autograd.grad(TF.max_pool2d(pt, 2), pt, pgt)))
     return out
