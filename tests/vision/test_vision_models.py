@@ -239,6 +239,26 @@ def test_named_weights_raise_clear_offline_error(empty_hub, call):
     assert str(empty_hub) in msg
 
 
+def test_named_weights_load_from_the_hub_cache(empty_hub):
+    """A checkpoint placed where the error message says (saved by real torch) is loaded by ``weights=``."""
+    torch.manual_seed(3)
+    t_model = TM.squeezenet1_1()
+    randomize_bn_stats(t_model)
+    folder = empty_hub / "hub" / "checkpoints"
+    folder.mkdir(parents=True)
+    torch.save(t_model.state_dict(), folder / "squeezenet1_1-b8a52dc0.pth")
+    e_model = EM.squeezenet1_1(weights=EM.SqueezeNet1_1_Weights.DEFAULT).eval()
+    x = np.random.default_rng(0).standard_normal((1, 3, 40, 40)).astype(np.float32)
+    with torch.no_grad():
+        ref = t_model.eval()(torch.from_numpy(x)).numpy()
+    with ember.no_grad():
+        np.testing.assert_allclose(e_model(ember.from_numpy(x)).numpy(), ref, rtol=1e-4, atol=1e-5)
+    with pytest.warns(UserWarning, match="'pretrained' is deprecated"):
+        legacy = EM.squeezenet1_1(pretrained=True)
+    np.testing.assert_array_equal(legacy.features[0].weight.detach().numpy(),
+                                  t_model.features[0].weight.detach().numpy())
+
+
 @pytest.mark.parametrize("name,enum", [("vgg16_bn", "VGG16_BN_Weights"), ("alexnet", "AlexNet_Weights"),
                                        ("mobilenet_v2", "MobileNet_V2_Weights"),
                                        ("squeezenet1_0", "SqueezeNet1_0_Weights"), ("resnet50", "ResNet50_Weights")])

@@ -2,8 +2,9 @@
 ``Weights`` and ``WeightsEnum`` (torchvision's API).
 
 ember never downloads anything. Asking for named pretrained weights loads them from the hub cache
-(``$TORCH_HOME/hub/checkpoints``, as PyTorch's) when the file is there and ember can read it; otherwise it
-raises a RuntimeError that names the file to fetch and how to load it with ``load_state_dict``.
+(``$TORCH_HOME/hub/checkpoints``, as PyTorch's; ``ember.load`` reads PyTorch's checkpoint files) when the file
+is there; otherwise it raises a RuntimeError that names the file to fetch and how to load it with
+``load_state_dict``.
 """
 import fnmatch
 import importlib
@@ -64,29 +65,22 @@ class WeightsEnum(Enum):
         return os.path.basename(self.url)
 
     def get_state_dict(self, progress=True, check_hash=False, model_dir=None, builder=None, **kwargs):
-        """The state dict from the hub cache; a RuntimeError explaining what to do when it is not there (ember
-        does not download)."""
+        """The state dict read (with ``ember.load``) from the hub cache; a RuntimeError explaining what to do when
+        the file is not there (ember does not download)."""
         path = os.path.join(model_dir or _hub_dir(), self.filename)
+        if not os.path.isfile(path):
+            raise RuntimeError(self._offline_message(path, builder))
         import ember
-        if os.path.isfile(path) and hasattr(ember, "load"):
-            return ember.load(path, map_location="cpu", weights_only=True)
-        raise RuntimeError(self._offline_message(path, builder))
+        return ember.load(path, map_location="cpu", weights_only=True)
 
     def _offline_message(self, path, builder=None):
-        import ember
         make = f"{builder}(weights=None)" if builder else "<model builder>(weights=None)"
-        head = (f"Pretrained weights {self!r} are not available: ember does not download files and this machine is "
-                f"offline. Fetch {self.url} on a machine with internet access and copy it to {path} (or anywhere), "
-                f"then build the model without weights and load them:\n"
-                f"    model = torchvision.models.{make}\n")
-        if hasattr(ember, "load"):
-            return head + f"    model.load_state_dict(torch.load('{path}'))   # import ember as torch"
-        return (head + "ember cannot read .pth files yet; convert the file where PyTorch is installed:\n"
-                f"    import torch, numpy; numpy.savez('{self.filename[:-4]}.npz', "
-                f"**{{k: v.numpy() for k, v in torch.load('{path}').items()}})\n"
-                f"and load that:\n"
-                f"    model.load_state_dict({{k: ember.from_numpy(v) for k, v in "
-                f"numpy.load('{self.filename[:-4]}.npz').items()}})")
+        return (f"Pretrained weights {self!r} are not available: ember does not download files and this machine is "
+                f"offline. Fetch {self.url} on a machine with internet access and copy it to {path} (then "
+                f"weights={self!r} loads it from there), or load it from anywhere yourself:\n"
+                f"    model = torchvision.models.{make}\n"
+                f"    model.load_state_dict(torch.load('{self.filename}'))   # import ember as torch, "
+                "ember.vision as torchvision")
 
     def __repr__(self):
         return f"{self.__class__.__name__}.{self._name_}"
@@ -111,12 +105,11 @@ def _load_weights(model, weights, progress, builder):
 
 
 def _require_weights(weights, builder):
-    """Fail before building a big model when its weights cannot be loaded."""
+    """Fail before building a big model when its weights file is not in the hub cache."""
     if weights is None:
         return
-    import ember
     path = os.path.join(_hub_dir(), weights.filename)
-    if not (os.path.isfile(path) and hasattr(ember, "load")):
+    if not os.path.isfile(path):
         raise RuntimeError(weights._offline_message(path, builder))
 
 
