@@ -1,7 +1,7 @@
 """A small end-to-end training run: a 2-layer MLP learns to separate three interleaved spirals.
 
 Uses only tensors and autograd (nn and optim are built on the same two layers).
-Run with ``make demo``; the printed loss falls and the accuracy rises.
+Run with ``python examples/spirals.py``; the printed loss falls and the accuracy rises.
 """
 import math
 
