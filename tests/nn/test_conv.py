@@ -91,6 +91,14 @@ def test_conv_grad_fn_names_and_top_level():
              lambda x, w: torch.convolution(x, w, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1), x, w)
 
 
+def test_conv_tbc():
+    for pad in (0, 1, 2):
+        check_op(lambda x, w, b: ember.conv_tbc(x, w, b, pad), lambda x, w, b: torch.conv_tbc(x, w, b, pad),
+                 _arr(7, 2, 3), _arr(3, 3, 4), _arr(4))
+    check_op(lambda x, w, b: EF.conv_tbc(x, w, b), lambda x, w, b: TF.conv_tbc(x, w, b), _arr(5, 3, 2), _arr(2, 2, 3),
+             _arr(3))
+
+
 CONVT2D_CASES = [
     dict(),
     dict(stride=2),

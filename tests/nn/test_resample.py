@@ -205,6 +205,18 @@ def test_affine_grid_and_sampling_pipeline():
         EF.grid_sample(ember.tensor(x), ember.zeros(2, 3, 3, 2, dtype=ember.float64))
 
 
+def test_grid_sampler_aten_forms():
+    x, g = _arr(2, 3, 5, 6), rng.uniform(-1, 1, (2, 4, 3, 2))
+    for name in ("grid_sampler", "grid_sampler_2d"):
+        check_op(lambda x, g: getattr(ember, name)(x, g, 0, 1, False), lambda x, g: getattr(torch, name)(x, g, 0, 1, False),
+                 x, g)
+    x3, g3 = _arr(1, 2, 3, 4, 5), rng.uniform(-1, 1, (1, 2, 2, 3, 3))
+    check_op(lambda x, g: ember.grid_sampler_3d(x, g, 0, 0, True), lambda x, g: torch.grid_sampler_3d(x, g, 0, 0, True),
+             x3, g3)
+    assert EF.GRID_SAMPLE_INTERPOLATION_MODES == TF.GRID_SAMPLE_INTERPOLATION_MODES
+    assert EF.GRID_SAMPLE_PADDING_MODES == TF.GRID_SAMPLE_PADDING_MODES
+
+
 GRID_BAD = [
     (lambda F, x, g: F.grid_sample(x, g, mode="foo", align_corners=False), "expected mode to be 'bilinear'"),
     (lambda F, x, g: F.grid_sample(x, g, padding_mode="foo", align_corners=False), "expected padding_mode to be"),

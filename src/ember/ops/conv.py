@@ -38,7 +38,7 @@ _BLOCK_BYTES = 1 << 20  # target size of one block's largest intermediate (about
 _KEEP_WINO = True       # keep the forward's Winograd inputs for the weight gradient (memory for speed)
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-           "convolution"]
+           "convolution", "conv_tbc"]
 
 
 class _Geom:
@@ -662,3 +662,9 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     if transposed:
         return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd)
     return _conv(input, weight, bias, stride, padding, dilation, groups, nd)
+
+
+def conv_tbc(input, weight, bias, pad=0):
+    """1-D convolution over (time, batch, channels): input (T, B, C), weight (k, C, O), bias (O) -> (T', B, O)."""
+    out = conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, padding=pad)
+    return out.permute(2, 0, 1).contiguous()

@@ -13,7 +13,7 @@ from ._common import xp, _make
 from .pool import _linear, _adaptive_avg_pool, _prod
 
 __all__ = ["constant_pad_nd", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle",
-           "affine_grid_generator", "grid_sampler"]
+           "affine_grid_generator", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d"]
 
 
 # ---------------------------------------------------------------------------------------- separable taps
@@ -576,6 +576,22 @@ def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
     mode = ("bilinear", "nearest", "bicubic")[interpolation_mode]
     pmode = ("zeros", "border", "reflection")[padding_mode]
     return _grid_sample(input, grid, mode, pmode, align_corners)
+
+
+def grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners):
+    """``grid_sampler`` for 4-D input."""
+    if input._data.ndim != 4:
+        raise RuntimeError(f"grid_sampler(): expected 4D input and grid with same number of dimensions, but got "
+                           f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
+    return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)
+
+
+def grid_sampler_3d(input, grid, interpolation_mode, padding_mode, align_corners):
+    """``grid_sampler`` for 5-D input."""
+    if input._data.ndim != 5:
+        raise RuntimeError(f"grid_sampler(): expected 5D input and grid with same number of dimensions, but got "
+                           f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
+    return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)
 
 
 def _grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):

@@ -1,8 +1,9 @@
 """F.conv1d/2d/3d, F.conv_transpose1d/2d/3d, F.unfold, F.fold (kernels in ``ember/ops/conv.py`` and ``pool.py``)."""
-from ...ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
+from ...ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, conv_tbc
 from ...ops.pool import _unfold, _fold
 
-__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "unfold", "fold"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_tbc", "unfold",
+           "fold"]
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
