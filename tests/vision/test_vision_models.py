@@ -122,9 +122,9 @@ def test_initialisation_matches_torchvision_distributions(name):
 
 def test_zero_init_residual_and_seeded_builds_repeat():
     m = EM.resnet18(zero_init_residual=True)
-    assert all(float(b.bn2.weight.abs().sum()) == 0 for layer in (m.layer1, m.layer2) for b in layer)
+    assert all(float(b.bn2.weight.detach().abs().sum()) == 0 for layer in (m.layer1, m.layer2) for b in layer)
     m50 = EM.resnet50(zero_init_residual=True, num_classes=3)
-    assert float(m50.layer3[0].bn3.weight.abs().sum()) == 0 and m50.fc.out_features == 3
+    assert float(m50.layer3[0].bn3.weight.detach().abs().sum()) == 0 and m50.fc.out_features == 3
     ember.manual_seed(7)
     a = EM.mobilenet_v2().state_dict()
     ember.manual_seed(7)
@@ -253,8 +253,10 @@ def test_named_weights_load_from_the_hub_cache(empty_hub):
         ref = t_model.eval()(torch.from_numpy(x)).numpy()
     with ember.no_grad():
         np.testing.assert_allclose(e_model(ember.from_numpy(x)).numpy(), ref, rtol=1e-4, atol=1e-5)
-    with pytest.warns(UserWarning, match="'pretrained' is deprecated"):
+    with pytest.warns(UserWarning) as caught:
         legacy = EM.squeezenet1_1(pretrained=True)
+    assert "'pretrained' is deprecated" in str(caught[0].message) and "weights=SqueezeNet1_1_Weights.DEFAULT" in \
+        str(caught[1].message)
     np.testing.assert_array_equal(legacy.features[0].weight.detach().numpy(),
                                   t_model.features[0].weight.detach().numpy())
 

@@ -117,6 +117,8 @@ def _weights(name, recipe, acc1, acc5, file_size, resize_size=None):
 
 
 class MobileNet_V2_Weights(WeightsEnum):
+    """ImageNet-1K weights of MobileNet-V2: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights("mobilenet_v2-b0353104",
                              "https://github.com/pytorch/vision/tree/main/references/classification#mobilenetv2",
                              71.878, 90.286, 13.555)

@@ -192,18 +192,24 @@ _NEW = "https://github.com/pytorch/vision/issues/3995#"
 
 
 class ResNet18_Weights(WeightsEnum):
+    """ImageNet-1K weights of ResNet18: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights(_URL + "resnet18-f37072fd.pth", 11689512, _RECIPE + "resnet", 69.758, 89.078, 1.814,
                              44.661)
     DEFAULT = IMAGENET1K_V1
 
 
 class ResNet34_Weights(WeightsEnum):
+    """ImageNet-1K weights of ResNet34: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights(_URL + "resnet34-b627a593.pth", 21797672, _RECIPE + "resnet", 73.314, 91.42, 3.664,
                              83.275)
     DEFAULT = IMAGENET1K_V1
 
 
 class ResNet50_Weights(WeightsEnum):
+    """ImageNet-1K weights of ResNet50: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights(_URL + "resnet50-0676ba61.pth", 25557032, _RECIPE + "resnet", 76.13, 92.862, 4.089,
                              97.781)
     IMAGENET1K_V2 = _weights(_URL + "resnet50-11ad3fa6.pth", 25557032, _NEW + "issuecomment-1013906621", 80.858,
@@ -212,6 +218,8 @@ class ResNet50_Weights(WeightsEnum):
 
 
 class ResNet101_Weights(WeightsEnum):
+    """ImageNet-1K weights of ResNet101: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights(_URL + "resnet101-63fe2227.pth", 44549160, _RECIPE + "resnet", 77.374, 93.546, 7.801,
                              170.511)
     IMAGENET1K_V2 = _weights(_URL + "resnet101-cd907fc2.pth", 44549160, _NEW + "new-recipe", 81.886, 95.78, 7.801,
@@ -220,6 +228,8 @@ class ResNet101_Weights(WeightsEnum):
 
 
 class ResNet152_Weights(WeightsEnum):
+    """ImageNet-1K weights of ResNet152: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights(_URL + "resnet152-394f9c45.pth", 60192808, _RECIPE + "resnet", 78.312, 94.046, 11.514,
                              230.434)
     IMAGENET1K_V2 = _weights(_URL + "resnet152-f82ba261.pth", 60192808, _NEW + "new-recipe", 82.284, 96.002, 11.514,
@@ -228,6 +238,8 @@ class ResNet152_Weights(WeightsEnum):
 
 
 class ResNeXt50_32X4D_Weights(WeightsEnum):
+    """ImageNet-1K weights of ResNeXt50-32X4D: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights(_URL + "resnext50_32x4d-7cdf4587.pth", 25028904, _RECIPE + "resnext", 77.618, 93.698,
                              4.23, 95.789)
     IMAGENET1K_V2 = _weights(_URL + "resnext50_32x4d-1a0047aa.pth", 25028904, _NEW + "new-recipe", 81.198, 95.34,
@@ -236,6 +248,8 @@ class ResNeXt50_32X4D_Weights(WeightsEnum):
 
 
 class ResNeXt101_32X8D_Weights(WeightsEnum):
+    """ImageNet-1K weights of ResNeXt101-32X8D: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights(_URL + "resnext101_32x8d-8ba56ff5.pth", 88791336, _RECIPE + "resnext", 79.312, 94.526,
                              16.414, 339.586)
     IMAGENET1K_V2 = _weights(_URL + "resnext101_32x8d-110c445d.pth", 88791336, _NEW + "new-recipe-with-fixres",
@@ -244,6 +258,8 @@ class ResNeXt101_32X8D_Weights(WeightsEnum):
 
 
 class ResNeXt101_64X4D_Weights(WeightsEnum):
+    """ImageNet-1K weights of ResNeXt101-64X4D: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights(_URL + "resnext101_64x4d-173b62eb.pth", 83455272,
                              "https://github.com/pytorch/vision/pull/5935", 83.246, 96.454, 15.46, 319.318,
                              resize_size=232)
@@ -251,6 +267,8 @@ class ResNeXt101_64X4D_Weights(WeightsEnum):
 
 
 class Wide_ResNet50_2_Weights(WeightsEnum):
+    """ImageNet-1K weights of Wide-ResNet50-2: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights(_URL + "wide_resnet50_2-95faca4d.pth", 68883240,
                              "https://github.com/pytorch/vision/pull/912#issue-445437439", 78.468, 94.086, 11.398,
                              131.82)
@@ -260,6 +278,8 @@ class Wide_ResNet50_2_Weights(WeightsEnum):
 
 
 class Wide_ResNet101_2_Weights(WeightsEnum):
+    """ImageNet-1K weights of Wide-ResNet101-2: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights(_URL + "wide_resnet101_2-32ee1156.pth", 126886696,
                              "https://github.com/pytorch/vision/pull/912#issue-445437439", 78.848, 94.284, 22.753,
                              242.896)

@@ -83,11 +83,15 @@ def _weights(name, min_size, num_params, acc1, acc5, ops, file_size):
 
 
 class SqueezeNet1_0_Weights(WeightsEnum):
+    """ImageNet-1K weights of SqueezeNet1-0: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights("squeezenet1_0-b66bff10", (21, 21), 1248424, 58.092, 80.42, 0.819, 4.778)
     DEFAULT = IMAGENET1K_V1
 
 
 class SqueezeNet1_1_Weights(WeightsEnum):
+    """ImageNet-1K weights of SqueezeNet1-1: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights("squeezenet1_1-b8a52dc0", (17, 17), 1235496, 58.178, 80.624, 0.349, 4.729)
     DEFAULT = IMAGENET1K_V1
 

@@ -95,26 +95,36 @@ def _weights(name, num_params, acc1, acc5, ops, file_size, **extra):
 
 
 class VGG11_Weights(WeightsEnum):
+    """ImageNet-1K weights of VGG11: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights("vgg11-8a719046", 132863336, 69.02, 88.628, 7.609, 506.84)
     DEFAULT = IMAGENET1K_V1
 
 
 class VGG11_BN_Weights(WeightsEnum):
+    """ImageNet-1K weights of VGG11-BN: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights("vgg11_bn-6002323d", 132868840, 70.37, 89.81, 7.609, 506.881)
     DEFAULT = IMAGENET1K_V1
 
 
 class VGG13_Weights(WeightsEnum):
+    """ImageNet-1K weights of VGG13: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights("vgg13-19584684", 133047848, 69.928, 89.246, 11.308, 507.545)
     DEFAULT = IMAGENET1K_V1
 
 
 class VGG13_BN_Weights(WeightsEnum):
+    """ImageNet-1K weights of VGG13-BN: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights("vgg13_bn-abd245e5", 133053736, 71.586, 90.374, 11.308, 507.59)
     DEFAULT = IMAGENET1K_V1
 
 
 class VGG16_Weights(WeightsEnum):
+    """ImageNet-1K weights of VGG16: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights("vgg16-397923af", 138357544, 71.592, 90.382, 15.47, 527.796)
     # features only (the classifier is not usable), trained with the paper's 0-255 input scaling
     IMAGENET1K_FEATURES = _weights("vgg16_features-amdegroot-88682ab5", 138357544, float("nan"), float("nan"), 15.47,
@@ -126,16 +136,22 @@ class VGG16_Weights(WeightsEnum):
 
 
 class VGG16_BN_Weights(WeightsEnum):
+    """ImageNet-1K weights of VGG16-BN: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights("vgg16_bn-6c64b313", 138365992, 73.36, 91.516, 15.47, 527.866)
     DEFAULT = IMAGENET1K_V1
 
 
 class VGG19_Weights(WeightsEnum):
+    """ImageNet-1K weights of VGG19: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights("vgg19-dcbb9e9d", 143667240, 72.376, 90.876, 19.632, 548.051)
     DEFAULT = IMAGENET1K_V1
 
 
 class VGG19_BN_Weights(WeightsEnum):
+    """ImageNet-1K weights of VGG19-BN: url, meta, transforms (loaded from the hub cache)."""
+
     IMAGENET1K_V1 = _weights("vgg19_bn-c79401a0", 143678248, 74.218, 91.842, 19.632, 548.143)
     DEFAULT = IMAGENET1K_V1
 
