@@ -36,7 +36,7 @@ def test_mnist_cnn_reaches_95_percent(mnist_root):
     train = Subset(torchvision.datasets.MNIST(mnist_root, train=True, transform=tfm), range(5000))
     test = Subset(torchvision.datasets.MNIST(mnist_root, train=False, transform=tfm), range(2000))
     loader = DataLoader(train, batch_size=32, shuffle=True, num_workers=2, persistent_workers=True)
-    epochs = 3
+    epochs = 4
 
     model = Net()
     optimizer = ember.optim.Adam(model.parameters(), lr=5e-3)
