@@ -688,3 +688,19 @@ def test_dataset_with_transforms(mnist_root):
                                                                                                        (0.3081,))]))
     same_tensor(plain[5][0], ref[5][0])
     assert repr(plain) == repr(ref)
+
+
+def test_seeded_loader_with_random_transforms_repeats_across_workers():
+    """Workers seed ember's generator from the loader's base seed, so augmentation repeats under manual_seed."""
+    from ember.utils.data import DataLoader
+    tfm = ET.Compose([ET.RandomResizedCrop(12), ET.RandomHorizontalFlip(), ET.ColorJitter(0.3, 0.3), ET.ToTensor()])
+    ds = ev.datasets.FakeData(size=16, image_size=(3, 20, 20), transform=tfm)
+
+    def run(seed):
+        ember.manual_seed(seed)
+        return np.concatenate([x.numpy() for x, _ in DataLoader(ds, batch_size=4, shuffle=True, num_workers=2)])
+
+    a, b, c = run(0), run(0), run(1)
+    assert a.shape == (16, 3, 12, 12)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
