@@ -363,21 +363,21 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is not None:
             return self._grad_fn._add_tensor_hook(self._output_nr, hook)
-        from .autograd.graph import _RemovableHandle
+        from collections import OrderedDict
+        from .utils.hooks import _add_hook
         if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return _RemovableHandle(self._hooks, hook)
+            self._hooks = OrderedDict()
+        return _add_hook(self._hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(tensor)`` after a gradient has been accumulated into this leaf's ``.grad``."""
         if self._grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
-        from .autograd.graph import _RemovableHandle
+        from collections import OrderedDict
+        from .utils.hooks import _add_hook
         if self._post_accumulate_hooks is None:
-            self._post_accumulate_hooks = []
-        self._post_accumulate_hooks.append(hook)
-        return _RemovableHandle(self._post_accumulate_hooks, hook)
+            self._post_accumulate_hooks = OrderedDict()
+        return _add_hook(self._post_accumulate_hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. the graph leaves and add it into their ``.grad``.

@@ -32,10 +32,11 @@ def _accumulate_into_leaf(acc, grad, create_graph):
     var = acc._ref()
     if var is None:
         return
-    for hook in var._hooks or ():
-        new = hook(grad)
-        if new is not None:
-            grad = new
+    if var._hooks:
+        for hook in tuple(var._hooks.values()):  # a hook may remove itself: all registered run
+            new = hook(grad)
+            if new is not None:
+                grad = new
     if var._grad is None:
         # take the incoming buffer when nothing else can see it; copy otherwise
         if create_graph:
@@ -49,8 +50,9 @@ def _accumulate_into_leaf(acc, grad, create_graph):
         var._grad = var._grad + grad
     else:
         var._grad._add_inplace_grad(grad)
-    for hook in var._post_accumulate_hooks or ():
-        hook(var)
+    if var._post_accumulate_hooks:
+        for hook in tuple(var._post_accumulate_hooks.values()):
+            hook(var)
 
 
 def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None, accumulate=True,
@@ -153,7 +155,7 @@ def _call_with_hooks(node, grads):
     if node._retained:
         _retain(node, grads)
     if node._pre_hooks:
-        for hook in node._pre_hooks:
+        for hook in tuple(node._pre_hooks.values()):
             new = hook(tuple(grads))
             if new is not None:
                 grads = list(new)
@@ -166,7 +168,7 @@ def _call_with_hooks(node, grads):
         if GradMode.anomaly and GradMode.anomaly_check_nan:
             _check_nan(node, out)
     if node._post_hooks:
-        for hook in node._post_hooks:
+        for hook in tuple(node._post_hooks.values()):
             new = hook(out, tuple(grads))
             if new is not None:
                 out = tuple(new)
@@ -175,8 +177,8 @@ def _call_with_hooks(node, grads):
 
 def _apply_tensor_hooks(node, grads):
     grads = list(grads)
-    for nr, hooks in node._tensor_pre_hooks.items():
-        for hook in hooks:
+    for nr, hooks in tuple(node._tensor_pre_hooks.items()):
+        for hook in tuple(hooks.values()):
             if grads[nr] is None:
                 break
             new = hook(grads[nr])

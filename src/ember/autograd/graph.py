@@ -7,7 +7,9 @@ Leaves that require grad end their paths in an ``AccumulateGrad`` node that
 adds into ``tensor.grad``.
 """
 import weakref
+from collections import OrderedDict
 
+from ..utils.hooks import _add_hook
 from .grad_mode import GradMode
 
 _FREED_MSG = (
@@ -28,10 +30,10 @@ class Node:
     _num_outputs = 1
     _saved = ()
     _result = ()
-    _tensor_pre_hooks = None   # {output_nr: [hook(grad) -> grad or None]}
+    _tensor_pre_hooks = None   # {output_nr: {handle id: hook(grad) -> grad or None}}
     _retained = None           # {output_nr: weakref to the tensor that retains its grad}
-    _pre_hooks = None          # [hook(grad_outputs) -> grad_outputs or None]
-    _post_hooks = None         # [hook(grad_inputs, grad_outputs) -> grad_inputs or None]
+    _pre_hooks = None          # {handle id: hook(grad_outputs) -> grad_outputs or None}
+    _post_hooks = None         # {handle id: hook(grad_inputs, grad_outputs) -> grad_inputs or None}
     _anomaly_trace = None
     _edges = ()
     _hooked = False            # True once any hook or retain_grad is registered (the engine's fast path test)
@@ -109,25 +111,24 @@ class Node:
         """Call ``fn(grad_inputs, grad_outputs)`` after this node runs; it may return new grad_inputs."""
         self._hooked = True
         if self._post_hooks is None:
-            self._post_hooks = []
-        self._post_hooks.append(fn)
-        return _RemovableHandle(self._post_hooks, fn)
+            self._post_hooks = OrderedDict()
+        return _add_hook(self._post_hooks, fn)
 
     def register_prehook(self, fn):
         """Call ``fn(grad_outputs)`` before this node runs; it may return new grad_outputs."""
         self._hooked = True
         if self._pre_hooks is None:
-            self._pre_hooks = []
-        self._pre_hooks.append(fn)
-        return _RemovableHandle(self._pre_hooks, fn)
+            self._pre_hooks = OrderedDict()
+        return _add_hook(self._pre_hooks, fn)
 
     def _add_tensor_hook(self, output_nr, fn):
         self._hooked = True
         if self._tensor_pre_hooks is None:
             self._tensor_pre_hooks = {}
-        hooks = self._tensor_pre_hooks.setdefault(output_nr, [])
-        hooks.append(fn)
-        return _RemovableHandle(hooks, fn)
+        hooks = self._tensor_pre_hooks.get(output_nr)
+        if hooks is None:
+            hooks = self._tensor_pre_hooks[output_nr] = OrderedDict()
+        return _add_hook(hooks, fn)
 
     def __call__(self, *grads):
         out = self.backward(*grads)
@@ -151,25 +152,6 @@ class AccumulateGrad(Node):
 
     def backward(self, grad):
         raise RuntimeError("AccumulateGrad is run by the engine, not called directly")
-
-
-class _RemovableHandle:
-    """Handle returned by ``register_hook``; ``remove()`` unregisters the hook."""
-
-    def __init__(self, container, fn):
-        self._container, self._fn = container, fn
-
-    def remove(self):
-        try:
-            self._container.remove(self._fn)
-        except ValueError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 def _inplace_message(t, now, expected, producer=None):

@@ -22,7 +22,7 @@ from itertools import chain
 import ember
 from .._tensor import Tensor
 from ..ops import optim_kernels as K
-from ..utils.hooks import RemovableHandle
+from ..utils.hooks import RemovableHandle, _add_hook  # noqa: F401 (as in torch.optim.optimizer)
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook",
            "required"]
@@ -47,9 +47,7 @@ def register_optimizer_step_pre_hook(hook):
     The hook may return ``None`` or a pair ``(new_args, new_kwargs)`` that replaces the arguments
     of ``step``.  Returns a :class:`RemovableHandle`.
     """
-    handle = RemovableHandle(_global_optimizer_pre_hooks)
-    _global_optimizer_pre_hooks[handle.id] = hook
-    return handle
+    return _add_hook(_global_optimizer_pre_hooks, hook)
 
 
 def register_optimizer_step_post_hook(hook):
@@ -57,9 +55,7 @@ def register_optimizer_step_post_hook(hook):
 
     Returns a :class:`RemovableHandle`.
     """
-    handle = RemovableHandle(_global_optimizer_post_hooks)
-    _global_optimizer_post_hooks[handle.id] = hook
-    return handle
+    return _add_hook(_global_optimizer_post_hooks, hook)
 
 
 def _typename(obj):
@@ -283,24 +279,12 @@ class Optimizer:
     def register_step_pre_hook(self, hook):
         """Register ``hook(optimizer, args, kwargs) -> None or (new_args, new_kwargs)``, called
         before each :meth:`step`.  Returns a :class:`RemovableHandle`."""
-        handle = RemovableHandle(self._optimizer_step_pre_hooks)
-        self._optimizer_step_pre_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._optimizer_step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
         """Register ``hook(optimizer, args, kwargs) -> None``, called after each :meth:`step`.
         Returns a :class:`RemovableHandle`."""
-        handle = RemovableHandle(self._optimizer_step_post_hooks)
-        self._optimizer_step_post_hooks[handle.id] = hook
-        return handle
-
-    @staticmethod
-    def _register(hooks, hook, prepend):
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        if prepend:
-            hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._optimizer_step_post_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook, prepend=False):
         """Register ``hook(optimizer) -> None``, called at the start of :meth:`state_dict`.
@@ -312,7 +296,7 @@ class Optimizer:
         Returns:
             :class:`RemovableHandle`.
         """
-        return self._register(self._optimizer_state_dict_pre_hooks, hook, prepend)
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
 
     def register_state_dict_post_hook(self, hook, prepend=False):
         """Register ``hook(optimizer, state_dict) -> state_dict or None``, called on the dict
@@ -321,7 +305,7 @@ class Optimizer:
         Returns:
             :class:`RemovableHandle`.
         """
-        return self._register(self._optimizer_state_dict_post_hooks, hook, prepend)
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
 
     def register_load_state_dict_pre_hook(self, hook, prepend=False):
         """Register ``hook(optimizer, state_dict) -> state_dict or None``, called at the start of
@@ -330,7 +314,7 @@ class Optimizer:
         Returns:
             :class:`RemovableHandle`.
         """
-        return self._register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
 
     def register_load_state_dict_post_hook(self, hook, prepend=False):
         """Register ``hook(optimizer) -> None``, called at the end of :meth:`load_state_dict`.
@@ -338,7 +322,7 @@ class Optimizer:
         Returns:
             :class:`RemovableHandle`.
         """
-        return self._register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     # -- state_dict -----------------------------------------------------------------------------
 

@@ -52,6 +52,17 @@ class RemovableHandle:
         self.remove()
 
 
+def _add_hook(hooks, hook, prepend=False):
+    """Store ``hook`` in the ordered dict ``hooks`` under a new handle's id and return the handle
+    (first in line with ``prepend``).  Removing the handle removes only this registration, even
+    when the same function was registered again or the handle is removed twice."""
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
 def unserializable_hook(f):
     """Mark a hook function as not to be serialized (kept for API parity)."""
     f.__torch_unserializable__ = True
