@@ -14,6 +14,18 @@ from .autograd.grad_mode import GradMode
 
 _new = object.__new__
 _ndarray = np.ndarray
+_scalar_warned = False
+
+
+def _warn_scalar_requires_grad():
+    """float()/complex() of a tensor that requires grad, with grad mode on: PyTorch's warning, given
+    once per process as its TORCH_WARN_ONCE does (int(), bool(), .item() and .tolist() do not warn)."""
+    global _scalar_warned
+    if not _scalar_warned:
+        _scalar_warned = True
+        import warnings
+        warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                      "Consider using tensor.detach() first.", UserWarning, stacklevel=3)
 
 
 class Size(tuple):
@@ -461,9 +473,13 @@ class Tensor:
         return int(self._scalar())
 
     def __float__(self):
+        if self._requires_grad and GradMode.enabled:
+            _warn_scalar_requires_grad()
         return float(self._scalar())
 
     def __complex__(self):
+        if self._requires_grad and GradMode.enabled:
+            _warn_scalar_requires_grad()
         return complex(self._scalar())
 
     def __bool__(self):
