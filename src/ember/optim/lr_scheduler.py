@@ -237,8 +237,10 @@ class _LRScheduler(LRScheduler):
     """Old name of :class:`LRScheduler`, kept for compatibility."""
 
 
-def _lambdas_state_dict(scheduler, attr_skip):
-    state = {k: v for k, v in scheduler.__dict__.items() if k not in attr_skip}
+def _lambdas_state_dict(scheduler):
+    """Return the state; plain functions are stored as None, callable objects by their
+    ``__dict__``."""
+    state = {k: v for k, v in scheduler.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
     state["lr_lambdas"] = [None] * len(scheduler.lr_lambdas)
     for i, fn in enumerate(scheduler.lr_lambdas):
         if not isinstance(fn, types.FunctionType):  # callable objects keep their attributes
@@ -247,6 +249,7 @@ def _lambdas_state_dict(scheduler, attr_skip):
 
 
 def _lambdas_load_state_dict(scheduler, state_dict):
+    """Restore the state from :meth:`state_dict`'s output."""
     lr_lambdas = state_dict.pop("lr_lambdas")
     scheduler.__dict__.update(state_dict)
     state_dict["lr_lambdas"] = lr_lambdas  # leave the caller's dict intact
@@ -282,14 +285,8 @@ class LambdaLR(LRScheduler):
         self.lr_lambdas = _lambda_list(optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
-    def state_dict(self):
-        """Return the state; plain functions are stored as None, callable objects by their
-        ``__dict__``."""
-        return _lambdas_state_dict(self, ("optimizer", "lr_lambdas"))
-
-    def load_state_dict(self, state_dict):
-        """Restore the state from :meth:`state_dict`'s output."""
-        _lambdas_load_state_dict(self, state_dict)
+    state_dict = _lambdas_state_dict
+    load_state_dict = _lambdas_load_state_dict
 
     def get_lr(self):
         """``base_lr * lr_lambda(last_epoch)`` for each group."""
@@ -316,14 +313,8 @@ class MultiplicativeLR(LRScheduler):
                 raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
 
-    def state_dict(self):
-        """Return the state; plain functions are stored as None, callable objects by their
-        ``__dict__``."""
-        return _lambdas_state_dict(self, ("optimizer", "lr_lambdas"))
-
-    def load_state_dict(self, state_dict):
-        """Restore the state from :meth:`state_dict`'s output."""
-        _lambdas_load_state_dict(self, state_dict)
+    state_dict = _lambdas_state_dict
+    load_state_dict = _lambdas_load_state_dict
 
     def get_lr(self):
         """The current rates times ``lr_lambda(last_epoch)`` (unchanged on the initial step)."""
