@@ -334,8 +334,12 @@ def test_conv_graph_freed():
 def test_conv_batch_blocks_and_threads(monkeypatch, threads):
     """One image per block (so the block loop, the per-block Winograd reuse and, with 2 threads, the worker
     threads all run) gives torch's results for F, T and G on both kernels."""
-    from ember.ops import conv as C
+    from ember.ops import conv as C, _block_threads as BT
     monkeypatch.setattr(C, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(BT, "_MIN_CPU_SHARE", 0.0)  # never back off to serial on a busy test machine
+    BT._contention["cooldown"] = 0
+    calls = []
+    monkeypatch.setattr(BT, "timed_parallel", lambda nt, orig=BT.timed_parallel: (calls.append(nt), orig(nt))[1])
     before = ember.get_num_threads()
     ember.set_num_threads(threads)
     try:
@@ -347,5 +351,6 @@ def test_conv_batch_blocks_and_threads(monkeypatch, threads):
             check_op(lambda *a: EF.conv2d(*a, **kw), lambda *a: TF.conv2d(*a, **kw), x, w, b, **tol)
             wt = _arr(cin, cout // kw.get("groups", 1), 3, 3, dtype=dtype)
             check_op(lambda *a: EF.conv_transpose2d(*a, **kw), lambda *a: TF.conv_transpose2d(*a, **kw), x, wt, **tol)
+        assert bool(calls) == (threads > 1)  # the worker threads ran exactly when there were two
     finally:
         ember.set_num_threads(before)

@@ -8,6 +8,7 @@ import concurrent.futures
 import contextlib
 import os
 import threading
+import time
 
 _state = {"controllers": None, "executor": None, "workers": 0, "pid": None}
 _lock = threading.Lock()
@@ -29,6 +30,8 @@ def block_threads():
     """How many threads a blocked op may use: BLAS's current thread count (1 inside a worker)."""
     if threading.current_thread() is not threading.main_thread() and getattr(_local, "worker", False):
         return 1
+    if _single["depth"]:  # inside blas_single: the user's setting is the saved one
+        return max(_single["saved"], default=1)
     ctrls = _blas_controllers()
     return max((c.get_num_threads() for c in ctrls), default=1)
 
@@ -54,6 +57,32 @@ def executor():
                 max_workers=want, thread_name_prefix="ember-block", initializer=_mark_worker)
             _state["workers"], _state["pid"] = want, os.getpid()
     return ex
+
+
+# Contention check: when a parallel region got much less CPU time than its threads could have used (the
+# machine is busy with other processes), GIL hand-offs between starved threads cost more than the parallelism
+# gains, so blocked ops run serially for a while before trying threads again.
+_contention = {"cooldown": 0}
+_COOLDOWN_CALLS = 64
+_MIN_CPU_SHARE = 0.6
+
+
+def parallel_ok():
+    """False while backing off after a parallel region that found the cores busy."""
+    if _contention["cooldown"] > 0:
+        _contention["cooldown"] -= 1
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def timed_parallel(nt):
+    """Measure a parallel region's CPU share; start a serial cooldown if the threads were starved."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    yield
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if wall > 2e-3 and cpu < _MIN_CPU_SHARE * nt * wall:
+        _contention["cooldown"] = _COOLDOWN_CALLS
 
 
 _single = {"depth": 0, "saved": None}

@@ -256,24 +256,35 @@ def _wino_input_adjoint_into(gVt, g, out):
 # ---------------------------------------------------------------------------------------- the three products
 
 def _run_blocks(fn, blocks):
-    """``[fn(i, b) for i, b in enumerate(blocks)]``; with several BLAS threads the blocks are split between that
-    many Python threads (NumPy releases the GIL in its loops and GEMMs), each GEMM then single-threaded."""
+    """``[fn(i, b) for i, b in enumerate(blocks)]``; with several threads allowed and enough blocks, the blocks
+    are split between that many Python threads (NumPy releases the GIL in its loops and GEMMs)."""
     nt = _threads.block_threads()
-    if nt <= 1 or len(blocks) < 2:
+    if nt <= 1 or len(blocks) < 2 * nt or not _threads.parallel_ok():
         return [fn(i, b) for i, b in enumerate(blocks)]
-    nt = min(nt, len(blocks))
     groups = [list(range(k, len(blocks), nt)) for k in range(nt)]
 
     def work(idx):
         return [(i, fn(i, blocks[i])) for i in idx]
 
-    with _threads.blas_single():
+    with _threads.timed_parallel(nt):
         futures = [_threads.executor().submit(work, idx) for idx in groups[1:]]
         done = work(groups[0])
         for f in futures:
             done += f.result()
     done.sort(key=lambda r: r[0])
     return [r for _, r in done]
+
+
+def _one_blas_thread(kernel):
+    """Run ``kernel`` with BLAS on one thread: its GEMMs are per cache-sized block, too small for BLAS's own
+    threads to pay (and an idle OpenBLAS worker spins, taking a core from the block threads)."""
+    def wrapper(*args, **kwargs):
+        if _threads.block_threads() <= 1:
+            return kernel(*args, **kwargs)
+        with _threads.blas_single():
+            return kernel(*args, **kwargs)
+    wrapper.__name__, wrapper.__doc__ = kernel.__name__, kernel.__doc__
+    return wrapper
 
 
 def _sum(parts):
@@ -284,6 +295,7 @@ def _sum(parts):
     return out
 
 
+@_one_blas_thread
 def _k_F(x, w, g, bias=None, keep=None):
     """Convolution: x (N, C, *S), w (O, C/g, *k) -> (N, O, *out).
 
@@ -325,6 +337,7 @@ def _k_G(x, y, g):
     return _k_TG(y, x, None, g, False, True)[1]
 
 
+@_one_blas_thread
 def _k_TG(y, x, w, g, need_x, need_w, kept=None):
     """Both adjoints of F at once — T(y, w) and G(x, y) — sharing each block's transformed y.
 
@@ -359,6 +372,7 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
     return gx, (gw.reshape(g.w_shape) if need_w else None)
 
 
+@_one_blas_thread
 def _k_FG(z, y, w, g, need_z, need_w):
     """The gradients of a transposed convolution y -> T(y, w) given dz: F(dz, w) and G(dz, y), sharing blocks."""
     n = z.shape[0]
