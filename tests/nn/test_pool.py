@@ -273,3 +273,44 @@ def test_pool_layer_bad_input_names_module():
     assert "pad should be at most half" in str(info.value) and "MaxPool2d(kernel_size=3" in str(info.value)
     check_raises(lambda: EF.max_unpool2d(ember.randn(1, 1, 2, 2), ember.tensor([[[[0, 1], [2, 99]]]]), 2),
                  lambda: TF.max_unpool2d(torch.randn(1, 1, 2, 2), torch.tensor([[[[0, 1], [2, 99]]]]), 2))
+
+
+@pytest.mark.parametrize("case", [(2, (2, 3, 10, 9), 2, dict(output_size=(4, 3))),
+                                  (2, (2, 3, 10, 9), (3, 2), dict(output_size=(5, 6))),
+                                  (2, (3, 10, 9), 3, dict(output_ratio=(0.6, 0.7))),
+                                  (3, (1, 2, 7, 8, 9), 2, dict(output_size=(3, 4, 2))),
+                                  (3, (2, 7, 8, 6), (2, 3, 2), dict(output_ratio=(0.5, 0.5, 0.6)))], ids=str)
+def test_fractional_max_pool(case):
+    nd, shape, k, kw = case
+    n = shape[0] if len(shape) == nd + 2 else 1
+    s = rng.random((n, shape[-nd - 1], nd))
+    fe, ft = getattr(EF, f"fractional_max_pool{nd}d"), getattr(TF, f"fractional_max_pool{nd}d")
+    check_op(lambda x, s: fe(x, k, return_indices=True, _random_samples=s.detach(), **kw),
+             lambda x, s: ft(x, k, return_indices=True, _random_samples=s.detach(), **kw), _arr(*shape), s,
+             gradgrad=True)
+    name = f"FractionalMaxPool{nd}d"
+    em, tm = getattr(enn, name)(k, _random_samples=ember.tensor(s), **kw), \
+        getattr(torch.nn, name)(k, _random_samples=torch.tensor(s), **kw)
+    assert str(em) == str(tm) and list(em.state_dict()) == list(tm.state_dict())
+    run_twin(em, tm, _arr(*shape))
+    y = fe(ember.tensor(_arr(*shape)), k, **kw)  # fresh random windows: right shape, values from the input
+    assert tuple(y.shape) == tuple(ft(torch.tensor(_arr(*shape)), k, **kw).shape)
+
+
+def test_fractional_max_pool_errors():
+    x = _arr(2, 3, 9, 8)
+    for fn in (lambda F, t, l: F.fractional_max_pool2d(t(x), 3, output_size=8),
+               lambda F, t, l: F.fractional_max_pool2d(t(x), 3),
+               lambda F, t, l: F.fractional_max_pool2d(t(x), 3, output_ratio=(0.5, 0.5, 0.5)),
+               lambda F, t, l: F.fractional_max_pool2d(t(x), 3, output_size=4, _random_samples=t(rng.random((2, 3, 3)))),
+               lambda F, t, l: l.FractionalMaxPool2d(3),
+               lambda F, t, l: l.FractionalMaxPool2d(3, output_size=2, output_ratio=0.5),
+               lambda F, t, l: l.FractionalMaxPool2d(3, output_ratio=1.5),
+               lambda F, t, l: F.fractional_max_pool2d(t(x), 2, output_ratio=0.5)):
+        exc = check_raises(lambda: fn(EF, ember.tensor, enn), lambda: fn(TF, torch.tensor, torch.nn))
+        t_exc = None
+        try:
+            fn(TF, torch.tensor, torch.nn)
+        except Exception as e:  # noqa: BLE001
+            t_exc = e
+        assert str(exc).split("\n")[0] == str(t_exc), (str(exc), str(t_exc))

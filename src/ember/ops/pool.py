@@ -673,3 +673,78 @@ def _fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         return _as_strided(buf, shape, strides, writeable=False).reshape(n, ck, L)
 
     return _linear(input, fwd, adj, "Col2ImBackward0", "Im2ColBackward0")
+
+
+# ---------------------------------------------------------------------------------------- fractional max pooling
+
+def _fractional_starts(samples, n_in, n_out, k):
+    """Window starts per plane (PyTorch's pseudo-random intervals): samples (P,) in [0, 1) -> (P, n_out)."""
+    dt = samples.dtype.type
+    starts = xp.empty(samples.shape + (n_out,), dtype=xp.int64)
+    if n_out > 1:
+        alpha = dt(n_in - k) / dt(n_out - 1)
+        i = xp.arange(n_out - 1, dtype=samples.dtype)
+        starts[..., :-1] = ((i + samples[..., None]) * alpha).astype(xp.int64) \
+            - (samples * alpha).astype(xp.int64)[..., None]
+    if n_out > 0:
+        starts[..., -1] = n_in - k
+    return starts
+
+
+_FRACTIONAL_AXES = ("time", "height", "width")
+
+
+def _fractional_max_pool(input, nd, kernel_size, output_size, samples, return_indices):
+    """Fractional max pooling (Graham): windows of ``kernel_size`` at pseudo-random starts drawn from ``samples``."""
+    x = input._data
+    fname = f"fractional_max_pool{nd}d"
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{fname}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(x.shape)}")
+    kernel = _ntuple(kernel_size, nd, "kernel_size", fname)
+    out_sp = _ntuple(output_size, nd, "output_size", fname)
+    in_sp = x.shape[-nd:]
+    names = _FRACTIONAL_AXES[-nd:]
+    for name, o, k, n in zip(names, out_sp, kernel, in_sp):
+        if o + k - 1 > n:
+            where = f"{fname}_out()" if nd == 3 else f"{fname}()"
+            raise RuntimeError(f"{where}: pool {name} {k} too large relative to input {name} {n}")
+    s = samples._data
+    if s.ndim != 3 or s.shape[2] != nd:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to {nd}; got {s.shape[2] if s.ndim == 3 else s.ndim}.")
+    lead = x.shape[:-nd]
+    batched = x.ndim == nd + 2
+    c = x.shape[-nd - 1]
+    n = x.shape[0] if batched else 1
+    if s.shape[0] != n or s.shape[1] != c:
+        raise RuntimeError(f"Expect _random_samples to be of shape {[n, c, nd]}, got {list(s.shape)}")
+    s = s.astype(x.dtype if x.dtype.kind == "f" else xp.float32, copy=False).reshape(n * c, nd)
+    # PyTorch's sample order: the last spatial dim (width) first, then height (then time)
+    order = {1: (0,), 2: (1, 0), 3: (0, 1, 2)}[nd]
+    keys, flat = [], xp.zeros((n * c,) + (1,) * (2 * nd), dtype=xp.int64)
+    for a in range(nd):
+        st = _fractional_starts(s[:, order[a]], in_sp[a], out_sp[a], kernel[a])       # (P, o)
+        idx = st[:, :, None] + xp.arange(kernel[a])                                   # (P, o, k)
+        shape = [n * c] + [1] * (2 * nd)
+        shape[1 + a], shape[1 + nd + a] = out_sp[a], kernel[a]
+        keys.append(idx.reshape(shape))
+        flat = flat * in_sp[a] + keys[-1]
+    planes = x.reshape((n * c,) + tuple(in_sp))
+    wins = planes[(xp.arange(n * c).reshape((-1,) + (1,) * (2 * nd)),) + tuple(keys)]   # (P, *out, *k)
+    wins = wins.reshape((n * c,) + tuple(out_sp) + (-1,))
+    arg = xp.argmax(wins, axis=-1)
+    vals = xp.take_along_axis(wins, arg[..., None], axis=-1)[..., 0].reshape(lead + tuple(out_sp))
+    flat = xp.broadcast_to(flat, (n * c,) + tuple(out_sp) + tuple(kernel)).reshape((n * c,) + tuple(out_sp) + (-1,))
+    pos = xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0].reshape(lead + tuple(out_sp))
+    out = _make(vals)
+    if GradMode.enabled and input._requires_grad:
+        plane = _prod(in_sp)
+        pflat = pos.reshape(lead + (-1,))
+        name = f"FractionalMaxPool{nd}DBackward0"
+        node = _node_class(name)()
+        node.fwd = lambda a: _gather_flat(a.reshape(lead + (-1,)), pflat).reshape(lead + tuple(out_sp))
+        node.adj = lambda g: _scatter_flat(g.reshape(lead + (-1,)), pflat, plane).reshape(lead + tuple(in_sp))
+        node.adj_name = f"FractionalMaxPool{nd}DBackwardBackward0"
+        attach(out, node, input)
+    if return_indices:
+        return out, _make(xp.ascontiguousarray(pos))
+    return out
