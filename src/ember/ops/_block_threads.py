@@ -59,30 +59,35 @@ def executor():
     return ex
 
 
-# Contention check: when a parallel region got much less CPU time than its threads could have used (the
-# machine is busy with other processes), GIL hand-offs between starved threads cost more than the parallelism
-# gains, so blocked ops run serially for a while before trying threads again.
-_contention = {"cooldown": 0}
-_COOLDOWN_CALLS = 64
-_MIN_CPU_SHARE = 0.6
+# Contention check: when parallel regions get much less CPU time than their threads could use (the machine is
+# busy with other processes), GIL hand-offs between starved threads cost more than the parallelism gains, so
+# blocked ops run serially for a while before trying threads again.  The CPU share is smoothed over regions
+# (one slow region is noise; GIL waits alone give shares of 0.6-0.9 on an idle machine).
+_contention = {"cooldown": 0, "share": 1.0}
+_COOLDOWN_CALLS = 32
+_MIN_CPU_SHARE = 0.5
 
 
 def parallel_ok():
-    """False while backing off after a parallel region that found the cores busy."""
+    """False while backing off after parallel regions that found the cores busy."""
     if _contention["cooldown"] > 0:
         _contention["cooldown"] -= 1
+        if _contention["cooldown"] == 0:
+            _contention["share"] = _MIN_CPU_SHARE + 0.1  # one more starved region backs off again
         return False
     return True
 
 
 @contextlib.contextmanager
 def timed_parallel(nt):
-    """Measure a parallel region's CPU share; start a serial cooldown if the threads were starved."""
+    """Measure a parallel region's CPU share; start a serial cooldown when the smoothed share is low."""
     wall, cpu = time.perf_counter(), time.process_time()
     yield
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    if wall > 2e-3 and cpu < _MIN_CPU_SHARE * nt * wall:
-        _contention["cooldown"] = _COOLDOWN_CALLS
+    if wall > 1e-3:
+        share = _contention["share"] = 0.7 * _contention["share"] + 0.3 * (cpu / (nt * wall))
+        if share < _MIN_CPU_SHARE:
+            _contention["cooldown"] = _COOLDOWN_CALLS
 
 
 _single = {"depth": 0, "saved": None}

@@ -36,6 +36,7 @@ from . import _block_threads as _threads
 _as_strided = xp.lib.stride_tricks.as_strided
 _BLOCK_BYTES = 1 << 20  # target size of one block's largest intermediate (about an L2 cache)
 _KEEP_WINO = True       # keep the forward's Winograd inputs for the weight gradient (memory for speed)
+_MIN_PARALLEL_BYTES = 512 << 10  # below this much block data a convolution runs on one thread
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "convolution", "conv_tbc"]
@@ -67,8 +68,14 @@ def _prod(seq):
 
 
 def _blocks(n, per_image_bytes):
-    """Slices of the batch, each holding about ``_BLOCK_BYTES`` of the largest per-image intermediate."""
-    k = max(1, min(n, _BLOCK_BYTES // max(per_image_bytes, 1)))
+    """Slices of the batch, each holding about ``_BLOCK_BYTES`` of the largest per-image intermediate (less when
+    that leaves too few blocks to share between the block threads)."""
+    target = _BLOCK_BYTES
+    nt = _threads.block_threads()
+    total = n * per_image_bytes
+    if nt > 1 and total >= _MIN_PARALLEL_BYTES:
+        target = min(target, total // (2 * nt))
+    k = max(1, min(n, target // max(per_image_bytes, 1)))
     return [slice(i, min(i + k, n)) for i in range(0, n, k)]
 
 
