@@ -38,7 +38,7 @@ def main(argv):
     sides = {}
     for side in ("ember", "torch"):
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=worker, args=(side, filters, child), daemon=True)
+        proc = ctx.Process(target=worker, args=(side, filters, child))  # not a daemon: the data cases start DataLoader workers
         proc.start()
         sides[side] = (proc, parent)
     names = sides["ember"][1].recv()
@@ -57,6 +57,8 @@ def main(argv):
     for proc, conn in sides.values():
         conn.send(None)
         proc.join(timeout=10)
+        if proc.is_alive():
+            proc.terminate()
     print("\n| benchmark | ember | torch | torch/ember (>1: ember faster) |")
     print("|---|---|---|---|")
     for name, e, t in rows:
