@@ -34,7 +34,7 @@ def _fmt(seconds):
 
 def main(argv):
     filters = argv[1:]
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("fork")  # the parent has imported neither library yet
     sides = {}
     for side in ("ember", "torch"):
         parent, child = ctx.Pipe()
