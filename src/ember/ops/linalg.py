@@ -9,6 +9,15 @@ def _product(fn, a, b):
     return r if r.dtype == a.dtype else r.astype(a.dtype)
 
 
+def _product_result(res, node_cls, a, b, out):
+    """Record ``node_cls`` for the product ``res`` of ``a`` and ``b`` when a graph is needed; honour ``out``."""
+    if GradMode.enabled and (a._requires_grad or b._requires_grad):
+        node = node_cls()
+        node.save(a, b)
+        attach(res, node, a, b)
+    return write_out(out, res) if out is not None else res
+
+
 def _same_dtype(a, b, op):
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_dtype_name(a.dtype).lower()} != "
@@ -31,18 +40,12 @@ def mm(input, mat2, *, out=None):
         input, mat2 = autocast_args(input, mat2)
     a, b = input._data, mat2._data
     if a.ndim != 2 or b.ndim != 2:
-        bad = input if a.ndim != 2 else mat2
         raise RuntimeError(f"{'self' if a.ndim != 2 else 'mat2'} must be a matrix")
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
                            f"{b.shape[0]}x{b.shape[1]})")
     _same_dtype(input, mat2, "mm")
-    res = _make(_product(xp.matmul, a, b))
-    if GradMode.enabled and (input._requires_grad or mat2._requires_grad):
-        node = MmBackward0()
-        node.save(input, mat2)
-        attach(res, node, input, mat2)
-    return write_out(out, res) if out is not None else res
+    return _product_result(_make(_product(xp.matmul, a, b)), MmBackward0, input, mat2, out)
 
 
 class BmmBackward0(Node):
@@ -64,12 +67,7 @@ def bmm(input, mat2, *, out=None):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
                            f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
     _same_dtype(input, mat2, "bmm")
-    res = _make(_product(xp.matmul, a, b))
-    if GradMode.enabled and (input._requires_grad or mat2._requires_grad):
-        node = BmmBackward0()
-        node.save(input, mat2)
-        attach(res, node, input, mat2)
-    return write_out(out, res) if out is not None else res
+    return _product_result(_make(_product(xp.matmul, a, b)), BmmBackward0, input, mat2, out)
 
 
 class MatmulBackward0(Node):
@@ -125,12 +123,8 @@ def matmul(input, other, *, out=None):
     except ValueError:
         raise RuntimeError(f"The size of tensor a must match the size of tensor b at a non-singleton batch "
                            f"dimension: shapes {list(a.shape)} and {list(b.shape)}") from None
-    res = _make(r)
-    if GradMode.enabled and (input._requires_grad or other._requires_grad):
-        node = MatmulBackward0() if a.ndim != 1 or b.ndim != 1 else _DotBackward()
-        node.save(input, other)
-        attach(res, node, input, other)
-    return write_out(out, res) if out is not None else res
+    node_cls = MatmulBackward0 if a.ndim != 1 or b.ndim != 1 else DotBackward0
+    return _product_result(_make(r), node_cls, input, other, out)
 
 
 class DotBackward0(Node):
@@ -138,8 +132,6 @@ class DotBackward0(Node):
         a, b = self.saved_tensors
         return (grad * b if a._requires_grad else None), (grad * a if b._requires_grad else None)
 
-
-_DotBackward = DotBackward0
 
 
 def dot(input, tensor, *, out=None):
@@ -152,12 +144,7 @@ def dot(input, tensor, *, out=None):
                            f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
                            "respectively")
     _same_dtype(input, tensor, "dot")
-    res = _make(_product(xp.dot, a, b))
-    if GradMode.enabled and (input._requires_grad or tensor._requires_grad):
-        node = DotBackward0()
-        node.save(input, tensor)
-        attach(res, node, input, tensor)
-    return write_out(out, res) if out is not None else res
+    return _product_result(_make(_product(xp.dot, a, b)), DotBackward0, input, tensor, out)
 
 
 class MvBackward0(Node):
@@ -177,12 +164,7 @@ def mv(input, vec, *, out=None):
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), "
                            f"vec ({v.shape[0]})")
     _same_dtype(input, vec, "mv")
-    res = _make(_product(xp.matmul, a, v))
-    if GradMode.enabled and (input._requires_grad or vec._requires_grad):
-        node = MvBackward0()
-        node.save(input, vec)
-        attach(res, node, input, vec)
-    return write_out(out, res) if out is not None else res
+    return _product_result(_make(_product(xp.matmul, a, v)), MvBackward0, input, vec, out)
 
 
 def outer(input, vec2, *, out=None):
