@@ -1,0 +1,1 @@
+"""``ember.distributed.elastic``: what programs import from ``torch.distributed.elastic``."""

@@ -1,0 +1,1 @@
+"""``ember.distributed.elastic.multiprocessing``: the ``errors`` module programs use for ``@record``."""
