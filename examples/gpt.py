@@ -2,16 +2,22 @@
 
 Causal self-attention through F.scaled_dot_product_attention, AdamW with decay/no-decay
 parameter groups, a cosine learning rate written into param_groups every step, optional
-bfloat16 autocast on the CPU and a (disabled) GradScaler, as in nanoGPT's train.py.
+bfloat16 autocast on the CPU and a (disabled) GradScaler, as in nanoGPT's train.py.  Started by the
+launcher it trains data-parallel with DistributedDataParallel, as nanoGPT does under torchrun; each rank takes
+its slice of one global batch, so N ranks with --batch-size B train as one process with N*B.
 
     python examples/gpt.py --iters 100 [--bf16]
+    python -m ember.distributed.run --standalone --nproc-per-node 2 examples/gpt.py --batch-size 8
 """
 import argparse
 import math
+import os
 
 import ember as torch
 import ember.nn as nn
 from ember.nn import functional as F
+from ember.distributed import init_process_group, destroy_process_group, all_reduce, ReduceOp
+from ember.nn.parallel import DistributedDataParallel as DDP
 
 from _data import load_text
 
@@ -27,6 +33,14 @@ parser.add_argument('--lr', type=float, default=3e-3)
 parser.add_argument('--bf16', action='store_true', help='autocast the forward pass to bfloat16')
 parser.add_argument('--seed', type=int, default=1337)
 args = parser.parse_args()
+
+ddp = int(os.environ.get('RANK', -1)) != -1  # a launched (torchrun-style) run?
+if ddp:
+    init_process_group(backend='gloo')
+    ddp_rank, ddp_world_size = int(os.environ['RANK']), int(os.environ['WORLD_SIZE'])
+else:
+    ddp_rank, ddp_world_size = 0, 1
+master_process = ddp_rank == 0
 
 torch.manual_seed(args.seed)
 text = load_text(args.text)
@@ -127,7 +141,9 @@ class GPT(nn.Module):
 
 
 def get_batch():
-    ix = torch.randint(len(data) - args.block_size, (args.batch_size,))
+    # every rank draws the same global batch and keeps its slice
+    ix = torch.randint(len(data) - args.block_size, (args.batch_size * ddp_world_size,))
+    ix = ix[ddp_rank * args.batch_size:(ddp_rank + 1) * args.batch_size]
     x = torch.stack([data[i:i + args.block_size] for i in ix])
     y = torch.stack([data[i + 1:i + 1 + args.block_size] for i in ix])
     return x, y
@@ -142,7 +158,10 @@ def get_lr(it, warmup_iters=10, min_lr=args.lr / 10):
 
 
 model = GPT(len(chars), args.block_size, args.n_layer, args.n_head, args.n_embd)
-optimizer = model.configure_optimizers(weight_decay=0.1, learning_rate=args.lr, betas=(0.9, 0.95))
+raw_model = model
+if ddp:
+    model = DDP(model)
+optimizer = raw_model.configure_optimizers(weight_decay=0.1, learning_rate=args.lr, betas=(0.9, 0.95))
 ctx = torch.autocast('cpu', dtype=torch.bfloat16, enabled=args.bf16)
 scaler = torch.amp.GradScaler('cpu', enabled=False)
 
@@ -160,12 +179,18 @@ for it in range(args.iters):
     scaler.step(optimizer)
     scaler.update()
     optimizer.zero_grad(set_to_none=True)
+    loss = loss.detach()
+    if ddp:
+        all_reduce(loss, op=ReduceOp.AVG)  # the loss of the whole global batch
     if first is None:
         first = loss.item()
-    if it % 50 == 0 or it == args.iters - 1:
-        print(f"iter {it}: loss {loss.item():.4f}, lr {lr:.2e}")
+    if master_process and (it % 50 == 0 or it == args.iters - 1):
+        print(f"iter {it}: loss {loss.item():.6f}, lr {lr:.2e}")
 
-print(f'first loss {first:.4f} final loss {loss.item():.4f}')
-model.eval()
-start = torch.tensor([[stoi['F']]], dtype=torch.long)
-print(''.join(chars[i] for i in model.generate(start, 100, temperature=0.8, top_k=10)[0].tolist()))
+if master_process:
+    print(f'first loss {first:.4f} final loss {loss.item():.4f}')
+    raw_model.eval()
+    start = torch.tensor([[stoi['F']]], dtype=torch.long)
+    print(''.join(chars[i] for i in raw_model.generate(start, 100, temperature=0.8, top_k=10)[0].tolist()))
+if ddp:
+    destroy_process_group()
