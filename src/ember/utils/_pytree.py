@@ -2,18 +2,35 @@
 
 Tuples, lists, dicts (key order kept) and namedtuples are containers; everything else is a leaf.
 """
-from collections import namedtuple
-
 __all__ = ["tree_flatten", "tree_unflatten", "tree_map", "TreeSpec", "LeafSpec"]
 
-TreeSpec = namedtuple("TreeSpec", ["type", "context", "children_specs"])
-"""How a container was built: its type, its keys (dicts) or None, and one spec per child."""
+class TreeSpec:
+    """How a container was built: its ``type``, its keys (``context``, dicts) or None, and one spec per child."""
+
+    def __init__(self, type, context, children_specs):
+        self.type, self.context, self.children_specs = type, context, children_specs
+        self.num_leaves = sum(c.num_leaves for c in children_specs)
+
+    def __eq__(self, other):
+        return (isinstance(other, TreeSpec) and self.type is other.type and self.context == other.context
+                and self.children_specs == other.children_specs)
+
+    def __repr__(self, indent=0):
+        # PyTorch's layout: first child inline, each further child on its own line, indented by depth
+        indent += 2
+        kids = [c.__repr__(indent) for c in self.children_specs]
+        return f"TreeSpec({self.type.__name__}, {self.context}, [" + (",\n" + " " * indent).join(kids) + "])"
 
 
 class LeafSpec:
     """The spec of a single leaf."""
 
-    def __repr__(self):
+    num_leaves = 1
+
+    def __eq__(self, other):
+        return isinstance(other, LeafSpec)
+
+    def __repr__(self, indent=0):
         return "*"
 
 

@@ -25,6 +25,7 @@ import contextlib
 import warnings
 
 import ember
+from ._graph_walk import graph_leaves, graph_node_names
 from ._pytree import tree_flatten, tree_unflatten
 
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "CheckpointFunction", "check_backward_validity",
@@ -162,44 +163,8 @@ class CheckpointFunction(ember.autograd.Function):
         return (None, None) + tuple(x.grad if isinstance(x, ember.Tensor) else None for x in detached)
 
 
-def _leaves_of(tensors):
-    """The leaf tensors that require grad and that ``tensors`` depend on, in first-seen order."""
-    found, seen = {}, set()
-    stack = []
-    for t in tensors:
-        if t.grad_fn is None:
-            found.setdefault(id(t), t)
-        else:
-            stack.append(t.grad_fn)
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        if node.name() == "AccumulateGrad":
-            var = node.variable
-            if var is not None:
-                found.setdefault(id(var), var)
-            continue
-        stack.extend(n for n, _ in node.next_functions)
-    return list(found.values())
-
-
 def _metadata(t):
     return {"shape": t.shape, "dtype": t.dtype, "device": t.device}
-
-
-def _graph_ops(tensors):
-    """The names of the graph nodes behind ``tensors`` (for ``debug`` messages)."""
-    names, seen, stack = [], set(), [t.grad_fn for t in tensors if t.grad_fn is not None]
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        names.append(node.name())
-        stack.extend(n for n, _ in node.next_functions)
-    return names
 
 
 class _Recompute(ember.autograd.Function):
@@ -257,7 +222,7 @@ def _check_determinism(st, recomputed):
                f"during the forward pass.\n{lines}.\n")
         if st.debug:
             msg += ("\nOperations recorded during the original forward:\n" + "\n".join(st.forward_ops) +
-                    "\n\nOperations recorded during recomputation:\n" + "\n".join(_graph_ops(recomputed)) + "\n")
+                    "\n\nOperations recorded during recomputation:\n" + "\n".join(graph_node_names(recomputed)) + "\n")
         else:
             msg += _DEBUG_TIP
         raise CheckpointError(msg)
@@ -281,12 +246,12 @@ def _checkpoint_without_reentrant(function, preserve_rng_state, context_fn, dete
     differentiable = [leaves[i] for i in positions]
     by_id = {id(c): i for i, c in enumerate(copies) if isinstance(c, ember.Tensor)}
     st.grad_targets = [(by_id.get(id(leaf)), None if id(leaf) in by_id else leaf)
-                       for leaf in _leaves_of(differentiable)]
+                       for leaf in graph_leaves(differentiable)]
     if not st.grad_targets:
         return outputs
     st.function, st.context_fn, st.kwarg_names = function, context_fn, list(kwargs)
     st.determinism_check, st.debug = determinism_check, (_debug_enabled if _debug_enabled is not None else debug)
-    st.forward_ops = _graph_ops(differentiable) if st.debug else ()
+    st.forward_ops = graph_node_names(differentiable) if st.debug else ()
     st.metadata = [_metadata(t) for t in differentiable]
     st.output_positions = positions
     st.tensor_positions = [i for i, a in enumerate(all_args) if isinstance(a, ember.Tensor)]
