@@ -1,12 +1,12 @@
-"""Device objects and the array module (``xp``) that computes on each device.
+"""Device objects, and the array backend that computes on each device type.
 
-ember computes on the CPU through NumPy.  Ops take their array module from
-here rather than importing NumPy themselves, so that another device (CuPy)
-can be added by dispatching on the tensor's device in one place.
+A tensor's values are one array of its device's array module: a NumPy
+``ndarray`` on the CPU (and, once registered, a CuPy array on CUDA).  Ops ask
+``array_module(tensor)`` for the module to compute with; creation functions ask
+``backend_for(device)``.  Nothing computes through a module bound at import, so
+tensors of several devices live side by side in one process.
 """
 import numpy
-
-xp = numpy  # the array module of the only device ember has today
 
 _KNOWN_TYPES = ("cpu", "cuda", "mps", "meta", "xpu")
 
@@ -71,6 +71,93 @@ class device:
 CPU = device("cpu")
 
 
+class ArrayBackend:
+    """One device type's arrays: their module (``xp``), their array class, and the few calls that differ.
+
+    Attributes:
+        device_type: the device type these arrays live on ('cpu', 'cuda', ...).
+        xp: the NumPy-compatible module that creates and computes on them.
+        array_type: the class of their arrays (``numpy.ndarray`` on the CPU).
+        errstate: a context manager silencing floating-point warnings (a no-op where the module has none).
+        to_host: ``to_host(array)`` -> a NumPy array with the same values.
+        from_host: ``from_host(ndarray, index)`` -> an array of this backend on device ``index``.
+        device_index: ``device_index(array)`` -> the index of the device holding ``array`` (None on the CPU).
+    """
+
+    __slots__ = ("device_type", "xp", "array_type", "errstate", "to_host", "from_host", "device_index")
+
+    def __init__(self, device_type, xp, array_type, errstate, to_host, from_host, device_index):
+        self.device_type, self.xp, self.array_type = device_type, xp, array_type
+        self.errstate, self.to_host, self.from_host, self.device_index = errstate, to_host, from_host, device_index
+
+    def __repr__(self):
+        return f"ArrayBackend({self.device_type!r}, {self.xp.__name__})"
+
+
+_BACKENDS = {}        # device type -> ArrayBackend
+_BY_ARRAY_TYPE = {}   # array class -> ArrayBackend
+_ndarray = numpy.ndarray
+
+
+def register_backend(backend):
+    """Make ``backend`` (an ArrayBackend) the one that holds tensors of its device type."""
+    _BACKENDS[backend.device_type] = backend
+    _BY_ARRAY_TYPE[backend.array_type] = backend
+
+
+def backend_of(array):
+    """The ArrayBackend whose arrays include ``array`` (TypeError for an array no backend owns)."""
+    b = _BY_ARRAY_TYPE.get(type(array))
+    if b is None:
+        if isinstance(array, numpy.generic):   # a NumPy scalar: what NumPy returns for some 0-d results
+            return _BACKENDS["cpu"]
+        raise TypeError(f"no ember device holds arrays of type {type(array).__module__}.{type(array).__name__}")
+    return b
+
+
+def array_module(t):
+    """The array module that computes on tensor ``t``'s values (NumPy for a CPU tensor)."""
+    a = t._data
+    if type(a) is _ndarray:
+        return numpy
+    return backend_of(a).xp
+
+
+def module_of_array(a):
+    """The array module of array ``a`` (NumPy for a NumPy array or scalar)."""
+    if type(a) is _ndarray:
+        return numpy
+    return backend_of(a).xp
+
+
+def backend_for(dev=None):
+    """The ArrayBackend of device ``dev`` (a device, a string, or None for the CPU).
+
+    Raises PyTorch's errors for a device type that this process cannot hold tensors on.
+    """
+    if dev is None or dev is CPU:
+        return _BACKENDS["cpu"]
+    d = dev if isinstance(dev, device) else device(dev)
+    b = _BACKENDS.get(d.type)
+    if b is not None:
+        return b
+    if d.type == "cuda":
+        raise AssertionError("Torch not compiled with CUDA enabled")
+    raise RuntimeError(f"ember supports only the cpu device; {d.type} is not available on this machine")
+
+
+def device_of(array):
+    """The device holding ``array``."""
+    if type(array) is _ndarray:
+        return CPU
+    b = backend_of(array)
+    return device(b.device_type, b.device_index(array))
+
+
+register_backend(ArrayBackend("cpu", numpy, numpy.ndarray, numpy.errstate, lambda a: a, lambda a, index: a,
+                              lambda a: None))
+
+
 def as_cpu(dev):
     """Check that ``dev`` (a device, string, or None) names the CPU; raise PyTorch's error otherwise."""
     if dev is None or dev is CPU:
@@ -78,6 +165,5 @@ def as_cpu(dev):
     d = dev if isinstance(dev, device) else device(dev)
     if d.type == "cpu":
         return CPU
-    if d.type == "cuda":
-        raise AssertionError("Torch not compiled with CUDA enabled")
-    raise RuntimeError(f"ember supports only the cpu device; {d.type} is not available on this machine")
+    backend_for(d)
+    raise RuntimeError(f"ember cannot create {d.type} tensors here")

@@ -91,6 +91,33 @@ ALL_DTYPES = (float16, bfloat16, float32, float64, complex64, complex128,
               uint8, int8, int16, int32, int64, bool)
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _NP_TO_DTYPE = {d._np: d for d in ALL_DTYPES if d._np is not None}
+# the names PyTorch's messages use for each dtype: its ScalarType name and its C++ element type
+_SCALAR_NAMES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
+                 "complex64": "ComplexFloat", "complex128": "ComplexDouble", "uint8": "Byte", "int8": "Char",
+                 "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
+_CPP_NAMES = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
+              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>", "uint8": "unsigned char",
+              "int8": "signed char", "int16": "short", "int32": "int", "int64": "long", "bool": "bool"}
+
+
+def scalar_name(dt):
+    """PyTorch's ScalarType name of ``dt`` ('Float', 'Long', ...), as its error messages print it."""
+    return _SCALAR_NAMES[dt.name]
+
+
+def cpp_name(dt, typeid=False):
+    """The C++ element type of ``dt`` ('float', 'long', 'c10::Half'); ``typeid`` spells int64 'long int', as
+    messages built from the C++ type's runtime name do."""
+    if typeid and dt.name == "int64":
+        return "long int"
+    return _CPP_NAMES[dt.name]
+
+
+def legacy_type_name(dt):
+    """The legacy tensor type name of ``dt`` ('torch.FloatTensor')."""
+    return f"torch.{_SCALAR_NAMES[dt.name]}Tensor"
+
+
 _ORDER = {d: i for i, d in enumerate(
     (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128))}
 

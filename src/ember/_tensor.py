@@ -8,7 +8,7 @@ method call costs one Python call.
 import numpy as np
 
 from . import _dtype
-from ._device import CPU, as_cpu
+from ._device import as_cpu, backend_of, device_of, device as _device_cls
 from ._dtype import from_numpy_dtype, get_default_dtype
 from .autograd.grad_mode import GradMode
 
@@ -55,15 +55,26 @@ class Size(tuple):
 
 
 def _make(arr):
-    """Wrap an array as a new tensor that requires no grad (the ops' hot path)."""
+    """Wrap an array of a registered backend as a new tensor that requires no grad (the ops' hot path).
+
+    A NumPy scalar (what NumPy returns for a 0-d result) becomes a 0-d array; any other
+    object that is not an array of a registered backend is a TypeError, never a silent copy.
+    """
     if type(arr) is not _ndarray:
-        arr = np.asarray(arr)
+        arr = _as_backend_array(arr)
     t = _new(Tensor)
     t._data = arr
     t._requires_grad = False
     t._grad_fn = None
     t._version = [0]
     return t
+
+
+def _as_backend_array(arr):
+    if isinstance(arr, np.generic):
+        return np.asarray(arr)
+    backend_of(arr)   # raises TypeError for an array no device holds
+    return arr
 
 
 def _make_view(base, arr):
@@ -163,7 +174,7 @@ class Tensor:
 
     @property
     def device(self):
-        return CPU
+        return device_of(self._data)
 
     is_cuda = False
     is_cpu = True
@@ -313,7 +324,7 @@ class Tensor:
                     f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same size")
             if value.dtype is not self.dtype:
                 raise RuntimeError("attempting to assign a gradient with dtype "
-                                   f"'{_type_str(value.dtype)}' to a tensor with dtype '{_type_str(self.dtype)}'. "
+                                   f"'{_dtype.cpp_name(value.dtype, typeid=True)}' to a tensor with dtype '{_dtype.cpp_name(self.dtype, typeid=True)}'. "
                                    "Please ensure that the gradient and the tensor have the same dtype")
         self._grad = value
 
@@ -557,15 +568,18 @@ class Tensor:
         kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() received an invalid combination of arguments: unexpected {list(kwargs)}")
+        flags = []   # positional non_blocking, copy (they follow the dtype / device / tensor argument)
         for a in args:
             if isinstance(a, _dtype.dtype):
                 dtype = a
             elif isinstance(a, Tensor):
                 dtype, device = a.dtype, a.device
-            elif isinstance(a, (str, type(CPU))) or isinstance(a, int):
-                device = a if not isinstance(a, int) else f"cuda:{a}"
             elif isinstance(a, bool):
-                continue
+                flags.append(a)
+            elif isinstance(a, (str, _device_cls, int)):
+                device = a if not isinstance(a, int) else f"cuda:{a}"
+        if len(flags) > 1:
+            copy = flags[1]
         as_cpu(device)
         if dtype is None or dtype is self.dtype:
             return self.clone() if copy else self
@@ -704,17 +718,7 @@ def _rebuild_tensor(cls, array, requires_grad, state):
     return t
 
 
-def _type_str(dt):
-    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int"}.get(dt.name, dt.name)
-
-
-_LEGACY_NAMES = {
-    _dtype.float32: "torch.FloatTensor", _dtype.float64: "torch.DoubleTensor", _dtype.float16: "torch.HalfTensor",
-    _dtype.bfloat16: "torch.BFloat16Tensor", _dtype.uint8: "torch.ByteTensor", _dtype.int8: "torch.CharTensor",
-    _dtype.int16: "torch.ShortTensor", _dtype.int32: "torch.IntTensor", _dtype.int64: "torch.LongTensor",
-    _dtype.bool: "torch.BoolTensor", _dtype.complex64: "torch.ComplexFloatTensor",
-    _dtype.complex128: "torch.ComplexDoubleTensor",
-}
+_LEGACY_NAMES = {dt: _dtype.legacy_type_name(dt) for dt in _dtype.ALL_DTYPES}
 _LEGACY_BY_NAME = {v: k for k, v in _LEGACY_NAMES.items()}
 
 

@@ -13,7 +13,7 @@ import contextlib
 import math
 
 from . import _dtype
-from ._device import xp
+import numpy as xp   # printing formats host (NumPy) copies of the values it shows
 
 __all__ = ["set_printoptions", "get_printoptions", "printoptions", "tensor_repr", "PRINT_OPTS"]
 

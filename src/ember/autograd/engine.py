@@ -4,8 +4,6 @@ It is iterative (a stack, no recursion), so chains of any length work, and it
 frees each node's saved tensors right after running it unless
 ``retain_graph`` is set.
 """
-import sys
-
 from .grad_mode import GradMode
 from .graph import AccumulateGrad, edge_of
 
@@ -28,7 +26,9 @@ def _collect_dependencies(roots):
     return deps
 
 
-def _accumulate_into_leaf(acc, grad, create_graph):
+def _accumulate_into_leaf(acc, grad, create_graph, owned):
+    """Add ``grad`` into the leaf's ``.grad``.  ``owned`` says the engine made ``grad`` and nothing else holds it,
+    so the first gradient can become ``.grad`` without a copy."""
     var = acc._ref()
     if var is None:
         return
@@ -36,16 +36,9 @@ def _accumulate_into_leaf(acc, grad, create_graph):
         for hook in tuple(var._hooks.values()):  # a hook may remove itself: all registered run
             new = hook(grad)
             if new is not None:
-                grad = new
+                grad, owned = new, False
     if var._grad is None:
-        # take the incoming buffer when nothing else can see it; copy otherwise
-        if create_graph:
-            var._grad = grad
-        elif sys.getrefcount(grad) <= 3 and grad._data.base is None and sys.getrefcount(grad._data) <= 2 \
-                and grad._grad_fn is None:
-            var._grad = grad
-        else:
-            var._grad = grad.detach().clone()
+        var._grad = grad if create_graph or owned else grad.detach().clone()
     elif create_graph or GradMode.enabled:
         var._grad = var._grad + grad
     else:
@@ -53,6 +46,18 @@ def _accumulate_into_leaf(acc, grad, create_graph):
     if var._post_accumulate_hooks:
         for hook in tuple(var._post_accumulate_hooks.values()):
             hook(var)
+
+
+def _owned_result(g, k, out, incoming, incoming_owned):
+    """Whether output ``k`` of a built-in node, ``g``, is a buffer only the engine holds: a new array (not a
+    view, not in a graph), or an owned incoming gradient passed through; in both cases sent along one edge."""
+    for j, o in enumerate(out):
+        if o is g and j != k:
+            return False
+    for x in incoming:
+        if x is g:
+            return id(g) in incoming_owned
+    return g._grad_fn is None and g._data.base is None
 
 
 def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None, accumulate=True,
@@ -87,6 +92,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     results = [None] * (len(inputs) if inputs is not None else 0)
 
     deps = _collect_dependencies(roots)
+    owned = set()   # ids of buffered gradients that the engine made and nothing else holds
     ready = [n for n in roots if deps.get(n, 0) == 0]
     prev_mode = GradMode.enabled
     GradMode.enabled = create_graph
@@ -97,33 +103,31 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             if captures is not None and node in captures:
                 for nr, i in captures[node]:
                     results[i] = _apply_tensor_hooks(node, grads)[nr] if node._tensor_pre_hooks else grads[nr]
+            incoming_owned = set()
+            for g in grads:
+                if g is not None and id(g) in owned:   # consumed now: its id may be reused by a new object
+                    owned.discard(id(g))
+                    incoming_owned.add(id(g))
             if type(node) is AccumulateGrad:
                 if accumulate and (captures is None or node in captures) and grads[0] is not None:
                     g = grads[0]
                     del grads
-                    _accumulate_into_leaf(node, g, create_graph)
+                    _accumulate_into_leaf(node, g, create_graph, id(g) in incoming_owned)
                 continue
+            trusted = not node._hooked and not node._user_defined
             if node._hooked:
                 out = _call_with_hooks(node, grads)
             elif grads[0] is None and (len(grads) == 1 or all(g is None for g in grads)):
                 out = (None,) * len(node._edges)
             else:
-                out = node.backward(*grads)
-                if type(out) is not tuple:
-                    out = tuple(out) if isinstance(out, list) else (out,)
-                if GradMode.anomaly and GradMode.anomaly_check_nan:
-                    _check_nan(node, out)
-            del grads
+                out = _run_node(node, grads)
             if not retain_graph:
-                node._saved = None
-                node._result = None
-                if node._custom_release:   # e.g. fused RNN / attention nodes keep large state besides _saved
-                    node.release()
+                node.release()
             edges = node._edges
             if len(out) != len(edges):
                 raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                                    f"(expected {len(edges)}, got {len(out)})")
-            for edge, g in zip(edges, out):
+            for k, (edge, g) in enumerate(zip(edges, out)):
                 if edge is None:
                     continue
                 nxt, nr = edge
@@ -131,11 +135,19 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     buf = buffers.get(nxt)
                     if buf is None:
                         buf = buffers[nxt] = [None] * nxt._num_outputs
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                    if buf[nr] is None:
+                        buf[nr] = g
+                        if trusted and _owned_result(g, k, out, grads, incoming_owned):
+                            owned.add(id(g))
+                    else:
+                        owned.discard(id(buf[nr]))
+                        buf[nr] = buf[nr] + g
+                        owned.add(id(buf[nr]))
                 left = deps[nxt] - 1
                 deps[nxt] = left
                 if left == 0:
                     ready.append(nxt)
+            del grads
     finally:
         GradMode.enabled = prev_mode
 
@@ -162,16 +174,22 @@ def _call_with_hooks(node, grads):
     if all(g is None for g in grads):
         out = (None,) * len(node._edges)
     else:
-        out = node.backward(*grads)
-        if type(out) is not tuple:
-            out = tuple(out) if isinstance(out, list) else (out,)
-        if GradMode.anomaly and GradMode.anomaly_check_nan:
-            _check_nan(node, out)
+        out = _run_node(node, grads)
     if node._post_hooks:
         for hook in tuple(node._post_hooks.values()):
             new = hook(out, tuple(grads))
             if new is not None:
                 out = tuple(new)
+    return out
+
+
+def _run_node(node, grads):
+    """``node.backward(*grads)`` as a tuple, checked for NaN under anomaly detection."""
+    out = node.backward(*grads)
+    if type(out) is not tuple:
+        out = tuple(out) if isinstance(out, list) else (out,)
+    if GradMode.anomaly and GradMode.anomaly_check_nan:
+        _check_nan(node, out)
     return out
 
 

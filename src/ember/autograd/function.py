@@ -40,6 +40,8 @@ class FunctionCtx:
 class BackwardCFunction(Node, FunctionCtx):
     """The graph node of one call of a custom Function; it is also that call's ``ctx``."""
 
+    _user_defined = True
+
     materialize_grads = True
     _to_save = ()
     _dirty = ()
@@ -168,12 +170,36 @@ def _make_alias(t):
     return _make_view(t, t._data)
 
 
+class DelayedError(Node):
+    """The node put on the results of a ``once_differentiable`` backward run under create_graph: differentiating
+    through it raises, as in PyTorch."""
+
+    def name(self):
+        return "torch::autograd::Error"
+
+    def backward(self, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+
 def once_differentiable(fn):
-    """Decorate a Function's ``backward`` that cannot itself be differentiated: it runs without a graph."""
+    """Decorate a Function's ``backward`` that cannot itself be differentiated: it runs without a graph, and when
+    a graph is being built (``create_graph=True``) its results carry a node that raises on a second differentiation."""
     @functools.wraps(fn)
     def wrapper(ctx, *args):
         with no_grad():
-            return fn(ctx, *args)
+            outputs = fn(ctx, *args)
+        if not GradMode.enabled:
+            return outputs
+        from .._tensor import Tensor, _make
+        grads_needing = tuple(a for a in args if isinstance(a, Tensor) and a._requires_grad)
+        if not grads_needing:
+            return outputs
+        single = not isinstance(outputs, tuple)
+        results = (outputs,) if single else outputs
+        wrapped = tuple(_make(r._data) if isinstance(r, Tensor) else r for r in results)
+        from ..ops._record import record
+        record(tuple(w for w in wrapped if isinstance(w, Tensor)), DelayedError, grads_needing)
+        return wrapped[0] if single else wrapped
     return wrapper
 
 

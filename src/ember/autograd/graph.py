@@ -22,14 +22,19 @@ _FREED_MSG = (
 class Node:
     """Base of every backward node (``MulBackward0``, ``AccumulateGrad``, custom Functions).
 
-    Subclasses implement ``backward(self, grad)`` (one output) returning a
-    tuple with one gradient (or None) per edge.  Nodes with several outputs
-    set ``_num_outputs`` and receive one gradient per output.
+    Subclasses implement ``backward(self, *grads)`` (one gradient per output)
+    returning a tuple with one gradient (or None) per edge.  What a node keeps
+    for backward is explicit: ``_saved`` holds one ``(value, version counter,
+    version)`` triple per saved operand (the counter is None for a Python number
+    or None operand), ``_result`` the op's own output, and ``_freed`` says that
+    backward has released them.  Nodes are made and wired by
+    ``ember.ops._record.record``.
     """
 
     _num_outputs = 1
     _saved = ()
-    _result = ()
+    _result = None
+    _freed = False
     _tensor_pre_hooks = None   # {output_nr: {handle id: hook(grad) -> grad or None}}
     _retained = None           # {output_nr: weakref to the tensor that retains its grad}
     _pre_hooks = None          # {handle id: hook(grad_outputs) -> grad_outputs or None}
@@ -37,12 +42,7 @@ class Node:
     _anomaly_trace = None
     _edges = ()
     _hooked = False            # True once any hook or retain_grad is registered (the engine's fast path test)
-    _custom_release = False    # True for subclasses whose release() frees more than the saved tensors
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if "release" in cls.__dict__:
-            cls._custom_release = True
+    _user_defined = False      # True for custom Functions: the engine copies what their backward returns
 
     # ---- introspection as in PyTorch
     def name(self):
@@ -58,38 +58,38 @@ class Node:
             self._metadata = {}
         return self._metadata
 
-    # ---- saved tensors
-    def save(self, *tensors):
-        """Keep ``tensors`` for backward, remembering their versions to catch in-place edits."""
-        self._saved = tuple((t, t._version, t._version[0]) if t is not None else None for t in tensors)
+    # ---- saved operands
+    def save(self, *values):
+        """Keep ``values`` (tensors, numbers or None) for backward; tensors are version-checked on use."""
+        self._saved = tuple((v, v._version, v._version[0]) if hasattr(v, "_version") else (v, None, None)
+                            for v in values)
 
     @property
     def saved_tensors(self):
-        saved = self._saved
-        if saved is None:
+        """The saved operands in order (tensors checked against in-place edits since they were saved)."""
+        if self._freed:
             raise RuntimeError(_FREED_MSG)
         out = []
-        for item in saved:
-            if item is None:
-                out.append(None)
-                continue
-            t, counter, version = item
-            if counter[0] != version:
-                raise RuntimeError(_inplace_message(t, counter[0], version))
-            out.append(t)
+        for value, counter, version in self._saved:
+            if counter is not None and counter[0] != version:
+                raise RuntimeError(_inplace_message(value, counter[0], version))
+            out.append(value)
         return tuple(out)
 
     def save_result(self, out):
-        """Keep the op's output ``out`` for backward without a reference cycle (its array, not the tensor)."""
-        self._result = (out._data, out._version, out._version[0])
+        """Keep the op's output ``out`` (a tensor or a tuple of them) without a reference cycle: its arrays."""
+        if isinstance(out, tuple):
+            self._result = tuple((t._data, t._version, t._version[0]) for t in out)
+        else:
+            self._result = (out._data, out._version, out._version[0])
 
-    def result(self):
-        """The saved output as a tensor; under create_graph its grad_fn is this node, as in PyTorch."""
+    def result(self, index=None):
+        """The saved output as a tensor (output ``index`` of a tuple); under create_graph its grad_fn is this
+        node, as in PyTorch."""
         from .._tensor import _make
-        saved = self._result
-        if saved is None:
+        if self._freed:
             raise RuntimeError(_FREED_MSG)
-        data, counter, version = saved
+        data, counter, version = self._result if index is None else self._result[index]
         t = _make(data)
         t._version = counter
         if counter[0] != version:
@@ -97,14 +97,15 @@ class Node:
         if GradMode.enabled:
             t._grad_fn = self
             t._requires_grad = True
+            if index:
+                t.__dict__["_output_nr"] = index
         return t
 
     def release(self):
-        """Free the saved tensors (after a backward without retain_graph)."""
-        if self._saved != ():
-            self._saved = None
-        if self._result != ():
-            self._result = None
+        """Free what was saved for backward (after a backward without retain_graph)."""
+        self._freed = True
+        self._saved = ()
+        self._result = None
 
     # ---- hooks
     def register_hook(self, fn):
@@ -190,27 +191,26 @@ def edge_of(t):
     return (acc, 0)
 
 
-def attach(out, node, *inputs):
-    """Make ``node`` the grad_fn of ``out``, with edges to ``inputs`` (None for non-tensors); returns ``out``."""
-    if GradMode.volatile_used and _any_volatile(inputs):
+def connect(node, outputs, inputs):
+    """Wire ``node`` into the graph: edges to ``inputs`` (None for a non-tensor), grad_fn of ``outputs``.
+
+    Only ``ember.ops._record.record`` and custom Functions call this; ops call ``record``.
+    """
+    node._edges = tuple([edge_of(t) if getattr(t, "_requires_grad", False) else None for t in inputs])
+    for nr, out in enumerate(outputs):
+        out._grad_fn = node
         out._requires_grad = True
-        out.__dict__["_volatile"] = True
-        return out
-    if len(inputs) == 1:
-        t = inputs[0]
-        node._edges = (edge_of(t) if t is not None else None,)
-    else:
-        node._edges = tuple([edge_of(t) if t is not None else None for t in inputs])
-    out._grad_fn = node
-    out._requires_grad = True
+        if nr:
+            out.__dict__["_output_nr"] = nr
     if GradMode.anomaly:
         import traceback
-        node._anomaly_trace = "".join(traceback.format_stack()[:-2])
-    return out
+        node._anomaly_trace = "".join(traceback.format_stack()[:-3])
+    return node
 
 
-def _any_volatile(inputs):
+def any_volatile(inputs):
+    """True when an input is a volatile ``Variable``'s result (the seeds' ``volatile=True`` turns recording off)."""
     for t in inputs:
-        if t is not None and t._volatile:
+        if getattr(t, "_volatile", False):
             return True
     return False

@@ -1,14 +1,27 @@
-"""Helpers shared by the op families: wrapping arrays, dtype promotion of operands, gradient shaping."""
+"""Helpers shared by every op family: wrapping arrays, dtype promotion of operands, gradient shaping,
+writing into ``out=``, in-place forms, and PyTorch's dtype names for messages.
+
+An op gets its array module from its inputs (``array_module(t)``), never from a
+module bound at import: ``xp`` below is NumPy only for the few helpers that take
+no tensor and describe NumPy values (``scalar_value``).
+"""
+import numpy
 
 from .. import _dtype
-from .._device import xp
+from .._device import array_module, module_of_array, backend_of, backend_for
 from .._tensor import Tensor, _make, _make_view, Size
-from ..autograd.graph import Node, attach
+from ..autograd.graph import Node, connect, any_volatile
 from ..autograd.grad_mode import GradMode
+from ._record import record
+from ._declare import op, method, function
 
-__all__ = ["Autocast", "autocast_args", "xp", "Tensor", "Node", "attach", "GradMode", "_make", "_make_view", "Size", "needs_grad",
-           "float_array", "unbroadcast", "grad_for", "as_tensor_arg", "broadcast_error", "norm_dims",
-           "scalar_value", "binary_arrays", "wrap_dim"]
+xp = numpy   # TRANSITION (issue 9): families not yet converted still compute through it; removed at the end
+
+__all__ = ["Autocast", "autocast_args", "xp", "array_module", "module_of_array", "backend_of", "backend_for",
+           "ignore_fp_errors", "Tensor", "Node", "attach", "record", "op", "method",
+           "function", "GradMode", "_make", "_make_view", "Size", "needs_grad", "float_array", "unbroadcast",
+           "grad_for", "as_tensor_arg", "broadcast_error", "norm_dims", "scalar_value", "binary_arrays", "wrap_dim",
+           "write_out", "inplace", "check_inplace_leaf", "assign_result", "dtype_name"]
 
 _NUMBER = (int, float, bool, complex)
 
@@ -169,3 +182,105 @@ def norm_dims(dim, ndim):
             raise RuntimeError(f"dim {out[0]} appears multiple times in the list of dims")
         return out
     return (wrap_dim(dim, ndim),)
+
+
+def ignore_fp_errors(t):
+    """A context in which ``t``'s array module raises no floating-point warnings (0/0, overflow ...): PyTorch
+    computes those silently, with IEEE results."""
+    return backend_of(t._data).errstate(all="ignore")
+
+
+# ---------------------------------------------------------------------------- messages
+dtype_name = _dtype.scalar_name   # 'Float', 'Long', ... as PyTorch's messages print dtypes
+
+
+# ---------------------------------------------------------------------------- out= and in-place forms
+def write_out(out, result):
+    """Copy ``result`` into the user's ``out=`` tensor (resizing an empty one) and return ``out``."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"out must be a Tensor, not {type(out).__name__}")
+    if out._requires_grad and GradMode.enabled:
+        raise RuntimeError("out=... arguments don't support automatic differentiation, but one of the "
+                           "arguments requires grad.")
+    if out._data.shape != result._data.shape:
+        if out._data.size:
+            import warnings
+            warnings.warn(f"An output with one or more elements was resized since it had shape "
+                          f"{list(out.shape)}, which does not match the required output shape {list(result.shape)}. "
+                          "This behavior is deprecated.", UserWarning, stacklevel=3)
+        out._data = array_module(out).empty(result._data.shape, dtype=out._data.dtype)
+    elif not _dtype.can_cast(result.dtype, out.dtype):
+        raise RuntimeError(f"result type {dtype_name(result.dtype)} can't be cast to the desired output type "
+                           f"{dtype_name(out.dtype)}")
+    out._data[...] = result._data
+    out._version[0] += 1
+    return out
+
+
+def check_inplace_leaf(t):
+    """PyTorch's error for an in-place op on a leaf that requires grad, while grad mode is on."""
+    if t._requires_grad and t._grad_fn is None and GradMode.enabled:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def inplace(op):
+    """The in-place form of an out-of-place op: ``op_(self, *args)`` writes the result into ``self``.
+
+    Under grad mode the op is recorded out-of-place and ``self`` takes over
+    the result's history, so backward sees the new value.
+    """
+    def op_(self, *args, **kwargs):
+        check_inplace_leaf(self)
+        if self._base is not None:
+            from ._views import prepare
+            prepare(self)
+        if GradMode.enabled and (self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad
+                                                                for a in args)):
+            old = _make(self._data.copy())
+            old._version = [self._version[0]]
+            old._requires_grad = self._requires_grad
+            old._grad_fn = self._grad_fn
+            old.__dict__["_output_nr"] = self._output_nr
+            res = op(old, *args, **kwargs)
+            assign_result(self, res)
+            self._grad_fn = res._grad_fn
+            self._requires_grad = res._requires_grad
+            self.__dict__.pop("_output_nr", None)
+            if self._base is not None:
+                from ._views import rebase
+                rebase(self)
+            return self
+        res = op(self, *args, **kwargs)
+        assign_result(self, res)
+        return self
+    op_.__name__ = op_.__qualname__ = op.__name__ + "_"
+    op_.__doc__ = f"In-place form of ``{op.__name__}``; returns self."
+    return op_
+
+
+def assign_result(self, res):
+    """Write ``res`` into ``self`` for an in-place op (PyTorch's errors for an uncastable dtype, a shape that
+    does not match, and memory that several elements share); bumps the version."""
+    if res.dtype is not self.dtype and not _dtype.can_cast(res.dtype, self.dtype):
+        raise RuntimeError(f"result type {dtype_name(res.dtype)} can't be cast to the desired output type "
+                           f"{dtype_name(self.dtype)}")
+    if res._data.shape != self._data.shape:
+        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                           f"{list(res.shape)}")
+    try:
+        self._data[...] = res._data
+    except ValueError:  # a read-only (expanded) array: several elements share one memory location
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                           "single memory location. Please clone() the tensor before performing the operation.") \
+            from None
+    self._version[0] += 1
+
+
+def attach(out, node, *inputs):
+    """TRANSITION (issue 9): the old recording call of families not yet converted to ``record``."""
+    if GradMode.volatile_used and any_volatile(inputs):
+        out._requires_grad = True
+        out.__dict__["_volatile"] = True
+        return out
+    connect(node, (out,), inputs)
+    return out

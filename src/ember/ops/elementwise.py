@@ -1,41 +1,18 @@
 """Elementwise ops: arithmetic, math functions, comparisons, logic; each with its gradient.
 
-Unary math functions are declared as one table row each: the NumPy forward and
-the derivative written with ember ops (so double backward works).  The
-derivative's parameter names say what it needs saved: ``x`` (the input),
-``r`` (the result) or both.
+Functions of one tensor are table rows (``unary_op``): the array-module
+function, and the derivative written with ember ops (so double backward works).
+Binary ops promote their operands with PyTorch's rules (``binary_arrays``) and
+compute with the array operators, so they run on whatever array module the
+operands belong to.
 """
+import math
+
 from .. import _dtype
-from ._common import (xp, Tensor, Node, attach, GradMode, _make, needs_grad, float_array, binary_arrays,
-                      broadcast_error, grad_for, scalar_value, unbroadcast)
-
-
-def write_out(out, result):
-    """Copy ``result`` into the user's ``out=`` tensor (resizing an empty one) and return ``out``."""
-    if not isinstance(out, Tensor):
-        raise TypeError(f"out must be a Tensor, not {type(out).__name__}")
-    if out._requires_grad and GradMode.enabled:
-        raise RuntimeError("out=... arguments don't support automatic differentiation, but one of the "
-                           "arguments requires grad.")
-    if out._data.shape != result._data.shape:
-        if out._data.size:
-            import warnings
-            warnings.warn(f"An output with one or more elements was resized since it had shape "
-                          f"{list(out.shape)}, which does not match the required output shape {list(result.shape)}. "
-                          "This behavior is deprecated.", UserWarning, stacklevel=3)
-        out._data = xp.empty(result._data.shape, dtype=out._data.dtype)
-    elif not _dtype.can_cast(result.dtype, out.dtype):
-        raise RuntimeError(f"result type {_dtype_name(result.dtype)} can't be cast to the desired output type "
-                           f"{_dtype_name(out.dtype)}")
-    out._data[...] = result._data
-    out._version[0] += 1
-    return out
-
-
-def _dtype_name(dt):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-            "complex64": "ComplexFloat", "complex128": "ComplexDouble"}[dt.name]
+from ._common import (array_module, module_of_array, Tensor, Node, record, op, method, function, _make, float_array, binary_arrays,
+                      broadcast_error, grad_for, scalar_value, unbroadcast, write_out, inplace, dtype_name,
+                      check_inplace_leaf, GradMode, ignore_fp_errors)
+from ._unary import unary_op
 
 
 # ---------------------------------------------------------------------------- dtype conversion
@@ -44,175 +21,137 @@ class ToCopyBackward0(Node):
         return (grad.to(self.src_dtype),)
 
 
-def _to_dtype(t, dtype):
-    """``t`` cast to ``dtype`` (a copy), differentiable between floating types."""
+def to_dtype(t, dtype):
+    """``t`` cast to ``dtype`` (a copy), differentiable between floating types (``Tensor.to``'s cast)."""
     r = _make(t._data.astype(dtype.np))
-    if t._requires_grad and GradMode.enabled and dtype._category >= 2:
-        node = ToCopyBackward0()
-        node.src_dtype = t.dtype
-        attach(r, node, t)
+    if dtype._category >= 2:
+        record(r, ToCopyBackward0, (t,), src_dtype=t.dtype)
     return r
 
 
 # ---------------------------------------------------------------------------- unary math table
-def _node_name(name):
-    return "".join(p.capitalize() for p in name.split("_")) + "Backward0"
-
-
-def _define_unary(name, forward, derivative=None, promote=True, node_name=None):
-    """Build the op ``name``: ``forward`` maps an array to an array; ``derivative(g, x|r)`` is the gradient."""
-    node_cls = None
-    if derivative is not None:
-        code = derivative.__code__
-        params = code.co_varnames[1:code.co_argcount]
-        want_x, want_r = "x" in params, "r" in params
-
-        if want_x and want_r:
-            def backward(self, grad):
-                return (derivative(grad, self.saved_tensors[0], self.result()),)
-        elif want_x:
-            def backward(self, grad):
-                return (derivative(grad, self.saved_tensors[0]),)
-        elif want_r:
-            def backward(self, grad):
-                return (derivative(grad, self.result()),)
-        else:
-            def backward(self, grad):
-                return (derivative(grad),)
-
-        node_cls = type(node_name or _node_name(name), (Node,), {"backward": backward})
-
-    def op(input, *, out=None):
-        arr = float_array(input) if promote else input._data
-        res = _make(forward(arr))
-        if node_cls is not None and input._requires_grad and GradMode.enabled:
-            node = node_cls()
-            if want_x:
-                node.save(input)
-            if want_r:
-                node.save_result(res)
-            attach(res, node, input)
-        if out is not None:
-            return write_out(out, res)
-        return res
-
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"Elementwise ``{name}`` of ``input``; returns a new tensor (or writes ``out``)."
-    return op
-
-
-def _sigmoid_array(a):
+def _sigmoid_array(xp, a):
     # exp(-|a|) never overflows; the two branches of the logistic function share it
     e = xp.exp(-xp.abs(a))
     t = 1 / (1 + e)
     return xp.where(a >= 0, t, e * t)
 
 
-exp = _define_unary("exp", xp.exp, lambda g, r: g * r)
-exp2 = _define_unary("exp2", xp.exp2, lambda g, r: g * r * 0.6931471805599453)
-expm1 = _define_unary("expm1", xp.expm1, lambda g, r: g * (r + 1))
-log = _define_unary("log", xp.log, lambda g, x: g / x)
-log2 = _define_unary("log2", xp.log2, lambda g, x: g / (x * 0.6931471805599453))
-log10 = _define_unary("log10", xp.log10, lambda g, x: g / (x * 2.302585092994046))
-log1p = _define_unary("log1p", xp.log1p, lambda g, x: g / (x + 1))
-sqrt = _define_unary("sqrt", xp.sqrt, lambda g, r: g / (r * 2))
-rsqrt = _define_unary("rsqrt", lambda a: 1 / xp.sqrt(a), lambda g, r: g * r.pow(3) * -0.5)
-sin = _define_unary("sin", xp.sin, lambda g, x: g * x.cos())
-cos = _define_unary("cos", xp.cos, lambda g, x: g * -x.sin())
-tan = _define_unary("tan", xp.tan, lambda g, r: g * (r * r + 1))
-asin = _define_unary("asin", xp.arcsin, lambda g, x: g * (1 - x * x).rsqrt())
-acos = _define_unary("acos", xp.arccos, lambda g, x: g * -(1 - x * x).rsqrt())
-atan = _define_unary("atan", xp.arctan, lambda g, x: g / (x * x + 1))
-sinh = _define_unary("sinh", xp.sinh, lambda g, x: g * x.cosh())
-cosh = _define_unary("cosh", xp.cosh, lambda g, x: g * x.sinh())
-tanh = _define_unary("tanh", xp.tanh, lambda g, r: g * (1 - r * r))
-asinh = _define_unary("asinh", xp.arcsinh, lambda g, x: g * (x * x + 1).rsqrt())
-acosh = _define_unary("acosh", xp.arccosh, lambda g, x: g * (x * x - 1).rsqrt())
-atanh = _define_unary("atanh", xp.arctanh, lambda g, x: g / (1 - x * x))
-sigmoid = _define_unary("sigmoid", _sigmoid_array, lambda g, r: g * r * (1 - r))
-reciprocal = _define_unary("reciprocal", lambda a: 1 / a, lambda g, r: g * -(r * r))
-square = _define_unary("square", xp.square, lambda g, x: g * x * 2, promote=False, node_name="PowBackward0")
+_LN2, _LN10 = 0.6931471805599453, 2.302585092994046
+exp = unary_op("exp", "exp", lambda g, r: g * r, saves="output", inplace=True)
+exp2 = unary_op("exp2", "exp2", lambda g, r: g * r * _LN2, saves="output", inplace=True)
+expm1 = unary_op("expm1", "expm1", lambda g, r: g * (r + 1), saves="output", inplace=True)
+log = unary_op("log", "log", lambda g, x: g / x, inplace=True)
+log2 = unary_op("log2", "log2", lambda g, x: g / (x * _LN2), inplace=True)
+log10 = unary_op("log10", "log10", lambda g, x: g / (x * _LN10), inplace=True)
+log1p = unary_op("log1p", "log1p", lambda g, x: g / (x + 1), inplace=True)
+sqrt = unary_op("sqrt", "sqrt", lambda g, r: g / (r * 2), saves="output", inplace=True)
+rsqrt = unary_op("rsqrt", lambda xp, a: 1 / xp.sqrt(a), lambda g, r: g * r.pow(3) * -0.5, saves="output",
+                 inplace=True)
+sin = unary_op("sin", "sin", lambda g, x: g * x.cos(), inplace=True)
+cos = unary_op("cos", "cos", lambda g, x: g * -x.sin(), inplace=True)
+tan = unary_op("tan", "tan", lambda g, r: g * (r * r + 1), saves="output", inplace=True)
+asin = unary_op("asin", "arcsin", lambda g, x: g * (1 - x * x).rsqrt(), inplace=True, aliases=("arcsin",))
+acos = unary_op("acos", "arccos", lambda g, x: g * -(1 - x * x).rsqrt(), inplace=True, aliases=("arccos",))
+atan = unary_op("atan", "arctan", lambda g, x: g / (x * x + 1), inplace=True, aliases=("arctan",))
+sinh = unary_op("sinh", "sinh", lambda g, x: g * x.cosh(), inplace=True)
+cosh = unary_op("cosh", "cosh", lambda g, x: g * x.sinh(), inplace=True)
+tanh = unary_op("tanh", "tanh", lambda g, r: g * (1 - r * r), saves="output", inplace=True)
+asinh = unary_op("asinh", "arcsinh", lambda g, x: g * (x * x + 1).rsqrt(), inplace=True, aliases=("arcsinh",))
+acosh = unary_op("acosh", "arccosh", lambda g, x: g * (x * x - 1).rsqrt(), inplace=True, aliases=("arccosh",))
+atanh = unary_op("atanh", "arctanh", lambda g, x: g / (1 - x * x), inplace=True, aliases=("arctanh",))
+sigmoid = unary_op("sigmoid", _sigmoid_array, lambda g, r: g * r * (1 - r), saves="output", inplace=True)
+reciprocal = unary_op("reciprocal", lambda xp, a: 1 / a, lambda g, r: g * -(r * r), saves="output", inplace=True)
+square = unary_op("square", "square", lambda g, x: g * x * 2, promote=False, node_name="PowBackward0",
+                  inplace=True)
 
 
-def _negative(a):
+def _negative(xp, a):
     if a.dtype.kind == "b":
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
                            "invert a mask, use the `~` or `logical_not()` operator instead.")
     return xp.negative(a)
 
 
-neg = _define_unary("neg", _negative, lambda g: -g, promote=False)
-negative = neg
+neg = unary_op("neg", _negative, lambda g: -g, saves=None, promote=False, inplace=True, aliases=("negative",),
+               operators=("__neg__",))
+
+
 def _relu_grad(g, r):
-    """``g * (r > 0)``; one fused NumPy call when no graph is being recorded (the common case)."""
+    """``g * (r > 0)``; one fused array call when no graph is being recorded (the common case)."""
     if GradMode.enabled:
         return g * (r > 0)
     ga = g._data
-    if ga.dtype == xp.float32 or ga.dtype == xp.float64:
-        return _make(xp.multiply(ga, r._data > 0))  # float * bool: one pass, no bool->float copy
+    if ga.dtype.kind == "f" and ga.dtype.itemsize >= 4:
+        return _make(array_module(g).multiply(ga, r._data > 0))  # float * bool: one pass, no bool->float copy
     return g * (r > 0)
 
 
-relu = _define_unary("relu", lambda a: xp.maximum(a, 0), _relu_grad, promote=False, node_name="ReluBackward0")
-abs = _define_unary("abs", xp.abs, lambda g, x: g * x.sign(), promote=False)
-absolute = abs
-def _sign_array(a):
+relu = unary_op("relu", lambda xp, a: xp.maximum(a, 0), _relu_grad, saves="output", promote=False,
+                node_name="ReluBackward0", inplace=True)
+abs = unary_op("abs", "abs", lambda g, x: g * x.sign(), promote=False, inplace=True, aliases=("absolute",),
+               operators=("__abs__",))
+
+
+def sign_array(xp, a):
+    """``sign`` of an array as PyTorch computes it (bool stays bool, sign(NaN) is 0)."""
     if a.dtype == bool:
         return a.copy()
     r = xp.asarray(xp.sign(a))
     if r.dtype.kind not in "iu":
-        xp.copyto(r, 0, where=r != r)  # sign(NaN) is 0 in PyTorch
+        xp.copyto(r, 0, where=r != r)
     return r
 
 
-sign = _define_unary("sign", _sign_array, lambda g: g * 0, promote=False)
-floor = _define_unary("floor", xp.floor, lambda g: g * 0, promote=False)
-ceil = _define_unary("ceil", xp.ceil, lambda g: g * 0, promote=False)
-trunc = _define_unary("trunc", xp.trunc, lambda g: g * 0, promote=False)
-fix = trunc
-frac = _define_unary("frac", lambda a: a - xp.trunc(a), lambda g: g, promote=False)
+sign = unary_op("sign", sign_array, lambda g: g * 0, saves=None, promote=False, inplace=True)
+floor = unary_op("floor", "floor", lambda g: g * 0, saves=None, promote=False, inplace=True)
+ceil = unary_op("ceil", "ceil", lambda g: g * 0, saves=None, promote=False, inplace=True)
+trunc = unary_op("trunc", "trunc", lambda g: g * 0, saves=None, promote=False, inplace=True, aliases=("fix",))
+frac = unary_op("frac", lambda xp, a: a - xp.trunc(a), lambda g: g, saves=None, promote=False, inplace=True)
 
 
-def round(input, *, decimals=0, out=None):
-    """Round half to even, to ``decimals`` decimal places."""
-    if decimals and input._data.dtype.kind in "biu":
-        raise NotImplementedError(f'"round_cpu" not implemented for \'{_dtype_name(input.dtype)}\'')
-    if input._data.dtype == bool:
-        raise NotImplementedError('"round_vml_cpu" not implemented for \'Bool\'')
-    res = _make(xp.round(input._data, decimals))
-    if needs_grad(input):
-        attach(res, _ZeroGradBackward("RoundBackward0" if not decimals else "RoundBackward1"), input)
-    return write_out(out, res) if out is not None else res
+class ZeroGradBackward(Node):
+    """Gradient of a piecewise-constant function: zero everywhere.  ``node_name`` is what ``name()`` reports."""
 
-
-class _ZeroGradBackward(Node):
-    """Gradient of a piecewise-constant function: zero everywhere."""
-
-    def __init__(self, name):
-        self._name = name
+    node_name = "ZeroGradBackward"
 
     def name(self):
-        return self._name
+        return self.node_name
 
     def backward(self, grad):
         return (grad * 0,)
 
 
-def logical_not(input, *, out=None):
-    """Elementwise NOT, as bool."""
-    res = _make(xp.logical_not(input._data))
+@op(inplace=True)
+def round(input, *, decimals=0, out=None):
+    """Round half to even, to ``decimals`` decimal places."""
+    if decimals and input._data.dtype.kind in "biu":
+        raise NotImplementedError(f'"round_cpu" not implemented for \'{dtype_name(input.dtype)}\'')
+    if input._data.dtype == bool:
+        raise NotImplementedError('"round_vml_cpu" not implemented for \'Bool\'')
+    res = _make(array_module(input).round(input._data, decimals))
+    record(res, ZeroGradBackward, (input,), node_name="RoundBackward1" if decimals else "RoundBackward0")
     return write_out(out, res) if out is not None else res
 
 
+@op(inplace=True)
+def logical_not(input, *, out=None):
+    """Elementwise NOT, as bool."""
+    res = _make(array_module(input).logical_not(input._data))
+    return write_out(out, res) if out is not None else res
+
+
+@op(inplace=True)
 def bitwise_not(input, *, out=None):
     """Elementwise bitwise NOT of an integer or bool tensor."""
     if input.dtype.is_floating_point:
-        raise NotImplementedError(f'"bitwise_not_cpu" not implemented for \'{_dtype_name(input.dtype)}\'')
-    res = _make(xp.invert(input._data))
+        raise NotImplementedError(f'"bitwise_not_cpu" not implemented for \'{dtype_name(input.dtype)}\'')
+    res = _make(array_module(input).invert(input._data))
     return write_out(out, res) if out is not None else res
 
 
-def _rdiv(input, other):
+@method(name="__rtruediv__")
+def reflected_div(input, other):
     """``other / input`` for the reflected operator: a number divided by a tensor is
     ``reciprocal(tensor) * number`` in PyTorch (the same rounding, and MulBackward0 over ReciprocalBackward0)."""
     if type(other) in (int, float, bool):
@@ -220,7 +159,14 @@ def _rdiv(input, other):
     return div(other, input)
 
 
-def _invert(input):
+@op(operators=("__pos__",))
+def positive(input):
+    """``+tensor``: the tensor itself."""
+    return input
+
+
+@method(name="__invert__")
+def invert(input):
     """``~tensor``: PyTorch's operator refuses floating tensors with a TypeError."""
     if input.dtype._category > 1:
         raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
@@ -228,10 +174,17 @@ def _invert(input):
 
 
 # ---------------------------------------------------------------------------- binary arithmetic
-def _broadcast_op(fn, a, b):
+def _module_of(a, b):
+    """The array module of whichever of ``a``, ``b`` is a tensor."""
+    return array_module(a if isinstance(a, Tensor) else b)
+
+
+def _broadcast_op(fn_name, a, b):
+    """``xp.<fn_name>`` of the promoted operands (at least one a tensor), with PyTorch's broadcast error."""
     da, db = binary_arrays(a, b)
+    xp = _module_of(a, b)
     try:
-        return fn(da, db)
+        return getattr(xp, fn_name)(da, db)
     except ValueError:
         raise broadcast_error(xp.shape(da), xp.shape(db)) from None
 
@@ -275,26 +228,33 @@ class RsubBackward1(Node):
 
 
 class MulBackward0(Node):
+    """Saves each operand only when the other one needs a gradient (as PyTorch), so editing an operand
+    in place that the gradient does not use is no error."""
+
     def backward(self, grad):
-        # _saved is () when an operand was a number (nothing saved), None once freed by backward
-        a, b = self.saved_tensors if self._saved != () else self.inputs
-        ga = grad_for(grad * b, a) if isinstance(a, Tensor) and a._requires_grad else None
-        gb = grad_for(grad * a, b) if isinstance(b, Tensor) and b._requires_grad else None
-        return ga, gb
+        a, b = self.saved_tensors    # either may be a number, or None when not needed
+        return (_reduce_to(grad * b, self.a) if self.a is not None else None,
+                _reduce_to(grad * a, self.b) if self.b is not None else None)
 
 
 class DivBackward0(Node):
     def backward(self, grad):
-        if self._saved == ():
-            a, b = self.inputs
-        else:
-            saved = self.saved_tensors
-            a, b = saved if len(saved) == 2 else (self.inputs[0], saved[0])   # number / tensor
-        ga = grad_for(grad / b, a) if isinstance(a, Tensor) and a._requires_grad else None
-        gb = grad_for(-grad * a / (b * b), b) if isinstance(b, Tensor) and b._requires_grad else None
+        a, b = self.saved_tensors    # either may be a number; a is None when b needs no gradient
+        ga = _reduce_to(grad / b, self.a) if self.a is not None else None
+        gb = _reduce_to(-grad * a / (b * b), self.b) if self.b is not None else None
         return ga, gb
 
 
+def _add_arrays(input, other):
+    """The promoted sum of a tensor and a tensor or number, with PyTorch's broadcast error."""
+    da, db = binary_arrays(input, other)
+    try:
+        return da + db
+    except ValueError:
+        raise broadcast_error(da.shape, getattr(db, "shape", ())) from None
+
+
+@op(operators=("__add__", "__radd__"))
 def add(input, other, *, alpha=1, out=None):
     """``input + alpha * other`` with broadcasting and type promotion."""
     if alpha != 1:
@@ -302,22 +262,14 @@ def add(input, other, *, alpha=1, out=None):
         return add(input, other, out=out)
     if not isinstance(input, Tensor):
         input, other = other, input
-    res = _make(_broadcast_op(xp.add, input, other))
-    if GradMode.enabled and (input._requires_grad or isinstance(other, Tensor) and other._requires_grad):
-        node = AddBackward0()
+    res = _make(_add_arrays(input, other))
+    node = record(res, AddBackward0, (input, other))
+    if node is not None:
         node.a, node.b = _operand_meta(input), _operand_meta(other)
-        attach(res, node, input, other if isinstance(other, Tensor) else None)
     return write_out(out, res) if out is not None else res
 
 
-def sub(input, other, *, alpha=1, out=None):
-    """``input - alpha * other`` with broadcasting and type promotion."""
-    if alpha != 1:
-        other = other * alpha if isinstance(other, Tensor) else scalar_value(other) * alpha
-    if isinstance(input, Tensor):
-        da, db = binary_arrays(input, other)
-    else:
-        db, da = binary_arrays(other, input)
+def _reject_bool_sub(input, other):
     a_bool = isinstance(input, Tensor) and input._data.dtype.kind == "b" or type(input) is bool
     b_bool = isinstance(other, Tensor) and other._data.dtype.kind == "b" or type(other) is bool
     if a_bool and b_bool:
@@ -326,40 +278,63 @@ def sub(input, other, *, alpha=1, out=None):
     if a_bool or b_bool:   # a Python bool counts too: PyTorch wraps it as a bool tensor
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+@op(operators=("__sub__",), aliases=("subtract",))
+def sub(input, other, *, alpha=1, out=None):
+    """``input - alpha * other`` with broadcasting and type promotion."""
+    if alpha != 1:
+        other = other * alpha if isinstance(other, Tensor) else scalar_value(other) * alpha
+    if isinstance(input, Tensor):
+        da, db = binary_arrays(input, other)
+    else:
+        db, da = binary_arrays(other, input)
+    _reject_bool_sub(input, other)
     try:
-        res = _make(xp.subtract(da, db))
+        res = _make(da - db)
     except ValueError:
-        raise broadcast_error(xp.shape(da), xp.shape(db)) from None
-    if needs_grad(input, other):
-        if not isinstance(input, Tensor):   # number - tensor
-            node = RsubBackward1()
+        raise broadcast_error(getattr(da, "shape", ()), getattr(db, "shape", ())) from None
+    if not isinstance(input, Tensor):   # number - tensor
+        node = record(res, RsubBackward1, (other,))
+        if node is not None:
             node.b = _operand_meta(other)
-            attach(res, node, other)
-            return write_out(out, res) if out is not None else res
-        node = SubBackward0()
-        node.a, node.b = _operand_meta(input), _operand_meta(other)
-        attach(res, node, input, other if isinstance(other, Tensor) else None)
+    else:
+        node = record(res, SubBackward0, (input, other))
+        if node is not None:
+            node.a, node.b = _operand_meta(input), _operand_meta(other)
     return write_out(out, res) if out is not None else res
 
 
+@function
+def rsub(input, other, *, alpha=1):
+    """``other - alpha * input`` (the reflected subtraction)."""
+    return sub(other, input, alpha=alpha)
+
+
+@method(name="__rsub__")
+def reflected_sub(input, other):
+    """``other - input`` for the reflected operator."""
+    return sub(other, input)
+
+
+@op(operators=("__mul__", "__rmul__"), aliases=("multiply",))
 def mul(input, other, *, out=None):
     """``input * other`` with broadcasting and type promotion."""
     if not isinstance(input, Tensor):
         input, other = other, input
-    res = _make(_broadcast_op(xp.multiply, input, other))
-    if GradMode.enabled and (input._requires_grad or isinstance(other, Tensor) and other._requires_grad):
-        node = MulBackward0()
-        if isinstance(other, Tensor):
-            node.save(input, other)
-        else:
-            node.inputs = (input, scalar_value(other))
-        attach(res, node, input, other if isinstance(other, Tensor) else None)
+    da, db = binary_arrays(input, other)
+    try:
+        res = _make(da * db)
+    except ValueError:
+        raise broadcast_error(da.shape, getattr(db, "shape", ())) from None
+    node = record(res, MulBackward0, (input, other))
+    if node is not None:
+        node.a, node.b = _operand_meta(input), _operand_meta(other)
+        node.save(input if node.b is not None else None, scalar_value(other) if node.a is not None else None)
     return write_out(out, res) if out is not None else res
 
 
-multiply = mul
-
-
+@op(operators=("__truediv__",), aliases=("divide", "true_divide"))
 def div(input, other, *, rounding_mode=None, out=None):
     """``input / other``: true division (integers give floats) unless ``rounding_mode`` is 'trunc' or 'floor'."""
     a_is_t = isinstance(input, Tensor)
@@ -375,6 +350,7 @@ def div(input, other, *, rounding_mode=None, out=None):
     elif type(input) is int and not a_is_t and other._data.dtype.kind in "biu":
         input = float(input)
     da, db = binary_arrays(input, other) if a_is_t else binary_arrays(other, input)[::-1]
+    xp = _module_of(input, other)
     for arr in (da, db):
         if isinstance(arr, xp.ndarray) and arr.dtype.kind in "biu":
             fd = _dtype.get_default_dtype().np
@@ -382,28 +358,19 @@ def div(input, other, *, rounding_mode=None, out=None):
             db = db.astype(fd) if isinstance(db, xp.ndarray) and db.dtype.kind in "biu" else db
             break
     try:
-        res = _make(xp.true_divide(da, db))
+        res = _make(da / db)
     except ValueError:
-        raise broadcast_error(xp.shape(da), xp.shape(db)) from None
-    if needs_grad(input, other):
-        node = DivBackward0()
-        if a_is_t and isinstance(other, Tensor):
-            node.save(input, other)
-        elif not a_is_t:
-            node.inputs = (scalar_value(input), None)
-            node.save(other)   # version-checked: the gradient needs the denominator's values
-        else:
-            node.inputs = (input if a_is_t else scalar_value(input),
-                           other if isinstance(other, Tensor) else scalar_value(other))
-        attach(res, node, input if a_is_t else None, other if isinstance(other, Tensor) else None)
+        raise broadcast_error(getattr(da, "shape", ()), getattr(db, "shape", ())) from None
+    node = record(res, DivBackward0, (input, other))
+    if node is not None:
+        node.a, node.b = _operand_meta(input), _operand_meta(other)
+        node.save(scalar_value(input) if node.b is not None else None, scalar_value(other))
     return write_out(out, res) if out is not None else res
-
-
-divide = true_divide = div
 
 
 def _rounded_div(a, b, mode):
     ta = a if isinstance(a, Tensor) else None
+    xp = _module_of(a, b)
     da, db = binary_arrays(a, b) if ta is not None else binary_arrays(b, a)[::-1]
     kind = (da if isinstance(da, xp.ndarray) else xp.asarray(db)).dtype.kind
     if kind == "b":
@@ -418,10 +385,9 @@ def _rounded_div(a, b, mode):
         q = xp.true_divide(da, db)
         q = xp.trunc(q) if mode == "trunc" else xp.floor(q)
     res = _make(xp.asarray(q, dtype=xp.result_type(da, db)))
-    if needs_grad(a, b):
-        node = DivBackward2()
+    node = record(res, DivBackward2, (a, b))
+    if node is not None:
         node.a, node.b = _operand_meta(a), _operand_meta(b)
-        attach(res, node, a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
     return res
 
 
@@ -433,15 +399,21 @@ class DivBackward2(Node):
         return _reduce_to(z, self.a), _reduce_to(z, self.b)
 
 
+@op(inplace=True, operators=("__floordiv__",), inplace_operators=("__ifloordiv__",))
 def floor_divide(input, other, *, out=None):
     """``input // other`` rounding toward negative infinity."""
     return div(input, other, rounding_mode="floor", out=out)
 
 
+@method(name="__rfloordiv__")
+def reflected_floor_divide(input, other):
+    """``other // input`` for the reflected operator."""
+    return floor_divide(other, input)
+
+
 class PowBackward0(Node):
     def backward(self, grad):
-        base, exponent = self.inputs
-        x = self.saved_tensors[0]
+        x, exponent = self.saved_tensors
         if exponent == 0:
             return (grad * 0,)
         return (grad * exponent * x.pow(exponent - 1),)
@@ -461,60 +433,52 @@ class PowBackward1(Node):
 
 class PowBackward2(Node):
     def backward(self, grad):
-        base, _ = self.inputs
+        base, exponent = self.saved_tensors
         r = self.result()
-        import math
         lb = math.log(base) if base > 0 else (float("nan") if base < 0 else float("-inf"))
         g = grad * r * lb
         if base == 0:
-            g = g.masked_fill(self.saved_tensors[0] >= 0, 0)
+            g = g.masked_fill(exponent >= 0, 0)
         return (g,)
 
 
 _C_INT = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
 
 
-def _check_int_scalar(t, v):
-    """PyTorch's overflow check for an integer number used with an integer tensor by pow and where (the
-    arithmetic operators wrap it instead)."""
+def check_int_scalar(t, v):
+    """PyTorch's overflow check for an integer number used with an integer tensor by pow, clamp and where
+    (the arithmetic operators wrap it instead)."""
     if type(v) is int and t._data.dtype.kind in "iu" and not -128 <= v <= 127:
-        info = xp.iinfo(t._data.dtype)
+        info = array_module(t).iinfo(t._data.dtype)
         if v > info.max or v < (info.min if info.min else -info.max - 1):
             raise RuntimeError(f"value cannot be converted to type {_C_INT[t.dtype.name]} without overflow")
 
 
+@op(inplace=True, operators=("__pow__",), inplace_operators=("__ipow__",))
 def pow(input, exponent, *, out=None):
     """``input ** exponent``; either side may be a Python number."""
     if not isinstance(input, Tensor):
         base = scalar_value(input)
         db, da = binary_arrays(exponent, base)
-        res = _make(xp.power(da, db))
-        if needs_grad(exponent):
-            node = PowBackward2()
-            node.inputs = (base, None)
-            node.save(exponent)
-            node.save_result(res)
-            attach(res, node, exponent)
+        res = _make(array_module(exponent).power(da, db))
+        record(res, PowBackward2, (exponent,), (base, exponent), output=True)
         return write_out(out, res) if out is not None else res
+    xp = array_module(input)
     if isinstance(exponent, Tensor):
         if exponent.dtype._category < 2 and input.dtype._category < 2:
             da, db = binary_arrays(input, exponent)
             neg = xp.asarray(db) < 0
             if neg.any():
                 # PyTorch's integer pow with a negative exponent: 1 for base 1, +-1 for base -1, else 0
-                with xp.errstate(all="ignore"):
+                with ignore_fp_errors(input):
                     r = xp.where(neg, xp.where(da == 1, 1, xp.where(da == -1, 1 - 2 * (db & 1), 0)),
                                  xp.power(da, xp.where(neg, 0, db)))
                 return _make(r.astype(da.dtype))
-        res = _make(_broadcast_op(xp.power, input, exponent))
-        if needs_grad(input, exponent):
-            node = PowBackward1()
-            node.save(input, exponent)
-            node.save_result(res)
-            attach(res, node, input, exponent)
+        res = _make(_broadcast_op("power", input, exponent))
+        record(res, PowBackward1, (input, exponent), (input, exponent), output=True)
         return write_out(out, res) if out is not None else res
     exponent = scalar_value(exponent)
-    _check_int_scalar(input, exponent)
+    check_int_scalar(input, exponent)
     da, e = binary_arrays(input, exponent)
     if da.dtype.kind in "iu" and type(exponent) is int and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -525,12 +489,14 @@ def pow(input, exponent, *, out=None):
     else:
         arr = xp.power(da, e)
     res = _make(arr)
-    if input._requires_grad and GradMode.enabled:
-        node = PowBackward0()
-        node.inputs = (None, exponent)
-        node.save(input)
-        attach(res, node, input)
+    record(res, PowBackward0, (input,), (input, exponent))
     return write_out(out, res) if out is not None else res
+
+
+@method(name="__rpow__")
+def reflected_pow(input, other):
+    """``other ** input`` for the reflected operator."""
+    return pow(other, input)
 
 
 class MaximumBackward0(Node):
@@ -552,25 +518,21 @@ def _check_tensor(x, name, op):
         raise TypeError(f"{op}(): argument '{name}' (position 2) must be Tensor, not {type(x).__name__}")
 
 
+@op
 def maximum(input, other, *, out=None):
     """Elementwise maximum of two tensors (NaN propagates)."""
     _check_tensor(other, "other", "maximum")
-    res = _make(_broadcast_op(xp.maximum, input, other))
-    if needs_grad(input, other):
-        node = MaximumBackward0()
-        node.save(input, other)
-        attach(res, node, input, other)
+    res = _make(_broadcast_op("maximum", input, other))
+    record(res, MaximumBackward0, (input, other), (input, other))
     return write_out(out, res) if out is not None else res
 
 
+@op
 def minimum(input, other, *, out=None):
     """Elementwise minimum of two tensors (NaN propagates)."""
     _check_tensor(other, "other", "minimum")
-    res = _make(_broadcast_op(xp.minimum, input, other))
-    if needs_grad(input, other):
-        node = MinimumBackward0()
-        node.save(input, other)
-        attach(res, node, input, other)
+    res = _make(_broadcast_op("minimum", input, other))
+    record(res, MinimumBackward0, (input, other), (input, other))
     return write_out(out, res) if out is not None else res
 
 
@@ -586,6 +548,7 @@ class ClampBackward1(Node):
         return (grad * keep,)
 
 
+@op(inplace=True, aliases=("clip",))
 def clamp(input, min=None, max=None, *, out=None):
     """Limit values to ``[min, max]`` (either bound may be None, a number, or a tensor)."""
     if min is None and max is None:
@@ -598,6 +561,7 @@ def clamp(input, min=None, max=None, *, out=None):
         from .pointwise_extra import _clamp_tensor_bounds
         res = _clamp_tensor_bounds(input, min, max)
         return write_out(out, res) if out is not None else res
+    xp = array_module(input)
     arr = input._data
     lo, hi = scalar_value(min), scalar_value(max)
     kind = arr.dtype.kind
@@ -607,8 +571,8 @@ def clamp(input, min=None, max=None, *, out=None):
         arr = arr.astype(xp.int64)          # bool with an integer bound promotes to int64, as in PyTorch
     elif kind in "iu":
         # PyTorch checks the bounds for overflow, then casts them to the tensor's type (uint8 takes -1 as 255)
-        _check_int_scalar(input, lo)
-        _check_int_scalar(input, hi)
+        check_int_scalar(input, lo)
+        check_int_scalar(input, hi)
         lo, hi = (xp.array(v, dtype=xp.int64).astype(arr.dtype)[()] if type(v) is int else v for v in (lo, hi))
     if lo is not None and hi is not None:
         r = xp.minimum(xp.maximum(arr, lo), hi)
@@ -617,28 +581,20 @@ def clamp(input, min=None, max=None, *, out=None):
     else:
         r = xp.minimum(arr, hi)
     res = _make(r if r.dtype == arr.dtype else r.astype(arr.dtype))
-    if input._requires_grad and GradMode.enabled:
-        node = ClampBackward1()
-        node.bounds = (lo, hi)
-        node.save(input)
-        attach(res, node, input)
+    record(res, ClampBackward1, (input,), (input,), bounds=(lo, hi))
     return write_out(out, res) if out is not None else res
 
 
-clip = clamp
-
-
+@op(inplace=True)
 def clamp_min(input, min, *, out=None):
+    """``clamp(input, min=min)``."""
     return clamp(input, min=min, out=out)
 
 
+@op(inplace=True)
 def clamp_max(input, max, *, out=None):
+    """``clamp(input, max=max)``."""
     return clamp(input, max=max, out=out)
-
-
-def _scalar_like(value, like):
-    from .creation import tensor
-    return tensor(value, dtype=_dtype.result_type(like, value))
 
 
 class WhereBackward0(Node):
@@ -650,6 +606,7 @@ class WhereBackward0(Node):
         return ga, gb
 
 
+@function
 def where(condition, input=None, other=None, *, out=None):
     """Pick ``input`` where ``condition`` holds and ``other`` elsewhere; with one argument, ``nonzero(as_tuple)``."""
     if input is None and other is None:
@@ -660,14 +617,15 @@ def where(condition, input=None, other=None, *, out=None):
             condition = condition.to(_dtype.bool)
         else:
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                               f"{_dtype_name(condition.dtype)}")
+                               f"{dtype_name(condition.dtype)}")
+    xp = array_module(condition)
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         da, db = binary_arrays(input, other)
     elif isinstance(input, Tensor):
-        _check_int_scalar(input, scalar_value(other))
+        check_int_scalar(input, scalar_value(other))
         da, db = binary_arrays(input, scalar_value(other))
     elif isinstance(other, Tensor):
-        _check_int_scalar(other, scalar_value(input))
+        check_int_scalar(other, scalar_value(input))
         db, da = binary_arrays(other, scalar_value(input))
     else:
         rd = _dtype.result_type(scalar_value(input), scalar_value(other)).np
@@ -681,72 +639,85 @@ def where(condition, input=None, other=None, *, out=None):
             raise broadcast_error(xp.shape(da), xp.shape(db)) from None
         raise broadcast_error(condition.shape, values_shape) from None
     res = _make(r)
-    if needs_grad(input, other):
-        node = WhereBackward0()
-        node.cond, node.a, node.b = condition, _operand_meta(input), _operand_meta(other)
-        attach(res, node, input if isinstance(input, Tensor) else None, other if isinstance(other, Tensor) else None)
+    node = record(res, WhereBackward0, (input, other), cond=condition)
+    if node is not None:
+        node.a, node.b = _operand_meta(input), _operand_meta(other)
     return write_out(out, res) if out is not None else res
 
 
+@method(name="where")
+def where_method(input, condition, other):
+    """``Tensor.where(condition, other)``: ``where(condition, self, other)``."""
+    return where(condition, input, other)
+
+
 # ---------------------------------------------------------------------------- comparison and logic
-def _compare(name, fn):
-    def op(input, other, *, out=None):
-        if not isinstance(input, Tensor):
-            input, other, f = other, input, _SWAPPED.get(name, fn)
+_REFLECTED = {"less": "greater", "less_equal": "greater_equal", "greater": "less", "greater_equal": "less_equal"}
+
+
+def _comparison(name, fn_name, aliases, operator):
+    reflected = _REFLECTED.get(fn_name, fn_name)
+
+    def compare(input, other, *, out=None):
+        if not isinstance(input, Tensor):   # number OP tensor: the tensor's side, with the reflected test
+            res = _make(_broadcast_op(reflected, other, input))
         else:
-            f = fn
-        res = _make(_broadcast_op(f, input, other))
+            res = _make(_broadcast_op(fn_name, input, other))
         return write_out(out, res) if out is not None else res
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"Elementwise ``{name}`` comparison; returns a bool tensor."
-    return op
+    compare.__name__ = compare.__qualname__ = name
+    compare.__doc__ = f"Elementwise ``{name}`` comparison; returns a bool tensor."
+    return op(compare, inplace=True, aliases=aliases, operators=(operator,) if operator else ())
 
 
-_SWAPPED = {"lt": xp.greater, "le": xp.greater_equal, "gt": xp.less, "ge": xp.less_equal}
-eq = _compare("eq", xp.equal)
-ne = _compare("ne", xp.not_equal)
-lt = _compare("lt", xp.less)
-le = _compare("le", xp.less_equal)
-gt = _compare("gt", xp.greater)
-ge = _compare("ge", xp.greater_equal)
-less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
+eq = _comparison("eq", "equal", (), None)           # == and != are equal_operator / not_equal_operator below
+ne = _comparison("ne", "not_equal", ("not_equal",), None)
+lt = _comparison("lt", "less", ("less",), "__lt__")
+le = _comparison("le", "less_equal", ("less_equal",), "__le__")
+gt = _comparison("gt", "greater", ("greater",), "__gt__")
+ge = _comparison("ge", "greater_equal", ("greater_equal",), "__ge__")
 
 
-def _logical(name, fn):
-    def op(input, other, *, out=None):
-        res = _make(_broadcast_op(fn, input, other))
+@method(name="__eq__")
+def equal_operator(input, other):
+    """``tensor == other`` (False against None, as PyTorch)."""
+    return False if other is None else eq(input, other)
+
+
+@method(name="__ne__")
+def not_equal_operator(input, other):
+    """``tensor != other`` (True against None, as PyTorch)."""
+    return True if other is None else ne(input, other)
+
+
+def _binary_logic(name, fn_name, check_integral, operators=(), inplace_operators=()):
+    """``logical_*`` (any dtypes, bool result) and ``bitwise_*`` (integer and bool tensors only) ops."""
+    def logic(input, other, *, out=None):
+        if check_integral:
+            for x in (input, other):
+                if isinstance(x, Tensor) and x.dtype._category > 1 or isinstance(x, float):
+                    which = dtype_name(x.dtype) if isinstance(x, Tensor) else "Float"
+                    raise NotImplementedError(f'"{name}_cpu" not implemented for \'{which}\'')
+            if not isinstance(input, Tensor):
+                input, other = other, input
+        res = _make(_broadcast_op(fn_name, input, other))
         return write_out(out, res) if out is not None else res
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"Elementwise ``{name}``; returns a bool tensor."
-    return op
+    logic.__name__ = logic.__qualname__ = name
+    logic.__doc__ = (f"Elementwise ``{name}`` of integer or bool tensors." if check_integral else
+                     f"Elementwise ``{name}``; returns a bool tensor.")
+    return op(logic, inplace=True, operators=operators, inplace_operators=inplace_operators)
 
 
-logical_and = _logical("logical_and", xp.logical_and)
-logical_or = _logical("logical_or", xp.logical_or)
-logical_xor = _logical("logical_xor", xp.logical_xor)
+logical_and = _binary_logic("logical_and", "logical_and", False)
+logical_or = _binary_logic("logical_or", "logical_or", False)
+logical_xor = _binary_logic("logical_xor", "logical_xor", False)
+bitwise_and = _binary_logic("bitwise_and", "bitwise_and", True, ("__and__", "__rand__"), ("__iand__",))
+bitwise_or = _binary_logic("bitwise_or", "bitwise_or", True, ("__or__", "__ror__"), ("__ior__",))
+bitwise_xor = _binary_logic("bitwise_xor", "bitwise_xor", True, ("__xor__", "__rxor__"), ("__ixor__",))
 
-
-def _bitwise(name, fn):
-    def op(input, other, *, out=None):
-        for x in (input, other):
-            if isinstance(x, Tensor) and x.dtype._category > 1 or isinstance(x, float):
-                raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_dtype_name(x.dtype) if isinstance(x, Tensor) else "Float"}\'')
-        if not isinstance(input, Tensor):
-            input, other = other, input
-        res = _make(_broadcast_op(fn, input, other))
-        return write_out(out, res) if out is not None else res
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"Elementwise ``{name}`` of integer or bool tensors."
-    return op
-
-
-bitwise_and = _bitwise("bitwise_and", xp.bitwise_and)
-bitwise_or = _bitwise("bitwise_or", xp.bitwise_or)
-bitwise_xor = _bitwise("bitwise_xor", xp.bitwise_xor)
 
 
 def _shift(left):
-    def fn(a, b):
+    def fn(xp, a, b):
         a = xp.asarray(a)
         bits = a.dtype.itemsize * 8
         b = xp.asarray(b)
@@ -759,98 +730,49 @@ def _shift(left):
     return fn
 
 
-def _shift_op(name, left):
+def _shift_op(name, left, operator):
     kernel, fn = ("lshift_cpu" if left else "rshift_cpu"), _shift(left)
 
-    def op(input, other, *, out=None):
+    def shift(input, other, *, out=None):
         dt = _dtype.result_type(input, other)
         if dt._category != 1:
-            raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype_name(dt)}\'')
-        res = _make(_broadcast_op(fn, input, other) if isinstance(input, Tensor) else
-                    fn(*binary_arrays(other, input)[::-1]))
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{dtype_name(dt)}\'')
+        xp = _module_of(input, other)
+        da, db = binary_arrays(input, other) if isinstance(input, Tensor) else binary_arrays(other, input)[::-1]
+        try:
+            res = _make(fn(xp, da, db))
+        except ValueError:
+            raise broadcast_error(xp.shape(da), xp.shape(db)) from None
         return write_out(out, res) if out is not None else res
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"Elementwise ``{name}`` of integer tensors (counts outside [0, bits) shift everything out)."
-    return op
+    shift.__name__ = shift.__qualname__ = name
+    shift.__doc__ = f"Elementwise ``{name}`` of integer tensors (counts outside [0, bits) shift everything out)."
+    return op(shift, operators=(operator,))
 
 
-bitwise_left_shift = _shift_op("bitwise_left_shift", True)
-bitwise_right_shift = _shift_op("bitwise_right_shift", False)
+bitwise_left_shift = _shift_op("bitwise_left_shift", True, "__lshift__")
+bitwise_right_shift = _shift_op("bitwise_right_shift", False, "__rshift__")
 
 
+@op
 def isnan(input):
     """True where ``input`` is NaN."""
-    return _make(xp.isnan(input._data))
+    return _make(array_module(input).isnan(input._data))
 
 
+@op
 def isinf(input):
     """True where ``input`` is +/-infinity."""
-    return _make(xp.isinf(input._data))
+    return _make(array_module(input).isinf(input._data))
 
 
+@op
 def isfinite(input):
     """True where ``input`` is neither infinite nor NaN."""
-    return _make(xp.isfinite(input._data))
+    return _make(array_module(input).isfinite(input._data))
 
 
-# ---------------------------------------------------------------------------- in-place forms
-def _check_inplace_leaf(t):
-    if t._requires_grad and t._grad_fn is None and GradMode.enabled:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-
-
-def inplace(op):
-    """The in-place form of an out-of-place op: ``op_(self, *args)`` writes the result into ``self``.
-
-    Under grad mode the op is recorded out-of-place and ``self`` takes over
-    the result's history, so backward sees the new value.
-    """
-    def op_(self, *args, **kwargs):
-        _check_inplace_leaf(self)
-        if self._base is not None:
-            from ._views import prepare
-            prepare(self)
-        if GradMode.enabled and (self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad
-                                                                for a in args)):
-            old = _make(self._data.copy())
-            old._version = [self._version[0]]
-            old._requires_grad = self._requires_grad
-            old._grad_fn = self._grad_fn
-            old.__dict__["_output_nr"] = self._output_nr
-            res = op(old, *args, **kwargs)
-            _assign_result(self, res)
-            self._grad_fn = res._grad_fn
-            self._requires_grad = res._requires_grad
-            self.__dict__.pop("_output_nr", None)
-            if self._base is not None:
-                from ._views import rebase
-                rebase(self)
-            return self
-        res = op(self, *args, **kwargs)
-        _assign_result(self, res)
-        return self
-    op_.__name__ = op_.__qualname__ = op.__name__ + "_"
-    op_.__doc__ = f"In-place form of ``{op.__name__}``; returns self."
-    return op_
-
-
-def _assign_result(self, res):
-    if res.dtype is not self.dtype and not _dtype.can_cast(res.dtype, self.dtype):
-        raise RuntimeError(f"result type {_dtype_name(res.dtype)} can't be cast to the desired output type "
-                           f"{_dtype_name(self.dtype)}")
-    if res._data.shape != self._data.shape:
-        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
-                           f"{list(res.shape)}")
-    try:
-        self._data[...] = res._data
-    except ValueError:  # a read-only (expanded) array: several elements share one memory location
-        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
-                           "single memory location. Please clone() the tensor before performing the operation.") \
-            from None
-    self._version[0] += 1
-
-
-def _fast_inplace(ufunc, op):
+# ---------------------------------------------------------------------------- in-place arithmetic
+def _fast_inplace(ufunc_name, op):
     """In-place arithmetic straight into ``self``'s memory when no graph is recorded."""
     slow = inplace(op)
 
@@ -859,21 +781,22 @@ def _fast_inplace(ufunc, op):
                                            or self._base is not None and self._base._requires_grad):
             return slow(self, other, **kwargs)
         da = self._data
+        xp = array_module(self)
         if isinstance(other, Tensor):
             db = other._data
             if db.dtype != da.dtype:
                 rd = _dtype.result_type(self, other)
                 if not _dtype.can_cast(rd, self.dtype):
-                    raise RuntimeError(f"result type {_dtype_name(rd)} can't be cast to the desired output type "
-                                       f"{_dtype_name(self.dtype)}")
+                    raise RuntimeError(f"result type {dtype_name(rd)} can't be cast to the desired output type "
+                                       f"{dtype_name(self.dtype)}")
                 db = db.astype(rd.np) if rd.np != db.dtype else db
         else:
             db = scalar_value(other)
             if isinstance(db, float) and da.dtype.kind in "iub":
                 raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                                   f"{_dtype_name(self.dtype)}")
+                                   f"{dtype_name(self.dtype)}")
         try:
-            ufunc(da, db, out=da, casting="unsafe")
+            getattr(xp, ufunc_name)(da, db, out=da, casting="unsafe")
         except ValueError:
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                                f"{list(xp.broadcast_shapes(da.shape, xp.shape(db)))}") from None
@@ -884,35 +807,10 @@ def _fast_inplace(ufunc, op):
     return op_
 
 
-add_ = _fast_inplace(xp.add, add)
-sub_ = _fast_inplace(xp.subtract, sub)
-mul_ = _fast_inplace(xp.multiply, mul)
-div_ = inplace(div)
-
-
-def remainder(input, other, *, out=None):
-    """Python-style modulus: the result has the sign of ``other``."""
-    da, db = binary_arrays(input, other) if isinstance(input, Tensor) else binary_arrays(other, input)[::-1]
-    kind = (da if isinstance(da, xp.ndarray) else db).dtype.kind
-    if kind == "b":
-        raise NotImplementedError('"remainder_cpu" not implemented for \'Bool\'')
-    if kind in "iu" and (xp.asarray(db) == 0).any() and xp.size(da) and xp.size(db):
-        raise RuntimeError("ZeroDivisionError")
-    with xp.errstate(all="ignore"):
-        try:
-            res = _make(xp.remainder(da, db))
-        except ValueError:
-            raise broadcast_error(xp.shape(da), xp.shape(db)) from None
-    if needs_grad(input, other):
-        node = RemainderBackward0()
-        node.a, node.b = _operand_meta(input), _operand_meta(other)
-        if node.b is not None:
-            if isinstance(input, Tensor):
-                node.save(input, other)
-            else:  # number % tensor: PyTorch has no derivative for this form
-                node.save(other)
-        attach(res, node, input if isinstance(input, Tensor) else None, other if isinstance(other, Tensor) else None)
-    return write_out(out, res) if out is not None else res
+add_ = method(_fast_inplace("add", add), name="add_", operators=("__iadd__",))
+sub_ = method(_fast_inplace("subtract", sub), name="sub_", aliases=("subtract_",), operators=("__isub__",))
+mul_ = method(_fast_inplace("multiply", mul), name="mul_", aliases=("multiply_",), operators=("__imul__",))
+div_ = method(inplace(div), name="div_", aliases=("divide_", "true_divide_"), operators=("__itruediv__",))
 
 
 class RemainderBackward0(Node):
@@ -920,9 +818,66 @@ class RemainderBackward0(Node):
         ga = _reduce_to(grad, self.a)
         gb = None
         if self.b is not None:
-            saved = self.saved_tensors
-            if len(saved) == 1:
+            a, b = self.saved_tensors
+            if not isinstance(a, Tensor):
                 raise RuntimeError("derivative for aten::remainder is not implemented")
-            a, b = saved
             gb = _reduce_to(-grad * floor_divide(a, b), self.b)
         return ga, gb
+
+
+@op(inplace=True, operators=("__mod__",))
+def remainder(input, other, *, out=None):
+    """Python-style modulus: the result has the sign of ``other``."""
+    xp = _module_of(input, other)
+    da, db = binary_arrays(input, other) if isinstance(input, Tensor) else binary_arrays(other, input)[::-1]
+    kind = (da if isinstance(da, xp.ndarray) else db).dtype.kind
+    if kind == "b":
+        raise NotImplementedError('"remainder_cpu" not implemented for \'Bool\'')
+    if kind in "iu" and (xp.asarray(db) == 0).any() and xp.size(da) and xp.size(db):
+        raise RuntimeError("ZeroDivisionError")
+    with ignore_fp_errors(input if isinstance(input, Tensor) else other):
+        try:
+            res = _make(xp.remainder(da, db))
+        except ValueError:
+            raise broadcast_error(xp.shape(da), xp.shape(db)) from None
+    node = record(res, RemainderBackward0, (input, other))
+    if node is not None:
+        node.a, node.b = _operand_meta(input), _operand_meta(other)
+        if node.b is not None:
+            node.save(input, other)   # number % tensor has no derivative (PyTorch): backward says so
+    return write_out(out, res) if out is not None else res
+
+
+@method(name="__rmod__")
+def reflected_remainder(input, other):
+    """``other % input`` for the reflected operator."""
+    return remainder(other, input)
+
+
+# ---------------------------------------------------------------------------- TRANSITION (issue 9)
+# names the families not yet converted import from here; removed once they import from _common / _unary
+_dtype_name = dtype_name
+_check_inplace_leaf = check_inplace_leaf
+_to_dtype = to_dtype
+_sign_array = lambda a: sign_array(module_of_array(a), a)  # noqa: E731
+
+
+class _ZeroGradBackward(ZeroGradBackward):
+    def __init__(self, name=None):
+        if name:
+            self.node_name = name
+
+
+_check_int_scalar = check_int_scalar
+
+
+def _define_unary(name, forward, derivative=None, promote=True, node_name=None):
+    """The old table call: infers what to save from the derivative's parameter names (x, r)."""
+    saves = None
+    if derivative is not None:
+        code = derivative.__code__
+        params = code.co_varnames[1:code.co_argcount]
+        saves = {(True, True): "both", (True, False): "input", (False, True): "output"}.get(
+            ("x" in params, "r" in params))
+    return unary_op(name, lambda xp, a: forward(a), derivative, saves=saves, promote=promote, node_name=node_name,
+                    declare=False)

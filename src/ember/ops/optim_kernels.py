@@ -31,7 +31,7 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from .._device import xp
+from ._common import xp  # TRANSITION (issue 9)
 
 __all__ = [
     "sgd_", "adam_", "adamax_", "nadam_", "radam_", "rmsprop_", "adagrad_", "adadelta_",

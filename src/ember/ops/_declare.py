@@ -1,0 +1,108 @@
+"""How an op says what it is, and the one function that builds the namespaces from what ops said.
+
+An op is a plain function whose first argument is its input tensor, so the
+same function object is ``ember.exp(x)`` and ``x.exp()``: a method call costs
+one Python call.  Its family module declares it with ``@op(...)``::
+
+    @op(inplace=True, aliases=("arctan",))
+    def atan(input, *, out=None): ...
+
+which makes ``ember.atan``, ``ember.arctan``, ``Tensor.atan``, ``Tensor.arctan``
+and ``Tensor.atan_`` (built by ``inplace_variant``).  A function that is not
+declared is not exported: it is a helper of the op layer (``ember.nn`` may
+import it by name from its module).
+"""
+_DECLARED = []    # (function, Declaration) in declaration order
+
+
+class Declaration:
+    """What ``@op`` recorded about one function.
+
+    Attributes:
+        name: the public name (defaults to the function's ``__name__``).
+        function: whether it is ``ember.<name>``.
+        method: whether it is ``Tensor.<name>``.
+        inplace: None, True (build ``<name>_`` with ``inplace_variant``), or the in-place function itself.
+        aliases: more names with the same meaning, given the same roles (``ember.arctan``, ``Tensor.arctan``).
+        operators: Tensor dunder names bound to the function (``__add__``, ``__radd__``).
+        inplace_operators: Tensor dunder names bound to the in-place form (``__ipow__``).
+    """
+
+    __slots__ = ("name", "function", "method", "inplace", "aliases", "operators", "inplace_operators")
+
+    def __init__(self, name, function, method, inplace, aliases, operators, inplace_operators):
+        self.name, self.function, self.method, self.inplace = name, function, method, inplace
+        self.aliases, self.operators, self.inplace_operators = tuple(aliases), tuple(operators), \
+            tuple(inplace_operators)
+
+
+def op(fn=None, *, name=None, function=True, method=True, inplace=None, aliases=(), operators=(),
+       inplace_operators=()):
+    """Declare ``fn`` as a public op; usable bare (``@op``) or with options.
+
+    Args:
+        name: the public name, when it differs from ``fn.__name__``.
+        function: export as ``ember.<name>``.
+        method: bind as ``Tensor.<name>``.
+        inplace: True to derive the method ``<name>_`` from the op, or a function implementing it.
+        aliases: other public names for the same op.
+        operators: Tensor operator names (``"__add__"``) to bind to ``fn``.
+        inplace_operators: Tensor operator names (``"__ipow__"``) to bind to the in-place form.
+
+    Returns ``fn`` itself: declaring adds no call layer.
+    """
+    if inplace_operators and inplace is None:
+        raise ValueError("inplace_operators need an in-place form (inplace=...)")
+
+    def declare(f):
+        _DECLARED.append((f, Declaration(name or f.__name__, function, method, inplace, aliases, operators,
+                                         inplace_operators)))
+        return f
+    return declare(fn) if fn is not None else declare
+
+
+def method(fn=None, *, name=None, aliases=(), operators=()):
+    """Declare ``fn`` as a Tensor method only (no ``ember.<name>``)."""
+    return op(fn, name=name, function=False, aliases=aliases, operators=operators)
+
+
+def function(fn=None, *, name=None, aliases=()):
+    """Declare ``fn`` as ``ember.<name>`` only (factories, functions of several tensors)."""
+    return op(fn, name=name, method=False, aliases=aliases)
+
+
+def declarations():
+    """Every ``(function, Declaration)`` pair, in declaration order."""
+    return tuple(_DECLARED)
+
+
+def build_namespaces(tensor_cls, make_inplace):
+    """The ``ember`` functions and ``Tensor`` methods the declarations describe.
+
+    ``make_inplace(fn)`` builds an in-place method from an out-of-place op.
+    Returns ``(functions, methods)``: two dicts from public name to callable.
+    Raises RuntimeError when two declarations claim one name.
+    """
+    functions, methods = {}, {}
+
+    def claim(table, key, value, what):
+        if key in table and table[key] is not value:
+            raise RuntimeError(f"{what} {key!r} is declared twice ({table[key].__module__} and {value.__module__})")
+        table[key] = value
+
+    for fn, d in _DECLARED:
+        names = (d.name,) + d.aliases
+        for n in names:
+            if d.function:
+                claim(functions, n, fn, "ember function")
+            if d.method:
+                claim(methods, n, fn, "Tensor method")
+        for dunder in d.operators:
+            claim(methods, dunder, fn, "Tensor operator")
+        if d.inplace is not None:
+            fn_ = make_inplace(fn) if d.inplace is True else d.inplace
+            for n in names:
+                claim(methods, n + "_", fn_, "Tensor method")
+            for dunder in d.inplace_operators:
+                claim(methods, dunder, fn_, "Tensor operator")
+    return functions, methods

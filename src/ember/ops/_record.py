@@ -1,0 +1,51 @@
+"""The one place where an op records its backward node.
+
+Every differentiable op ends with ``record(out, NodeClass, inputs, ...)``.  It
+decides whether to record (grad mode on and some tensor among ``inputs``
+requires grad), makes the node, keeps what backward needs, and wires the
+edges: one per entry of ``inputs``, None for an entry that is a Python number
+or None.  Backward formulas are written with ember ops, so the graph they
+build under ``create_graph=True`` gives higher derivatives.
+"""
+from .._tensor import Tensor
+from ..autograd.grad_mode import GradMode
+from ..autograd.graph import connect, any_volatile
+
+
+def record(out, node_cls, inputs, saved=(), output=False, **fields):
+    """Record a ``node_cls`` node as the grad_fn of ``out`` if gradients must flow through this op.
+
+    Args:
+        out: the op's result, a tensor or a tuple of tensors (one per node output).
+        node_cls: the Node subclass whose ``backward`` computes the inputs' gradients.
+        inputs: the op's differentiable operands in edge order; tensors get edges, numbers and None do not.
+        saved: operands backward needs (tensors are version-checked when read back; numbers kept as they are),
+            read in backward as ``self.saved_tensors``.
+        output: keep ``out`` for backward (read as ``self.result()``), as ops whose gradient uses their output do.
+        **fields: plain attributes of the node (shapes, dims, flags), read in backward as ``self.<name>``.
+
+    Returns the node, or None when nothing was recorded (grad mode off, or no input requires grad).
+    """
+    if not GradMode.enabled:
+        return None
+    for t in inputs:
+        if isinstance(t, Tensor) and t._requires_grad:
+            break
+    else:
+        return None
+    outputs = out if isinstance(out, tuple) else (out,)
+    if GradMode.volatile_used and any_volatile(inputs):
+        for o in outputs:
+            o._requires_grad = True
+            o.__dict__["_volatile"] = True
+        return None
+    node = node_cls()
+    if fields:
+        node.__dict__.update(fields)
+    if saved:
+        node.save(*saved)
+    if output:
+        node.save_result(out)
+    if len(outputs) > 1:
+        node._num_outputs = len(outputs)
+    return connect(node, outputs, inputs)
