@@ -43,8 +43,10 @@ class DistTimeoutError(RuntimeError):
 def wait_all(requests, deadline, what, status=None):
     """Drive MPI progress until every request completes, or raise :class:`DistTimeoutError` at ``deadline``.
 
-    MPI only progresses non-blocking operations inside MPI calls, so this polls ``Testall`` (yielding the
-    GIL between polls) instead of sleeping; a peer that died is noticed as a deadline overrun.
+    MPI only progresses non-blocking operations inside MPI calls, so this polls ``Testall``: tightly for the
+    first ``_SPIN_SECONDS`` (a peer that is on time answers within that), then with sleeps growing to
+    ``_MAX_NAP`` so that a process waiting for a slower peer leaves the cores to it (ranks often outnumber
+    cores).  A peer that died is noticed as a deadline overrun.
 
     Args:
         requests (list): mpi4py ``Request`` objects.
@@ -54,14 +56,22 @@ def wait_all(requests, deadline, what, status=None):
     """
     MPI = _MPI
     done = (lambda: requests[0].Test(status)) if status is not None else (lambda: MPI.Request.Testall(requests))
-    spins = 0
+    if done():
+        return
+    spin_until = time.monotonic() + _SPIN_SECONDS
+    nap = 0.0
     while not done():
-        spins += 1
-        if spins & 255 == 0:
-            if time.monotonic() > deadline:
-                raise DistTimeoutError(f"{what} timed out: a peer process did not take part within the process "
-                                       "group's timeout (it may have died or be stuck)")
-            time.sleep(0)
+        now = time.monotonic()
+        if now > deadline:
+            raise DistTimeoutError(f"{what} timed out: a peer process did not take part within the process "
+                                   "group's timeout (it may have died or be stuck)")
+        if now > spin_until:
+            nap = min(_MAX_NAP, nap * 2 or 1e-5)
+            time.sleep(nap)
+
+
+_SPIN_SECONDS = 2e-4
+_MAX_NAP = 2e-4
 
 
 # NumPy dtypes MPI reduces natively; others (bfloat16) travel as float32 for reductions, as raw bytes otherwise
