@@ -52,12 +52,17 @@ class RemovableHandle:
         self.remove()
 
 
-def _add_hook(hooks, hook, prepend=False):
+def _add_hook(hooks, hook, prepend=False, flags=()):
     """Store ``hook`` in the ordered dict ``hooks`` under a new handle's id and return the handle
-    (first in line with ``prepend``).  Removing the handle removes only this registration, even
-    when the same function was registered again or the handle is removed twice."""
-    handle = RemovableHandle(hooks)
+    (first in line with ``prepend``).  ``flags`` are ``(dict, on)`` pairs: each dict records the
+    handle's id when ``on`` (``with_kwargs``, ``always_call``) and forgets it with the handle.
+    Removing the handle removes only this registration, even when the same function was
+    registered again or the handle is removed twice."""
+    handle = RemovableHandle(hooks, extra_dict=[d for d, _ in flags] or None)
     hooks[handle.id] = hook
+    for d, on in flags:
+        if on:
+            d[handle.id] = True
     if prepend:
         hooks.move_to_end(handle.id, last=False)
     return handle

@@ -10,38 +10,26 @@ Calling a module runs ``forward`` (plus hooks, if any are registered).  When
 a forward raises, the error message is extended with the module that raised it,
 its path inside the model and the shapes it was called with.
 """
-import functools
 import itertools
 import warnings
-import weakref
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 
 from ... import _dtype
 from ..._tensor import Tensor
-from ...autograd.grad_mode import no_grad, GradMode
-from ...utils.hooks import RemovableHandle
-from ..parameter import Parameter, Buffer, is_lazy
+from ...autograd.grad_mode import no_grad
+from ...utils.hooks import _add_hook
+from ..parameter import Parameter, Buffer
+from . import _module_hooks, _module_errors, _state_dict
+from ._state_dict import _IncompatibleKeys  # noqa: F401  (torch.nn.modules.module has it)
+from ._module_hooks import (register_module_buffer_registration_hook, register_module_module_registration_hook,
+                            register_module_parameter_registration_hook, register_module_forward_pre_hook,
+                            register_module_forward_hook, register_module_backward_hook,
+                            register_module_full_backward_pre_hook, register_module_full_backward_hook)
 
 __all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
            "register_module_full_backward_pre_hook", "register_module_full_backward_hook",
            "register_module_backward_hook", "register_module_buffer_registration_hook",
            "register_module_module_registration_hook", "register_module_parameter_registration_hook"]
-
-_EXTRA_STATE_KEY_SUFFIX = "_extra_state"
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` returns: the keys it did not find and the keys it did not use."""
-
-    __slots__ = ()
-
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
-
 
 def _addindent(s_, num_spaces):
     lines = s_.split("\n")
@@ -63,334 +51,6 @@ def _typename(obj):
     return module + "." + qualname
 
 
-# ---------------------------------------------------------------------------- global hooks
-_global_buffer_registration_hooks = OrderedDict()
-_global_module_registration_hooks = OrderedDict()
-_global_parameter_registration_hooks = OrderedDict()
-_global_backward_pre_hooks = OrderedDict()
-_global_backward_hooks = OrderedDict()
-_global_is_full_backward_hook = None
-_global_forward_pre_hooks = OrderedDict()
-_global_forward_hooks = OrderedDict()
-_global_forward_hooks_always_called = OrderedDict()
-_global_forward_hooks_with_kwargs = OrderedDict()
-
-
-def register_module_buffer_registration_hook(hook):
-    """Call ``hook(module, name, buffer)`` on every ``register_buffer``; it may return a replacement."""
-    handle = RemovableHandle(_global_buffer_registration_hooks)
-    _global_buffer_registration_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_module_registration_hook(hook):
-    """Call ``hook(module, name, submodule)`` on every submodule registration."""
-    handle = RemovableHandle(_global_module_registration_hooks)
-    _global_module_registration_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_parameter_registration_hook(hook):
-    """Call ``hook(module, name, param)`` on every ``register_parameter``."""
-    handle = RemovableHandle(_global_parameter_registration_hooks)
-    _global_parameter_registration_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_forward_pre_hook(hook):
-    """A forward pre-hook common to all modules: ``hook(module, args) -> None or new args``."""
-    handle = RemovableHandle(_global_forward_pre_hooks)
-    _global_forward_pre_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
-    """A forward hook common to all modules: ``hook(module, args, output) -> None or new output``."""
-    handle = RemovableHandle(_global_forward_hooks, extra_dict=_global_forward_hooks_always_called)
-    _global_forward_hooks[handle.id] = hook
-    if with_kwargs:
-        _global_forward_hooks_with_kwargs[handle.id] = True
-    if always_call:
-        _global_forward_hooks_always_called[handle.id] = True
-    return handle
-
-
-def register_module_backward_hook(hook):
-    """Deprecated global backward hook (use ``register_module_full_backward_hook``)."""
-    global _global_is_full_backward_hook
-    if _global_is_full_backward_hook is True:
-        raise RuntimeError("Cannot use both regular backward hooks and full backward hooks as a global Module hook. "
-                           "Please use only one of them.")
-    _global_is_full_backward_hook = False
-    handle = RemovableHandle(_global_backward_hooks)
-    _global_backward_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_full_backward_pre_hook(hook):
-    """A backward pre-hook common to all modules: ``hook(module, grad_output) -> None or new grad_output``."""
-    handle = RemovableHandle(_global_backward_pre_hooks)
-    _global_backward_pre_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_full_backward_hook(hook):
-    """A backward hook common to all modules: ``hook(module, grad_input, grad_output) -> None or new grad_input``."""
-    global _global_is_full_backward_hook
-    if _global_is_full_backward_hook is False:
-        raise RuntimeError("Cannot use both regular backward hooks and full backward hooks as a global Module hook. "
-                           "Please use only one of them.")
-    _global_is_full_backward_hook = True
-    handle = RemovableHandle(_global_backward_hooks)
-    _global_backward_hooks[handle.id] = hook
-    return handle
-
-
-def _has_global_hooks():
-    return bool(_global_forward_pre_hooks or _global_forward_hooks or _global_backward_pre_hooks
-                or _global_backward_hooks)
-
-
-class _WrappedHook:
-    """A hook bound to a module by weak reference (state-dict and load hooks with ``module`` argument)."""
-
-    def __init__(self, hook, module=None):
-        self.hook = hook
-        functools.update_wrapper(self, hook)
-        self.with_module = False
-        if module is not None:
-            self.module = weakref.ref(module)
-            self.with_module = True
-
-    def __call__(self, *args, **kwargs):
-        if self.with_module:
-            module = self.module()
-            if module is None:
-                raise RuntimeError("You are trying to call the hook of a dead Module!")
-            return self.hook(module, *args, **kwargs)
-        return self.hook(*args, **kwargs)
-
-    def __getstate__(self):
-        result = {"hook": self.hook, "with_module": self.with_module}
-        if self.with_module:
-            result["module"] = self.module()
-        return result
-
-    def __setstate__(self, state):
-        self.hook = state["hook"]
-        self.with_module = state["with_module"]
-        if self.with_module:
-            if state["module"] is None:
-                raise RuntimeError("You are trying to revive the hook of a dead Module!")
-            self.module = weakref.ref(state["module"])
-
-
-# ---------------------------------------------------------------------------- error context
-_TAGGED_ERRORS = (RuntimeError, ValueError, IndexError, TypeError)
-
-
-def _describe_args(args):
-    parts = []
-    for a in args:
-        if isinstance(a, Tensor):
-            parts.append(f"shape {list(a.shape)}")
-        elif isinstance(a, (tuple, list)) and a and all(isinstance(x, Tensor) for x in a):
-            parts.append("(" + ", ".join(f"shape {list(x.shape)}" for x in a) + ")")
-    return ", ".join(parts)
-
-
-def _short_repr(module):
-    try:
-        extra = module.extra_repr()
-    except Exception:  # pragma: no cover - a broken extra_repr must not hide the real error
-        extra = ""
-    if "\n" in extra:
-        extra = ""
-    return f"{module._get_name()}({extra})"
-
-
-def _tag_error(exc, module, args):
-    """Add ``module`` (the innermost module whose forward raised) to ``exc``'s message."""
-    if not isinstance(exc, _TAGGED_ERRORS) or len(exc.args) != 1 or not isinstance(exc.args[0], str):
-        return
-    d = exc.__dict__
-    if "_ember_module" in d:
-        return
-    try:
-        d["_ember_module"] = module
-        d["_ember_path"] = ""
-        d["_ember_message"] = exc.args[0]
-        d["_ember_inputs"] = _describe_args(args)
-        _render_error(exc)
-    except Exception:  # pragma: no cover - never let the decoration itself fail
-        pass
-
-
-def _name_error_path(exc, parent):
-    """While the error passes up through ``parent``, prefix the path with the child's attribute name."""
-    d = exc.__dict__
-    inner = d["_ember_path_head"] if "_ember_path_head" in d else d["_ember_module"]
-    if inner is parent:
-        return
-    for name, child in parent._modules.items():
-        if child is inner:
-            d["_ember_path"] = name + ("." + d["_ember_path"] if d["_ember_path"] else "")
-            d["_ember_path_head"] = parent
-            _render_error(exc)
-            return
-    d["_ember_path_head"] = parent
-
-
-def _render_error(exc):
-    d = exc.__dict__
-    module = d["_ember_module"]
-    where = _short_repr(module)
-    if d["_ember_path"]:
-        where = f"{d['_ember_path']} ({where})"
-    note = f"[in module {where}"
-    if d["_ember_inputs"]:
-        note += f", called with input {d['_ember_inputs']}"
-    note += "]"
-    exc.args = (d["_ember_message"] + "\n" + note,)
-
-
-# ---------------------------------------------------------------------------- backward hooks
-def _backward_hook_function():
-    from ._functions import BackwardHookFunction
-    return BackwardHookFunction
-
-
-class _BackwardHook:
-    """Runs a module's full backward (pre-)hooks.
-
-    The module's tensor inputs and outputs pass through an identity autograd
-    Function; a hook on the output node sees ``grad_output`` (and runs the
-    pre-hooks), a hook on the input node sees ``grad_input`` and calls the
-    user hooks with both.
-    """
-
-    def __init__(self, module, user_hooks, user_pre_hooks):
-        self.user_hooks = user_hooks
-        self.user_pre_hooks = user_pre_hooks
-        self.module = module
-        self.grad_outputs = None
-        self.n_outputs = -1
-        self.output_tensors_index = None
-        self.n_inputs = -1
-        self.input_tensors_index = None
-
-    @staticmethod
-    def _pack_with_none(indices, values, size):
-        res = [None] * size
-        for idx, val in zip(indices, values):
-            res[idx] = val
-        return tuple(res)
-
-    @staticmethod
-    def _unpack_none(indices, values):
-        return tuple(values[idx] for idx in indices)
-
-    def _apply_on_tensors(self, fn, args):
-        tensors_idx, tensors = [], []
-        requires_grad = False
-        for i, arg in enumerate(args):
-            if isinstance(arg, Tensor):
-                tensors_idx.append(i)
-                tensors.append(arg)
-                requires_grad |= arg.requires_grad
-        if not (requires_grad and GradMode.enabled):
-            return args, None
-        new_tensors = _backward_hook_function().apply(*tensors)
-        if not isinstance(new_tensors, tuple):
-            new_tensors = (new_tensors,)
-        if len(new_tensors) == 0:
-            raise RuntimeError("Cannot set Module backward hook for a Module with no input Tensors.")
-        grad_fns = [t.grad_fn for t in new_tensors
-                    if t.grad_fn is not None and t.grad_fn.name() == "BackwardHookFunctionBackward"]
-        if not grad_fns:
-            raise RuntimeError("Error while setting up backward hooks. Please open an issue with a code sample "
-                               "to reproduce this.")
-        fn(grad_fns[0])
-        arg_list = list(args)
-        for idx, val in zip(tensors_idx, new_tensors):
-            arg_list[idx] = val
-        return (tuple(arg_list) if type(args) is tuple else type(args)(*arg_list)), tensors_idx
-
-    def setup_input_hook(self, args):
-        def fn(grad_fn):
-            def hook(grad_input, _):
-                if self.grad_outputs is None:
-                    return None
-                res = self._pack_with_none(self.input_tensors_index, grad_input, self.n_inputs)
-                for user_hook in self.user_hooks:
-                    out = user_hook(self.module, res, self.grad_outputs)
-                    if out is None:
-                        continue
-                    if len(out) != len(res):
-                        raise RuntimeError("Backward hook returned an invalid number of grad_input, "
-                                           f"got {len(out)}, but expected {len(res)}")
-                    res = out
-                self.grad_outputs = None
-                return self._unpack_none(self.input_tensors_index, res)
-            grad_fn.register_hook(hook)
-
-        res, input_idx = self._apply_on_tensors(fn, args)
-        self.n_inputs = len(args)
-        self.input_tensors_index = input_idx
-        return res
-
-    def setup_output_hook(self, args):
-        def fn(grad_fn):
-            def hook(_, grad_output):
-                self.grad_outputs = self._pack_with_none(self.output_tensors_index, grad_output, self.n_outputs)
-                if self.user_pre_hooks:
-                    expected_len = len(self.grad_outputs)
-                    for user_pre_hook in self.user_pre_hooks:
-                        new = user_pre_hook(self.module, self.grad_outputs)
-                        if new is None:
-                            continue
-                        if len(new) != expected_len:
-                            raise RuntimeError("Backward pre hook returned an invalid number of grad_output, "
-                                               f"got {len(new)}, but expected {expected_len}")
-                        self.grad_outputs = new
-                local_grad_outputs = self.grad_outputs
-                if self.input_tensors_index is None:
-                    warnings.warn("Full backward hook is firing when gradients are computed with respect to module "
-                                  "outputs since no inputs require gradients. See "
-                                  "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module."
-                                  "register_full_backward_hook for more details.", stacklevel=5)
-                    grad_inputs = self._pack_with_none([], [], self.n_inputs)
-                    for user_hook in self.user_hooks:
-                        res = user_hook(self.module, grad_inputs, self.grad_outputs)
-                        if res is not None and not (isinstance(res, tuple) and all(el is None for el in res)):
-                            raise RuntimeError("Backward hook for Modules where no input requires gradient should "
-                                               "always return None or None for all gradients.")
-                    self.grad_outputs = None
-                if local_grad_outputs is not None:
-                    return tuple(local_grad_outputs[i] for i in self.output_tensors_index)
-                return None
-            grad_fn.register_hook(hook)
-
-        is_tuple = isinstance(args, tuple)
-        if not is_tuple:
-            args = (args,)
-        res, output_idx = self._apply_on_tensors(fn, args)
-        self.n_outputs = len(args)
-        self.output_tensors_index = output_idx
-        return res if is_tuple else res[0]
-
-
-class _LegacyBackwardHook:
-    """A non-full backward hook on the node that produced the module's output."""
-
-    def __init__(self, hook, module):
-        self.hook, self.module = hook, module
-
-    def __call__(self, grad_inputs, grad_outputs):
-        return self.hook(self.module, grad_inputs, grad_outputs)
-
-
-# ---------------------------------------------------------------------------- Module
 def _forward_unimplemented(self, *input):
     raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
@@ -476,7 +136,7 @@ class Module:
         elif tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
-        for hook in _global_buffer_registration_hooks.values():
+        for hook in _module_hooks._global_buffer_registration_hooks.values():
             output = hook(self, name, tensor)
             if output is not None:
                 tensor = output
@@ -508,7 +168,7 @@ class Module:
                              f"explicitly. To express '{name}' as a function of another Tensor, compute the value in "
                              "the forward() method.")
         else:
-            for hook in _global_parameter_registration_hooks.values():
+            for hook in _module_hooks._global_parameter_registration_hooks.values():
                 output = hook(self, name, param)
                 if output is not None:
                     param = output
@@ -526,7 +186,7 @@ class Module:
             raise KeyError(f'module name can\'t contain ".", got: {name}')
         elif name == "":
             raise KeyError('module name can\'t be empty string ""')
-        for hook in _global_module_registration_hooks.values():
+        for hook in _module_hooks._global_module_registration_hooks.values():
             output = hook(self, name, module)
             if output is not None:
                 module = output
@@ -728,11 +388,7 @@ class Module:
     # ------------------------------------------------------------------ hooks
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """``hook(module, grad_output) -> None or new grad_output``, before the module's input gradients."""
-        handle = RemovableHandle(self._backward_pre_hooks)
-        self._backward_pre_hooks[handle.id] = hook
-        if prepend:
-            self._backward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_backward_hook(self, hook):
         """Deprecated: a hook on the last op of forward. Prefer :meth:`register_full_backward_hook`."""
@@ -740,9 +396,7 @@ class Module:
             raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
                                "Please use only one of them.")
         self._is_full_backward_hook = False
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._backward_hooks, hook)
 
     def register_full_backward_hook(self, hook, prepend=False):
         """``hook(module, grad_input, grad_output) -> None or new grad_input``, once the module's input
@@ -751,18 +405,14 @@ class Module:
             raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
                                "Please use only one of them.")
         self._is_full_backward_hook = True
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        if prepend:
-            self._backward_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._backward_hooks, hook, prepend)
 
     def _get_backward_hooks(self):
         full_backward_hooks, non_full_backward_hooks = [], []
-        if _global_is_full_backward_hook is True:
-            full_backward_hooks += list(_global_backward_hooks.values())
-        elif _global_is_full_backward_hook is False:
-            non_full_backward_hooks += list(_global_backward_hooks.values())
+        if _module_hooks._global_is_full_backward_hook is True:
+            full_backward_hooks += list(_module_hooks._global_backward_hooks.values())
+        elif _module_hooks._global_is_full_backward_hook is False:
+            non_full_backward_hooks += list(_module_hooks._global_backward_hooks.values())
         if self._is_full_backward_hook is True:
             full_backward_hooks += list(self._backward_hooks.values())
         elif self._is_full_backward_hook is False:
@@ -770,45 +420,33 @@ class Module:
         return full_backward_hooks, non_full_backward_hooks
 
     def _get_backward_pre_hooks(self):
-        return list(_global_backward_pre_hooks.values()) + list(self._backward_pre_hooks.values())
+        return list(_module_hooks._global_backward_pre_hooks.values()) + list(self._backward_pre_hooks.values())
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """``hook(module, args) -> None or new args`` before forward (``hook(module, args, kwargs) -> None or
         (new_args, new_kwargs)`` with ``with_kwargs=True``)."""
-        handle = RemovableHandle(self._forward_pre_hooks, extra_dict=self._forward_pre_hooks_with_kwargs)
-        self._forward_pre_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs[handle.id] = True
-        if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._forward_pre_hooks, hook, prepend,
+                         flags=((self._forward_pre_hooks_with_kwargs, with_kwargs),))
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
         """``hook(module, args, output) -> None or new output`` after forward (``hook(module, args, kwargs,
         output)`` with ``with_kwargs=True``; ``always_call`` also runs it when forward raises)."""
-        handle = RemovableHandle(self._forward_hooks,
-                                 extra_dict=[self._forward_hooks_with_kwargs, self._forward_hooks_always_called])
-        self._forward_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_hooks_with_kwargs[handle.id] = True
-        if always_call:
-            self._forward_hooks_always_called[handle.id] = True
-        if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._forward_hooks, hook, prepend,
+                         flags=((self._forward_hooks_with_kwargs, with_kwargs),
+                                (self._forward_hooks_always_called, always_call)))
 
     # ------------------------------------------------------------------ call
     def __call__(self, *args, **kwargs):
         if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or self._backward_pre_hooks
-                or _global_forward_pre_hooks or _global_forward_hooks or _global_backward_pre_hooks
-                or _global_backward_hooks):
+                or _module_hooks._global_forward_pre_hooks or _module_hooks._global_forward_hooks or _module_hooks._global_backward_pre_hooks
+                or _module_hooks._global_backward_hooks):
             try:
                 return self.forward(*args, **kwargs)
-            except _TAGGED_ERRORS as e:
+            except _module_errors._TAGGED_ERRORS as e:
                 if "_ember_module" in e.__dict__:
-                    _name_error_path(e, self)
+                    _module_errors._name_error_path(e, self)
                 else:
-                    _tag_error(e, self, args)
+                    _module_errors._tag_error(e, self, args)
                 raise
         return self._call_with_hooks(args, kwargs)
 
@@ -816,14 +454,14 @@ class Module:
 
     def _call_with_hooks(self, args, kwargs):
         full_backward_hooks, non_full_backward_hooks, backward_pre_hooks = [], [], []
-        if self._backward_pre_hooks or _global_backward_pre_hooks:
+        if self._backward_pre_hooks or _module_hooks._global_backward_pre_hooks:
             backward_pre_hooks = self._get_backward_pre_hooks()
-        if self._backward_hooks or _global_backward_hooks:
+        if self._backward_hooks or _module_hooks._global_backward_hooks:
             full_backward_hooks, non_full_backward_hooks = self._get_backward_hooks()
         called_always_called_hooks = set()
         result = None
         try:
-            for hook_id, hook in itertools.chain(_global_forward_pre_hooks.items(), self._forward_pre_hooks.items()):
+            for hook_id, hook in itertools.chain(_module_hooks._global_forward_pre_hooks.items(), self._forward_pre_hooks.items()):
                 if hook_id in self._forward_pre_hooks_with_kwargs:
                     args_kwargs_result = hook(self, args, kwargs)
                     if args_kwargs_result is not None:
@@ -840,21 +478,21 @@ class Module:
                         args = args_result
             bw_hook = None
             if full_backward_hooks or backward_pre_hooks:
-                bw_hook = _BackwardHook(self, full_backward_hooks, backward_pre_hooks)
+                bw_hook = _module_hooks._BackwardHook(self, full_backward_hooks, backward_pre_hooks)
                 args = bw_hook.setup_input_hook(args)
             try:
                 result = self.forward(*args, **kwargs)
-            except _TAGGED_ERRORS as e:
+            except _module_errors._TAGGED_ERRORS as e:
                 if "_ember_module" in e.__dict__:
-                    _name_error_path(e, self)
+                    _module_errors._name_error_path(e, self)
                 else:
-                    _tag_error(e, self, args)
+                    _module_errors._tag_error(e, self, args)
                 raise
-            if _global_forward_hooks or self._forward_hooks:
-                for hook_id, hook in itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items()):
-                    if hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called:
+            if _module_hooks._global_forward_hooks or self._forward_hooks:
+                for hook_id, hook in itertools.chain(_module_hooks._global_forward_hooks.items(), self._forward_hooks.items()):
+                    if hook_id in self._forward_hooks_always_called or hook_id in _module_hooks._global_forward_hooks_always_called:
                         called_always_called_hooks.add(hook_id)
-                    if hook_id in self._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
+                    if hook_id in self._forward_hooks_with_kwargs or hook_id in _module_hooks._global_forward_hooks_with_kwargs:
                         hook_result = hook(self, args, kwargs, result)
                     else:
                         hook_result = hook(self, args, result)
@@ -875,14 +513,14 @@ class Module:
                 grad_fn = var.grad_fn
                 if grad_fn is not None:
                     for hook in non_full_backward_hooks:
-                        grad_fn.register_hook(_LegacyBackwardHook(hook, self))
+                        grad_fn.register_hook(_module_hooks._LegacyBackwardHook(hook, self))
             return result
         except Exception:
-            for hook_id, hook in itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items()):
-                if (hook_id in _global_forward_hooks_always_called or hook_id in self._forward_hooks_always_called) \
+            for hook_id, hook in itertools.chain(_module_hooks._global_forward_hooks.items(), self._forward_hooks.items()):
+                if (hook_id in _module_hooks._global_forward_hooks_always_called or hook_id in self._forward_hooks_always_called) \
                         and hook_id not in called_always_called_hooks:
                     try:
-                        if hook_id in self._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
+                        if hook_id in self._forward_hooks_with_kwargs or hook_id in _module_hooks._global_forward_hooks_with_kwargs:
                             hook_result = hook(self, args, kwargs, result)
                         else:
                             hook_result = hook(self, args, result)
@@ -957,7 +595,7 @@ class Module:
                 if modules is None:
                     raise AttributeError("cannot assign module before Module.__init__() call")
                 remove_from(d, self._parameters, self._buffers, self._non_persistent_buffers_set)
-                for hook in _global_module_registration_hooks.values():
+                for hook in _module_hooks._global_module_registration_hooks.values():
                     output = hook(self, name, value)
                     if output is not None:
                         value = output
@@ -966,7 +604,7 @@ class Module:
                 if value is not None:
                     raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
                                     "(torch.nn.Module or None expected)")
-                for hook in _global_module_registration_hooks.values():
+                for hook in _module_hooks._global_module_registration_hooks.values():
                     output = hook(self, name, value)
                     if output is not None:
                         value = output
@@ -1007,197 +645,17 @@ class Module:
         else:
             object.__delattr__(self, name)
 
-    # ------------------------------------------------------------------ state dict
-    def _register_state_dict_hook(self, hook):
-        if getattr(hook, "_from_public_api", False):
-            raise RuntimeError("Cannot register the same function as the state dict post hook that was previously "
-                               "registered via register_state_dict_post_hook")
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
-        return handle
-
-    def register_state_dict_post_hook(self, hook):
-        """``hook(module, state_dict, prefix, local_metadata) -> None`` after ``state_dict`` (may edit it in place)."""
-        hook._from_public_api = True
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
-        return handle
-
-    def register_state_dict_pre_hook(self, hook):
-        """``hook(module, prefix, keep_vars) -> None`` before ``state_dict``."""
-        handle = RemovableHandle(self._state_dict_pre_hooks)
-        self._state_dict_pre_hooks[handle.id] = hook
-        return handle
-
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        for name, buf in self._buffers.items():
-            if buf is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buf if keep_vars else buf.detach()
-        extra_state_key = prefix + _EXTRA_STATE_KEY_SUFFIX
-        if getattr(self.__class__, "get_extra_state", Module.get_extra_state) is not Module.get_extra_state:
-            destination[extra_state_key] = self.get_extra_state()
-
-    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
-        """A dict of every parameter and persistent buffer, by dotted name (tied weights under each name).
-
-        Values are detached tensors sharing memory with the module (the tensors themselves with
-        ``keep_vars=True``).
-        """
-        if args:
-            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
-                          "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict "
-                          "for details.", FutureWarning, stacklevel=2)
-            if destination is None:
-                destination = args[0]
-            if len(args) > 1 and prefix == "":
-                prefix = args[1]
-            if len(args) > 2 and keep_vars is False:
-                keep_vars = args[2]
-        if destination is None:
-            destination = OrderedDict()
-            destination._metadata = OrderedDict()
-        local_metadata = dict(version=self._version)
-        if hasattr(destination, "_metadata"):
-            destination._metadata[prefix[:-1]] = local_metadata
-        for hook in self._state_dict_pre_hooks.values():
-            hook(self, prefix, keep_vars)
-        self._save_to_state_dict(destination, prefix, keep_vars)
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        for hook in self._state_dict_hooks.values():
-            hook_result = hook(self, destination, prefix, local_metadata)
-            if not getattr(hook, "_from_public_api", False):
-                if hook_result is not None:
-                    destination = hook_result
-            elif hook_result is not None:
-                raise RuntimeError("state_dict post-hook must return None")
-        return destination
-
-    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
-        handle = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[handle.id] = _WrappedHook(hook, self if with_module else None)
-        return handle
-
-    def register_load_state_dict_pre_hook(self, hook):
-        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)``."""
-        return self._register_load_state_dict_pre_hook(hook, with_module=True)
-
-    def register_load_state_dict_post_hook(self, hook):
-        """``hook(module, incompatible_keys) -> None`` after ``load_state_dict`` (may edit the key lists)."""
-        handle = RemovableHandle(self._load_state_dict_post_hooks)
-        self._load_state_dict_post_hooks[handle.id] = hook
-        return handle
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                              error_msgs):
-        for hook in self._load_state_dict_pre_hooks.values():
-            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
-        persistent_buffers = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
-        local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent_buffers.items())
-                       if v is not None}
-        assign = local_metadata.get("assign_to_params_buffers", False)
-        for name, param in local_state.items():
-            key = prefix + name
-            if key in state_dict:
-                input_param = state_dict[key]
-                if not isinstance(input_param, Tensor):
-                    error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
-                                      f"Tensor-like object from checkpoint but received {type(input_param)}")
-                    continue
-                lazy = is_lazy(param)
-                if not lazy and len(param.shape) == 0 and len(input_param.shape) == 1 and input_param.shape[0] == 1:
-                    input_param = input_param[0]
-                if not lazy and input_param.shape != param.shape:
-                    error_msgs.append(f"size mismatch for {key}: copying a param with shape {input_param.shape} from "
-                                      f"checkpoint, the shape in current model is {param.shape}.")
-                    continue
-                try:
-                    with no_grad():
-                        if assign:
-                            if isinstance(param, Parameter):
-                                if not isinstance(input_param, Parameter):
-                                    input_param = Parameter(input_param, requires_grad=param.requires_grad)
-                                else:
-                                    input_param.requires_grad_(param.requires_grad)
-                            setattr(self, name, input_param)
-                        else:
-                            param.copy_(input_param)
-                except Exception as ex:
-                    error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model are '
-                                      f"{param.size()} and whose dimensions in the checkpoint are "
-                                      f"{input_param.size()}, an exception occurred : {ex.args}.")
-            elif strict:
-                missing_keys.append(key)
-        extra_state_key = prefix + _EXTRA_STATE_KEY_SUFFIX
-        if getattr(self.__class__, "set_extra_state", Module.set_extra_state) is not Module.set_extra_state:
-            if extra_state_key in state_dict:
-                self.set_extra_state(state_dict[extra_state_key])
-            elif strict:
-                missing_keys.append(extra_state_key)
-        elif strict and extra_state_key in state_dict:
-            unexpected_keys.append(extra_state_key)
-        if strict:
-            for key in state_dict.keys():
-                if key.startswith(prefix) and key != extra_state_key:
-                    input_name = key[len(prefix):].split(".", 1)
-                    if len(input_name) > 1:
-                        if input_name[0] not in self._modules:
-                            unexpected_keys.append(key)
-                    elif input_name[0] not in local_state:
-                        unexpected_keys.append(key)
-
-    def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copy parameters and buffers from ``state_dict`` into this module and its descendants.
-
-        With ``strict`` the keys must match ``state_dict()``'s exactly (RuntimeError listing the missing
-        and unexpected keys otherwise); shapes must always match.  ``assign=True`` stores the given tensors
-        instead of copying into the existing ones.  Returns ``(missing_keys, unexpected_keys)``.
-        """
-        if not isinstance(state_dict, dict):
-            from collections.abc import Mapping
-            if not isinstance(state_dict, Mapping):
-                raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing_keys, unexpected_keys, error_msgs = [], [], []
-        metadata = getattr(state_dict, "_metadata", None)
-        state_dict = OrderedDict(state_dict)
-        if metadata is not None:
-            state_dict._metadata = metadata
-
-        def load(module, local_state_dict, prefix=""):
-            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
-            if assign:
-                local_metadata["assign_to_params_buffers"] = assign
-            module._load_from_state_dict(local_state_dict, prefix, local_metadata, True, missing_keys,
-                                         unexpected_keys, error_msgs)
-            for name, child in module._modules.items():
-                if child is not None:
-                    child_prefix = prefix + name + "."
-                    child_state_dict = {k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)}
-                    load(child, child_state_dict, child_prefix)
-            incompatible_keys = _IncompatibleKeys(missing_keys, unexpected_keys)
-            for hook in module._load_state_dict_post_hooks.values():
-                out = hook(module, incompatible_keys)
-                if out is not None:
-                    raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not "
-                                         "expected to return new values, if incompatible_keys need to be modified, "
-                                         "it should be done inplace.")
-
-        load(self, state_dict)
-        if strict:
-            if unexpected_keys:
-                error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected_keys)))
-            if missing_keys:
-                error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in missing_keys)))
-        if error_msgs:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                self.__class__.__name__, "\n\t".join(error_msgs)))
-        return _IncompatibleKeys(missing_keys, unexpected_keys)
+    # ------------------------------------------------------------------ state dict (see _state_dict.py)
+    _register_state_dict_hook = _state_dict._register_state_dict_hook
+    register_state_dict_post_hook = _state_dict.register_state_dict_post_hook
+    register_state_dict_pre_hook = _state_dict.register_state_dict_pre_hook
+    _save_to_state_dict = _state_dict._save_to_state_dict
+    state_dict = _state_dict.state_dict
+    _register_load_state_dict_pre_hook = _state_dict._register_load_state_dict_pre_hook
+    register_load_state_dict_pre_hook = _state_dict.register_load_state_dict_pre_hook
+    register_load_state_dict_post_hook = _state_dict.register_load_state_dict_post_hook
+    _load_from_state_dict = _state_dict._load_from_state_dict
+    load_state_dict = _state_dict.load_state_dict
 
     # ------------------------------------------------------------------ iteration
     def _named_members(self, get_members_fn, prefix="", recurse=True, remove_duplicate=True):
