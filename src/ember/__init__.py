@@ -95,7 +95,7 @@ def compile(model=None, **kwargs):
 
 # submodules that load on first use, keeping ``import ember`` light
 _LAZY_SUBMODULES = {"utils", "optim", "multiprocessing", "amp", "fft", "linalg", "vision", "distributed", "onnx",
-                    "serialization"}
+                    "serialization", "func", "distributions"}
 
 
 _AUTOCAST_NAMES = {"autocast", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype",
