@@ -187,3 +187,47 @@ def test_log_prob_gradients_match_torch(name):
         grads.append([to_numpy(g) for g in lib.autograd.grad(lp, leaves)])
     for a, b in zip(*grads):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+
+
+def test_utils_match_torch():
+    from torch.distributions import utils as tu
+    from ember.distributions import utils as eu
+    m = np.arange(16.0).reshape(2, 2, 4)[..., :2].reshape(2, 2, 2) + 1
+    sq = np.arange(18.0).reshape(2, 3, 3)
+    for diag in (0, -1, 1):
+        assert_same(eu.tril_matrix_to_vec(ember.tensor(sq), diag), tu.tril_matrix_to_vec(torch.tensor(sq), diag))
+        vec = tu.tril_matrix_to_vec(torch.tensor(sq), diag)
+        assert_same(eu.vec_to_tril_matrix(ember.tensor(vec.numpy()), diag), tu.vec_to_tril_matrix(vec, diag))
+    p = np.array([0.0, 0.3, 1.0])
+    assert_same(eu.probs_to_logits(ember.tensor(p), True), tu.probs_to_logits(torch.tensor(p), True))
+    assert_same(eu.clamp_probs(ember.tensor(p)), tu.clamp_probs(torch.tensor(p)))
+    assert_same(eu.logits_to_probs(ember.tensor(m)), tu.logits_to_probs(torch.tensor(m)))
+    a, b = eu.broadcast_all(ember.tensor([1.0, 2.0], dtype=ember.float64), 3)
+    assert a.shape == b.shape == (2,) and b.dtype == ember.float64
+    with pytest.raises(ValueError, match="Input arguments must all be instances of numbers.Number"):
+        eu.broadcast_all(ember.tensor([1.0]), "x")
+
+
+def test_straight_through_gradient_is_the_probs_gradient():
+    D = ember.distributions
+    probs = ember.tensor([0.2, 0.5, 0.3], requires_grad=True)
+    d = D.OneHotCategoricalStraightThrough(probs=probs)
+    s = d.rsample((4,))
+    assert bool(D.constraints.one_hot.check(s.detach()).all())
+    w = ember.tensor([1.0, 2.0, 3.0])
+    (g,) = ember.autograd.grad((s * w).sum(), [probs], retain_graph=True)
+    (want,) = ember.autograd.grad((d.probs * w).sum() * 4, [probs])
+    np.testing.assert_allclose(g.numpy(), want.numpy(), rtol=1e-6)
+
+
+def test_sample_n_warns_as_torch():
+    with pytest.warns(FutureWarning, match="sample_n"):
+        assert ember.distributions.Normal(0.0, 1.0).sample_n(3).shape == (3,)
+
+
+def test_lazy_parameters_stay_differentiable_when_first_read_under_no_grad():
+    logits = ember.tensor([0.1, 0.7, -0.3], requires_grad=True)
+    d = ember.distributions.Categorical(logits=logits)
+    with ember.no_grad():
+        probs = d.probs
+    assert probs.requires_grad
