@@ -11,6 +11,8 @@ import zipfile
 
 import numpy as np
 
+import ember
+
 
 def _body(obj):
     """The opcodes that push ``obj`` (a protocol-2 pickle without its PROTO and STOP)."""
@@ -144,15 +146,65 @@ def deflate_bomb(data, rng):
     return _set_declared_size(small, 1, numel * 4)
 
 
+def _wild_int(rng):
+    return rng.choice([rng.randint(-3, 8), rng.randint(0, 64), rng.choice([0, 1, 2 ** 31, 2 ** 62, 10 ** 8, -2 ** 40])])
+
+
+def random_tensor_record(data, rng):
+    """A new checkpoint whose one tensor has random sizes, strides, offset and declared storage size over a
+    random-length record (``data`` is not used)."""
+    ndim = rng.randint(0, 4)
+    numel = rng.choice([rng.randint(0, 16), _wild_int(rng)])
+    length = max(0, rng.choice([numel * 4, numel * 4, rng.randint(0, 70)]))
+    return craft([_wild_int(rng) for _ in range(ndim)], [_wild_int(rng) for _ in range(ndim)], _wild_int(rng),
+                 numel, bytes(rng.randrange(256) for _ in range(min(length, 4096))))
+
+
 def flip_legacy(data, rng):
     """Random bytes replaced in a legacy (non-zip) checkpoint."""
     return _flip(data, rng, rng.randint(1, 6))
 
 
 ZIP_MUTATIONS = [flip_pickle, flip_record, resize_record, flip_file, remove_member, rename_member, truncate,
-                 declare_huge, deflate_bomb]
+                 declare_huge, deflate_bomb, random_tensor_record]
 LEGACY_MUTATIONS = [flip_legacy, truncate]
+
+
+def base_checkpoints():
+    """Valid checkpoints to mutate: {"zip": ember's zip format, "legacy": PyTorch's legacy format}."""
+    import torch
+    t = ember.arange(12.0)
+    zip_buf, legacy_buf = io.BytesIO(), io.BytesIO()
+    ember.save({"t": t, "view": t[2:8].view(2, 3), "sd": ember.nn.Linear(3, 2).state_dict(),
+                "meta": [1, "a", {2.5}, b"raw"]}, zip_buf)
+    tt = torch.arange(12.0)
+    torch.save({"t": tt, "view": tt[2:8].view(2, 3), "i": torch.arange(3)}, legacy_buf,
+               _use_new_zipfile_serialization=False)
+    return {"zip": zip_buf.getvalue(), "legacy": legacy_buf.getvalue()}
 
 
 def record_bytes(values, dtype=np.float32):
     return np.asarray(values, dtype=dtype).tobytes()
+
+
+def assert_within_storages(obj, seen=None):
+    """Every tensor in ``obj`` lies inside the memory of the array that owns its data (no read past a record)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, ember.Tensor):
+        arr = obj._data
+        owner = arr
+        while isinstance(owner.base, np.ndarray):
+            owner = owner.base
+        if arr.size:
+            lo, hi = np.lib.array_utils.byte_bounds(arr)
+            own_lo, own_hi = np.lib.array_utils.byte_bounds(owner)
+            assert own_lo <= lo and hi <= own_hi and owner.flags.owndata
+        return
+    if isinstance(obj, dict):
+        obj = list(obj.keys()) + list(obj.values())
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        for item in obj:
+            assert_within_storages(item, seen)

@@ -47,29 +47,6 @@ def assert_same_outcome(data, **kwargs):
     return e_kind, e_res
 
 
-def assert_within_storages(obj, seen=None):
-    """Every tensor in ``obj`` lies inside the memory of the array that owns its data (no read past a record)."""
-    seen = set() if seen is None else seen
-    if id(obj) in seen:
-        return
-    seen.add(id(obj))
-    if isinstance(obj, ember.Tensor):
-        arr = obj._data
-        owner = arr
-        while isinstance(owner.base, np.ndarray):
-            owner = owner.base
-        if arr.size:
-            lo, hi = np.lib.array_utils.byte_bounds(arr)
-            own_lo, own_hi = np.lib.array_utils.byte_bounds(owner)
-            assert own_lo <= lo and hi <= own_hi and owner.flags.owndata
-        return
-    if isinstance(obj, dict):
-        obj = list(obj.keys()) + list(obj.values())
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        for item in obj:
-            assert_within_storages(item, seen)
-
-
 # ------------------------------------------------------------------------------ hostile tensor records
 BAD_RECORDS = {
     "size_past_record_1e8": ((10 ** 8,), (1,), 0, 6, REC6),
@@ -103,7 +80,7 @@ def test_hostile_tensor_record_raises_as_torch(name):
     size, stride, offset, numel, record = BAD_RECORDS[name]
     kind, result = assert_same_outcome(cm.craft(size, stride, offset, numel, record))
     if kind == "ok":
-        assert_within_storages(result)
+        cm.assert_within_storages(result)
     else:
         assert kind in (RuntimeError, TypeError)
 
@@ -145,7 +122,7 @@ def test_random_tensor_records_match_torch(ndim, data):
     record = cm.record_bytes(np.arange(record_len // 4 + 1))[:record_len]
     kind, result = assert_same_outcome(cm.craft(size, stride, offset, numel, record))
     if kind == "ok":
-        assert_within_storages(result)
+        cm.assert_within_storages(result)
 
 
 # ------------------------------------------------------------------------------ damaged files
@@ -189,28 +166,17 @@ def test_deflated_checkpoint_loads_and_a_deflate_bomb_does_not():
 def test_fuzzed_checkpoints_fail_cleanly_or_load_safely(seed, which):
     rng = random.Random(seed)
     legacy = which % 5 == 0
-    base = _FUZZ_BASES[1] if legacy else _FUZZ_BASES[0]
+    base = _FUZZ_BASES["legacy"] if legacy else _FUZZ_BASES["zip"]
     mutate = (cm.LEGACY_MUTATIONS if legacy else cm.ZIP_MUTATIONS)[which % (2 if legacy else len(cm.ZIP_MUTATIONS))]
     data = mutate(base, rng)
     kind, result = outcome(ember, data)
     if kind == "ok":
-        assert_within_storages(result)
+        cm.assert_within_storages(result)
     else:
         assert issubclass(kind, Exception)
 
 
-def _fuzz_bases():
-    t = ember.arange(12.0)
-    model = enn.Linear(3, 2)
-    zip_buf, legacy_buf = io.BytesIO(), io.BytesIO()
-    ember.save({"t": t, "view": t[2:8].view(2, 3), "sd": model.state_dict(), "meta": [1, "a", {2.5}]}, zip_buf)
-    tt = torch.arange(12.0)
-    torch.save({"t": tt, "view": tt[2:8].view(2, 3), "i": torch.arange(3)}, legacy_buf,
-               _use_new_zipfile_serialization=False)
-    return zip_buf.getvalue(), legacy_buf.getvalue()
-
-
-_FUZZ_BASES = _fuzz_bases()
+_FUZZ_BASES = cm.base_checkpoints()
 
 
 # ------------------------------------------------------------------------------ shared storages
@@ -240,6 +206,16 @@ def test_views_stay_views_from_torch_to_ember_and_back(tmp_path):
     assert r["b"].untyped_storage().data_ptr() == r["a"].untyped_storage().data_ptr() == \
         r["p"].untyped_storage().data_ptr()
     assert (r["b"].storage_offset(), r["p"].storage_offset()) == (2, 4)
+
+
+def test_a_parameter_and_views_of_it_share_one_storage(tmp_path):
+    p = enn.Parameter(ember.arange(4.0))
+    ember.save({"p": p, "v": p.detach()[1:3], "e": p.detach().expand(5, 4)}, tmp_path / "p.pt")
+    r = torch.load(tmp_path / "p.pt")
+    assert isinstance(r["p"], torch.nn.Parameter) and r["p"].untyped_storage().nbytes() == 16
+    assert r["v"].untyped_storage().data_ptr() == r["p"].untyped_storage().data_ptr() == \
+        r["e"].untyped_storage().data_ptr()
+    assert (r["v"].storage_offset(), r["e"].stride()) == (1, (0, 1))
 
 
 def test_expanded_tensor_saves_its_small_storage(tmp_path):
@@ -277,7 +253,7 @@ def test_legacy_checkpoint_loads_as_in_torch(tmp_path, weights_only):
 
 
 def test_damaged_legacy_files_raise():
-    _, legacy = _FUZZ_BASES
+    legacy = _FUZZ_BASES["legacy"]
     for k in range(0, 16):
         kind, _ = outcome(ember, legacy[:len(legacy) * k // 16])
         assert kind != "ok" and issubclass(kind, Exception)
@@ -393,3 +369,29 @@ def test_failed_save_keeps_the_old_file(tmp_path):
     with pytest.raises(Exception):
         ember.save({"a": ember.zeros(3), "bad": lambda: 0}, path)
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["keep.pt"]
+
+
+def test_tensor_over_part_of_a_numpy_array_saves_only_its_part(tmp_path):
+    big = np.arange(10 ** 5, dtype=np.float32)
+    ember.save(ember.from_numpy(big[10:20]), tmp_path / "part.pt")
+    back = torch.load(tmp_path / "part.pt")
+    assert back.tolist() == list(range(10, 20)) and back.untyped_storage().nbytes() == 40
+
+
+def test_tensor_attributes_saved_by_torch_load(tmp_path):
+    t = torch.ones(2)
+    t.note = 3
+    p = torch.nn.Parameter(torch.zeros(2))
+    p._is_hf_initialized = True
+    torch.save({"t": t, "p": p}, tmp_path / "attrs.pt")
+    r = ember.load(tmp_path / "attrs.pt")
+    assert r["t"].note == 3 and r["p"]._is_hf_initialized is True and isinstance(r["p"], enn.Parameter)
+
+
+def test_checkpoint_cannot_set_ember_tensor_internals(tmp_path):
+    t = torch.ones(2)
+    t._data = 5   # meaningless to PyTorch, but it is where an ember tensor keeps its array
+    torch.save(t, tmp_path / "internals.pt")
+    assert torch.load(tmp_path / "internals.pt")._data == 5
+    with pytest.raises(RuntimeError, match="may not set the tensor attribute '_data'"):
+        ember.load(tmp_path / "internals.pt")

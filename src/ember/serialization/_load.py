@@ -132,7 +132,7 @@ class _Archive:
                         break
                     got += n
                 member.read(1)   # reach the end, so zipfile checks the CRC
-        except (zipfile.BadZipFile, EOFError, zlib.error, OSError, ValueError) as exc:
+        except (zipfile.BadZipFile, EOFError, zlib.error, OSError, ValueError, NotImplementedError) as exc:
             raise RuntimeError(f"PytorchStreamReader failed reading file {name}: {exc}") from None
         if got != len(buffer):
             raise RuntimeError(f"PytorchStreamReader failed reading file {name}: expected {len(buffer)} bytes, "

@@ -1,6 +1,8 @@
 """Loading's safety line: storages read from a file, and tensors built on them only after every
 size, stride and offset is checked against the storage (a hostile file must never make a tensor that
 reaches memory outside its record)."""
+import weakref
+
 import numpy as np
 
 from .. import _dtype
@@ -9,12 +11,22 @@ from .._tensor import Tensor, _make
 _MAX_NBYTES = 2 ** 63
 
 
+_loaded_arrays = weakref.WeakValueDictionary()   # id -> array of every storage array load has made
+
+
+def is_loaded_storage(array):
+    """Whether ``array`` is the memory of a storage that ``load`` read (its tensors share it as views)."""
+    return _loaded_arrays.get(id(array)) is array
+
+
 class LoadedStorage:
     """The data of one storage record, as ``map_location`` functions receive it (PyTorch's ``UntypedStorage``
-    plays this part): ``array`` is a 1-D, writable NumPy array of the record's dtype that owns its memory."""
+    plays this part): ``array`` is a 1-D, writable NumPy array of the record's dtype."""
 
     def __init__(self, array):
         self.array = array
+        if array.base is None:
+            _loaded_arrays[id(array)] = array
 
     @property
     def dtype(self):
@@ -106,7 +118,7 @@ def strided_array(storage, offset, size, stride):
             return np.empty(size, dtype=array.dtype)
         except ValueError:  # a dimension so large that NumPy cannot describe even an empty array
             raise RuntimeError(f"sizes {size} are too large for a tensor") from None
-    if any(s < 0 for s in stride):
+    if any(s < 0 and n > 1 for n, s in zip(size, stride)):
         raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {stride}")
     needed = offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
     if needed > array.size:
@@ -158,14 +170,22 @@ def rebuild_device_tensor_from_cpu_tensor(data, dtype, device, requires_grad):
 
 
 def set_tensor_state(t, state):
-    """Set the public attributes in ``state`` (a dict from a checkpoint) on tensor ``t``."""
+    """Set the attributes a checkpoint saved with tensor ``t``: ``state`` is a dict, or PyTorch's pair
+    ``(dict, slots dict)``.  Names of ember's own tensor internals (``_data``, ``_base``...) are refused, so a
+    file cannot point a tensor at other memory."""
     if not state:
         return
-    if not isinstance(state, dict):
+    if isinstance(state, tuple):
+        if len(state) != 2:
+            raise RuntimeError(f"Invalid serialized state: {state}")
+        items = [*(state[0] or {}).items(), *(state[1] or {}).items()]
+    elif isinstance(state, dict):
+        items = state.items()
+    else:
         raise TypeError(f"tensor state must be a dict, got {type(state).__name__}")
-    for key, value in state.items():
-        if not isinstance(key, str) or key.startswith("_"):
-            raise RuntimeError(f"a checkpoint may not set the private tensor attribute {key!r}")
+    for key, value in items:
+        if not isinstance(key, str) or (key.startswith("_") and hasattr(type(t), key)):
+            raise RuntimeError(f"a checkpoint may not set the tensor attribute {key!r}")
         setattr(t, key, value)
 
 

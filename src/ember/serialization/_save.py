@@ -5,6 +5,7 @@ views of each other after loading (in ember and in PyTorch), and an expanded
 tensor is written as its small storage, not as its broadcast shape.
 """
 import collections
+import io
 import os
 import pickle
 import zipfile
@@ -13,8 +14,9 @@ import numpy as np
 
 from .. import _dtype
 from .._device import device as _device_type
-from .._tensor import Size, Tensor, _make
+from .._tensor import Size, Tensor
 from ._format import STORAGE_NAMES, TorchGlobal, dtype_name
+from ._rebuild import is_loaded_storage
 
 _REBUILD_TENSOR = TorchGlobal("torch._utils", "_rebuild_tensor_v2")
 _REBUILD_PARAMETER = TorchGlobal("torch._utils", "_rebuild_parameter")
@@ -29,6 +31,13 @@ class _StorageRecord:
     def __init__(self, key, flat):
         self.key, self.flat = key, flat
         self.dtype = _dtype.from_numpy_dtype(flat.dtype)
+
+
+class _Call:
+    """Pickles as ``func(*args)``."""
+
+    def __init__(self, func, args):
+        self.func, self.args = func, args
 
 
 def _address(arr):
@@ -78,6 +87,8 @@ class _CheckpointPickler(pickle._Pickler):
             return "global"   # any string: pickle then calls save_global, which writes the name
         if isinstance(obj, Tensor):
             return self._reduce_tensor(obj)
+        if isinstance(obj, _Call):
+            return obj.func, obj.args
         if isinstance(obj, Size):
             return _TORCH_SIZE, (tuple(obj),)
         if isinstance(obj, _device_type):
@@ -91,23 +102,29 @@ class _CheckpointPickler(pickle._Pickler):
 
     def _reduce_tensor(self, t):
         from ..nn.parameter import Parameter
-        if isinstance(t, Parameter):
-            return _REBUILD_PARAMETER, (_make(t._data), t.requires_grad, collections.OrderedDict())
-        record, offset, stride = self._layout(t._data)
+        record, offset, stride = self._layout(t)
+        if isinstance(t, Parameter):   # the parameter's data is pickled as a plain tensor call inside
+            data = _Call(_REBUILD_TENSOR, (record, offset, tuple(t._data.shape), tuple(stride), False,
+                                           collections.OrderedDict()))
+            return _REBUILD_PARAMETER, (data, t.requires_grad, collections.OrderedDict())
         return _REBUILD_TENSOR, (record, offset, tuple(t._data.shape), tuple(stride), t.requires_grad,
                                  collections.OrderedDict())
 
-    def _layout(self, arr):
-        """(storage record, offset, strides) placing ``arr`` in a storage: the memory it shares with other
-        arrays when that memory is one dense block of its dtype, else a compact copy of its own."""
+    def _layout(self, t):
+        """(storage record, offset, strides) placing tensor ``t`` in a storage: the memory it shares with other
+        tensors (it is a view, or was loaded from a storage) when that memory is one dense block of its dtype,
+        else a compact copy of its own (so a tensor over a slice of a big NumPy array saves only its part)."""
+        arr = t._data
         owner = _memory_owner(arr)
-        if arr.size and owner.dtype == arr.dtype and (owner.flags.c_contiguous or owner.flags.f_contiguous):
+        shares = arr is owner or t._base is not None or is_loaded_storage(owner)
+        dense = owner.flags.c_contiguous or owner.flags.f_contiguous
+        if shares and dense and arr.size and owner.dtype == arr.dtype:
             item = arr.itemsize
             flat = owner.reshape(-1, order="A")
             start = _address(arr) - _address(flat)
             if start % item == 0 and all(s >= 0 and s % item == 0 for s in arr.strides):
-                offset, stride = start // item, [s // item for s in arr.strides]
-                if offset + sum((n - 1) * s for n, s in zip(arr.shape, stride)) < flat.size:
+                offset, stride = start // item, list(t.stride())   # PyTorch's strides for size-1 dimensions
+                if offset + sum((n - 1) * s // item for n, s in zip(arr.shape, arr.strides)) < flat.size:
                     known = self._by_owner.get(id(owner))
                     if known is None:
                         known = self._by_owner[id(owner)] = (owner, self._new_record(flat))
@@ -162,7 +179,6 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=2, _use_new_zipfile_seria
         parent = os.path.dirname(path)
         if parent and not os.path.isdir(parent):
             raise RuntimeError(f"Parent directory {parent} does not exist.")
-    import io
     buffer = io.BytesIO()
     pickler = _CheckpointPickler(buffer, pickle_protocol)
     pickler.dump(obj)
