@@ -212,7 +212,9 @@ def _group_rank(pg, global_rank, group_rank, kind, op):
         raise ValueError("Must specify global_rank or group_rank")
     if global_rank is not None and group_rank is not None:
         raise ValueError("Can't specify both group_rank and global_rank")
-    if group_rank is None:
+    if group_rank is None and pg is GroupMember.WORLD:
+        group_rank = global_rank            # global ranks are the default group's ranks
+    elif group_rank is None:
         if global_rank not in pg.ranks:
             raise ValueError(f"Global rank {global_rank} is not part of group {pg}")
         group_rank = pg.ranks.index(global_rank)

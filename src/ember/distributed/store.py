@@ -42,9 +42,17 @@ def _seconds(timeout):
     return timeout.total_seconds() if isinstance(timeout, datetime.timedelta) else float(timeout)
 
 
-def _timeout_error(seconds, keys):
-    names = ", ".join("/" + k for k in keys)
-    return DistStoreError(f"wait timeout after {int(seconds * 1000)}ms, keys: {names}")
+class _Timeout(Exception):
+    """A blocking table call ran out of time; each store turns it into its own error."""
+
+    def __init__(self, keys, seconds):
+        super().__init__()
+        self.keys, self.seconds = keys, seconds
+
+    def tcp_message(self):
+        """The TCPStore's wording."""
+        names = ", ".join("/" + k for k in self.keys)
+        return f"wait timeout after {int(self.seconds * 1000)}ms, keys: {names}"
 
 
 class _Table:
@@ -65,7 +73,7 @@ class _Table:
             while not all(k in self.data for k in keys):
                 left = end - time.monotonic()
                 if left <= 0:
-                    raise _timeout_error(seconds, keys)
+                    raise _Timeout(keys, seconds)
                 self.cond.wait(left)
 
     def get(self, key, seconds):
@@ -189,7 +197,10 @@ class HashStore(Store):
         self._table = _Table()
 
     def _call(self, op, *args):
-        return getattr(self._table, op)(*args)
+        try:
+            return getattr(self._table, op)(*args)
+        except _Timeout:
+            raise DistStoreError("Wait timeout") from None
 
 
 class PrefixStore(Store):
@@ -282,8 +293,8 @@ class _Handler(socketserver.BaseRequestHandler):
             try:
                 result = getattr(table, op)(*_decode_args(op, fields[1:]))
                 reply = [b"ok", result if isinstance(result, bytes) else str(result).encode()]
-            except DistStoreError as exc:
-                reply = [b"err", str(exc).encode()]
+            except _Timeout as exc:
+                reply = [b"err", exc.tcp_message().encode()]
             try:
                 _send(self.request, reply)
             except OSError:
@@ -396,6 +407,7 @@ class FileStore(Store):
         self.world_size = world_size
         with open(self.path, "ab"):
             pass
+        self.add("cleanup/", 1)   # how many stores use the file (counted in num_keys, as PyTorch's)
 
     def _read(self, fh):
         fh.seek(0)
@@ -439,9 +451,16 @@ class FileStore(Store):
                 if all(k in table for k in keys):
                     return table[keys[0]] if op == "get" else None
                 if time.monotonic() > end:
-                    raise _timeout_error(seconds, keys)
+                    if op == "get":
+                        raise RuntimeError(f"Timeout waiting for key: {keys[0]} after {int(seconds * 1000)} ms")
+                    raise RuntimeError("Wait timeout")
                 time.sleep(0.01)
         return self._locked(lambda fh: self._apply(fh, op, args))
+
+    def delete_key(self, key):
+        """Remove ``key``; always True for a file store (as PyTorch's)."""
+        super().delete_key(key)
+        return True
 
     def _apply(self, fh, op, args):
         """Run a non-blocking operation on a replay of the file, appending what it changed."""
