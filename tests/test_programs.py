@@ -116,3 +116,30 @@ def test_bfloat16_programs_bugs_match_torch():
             assert e[k] == t[k], k
         else:
             np.testing.assert_allclose(e[k], t[k], rtol=2e-2, atol=0.1, err_msg=k)
+
+
+def test_train_mnist_logs_checkpoints_and_draws_predictions(tmp_path, data_dir):
+    from PIL import Image
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    import ember
+
+    out = tmp_path / "run"
+    r = subprocess.run([sys.executable, os.path.join(EXAMPLES, "train_mnist.py"), "--epochs", "1",
+                        "--train-subset", "1536", "--test-subset", "500", "--batch-size", "64", "--log-every", "4",
+                        "--data", data_dir, "--out", str(out)], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=600, env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src")))
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
+    acc = float(re.search(r"test accuracy ([\d.]+)%", r.stdout).group(1))
+    assert acc > 70, r.stdout
+    assert re.search(r"24/24 .*acc=[\d.]+%, img_s=\d+, loss=[\d.]+", r.stderr), r.stderr[-2000:]   # the tqdm bar
+    state = ember.load(out / "checkpoint.pt")
+    assert state["epoch"] == 1 and state["test_accuracy"] == pytest.approx(acc, abs=0.005) and "features.0.weight" in state["model"]
+    ea = EventAccumulator(str(out), size_guidance={"scalars": 0, "histograms": 0, "images": 0})
+    ea.Reload()
+    losses = [s.value for s in ea.Scalars("train/loss")]
+    assert len(losses) == 6 and losses[-1] < losses[0] - 0.5
+    assert ea.Scalars("test/accuracy")[0].value == pytest.approx(acc)
+    assert "weights/features.0.weight" in ea.Tags()["histograms"]
+    assert {"train/batch", "test/predictions"} <= set(ea.Tags()["images"]) and ea.Tags()["graph"]
+    picture = Image.open(out / "predictions.png")
+    assert picture.size == (726, 726) and picture.mode == "RGB"
