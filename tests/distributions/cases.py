@@ -40,7 +40,8 @@ P = {
     "low": _real(3), "width": _pos(3), "df": _rng.uniform(2.5, 6.0, 3), "conc_vec": _pos(2, 3),
     "mvn_loc": _real(2, 3), "cov": _spd(3), "cov_factor": _real(2, 3, 2), "cov_diag": _pos(2, 3),
     "loc23": _real(2, 3), "scale23": _pos(2, 3), "mix": _simplex(2, 3), "temp": np.array(0.7),
-    "kappa": _pos(3) * 2, "counts": np.array([6.0, 6.0, 6.0]), "big_rate": _rng.uniform(5, 20, 3),
+    "kappa": _pos(3) * 2, "big_alpha": _rng.uniform(5.0, 9.0, 3), "df2": _rng.uniform(9.0, 14.0, 3),
+    "gp_conc": np.array([-0.3, 0.0, 0.2]), "counts": np.array([6.0, 6.0, 6.0]), "big_rate": _rng.uniform(5, 20, 3),
 }
 P["tril"] = np.linalg.cholesky(P["cov"])
 
@@ -108,6 +109,17 @@ CASES = {
     "RelaxedOneHotCategorical": lambda L: L.distributions.RelaxedOneHotCategorical(t(L, "temp"), probs=t(L, "simplex")),
     "MixtureSameFamily": lambda L: L.distributions.MixtureSameFamily(
         L.distributions.Categorical(probs=t(L, "mix")), L.distributions.Normal(t(L, "loc23"), t(L, "scale23"))),
+    "Pareto": lambda L: L.distributions.Pareto(t(L, "scale"), t(L, "big_alpha")),
+    "Weibull": lambda L: L.distributions.Weibull(t(L, "scale"), t(L, "conc1")),
+    "InverseGamma": lambda L: L.distributions.InverseGamma(t(L, "big_alpha"), t(L, "rate")),
+    "NegativeBinomial": lambda L: L.distributions.NegativeBinomial(t(L, "conc1"), probs=t(L, "probs")),
+    "NegativeBinomial_logits": lambda L: L.distributions.NegativeBinomial(t(L, "conc1"), logits=t(L, "logits")),
+    "Kumaraswamy": lambda L: L.distributions.Kumaraswamy(t(L, "conc1") + 1, t(L, "conc0") + 1),
+    "FisherSnedecor": lambda L: L.distributions.FisherSnedecor(t(L, "df"), t(L, "df2")),
+    "LogisticNormal": lambda L: L.distributions.LogisticNormal(t(L, "loc23"), t(L, "scale23")),
+    # float32: torch 2.13's GeneralizedPareto.log_prob compares with a float32 zero and fails on float64
+    "GeneralizedPareto": lambda L: L.distributions.GeneralizedPareto(t(L, "loc").float(), t(L, "scale").float(),
+                                                                     t(L, "gp_conc").float()),
     "Transformed_affine_exp": _affine_exp,
     "Transformed_stick_breaking": _stick_breaking,
     "Transformed_tanh_power_sigmoid": _tanh_power,

@@ -1,12 +1,13 @@
 """The Gumbel (type-I extreme value) distribution."""
 import math
+import numbers
 
 import ember
 from . import constraints
 from .transformed_distribution import TransformedDistribution
 from .transforms import AffineTransform, ExpTransform
 from .uniform import Uniform
-from .utils import _batch_shape_of, broadcast_all, euler_constant
+from .utils import broadcast_all, euler_constant
 
 __all__ = ["Gumbel"]
 
@@ -26,7 +27,7 @@ class Gumbel(TransformedDistribution):
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
         finfo = ember.finfo(self.loc.dtype)
-        if not _batch_shape_of((loc, scale), self.loc):
+        if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number):
             base_dist = Uniform(finfo.tiny, 1 - finfo.eps, validate_args=validate_args)
         else:
             base_dist = Uniform(ember.full_like(self.loc, finfo.tiny), ember.full_like(self.loc, 1 - finfo.eps),

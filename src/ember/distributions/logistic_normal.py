@@ -1,0 +1,40 @@
+"""The logistic-normal distribution over the simplex."""
+from . import constraints
+from .normal import Normal
+from .transformed_distribution import TransformedDistribution
+from .transforms import StickBreakingTransform
+
+__all__ = ["LogisticNormal"]
+
+
+class LogisticNormal(TransformedDistribution):
+    """A normal vector pushed onto the simplex by stick breaking (``K - 1`` normals give ``K`` probabilities).
+
+    Args:
+        loc (float or Tensor): means of the normals (..., K - 1).
+        scale (float or Tensor): their standard deviations (positive).
+        validate_args (bool, optional): check arguments and values.
+    """
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.simplex
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        base = Normal(loc, scale, validate_args=validate_args)
+        if not base.batch_shape:
+            base = base.expand([1])
+        super().__init__(base, StickBreakingTransform(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        return super().expand(batch_shape, _instance=self._get_checked_instance(LogisticNormal, _instance))
+
+    @property
+    def loc(self):
+        """Means of the underlying normals."""
+        return self.base_dist.base_dist.loc
+
+    @property
+    def scale(self):
+        """Standard deviations of the underlying normals."""
+        return self.base_dist.base_dist.scale
