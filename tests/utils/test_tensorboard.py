@@ -20,7 +20,7 @@ import ember
 from ember.utils.tensorboard import SummaryWriter
 
 SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "src")
-ALL = {"images": 0, "histograms": 0, "scalars": 0, "tensors": 0, "compressedHistograms": 0}
+ALL = {"images": 0, "histograms": 0, "scalars": 0, "tensors": 0, "audio": 0, "compressedHistograms": 0}
 
 
 def accumulator(folder):
@@ -150,6 +150,54 @@ def test_figure_matches_torch(tmp_path):
         assert (ie.width, ie.height) == (it.width, it.height)
         np.testing.assert_array_equal(_pixels(ie), _pixels(it))
     assert (e.Images("one")[0].width, e.Images("one")[0].height) == (100, 75)
+
+
+def test_boxes_audio_and_mesh_match_torch(tmp_path):
+    rng = np.random.RandomState(5)
+    img = rng.rand(3, 40, 50).astype(np.float32)
+    boxes = np.array([[2, 3, 30, 20], [10, 12, 45, 38]], dtype=np.float32)
+    sound = np.sin(np.linspace(0, 40, 800)) * 1.3   # clipped to [-1, 1]
+    verts = rng.randn(1, 4, 3).astype(np.float32)
+    colors = rng.randint(0, 256, (1, 4, 3)).astype(np.int32)
+    faces = np.array([[[0, 2, 3], [0, 3, 1], [0, 1, 2], [1, 3, 2]]], dtype=np.int32)
+
+    def log(w, lib):
+        w.add_image_with_boxes("boxes", lib.tensor(img), lib.tensor(boxes), 1, labels=["cat", "dog"])
+        w.add_image_with_boxes("boxes2", lib.tensor(img), lib.tensor(boxes), 2, rescale=2, labels="one label")
+        w.add_audio("sound", lib.tensor(sound).unsqueeze(0), 3, sample_rate=8000)
+        w.add_mesh("mesh", lib.tensor(verts), colors=lib.tensor(colors), faces=lib.tensor(faces),
+                   config_dict={"camera": {"cls": "PerspectiveCamera", "fov": 75}}, global_step=4)
+    e, t = both(tmp_path, log)
+    for tag in ("boxes", "boxes2"):
+        (ie,), (it,) = e.Images(tag), t.Images(tag)
+        assert (ie.width, ie.height) == (it.width, it.height) == (50, 40)
+        np.testing.assert_array_equal(_pixels(ie), _pixels(it), err_msg=tag)
+    assert _pixels(e.Images("boxes2")[0]).shape == (80, 100, 3)
+    (ae,), (at,) = e.Audio("sound"), t.Audio("sound")
+    assert ae.encoded_audio_string == at.encoded_audio_string and ae.sample_rate == 8000
+    assert e.Tags()["tensors"] == t.Tags()["tensors"] == ["mesh_VERTEX", "mesh_FACE", "mesh_COLOR"]
+    for tag in e.Tags()["tensors"]:
+        assert _tensor_events(e, tag)[0][0] == 4
+        np.testing.assert_array_equal(_tensor_events(e, tag)[0][1], _tensor_events(t, tag)[0][1])
+        assert e.SummaryMetadata(tag) == t.SummaryMetadata(tag)
+
+
+def test_video_is_an_animated_gif_of_the_clips_tiled(tmp_path):
+    from PIL import Image
+    clips = np.zeros((5, 3, 3, 4, 6), dtype=np.uint8)   # 5 clips of 3 frames: padded to 8, in 2 rows of 4
+    for k in range(5):
+        for t in range(3):
+            clips[k, t, k % 3] = 255 - 60 * t   # clip k is red, green or blue, darker each frame
+    with SummaryWriter(str(tmp_path)) as w:
+        w.add_video("clip", ember.tensor(clips), 1, fps=10)
+    (ev,) = accumulator(tmp_path).Images("clip")
+    assert (ev.width, ev.height) == (24, 8)
+    gif = Image.open(io.BytesIO(ev.encoded_image_string))
+    assert gif.n_frames == 3 and gif.info["duration"] == 100
+    frame = np.asarray(gif.convert("RGB"))
+    expected = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 0, 0], [0, 255, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]]
+    for k, rgb in enumerate(expected):
+        np.testing.assert_array_equal(frame[4 * (k // 4), 6 * (k % 4)], rgb, err_msg=str(k))
 
 
 def _tensor_events(ea, tag):

@@ -11,6 +11,7 @@ import time
 from tensorboard.compat.proto.event_pb2 import Event, SessionLog, TaggedRunMetadata
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
+from . import _media
 from . import summary as _summary
 from ._convert import figure_to_image, make_np
 
@@ -167,6 +168,32 @@ class SummaryWriter:
     def add_images(self, tag, img_tensor, global_step=None, walltime=None, dataformats="NCHW"):
         """Log a batch of images (``NCHW`` or ``NHWC``...), tiled 8 per row into one image."""
         self._add(_summary.image(tag, img_tensor, dataformats=dataformats), global_step, walltime)
+
+    def add_image_with_boxes(self, tag, img_tensor, box_tensor, global_step=None, walltime=None, rescale=1,
+                             dataformats="CHW", labels=None):
+        """Log an image with red boxes: ``box_tensor`` (K, 4) holds ``x_min, y_min, x_max, y_max`` in pixels;
+        ``labels`` (one string per box; ignored if the count differs) are written on the boxes."""
+        if labels is not None:
+            if isinstance(labels, str):
+                labels = [labels]
+            if len(labels) != box_tensor.shape[0]:
+                labels = None
+        self._add(_media.image_boxes(tag, img_tensor, box_tensor, rescale=rescale, dataformats=dataformats,
+                                     labels=labels), global_step, walltime)
+
+    def add_video(self, tag, vid_tensor, global_step=None, fps=4, walltime=None):
+        """Log a video: ``vid_tensor`` (N, T, C, H, W), uint8 or float in [0, 1]; the N clips play side by
+        side. Stored as an animated GIF (written with Pillow)."""
+        self._add(_media.video(tag, vid_tensor, fps), global_step, walltime)
+
+    def add_audio(self, tag, snd_tensor, global_step=None, sample_rate=44100, walltime=None):
+        """Log a sound: one channel of samples in [-1, 1] (shape (L,) or (1, L)) at ``sample_rate`` Hz."""
+        self._add(_media.audio(tag, snd_tensor, sample_rate=sample_rate), global_step, walltime)
+
+    def add_mesh(self, tag, vertices, colors=None, faces=None, config_dict=None, global_step=None, walltime=None):
+        """Log a 3-D mesh or point cloud: ``vertices`` (B, N, 3) coordinates, ``colors`` (B, N, 3) per vertex,
+        ``faces`` (B, F, 3) vertex indices; ``config_dict`` sets the Three.js camera, lights and material."""
+        self._add(_media.mesh(tag, vertices, colors, faces, config_dict), global_step, walltime)
 
     def add_figure(self, tag, figure, global_step=None, close=True, walltime=None):
         """Log a matplotlib figure (or a list of them, tiled) rendered to an image; ``close`` closes it."""
