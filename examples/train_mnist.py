@@ -65,6 +65,7 @@ def parse_args():
 
 
 def loaders(args):
+    """Train and test DataLoaders; worker processes decode and normalise the images."""
     transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MEAN,), (STD,))])
     ensure_mnist(args.data)
     train_set = datasets.MNIST(args.data, train=True, transform=transform)
@@ -121,8 +122,9 @@ def evaluate(model, loader):
 
 
 def prediction_grid(images, preds, labels, count=64, scale=3):
-    """A picture of ``count`` test digits, each with its predicted label; mistakes (all of them that fit,
-    then the first correct ones) are framed in red and show ``predicted/true``. Returns a PIL image."""
+    """A picture of ``count`` test digits in test-set order, each with its predicted label: up to
+    ``count // 4`` mistakes (framed in red, labelled ``predicted/true``), the rest the first digits the
+    model got right. Returns a PIL image, ``scale`` times the size of the 28x28 digits."""
     wrong = (preds != labels).nonzero().flatten().tolist()[:count // 4]
     right = (preds == labels).nonzero().flatten().tolist()[:count - len(wrong)]
     chosen = sorted(wrong + right)
