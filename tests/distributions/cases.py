@@ -109,6 +109,8 @@ CASES = {
     "RelaxedOneHotCategorical": lambda L: L.distributions.RelaxedOneHotCategorical(t(L, "temp"), probs=t(L, "simplex")),
     "MixtureSameFamily": lambda L: L.distributions.MixtureSameFamily(
         L.distributions.Categorical(probs=t(L, "mix")), L.distributions.Normal(t(L, "loc23"), t(L, "scale23"))),
+    "ContinuousBernoulli": lambda L: L.distributions.ContinuousBernoulli(probs=t(L, [0.2, 0.4995, 0.8])),
+    "ContinuousBernoulli_logits": lambda L: L.distributions.ContinuousBernoulli(logits=t(L, "logits")),
     "Pareto": lambda L: L.distributions.Pareto(t(L, "scale"), t(L, "big_alpha")),
     "Weibull": lambda L: L.distributions.Weibull(t(L, "scale"), t(L, "conc1")),
     "InverseGamma": lambda L: L.distributions.InverseGamma(t(L, "big_alpha"), t(L, "rate")),

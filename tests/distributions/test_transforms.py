@@ -41,6 +41,15 @@ TRANSFORMS = {
     "Reshape": (lambda L: L.distributions.ReshapeTransform((4,), (2, 2)), X),
     "Inverse_sigmoid": (lambda L: L.distributions.SigmoidTransform().inv, _rng.uniform(0.1, 0.9, (2, 4))),
     "Identity": (lambda L: L.distributions.transforms.identity_transform, X),
+    "CorrCholesky": (lambda L: L.distributions.CorrCholeskyTransform(), _rng.normal(size=(2, 6))),
+    "Cat": (lambda L: L.distributions.CatTransform([L.distributions.ExpTransform(), L.distributions.TanhTransform()],
+                                                   dim=1, lengths=[1, 3]), X),
+    "Cat_batch_dim": (lambda L: L.distributions.CatTransform([L.distributions.ExpTransform(),
+                                                              L.distributions.SigmoidTransform()], dim=0), X),
+    "Stack": (lambda L: L.distributions.StackTransform([L.distributions.ExpTransform(),
+                                                        L.distributions.AffineTransform(1.0, 3.0)], dim=0), X),
+    "CumulativeDistribution": (lambda L: L.distributions.CumulativeDistributionTransform(
+        L.distributions.Normal(_t(L, [0.5, -1.0, 0.0, 2.0]), _t(L, [1.0, 2.0, 0.5, 1.5]))), X),
 }
 
 
@@ -167,9 +176,10 @@ def test_constraint_matches_torch(name):
 
 
 BIJECT = ["real", "positive", "nonnegative", "unit_interval", "interval", "half_open_interval", "greater_than",
-          "greater_than_eq", "less_than", "simplex", "real_vector", "independent"]
+          "greater_than_eq", "less_than", "simplex", "real_vector", "independent", "cat", "stack"]
 REGISTERED = [(r, n) for r in ("biject_to", "transform_to") for n in BIJECT] + [
-    ("transform_to", "lower_cholesky"), ("transform_to", "positive_definite")]
+    ("transform_to", "lower_cholesky"), ("transform_to", "positive_definite"), ("biject_to", "corr_cholesky"),
+    ("transform_to", "corr_cholesky")]
 
 
 @pytest.mark.parametrize("registry,name", REGISTERED)
@@ -177,7 +187,8 @@ def test_biject_to_and_transform_to(registry, name):
     build, _ = CONSTRAINTS[name]
     et = getattr(ember.distributions, registry)(build(ember.distributions.constraints))
     tt = getattr(torch.distributions, registry)(build(torch.distributions.constraints))
-    x = SQ if name in ("lower_cholesky", "positive_definite") else X[:, :3]
+    x = {"lower_cholesky": SQ, "positive_definite": SQ, "cat": X[0, :3], "stack": X[:, :3],
+         "corr_cholesky": X[:, :3]}.get(name, X[:, :3])
     ey, ty = et(_t(ember, x)), tt(_t(torch, x))
     assert_same(ey, ty, rtol=1e-7, atol=1e-9)
     assert bool(build(ember.distributions.constraints).check(ey).all())

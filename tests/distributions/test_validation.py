@@ -134,6 +134,11 @@ def test_log_prob_needs_a_tensor():
     lambda L: L.distributions.transforms.Transform(cache_size=2),
     lambda L: L.distributions.ReshapeTransform((2, 3), (5,)),
     lambda L: L.distributions.biject_to(L.distributions.constraints.dependent),
+    lambda L: L.distributions.CatTransform([L.distributions.ExpTransform()], lengths=[2])(_t(L, [1.0, 2.0, 3.0])),
+    lambda L: L.distributions.CatTransform([L.distributions.ExpTransform()], dim=3)(_t(L, [1.0])),
+    lambda L: L.distributions.StackTransform([L.distributions.ExpTransform()]).inv(_t(L, [1.0, 2.0])),
+    lambda L: L.distributions.CorrCholeskyTransform().forward_shape((4,)),
+    lambda L: L.distributions.CorrCholeskyTransform().inverse_shape((2, 3)),
     lambda L: L.distributions.constraints.dependent.check(_t(L, [1.0])),
     lambda L: L.distributions.constraints.dependent.event_dim,
 ], ids=lambda f: "")
