@@ -18,7 +18,7 @@ MOMENT_CASES = [n for n in sorted(CASES) if n not in ("Cauchy", "HalfCauchy", "C
                                                      "Categorical_logits", "Transformed_affine_exp",
                                                      "Transformed_stick_breaking", "Transformed_tanh_power_sigmoid",
                                                      "RelaxedBernoulli", "RelaxedOneHotCategorical", "VonMises",
-                                                     "LogisticNormal")]
+                                                     "LogisticNormal", "LKJCholesky")]
 
 
 def _assert_moments(x, mean, var, z=5.0):
@@ -67,6 +67,17 @@ def test_relaxed_samples_lie_in_their_support_and_harden_at_low_temperature():
                                  5 * np.sqrt(0.25 / N))
 
 
+def test_lkj_cholesky_samples_are_correlation_factors_with_the_marginal_law():
+    # for LKJ(eta) in dimension d, each off-diagonal correlation is 2 Beta(b, b) - 1 with b = eta - 1 + d / 2
+    ember.manual_seed(5)
+    d, eta = 3, 2.0
+    L = ember.distributions.LKJCholesky(d, eta).sample((N,))
+    assert bool(ember.distributions.constraints.corr_cholesky.check(L).all())
+    corr = to_numpy(L @ L.mT)[:, 1, 0]
+    b = eta - 1 + d / 2
+    _assert_moments(corr[:, None], 0.0, 1.0 / (2 * b + 1))
+
+
 @pytest.mark.parametrize("n,p", [(5, 0.3), (40, 0.5), (1000, 0.02), (1000, 0.97), (3000, 0.4), (0, 0.5)])
 def test_binomial_sampler_moments_both_branches(n, p):
     count = ember.full((N,), float(n), dtype=ember.float64)
@@ -111,6 +122,13 @@ RSAMPLE_CASES = {
     "RelaxedOneHotCategorical": (lambda D, a: D.RelaxedOneHotCategorical(t(ember, "temp"), logits=a),
                                  ("cat_logits",)),
     "Gamma_rate": (lambda D, a: D.Gamma(t(ember, "conc1"), a), ("rate",)),
+    "Wishart_scale_tril": (lambda D, a: D.Wishart(6.0, scale_tril=a.tril()), ("tril",)),
+    "Pareto": (lambda D, a, b: D.Pareto(a, b), ("scale", "big_alpha")),
+    "Weibull": (lambda D, a, b: D.Weibull(a, b), ("scale", "conc1")),
+    "Kumaraswamy": (lambda D, a, b: D.Kumaraswamy(a, b), ("conc1", "conc0")),
+    "GeneralizedPareto": (lambda D, a, b: D.GeneralizedPareto(a, b, 0.2), ("loc", "scale")),
+    "ContinuousBernoulli": (lambda D, a: D.ContinuousBernoulli(a), ("probs",)),
+    "LogisticNormal": (lambda D, a, b: D.LogisticNormal(a, b), ("loc23", "scale23")),
     "Transformed_stick_breaking": (lambda D, a, b: D.TransformedDistribution(D.Normal(a, b),
                                                                              D.StickBreakingTransform()),
                                    ("loc23", "scale23")),

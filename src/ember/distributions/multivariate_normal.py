@@ -30,6 +30,14 @@ def _tril_inverse(L):
     return ember.linalg.solve_triangular(L, eye, upper=False)
 
 
+def _cholesky_solve(B, L):
+    """``(L L^T)^{-1} B`` for lower-triangular ``L``, by two triangular solves."""
+    batch = ember.broadcast_shapes(B.shape[:-2], L.shape[:-2])
+    L = L.expand(batch + L.shape[-2:])
+    half = ember.linalg.solve_triangular(L, B.expand(batch + B.shape[-2:]), upper=False)
+    return ember.linalg.solve_triangular(L.mT, half, upper=True)
+
+
 def _precision_to_scale_tril(P):
     """The lower Cholesky factor of ``P^{-1}``, without inverting ``P`` directly."""
     # flipping rows and columns turns P's upper-lower factorization into a Cholesky one
@@ -96,8 +104,9 @@ class MultivariateNormal(Distribution):
 
     @lazy_property
     def precision_matrix(self):
-        L_inv = _tril_inverse(self._unbroadcasted_scale_tril)
-        return ember.matmul(L_inv.mT, L_inv).expand(self._batch_shape + self._event_shape + self._event_shape)
+        L = self._unbroadcasted_scale_tril
+        identity = ember.eye(L.shape[-1], dtype=L.dtype, device=L.device)
+        return _cholesky_solve(identity, L).expand(self._batch_shape + self._event_shape + self._event_shape)
 
     @property
     def mean(self):
