@@ -10,7 +10,7 @@ from .._tensor import Tensor
 _CLASS_BODY = set(vars(Tensor))   # what _tensor.py defines itself; declarations must not clash with it
 from . import _common, _declare  # noqa: E402
 from . import creation, elementwise, fill, indexing, linalg, random, reduction, shape, conv, pool, resample, rnn_ops
-from . import special_math, pointwise_extra, cumulative, reduction_extra, sorting, counting, norms
+from . import special_math, pointwise, cumulative, sorting, counting, norms
 from . import joining, scatter, products, complex_ops, linalg_decomp, nn_ops
 
 _functions, _methods = _declare.build_namespaces(Tensor, _common.inplace)
@@ -30,7 +30,7 @@ import warnings as _warnings  # noqa: E402
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember\.ops\.")
 _declared_modules = {fn.__module__ for fn, _ in _declare.declarations()}
 _LEGACY = [m for m in (creation, elementwise, fill, indexing, linalg, random, reduction, shape, conv, pool, resample,
-                       rnn_ops, special_math, pointwise_extra, cumulative, reduction_extra, sorting, counting, norms,
+                       rnn_ops, special_math, pointwise, cumulative, sorting, counting, norms,
                        joining, scatter, products, complex_ops, linalg_decomp, nn_ops)
            if m.__name__ not in _declared_modules]
 _INTERNAL = {"write_out", "inplace", "embed", "scatter_grad", "index_add_windows", "convert_key", "getitem",
@@ -43,7 +43,8 @@ _NOT_METHODS = {"tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones",
                 "atleast_2d", "atleast_3d", "block_diag", "cartesian_prod", "combinations", "tensordot", "cdist",
                 "chain_matmul", "poisson", "view_as_real", "view_as_complex", "complex", "polar", "searchsorted",
                 "bucketize", "std_mean", "var_mean"}
-_NOT_METHODS |= set(conv.__all__) | set(pool.__all__) | set(resample.__all__) | set(rnn_ops.__all__)
+for _m in (conv, pool, resample, rnn_ops):
+    _NOT_METHODS |= set(getattr(_m, "__all__", ()))
 _NOT_METHODS |= getattr(nn_ops, "_NOT_METHODS", set())
 for _m in _LEGACY:
     for _n, _v in vars(_m).items():

@@ -12,6 +12,17 @@ from ..autograd.grad_mode import GradMode
 from ..autograd.graph import connect, any_volatile
 
 
+def grad_needed(inputs):
+    """True when an op on ``inputs`` will be recorded (grad mode on, a tensor among them requires grad): for the
+    few ops that keep extra forward state only when a backward will follow."""
+    if not GradMode.enabled:
+        return False
+    for t in inputs:
+        if isinstance(t, Tensor) and t._requires_grad:
+            return True
+    return False
+
+
 def record(out, node_cls, inputs, saved=(), output=False, **fields):
     """Record a ``node_cls`` node as the grad_fn of ``out`` if gradients must flow through this op.
 

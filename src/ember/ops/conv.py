@@ -30,17 +30,15 @@ order exist.
 """
 import itertools
 
-from ._common import xp, Node, attach, GradMode, _make, Autocast, autocast_args
+import numbers
+
+from ._common import Node, record, function, GradMode, _make, Autocast, autocast_args, module_of_array
+from ._record import grad_needed
 from . import _block_threads as _threads
 
-_as_strided = xp.lib.stride_tricks.as_strided
 _BLOCK_BYTES = 1 << 20  # target size of one block's largest intermediate (about an L2 cache)
 _KEEP_WINO = True       # keep the forward's Winograd inputs for the weight gradient (memory for speed)
 _MIN_PARALLEL_BYTES = 512 << 10  # below this much block data a convolution runs on one thread
-
-__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-           "convolution", "conv_tbc"]
-
 
 class _Geom:
     """Everything that fixes the shapes of one convolution: sizes, stride, padding, dilation, groups."""
@@ -84,6 +82,7 @@ def _blocks(n, per_image_bytes):
 
 def _pad(x, g):
     """``x`` (n, C, *S) zero-padded by (lo, hi) on every spatial dim."""
+    xp = module_of_array(x)
     if not any(g.lo) and not any(g.hi):
         return x
     buf = xp.zeros(x.shape[:2] + g.padded, dtype=x.dtype)
@@ -93,6 +92,7 @@ def _pad(x, g):
 
 def _im2col(x, g):
     """(n, C, *S) -> cols (groups, C/groups * prod(k), n * P): one copy of a strided view."""
+    xp = module_of_array(x)
     xp_ = _pad(x, g)
     n = x.shape[0]
     st = xp_.strides
@@ -100,12 +100,13 @@ def _im2col(x, g):
     shape = (g.C,) + g.kernel + (n,) + g.out_sp
     strides = ((st[1],) + tuple(d * s for d, s in zip(g.dilation, ssp)) + (st[0],)
                + tuple(t * s for t, s in zip(g.stride, ssp)))
-    view = _as_strided(xp_, shape, strides, writeable=False)
+    view = xp.lib.stride_tricks.as_strided(xp_, shape, strides, writeable=False)
     return view.reshape(g.groups, -1, n * _prod(g.out_sp))
 
 
 def _col2im_into(cols, g, out):
     """The adjoint of ``_im2col``: cols (groups, K, n * P) summed into the windows -> ``out`` (n, C, *S)."""
+    xp = module_of_array(out)
     n = out.shape[0]
     buf = xp.zeros((g.C, n) + g.padded, dtype=out.dtype)
     cols = cols.reshape((g.C,) + g.kernel + (n,) + g.out_sp)
@@ -121,6 +122,7 @@ def _col2im_into(cols, g, out):
 
 def _channels_first(y, g):
     """(n, O, *out) -> (groups, O/groups, n * P), contiguous (a transposed copy)."""
+    xp = module_of_array(y)
     nd = y.ndim - 2
     yt = xp.ascontiguousarray(y.transpose((1, 0) + tuple(range(2, 2 + nd))))
     return yt.reshape(g.groups, yt.shape[0] // g.groups, -1)
@@ -128,6 +130,7 @@ def _channels_first(y, g):
 
 def _gemm(a, b):
     """Batched-over-groups matrix product; one plain GEMM when there is one group."""
+    xp = module_of_array(a)
     if a.shape[0] == 1:
         return (a[0] @ b[0])[None]
     return xp.matmul(a, b)
@@ -135,6 +138,7 @@ def _gemm(a, b):
 
 def _batch_first_into(res, out, bias=None):
     """(groups, c/groups, n * P) GEMM result -> ``out`` (n, c, *sp), adding ``bias`` (c,) on the way."""
+    xp = module_of_array(out)
     n, c = out.shape[:2]
     sp = out.shape[2:]
     view = res.reshape((c, n) + sp).transpose((1, 0) + tuple(range(2, 2 + len(sp))))
@@ -154,18 +158,19 @@ _W_AT = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1
 _W_MATS = {}
 
 
-def _wino_mats(dtype):
-    """(BT, G, AT, GG): the 1-D input, kernel and output transforms and the 2-D kernel transform (36x9)."""
-    mats = _W_MATS.get(dtype)
+def _wino_mats(xp, dtype):
+    """(BT, G, AT, GG): the 1-D input, kernel and output transforms and the 2-D kernel transform (36x9), as
+    arrays of module ``xp``."""
+    mats = _W_MATS.get((xp, dtype))
     if mats is None:
         bt, g, at = (xp.array(m, dtype=xp.float64) for m in (_W_BT, _W_G, _W_AT))
-        mats = _W_MATS[dtype] = tuple(m.astype(dtype) for m in (bt, g, at, xp.kron(g, g)))
+        mats = _W_MATS[(xp, dtype)] = tuple(m.astype(dtype) for m in (bt, g, at, xp.kron(g, g)))
     return mats
 
 
 def _wino_ok(g, dtype):
     """Whether the convolution ``g`` on ``dtype`` goes through Winograd (float64 keeps exact im2col)."""
-    return (dtype == xp.float32 and g.nd == 2 and g.kernel == (3, 3) and g.stride == (1, 1)
+    return (dtype == "float32" and g.nd == 2 and g.kernel == (3, 3) and g.stride == (1, 1)
             and g.dilation == (1, 1) and g.groups == 1 and g.C >= 8 and g.O >= 8
             and min(g.out_sp) >= 4 and max(g.lo + g.hi) <= 2)
 
@@ -185,6 +190,7 @@ def _wino_input(x, g):
     The tiles are gathered from a channels-last copy of the block, so each gathered run is a whole
     pixel's channels rather than one element (the copy to NHWC is one pass over the block).
     """
+    xp = module_of_array(x)
     n, c, h, w = x.shape
     th, tw = _tiles(g.out_sp)
     ph, pw = th * 4 + 2, tw * 4 + 2
@@ -192,8 +198,8 @@ def _wino_input(x, g):
     buf = xp.zeros((n, ph, pw, c), dtype=x.dtype)
     buf[:, lo[0]:lo[0] + h, lo[1]:lo[1] + w, :] = x[:, :, :ph - lo[0], :pw - lo[1]].transpose(0, 2, 3, 1)
     s = buf.strides
-    tiles = _as_strided(buf, (6, 6, n, th, tw, c), (s[1], s[2], s[0], 4 * s[1], 4 * s[2], s[3]), writeable=False)
-    BT = _wino_mats(x.dtype)[0]
+    tiles = xp.lib.stride_tricks.as_strided(buf, (6, 6, n, th, tw, c), (s[1], s[2], s[0], 4 * s[1], 4 * s[2], s[3]), writeable=False)
+    BT = _wino_mats(module_of_array(x), x.dtype)[0]
     rows = (BT @ tiles.reshape(6, -1)).reshape(6, 6, -1)  # B^T d: along the tile rows
     return xp.matmul(BT, rows).reshape(36, -1, c)         # (B^T d) B: along the tile columns
 
@@ -201,15 +207,16 @@ def _wino_input(x, g):
 def _wino_weight(w):
     """w (O, C, 3, 3) -> U (36, O, C)."""
     o, c = w.shape[:2]
-    GG = _wino_mats(w.dtype)[3]
+    GG = _wino_mats(module_of_array(w), w.dtype)[3]
     return (GG @ w.reshape(o * c, 9).T).reshape(36, o, c)
 
 
 def _wino_output_into(M, out, bias):
     """M (36, O, n * th * tw) -> ``out`` (n, O, Ho, Wo) (plus bias)."""
+    xp = module_of_array(M)
     n, o, ho, wo = out.shape
     th, tw = _tiles((ho, wo))
-    AT = _wino_mats(M.dtype)[2]
+    AT = _wino_mats(module_of_array(M), M.dtype)[2]
     # A^T m A in two products, the second putting q (the column inside a tile) innermost, so the final
     # scatter into (n, O, H, W) copies runs of whole tile rows
     rows = (AT @ M.reshape(6, -1)).reshape(4, 6, -1)     # (p, v, O*T)
@@ -229,13 +236,14 @@ def _wino_output_into(M, out, bias):
 
 def _wino_grad_out(y, g):
     """The adjoint of the output transform applied to y (n, O, Ho, Wo): (36, O, n * th * tw)."""
+    xp = module_of_array(y)
     n, o = y.shape[:2]
     th, tw = _tiles(g.out_sp)
     if (th * 4, tw * 4) != g.out_sp:
         buf = xp.zeros((n, o, th * 4, tw * 4), dtype=y.dtype)
         buf[:, :, :g.out_sp[0], :g.out_sp[1]] = y
         y = buf
-    AT = _wino_mats(y.dtype)[2]
+    AT = _wino_mats(module_of_array(y), y.dtype)[2]
     tiles = y.reshape(n, o, th, 4, tw, 4).transpose(3, 5, 1, 0, 2, 4).reshape(4, -1)  # (p, q * O * T)
     rows = (AT.T @ tiles).reshape(6, 4, -1)                 # A m: along the tile rows
     return xp.matmul(AT.T, rows).reshape(36, o, -1)         # (A m) A^T: along the tile columns
@@ -246,8 +254,9 @@ def _wino_input_adjoint_into(gVt, g, out):
 
     The overlap-add runs on a channels-last buffer (runs of whole pixels), then one copy to NCHW.
     """
+    xp = module_of_array(gVt)
     n, c = out.shape[:2]
-    BT = _wino_mats(gVt.dtype)[0]
+    BT = _wino_mats(module_of_array(gVt), gVt.dtype)[0]
     rows = (BT.T @ gVt.reshape(6, -1)).reshape(6, 6, -1)    # B m: along the tile rows
     gd = xp.matmul(BT.T, rows)                              # (B m) B^T: along the tile columns
     th, tw = _tiles(g.out_sp)
@@ -308,6 +317,7 @@ def _k_F(x, w, g, bias=None, keep=None):
 
     ``keep``, a list, receives the per-block Winograd inputs for the weight gradient to reuse.
     """
+    xp = module_of_array(x)
     n = x.shape[0]
     out = xp.empty((n, g.O) + g.out_sp, dtype=x.dtype)
     if _wino_ok(g, x.dtype):
@@ -350,6 +360,7 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
 
     ``kept`` may hold the Winograd inputs of x that the forward computed (one per block).
     """
+    xp = module_of_array(y)
     n = y.shape[0]
     gx = xp.empty((n, g.C) + g.in_sp, dtype=y.dtype) if need_x else None
     if _wino_ok(g, y.dtype):
@@ -365,7 +376,7 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
             return None
 
         gU = _sum(_run_blocks(block, _blocks(n, _wino_block_bytes(g, y.itemsize))))
-        gw = (_wino_mats(y.dtype)[3].T @ gU.reshape(36, -1)).T.reshape(g.w_shape) if need_w else None
+        gw = (_wino_mats(module_of_array(y), y.dtype)[3].T @ gU.reshape(36, -1)).T.reshape(g.w_shape) if need_w else None
         return gx, gw
     wmT = w.reshape(g.groups, g.O // g.groups, -1).transpose(0, 2, 1) if need_x else None
 
@@ -382,6 +393,7 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
 @_one_blas_thread
 def _k_FG(z, y, w, g, need_z, need_w):
     """The gradients of a transposed convolution y -> T(y, w) given dz: F(dz, w) and G(dz, y), sharing blocks."""
+    xp = module_of_array(z)
     n = z.shape[0]
     gy = xp.empty((n, g.O) + g.out_sp, dtype=z.dtype) if need_z else None
     if _wino_ok(g, z.dtype):
@@ -394,7 +406,7 @@ def _k_FG(z, y, w, g, need_z, need_w):
             return xp.matmul(_wino_grad_out(y[b], g), Vt) if need_w else None
 
         gU = _sum(_run_blocks(block, _blocks(n, _wino_block_bytes(g, z.itemsize))))
-        gw = (_wino_mats(z.dtype)[3].T @ gU.reshape(36, -1)).T.reshape(g.w_shape) if need_w else None
+        gw = (_wino_mats(module_of_array(z), z.dtype)[3].T @ gU.reshape(36, -1)).T.reshape(g.w_shape) if need_w else None
         return gy, gw
     wm = w.reshape(g.groups, g.O // g.groups, -1) if need_z else None
 
@@ -435,11 +447,7 @@ def _prim(kind, a, b, g):
     else:
         res = _k_G(ad, bd, g)
     out = _make(res)
-    if GradMode.enabled and (a._requires_grad or b._requires_grad):
-        node = ConvolutionBackwardBackward0()
-        node.kind, node.geom = kind, g
-        node.save(a, b)
-        attach(out, node, a, b)
+    record(out, ConvolutionBackwardBackward0, (a, b), (a, b), kind=kind, geom=g)
     return out
 
 
@@ -470,8 +478,6 @@ class ConvolutionBackward0(Node):
                 gx, gw = _k_FG(gd, x._data, w._data, g, need_x, need_w)
             gx = _make(gx) if gx is not None else None
             gw = _make(gw) if gw is not None else None
-        if len(e) == 2:
-            return gx, gw
         gb = None
         if need_b:
             gb = grad.sum(sum_dims) if GradMode.enabled else _make(grad._data.sum(axis=sum_dims))
@@ -481,7 +487,7 @@ class ConvolutionBackward0(Node):
 # ---------------------------------------------------------------------------------------- argument checks
 
 def _tuple(value, nd, name):
-    if isinstance(value, (int, xp.integer)):
+    if isinstance(value, numbers.Integral):
         return (int(value),) * nd
     value = tuple(int(v) for v in value)
     if len(value) == 1 and nd != 1:
@@ -578,18 +584,10 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
                            f"({_sizes(eff)}). Kernel size can't be greater than actual input size")
     out_sp = tuple((p - e) // t + 1 for p, e, t in zip(padded, eff, stride))
     g = _Geom(nd, stride, lo, hi, dilation, groups, kernel, in_sp, out_sp, c, wd.shape[0])
-    need = GradMode.enabled and (input._requires_grad or weight._requires_grad
-                                 or (bias is not None and bias._requires_grad))
+    need = grad_needed((input, weight, bias))
     keep = [] if _KEEP_WINO and need and weight._requires_grad and _wino_ok(g, xd.dtype) else None
     out = _make(_k_F(xd, wd, g, None if bias is None else bias._data, keep))
-    if need:
-        node = ConvolutionBackward0()
-        node.geom, node.transposed, node.kept = g, False, keep
-        node.save(input, weight)
-        if bias is not None:
-            attach(out, node, input, weight, bias)
-        else:
-            attach(out, node, input, weight)
+    record(out, ConvolutionBackward0, (input, weight, bias), (input, weight), geom=g, transposed=False, kept=keep)
     return out
 
 
@@ -632,23 +630,17 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
                            f"({_sizes(in_sp)}). Output size is too small")
     g = _Geom(nd, stride, pad, pad, dilation, groups, kernel, in_sp, out_sp, wd.shape[1] * groups, o)
     out = _make(_k_T(xd, wd, g, None if bias is None else bias._data))
-    if GradMode.enabled and (input._requires_grad or weight._requires_grad
-                             or (bias is not None and bias._requires_grad)):
-        node = ConvolutionBackward0()
-        node.geom, node.transposed = g, True
-        node.save(input, weight)
-        if bias is not None:
-            attach(out, node, input, weight, bias)
-        else:
-            attach(out, node, input, weight)
+    record(out, ConvolutionBackward0, (input, weight, bias), (input, weight), geom=g, transposed=True)
     return out
 
 
+@function
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution of (N, C, L) (or unbatched (C, L)) with weight (O, C/groups, k)."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
 
 
+@function
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution of (N, C, H, W) (or unbatched (C, H, W)) with weight (O, C/groups, kH, kW).
 
@@ -657,26 +649,31 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
+@function
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution of (N, C, D, H, W) (or unbatched) with weight (O, C/groups, kD, kH, kW)."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 3)
 
 
+@function
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 1-D convolution (the gradient of conv1d); weight is (C_in, C_out/groups, k)."""
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1)
 
 
+@function
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 2-D convolution (the gradient of conv2d); weight is (C_in, C_out/groups, kH, kW)."""
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
 
 
+@function
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 3-D convolution (the gradient of conv3d); weight is (C_in, C_out/groups, kD, kH, kW)."""
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3)
 
 
+@function
 def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
     """ATen's generic convolution: conv or transposed conv of any spatial rank (from the weight's rank)."""
     nd = weight._data.ndim - 2
@@ -685,6 +682,7 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     return _conv(input, weight, bias, stride, padding, dilation, groups, nd)
 
 
+@function
 def conv_tbc(input, weight, bias, pad=0):
     """1-D convolution over (time, batch, channels): input (T, B, C), weight (k, C, O), bias (O) -> (T', B, O)."""
     out = conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, padding=pad)

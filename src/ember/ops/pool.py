@@ -5,17 +5,16 @@ covering all batches, channels and output positions at once, so the Python loop 
 kernel's offsets (4 for a 2x2 pool) and never over batch or pixels.
 
 Gradients: given its argmax, max pooling is linear in the input, and average pooling, unfold and
-fold are linear.  Each linear map is recorded with its adjoint (``_linear``), so a backward is one
+fold are linear.  Each linear map is recorded with its adjoint (``linear_map``), so a backward is one
 more linear op and higher derivatives come for free.
 """
 import itertools
 
-from ._common import xp, Tensor, Node, attach, GradMode, _make
+import math
+import numbers
 
-_as_strided = xp.lib.stride_tricks.as_strided
-
-__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "avg_pool1d",
-           "adaptive_avg_pool1d", "adaptive_max_pool1d"]
+from ._common import Tensor, Node, record, function, _make, array_module, module_of_array
+from ._record import grad_needed
 
 
 # ---------------------------------------------------------------------------------------- linear ops
@@ -24,7 +23,7 @@ class _LinearNode(Node):
     """Backward of a linear map: applies the adjoint (itself a recorded linear op)."""
 
     def backward(self, grad):
-        return (_linear(grad, self.adj, self.fwd, self.adj_name, self.name()),)
+        return (linear_map(grad, self.adj, self.fwd, self.adj_name, self.name()),)
 
 
 _NODE_CLASSES = {}
@@ -37,17 +36,15 @@ def _node_class(name):
     return cls
 
 
-def _linear(x, fwd, adj, name, adj_name=None, out=None):
+def linear_map(x, fwd, adj, name, adj_name=None, out=None):
     """Apply the linear map ``fwd`` (array -> array) to tensor ``x``; its gradient applies ``adj``.
 
     ``name`` is the grad_fn class name; ``adj_name`` names the node the adjoint records (double backward).
     ``out`` may give the already computed result array.
     """
     res = _make(fwd(x._data) if out is None else out)
-    if GradMode.enabled and x._requires_grad:
-        node = _node_class(name)()
-        node.fwd, node.adj, node.adj_name = fwd, adj, adj_name or name.replace("Backward0", "BackwardBackward0")
-        attach(res, node, x)
+    record(res, _node_class(name), (x,), fwd=fwd, adj=adj,
+           adj_name=adj_name or name.replace("Backward0", "BackwardBackward0"))
     return res
 
 
@@ -61,7 +58,7 @@ def _prod(seq):
 
 
 def _ntuple(value, nd, name, fname):
-    if isinstance(value, (int, xp.integer)):
+    if isinstance(value, numbers.Integral):
         return (int(value),) * nd
     if isinstance(value, Tensor):
         value = value.tolist()
@@ -111,6 +108,7 @@ class _Win:
         return all(s >= d * (k - 1) + 1 for s, d, k in zip(self.stride, self.dilation, self.kernel))
 
     def pad_array(self, a, value):
+        xp = module_of_array(a)
         if not self.is_padded:
             return a
         buf = xp.full(a.shape[:-self.nd] + self.padded, value, dtype=a.dtype)
@@ -118,6 +116,7 @@ class _Win:
         return buf
 
     def crop(self, buf):
+        xp = module_of_array(buf)
         return xp.ascontiguousarray(buf[self.inner()]) if self.is_padded else buf
 
 
@@ -176,9 +175,9 @@ def _pool_geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode, fna
 
 # ---------------------------------------------------------------------------------------- max pooling
 
-def _lowest(dtype):
+def _lowest(xp, dtype):
     if dtype.kind == "f":
-        return -xp.inf
+        return -math.inf
     if dtype.kind == "b":
         return False
     return xp.iinfo(dtype).min
@@ -186,7 +185,8 @@ def _lowest(dtype):
 
 def _max_windows(x, w, need_idx):
     """Max over every window of x (..., *S): values (..., *out) and, if asked, the winning kernel offset."""
-    lowest = _lowest(x.dtype)
+    xp = module_of_array(x)
+    lowest = _lowest(xp, x.dtype)
     buf = w.pad_array(x, lowest)
     offs = w.offsets()
     if not need_idx:
@@ -247,6 +247,7 @@ def _max_windows(x, w, need_idx):
 
 def _flat_indices(idx, w):
     """Kernel-offset argmax -> PyTorch's indices: flat positions in each (unpadded) input plane."""
+    xp = module_of_array(idx)
     flat = xp.zeros(idx.shape, dtype=xp.int64)
     rest = idx.astype(xp.int64)
     for a in reversed(range(w.nd)):
@@ -262,6 +263,7 @@ def _flat_indices(idx, w):
 
 def _offset_scatter(g, idx, w, dtype):
     """Adjoint of picking the offset ``idx`` in each window: g (..., *out) -> (..., *S)."""
+    xp = module_of_array(g)
     shape = g.shape[:-w.nd] + w.padded
     disjoint = w.disjoint()
     tiled = disjoint and w.stride == tuple(d * (k - 1) + 1 for d, k in zip(w.dilation, w.kernel)) \
@@ -278,6 +280,7 @@ def _offset_scatter(g, idx, w, dtype):
 
 def _offset_gather(a, idx, w):
     """Pick from each window of a (..., *S) the element at kernel offset ``idx``: -> (..., *out)."""
+    xp = module_of_array(a)
     buf = w.pad_array(a, 0)
     out = xp.zeros(idx.shape, dtype=a.dtype)
     for j, off in enumerate(w.offsets()):
@@ -285,51 +288,48 @@ def _offset_gather(a, idx, w):
     return out
 
 
-def _max_pool(input, nd, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool(input, nd, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max pooling over the last ``nd`` dims; returns values, or (values, indices)."""
     x = input._data
     fname = f"max_pool{nd}d"
     w = _pool_geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode, fname)
-    grad = GradMode.enabled and input._requires_grad
-    m, idx = _max_windows(x, w, grad or return_indices)
-    out = _make(m)
-    if grad:
-        dtype = x.dtype
-        name = f"MaxPool{max(nd, 2)}DWithIndicesBackward0"
-        node = _node_class(name)()
-        # given the argmax, pooling is the linear map ``gather``; its backward applies the adjoint ``scatter``
-        node.fwd = lambda a: _offset_gather(a, idx, w)
-        node.adj = lambda g: _offset_scatter(g, idx, w, dtype)
-        node.adj_name = f"MaxPool{max(nd, 2)}DWithIndicesBackwardBackward0"
-        attach(out, node, input)
+    m, idx = _max_windows(x, w, grad_needed((input,)) or return_indices)
+    dtype = x.dtype
+    # given the argmax, pooling is the linear map ``gather``; its backward applies the adjoint ``scatter``
+    out = linear_map(input, lambda a: _offset_gather(a, idx, w), lambda g: _offset_scatter(g, idx, w, dtype),
+                  f"MaxPool{max(nd, 2)}DWithIndicesBackward0", out=m)
     if return_indices:
         return out, _make(_flat_indices(idx, w))
     return out
 
 
+@function
 def max_pool1d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
     """1-D max pooling of (N, C, L) or (C, L)."""
-    return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode)
+    return max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode)
 
 
+@function
 def max_pool2d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
     """2-D max pooling of (N, C, H, W) or (C, H, W)."""
-    return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode)
+    return max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode)
 
 
+@function
 def max_pool3d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
     """3-D max pooling of (N, C, D, H, W) or (C, D, H, W)."""
-    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode)
+    return max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode)
 
 
+@function
 def max_pool1d_with_indices(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
     """1-D max pooling returning (values, indices)."""
-    return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 # ---------------------------------------------------------------------------------------- average pooling
 
-def _avg_divisor(w, count_include_pad, divisor_override, dtype):
+def _avg_divisor(xp, w, count_include_pad, divisor_override, dtype):
     if divisor_override is not None:
         return divisor_override
     div = xp.ones((), dtype=xp.int64)
@@ -364,6 +364,7 @@ def _window_sum(x, w):
 
 def _window_spread(g, w):
     """Adjoint of ``_window_sum``: every output's value added to each element of its window."""
+    xp = module_of_array(g)
     buf = xp.zeros(g.shape[:-w.nd] + w.padded, dtype=g.dtype)
     disjoint = w.disjoint()
     for off in w.offsets():
@@ -375,16 +376,17 @@ def _window_spread(g, w):
     return w.crop(buf)
 
 
-def _avg_pool(input, nd, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+def avg_pool(input, nd, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
               divisor_override=None):
     """Average pooling over the last ``nd`` dims."""
+    xp = array_module(input)
     x = input._data
     if x.dtype.kind not in "fc":
         raise RuntimeError(f'"avg_pool{nd}d" not implemented for \'{_type_word(x.dtype)}\'')
     w = _pool_geometry(x, nd, kernel_size, stride, padding, 1, ceil_mode, f"avg_pool{nd}d")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    div = _avg_divisor(w, count_include_pad, divisor_override, x.dtype)
+    div = _avg_divisor(xp, w, count_include_pad, divisor_override, x.dtype)
     one = isinstance(div, int)
 
     def fwd(a):
@@ -397,7 +399,7 @@ def _avg_pool(input, nd, kernel_size, stride=None, padding=0, ceil_mode=False, c
     def adj(g):
         return _window_spread(g / div, w)
 
-    return _linear(input, fwd, adj, f"AvgPool{max(nd, 2)}DBackward0")
+    return linear_map(input, fwd, adj, f"AvgPool{max(nd, 2)}DBackward0")
 
 
 def _type_word(dt):
@@ -405,25 +407,26 @@ def _type_word(dt):
             "bool": "Bool"}.get(dt.name, dt.name)
 
 
+@function
 def avg_pool1d(input, kernel_size, stride=(), padding=0, ceil_mode=False, count_include_pad=True):
     """1-D average pooling of (N, C, L) or (C, L)."""
-    return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad)
+    return avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
-def _lp_pool(input, nd, norm_type, kernel_size, stride=None, ceil_mode=False):
+def lp_pool(input, nd, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling: (sum over the window of x ** p) ** (1 / p)."""
     kernel = _ntuple(kernel_size, nd, "kernel_size", f"lp_pool{nd}d")
     if stride is not None:
-        out = _avg_pool(input.pow(norm_type), nd, kernel, stride, 0, ceil_mode)
+        out = avg_pool(input.pow(norm_type), nd, kernel, stride, 0, ceil_mode)
     else:
-        out = _avg_pool(input.pow(norm_type), nd, kernel, None, 0, ceil_mode)
+        out = avg_pool(input.pow(norm_type), nd, kernel, None, 0, ceil_mode)
     return (out.sign() * out.abs().relu()).mul(_prod(kernel)).pow(1.0 / norm_type)
 
 
 # ---------------------------------------------------------------------------------------- adaptive pooling
 
 def _adaptive_sizes(output_size, in_sp, nd):
-    if isinstance(output_size, (int, xp.integer)) or output_size is None:
+    if isinstance(output_size, numbers.Integral) or output_size is None:
         output_size = (output_size,) * nd
     output_size = tuple(output_size)
     if len(output_size) == 1 and nd > 1:
@@ -433,7 +436,7 @@ def _adaptive_sizes(output_size, in_sp, nd):
     return tuple(n if o is None else int(o) for o, n in zip(output_size, in_sp))
 
 
-def _adaptive_bounds(n, o):
+def _adaptive_bounds(xp, n, o):
     i = xp.arange(o)
     return (i * n) // o, ((i + 1) * n + o - 1) // o
 
@@ -452,8 +455,9 @@ def _check_adaptive(x, nd, fname, output_size):
     return sizes
 
 
-def _adaptive_avg_pool(input, nd, output_size):
+def adaptive_avg_pool(input, nd, output_size):
     """Adaptive average pooling to ``output_size`` over the last ``nd`` dims (separable averaging matrices)."""
+    xp = array_module(input)
     x = input._data
     fname = f"adaptive_avg_pool{nd}d"
     out_sp = _check_adaptive(x, nd, fname, output_size)
@@ -462,7 +466,7 @@ def _adaptive_avg_pool(input, nd, output_size):
         return input.mean(tuple(range(-nd, 0)), keepdim=True)
     mats = []
     for n, o in zip(in_sp, out_sp):
-        start, end = _adaptive_bounds(n, o)
+        start, end = _adaptive_bounds(xp, n, o)
         j = xp.arange(n)
         m = ((j >= start[:, None]) & (j < end[:, None])).astype(x.dtype)
         mats.append(m / (end - start)[:, None].astype(x.dtype))
@@ -474,12 +478,13 @@ def _adaptive_avg_pool(input, nd, output_size):
             a = xp.moveaxis(xp.tensordot(a, m if transpose else m.T, axes=([ax], [0])), -1, ax)
         return xp.ascontiguousarray(a)
 
-    return _linear(input, lambda a: apply(a, False), lambda g: apply(g, True),
+    return linear_map(input, lambda a: apply(a, False), lambda g: apply(g, True),
                    f"AdaptiveAvgPool{max(nd, 2)}DBackward0")
 
 
 def _scatter_flat(vals, flat, plane, accumulate=True):
     """(..., M) values placed at flat positions ``flat`` (..., M) of (..., plane) planes."""
+    xp = module_of_array(vals)
     lead = vals.shape[:-1]
     rows = _prod(lead)
     gidx = (flat.reshape(rows, -1) + (xp.arange(rows) * plane)[:, None]).ravel()
@@ -493,11 +498,13 @@ def _scatter_flat(vals, flat, plane, accumulate=True):
 
 def _gather_flat(a, flat):
     """a (..., plane) -> (..., M) picking the flat positions ``flat`` (..., M) of each plane."""
+    xp = module_of_array(a)
     return xp.take_along_axis(a, flat, axis=-1)
 
 
-def _adaptive_max_pool(input, nd, output_size, return_indices=False):
+def adaptive_max_pool(input, nd, output_size, return_indices=False):
     """Adaptive max pooling; windows of varying length handled by gathering the longest window shape."""
+    xp = array_module(input)
     x = input._data
     fname = f"adaptive_max_pool{nd}d"
     out_sp = _check_adaptive(x, nd, fname, output_size)
@@ -505,7 +512,7 @@ def _adaptive_max_pool(input, nd, output_size, return_indices=False):
     lead = x.shape[:-nd]
     keys = []  # per axis, (o, L) window indices shaped to broadcast into an (*out, *L) grid
     for a, (n, o) in enumerate(zip(in_sp, out_sp)):
-        start, end = _adaptive_bounds(n, o)
+        start, end = _adaptive_bounds(xp, n, o)
         L = int((end - start).max()) if o else 1
         idx = xp.minimum(start[:, None] + xp.arange(L), end[:, None] - 1)  # repeats a short window's last element
         shape = [1] * (2 * nd)
@@ -520,34 +527,33 @@ def _adaptive_max_pool(input, nd, output_size, return_indices=False):
     vals = xp.take_along_axis(wins, arg[..., None], axis=-1)[..., 0]
     flat = xp.broadcast_to(flat, tuple(out_sp) + flat.shape[nd:]).reshape(tuple(out_sp) + (-1,))
     pos = xp.take_along_axis(xp.broadcast_to(flat, lead + flat.shape), arg[..., None], axis=-1)[..., 0]
-    out = _make(vals)
     plane = _prod(in_sp)
-    if GradMode.enabled and input._requires_grad:
-        pflat = pos.reshape(lead + (-1,))
-        node = _node_class(f"AdaptiveMaxPool{max(nd, 2)}DBackward0")()
-        node.fwd = lambda a: _gather_flat(a.reshape(lead + (-1,)), pflat).reshape(lead + tuple(out_sp))
-        node.adj = lambda g: _scatter_flat(g.reshape(lead + (-1,)), pflat, plane).reshape(lead + tuple(in_sp))
-        node.adj_name = f"AdaptiveMaxPool{max(nd, 2)}DBackwardBackward0"
-        attach(out, node, input)
+    pflat = pos.reshape(lead + (-1,))
+    out = linear_map(input, lambda a: _gather_flat(a.reshape(lead + (-1,)), pflat).reshape(lead + tuple(out_sp)),
+                  lambda g: _scatter_flat(g.reshape(lead + (-1,)), pflat, plane).reshape(lead + tuple(in_sp)),
+                  f"AdaptiveMaxPool{max(nd, 2)}DBackward0", out=vals)
     if return_indices:
         return out, _make(xp.ascontiguousarray(pos))
     return out
 
 
+@function
 def adaptive_avg_pool1d(input, output_size):
     """Adaptive 1-D average pooling of (N, C, L) or (C, L) to length ``output_size``."""
-    return _adaptive_avg_pool(input, 1, output_size)
+    return adaptive_avg_pool(input, 1, output_size)
 
 
+@function
 def adaptive_max_pool1d(input, output_size):
     """Adaptive 1-D max pooling; returns (values, indices)."""
-    return _adaptive_max_pool(input, 1, output_size, True)
+    return adaptive_max_pool(input, 1, output_size, True)
 
 
 # ---------------------------------------------------------------------------------------- max unpooling
 
-def _max_unpool(input, indices, nd, kernel_size, stride=None, padding=0, output_size=None):
+def max_unpool(input, indices, nd, kernel_size, stride=None, padding=0, output_size=None):
     """Inverse of max pooling: values placed at ``indices`` in zero planes of the original size."""
+    xp = array_module(input)
     x, ind = input._data, indices._data
     fname = f"max_unpool{nd}d"
     if ind.dtype != xp.int64:
@@ -587,19 +593,20 @@ def _max_unpool(input, indices, nd, kernel_size, stride=None, padding=0, output_
     def adj(g):
         return _gather_flat(g.reshape(lead + (-1,)), flat).reshape(x.shape)
 
-    return _linear(input, fwd, adj, f"MaxUnpool{max(nd, 2)}DBackward0")
+    return linear_map(input, fwd, adj, f"MaxUnpool{max(nd, 2)}DBackward0")
 
 
 # ---------------------------------------------------------------------------------------- fold / unfold
 
-def _unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+def im2col(input, kernel_size, dilation=1, padding=0, stride=1):
     """im2col: (N, C, H, W) -> (N, C * kH * kW, L), each column one flattened sliding block."""
+    xp = array_module(input)
     x = input._data
     if x.ndim not in (3, 4) or any(s == 0 for s in x.shape[1:]):
         raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
                            f"dimensions for input, but got: {list(x.shape)}")
     if x.ndim == 3:
-        return _unfold(input.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
+        return im2col(input.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
     kernel = _ntuple(kernel_size, 2, "kernel_size", "im2col")
     dil = _ntuple(dilation, 2, "dilation", "im2col")
     pad = _ntuple(padding, 2, "padding", "im2col")
@@ -619,7 +626,7 @@ def _unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         s = buf.strides
         shape = (n, c) + kernel + out_sp
         strides = s[:2] + tuple(d * t for d, t in zip(dil, s[2:])) + tuple(q * t for q, t in zip(st, s[2:]))
-        return _as_strided(buf, shape, strides, writeable=False).reshape(n, c * _prod(kernel), _prod(out_sp))
+        return xp.lib.stride_tricks.as_strided(buf, shape, strides, writeable=False).reshape(n, c * _prod(kernel), _prod(out_sp))
 
     def adj(g):
         cols = g.reshape((n, c) + kernel + out_sp)
@@ -628,17 +635,18 @@ def _unfold(input, kernel_size, dilation=1, padding=0, stride=1):
             buf[w.slices(off)] += cols[(slice(None), slice(None)) + off]
         return w.crop(buf)
 
-    return _linear(input, fwd, adj, "Im2ColBackward0", "Col2ImBackward0")
+    return linear_map(input, fwd, adj, "Im2ColBackward0", "Col2ImBackward0")
 
 
-def _fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+def col2im(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """col2im: (N, C * kH * kW, L) -> (N, C, H, W), summing overlapping blocks (the adjoint of unfold)."""
+    xp = array_module(input)
     x = input._data
     if x.ndim not in (2, 3) or any(s == 0 for s in x.shape[1:]):
         raise RuntimeError("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero "
                            f"dimensions for input, but got: {list(x.shape)}")
     if x.ndim == 2:
-        return _fold(input.unsqueeze(0), output_size, kernel_size, dilation, padding, stride).squeeze(0)
+        return col2im(input.unsqueeze(0), output_size, kernel_size, dilation, padding, stride).squeeze(0)
     out_hw = _ntuple(output_size, 2, "output_size", "col2im")
     kernel = _ntuple(kernel_size, 2, "kernel_size", "col2im")
     dil = _ntuple(dilation, 2, "dilation", "col2im")
@@ -670,15 +678,16 @@ def _fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         s = buf.strides
         shape = (n, c) + kernel + blocks
         strides = s[:2] + tuple(d * t for d, t in zip(dil, s[2:])) + tuple(q * t for q, t in zip(st, s[2:]))
-        return _as_strided(buf, shape, strides, writeable=False).reshape(n, ck, L)
+        return xp.lib.stride_tricks.as_strided(buf, shape, strides, writeable=False).reshape(n, ck, L)
 
-    return _linear(input, fwd, adj, "Col2ImBackward0", "Im2ColBackward0")
+    return linear_map(input, fwd, adj, "Col2ImBackward0", "Im2ColBackward0")
 
 
 # ---------------------------------------------------------------------------------------- fractional max pooling
 
 def _fractional_starts(samples, n_in, n_out, k):
     """Window starts per plane (PyTorch's pseudo-random intervals): samples (P,) in [0, 1) -> (P, n_out)."""
+    xp = module_of_array(samples)
     dt = samples.dtype.type
     starts = xp.empty(samples.shape + (n_out,), dtype=xp.int64)
     if n_out > 1:
@@ -694,8 +703,9 @@ def _fractional_starts(samples, n_in, n_out, k):
 _FRACTIONAL_AXES = ("time", "height", "width")
 
 
-def _fractional_max_pool(input, nd, kernel_size, output_size, samples, return_indices):
+def fractional_max_pool(input, nd, kernel_size, output_size, samples, return_indices):
     """Fractional max pooling (Graham): windows of ``kernel_size`` at pseudo-random starts drawn from ``samples``."""
+    xp = array_module(input)
     x = input._data
     fname = f"fractional_max_pool{nd}d"
     if x.ndim not in (nd + 1, nd + 2):
@@ -735,16 +745,11 @@ def _fractional_max_pool(input, nd, kernel_size, output_size, samples, return_in
     vals = xp.take_along_axis(wins, arg[..., None], axis=-1)[..., 0].reshape(lead + tuple(out_sp))
     flat = xp.broadcast_to(flat, (n * c,) + tuple(out_sp) + tuple(kernel)).reshape((n * c,) + tuple(out_sp) + (-1,))
     pos = xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0].reshape(lead + tuple(out_sp))
-    out = _make(vals)
-    if GradMode.enabled and input._requires_grad:
-        plane = _prod(in_sp)
-        pflat = pos.reshape(lead + (-1,))
-        name = f"FractionalMaxPool{nd}DBackward0"
-        node = _node_class(name)()
-        node.fwd = lambda a: _gather_flat(a.reshape(lead + (-1,)), pflat).reshape(lead + tuple(out_sp))
-        node.adj = lambda g: _scatter_flat(g.reshape(lead + (-1,)), pflat, plane).reshape(lead + tuple(in_sp))
-        node.adj_name = f"FractionalMaxPool{nd}DBackwardBackward0"
-        attach(out, node, input)
+    plane = _prod(in_sp)
+    pflat = pos.reshape(lead + (-1,))
+    out = linear_map(input, lambda a: _gather_flat(a.reshape(lead + (-1,)), pflat).reshape(lead + tuple(out_sp)),
+                  lambda g: _scatter_flat(g.reshape(lead + (-1,)), pflat, plane).reshape(lead + tuple(in_sp)),
+                  f"FractionalMaxPool{nd}DBackward0", out=vals)
     if return_indices:
         return out, _make(xp.ascontiguousarray(pos))
     return out

@@ -5,21 +5,19 @@ Padding and interpolation are separable linear maps: along each spatial axis the
 sum of a few ``take``s of the input (one tap for nearest and the padding modes, two for linear, four
 for cubic).  The adjoint scatters back with one sorted ``add.reduceat`` per tap, so both directions
 are vectorised over everything but the axis and the taps, and every map is recorded with its adjoint
-(``pool._linear``) for derivatives of any order.
+(``pool.linear_map``) for derivatives of any order.
 """
 import math
 
-from ._common import xp, _make
-from .pool import _linear, _adaptive_avg_pool, _prod
-
-__all__ = ["constant_pad_nd", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle",
-           "affine_grid_generator", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d"]
+from ._common import _make, array_module, module_of_array, function
+from .pool import linear_map, adaptive_avg_pool, _prod
 
 
 # ---------------------------------------------------------------------------------------- separable taps
 
 def _take_sum(a, axis, taps):
     """sum over taps (idx, weight) of ``a.take(idx, axis) * weight`` (weight None = 1)."""
+    xp = module_of_array(a)
     out = None
     shape = [1] * a.ndim
     shape[axis] = -1
@@ -36,6 +34,7 @@ def _take_sum(a, axis, taps):
 
 def _scatter_axis(g, idx, n, axis):
     """Adjoint of ``take(·, idx, axis)`` for an input of length ``n`` along ``axis``: sums repeated indices."""
+    xp = module_of_array(g)
     order = xp.argsort(idx, kind="stable")
     sidx = idx[order]
     if not (order == xp.arange(len(order))).all():
@@ -81,7 +80,7 @@ def _separable(input, plan, name):
             g = _scatter_sum(g, axis, taps, n)
         return g
 
-    return _linear(input, fwd, adj, name)
+    return linear_map(input, fwd, adj, name)
 
 
 # ---------------------------------------------------------------------------------------- padding
@@ -96,8 +95,10 @@ def _check_pad(pad, ndim):
     return pad
 
 
+@function
 def constant_pad_nd(input, pad, value=0):
     """Pad (or, with negative amounts, crop) the last ``len(pad) // 2`` dims; pad = (left, right, top, ...)."""
+    xp = array_module(input)
     x = input._data
     pad = _check_pad(pad, x.ndim)
     m = len(pad) // 2
@@ -130,7 +131,7 @@ def constant_pad_nd(input, pad, value=0):
     elif x.dtype.kind in "iu":
         if isinstance(value, float) and not value.is_integer():
             value = int(value)
-    return _linear(input, lin, adj, "ConstantPadNdBackward0", out=lin(x, value))
+    return linear_map(input, lin, adj, "ConstantPadNdBackward0", out=lin(x, value))
 
 
 _PAD_HELP = ("Supported combinations for non-constant padding:\n"
@@ -139,7 +140,7 @@ _PAD_HELP = ("Supported combinations for non-constant padding:\n"
              "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
 
 
-def _pad_index(n, lo, hi, mode):
+def _pad_index(xp, n, lo, hi, mode):
     """Source index along one axis for every output position of a reflect/replicate/circular pad."""
     j = xp.arange(-lo, n + hi)
     if mode == "reflect":
@@ -155,6 +156,7 @@ def _pad_index(n, lo, hi, mode):
 
 def _pad_mode(input, pad, mode):
     """Non-constant padding of the last ``len(pad) // 2`` (1 to 3) dims."""
+    xp = array_module(input)
     x = input._data
     pad = [int(p) for p in pad]
     m = len(pad) // 2
@@ -181,13 +183,13 @@ def _pad_mode(input, pad, mode):
         if mode == "circular" and (lo < 0 or hi < 0):
             idx = xp.arange(-lo, n + hi) % n if lo >= 0 else xp.arange(-lo, n + hi)
         else:
-            idx = _pad_index(n, lo, hi, mode)
+            idx = _pad_index(xp, n, lo, hi, mode)
         plan.append((d, [(idx, None)], n))
     word = {"reflect": "Reflection", "replicate": "Replication", "circular": "Circular"}[mode]
     return _separable(input, plan, f"{word}Pad{max(m, 1)}DBackward0")
 
 
-def _pad(input, pad, mode="constant", value=None):
+def pad(input, pad, mode="constant", value=None):
     """``nn.functional.pad``."""
     if mode == "constant":
         return constant_pad_nd(input, pad, 0 if value is None else value)
@@ -204,7 +206,7 @@ _MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "lanczos", "a
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}
 
 
-def _opmath(dtype):
+def _opmath(xp, dtype):
     return xp.float64 if dtype == xp.float64 else xp.float32
 
 
@@ -216,7 +218,7 @@ def _area_scale(n_in, n_out, align_corners, scale, ft):
     return ft(n_in) / ft(n_out)
 
 
-def _nearest_taps(n_in, n_out, scale, exact):
+def _nearest_taps(xp, n_in, n_out, scale, exact):
     if n_out == n_in and not exact:
         return [(xp.arange(n_out), None)]
     if n_out == 2 * n_in and not exact:
@@ -229,8 +231,8 @@ def _nearest_taps(n_in, n_out, scale, exact):
     return [(idx, None)]
 
 
-def _linear_taps(n_in, n_out, align_corners, scale, dtype):
-    ft = _opmath(dtype)
+def _linear_taps(xp, n_in, n_out, align_corners, scale, dtype):
+    ft = _opmath(xp, dtype)
     s = _area_scale(n_in, n_out, align_corners, scale, ft)
     j = xp.arange(n_out, dtype=ft)
     if align_corners:
@@ -244,8 +246,8 @@ def _linear_taps(n_in, n_out, align_corners, scale, dtype):
     return [(i0, l0), (i1, l1)]
 
 
-def _cubic_taps(n_in, n_out, align_corners, scale, dtype):
-    ft = _opmath(dtype)
+def _cubic_taps(xp, n_in, n_out, align_corners, scale, dtype):
+    ft = _opmath(xp, dtype)
     s = _area_scale(n_in, n_out, align_corners, scale, ft)
     j = xp.arange(n_out, dtype=ft)
     src = s * j if align_corners else s * (j + ft(0.5)) - ft(0.5)
@@ -265,14 +267,15 @@ def _cubic_taps(n_in, n_out, align_corners, scale, dtype):
 
 
 def _sinc(x):
+    xp = module_of_array(x)
     x = x.astype(xp.float64)
-    return xp.where(x == 0, 1.0, xp.sin(xp.pi * x) / (xp.pi * xp.where(x == 0, 1.0, x)))
+    return xp.where(x == 0, 1.0, xp.sin(math.pi * x) / (math.pi * xp.where(x == 0, 1.0, x)))
 
 
-def _aa_taps(n_in, n_out, align_corners, scale, dtype, mode):
+def _aa_taps(xp, n_in, n_out, align_corners, scale, dtype, mode):
     """Antialiased taps (PyTorch's separable AA kernels, as PIL): a triangle (bilinear), Keys a=-0.5 cubic or
     Lanczos-3 filter stretched by the downscale factor, normalised per output; unused trailing taps weigh 0."""
-    ft = _opmath(dtype)
+    ft = _opmath(xp, dtype)
     s = _area_scale(n_in, n_out, align_corners, scale, ft)
     half = ft({"bilinear": 1.0, "bicubic": 2.0, "lanczos": 3.0}[mode])
     support = half * s if s >= 1 else half
@@ -299,9 +302,10 @@ def _aa_taps(n_in, n_out, align_corners, scale, dtype, mode):
     return [(idx[:, j], w[:, j]) for j in range(ntaps)]
 
 
-def _interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None, antialias=False):
     """``nn.functional.interpolate``."""
+    xp = array_module(input)
     x = input._data
     dim = x.ndim - 2
     if mode in ("nearest", "area", "nearest-exact"):
@@ -367,7 +371,7 @@ def _interpolate(input, size=None, scale_factor=None, mode="nearest", align_corn
                            f"({', '.join(str(s) for s in x.shape[2:])}) output "
                            f"({', '.join(str(s) for s in out_size)})")
     if mode == "area":
-        return _adaptive_avg_pool(input, dim, tuple(out_size))
+        return adaptive_avg_pool(input, dim, tuple(out_size))
     if antialias and x.dtype.kind not in "fc":
         from .elementwise import _dtype_name
         raise NotImplementedError(f"\"compute_index_ranges_weights\" not implemented for '{_dtype_name(input.dtype)}'")
@@ -376,13 +380,13 @@ def _interpolate(input, size=None, scale_factor=None, mode="nearest", align_corn
     plan = []
     for k, (n, o, s) in enumerate(zip(x.shape[2:], out_size, scales)):
         if antialias:
-            taps = _aa_taps(n, o, align_corners, s, x.dtype, mode)
+            taps = _aa_taps(xp, n, o, align_corners, s, x.dtype, mode)
         elif mode in ("nearest", "nearest-exact"):
-            taps = _nearest_taps(n, o, s, mode == "nearest-exact")
+            taps = _nearest_taps(xp, n, o, s, mode == "nearest-exact")
         elif mode == "bicubic":
-            taps = _cubic_taps(n, o, align_corners, s, x.dtype)
+            taps = _cubic_taps(xp, n, o, align_corners, s, x.dtype)
         else:
-            taps = _linear_taps(n, o, align_corners, s, x.dtype)
+            taps = _linear_taps(xp, n, o, align_corners, s, x.dtype)
         plan.append((2 + k, taps, n))
     if antialias:  # PyTorch resamples the width first, then the height
         plan.reverse()
@@ -393,6 +397,7 @@ def _interpolate(input, size=None, scale_factor=None, mode="nearest", align_corn
 
 # ---------------------------------------------------------------------------------------- shuffles
 
+@function
 def pixel_shuffle(input, upscale_factor):
     """(*, C * r^2, H, W) -> (*, C, H * r, W * r)."""
     x = input._data
@@ -418,9 +423,10 @@ def pixel_shuffle(input, upscale_factor):
         g = g.reshape(lead + (oc, h, r, w, r)).transpose(tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))
         return g.reshape(x.shape)
 
-    return _linear(input, fwd, adj, "PixelShuffleBackward0", "PixelUnshuffleBackward0")
+    return linear_map(input, fwd, adj, "PixelShuffleBackward0", "PixelUnshuffleBackward0")
 
 
+@function
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H * r, W * r) -> (*, C * r^2, H, W)."""
     x = input._data
@@ -449,11 +455,13 @@ def pixel_unshuffle(input, downscale_factor):
         g = g.reshape(lead + (c, r, r, oh, ow)).transpose(tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))
         return g.reshape(x.shape)
 
-    return _linear(input, fwd, adj, "PixelUnshuffleBackward0", "PixelShuffleBackward0")
+    return linear_map(input, fwd, adj, "PixelUnshuffleBackward0", "PixelShuffleBackward0")
 
 
+@function(aliases=("native_channel_shuffle",))
 def channel_shuffle(input, groups):
     """Split the channels (dim 1) into ``groups`` groups and interleave them."""
+    xp = array_module(input)
     x = input._data
     g = int(groups)
     if g <= 0:
@@ -469,23 +477,24 @@ def channel_shuffle(input, groups):
     def shuffle(a, k):
         return xp.ascontiguousarray(a.reshape((n, k, c // k) + rest).swapaxes(1, 2)).reshape(x.shape)
 
-    return _linear(input, lambda a: shuffle(a, g), lambda a: shuffle(a, c // g), "ChannelShuffleBackward0")
+    return linear_map(input, lambda a: shuffle(a, g), lambda a: shuffle(a, c // g), "ChannelShuffleBackward0")
 
 
-native_channel_shuffle = channel_shuffle
 
 
 # ---------------------------------------------------------------------------------------- grids
 
-def _base_coords(n, align_corners, dtype):
+def _base_coords(xp, n, align_corners, dtype):
     if n <= 1:
         return xp.zeros(max(n, 0), dtype=dtype)
     c = xp.linspace(-1, 1, n, dtype=dtype)
     return c if align_corners else c * ((n - 1) / n)
 
 
+@function
 def affine_grid_generator(theta, size, align_corners):
     """Sampling grid (N, *spatial, nd) of the affine maps ``theta`` (N, nd, nd + 1) over an output of ``size``."""
+    xp = array_module(theta)
     size = [int(s) for s in size]
     th = theta._data
     nd = len(size) - 2
@@ -507,7 +516,7 @@ def affine_grid_generator(theta, size, align_corners):
     n = size[0]
     sp = size[2:]
     # base grid (*sp, nd + 1): coordinates ordered x (last dim), y, z, then 1
-    axes = [_base_coords(s, align_corners, th.dtype) for s in sp]
+    axes = [_base_coords(xp, s, align_corners, th.dtype) for s in sp]
     base = xp.ones(tuple(sp) + (nd + 1,), dtype=th.dtype)
     for k in range(nd):  # coordinate k walks spatial axis nd - 1 - k
         shape = [1] * nd
@@ -550,6 +559,7 @@ def _source_coords(c, n, padding_mode, align_corners):
 
 def _tap_index(i, n, padding_mode, align_corners):
     """Integer tap coordinates (array) mapped by the padding mode (bicubic) -> (index clipped, valid mask)."""
+    xp = module_of_array(i)
     if padding_mode == "border":
         i = xp.clip(i, 0, n - 1)
     elif padding_mode == "reflection":
@@ -571,13 +581,15 @@ def _tap_index(i, n, padding_mode, align_corners):
     return xp.clip(i, 0, n - 1), valid
 
 
+@function
 def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
     """ATen's grid_sampler: modes 0 bilinear, 1 nearest, 2 bicubic; padding 0 zeros, 1 border, 2 reflection."""
     mode = ("bilinear", "nearest", "bicubic")[interpolation_mode]
     pmode = ("zeros", "border", "reflection")[padding_mode]
-    return _grid_sample(input, grid, mode, pmode, align_corners)
+    return grid_sample(input, grid, mode, pmode, align_corners)
 
 
+@function
 def grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners):
     """``grid_sampler`` for 4-D input."""
     if input._data.ndim != 4:
@@ -586,6 +598,7 @@ def grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners
     return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)
 
 
+@function
 def grid_sampler_3d(input, grid, interpolation_mode, padding_mode, align_corners):
     """``grid_sampler`` for 5-D input."""
     if input._data.ndim != 5:
@@ -594,8 +607,9 @@ def grid_sampler_3d(input, grid, interpolation_mode, padding_mode, align_corners
     return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)
 
 
-def _grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """``nn.functional.grid_sample`` for 4-D (bilinear, nearest, bicubic) and 5-D (bilinear, nearest) input."""
+    xp = array_module(input)
     x, gd = input._data, grid._data
     if x.ndim not in (4, 5) or gd.ndim != x.ndim:
         raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but got "

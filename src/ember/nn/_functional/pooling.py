@@ -13,24 +13,24 @@ __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=False):
     """1-D max pooling returning (values, indices)."""
-    return _P._max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return _P.max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=False):
     """2-D max pooling returning (values, indices)."""
-    return _P._max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return _P.max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=False):
     """3-D max pooling returning (values, indices)."""
-    return _P._max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return _P.max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """1-D max pooling over (N, C, L) or (C, L); with ``return_indices`` also the argmax positions."""
-    return _P._max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return _P.max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -38,101 +38,101 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
     Indices (with ``return_indices``) are flat positions in each input plane, for ``max_unpool2d``.
     """
-    return _P._max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return _P.max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """3-D max pooling over (N, C, D, H, W) or (C, D, H, W)."""
-    return _P._max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return _P.max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """1-D average pooling over (N, C, L) or (C, L)."""
-    return _P._avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad)
+    return _P.avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """2-D average pooling over (N, C, H, W) or (C, H, W)."""
-    return _P._avg_pool(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    return _P.avg_pool(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
 
 
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """3-D average pooling over (N, C, D, H, W) or (C, D, H, W)."""
-    return _P._avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    return _P.avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
 
 
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling to a fixed output length, whatever the input length."""
-    return _P._adaptive_avg_pool(input, 1, output_size)
+    return _P.adaptive_avg_pool(input, 1, output_size)
 
 
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed (H, W) output size (an int, a pair, or None entries to keep an input size)."""
-    return _P._adaptive_avg_pool(input, 2, output_size)
+    return _P.adaptive_avg_pool(input, 2, output_size)
 
 
 def adaptive_avg_pool3d(input, output_size):
     """Average pooling to a fixed (D, H, W) output size."""
-    return _P._adaptive_avg_pool(input, 3, output_size)
+    return _P.adaptive_avg_pool(input, 3, output_size)
 
 
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
-    return _P._adaptive_max_pool(input, 1, output_size, True)
+    return _P.adaptive_max_pool(input, 1, output_size, True)
 
 
 def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
-    return _P._adaptive_max_pool(input, 2, output_size, True)
+    return _P.adaptive_max_pool(input, 2, output_size, True)
 
 
 def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
-    return _P._adaptive_max_pool(input, 3, output_size, True)
+    return _P.adaptive_max_pool(input, 3, output_size, True)
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Max pooling to a fixed output length."""
-    return _P._adaptive_max_pool(input, 1, output_size, return_indices)
+    return _P.adaptive_max_pool(input, 1, output_size, return_indices)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to a fixed (H, W) output size."""
-    return _P._adaptive_max_pool(input, 2, output_size, return_indices)
+    return _P.adaptive_max_pool(input, 2, output_size, return_indices)
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """Max pooling to a fixed (D, H, W) output size."""
-    return _P._adaptive_max_pool(input, 3, output_size, return_indices)
+    return _P.adaptive_max_pool(input, 3, output_size, return_indices)
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling: ``(sum over the window of x ** p) ** (1 / p)``."""
-    return _P._lp_pool(input, 1, norm_type, kernel_size, stride, ceil_mode)
+    return _P.lp_pool(input, 1, norm_type, kernel_size, stride, ceil_mode)
 
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """2-D power-average pooling."""
-    return _P._lp_pool(input, 2, norm_type, kernel_size, stride, ceil_mode)
+    return _P.lp_pool(input, 2, norm_type, kernel_size, stride, ceil_mode)
 
 
 def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """3-D power-average pooling."""
-    return _P._lp_pool(input, 3, norm_type, kernel_size, stride, ceil_mode)
+    return _P.lp_pool(input, 3, norm_type, kernel_size, stride, ceil_mode)
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of max_pool1d: values put back at ``indices``, zeros elsewhere."""
-    return _P._max_unpool(input, indices, 1, kernel_size, stride, padding, output_size)
+    return _P.max_unpool(input, indices, 1, kernel_size, stride, padding, output_size)
 
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of max_pool2d: values put back at ``indices``, zeros elsewhere."""
-    return _P._max_unpool(input, indices, 2, kernel_size, stride, padding, output_size)
+    return _P.max_unpool(input, indices, 2, kernel_size, stride, padding, output_size)
 
 
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of max_pool3d."""
-    return _P._max_unpool(input, indices, 3, kernel_size, stride, padding, output_size)
+    return _P.max_unpool(input, indices, 3, kernel_size, stride, padding, output_size)
 
 
 def _fractional(input, nd, kernel_size, output_size, output_ratio, return_indices, _random_samples):
@@ -148,7 +148,7 @@ def _fractional(input, nd, kernel_size, output_size, output_ratio, return_indice
         from ...ops.random import rand
         n_batch = 1 if input.dim() == nd + 1 else input.size(0)
         _random_samples = rand(n_batch, input.size(-nd - 1), nd, dtype=input.dtype)
-    return _P._fractional_max_pool(input, nd, kernel_size, output_size, _random_samples, return_indices)
+    return _P.fractional_max_pool(input, nd, kernel_size, output_size, _random_samples, return_indices)
 
 
 def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,

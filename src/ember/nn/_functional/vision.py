@@ -3,7 +3,9 @@
 import warnings
 
 from ...ops import resample as _R
-from ...ops.resample import pixel_shuffle, pixel_unshuffle, channel_shuffle, native_channel_shuffle
+from ...ops.resample import pixel_shuffle, pixel_unshuffle, channel_shuffle
+
+native_channel_shuffle = channel_shuffle
 
 __all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "grid_sample", "affine_grid",
            "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle",
@@ -22,7 +24,7 @@ def pad(input, pad, mode="constant", value=None):
 
     ``mode``: 'constant' (with ``value``; negative amounts crop), 'reflect', 'replicate' or 'circular'.
     """
-    return _R._pad(input, pad, mode, value)
+    return _R.pad(input, pad, mode, value)
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
@@ -31,7 +33,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
     ``mode``: 'nearest', 'nearest-exact', 'linear' (3-D), 'bilinear' / 'bicubic' (4-D), 'trilinear' (5-D), 'area'.
     """
-    return _R._interpolate(input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
+    return _R.interpolate(input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
@@ -69,7 +71,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if align_corners is None:
         warnings.warn(_GRID_WARNING, stacklevel=2)
         align_corners = False
-    return _R._grid_sample(input, grid, mode, padding_mode, align_corners)
+    return _R.grid_sample(input, grid, mode, padding_mode, align_corners)
 
 
 def affine_grid(theta, size, align_corners=None):
