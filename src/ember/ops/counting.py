@@ -2,30 +2,32 @@
 
 None of these is differentiable (PyTorch gives unique a node that refuses backward; ember does the same).
 """
-from ._common import xp, Tensor, Node, attach, GradMode, _make, wrap_dim, scalar_value
-from .elementwise import write_out, _dtype_name
+import math
+
+from ._common import array_module, module_of_array, Tensor, Node, record, op, function, _make, wrap_dim, \
+    scalar_value, write_out, dtype_name
 
 
-class _NotDifferentiable(Node):
-    def __init__(self, name, op):
-        self._name, self._op = name, op
+class NotDifferentiableBackward(Node):
+    """The node of an op PyTorch gives no derivative: backward raises.  ``node_name`` is what ``name()`` reports,
+    ``op_name`` the op the message names."""
 
     def name(self):
-        return self._name
+        return self.node_name
 
     def backward(self, grad):
-        raise NotImplementedError(f"the derivative for '{self._op}' is not implemented.")
+        raise NotImplementedError(f"the derivative for '{self.op_name}' is not implemented.")
 
 
-def _mark(res, input, name, op):
-    if input._requires_grad and GradMode.enabled and res.dtype._category >= 2:
-        attach(res, _NotDifferentiable(name, op), input)
+def _mark(res, input, name, op_name):
+    if res.dtype._category >= 2:
+        record(res, NotDifferentiableBackward, (input,), node_name=name, op_name=op_name)
     return res
 
 
 def _slices(a, d):
     """``a`` with dim ``d`` first, flattened to (n, rest) rows (the unit unique(dim=...) compares)."""
-    moved = xp.moveaxis(a, d, 0)
+    moved = module_of_array(a).moveaxis(a, d, 0)
     return moved, moved.reshape(moved.shape[0], -1)
 
 
@@ -39,6 +41,7 @@ def _pack(output, inverse, counts, return_inverse, return_counts):
     return output
 
 
+@op
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct elements of ``input`` in ascending order (or distinct slices along ``dim``).
 
@@ -46,6 +49,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     ``return_counts`` how often each distinct element occurs.
     """
     a = input._data
+    xp = array_module(input)
     if dim is None:
         flat = a.reshape(-1)
         if flat.dtype.kind in "fc":
@@ -81,9 +85,11 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     return _pack(output, _make(inv), _make(cnt), return_inverse, return_counts)
 
 
+@op
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Collapse runs of equal consecutive elements (or slices along ``dim``) to one."""
     a = input._data
+    xp = array_module(input)
     if dim is None:
         flat = a.reshape(-1)
         new = xp.ones(flat.shape, dtype=bool)
@@ -110,11 +116,13 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     return _pack(output, _make(group.astype(xp.int64)), _make(counts), return_inverse, return_counts)
 
 
+@op
 def bincount(input, weights=None, minlength=0):
     """Occurrences of each value in a 1-D non-negative integer tensor (summing ``weights`` if given)."""
     a = input._data
+    xp = array_module(input)
     if a.dtype.kind not in "biu":
-        raise NotImplementedError(f'"bincount_cpu" not implemented for \'{_dtype_name(input.dtype)}\'')
+        raise NotImplementedError(f'"bincount_cpu" not implemented for \'{dtype_name(input.dtype)}\'')
     if a.ndim != 1 or (a.size and a.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:
@@ -128,7 +136,7 @@ def bincount(input, weights=None, minlength=0):
     return _make(xp.bincount(a, weights=w.astype(xp.float64), minlength=minlength).astype(dt))
 
 
-def _linspace_edges(lo, hi, steps, dt):
+def _linspace_edges(xp, lo, hi, steps, dt):
     """PyTorch's linspace: from both ends toward the middle (so both end points are exact)."""
     step = (hi - lo) / (steps - 1)
     i = xp.arange(steps)
@@ -136,11 +144,13 @@ def _linspace_edges(lo, hi, steps, dt):
     return xp.where(i < half, lo + step * i, hi - step * (steps - 1 - i)).astype(dt)
 
 
+@op
 def histc(input, bins=100, min=0, max=0, *, out=None):
     """Histogram of ``input`` with ``bins`` equal bins over [min, max] (the data's range when min == max)."""
     a = input._data
+    xp = array_module(input)
     if a.dtype.kind not in "f":
-        raise NotImplementedError(f'"histogram_cpu" not implemented for \'{_dtype_name(input.dtype)}\'')
+        raise NotImplementedError(f'"histogram_cpu" not implemented for \'{dtype_name(input.dtype)}\'')
     if bins <= 0:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
     lo, hi = float(scalar_value(min)), float(scalar_value(max))
@@ -148,11 +158,11 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
         lo, hi = float(a.min()), float(a.max())
     if lo == hi:
         lo, hi = lo - 1, hi + 1
-    if not (xp.isfinite(lo) and xp.isfinite(hi)):
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
     if lo > hi:
         raise RuntimeError("torch.histc: max must be larger than min")
-    edges = _linspace_edges(a.dtype.type(lo), a.dtype.type(hi), bins + 1, a.dtype)
+    edges = _linspace_edges(xp, a.dtype.type(lo), a.dtype.type(hi), bins + 1, a.dtype)
     flat = a.reshape(-1)
     flat = flat[(flat >= edges[0]) & (flat <= edges[-1])]
     pos = xp.clip(xp.searchsorted(edges, flat, side="right") - 1, 0, bins - 1)
@@ -160,6 +170,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     return write_out(out, res) if out is not None else res
 
 
+@function
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None, out=None):
     """Indices where ``input``'s values would be inserted into the innermost dim of ``sorted_sequence``."""
     if side is not None:
@@ -170,6 +181,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                                "while right was True")
         right = side == "right"
     seq = sorted_sequence._data
+    xp = array_module(sorted_sequence)
     scalar = not isinstance(input, Tensor)
     vals = xp.asarray(scalar_value(input)) if scalar else input._data
     np_side = "right" if right else "left"
@@ -195,6 +207,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     return write_out(out, res) if out is not None else res
 
 
+@function
 def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     """The bucket of each value given 1-D ``boundaries``: i with boundaries[i-1] < x <= boundaries[i]
     (``right=True``: boundaries[i-1] <= x < boundaries[i])."""

@@ -1,11 +1,14 @@
 """Scans along one dimension: cumsum, cumprod, cummax, cummin, logcumsumexp, and diff.
 
-Each forward is one NumPy accumulate; the backward of a scan is a reverse scan,
-written with ember ops (a private reverse-cumsum and flip op) so double backward works.
+Each forward is one array-module accumulate; the backward of a scan is a reverse scan,
+written with ember ops (a reverse-cumsum op and ``flip``) so double backward works.
 """
 from .. import _dtype, return_types
-from ._common import xp, Tensor, Node, attach, GradMode, _make, wrap_dim
-from .elementwise import write_out, _dtype_name, where, inplace
+from ._common import array_module, module_of_array, Node, record, op, _make, wrap_dim, write_out, dtype_name, \
+    ignore_fp_errors
+from .elementwise import where
+from .joining import cat, stack
+from .shape import flip, narrow, select
 
 
 def _dim(input, dim, name):
@@ -24,24 +27,10 @@ def _axis_view(a, d):
     return (a.reshape(1), 0) if a.ndim == 0 else (a, d)
 
 
-# ---------------------------------------------------------------------------- private helpers (differentiable)
-class FlipBackward0(Node):
-    def backward(self, grad):
-        return (_flip(grad, self.dim),)
+# ---------------------------------------------------------------------------- reverse cumsum (differentiable)
+class RevCumsumBackward(Node):
+    """Gradient of the reverse cumsum: a forward cumsum (PyTorch names this node CumsumBackward0)."""
 
-
-def _flip(t, dim):
-    """``t`` reversed along ``dim`` (a copy)."""
-    a = t._data
-    res = _make(xp.flip(a, dim).copy() if a.ndim else a.copy())
-    if t._requires_grad and GradMode.enabled:
-        node = FlipBackward0()
-        node.dim = dim
-        attach(res, node, t)
-    return res
-
-
-class _RevCumsumBackward(Node):
     def name(self):
         return "CumsumBackward0"
 
@@ -51,13 +40,11 @@ class _RevCumsumBackward(Node):
 
 def _rev_cumsum(t, dim):
     """``out[i] = sum_{j >= i} t[j]`` along ``dim``: the gradient of cumsum."""
+    xp = array_module(t)
     a, d = _axis_view(t._data, dim)
     r = xp.flip(xp.cumsum(xp.flip(a, d), axis=d), d).reshape(t._data.shape)
     res = _make(r.copy())
-    if t._requires_grad and GradMode.enabled:
-        node = _RevCumsumBackward()
-        node.dim = dim
-        attach(res, node, t)
+    record(res, RevCumsumBackward, (t,), dim=dim)
     return res
 
 
@@ -66,11 +53,12 @@ def _scan_dtype(arr, dtype):
     if dtype is not None:
         return arr.astype(dtype.np, copy=False)
     if arr.dtype.kind in "biu":
-        return arr.astype(xp.int64, copy=False)
+        return arr.astype(module_of_array(arr).int64, copy=False)
     return arr
 
 
-def _compute(a, fn, d):
+def _compute(xp, a, fn, d):
+    """``fn(a, axis=d)``; half-precision inputs accumulate in float32, rounded once."""
     if a.dtype.kind == "f" and a.dtype.itemsize < 4 or a.dtype.name == "bfloat16":
         return fn(a.astype(xp.float32), axis=d).astype(a.dtype)
     return fn(a, axis=d)
@@ -82,16 +70,16 @@ class CumsumBackward0(Node):
         return (g.to(self.in_dtype) if g.dtype is not self.in_dtype else g,)
 
 
+@op(inplace=True)
 def cumsum(input, dim, *, dtype=None, out=None):
     """Running sum along ``dim``; integer and bool inputs accumulate in int64."""
     d = _dim(input, dim, "cumsum")
+    xp = array_module(input)
     a = _scan_dtype(input._data, dtype)
     av, dv = _axis_view(a, d)
-    res = _make(_compute(av, xp.cumsum, dv).reshape(a.shape))
-    if input._requires_grad and GradMode.enabled and res.dtype._category >= 2:
-        node = CumsumBackward0()
-        node.dim, node.in_dtype = d, input.dtype
-        attach(res, node, input)
+    res = _make(_compute(xp, av, xp.cumsum, dv).reshape(a.shape))
+    if res.dtype._category >= 2:
+        record(res, CumsumBackward0, (input,), dim=d, in_dtype=input.dtype)
     return write_out(out, res) if out is not None else res
 
 
@@ -110,8 +98,6 @@ class CumprodBackward0(Node):
 
 def _cumprod_grad_with_zeros(grad, x, d):
     """grad_i = prefix_{<i} * T_i with T_i = g_i + x_{i+1} T_{i+1} (exact where inputs are zero)."""
-    from . import OPS
-    select, stack = OPS["select"], OPS["stack"]
     if x.ndim == 0:
         return grad
     n = x.shape[d]
@@ -125,18 +111,16 @@ def _cumprod_grad_with_zeros(grad, x, d):
     return stack(outs, d)
 
 
+@op(inplace=True)
 def cumprod(input, dim, *, dtype=None, out=None):
     """Running product along ``dim``; integer and bool inputs accumulate in int64."""
     d = _dim(input, dim, "cumprod")
+    xp = array_module(input)
     a = _scan_dtype(input._data, dtype)
     av, dv = _axis_view(a, d)
-    res = _make(_compute(av, xp.cumprod, dv).reshape(a.shape))
-    if input._requires_grad and GradMode.enabled and res.dtype._category >= 2:
-        node = CumprodBackward0()
-        node.dim, node.in_dtype = d, input.dtype
-        node.save(input)
-        node.save_result(res)
-        attach(res, node, input)
+    res = _make(_compute(xp, av, xp.cumprod, dv).reshape(a.shape))
+    if res.dtype._category >= 2:
+        record(res, CumprodBackward0, (input,), (input,), output=True, dim=d, in_dtype=input.dtype)
     return write_out(out, res) if out is not None else res
 
 
@@ -148,13 +132,15 @@ class CummaxBackward0(Node):
         return (grad.new_zeros(grad.shape).scatter_add(self.dim, self.indices, grad),)
 
 
-_CumminBackward = type("CumminBackward0", (CummaxBackward0,), {})
+class CumminBackward0(CummaxBackward0):
+    """Gradient of cummin: each input gets the gradients of the outputs that picked it."""
 
 
 def _cum_extreme(input, dim, is_max, out):
     name = "cummax" if is_max else "cummin"
     d = _dim(input, dim, name)
     a = input._data
+    xp = array_module(input)
     av, dv = _axis_view(a, d)
     ufunc = xp.maximum if is_max else xp.minimum
     if av.shape[dv] == 0:
@@ -169,23 +155,21 @@ def _cum_extreme(input, dim, is_max, out):
         pos = xp.arange(av.shape[dv], dtype=xp.int64).reshape(shape)
         idx = xp.maximum.accumulate(xp.where(update, pos, 0), axis=dv)
     values, indices = _make(vals.reshape(a.shape)), _make(idx.reshape(a.shape))
-    if input._requires_grad and GradMode.enabled:
-        node = CummaxBackward0() if is_max else _CumminBackward()
-        node.dim, node.indices = d, indices
-        attach(values, node, input)
-    res = getattr(return_types, name)(values, indices)
+    record(values, CummaxBackward0 if is_max else CumminBackward0, (input,), dim=d, indices=indices)
     if out is not None:
         write_out(out[0], values)
         write_out(out[1], indices)
         return getattr(return_types, name)(out[0], out[1])
-    return res
+    return getattr(return_types, name)(values, indices)
 
 
+@op
 def cummax(input, dim, *, out=None):
     """Running maximum along ``dim`` and the index where it was attained: (values, indices)."""
     return _cum_extreme(input, dim, True, out)
 
 
+@op
 def cummin(input, dim, *, out=None):
     """Running minimum along ``dim`` and the index where it was attained: (values, indices)."""
     return _cum_extreme(input, dim, False, out)
@@ -197,40 +181,36 @@ class LogcumsumexpBackward0(Node):
         (x,) = self.saved_tensors
         r = self.result()
         d = self.dim
-        lowest = float(xp.finfo(grad._data.dtype).min)
+        lowest = float(array_module(grad).finfo(grad._data.dtype).min)
         log_abs = grad.abs().log()
         pos = where(grad > 0, log_abs, lowest)
         neg = where(grad < 0, log_abs, lowest)
 
         def rev_lcse(t):
-            return _flip(logcumsumexp(_flip(t, d), d), d)
+            return flip(logcumsumexp(flip(t, (d,)), d), (d,))
         return ((rev_lcse(pos - r) + x).exp() - (rev_lcse(neg - r) + x).exp(),)
 
 
+@op
 def logcumsumexp(input, dim, *, out=None):
     """``log(cumsum(exp(input)))`` along ``dim``, without overflow."""
     d = _dim(input, dim, "logcumsumexp")
     a = input._data
+    xp = array_module(input)
     if a.dtype.kind not in "fc" and a.dtype.name != "bfloat16":
-        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{_dtype_name(input.dtype)}'")
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{dtype_name(input.dtype)}'")
     av, dv = _axis_view(a, d)
-    with xp.errstate(all="ignore"):
-        r = _compute(av, xp.logaddexp.accumulate, dv).reshape(a.shape)
+    with ignore_fp_errors(input):
+        r = _compute(xp, av, xp.logaddexp.accumulate, dv).reshape(a.shape)
     res = _make(r)
-    if input._requires_grad and GradMode.enabled:
-        node = LogcumsumexpBackward0()
-        node.dim = d
-        node.save(input)
-        node.save_result(res)
-        attach(res, node, input)
+    record(res, LogcumsumexpBackward0, (input,), (input,), output=True, dim=d)
     return write_out(out, res) if out is not None else res
 
 
 # ---------------------------------------------------------------------------- diff
+@op
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     """The ``n``-th forward difference along ``dim`` (``prepend`` / ``append`` are joined first)."""
-    from . import OPS
-    narrow, cat = OPS["narrow"], OPS["cat"]
     if input._data.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     if n < 0:
@@ -239,7 +219,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     parts = [p for p in (prepend, input, append) if p is not None]
     for p in parts:
         if p._data.ndim != input._data.ndim:
-            raise RuntimeError(f"diff expects prepend or append to be the same dimension as input")
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
     x = cat(parts, d) if len(parts) > 1 else input
     is_bool = x.dtype is _dtype.bool
     for _ in range(n):
@@ -249,9 +229,3 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
         hi, lo = narrow(x, d, 1, size - 1), narrow(x, d, 0, size - 1)
         x = hi.logical_xor(lo) if is_bool else hi - lo
     return x
-
-
-Tensor.cumsum_ = inplace(cumsum)
-Tensor.cumsum_.__name__ = "cumsum_"
-Tensor.cumprod_ = inplace(cumprod)
-Tensor.cumprod_.__name__ = "cumprod_"

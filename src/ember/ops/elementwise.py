@@ -558,8 +558,8 @@ def clamp(input, min=None, max=None, *, out=None):
             raise TypeError("clamp() received an invalid combination of arguments - got (Tensor, "
                             f"{type(min).__name__}, {type(max).__name__}), but expected min and max to be both "
                             "Tensors or both Numbers")
-        from .pointwise_extra import _clamp_tensor_bounds
-        res = _clamp_tensor_bounds(input, min, max)
+        from .pointwise import clamp_tensor_bounds
+        res = clamp_tensor_bounds(input, min, max)
         return write_out(out, res) if out is not None else res
     xp = array_module(input)
     arr = input._data

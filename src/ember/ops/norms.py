@@ -7,9 +7,10 @@ abs/sum/amax, and singular values.
 import math
 
 from .. import _dtype
-from ._common import xp, Node, attach, GradMode, _make, norm_dims, wrap_dim, scalar_value
-from .elementwise import write_out, _dtype_name, where
-from .reduction import _expand_back
+from ._common import array_module, Node, record, op, _make, norm_dims, wrap_dim, scalar_value, write_out, \
+    dtype_name, ignore_fp_errors
+from .elementwise import where
+from .reduction import expand_back
 
 _INF = math.inf
 
@@ -31,8 +32,8 @@ class LinalgVectorNormBackward0(Node):
     def backward(self, grad):
         (x,) = self.saved_tensors
         p, dims, keepdim = self.ord, self.dims, self.keepdim
-        norm = _expand_back(self.result(), x.shape, dims, keepdim)
-        g = _expand_back(grad, x.shape, dims, keepdim)
+        norm = expand_back(self.result(), x.shape, dims, keepdim)
+        g = expand_back(grad, x.shape, dims, keepdim)
         if p == 0:
             return (x * 0 if not x.dtype.is_complex else x.abs() * 0,)
         if p == 1:
@@ -59,13 +60,14 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     p = _check_ord(ord)
     if not _is_floating(x):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-                           f"{_dtype_name(x.dtype)}")
+                           f"{dtype_name(x.dtype)}")
     if dtype is not None:
         if dtype._category < 2:
             raise RuntimeError(f"linalg.vector_norm: dtype should be floating point or complex, but got "
-                               f"{_dtype_name(dtype)}")
+                               f"{dtype_name(dtype)}")
         x = x.to(dtype)
     a = x._data
+    xp = array_module(x)
     dims = norm_dims(dim, a.ndim)
     if (p < 0 or math.isinf(p)) and any(a.shape[d] == 0 for d in dims) or (
             (p < 0 or math.isinf(p)) and a.size == 0):
@@ -75,7 +77,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     rdt = mag.dtype
     if rdt.itemsize < 4 or rdt.name == "bfloat16":
         mag = mag.astype(xp.float32)
-    with xp.errstate(all="ignore"):
+    with ignore_fp_errors(x):
         if p == _INF:
             r = xp.max(mag, axis=dims, keepdims=keepdim)
         elif p == -_INF:
@@ -89,41 +91,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         else:
             r = xp.sum(mag ** p, axis=dims, keepdims=keepdim) ** (1.0 / p)
     res = _make(xp.asarray(r).astype(rdt, copy=False))
-    if x._requires_grad and GradMode.enabled:
-        node = LinalgVectorNormBackward0()
-        node.ord, node.dims, node.keepdim = p, dims, keepdim
-        node.save(x)
-        node.save_result(res)
-        attach(res, node, x)
+    record(res, LinalgVectorNormBackward0, (x,), (x,), output=True, ord=p, dims=dims, keepdim=keepdim)
     return write_out(out, res) if out is not None else res
-
-
-# ---------------------------------------------------------------------------- singular values
-class LinalgSvdBackward0(Node):
-    """Gradient of the singular values: ``U diag(g) V^H`` (first order; U and V are held constant).
-    A fallback: matrix_norm uses ember.linalg's svdvals, which is differentiable twice."""
-
-    def backward(self, grad):
-        u, vh = self.u, self.vh
-        return ((u * grad.unsqueeze(-2)).matmul(vh),)
-
-
-def _svdvals(a):
-    """Singular values of the matrices in the last two dims of ``a``, in descending order."""
-    arr = a._data
-    if arr.shape[-1] == 0 or arr.shape[-2] == 0:
-        return _make(xp.zeros(arr.shape[:-2] + (0,), dtype=xp.abs(arr[..., :0, :0]).dtype))
-    need = a._requires_grad and GradMode.enabled
-    if need:
-        u, s, vh = xp.linalg.svd(arr, full_matrices=False)
-    else:
-        s = xp.linalg.svd(arr, compute_uv=False)
-    res = _make(s.astype(xp.abs(arr[..., :1, :1]).dtype, copy=False))
-    if need:
-        node = LinalgSvdBackward0()
-        node.u, node.vh = _make(u), _make(vh)
-        attach(res, node, a)
-    return res
 
 
 _MATRIX_ORDS = ("fro", "nuc", _INF, -_INF, 1, -1, 2, -2)
@@ -135,7 +104,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
     if not _is_floating(A):
         raise RuntimeError(f"linalg.matrix_norm: Expected a floating point or complex tensor as input. Got "
-                           f"{_dtype_name(A.dtype)}")
+                           f"{dtype_name(A.dtype)}")
     if isinstance(dim, int) or len(dim) != 2:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {1 if isinstance(dim, int) else len(dim)}")
     if isinstance(ord, str):
@@ -155,11 +124,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         out_shape = [s for i, s in enumerate(A.shape) if i not in (d0, d1)]
         keep_shape = [1 if i in (d0, d1) else s for i, s in enumerate(A.shape)]
         if ord in ("nuc", 2, -2):
-            try:  # linalg's svdvals differentiates through U and V too (second derivatives)
-                from .linalg_decomp import _svdvals as svdvals
-            except ImportError:  # pragma: no cover
-                svdvals = _svdvals
-            s = svdvals(A.movedim((d0, d1), (-2, -1)))
+            from .. import linalg   # its svdvals differentiates through U and V too (second derivatives)
+            s = linalg.svdvals(A.movedim((d0, d1), (-2, -1)))
             r = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
         else:
             inner, outer = (d0, d1) if abs(ord) == 1 else (d1, d0)
@@ -174,11 +140,12 @@ def _fmt_ord(ord):
     return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
+@op
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """``torch.norm``: vector norms for numbers and 'fro' (over ``dim``), the nuclear norm for 'nuc'."""
     if not _is_floating(input):
         raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got "
-                           f"{_dtype_name(input.dtype)} instead.")
+                           f"{dtype_name(input.dtype)} instead.")
     dims = [dim] if isinstance(dim, int) else dim
     if isinstance(p, str):
         if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
@@ -189,6 +156,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     return vector_norm(input, 2.0 if p is None else p, dims, keepdim, dtype=dtype, out=out)
 
 
+@op
 def dist(input, other, p=2):
     """``vector_norm(input - other, p)``."""
     diff = input - other

@@ -1,31 +1,44 @@
-"""Reductions over dimensions: sum, mean, max/min, arg-max/min, var/std, all/any, logsumexp."""
+"""Reductions over dimensions: sum, mean, prod, nansum, nanmean, max/min, amax/amin, aminmax, arg-max/min,
+var/std, all/any, count_nonzero, logsumexp.
+
+Each reduces with one array-module call and records a node whose backward
+broadcasts the gradient back over the reduced dims, written with ember ops.
+"""
 from .. import _dtype, return_types
-from ._common import xp, Tensor, Node, attach, GradMode, _make, norm_dims, wrap_dim
-from .elementwise import write_out, _dtype_name, maximum, minimum
+from ._common import (array_module, Tensor, Node, record, op, function, _make, norm_dims, wrap_dim, write_out,
+                      dtype_name, ignore_fp_errors)
+from .elementwise import maximum, minimum
 
 
-def _expand_back(grad, shape, dims, keepdim):
-    """Broadcast a reduced gradient back to the input ``shape``."""
+def expand_back(grad, shape, dims, keepdim):
+    """Broadcast a gradient reduced over ``dims`` back to the input ``shape`` (the backward of a reduction)."""
     if not keepdim and dims:
         for d in sorted(dims):
             grad = grad.unsqueeze(d)
     return grad.expand(shape)
 
 
-class SumBackward0(Node):
-    def backward(self, grad):
-        return (grad.expand(self.shape),)
+def _int_dim(dim, name):
+    """``dim`` as an int, with PyTorch's TypeError for a tuple or another non-integer."""
+    if isinstance(dim, (tuple, list)) or isinstance(dim, bool) or not isinstance(dim, int) and not hasattr(
+            dim, "__index__"):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
+    return dim.__index__() if not isinstance(dim, int) else dim
 
 
-class SumBackward1(Node):
-    def backward(self, grad):
-        return (_expand_back(grad, self.shape, self.dims, self.keepdim),)
+def _count(shape, dims):
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
 
 
-def _int_sum_dtype(arr, dtype):
-    if dtype is not None:
-        return dtype.np
-    return xp.int64 if arr.dtype.kind in "biu" else None
+def _empty_dim(shape, dims):
+    """True when one of ``dims`` has size 0 (a loop: this module's ``any`` is the op)."""
+    for d in dims:
+        if shape[d] == 0:
+            return True
+    return False
 
 
 def _half(arr):
@@ -33,31 +46,38 @@ def _half(arr):
     return arr.dtype.itemsize == 2 and (arr.dtype.kind == "f" or arr.dtype.name == "bfloat16")
 
 
-def _sum(arr, axis, keepdims, acc):
+# ---------------------------------------------------------------------------- sum, mean
+class SumBackward0(Node):
+    def backward(self, grad):
+        return (grad.expand(self.shape),)
+
+
+class SumBackward1(Node):
+    def backward(self, grad):
+        return (expand_back(grad, self.shape, self.dims, self.keepdim),)
+
+
+def _sum(xp, arr, axis, keepdims, acc):
     if acc is None and _half(arr):  # accumulate in float32 as PyTorch does, round the result once
         return xp.sum(arr, axis=axis, keepdims=keepdims, dtype=xp.float32).astype(arr.dtype)
     return xp.sum(arr, axis=axis, keepdims=keepdims, dtype=acc)
 
 
+@op
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum of elements over ``dim`` (int, tuple, or None for all); ints and bools sum as int64."""
     if dtype is not None and input._requires_grad and dtype is not input.dtype:
         input = input.to(dtype)  # the gradient flows back through the cast, in the input's dtype
     arr = input._data
-    acc = _int_sum_dtype(arr, dtype)
+    xp = array_module(input)
+    acc = dtype.np if dtype is not None else (xp.int64 if arr.dtype.kind in "biu" else None)
     if dim is None:
-        res = _make(_sum(arr, None, False, acc))
-        if input._requires_grad and GradMode.enabled:
-            node = SumBackward0()
-            node.shape = arr.shape
-            attach(res, node, input)
+        res = _make(_sum(xp, arr, None, False, acc))
+        record(res, SumBackward0, (input,), shape=arr.shape)
     else:
         dims = norm_dims(dim, arr.ndim)
-        res = _make(_sum(arr, dims, keepdim, acc))
-        if input._requires_grad and GradMode.enabled:
-            node = SumBackward1()
-            node.shape, node.dims, node.keepdim = arr.shape, dims, keepdim
-            attach(res, node, input)
+        res = _make(_sum(xp, arr, dims, keepdim, acc))
+        record(res, SumBackward1, (input,), shape=arr.shape, dims=dims, keepdim=keepdim)
     return write_out(out, res) if out is not None else res
 
 
@@ -68,81 +88,194 @@ class MeanBackward0(Node):
 
 class MeanBackward1(Node):
     def backward(self, grad):
-        return (_expand_back(grad, self.shape, self.dims, self.keepdim) / self.count,)
+        return (expand_back(grad, self.shape, self.dims, self.keepdim) / self.count,)
 
 
-def _count(shape, dims):
-    n = 1
-    for d in dims:
-        n *= shape[d]
-    return n
-
-
+@op
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Arithmetic mean over ``dim``; needs a floating (or complex) input or ``dtype``."""
     arr = input._data
+    xp = array_module(input)
     if dtype is not None:
         arr = arr.astype(dtype.np)
     elif arr.dtype.kind in "biu":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                           f"complex dtype. Got: {_dtype_name(input.dtype)}")
+                           f"complex dtype. Got: {dtype_name(input.dtype)}")
     dims = norm_dims(dim, arr.ndim)
     if _half(arr):  # PyTorch accumulates half and bfloat16 in float32
         r = xp.mean(arr, axis=dims, keepdims=keepdim, dtype=xp.float32).astype(arr.dtype)
     else:
         r = xp.mean(arr, axis=dims, keepdims=keepdim)
     res = _make(r)
-    if input._requires_grad and GradMode.enabled:
-        if dim is None:
-            node = MeanBackward0()
-        else:
-            node = MeanBackward1()
-            node.dims, node.keepdim = dims, keepdim
-        node.shape, node.count = arr.shape, _count(arr.shape, dims)
-        attach(res, node, input)
+    if dim is None:
+        record(res, MeanBackward0, (input,), shape=arr.shape, count=_count(arr.shape, dims))
+    else:
+        record(res, MeanBackward1, (input,), shape=arr.shape, count=_count(arr.shape, dims), dims=dims,
+               keepdim=keepdim)
     return write_out(out, res) if out is not None else res
 
 
+# ---------------------------------------------------------------------------- prod
+def _promoted(xp, input, dtype):
+    """``input``'s array cast to ``dtype``, or to int64 when it is integral or bool (prod and nansum)."""
+    a = input._data
+    if dtype is not None:
+        return a.astype(dtype.np, copy=False)
+    return a.astype(xp.int64) if a.dtype.kind in "biu" else a
+
+
+class ProdBackward0(Node):
+    """Gradient of a product: the product of all the other factors (exact when some factors are zero)."""
+
+    def backward(self, grad):
+        g = self._grad(grad)
+        in_dtype = self.saved_tensors[0].dtype
+        return (g.to(in_dtype) if g.dtype is not in_dtype else g,)
+
+    def _grad(self, grad):
+        (x,) = self.saved_tensors
+        if x.dtype is not grad.dtype:
+            x = x.to(grad.dtype)
+        if self.dim is None:
+            if x.ndim == 0:
+                return grad
+            if not (x._data == 0).any():
+                return grad * self.result() / x
+            return grad * _prod_others(x.reshape(-1), 0).reshape(x.shape)
+        d, keepdim = self.dim, self.keepdim
+        g = expand_back(grad, x.shape, (d,), keepdim) if x.ndim else grad
+        if not (x._data == 0).any():
+            r = expand_back(self.result(), x.shape, (d,), keepdim) if x.ndim else self.result()
+            return g * r / x
+        return g * _prod_others(x, d)
+
+
+class ProdBackward1(ProdBackward0):
+    """Gradient of a product along one dim."""
+
+
+def _prod_others(x, d):
+    """``out_i = prod_{j != i} x_j`` along ``d``: exclusive cumprods from both ends (differentiable)."""
+    from .cumulative import cumprod
+    from .joining import cat
+    from .shape import flip, narrow
+    if x.ndim == 0:
+        return x.new_ones(())
+    n = x.shape[d]
+    ones_shape = list(x.shape)
+    ones_shape[d] = 1
+    ones = x.new_ones(ones_shape)
+    left = cat([ones, narrow(cumprod(x, d), d, 0, n - 1)], d)
+    right = flip(cat([ones, narrow(cumprod(flip(x, (d,)), d), d, 0, n - 1)], d), (d,))
+    return left * right
+
+
+@op
+def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Product of all elements, or along the int ``dim``; integer and bool inputs multiply as int64."""
+    xp = array_module(input)
+    a = _promoted(xp, input, dtype)
+    half = a.dtype.kind == "f" and a.dtype.itemsize < 4 or a.dtype.name == "bfloat16"
+    work = a.astype(xp.float32) if half else a
+    if dim is None:
+        r = xp.prod(work)
+        d = None
+    else:
+        d = wrap_dim(_int_dim(dim, "prod"), a.ndim)
+        r = xp.prod(work, axis=d, keepdims=keepdim) if a.ndim else work.copy()
+    res = _make(xp.asarray(r).astype(a.dtype, copy=False))
+    if res.dtype._category >= 2:
+        record(res, ProdBackward0 if d is None else ProdBackward1, (input,), (input,), output=True, dim=d,
+               keepdim=keepdim)
+    return write_out(out, res) if out is not None else res
+
+
+# ---------------------------------------------------------------------------- nansum / nanmean
+class NansumBackward0(Node):
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        g = expand_back(grad, x.shape, self.dims, self.keepdim)
+        g = g * x.isnan().logical_not()
+        return (g.to(x.dtype) if g.dtype is not x.dtype else g,)
+
+
+@op
+def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Sum treating NaN as zero."""
+    xp = array_module(input)
+    a = _promoted(xp, input, dtype)
+    dims = norm_dims(dim, a.ndim)
+    half = a.dtype.kind == "f" and a.dtype.itemsize < 4
+    r = xp.nansum(a.astype(xp.float32) if half else a, axis=dims, keepdims=keepdim)
+    res = _make(xp.asarray(r).astype(a.dtype, copy=False))
+    if res.dtype._category >= 2:
+        record(res, NansumBackward0, (input,), (input,), dims=dims, keepdim=keepdim)
+    return write_out(out, res) if out is not None else res
+
+
+@op
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Mean of the non-NaN elements (NaN where there are none)."""
+    if dtype is None and input.dtype._category < 2:
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{dtype_name(input.dtype)}")
+    x = input.to(dtype) if dtype is not None else input
+    count = x.isnan().logical_not().sum(dim, keepdim=keepdim) if dim is not None else \
+        x.isnan().logical_not().sum()
+    res = nansum(x, dim, keepdim) / count
+    return write_out(out, res) if out is not None else res
+
+
+# ---------------------------------------------------------------------------- max / min
 class AmaxBackward0(Node):
     """Gradient of max/min reductions over values: shared evenly among tied extremes."""
 
     def backward(self, grad):
         (x,) = self.saved_tensors
         r = self.result()
-        r_b = _expand_back(r, self.shape, self.dims, self.keepdim)
-        g_b = _expand_back(grad, self.shape, self.dims, self.keepdim)
+        r_b = expand_back(r, self.shape, self.dims, self.keepdim)
+        g_b = expand_back(grad, self.shape, self.dims, self.keepdim)
         mask = (x == r_b).to(grad.dtype)
         count = mask.sum(self.dims, keepdim=True)
         return (g_b * mask / count,)
 
 
-def _extreme(input, dims, keepdim, fn, name):
+class AminBackward0(AmaxBackward0):
+    """Gradient of amin: shared evenly among tied minima."""
+
+
+class MaxBackward1(AmaxBackward0):
+    """Gradient of max over everything: shared evenly among tied maxima."""
+
+
+class MinBackward1(AmaxBackward0):
+    """Gradient of min over everything: shared evenly among tied minima."""
+
+
+_EXTREME_NODES = {"amax": AmaxBackward0, "amin": AminBackward0, "max": MaxBackward1, "min": MinBackward1}
+
+
+def _extreme(input, dims, keepdim, fn_name, name):
+    """``xp.<fn_name>`` ("max" or "min") of ``input`` over ``dims``, recording the ``name`` op's node."""
     arr = input._data
-    if arr.size == 0 and any(arr.shape[d] == 0 for d in dims):
+    if arr.size == 0 and _empty_dim(arr.shape, dims):
         raise IndexError(f"{name}(): Expected reduction dim {dims[0]} to have non-zero size.")
-    res = _make(fn(arr, axis=dims, keepdims=keepdim))
-    if input._requires_grad and GradMode.enabled:
-        node = _EXTREME_NODES[name]()
-        node.shape, node.dims, node.keepdim = arr.shape, dims, keepdim
-        node.save(input)
-        node.save_result(res)
-        attach(res, node, input)
+    res = _make(getattr(array_module(input), fn_name)(arr, axis=dims, keepdims=keepdim))
+    record(res, _EXTREME_NODES[name], (input,), (input,), output=True, shape=arr.shape, dims=dims, keepdim=keepdim)
     return res
 
 
-_EXTREME_NODES = {n: type(k, (AmaxBackward0,), {}) for n, k in (
-    ("amax", "AmaxBackward0"), ("amin", "AminBackward0"), ("max", "MaxBackward1"), ("min", "MinBackward1"))}
-
-
+@op
 def amax(input, dim=(), keepdim=False, *, out=None):
     """Maximum over ``dim`` (all dims by default); ties share the gradient."""
-    res = _extreme(input, norm_dims(dim, input.ndim), keepdim, xp.max, "amax")
+    res = _extreme(input, norm_dims(dim, input.ndim), keepdim, "max", "amax")
     return write_out(out, res) if out is not None else res
 
 
+@op
 def amin(input, dim=(), keepdim=False, *, out=None):
     """Minimum over ``dim`` (all dims by default); ties share the gradient."""
-    res = _extreme(input, norm_dims(dim, input.ndim), keepdim, xp.min, "amin")
+    res = _extreme(input, norm_dims(dim, input.ndim), keepdim, "min", "amin")
     return write_out(out, res) if out is not None else res
 
 
@@ -154,8 +287,13 @@ class MaxBackward0(Node):
         return (scatter_grad(grad, self.indices, self.shape, self.dim, self.keepdim),)
 
 
-def _extreme_dim(input, dim, keepdim, argfn, name):
+class MinBackward0(MaxBackward0):
+    """Gradient of min along a dim: flows to the chosen index."""
+
+
+def _extreme_dim(input, dim, keepdim, argfn_name, name):
     arr = input._data
+    xp = array_module(input)
     d = wrap_dim(dim, arr.ndim)
     if arr.ndim and arr.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
@@ -163,7 +301,7 @@ def _extreme_dim(input, dim, keepdim, argfn, name):
         idx = xp.zeros((), dtype=xp.int64)
         vals = arr.copy()
     else:
-        idx = argfn(arr, axis=d, keepdims=True)
+        idx = getattr(xp, argfn_name)(arr, axis=d, keepdims=True)
         vals = xp.take_along_axis(arr, idx, axis=d)
         if arr.dtype.kind in "fc":
             # NaN wins, as in PyTorch
@@ -175,16 +313,12 @@ def _extreme_dim(input, dim, keepdim, argfn, name):
         if not keepdim:
             idx, vals = idx.squeeze(d), vals.squeeze(d)
     values, indices = _make(vals), _make(idx.astype(xp.int64, copy=False))
-    if input._requires_grad and GradMode.enabled:
-        node = MaxBackward0() if name == "max" else _MinDimBackward()
-        node.indices, node.shape, node.dim, node.keepdim = indices, arr.shape, d, keepdim
-        attach(values, node, input)
+    record(values, MaxBackward0 if name == "max" else MinBackward0, (input,), indices=indices, shape=arr.shape,
+           dim=d, keepdim=keepdim)
     return getattr(return_types, name)(values, indices)
 
 
-_MinDimBackward = type("MinBackward0", (MaxBackward0,), {})
-
-
+@op
 def max(input, dim=None, keepdim=False, *, out=None):
     """``max(input)``: the largest value; ``max(input, dim, keepdim)``: (values, indices) along ``dim``;
     ``max(input, other)``: elementwise maximum."""
@@ -194,10 +328,11 @@ def max(input, dim=None, keepdim=False, *, out=None):
         if input._data.size == 0:
             raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0. "
                                "Specify the reduction dim with the 'dim' argument.")
-        return _extreme(input, tuple(range(input.ndim)), False, xp.max, "max")
-    return _extreme_dim(input, dim, keepdim, xp.argmax, "max")
+        return _extreme(input, tuple(range(input.ndim)), False, "max", "max")
+    return _extreme_dim(input, dim, keepdim, "argmax", "max")
 
 
+@op
 def min(input, dim=None, keepdim=False, *, out=None):
     """``min(input)``, ``min(input, dim, keepdim)`` -> (values, indices), or ``min(input, other)``."""
     if isinstance(dim, Tensor):
@@ -206,12 +341,42 @@ def min(input, dim=None, keepdim=False, *, out=None):
         if input._data.size == 0:
             raise RuntimeError("min(): Expected reduction dim to be specified for input.numel() == 0. "
                                "Specify the reduction dim with the 'dim' argument.")
-        return _extreme(input, tuple(range(input.ndim)), False, xp.min, "min")
-    return _extreme_dim(input, dim, keepdim, xp.argmin, "min")
+        return _extreme(input, tuple(range(input.ndim)), False, "min", "min")
+    return _extreme_dim(input, dim, keepdim, "argmin", "min")
 
 
-def _arg_extreme(input, dim, keepdim, fn, name):
+@op
+def aminmax(input, *, dim=None, keepdim=False, out=None):
+    """``(min, max)`` of ``input`` (over everything, or along the int ``dim``)."""
+    if dim is not None:
+        dim = _int_dim(dim, "aminmax")
+        d = wrap_dim(dim, input._data.ndim)
+        if input._data.ndim and input._data.shape[d] == 0:
+            raise IndexError(f"aminmax(): Expected reduction dim {d} to have non-zero size.")
+        dims = (d,) if input._data.ndim else ()
+    else:
+        if input._data.size == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+                               "identity.")
+        dims = ()
+    if dims == () and dim is None:
+        lo = amin(input, (), keepdim)
+        hi = amax(input, (), keepdim)
+    elif input._data.ndim == 0:
+        lo, hi = amin(input), amax(input)
+    else:
+        lo, hi = amin(input, dims, keepdim), amax(input, dims, keepdim)
+    if out is not None:
+        write_out(out[0], lo)
+        write_out(out[1], hi)
+        lo, hi = out
+    return return_types.aminmax(lo, hi)
+
+
+def _arg_extreme(input, dim, keepdim, fn_name, name):
     arr = input._data
+    xp = array_module(input)
+    fn = getattr(xp, fn_name)
     if arr.size == 0:
         raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
     if dim is None:
@@ -235,22 +400,25 @@ def _arg_extreme(input, dim, keepdim, fn, name):
     return _make(idx.astype(xp.int64, copy=False))
 
 
+@op
 def argmax(input, dim=None, keepdim=False, *, out=None):
     """Index of the largest value (over the flattened tensor when ``dim`` is None)."""
-    res = _arg_extreme(input, dim, keepdim, xp.argmax, "argmax")
+    res = _arg_extreme(input, dim, keepdim, "argmax", "argmax")
     return write_out(out, res) if out is not None else res
 
 
+@op
 def argmin(input, dim=None, keepdim=False, *, out=None):
     """Index of the smallest value (over the flattened tensor when ``dim`` is None)."""
-    res = _arg_extreme(input, dim, keepdim, xp.argmin, "argmin")
+    res = _arg_extreme(input, dim, keepdim, "argmin", "argmin")
     return write_out(out, res) if out is not None else res
 
 
+# ---------------------------------------------------------------------------- var / std
 class VarBackward0(Node):
     def backward(self, grad):
         (x,) = self.saved_tensors
-        g = _expand_back(grad, self.shape, self.dims, self.keepdim)
+        g = expand_back(grad, self.shape, self.dims, self.keepdim)
         centered = x - x.mean(self.dims, keepdim=True)
         return (g * centered * (2.0 / self.denom),)
 
@@ -259,7 +427,7 @@ class StdBackward0(Node):
     def backward(self, grad):
         (x,) = self.saved_tensors
         r = self.result()
-        g = _expand_back(grad / r, self.shape, self.dims, self.keepdim)
+        g = expand_back(grad / r, self.shape, self.dims, self.keepdim)
         centered = x - x.mean(self.dims, keepdim=True)
         return (g * centered / self.denom,)
 
@@ -279,6 +447,7 @@ def _var_args(dim, unbiased, correction):
     return dim, unbiased
 
 
+@op
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False`` means 0)."""
     dim, unbiased = _var_args(dim, unbiased, correction)
@@ -286,6 +455,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
     return write_out(out, res) if out is not None else res
 
 
+@op
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Standard deviation over ``dim`` with Bessel's ``correction`` (default 1)."""
     dim, unbiased = _var_args(dim, unbiased, correction)
@@ -295,28 +465,25 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
 
 def _moments(input, dim, corr, keepdim, sqrt):
     arr = input._data
+    xp = array_module(input)
     if arr.dtype.kind in "biu":
-        raise RuntimeError(f"std and var only support floating point and complex dtypes")
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     dims = norm_dims(dim, arr.ndim)
     n = _count(arr.shape, dims)
     m = xp.mean(arr, axis=dims, keepdims=True)
     c = arr - m
     ss = xp.sum(c * c if c.dtype.kind != "c" else (c * c.conj()).real, axis=dims, keepdims=keepdim)
     denom = n - corr
-    with xp.errstate(divide="ignore", invalid="ignore"):
+    with ignore_fp_errors(input):
         v = ss / (denom if denom > 0 else 0)  # too few elements gives inf or nan, as in PyTorch
     r = xp.sqrt(v) if sqrt else v
     res = _make(xp.asarray(r, dtype=arr.dtype if arr.dtype.kind != "c" else arr.real.dtype))
-    if input._requires_grad and GradMode.enabled:
-        node = StdBackward0() if sqrt else VarBackward0()
-        node.shape, node.dims, node.keepdim, node.denom = arr.shape, dims, keepdim, denom
-        node.save(input)
-        if sqrt:
-            node.save_result(res)
-        attach(res, node, input)
+    record(res, StdBackward0 if sqrt else VarBackward0, (input,), (input,), output=sqrt, shape=arr.shape, dims=dims,
+           keepdim=keepdim, denom=denom)
     return res
 
 
+@function
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(var, mean)`` over ``dim``."""
     dim, unbiased = _var_args(dim, unbiased, correction)
@@ -324,6 +491,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         mean(input, dim, keepdim)
 
 
+@function
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std, mean)`` over ``dim``."""
     dim, unbiased = _var_args(dim, unbiased, correction)
@@ -331,34 +499,53 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         mean(input, dim, keepdim)
 
 
+# ---------------------------------------------------------------------------- all / any / count_nonzero
+def _truth(input, dim, keepdim, fn_name):
+    xp = array_module(input)
+    r = getattr(xp, fn_name)(input._data, axis=None if dim is None else norm_dims(dim, input.ndim), keepdims=keepdim)
+    if input._data.dtype == xp.uint8:   # PyTorch keeps uint8 for uint8 inputs
+        r = xp.asarray(r).astype(xp.uint8)
+    return _make(r)
+
+
+@op
 def all(input, dim=None, keepdim=False, *, out=None):
     """True when every element (along ``dim``) is non-zero."""
-    res = _make(xp.all(input._data, axis=None if dim is None else norm_dims(dim, input.ndim), keepdims=keepdim))
-    if input._data.dtype == xp.uint8:
-        res = _make(res._data.astype(xp.uint8))
+    res = _truth(input, dim, keepdim, "all")
     return write_out(out, res) if out is not None else res
 
 
+@op
 def any(input, dim=None, keepdim=False, *, out=None):
     """True when some element (along ``dim``) is non-zero."""
-    res = _make(xp.any(input._data, axis=None if dim is None else norm_dims(dim, input.ndim), keepdims=keepdim))
-    if input._data.dtype == xp.uint8:
-        res = _make(res._data.astype(xp.uint8))
+    res = _truth(input, dim, keepdim, "any")
     return write_out(out, res) if out is not None else res
 
 
+@op
+def count_nonzero(input, dim=None):
+    """Number of non-zero elements (along ``dim``, an int or a tuple of ints), as int64."""
+    a = input._data
+    xp = array_module(input)
+    axis = None if dim is None else norm_dims(dim, a.ndim)
+    return _make(xp.asarray(xp.count_nonzero(a, axis=axis), dtype=xp.int64))
+
+
+# ---------------------------------------------------------------------------- logsumexp
 class LogsumexpBackward0(Node):
     def backward(self, grad):
         (x,) = self.saved_tensors
         r = self.result()
-        r_b = _expand_back(r, self.shape, self.dims, self.keepdim)
-        g_b = _expand_back(grad, self.shape, self.dims, self.keepdim)
+        r_b = expand_back(r, self.shape, self.dims, self.keepdim)
+        g_b = expand_back(grad, self.shape, self.dims, self.keepdim)
         return (g_b * (x - r_b).exp(),)
 
 
+@op
 def logsumexp(input, dim, keepdim=False, *, out=None):
     """``log(sum(exp(input)))`` over ``dim``, computed without overflow."""
     arr = input._data
+    xp = array_module(input)
     if arr.dtype.kind in "biu":
         arr = arr.astype(_dtype.get_default_dtype().np)
     dims = norm_dims(dim, arr.ndim)
@@ -371,10 +558,5 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
         if not keepdim:
             r = r.squeeze(dims)
     res = _make(r.astype(arr.dtype, copy=False))
-    if input._requires_grad and GradMode.enabled:
-        node = LogsumexpBackward0()
-        node.shape, node.dims, node.keepdim = arr.shape, dims, keepdim
-        node.save(input)
-        node.save_result(res)
-        attach(res, node, input)
+    record(res, LogsumexpBackward0, (input,), (input,), output=True, shape=arr.shape, dims=dims, keepdim=keepdim)
     return write_out(out, res) if out is not None else res

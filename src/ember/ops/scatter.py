@@ -1,11 +1,12 @@
 """Writers by index: scatter / scatter_add / scatter_reduce, index_add / index_copy / index_fill, index_put,
 masked_fill / masked_scatter, put — each out of place with its gradient, and its in-place ``name_`` form."""
+import math
 import warnings
 
 from .. import _dtype
-from ._common import xp, Tensor, Node, attach, GradMode, _make, wrap_dim, scalar_value, unbroadcast, broadcast_error
-from .elementwise import inplace, _dtype_name
-from .indexing import gather, index_select, _grid_key, _check_bounds, take, split_key, _advanced
+from ._common import (array_module, module_of_array, Tensor, Node, record, op, function, _make, wrap_dim,
+                      scalar_value, unbroadcast, broadcast_error, inplace, write_out, dtype_name)
+from .indexing import gather, index_select, grid_key, check_bounds, take, split_key, advanced_index, value_grad
 
 
 def _index_tensor(index, name, dtypes=(_dtype.int64, _dtype.int32)):
@@ -38,7 +39,7 @@ def _scatter_checks(input, dim, index, src, name):
             if sshape is not None:
                 msg += f" and to be no larger size than src {list(src._data.shape)}"
             raise RuntimeError(msg)
-    _check_bounds(idx, arr.shape[d] if arr.ndim else 1, name, d)
+    check_bounds(idx, arr.shape[d] if arr.ndim else 1, name, d)
     return arr, idx, d
 
 
@@ -54,7 +55,7 @@ def _key(arr, idx, d):
     """The NumPy key of ``idx``'s targets along dim ``d`` (for a 0-d ``arr``: a key into ``arr.reshape(1)``)."""
     if arr.ndim == 0:
         return (idx.reshape(-1),)
-    return _grid_key(idx, d)
+    return grid_key(idx, d)
 
 
 def _target(res_arr):
@@ -86,22 +87,23 @@ def _gather_src(grad, dim, index, src_shape):
     return _pad_to(g, src_shape)
 
 
-class _PadBackward(Node):
+class PadBackward(Node):
+    """Gradient of zero-padding: the leading block."""
+
     def backward(self, grad):
         return (grad[tuple(slice(0, n) for n in self.shape)],)
 
 
 def _pad_to(g, shape):
-    z = xp.zeros(shape, dtype=g._data.dtype)
+    """``g`` padded with zeros at the end of each dim to ``shape`` (differentiable)."""
+    z = array_module(g).zeros(shape, dtype=g._data.dtype)
     z[tuple(slice(0, n) for n in g._data.shape)] = g._data
     res = _make(z)
-    if g._requires_grad and GradMode.enabled:
-        node = _PadBackward()
-        node.shape = g._data.shape
-        attach(res, node, g)
+    record(res, PadBackward, (g,), shape=g._data.shape)
     return res
 
 
+@op(inplace=True)
 def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
     """A copy of ``input`` with ``src`` (a tensor, or the number ``value``) written at ``index`` along ``dim``.
 
@@ -128,40 +130,33 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
         if reduce is None:
             _target(res_arr)[key] = s
         elif reduce == "add":
-            xp.add.at(_target(res_arr), key, s)
+            array_module(input).add.at(_target(res_arr), key, s)
         elif reduce == "multiply":
-            xp.multiply.at(_target(res_arr), key, s)
+            array_module(input).multiply.at(_target(res_arr), key, s)
         else:
             raise RuntimeError("reduce argument must be either add or multiply.")
     res = _make(res_arr)
-    src_grad = isinstance(src, Tensor) and src._requires_grad
-    if GradMode.enabled and (input._requires_grad or src_grad):
-        if reduce is not None:
-            node = _NotImplementedBackward("ScatterBackward1" if not isinstance(src, Tensor) else "ScatterBackward2",
-                                           "derivative for aten::scatter is not implemented")
-        else:
-            node = ScatterBackward0()
-            node.dim, node.index = d, index
-            node.need_self, node.need_src = input._requires_grad, src_grad
-            node.src_shape = src._data.shape if src_grad else None
-        attach(res, node, input, src if isinstance(src, Tensor) else None)
-    return res if out is None else _out(out, res)
+    src_t = src if isinstance(src, Tensor) else None
+    if reduce is not None:
+        record(res, NotImplementedBackward, (input, src_t),
+               node_name="ScatterBackward1" if src_t is None else "ScatterBackward2",
+               message="derivative for aten::scatter is not implemented")
+    else:
+        src_grad = src_t is not None and src_t._requires_grad
+        record(res, ScatterBackward0, (input, src_t), dim=d, index=index, need_self=input._requires_grad,
+               need_src=src_grad, src_shape=src_t._data.shape if src_grad else None)
+    return res if out is None else write_out(out, res)
 
 
-class _NotImplementedBackward(Node):
-    def __init__(self, name, msg):
-        self._name, self._msg = name, msg
+class NotImplementedBackward(Node):
+    """The node of an op whose derivative PyTorch does not implement: backward raises ``message``.
+    ``node_name`` is what ``name()`` reports."""
 
     def name(self):
-        return self._name
+        return self.node_name
 
     def backward(self, grad):
-        raise RuntimeError(self._msg)
-
-
-def _out(out, res):
-    from .elementwise import write_out
-    return write_out(out, res)
+        raise RuntimeError(self.message)
 
 
 class ScatterAddBackward0(Node):
@@ -170,6 +165,7 @@ class ScatterAddBackward0(Node):
         return (grad if self.need_self else None), g_src
 
 
+@op(inplace=True)
 def scatter_add(input, dim, index, src, *, out=None):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices sum)."""
     if not isinstance(src, Tensor):
@@ -177,28 +173,24 @@ def scatter_add(input, dim, index, src, *, out=None):
     arr, idx, d = _scatter_checks(input, dim, index, src, "scatter_add")
     res_arr = arr.copy()
     if idx.size:
-        xp.add.at(_target(res_arr), _key(arr, idx, d), _flat_src(_src_block(src, idx), idx, arr))
+        array_module(input).add.at(_target(res_arr), _key(arr, idx, d), _flat_src(_src_block(src, idx), idx, arr))
     res = _make(res_arr)
-    if GradMode.enabled and (input._requires_grad or src._requires_grad):
-        node = ScatterAddBackward0()
-        node.dim, node.index = d, index
-        node.need_self, node.need_src = input._requires_grad, src._requires_grad
-        node.src_shape = src._data.shape
-        attach(res, node, input, src)
-    return res if out is None else _out(out, res)
+    record(res, ScatterAddBackward0, (input, src), dim=d, index=index, need_self=input._requires_grad,
+           need_src=src._requires_grad, src_shape=src._data.shape)
+    return res if out is None else write_out(out, res)
 
 
-_REDUCE_UFUNC = {"sum": xp.add, "mean": xp.add, "prod": xp.multiply, "amax": xp.fmax, "amin": xp.fmin}
+_REDUCE_UFUNC = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "fmax", "amin": "fmin"}
 _REDUCE_ALIAS = {"max": "amax", "min": "amin"}
 
 
-def _identity(reduce, dtype):
+def _identity(xp, reduce, dtype):
     if reduce in ("sum", "mean"):
         return 0
     if reduce == "prod":
         return 1
     if dtype.kind == "f":
-        return -xp.inf if reduce == "amax" else xp.inf
+        return -math.inf if reduce == "amax" else math.inf
     if dtype.kind == "b":
         return reduce == "amin"
     info = xp.iinfo(dtype)
@@ -206,14 +198,15 @@ def _identity(reduce, dtype):
 
 
 def _scatter_reduce_array(arr, idx, d, s, reduce, include_self):
+    xp = module_of_array(arr)
     res = arr.copy()
     if not idx.size:
         return res
     key = _key(arr, idx, d)
     res = _target(res)
     if not include_self:
-        res[key] = _identity(reduce, arr.dtype)
-    ufunc = _REDUCE_UFUNC[reduce]
+        res[key] = _identity(xp, reduce, arr.dtype)
+    ufunc = getattr(xp, _REDUCE_UFUNC[reduce])
     if reduce in ("amax", "amin") and arr.dtype.kind == "f":
         # NaN propagates, as in PyTorch
         ufunc = xp.maximum if reduce == "amax" else xp.minimum
@@ -290,6 +283,7 @@ def _src_ones(src, index):
     return src.new_ones(index.shape)
 
 
+@op(inplace=True)
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None):
     """A copy of ``input`` with ``src`` reduced into it at ``index`` along ``dim``.
 
@@ -304,17 +298,14 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
     arr, idx, d = _scatter_checks(input, dim, index, src, "scatter_reduce")
     s = _flat_src(_src_block(src, idx), idx, arr) if idx.size else None
     res = _make(_scatter_reduce_array(arr, idx, d, s, reduce, include_self))
-    if GradMode.enabled and (input._requires_grad or src._requires_grad):
-        node = ScatterReduceBackward0()
-        node.dim, node.index, node.reduce, node.include_self = d, index, reduce, include_self
-        node.need_self, node.need_src = input._requires_grad, src._requires_grad
-        node.save(input, src)
-        node.save_result(res)
-        if alias != reduce:
-            node = _NotImplementedBackward("ScatterReduceBackward0", "Expected 'reduce' to be one of 'sum', 'prod', "
-                                           f"'mean', 'amax', 'amin' but got {alias}.")
-        attach(res, node, input, src)
-    return res if out is None else _out(out, res)
+    if alias != reduce:
+        record(res, NotImplementedBackward, (input, src), node_name="ScatterReduceBackward0",
+               message=f"Expected 'reduce' to be one of 'sum', 'prod', 'mean', 'amax', 'amin' but got {alias}.")
+    else:
+        record(res, ScatterReduceBackward0, (input, src), (input, src), output=True, dim=d, index=index,
+               reduce=reduce, include_self=include_self, need_self=input._requires_grad,
+               need_src=src._requires_grad)
+    return res if out is None else write_out(out, res)
 
 
 # ---------------------------------------------------------------------------- index_add / copy / fill
@@ -324,8 +315,8 @@ def _index_checks(input, dim, index, source, name):
         raise TypeError(f"{name}(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}")
     if index.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError(f"{name}_(): Expected dtype int32/int64 for index but got: "
-                           f"{_dtype_name(index.dtype)}" if name != "index_copy" else
-                           f"{name}_(): Expected a long tensor for index, but got {_dtype_name(index.dtype)}")
+                           f"{dtype_name(index.dtype)}" if name != "index_copy" else
+                           f"{name}_(): Expected a long tensor for index, but got {dtype_name(index.dtype)}")
     idx = index._data
     if idx.ndim > 1:
         raise IndexError(f"{name}_(): Index is supposed to be a vector")
@@ -334,8 +325,8 @@ def _index_checks(input, dim, index, source, name):
     size = arr.shape[d] if arr.ndim else 1
     if source is not None:
         if isinstance(source, Tensor) and source._data.dtype != arr.dtype:
-            raise RuntimeError(f"{name}_(): self ({_dtype_name(input.dtype)}) and source "
-                               f"({_dtype_name(source.dtype)}) must have the same scalar type")
+            raise RuntimeError(f"{name}_(): self ({dtype_name(input.dtype)}) and source "
+                               f"({dtype_name(source.dtype)}) must have the same scalar type")
         sshape = source._data.shape
         ns = (sshape[d] if len(sshape) > d else 1) if len(sshape) else 1
         if ns != idx.size:
@@ -370,11 +361,13 @@ class IndexAddBackward0(Node):
         return (grad if self.need_self else None), g_src
 
 
+@op(inplace=True)
 def index_add(input, dim, index, source, *, alpha=1, out=None):
     """A copy of ``input`` with ``alpha * source`` added at the 1-D ``index`` along ``dim`` (repeats sum)."""
     arr, idx, d = _index_checks(input, dim, index, source, "index_add")
     res_arr = arr.copy()
     s = source._data if alpha == 1 else source._data * alpha
+    xp = array_module(input)
     if arr.ndim == 0:
         res_arr = res_arr.reshape(1)
         xp.add.at(res_arr, idx, s.reshape(-1).astype(arr.dtype, copy=False))
@@ -382,13 +375,11 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
     else:
         xp.add.at(res_arr, _dim_key(arr, idx, d), s.astype(arr.dtype, copy=False))
     res = _make(res_arr)
-    if GradMode.enabled and (input._requires_grad or source._requires_grad):
-        node = IndexAddBackward0()
-        node.dim, node.index, node.alpha = d, _make(idx) if index._data.ndim != 1 else index, alpha
-        node.need_self, node.need_src = input._requires_grad, source._requires_grad
-        node.src_shape = source._data.shape
-        attach(res, node, input, source)
-    return res if out is None else _out(out, res)
+    node = record(res, IndexAddBackward0, (input, source), dim=d, alpha=alpha, need_self=input._requires_grad,
+                  need_src=source._requires_grad, src_shape=source._data.shape)
+    if node is not None:
+        node.index = _make(idx) if index._data.ndim != 1 else index
+    return res if out is None else write_out(out, res)
 
 
 class IndexCopyBackward0(Node):
@@ -401,6 +392,7 @@ class IndexCopyBackward0(Node):
         return g_self, g_src
 
 
+@op(inplace=True)
 def index_copy(input, dim, index, source, *, out=None):
     """A copy of ``input`` with the slices of ``source`` written at the 1-D ``index`` along ``dim``."""
     arr, idx, d = _index_checks(input, dim, index, source, "index_copy")
@@ -411,13 +403,11 @@ def index_copy(input, dim, index, source, *, out=None):
     else:
         res_arr[_dim_key(arr, idx, d)] = source._data
     res = _make(res_arr)
-    if GradMode.enabled and (input._requires_grad or source._requires_grad):
-        node = IndexCopyBackward0()
-        node.dim, node.index = d, _make(idx)
-        node.need_self, node.need_src = input._requires_grad, source._requires_grad
-        node.src_shape = source._data.shape
-        attach(res, node, input, source)
-    return res if out is None else _out(out, res)
+    node = record(res, IndexCopyBackward0, (input, source), dim=d, need_self=input._requires_grad,
+                  need_src=source._requires_grad, src_shape=source._data.shape)
+    if node is not None:
+        node.index = _make(idx)
+    return res if out is None else write_out(out, res)
 
 
 class IndexFillBackward0(Node):
@@ -430,6 +420,7 @@ class IndexFillBackward0(Node):
         return g_self, g_val
 
 
+@op(inplace=True)
 def index_fill(input, dim, index, value):
     """A copy of ``input`` with ``value`` (a number or 0-d tensor) at the 1-D ``index`` along ``dim``."""
     if isinstance(value, Tensor) and value._data.ndim:
@@ -445,11 +436,10 @@ def index_fill(input, dim, index, value):
         res_arr[_dim_key(arr, idx, d)] = v
     res = _make(res_arr)
     value_grad = isinstance(value, Tensor) and value._requires_grad
-    if GradMode.enabled and (input._requires_grad or value_grad):
-        node = IndexFillBackward0()
-        node.dim, node.index = d, _make(idx)
-        node.need_self, node.need_value = input._requires_grad, value_grad
-        attach(res, node, input, value if value_grad else None)
+    node = record(res, IndexFillBackward0, (input, value if value_grad else None), dim=d,
+                  need_self=input._requires_grad, need_value=value_grad)
+    if node is not None:
+        node.index = _make(idx)
     return res
 
 
@@ -461,9 +451,8 @@ class IndexPutBackward0(Node):
             g_self = grad if self.accumulate else index_put(grad, self.indices, grad.new_zeros(()))
         g_val = None
         if self.need_values:
-            from .indexing import _value_grad
-            g = _advanced(grad, self.key)
-            g_val = _value_grad(g, self.values_shape)
+            g = advanced_index(grad, self.key)
+            g_val = value_grad(g, self.values_shape)
         return g_self, g_val
 
 
@@ -480,16 +469,17 @@ def index_put(input, indices, values, accumulate=False):
         raise IndexError(f"too many indices for tensor of dimension {arr.ndim} (got {len(indices)})")
     if values._data.dtype != arr.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                           f"{_dtype_name(input.dtype)} for the destination and {_dtype_name(values.dtype)} for the "
+                           f"{dtype_name(input.dtype)} for the destination and {dtype_name(values.dtype)} for the "
                            "source.")
     for i in indices:
         if i is not None and (not isinstance(i, Tensor) or i.dtype._category > 1):
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-    basic, key = split_key(tuple(slice(None) if i is None else i for i in indices), arr.shape)
+    basic, key = split_key(tuple(slice(None) if i is None else i for i in indices), arr.shape, array_module(input))
     if key is None:
         key = basic
     target = arr[key]
     v = values._data
+    xp = array_module(input)
     while v.ndim > target.ndim and v.shape[0] == 1:
         v = v[0]
     try:
@@ -505,13 +495,13 @@ def index_put(input, indices, values, accumulate=False):
     else:
         res_arr[key] = v
     res = _make(res_arr)
-    if GradMode.enabled and (input._requires_grad or values._requires_grad):
-        node = IndexPutBackward0()
-        node.indices, node.key, node.accumulate = tuple(indices), key, accumulate
-        node.need_self, node.need_values = input._requires_grad, values._requires_grad
-        node.values_shape = values._data.shape
-        attach(res, node, input, values)
+    record(res, IndexPutBackward0, (input, values), indices=tuple(indices), key=key, accumulate=accumulate,
+           need_self=input._requires_grad, need_values=values._requires_grad, values_shape=values._data.shape)
     return res
+
+
+index_put_ = function(inplace(index_put), name="index_put_")   # torch.index_put_ exists too
+op(index_put, inplace=index_put_)
 
 
 class PutBackward0(Node):
@@ -523,13 +513,14 @@ class PutBackward0(Node):
         return g_self, g_src
 
 
+@op(inplace=True)
 def put(input, index, source, accumulate=False):
     """A copy of ``input`` with ``source`` written at the flat indices ``index`` (summed with ``accumulate``)."""
     if not isinstance(index, Tensor) or index.dtype is not _dtype.int64:
         raise RuntimeError("put_(): Expected a long tensor for index, but got "
                            f"{index.dtype if isinstance(index, Tensor) else type(index).__name__}")
     if source._data.dtype != input._data.dtype:
-        raise RuntimeError(f"put_(): self ({_dtype_name(input.dtype)}) and source ({_dtype_name(source.dtype)}) must "
+        raise RuntimeError(f"put_(): self ({dtype_name(input.dtype)}) and source ({dtype_name(source.dtype)}) must "
                            "have the same scalar type")
     arr, idx = input._data, index._data
     if idx.size != source._data.size:
@@ -540,18 +531,17 @@ def put(input, index, source, accumulate=False):
         bad = idx.max() if idx.max() >= n else idx.min()
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
     flat = arr.copy().reshape(-1)
+    xp = array_module(input)
     fi = xp.where(idx < 0, idx + n, idx).reshape(-1)
     if accumulate:
         xp.add.at(flat, fi, source._data.reshape(-1))
     else:
         flat[fi] = source._data.reshape(-1)
     res = _make(flat.reshape(arr.shape))
-    if GradMode.enabled and (input._requires_grad or source._requires_grad):
-        node = PutBackward0()
-        node.index, node.accumulate = _make(fi), accumulate
-        node.need_self, node.need_src = input._requires_grad, source._requires_grad
-        node.src_shape = source._data.shape
-        attach(res, node, input, source)
+    node = record(res, PutBackward0, (input, source), accumulate=accumulate, need_self=input._requires_grad,
+                  need_src=source._requires_grad, src_shape=source._data.shape)
+    if node is not None:
+        node.index = _make(fi)
     return res
 
 
@@ -585,13 +575,16 @@ class MaskedFillBackward0(Node):
         return g_self, g_val
 
 
-MaskedFillBackward1 = type("MaskedFillBackward1", (MaskedFillBackward0,), {})   # the value was a 0-d tensor
+class MaskedFillBackward1(MaskedFillBackward0):
+    """Gradient of masked_fill with a 0-d tensor value (two edges)."""
 
 
+@op(inplace=True)
 def masked_fill(input, mask, value):
     """A copy of ``input`` with ``value`` (a number or 0-d tensor) where the bool ``mask`` (broadcast) is True."""
     mask = _bool_mask(mask, "masked_fill")
     arr = input._data
+    xp = array_module(input)
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
@@ -606,17 +599,13 @@ def masked_fill(input, mask, value):
     except ValueError:
         raise broadcast_error(arr.shape, mask._data.shape) from None
     res = _make(out)
-    value_grad = isinstance(value, Tensor) and value._requires_grad
-    if GradMode.enabled and (input._requires_grad or value_grad):
-        is_t = isinstance(value, Tensor)
-        node = MaskedFillBackward1() if is_t else MaskedFillBackward0()
-        node.mask, node.need_self, node.need_value = mask, input._requires_grad, value_grad if is_t else None
-        node.shape = arr.shape
-        node.value_shape = value._data.shape if value_grad else None
-        if is_t:
-            attach(res, node, input, value)
-        else:
-            attach(res, node, input)
+    if isinstance(value, Tensor):
+        value_grad = value._requires_grad
+        record(res, MaskedFillBackward1, (input, value), mask=mask, need_self=input._requires_grad,
+               need_value=value_grad, shape=arr.shape, value_shape=value._data.shape if value_grad else None)
+    else:
+        record(res, MaskedFillBackward0, (input,), mask=mask, need_self=input._requires_grad, need_value=None,
+               shape=arr.shape, value_shape=None)
     return res
 
 
@@ -633,13 +622,15 @@ class MaskedScatterBackward0(Node):
         return g_self, g_src
 
 
+@op(inplace=True)
 def masked_scatter(input, mask, source):
     """A copy of ``input`` with consecutive entries of ``source`` written where ``mask`` is True (row-major)."""
     mask = _bool_mask(mask, "masked_scatter")
     if source._data.dtype != input._data.dtype:
         raise RuntimeError(f"masked_scatter_: expected self and source to have same dtypes but got "
-                           f"{_dtype_name(input.dtype)} and {_dtype_name(source.dtype)}")
+                           f"{dtype_name(input.dtype)} and {dtype_name(source.dtype)}")
     arr, m = input._data, mask._data
+    xp = array_module(input)
     try:
         shape = xp.broadcast_shapes(arr.shape, m.shape)
     except ValueError:
@@ -651,24 +642,8 @@ def masked_scatter(input, mask, source):
     res_arr = xp.broadcast_to(arr, shape).copy()
     res_arr[mb] = source._data.reshape(-1)[:count]
     res = _make(res_arr)
-    if GradMode.enabled and (input._requires_grad or source._requires_grad):
-        node = MaskedScatterBackward0()
+    node = record(res, MaskedScatterBackward0, (input, source), shape=arr.shape, need_self=input._requires_grad,
+                  need_src=source._requires_grad, src_numel=source._data.size, src_shape=source._data.shape)
+    if node is not None:
         node.mask = mask if m.shape == shape else _make(mb)
-        node.shape = arr.shape
-        node.need_self, node.need_src = input._requires_grad, source._requires_grad
-        node.src_numel, node.src_shape = source._data.size, source._data.shape
-        attach(res, node, input, source)
     return res
-
-
-# ---------------------------------------------------------------------------- in-place forms
-scatter_ = inplace(scatter)
-scatter_add_ = inplace(scatter_add)
-scatter_reduce_ = inplace(scatter_reduce)
-index_add_ = inplace(index_add)
-index_copy_ = inplace(index_copy)
-index_fill_ = inplace(index_fill)
-index_put_ = inplace(index_put)
-masked_fill_ = inplace(masked_fill)
-masked_scatter_ = inplace(masked_scatter)
-put_ = inplace(put)

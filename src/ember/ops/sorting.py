@@ -1,16 +1,19 @@
 """Order statistics: sort, argsort, msort, topk, kthvalue, median, nanmedian, mode, quantile, nanquantile.
 
-Every sort is NumPy's stable argsort (NaN sorts as the largest value, as in PyTorch);
+Every sort is the array module's stable argsort (NaN sorts as the largest value, as in PyTorch);
 descending order is a stable sort of the reversed slice, so ties keep their input order
 either way.  Values pick their gradient up through the indices (a scatter, differentiable again).
 """
+import math
+
 from .. import return_types
-from ._common import xp, Tensor, Node, attach, GradMode, _make, wrap_dim, scalar_value
-from .elementwise import write_out
+from ._common import array_module, module_of_array, Tensor, Node, record, op, _make, wrap_dim, scalar_value, \
+    write_out
 
 
 def _argsort(a, d, descending):
     """Stable argsort of ``a`` along ``d`` (ties keep their order, NaN counts as the largest value)."""
+    xp = module_of_array(a)
     if not descending:
         return xp.argsort(a, axis=d, kind="stable")
     n = a.shape[d]
@@ -26,8 +29,8 @@ def _write_pair(out, cls, values, indices):
     return cls(out[0], out[1])
 
 
-class _ValueSelectBackward(Node):
-    """Gradient of an op whose values were picked from the input at ``indices`` along ``dim``."""
+class SortBackward0(Node):
+    """Gradient of an op whose values were picked from the input at ``indices`` along ``dim``: scattered back."""
 
     def backward(self, grad):
         from .indexing import scatter_grad
@@ -36,30 +39,39 @@ class _ValueSelectBackward(Node):
         return (scatter_grad(grad, self.indices, self.shape, self.dim, self.keepdim),)
 
 
-def _node(name):
-    return type(name, (_ValueSelectBackward,), {})
+class TopkBackward0(SortBackward0):
+    """Gradient of topk: scattered back to the picked positions."""
 
 
-SortBackward0, TopkBackward0, KthvalueBackward0 = _node("SortBackward0"), _node("TopkBackward0"), \
-    _node("KthvalueBackward0")
-MedianBackward1, NanmedianBackward1, ModeBackward0 = _node("MedianBackward1"), _node("NanmedianBackward1"), \
-    _node("ModeBackward0")
+class KthvalueBackward0(SortBackward0):
+    """Gradient of kthvalue: to the picked position."""
+
+
+class MedianBackward1(SortBackward0):
+    """Gradient of median along a dim: to the picked position."""
+
+
+class NanmedianBackward1(SortBackward0):
+    """Gradient of nanmedian along a dim: to the picked position."""
+
+
+class ModeBackward0(SortBackward0):
+    """Gradient of mode: to the picked (last) position."""
 
 
 def _selected(input, vals, idx, d, keepdim, node_cls):
     """Wrap picked ``vals`` / ``idx`` arrays as (values, indices) tensors, recording the gradient."""
-    values, indices = _make(vals), _make(idx.astype(xp.int64, copy=False))
-    if input._requires_grad and GradMode.enabled:
-        node = node_cls()
-        node.indices, node.shape, node.dim, node.keepdim = indices, input._data.shape, d, keepdim
-        attach(values, node, input)
+    values, indices = _make(vals), _make(idx.astype(module_of_array(idx).int64, copy=False))
+    record(values, node_cls, (input,), indices=indices, shape=input._data.shape, dim=d, keepdim=keepdim)
     return values, indices
 
 
 # ---------------------------------------------------------------------------- sort family
+@op
 def sort(input, dim=-1, descending=False, *, stable=False, out=None):
     """Values sorted along ``dim`` and the permutation that sorts them: (values, indices)."""
     a = input._data
+    xp = array_module(input)
     d = wrap_dim(dim, a.ndim)
     if a.ndim == 0:
         vals, idx = a.copy(), xp.zeros((), xp.int64)
@@ -70,24 +82,29 @@ def sort(input, dim=-1, descending=False, *, stable=False, out=None):
     return _write_pair(out, return_types.sort, values, indices)
 
 
+@op
 def argsort(input, dim=-1, descending=False, stable=False):
     """The permutation that sorts ``input`` along ``dim``."""
     a = input._data
+    xp = array_module(input)
     d = wrap_dim(dim, a.ndim)
     if a.ndim == 0:
         return _make(xp.zeros((), xp.int64))
     return _make(_argsort(a, d, descending).astype(xp.int64, copy=False))
 
 
+@op
 def msort(input, *, out=None):
     """``input`` sorted along its first dimension."""
     res = sort(input, 0).values
     return write_out(out, res) if out is not None else res
 
 
+@op
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """The ``k`` largest (or smallest) elements along ``dim``: (values, indices), in sorted order."""
     a = input._data
+    xp = array_module(input)
     d = wrap_dim(dim, a.ndim)
     n = a.shape[d] if a.ndim else 1
     if a.dtype == xp.bool_:
@@ -110,6 +127,7 @@ def _check_reduction_size(a, d, name):
 
 def _pick(a, idx_sorted, pos, d, keepdim):
     """Values and original indices at sorted position ``pos`` (an array broadcastable over the slice)."""
+    xp = module_of_array(a)
     pos = xp.expand_dims(pos, d) if xp.ndim(pos) else xp.full(
         a.shape[:d] + (1,) + a.shape[d + 1:], pos, dtype=xp.int64)
     idx = xp.take_along_axis(idx_sorted, pos, d)
@@ -119,9 +137,11 @@ def _pick(a, idx_sorted, pos, d, keepdim):
     return vals, idx
 
 
+@op
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """The ``k``-th smallest element along ``dim`` (k counts from 1): (values, indices)."""
     a = input._data
+    xp = array_module(input)
     d = wrap_dim(dim, a.ndim)
     _check_reduction_size(a, d, "kthvalue")
     n = a.shape[d] if a.ndim else 1
@@ -147,35 +167,34 @@ class MedianBackward0(Node):
         return (grad * mask / mask.sum(),)
 
 
-_NanmedianBackward0 = type("NanmedianBackward0", (MedianBackward0,), {})
+class NanmedianBackward0(MedianBackward0):
+    """Gradient of a full nanmedian: shared evenly among the elements equal to the result."""
 
 
 def _median_all(input, ignore_nan):
     a = input._data.reshape(-1)
+    xp = array_module(input)
     if a.size == 0:
-        r = xp.asarray(xp.nan, dtype=a.dtype) if a.dtype.kind == "f" else xp.zeros((), a.dtype)
+        r = xp.asarray(math.nan, dtype=a.dtype) if a.dtype.kind == "f" else xp.zeros((), a.dtype)
     else:
         s = xp.sort(a, kind="stable")
         if a.dtype.kind in "fc":
             valid = a.size - int(xp.isnan(a).sum())
             if not ignore_nan and valid < a.size:
-                r = xp.asarray(xp.nan, dtype=a.dtype)
+                r = xp.asarray(math.nan, dtype=a.dtype)
             else:
-                r = s[(valid - 1) // 2] if valid else xp.asarray(xp.nan, dtype=a.dtype)
+                r = s[(valid - 1) // 2] if valid else xp.asarray(math.nan, dtype=a.dtype)
         else:
             r = s[(a.size - 1) // 2]
     res = _make(xp.asarray(r, dtype=a.dtype))
-    if input._requires_grad and GradMode.enabled:
-        node = _NanmedianBackward0() if ignore_nan else MedianBackward0()
-        node.nan_aware = not ignore_nan
-        node.save(input)
-        node.save_result(res)
-        attach(res, node, input)
+    record(res, NanmedianBackward0 if ignore_nan else MedianBackward0, (input,), (input,), output=True,
+           nan_aware=not ignore_nan)
     return res
 
 
 def _median_dim(input, dim, keepdim, ignore_nan, out):
     a = input._data
+    xp = array_module(input)
     d = wrap_dim(dim, a.ndim)
     name = "nanmedian" if ignore_nan else "median"
     _check_reduction_size(a, d, name)
@@ -198,6 +217,7 @@ def _median_dim(input, dim, keepdim, ignore_nan, out):
     return _write_pair(out, getattr(return_types, name), values, indices)
 
 
+@op
 def median(input, dim=None, keepdim=False, *, out=None):
     """The lower median (of everything, or along ``dim`` as (values, indices)); NaN if any element is NaN."""
     if dim is None:
@@ -206,6 +226,7 @@ def median(input, dim=None, keepdim=False, *, out=None):
     return _median_dim(input, dim, keepdim, False, out)
 
 
+@op
 def nanmedian(input, dim=None, keepdim=False, *, out=None):
     """The lower median ignoring NaN (of everything, or along ``dim`` as (values, indices))."""
     if dim is None:
@@ -215,9 +236,11 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
 
 
 # ---------------------------------------------------------------------------- mode
+@op
 def mode(input, dim=-1, keepdim=False, *, out=None):
     """The most frequent value along ``dim`` (the smallest among ties) and its last index: (values, indices)."""
     a = input._data
+    xp = array_module(input)
     d = wrap_dim(dim, a.ndim)
     _check_reduction_size(a, d, "mode")
     if a.ndim == 0:
@@ -251,8 +274,9 @@ _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     from .indexing import gather
-    from .pointwise_extra import lerp
+    from .pointwise import lerp
     a = input._data
+    xp = array_module(input)
     if a.dtype not in (xp.float32, xp.float64):
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     if isinstance(q, Tensor):
@@ -316,12 +340,14 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     return res
 
 
+@op
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """The ``q``-th quantiles of ``input`` (over everything, or along ``dim``); NaN where a slice has NaN."""
     res = _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
     return write_out(out, res) if out is not None else res
 
 
+@op
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """Like ``quantile`` but ignoring NaN (NaN only where a slice is all NaN)."""
     res = _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")

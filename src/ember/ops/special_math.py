@@ -1,4 +1,5 @@
-"""Special functions: erf, erfc, erfinv, lgamma, digamma, polygamma, mvlgamma, i0 (and torch.special's extras).
+"""Special functions: erf, erfc, erfinv, lgamma, digamma, polygamma, mvlgamma, i0 (and torch.special's extras:
+i1, i0e, i1e, erfcx, ndtri, log_ndtr, zeta).
 
 NumPy has no error or gamma functions, so the kernels here compute them in
 float64 from scratch, to about 1e-15 relative accuracy:
@@ -20,9 +21,10 @@ computed in float64 and rounded once.  Gradients are written with ember ops.
 import math
 
 from .. import _dtype
-from ._common import xp, Tensor, Node, attach, GradMode, _make, needs_grad, float_array, binary_arrays, \
-    broadcast_error, grad_for
-from .elementwise import _define_unary, write_out, _dtype_name, where, inplace
+from ._common import (array_module, module_of_array, backend_of, Tensor, Node, record, op, function, _make,
+                      float_array, binary_arrays, broadcast_error, grad_for, write_out, dtype_name, inplace)
+from ._unary import unary_op
+from .elementwise import where
 
 # ---------------------------------------------------------------------------- coefficient tables
 _ERF_SMALL = (
@@ -86,6 +88,7 @@ _INV_SQRT2 = 0.7071067811865476
 # ---------------------------------------------------------------------------- array kernels (float64 in, float64 out)
 def _cheb(coeffs, u):
     """Clenshaw's sum of a Chebyshev series (first coefficient pre-halved) at ``u`` in [-1, 1]."""
+    xp = module_of_array(u)
     u2 = u + u
     b1 = xp.full_like(u, coeffs[-1])
     b2 = xp.zeros_like(u)
@@ -117,6 +120,7 @@ _ERFCX_LARGE_1 = _truncated(_ERFCX_LARGE, 1e-9)
 
 def _poly(coeffs, z):
     """``coeffs[0] + coeffs[1] z + ...`` by Horner's rule."""
+    xp = module_of_array(z)
     r = xp.full_like(z, coeffs[-1])
     for c in coeffs[-2::-1]:
         r *= z
@@ -126,6 +130,7 @@ def _poly(coeffs, z):
 
 def _exp_neg_sq(a):
     """exp(-a*a) with a*a split exactly (a float32-rounded head whose square is exact in float64)."""
+    xp = module_of_array(a)
     hi = a.astype(xp.float32).astype(xp.float64)
     lo = (a - hi) * (a + hi)
     return xp.exp(-hi * hi) * xp.exp(-lo)
@@ -133,12 +138,14 @@ def _exp_neg_sq(a):
 
 def _erfcx_ge1(a, single=False):
     """exp(a^2) erfc(a) for a >= 1 (a may be inf or nan)."""
+    xp = module_of_array(a)
     ac = xp.minimum(a, 1e300)
     return _cheb(_ERFCX_LARGE_1 if single else _ERFCX_LARGE, (ac - 5) / (ac + 3)) / (ac + 1)
 
 
 def _erfc_ge1(a, single=False):
     """erfc(a) for a >= 1: exp(-a^2) erfcx(a), underflowing to 0 past a ~ 27.3."""
+    xp = module_of_array(a)
     ac = xp.minimum(a, 28.0)
     e = xp.exp(-(ac * ac)) if single else _exp_neg_sq(ac)   # the exact split matters only in float64
     return e * _erfcx_ge1(ac, single)
@@ -159,7 +166,8 @@ def _split(x, a, small_cut):
 
 def _erf_kernel(x, single=False):
     """erf; ``single`` drops the series terms a float32 result cannot see."""
-    with xp.errstate(all="ignore"):
+    xp = module_of_array(x)
+    with ignore_array_fp_errors(x):
         a = xp.abs(x)
         small = _split(x, a, 1.0)
         if small is None:
@@ -174,12 +182,14 @@ def _erf_kernel(x, single=False):
 
 
 def _erfc_big(x, a, single=False):
+    xp = module_of_array(x)
     e = _erfc_ge1(a, single)
     return xp.where(x < 0, 2 - e, e)
 
 
 def _erfc_kernel(x, single=False):
-    with xp.errstate(all="ignore"):
+    xp = module_of_array(x)
+    with ignore_array_fp_errors(x):
         a = xp.abs(x)
         small = _split(x, a, 1.0)
         if small is None:
@@ -194,7 +204,8 @@ def _erfc_kernel(x, single=False):
 
 
 def _erfcx_kernel(x):
-    with xp.errstate(all="ignore"):
+    xp = module_of_array(x)
+    with ignore_array_fp_errors(x):
         a = xp.abs(x)
         out = xp.empty_like(x)
         small = a < 1
@@ -205,7 +216,7 @@ def _erfcx_kernel(x):
         neg = x <= -1
         xn = x[neg]
         out[neg] = 2 * xp.exp(xn * xn) - _erfcx_ge1(-xn)
-        out[xp.isnan(x)] = xp.nan
+        out[xp.isnan(x)] = math.nan
         return out
 
 
@@ -222,6 +233,7 @@ def _erfinv_centre(y):
 
 def _erfcinv_tail(q):
     """The x > 0 with erfc(x) = q, for 0 < q <= 0.5 (Halley steps on erfc from Winitzki's guess)."""
+    xp = module_of_array(q)
     w = xp.log(q) + xp.log(2 - q)            # log(1 - y^2)
     t = 4.330746750799873 + w / 2            # 2 / (pi a) + w / 2, a = 0.147
     x = xp.sqrt(xp.sqrt(t * t - w / 0.147) - t)
@@ -233,6 +245,7 @@ def _erfcinv_tail(q):
 
 def _erfc_ge1_any(x):
     """erfc(x) for x >= 0 (either branch)."""
+    xp = module_of_array(x)
     small = x < 1
     out = xp.empty_like(x)
     out[small] = 1 - _erf_small(x[small])
@@ -242,22 +255,24 @@ def _erfc_ge1_any(x):
 
 
 def _erfinv_kernel(y):
-    with xp.errstate(all="ignore"):
+    xp = module_of_array(y)
+    with ignore_array_fp_errors(y):
         a = xp.abs(y)
-        out = xp.full_like(y, xp.nan)
+        out = xp.full_like(y, math.nan)
         centre = a <= 0.5
         out[centre] = _erfinv_centre(y[centre])
         tail = (a > 0.5) & (a < 1)
         out[tail] = xp.copysign(_erfcinv_tail(1 - a[tail]), y[tail])
         one = a == 1
-        out[one] = xp.copysign(xp.inf, y[one])
+        out[one] = xp.copysign(math.inf, y[one])
         return out
 
 
 def _ndtri_kernel(p):
     """The inverse of the standard normal CDF: -sqrt(2) erfcinv(2p), accurate in both tails."""
-    with xp.errstate(all="ignore"):
-        out = xp.full_like(p, xp.nan)
+    xp = module_of_array(p)
+    with ignore_array_fp_errors(p):
+        out = xp.full_like(p, math.nan)
         q = 2 * p                                   # erfc(-x / sqrt 2) = 2p
         lo = (q > 0) & (q <= 0.5)
         out[lo] = -_SQRT2 * _erfcinv_tail(q[lo])
@@ -265,8 +280,8 @@ def _ndtri_kernel(p):
         out[hi] = _SQRT2 * _erfcinv_tail(2 - q[hi])
         mid = (q > 0.5) & (q < 1.5)
         out[mid] = -_SQRT2 * _erfinv_centre(1 - q[mid])
-        out[p == 0] = -xp.inf
-        out[p == 1] = xp.inf
+        out[p == 0] = -math.inf
+        out[p == 1] = math.inf
         return out
 
 
@@ -276,6 +291,7 @@ def _lgamma_small(x):
     y = x + s with s = 2, 1, 0 or -k (whole steps); lgamma(y) = (y-1)(y-2) g(y) with both factors formed
     from x itself (so the zeros at 1 and 2 keep full relative accuracy), then the recurrence
     lgamma(x) = lgamma(y) - log(x) [- log(x+1)] going up, or + log((x-1)...(x-k)) going down."""
+    xp = module_of_array(x)
     s = xp.where(x < 0.5, 2.0, xp.where(x < 1.5, 1.0, -xp.floor(x - 1.5)))
     out = (x + (s - 1)) * (x + (s - 2)) * _cheb(_LGAMMA_CORE, 2 * (x + (s - 2)))
     up = s > 0
@@ -293,14 +309,16 @@ def _lgamma_small(x):
 
 
 def _stirling(x):
+    xp = module_of_array(x)
     z = 1 / (x * x)
     r = (x - 0.5) * xp.log(x) - x + _HALF_LOG_2PI + _poly(_STIRLING, z) / x
-    r[xp.isinf(x)] = xp.inf
+    r[xp.isinf(x)] = math.inf
     return r
 
 
 def _lgamma_pos(x):
     """lgamma for x > 0 (finite or inf)."""
+    xp = module_of_array(x)
     big = x >= 10
     if not big.any():
         return _lgamma_small(x)
@@ -314,7 +332,8 @@ def _lgamma_pos(x):
 
 
 def _lgamma_kernel(x):
-    with xp.errstate(all="ignore"):
+    xp = module_of_array(x)
+    with ignore_array_fp_errors(x):
         pos = x > 0
         if pos.all():
             return _lgamma_pos(x)
@@ -323,16 +342,17 @@ def _lgamma_kernel(x):
         neg = ~pos
         xn = x[neg]
         r = xn - xp.round(xn)                      # sin(pi x) = +-sin(pi r), exactly reduced
-        s = xp.abs(xp.sin(xp.pi * r))
+        s = xp.abs(xp.sin(math.pi * r))
         v = _LOG_PI - xp.log(s) - _lgamma_pos(1 - xn)
-        v[(r == 0) | xp.isinf(xn)] = xp.inf          # poles at 0, -1, -2, ... and lgamma(-inf) = inf
-        v[xp.isnan(xn)] = xp.nan
+        v[(r == 0) | xp.isinf(xn)] = math.inf          # poles at 0, -1, -2, ... and lgamma(-inf) = inf
+        v[xp.isnan(xn)] = math.nan
         out[neg] = v
         return out
 
 
 def _digamma_pos(x):
     """digamma for x > 0: the recurrence up to 10, then the asymptotic series."""
+    xp = module_of_array(x)
     acc = xp.zeros_like(x)
     lo = xp.fmin.reduce(x, axis=None) if x.size else 10.0
     steps = 0 if not lo < 10 else min(10, int(xp.ceil(10 - lo)))
@@ -347,7 +367,8 @@ def _digamma_pos(x):
 
 
 def _digamma_kernel(x):
-    with xp.errstate(all="ignore"):
+    xp = module_of_array(x)
+    with ignore_array_fp_errors(x):
         pos = x > 0
         if pos.all():
             return _digamma_pos(x)
@@ -356,18 +377,18 @@ def _digamma_kernel(x):
         neg = x < 0
         xn = x[neg]
         frac = xn - xp.trunc(xn)
-        v = _digamma_pos(1 - xn) - xp.pi / xp.tan(xp.pi * frac)
-        v[frac == 0] = xp.nan                     # negative integers (and -inf)
+        v = _digamma_pos(1 - xn) - math.pi / xp.tan(math.pi * frac)
+        v[frac == 0] = math.nan                     # negative integers (and -inf)
         out[neg] = v
         zero = x == 0
-        out[zero] = xp.copysign(xp.inf, -x[zero])
-        out[xp.isnan(x)] = xp.nan
+        out[zero] = xp.copysign(math.inf, -x[zero])
+        out[xp.isnan(x)] = math.nan
         return out
 
 
-def _zeta_kernel(s, q):
+def _zeta_kernel(xp, s, q):
     """Hurwitz zeta(s, q) = sum_k (q + k)^-s (broadcasting float64 arrays), as PyTorch defines it."""
-    with xp.errstate(all="ignore"):
+    with ignore_array_fp_errors(xp.asarray(q)):
         s, q = xp.broadcast_arrays(xp.asarray(s, dtype=xp.float64), xp.asarray(q, dtype=xp.float64))
         s, q = s.ravel(), q.ravel()
         total = q ** -s
@@ -392,23 +413,23 @@ def _zeta_kernel(s, q):
             fact = fact * (s + 2 * j) if j == 0 else fact * (s + 2 * j - 1) * (s + 2 * j)
             powr = powr / a if j == 0 else powr / (a * a)
             total += c * fact * powr
-        total[q < -1e5] = xp.nan
-        total[s == 1] = xp.inf
-        total[s < 1] = xp.nan
+        total[q < -1e5] = math.nan
+        total[s == 1] = math.inf
+        total[s < 1] = math.nan
         bad_q = (q <= 0) & (q == xp.floor(q))
-        total[bad_q] = xp.inf
-        total[(q <= 0) & ~bad_q & (s != xp.floor(s))] = xp.nan
-        total[xp.isnan(s) | xp.isnan(q)] = xp.nan
+        total[bad_q] = math.inf
+        total[(q <= 0) & ~bad_q & (s != xp.floor(s))] = math.nan
+        total[xp.isnan(s) | xp.isnan(q)] = math.nan
         return total
 
 
 def _polygamma_kernel(n, x):
     if n == 0:
         return _digamma_kernel(x)
-    z = _zeta_kernel(float(n + 1), x).reshape(x.shape)
+    z = _zeta_kernel(module_of_array(x), float(n + 1), x).reshape(x.shape)
     if n == 1:  # PyTorch's trigamma: 0 at +inf, NaN at -inf
-        z[x == xp.inf] = 0.0
-        z[x == -xp.inf] = xp.nan
+        z[x == math.inf] = 0.0
+        z[x == -math.inf] = math.nan
     return (-1.0 if n % 2 == 0 else 1.0) * math.factorial(n) * z
 
 
@@ -418,7 +439,8 @@ _I1_SERIES = tuple(0.5 / (math.factorial(k) * math.factorial(k + 1)) for k in ra
 
 def _bessel(x, series, large, scaled, odd):
     """I0 / I1 (``odd``) or their exp(-|x|)-scaled forms."""
-    with xp.errstate(all="ignore"):
+    xp = module_of_array(x)
+    with ignore_array_fp_errors(x):
         a = xp.abs(x)
         out = xp.empty_like(x)
         small = a <= 8
@@ -460,7 +482,8 @@ def _i1e_kernel(x):
 
 def _log_ndtr_kernel(x):
     """log of the standard normal CDF; through erfcx below -1 so that the far left tail keeps its digits."""
-    with xp.errstate(all="ignore"):
+    xp = module_of_array(x)
+    with ignore_array_fp_errors(x):
         t = x * _INV_SQRT2
         left = x < -1
         out = xp.empty_like(x)
@@ -474,44 +497,59 @@ def _log_ndtr_kernel(x):
 erf_kernel = _erf_kernel  # the float64 array kernel, for fused ops elsewhere (nn's GELU)
 
 
+def ignore_array_fp_errors(a):
+    """``ignore_fp_errors`` for a bare array: no floating-point warnings from ``a``'s array module inside."""
+    return backend_of(a).errstate(all="ignore")
+
+
 def _in64(kernel, name, single=False):
-    """Run a float64 ``kernel`` on any floating array, rounding the result back to its dtype.
+    """A ``forward(xp, a)`` running the float64 ``kernel`` on any floating array, rounding back to its dtype.
 
     With ``single`` the kernel takes a flag saying the result is float32 or narrower (shorter series)."""
-    def forward(a):
+    def forward(xp, a):
         if a.dtype == xp.float64:
             return kernel(a)
         if a.dtype.kind == "c":
             raise NotImplementedError(f'"{name}_vml_cpu" not implemented for '
-                                      f"'{_dtype_name(_dtype.from_numpy_dtype(a.dtype))}'")
+                                      f"'{dtype_name(_dtype.from_numpy_dtype(a.dtype))}'")
         a64 = a.astype(xp.float64)
         return (kernel(a64, True) if single else kernel(a64)).astype(a.dtype)
     return forward
 
 
 # ---------------------------------------------------------------------------- ops
-erf = _define_unary("erf", _in64(_erf_kernel, "erf", single=True), lambda g, x: g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI)
-erfc = _define_unary("erfc", _in64(_erfc_kernel, "erfc", single=True),
-                     lambda g, x: g * (-(x * x)).exp() * -_TWO_OVER_SQRT_PI)
-erfinv = _define_unary("erfinv", _in64(_erfinv_kernel, "erfinv"), lambda g, r: g * (r * r).exp() * _SQRT_PI_OVER_2)
-lgamma = _define_unary("lgamma", _in64(_lgamma_kernel, "lgamma"), lambda g, x: g * digamma(x))
-digamma = _define_unary("digamma", _in64(_digamma_kernel, "digamma"), lambda g, x: g * polygamma(1, x))
-i0 = _define_unary("i0", _in64(_i0_kernel, "i0"), lambda g, x: g * _special_i1(x))
-_special_i1 = _define_unary("special_i1", _in64(_i1_kernel, "i1"),
-                            lambda g, x, r: g * _at_zero(x, 0.5, lambda xs: i0(xs) - r / xs))
-_special_i0e = _define_unary("special_i0e", _in64(_i0e_kernel, "i0e"),
-                             lambda g, x, r: g * (_special_i1e(x) - x.sgn() * r), node_name="SpecialI0EBackward0")
-_special_i1e = _define_unary("special_i1e", _in64(_i1e_kernel, "i1e"),
-                             lambda g, x, r: g * _at_zero(x, 0.5, lambda xs: _special_i0e(xs) - r * (xs.sgn() + 1 / xs)),
-                             node_name="SpecialI1EBackward0")
-_special_erfcx = _define_unary("special_erfcx", _in64(_erfcx_kernel, "erfcx"),
-                               lambda g, x, r: g * (x * r * 2 - _TWO_OVER_SQRT_PI))
-_special_ndtri = _define_unary("special_ndtri", _in64(_ndtri_kernel, "ndtri"),
-                               lambda g, r: g * (r * r / 2).exp() * 2.5066282746310002)
+erf = unary_op("erf", _in64(_erf_kernel, "erf", single=True), lambda g, x: g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI,
+               saves="input", inplace=True)
+erfc = unary_op("erfc", _in64(_erfc_kernel, "erfc", single=True),
+                lambda g, x: g * (-(x * x)).exp() * -_TWO_OVER_SQRT_PI, saves="input", inplace=True)
+erfinv = unary_op("erfinv", _in64(_erfinv_kernel, "erfinv"), lambda g, r: g * (r * r).exp() * _SQRT_PI_OVER_2,
+                  saves="output", inplace=True)
+lgamma = unary_op("lgamma", _in64(_lgamma_kernel, "lgamma"), lambda g, x: g * digamma(x), saves="input",
+                  inplace=True)
+digamma = unary_op("digamma", _in64(_digamma_kernel, "digamma"), lambda g, x: g * polygamma(1, x), saves="input",
+                   inplace=True)
+i0 = unary_op("i0", _in64(_i0_kernel, "i0"), lambda g, x: g * i1(x), saves="input", inplace=True)
 
-_special_log_ndtr = _define_unary("special_log_ndtr", _in64(_log_ndtr_kernel, "log_ndtr"),
-                                  lambda g, x, r: g * (-(r + x * x / 2)).exp() * 0.3989422804014327,
-                                  node_name="SpecialLogNdtrBackward0")
+# torch.special's functions that are not torch.<name>: public here, undeclared (ember.special exports them)
+i1 = unary_op("i1", _in64(_i1_kernel, "i1"), lambda g, x, r: g * _at_zero(x, 0.5, lambda xs: i0(xs) - r / xs),
+              saves="both", node_name="SpecialI1Backward0", declare=False)
+i0e = unary_op("i0e", _in64(_i0e_kernel, "i0e"), lambda g, x, r: g * (i1e(x) - x.sgn() * r), saves="both",
+               node_name="SpecialI0EBackward0", declare=False)
+i1e = unary_op("i1e", _in64(_i1e_kernel, "i1e"),
+               lambda g, x, r: g * _at_zero(x, 0.5, lambda xs: i0e(xs) - r * (xs.sgn() + 1 / xs)), saves="both",
+               node_name="SpecialI1EBackward0", declare=False)
+erfcx = unary_op("erfcx", _in64(_erfcx_kernel, "erfcx"), lambda g, x, r: g * (x * r * 2 - _TWO_OVER_SQRT_PI),
+                 saves="both", node_name="SpecialErfcxBackward0", declare=False)
+ndtri = unary_op("ndtri", _in64(_ndtri_kernel, "ndtri"), lambda g, r: g * (r * r / 2).exp() * 2.5066282746310002,
+                 saves="output", node_name="SpecialNdtriBackward0", declare=False)
+log_ndtr = unary_op("log_ndtr", _in64(_log_ndtr_kernel, "log_ndtr"),
+                    lambda g, x, r: g * (-(r + x * x / 2)).exp() * 0.3989422804014327, saves="both",
+                    node_name="SpecialLogNdtrBackward0", declare=False)
+
+# PyTorch also has these in-place forms as functions (torch.erf_(t) ...)
+erf_ = function(inplace(erf), name="erf_")
+erfc_ = function(inplace(erfc), name="erfc_")
+i0_ = function(inplace(i0), name="i0_")
 
 
 def _at_zero(x, value, fn):
@@ -527,45 +565,54 @@ class PolygammaBackward0(Node):
         return (grad * polygamma(self.n + 1, x),)
 
 
+@function
 def polygamma(n, input, *, out=None):
     """The ``n``-th derivative of digamma: ``(-1)^(n+1) n! zeta(n + 1, input)`` for n >= 1."""
     if not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
-    arr = float_array(input)
-    res = _make(_in64(lambda a: _polygamma_kernel(n, a), "polygamma")(arr))
-    if input._requires_grad and GradMode.enabled:
-        node = PolygammaBackward0()
-        node.n = n
-        node.save(input)
-        attach(res, node, input)
+    res = _make(_in64(lambda a: _polygamma_kernel(n, a), "polygamma")(array_module(input), float_array(input)))
+    record(res, PolygammaBackward0, (input,), (input,), n=n)
     return write_out(out, res) if out is not None else res
 
 
-def _polygamma_method(self, n):
+@op(name="polygamma", function=False, inplace=True)
+def polygamma_method(self, n):
     """``Tensor.polygamma(n)``: ``polygamma(n, self)``."""
     return polygamma(n, self)
 
 
+@op(inplace=True)
 def mvlgamma(input, p):
     """Multivariate log-gamma of dimension ``p``: sum_i lgamma(x - i/2) + p(p-1)/4 log(pi).
 
     As in PyTorch 2.13 the domain x > (p-1)/2 is not checked (lgamma is defined off it too)."""
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
-    from .reduction import sum as _sum
+    from .reduction import sum
     if input.dtype._category < 2:
         input = input.to(_dtype.get_default_dtype())
-    steps = _make(-xp.arange(p, dtype=input._data.dtype) / 2)
-    return _sum(lgamma(input.unsqueeze(-1) + steps), -1) + p * (p - 1) / 4 * _LOG_PI
+    steps = _make(-array_module(input).arange(p, dtype=input._data.dtype) / 2)
+    return sum(lgamma(input.unsqueeze(-1) + steps), -1) + p * (p - 1) / 4 * _LOG_PI
 
 
-def _special_zeta(input, other, *, out=None):
-    """Hurwitz zeta ``zeta(input, other)``; differentiable in ``other`` only (as in PyTorch)."""
+class SpecialZetaBackward0(Node):
+    """Gradient of zeta: in ``other`` only (PyTorch does not differentiate in ``input``)."""
+
+    def backward(self, grad):
+        s, q = self.saved_tensors
+        if isinstance(s, Tensor) and s._requires_grad:
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+        return None, grad_for(grad * -s * zeta(s + 1.0, q), q)
+
+
+def zeta(input, other, *, out=None):
+    """Hurwitz zeta ``zeta(input, other)``; differentiable in ``other`` only (as in PyTorch); ``special.zeta``."""
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         from .creation import tensor
         input = tensor(float(input))
+    xp = array_module(input if isinstance(input, Tensor) else other)
     a, b = (binary_arrays(input, other) if isinstance(input, Tensor) else binary_arrays(other, input)[::-1])
     dt = xp.result_type(a, b)
     if dt.kind in "biu":
@@ -574,25 +621,7 @@ def _special_zeta(input, other, *, out=None):
         shape = xp.broadcast_shapes(xp.shape(a), xp.shape(b))
     except ValueError:
         raise broadcast_error(xp.shape(a), xp.shape(b)) from None
-    res = _make(_zeta_kernel(a, b).reshape(shape).astype(dt))
-    if needs_grad(input, other):
-        node = _ZetaBackward()
-        node.inputs = (input, other)
-        attach(res, node, input if isinstance(input, Tensor) else None, other if isinstance(other, Tensor) else None)
+    res = _make(_zeta_kernel(xp, a, b).reshape(shape).astype(dt))
+    record(res, SpecialZetaBackward0, (input if isinstance(input, Tensor) else None,
+                                       other if isinstance(other, Tensor) else None), (input, other))
     return write_out(out, res) if out is not None else res
-
-
-class _ZetaBackward(Node):
-    def name(self):
-        return "SpecialZetaBackward0"
-
-    def backward(self, grad):
-        s, q = self.inputs
-        if isinstance(s, Tensor) and s._requires_grad:
-            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
-        return None, grad_for(grad * -s * _special_zeta(s + 1.0, q), q)
-
-
-Tensor.polygamma = _polygamma_method
-Tensor.polygamma_ = inplace(_polygamma_method)
-Tensor.polygamma_.__name__ = "polygamma_"

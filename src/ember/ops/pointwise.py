@@ -1,15 +1,19 @@
-"""More pointwise ops: sgn, logit, sinc, float_power, fmod, lerp, addcmul/addcdiv, fmax/fmin, hypot,
-logaddexp, xlogy, nan_to_num, isposinf/isneginf/signbit, equal/allclose/isclose, clamp with tensor bounds.
+"""Pointwise ops beyond elementwise.py's arithmetic core: sgn, logit, sinc, nan_to_num, isposinf/isneginf/signbit,
+float_power, fmod, lerp, addcmul/addcdiv, fmax/fmin, hypot, logaddexp, xlogy/xlog1py, entr, equal/allclose/isclose,
+and clamp with tensor bounds.
 
-Each op computes with one or two NumPy calls and records a node whose backward
-is written with ember ops (so double backward works).
+Each op computes with one or two array-module calls and records a node whose
+backward is written with ember ops (so double backward works).
 """
-from .. import _dtype
-from ._common import (xp, Tensor, Node, attach, GradMode, _make, needs_grad, float_array, binary_arrays,
-                      broadcast_error, grad_for, scalar_value)
-from .elementwise import write_out, _dtype_name, _ZeroGradBackward, _define_unary, where, inplace
+import math
 
-_NAN = float("nan")
+from .. import _dtype
+from ._common import (array_module, module_of_array, Tensor, Node, record, op, method, function, _make, float_array,
+                      binary_arrays, broadcast_error, grad_for, scalar_value, write_out, dtype_name, inplace,
+                      ignore_fp_errors, GradMode)
+from ._unary import unary_op
+from .elementwise import ZeroGradBackward, sign_array, where, bitwise_left_shift, bitwise_right_shift
+from .special_math import ignore_array_fp_errors
 
 
 def _out(out, res):
@@ -17,7 +21,7 @@ def _out(out, res):
 
 
 def _not_implemented(kernel, dt):
-    return NotImplementedError(f'"{kernel}" not implemented for \'{_dtype_name(dt)}\'')
+    return NotImplementedError(f'"{kernel}" not implemented for \'{dtype_name(dt)}\'')
 
 
 def _require_tensor(x, op, name="other", pos=2):
@@ -33,9 +37,10 @@ def _pair(input, other):
     return da, db
 
 
-def _apply(fn, da, db):
+def _apply(xp, fn_name, da, db):
+    """``xp.<fn_name>(da, db)`` with PyTorch's error for shapes that do not broadcast."""
     try:
-        return fn(da, db)
+        return getattr(xp, fn_name)(da, db)
     except ValueError:
         raise broadcast_error(xp.shape(da), xp.shape(db)) from None
 
@@ -66,30 +71,20 @@ def _tensor_or_none(x):
 
 
 # ---------------------------------------------------------------------------- unary
-def _sgn_array(a):
-    if a.dtype.kind == "c":
-        mag = xp.abs(a)
-        with xp.errstate(all="ignore"):
-            return xp.where(mag == 0, 0, a / xp.where(mag == 0, 1, mag)).astype(a.dtype)
-    from .elementwise import _sign_array
-    return _sign_array(a)
-
-
+@op(inplace=True)
 def sgn(input, *, out=None):
     """``input / |input|`` for complex tensors (0 at 0); ``sign`` for real ones."""
-    res = _make(_sgn_array(input._data))
-    if needs_grad(input):
-        if input.dtype.is_complex:
-            node = SgnBackward0()
-            node.save(input)
-            node.save_result(res)
-            attach(res, node, input)
-        else:
-            attach(res, _SgnZeroBackward("SgnBackward0"), input)
+    a = input._data
+    xp = array_module(input)
+    if a.dtype.kind == "c":
+        mag = xp.abs(a)
+        with ignore_fp_errors(input):
+            res = _make(xp.where(mag == 0, 0, a / xp.where(mag == 0, 1, mag)).astype(a.dtype))
+        record(res, SgnBackward0, (input,), (input,), output=True)
+    else:
+        res = _make(sign_array(xp, a))
+        record(res, ZeroGradBackward, (input,), node_name="SgnBackward0")
     return _out(out, res)
-
-
-_SgnZeroBackward = type("SgnBackward0", (_ZeroGradBackward,), {})
 
 
 class SgnBackward0(Node):
@@ -105,32 +100,30 @@ class SgnBackward0(Node):
 class LogitBackward0(Node):
     def backward(self, grad):
         (x,) = self.saved_tensors
-        with xp.errstate(divide="ignore", invalid="ignore"):   # inf at 0 and 1, as in PyTorch
+        with ignore_fp_errors(x):   # inf at 0 and 1, as in PyTorch
             g = grad / (x * (1 - x))
         if self.eps is None:
-            return (where((x < 0) | (x > 1), _NAN, g).to(g.dtype),)
+            return (where((x < 0) | (x > 1), math.nan, g).to(g.dtype),)
         return (where((x < self.eps) | (x > 1 - self.eps), 0.0, g).to(g.dtype),)
 
 
+@op(inplace=True)
 def logit(input, eps=None, *, out=None):
     """``log(p / (1 - p))``; with ``eps`` the input is first clamped to [eps, 1 - eps]."""
     a = float_array(input)
+    xp = array_module(input)
     if eps is not None:
         a = xp.clip(a, eps, 1 - eps)
-    with xp.errstate(all="ignore"):
+    with ignore_fp_errors(input):
         r = xp.log(a / (1 - a))
     res = _make(r.astype(a.dtype, copy=False))
-    if input._requires_grad and GradMode.enabled:
-        node = LogitBackward0()
-        node.eps = eps
-        node.save(input)
-        attach(res, node, input)
+    record(res, LogitBackward0, (input,), (input,), eps=eps)
     return _out(out, res)
 
 
-def _sinc_array(a):
-    with xp.errstate(all="ignore"):
-        pa = a * xp.pi
+def _sinc_array(xp, a):
+    with ignore_array_fp_errors(a):
+        pa = a * math.pi
         r = xp.where(a == 0, xp.ones((), a.dtype), xp.sin(pa) / pa)
     return r.astype(a.dtype, copy=False)
 
@@ -140,11 +133,11 @@ def _sinc_grad(g, x):
     # (PyTorch's second derivative there is NaN)
     zero = x == 0
     xs = where(zero, 1.0, x).to(x.dtype)
-    d = ((xs * xp.pi).cos() * (xs * xp.pi) - (xs * xp.pi).sin()) / (xs * xs * xp.pi)
-    return g * where(zero, x * (-xp.pi ** 2 / 3), d)
+    d = ((xs * math.pi).cos() * (xs * math.pi) - (xs * math.pi).sin()) / (xs * xs * math.pi)
+    return g * where(zero, x * (-math.pi ** 2 / 3), d)
 
 
-sinc = _define_unary("sinc", _sinc_array, _sinc_grad)
+sinc = unary_op("sinc", _sinc_array, _sinc_grad, saves="input", inplace=True)
 
 
 class NanToNumBackward0(Node):
@@ -155,12 +148,14 @@ class NanToNumBackward0(Node):
 
 def _float32_view(a):
     """``a`` as float32 when it is bfloat16 (NumPy's float predicates do not know ml_dtypes' type)."""
-    return a.astype(xp.float32) if a.dtype.name == "bfloat16" else a
+    return a.astype(module_of_array(a).float32) if a.dtype.name == "bfloat16" else a
 
 
+@op(inplace=True)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     """Replace NaN with ``nan``, +inf with ``posinf`` and -inf with ``neginf`` (defaults: 0, the dtype's max, min)."""
     a = input._data
+    xp = array_module(input)
     if a.dtype.kind not in "fc" and a.dtype.name != "bfloat16":
         return _out(out, _make(a.copy()))
     if a.dtype.name == "bfloat16":
@@ -170,28 +165,31 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     else:
         r = xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
     res = _make(r)
-    if input._requires_grad and GradMode.enabled:
-        node = NanToNumBackward0()
-        node.save(input)
-        attach(res, node, input)
+    record(res, NanToNumBackward0, (input,), (input,))
     return _out(out, res)
 
 
+@op
 def isposinf(input, *, out=None):
     """True where ``input`` is +infinity."""
     a = _float32_view(input._data)
+    xp = array_module(input)
     return _out(out, _make(xp.isposinf(a) if a.dtype.kind == "f" else xp.zeros(a.shape, dtype=bool)))
 
 
+@op
 def isneginf(input, *, out=None):
     """True where ``input`` is -infinity."""
     a = _float32_view(input._data)
+    xp = array_module(input)
     return _out(out, _make(xp.isneginf(a) if a.dtype.kind == "f" else xp.zeros(a.shape, dtype=bool)))
 
 
+@op
 def signbit(input, *, out=None):
     """True where the sign bit is set (including -0.0)."""
     a = input._data
+    xp = array_module(input)
     if a.dtype.kind == "f" or a.dtype.name == "bfloat16":
         r = xp.signbit(a)
     elif a.dtype == xp.bool_:
@@ -202,6 +200,17 @@ def signbit(input, *, out=None):
 
 
 # ---------------------------------------------------------------------------- float_power, fmod
+def _float_power_(self, exponent):
+    """In-place ``float_power``: only for a float64 (or complex128) ``self``, as in PyTorch."""
+    dt = _dtype.complex128 if self.dtype.is_complex or isinstance(exponent, complex) or (
+        isinstance(exponent, Tensor) and exponent.dtype.is_complex) else _dtype.float64
+    if self.dtype is not dt:
+        raise RuntimeError(f"the base given to float_power_ has dtype {dtype_name(self.dtype)} but the "
+                           f"operation's result requires dtype {dtype_name(dt)}")
+    return inplace(float_power)(self, exponent)
+
+
+@op(inplace=_float_power_)
 def float_power(input, exponent, *, out=None):
     """``input ** exponent`` computed in double precision (complex128 for complex operands)."""
     cplx = any(isinstance(v, Tensor) and v.dtype.is_complex or isinstance(v, complex) for v in (input, exponent))
@@ -218,18 +227,9 @@ def float_power(input, exponent, *, out=None):
     return _out(out, res)
 
 
-def _float_power_(self, exponent):
-    dt = _dtype.complex128 if self.dtype.is_complex or isinstance(exponent, complex) or (
-        isinstance(exponent, Tensor) and exponent.dtype.is_complex) else _dtype.float64
-    if self.dtype is not dt:
-        raise RuntimeError(f"the base given to float_power_ has dtype {_dtype_name(self.dtype)} but the "
-                           f"operation's result requires dtype {_dtype_name(dt)}")
-    return inplace(float_power)(self, exponent)
-
-
 class FmodBackward0(Node):
     def backward(self, grad):
-        a, b = self.inputs
+        a, b = self.operands
         ga = grad_for(grad, a)
         gb = None
         if getattr(b, "_requires_grad", False):
@@ -238,26 +238,27 @@ class FmodBackward0(Node):
         return ga, gb
 
 
-def _check_int_divisor(da, db, kind, name):
+def _check_int_divisor(xp, da, db, kind, name):
     if kind == "b":
         raise _not_implemented(f"{name}_cpu", _dtype.bool)
     if kind in "iu" and (xp.asarray(db) == 0).any() and xp.size(da) and xp.size(db):
         raise RuntimeError("ZeroDivisionError")
 
 
+@op(inplace=True)
 def fmod(input, other, *, out=None):
     """C-style remainder: the result has the sign of ``input``."""
     da, db = binary_arrays(input, other)
+    xp = array_module(input)
     kind = da.dtype.kind
-    _check_int_divisor(da, db, kind, "fmod")
-    with xp.errstate(all="ignore"):
-        res = _make(_apply(xp.fmod, da, db))
-    if needs_grad(input, other):
-        node = FmodBackward0()
-        node.inputs = (_meta(input), _meta(other) if isinstance(other, Tensor) else other)
+    _check_int_divisor(xp, da, db, kind, "fmod")
+    with ignore_fp_errors(input):
+        res = _make(_apply(xp, "fmod", da, db))
+    node = record(res, FmodBackward0, (input, _tensor_or_none(other)))
+    if node is not None:
+        node.operands = (_meta(input), _meta(other) if isinstance(other, Tensor) else other)
         if isinstance(other, Tensor) and other._requires_grad:
             node.save(input, other)
-        attach(res, node, input, _tensor_or_none(other))
     return _out(out, res)
 
 
@@ -275,14 +276,15 @@ class LerpBackward0(Node):
 
 
 def _lerp_arrays(a, b, w):
+    xp = module_of_array(a)
     diff = b - a
-    with xp.errstate(all="ignore"):
-        if not isinstance(w, xp.ndarray):  # a number: one formula for the whole tensor
-            return a + w * diff if abs(w) < 0.5 else b - diff * (1 - w)
-        small = xp.abs(w) < 0.5
-        return xp.where(small, a + w * diff, b - diff * (1 - w)).astype(xp.result_type(a, b), copy=False)
+    if not isinstance(w, xp.ndarray):  # a number: one formula for the whole tensor
+        return a + w * diff if abs(w) < 0.5 else b - diff * (1 - w)
+    small = xp.abs(w) < 0.5
+    return xp.where(small, a + w * diff, b - diff * (1 - w)).astype(xp.result_type(a, b), copy=False)
 
 
+@op(inplace=True)
 def lerp(input, end, weight, *, out=None):
     """``input + weight * (end - input)`` (weight a number or a tensor)."""
     _require_tensor(end, "lerp", "end")
@@ -302,26 +304,27 @@ def lerp(input, end, weight, *, out=None):
     if not _bc(a, b):
         raise broadcast_error(a.shape, b.shape)
     try:
-        r = _lerp_arrays(a, b, w)
+        with ignore_fp_errors(input):
+            r = _lerp_arrays(a, b, w)
     except ValueError:
+        xp = array_module(input)
         raise broadcast_error(xp.broadcast_shapes(a.shape, b.shape), xp.shape(w)) from None
     res = _make(r)
-    if needs_grad(input, end, weight):
-        node = LerpBackward0()
-        wt = weight if isinstance(weight, Tensor) else None
+    wt = weight if isinstance(weight, Tensor) else None
+    node = record(res, LerpBackward0, (input, end, wt))
+    if node is not None:
         node.meta = (_meta(input), _meta(end), _meta(wt) if wt is not None else None)
         if wt is not None:
             node.save(input, end, wt)
         else:
             node.save(input, end)
             node.weight = w
-        attach(res, node, input, end, wt)
     return _out(out, res)
 
 
 def _bc(a, b):
     try:
-        xp.broadcast_shapes(a.shape, b.shape)
+        module_of_array(a).broadcast_shapes(a.shape, b.shape)
         return True
     except ValueError:
         return False
@@ -375,41 +378,42 @@ def _addc_arrays(name, input, tensor1, tensor2, value):
             tensor2._data.astype(npd, copy=False), v)
 
 
-def _addc(name, fn, node_cls, input, tensor1, tensor2, value, out):
+def _addc(name, fn_name, node_cls, input, tensor1, tensor2, value, out):
     a, b, c, v = _addc_arrays(name, input, tensor1, tensor2, value)
-    with xp.errstate(all="ignore"):
+    xp = array_module(input)
+    with ignore_fp_errors(input):
         try:
-            r = fn(b, c)
+            r = getattr(xp, fn_name)(b, c)
             if v != 1:
-                r = r * v if fn is xp.divide else (b * v) * c
+                r = r * v if fn_name == "divide" else (b * v) * c
             r = a + r
         except ValueError:
             raise broadcast_error(a.shape, xp.broadcast_shapes(b.shape, c.shape) if _bc(b, c) else c.shape) from None
     res = _make(r.astype(a.dtype, copy=False))
-    if needs_grad(input, tensor1, tensor2):
-        node = node_cls()
+    node = record(res, node_cls, (input, tensor1, tensor2), (tensor1, tensor2), value=v)
+    if node is not None:
         node.meta = (_meta(input), _meta(tensor1), _meta(tensor2))
-        node.value = v
-        node.save(tensor1, tensor2)
-        attach(res, node, input, tensor1, tensor2)
     return _out(out, res)
 
 
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     """``input + value * tensor1 * tensor2``."""
-    return _addc("addcmul", xp.multiply, AddcmulBackward0, input, tensor1, tensor2, value, out)
+    return _addc("addcmul", "multiply", AddcmulBackward0, input, tensor1, tensor2, value, out)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     """``input + value * tensor1 / tensor2``."""
-    return _addc("addcdiv", xp.divide, AddcdivBackward0, input, tensor1, tensor2, value, out)
+    return _addc("addcdiv", "divide", AddcdivBackward0, input, tensor1, tensor2, value, out)
 
 
-def _fast_addc(name, ufunc, slow):
+def _fast_addc(name, ufunc_name, slow):
     """In-place addcmul_/addcdiv_: straight into ``self``'s memory when no graph is recorded (optimizer steps)."""
+    slow_ = inplace(slow)
+
     def op_(self, tensor1, tensor2, *, value=1):
         if GradMode.enabled and (self._requires_grad or tensor1._requires_grad or tensor2._requires_grad):
-            return inplace(slow)(self, tensor1, tensor2, value=value)
+            return slow_(self, tensor1, tensor2, value=value)
+        ufunc = getattr(array_module(self), ufunc_name)
         a, b, c = self._data, tensor1._data, tensor2._data
         if a.dtype == b.dtype == c.dtype and a.shape == b.shape == c.shape and a.dtype.kind == "f" and \
                 self._base is None:  # the optimizer-step case: one pass, no checks needed
@@ -420,8 +424,8 @@ def _fast_addc(name, ufunc, slow):
             self._version[0] += 1
             return self
         a, b, c, v = _addc_arrays(name, self, tensor1, tensor2, value)
-        if a.dtype != self._data.dtype or xp.broadcast_shapes(a.shape, b.shape, c.shape) != a.shape:
-            return inplace(slow)(self, tensor1, tensor2, value=value)
+        if a.dtype != self._data.dtype or module_of_array(a).broadcast_shapes(a.shape, b.shape, c.shape) != a.shape:
+            return slow_(self, tensor1, tensor2, value=value)
         tmp = ufunc(b, c)
         if v != 1:
             tmp *= v
@@ -433,6 +437,10 @@ def _fast_addc(name, ufunc, slow):
     return op_
 
 
+op(addcmul, inplace=_fast_addc("addcmul", "multiply", addcmul))
+op(addcdiv, inplace=_fast_addc("addcdiv", "divide", addcdiv))
+
+
 # ---------------------------------------------------------------------------- binary float ops
 class FmaxBackward0(Node):
     def backward(self, grad):
@@ -442,28 +450,27 @@ class FmaxBackward0(Node):
         return grad_for(where(pick_a, grad, zero), a), grad_for(where(pick_a, zero, grad), b)
 
 
-def _fmaxmin(name, fn, is_max, input, other, out):
+class FminBackward0(FmaxBackward0):
+    """Gradient of fmin: to whichever operand was picked."""
+
+
+def _fmaxmin(name, is_max, input, other, out):
     _require_tensor(other, name)
-    res = _make(_apply(fn, *binary_arrays(input, other)))
-    if needs_grad(input, other):
-        node = FmaxBackward0() if is_max else _FminBackward()
-        node.is_max = is_max
-        node.save(input, other)
-        attach(res, node, input, other)
+    res = _make(_apply(array_module(input), name, *binary_arrays(input, other)))
+    record(res, FmaxBackward0 if is_max else FminBackward0, (input, other), (input, other), is_max=is_max)
     return _out(out, res)
 
 
-_FminBackward = type("FminBackward0", (FmaxBackward0,), {})
-
-
+@op
 def fmax(input, other, *, out=None):
     """Elementwise maximum that ignores NaN (NaN only where both are NaN)."""
-    return _fmaxmin("fmax", xp.fmax, True, input, other, out)
+    return _fmaxmin("fmax", True, input, other, out)
 
 
+@op
 def fmin(input, other, *, out=None):
     """Elementwise minimum that ignores NaN (NaN only where both are NaN)."""
-    return _fmaxmin("fmin", xp.fmin, False, input, other, out)
+    return _fmaxmin("fmin", False, input, other, out)
 
 
 def _float_binary(name, input, other):
@@ -487,14 +494,11 @@ class HypotBackward0(Node):
         return grad_for(grad * a / r, a0), grad_for(grad * b / r, b0)
 
 
+@op(inplace=True)
 def hypot(input, other, *, out=None):
     """``sqrt(input**2 + other**2)`` without overflow."""
-    res = _make(_apply(xp.hypot, *_float_binary("hypot", input, other)))
-    if needs_grad(input, other):
-        node = HypotBackward0()
-        node.save(input, other)
-        node.save_result(res)
-        attach(res, node, input, other)
+    res = _make(_apply(array_module(input), "hypot", *_float_binary("hypot", input, other)))
+    record(res, HypotBackward0, (input, other), (input, other), output=True)
     return _out(out, res)
 
 
@@ -507,28 +511,27 @@ class LogaddexpBackward0(Node):
         return grad_for(grad / (1 + (b - a).exp()), a0), grad_for(grad / (1 + (a - b).exp()), b0)
 
 
-def _logaddexp(name, fn, base2, input, other, out):
-    with xp.errstate(all="ignore"):
-        res = _make(_apply(fn, *_float_binary(name, input, other)))
-    if needs_grad(input, other):
-        node = LogaddexpBackward0() if not base2 else _Logaddexp2Backward()
-        node.base2 = base2
-        node.save(input, other)
-        attach(res, node, input, other)
+class Logaddexp2Backward0(LogaddexpBackward0):
+    """Gradient of logaddexp2."""
+
+
+def _logaddexp(name, base2, input, other, out):
+    with ignore_fp_errors(input):
+        res = _make(_apply(array_module(input), name, *_float_binary(name, input, other)))
+    record(res, Logaddexp2Backward0 if base2 else LogaddexpBackward0, (input, other), (input, other), base2=base2)
     return _out(out, res)
 
 
-_Logaddexp2Backward = type("Logaddexp2Backward0", (LogaddexpBackward0,), {})
-
-
+@op
 def logaddexp(input, other, *, out=None):
     """``log(exp(input) + exp(other))``, computed stably."""
-    return _logaddexp("logaddexp", xp.logaddexp, False, input, other, out)
+    return _logaddexp("logaddexp", False, input, other, out)
 
 
+@op
 def logaddexp2(input, other, *, out=None):
     """``log2(2**input + 2**other)``, computed stably."""
-    return _logaddexp("logaddexp2", xp.logaddexp2, True, input, other, out)
+    return _logaddexp("logaddexp2", True, input, other, out)
 
 
 class XlogyBackward0(Node):
@@ -545,75 +548,83 @@ class XlogyBackward0(Node):
         return gx, gy
 
 
-def _xlogy(name, log_fn, input, other, out):
+def _xlogy(name, log_name, input, other, out):
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    some = input if isinstance(input, Tensor) else other
+    xp = array_module(some)
     rd = _dtype.result_type(input, other)
     if rd._category < 2:
         rd = _dtype.get_default_dtype()
     x, y = (v._data.astype(rd.np, copy=False) if isinstance(v, Tensor) else xp.asarray(scalar_value(v), rd.np)
             for v in (input, other))
-    with xp.errstate(all="ignore"):
-        ly = log_fn(y)
+    with ignore_fp_errors(some):
+        ly = getattr(xp, log_name)(y)
         try:
             r = xp.multiply(x, ly)
         except ValueError:
             raise broadcast_error(xp.shape(x), xp.shape(y)) from None
         r = xp.where((xp.asarray(x) == 0) & ~xp.isnan(y), xp.zeros((), r.dtype), r)
     res = _make(xp.asarray(r))
-    if needs_grad(input, other):
-        node = XlogyBackward0() if log_fn is xp.log else _Xlog1pyBackward()
-        node.log1p = log_fn is not xp.log
+    log1p = log_name == "log1p"
+    node = record(res, SpecialXlog1PyBackward0 if log1p else XlogyBackward0,
+                  (_tensor_or_none(input), _tensor_or_none(other)), log1p=log1p)
+    if node is not None:
         tx = input if isinstance(input, Tensor) else _make(xp.asarray(x, dtype=res._data.dtype))
         ty = other if isinstance(other, Tensor) else _make(xp.asarray(y, dtype=res._data.dtype))
         node.meta = (_meta(input), _meta(other))
         node.save(tx, ty)
-        attach(res, node, _tensor_or_none(input), _tensor_or_none(other))
     return _out(out, res)
 
 
-_Xlog1pyBackward = type("SpecialXlog1PyBackward0", (XlogyBackward0,), {})
+class SpecialXlog1PyBackward0(XlogyBackward0):
+    """Gradient of special.xlog1py."""
 
 
+@op(inplace=True)
 def xlogy(input, other, *, out=None):
     """``input * log(other)``, with 0 where ``input`` is 0 (unless ``other`` is NaN)."""
-    return _xlogy("xlogy", xp.log, input, other, out)
+    return _xlogy("xlogy", "log", input, other, out)
 
 
-def _special_xlog1py(input, other, *, out=None):
-    """``input * log1p(other)``, with 0 where ``input`` is 0 (unless ``other`` is NaN)."""
-    return _xlogy("xlog1py", xp.log1p, input, other, out)
+def xlog1py(input, other, *, out=None):
+    """``input * log1p(other)``, with 0 where ``input`` is 0 (unless ``other`` is NaN); ``special.xlog1py``."""
+    return _xlogy("xlog1py", "log1p", input, other, out)
 
 
-def _entr_array(a):
-    with xp.errstate(all="ignore"):
+def _entr_array(xp, a):
+    with ignore_array_fp_errors(a):
         r = -a * xp.log(a)
-    r = xp.where(a > 0, r, xp.where(a == 0, xp.zeros((), a.dtype), xp.asarray(-xp.inf, a.dtype)))
+    r = xp.where(a > 0, r, xp.where(a == 0, xp.zeros((), a.dtype), xp.asarray(-math.inf, a.dtype)))
     return xp.where(xp.isnan(a), a, r)
 
 
-_special_entr = _define_unary("special_entr", _entr_array, lambda g, x: g * -(x.log() + 1))
+entr = unary_op("entr", _entr_array, lambda g, x: g * -(x.log() + 1), saves="input",
+                node_name="SpecialEntrBackward0", declare=False)
+entr.__doc__ = "``-x log(x)`` elementwise (0 at 0, -inf below 0); ``special.entr``."
 
 
 # ---------------------------------------------------------------------------- comparisons
+@op
 def equal(input, other):
     """True when both tensors have the same shape and elements."""
     _require_tensor(other, "equal")
     if input._data.shape != other._data.shape:
         return False
     da, db = binary_arrays(input, other)
-    return bool(xp.array_equal(da, db))
+    return bool(array_module(input).array_equal(da, db))
 
 
 def _close_arrays(input, other, rtol, atol, equal_nan, name):
     _require_tensor(other, name)
     if input.dtype is not other.dtype:
-        raise RuntimeError(f"{_dtype_name(input.dtype)} did not match {_dtype_name(other.dtype)}")
+        raise RuntimeError(f"{dtype_name(input.dtype)} did not match {dtype_name(other.dtype)}")
     if rtol < 0:
         raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
     if atol < 0:
         raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
     a, b = input._data, other._data
+    xp = array_module(input)
     try:
         close = a == b
     except ValueError:
@@ -629,17 +640,19 @@ def _close_arrays(input, other, rtol, atol, equal_nan, name):
         close = close | (xp.isnan(a) & xp.isnan(b))
     if rtol == 0 and atol == 0:
         return close
-    with xp.errstate(all="ignore"):
+    with ignore_fp_errors(input):
         err = xp.abs(a - b)
         allowed = atol + xp.abs(rtol * b)
         return close | (xp.isfinite(err) & (err <= allowed))
 
 
+@op
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Elementwise ``|input - other| <= atol + rtol * |other|`` (infinities equal to themselves)."""
     return _make(_close_arrays(input, other, rtol, atol, equal_nan, "isclose"))
 
 
+@op
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True when every pair of elements is close (see ``isclose``)."""
     return bool(_close_arrays(input, other, rtol, atol, equal_nan, "allclose").all())
@@ -673,9 +686,10 @@ class ClampBackward0(Node):
         return gx, glo, ghi
 
 
-def _clamp_tensor_bounds(input, min, max):
+def clamp_tensor_bounds(input, min, max):
     """clamp(input, min, max) where a bound is a tensor: promotes over all three, broadcasts, and routes
     the gradient to whichever of input / min / max gave each element (as PyTorch)."""
+    xp = array_module(input)
     rd = _dtype.result_type(*(v for v in (input, min, max) if v is not None)).np
     a = input._data.astype(rd, copy=False)
     lo = None if min is None else (min._data if isinstance(min, Tensor) else xp.asarray(scalar_value(min))).astype(
@@ -692,44 +706,20 @@ def _clamp_tensor_bounds(input, min, max):
         other = lo if lo is not None and not _bc(a, lo) else hi
         raise broadcast_error(a.shape, other.shape) from None
     res = _make(r)
-    if needs_grad(input, min, max):
-        node = ClampBackward0()
+    node = record(res, ClampBackward0, (input, _tensor_or_none(min), _tensor_or_none(max)))
+    if node is not None:
         ts = [v if isinstance(v, Tensor) else (None if v is None else _make(xp.asarray(scalar_value(v), rd)))
               for v in (input, min, max)]
         node.meta = tuple(_meta(v) if isinstance(v, Tensor) else None for v in (input, min, max))
         node.save(*ts)
-        attach(res, node, input, _tensor_or_none(min), _tensor_or_none(max))
     return res
 
 
-# ---------------------------------------------------------------------------- Tensor methods and in-place forms
-def _bind():
-    from .special_math import erf, erfc, erfinv, lgamma, digamma, i0, mvlgamma
-    for name, fn in (("sgn", sgn), ("logit", logit), ("sinc", sinc), ("nan_to_num", nan_to_num), ("fmod", fmod),
-                     ("lerp", lerp), ("addcmul", addcmul), ("addcdiv", addcdiv), ("hypot", hypot), ("xlogy", xlogy),
-                     ("erf", erf), ("erfc", erfc), ("erfinv", erfinv), ("lgamma", lgamma), ("digamma", digamma),
-                     ("i0", i0), ("mvlgamma", mvlgamma)):
-        setattr(Tensor, name + "_", inplace(fn))
-    from .elementwise import bitwise_left_shift, bitwise_right_shift, remainder
-    for name, fn in (("bitwise_left_shift", bitwise_left_shift), ("bitwise_right_shift", bitwise_right_shift),
-                     ("remainder", remainder)):
-        if not hasattr(Tensor, name + "_"):
-            setattr(Tensor, name + "_", inplace(fn))
-    Tensor.addcmul_ = _fast_addc("addcmul", xp.multiply, addcmul)
-    Tensor.addcdiv_ = _fast_addc("addcdiv", xp.divide, addcdiv)
-    Tensor.float_power_ = _float_power_
-
-
-_bind()
-
-
-# in-place forms PyTorch also has at the top level (torch.erf_(t) ...): the same functions as the methods
-def _top_level_inplace():
-    from .special_math import erf, erfc, i0
-    return (inplace(erf), inplace(erfc), inplace(logit), inplace(i0), inplace(xlogy), inplace(nan_to_num),
-            inplace(sinc))
-
-
-erf_, erfc_, logit_, i0_, xlogy_, nan_to_num_, sinc_ = _top_level_inplace()
-for _f in (erf_, erfc_, logit_, i0_, xlogy_, nan_to_num_, sinc_):
-    setattr(Tensor, _f.__name__, _f)
+# ---------------------------------------------------------------------------- top-level in-place forms
+# PyTorch also has these as functions (torch.logit_(t) ...); elementwise's shifts get their in-place methods here
+logit_ = function(inplace(logit), name="logit_")
+xlogy_ = function(inplace(xlogy), name="xlogy_")
+nan_to_num_ = function(inplace(nan_to_num), name="nan_to_num_")
+sinc_ = function(inplace(sinc), name="sinc_")
+bitwise_left_shift_ = method(inplace(bitwise_left_shift), name="bitwise_left_shift_")
+bitwise_right_shift_ = method(inplace(bitwise_right_shift), name="bitwise_right_shift_")
