@@ -25,14 +25,14 @@ def standard_gamma(concentration):
         out = ember.zeros_like(alpha)
         pending = ember.ones_like(alpha, dtype=ember.bool)
         while bool(pending.any()):
-            z = ember.randn(alpha.shape, dtype=ember.float64)
-            u = ember.rand(alpha.shape, dtype=ember.float64)
+            z = ember.randn(alpha.shape, dtype=ember.float64, device=alpha.device)
+            u = ember.rand(alpha.shape, dtype=ember.float64, device=alpha.device)
             v = (1 + c * z) ** 3
             ok = (v > 0) & (u.log() < 0.5 * z * z + d - d * v + d * v.clamp(min=1e-300).log())
             take = pending & ok
             out = ember.where(take, d * v, out)
             pending = pending & ~ok
-        u = ember.rand(alpha.shape, dtype=ember.float64)
+        u = ember.rand(alpha.shape, dtype=ember.float64, device=alpha.device)
         out = ember.where(boost, out * u.pow(1.0 / alpha), out)
         out = out.to(concentration.dtype)
         return out.clamp(min=ember.finfo(concentration.dtype).tiny)
@@ -55,7 +55,7 @@ def _binomial_inversion(n, p):
     ratio = p / q.clamp(min=1e-300)
     pmf = ember.where(p < 1, ember.exp(n * ember.log1p(-p.clamp(max=1 - 1e-16))), ember.zeros_like(p))
     cdf = pmf
-    u = ember.rand(p.shape, dtype=ember.float64)
+    u = ember.rand(p.shape, dtype=ember.float64, device=p.device)
     k = ember.zeros_like(p)
     active = (u > cdf) & (k < n)
     while bool(active.any()):
@@ -82,8 +82,8 @@ def _binomial_btrs(n, p):
     out = ember.zeros_like(p)
     pending = ember.ones_like(p, dtype=ember.bool)
     while bool(pending.any()):
-        u = ember.rand(p.shape, dtype=ember.float64) - 0.5
-        v = ember.rand(p.shape, dtype=ember.float64)
+        u = ember.rand(p.shape, dtype=ember.float64, device=p.device) - 0.5
+        v = ember.rand(p.shape, dtype=ember.float64, device=p.device)
         us = (0.5 - u.abs()).clamp(min=1e-12)  # u = -0.5 exactly would divide by zero below
         k = ((2 * a / us + b) * u + c).floor()
         in_range = (k >= 0) & (k <= n)
