@@ -3,17 +3,17 @@ their 2-D and n-D forms, fftfreq / rfftfreq and fftshift / ifftshift.  Every tra
 (see ``ops/spectral.py``).  ``norm`` is "backward" (default), "ortho" or "forward"; ``n`` / ``s`` trim or
 zero-pad the input along the transformed dims first.
 """
+from . import _dtype
 from .ops import spectral as _s
+from .ops._common import write_out
+from .ops.creation import arange
 
 __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn",
            "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
 
 
 def _out(res, out):
-    if out is None:
-        return res
-    from .ops.elementwise import write_out
-    return write_out(out, res)
+    return res if out is None else write_out(out, res)
 
 
 def fft(input, n=None, dim=-1, norm=None, *, out=None):
@@ -88,12 +88,12 @@ def ihfft(input, n=None, dim=-1, norm=None, *, out=None):
 
 def hfftn(input, s=None, dim=None, norm=None, *, out=None):
     """The N-D transform of a Hermitian-symmetric signal given by its half (one-sided in the last dim)."""
-    return _out(_s.irfftn(input.conj(), s, dim, _s._DUAL[_s._norm(norm)]), out)
+    return _out(_s.irfftn(input.conj(), s, dim, _s.DUAL_NORM[_s.norm_mode(norm)]), out)
 
 
 def ihfftn(input, s=None, dim=None, norm=None, *, out=None):
     """The inverse of ``hfftn``."""
-    return _out(_s.rfftn(input, s, dim, _s._DUAL[_s._norm(norm)]).conj(), out)
+    return _out(_s.rfftn(input, s, dim, _s.DUAL_NORM[_s.norm_mode(norm)]).conj(), out)
 
 
 def hfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
@@ -108,10 +108,8 @@ def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
 
 def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """The sample frequencies ``[0, 1, ..., n/2 - 1, -n/2, ..., -1] / (d * n)``."""
-    from .ops.creation import arange
-    from . import _dtype
     dt = dtype or _dtype.get_default_dtype()
-    k = arange(n, dtype=_dtype.int64)
+    k = arange(n, dtype=_dtype.int64, device=device)
     k = k - (k >= (n + 1) // 2).to(_dtype.int64) * n
     res = k.to(dt) / (n * d)
     if requires_grad:
@@ -121,10 +119,8 @@ def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, require
 
 def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """The non-negative sample frequencies ``[0, 1, ..., n // 2] / (d * n)`` (for ``rfft``)."""
-    from .ops.creation import arange
-    from . import _dtype
     dt = dtype or _dtype.get_default_dtype()
-    res = arange(n // 2 + 1, dtype=_dtype.int64).to(dt) / (n * d)
+    res = arange(n // 2 + 1, dtype=_dtype.int64, device=device).to(dt) / (n * d)
     if requires_grad:
         res = res.detach().requires_grad_()
     return _out(res, out)

@@ -1,33 +1,32 @@
 """``ember.linalg``: PyTorch's ``torch.linalg`` — decompositions, solvers, inverses, norms and products.
 
-Every function is batched over leading dims and differentiable (see ``ops/linalg_decomp.py``, where the
-work and the gradients live; this module only names them as ``torch.linalg`` does).
+Every function is batched over leading dims and differentiable (see ``ops/linalg.py`` and
+``ops/matrix_functions.py``, where the work and the gradients live; this module only names them as
+``torch.linalg`` does).
 """
-from .ops import linalg_decomp as _d
-from .ops.linalg import matmul
-from .ops.products import _linalg_cross
-try:  # written with the reductions (ops/norms.py)
-    from .ops.norms import vector_norm, matrix_norm
-except ImportError:  # pragma: no cover - until that module lands
-    pass
+from . import _dtype
 from . import return_types as _rt
+from .ops import linalg as _d, matrix_functions as _f
+from .ops._common import write_out
+from .ops.products import matmul, linalg_cross
+from .ops.norms import vector_norm, matrix_norm
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
            "inv_ex", "tensorinv", "tensorsolve", "vander",
            "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
            "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
 
-LinAlgError = _d._LinAlgError
+LinAlgError = _d.LinAlgError
 
 
 def inv(A, *, out=None):
     """The inverse of a square matrix (batched). Raises LinAlgError for singular input."""
-    return _d._inv(A, out=out)
+    return _d.linalg_inv(A, out=out)
 
 
 def inv_ex(A, *, check_errors=False, out=None):
     """``(inverse, info)``: info is 0 where the inversion succeeded, else the index of the zero pivot."""
-    return _d._inv_ex(A, check_errors=check_errors)
+    return _d.linalg_inv_ex(A, check_errors=check_errors)
 
 
 def det(A, *, out=None):
@@ -37,104 +36,99 @@ def det(A, *, out=None):
 
 def slogdet(A, *, out=None):
     """``(sign, logabsdet)`` of the determinant (batched)."""
-    return _d._slogdet(A)
+    return _d.linalg_slogdet(A)
 
 
 def solve(A, B, *, left=True, out=None):
     """The solution X of ``A X = B`` (``X A = B`` with ``left=False``); B may be a (batch of) vector(s)."""
-    return _d._solve(A, B, left=left, out=out)
+    return _d.linalg_solve(A, B, left=left, out=out)
 
 
 def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     """``(solution, info)`` of ``linalg.solve``."""
-    from .ops._common import _make, xp  # info is all zeros when solve succeeds
-    res = _d._solve(A, B, left=left)
-    return _rt.linalg_solve_ex(res, _make(xp.zeros(A.shape[:-2], dtype=xp.int32))) \
-        if hasattr(_rt, "linalg_solve_ex") else (res, _make(xp.zeros(A.shape[:-2], dtype=xp.int32)))
+    res = _d.linalg_solve(A, B, left=left)   # raises for a singular A: info is all zeros when it returns
+    return _rt.linalg_solve_ex(res, A.new_zeros(A.shape[:-2], dtype=_dtype.int32))
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """The solution of a triangular system (only the ``upper`` / lower triangle of A is read)."""
-    return _d._solve_triangular(A, B, upper=upper, left=left, unitriangular=unitriangular, out=out)
+    return _d.linalg_solve_triangular(A, B, upper=upper, left=left, unitriangular=unitriangular, out=out)
 
 
 def cholesky(A, *, upper=False, out=None):
     """The Cholesky factor L (``A = L L^H``), or U = L^H with ``upper=True``."""
-    return _d._cholesky(A, upper=upper, out=out)
+    return _d.linalg_cholesky(A, upper=upper, out=out)
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     """``(L, info)``: info is the order of the first non-positive-definite leading minor, or 0."""
-    return _d._cholesky_ex(A, upper=upper, check_errors=check_errors)
+    return _d.linalg_cholesky_ex(A, upper=upper, check_errors=check_errors)
 
 
 def qr(A, mode="reduced", *, out=None):
     """``(Q, R)`` of the QR decomposition; mode 'reduced', 'complete' or 'r'."""
-    return _d._qr(A, mode)
+    return _d.linalg_qr(A, mode)
 
 
 def svd(A, full_matrices=True, *, driver=None, out=None):
     """``(U, S, Vh)`` with ``A = U diag(S) Vh``."""
-    return _d._svd(A, full_matrices)
+    return _d.linalg_svd(A, full_matrices)
 
 
 def svdvals(A, *, driver=None, out=None):
     """The singular values, in descending order."""
-    return _d._svdvals(A, out=out)
+    return _d.linalg_svdvals(A, out=out)
 
 
 def eigh(A, UPLO="L", *, out=None):
     """``(eigenvalues, eigenvectors)`` of a Hermitian matrix (ascending eigenvalues; one triangle is read)."""
-    return _d._eigh(A, UPLO)
+    return _d.linalg_eigh(A, UPLO)
 
 
 def eigvalsh(A, UPLO="L", *, out=None):
     """The eigenvalues of a Hermitian matrix, ascending."""
-    return _d._eigvalsh(A, UPLO, out=out)
+    return _d.linalg_eigvalsh(A, UPLO, out=out)
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """The Moore-Penrose pseudo-inverse."""
-    return _d._pinv(A, atol=atol, rtol=rtol, hermitian=hermitian, out=out)
+    return _f.linalg_pinv(A, atol=atol, rtol=rtol, hermitian=hermitian, out=out)
 
 
 def matrix_power(A, n, *, out=None):
     """``A`` to the integer power ``n`` (negative powers invert)."""
-    return _d._matrix_power(A, n, out=out)
+    return _f.matrix_power(A, n, out=out)
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """The number of singular values above ``max(atol, rtol * largest)``."""
-    return _d._matrix_rank(A, hermitian=hermitian, atol=atol, rtol=rtol, out=out)
+    return _f.linalg_matrix_rank(A, hermitian=hermitian, atol=atol, rtol=rtol, out=out)
 
 
 def lstsq(A, B, rcond=None, *, driver=None):
     """``(solution, residuals, rank, singular_values)`` of the least-squares problem ``min ||A X - B||``."""
-    return _d._lstsq(A, B, rcond, driver=driver)
+    return _f.linalg_lstsq(A, B, rcond, driver=driver)
 
 
 def multi_dot(tensors, *, out=None):
     """The product of a chain of matrices (the first / last may be vectors)."""
-    return _d._multi_dot(tensors, out=out)
+    return _f.linalg_multi_dot(tensors, out=out)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
     """A vector norm (1 dim) or matrix norm (2 dims), as ``torch.linalg.norm``."""
-    return _d._linalg_norm(A, ord, dim, keepdim, dtype=dtype, out=out)
+    return _f.linalg_norm(A, ord, dim, keepdim, dtype=dtype, out=out)
 
 
 def cross(input, other, *, dim=-1, out=None):
     """The cross product of 3-vectors along ``dim``, with broadcasting."""
-    return _linalg_cross(input, other, dim=dim, out=out)
+    return linalg_cross(input, other, dim=dim, out=out)
 
 
 def vecdot(x, y, *, dim=-1, out=None):
     """``sum(conj(x) * y, dim)`` with broadcasting."""
     res = (x.conj() * y).sum(dim)
-    if out is not None:
-        from .ops.elementwise import write_out
-        return write_out(out, res)
-    return res
+    return write_out(out, res) if out is not None else res
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
@@ -144,19 +138,19 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 
 def cond(A, p=None, *, out=None):
     """The condition number in the ``p`` norm (the 2-norm ratio of extreme singular values by default)."""
-    return _d._cond(A, p, out=out)
+    return _f.linalg_cond(A, p, out=out)
 
 
 def tensorinv(A, ind=2, *, out=None):
     """The inverse of ``A`` seen as a matrix from its first ``ind`` dims to the rest."""
-    return _d._tensorinv(A, ind, out=out)
+    return _f.linalg_tensorinv(A, ind, out=out)
 
 
 def tensorsolve(A, B, dims=None, *, out=None):
     """The X with ``tensordot(A, X, X.ndim) = B``."""
-    return _d._tensorsolve(A, B, dims, out=out)
+    return _f.linalg_tensorsolve(A, B, dims, out=out)
 
 
 def vander(x, *, N=None):
     """The Vandermonde matrix: columns ``x ** 0, x ** 1, ..., x ** (N - 1)``."""
-    return _d._vander(x, N)
+    return _f.linalg_vander(x, N)

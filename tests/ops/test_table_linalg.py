@@ -14,6 +14,7 @@ import torch
 
 import ember
 import ember.linalg  # noqa: F401
+from devices import TABLE_DEVICES
 from parity import check_op, check_raises, assert_same
 
 rng = np.random.default_rng(2)
@@ -71,6 +72,7 @@ ROWS = [
     ("matmul_empty", lambda m, a, b: a @ b, (E0, B), False),
     ("matmul_int", lambda m, a, b: a @ b, (I64, I64B), False),
     ("matmul_f32", lambda m, a, b: a @ b, (F32, F32B), False),
+    ("rmatmul", lambda m, a, b: b.__rmatmul__(a), (A, B), True),
     ("matmul_out", lambda m, a, b: m.matmul(a.detach(), b.detach(), out=m.empty(0, dtype=m.float64)), (A, B), False),
     ("mm", lambda m, a, b: m.mm(a, b), (A, B), True),
     ("mm_method_noncontig", lambda m, a, b: b.mT.mm(a.mT), (A, B), False),
@@ -93,6 +95,7 @@ ROWS = [
     ("addmm_", lambda m, c, a, b: (c * 1).addmm_(a, b, alpha=3), (A @ B, A, B), False),
     ("addmv", lambda m, c, a, v: m.addmv(c, a, v, beta=2), (V3, A, V4), True),
     ("addmv_scalar_input", lambda m, c, a, v: m.addmv(c[0], a, v), (V3, A, V4), False),
+    ("addmv_function_inplace", lambda m, c, a, v: m.addmv_(c * 1, a, v, alpha=2), (V3, A, V4), False),
     ("addbmm", lambda m, c, a, b: m.addbmm(c, a, b, alpha=0.5), (A @ B, BA, BB), True),
     ("baddbmm", lambda m, c, a, b: m.baddbmm(c, a, b, beta=-1), (V5, BA, BB), True),
     ("baddbmm_", lambda m, c, a, b: (c * 1).baddbmm_(a, b), (BA @ BB, BA, BB), False),
@@ -154,6 +157,7 @@ ROWS = [
     ("solve_vector", lambda m, a, b: m.linalg.solve(a, b), (SQ, V4), True),
     ("solve_batch_vector", lambda m, a, b: m.linalg.solve(a, b), (SQB, A[:2, :3]), False),
     ("solve_bcast", lambda m, a, b: m.linalg.solve(a, b), (SQB, A[:, :2]), True),
+    ("solve_ex_fields", lambda m, a, b: (lambda r: (r.result, r.info))(m.linalg.solve_ex(a, b)), (SQ, RHS), False),
     ("solve_left_false", lambda m, a, b: m.linalg.solve(a, b, left=False), (SQ, RHS.T), False),
     ("solve_triangular_upper", lambda m, a, b: m.linalg.solve_triangular(a, b, upper=True), (SQ, RHS), True),
     ("solve_triangular_lower_right", lambda m, a, b: m.linalg.solve_triangular(a, b, upper=False, left=False),
@@ -234,9 +238,10 @@ def _quiet(fn):
         return fn()
 
 
+@pytest.mark.parametrize("device", TABLE_DEVICES)
 @pytest.mark.parametrize("name,fn,args,gradgrad", ROWS, ids=[r[0] for r in ROWS])
-def test_row(name, fn, args, gradgrad):
-    check_op(lambda *t: fn(ember, *t), lambda *t: fn(torch, *t), *args, gradgrad=gradgrad)
+def test_row(name, fn, args, gradgrad, device):
+    check_op(lambda *t: fn(ember, *t), lambda *t: fn(torch, *t), *args, gradgrad=gradgrad, device=device)
 
 
 def test_row_count():

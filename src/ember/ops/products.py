@@ -1,129 +1,201 @@
-"""More products: addmm / addmv / addbmm / baddbmm / addr (``beta * input + alpha * product``), vdot, inner,
-tensordot, kron, cross, trace, cdist, chain_matmul — each with its gradient, written with ember ops."""
+"""Matrix and vector products, each with its gradient written in ember ops: matmul (every broadcasting case,
+and the ``@`` operator), mm, bmm, mv, dot, vdot, outer, inner, tensordot, kron, einsum, chain_matmul, the
+``beta * input + alpha * product`` family (addmm, addmv, addbmm, baddbmm, addr) and the cross product.
+"""
 import math
 import warnings
 
 from .. import _dtype
-from ._common import xp, Tensor, Node, attach, GradMode, _make, wrap_dim, unbroadcast, broadcast_error
-from .elementwise import write_out, inplace, _dtype_name
-from .linalg import mm, bmm, mv, dot, _same_dtype
+from .creation import eye
+from ._common import (array_module, Tensor, Node, record, op, method, function, _make, wrap_dim,
+                      unbroadcast, broadcast_error, write_out, inplace, dtype_name, Autocast, autocast_args)
 
 
-# ---------------------------------------------------------------------------- beta * input + alpha * product
-class _AddProductBackward(Node):
-    """Shared backward of addmm / addmv / addbmm / baddbmm / addr."""
-
-    _kind = None
-
-    def name(self):
-        return self._name
-
-    def backward(self, grad):
-        m1, m2 = self.saved_tensors
-        beta, alpha, kind = self.beta, self.alpha, self.kind
-        g_in = None
-        if self.need_input:
-            g_in = unbroadcast(grad if beta == 1 else grad * beta, self.input_shape)
-        ga = gb = None
-        if kind == "mm":
-            ga = grad.mm(m2.t().conj()) if m1._requires_grad else None
-            gb = m1.t().conj().mm(grad) if m2._requires_grad else None
-        elif kind == "mv":
-            ga = grad.unsqueeze(1) * m2.conj().unsqueeze(0) if m1._requires_grad else None
-            gb = m1.t().conj().mv(grad) if m2._requires_grad else None
-        elif kind == "baddbmm":
-            ga = grad.bmm(m2.mT.conj()) if m1._requires_grad else None
-            gb = m1.mT.conj().bmm(grad) if m2._requires_grad else None
-        elif kind == "addbmm":
-            gx = grad.unsqueeze(0).expand(m1.shape[0], grad.shape[0], grad.shape[1])
-            ga = gx.bmm(m2.mT.conj()) if m1._requires_grad else None
-            gb = m1.mT.conj().bmm(gx) if m2._requires_grad else None
-        else:  # addr
-            ga = grad.mv(m2.conj()) if m1._requires_grad else None
-            gb = grad.t().mv(m1.conj()) if m2._requires_grad else None
-        if alpha != 1:
-            ga = ga * alpha if ga is not None else None
-            gb = gb * alpha if gb is not None else None
-        return g_in, ga, gb
+def _product(fn, a, b):
+    """``fn(a, b)`` in ``a``'s dtype: NumPy computes bfloat16 products in float32, PyTorch rounds back."""
+    r = fn(a, b)
+    return r if r.dtype == a.dtype else r.astype(a.dtype)
 
 
-def _add_product(kind, name, input, m1, m2, prod, beta, alpha, out):
-    shape = prod.shape
-    a = input._data
-    try:
-        ok = xp.broadcast_shapes(a.shape, shape) == shape
-    except ValueError:
-        ok = False
-    if not ok:
-        input.expand(shape)  # raises PyTorch's expand error
-        raise broadcast_error(a.shape, shape)
-    if beta == 0:
-        r = prod * alpha if alpha != 1 else prod
-        r = xp.broadcast_to(r, shape).copy() if r.shape != shape else r
-    else:
-        r = (a if beta == 1 else a * beta) + (prod if alpha == 1 else prod * alpha)
-    res = _make(xp.asarray(r, dtype=prod.dtype))
-    if GradMode.enabled and (input._requires_grad or m1._requires_grad or m2._requires_grad):
-        node = _AddProductBackward()
-        node._name, node.kind, node.beta, node.alpha = name, kind, beta, alpha
-        node.need_input, node.input_shape = input._requires_grad, a.shape
-        node.save(m1, m2)
-        attach(res, node, input, m1, m2)
+def _product_result(res, node_cls, a, b, out):
+    """Record ``node_cls`` (saving both operands) for the product ``res`` of ``a`` and ``b``; honour ``out``."""
+    record(res, node_cls, (a, b), (a, b))
     return write_out(out, res) if out is not None else res
 
 
-def _check_same(input, m1, m2):
-    _same_dtype(m1, m2, "mm")
-    if input._data.dtype != m1._data.dtype:
-        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_dtype_name(input.dtype)} and "
-                           f"{_dtype_name(m1.dtype)}")
+def _same_dtype(a, b, op_name):
+    """PyTorch's error when the two operands of product ``op_name`` differ in dtype."""
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {dtype_name(a.dtype).lower()} != "
+                           f"{dtype_name(b.dtype).lower()}" if op_name != "dot" else
+                           f"dot : expected both vectors to have same dtype, but found {dtype_name(a.dtype)} and "
+                           f"{dtype_name(b.dtype)}")
 
 
-def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
-    """``beta * input + alpha * (mat1 @ mat2)`` for 2-D ``mat1``, ``mat2``; ``input`` broadcasts."""
-    prod = mm(mat1.detach(), mat2.detach())._data
-    _check_same(input, mat1, mat2)
-    return _add_product("mm", "AddmmBackward0", input, mat1, mat2, prod, beta, alpha, out)
+def _vector_size_error(a, b):
+    return RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have "
+                        f"the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements respectively")
 
 
-def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
-    """``beta * input + alpha * (mat @ vec)``."""
-    prod = mv(mat.detach(), vec.detach())._data
-    _check_same(input, mat, vec)
-    return _add_product("mv", "AddmvBackward0", input, mat, vec, prod, beta, alpha, out)
+# ---------------------------------------------------------------------------- mm / bmm / matmul / dot / mv
+class MmBackward0(Node):
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        ga = grad.mm(b.t()) if a._requires_grad else None
+        gb = a.t().mm(grad) if b._requires_grad else None
+        return ga, gb
 
 
-def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    """``beta * input + alpha * bmm(batch1, batch2)``."""
-    prod = bmm(batch1.detach(), batch2.detach())._data
-    _check_same(input, batch1, batch2)
-    return _add_product("baddbmm", "BaddbmmBackward0", input, batch1, batch2, prod, beta, alpha, out)
+@op
+def mm(input, mat2, *, out=None):
+    """Matrix product of two 2-D tensors, (n, k) @ (k, m) -> (n, m)."""
+    if Autocast.cpu_dtype is not None:
+        input, mat2 = autocast_args(input, mat2)
+    a, b = input._data, mat2._data
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"{'self' if a.ndim != 2 else 'mat2'} must be a matrix")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                           f"{b.shape[0]}x{b.shape[1]})")
+    _same_dtype(input, mat2, "mm")
+    return _product_result(_make(_product(array_module(input).matmul, a, b)), MmBackward0, input, mat2, out)
 
 
-def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``."""
-    prod = bmm(batch1.detach(), batch2.detach())._data.sum(0)
-    _check_same(input, batch1, batch2)
-    return _add_product("addbmm", "AddbmmBackward0", input, batch1, batch2, prod, beta, alpha, out)
+class BmmBackward0(Node):
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        ga = grad.bmm(b.transpose(1, 2)) if a._requires_grad else None
+        gb = a.transpose(1, 2).bmm(grad) if b._requires_grad else None
+        return ga, gb
 
 
-def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
-    """``beta * input + alpha * outer(vec1, vec2)``."""
-    for v, nm in ((vec1, "vec1"), (vec2, "vec2")):
-        if v._data.ndim != 1:
-            raise RuntimeError(f"addr: Expected 1-D argument {nm}, but got {v._data.ndim}-D")
-    prod = xp.multiply.outer(vec1._data, vec2._data)
-    return _add_product("addr", "AddrBackward0", input, vec1, vec2, prod, beta, alpha, out)
+@op
+def bmm(input, mat2, *, out=None):
+    """Batched matrix product of 3-D tensors, (b, n, k) @ (b, k, m) -> (b, n, m)."""
+    if Autocast.cpu_dtype is not None:
+        input, mat2 = autocast_args(input, mat2)
+    a, b = input._data, mat2._data
+    if a.ndim != 3 or b.ndim != 3:
+        raise RuntimeError(f"batch{'1' if a.ndim != 3 else '2'} must be a 3D tensor")
+    if b.shape[0] != a.shape[0] or b.shape[1] != a.shape[2]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
+                           f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+    _same_dtype(input, mat2, "bmm")
+    return _product_result(_make(_product(array_module(input).matmul, a, b)), BmmBackward0, input, mat2, out)
 
 
-addmm_ = inplace(addmm)
-addmv_ = inplace(addmv)
-addbmm_ = inplace(addbmm)
-baddbmm_ = inplace(baddbmm)
-addr_ = inplace(addr)
+class MatmulBackward0(Node):
+    """Gradient of the general (broadcast, possibly vector) matmul."""
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        g = grad
+        if a.ndim == 1:
+            g = g.unsqueeze(-2)
+        if b.ndim == 1:
+            g = g.unsqueeze(-1)
+        ga = gb = None
+        if a._requires_grad:
+            ga = unbroadcast(g.matmul(b2.mT), a2.shape)
+            ga = ga.squeeze(0) if a.ndim == 1 else ga
+        if b._requires_grad:
+            gb = unbroadcast(a2.mT.matmul(g), b2.shape)
+            gb = gb.squeeze(-1) if b.ndim == 1 else gb
+        return ga, gb
 
 
-# ---------------------------------------------------------------------------- vdot / inner / tensordot / kron
+@op(operators=("__matmul__",))
+def matmul(input, other, *, out=None):
+    """Matrix product with NumPy/PyTorch broadcasting: vectors, matrices and batches of matrices."""
+    if Autocast.cpu_dtype is not None:
+        input, other = autocast_args(input, other)
+    a, b = input._data, other._data
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+    if a.ndim == 2 and b.ndim == 2:
+        return mm(input, other, out=out)
+    if a.ndim == 2 and b.ndim == 1:
+        return mv(input, other, out=out)   # PyTorch's matmul dispatches here too (MvBackward0, mv's errors)
+    _same_dtype(input, other, "matmul")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        if a.ndim == 1 and b.ndim == 1:
+            raise _vector_size_error(a, b)
+        lhs = "x".join(str(s) for s in (a.shape if a.ndim <= 2 else (a.size // a.shape[-1], a.shape[-1])))
+        rhs = "x".join(str(s) for s in (b.shape if b.ndim <= 2 else (b.shape[-2], b.shape[-1])))
+        if a.ndim == 1:
+            lhs = f"1x{a.shape[0]}"
+        if b.ndim == 1:
+            rhs = f"{b.shape[0]}x1"
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({lhs} and {rhs})")
+    try:
+        r = _product(array_module(input).matmul, a, b)
+    except ValueError:
+        raise RuntimeError(f"The size of tensor a must match the size of tensor b at a non-singleton batch "
+                           f"dimension: shapes {list(a.shape)} and {list(b.shape)}") from None
+    node_cls = MatmulBackward0 if a.ndim != 1 or b.ndim != 1 else DotBackward0
+    return _product_result(_make(r), node_cls, input, other, out)
+
+
+@method(name="__rmatmul__")
+def reflected_matmul(input, other):
+    """``other @ input`` for the reflected operator."""
+    return matmul(other, input)
+
+
+class DotBackward0(Node):
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        return (grad * b if a._requires_grad else None), (grad * a if b._requires_grad else None)
+
+
+@op
+def dot(input, tensor, *, out=None):
+    """Inner product of two 1-D tensors."""
+    a, b = input._data, tensor._data
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.shape != b.shape:
+        raise _vector_size_error(a, b)
+    _same_dtype(input, tensor, "dot")
+    return _product_result(_make(_product(array_module(input).dot, a, b)), DotBackward0, input, tensor, out)
+
+
+class MvBackward0(Node):
+    def backward(self, grad):
+        a, v = self.saved_tensors
+        ga = grad.unsqueeze(1) * v.unsqueeze(0) if a._requires_grad else None
+        gv = a.t().mv(grad) if v._requires_grad else None
+        return ga, gv
+
+
+@op
+def mv(input, vec, *, out=None):
+    """Matrix-vector product, (n, m) @ (m,) -> (n,)."""
+    a, v = input._data, vec._data
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {v.ndim}, {a.ndim}, {v.ndim}")
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), "
+                           f"vec ({v.shape[0]})")
+    _same_dtype(input, vec, "mv")
+    return _product_result(_make(_product(array_module(input).matmul, a, v)), MvBackward0, input, vec, out)
+
+
+# ---------------------------------------------------------------------------- outer / vdot / inner / tensordot / kron
+@op(aliases=("ger",))
+def outer(input, vec2, *, out=None):
+    """Outer product of two 1-D tensors -> (n, m)."""
+    if input._data.ndim != 1 or vec2._data.ndim != 1:
+        name, bad = ("self", input) if input._data.ndim != 1 else ("vec2", vec2)
+        raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {bad._data.ndim}-D")
+    res = input.reshape(input._data.shape[0], 1) * vec2   # PyTorch's composition (ViewBackward0 -> MulBackward0)
+    return write_out(out, res) if out is not None else res
+
+
 class VdotBackward0(Node):
     def backward(self, grad):
         a, b = self.saved_tensors
@@ -132,28 +204,25 @@ class VdotBackward0(Node):
         return ga, gb
 
 
+@op
 def vdot(input, other, *, out=None):
     """``sum(conj(input) * other)`` of two 1-D tensors."""
     a, b = input._data, other._data
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     if a.shape != b.shape:
-        raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have "
-                           f"the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements respectively")
+        raise _vector_size_error(a, b)
     if a.dtype != b.dtype:
-        raise RuntimeError(f"vdot : expected both vectors to have same dtype, but found {_dtype_name(input.dtype)} "
-                           f"and {_dtype_name(other.dtype)}")
+        raise RuntimeError(f"vdot : expected both vectors to have same dtype, but found {dtype_name(input.dtype)} "
+                           f"and {dtype_name(other.dtype)}")
     if a.dtype.kind not in "fc":
         res = dot(input, other)
         return write_out(out, res) if out is not None else res
-    res = _make(xp.asarray(xp.vdot(a, b)))
-    if GradMode.enabled and (input._requires_grad or other._requires_grad):
-        node = VdotBackward0()
-        node.save(input, other)
-        attach(res, node, input, other)
-    return write_out(out, res) if out is not None else res
+    res = _make(array_module(input).vdot(a, b))
+    return _product_result(res, VdotBackward0, input, other, out)
 
 
+@op
 def inner(input, other, *, out=None):
     """Sum over the last dims of both: (..., n) and (..., n) -> (...a, ...b); 0-d operands multiply."""
     a, b = input._data, other._data
@@ -167,6 +236,7 @@ def inner(input, other, *, out=None):
     return write_out(out, res) if out is not None else res
 
 
+@function
 def tensordot(a, b, dims=2, out=None):
     """Contract dims ``dims`` of ``a`` with those of ``b``: an int (last n of a with first n of b), or two
     lists of dims."""
@@ -196,7 +266,7 @@ def tensordot(a, b, dims=2, out=None):
             raise RuntimeError(f"contracted dimensions need to match, but first has size {a._data.shape[x]} in dim "
                                f"{sx} and second has size {b._data.shape[y]} in dim {sy}")
     if a._data.dtype != b._data.dtype:
-        raise RuntimeError(f"expected scalar type {_dtype_name(a.dtype)} but found {_dtype_name(b.dtype)}")
+        raise RuntimeError(f"expected scalar type {dtype_name(a.dtype)} but found {dtype_name(b.dtype)}")
     free_a = [d for d in range(na) if d not in da]
     free_b = [d for d in range(nb) if d not in db]
     k = 1
@@ -210,6 +280,7 @@ def tensordot(a, b, dims=2, out=None):
     return write_out(out, res) if out is not None else res
 
 
+@op
 def kron(input, other, *, out=None):
     """The Kronecker product: block (i, j, ...) is ``input[i, j, ...] * other``."""
     na, nb = input._data.ndim, other._data.ndim
@@ -222,7 +293,142 @@ def kron(input, other, *, out=None):
     return write_out(out, res) if out is not None else res
 
 
-# ---------------------------------------------------------------------------- cross / trace
+@function
+def chain_matmul(*matrices, out=None):
+    """The product of 2-D matrices, left to right (deprecated in PyTorch in favour of linalg.multi_dot)."""
+    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+                  "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
+                  "parameters.", UserWarning, stacklevel=2)
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    for i, m in enumerate(matrices):
+        if m._data.ndim != 2:
+            raise RuntimeError(f"chain_matmul(): Expected all tensors to be 2D, but got {m._data.ndim}D tensor at "
+                               f"index {i}")
+    res = matrices[0]
+    if len(matrices) == 1:
+        res = res.clone()
+    for m in matrices[1:]:
+        res = mm(res, m)
+    return write_out(out, res) if out is not None else res
+
+
+# ---------------------------------------------------------------------------- beta * input + alpha * product
+class AddProductBackward(Node):
+    """Shared backward of addmm / addmv / addbmm / baddbmm / addr; ``name()`` reports ``node_name``."""
+
+    node_name = "AddmmBackward0"
+
+    def name(self):
+        return self.node_name
+
+    def backward(self, grad):
+        m1, m2 = self.saved_tensors
+        beta, alpha, kind = self.beta, self.alpha, self.kind
+        g_in = None
+        if self.need_input:
+            g_in = unbroadcast(grad if beta == 1 else grad * beta, self.input_shape)
+        if kind == "mm":
+            ga = grad.mm(m2.t().conj()) if m1._requires_grad else None
+            gb = m1.t().conj().mm(grad) if m2._requires_grad else None
+        elif kind == "mv":
+            ga = grad.unsqueeze(1) * m2.conj().unsqueeze(0) if m1._requires_grad else None
+            gb = m1.t().conj().mv(grad) if m2._requires_grad else None
+        elif kind == "baddbmm":
+            ga = grad.bmm(m2.mT.conj()) if m1._requires_grad else None
+            gb = m1.mT.conj().bmm(grad) if m2._requires_grad else None
+        elif kind == "addbmm":
+            gx = grad.unsqueeze(0).expand(m1.shape[0], grad.shape[0], grad.shape[1])
+            ga = gx.bmm(m2.mT.conj()) if m1._requires_grad else None
+            gb = m1.mT.conj().bmm(gx) if m2._requires_grad else None
+        else:  # addr
+            ga = grad.mv(m2.conj()) if m1._requires_grad else None
+            gb = grad.t().mv(m1.conj()) if m2._requires_grad else None
+        if alpha != 1:
+            ga = ga * alpha if ga is not None else None
+            gb = gb * alpha if gb is not None else None
+        return g_in, ga, gb
+
+
+def _add_product(kind, name, input, m1, m2, prod, beta, alpha, out):
+    """``beta * input + alpha * prod`` (``prod`` the array product of ``m1`` and ``m2``), recorded as ``name``."""
+    xp = array_module(input)
+    shape = prod.shape
+    a = input._data
+    try:
+        ok = xp.broadcast_shapes(a.shape, shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        input.expand(shape)  # raises PyTorch's expand error
+        raise broadcast_error(a.shape, shape)
+    if beta == 0:
+        r = prod * alpha if alpha != 1 else prod
+        r = xp.broadcast_to(r, shape).copy() if r.shape != shape else r
+    else:
+        r = (a if beta == 1 else a * beta) + (prod if alpha == 1 else prod * alpha)
+    res = _make(xp.asarray(r, dtype=prod.dtype))
+    record(res, AddProductBackward, (input, m1, m2), (m1, m2), node_name=name, kind=kind, beta=beta, alpha=alpha,
+           need_input=input._requires_grad, input_shape=a.shape)
+    return write_out(out, res) if out is not None else res
+
+
+def _check_same(input, m1, m2):
+    _same_dtype(m1, m2, "mm")
+    if input._data.dtype != m1._data.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {dtype_name(input.dtype)} and "
+                           f"{dtype_name(m1.dtype)}")
+
+
+@op(inplace=True)
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * (mat1 @ mat2)`` for 2-D ``mat1``, ``mat2``; ``input`` broadcasts."""
+    prod = mm(mat1.detach(), mat2.detach())._data
+    _check_same(input, mat1, mat2)
+    return _add_product("mm", "AddmmBackward0", input, mat1, mat2, prod, beta, alpha, out)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * (mat @ vec)``."""
+    prod = mv(mat.detach(), vec.detach())._data
+    _check_same(input, mat, vec)
+    return _add_product("mv", "AddmvBackward0", input, mat, vec, prod, beta, alpha, out)
+
+
+# torch.addmv_ exists as a function as well as a method (unlike the other in-place forms of this family)
+addmv_ = function(inplace(addmv), name="addmv_")
+op(addmv, inplace=addmv_)
+
+
+@op(inplace=True)
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * bmm(batch1, batch2)``."""
+    prod = bmm(batch1.detach(), batch2.detach())._data
+    _check_same(input, batch1, batch2)
+    return _add_product("baddbmm", "BaddbmmBackward0", input, batch1, batch2, prod, beta, alpha, out)
+
+
+@op(inplace=True)
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``."""
+    prod = bmm(batch1.detach(), batch2.detach())._data.sum(0)
+    _check_same(input, batch1, batch2)
+    return _add_product("addbmm", "AddbmmBackward0", input, batch1, batch2, prod, beta, alpha, out)
+
+
+@op(inplace=True)
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * outer(vec1, vec2)``."""
+    for v, nm in ((vec1, "vec1"), (vec2, "vec2")):
+        if v._data.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {nm}, but got {v._data.ndim}-D")
+    prod = array_module(vec1).multiply.outer(vec1._data, vec2._data)
+    return _add_product("addr", "AddrBackward0", input, vec1, vec2, prod, beta, alpha, out)
+
+
+# ---------------------------------------------------------------------------- cross product
 def _cross(input, other, d):
     """``input x other`` along dim ``d`` (size 3): c_i = a_{i+1} b_{i+2} - a_{i+2} b_{i+1}."""
     return input.roll(-1, d) * other.roll(-2, d) - input.roll(-2, d) * other.roll(-1, d)
@@ -234,7 +440,7 @@ def _cross_operands(input, other, name):
                            f"{other._data.ndim}" if name == "linalg.cross" else
                            f"{name}: inputs must have the same number of dimensions.")
     try:
-        shape = xp.broadcast_shapes(input._data.shape, other._data.shape)
+        shape = array_module(input).broadcast_shapes(input._data.shape, other._data.shape)
     except ValueError:
         raise broadcast_error(input._data.shape, other._data.shape) from None
     if input.dtype is not other.dtype:
@@ -247,6 +453,7 @@ def _cross_operands(input, other, name):
     return input, other, shape
 
 
+@op
 def cross(input, other, dim=None, *, out=None):
     """The 3-D cross product along ``dim`` (default: the first dim of size 3, with PyTorch's warning)."""
     input, other, shape = _cross_operands(input, other, "cross")
@@ -267,7 +474,7 @@ def cross(input, other, dim=None, *, out=None):
     return write_out(out, res) if out is not None else res
 
 
-def _linalg_cross(input, other, *, dim=-1, out=None):
+def linalg_cross(input, other, *, dim=-1, out=None):
     """``torch.linalg.cross``: the cross product along ``dim`` (default -1), with broadcasting."""
     input, other, shape = _cross_operands(input, other, "linalg.cross")
     d = wrap_dim(dim, len(shape))
@@ -278,91 +485,194 @@ def _linalg_cross(input, other, *, dim=-1, out=None):
     return write_out(out, res) if out is not None else res
 
 
-def trace(input):
-    """The sum of the main diagonal of a 2-D tensor."""
-    if input._data.ndim != 2:
-        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
-    return input.diagonal().sum()
+# ---------------------------------------------------------------------------- einsum
+class EinsumBackward(Node):
+    """Gradient of einsum: for each operand, another einsum of the output gradient with the other operands.
 
+    Letters summed in only one operand are broadcast back; repeated letters in one operand (a diagonal)
+    are put back on the diagonal by an einsum with identity matrices; size-1 dims that broadcast in the
+    forward are summed.  All of it is einsum, so higher derivatives come for free.
+    """
 
-# ---------------------------------------------------------------------------- cdist
-class CdistBackward0(Node):
     def backward(self, grad):
-        x1, x2 = self.saved_tensors
-        p = self.p
-        d = self.result()
-        diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-        if p == 0:
-            w = diff * 0
-        elif p == 1:
-            w = diff.sign()
-        elif p == 2:
-            w = diff / d.unsqueeze(-1).masked_fill(d.unsqueeze(-1) == 0, 1)
-            w = w.masked_fill(d.unsqueeze(-1) == 0, 0)
-        elif math.isinf(p):
-            w = diff.sign() * (diff.abs() == d.unsqueeze(-1))
-        else:
-            dd = d.unsqueeze(-1)
-            safe = dd.masked_fill(dd == 0, 1)
-            ad = diff.abs()
-            w = diff.sign() * ad.masked_fill(ad == 0, 1).pow(p - 1) / safe.pow(p - 1)
-            w = w.masked_fill((dd == 0) | (ad == 0), 0)
-        gw = grad.unsqueeze(-1) * w
-        g1 = unbroadcast(gw.sum(-2), x1.shape) if x1._requires_grad else None
-        g2 = unbroadcast(-gw.sum(-3), x2.shape) if x2._requires_grad else None
-        return g1, g2
+        ops = self.saved_tensors
+        ins, out_sub = self.subscripts
+        sizes = self.sizes
+        grads = []
+        for i, t in enumerate(ops):
+            if not t._requires_grad:
+                grads.append(None)
+                continue
+            target = ins[i]
+            others = [ops[j] for j in range(len(ops)) if j != i]
+            other_subs = [ins[j] for j in range(len(ops)) if j != i]
+            available = set(out_sub).union(*other_subs)
+            unique = "".join(dict.fromkeys(target))
+            kept = "".join(c for c in unique if c in available)
+            g = _einsum_tensors(f"{','.join([out_sub] + other_subs)}->{kept}", [grad] + others)
+            # letters only this operand had were summed in the forward: broadcast them back
+            for pos, c in enumerate(unique):
+                if c not in available:
+                    g = g.unsqueeze(pos)
+            full = [sizes[c] for c in unique]
+            if list(g.shape) != full:
+                g = g.expand(full)
+            # repeated letters: place the gradient on the diagonal
+            if len(unique) != len(target):
+                fresh = iter(c for c in _LETTERS if c not in set("".join(ins) + out_sub))
+                tgt, eyes, eye_subs, seen = [], [], [], set()
+                for c in target:
+                    if c in seen:
+                        f = next(fresh)
+                        tgt.append(f)
+                        eyes.append(eye(sizes[c], dtype=grad.dtype, device=grad.device))
+                        eye_subs.append(c + f)
+                    else:
+                        seen.add(c)
+                        tgt.append(c)
+                g = _einsum_tensors(f"{','.join([unique] + eye_subs)}->{''.join(tgt)}", [g] + eyes)
+            # size-1 dims of this operand that broadcast against other operands
+            shape = tuple(t.shape)
+            if tuple(g.shape) != shape:
+                dims = tuple(k for k, (a, b) in enumerate(zip(g.shape, shape)) if a != b)
+                g = g.sum(dims, keepdim=True)
+            grads.append(g.reshape(shape) if tuple(g.shape) != shape else g)
+        return tuple(grads)
 
 
-def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
-    """Pairwise ``p``-norm distances between the rows of ``x1`` (..., P, M) and ``x2`` (..., R, M)."""
-    a, b = x1._data, x2._data
-    if a.ndim < 2:
-        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {a.ndim}D")
-    if b.ndim < 2:
-        raise RuntimeError(f"cdist only supports at least 2D tensors, X2 got: {b.ndim}D")
-    if a.shape[-1] != b.shape[-1]:
-        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {a.shape[-1]} X2: {b.shape[-1]}")
-    if a.dtype.kind != "f" or b.dtype.kind != "f":
-        raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {_dtype_name(x1.dtype)}")
-    if p < 0:
-        raise RuntimeError("cdist only supports non-negative p values")
-    diff = a[..., :, None, :] - b[..., None, :, :]
-    if p == 0:
-        r = (diff != 0).sum(-1).astype(a.dtype)
-    elif p == 1:
-        r = xp.abs(diff).sum(-1)
-    elif p == 2:
-        r = xp.sqrt((diff * diff).sum(-1))
-    elif math.isinf(p):
-        r = xp.abs(diff).max(-1) if diff.shape[-1] else xp.zeros(diff.shape[:-1], a.dtype)
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _parse_einsum(equation, operands):
+    """The equation with '...' spelled out as letters: (input subscripts, output subscripts)."""
+    eq = equation.replace(" ", "")
+    if "->" in eq:
+        lhs, rhs = eq.split("->", 1)
+        explicit = True
     else:
-        r = (xp.abs(diff) ** p).sum(-1) ** (1.0 / p)
-    res = _make(xp.asarray(r, dtype=xp.result_type(a, b)))
-    if GradMode.enabled and (x1._requires_grad or x2._requires_grad):
-        node = CdistBackward0()
-        node.p = float(p)
-        node.save(x1, x2)
-        node.save_result(res)
-        attach(res, node, x1, x2)
+        lhs, rhs, explicit = eq, None, False
+    ins = lhs.split(",")
+    if len(ins) != len(operands):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation"
+                           if len(operands) > len(ins) else
+                           "einsum(): fewer operands were provided than specified in the equation")
+    for part in ins + ([rhs] if explicit else []):
+        bad = [c for c in part.replace("...", "") if c not in _LETTERS]
+        if bad:
+            raise RuntimeError(f"einsum(): invalid subscript given at index {part.index(bad[0])} in the equation "
+                               f"string, subscripts must be in [a-zA-Z]")
+    used = set(lhs.replace("...", "").replace(",", "")) | set((rhs or "").replace("...", ""))
+    free = [c for c in _LETTERS[26:] + _LETTERS[:26] if c not in used]
+    n_ell = 0
+    for sub, t in zip(ins, operands):
+        if "..." in sub:
+            n_ell = max(n_ell, t._data.ndim - len(sub.replace("...", "")))
+    ell = "".join(free[:n_ell])
+    out_ins = []
+    for k, (sub, t) in enumerate(zip(ins, operands)):
+        if "..." in sub:
+            k_ell = t._data.ndim - len(sub.replace("...", ""))
+            if k_ell < 0:
+                raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(sub) - 3}) is more than "
+                                   f"the number of dimensions ({t._data.ndim}) for operand {k}")
+            sub = sub.replace("...", ell[n_ell - k_ell:])
+        elif len(sub) != t._data.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(sub)}) does not match the "
+                               f"number of dimensions ({t._data.ndim}) for operand {k} and no ellipsis was given")
+        out_ins.append(sub)
+    if explicit:
+        rhs = rhs.replace("...", ell)
+        for c in rhs:
+            if rhs.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
+            if not any(c in sub for sub in out_ins):
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input "
+                                   "operand")
+    else:
+        letters = "".join(sub.replace("...", "") for sub in ins)
+        rhs = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return out_ins, rhs
+
+
+def _letter_sizes(ins, operands):
+    """The size of every letter (broadcast over operands); PyTorch's errors for mismatches."""
+    sizes = {}
+    for k, (sub, t) in enumerate(zip(ins, operands)):
+        own = {}
+        for c, n in zip(sub, t._data.shape):
+            if c in own and own[c] != n:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but the sizes don't match, "
+                                   f"{own[c]} != {n}")
+            own[c] = n
+        for c, n in own.items():
+            prev = sizes.get(c)
+            if prev is None or prev == 1:
+                sizes[c] = n
+            elif n != 1 and n != prev:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which does not broadcast "
+                                   f"with previously seen size {prev}")
+    return sizes
+
+
+def _einsum_tensors(eq, tensors):
+    """einsum of an explicit (no '...') equation over tensors, recording EinsumBackward."""
+    ins, rhs = eq.split("->")
+    ins = ins.split(",")
+    xp = array_module(tensors[0])
+    sizes = _letter_sizes(ins, tensors)
+    # NumPy does not broadcast size-1 dims of repeated letters; expand size-1 dims explicitly
+    fixed = []
+    for sub, t in zip(ins, tensors):
+        target = tuple(sizes[c] for c in sub)
+        a = t._data
+        fixed.append(a if a.shape == target else xp.broadcast_to(a, target))
+    r = xp.einsum(f"{','.join(ins)}->{rhs}", *fixed, optimize=len(fixed) > 2)
+    # ascontiguousarray would make a 0-d result 1-d
+    res = _make(xp.ascontiguousarray(r) if getattr(r, "ndim", 0) else xp.asarray(r))
+    record(res, EinsumBackward, tensors, tensors, subscripts=(ins, rhs), sizes=sizes)
     return res
 
 
-def chain_matmul(*matrices, out=None):
-    """The product of 2-D matrices, left to right (deprecated in PyTorch in favour of linalg.multi_dot)."""
-    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
-                  "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
-                  "parameters.", UserWarning, stacklevel=2)
-    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
-        matrices = tuple(matrices[0])
-    if not matrices:
-        raise RuntimeError("chain_matmul(): Expected one or more matrices")
-    for i, m in enumerate(matrices):
-        if m._data.ndim != 2:
-            raise RuntimeError(f"chain_matmul(): Expected all tensors to be 2D, but got {m._data.ndim}D tensor at "
-                               f"index {i}")
-    res = matrices[0]
-    if len(matrices) == 1:
-        res = res.clone()
-    for m in matrices[1:]:
-        res = mm(res, m)
-    return write_out(out, res) if out is not None else res
+def _sublist_equation(args):
+    """einsum(op1, sublist1, op2, sublist2, ..., [out_sublist]) -> (equation, operands)."""
+    ops, subs = [], []
+    args = list(args)
+    while len(args) >= 2 and isinstance(args[0], Tensor):
+        ops.append(args.pop(0))
+        subs.append(args.pop(0))
+    out = args.pop(0) if args else None
+
+    def letters(sub):
+        s = ""
+        for v in sub:
+            if v is Ellipsis:
+                s += "..."
+            else:
+                if not 0 <= v < 52:
+                    raise RuntimeError("einsum(): subscript in subscript list is not within the valid range [0, 52)")
+                s += _LETTERS[v]
+        return s
+    eq = ",".join(letters(s) for s in subs)
+    if out is not None:
+        eq += "->" + letters(out)
+    return eq, ops
+
+
+@function
+def einsum(*args):
+    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``; operands may also come as one list,
+    and the sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` works too.  '...' broadcasts."""
+    if args and isinstance(args[0], Tensor):
+        equation, operands = _sublist_equation(args)
+    else:
+        equation, operands = args[0], args[1:]
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = tuple(operands[0])
+    if not operands:
+        raise RuntimeError("einsum(): must provide at least one operand")
+    dt = operands[0].dtype
+    for t in operands[1:]:
+        if t.dtype is not dt:
+            raise RuntimeError(f"expected scalar type {dtype_name(dt)} but found {dtype_name(t.dtype)}")
+    ins, rhs = _parse_einsum(equation, operands)
+    return _einsum_tensors(f"{','.join(ins)}->{rhs}", list(operands))

@@ -5,18 +5,19 @@ Gradients follow PyTorch's conventions for complex tensors: a transform scaled b
 1/n by ``norm``) has the adjoint ``c * F^H``, which is the opposite-direction transform with the dual
 ``norm``; r2c and c2r add the one-sided bookkeeping (zero-fill, doubling of mirrored bins).  The
 backward passes call these same ops, so second derivatives work.
-(Not registered as an op family: ``ember.fft`` is the public surface.)
+(No op is declared here: ``ember.fft`` is the public surface.)
 """
 from .. import _dtype
-from ._common import xp, Node, attach, GradMode, _make, wrap_dim
+from ._common import array_module, Node, record, _make, wrap_dim, dtype_name
 
-_DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
+DUAL_NORM = {"backward": "forward", "forward": "backward", "ortho": "ortho"}   # the adjoint's ``norm``
 
 
-def _norm(norm):
+def norm_mode(norm):
+    """``norm`` checked and defaulted ("backward" for None), as the transforms take it."""
     if norm is None:
         return "backward"
-    if norm not in _DUAL:
+    if norm not in DUAL_NORM:
         raise RuntimeError(f'Invalid normalization mode: "{norm}"')
     return norm
 
@@ -59,7 +60,7 @@ def _resize(t, d, n):
         return t.narrow(d, 0, n)
     shape = list(t._data.shape)
     shape[d] = n - size
-    from .shape import cat
+    from .joining import cat
     return cat([t, t.new_zeros(shape)], d)
 
 
@@ -70,7 +71,7 @@ def _as(t, dt):
 # ---------------------------------------------------------------------------- complex to complex
 class FftC2CBackward0(Node):
     def backward(self, grad):
-        g = _c2c(grad, self.dim, _DUAL[self.norm], not self.forward)
+        g = _c2c(grad, self.dim, DUAL_NORM[self.norm], not self.forward)
         return (g.real if self.real_input else g,)
 
 
@@ -78,14 +79,11 @@ def _c2c(x, d, norm, forward):
     """The (inverse) DFT of complex ``x`` along dim ``d``; a real ``x`` is promoted first."""
     cdt = _complex_dtype(x)
     a = x._data
+    xp = array_module(x)
     fn = xp.fft.fft if forward else xp.fft.ifft
     r = fn(a, axis=d, norm=norm) if a.shape[d] else a.astype(cdt.np)
     res = _make(xp.ascontiguousarray(r, dtype=cdt.np))
-    if x._requires_grad and GradMode.enabled:
-        node = FftC2CBackward0()
-        node.dim, node.norm, node.forward = d, norm, forward
-        node.real_input = x._data.dtype.kind != "c"
-        attach(res, node, x)
+    record(res, FftC2CBackward0, (x,), dim=d, norm=norm, forward=forward, real_input=a.dtype.kind != "c")
     return res
 
 
@@ -95,26 +93,22 @@ class FftR2CBackward0(Node):
         # zero-fill the missing half, then the adjoint of the full transform; keep the real part
         d, n = self.dim, self.n
         full = _resize(grad, d, n)
-        g = _c2c(full, d, _DUAL[self.norm], not self.forward)
+        g = _c2c(full, d, DUAL_NORM[self.norm], not self.forward)
         return (g.real,)
 
 
 def _r2c(x, d, norm, forward=True):
     if x._data.dtype.kind == "c":
-        from .elementwise import _dtype_name
-        raise RuntimeError(f"rfft expects a real input tensor, but got {_dtype_name(x.dtype)}")
+        raise RuntimeError(f"rfft expects a real input tensor, but got {dtype_name(x.dtype)}")
     cdt = _complex_dtype(x)
     a = x._data
-    n = a.shape[d]
+    xp = array_module(x)
     if forward:
         r = xp.fft.rfft(a, axis=d, norm=norm)
     else:  # the one-sided inverse transform of a real signal (ihfft's kernel)
-        r = xp.conj(xp.fft.rfft(a, axis=d, norm=_DUAL[norm]))
+        r = xp.conj(xp.fft.rfft(a, axis=d, norm=DUAL_NORM[norm]))
     res = _make(xp.ascontiguousarray(r, dtype=cdt.np))
-    if x._requires_grad and GradMode.enabled:
-        node = FftR2CBackward0()
-        node.dim, node.norm, node.n, node.forward = d, norm, n, forward
-        attach(res, node, x)
+    record(res, FftR2CBackward0, (x,), dim=d, norm=norm, n=a.shape[d], forward=forward)
     return res
 
 
@@ -122,11 +116,11 @@ def _r2c(x, d, norm, forward=True):
 class FftC2RBackward0(Node):
     def backward(self, grad):
         d, m = self.dim, self.m
-        g = _r2c(grad, d, _DUAL[self.norm], not self.forward)
+        g = _r2c(grad, d, DUAL_NORM[self.norm], not self.forward)
         # bins whose mirror image lies outside the one-sided range were used twice
         double = self.n - m
         if double > 0:
-            w = xp.ones(m, dtype=_real_of(g.dtype).np)
+            w = array_module(g).ones(m, dtype=_real_of(g.dtype).np)
             w[1:1 + double] = 2
             shape = [1] * g._data.ndim
             shape[d] = m
@@ -141,22 +135,20 @@ def _c2r(x, d, n, norm, forward=False):
     m = n // 2 + 1
     x = _resize(x, d, m)
     a = x._data
+    xp = array_module(x)
     if forward:
-        r = xp.fft.irfft(xp.conj(a), n=n, axis=d, norm=_DUAL[norm])
+        r = xp.fft.irfft(xp.conj(a), n=n, axis=d, norm=DUAL_NORM[norm])
     else:
         r = xp.fft.irfft(a, n=n, axis=d, norm=norm)
     res = _make(xp.ascontiguousarray(r, dtype=_real_of(cdt).np))
-    if x._requires_grad and GradMode.enabled:
-        node = FftC2RBackward0()
-        node.dim, node.norm, node.n, node.m, node.forward = d, norm, n, m, forward
-        attach(res, node, x)
+    record(res, FftC2RBackward0, (x,), dim=d, norm=norm, n=n, m=m, forward=forward)
     return res
 
 
 # ---------------------------------------------------------------------------- the public transforms
 def fft_1d(input, n, dim, norm, forward):
     _check_n(n)
-    norm = _norm(norm)
+    norm = norm_mode(norm)
     d = _dim(input, dim)
     x = _as(input, _complex_dtype(input)) if input._data.dtype.kind not in "fc" else input
     if n is not None:
@@ -168,7 +160,7 @@ def fft_1d(input, n, dim, norm, forward):
 
 def rfft_1d(input, n, dim, norm, forward=True):
     _check_n(n)
-    norm = _norm(norm)
+    norm = norm_mode(norm)
     d = _dim(input, dim)
     x = input
     if x._data.dtype.kind not in "fc":
@@ -182,7 +174,7 @@ def rfft_1d(input, n, dim, norm, forward=True):
 
 def irfft_1d(input, n, dim, norm, forward=False):
     _check_n(n)
-    norm = _norm(norm)
+    norm = norm_mode(norm)
     d = _dim(input, dim)
     m = input._data.shape[d]
     n = 2 * (m - 1) if n is None else n
