@@ -7,14 +7,15 @@ straight to the base's old history.  A view whose base was modified afterwards b
 stale history; ``refresh`` (called by ``edge_of`` when the shared version counter moved) re-derives it
 from the base's current history, as PyTorch regenerates a view's grad_fn.
 """
-from ._common import xp, Node, attach, GradMode, _make
+from ..autograd.grad_mode import enable_grad
+from ._common import Node, GradMode, _make, array_module, record
+from .shape import positions_in, root_array
 
 
 def view_positions(view):
     """For every entry of ``view``, the flat row-major index of the entry of its base at the same address."""
-    from .joining import positions_in, _root_array
     item = view._data.itemsize
-    _, off = _root_array(view)          # relative to the root of view._base's memory
+    _, off = root_array(view)          # relative to the root of view._base's memory
     return positions_in(view._base, view._data.shape, tuple(s // item for s in view._data.strides), off)
 
 
@@ -99,17 +100,13 @@ def rebase(view):
         return
     check_view_inplace(view)
     pos = view_positions(view).reshape(-1)
-    if (pos < 0).any():
+    if bool((pos < 0).any()):
         return
     view.__dict__["_vv"] = view._version[0]
-    node = CopySlices()
-    keep = xp.ones(base._data.size, dtype=bool)
+    keep = array_module(base).ones(base._data.size, dtype=bool)
     keep[pos] = False
-    node.keep = _make(keep)
-    node.positions = _make(pos)
-    node.shape, node.view_shape = base._data.shape, view._data.shape
-    node.need_base = base._requires_grad
-    attach(base, node, base if base._requires_grad else None, view)
+    record(base, CopySlices, (base if base._requires_grad else None, view), keep=_make(keep), positions=_make(pos),
+           shape=base._data.shape, view_shape=view._data.shape, need_base=base._requires_grad)
     base.__dict__.pop("_output_nr", None)
 
 
@@ -122,8 +119,7 @@ def refresh(t):
     t.__dict__["_vv"] = t._version[0]
     if base is None or not base._requires_grad:
         return
-    node = ViewOfBaseBackward()
-    node.positions = _make(view_positions(t).reshape(-1))
-    node.numel, node.shape = base._data.size, base._data.shape
-    attach(t, node, base)
+    with enable_grad():   # a view's regenerated history does not depend on the current grad mode
+        record(t, ViewOfBaseBackward, (base,), positions=_make(view_positions(t).reshape(-1)),
+               numel=base._data.size, shape=base._data.shape)
     t.__dict__.pop("_output_nr", None)

@@ -4,8 +4,10 @@ PyTorch's convention for gradients of complex tensors is used throughout: the gr
 with respect to z is dL/d(re z) + i dL/d(im z), so a C-linear map y = A z has gradient A^H g.
 (ember materialises ``conj`` instead of setting a lazy conjugate bit; ``is_conj`` is therefore False.)
 """
-from ._common import xp, Node, attach, GradMode, _make
-from .shape import _view_result
+from ._common import (Node, _make, array_module, module_of_array, record, op, function, unbroadcast, write_out,
+                      dtype_name)
+from .elementwise import to_dtype
+from .shape import view_result, clone
 
 
 def _is_complex(t):
@@ -17,43 +19,46 @@ class ConjBackward0(Node):
         return (conj(grad),)
 
 
+@op
 def conj(input):
     """The complex conjugate (``input`` itself for real tensors)."""
     if not _is_complex(input):
         return input
-    res = _make(xp.conj(input._data))
-    if input._requires_grad and GradMode.enabled:
-        attach(res, ConjBackward0(), input)
+    res = _make(array_module(input).conj(input._data))
+    record(res, ConjBackward0, (input,))
     return res
 
 
+@op
 def conj_physical(input, *, out=None):
     """The complex conjugate as a new tensor."""
     res = conj(input)
     if res is input:
-        from .shape import clone
         res = clone(input)
-    if out is not None:
-        from .elementwise import write_out
-        return write_out(out, res)
-    return res
+    return write_out(out, res) if out is not None else res
 
 
+@op
 def resolve_conj(input):
     """``input`` (ember never holds a lazy conjugate)."""
     return input
 
 
+@op
 def resolve_neg(input):
     """``input`` (ember never holds a lazy negation)."""
     return input
 
 
+@op
 def is_conj(input):
+    """False: ember materialises conjugates."""
     return False
 
 
+@op
 def is_neg(input):
+    """False: ember materialises negations."""
     return False
 
 
@@ -74,22 +79,23 @@ class ImagBackward0(Node):
 
 
 def _to_complex(grad, dtype):
-    from .elementwise import _to_dtype
-    return _to_dtype(grad, dtype) if grad.dtype is not dtype else grad
+    return to_dtype(grad, dtype) if grad.dtype is not dtype else grad
 
 
+@function
 def real(input):
     """The real part (a view for complex tensors; ``input`` itself otherwise)."""
     if not _is_complex(input):
         return input
-    return _view_result(input, input._data.real, RealBackward0, dtype=input.dtype)
+    return view_result(input, input._data.real, RealBackward0, dtype=input.dtype)
 
 
+@function
 def imag(input):
     """The imaginary part of a complex tensor (a view)."""
     if not _is_complex(input):
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return _view_result(input, input._data.imag, ImagBackward0, dtype=input.dtype)
+    return view_result(input, input._data.imag, ImagBackward0, dtype=input.dtype)
 
 
 class ViewAsRealBackward0(Node):
@@ -102,22 +108,25 @@ class ViewAsComplexBackward0(Node):
         return (view_as_real(grad),)
 
 
+@function
 def view_as_real(input):
     """A real view of a complex tensor with a trailing dim of size 2 (real, imaginary)."""
     arr = input._data
     if arr.dtype.kind != "c":
         raise RuntimeError("view_as_real is only supported for complex tensors")
-    real_dt = xp.float32 if arr.dtype == xp.complex64 else xp.float64
-    item = xp.dtype(real_dt).itemsize
-    out = xp.lib.stride_tricks.as_strided(arr.real, arr.shape + (2,), arr.strides + (item,),
-                                          writeable=arr.flags.writeable)
-    return _view_result(input, out, ViewAsRealBackward0)
+    real_part = arr.real
+    out = module_of_array(arr).lib.stride_tricks.as_strided(real_part, arr.shape + (2,),
+                                                            arr.strides + (real_part.itemsize,),
+                                                            writeable=arr.flags.writeable)
+    return view_result(input, out, ViewAsRealBackward0)
 
 
+@function
 def view_as_complex(input):
     """A complex view of a real tensor whose last dim (size 2, stride 1) holds real and imaginary parts."""
     arr = input._data
-    if arr.dtype not in (xp.float32, xp.float64, xp.float16):
+    xp = array_module(input)
+    if arr.dtype not in ("float32", "float64", "float16"):
         raise RuntimeError("view_as_complex is only supported for floating point tensors, but got a tensor of "
                            f"scalar type: {input.dtype}")
     if arr.ndim == 0 or arr.shape[-1] != 2:
@@ -127,57 +136,46 @@ def view_as_complex(input):
         raise RuntimeError("Tensor must have a last dimension with stride 1")
     if any(s % (2 * item) for s in arr.strides[:-1]):
         raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
-    if arr.dtype == xp.float16:
+    if arr.dtype == "float16":
         raise RuntimeError("view_as_complex is only supported for float and double tensors")
-    cdt = xp.complex64 if arr.dtype == xp.float32 else xp.complex128
+    cdt = "complex64" if arr.dtype == "float32" else "complex128"
     if arr.size:
         pair = arr[(0,) * (arr.ndim - 1) + (slice(0, 2),)]     # the first (re, im) pair: contiguous
         out = xp.lib.stride_tricks.as_strided(pair.view(cdt), arr.shape[:-1], arr.strides[:-1],
                                               writeable=arr.flags.writeable)
     else:
         out = xp.empty(arr.shape[:-1], dtype=cdt)
-    return _view_result(input, out, ViewAsComplexBackward0)
+    return view_result(input, out, ViewAsComplexBackward0)
 
 
 class ComplexBackward0(Node):
     def backward(self, grad):
-        from ._common import unbroadcast
         gr = unbroadcast(real(grad), self.shapes[0]) if self.needs[0] else None
         gi = unbroadcast(imag(grad), self.shapes[1]) if self.needs[1] else None
         return gr, gi
 
 
+@function
 def complex(real, imag, *, out=None):
     """A complex tensor from real and imaginary parts (float32 -> complex64, float64 -> complex128)."""
     a, b = real._data, imag._data
     if a.dtype != b.dtype:
-        raise RuntimeError(f"Expected object of scalar type {_name(real.dtype)} but got scalar type "
-                           f"{_name(imag.dtype)} for second argument")
-    if a.dtype not in (xp.float32, xp.float64):
-        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got {_name(real.dtype)} "
-                           f"and {_name(imag.dtype)}")
-    cdt = xp.complex64 if a.dtype == xp.float32 else xp.complex128
-    r = xp.empty(xp.broadcast_shapes(a.shape, b.shape), dtype=cdt)
+        raise RuntimeError(f"Expected object of scalar type {dtype_name(real.dtype)} but got scalar type "
+                           f"{dtype_name(imag.dtype)} for second argument")
+    if a.dtype not in ("float32", "float64"):
+        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{dtype_name(real.dtype)} and {dtype_name(imag.dtype)}")
+    xp = array_module(real)
+    r = xp.empty(xp.broadcast_shapes(a.shape, b.shape), dtype="complex64" if a.dtype == "float32" else "complex128")
     r.real, r.imag = a, b
     res = _make(r)
-    if GradMode.enabled and (real._requires_grad or imag._requires_grad):
-        node = ComplexBackward0()
-        node.shapes, node.needs = (a.shape, b.shape), (real._requires_grad, imag._requires_grad)
-        attach(res, node, real, imag)
-    if out is not None:
-        from .elementwise import write_out
-        return write_out(out, res)
-    return res
+    record(res, ComplexBackward0, (real, imag), shapes=(a.shape, b.shape),
+           needs=(real._requires_grad, imag._requires_grad))
+    return write_out(out, res) if out is not None else res
 
 
+@function
 def polar(abs, angle, *, out=None):
     """``abs * (cos(angle) + i sin(angle))``."""
     res = complex(abs * angle.cos(), abs * angle.sin())
-    if out is not None:
-        from .elementwise import write_out
-        return write_out(out, res)
-    return res
-
-
-def _name(dt):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long"}.get(dt.name, dt.name)
+    return write_out(out, res) if out is not None else res

@@ -1,19 +1,43 @@
-"""Tensor creation: tensor / as_tensor / from_numpy, zeros / ones / full / empty (and _like), arange,
-linspace, logspace, eye."""
+"""Tensor creation: tensor / as_tensor / asarray / from_numpy, zeros / ones / full / empty (and _like), arange,
+range, linspace, logspace, eye.
+
+Every factory makes its array with the array module of its ``device=`` (``backend_for(device).xp``; None is
+the default device, the CPU); a ``*_like`` factory uses its input's device unless ``device=`` is given.
+"""
 import collections.abc
+import math
 import warnings
 
+import numpy   # only to recognise host values the caller passes (NumPy arrays and scalars)
+
 from .. import _dtype
-from .._device import as_cpu
-from ._common import xp, Tensor, _make, Size
-from .shape import _shape_arg
+from .. import _device
+from ._common import Tensor, _make, backend_of, backend_for, function, write_out
+from .shape import shape_arg
 
 
-def _finish(arr, requires_grad):
+def wrap_leaf(arr, requires_grad):
+    """``arr`` as a new leaf tensor (that requires grad when asked)."""
     t = _make(arr)
     if requires_grad:
         t.requires_grad = True
     return t
+
+
+def place(arr, device):
+    """``arr`` moved to ``device`` when that is another device type (None keeps it where it is)."""
+    if device is None:
+        return arr
+    target = backend_for(device)
+    source = backend_of(arr)
+    if source is target:
+        return arr
+    return target.from_host(source.to_host(arr), _device.device(device).index)
+
+
+def like_device(input, device):
+    """The device a ``*_like`` factory creates on: ``device`` when given, else ``input``'s."""
+    return device if device is not None else _device.device_of(input._data)
 
 
 def _flatten_tensors(data):
@@ -22,7 +46,8 @@ def _flatten_tensors(data):
         if data._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
         return data.item()
-    if isinstance(data, (list, tuple)) or isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
+    if isinstance(data, (list, tuple)) or (isinstance(data, collections.abc.Sequence)
+                                           and not isinstance(data, (str, bytes))):
         return [_flatten_tensors(d) for d in data]
     return data
 
@@ -47,29 +72,44 @@ def _check_ragged(data, dim=0):
                 raise TypeError(f"'{type(d).__name__}' object cannot be interpreted as an integer")
 
 
-def _infer_array(data, exact=False):
-    """A NumPy array of ``data`` with PyTorch's inferred dtype (floats -> default dtype, ints -> int64).
+def is_backend_array(data):
+    """True when ``data`` is an array of a registered backend (kept on its own device by ``tensor``)."""
+    if not hasattr(data, "dtype") or not hasattr(data, "shape"):
+        return False
+    try:
+        backend_of(data)
+    except TypeError:
+        return False
+    return True
 
-    With ``exact`` Python floats stay float64 (the caller casts to an explicit dtype itself).
+
+_FLAT_KINDS = {int: lambda: "int64", bool: lambda: "bool", float: lambda: _dtype.get_default_dtype().np}
+
+
+def _infer_array(data, xp, exact=False):
+    """An array of ``data`` with PyTorch's inferred dtype (floats -> default dtype, ints -> int64).
+
+    Nested sequences and numbers become arrays of module ``xp``; a tensor or a backend array is copied
+    where it lives.  With ``exact`` Python floats stay float64 (the caller casts to an explicit dtype).
     """
-    if isinstance(data, xp.ndarray):
-        _dtype.from_numpy_dtype(data.dtype)
-        return data.copy()
     if isinstance(data, Tensor):
         return data._data.copy()
-    if isinstance(data, xp.generic):  # before the Python types: np.float64 is a float subclass
-        return xp.array(data)
+    if type(data) in (list, tuple) and data:
+        # fast path: a flat sequence of Python numbers of one type (what collate and most code pass)
+        kind = type(data[0])
+        if kind in _FLAT_KINDS and all(type(x) is kind for x in data):
+            return xp.array(data, dtype="float64" if exact and kind is float else _FLAT_KINDS[kind]())
+    if isinstance(data, numpy.generic):  # before the Python types: np.float64 is a float subclass
+        return xp.asarray(data)
+    if is_backend_array(data):
+        _dtype.from_numpy_dtype(data.dtype)
+        return data.copy()
     if isinstance(data, (bool, int, float, complex)):
         return xp.array(data, dtype=None if exact else _dtype.scalar_dtype(data).np)
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     if not isinstance(data, collections.abc.Iterable):
         raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
-    if type(data) in (list, tuple) and data:
-        # fast path: a flat sequence of Python numbers of one type (what collate and most code pass)
-        kind = type(data[0])
-        if kind in _FLAT_KINDS and all(type(x) is kind for x in data):
-            return xp.array(data, dtype=xp.float64 if exact and kind is float else _FLAT_KINDS[kind]())
     seq = _flatten_tensors(list(data) if not isinstance(data, (list, tuple)) else data)
     _check_ragged(seq)
     try:
@@ -85,19 +125,13 @@ def _infer_array(data, exact=False):
     elif kind == "c":
         arr = arr.astype(_dtype.default_complex().np)
     elif kind in "iu":
-        if arr.dtype != xp.int64 and not _has_numpy_scalar(seq):
-            arr = arr.astype(xp.int64)
-    elif kind == "b":
-        pass
+        if arr.dtype != "int64" and not isinstance(_first_leaf(seq), (numpy.generic, numpy.ndarray)):
+            arr = arr.astype("int64")
     elif kind == "O":
         raise TypeError("Could not infer dtype of " + type(_first_leaf(seq)).__name__)
-    else:
+    elif kind != "b":
         raise TypeError(f"can't convert data of kind {arr.dtype} to a tensor")
     return arr
-
-
-_FLAT_KINDS = {int: lambda: xp.int64, bool: lambda: xp.bool_,
-               float: lambda: _dtype.get_default_dtype().np}
 
 
 def _first_leaf(seq):
@@ -113,66 +147,72 @@ def _has_numpy_float(seq):
         s = stack.pop()
         if isinstance(s, list):
             stack.extend(s)
-        elif isinstance(s, (xp.floating, xp.ndarray)) and getattr(s, "dtype", None) == xp.float64:
+        elif isinstance(s, (numpy.floating, numpy.ndarray)) and getattr(s, "dtype", None) == numpy.float64:
             return True
     return False
 
 
-def _has_numpy_scalar(seq):
-    return isinstance(_first_leaf(seq), (xp.generic, xp.ndarray))
-
-
+@function
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data`` (nested lists/tuples, numbers, arrays, tensors).
 
-    Without ``dtype``: floats give the default dtype, ints int64, bools bool,
-    and NumPy arrays keep their dtype.
+    Without ``dtype``: floats give the default dtype, ints int64, bools bool, and arrays keep their
+    dtype.  The tensor is on ``device``; without it, a tensor or backend array stays on its device and
+    anything else goes to the default device.
     """
-    as_cpu(device)
+    xp = backend_for(device).xp
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
                       "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
     if dtype is None:
-        return _finish(_infer_array(data), requires_grad)
-    arr = _infer_array(data, exact=True)
+        return wrap_leaf(place(_infer_array(data, xp), device), requires_grad)
+    arr = _infer_array(data, xp, exact=True)
     if arr.dtype != dtype.np:
-        if dtype._category == 1 and arr.size and arr.dtype.kind in "iuf" and not isinstance(data, (xp.ndarray, Tensor)):
-            info = xp.iinfo(dtype.np)
+        if dtype._category == 1 and arr.size and arr.dtype.kind in "iuf" and not (
+                isinstance(data, Tensor) or is_backend_array(data)):
+            info = _dtype.iinfo(dtype)
             lo, hi = arr.min(), arr.max()
             if hi > info.max or (lo < info.min if info.min else lo < -info.max - 1):
                 raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
         arr = arr.astype(dtype.np)
-    return _finish(arr, requires_grad)
+    return wrap_leaf(place(arr, device), requires_grad)
 
 
+@function
 def as_tensor(data, dtype=None, device=None):
-    """``data`` as a tensor, sharing memory with a tensor or NumPy array of the same dtype."""
-    as_cpu(device)
+    """``data`` as a tensor, sharing memory with a tensor or array of the same dtype and device."""
+    backend_for(device)
     if isinstance(data, Tensor):
-        return data if dtype is None or data.dtype is dtype else data.to(dtype)
-    if isinstance(data, xp.ndarray):
+        t = data
+    elif isinstance(data, numpy.ndarray):
         t = from_numpy(data) if data.strides and min(data.strides) >= 0 or not data.strides else \
             _make(data.copy())
-        return t if dtype is None or t.dtype is dtype else t.to(dtype)
-    return tensor(data, dtype=dtype)
+    elif is_backend_array(data):
+        _dtype.from_numpy_dtype(data.dtype)
+        t = _make(data)
+    else:
+        return tensor(data, dtype=dtype, device=device)
+    if device is not None and backend_of(t._data) is not backend_for(device):
+        t = t.to(device)
+    return t if dtype is None or t.dtype is dtype else t.to(dtype)
 
 
+@function
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     """Convert ``obj`` to a tensor, sharing memory when possible (``copy=True`` forces a copy)."""
+    t = as_tensor(obj, dtype=dtype, device=device)
     if copy:
-        t = as_tensor(obj, dtype=dtype, device=device)
         t = _make(t._data.copy())
-    else:
-        t = as_tensor(obj, dtype=dtype, device=device)
     if requires_grad:
         t.requires_grad = True
     return t
 
 
+@function
 def from_numpy(ndarray):
-    """A tensor sharing memory with ``ndarray`` and keeping its dtype."""
-    if not isinstance(ndarray, xp.ndarray):
+    """A CPU tensor sharing memory with the NumPy array ``ndarray`` and keeping its dtype."""
+    if not isinstance(ndarray, numpy.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     _dtype.from_numpy_dtype(ndarray.dtype)
     if any(s < 0 for s in ndarray.strides):
@@ -187,9 +227,9 @@ def from_numpy(ndarray):
     return _make(arr)
 
 
-def _sized(size, dtype, fill, requires_grad, device):
-    as_cpu(device)
-    shape = _shape_arg(size)
+def _sized(shape, dtype, fill, requires_grad, device):
+    """A tensor of ``shape`` on ``device``: uninitialised (``fill`` None), zeros, or ``fill`` everywhere."""
+    xp = backend_for(device).xp
     for s in shape:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
@@ -200,141 +240,157 @@ def _sized(size, dtype, fill, requires_grad, device):
         arr = xp.zeros(shape, dtype=dt)
     else:
         arr = xp.full(shape, fill, dtype=dt)
-    return _finish(arr, requires_grad)
+    return wrap_leaf(arr, requires_grad)
 
 
-def _out(out, res):
-    if out is None:
-        return res
-    from .elementwise import write_out
-    return write_out(out, res)
-
-
+@function
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of zeros; sizes as varargs or one sequence."""
-    shape = _shape_arg(size)
+    shape = shape_arg(size)
     for s in shape:
         if s < 0:
             raise RuntimeError("zeros: Dimension size must be non-negative.")
-    return _out(out, _sized((shape,), dtype, 0, requires_grad, device))
+    res = _sized(shape, dtype, 0, requires_grad, device)
+    return write_out(out, res) if out is not None else res
 
 
+@function
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of ones; sizes as varargs or one sequence."""
-    return _out(out, _sized(size, dtype, 1, requires_grad, device))
+    res = _sized(shape_arg(size), dtype, 1, requires_grad, device)
+    return write_out(out, res) if out is not None else res
 
 
+@function
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None):
     """An uninitialised tensor; sizes as varargs or one sequence."""
-    return _out(out, _sized(size, dtype, None, requires_grad, device))
+    res = _sized(shape_arg(size), dtype, None, requires_grad, device)
+    return write_out(out, res) if out is not None else res
 
 
+def _item(x):
+    """A 0-d tensor or NumPy scalar as its Python number; other values unchanged."""
+    return x.item() if isinstance(x, (Tensor, numpy.generic)) else x
+
+
+@function
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor filled with ``fill_value``; the dtype follows the value when not given."""
+    fill_value = _item(fill_value)
     if dtype is None:
-        fill_value = fill_value.item() if isinstance(fill_value, (Tensor, xp.generic)) else fill_value
         dtype = _dtype.scalar_dtype(fill_value)
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
-    return _out(out, _sized((size,) if isinstance(size, int) else tuple(size), dtype, fill_value, requires_grad,
-                            device))
+    res = _sized((size,) if isinstance(size, int) else shape_arg((size,)), dtype, fill_value, requires_grad,
+                 device)
+    return write_out(out, res) if out is not None else res
 
 
-def _like(input, dtype, fill, requires_grad):
-    return _sized((input._data.shape,), dtype or input.dtype, fill, requires_grad, None)
-
-
+@function
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    """Zeros with ``input``'s shape and dtype."""
-    return _like(input, dtype, 0, requires_grad)
+    """Zeros with ``input``'s shape, dtype and device."""
+    return _sized(input._data.shape, dtype or input.dtype, 0, requires_grad, like_device(input, device))
 
 
+@function
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    """Ones with ``input``'s shape and dtype."""
-    return _like(input, dtype, 1, requires_grad)
+    """Ones with ``input``'s shape, dtype and device."""
+    return _sized(input._data.shape, dtype or input.dtype, 1, requires_grad, like_device(input, device))
 
 
+@function
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    """Uninitialised memory with ``input``'s shape and dtype."""
-    return _like(input, dtype, None, requires_grad)
+    """Uninitialised memory with ``input``'s shape, dtype and device."""
+    return _sized(input._data.shape, dtype or input.dtype, None, requires_grad, like_device(input, device))
 
 
+@function
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    """``fill_value`` everywhere, with ``input``'s shape and dtype."""
-    return _like(input, dtype, fill_value, requires_grad)
+    """``fill_value`` everywhere, with ``input``'s shape, dtype and device."""
+    return _sized(input._data.shape, dtype or input.dtype, _item(fill_value), requires_grad,
+                  like_device(input, device))
 
 
-def _number(x):
-    return x.item() if isinstance(x, (Tensor, xp.generic)) else x
-
-
+@function
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Values from ``start`` (inclusive) to ``end`` (exclusive) by ``step``; int64 unless a bound is a float."""
-    as_cpu(device)
+    xp = backend_for(device).xp
     if end is None:
         start, end = 0, start
-    start, end, step = _number(start), _number(end), _number(step)
+    start, end, step = _item(start), _item(end), _item(step)
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) / step < 0:
         raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
         dtype = _dtype.get_default_dtype() if any(isinstance(v, float) for v in (start, end, step)) else _dtype.int64
-    import math
     n = max(0, math.ceil((end - start) / step))
     if dtype.is_floating_point:
-        arr = (start + xp.arange(n, dtype=xp.float64) * step).astype(dtype.np)
+        arr = (start + xp.arange(n, dtype="float64") * step).astype(dtype.np)
     else:
-        arr = xp.arange(start, start + n * step, step, dtype=xp.float64 if isinstance(step, float) else None)[:n]
+        arr = xp.arange(start, start + n * step, step, dtype="float64" if isinstance(step, float) else None)[:n]
         arr = arr.astype(dtype.np)
-    return _out(out, _finish(arr, requires_grad))
+    res = wrap_leaf(arr, requires_grad)
+    return write_out(out, res) if out is not None else res
 
 
+@function
 def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Deprecated: values from ``start`` to ``end`` inclusive."""
     warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
                   "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
                   "[start, end).", UserWarning, stacklevel=2)
+    xp = backend_for(device).xp
     n = int((end - start) / step) + 1
-    arr = (start + xp.arange(n, dtype=xp.float64) * step).astype((dtype or _dtype.get_default_dtype()).np)
-    return _out(out, _finish(arr, requires_grad))
+    arr = (start + xp.arange(n, dtype="float64") * step).astype((dtype or _dtype.get_default_dtype()).np)
+    res = wrap_leaf(arr, requires_grad)
+    return write_out(out, res) if out is not None else res
 
 
+def _linspace_array(xp, start, end, steps, dt):
+    """``steps`` evenly spaced values as PyTorch computes them: forward from ``start`` for the first half and
+    backward from ``end`` for the second, so both ends are exact."""
+    if not dt.is_floating_point:
+        return xp.linspace(start, end, steps).astype(dt.np)
+    work = dt.np if dt.itemsize >= 4 else _dtype.float32.np
+    idx = xp.arange(steps, dtype=work)
+    if steps == 1:
+        arr = xp.full(1, start, dtype=work)
+    else:
+        step = work.type((end - start) / (steps - 1))
+        half = steps // 2
+        arr = xp.where(idx < half, work.type(start) + step * idx, work.type(end) - step * (steps - 1 - idx))
+    return arr.astype(dt.np)
+
+
+@function
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
-    as_cpu(device)
-    start, end = _number(start), _number(end)
+    xp = backend_for(device).xp
+    start, end = _item(start), _item(end)
     if not isinstance(steps, int) or steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    dt = dtype or _dtype.get_default_dtype()
-    if dt.is_floating_point:
-        work = dt.np if dt.itemsize >= 4 else xp.float32
-        idx = xp.arange(steps, dtype=work)
-        if steps == 1:
-            arr = xp.full(1, start, dtype=work)
-        else:
-            step = work.type((end - start) / (steps - 1))
-            half = steps // 2
-            arr = xp.where(idx < half, work.type(start) + step * idx, work.type(end) - step * (steps - 1 - idx))
-        arr = arr.astype(dt.np)
-    else:
-        arr = xp.linspace(start, end, steps).astype(dt.np)
-    return _out(out, _finish(arr, requires_grad))
+    res = wrap_leaf(_linspace_array(xp, start, end, steps, dtype or _dtype.get_default_dtype()), requires_grad)
+    return write_out(out, res) if out is not None else res
 
 
+@function
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """``base ** linspace(start, end, steps)``."""
-    dt = dtype or _dtype.get_default_dtype()
-    lin = linspace(start, end, steps, dtype=_dtype.float64)
-    arr = xp.power(base, lin._data).astype(dt.np)
-    return _out(out, _finish(arr, requires_grad))
+    xp = backend_for(device).xp
+    start, end = _item(start), _item(end)
+    if not isinstance(steps, int) or steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    lin = _linspace_array(xp, start, end, steps, _dtype.float64)
+    res = wrap_leaf(xp.power(base, lin).astype((dtype or _dtype.get_default_dtype()).np), requires_grad)
+    return write_out(out, res) if out is not None else res
 
 
+@function
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A 2-D tensor with ones on the diagonal: ``n`` rows and ``m`` (default ``n``) columns."""
-    as_cpu(device)
+    xp = backend_for(device).xp
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
-    arr = xp.eye(n, m if m is not None else n, dtype=(dtype or _dtype.get_default_dtype()).np)
-    return _out(out, _finish(arr, requires_grad))
+    res = wrap_leaf(xp.eye(n, m if m is not None else n, dtype=(dtype or _dtype.get_default_dtype()).np),
+                    requires_grad)
+    return write_out(out, res) if out is not None else res

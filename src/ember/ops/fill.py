@@ -1,18 +1,15 @@
-"""In-place writers: zero_, fill_, copy_."""
-from ._common import xp, Tensor, Node, attach, GradMode, scalar_value, unbroadcast
-from .elementwise import _check_inplace_leaf, _dtype_name
+"""In-place writers: zero_, fill_, copy_ (the writes whose gradient replaces the tensor's history)."""
+import warnings
 
-
-def _bump(t):
-    t._version[0] += 1
-    return t
+from ._common import (Tensor, Node, array_module, record, method, op, scalar_value, unbroadcast,
+                      check_inplace_leaf)
+from ._views import prepare, rebase
 
 
 def _written(self):
     """Bump the version; a write through a view also rewrites its base's history (see ops/_views.py)."""
-    _bump(self)
+    self._version[0] += 1
     if self._base is not None:
-        from ._views import rebase
         rebase(self)
     return self
 
@@ -36,6 +33,7 @@ def _drop_history(self):
         self.__dict__.pop("_output_nr", None)
 
 
+@op
 def zero_(self):
     """Fill with zeros in place; returns self."""
     return fill_(self, 0)
@@ -48,11 +46,11 @@ class FillBackward(Node):
         return (grad.sum().reshape(self.shape).to(self.dtype),)
 
 
+@op
 def fill_(self, value):
     """Fill with ``value`` (a number or a 0-d tensor) in place; returns self."""
-    _check_inplace_leaf(self)
+    check_inplace_leaf(self)
     if self._base is not None:
-        from ._views import prepare
         prepare(self)
     if isinstance(value, Tensor):
         if value._data.ndim:
@@ -60,10 +58,7 @@ def fill_(self, value):
                                f"{value._data.ndim} dimensions.")
         _write(self, value._data)
         _drop_history(self)
-        if GradMode.enabled and value._requires_grad:
-            node = FillBackward()
-            node.shape, node.dtype = value.shape, value.dtype
-            attach(self, node, value)
+        record(self, FillBackward, (value,), shape=value.shape, dtype=value.dtype)
         return _written(self)
     _write(self, scalar_value(value))
     _drop_history(self)
@@ -76,19 +71,19 @@ class CopyBackwards(Node):
         return (g.to(self.src_dtype) if g.dtype is not self.src_dtype else g,)
 
 
+@method
 def copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor; returns self.
 
     Gradient flows to ``src``; this tensor's previous history is replaced.
     """
-    _check_inplace_leaf(self)
+    check_inplace_leaf(self)
     if self._base is not None:
-        from ._views import prepare
         prepare(self)
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
     try:
-        fits = xp.broadcast_shapes(src._data.shape, self._data.shape) == self._data.shape
+        fits = array_module(self).broadcast_shapes(src._data.shape, self._data.shape) == self._data.shape
     except ValueError:
         fits = False
     if not fits:
@@ -96,14 +91,10 @@ def copy_(self, src, non_blocking=False):
                            f"size of tensor b ({src._data.shape[-1] if src._data.ndim else 1}) at non-singleton "
                            f"dimension {max(self._data.ndim - 1, 0)}")
     if src._data.dtype.kind == "c" and self._data.dtype.kind != "c":
-        import warnings
         warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=2)
         _write(self, src._data.real)
     else:
         _write(self, src._data)
     _drop_history(self)
-    if GradMode.enabled and src._requires_grad:
-        node = CopyBackwards()
-        node.src_shape, node.src_dtype = src._data.shape, src.dtype
-        attach(self, node, src)
+    record(self, CopyBackwards, (src,), src_shape=src._data.shape, src_dtype=src.dtype)
     return _written(self)

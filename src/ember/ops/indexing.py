@@ -7,11 +7,15 @@ advanced part (tensors, at their positions in that view) gives a copy.  Where th
 land in the result follows NumPy's rule on the view: together in place when adjacent, else first.
 (The scatter-like writers live in ``scatter.py``.)
 """
+import numbers
 import warnings
 
 from .. import _dtype
-from ._common import xp, Tensor, Node, attach, GradMode, _make, _make_view, wrap_dim, scalar_value, unbroadcast
-from .shape import embed, SliceBackward0
+from ._common import (Tensor, Node, GradMode, _make, _make_view, array_module, module_of_array, record, op, method,
+                      wrap_dim, scalar_value, unbroadcast, broadcast_error, write_out, dtype_name)
+from ._views import prepare, rebase
+from .creation import is_backend_array
+from .shape import embed, view_result, select, unsqueeze, SliceBackward0
 
 _SLICE_ALL = slice(None)
 _INDEX_ERROR = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices "
@@ -34,25 +38,25 @@ def _int_of(item):
         if a.ndim == 0 and a.dtype.kind in "iu":
             return int(a)
         return None
-    if isinstance(item, xp.integer):
+    if isinstance(item, numbers.Integral):   # a NumPy integer
         return int(item)
     return None
 
 
-def _advanced_array(item):
-    """A tensor / list / tuple / ndarray index -> an integer or bool NumPy array."""
+def _advanced_array(item, xp):
+    """A tensor / list / tuple / array index -> an integer or bool array (lists become arrays of ``xp``)."""
     if isinstance(item, Tensor):
         arr = item._data
-    elif isinstance(item, xp.ndarray):
+    elif not isinstance(item, (list, tuple)):
         arr = item
     else:
         if any(isinstance(i, Tensor) for i in item):
             item = [i.item() if isinstance(i, Tensor) else i for i in item]
         arr = xp.asarray(item)
         if arr.size == 0:
-            arr = arr.astype(xp.int64)
+            arr = arr.astype("int64")
     kind = arr.dtype.kind
-    if kind == "u" and arr.dtype == xp.uint8:
+    if kind == "u" and arr.dtype == "uint8":
         warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.",
                       UserWarning, stacklevel=4)
         return arr.astype(bool)
@@ -76,7 +80,8 @@ def _as_tuple(key):
     if type(key) is tuple:
         return key
     if isinstance(key, list) and len(key) < 32 and any(
-            isinstance(k, (list, tuple, slice, Tensor, xp.ndarray)) or k is None or k is Ellipsis for k in key):
+            isinstance(k, (list, tuple, slice, Tensor)) or k is None or k is Ellipsis or is_backend_array(k)
+            for k in key):
         warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed "
                       "in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted "
                       "as tensor index, x[torch.tensor(seq)], which will result either in an error or a different "
@@ -85,8 +90,8 @@ def _as_tuple(key):
     return (key,)
 
 
-def split_key(key, shape):
-    """Split a PyTorch key into (basic NumPy key, advanced part) for a tensor of ``shape``.
+def split_key(key, shape, xp):
+    """Split a PyTorch key into (basic key, advanced part) for a tensor of ``shape`` whose array module is ``xp``.
 
     The advanced part is None, or a tuple key for the basic view (slices everywhere except arrays at the
     advanced positions).  Raises PyTorch's IndexError / ValueError for bad keys.
@@ -99,10 +104,9 @@ def split_key(key, shape):
     for it in items:
         if it is None or type(it) is bool or it is Ellipsis:
             continue
-        if isinstance(it, Tensor) and it._data.dtype == bool or isinstance(it, xp.ndarray) and it.dtype == bool:
-            consumed += it.ndim if isinstance(it, xp.ndarray) else it._data.ndim
-        elif isinstance(it, Tensor) and it._data.dtype == xp.uint8:
-            consumed += it._data.ndim
+        arr = it._data if isinstance(it, Tensor) else it if is_backend_array(it) else None
+        if arr is not None and arr.dtype in (bool, "uint8"):
+            consumed += arr.ndim
         else:
             consumed += 1
     src_dim = 0   # dim of the input the next item applies to
@@ -139,8 +143,8 @@ def split_key(key, shape):
             basic.append(None)          # a new dim of size 1, masked by the bool (a copy, as in PyTorch)
             adv.append((out_dim, xp.array([it])))
             out_dim += 1
-        elif isinstance(it, (Tensor, xp.ndarray, list, tuple)):
-            arr = _advanced_array(it)
+        elif isinstance(it, (Tensor, list, tuple)) or is_backend_array(it):
+            arr = _advanced_array(it, xp)
             if arr.dtype == bool:
                 k = max(arr.ndim, 1) if arr.ndim else 0
                 if arr.ndim == 0:
@@ -194,28 +198,6 @@ def split_key(key, shape):
     return tuple(basic), adv_key
 
 
-def convert_key(key):
-    """A PyTorch indexing key -> (NumPy key, is_advanced).  Kept for callers that index raw arrays with
-    keys that contain no integer-separated advanced indices."""
-    items = _as_tuple(key)
-    out, advanced = [], False
-    for it in items:
-        i = _int_of(it)
-        if i is not None:
-            out.append(i)
-        elif isinstance(it, slice):
-            out.append(_slice_of(it))
-        elif it is None or it is Ellipsis or type(it) is bool:
-            out.append(it)
-            advanced = advanced or type(it) is bool
-        elif isinstance(it, (Tensor, xp.ndarray, list, tuple)):
-            out.append(_advanced_array(it))
-            advanced = True
-        else:
-            raise IndexError(_INDEX_ERROR.format(type(it).__name__))
-    return (tuple(out) if type(key) is tuple or len(out) != 1 else out[0]), advanced
-
-
 class IndexBackward0(Node):
     def backward(self, grad):
         return (embed(grad, self.shape, self.key, accumulate=self.accumulate),)
@@ -239,7 +221,6 @@ def _basic(input, key, bare_slice=False):
         if input._requires_grad:
             res.__dict__["_nograd_view"] = True   # see ops/_views.check_view_inplace
         return res
-    from .shape import select, unsqueeze, _view_result
     t, dim = input, 0
     for pos, k in enumerate(key):
         if k is None:
@@ -256,24 +237,26 @@ def _basic(input, key, bare_slice=False):
                 dim += 1
                 continue
             full = (slice(None),) * dim + (k,)
-            t = _view_result(t, a[full], SliceBackward0, shape=a.shape, key=full)
+            t = view_result(t, a[full], SliceBackward0, shape=a.shape, key=full)
             dim += 1
         else:
             t = select(t, dim, k)
     if t is input:
-        t = _view_result(input, arr.view(), AliasBackward0)
+        t = view_result(input, arr.view(), AliasBackward0)
     return t
 
 
-def _advanced(input, key):
-    """``input[key]`` for a NumPy key with arrays (already bounds-checked): a copy (with IndexBackward0)."""
+def _integer_arrays(key):
+    """True when an advanced key holds an integer index array (whose repeated entries add up in backward)."""
+    return any(not isinstance(k, slice) and k.dtype != bool for k in key)
+
+
+def advanced_index(input, key):
+    """``input[key]`` for an advanced key (slices and index arrays, already bounds-checked from ``split_key``):
+    a copy, recorded as IndexBackward0."""
     arr = input._data
     res = _make(arr[key])
-    if input._requires_grad and GradMode.enabled:
-        node = IndexBackward0()
-        node.shape, node.key = arr.shape, key
-        node.accumulate = not all(not isinstance(k, xp.ndarray) or k.dtype == bool for k in key)
-        attach(res, node, input)
+    record(res, IndexBackward0, (input,), shape=arr.shape, key=key, accumulate=_integer_arrays(key))
     return res
 
 
@@ -296,6 +279,7 @@ def _simple_basic(key):
     return True
 
 
+@method(name="__getitem__")
 def getitem(input, key):
     """``input[key]``: a view for ints, slices, None and Ellipsis; a copy when tensors/lists/masks index."""
     arr = input._data
@@ -312,7 +296,7 @@ def getitem(input, key):
             return _basic(input, key if type(key) is tuple else (key,), type(key) is slice)
         except IndexError:
             pass
-        basic, adv = split_key(key, arr.shape)
+        basic, adv = split_key(key, arr.shape, array_module(input))
     elif isinstance(key, Tensor) and key._data.ndim and key._data.dtype.kind in "bi":
         idx = key._data
         try:
@@ -321,19 +305,16 @@ def getitem(input, key):
             out = None
         if out is not None:
             res = _make(out)
-            if input._requires_grad and GradMode.enabled:
-                node = IndexBackward0()
-                node.shape, node.key, node.accumulate = arr.shape, (idx,), idx.dtype != bool
-                attach(res, node, input)
+            record(res, IndexBackward0, (input,), shape=arr.shape, key=(idx,), accumulate=idx.dtype != bool)
             return res
-        basic, adv = split_key(key, arr.shape)
+        basic, adv = split_key(key, arr.shape, array_module(input))
     else:
-        basic, adv = split_key(key, arr.shape)
+        basic, adv = split_key(key, arr.shape, array_module(input))
     if adv is None:
         return _basic(input, basic, type(key) is slice)
     if all(isinstance(k, slice) and k == _SLICE_ALL for k in basic):
-        return _advanced(input, adv)
-    return _advanced(_basic(input, basic), adv)
+        return advanced_index(input, adv)
+    return advanced_index(_basic(input, basic), adv)
 
 
 # ---------------------------------------------------------------------------- setitem
@@ -344,8 +325,8 @@ class IndexPutBackward0(Node):
         if self.value_shape is not None:
             g = _basic(grad, self.basic) if self.basic else grad
             if self.adv is not None:
-                g = _advanced(g, self.adv)
-            g_val = _value_grad(g, self.value_shape)
+                g = advanced_index(g, self.adv)
+            g_val = value_grad(g, self.value_shape)
             if g_val.dtype is not self.value_dtype:
                 g_val = g_val.to(self.value_dtype)
         return g_self, g_val
@@ -385,7 +366,7 @@ def _fast_setitem(input, arr, key, value):
     return True
 
 
-def _value_grad(grad, value_shape):
+def value_grad(grad, value_shape):
     """The gradient of a written value: summed over broadcast dims, with stripped leading 1-dims restored."""
     shape = tuple(value_shape)
     stripped = shape
@@ -402,27 +383,26 @@ def _strip_leading_ones(v, ndim):
     return v
 
 
+@method(name="__setitem__")
 def setitem(input, key, value):
     """``input[key] = value`` in place; ``value`` (a tensor or number) is broadcast and cast to ``input``'s dtype."""
     arr = input._data
     if not input._requires_grad and _fast_setitem(input, arr, key, value):
         return
-    basic, adv = split_key(key, arr.shape)
+    basic, adv = split_key(key, arr.shape, array_module(input))
     view = arr[basic + (Ellipsis,)] if Ellipsis not in basic else arr[basic]
     if isinstance(value, Tensor):
         v = value._data
         # advanced indices go through index_put, which refuses a dtype change, except that a one-element
         # value written through bool masks only is a masked fill (PyTorch's fast path), which casts
-        if adv is not None and v.dtype != arr.dtype and not (v.size == 1 and all(
-                not isinstance(k, xp.ndarray) or k.dtype == bool for k in adv)):
-            from .elementwise import _dtype_name
+        if adv is not None and v.dtype != arr.dtype and not (v.size == 1 and not _integer_arrays(adv)):
             raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                               f"{_dtype_name(input.dtype)} for the destination and {_dtype_name(value.dtype)} for "
+                               f"{dtype_name(input.dtype)} for the destination and {dtype_name(value.dtype)} for "
                                "the source.")
         target_shape = view[adv].shape if adv is not None else view.shape
         v = _strip_leading_ones(v, len(target_shape))
         try:
-            xp.broadcast_shapes(v.shape, target_shape)
+            array_module(input).broadcast_shapes(v.shape, target_shape)
             if len(v.shape) > len(target_shape):
                 raise ValueError
         except ValueError:
@@ -430,7 +410,7 @@ def setitem(input, key, value):
                 raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to "
                                    f"indexing result of shape {list(target_shape)}") from None
             if len(v.shape) > len(target_shape):
-                raise RuntimeError(f"expand(torch.{_type_word(value)}Tensor{{{list(value.shape)}}}, size="
+                raise RuntimeError(f"expand(torch.{dtype_name(value.dtype)}Tensor{{{list(value.shape)}}}, size="
                                    f"{list(target_shape)}): the number of sizes provided ({len(target_shape)}) must "
                                    f"be greater or equal to the number of dimensions in the tensor "
                                    f"({len(value.shape)})") from None
@@ -456,17 +436,16 @@ def setitem(input, key, value):
         if isinstance(v, float) and arr.dtype.kind in "iu":
             v = int(v)
     value_grad = isinstance(value, Tensor) and value._requires_grad
-    record = GradMode.enabled and (input._requires_grad or value_grad)
+    recording = GradMode.enabled and (input._requires_grad or value_grad)
     if input._base is not None:
-        from ._views import prepare
         prepare(input)
-    if record and input._requires_grad and input._grad_fn is None:
+    if recording and input._requires_grad and input._grad_fn is None:
         if adv is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     if not view.flags.writeable and not any(st == 0 and n > 1 for st, n in zip(view.strides, view.shape)) \
             and adv is None and _owner_writeable(arr):
-        view = xp.lib.stride_tricks.as_strided(view, view.shape, view.strides, writeable=True)
+        view = module_of_array(view).lib.stride_tricks.as_strided(view, view.shape, view.strides, writeable=True)
     if not view.flags.writeable or adv is None and any(st == 0 and n > 1 for st, n in zip(view.strides, view.shape)):
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
                            "memory location. Please clone() the tensor before performing the operation.")
@@ -475,62 +454,51 @@ def setitem(input, key, value):
     else:
         view[adv] = v
     input._version[0] += 1
-    if not record:
+    if not recording:
         return
     if adv is None:
-        # a basic key writes through a view (PyTorch: copy_ into input[key]): the view's new history is the
-        # copy, and the base's is CopySlices over it
-        from ._views import rebase
-        vw = _make_view(input, view)
-        node = CopyBackwards()
-        node.value_shape = value._data.shape if value_grad else None
-        node.value_dtype = value.dtype if value_grad else None
-        attach(vw, node, value if value_grad else None)
-        if not value_grad:
-            vw._requires_grad = False
-            vw._grad_fn = None
-        rebase(vw)
+        # a basic key writes through a view (PyTorch: copy_ into input[key])
+        record_view_write(_make_view(input, view), value if value_grad else None)
         return
-    node = IndexPutBackward0()
-    node.basic, node.adv = basic, adv
-    node.need_self = input._requires_grad
-    if input._requires_grad:
-        mask = xp.ones(arr.shape, dtype=bool)
-        mview = mask[basic + (Ellipsis,)] if Ellipsis not in basic else mask[basic]
-        mview[adv] = False
-        node.keep_mask = _make(mask)
-    node.value_shape = value._data.shape if value_grad else None
-    node.value_dtype = value.dtype if value_grad else None
     old = _make(arr)
     old._requires_grad = input._requires_grad
     old._grad_fn = input._grad_fn
     old.__dict__["_output_nr"] = input._output_nr
-    attach(input, node, old if input._requires_grad else None, value if value_grad else None)
+    node = record(input, IndexPutBackward0, (old if input._requires_grad else None, value if value_grad else None),
+                  basic=basic, adv=adv, need_self=input._requires_grad,
+                  value_shape=value._data.shape if value_grad else None,
+                  value_dtype=value.dtype if value_grad else None)
+    if node is not None and input._requires_grad:
+        mask = array_module(input).ones(arr.shape, dtype=bool)
+        mview = mask[basic + (Ellipsis,)] if Ellipsis not in basic else mask[basic]
+        mview[adv] = False
+        node.keep_mask = _make(mask)
     input.__dict__.pop("_output_nr", None)
     if input._base is not None:
-        from ._views import rebase
         rebase(input)
+
+
+def record_view_write(view, value):
+    """Record the write of ``value`` (a tensor, or None when no gradient flows to it) into ``view``, a view
+    tensor of a base: the view's history becomes CopyBackwards over ``value`` and its base's history a
+    CopySlices over that (see ``_views.rebase``)."""
+    if value is not None:
+        record(view, CopyBackwards, (value,), value_shape=value._data.shape, value_dtype=value.dtype)
+    rebase(view)
 
 
 class CopyBackwards(Node):
     """Gradient of writing ``value`` into a view: the value receives the view's gradient, summed to its shape."""
 
     def backward(self, grad):
-        if self.value_shape is None:
-            return (None,)
-        g = _value_grad(grad, self.value_shape)
+        g = value_grad(grad, self.value_shape)
         return (g if g.dtype is self.value_dtype else g.to(self.value_dtype),)
 
 
 def _owner_writeable(arr):
-    while isinstance(arr.base, xp.ndarray):
+    while isinstance(arr.base, type(arr)):
         arr = arr.base
     return arr.flags.writeable
-
-
-def _type_word(t):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-            "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short"}.get(t.dtype.name, "")
 
 
 # ---------------------------------------------------------------------------- gather and friends
@@ -542,15 +510,16 @@ def _check_index(index, name, dtypes=(_dtype.int64,)):
         raise RuntimeError(f"{name}(): Expected dtype {want} for index")
 
 
-def _grid_key(index_arr, d):
-    """Full NumPy index tuple addressing ``index_arr``'s entries along dim ``d``."""
-    grids = xp.indices(index_arr.shape, sparse=True)
+def grid_key(index_arr, d):
+    """The full index tuple addressing ``index_arr``'s entries along dim ``d`` (open grids elsewhere)."""
+    grids = module_of_array(index_arr).indices(index_arr.shape, sparse=True)
     key = list(grids)
     key[d] = index_arr
     return tuple(key)
 
 
-def _check_bounds(idx, size, name, d):
+def check_bounds(idx, size, name, d):
+    """PyTorch's error when an entry of index array ``idx`` is outside ``[-size, size)`` along dim ``d``."""
     if idx.size and (idx.min() < -size or idx.max() >= size):
         bad = idx.max() if idx.max() >= size else idx.min()
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
@@ -563,6 +532,7 @@ class GatherBackward0(Node):
         return (scatter_add(z, self.dim, self.index, grad),)
 
 
+@op
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and likewise for other dims)."""
     _check_index(index, "gather", (_dtype.int64, _dtype.int32))
@@ -574,20 +544,15 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
         if k != d and idx.shape[k] > arr.shape[k]:
             raise RuntimeError(f"Size does not match at dimension {k} expected index {list(idx.shape)} to be "
                                f"no larger than self {list(arr.shape)} apart from dimension {d}")
-    _check_bounds(idx, arr.shape[d] if arr.ndim else 1, "gather", d)
+    check_bounds(idx, arr.shape[d] if arr.ndim else 1, "gather", d)
     if arr.ndim == 0 or idx.ndim == 0:
         res = _make(arr.reshape(-1)[idx.reshape(-1)].reshape(idx.shape))
     else:
-        res = _make(arr[_grid_key(idx, d)])
-    if input._requires_grad and GradMode.enabled:
-        node = GatherBackward0()
-        node.shape, node.dim = arr.shape, d
-        node.index = index if index.dtype is _dtype.int64 else _make(idx.astype(xp.int64))
-        attach(res, node, input)
-    if out is not None:
-        from .elementwise import write_out
-        return write_out(out, res)
-    return res
+        res = _make(arr[grid_key(idx, d)])
+    node = record(res, GatherBackward0, (input,), shape=arr.shape, dim=d)
+    if node is not None:
+        node.index = index if index.dtype is _dtype.int64 else _make(idx.astype("int64"))
+    return write_out(out, res) if out is not None else res
 
 
 def scatter_grad(grad, indices, shape, dim, keepdim):
@@ -607,6 +572,7 @@ class IndexSelectBackward0(Node):
         return (index_add(z, self.dim, self.index, grad),)
 
 
+@op
 def index_select(input, dim, index, *, out=None):
     """The entries of ``input`` at the 1-D (or 0-d) ``index`` along ``dim``."""
     if not isinstance(index, Tensor) or index.dtype not in (_dtype.int64, _dtype.int32):
@@ -621,15 +587,10 @@ def index_select(input, dim, index, *, out=None):
         raise IndexError("index out of range in self")
     if not arr.ndim and idx.size > 1:
         raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
-    res = _make(xp.take(arr, idx, axis=d) if arr.ndim else arr.reshape(1)[idx].reshape(()))
-    if input._requires_grad and GradMode.enabled:
-        node = IndexSelectBackward0()
-        node.shape, node.dim, node.index = arr.shape, d, _make(idx) if index._data.ndim == 0 else index
-        attach(res, node, input)
-    if out is not None:
-        from .elementwise import write_out
-        return write_out(out, res)
-    return res
+    res = _make(array_module(input).take(arr, idx, axis=d) if arr.ndim else arr.reshape(1)[idx].reshape(()))
+    record(res, IndexSelectBackward0, (input,), shape=arr.shape, dim=d,
+           index=_make(idx) if index._data.ndim == 0 else index)
+    return write_out(out, res) if out is not None else res
 
 
 class TakeBackward0(Node):
@@ -639,6 +600,7 @@ class TakeBackward0(Node):
         return (index_add(z, 0, self.index, grad.reshape(-1)).reshape(self.shape),)
 
 
+@op
 def take(input, index):
     """The entries of the flattened ``input`` at ``index`` (result shaped like ``index``; negatives wrap)."""
     if not isinstance(index, Tensor) or index.dtype is not _dtype.int64:
@@ -650,15 +612,13 @@ def take(input, index):
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = idx.max() if idx.max() >= n else idx.min()
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
-    flat_idx = xp.where(idx < 0, idx + n, idx)
+    flat_idx = array_module(input).where(idx < 0, idx + n, idx)
     res = _make(arr.reshape(-1)[flat_idx])
-    if input._requires_grad and GradMode.enabled:
-        node = TakeBackward0()
-        node.numel, node.shape, node.index = n, arr.shape, _make(flat_idx.reshape(-1))
-        attach(res, node, input)
+    record(res, TakeBackward0, (input,), numel=n, shape=arr.shape, index=_make(flat_idx.reshape(-1)))
     return res
 
 
+@op
 def take_along_dim(input, indices, dim=None, *, out=None):
     """Pick values of ``input`` at ``indices`` along ``dim`` (other dims broadcast); flattened when dim is None."""
     if not isinstance(indices, Tensor) or indices.dtype is not _dtype.int64:
@@ -666,7 +626,7 @@ def take_along_dim(input, indices, dim=None, *, out=None):
                            f"{indices.dtype if isinstance(indices, Tensor) else type(indices).__name__}")
     if dim is None:
         res = gather(input.reshape(-1), 0, indices.reshape(-1))
-        return _finish_out(res, out)
+        return write_out(out, res) if out is not None else res
     arr, idx = input._data, indices._data
     if arr.ndim != idx.ndim:
         raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
@@ -675,80 +635,58 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     a_shape, i_shape = list(arr.shape), list(idx.shape)
     a_shape[d] = i_shape[d] = 1
     try:
-        bshape = list(xp.broadcast_shapes(tuple(a_shape), tuple(i_shape)))
+        bshape = list(array_module(input).broadcast_shapes(tuple(a_shape), tuple(i_shape)))
     except ValueError:
-        from ._common import broadcast_error
         raise broadcast_error(a_shape, i_shape) from None
     src_shape, idx_shape = list(bshape), list(bshape)
     src_shape[d], idx_shape[d] = arr.shape[d], idx.shape[d]
     src = input.expand(src_shape) if tuple(src_shape) != arr.shape else input
     ind = indices.expand(idx_shape) if tuple(idx_shape) != idx.shape else indices
-    return _finish_out(gather(src, d, ind), out)
-
-
-def _finish_out(res, out):
-    if out is None:
-        return res
-    from .elementwise import write_out
-    return write_out(out, res)
+    res = gather(src, d, ind)
+    return write_out(out, res) if out is not None else res
 
 
 class MaskedSelectBackward0(Node):
     def backward(self, grad):
         from .scatter import masked_scatter
         z = grad.new_zeros(self.bshape)
-        g = masked_scatter(z, self.mask, grad)
-        from ._common import unbroadcast as _unb
-        return (_unb(g, self.shape),)
+        return (unbroadcast(masked_scatter(z, self.mask, grad), self.shape),)
 
 
+@op
 def masked_select(input, mask, *, out=None):
     """The entries of ``input`` where the bool ``mask`` (broadcast with input) is True, as a 1-D tensor."""
     if not isinstance(mask, Tensor) or mask.dtype is not _dtype.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     arr, m = input._data, mask._data
+    xp = array_module(input)
     try:
         bshape = xp.broadcast_shapes(arr.shape, m.shape)
     except ValueError:
-        from ._common import broadcast_error
         raise broadcast_error(arr.shape, m.shape) from None
     res = _make(xp.broadcast_to(arr, bshape)[xp.broadcast_to(m, bshape)])
-    if input._requires_grad and GradMode.enabled:
-        node = MaskedSelectBackward0()
-        node.bshape, node.shape = bshape, arr.shape
-        node.mask = mask if m.shape == bshape else _make(xp.broadcast_to(m, bshape))
-        attach(res, node, input)
-    return _finish_out(res, out)
+    record(res, MaskedSelectBackward0, (input,), bshape=bshape, shape=arr.shape,
+           mask=mask if m.shape == bshape else _make(xp.broadcast_to(m, bshape)))
+    return write_out(out, res) if out is not None else res
 
 
+@op
 def nonzero(input, *, out=None, as_tuple=False):
     """Indices of non-zero elements: an (n, ndim) int64 tensor, or with ``as_tuple`` one 1-D tensor per dim."""
     arr = input._data
+    xp = array_module(input)
     if as_tuple:
         if arr.ndim == 0:
-            return (_make(xp.nonzero(arr.reshape(1))[0].astype(xp.int64)),)
-        return tuple(_make(i.astype(xp.int64)) for i in xp.nonzero(arr))
+            return (_make(xp.nonzero(arr.reshape(1))[0].astype("int64")),)
+        return tuple(_make(i.astype("int64")) for i in xp.nonzero(arr))
     if arr.ndim == 0:
-        res = _make(xp.zeros((1 if arr.item() else 0, 0), dtype=xp.int64))
+        res = _make(xp.zeros((1 if arr.item() else 0, 0), dtype="int64"))
     else:
-        res = _make(xp.argwhere(arr).astype(xp.int64))
-    return _finish_out(res, out)
+        res = _make(xp.argwhere(arr).astype("int64"))
+    return write_out(out, res) if out is not None else res
 
 
+@op
 def argwhere(input):
     """The (n, ndim) int64 indices of the non-zero elements of ``input``."""
     return nonzero(input)
-
-
-def index_add_windows(grad, shape, dim, size, step):
-    """Backward of ``Tensor.unfold``: sum every window's gradient back into a tensor of ``shape``."""
-    if not len(shape):
-        return grad.sum().reshape(())
-    total = None
-    count = grad.shape[dim]
-    for k in range(size):
-        part = grad.select(-1, k)
-        key = (slice(None),) * dim + (slice(k, k + step * (count - 1) + 1, step),)
-        placed = embed(part, shape, key)
-        total = placed if total is None else total + placed
-    return total

@@ -1,13 +1,17 @@
-"""Shape ops.  Views (view, transpose, permute, expand, narrow, select, ...) return tensors that share
-memory and the version counter with their input, exactly where PyTorch does; cat and stack join."""
+"""Ops on the shape and layout of one tensor.
+
+Views (view, reshape when it can, transpose, permute, expand, narrow, select, diagonal, unfold,
+as_strided, ...) return tensors that share memory and the version counter with their input, exactly
+where PyTorch does.  The copies that rearrange one tensor's entries (repeat, tile, flip, roll, rot90,
+tril/triu, diag) live here too.  Ops that join several tensors or split one into several are in
+``joining.py``.
+"""
 from .. import _dtype
-from ._common import (xp, Tensor, Node, attach, GradMode, _make, _make_view, Size, wrap_dim, norm_dims,
-                      unbroadcast)
-
-_as_strided = xp.lib.stride_tricks.as_strided
+from ._common import (Tensor, Node, GradMode, _make, _make_view, Size, array_module, backend_for, module_of_array,
+                      record, op, method, function, wrap_dim, norm_dims, unbroadcast, write_out)
 
 
-def _shape_arg(shape):
+def shape_arg(shape):
     """Sizes given as varargs or as one tuple/list/Size -> a tuple of ints."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
         shape = shape[0]
@@ -46,15 +50,18 @@ def _infer_shape(shape, numel):
     return shape
 
 
-def _view_result(input, arr, node_cls, **attrs):
+def view_result(input, arr, node_cls, **fields):
+    """``arr`` (a view of ``input``'s array) as a view tensor of ``input``, recorded as a ``node_cls`` node.
+
+    ``fields`` become node attributes.  A view made under no_grad of an input that requires grad is
+    marked, for PyTorch's error when it is later modified in place (see ``_views.check_view_inplace``).
+    """
     res = _make_view(input, arr)
-    if input._requires_grad and GradMode.enabled:
-        node = node_cls()
-        node.__dict__.update(attrs)
-        attach(res, node, input)
-        res.__dict__["_vv"] = input._version[0]
-    elif input._requires_grad:
-        res.__dict__["_nograd_view"] = True   # see ops/_views.check_view_inplace
+    if input._requires_grad:
+        if record(res, node_cls, (input,), **fields) is not None:
+            res.__dict__["_vv"] = input._version[0]
+        elif not GradMode.enabled:
+            res.__dict__["_nograd_view"] = True
     return res
 
 
@@ -63,6 +70,7 @@ class ViewBackward0(Node):
         return (grad.reshape(self.shape),)
 
 
+@method
 def view(input, *shape):
     """A view with a new shape (one size may be -1); fails when the strides do not allow it.
 
@@ -71,47 +79,49 @@ def view(input, *shape):
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
         return _make_view(input, input._data.view(shape[0].np))
     arr = input._data
-    new = _infer_shape(_shape_arg(shape), arr.size)
+    new = _infer_shape(shape_arg(shape), arr.size)
     try:
         out = arr.reshape(new, copy=False)
     except ValueError:
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
                            "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") from None
-    return _view_result(input, out, ViewBackward0, shape=arr.shape)
+    return view_result(input, out, ViewBackward0, shape=arr.shape)
 
 
 class UnsafeViewBackward0(ViewBackward0):
     pass
 
 
+@op
 def reshape(input, *shape):
     """``input`` with a new shape: a view when the layout allows, else a copy."""
     arr = input._data
-    new = _infer_shape(_shape_arg(shape), arr.size)
+    new = _infer_shape(shape_arg(shape), arr.size)
     out = arr.reshape(new)
-    if out.base is not None and xp.may_share_memory(out, arr):
-        return _view_result(input, out, ViewBackward0, shape=arr.shape)
+    if out.base is not None and array_module(input).may_share_memory(out, arr):
+        return view_result(input, out, ViewBackward0, shape=arr.shape)
     res = _make(out)
     if input._requires_grad and GradMode.enabled:
         # PyTorch's reshape of a layout that cannot be viewed: a contiguous clone, then an unsafe view of it
         copied = _make(out.reshape(arr.shape))
-        attach(copied, CloneBackward0(), input)
-        node = UnsafeViewBackward0()
-        node.shape = arr.shape
-        attach(res, node, copied)
+        record(copied, CloneBackward0, (input,))
+        record(res, UnsafeViewBackward0, (copied,), shape=arr.shape)
     return res
 
 
+@method
 def view_as(input, other):
     """``input.view(other.shape)``."""
     return view(input, other._data.shape)
 
 
+@method
 def reshape_as(input, other):
     """``input.reshape(other.shape)``."""
     return reshape(input, other._data.shape)
 
 
+@op
 def flatten(input, start_dim=0, end_dim=-1):
     """Merge dims ``start_dim..end_dim`` into one (a view when possible)."""
     shape = input._data.shape
@@ -128,11 +138,13 @@ def flatten(input, start_dim=0, end_dim=-1):
     return reshape(input, shape[:s] + (n,) + shape[e + 1:])
 
 
+@op
 def ravel(input):
     """The elements as a 1-D tensor (a view when the layout allows, else a copy)."""
     return reshape(input, (-1,))
 
 
+@op
 def unflatten(input, dim, sizes):
     """Split dim ``dim`` into ``sizes`` (one may be -1)."""
     shape = input._data.shape
@@ -158,6 +170,7 @@ SqueezeBackward1 = type("SqueezeBackward1", (SqueezeBackward0,), {})   # squeeze
 SqueezeBackward2 = type("SqueezeBackward2", (SqueezeBackward0,), {})   # squeeze(dims)
 
 
+@op
 def squeeze(input, dim=None):
     """Remove dims of size 1 (all of them, or those among ``dim``)."""
     arr = input._data
@@ -167,7 +180,7 @@ def squeeze(input, dim=None):
         axes = tuple(d for d in norm_dims(dim, arr.ndim) if arr.ndim and arr.shape[d] == 1)
     node_cls = SqueezeBackward0 if dim is None else SqueezeBackward2 if isinstance(dim, (tuple, list)) \
         else SqueezeBackward1
-    return _view_result(input, arr.squeeze(axes) if axes else arr.view(), node_cls, shape=arr.shape)
+    return view_result(input, arr.squeeze(axes) if axes else arr.view(), node_cls, shape=arr.shape)
 
 
 class UnsqueezeBackward0(Node):
@@ -175,11 +188,12 @@ class UnsqueezeBackward0(Node):
         return (grad.squeeze(self.dim),)
 
 
+@op
 def unsqueeze(input, dim):
     """Insert a dim of size 1 at position ``dim``."""
     arr = input._data
     d = wrap_dim(dim, arr.ndim + 1)
-    return _view_result(input, xp.expand_dims(arr, d), UnsqueezeBackward0, dim=d)
+    return view_result(input, array_module(input).expand_dims(arr, d), UnsqueezeBackward0, dim=d)
 
 
 class TransposeBackward0(Node):
@@ -187,27 +201,26 @@ class TransposeBackward0(Node):
         return (grad.transpose(self.d0, self.d1),)
 
 
+TBackward0 = type("TBackward0", (TransposeBackward0,), {})
+
+
+@op(aliases=("swapaxes", "swapdims"))
 def transpose(input, dim0, dim1):
     """Swap dims ``dim0`` and ``dim1`` (a view)."""
     arr = input._data
     n = arr.ndim
     d0, d1 = wrap_dim(dim0, n), wrap_dim(dim1, n)
-    return _view_result(input, arr.swapaxes(d0, d1) if n else arr.view(), TransposeBackward0, d0=d0, d1=d1)
+    return view_result(input, arr.swapaxes(d0, d1) if n else arr.view(), TransposeBackward0, d0=d0, d1=d1)
 
 
-swapaxes = swapdims = transpose
-
-
+@op
 def t(input):
     """Transpose a tensor of at most 2 dims."""
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
     if input._data.ndim < 2:
-        return _view_result(input, input._data.view(), TBackward0, d0=0, d1=0)
-    return _view_result(input, input._data.swapaxes(0, 1), TBackward0, d0=0, d1=1)
-
-
-TBackward0 = type("TBackward0", (TransposeBackward0,), {})
+        return view_result(input, input._data.view(), TBackward0, d0=0, d1=0)
+    return view_result(input, input._data.swapaxes(0, 1), TBackward0, d0=0, d1=1)
 
 
 class PermuteBackward0(Node):
@@ -218,9 +231,10 @@ class PermuteBackward0(Node):
         return (grad.permute(inverse),)
 
 
+@op
 def permute(input, *dims):
     """Reorder dims (a view): ``permute(2, 0, 1)``."""
-    dims = _shape_arg(dims)
+    dims = shape_arg(dims)
     n = input._data.ndim
     if len(dims) != n:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -229,9 +243,10 @@ def permute(input, *dims):
     dims = tuple(wrap_dim(d, n) for d in dims)
     if len(set(dims)) != n:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return _view_result(input, input._data.transpose(dims), PermuteBackward0, dims=dims)
+    return view_result(input, input._data.transpose(dims), PermuteBackward0, dims=dims)
 
 
+@op(aliases=("moveaxis",))
 def movedim(input, source, destination):
     """Move dim(s) ``source`` to position(s) ``destination`` (a view)."""
     n = input._data.ndim
@@ -252,17 +267,15 @@ def movedim(input, source, destination):
     return permute(input, order)
 
 
-moveaxis = movedim
-
-
 class ExpandBackward0(Node):
     def backward(self, grad):
         return (unbroadcast(grad, self.shape),)
 
 
+@method
 def expand(input, *sizes):
     """Broadcast to ``sizes`` without copying (-1 keeps a dim); new dims go in front."""
-    sizes = _shape_arg(sizes)
+    sizes = shape_arg(sizes)
     arr = input._data
     if len(sizes) < arr.ndim:
         raise RuntimeError(f"expand(torch.FloatTensor{{{list(arr.shape)}}}, size={list(sizes)}): the number of "
@@ -273,7 +286,7 @@ def expand(input, *sizes):
     for i, s in enumerate(sizes):
         if s == -1:
             if i < lead:
-                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, "
+                raise RuntimeError("The expanded size of the tensor (-1) isn't allowed in a leading, "
                                    "non-existing dimension 0")
             s = arr.shape[i - lead]
         elif i >= lead and arr.shape[i - lead] != 1 and arr.shape[i - lead] != s:
@@ -283,15 +296,17 @@ def expand(input, *sizes):
         target.append(s)
     target = tuple(target)
     if target == arr.shape:
-        return _view_result(input, arr.view(), ExpandBackward0, shape=arr.shape)
-    return _view_result(input, xp.broadcast_to(arr, target), ExpandBackward0, shape=arr.shape)
+        return view_result(input, arr.view(), ExpandBackward0, shape=arr.shape)
+    return view_result(input, array_module(input).broadcast_to(arr, target), ExpandBackward0, shape=arr.shape)
 
 
+@method
 def expand_as(input, other):
     """``input.expand(other.shape)``."""
     return expand(input, other._data.shape)
 
 
+@op
 def broadcast_to(input, size):
     """``input.expand(size)``."""
     return expand(input, size)
@@ -317,19 +332,18 @@ def embed(grad, shape, key, accumulate=False):
 
     Differentiable in ``grad``: the backward of a slice or an index.
     """
+    xp = array_module(grad)
     z = xp.zeros(shape, dtype=grad._data.dtype)
     if accumulate:
         xp.add.at(z, key, grad._data)
     else:
         z[key] = grad._data
     res = _make(z)
-    if grad._requires_grad and GradMode.enabled:
-        node = EmbedBackward()
-        node.key = key
-        attach(res, node, grad)
+    record(res, EmbedBackward, (grad,), key=key)
     return res
 
 
+@op
 def narrow(input, dim, start, length):
     """The view of ``length`` entries of dim ``dim`` starting at ``start``."""
     arr = input._data
@@ -343,9 +357,10 @@ def narrow(input, dim, start, length):
     if start + length > size or length < 0:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     key = (slice(None),) * d + (slice(start, start + length),)
-    return _view_result(input, arr[key], SliceBackward0, shape=arr.shape, key=key)
+    return view_result(input, arr[key], SliceBackward0, shape=arr.shape, key=key)
 
 
+@op
 def select(input, dim, index):
     """The view at ``index`` along ``dim`` (that dim removed)."""
     arr = input._data
@@ -358,93 +373,18 @@ def select(input, dim, index):
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(arr.shape)} at dimension {d}")
     key = (slice(None),) * d + (index % size,)
-    return _view_result(input, arr[key], SelectBackward0, shape=arr.shape, key=key)
+    return view_result(input, arr[key], SelectBackward0, shape=arr.shape, key=key)
 
 
-class SplitBackward0(Node):
-    """Backward of the views ``split``/``chunk`` (and, renamed, ``split_with_sizes``/``unbind``) return: one
-    node with an output per piece; the pieces' gradients (zeros where a piece got none) are joined again."""
-
-    _multi_view = True   # PyTorch refuses in-place changes to these views while they carry this history
-
-    def backward(self, *grads):
-        from .creation import zeros
-        parts = [g if g is not None else zeros(shape, dtype=self.dtype) for g, shape in zip(grads, self.shapes)]
-        return ((stack if self.stacked else cat)(parts, self.dim),)
+def _strided(arr, shape, strides):
+    """A strided view of ``arr`` (as writable as ``arr``), with its own array module."""
+    return module_of_array(arr).lib.stride_tricks.as_strided(arr, shape, strides, writeable=arr.flags.writeable)
 
 
-SplitWithSizesBackward0 = type("SplitWithSizesBackward0", (SplitBackward0,), {})
-UnbindBackward0 = type("UnbindBackward0", (SplitBackward0,), {})
-
-
-def _pieces(input, arrays, node_cls, dim, stacked=False):
-    """Views of ``input`` over ``arrays``, all outputs of one ``node_cls`` node (as PyTorch's split/unbind)."""
-    outs = tuple(_make_view(input, a) for a in arrays)
-    if input._requires_grad and GradMode.enabled and outs:
-        node = node_cls()
-        node._num_outputs = len(outs)
-        node.dim, node.stacked, node.dtype = dim, stacked, input.dtype
-        node.shapes = [a.shape for a in arrays]
-        version = input._version[0]
-        for nr, o in enumerate(outs):
-            attach(o, node, input)
-            if nr:
-                o.__dict__["_output_nr"] = nr
-            o.__dict__["_vv"] = version
-    elif input._requires_grad:
-        for o in outs:
-            o.__dict__["_nograd_view"] = True
-    return outs
-
-
-def unbind(input, dim=0):
-    """All slices along ``dim``, as a tuple of views."""
-    arr = input._data
-    d = wrap_dim(dim, arr.ndim)
-    lead = (slice(None),) * d
-    return _pieces(input, [arr[lead + (i, Ellipsis)] for i in range(arr.shape[d])], UnbindBackward0, d, True)
-
-
-def split(tensor, split_size_or_sections, dim=0):
-    """Views of ``tensor`` cut along ``dim``: chunks of one size (last may be smaller) or of listed sizes."""
-    size = tensor._data.shape[wrap_dim(dim, tensor._data.ndim)]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
-        if step < 0 or (step == 0 and size):
-            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
-        sections = [min(step, size - i) for i in range(0, size, step)] if step else [0]
-    else:
-        sections = list(split_size_or_sections)
-        if sum(sections) != size:
-            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
-                               f"size at dimension {dim}), but got split_sizes={sections}")
-    d = wrap_dim(dim, tensor._data.ndim)
-    lead = (slice(None),) * d
-    arrays, start = [], 0
-    for n in sections:
-        if n < 0:
-            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative entries, but got "
-                               f"split_sizes={sections}")
-        arrays.append(tensor._data[lead + (slice(start, start + n),)])
-        start += n
-    node_cls = SplitBackward0 if isinstance(split_size_or_sections, int) else SplitWithSizesBackward0
-    return _pieces(tensor, arrays, node_cls, d)
-
-
-def chunk(input, chunks, dim=0):
-    """Split into ``chunks`` nearly equal views along ``dim`` (fewer when the size does not allow)."""
-    if chunks <= 0:
-        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
-    size = input._data.shape[wrap_dim(dim, input._data.ndim)]
-    step = -(-size // chunks) if size else 0
-    if step == 0:
-        return tuple(narrow(input, dim, 0, 0) for _ in range(chunks)) if size == 0 else ()
-    return split(input, step, dim)
-
-
+# ---------------------------------------------------------------------------- diagonals and triangles
 class DiagonalBackward0(Node):
     def backward(self, grad):
-        return (_diag_embed_like(grad, self.shape, self.offset, self.dim1, self.dim2),)
+        return (diag_embed_into(grad, self.shape, self.offset, self.dim1, self.dim2),)
 
 
 def _diag_positions(shape, offset, d1, d2):
@@ -456,6 +396,7 @@ def _diag_positions(shape, offset, d1, d2):
     return length, -offset, 0
 
 
+@op
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The (writable) view of the diagonal of dims ``dim1``/``dim2``, moved to the last dim."""
     arr = input._data
@@ -471,34 +412,140 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     rest = [i for i in range(n) if i not in (d1, d2)]
     new_shape = tuple(arr.shape[i] for i in rest) + (length,)
     new_strides = tuple(strides[i] for i in rest) + (strides[d1] + strides[d2],)
-    view_arr = _as_strided(start, new_shape, new_strides, writeable=arr.flags.writeable)
-    return _view_result(input, view_arr, DiagonalBackward0, shape=arr.shape, offset=offset, dim1=d1, dim2=d2)
+    return view_result(input, _strided(start, new_shape, new_strides), DiagonalBackward0, shape=arr.shape,
+                       offset=offset, dim1=d1, dim2=d2)
 
 
-def _diag_embed_like(grad, shape, offset, d1, d2):
-    """Zeros of ``shape`` with ``grad`` on the diagonal selected by (offset, d1, d2); differentiable."""
-    base = grad.new_zeros(shape)
-    res = diagonal(base, offset, d1, d2)
-    res._data[...] = grad._data
-    out = _make(base._data)
-    if grad._requires_grad and GradMode.enabled:
-        node = _DiagEmbedBackward()
-        node.offset, node.dim1, node.dim2 = offset, d1, d2
-        attach(out, node, grad)
-    return out
-
-
-class _DiagEmbedBackward(Node):
+class DiagEmbedBackward0(Node):
     def backward(self, grad):
         return (diagonal(grad, self.offset, self.dim1, self.dim2),)
 
 
+def diag_embed_into(grad, shape, offset, d1, d2):
+    """Zeros of ``shape`` with ``grad`` on the diagonal selected by (offset, d1, d2); differentiable."""
+    base = grad.new_zeros(shape)
+    diagonal(base, offset, d1, d2)._data[...] = grad._data
+    out = _make(base._data)
+    record(out, DiagEmbedBackward0, (grad,), offset=offset, dim1=d1, dim2=d2)
+    return out
+
+
+@op
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """A tensor whose (dim1, dim2) diagonals (shifted by ``offset``) hold the last dim of ``input``."""
+    arr = input._data
+    n = arr.ndim + 1
+    d1, d2 = wrap_dim(dim1, n), wrap_dim(dim2, n)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    m = (arr.shape[-1] if arr.ndim else 1) + abs(offset)
+    rest = list(arr.shape[:-1])
+    shape = []
+    for i in range(n):
+        shape.append(m if i in (d1, d2) else rest.pop(0))
+    src = input if arr.ndim else reshape(input, (1,))
+    return diag_embed_into(src, tuple(shape), offset, d1, d2)
+
+
+@op
+def diag(input, diagonal=0, *, out=None):
+    """For a 1-D input the square matrix with it on diagonal ``diagonal``; for a 2-D input that diagonal."""
+    n = input._data.ndim
+    if n == 1:
+        res = diag_embed(input, diagonal, 0, 1)
+    elif n == 2:
+        res = clone(_diagonal_2d(input, diagonal))
+    else:
+        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{n}D")
+    return write_out(out, res) if out is not None else res
+
+
+def _diagonal_2d(input, offset):
+    return diagonal(input, offset, 0, 1)   # ``diag``'s parameter named ``diagonal`` hides the op there
+
+
+@op
+def diagflat(input, offset=0):
+    """The flattened input placed on diagonal ``offset`` of a square matrix."""
+    return diag_embed(reshape(input, (-1,)), offset, 0, 1)
+
+
+class TrilBackward0(Node):
+    def backward(self, grad):
+        return (tril(grad, self.k),)
+
+
+class TriuBackward0(Node):
+    def backward(self, grad):
+        return (triu(grad, self.k),)
+
+
+def _tri(input, k, lower, out):
+    arr = input._data
+    if arr.ndim < 2:
+        raise RuntimeError(f"{'tril' if lower else 'triu'}: input tensor must have at least 2 dimensions")
+    xp = array_module(input)
+    res = _make(xp.tril(arr, k) if lower else xp.triu(arr, k))
+    record(res, TrilBackward0 if lower else TriuBackward0, (input,), k=k)
+    return write_out(out, res) if out is not None else res
+
+
+@op(inplace=True)
+def tril(input, diagonal=0, *, out=None):
+    """The lower triangle (entries on and below diagonal ``diagonal``) of the last two dims; the rest zero."""
+    return _tri(input, diagonal, True, out)
+
+
+@op(inplace=True)
+def triu(input, diagonal=0, *, out=None):
+    """The upper triangle (entries on and above diagonal ``diagonal``) of the last two dims; the rest zero."""
+    return _tri(input, diagonal, False, out)
+
+
+def _tri_indices(row, col, offset, dtype, device, lower):
+    if row < 0 or col < 0:
+        raise RuntimeError(f"row must be non-negative, got{row}" if row < 0 else f"col must be non-negative, got{col}")
+    dt = dtype or _dtype.int64
+    if dt not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError(f"\"tril_indices\" not implemented for '{dt.name}'")
+    xp = backend_for(device).xp
+    r, c = xp.tril_indices(row, offset, col) if lower else xp.triu_indices(row, offset, col)
+    return _make(xp.stack([r, c]).astype(dt.np).reshape(2, -1))
+
+
+@function
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The (2, N) coordinates of the lower triangle of a row x col matrix, row by row."""
+    return _tri_indices(row, col, offset, dtype, device, True)
+
+
+@function
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The (2, N) coordinates of the upper triangle of a row x col matrix, row by row."""
+    return _tri_indices(row, col, offset, dtype, device, False)
+
+
+# ---------------------------------------------------------------------------- windows and copies
 class UnfoldBackward0(Node):
     def backward(self, grad):
-        from .indexing import index_add_windows
-        return (index_add_windows(grad, self.shape, self.dim, self.size, self.step),)
+        return (unfold_grad(grad, self.shape, self.dim, self.size, self.step),)
 
 
+def unfold_grad(grad, shape, dim, size, step):
+    """Backward of ``Tensor.unfold``: every window's gradient summed back into a tensor of ``shape``."""
+    if not len(shape):
+        return grad.sum().reshape(())
+    total = None
+    count = grad.shape[dim]
+    for k in range(size):
+        part = grad.select(-1, k)
+        key = (slice(None),) * dim + (slice(k, k + step * (count - 1) + 1, step),)
+        placed = embed(part, shape, key)
+        total = placed if total is None else total + placed
+    return total
+
+
+@method
 def unfold(input, dimension, size, step):
     """A view of all windows of ``size`` with stride ``step`` along ``dimension`` (a new last dim)."""
     arr = input._data
@@ -510,11 +557,11 @@ def unfold(input, dimension, size, step):
         raise RuntimeError(f"step is {step} but must be > 0")
     count = (length - size) // step + 1
     if arr.ndim == 0:
-        return _view_result(input, arr.reshape(1), UnfoldBackward0, shape=arr.shape, dim=0, size=size, step=step)
+        return view_result(input, arr.reshape(1), UnfoldBackward0, shape=arr.shape, dim=0, size=size, step=step)
     shape = arr.shape[:d] + (count,) + arr.shape[d + 1:] + (size,)
     strides = arr.strides[:d] + (arr.strides[d] * step,) + arr.strides[d + 1:] + (arr.strides[d],)
-    view_arr = _as_strided(arr, shape, strides, writeable=arr.flags.writeable)
-    return _view_result(input, view_arr, UnfoldBackward0, shape=arr.shape, dim=d, size=size, step=step)
+    return view_result(input, _strided(arr, shape, strides), UnfoldBackward0, shape=arr.shape, dim=d, size=size,
+                       step=step)
 
 
 class CloneBackward0(Node):
@@ -522,112 +569,298 @@ class CloneBackward0(Node):
         return (grad,)
 
 
+@op
 def clone(input, *, memory_format=None):
     """A copy of ``input`` with its own memory (differentiable)."""
     res = _make(input._data.copy())
-    if input._requires_grad and GradMode.enabled:
-        attach(res, CloneBackward0(), input)
+    record(res, CloneBackward0, (input,))
     return res
 
 
+@method
 def contiguous(input, memory_format=None):
     """``input`` itself when already row-major contiguous, else a contiguous copy."""
     if input._data.flags.c_contiguous:
         return input
-    res = _make(xp.ascontiguousarray(input._data))
-    if input._requires_grad and GradMode.enabled:
-        attach(res, CloneBackward0(), input)
+    res = _make(array_module(input).ascontiguousarray(input._data))
+    record(res, CloneBackward0, (input,))
     return res
 
 
-# ---------------------------------------------------------------------------- joining
-class CatBackward0(Node):
+class RepeatBackward0(Node):
     def backward(self, grad):
-        out, start = [], 0
-        for n, need, dt in zip(self.sizes, self.needs, self.dtypes):
-            g = narrow(grad, self.dim, start, n) if need else None
-            out.append(g if g is None or g.dtype is dt else g.to(dt))
-            start += n
-        return tuple(out)
+        # grad has shape (r0*s0, r1*s1, ...): split every dim into (r, s) and sum the r axes
+        split, axes = [], []
+        for i, (r, s) in enumerate(zip(self.repeats, self.padded)):
+            split += [r, s]
+            axes.append(2 * i)
+        g = grad.reshape(split).sum(tuple(axes)) if axes else grad
+        return (g.reshape(self.shape),)
 
 
-def _joined_dtype(tensors):
-    dt = tensors[0].dtype
-    for t in tensors[1:]:
-        if t.dtype is not dt:
-            dt = _dtype.promote_types(dt, t.dtype)
-    return dt
-
-
-def cat(tensors, dim=0, *, out=None):
-    """Join tensors along an existing dim ``dim`` (all other sizes must match)."""
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    for i, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
-    # legacy: 1-d empty tensors are skipped
-    parts = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
-    ref = parts[0]._data
-    if ref.ndim == 0:
-        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
-    d = wrap_dim(dim, ref.ndim)
-    dt = _joined_dtype(tensors)
-    for i, t in enumerate(parts):
-        a = t._data
-        if a.ndim != ref.ndim:
-            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {a.ndim}")
-        for k in range(ref.ndim):
-            if k != d and a.shape[k] != ref.shape[k]:
-                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
-                                   f"{ref.shape[k]} but got size {a.shape[k]} for tensor number "
-                                   f"{next(j for j, u in enumerate(tensors) if u is t)} in the list.")
-    arrays = [t._data if t._data.dtype == dt.np else t._data.astype(dt.np) for t in parts]
-    res = _make(xp.concatenate(arrays, axis=d))
-    if GradMode.enabled and any(t._requires_grad for t in parts):
-        node = CatBackward0()
-        node.dim, node.sizes = d, [t._data.shape[d] for t in parts]
-        node.needs = [t._requires_grad for t in parts]
-        node.dtypes = [t.dtype for t in parts]
-        attach(res, node, *parts)
-    if out is not None:
-        from .elementwise import write_out
-        return write_out(out, res)
+@method
+def repeat(input, *sizes):
+    """Repeat ``input`` along each dim ``sizes[i]`` times (extra leading sizes add dims): a copy."""
+    sizes = shape_arg(sizes)
+    arr = input._data
+    if len(sizes) < arr.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+                           "tensor")
+    for s in sizes:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(sizes)}")
+    padded = (1,) * (len(sizes) - arr.ndim) + arr.shape
+    res = _make(array_module(input).tile(arr.reshape(padded), sizes) if sizes else arr.copy())
+    record(res, RepeatBackward0, (input,), repeats=sizes, padded=padded, shape=arr.shape)
     return res
 
 
-concat = concatenate = cat
+@op
+def tile(input, *dims):
+    """Repeat ``input`` ``dims[i]`` times along each dim; missing leading dims count as 1."""
+    dims = shape_arg(dims)
+    n = input._data.ndim
+    if len(dims) < n:
+        dims = (1,) * (n - len(dims)) + dims
+    return repeat(input, dims)
 
 
-class StackBackward0(Node):
+@op
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeat each element ``repeats`` times (an int or a tensor of per-element counts) along ``dim``.
+
+    With ``dim=None`` the input is flattened first.  ``repeat_interleave(counts)`` alone returns
+    ``arange(len(counts))`` with entry i repeated counts[i] times.
+    """
+    xp = array_module(input)
+    if repeats is None:
+        c = input._data
+        if c.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        c = c.reshape(-1)
+        if c.dtype.kind not in "iu":
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if c.size and c.min() < 0:
+            raise RuntimeError("repeats can not be negative")
+        return _make(xp.repeat(xp.arange(c.size, dtype=c.dtype), c))
+    if dim is None:
+        input = input.reshape(-1)
+        d = 0
+    else:
+        d = wrap_dim(dim, input._data.ndim)
+    if input._data.ndim == 0:
+        input = input.reshape(1)
+    n = input._data.shape[d]
+    if isinstance(repeats, Tensor):
+        r = repeats._data
+        if r.dtype.kind not in "iu":
+            raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for '{repeats.dtype}'")
+        if r.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        r = r.reshape(-1)
+        if r.size == 1:
+            r = xp.full(n, r[0])
+        elif r.size != n:
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                               f"{r.size} and input.size({d}) = {n}")
+    else:
+        if repeats < 0:
+            raise RuntimeError("repeats can not be negative")
+        r = xp.full(n, repeats)
+    if r.size and r.min() < 0:
+        raise RuntimeError("repeats can not be negative")
+    idx = xp.repeat(xp.arange(n, dtype="int64"), r)
+    if output_size is not None and output_size != idx.size:
+        raise RuntimeError("allocated size does not match required size")
+    return input.index_select(d, _make(idx))
+
+
+class FlipBackward0(Node):
     def backward(self, grad):
-        return tuple((select(grad, self.dim, i) if dt is grad.dtype else select(grad, self.dim, i).to(dt))
-                     if need else None for i, (need, dt) in enumerate(zip(self.needs, self.dtypes)))
+        return (flip(grad, self.dims),)
 
 
-def stack(tensors, dim=0, *, out=None):
-    """Join equally shaped tensors along a new dim ``dim``."""
-    tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError("stack expects a non-empty TensorList")
-    shape = tensors[0]._data.shape
-    for i, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
-        if t._data.shape != shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
-                               f"{list(t._data.shape)} at entry {i}")
-    d = wrap_dim(dim, len(shape) + 1)
-    dt = _joined_dtype(tensors)
-    arrays = [t._data if t._data.dtype == dt.np else t._data.astype(dt.np) for t in tensors]
-    res = _make(xp.stack(arrays, axis=d))
-    if GradMode.enabled and any(t._requires_grad for t in tensors):
-        node = StackBackward0()
-        node.dim, node.needs = d, [t._requires_grad for t in tensors]
-        node.dtypes = [t.dtype for t in tensors]
-        attach(res, node, *tensors)
-    if out is not None:
-        from .elementwise import write_out
-        return write_out(out, res)
+@op
+def flip(input, *dims):
+    """A copy of ``input`` with the order of entries reversed along ``dims`` (a sequence, or varargs)."""
+    arr = input._data
+    if len(dims) == 1 and isinstance(dims[0], (list, tuple, Size)):
+        dims = tuple(dims[0])
+    dims = tuple(wrap_dim(d, arr.ndim) for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
+    res = _make(array_module(input).flip(arr, dims).copy() if dims and arr.ndim else arr.copy())
+    record(res, FlipBackward0, (input,), dims=dims)
     return res
+
+
+@op
+def fliplr(input):
+    """Flip the columns (dim 1) of a tensor of at least 2 dims."""
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, (1,))
+
+
+@op
+def flipud(input):
+    """Flip the rows (dim 0) of a tensor of at least 1 dim."""
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, (0,))
+
+
+class RollBackward0(Node):
+    def backward(self, grad):
+        return (roll(grad, tuple(-s for s in self.shifts), self.dims),)
+
+
+@op
+def roll(input, shifts, dims=None):
+    """Shift entries cyclically by ``shifts`` along ``dims`` (the flattened tensor when dims is None)."""
+    arr = input._data
+    xp = array_module(input)
+    shifts_t = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if dims is None:
+        if len(shifts_t) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts_t)}, dims:0")
+        res = _make(xp.roll(arr.reshape(-1), shifts_t[0]).reshape(arr.shape))
+        dims_t = None
+    else:
+        dims_t = (dims,) if isinstance(dims, int) else tuple(dims)
+        if len(shifts_t) != len(dims_t):
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts_t)}, dims:{len(dims_t)}")
+        dims_t = tuple(wrap_dim(d, arr.ndim) for d in dims_t)
+        res = _make(xp.roll(arr, shifts_t, dims_t) if arr.ndim else arr.copy())
+    record(res, RollBackward0, (input,), shifts=shifts_t, dims=dims_t)
+    return res
+
+
+@op
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first towards the second)."""
+    dims = tuple(dims)
+    n = input._data.ndim
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if n < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {n}")
+    d0, d1 = wrap_dim(dims[0], n), wrap_dim(dims[1], n)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
+    k %= 4
+    if k == 1:
+        return transpose(flip(input, (d1,)), d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    if k == 3:
+        return transpose(flip(input, (d0,)), d0, d1)
+    return clone(input)
+
+
+# ---------------------------------------------------------------------------- as_strided
+def root_array(t):
+    """The array owning the memory under tensor ``t``, and the element offset of ``t`` within it.
+
+    The search starts at ``t``'s base tensor: arrays made by ``as_strided`` (diagonal, unfold...) do not lead
+    back to their owner through ``.base``."""
+    root = t._base._data if t._base is not None else t._data
+    while isinstance(root.base, type(root)):
+        root = root.base
+    item = t._data.itemsize
+    off = (t._data.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // item if t._data.size \
+        else 0
+    return root, off
+
+
+def _element_offsets(xp, shape, strides, start):
+    """Storage offsets (in elements) of every entry of a strided layout, as an array of ``shape``."""
+    off = xp.full(shape, start, dtype="int64")
+    for d, (n, s) in enumerate(zip(shape, strides)):
+        idx = xp.arange(n, dtype="int64") * s
+        off = off + idx.reshape((n,) + (1,) * (len(shape) - d - 1))
+    return off
+
+
+def positions_in(base, view_shape, view_strides, view_offset):
+    """For every entry of a strided view into ``base``'s memory, the flat (row-major) index of the entry of
+    ``base`` at the same address; -1 where the view addresses memory outside ``base``."""
+    xp = array_module(base)
+    root, boff = root_array(base)
+    item = base._data.itemsize
+    if base._data.flags.c_contiguous:  # the common case: an address is its row-major index
+        pos = _element_offsets(xp, view_shape, view_strides, view_offset - boff)
+        return xp.where((pos >= 0) & (pos < base._data.size), pos, -1)
+    b_strides = tuple(s // item for s in base._data.strides)
+    b_off = _element_offsets(xp, base._data.shape, b_strides, boff).reshape(-1)
+    order = xp.argsort(b_off, kind="stable")
+    sorted_off = b_off[order]
+    v_off = _element_offsets(xp, view_shape, view_strides, view_offset)
+    if not sorted_off.size:
+        return xp.full(view_shape, -1, dtype="int64")
+    pos = xp.searchsorted(sorted_off, v_off)
+    pos_c = xp.minimum(pos, sorted_off.size - 1)
+    found = sorted_off[pos_c] == v_off
+    return xp.where(found, order[pos_c], -1)
+
+
+class AsStridedBackward0(Node):
+    def backward(self, grad):
+        pos = self.positions
+        flat = grad.reshape(-1)
+        keep = pos.reshape(-1) >= 0
+        z = grad.new_zeros((self.numel,))
+        if not bool(keep.all()):
+            flat = flat[_make(keep)]
+            pos = _make(pos.reshape(-1)[keep])
+        else:
+            pos = _make(pos.reshape(-1))
+        return (z.index_add(0, pos, flat).reshape(self.shape),)
+
+
+@op
+def as_strided(input, size, stride, storage_offset=None):
+    """A view of ``input``'s storage with the given sizes, strides and offset (all in elements)."""
+    size, stride = shape_arg((size,)), shape_arg((stride,))
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    for s in stride:
+        if s < 0:
+            raise RuntimeError("as_strided: Negative strides are not supported at the moment, got strides: "
+                               f"{list(stride)}")
+    root, own_off = root_array(input)
+    offset = own_off if storage_offset is None else storage_offset
+    item = input._data.itemsize
+    need = offset + 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
+    storage_size = root.nbytes // item
+    if need > storage_size:
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and "
+                           f"itemsize {item} requiring a storage size of {need * item} are out of bounds for "
+                           f"storage of size {storage_size * item}")
+    flat = root.reshape(-1, order="A") if root.ndim else root.reshape(1)   # roots own contiguous buffers
+    arr = module_of_array(root).lib.stride_tricks.as_strided(flat[offset:] if flat.size > offset else flat[:0],
+                                                             shape=size, strides=tuple(s * item for s in stride))
+    res = _make_view(input, arr)
+    if input._requires_grad:
+        node = record(res, AsStridedBackward0, (input,), numel=input._data.size, shape=input._data.shape)
+        if node is not None:
+            node.positions = positions_in(input, size, stride, offset)
+            res.__dict__["_vv"] = input._version[0]
+    return res
+
+
+@op
+def as_strided_(input, size, stride, storage_offset=None):
+    """Make ``input`` itself the strided view ``as_strided(input, size, stride, storage_offset)``; returns it."""
+    res = as_strided(input, size, stride, storage_offset)
+    input._data = res._data
+    if res._grad_fn is not None:
+        input._grad_fn = res._grad_fn
+        input.__dict__.pop("_output_nr", None)
+    return input
+
+
+@op
+def narrow_copy(input, dim, start, length):
+    """A copy of ``narrow(input, dim, start, length)``."""
+    return clone(narrow(input, dim, start, length))
