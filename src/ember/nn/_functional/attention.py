@@ -7,7 +7,7 @@ from ..._tensor import Tensor
 from ...ops.attention import sdpa as _sdpa
 from ...ops.creation import zeros as _zeros
 from ...ops.elementwise import where as _where
-from ...ops.shape import cat as _cat
+from ...ops.joining import cat as _cat
 from .linear import linear
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]

@@ -1,6 +1,6 @@
 """parameters_to_vector and vector_to_parameters."""
 from ..._tensor import Tensor
-from ...ops.shape import cat as _cat
+from ...ops.joining import cat as _cat
 from ..modules.module import _typename
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]

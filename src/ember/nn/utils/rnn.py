@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from ... import _dtype
 from ..._tensor import Tensor
 from ...ops.creation import tensor as _tensor, full as _full
-from ...ops.shape import cat as _cat
+from ...ops.joining import cat as _cat
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
            "unpad_sequence", "pack_sequence", "unpack_sequence"]
