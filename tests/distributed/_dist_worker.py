@@ -5,6 +5,8 @@ and saves what it got to ``OUTDIR/rank{r}.npz``; the test process compares with 
     python _dist_worker.py --die RANK PORT       # tcp:// rendezvous, rank 1 is killed, rank 0 must time out
     python _dist_worker.py --spawn PORT OUTDIR   # ember.multiprocessing.spawn + tcp:// rendezvous, 2 processes
     python _dist_worker.py --raise               # under the launcher: rank 1 raises inside @record
+    python _dist_worker.py --flaky               # under the launcher: rank 1 fails in attempt 0 only
+    python _dist_worker.py --sleep               # under the launcher: ready, then sleeps (to be signalled)
 """
 import datetime
 import os
@@ -236,7 +238,29 @@ def raising():
     dist.barrier()
 
 
+def flaky():
+    """Rank 1 fails in the first attempt; the restarted group all-reduces and reports its environment."""
+    attempt = os.environ["TORCHELASTIC_RESTART_COUNT"]
+    dist.init_process_group("gloo")
+    if attempt == "0" and dist.get_rank() == 1:
+        sys.exit(5)
+    x = ember.ones(2)
+    dist.all_reduce(x)
+    keys = ("LOCAL_RANK", "LOCAL_WORLD_SIZE", "GROUP_RANK", "TORCHELASTIC_MAX_RESTARTS")
+    print(f"attempt {attempt} rank {dist.get_rank()} sum {x[0].item():.0f}", *(os.environ[k] for k in keys))
+
+
+def sleep():
+    dist.init_process_group("gloo")
+    print("ready", flush=True)
+    time.sleep(120)
+
+
 def main():
+    if sys.argv[1] == "--flaky":
+        return flaky()
+    if sys.argv[1] == "--sleep":
+        return sleep()
     if sys.argv[1] == "--die":
         return die(int(sys.argv[2]), int(sys.argv[3]))
     if sys.argv[1] == "--spawn":

@@ -1,8 +1,6 @@
 """ember.distributed across real processes: the launcher starts 2 and 4 ranks of ``_dist_worker.py`` (MPI
 underneath); collectives are checked against NumPy, DDP and SyncBatchNorm against one process on the combined
 batch, and failures must surface (never hang)."""
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -10,38 +8,10 @@ import time
 import numpy as np
 import pytest
 
+import _dist_worker as W
 import ember
 import ember.nn as nn
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-WORKER = os.path.join(HERE, "_dist_worker.py")
-sys.path.insert(0, HERE)
-import _dist_worker as W  # noqa: E402
-
-def env():
-    e = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    e["PYTHONPATH"] = os.path.join(ROOT, "src") + os.pathsep + e.get("PYTHONPATH", "")
-    for k in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT", "LOCAL_RANK", "TORCHELASTIC_RUN_ID"):
-        e.pop(k, None)
-    return e
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def launch(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "ember.distributed.run", *args], env=env(), capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def run_ranks(tmp, nproc, *sections):
-    r = launch("--standalone", "--nproc-per-node", str(nproc), WORKER, str(tmp), *sections)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    return [dict(np.load(tmp / f"rank{i}.npz")) for i in range(nproc)]
+from dist_helpers import WORKER, check_collectives, env, free_port, run_ranks
 
 
 @pytest.fixture(scope="module")
@@ -55,50 +25,6 @@ def four(tmp_path_factory):
 
 
 # ---------------------------------------------------------------- collectives vs NumPy
-def expected_collectives(n):
-    """What every rank (or the named one) must hold after ``_dist_worker.collectives``, computed with NumPy."""
-    xs = [W.rank_input(r) for r in range(n)]
-    e = {"all_reduce_SUM": sum(xs), "all_reduce_PRODUCT": np.prod(xs, axis=0), "all_reduce_MIN": np.min(xs, axis=0),
-         "all_reduce_MAX": np.max(xs, axis=0), "all_reduce_AVG": sum(xs) / n, "all_reduce_async": sum(xs),
-         "all_reduce_int64": sum(W.rank_input(r, dtype=np.int64) for r in range(n)),
-         "all_reduce_view": sum(W.rank_input(r, (4, 3), np.float32).T for r in range(n)).T,
-         "all_reduce_f16": sum(W.rank_input(r).astype(np.float16).astype(np.float32) for r in range(n)),
-         "broadcast": xs[n - 1], "all_gather": np.stack(xs), "all_gather_into_tensor": np.concatenate(xs),
-         "async_completed": True}
-    per_rank = {
-        "reduce_scatter": lambda r: sum(W.rank_input(q + 10 * r) for q in range(n)),
-        "reduce_scatter_tensor": lambda r: sum(W.rank_input(q, (2 * n, 4)) for q in range(n))[2 * r:2 * r + 2],
-        "scatter": lambda r: W.rank_input(r + 100),
-        "all_to_all": lambda r: np.concatenate([np.full(q + 1, 10.0 * q + r) for q in range(n)]),
-        "all_to_all_single": lambda r: np.array([10.0 * q + r for q in range(n)]),
-        "ring": lambda r: np.full(3, float((r - 1) % n)),
-        "broadcast_object": lambda r: np.array([1, 2]),
-        "all_gather_object": lambda r: np.array([2 * q for q in range(n)]),
-        "scatter_object": lambda r: np.array(r),
-        "sub_group": lambda r: xs[0] + xs[n - 1] if r in (0, n - 1) else np.array(-1.0),
-    }
-    return e, per_rank
-
-
-def check_collectives(results):
-    n = len(results)
-    everyone, per_rank = expected_collectives(n)
-    for r, got in enumerate(results):
-        assert int(got["world_size"]) == n
-        for key, want in everyone.items():
-            np.testing.assert_allclose(got[key], want, rtol=1e-6, err_msg=f"{key} on rank {r}")
-        for key, want in per_rank.items():
-            np.testing.assert_allclose(got[key], want(r), rtol=1e-12, err_msg=f"{key} on rank {r}")
-        assert got["all_reduce_int64"].dtype == np.int64 and got["all_reduce_f16"].dtype == np.float16
-    xs = [W.rank_input(r) for r in range(n)]
-    np.testing.assert_array_equal(results[n - 1]["reduce"], sum(xs))
-    np.testing.assert_array_equal(results[0]["gather"], np.stack(xs))
-    np.testing.assert_array_equal(results[0]["gather_object"], np.arange(n))
-    assert int(results[0]["recv_any_source"]) == 1
-    np.testing.assert_array_equal(results[0]["recv_any_value"], [7, 8])
-    assert int(results[n - 1]["sub_rank"]) == 1
-
-
 def test_collectives_two_ranks(two):
     check_collectives(two)
 
@@ -197,28 +123,9 @@ def test_killed_rank_makes_the_other_fail_within_timeout():
     assert "timed out" in out and time.monotonic() - start < 30
 
 
-def test_launcher_reports_failed_rank():
-    r = launch("--standalone", "--nproc-per-node", "2", WORKER, "--raise", timeout=60)
-    assert r.returncode == 1
-    assert "rank      : 1 (local_rank: 1)" in r.stderr
-    assert "ValueError: rank one gives up" in r.stderr
-
-
 def test_spawn_with_tcp_rendezvous(tmp_path):
     r = subprocess.run([sys.executable, WORKER, "--spawn", str(free_port()), str(tmp_path)], env=env(),
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr[-3000:]
     for i in range(2):
         np.testing.assert_array_equal(np.load(tmp_path / f"spawn{i}.npy"), W.rank_input(0) + W.rank_input(1))
-
-
-def test_two_nodes_on_loopback(tmp_path):
-    port = str(free_port())
-    nodes = [subprocess.Popen([sys.executable, "-m", "ember.distributed.run", "--nnodes", "2", "--node-rank", str(k),
-                               "--nproc-per-node", "1", "--master-addr", "127.0.0.1", "--master-port", port,
-                               "--tee", "3", WORKER, str(tmp_path), "collectives"],
-                              env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for k in (1, 0)]
-    for p in nodes:
-        out, err = p.communicate(timeout=90)
-        assert p.returncode == 0, out[-2000:] + err[-2000:]
-    check_collectives([dict(np.load(tmp_path / f"rank{i}.npz")) for i in range(2)])

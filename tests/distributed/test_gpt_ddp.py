@@ -5,7 +5,7 @@ import re
 import subprocess
 import sys
 
-from test_distributed import ROOT, env
+from dist_helpers import ROOT, env
 
 ARGS = ["--iters", "12", "--n-layer", "1", "--n-embd", "32", "--block-size", "16"]
 

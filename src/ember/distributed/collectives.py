@@ -85,8 +85,11 @@ class Work:
 
     def is_completed(self):
         """True when the operation has finished (polls MPI without blocking)."""
-        if not self._done and self._error is None and _mpi.mpi().Request.Testall(self._requests):
-            self._complete()
+        if not self._done and self._error is None:
+            finished = self._requests[0].Test(self._status) if self._status is not None \
+                else _mpi.mpi().Request.Testall(self._requests)
+            if finished:
+                self._complete()
         return self._done
 
     def is_success(self):
@@ -470,6 +473,28 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
     return _start(pg, "all_to_all_single", [req], out.back, [output], async_op)
 
 
+class _AnySourceRecv:
+    """A receive from whichever process sends first, as a request with ``Test(status)``.
+
+    MPICH (4.3) can miss messages for a receive posted with ``MPI_ANY_SOURCE`` on a communicator joined from
+    separately started processes, while matched probes see them; so this probes until a message is there, then
+    receives exactly that message.
+    """
+
+    def __init__(self, comm, buf, tag):
+        self.comm, self.buf, self.tag = comm, buf, tag
+        self.request = None
+
+    def Test(self, status=None):
+        """True once the message has arrived (``status`` gets its source)."""
+        if self.request is None:
+            message = self.comm.Improbe(_mpi.mpi().ANY_SOURCE, self.tag, status)
+            if message is None:
+                return False
+            self.request = message.Irecv(self.buf)
+        return self.request.Test(status)
+
+
 def _p2p_peer(pg, peer, group_peer, kind):
     return _group_rank(pg, peer, group_peer, kind, "send" if kind == "destination" else "recv")
 
@@ -495,12 +520,16 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
     if pg is None:
         return None
     MPI = _mpi.mpi()
-    peer = MPI.ANY_SOURCE if src is None and group_src is None else _p2p_peer(pg, src, group_src, "source")
-    if peer == pg.rank():
-        raise ValueError("Invalid source rank: source rank should not be the same as the rank of the "
-                         "current process.")
     buf = _Buffer(_array(tensor))
-    return Work(pg, [pg.comm.Irecv(buf.bytes(), source=peer, tag=tag)], buf.back, [tensor], "recv", MPI.Status())
+    if src is None and group_src is None:
+        request = _AnySourceRecv(pg.comm, buf.bytes(), tag)
+    else:
+        peer = _p2p_peer(pg, src, group_src, "source")
+        if peer == pg.rank():
+            raise ValueError("Invalid source rank: source rank should not be the same as the rank of the "
+                             "current process.")
+        request = pg.comm.Irecv(buf.bytes(), source=peer, tag=tag)
+    return Work(pg, [request], buf.back, [tensor], "recv", MPI.Status())
 
 
 def send(tensor, dst=None, group=None, tag=0, group_dst=None):

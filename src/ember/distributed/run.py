@@ -26,7 +26,7 @@ import threading
 import time
 import uuid
 
-from .store import TCPStore
+from .store import DistStoreError, TCPStore
 
 __all__ = ["main", "get_args_parser", "parse_args", "run"]
 
@@ -246,6 +246,7 @@ class _Launch:
         if node_rank is None and self.nnodes == 1:
             node_rank = 0
         is_master = node_rank == 0 if node_rank is not None else _is_local_endpoint(host, port)
+        self.is_master = is_master
         self.store = TCPStore(host, port, None, is_master=is_master, timeout=datetime.timedelta(seconds=900))
         self.host, self.port = host, self.store.port
         if node_rank is None:
@@ -302,10 +303,10 @@ class _Launch:
                                      "stopped\n")
                     return 128 + int(self.stopping)
                 result = group.poll()
-                if result is None and self.nnodes > 1 and self.store.check([failed_key]):
+                if result is None and self._remote_failed(failed_key):
                     result = "remote"
             if result == "done":
-                return 0
+                return self._finish_together(attempt, failed_key)
             group.stop(self.cfg.shutdown_timeout)
             if result != "remote":
                 self.store.set(failed_key, str(result.rank))
@@ -318,6 +319,31 @@ class _Launch:
             else:
                 self._report(result)
             return 1
+
+    def _remote_failed(self, failed_key):
+        """True when another node's launcher has reported a failure of this attempt."""
+        if self.nnodes == 1:
+            return False
+        try:
+            return self.store.check([failed_key])
+        except DistStoreError:
+            return False  # the store's host has exited: its workers are done; ours report for themselves
+
+    def _finish_together(self, attempt, failed_key):
+        """After this node's workers succeeded: count it done; the store's host waits for every node (the
+        others still poll its store), and fails if another node reports a failure meanwhile."""
+        if self.nnodes == 1:
+            return 0
+        done_key = f"ember_run/done/{attempt}"
+        self.store.add(done_key, 1)
+        if not self.is_master:
+            return 0
+        while int(self.store.get(done_key)) < self.nnodes:
+            if self.store.check([failed_key]):
+                sys.stderr.write(f"emberrun: rank {self.store.get(failed_key).decode()} on another node failed\n")
+                return 1
+            time.sleep(self.cfg.monitor_interval)
+        return 0
 
     def _report(self, worker):
         code, how, message = worker.failure()
