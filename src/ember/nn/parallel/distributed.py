@@ -132,7 +132,9 @@ class DistributedDataParallel(Module):
         for i in order:
             p = params[i]
             nbytes = p.numel() * p.element_size()
-            if current and (size + nbytes > self.bucket_bytes_cap or p.dtype != params[current[0]].dtype):
+            # the first bucket is small (1 MiB, as PyTorch's) so that communication starts early in backward
+            cap = min(self.bucket_bytes_cap, 1024 * 1024) if not buckets else self.bucket_bytes_cap
+            if current and (size + nbytes > cap or p.dtype != params[current[0]].dtype):
                 close()
                 current, size = [], 0
             current.append(i)
