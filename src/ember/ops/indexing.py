@@ -613,7 +613,7 @@ def take(input, index):
         bad = idx.max() if idx.max() >= n else idx.min()
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
     flat_idx = array_module(input).where(idx < 0, idx + n, idx)
-    res = _make(arr.reshape(-1)[flat_idx])
+    res = _make(arr.reshape(-1)[flat_idx.reshape(-1)].reshape(idx.shape))   # a 0-d index gives a 0-d array
     record(res, TakeBackward0, (input,), numel=n, shape=arr.shape, index=_make(flat_idx.reshape(-1)))
     return res
 

@@ -373,7 +373,8 @@ def select(input, dim, index):
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(arr.shape)} at dimension {d}")
     key = (slice(None),) * d + (index % size,)
-    return view_result(input, arr[key], SelectBackward0, shape=arr.shape, key=key)
+    # Ellipsis keeps an all-int key a 0-d view, not a scalar copy
+    return view_result(input, arr[key + (Ellipsis,)], SelectBackward0, shape=arr.shape, key=key)
 
 
 def _strided(arr, shape, strides):
