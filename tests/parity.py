@@ -9,12 +9,14 @@ import numpy as np
 import torch
 
 import ember
+from array_backend import assert_on_device
 
 TOL = {np.float64: (1e-10, 1e-12), np.float32: (1e-5, 1e-6), np.float16: (1e-2, 1e-3)}
 
 
-def to_ember(a, requires_grad=False):
+def to_ember(a, requires_grad=False, device="cpu"):
     t = ember.tensor(a) if not isinstance(a, np.ndarray) else ember.from_numpy(a.copy())
+    t = t.to(device)
     return t.requires_grad_() if requires_grad else t
 
 
@@ -31,7 +33,7 @@ def as_numpy(t):
         if t.dtype == torch.bfloat16:
             t = t.float()
         return t.numpy()
-    return np.asarray(t.detach()._data, dtype=np.float32 if t.dtype is ember.bfloat16 else None)
+    return np.asarray(t.detach().cpu()._data, dtype=np.float32 if t.dtype is ember.bfloat16 else None)
 
 
 def dtype_name(t):
@@ -75,12 +77,20 @@ def _outputs(r):
     return [r]
 
 
-def check_op(fn_e, fn_t, *arrays, grad=True, gradgrad=False, rtol=None, atol=None, check_dtype=True):
-    """Compare ``fn_e(*ember_tensors)`` with ``fn_t(*torch_tensors)``: values, dtypes, shapes, grads."""
+def check_op(fn_e, fn_t, *arrays, grad=True, gradgrad=False, rtol=None, atol=None, check_dtype=True, device="cpu"):
+    """Compare ``fn_e(*ember_tensors)`` with ``fn_t(*torch_tensors)``: values, dtypes, shapes, grads.
+
+    The ember inputs live on ``device``; every ember result and gradient must stay there."""
+    with ember.device(device):   # tensors the op (or the test row) creates land on the same device
+        return _check_op(fn_e, fn_t, arrays, grad, gradgrad, rtol, atol, check_dtype, device)
+
+
+def _check_op(fn_e, fn_t, arrays, grad, gradgrad, rtol, atol, check_dtype, device):
     need = [grad and _floating(a) for a in arrays]
-    te = [to_ember(a, n) if isinstance(a, np.ndarray) else a for a, n in zip(arrays, need)]
+    te = [to_ember(a, n, device) if isinstance(a, np.ndarray) else a for a, n in zip(arrays, need)]
     tt = [to_torch(a, n) if isinstance(a, np.ndarray) else a for a, n in zip(arrays, need)]
     re, rt = fn_e(*te), fn_t(*tt)
+    assert_on_device(re, device)
     assert_same(re, rt, rtol, atol, check_dtype)
     if not any(need):
         return re, rt
@@ -92,8 +102,9 @@ def check_op(fn_e, fn_t, *arrays, grad=True, gradgrad=False, rtol=None, atol=Non
     ups = [rng.standard_normal(tuple(o.shape)).astype(as_numpy(o).dtype) for o in outs_t]
     inputs_e = [x for x, n in zip(te, need) if n]
     inputs_t = [x for x, n in zip(tt, need) if n]
-    ge = ember.autograd.grad(outs_e, inputs_e, [ember.from_numpy(u.copy()) for u in ups], allow_unused=True,
-                             create_graph=gradgrad)
+    ge = ember.autograd.grad(outs_e, inputs_e, [ember.from_numpy(u.copy()).to(device) for u in ups],
+                             allow_unused=True, create_graph=gradgrad)
+    assert_on_device(ge, device, "gradient")
     gt = torch.autograd.grad(outs_t, inputs_t, [torch.from_numpy(u.copy()) for u in ups], allow_unused=True,
                              create_graph=gradgrad)
     for a, b in zip(ge, gt):

@@ -77,13 +77,7 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     _set(precision, threshold, edgeitems, linewidth, profile, sci_mode)
 
 
-def get_default_device():
-    return device("cpu")
-
-
-def set_default_device(dev):
-    from ._device import as_cpu
-    as_cpu(dev)
+from ._device import get_default_device, set_default_device  # noqa: E402
 
 
 def compile(model=None, **kwargs):

@@ -8,7 +8,7 @@ tensors of several devices live side by side in one process.
 """
 import numpy
 
-_KNOWN_TYPES = ("cpu", "cuda", "mps", "meta", "xpu")
+_KNOWN_TYPES = ("cpu", "cuda", "mps", "meta", "xpu", "privateuseone")
 
 
 class device:
@@ -62,9 +62,13 @@ class device:
         return (device, (self.type, self.index))
 
     def __enter__(self):
+        """``with ember.device('cuda'):`` makes this the default device of creation functions in the block."""
+        _ENTERED.append(get_default_device())
+        set_default_device(self)
         return self
 
     def __exit__(self, *exc):
+        set_default_device(_ENTERED.pop())
         return False
 
 
@@ -130,11 +134,40 @@ def module_of_array(a):
     return backend_of(a).xp
 
 
+_default_device = None   # where creation functions put tensors when no device is named (None: the CPU)
+_ENTERED = []             # the defaults that ``with device(...)`` blocks replaced, innermost last
+
+
+def get_default_device():
+    """The device creation functions use when none is named (``torch.get_default_device``)."""
+    return _default_device or CPU
+
+
+def set_default_device(dev):
+    """Make ``dev`` (a device, a string, or None for the CPU) the default device of creation functions."""
+    global _default_device
+    d = None if dev is None else dev if isinstance(dev, device) else device(dev)
+    if d is not None and d.type == "cpu":
+        d = None
+    if d is not None:
+        backend_for(d)   # PyTorch's error for a device this process cannot hold tensors on
+    _default_device = d
+
+
+def resolve(dev=None):
+    """``dev`` as a device object, the default device for None (``device=`` arguments of creation functions)."""
+    if dev is None:
+        return _default_device or CPU
+    return dev if isinstance(dev, device) else device(dev)
+
+
 def backend_for(dev=None):
-    """The ArrayBackend of device ``dev`` (a device, a string, or None for the CPU).
+    """The ArrayBackend of device ``dev`` (a device, a string, or None for the default device).
 
     Raises PyTorch's errors for a device type that this process cannot hold tensors on.
     """
+    if dev is None:
+        dev = _default_device
     if dev is None or dev is CPU:
         return _BACKENDS["cpu"]
     d = dev if isinstance(dev, device) else device(dev)

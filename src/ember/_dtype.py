@@ -106,10 +106,10 @@ def scalar_name(dt):
 
 
 def cpp_name(dt, typeid=False):
-    """The C++ element type of ``dt`` ('float', 'long', 'c10::Half'); ``typeid`` spells int64 'long int', as
-    messages built from the C++ type's runtime name do."""
-    if typeid and dt.name == "int64":
-        return "long int"
+    """The C++ element type of ``dt`` ('float', 'long', 'c10::Half'); ``typeid`` spells int64 'long int' and int16
+    'short int', as messages built from the C++ type's runtime name do."""
+    if typeid and dt.name in ("int64", "int16"):
+        return {"int64": "long int", "int16": "short int"}[dt.name]
     return _CPP_NAMES[dt.name]
 
 

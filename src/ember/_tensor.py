@@ -185,6 +185,28 @@ class Tensor:
     is_nested = False
 
     @property
+    def real(self):
+        """The real part: a view of a complex tensor; the tensor itself otherwise."""
+        from .ops.complex_ops import real
+        return real(self)
+
+    @real.setter
+    def real(self, value):
+        from .ops.complex_ops import real
+        real(self).copy_(value)
+
+    @property
+    def imag(self):
+        """The imaginary part of a complex tensor (a view); RuntimeError for real dtypes."""
+        from .ops.complex_ops import imag
+        return imag(self)
+
+    @imag.setter
+    def imag(self, value):
+        from .ops.complex_ops import imag
+        imag(self).copy_(value)
+
+    @property
     def layout(self):
         from . import strided
         return strided
@@ -452,10 +474,15 @@ class Tensor:
         return self._data.tolist()
 
     def numpy(self, *, force=False):
-        """A NumPy array sharing this tensor's memory."""
+        """A NumPy array sharing this tensor's memory (a CPU tensor only; ``force`` makes a host copy)."""
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                                "instead.")
+        if type(self._data) is not _ndarray and not isinstance(self._data, np.generic):
+            if not force:
+                raise TypeError(f"can't convert {self.device.type}:{self.device.index or 0} device type tensor to "
+                                "numpy. Use Tensor.cpu() to copy the tensor to host memory first.")
+            return backend_of(self._data).to_host(self._data)
         return self._data if not force else self._data.copy()
 
     def __array__(self, dtype=None, copy=None):
@@ -580,11 +607,18 @@ class Tensor:
                 device = a if not isinstance(a, int) else f"cuda:{a}"
         if len(flags) > 1:
             copy = flags[1]
-        as_cpu(device)
-        if dtype is None or dtype is self.dtype:
-            return self.clone() if copy else self
-        from .ops.elementwise import _to_dtype
-        return _to_dtype(self, dtype)
+        moved = self
+        if device is not None:
+            target = device if isinstance(device, _device_cls) else _device_cls(device)
+            if target.type == "cpu" and target.index is None:
+                target = None if type(self._data) is _ndarray else target
+            if target is not None and target != self.device:
+                from .ops.elementwise import to_device
+                moved = to_device(self, target)
+        if dtype is None or dtype is moved.dtype:
+            return moved.clone() if copy and moved is self else moved
+        from .ops.elementwise import to_dtype
+        return to_dtype(moved, dtype)
 
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """With no argument, the legacy type name ('torch.FloatTensor'); otherwise a cast to ``dtype``."""
@@ -636,7 +670,8 @@ class Tensor:
         return self.to(_dtype.complex128)
 
     def cpu(self, memory_format=None):
-        return self
+        """This tensor on the CPU (itself when it is there already)."""
+        return self.to("cpu")
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
         """Raises: ember has no CUDA backend (PyTorch's error on a CPU-only build)."""

@@ -15,6 +15,8 @@ import math
 from . import _dtype
 import numpy as xp   # printing formats host (NumPy) copies of the values it shows
 
+from ._device import backend_of
+
 __all__ = ["set_printoptions", "get_printoptions", "printoptions", "tensor_repr", "PRINT_OPTS"]
 
 
@@ -219,7 +221,7 @@ def _tensor_str(t, indent):
     if t._data.size == 0:
         return "[]"
     summarize = t._data.size > PRINT_OPTS.threshold
-    arr = t._data
+    arr = t._data if type(t._data) is xp.ndarray else backend_of(t._data).to_host(t._data)
     shown = _printable(_summarized(arr) if summarize else arr)   # only the values that will be printed
     if shown.dtype.kind == "c":
         fmts = (_Formatter(shown.real, True), _Formatter(shown.imag, True))
@@ -261,6 +263,9 @@ def _str_intern(t, *, tensor_contents=None):
     prefix = "tensor(" if plain else cls.__name__ + "("
     indent = len(prefix)
     suffixes = []
+    dev = t.device
+    if dev.type != "cpu":
+        suffixes.append(f"device='{dev}'")
     dt = t.dtype
     default = _dtype.get_default_dtype()
     if t._data.size == 0:

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import ember
+from devices import TABLE_DEVICES
 from parity import check_op, check_raises, assert_same
 
 rng = np.random.default_rng(1)
@@ -312,9 +313,10 @@ def _through_mT(a, v):
     return y
 
 
+@pytest.mark.parametrize("device", TABLE_DEVICES)
 @pytest.mark.parametrize("name,fn,args,gradgrad", ROWS, ids=[r[0] for r in ROWS])
-def test_row(name, fn, args, gradgrad):
-    check_op(lambda *t: fn(ember, *t), lambda *t: fn(torch, *t), *args, gradgrad=gradgrad)
+def test_row(name, fn, args, gradgrad, device):
+    check_op(lambda *t: fn(ember, *t), lambda *t: fn(torch, *t), *args, gradgrad=gradgrad, device=device)
 
 
 def test_row_count():

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import ember
+from devices import TABLE_DEVICES
 from parity import check_op, check_raises
 
 rng = np.random.default_rng(7)
@@ -225,10 +226,11 @@ ROWS = [
 ]
 
 
+@pytest.mark.parametrize("device", TABLE_DEVICES)
 @pytest.mark.parametrize("fn,args,gg,tol,grad", ROWS)
-def test_row(fn, args, gg, tol, grad):
+def test_row(fn, args, gg, tol, grad, device):
     check_op(lambda *t: fn(ember, *t), lambda *t: fn(torch, *t), *args, grad=grad, gradgrad=gg,
-             rtol=tol, atol=None if tol is None else tol * 1e-2)
+             rtol=tol, atol=None if tol is None else tol * 1e-2, device=device)
 
 
 def test_tied_indices_are_valid():

@@ -5,13 +5,16 @@ Importing the family modules runs their ``@op`` declarations (see ``_declare.py`
 and the ``Tensor`` methods and operators bound here.  Nothing else adds methods
 to ``Tensor``.
 """
+import importlib as _importlib
+import pkgutil as _pkgutil
+
 from .._tensor import Tensor
 
 _CLASS_BODY = set(vars(Tensor))   # what _tensor.py defines itself; declarations must not clash with it
 from . import _common, _declare  # noqa: E402
-from . import creation, elementwise, fill, indexing, linalg, random, reduction, shape, conv, pool, resample, rnn_ops
-from . import special_math, pointwise, cumulative, sorting, counting, norms
-from . import joining, scatter, products, complex_ops, linalg_decomp, nn_ops
+
+_FAMILIES = [_importlib.import_module(f"{__name__}.{m.name}") for m in _pkgutil.iter_modules(__path__)
+             if not m.name.startswith("_")]
 
 _functions, _methods = _declare.build_namespaces(Tensor, _common.inplace)
 for _name, _fn in _methods.items():
@@ -29,10 +32,7 @@ import warnings as _warnings  # noqa: E402
 
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember\.ops\.")
 _declared_modules = {fn.__module__ for fn, _ in _declare.declarations()}
-_LEGACY = [m for m in (creation, elementwise, fill, indexing, linalg, random, reduction, shape, conv, pool, resample,
-                       rnn_ops, special_math, pointwise, cumulative, sorting, counting, norms,
-                       joining, scatter, products, complex_ops, linalg_decomp, nn_ops)
-           if m.__name__ not in _declared_modules]
+_LEGACY = [m for m in _FAMILIES if m.__name__ not in _declared_modules]
 _INTERNAL = {"write_out", "inplace", "embed", "scatter_grad", "index_add_windows", "convert_key", "getitem",
              "setitem", "split_key", "positions_in", "rnn_layer", "erf_kernel", "vector_norm", "matrix_norm"}
 _NOT_METHODS = {"tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "empty", "full", "arange", "range",
@@ -43,9 +43,10 @@ _NOT_METHODS = {"tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones",
                 "atleast_2d", "atleast_3d", "block_diag", "cartesian_prod", "combinations", "tensordot", "cdist",
                 "chain_matmul", "poisson", "view_as_real", "view_as_complex", "complex", "polar", "searchsorted",
                 "bucketize", "std_mean", "var_mean"}
-for _m in (conv, pool, resample, rnn_ops):
-    _NOT_METHODS |= set(getattr(_m, "__all__", ()))
-_NOT_METHODS |= getattr(nn_ops, "_NOT_METHODS", set())
+for _m in _LEGACY:
+    if _m.__name__.rsplit(".", 1)[1] in ("conv", "pool", "resample", "rnn_ops"):
+        _NOT_METHODS |= set(getattr(_m, "__all__", ()))
+    _NOT_METHODS |= getattr(_m, "_NOT_METHODS", set())
 for _m in _LEGACY:
     for _n, _v in vars(_m).items():
         if (_n.startswith("_") or not isinstance(_v, _types.FunctionType) or _n in _INTERNAL
@@ -61,12 +62,14 @@ OPS = {n: globals()[n] for n in __all__}
 for _n in ("masked_fill", "scatter", "scatter_add", "index_add"):
     if not hasattr(Tensor, _n + "_") and _n in globals():
         setattr(Tensor, _n + "_", _common.inplace(globals()[_n]))
-if "ember.ops.complex_ops" not in _declared_modules and not isinstance(vars(Tensor).get("real"), property):
-    Tensor.real = property(complex_ops.real, lambda self, v: complex_ops.real(self).copy_(v))
-    Tensor.imag = property(complex_ops.imag, lambda self, v: complex_ops.imag(self).copy_(v))
-if "ember.ops.linalg" not in _declared_modules:
-    Tensor.__matmul__ = linalg.matmul
-    Tensor.__rmatmul__ = lambda self, other: linalg.matmul(other, self)
-if "ember.ops.indexing" not in _declared_modules:
-    Tensor.__getitem__ = indexing.getitem
-    Tensor.__setitem__ = indexing.setitem
+_legacy_names = {m.__name__.rsplit(".", 1)[1]: m for m in _LEGACY}
+if "complex_ops" in _legacy_names and not isinstance(vars(Tensor).get("real"), property):
+    _c = _legacy_names["complex_ops"]
+    Tensor.real = property(_c.real, lambda self, v: _c.real(self).copy_(v))
+    Tensor.imag = property(_c.imag, lambda self, v: _c.imag(self).copy_(v))
+if "__matmul__" not in _methods and "matmul" in globals():
+    Tensor.__matmul__ = globals()["matmul"]
+    Tensor.__rmatmul__ = lambda self, other: globals()["matmul"](other, self)
+if "indexing" in _legacy_names:
+    Tensor.__getitem__ = _legacy_names["indexing"].getitem
+    Tensor.__setitem__ = _legacy_names["indexing"].setitem

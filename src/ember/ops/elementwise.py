@@ -11,21 +11,35 @@ import math
 from .. import _dtype
 from ._common import (array_module, module_of_array, Tensor, Node, record, op, method, function, _make, float_array, binary_arrays,
                       broadcast_error, grad_for, scalar_value, unbroadcast, write_out, inplace, dtype_name,
-                      check_inplace_leaf, GradMode, ignore_fp_errors)
+                      check_inplace_leaf, GradMode, ignore_fp_errors, backend_of, backend_for)
 from ._unary import unary_op
 
 
 # ---------------------------------------------------------------------------- dtype conversion
 class ToCopyBackward0(Node):
+    """Gradient of a copy to another dtype and/or device: the gradient goes back to the source's."""
+
     def backward(self, grad):
-        return (grad.to(self.src_dtype),)
+        return (grad.to(self.src_device, self.src_dtype),)
 
 
 def to_dtype(t, dtype):
     """``t`` cast to ``dtype`` (a copy), differentiable between floating types (``Tensor.to``'s cast)."""
     r = _make(t._data.astype(dtype.np))
     if dtype._category >= 2:
-        record(r, ToCopyBackward0, (t,), src_dtype=t.dtype)
+        node = record(r, ToCopyBackward0, (t,))
+        if node is not None:
+            node.src_dtype, node.src_device = t.dtype, t.device
+    return r
+
+
+def to_device(t, device):
+    """``t`` copied to ``device`` (a device object), through host memory; differentiable."""
+    host = backend_of(t._data).to_host(t._data)
+    r = _make(backend_for(device).from_host(host, device.index))
+    node = record(r, ToCopyBackward0, (t,))
+    if node is not None:
+        node.src_dtype, node.src_device = t.dtype, t.device
     return r
 
 
