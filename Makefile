@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench setup clean
+.PHONY: test demo bench setup clean stubs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+stubs: $(STAMP)  # regenerate src/ember/_tensor.pyi and ops/__init__.pyi from the op declarations
+	$(PY) tools/gen_stubs.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
