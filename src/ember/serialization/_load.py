@@ -92,10 +92,10 @@ class _Archive:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
         except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
             raise RuntimeError(f"PytorchStreamReader failed reading zip archive: {exc}") from None
-        names = self.zip.namelist()
+        names = self.names = set(self.zip.namelist())
         if "data.pkl" in names:
             raise RuntimeError("file in archive is not in a subdirectory: data.pkl")
-        pkl = next((n for n in names if n.endswith("/data.pkl") and n.count("/") == 1), None)
+        pkl = min((n for n in names if n.endswith("/data.pkl") and n.count("/") == 1), default=None)
         if pkl is None:
             raise RuntimeError("PytorchStreamReader failed locating file data.pkl: file not found")
         self.prefix = pkl[:-len("data.pkl")]
@@ -119,7 +119,7 @@ class _Archive:
         return info
 
     def has(self, name):
-        return self.prefix + name in self.zip.NameToInfo
+        return self.prefix + name in self.names
 
     def read_into(self, name, info, buffer):
         """Fill ``buffer`` (a writable byte view of exactly the member's size) with member ``name``."""

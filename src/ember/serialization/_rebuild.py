@@ -113,6 +113,11 @@ def strided_array(storage, offset, size, stride):
         raise RuntimeError(f"Tensor: invalid storage offset {offset}")
     array = storage.array
     item = array.itemsize
+    numel = int(np.prod(size, dtype=object))
+    if numel >= _MAX_NBYTES:
+        raise RuntimeError(f"numel: integer multiplication overflow (sizes {size})")
+    if numel * item >= _MAX_NBYTES:   # PyTorch can hold such an expanded tensor; a NumPy array cannot
+        raise RuntimeError(f"sizes {size} with itemsize {item} span more bytes than an array can address")
     if 0 in size:   # reads nothing, so PyTorch checks no stride
         try:
             return np.empty(size, dtype=array.dtype)
@@ -125,8 +130,9 @@ def strided_array(storage, offset, size, stride):
         raise RuntimeError(f"setStorage: sizes {size}, strides {stride}, storage offset {offset}, and itemsize "
                            f"{item} requiring a storage size of {needed * item} are out of bounds for storage of "
                            f"size {array.nbytes}")
+    # a size-1 dimension never steps, whatever its stride (which may not even fit NumPy's byte strides)
     return np.ndarray(tuple(size), dtype=array.dtype, buffer=array, offset=offset * item,
-                      strides=tuple(s * item for s in stride))
+                      strides=tuple(s * item if n > 1 else 0 for n, s in zip(size, stride)))
 
 
 def rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None):
@@ -151,7 +157,10 @@ def rebuild_parameter(data, requires_grad, backward_hooks=None, state=None):
 
 
 def rebuild_from_type(func, new_type, args, state):
-    """``torch._tensor._rebuild_from_type_v2``: a tensor of class ``new_type`` with attributes ``state``."""
+    """``torch._tensor._rebuild_from_type_v2``: a tensor of class ``new_type`` with attributes ``state``;
+    ``func`` must be one of the tensor rebuild functions (a file may not call anything else through it)."""
+    if func not in (rebuild_tensor, rebuild_tensor_v1, rebuild_parameter, rebuild_device_tensor_from_cpu_tensor):
+        raise RuntimeError(f"cannot rebuild a tensor with {func!r}")
     t = func(*args)
     if type(t) is not new_type:
         if not (isinstance(new_type, type) and issubclass(new_type, Tensor) and isinstance(t, Tensor)):
@@ -163,6 +172,8 @@ def rebuild_from_type(func, new_type, args, state):
 
 def rebuild_device_tensor_from_cpu_tensor(data, dtype, device, requires_grad):
     """``torch._utils._rebuild_device_tensor_from_cpu_tensor``: ``data`` moved to ``device``."""
+    if not isinstance(data, Tensor):
+        raise TypeError(f"expected a tensor to move to {device}, got {type(data).__name__}")
     t = data.to(dtype=dtype, device=device)
     if requires_grad:
         t.requires_grad = True
