@@ -339,7 +339,7 @@ class Module:
         ``to(memory_format=...)``.  Only floating-point and complex tensors change dtype.
         Modifies the module in place and returns self.
         """
-        from ..._device import as_cpu, device as _device_cls
+        from ..._device import backend_for, device as _device_cls
         device = kwargs.pop("device", None)
         dtype = kwargs.pop("dtype", None)
         kwargs.pop("non_blocking", None)
@@ -371,14 +371,14 @@ class Module:
                               "or buffers. Please file an issue at https://github.com/pytorch/pytorch/issues/new?"
                               "template=bug-report.yml if a complex module does not work as expected.", stacklevel=2)
         if device is not None:
-            as_cpu(device)
+            backend_for(device)   # PyTorch's error for a device this process cannot hold tensors on
 
         def convert(t):
             if dtype is not None and (t.is_floating_point() or t.is_complex()):
-                return t.to(dtype)
-            return t
+                return t.to(device, dtype)
+            return t.to(device) if device is not None else t
 
-        if dtype is None:
+        if dtype is None and device is None:
             return self
         return self._apply(convert)
 
