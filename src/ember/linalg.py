@@ -4,8 +4,6 @@ Every function is batched over leading dims and differentiable (see ``ops/linalg
 ``ops/matrix_functions.py``, where the work and the gradients live; this module only names them as
 ``torch.linalg`` does).
 """
-from . import _dtype
-from . import return_types as _rt
 from .ops import linalg as _d, matrix_functions as _f
 from .ops._common import write_out
 from .ops.products import matmul, linalg_cross
@@ -46,8 +44,7 @@ def solve(A, B, *, left=True, out=None):
 
 def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     """``(solution, info)`` of ``linalg.solve``."""
-    res = _d.linalg_solve(A, B, left=left)   # raises for a singular A: info is all zeros when it returns
-    return _rt.linalg_solve_ex(res, A.new_zeros(A.shape[:-2], dtype=_dtype.int32))
+    return _d.linalg_solve_ex(A, B, left=left, check_errors=check_errors)
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):

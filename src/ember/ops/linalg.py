@@ -9,7 +9,7 @@ The declared ops are PyTorch's top-level ones (``inverse``, ``det``, ``svd`` wit
 import warnings
 
 from .. import return_types
-from .creation import eye
+from .creation import eye, zeros_like
 from ._common import (array_module, module_of_array, Tensor, Node, GradMode, record, op, _make, unbroadcast,
                       write_out, dtype_name, ignore_fp_errors)
 
@@ -113,6 +113,13 @@ def linalg_inv_ex(A, *, check_errors=False, out=None):
     return return_types.linalg_inv_ex(inv, info)
 
 
+def linalg_solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    """``torch.linalg.solve_ex``: ``(result, info)`` of ``linalg_solve``; a singular A raises, so info is 0."""
+    res = linalg_solve(A, B, left=left)
+    xp = array_module(A)
+    return return_types.linalg_solve_ex(res, _make(xp.zeros(A._data.shape[:-2], dtype=xp.int32)))
+
+
 # ---------------------------------------------------------------------------- det / slogdet / logdet
 class LinalgDetBackward0(Node):
     def backward(self, grad):
@@ -123,7 +130,7 @@ class LinalgDetBackward0(Node):
             # PyTorch's gradient at an exactly singular matrix is zero (det * A^{-H} with det == 0)
             ok = d._data != 0
             if not ok.any():
-                return (A.new_zeros(A.shape) * grad.unsqueeze(-1).unsqueeze(-1),)
+                return (zeros_like(A) * grad.unsqueeze(-1).unsqueeze(-1),)
             xp = array_module(A)
             safe = A.detach().clone()
             ident = xp.broadcast_to(xp.eye(A.shape[-1], dtype=A._data.dtype), A._data.shape)
@@ -404,9 +411,9 @@ def _qr_grad_square_or_tall(Q, R, gQ, gR):
     """TF/JAX's QR gradient for m >= n (reduced): all ember ops."""
     n = R.shape[-1]
     if gQ is None:
-        gQ = Q.new_zeros(Q.shape)
+        gQ = zeros_like(Q)
     if gR is None:
-        gR = R.new_zeros(R.shape)
+        gR = zeros_like(R)
     qdq = Q.mH.matmul(gQ)
     qdq_ = qdq - qdq.mH
     rdr = R.matmul(gR.mH)
@@ -435,7 +442,7 @@ class LinalgQrBackward0(Node):
         (A,) = self.saved_tensors
         Y = A[..., :, m:]
         gU = gR[..., :, :m] if gR is not None else None
-        gV = gR[..., :, m:] if gR is not None else V.new_zeros(V.shape)
+        gV = gR[..., :, m:] if gR is not None else zeros_like(V)
         gQ2 = Y.matmul(gV.mH) if gQ is None else gQ + Y.matmul(gV.mH)
         gX = _qr_grad_square_or_tall(Q, U, gQ2, gU)
         gY = Q.matmul(gV)

@@ -10,6 +10,7 @@ import math
 from .. import return_types
 from ._common import (array_module, module_of_array, Tensor, Node, record, op, function, _make, unbroadcast,
                       wrap_dim, write_out, dtype_name)
+from .creation import ones_like, zeros
 from .linalg import check_matrix, real_dtype, linalg_inv, linalg_solve, linalg_svdvals
 from .products import matmul
 
@@ -294,10 +295,10 @@ def linalg_vander(x, N=None):
     cols = []
     p = None
     for i in range(n):
-        p = x.new_ones(x.shape) if i == 0 else (x if i == 1 else p * x)
+        p = ones_like(x) if i == 0 else (x if i == 1 else p * x)
         cols.append(p)
     if not cols:
-        return x.new_zeros(tuple(x.shape) + (0,))
+        return zeros(tuple(x.shape) + (0,), dtype=x.dtype, device=x.device)
     return stack(cols, -1)
 
 

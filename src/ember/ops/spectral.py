@@ -9,6 +9,7 @@ backward passes call these same ops, so second derivatives work.
 """
 from .. import _dtype
 from ._common import array_module, Node, record, _make, wrap_dim, dtype_name
+from .creation import zeros
 
 DUAL_NORM = {"backward": "forward", "forward": "backward", "ortho": "ortho"}   # the adjoint's ``norm``
 
@@ -61,7 +62,7 @@ def _resize(t, d, n):
     shape = list(t._data.shape)
     shape[d] = n - size
     from .joining import cat
-    return cat([t, t.new_zeros(shape)], d)
+    return cat([t, zeros(shape, dtype=t.dtype, device=t.device)], d)
 
 
 def _as(t, dt):
