@@ -7,11 +7,22 @@ valid checkpoint into a damaged one, driven by a ``random.Random``.
 import io
 import pickle
 import struct
+import warnings
 import zipfile
 
 import numpy as np
 
 import ember
+
+
+def load_outcome(lib, data, **kwargs):
+    """('ok', result) or (exception type, message) of ``lib.load`` (ember or torch) on the bytes ``data``."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return "ok", lib.load(io.BytesIO(data), **kwargs)
+    except Exception as exc:  # noqa: BLE001 - the type is what is compared
+        return type(exc), str(exc)
 
 
 def _body(obj):

@@ -5,7 +5,6 @@ import io
 import os
 import pickle
 import random
-import warnings
 
 import numpy as np
 import pytest
@@ -19,20 +18,10 @@ import ember.nn as enn
 REC6 = cm.record_bytes(np.arange(6))
 
 
-def outcome(lib, data, **kwargs):
-    """('ok', result) or (exception type, message) of ``lib.load`` on the bytes ``data``."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return "ok", lib.load(io.BytesIO(data), **kwargs)
-    except Exception as exc:  # noqa: BLE001 - the type is what is compared
-        return type(exc), str(exc)
-
-
 def assert_same_outcome(data, **kwargs):
     """Both libraries raise the same exception type, or both load equal tensors with equal layouts."""
-    t_kind, t_res = outcome(torch, data, **kwargs)
-    e_kind, e_res = outcome(ember, data, **kwargs)
+    t_kind, t_res = cm.load_outcome(torch, data, **kwargs)
+    e_kind, e_res = cm.load_outcome(ember, data, **kwargs)
     if t_kind == "ok" and isinstance(t_res, torch.Tensor) and min(t_res.shape, default=0) < 0:
         # PyTorch 2.13 builds an empty tensor with a negative dimension from size (0, -1); ember refuses it
         assert e_kind is RuntimeError and "negative dimension" in e_res
@@ -113,7 +102,7 @@ def test_hostile_records_of_other_kinds():
 
 def test_expanded_tensor_too_large_for_numpy_raises():
     data = cm.craft((2 ** 62,), (0,), 0, 6, REC6)
-    assert outcome(torch, data)[0] == "ok"   # PyTorch holds 2**62 floats over one element; NumPy cannot
+    assert cm.load_outcome(torch, data)[0] == "ok"   # PyTorch holds 2**62 floats over one element; NumPy cannot
     with pytest.raises(RuntimeError, match="span more bytes than an array can address"):
         ember.load(io.BytesIO(data))
 
@@ -188,7 +177,7 @@ def test_fuzzed_checkpoints_fail_cleanly_or_load_safely(seed, which):
     base = _FUZZ_BASES["legacy"] if legacy else _FUZZ_BASES["zip"]
     mutate = (cm.LEGACY_MUTATIONS if legacy else cm.ZIP_MUTATIONS)[which % (2 if legacy else len(cm.ZIP_MUTATIONS))]
     data = mutate(base, rng)
-    kind, result = outcome(ember, data)
+    kind, result = cm.load_outcome(ember, data)
     if kind == "ok":
         cm.assert_within_storages(result)
     else:
@@ -274,7 +263,7 @@ def test_legacy_checkpoint_loads_as_in_torch(tmp_path, weights_only):
 def test_damaged_legacy_files_raise():
     legacy = _FUZZ_BASES["legacy"]
     for k in range(0, 16):
-        kind, _ = outcome(ember, legacy[:len(legacy) * k // 16])
+        kind, _ = cm.load_outcome(ember, legacy[:len(legacy) * k // 16])
         assert kind != "ok" and issubclass(kind, Exception)
 
 

@@ -10,6 +10,7 @@ end in an ordinary Python exception, or succeed with every tensor inside the mem
     .venv/bin/python tools/fuzz_checkpoints.py --seconds 600 --workers 2
 
 prints the counts per mutation and outcome, and a command that reruns each failing case.
+``--torch-records N`` instead loads N random tensor records in ember and in torch and lists where they differ.
 """
 import argparse
 import collections
@@ -27,21 +28,39 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
 def run_case(bases, mutation, seed):
     """Load one mutated checkpoint; returns the outcome's name ('ok' or the exception type)."""
-    import io
-    import warnings
     import checkpoint_mutations as cm
     import ember
     table = {f.__name__: f for f in cm.ZIP_MUTATIONS + cm.LEGACY_MUTATIONS}
     kind, _, name = mutation.partition(":")
-    data = table[name](bases[kind], random.Random(seed))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = ember.load(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - any ordinary exception is a clean refusal
-        return type(exc).__name__
+    outcome, result = cm.load_outcome(ember, table[name](bases[kind], random.Random(seed)))
+    if outcome != "ok":
+        return outcome.__name__   # any ordinary exception is a clean refusal
     cm.assert_within_storages(result)   # an AssertionError here escapes: the worker reports it as a failure
     return "ok"
+
+
+def compare_with_torch(count, seed):
+    """Load ``count`` random tensor records in ember and in torch (in this process); print how many end the
+    same way (same exception type, or equal tensors) and the ones that do not."""
+    import numpy as np
+    import torch
+    import checkpoint_mutations as cm
+    import ember
+    same, differ = 0, []
+    for s in range(seed, seed + count):
+        data = cm.random_tensor_record(None, random.Random(s))
+        (tk, tr), (ek, er) = cm.load_outcome(torch, data), cm.load_outcome(ember, data)
+        if tk == ek == "ok":
+            agree = tuple(tr.shape) == tuple(er.shape) and (
+                tr.numel() > 10 ** 6 or np.array_equal(tr.numpy(), er.numpy(), equal_nan=tr.is_floating_point()))
+        else:
+            agree = tk == ek
+        same += agree
+        if not agree:
+            differ.append(f"  seed {s}: torch {getattr(tk, '__name__', tk)} {str(tr)[:90]!r}; "
+                          f"ember {getattr(ek, '__name__', ek)} {str(er)[:90]!r}")
+    print(f"{count} random tensor records: {same} end as in torch, {len(differ)} differ")
+    print("\n".join(differ))
 
 
 def _worker(base_dir, memory_limit, inbox, outbox):
@@ -92,7 +111,12 @@ def main():
     parser.add_argument("--timeout", type=float, default=30, help="seconds before a case counts as a hang")
     parser.add_argument("--memory", type=float, default=3.0, help="address-space limit of a child, GiB")
     parser.add_argument("--only", help="run only this mutation, e.g. zip:flip_pickle (with --seed, one case)")
+    parser.add_argument("--torch-records", type=int, default=0,
+                        help="instead: compare this many random tensor records with torch.load")
     args = parser.parse_args()
+    if args.torch_records:
+        compare_with_torch(args.torch_records, args.seed)
+        return 0
 
     import checkpoint_mutations as cm
     kinds = [f"zip:{f.__name__}" for f in cm.ZIP_MUTATIONS] + [f"legacy:{f.__name__}" for f in cm.LEGACY_MUTATIONS]

@@ -52,14 +52,15 @@ class LoadedStorage:
         return self
 
     def cuda(self, device=None, non_blocking=False):
-        """Move to a CUDA device: raises as the tensor method does where there is no CUDA."""
-        _make(self.array[:0]).cuda(device, non_blocking)
-        return self
+        """This storage on a CUDA device, as ``Tensor.cuda`` moves (and raises where there is no CUDA)."""
+        return self._moved(_make(self.array).cuda(device, non_blocking))
 
     def to(self, *args, **kwargs):
-        """Move to a device: only the CPU is available, other devices raise as the tensor method does."""
-        _make(self.array[:0]).to(*args, **kwargs)
-        return self
+        """This storage on another device, as ``Tensor.to`` moves (only the CPU exists in ember)."""
+        return self._moved(_make(self.array).to(*args, **kwargs))
+
+    def _moved(self, tensor):
+        return self if tensor._data is self.array else LoadedStorage(tensor._data)
 
     def element(self, offset, count):
         """The storage of ``count`` elements starting at ``offset`` (a legacy-format storage view), sharing
