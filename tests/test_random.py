@@ -2,6 +2,8 @@
 in-place samplers.  ember's streams differ from torch's (PCG64, not Mersenne Twister), so these tests check
 the semantics torch guarantees: same seed -> same numbers, state round trips, independence of generators."""
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -168,3 +170,25 @@ def test_shapes_and_dtypes_of_random_results_match_torch():
         assert tuple(e.shape) == tuple(t.shape) and str(e.dtype) == str(t.dtype)
     assert ember.rand(2, requires_grad=True).requires_grad
     np.testing.assert_array_equal(ember.randint(3, 4, (5,)).numpy(), np.full(5, 3))
+
+
+def test_unseeded_process_starts_from_a_fresh_seed():
+    # as PyTorch 2.13: each process's default generator is seeded from entropy; Generator() keeps the fixed seed
+    code = ("import {m}; print({m}.initial_seed(), {m}.Generator().initial_seed(), {m}.rand(3).tolist())")
+    runs = {}
+    for lib in ("ember", "torch"):
+        outs = [subprocess.run([sys.executable, "-c", code.format(m=lib)], capture_output=True, text=True,
+                               check=True).stdout.split(" ", 2) for _ in range(2)]
+        assert outs[0][0] != outs[1][0] and outs[0][2] != outs[1][2]
+        assert outs[0][1] == outs[1][1]
+        runs[lib] = outs
+    assert runs["ember"][0][1] == runs["torch"][0][1]
+
+
+def test_randint_with_size_keyword_and_one_bound():
+    for lib in (ember, torch):
+        r = lib.randint(10, size=(50,))
+        assert r.dtype == lib.int64 and tuple(r.shape) == (50,) and 0 <= int(r.min()) and int(r.max()) < 10
+        r = lib.randint(high=3, size=(2, 2), dtype=lib.int32)
+        assert r.dtype == lib.int32 and tuple(r.shape) == (2, 2) and int(r.max()) < 3
+    check_raises(lambda: ember.randint(0, size=(1,)), lambda: torch.randint(0, size=(1,)))

@@ -1,7 +1,8 @@
 """Random number generation: Generator objects and the default generator of each device type.
 
 Each Generator owns a NumPy ``PCG64`` bit stream; the same seed gives the same numbers on every run and
-every device.  (The streams differ from PyTorch's Mersenne Twister, so seeded values match ember runs, not
+every device.  The CPU default generator starts from a fresh seed in each process (``initial_seed()`` differs
+between runs) until ``manual_seed`` is called, as in PyTorch.  (The streams differ from PyTorch's Mersenne Twister, so seeded values match ember runs, not
 torch runs.)  A Generator draws on the host and hands back arrays of its device's array module, so the
 samplers in ``ops/random.py`` never assume NumPy.
 """
@@ -108,6 +109,7 @@ class Generator:
 
 
 default_generator = Generator()
+default_generator.seed()   # as PyTorch: an unseeded process draws a fresh stream; explicit Generator()s keep the fixed seed
 _DEFAULTS = {"cpu": default_generator}   # device type -> its default generator
 
 

@@ -44,10 +44,10 @@ def _int_of(item):
 
 
 def _advanced_array(item, xp):
-    """A tensor / list / tuple / array index -> an integer or bool array (lists become arrays of ``xp``)."""
+    """A tensor / list / tuple / range / array index -> an integer or bool array (lists become arrays of ``xp``)."""
     if isinstance(item, Tensor):
         arr = item._data
-    elif not isinstance(item, (list, tuple)):
+    elif not isinstance(item, (list, tuple, range)):
         arr = item
     else:
         if any(isinstance(i, Tensor) for i in item):
@@ -143,7 +143,7 @@ def split_key(key, shape, xp):
             basic.append(None)          # a new dim of size 1, masked by the bool (a copy, as in PyTorch)
             adv.append((out_dim, xp.array([it])))
             out_dim += 1
-        elif isinstance(it, (Tensor, list, tuple)) or is_backend_array(it):
+        elif isinstance(it, (Tensor, list, tuple, range)) or is_backend_array(it):
             arr = _advanced_array(it, xp)
             if arr.dtype == bool:
                 k = max(arr.ndim, 1) if arr.ndim else 0

@@ -61,8 +61,8 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
             low, high, size = 0, low, high
         else:
             raise TypeError("randint() missing 1 required positional arguments: \"size\"")
-    if high is None:
-        raise TypeError("randint() missing required argument 'high'")
+    if high is None:   # randint(high, size=...): the one bound given is the upper one
+        low, high = 0, low
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     backend_for(device)
