@@ -4,6 +4,7 @@ float64 (tight) and float32 (loose)."""
 import numpy as np
 import pytest
 
+from devices import TABLE_DEVICES as LAYER_DEVICES
 from nn_helpers import check_layer
 
 
@@ -145,11 +146,12 @@ EVAL_ONLY = {"RReLU-eval", "Dropout-eval", "Dropout1d-eval", "Dropout2d-eval", "
              "FeatureAlphaDropout-eval"}
 
 
+@pytest.mark.parametrize("device", LAYER_DEVICES)
 @pytest.mark.parametrize("name,ctor,make", LAYERS, ids=[r[0] for r in LAYERS])
-def test_layer_parity(name, ctor, make):
+def test_layer_parity(name, ctor, make, device):
     modes = (False,) if name in EVAL_ONLY else (True, False)
     steps = 2 if name.startswith(("BatchNorm", "InstanceNorm")) else 1
-    check_layer(ctor, make, modes=modes, steps=steps)
+    check_layer(ctor, make, modes=modes, steps=steps, device=device)
 
 
 def test_parity_tested_class_count():

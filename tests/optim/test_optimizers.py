@@ -18,6 +18,8 @@ import pytest
 import torch
 
 import ember
+from array_backend import assert_on_device
+from devices import DEVICES
 import ember.optim as eoptim
 
 STEPS = 100
@@ -52,8 +54,8 @@ class Quadratic:
         return 0.5 * x @ self.A @ x - self.b @ x
 
 
-def e_params(arrays):
-    return [ember.from_numpy(a.copy()).requires_grad_() for a in arrays]
+def e_params(arrays, device="cpu"):
+    return [ember.from_numpy(a.copy()).to(device).requires_grad_() for a in arrays]
 
 
 def t_params(arrays):
@@ -64,7 +66,7 @@ def arr(t):
     """NumPy value of an ember or torch tensor."""
     if isinstance(t, torch.Tensor):
         return t.detach().numpy()
-    return np.asarray(t.detach()._data)
+    return np.asarray(t.detach().cpu()._data)
 
 
 def set_grads(pe, pt, prob, k, sign=1.0, skip=True):
@@ -74,7 +76,7 @@ def set_grads(pe, pt, prob, k, sign=1.0, skip=True):
         if skip and i == 2 and k % 3 == 0:
             a.grad = b.grad = None
         else:
-            a.grad = ember.from_numpy(x)
+            a.grad = ember.from_numpy(x).to(a.device)
             b.grad = torch.from_numpy(y)
 
 
@@ -210,15 +212,17 @@ def _run(oe, ot, pe, pt, prob, sign, start, stop):
 # trajectories
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("cfg", CONFIGS, ids=_id)
-def test_trajectory_and_state_dict_match_torch(cfg):
+def test_trajectory_and_state_dict_match_torch(cfg, device):
     name, kw = cfg
     prob = Quadratic(seed=len(_id(cfg)))
     sign = -1.0 if kw.get("maximize") else 1.0  # maximize -f: the same minimiser
-    pe, pt = e_params(prob.x0), t_params(prob.x0)
+    pe, pt = e_params(prob.x0, device), t_params(prob.x0)
     oe, ot = make_pair(name, kw, pe, pt)
     assert_state_dicts_equal(oe, ot)
     _run(oe, ot, pe, pt, prob, sign, 0, STEPS)
+    assert_on_device([v for s in oe.state.values() for k, v in s.items() if k != "step"], device, "state")
     assert_state_dicts_equal(oe, ot)
     # the problem is solved: the last parameters differ from the first ones
     assert not np.allclose(arr(pe[0]), prob.x0[0])
