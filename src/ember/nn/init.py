@@ -228,12 +228,16 @@ def orthogonal_(tensor, gain=1, generator=None):
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
-    from ..ops import nn_ops
+    from .. import linalg
     rows = tensor.size(0)
     cols = tensor.numel() // rows
     with no_grad():
         flattened = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator)
-        q = nn_ops._orthogonal_factor(flattened)
+        a = flattened.t() if rows < cols else flattened
+        q, r = linalg.qr(a.double() if a.dtype.itemsize < 4 else a)
+        q = (q * r.diagonal().sign()).to(tensor.dtype)   # signs fixed by diag(R): the factorisation is unique
+        if rows < cols:
+            q = q.t()
         tensor.view_as(q).copy_(q)
         tensor.mul_(gain)
     return tensor

@@ -14,12 +14,13 @@ produces.
 """
 import math
 
-from ._common import xp, Tensor, Node, attach, GradMode, _make, unbroadcast
+from ._common import array_module, module_of_array, Tensor, Node, record, GradMode, _make, unbroadcast, \
+    ignore_fp_errors
+from .softmax_ops import softmax
+from .dropout_ops import dropout_mask
 
-__all__ = []
 
-
-def _bcast_shape(*shapes):
+def _bcast_shape(xp, *shapes):
     try:
         return xp.broadcast_shapes(*shapes)
     except ValueError:
@@ -34,13 +35,14 @@ class ScaledDotProductAttentionBackward0(Node):
         q, k, v, mask = self.saved_tensors
         if GradMode.enabled:
             return self._composed_backward(dout, dweights)
-        with xp.errstate(invalid="ignore"):
+        with ignore_fp_errors(q):
             return self._array_backward(q, k, v, mask, dout, dweights)
 
     def _array_backward(self, q, k, v, mask, dout, dweights):
         P, M, s, rep = self.P, self.M, self.scale, self.rep
         Pd = P * M if M is not None else P
         ka, va = k._data, v._data
+        xp = array_module(q)
         if rep > 1:
             ka, va = xp.repeat(ka, rep, axis=-3), xp.repeat(va, rep, axis=-3)
         dPd = None
@@ -103,13 +105,12 @@ class ScaledDotProductAttentionBackward0(Node):
 
 def _composed(q, k, v, mask, causal, scale, rep, M, empty_rows_nan):
     """The same attention written with differentiable ember ops (for create_graph)."""
-    from .nn_ops import softmax
     if rep > 1:
         k = k.repeat_interleave(rep, dim=-3)
         v = v.repeat_interleave(rep, dim=-3)
     S = (q * scale).matmul(k.transpose(-2, -1))
     L, Sk = S.shape[-2], S.shape[-1]
-    add = _mask_addend(mask, causal, L, Sk, S._data.dtype)
+    add = _mask_addend(array_module(q), mask, causal, L, Sk, S._data.dtype)
     if add is not None:
         S = S + (add if isinstance(add, Tensor) else _make(add))
     P = softmax(S, -1)
@@ -120,16 +121,16 @@ def _composed(q, k, v, mask, causal, scale, rep, M, empty_rows_nan):
     return Pd.matmul(v), Pd
 
 
-def _mask_addend(mask, causal, L, S, dt):
+def _mask_addend(xp, mask, causal, L, S, dt):
     """What is added to the scores: 0 / -inf from a bool mask or causality, or the float mask itself."""
     add = None
     if mask is not None:
-        if mask._data.dtype == xp.bool_:
-            add = xp.where(mask._data, dt.type(0), dt.type(-xp.inf))
+        if mask._data.dtype.kind == "b":
+            add = xp.where(mask._data, dt.type(0), dt.type(-math.inf))
         else:
             add = mask   # a float mask stays a tensor: it may require grad
     if causal:
-        c = xp.where(xp.tri(L, S, dtype=bool), dt.type(0), dt.type(-xp.inf))
+        c = xp.where(xp.tri(L, S, dtype=bool), dt.type(0), dt.type(-math.inf))
         if add is None:
             add = c
         elif isinstance(add, Tensor):
@@ -141,6 +142,7 @@ def _mask_addend(mask, causal, L, S, dt):
 
 def _forward_rest(S, add, va, dt, dropout_p, need_weights, empty_rows_nan, generator):
     """Softmax over keys (in place), dropout, and the product with the values."""
+    xp = module_of_array(S)
     m = S.max(-1, keepdims=True)
     if add is not None:
         m[~xp.isfinite(m)] = 0
@@ -153,8 +155,7 @@ def _forward_rest(S, add, va, dt, dropout_p, need_weights, empty_rows_nan, gener
     P = S
     M = None
     if dropout_p > 0:
-        from .nn_ops import _dropout_mask
-        M = _dropout_mask(P.shape, dropout_p, dt, generator)
+        M = dropout_mask(xp, P.shape, dropout_p, dt, generator)
         Pd = P * M
     else:
         Pd = P
@@ -171,6 +172,7 @@ def sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scal
     MultiheadAttention returns them) are computed only when ``need_weights``.
     """
     qa, ka, va = query._data, key._data, value._data
+    xp = array_module(query)
     if qa.dtype != ka.dtype or qa.dtype != va.dtype:
         raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got query.dtype: "
                            f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead.")
@@ -206,29 +208,21 @@ def sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scal
     dt = qa.dtype
     S = xp.matmul(qa * dt.type(s), xp.swapaxes(ka, -1, -2))
     L, Sk = S.shape[-2], S.shape[-1]
-    add = _mask_addend(attn_mask, is_causal, L, Sk, dt)
+    add = _mask_addend(xp, attn_mask, is_causal, L, Sk, dt)
     if add is not None:
         a = add._data if isinstance(add, Tensor) else add
         if a.dtype != dt:
             a = a.astype(dt)
-        if _bcast_shape(S.shape, a.shape) != S.shape:
+        if _bcast_shape(xp, S.shape, a.shape) != S.shape:
             S = S + a
         else:
             S += a
-    with xp.errstate(invalid="ignore", divide="ignore"):
+    with ignore_fp_errors(query):
         out, w, P, M = _forward_rest(S, add, va, dt, dropout_p, need_weights, empty_rows_nan, generator)
     mask_t = attn_mask if isinstance(attn_mask, Tensor) and attn_mask._data.dtype.kind == "f" else None
-    if GradMode.enabled and (query._requires_grad or key._requires_grad or value._requires_grad
-                             or (mask_t is not None and mask_t._requires_grad)):
-        node = ScaledDotProductAttentionBackward0()
+    node = record((out, w) if w is not None else out, ScaledDotProductAttentionBackward0,
+                  (query, key, value, mask_t), (query, key, value, mask_t if mask_t is not None else attn_mask))
+    if node is not None:
         node.P, node.M, node.scale, node.rep = P, M, s, rep
         node.causal, node.empty_rows_nan = is_causal, empty_rows_nan
-        if mask_t is None and attn_mask is not None:
-            node.bool_mask = attn_mask
-        node.save(query, key, value, mask_t if mask_t is not None else attn_mask)
-        attach(out, node, query, key, value, mask_t)
-        if w is not None:
-            w._grad_fn = node
-            w._requires_grad = True
-            w.__dict__["_output_nr"] = 1
     return out, w

@@ -31,7 +31,7 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from ._common import xp  # TRANSITION (issue 9)
+from ._common import module_of_array
 
 __all__ = [
     "sgd_", "adam_", "adamax_", "nadam_", "radam_", "rmsprop_", "adagrad_", "adadelta_",
@@ -74,6 +74,7 @@ class _Scratch:
         self._bufs = {}
 
     def get(self, like, slot=0):
+        xp = module_of_array(like)
         key = (like.dtype, slot)
         buf = self._bufs.get(key)
         if buf is None:
@@ -169,6 +170,7 @@ def _grad_with_decay(g, p, weight_decay, maximize, out):
     Without weight decay and without ``maximize`` the gradient array itself is returned (it must
     then only be read).  Otherwise the result is written into ``out``.
     """
+    xp = module_of_array(g)
     if weight_decay != 0:
         xp.multiply(p, weight_decay, out=out)
         if maximize:
@@ -193,6 +195,7 @@ def _grad_with_adam_decay(g, p, lr, weight_decay, decoupled, maximize, out):
 
 def _lerp_(start, end, weight, tmp):
     """In place ``start = lerp(start, end, weight)`` with PyTorch's two-branch formula."""
+    xp = module_of_array(start)
     xp.subtract(end, start, out=tmp)
     if abs(weight) < 0.5:
         tmp *= weight
@@ -204,6 +207,7 @@ def _lerp_(start, end, weight, tmp):
 
 def _ema_sq_(avg, g, beta, tmp):
     """In place ``avg = avg * beta + (1 - beta) * g * g`` (PyTorch's ``mul_(beta).addcmul_``)."""
+    xp = module_of_array(avg)
     avg *= beta
     xp.multiply(g, 1 - beta, out=tmp)
     tmp *= g
@@ -252,6 +256,7 @@ def sgd_(params, grads, bufs, fresh, *, lr, weight_decay, momentum, dampening, n
     """
     scratch = _Scratch(params)
     for i, (p, g) in enumerate(zip(params, grads)):
+        xp = module_of_array(p)
         p, g = _real(p), _real(g)
         tmp = scratch.get(p)
         d = _grad_with_decay(g, p, weight_decay, maximize, tmp)
@@ -293,6 +298,7 @@ def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgr
     """
     scratch = _Scratch(params)
     for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
+        xp = module_of_array(p)
         p, g, m, v = _real(p), _real(g), _real(m), _real(v)
         step = steps[i]
         tmp = scratch.get(p)
@@ -324,6 +330,7 @@ def adamax_(params, grads, exp_avgs, exp_infs, steps, *, beta1, beta2, lr, weigh
     exponentially weighted infinity norms)."""
     scratch = _Scratch(params)
     for i, (p, g, m, u) in enumerate(zip(params, grads, exp_avgs, exp_infs)):
+        xp = module_of_array(p)
         p, g, m, u = _real(p), _real(g), _real(m), _real(u)
         tmp = scratch.get(p)
         tmp2 = scratch.get(p, 1)
@@ -350,6 +357,7 @@ def nadam_(params, grads, exp_avgs, exp_avg_sqs, steps, mus, mu_products, mu_nex
     """
     scratch = _Scratch(params)
     for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
+        xp = module_of_array(p)
         p, g, m, v = _real(p), _real(g), _real(m), _real(v)
         tmp = scratch.get(p)
         tmp2 = scratch.get(p, 1)
@@ -379,6 +387,7 @@ def radam_(params, grads, exp_avgs, exp_avg_sqs, steps, *, beta1, beta2, lr, wei
     scratch = _Scratch(params)
     rho_inf = 2 / (1 - beta2) - 1
     for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
+        xp = module_of_array(p)
         p, g, m, v = _real(p), _real(g), _real(m), _real(v)
         tmp = scratch.get(p)
         tmp2 = scratch.get(p, 1)
@@ -411,6 +420,7 @@ def rmsprop_(params, grads, square_avgs, grad_avgs, momentum_buffers, *, lr, alp
     """
     scratch = _Scratch(params)
     for i, (p, g, sq) in enumerate(zip(params, grads, square_avgs)):
+        xp = module_of_array(p)
         p, g, sq = _real(p), _real(g), _real(sq)
         tmp = scratch.get(p)
         tmp2 = scratch.get(p, 1)
@@ -443,6 +453,7 @@ def adagrad_(params, grads, state_sums, steps, *, lr, weight_decay, lr_decay, ep
     """One Adagrad step over a param group (``steps``: step counts after incrementing)."""
     scratch = _Scratch(params)
     for i, (p, g, s) in enumerate(zip(params, grads, state_sums)):
+        xp = module_of_array(p)
         p, g, s = _real(p), _real(g), _real(s)
         tmp = scratch.get(p)
         tmp2 = scratch.get(p, 1)
@@ -462,6 +473,7 @@ def adadelta_(params, grads, square_avgs, acc_deltas, *, lr, rho, eps, weight_de
     """One Adadelta step over a param group."""
     scratch = _Scratch(params)
     for p, g, sq, acc in zip(params, grads, square_avgs, acc_deltas):
+        xp = module_of_array(p)
         p, g, sq, acc = _real(p), _real(g), _real(sq), _real(acc)
         tmp = scratch.get(p)
         tmp2 = scratch.get(p, 1)
@@ -488,6 +500,7 @@ def asgd_(params, grads, axs, etas, mus, *, lambd, weight_decay, maximize):
     """
     scratch = _Scratch(params)
     for i, (p, g, ax) in enumerate(zip(params, grads, axs)):
+        xp = module_of_array(p)
         p, g, ax = _real(p), _real(g), _real(ax)
         tmp = scratch.get(p)
         tmp2 = scratch.get(p, 1)
@@ -509,6 +522,7 @@ def rprop_(params, grads, prevs, step_sizes, *, etaminus, etaplus, step_size_min
            maximize):
     """One Rprop step over a param group (``prevs``/``step_sizes`` updated in place)."""
     for p, g, prev, step_size in zip(params, grads, prevs, step_sizes):
+        xp = module_of_array(p)
         p, g, prev, step_size = _real(p), _real(g), _real(prev), _real(step_size)
         if maximize:
             g = xp.negative(g)
@@ -551,6 +565,7 @@ def amp_non_finite_check_and_unscale_(grads, inv_scale):
     """
     found = False
     for g in grads:
+        xp = module_of_array(g)
         g = _real(g)
         if not found and g.size and not bool(xp.isfinite(g).all()):
             found = True
@@ -572,7 +587,7 @@ def amp_update_scale_(scale, growth_tracker, found_inf, growth_factor, backoff_f
         return
     successful = int(growth_tracker) + 1
     if successful == growth_interval:
-        new_scale = xp.float32(float(scale) * growth_factor)
+        new_scale = module_of_array(scale).float32(float(scale) * growth_factor)
         if math.isfinite(float(new_scale)):
             scale[...] = new_scale
         growth_tracker[...] = 0

@@ -20,9 +20,7 @@ Gate order is PyTorch's: LSTM ``i, f, g, o``; GRU ``r, z, n``.  Internally the L
 as ``0.5 * tanh(0.5 * x) + 0.5`` with the 0.5 folded into the weights, so a step needs a
 single ``tanh`` call for all its gates.
 """
-from ._common import xp, Node, attach, GradMode, _make
-
-__all__ = ["rnn_layer", "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"]
+from ._common import module_of_array, Node, record, function, GradMode, _make, dtype_name
 
 
 # ----------------------------------------------------------------------------- schedule
@@ -41,6 +39,7 @@ def _schedule(batch_sizes, reverse):
 def _weights_t(w, perm=None, scale=None):
     """``w`` (gates*H, K) rearranged by gate blocks and scaled per block, returned transposed (K, gates*H)
     and C-contiguous (BLAS is markedly faster on small products with a row-major right operand)."""
+    xp = module_of_array(w)
     if perm is None and scale is None:
         return xp.ascontiguousarray(w.T)
     blocks = w.reshape((len(scale), -1) + w.shape[1:])
@@ -91,6 +90,7 @@ class _State:
 def _run_steps(steps, h0, c0, hn, cn, step_fn, keep):
     """The recurrence skeleton shared by all modes: grows / shrinks the active batch as the packed
     layout requires, writes finished rows into ``hn`` / ``cn``, and calls ``step_fn(r0, r1, h, c)``."""
+    xp = module_of_array(h0)
     n0 = steps[0][1] - steps[0][0]
     h = h0[:n0]
     c = c0[:n0] if c0 is not None else None
@@ -119,6 +119,7 @@ def _run_steps(steps, h0, c0, hn, cn, step_fn, keep):
 
 
 def _lstm_forward(X, h0, c0, w_ih, w_hh, bias, w_hr, steps, keep):
+    xp = module_of_array(X)
     N = X.shape[0]
     H = w_hh.shape[0] // 4
     Hout = w_hh.shape[1]
@@ -172,6 +173,7 @@ def _lstm_forward(X, h0, c0, w_ih, w_hh, bias, w_hr, steps, keep):
 
 
 def _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep):
+    xp = module_of_array(X)
     N = X.shape[0]
     H = w_hh.shape[1]
     dt = X.dtype
@@ -220,6 +222,7 @@ def _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep):
 
 
 def _rnn_forward(X, h0, w_ih, w_hh, bias, relu, steps, keep):
+    xp = module_of_array(X)
     G = X @ w_ih.T                                          # (N, H); becomes the output in place
     if bias is not None:
         G += bias
@@ -250,6 +253,7 @@ def _rnn_forward(X, h0, w_ih, w_hh, bias, relu, steps, keep):
 def _bptt(st, dout, dhn, dcn, B, Hout, H, step_bwd, has_c):
     """Walk the steps backwards; ``step_bwd(r0, r1, dh, dc) -> (dh_prev, dc_prev)``.  Returns (dh0, dc0)."""
     dt = st.X.dtype
+    xp = module_of_array(st.X)
     n = st.n_last
     dh = dhn[:n].copy() if dhn is not None else xp.zeros((n, Hout), dtype=dt)
     dc = None
@@ -281,6 +285,7 @@ def _bptt(st, dout, dhn, dcn, B, Hout, H, step_bwd, has_c):
 
 def _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B):
     A, Cp, TC, Hp, X = st.A, st.Cp, st.TC, st.Hp, st.X
+    xp = module_of_array(A)
     N, H4 = A.shape
     H = H4 // 4
     Hout = w_hh.shape[1]
@@ -316,11 +321,13 @@ def _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B):
     dw_hh = dG.T @ Hp if nwh else None
     db = dG.sum(0) if nb else None
     dw_hr = Dh.T @ st.Hpre if w_hr is not None else None
-    return dX, dh0, dc0, dw_ih, dw_hh, db, db, dw_hr
+    # b_ih and b_hh get the same values in arrays of their own: the engine may keep each as a .grad
+    return dX, dh0, dc0, dw_ih, dw_hh, db, (db.copy() if db is not None else None), dw_hr
 
 
 def _gru_backward(st, w_ih, w_hh, dout, dhn, B):
     A, Hp, HN, X = st.A, st.Hp, st.HN, st.X
+    xp = module_of_array(A)
     N = A.shape[0]
     H = w_hh.shape[1]
     r, z, n = A[:, :H], A[:, H:2 * H], A[:, 2 * H:]
@@ -351,6 +358,7 @@ def _gru_backward(st, w_ih, w_hh, dout, dhn, B):
 
 def _rnn_backward(st, w_ih, w_hh, relu, dout, dhn, B):
     out, Hp, X = st.A, st.Hp, st.X
+    xp = module_of_array(out)
     H = w_hh.shape[1]
     D = (out > 0).astype(out.dtype) if relu else 1 - out * out
     dG = xp.empty_like(out)
@@ -365,13 +373,13 @@ def _rnn_backward(st, w_ih, w_hh, relu, dout, dhn, B):
     nx, nwi, nwh, nb = st.need
     db = dG.sum(0) if nb else None
     return (dG @ w_ih if nx else None), dh0, None, (dG.T @ X if nwi else None), (dG.T @ Hp if nwh else None), \
-        db, db, None
+        db, (db.copy() if db is not None else None), None   # arrays of their own, as in _lstm_backward
 
 
 # ----------------------------------------------------------------------------- composed twin (double backward)
 def _composed(mode, x2, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, steps, n_rows):
     """The same layer written with differentiable ember ops (used under create_graph)."""
-    from .shape import cat
+    from .joining import cat
     H = w_hh.shape[0] // {"LSTM": 4, "GRU": 3}.get(mode, 1)
     n0 = steps[0][1] - steps[0][0]
     h = h0[:n0]
@@ -426,10 +434,9 @@ def _composed(mode, x2, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, steps, n_rows):
 
 # ----------------------------------------------------------------------------- the op
 class RnnLayerBackward0(Node):
-    """Backward of one fused recurrent layer: outputs (output, h_n, c_n)."""
-    _num_outputs = 3
+    """Backward of one fused recurrent layer: outputs (output, h_n, c_n), or (output, h_n) without a cell state."""
 
-    def backward(self, dout, dhn, dcn):
+    def backward(self, dout, dhn, dcn=None):
         x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = self.saved_tensors
         self._check_output_version()
         if GradMode.enabled:                       # create_graph: differentiate the composed twin
@@ -512,9 +519,10 @@ def rnn_layer(mode, input, hx, cx, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, 
         X = x
     if w_ih._data.dtype != dt or w_hh._data.dtype != dt or hx._data.dtype != dt:
         bad = w_ih if w_ih._data.dtype != dt else w_hh if w_hh._data.dtype != dt else hx
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dtype_word(dt)} and "
-                           f"{_dtype_word(bad._data.dtype)}")
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {dtype_name(input.dtype)} and "
+                           f"{dtype_name(bad.dtype)}")
     params = (input, hx, cx, w_ih, w_hh, b_ih, b_hh, w_hr)
+    # whether backward will need the per-step state: decided before the forward, which keeps it as it goes
     keep = GradMode.enabled and any(t is not None and t._requires_grad for t in params)
     steps = _schedule(batch_sizes, reverse)
     A = lambda t: t._data if t is not None else None  # noqa: E731
@@ -539,27 +547,14 @@ def rnn_layer(mode, input, hx, cx, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, 
     if x.ndim == 3:
         out = out.reshape(x.shape[0], x.shape[1], out.shape[-1])
     o, h, c = _make(out), _make(hn), (_make(cn) if cn is not None else None)
-    if keep:
-        node = RnnLayerBackward0()
-        node.mode, node.state = mode, st
-        node.out_version = (o._version, 0)
-        node.save(*params)
-        attach(o, node, *params)
-        h._grad_fn = node
-        h._requires_grad = True
-        h.__dict__["_output_nr"] = 1
-        if c is not None:
-            c._grad_fn = node
-            c._requires_grad = True
-            c.__dict__["_output_nr"] = 2
+    node = record((o, h, c) if c is not None else (o, h), RnnLayerBackward0, params, params)
+    if node is not None:
+        node.mode, node.state, node.out_version = mode, st, (o._version, 0)
     return o, h, c
 
 
-def _dtype_word(npdt):
-    return {"float32": "Float", "float64": "Double", "float16": "Half"}.get(npdt.name, npdt.name)
-
-
 # ----------------------------------------------------------------------------- single steps (torch.*_cell)
+@function
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One LSTM step: ``(h', c') = lstm_cell(x (B, I), (h, c), w_ih, w_hh, b_ih, b_hh)``."""
     h, c = hx
@@ -567,16 +562,19 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     return hn, cn
 
 
+@function
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One GRU step: ``h' = gru_cell(x (B, I), h, w_ih, w_hh, b_ih, b_hh)``."""
     return rnn_layer("GRU", input, hx, None, w_ih, w_hh, b_ih, b_hh, None, False, [input._data.shape[0]])[1]
 
 
+@function
 def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One Elman step with tanh: ``h' = tanh(x w_ih^T + b_ih + h w_hh^T + b_hh)``."""
     return rnn_layer("RNN_TANH", input, hx, None, w_ih, w_hh, b_ih, b_hh, None, False, [input._data.shape[0]])[1]
 
 
+@function
 def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One Elman step with ReLU: ``h' = relu(x w_ih^T + b_ih + h w_hh^T + b_hh)``."""
     return rnn_layer("RNN_RELU", input, hx, None, w_ih, w_hh, b_ih, b_hh, None, False, [input._data.shape[0]])[1]

@@ -2,8 +2,10 @@
 import warnings
 
 from ... import ops as _ops
-from ...ops import nn_ops as _K
-from ...ops.elementwise import inplace as _inplace, where as _where
+from ...ops import activations as _A
+from ...ops.softmax_ops import softmax as _softmax, log_softmax as _log_softmax
+from ...ops._common import inplace as _inplace
+from ...ops.elementwise import where as _where
 from ...autograd.grad_mode import no_grad as _no_grad
 
 __all__ = ["threshold", "threshold_", "relu", "relu_", "hardtanh", "hardtanh_", "relu6", "elu", "elu_", "selu",
@@ -18,22 +20,22 @@ def _named_inplace(op, name):
     return f
 
 
-_threshold_ = _named_inplace(_K.threshold, "threshold_")
-_hardtanh_ = _named_inplace(_K._hardtanh, "hardtanh_")
-_elu_ = _named_inplace(_K._elu, "elu_")
-_selu_ = _named_inplace(_K.selu, "selu_")
-_celu_ = _named_inplace(_K.celu, "celu_")
-_leaky_relu_ = _named_inplace(_K._leaky_relu, "leaky_relu_")
-_rrelu_ = _named_inplace(_K.rrelu, "rrelu_")
-_silu_ = _named_inplace(_K._silu, "silu_")
-_mish_ = _named_inplace(_K._mish, "mish_")
-_hardswish_ = _named_inplace(_K._hardswish, "hardswish_")
-_hardsigmoid_ = _named_inplace(_K._hardsigmoid, "hardsigmoid_")
+_threshold_ = _named_inplace(_A.threshold, "threshold_")
+_hardtanh_ = _named_inplace(_A.hardtanh, "hardtanh_")
+_elu_ = _named_inplace(_A.elu, "elu_")
+_selu_ = _named_inplace(_A.selu, "selu_")
+_celu_ = _named_inplace(_A.celu, "celu_")
+_leaky_relu_ = _named_inplace(_A.leaky_relu, "leaky_relu_")
+_rrelu_ = _named_inplace(_A.rrelu, "rrelu_")
+_silu_ = _named_inplace(_A.silu, "silu_")
+_mish_ = _named_inplace(_A.mish, "mish_")
+_hardswish_ = _named_inplace(_A.hardswish, "hardswish_")
+_hardsigmoid_ = _named_inplace(_A.hardsigmoid, "hardsigmoid_")
 
 
 def threshold(input, threshold, value, inplace=False):
     """``x`` where ``x > threshold``, else ``value``."""
-    return _threshold_(input, threshold, value) if inplace else _K.threshold(input, threshold, value)
+    return _threshold_(input, threshold, value) if inplace else _A.threshold(input, threshold, value)
 
 
 def threshold_(input, threshold, value):
@@ -51,7 +53,7 @@ def relu_(input):
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """``x`` clipped to ``[min_val, max_val]``."""
-    return _hardtanh_(input, min_val, max_val) if inplace else _K._hardtanh(input, min_val, max_val)
+    return _hardtanh_(input, min_val, max_val) if inplace else _A.hardtanh(input, min_val, max_val)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
@@ -65,7 +67,7 @@ def relu6(input, inplace=False):
 
 def elu(input, alpha=1.0, inplace=False):
     """``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``."""
-    return _elu_(input, alpha) if inplace else _K._elu(input, alpha)
+    return _elu_(input, alpha) if inplace else _A.elu(input, alpha)
 
 
 def elu_(input, alpha=1.0):
@@ -74,7 +76,7 @@ def elu_(input, alpha=1.0):
 
 def selu(input, inplace=False):
     """``scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))`` with the SELU constants."""
-    return _selu_(input) if inplace else _K.selu(input)
+    return _selu_(input) if inplace else _A.selu(input)
 
 
 def selu_(input):
@@ -83,7 +85,7 @@ def selu_(input):
 
 def celu(input, alpha=1.0, inplace=False):
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
-    return _celu_(input, alpha) if inplace else _K.celu(input, alpha)
+    return _celu_(input, alpha) if inplace else _A.celu(input, alpha)
 
 
 def celu_(input, alpha=1.0):
@@ -92,7 +94,7 @@ def celu_(input, alpha=1.0):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """``x`` if ``x > 0`` else ``negative_slope * x``."""
-    return _leaky_relu_(input, negative_slope) if inplace else _K._leaky_relu(input, negative_slope)
+    return _leaky_relu_(input, negative_slope) if inplace else _A.leaky_relu(input, negative_slope)
 
 
 def leaky_relu_(input, negative_slope=0.01):
@@ -120,7 +122,7 @@ def prelu(input, weight):
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Randomized leaky ReLU (random negative slope in training, the mean slope in eval)."""
-    return _rrelu_(input, lower, upper, training) if inplace else _K.rrelu(input, lower, upper, training)
+    return _rrelu_(input, lower, upper, training) if inplace else _A.rrelu(input, lower, upper, training)
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
@@ -141,17 +143,17 @@ def glu(input, dim=-1):
 
 def gelu(input, approximate="none"):
     """``x * Phi(x)``; ``approximate='tanh'`` uses the tanh approximation."""
-    return _K._gelu(input, approximate)
+    return _A.gelu(input, approximate)
 
 
 def logsigmoid(input):
     """``log(sigmoid(x))``, computed stably."""
-    return _K._logsigmoid(input)
+    return _A.logsigmoid(input)
 
 
 def hardshrink(input, lambd=0.5):
     """``x`` where ``|x| > lambd``, else 0."""
-    return _K.hardshrink(input, lambd)
+    return _A.hardshrink(input, lambd)
 
 
 def tanhshrink(input):
@@ -166,7 +168,7 @@ def softsign(input):
 
 def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta * x)) / beta`` (linear above ``threshold``)."""
-    return _K._softplus(input, beta, threshold)
+    return _A.softplus(input, beta, threshold)
 
 
 def _get_softmax_dim(name, ndim, stacklevel):
@@ -181,21 +183,21 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
         dim = _get_softmax_dim("softmin", input.dim(), _stacklevel)
     if dtype is not None:
         input = input.to(dtype)
-    return _K.softmax(-input, dim)
+    return _softmax(-input, dim)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``exp(x_i) / sum_j exp(x_j)`` along ``dim``."""
     if dim is None:
         dim = _get_softmax_dim("softmax", input.dim(), _stacklevel)
-    return _K.softmax(input, dim, dtype)
+    return _softmax(input, dim, dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``log(softmax(x))`` along ``dim``, computed stably."""
     if dim is None:
         dim = _get_softmax_dim("log_softmax", input.dim(), _stacklevel)
-    return _K.log_softmax(input, dim, dtype)
+    return _log_softmax(input, dim, dtype)
 
 
 def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
@@ -205,7 +207,7 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
         warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
     gumbels = -_ops.empty_like(logits).exponential_().log()
     gumbels = (logits + gumbels) / tau
-    y_soft = _K.softmax(gumbels, dim)
+    y_soft = _softmax(gumbels, dim)
     if hard:
         index = y_soft.max(dim, keepdim=True)[1]
         y_hard = _ops.zeros_like(logits).scatter(dim, index, 1.0)
@@ -215,7 +217,7 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
 
 def softshrink(input, lambd=0.5):
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
-    return _K._softshrink(input, lambd)
+    return _A.softshrink(input, lambd)
 
 
 def tanh(input):
@@ -230,19 +232,19 @@ def sigmoid(input):
 
 def hardsigmoid(input, inplace=False):
     """``relu6(x + 3) / 6``."""
-    return _hardsigmoid_(input) if inplace else _K._hardsigmoid(input)
+    return _hardsigmoid_(input) if inplace else _A.hardsigmoid(input)
 
 
 def silu(input, inplace=False):
     """``x * sigmoid(x)`` (swish)."""
-    return _silu_(input) if inplace else _K._silu(input)
+    return _silu_(input) if inplace else _A.silu(input)
 
 
 def mish(input, inplace=False):
     """``x * tanh(softplus(x))``."""
-    return _mish_(input) if inplace else _K._mish(input)
+    return _mish_(input) if inplace else _A.mish(input)
 
 
 def hardswish(input, inplace=False):
     """``x * relu6(x + 3) / 6``."""
-    return _hardswish_(input) if inplace else _K._hardswish(input)
+    return _hardswish_(input) if inplace else _A.hardswish(input)

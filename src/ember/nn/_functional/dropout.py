@@ -1,15 +1,15 @@
 """Dropout family: dropout, dropout1d/2d/3d (whole channels), alpha_dropout, feature_alpha_dropout."""
 import warnings
 
-from ...ops import nn_ops as _K
-from ...ops.elementwise import inplace as _inplace
+from ...ops import dropout_ops as _D
+from ...ops._common import inplace as _inplace
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
 
-_dropout_ = _inplace(_K.dropout)
-_feature_dropout_ = _inplace(_K.feature_dropout)
-_alpha_dropout_ = _inplace(_K.alpha_dropout)
-_feature_alpha_dropout_ = _inplace(_K.feature_alpha_dropout)
+_dropout_ = _inplace(_D.dropout)
+_feature_dropout_ = _inplace(_D.feature_dropout)
+_alpha_dropout_ = _inplace(_D.alpha_dropout)
+_feature_alpha_dropout_ = _inplace(_D.feature_alpha_dropout)
 
 
 def _check_p(p):
@@ -22,13 +22,13 @@ def dropout(input, p=0.5, training=True, inplace=False):
     _check_p(p)
     if inplace:
         return _dropout_(input, p, training) if training and p else input
-    return _K.dropout(input, p, training)
+    return _D.dropout(input, p, training)
 
 
 def _feature(input, p, training, inplace):
     if inplace:
         return _feature_dropout_(input, p, training) if training and p else input
-    return _K.feature_dropout(input, p, training)
+    return _D.feature_dropout(input, p, training)
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
@@ -85,7 +85,7 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     _check_p(p)
     if inplace:
         return _alpha_dropout_(input, p, training) if training and p else input
-    return _K.alpha_dropout(input, p, training)
+    return _D.alpha_dropout(input, p, training)
 
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
@@ -93,4 +93,4 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     _check_p(p)
     if inplace:
         return _feature_alpha_dropout_(input, p, training) if training and p else input
-    return _K.feature_alpha_dropout(input, p, training)
+    return _D.feature_alpha_dropout(input, p, training)

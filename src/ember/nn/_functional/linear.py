@@ -1,6 +1,6 @@
 """F.linear, F.bilinear."""
-from ...ops import nn_ops as _K
-from ...ops.linalg import einsum as _einsum
+from ...ops.linear import linear as _linear
+from ...ops.products import einsum as _einsum
 
 __all__ = ["linear", "bilinear"]
 
@@ -10,7 +10,7 @@ def linear(input, weight, bias=None):
 
     Shapes: input (*, in_features), weight (out_features, in_features), bias (out_features) -> (*, out_features).
     """
-    return _K._linear(input, weight, bias)
+    return _linear(input, weight, bias)
 
 
 def bilinear(input1, input2, weight, bias=None):

@@ -4,7 +4,7 @@ import warnings
 
 from ... import _dtype
 from ... import ops as _ops
-from ...ops import nn_ops as _K
+from ...ops import losses as _L
 from ...ops.elementwise import where as _where
 from ...autograd.grad_mode import no_grad as _no_grad
 from .activation import logsigmoid, log_softmax
@@ -113,7 +113,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     if weight is not None:
         return _weighted((input - target) ** 2, weight, reduction, input)
     _Reduction.get_enum(reduction)
-    return _K._mse_loss(input, target, reduction)
+    return _L.mse_loss(input, target, reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -156,7 +156,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _Reduction.get_enum(reduction)
     if _Autocast.cpu_dtype is not None:
         input, weight = _autocast_fp32(input, weight)
-    return _K._nll_loss(input, target, weight, reduction, ignore_index)
+    return _L.nll_loss(input, target, weight, reduction, ignore_index)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
@@ -175,11 +175,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if target.is_floating_point():
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     if label_smoothing == 0.0:
-        return _K._cross_entropy_indices(input, target, weight, reduction, ignore_index)
+        return _L.cross_entropy_with_indices(input, target, weight, reduction, ignore_index)
     class_dim = 0 if input.dim() == 1 else 1
     n_classes = input.shape[class_dim]
     lsm = log_softmax(input, class_dim)
-    nll = _K._nll_loss(lsm, target, weight, reduction, ignore_index)
+    nll = _L.nll_loss(lsm, target, weight, reduction, ignore_index)
     ignore_mask = target == ignore_index
     if weight is not None:
         shape = [1] * input.dim()
@@ -236,7 +236,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         input, target, weight = _autocast_fp32(input, target, weight)
     if weight is not None and weight.shape != input.shape:
         weight = weight.expand(input.shape)
-    return _K._binary_cross_entropy(input, target, weight, reduction)
+    return _L.binary_cross_entropy(input, target, weight, reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -248,7 +248,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
     if _Autocast.cpu_dtype is not None:
         input, target, weight, pos_weight = _autocast_fp32(input, target, weight, pos_weight)
-    return _K._bce_with_logits(input, target, weight, pos_weight, reduction)
+    return _L.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -397,7 +397,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     t = target if target.dim() == 2 else target.reshape(1, -1)
     if t.shape != x.shape:
         raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}")
-    counts, is_target = _K._multilabel_target_counts(t, x.shape[1])
+    counts, is_target = _L.multilabel_target_counts(t, x.shape[1])
     counts, is_target = counts.to(x.dtype), is_target.to(x.dtype)
     C = x.shape[1]
     pair = (1 - x.unsqueeze(2) + x.unsqueeze(1)).clamp_min(0)        # [n, j, i]: 1 - (x_j - x_i)
@@ -466,4 +466,4 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     length, then averages over the batch.
     """
     _Reduction.get_enum(reduction)
-    return _K._ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)
+    return _L.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)

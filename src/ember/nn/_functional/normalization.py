@@ -1,7 +1,8 @@
 """Normalisation: batch_norm, instance_norm, layer_norm, group_norm, rms_norm, local_response_norm, normalize."""
 from ... import _dtype
 from ... import ops as _ops
-from ...ops import nn_ops as _K
+from ...ops import normalization as _N
+from ...ops.pnorm import pnorm as _pnorm
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "local_response_norm",
            "normalize"]
@@ -27,7 +28,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """Batch normalisation over all dims but the channel dim 1 (running statistics updated in training)."""
     if training:
         _verify_batch_size(input.size())
-    return _K.batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps)
+    return _N.batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
@@ -35,12 +36,12 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     """Normalise each channel of each sample over its spatial dims."""
     if use_input_stats:
         _verify_spatial_size(input.size())
-    return _K.instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps)
+    return _N.instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing ``normalized_shape`` dims (with optional elementwise affine)."""
-    return _K.layer_norm(input, normalized_shape, weight, bias, eps)
+    return _N.layer_norm(input, normalized_shape, weight, bias, eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -48,7 +49,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if input.dim() < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
     _verify_batch_size([input.size(0) * input.size(1) // num_groups, num_groups] + list(input.size()[2:]))
-    return _K.group_norm(input, num_groups, weight, bias, eps)
+    return _N.group_norm(input, num_groups, weight, bias, eps)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -102,7 +103,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """``x / max(||x||_p, eps)`` along ``dim``."""
-    denom = _K._vector_norm(input, p, dim, True).clamp_min(eps).expand_as(input)
+    denom = _pnorm(input, p, dim, True).clamp_min(eps).expand_as(input)
     if out is None:
         return input / denom
     return _ops.div(input, denom, out=out)

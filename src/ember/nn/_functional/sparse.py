@@ -1,7 +1,7 @@
 """Embeddings: embedding, embedding_bag, one_hot."""
 from ... import _dtype
 from ... import ops as _ops
-from ...ops import nn_ops as _K
+from ...ops import embedding_ops as _E
 from ...autograd.grad_mode import no_grad as _no_grad
 
 __all__ = ["embedding", "embedding_bag", "one_hot"]
@@ -27,8 +27,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if max_norm is not None:
         input = input.contiguous()
         with _no_grad():
-            _K.embedding_renorm_(weight, input, max_norm, norm_type)
-    return _K.embedding(weight, input, padding_idx, scale_grad_by_freq, sparse)
+            _E.embedding_renorm_(weight, input, max_norm, norm_type)
+    return _E.embedding(weight, input, padding_idx, scale_grad_by_freq, sparse)
 
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
@@ -66,7 +66,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         raise ValueError(f"mode has to be one of sum, mean or max")
     if max_norm is not None:
         with _no_grad():
-            _K.embedding_renorm_(weight, input, max_norm, norm_type)
+            _E.embedding_renorm_(weight, input, max_norm, norm_type)
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is only "
                                   f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
@@ -74,7 +74,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if padding_idx is not None:
         if padding_idx < 0:
             padding_idx = weight.size(0) + padding_idx
-    return _K._embedding_bag(weight, input, offsets, mode, per_sample_weights, include_last_offset, padding_idx,
+    return _E.embedding_bag(weight, input, offsets, mode, per_sample_weights, include_last_offset, padding_idx,
                              scale_grad_by_freq)
 
 

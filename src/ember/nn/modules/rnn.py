@@ -11,7 +11,7 @@ import warnings
 import weakref
 
 from ...ops.creation import zeros as _zeros
-from ...ops.shape import cat as _cat, stack as _stack
+from ...ops.joining import cat as _cat, stack as _stack
 from ...ops.rnn_ops import rnn_layer as _rnn_layer, lstm_cell as _lstm_cell, gru_cell as _gru_cell, \
     rnn_tanh_cell as _rnn_tanh_cell, rnn_relu_cell as _rnn_relu_cell
 from .. import init
@@ -35,7 +35,7 @@ def apply_permutation(tensor, permutation, dim=1):
 
 
 def _dropout(x, p, training):
-    from ...ops.nn_ops import dropout
+    from ...ops.dropout_ops import dropout
     return dropout(x, p, training)
 
 

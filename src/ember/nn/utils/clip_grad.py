@@ -3,9 +3,9 @@ import warnings
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
-from ...ops import nn_ops as _K
+from ...ops.pnorm import pnorm as _pnorm
 from ...ops.creation import tensor as _tensor
-from ...ops.shape import stack as _stack
+from ...ops.joining import stack as _stack
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
@@ -23,9 +23,9 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     norm_type = float(norm_type)
     if len(tensors) == 0:
         return _tensor(0.0)
-    norms = [_K._vector_norm(g, norm_type) for g in tensors]
+    norms = [_pnorm(g, norm_type) for g in tensors]
     dt = norms[0].dtype
-    total_norm = _K._vector_norm(_stack([n.to(dt) for n in norms]), norm_type)
+    total_norm = _pnorm(_stack([n.to(dt) for n in norms]), norm_type)
     if error_if_nonfinite and bool(total_norm.isnan() | total_norm.isinf()):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
                            "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "

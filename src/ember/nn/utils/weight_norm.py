@@ -1,7 +1,7 @@
 """Weight normalisation by forward pre-hook (the old API; see ``parametrizations.weight_norm`` for the new one)."""
 import warnings
 
-from ...ops import nn_ops as _K
+from ...ops.pnorm import pnorm as _pnorm
 from ..parameter import Parameter
 
 __all__ = ["WeightNorm", "weight_norm", "remove_weight_norm"]
@@ -10,10 +10,10 @@ __all__ = ["WeightNorm", "weight_norm", "remove_weight_norm"]
 def norm_except_dim(v, pow=2, dim=0):
     """The ``pow``-norm of ``v`` over every dim except ``dim`` (kept as size-1 dims); all dims when ``dim=-1``."""
     if dim == -1:
-        return _K._vector_norm(v, pow)
+        return _pnorm(v, pow)
     d = dim % v.dim()
     dims = tuple(i for i in range(v.dim()) if i != d)
-    return _K._vector_norm(v, pow, dims, True) if dims else v.abs() if pow else v
+    return _pnorm(v, pow, dims, True) if dims else v.abs() if pow else v
 
 
 def _weight_norm(v, g, dim=0):

@@ -1,0 +1,382 @@
+"""Fused activation functions of ``nn.functional`` (leaky_relu, elu/selu/celu, gelu, silu, mish, softplus,
+hardtanh, hardswish, hardsigmoid, threshold, logsigmoid, softshrink, hardshrink, rrelu).
+
+Each computes its forward in one pass over the input's array and records one node.
+A backward running without a graph computes the derivative on arrays; under
+``create_graph`` the smooth ones write it with ember ops, so double backward works
+(the piecewise-linear ones have a constant derivative mask).  ``ember.<name>`` exists
+only for the names PyTorch has at the top level (``torch.selu``, ``torch.threshold`` ...).
+"""
+import math
+
+from ._common import array_module, module_of_array, Node, record, op, function, _make, GradMode
+from ._floating import require_floating
+
+
+def _mask(cond, like):
+    """A constant tensor from a boolean array, in ``like``'s dtype."""
+    return _make(cond.astype(like._data.dtype))
+
+
+def _sigmoid_array(a):
+    # exp(-|a|) never overflows; the two branches of the logistic function share it
+    xp = module_of_array(a)
+    e = xp.exp(-xp.abs(a))
+    s = 1 / (1 + e)
+    return xp.where(a >= 0, s, e * s)
+
+
+# ---------------------------------------------------------------------------- piecewise linear
+class LeakyReluBackward0(Node):
+    def backward(self, grad):
+        x, = self.saved_tensors
+        xp = array_module(x)
+        return (grad * _make(xp.where(x._data > 0, 1, self.slope).astype(grad._data.dtype)),)
+
+
+def leaky_relu(input, negative_slope=0.01):
+    """``x`` where positive, ``negative_slope * x`` elsewhere."""
+    require_floating(input, "leaky_relu_cpu")
+    a = input._data
+    res = _make(array_module(input).where(a > 0, a, a * a.dtype.type(negative_slope)))
+    record(res, LeakyReluBackward0, (input,), (input,), slope=negative_slope)
+    return res
+
+
+class HardtanhBackward0(Node):
+    def backward(self, grad):
+        x = self.saved_tensors[0]._data
+        return (grad * _mask((x > self.lo) & (x < self.hi), grad),)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0):
+    """``x`` clipped to ``[min_val, max_val]``."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    a = input._data
+    if a.dtype.kind == "b":
+        raise RuntimeError("\"hardtanh_cpu\" not implemented for 'Bool'")
+    res = _make(array_module(input).clip(a, min_val, max_val).astype(a.dtype, copy=False))
+    record(res, HardtanhBackward0, (input,), (input,), lo=min_val, hi=max_val)
+    return res
+
+
+class ThresholdBackward0(Node):
+    def backward(self, grad):
+        return (grad * _mask(self.saved_tensors[0]._data > self.threshold, grad),)
+
+
+@function
+def threshold(input, threshold, value):
+    """``x`` where ``x > threshold``, ``value`` elsewhere (same shape and dtype as ``input``)."""
+    a = input._data
+    xp = array_module(input)
+    res = _make(xp.where(a > threshold, a, xp.asarray(value, dtype=a.dtype)))
+    record(res, ThresholdBackward0, (input,), (input,), threshold=threshold)
+    return res
+
+
+class SoftshrinkBackward0(Node):
+    def backward(self, grad):
+        x = self.saved_tensors[0]._data
+        return (grad * _mask(array_module(grad).abs(x) > self.lambd, grad),)
+
+
+class HardshrinkBackward0(SoftshrinkBackward0):
+    """Same mask as softshrink's: 1 where ``|x| > lambd``."""
+
+
+def softshrink(input, lambd=0.5):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    a = input._data
+    t = a.dtype.type
+    xp = array_module(input)
+    r = xp.where(a > lambd, a - t(lambd), xp.where(a < -lambd, a + t(lambd), t(0)))
+    res = _make(r.astype(a.dtype, copy=False))
+    record(res, SoftshrinkBackward0, (input,), (input,), lambd=lambd)
+    return res
+
+
+@op
+def hardshrink(input, lambd=0.5):
+    """``x`` where ``|x| > lambd``, 0 elsewhere (same shape and dtype as ``input``)."""
+    a = input._data
+    xp = array_module(input)
+    res = _make(xp.where(xp.abs(a) > lambd, a, a.dtype.type(0)))
+    record(res, HardshrinkBackward0, (input,), (input,), lambd=lambd)
+    return res
+
+
+class RreluWithNoiseBackward0(Node):
+    def backward(self, grad):
+        return (grad * self.noise,)
+
+
+@function
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
+    """Randomized leaky ReLU: slope drawn from U(lower, upper) per element in training, ``(lower+upper)/2`` in eval."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2)
+    from ..random import np_generator
+    a = input._data
+    xp = array_module(input)
+    slopes = xp.asarray(np_generator(generator).uniform(lower, upper, size=a.shape)).astype(a.dtype)
+    noise = xp.where(a >= 0, a.dtype.type(1), slopes)
+    res = _make(a * noise)
+    record(res, RreluWithNoiseBackward0, (input,), noise=_make(noise))
+    return res
+
+
+# ---------------------------------------------------------------------------- exponential linear units
+class EluBackward0(Node):
+    def backward(self, grad):
+        x, = self.saved_tensors
+        pos = x._data > 0
+        if GradMode.enabled:   # double backward: d/dx of alpha*scale*exp(x*input_scale)
+            from .elementwise import where
+            neg = (x * self.input_scale).exp() * (self.alpha * self.scale * self.input_scale)
+            return (grad * where(_make(pos), self.scale, neg),)
+        xa = x._data
+        xp = array_module(x)
+        d = xp.where(pos, self.scale, self.alpha * self.scale * self.input_scale * xp.exp(xa * self.input_scale))
+        return (grad * _make(d.astype(xa.dtype)),)
+
+
+def _elu_family(input, alpha, scale, input_scale, grad_input_scale=None):
+    """``scale * x`` where positive, ``alpha * scale * (exp(x * input_scale) - 1)`` elsewhere.
+    ``grad_input_scale``: the input scale backward uses, when it differs (celu's float32 reciprocal)."""
+    require_floating(input, "elu")
+    a = input._data
+    t = a.dtype.type
+    xp = array_module(input)
+    neg = xp.expm1(xp.minimum(a, 0) * t(input_scale)) * t(alpha * scale)
+    res = _make(xp.where(a > 0, a * t(scale), neg))
+    node = record(res, EluBackward0, (input,), (input,))
+    if node is not None:
+        node.alpha, node.scale = alpha, scale
+        node.input_scale = input_scale if grad_input_scale is None else grad_input_scale
+    return res
+
+
+def elu(input, alpha=1.0):
+    """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
+    return _elu_family(input, alpha, 1.0, 1.0)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@function
+def selu(input):
+    """``scale * elu(x, alpha)`` with the self-normalising constants."""
+    return _elu_family(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+
+
+@function
+def celu(input, alpha=1.0):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    # PyTorch's backward uses 1 / float32(alpha) as the input scale
+    return _elu_family(input, alpha, 1.0, 1.0 / alpha, 1.0 / float(array_module(input).float32(alpha)))
+
+
+# ---------------------------------------------------------------------------- gelu
+_SQRT_2 = math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+# erfc(z) ~ t exp(-z^2 + P(t)), t = 1 / (1 + z / 2), z >= 0: Numerical Recipes' Chebyshev fit, relative
+# error < 1.2e-7 everywhere, so Phi's left tail keeps its relative accuracy
+_ERFC_FIT = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587,
+             -0.82215223, 0.17087277)
+
+
+def _erf_array(a):
+    from .special_math import erf_kernel
+    if a.dtype.kind == "f" and a.dtype.itemsize == 8:
+        return erf_kernel(a)
+    return erf_kernel(a.astype("float64")).astype(a.dtype)
+
+
+def _normal_cdf(a):
+    """Phi(a), the standard normal CDF of an array.  float64: the exact erf kernel; lower precisions: ``erfc``
+    by the Chebyshev fit above."""
+    if a.dtype.kind == "f" and a.dtype.itemsize == 8:
+        return (_erf_array(a * (1 / _SQRT_2)) + 1) * 0.5
+    xp = module_of_array(a)
+    t_ = a.dtype.type
+    z = a * t_(-1 / _SQRT_2)
+    az = xp.abs(z)
+    t = 1 / (az * t_(0.5) + 1)
+    poly = xp.full_like(t, _ERFC_FIT[-1])
+    for c in _ERFC_FIT[-2::-1]:
+        poly *= t
+        poly += t_(c)
+    poly -= az * az
+    e = t * xp.exp(poly)
+    return xp.where(z >= 0, e, 2 - e) * t_(0.5)
+
+
+class GeluBackward0(Node):
+    def backward(self, grad):
+        x, = self.saved_tensors
+        if self.approximate == "tanh":
+            inner = (x + x * x * x * 0.044715) * _SQRT_2_OVER_PI
+            t = inner.tanh()
+            dinner = (x * x * (3 * 0.044715) + 1) * _SQRT_2_OVER_PI
+            return (grad * ((t + 1) * 0.5 + x * 0.5 * (1 - t * t) * dinner),)
+        if GradMode.enabled:
+            from .special_math import erf
+            cdf = (erf(x * (1 / _SQRT_2)) + 1) * 0.5
+            pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+            return (grad * (cdf + x * pdf),)
+        a = x._data
+        t_ = a.dtype.type
+        d = array_module(x).exp(a * a * t_(-0.5))
+        d *= t_(_INV_SQRT_2PI)
+        d *= a
+        d += self.cdf if self.cdf is not None else _normal_cdf(a)
+        return (grad * _make(d),)
+
+
+def gelu(input, approximate="none"):
+    """``x * Phi(x)`` (Phi the standard normal CDF), or its tanh approximation with ``approximate='tanh'``."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    require_floating(input, "GeluKernelImpl")
+    a = input._data
+    t = a.dtype.type
+    cdf = None
+    if approximate == "tanh":
+        r = t(0.5) * a * (1 + array_module(input).tanh(t(_SQRT_2_OVER_PI) * (a + t(0.044715) * a * a * a)))
+    else:
+        cdf = _normal_cdf(a)
+        r = a * cdf
+    res = _make(r)
+    record(res, GeluBackward0, (input,), (input,), approximate=approximate, cdf=cdf)
+    return res
+
+
+# ---------------------------------------------------------------------------- sigmoid-shaped
+class SiluBackward0(Node):
+    def backward(self, grad):
+        x, = self.saved_tensors
+        if GradMode.enabled:
+            s = x.sigmoid()
+            return (grad * (s * (1 + x * (1 - s))),)
+        a = x._data
+        s = _sigmoid_array(a)
+        return (grad * _make(s * (1 + a * (1 - s))),)
+
+
+def silu(input):
+    """``x * sigmoid(x)``."""
+    require_floating(input, "silu")
+    a = input._data
+    res = _make(a * _sigmoid_array(a))
+    record(res, SiluBackward0, (input,), (input,))
+    return res
+
+
+def _softplus_array(a, beta, threshold):
+    xp = module_of_array(a)
+    t = a.dtype.type
+    z = a * t(beta)
+    sp = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / t(beta)
+    return xp.where(z > threshold, a, sp)
+
+
+class SoftplusBackward0(Node):
+    def backward(self, grad):
+        x, = self.saved_tensors
+        if GradMode.enabled:
+            from .elementwise import where
+            z = x * self.beta
+            return (grad * where(z > self.threshold, 1.0, z.sigmoid()),)
+        z = x._data * x._data.dtype.type(self.beta)
+        return (grad * _make(array_module(x).where(z > self.threshold, 1, _sigmoid_array(z)).astype(z.dtype)),)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``."""
+    require_floating(input, "softplus")
+    res = _make(_softplus_array(input._data, beta, threshold))
+    record(res, SoftplusBackward0, (input,), (input,), beta=beta, threshold=threshold)
+    return res
+
+
+class MishBackward0(Node):
+    def backward(self, grad):
+        x, = self.saved_tensors
+        if GradMode.enabled:
+            tsp = softplus(x).tanh()
+            return (grad * (tsp + x * x.sigmoid() * (1 - tsp * tsp)),)
+        a = x._data
+        tsp = array_module(x).tanh(_softplus_array(a, 1.0, 20.0))
+        return (grad * _make(tsp + a * _sigmoid_array(a) * (1 - tsp * tsp)),)
+
+
+def mish(input):
+    """``x * tanh(softplus(x))``."""
+    require_floating(input, "mish")
+    a = input._data
+    res = _make(a * array_module(input).tanh(_softplus_array(a, 1.0, 20.0)))
+    record(res, MishBackward0, (input,), (input,))
+    return res
+
+
+class LogSigmoidBackward0(Node):
+    def backward(self, grad):
+        x, = self.saved_tensors
+        if GradMode.enabled:
+            return (grad * (-x).sigmoid(),)
+        return (grad * _make(_sigmoid_array(-x._data)),)
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x))``, computed as ``min(x, 0) - log1p(exp(-|x|))``."""
+    require_floating(input, "log_sigmoid_forward")
+    a = input._data
+    xp = array_module(input)
+    res = _make(xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a))))
+    record(res, LogSigmoidBackward0, (input,), (input,))
+    return res
+
+
+class HardswishBackward0(Node):
+    def backward(self, grad):
+        a = self.saved_tensors[0]._data
+        t = a.dtype.type
+        xp = array_module(grad)
+        d = xp.where(a < -3, t(0), xp.where(a <= 3, a / t(3) + t(0.5), t(1)))
+        return (grad * _make(d.astype(a.dtype, copy=False)),)
+
+
+def hardswish(input):
+    """``x * relu6(x + 3) / 6``."""
+    require_floating(input, "hardswish_cpu")
+    a = input._data
+    t = a.dtype.type
+    res = _make(a * array_module(input).clip(a + t(3), 0, 6) / t(6))
+    record(res, HardswishBackward0, (input,), (input,))
+    return res
+
+
+class HardsigmoidBackward0(Node):
+    def backward(self, grad):
+        x = self.saved_tensors[0]._data
+        return (grad * _mask((x > -3) & (x < 3), grad) * 0.1666666716337204,)   # PyTorch's float(1/6f)
+
+
+def hardsigmoid(input):
+    """``relu6(x + 3) / 6``."""
+    require_floating(input, "hardsigmoid_cpu")
+    a = input._data
+    t = a.dtype.type
+    res = _make(array_module(input).clip(a + t(3), 0, 6) / t(6))
+    record(res, HardsigmoidBackward0, (input,), (input,))
+    return res

@@ -1,0 +1,87 @@
+"""Dropout: elementwise, of whole channels (``feature_``), and the self-normalising ``alpha_`` variants.
+
+Each draws its mask from the host generator (``ember.random``), multiplies once, and
+records a node that multiplies the gradient by the same mask.
+"""
+from ._common import array_module, Node, record, function, _make
+from ._floating import require_floating
+
+_SELU_ALPHA_SCALED = 1.7580993408473766   # SELU's scale * alpha: the value alpha dropout sets dropped units to
+
+
+class MulBackward0(Node):
+    """Gradient of ``input * mask`` for a constant ``mask`` tensor."""
+
+    def backward(self, grad):
+        return (grad * self.mask,)
+
+
+def dropout_mask(xp, shape, p, dtype, generator=None):
+    """An array of ``shape`` (module ``xp``, dtype ``dtype``): 0 with probability ``p``, else ``1 / (1 - p)``."""
+    from ..random import np_generator
+    work = dtype if dtype.kind == "f" and dtype.itemsize >= 4 else "float32"   # (dtype.name is slow)
+    keep = xp.asarray(np_generator(generator).random(shape, dtype=work)) >= p   # drawn even for p=1: same stream
+    if p >= 1:
+        return xp.zeros(shape, dtype=dtype)
+    return (keep * dtype.type(1.0 / (1.0 - p))).astype(dtype, copy=False)
+
+
+def _apply_mask(input, mask_arr):
+    res = _make(input._data * mask_arr)
+    node = record(res, MulBackward0, (input,))
+    if node is not None:
+        node.mask = _make(mask_arr)
+    return res
+
+
+@function
+def dropout(input, p, train):
+    """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` (when ``train``)."""
+    if not train or p == 0:
+        return input
+    require_floating(input, "bernoulli_tensor_cpu_p_")
+    a = input._data
+    return _apply_mask(input, dropout_mask(array_module(input), a.shape, p, a.dtype))
+
+
+@function
+def feature_dropout(input, p, train):
+    """Dropout of whole channels: one draw per (batch, channel), broadcast over the trailing dims."""
+    if not train or p == 0:
+        return input
+    a = input._data
+    shape = a.shape[:2] + (1,) * (a.ndim - 2)
+    return _apply_mask(input, dropout_mask(array_module(input), shape, p, a.dtype))
+
+
+def _alpha_dropout_family(input, p, train, feature):
+    if not train or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    from ..random import np_generator
+    a = input._data
+    xp = array_module(input)
+    shape = a.shape[:2] + (1,) * (a.ndim - 2) if feature else a.shape
+    keep = xp.asarray(np_generator(None).random(shape) >= p).astype(a.dtype)
+    alpha = _SELU_ALPHA_SCALED
+    a_ = ((1 - p) * (1 + p * alpha ** 2)) ** -0.5
+    b = (1 - keep) * (-alpha * a_) + alpha * a_ * p
+    mult = keep * a_
+    res = _make(a * mult + b.astype(a.dtype))
+    node = record(res, MulBackward0, (input,))
+    if node is not None:
+        node.mask = _make(xp.broadcast_to(mult, a.shape).astype(a.dtype))
+    return res
+
+
+@function
+def alpha_dropout(input, p, train):
+    """Dropout that keeps the self-normalising mean and variance (for SELU networks)."""
+    return _alpha_dropout_family(input, p, train, False)
+
+
+@function
+def feature_alpha_dropout(input, p, train):
+    """Alpha dropout of whole channels."""
+    return _alpha_dropout_family(input, p, train, True)

@@ -1,0 +1,125 @@
+"""Embedding lookups: ``embedding`` (rows of a weight matrix by index), ``embedding_renorm_`` and the bag
+reductions ``embedding_bag`` builds from them."""
+import math
+
+from ._common import array_module, module_of_array, Node, record, function, _make
+
+
+class EmbeddingBackward0(Node):
+    def backward(self, grad):
+        from .creation import zeros
+        flat = self.indices.reshape(-1)
+        D = self.weight_shape[1]
+        g2 = grad.reshape(-1, D)
+        coef = None
+        if self.padding_idx is not None:
+            coef = (flat != self.padding_idx)
+        if self.scale_grad_by_freq:
+            counts = module_of_array(flat).bincount(flat, minlength=self.weight_shape[0])[flat]
+            c = 1.0 / counts
+            coef = c if coef is None else coef * c
+        if coef is not None:
+            g2 = g2 * _make(coef.astype(g2._data.dtype).reshape(-1, 1))
+        gw = zeros(self.weight_shape, dtype=grad.dtype)
+        return (gw.index_add(0, _make(flat), g2),)
+
+
+@function
+def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` ``(num, dim)`` picked by the integer tensor ``indices``; shape ``indices.shape + (dim,)``.
+
+    ``padding_idx`` (negative: none) gets no gradient; ``scale_grad_by_freq`` divides each row's
+    gradient by how often its index occurs.
+    """
+    ia = indices._data
+    if ia.dtype.kind != "i" and (ia.dtype.kind != "u" or ia.dtype.itemsize != 8) or ia.dtype.itemsize < 4:
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got {indices.type()} instead (while checking arguments for embedding)")
+    wa = weight._data
+    if wa.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    if ia.size and (ia.min() < 0 or ia.max() >= wa.shape[0]):
+        raise IndexError("index out of range in self")
+    res = _make(wa[ia])
+    node = record(res, EmbeddingBackward0, (weight,))
+    if node is not None:
+        node.indices, node.weight_shape = ia.astype("int64", copy=False), wa.shape
+        node.padding_idx = padding_idx if padding_idx is not None and padding_idx >= 0 else None
+        node.scale_grad_by_freq = scale_grad_by_freq
+    return res
+
+
+@function
+def embedding_renorm_(weight, indices, max_norm, norm_type):
+    """Rescale in place the rows of ``weight`` named in ``indices`` whose ``norm_type``-norm exceeds ``max_norm``;
+    returns ``weight``."""
+    wa = weight._data
+    xp = array_module(weight)
+    rows = xp.unique(indices._data.reshape(-1))
+    sub = wa[rows]
+    if norm_type == math.inf:
+        norms = xp.abs(sub).max(axis=1)
+    else:
+        norms = (xp.abs(sub) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    wa[rows] = (sub * scale[:, None]).astype(wa.dtype)
+    weight._version[0] += 1
+    return weight
+
+
+def embedding_bag(weight, indices, offsets, mode, per_sample_weights, include_last_offset, padding_idx,
+                  scale_grad_by_freq=False):
+    """Bags of embedding rows reduced by ``mode`` ('sum', 'mean', 'max'), composed from differentiable ops.
+
+    Args:
+        weight: ``(num, D)``.  indices: 1-D indices of all bags.  offsets: 1-D start of each bag in ``indices``
+            (with ``include_last_offset`` the last entry is the end).
+        per_sample_weights: 1-D weights of the rows (sum mode), or None.  padding_idx: an index to skip, or None.
+
+    Returns ``(B, D)``: one row per bag (zeros for an empty bag).
+    """
+    from .creation import zeros
+    xp = array_module(indices)
+    idx = indices._data.astype(xp.int64, copy=False)
+    off = offsets._data.astype(xp.int64, copy=False)
+    n = idx.size
+    if include_last_offset:
+        starts, ends = off[:-1], off[1:]
+    else:
+        starts = off
+        ends = xp.append(off[1:], n)
+    B = starts.size
+    lengths = xp.maximum(ends - starts, 0)
+    bag_id = xp.repeat(xp.arange(B), lengths)
+    positions = xp.concatenate([xp.arange(s, e) for s, e in zip(starts, ends)]) if B else xp.zeros(0, xp.int64)
+    keep = xp.ones(positions.size, dtype=bool)
+    if padding_idx is not None:
+        keep = idx[positions] != padding_idx
+    positions, bag_id = positions[keep], bag_id[keep]
+    D = weight.shape[1]
+    rows = embedding(weight, _make(idx[positions]), -1 if padding_idx is None else padding_idx, scale_grad_by_freq)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights[_make(positions)].unsqueeze(1)
+    counts = xp.bincount(bag_id, minlength=B)
+    if mode == "max":
+        if positions.size == 0:
+            return zeros((B, D), dtype=weight.dtype)
+        ra = rows._data
+        best = xp.full((B, D), -math.inf, dtype=ra.dtype)
+        xp.maximum.at(best, bag_id, ra)
+        # the first row of each bag that attains the max, per column
+        hit = ra == best[bag_id]
+        order = xp.where(hit, xp.arange(positions.size)[:, None], positions.size)
+        first = xp.full((B, D), positions.size, dtype=xp.int64)
+        xp.minimum.at(first, bag_id, order)
+        empty = counts == 0
+        first[empty] = 0
+        picked = rows.gather(0, _make(first))
+        if empty.any():
+            picked = picked * _make((~empty).astype(ra.dtype)[:, None])
+        return picked
+    out = zeros((B, D), dtype=weight.dtype).index_add(0, _make(bag_id), rows)
+    if mode == "mean":
+        scale = xp.where(counts > 0, 1.0 / xp.maximum(counts, 1), 0.0).astype(out._data.dtype)
+        out = out * _make(scale[:, None])
+    return out

@@ -1,0 +1,86 @@
+"""``linear``: ``input @ weight.T + bias`` as one op, the kernel of ``nn.functional.linear`` and ``nn.Linear``."""
+from ._common import Node, record, _make, Autocast, autocast_args, dtype_name
+
+
+class AddmmBackward0(Node):
+    """Gradient of ``input @ weight.T + bias`` (the node F.linear leaves)."""
+
+    def backward(self, grad):
+        x, w, b = self.saved_tensors
+        out_f = w.shape[0]
+        in_f = w.shape[-1]
+        g2 = grad.reshape(-1, out_f)
+        gx = gw = gb = None
+        if x._requires_grad:
+            gx = g2.mm(w).reshape(x.shape)
+        if w._requires_grad:
+            gw = g2.t().mm(x.reshape(-1, in_f))
+        if b is not None and b._requires_grad:
+            gb = g2.sum(0) if b.ndim == 1 else g2.sum()
+            if gb.shape != b.shape:
+                gb = gb.reshape(b.shape)
+        return gx, gw, gb
+
+
+class MmBackward0(AddmmBackward0):
+    """Gradient of ``input @ weight.T`` (F.linear without bias)."""
+
+    def backward(self, grad):
+        return AddmmBackward0.backward(self, grad)[:2]
+
+
+def _rows_of(x, k):
+    return x.size // k if k else 0
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``.
+
+    Args:
+        input: ``(*, in_features)``.
+        weight: ``(out_features, in_features)`` (a 1-D weight gives ``input @ weight``).
+        bias: ``(out_features,)``, a scalar tensor, or None.
+
+    Returns ``(*, out_features)``, with PyTorch's shape and dtype errors.
+    """
+    if Autocast.cpu_dtype is not None:
+        input, weight, bias = autocast_args(input, weight, bias)
+    x, w = input._data, weight._data
+    if w.ndim != 2:
+        if w.ndim == 1 and x.ndim >= 1 and x.shape[-1] == w.shape[0]:
+            from .products import matmul
+            r = matmul(input, weight)
+            return r + bias if bias is not None else r
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {w.ndim}D")
+    if x.ndim == 0:
+        raise RuntimeError("both arguments to linear need to be at least 1D, but they are 0D and 2D")
+    k = x.shape[-1]
+    if k != w.shape[1]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_rows_of(x, k)}x{k} and "
+                           f"{w.shape[1]}x{w.shape[0]})")
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {dtype_name(input.dtype)} and "
+                           f"{dtype_name(weight.dtype)}")
+    lead = x.shape[:-1]
+    x2 = x.reshape(-1, k) if x.ndim != 2 else x
+    r = x2 @ w.T
+    if r.dtype != x.dtype:  # NumPy multiplies bfloat16 in float32; PyTorch rounds the product back
+        r = r.astype(x.dtype)
+    if bias is not None:
+        b = bias._data
+        if b.dtype != x.dtype:
+            raise RuntimeError(f"self and mat2 must have the same dtype, but got {dtype_name(bias.dtype)} and "
+                               f"{dtype_name(weight.dtype)}")
+        if b.shape and b.shape[-1] not in (1, w.shape[0]) or b.ndim > 1:
+            raise RuntimeError(f"The expanded size of the tensor ({w.shape[0]}) must match the existing size "
+                               f"({b.shape[-1]}) at non-singleton dimension 1.  Target sizes: "
+                               f"[{_rows_of(x, k)}, {w.shape[0]}].  Tensor sizes: {list(b.shape)}")
+        r += b
+    if x.ndim != 2:
+        r = r.reshape(lead + (w.shape[0],))
+    res = _make(r)
+    if bias is not None:
+        record(res, AddmmBackward0, (input, weight, bias), (input, weight, bias))
+    else:
+        record(res, MmBackward0, (input, weight), (input, weight, None))
+    return res
