@@ -179,6 +179,8 @@ class Tensor:
     is_cuda = False
     is_cpu = True
     is_sparse = False
+    is_sparse_csr = False
+    _sparse = False            # True for the sparse layouts (ops/sparse_tensor.py): the ops' one layout test
     is_quantized = False
     is_meta = False
     is_mps = False
