@@ -49,6 +49,9 @@ class MmBackward0(Node):
 @op
 def mm(input, mat2, *, out=None):
     """Matrix product of two 2-D tensors, (n, k) @ (k, m) -> (n, m)."""
+    if input._sparse or mat2._sparse:
+        from .sparse_products import sparse_mm
+        return sparse_mm(input, mat2, "MmBackward0")
     if Autocast.cpu_dtype is not None:
         input, mat2 = autocast_args(input, mat2)
     a, b = input._data, mat2._data
@@ -109,6 +112,9 @@ class MatmulBackward0(Node):
 @op(operators=("__matmul__",))
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy/PyTorch broadcasting: vectors, matrices and batches of matrices."""
+    if input._sparse or other._sparse:
+        from .sparse_products import sparse_matmul
+        return sparse_matmul(input, other)
     if Autocast.cpu_dtype is not None:
         input, other = autocast_args(input, other)
     a, b = input._data, other._data
@@ -385,6 +391,9 @@ def _check_same(input, m1, m2):
 @op(inplace=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat1 @ mat2)`` for 2-D ``mat1``, ``mat2``; ``input`` broadcasts."""
+    if mat1._sparse or input._sparse:
+        from .sparse_products import sparse_addmm
+        return sparse_addmm(input, mat1, mat2, beta, alpha)
     prod = mm(mat1.detach(), mat2.detach())._data
     _check_same(input, mat1, mat2)
     return _add_product("mm", "AddmmBackward0", input, mat1, mat2, prod, beta, alpha, out)

@@ -1,0 +1,256 @@
+"""Products with sparse matrices: sparse @ dense (``mm``, ``spmm``, ``matmul``, ``@``, ``addmm``), dense @ sparse,
+sparse @ sparse, batched ``bmm``, ``hspmm``, ``smm`` and the CSR-masked ``sampled_addmm``.
+
+Forward runs SciPy's CSR kernels.  The gradient into the dense operand is ``S^T @ G`` (SciPy again); the gradient
+into the sparse operand has the sparse operand's pattern and is the sampled dense-dense product
+``sum_f G[r, f] * X[c, f]`` over its entries, computed in blocks of entries, so no dense N x N matrix ever
+exists (a 100k-node graph's gradient fits in memory).
+"""
+from ._common import Node, record, function, op, _make, module_of_array, dtype_name
+from .sparse_tensor import (SPARSE_COO, SPARSE_CSR, sparse_method, make_coo, make_compressed, coalesce_store,
+                            to_coo_store, scipy_matrix, scipy_sparse)
+from .sparse_layout import masked_like
+
+_BLOCK = 1 << 16   # entries per block of the sampled product: bounds its temporary memory
+
+
+def sampled_product(rows, cols, a, b):
+    """``(a @ b.T)[rows, cols]`` for arrays ``a`` ``(n, f)`` and ``b`` ``(m, f)``, without forming ``a @ b.T``."""
+    xp = module_of_array(a)
+    out = xp.empty(rows.size, dtype=a.dtype)
+    for k in range(0, rows.size, _BLOCK):
+        r, c = rows[k:k + _BLOCK], cols[k:k + _BLOCK]
+        xp.einsum("ij,ij->i", a[r], b[c], out=out[k:k + _BLOCK])
+    return out
+
+
+def _pattern_grad(store, values):
+    """A gradient with ``store``'s (coalesced) pattern and ``values``, in ``store``'s layout."""
+    if store.layout == SPARSE_COO:
+        c = coalesce_store(store)
+        return make_coo(c.indices, values, c.shape, True)
+    return make_compressed(store.layout, store.compressed, store.plain, values, store.shape)
+
+
+def _entry_coords(store):
+    """Row and column of each entry of a 2-D sparse store, in the order of ``_pattern_grad``'s values."""
+    if store.layout == SPARSE_COO:
+        c = coalesce_store(store)
+        return c.indices[0], c.indices[1]
+    c = to_coo_store(store)
+    return c.indices[0], c.indices[1]
+
+
+class SparseMmBackward(Node):
+    """Gradient of ``S @ X`` (S sparse 2-D, X dense 2-D): sparse into S, dense into X."""
+    node_name = "SparseAddmmBackward0"
+
+    def backward(self, grad):
+        s, x = self.saved_tensors
+        gs = gx = None
+        g = grad._data
+        if s._requires_grad:
+            rows, cols = _entry_coords(s._data)
+            gs = _pattern_grad(s._data, sampled_product(rows, cols, g, x._data))
+        if x._requires_grad:
+            gx = _make(_as(scipy_matrix(s._data).T @ g, g.dtype))
+        return gs, gx
+
+    def name(self):
+        return self.node_name
+
+
+def _as(arr, dtype):
+    return arr if arr.dtype == dtype else arr.astype(dtype)
+
+
+def _check_mm(a, b):
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"{'self' if a.ndim != 2 else 'mat2'} must be a matrix")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                           f"{b.shape[0]}x{b.shape[1]})")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected mat1 and mat2 to have the same dtype, but got: {dtype_name(a.dtype).lower()} "
+                           f"!= {dtype_name(b.dtype).lower()}")
+
+
+def _scalar_values(t):
+    if t._data.values.ndim != 1:
+        raise RuntimeError("sparse matrix products need a sparse matrix without dense dimensions")
+
+
+def sparse_mm(input, mat2, node_name="SparseAddmmBackward0"):
+    """``input @ mat2`` where at least one is a sparse 2-D matrix: dense for sparse @ dense and dense @ sparse,
+    sparse (COO) for sparse @ sparse."""
+    _check_mm(input, mat2)
+    if input._sparse and mat2._sparse:
+        return _sparse_sparse(input, mat2)
+    if not input._sparse:   # X @ S = (S^T @ X^T)^T
+        return sparse_mm(mat2.t(), input.t(), node_name).t()
+    _scalar_values(input)
+    x = mat2._data
+    res = _make(_as(scipy_matrix(input._data) @ x, x.dtype))
+    record(res, SparseMmBackward, (input, mat2), (input, mat2), node_name=node_name)
+    return res
+
+
+class SparseSparseMmBackward(Node):
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        ga = gb = None
+        g = scipy_matrix(grad._data) if grad._sparse else grad._data
+        if a._requires_grad:
+            ga = masked_like(_from_scipy(g @ scipy_matrix(b._data).T, a.shape), a._data)
+        if b._requires_grad:
+            gb = masked_like(_from_scipy(scipy_matrix(a._data).T @ g, b.shape), b._data)
+        return ga, gb
+
+    def name(self):
+        return "SparseAddmmBackward0"
+
+
+def _from_scipy(m, shape):
+    """A SciPy matrix (or dense array) as an ember COO tensor (or dense tensor)."""
+    if not scipy_sparse().issparse(m):
+        return _make(m)
+    c = m.tocoo()
+    c.sum_duplicates()
+    xp = module_of_array(c.data)
+    return make_coo(xp.stack([c.row.astype(xp.int64), c.col.astype(xp.int64)]), c.data, shape, True)
+
+
+def _sparse_sparse(a, b):
+    _scalar_values(a)
+    _scalar_values(b)
+    res = _from_scipy(scipy_matrix(a._data) @ scipy_matrix(b._data), (a.shape[0], b.shape[1]))
+    record(res, SparseSparseMmBackward, (a, b), (a, b))
+    return res
+
+
+def sparse_matmul(input, other):
+    """``matmul`` with a sparse operand: matrix @ matrix, or sparse matrix @ vector."""
+    if input.ndim == 2 and other.ndim == 1 and not other._sparse:
+        return sparse_mm(input, other.unsqueeze(1), "MvBackward0").squeeze(1)
+    if input.ndim == 3 and other.ndim == 3:
+        return sparse_bmm(input, other)
+    return sparse_mm(input, other, "MmBackward0")
+
+
+def sparse_addmm(input, mat1, mat2, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)`` with sparse ``mat1`` (and a dense or sparse ``input``)."""
+    prod = sparse_mm(mat1, mat2)
+    prod = prod * alpha if alpha != 1 else prod
+    if beta == 0:
+        return prod
+    return (input * beta if beta != 1 else input) + prod
+
+
+def sparse_bmm(input, mat2):
+    """Batched ``(b, n, k)`` sparse COO @ ``(b, k, m)`` dense -> ``(b, n, m)`` dense, as one block-diagonal
+    sparse product (gradients as for ``mm``)."""
+    if input.ndim != 3 or mat2.ndim != 3 or input._data.layout != SPARSE_COO:
+        raise RuntimeError("bmm: expected a 3-D sparse COO tensor and a 3-D dense tensor")
+    B, n, k = input.shape
+    if mat2.shape[0] != B or mat2.shape[1] != k:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{B}, {k}] but got: "
+                           f"[{mat2.shape[0]}, {mat2.shape[1]}].")
+    s = input._data
+    from .sparse_math import values_of, with_pattern
+    ind = s.indices
+    xp = module_of_array(ind)
+    flat_ind = xp.stack([ind[0] * n + ind[1], ind[0] * k + ind[2]])
+    flat = with_pattern(flat_ind, values_of(input), (B * n, B * k), s.coalesced)
+    return sparse_mm(flat, mat2.reshape(B * k, mat2.shape[2]), "BmmBackward0").reshape(B, n, mat2.shape[2])
+
+
+@function
+def hspmm(mat1, mat2):
+    """``mat1 @ mat2`` (sparse COO @ dense) as a hybrid COO tensor: one sparse dim (the rows ``mat1`` uses)."""
+    if not mat1._sparse:
+        raise RuntimeError("hspmm: expected a sparse COO matrix as mat1")
+    prod = sparse_mm(mat1, mat2)
+    rows = module_of_array(mat1._data.values).unique(coalesce_store(mat1._data).indices[0])
+    from .sparse_math import with_pattern
+    return with_pattern(rows[None], prod.index_select(0, _make(rows)), prod.shape, True)
+
+
+@op
+def smm(input, mat):
+    """``input @ mat`` (sparse @ dense) as a 2-D COO tensor of the specified rows' products."""
+    h = hspmm(input, mat)
+    s = h._data
+    xp = module_of_array(s.values)
+    m = s.values.shape[1]
+    rows = xp.repeat(s.indices[0], m)
+    cols = xp.tile(xp.arange(m, dtype=xp.int64), s.indices.shape[1])
+    from .sparse_math import values_of, with_pattern
+    return with_pattern(xp.stack([rows, cols]), values_of(h).reshape(-1), h.shape, True)
+
+
+class SampledAddmmBackward0(Node):
+    def backward(self, grad):
+        m1, m2 = self.saved_tensors
+        gs = grad if grad._sparse else masked_like(grad, self.store)
+        g_in = gs * self.beta if self.need_input else None
+        g1 = g2 = None
+        if m1._requires_grad or m2._requires_grad:
+            gm = scipy_matrix(gs._data) * self.alpha
+            g1 = _make(_as(gm @ m2._data.T, m1._data.dtype)) if m1._requires_grad else None
+            g2 = _make(_as(gm.T @ m1._data, m2._data.dtype)) if m2._requires_grad else None
+        return g_in, g1, g2
+
+
+def sampled_addmm(input, mat1, mat2, *, beta=1.0, alpha=1.0, out=None):
+    """``beta * input + alpha * (mat1 @ mat2)`` computed only at the entries of the CSR ``input``: a CSR result."""
+    if not input._sparse or input._data.layout != SPARSE_CSR:
+        raise RuntimeError("sampled_addmm: Expected self to be a sparse CSR tensor")
+    _check_mm(mat1, mat2)
+    s = input._data
+    rows, cols = _entry_coords(s)
+    vals = sampled_product(rows, cols, mat1._data, mat2._data.T) * alpha
+    if beta != 0:
+        vals = vals + s.values * beta
+    res = make_compressed(SPARSE_CSR, s.compressed, s.plain, _as(vals, s.values.dtype), s.shape)
+    record(res, SampledAddmmBackward0, (input, mat1, mat2), (mat1, mat2), store=s, alpha=alpha, beta=beta,
+           need_input=input._requires_grad)
+    return res
+
+
+@function
+def spmm(input, mat2):
+    """``input @ mat2`` for a sparse (or dense) ``input``: ``mm`` with a sparse operand."""
+    return sparse_mm(input, mat2, "MmBackward0") if input._sparse or mat2._sparse else input.mm(mat2)
+
+
+@sparse_method("mm")
+def sparse_mm_method(input, mat2):
+    """``Tensor.mm`` of a sparse matrix."""
+    return sparse_mm(input, mat2, "MmBackward0")
+
+
+@sparse_method("matmul", "__matmul__")
+def sparse_matmul_method(input, other):
+    """``Tensor.matmul`` / ``@`` of a sparse tensor."""
+    return sparse_matmul(input, other)
+
+
+@sparse_method("__rmatmul__")
+def sparse_rmatmul(input, other):
+    """``other @ input`` for a dense ``other`` and sparse ``input``."""
+    return sparse_matmul(other, input)
+
+
+@sparse_method("bmm")
+def sparse_bmm_method(input, mat2):
+    """``Tensor.bmm`` of a 3-D sparse COO tensor."""
+    return sparse_bmm(input, mat2)
+
+
+@sparse_method("addmm")
+def sparse_addmm_method(input, mat1, mat2, *, beta=1, alpha=1):
+    """``Tensor.addmm`` with a sparse ``input``: ``beta * input + alpha * (mat1 @ mat2)``."""
+    return sparse_addmm(input, mat1, mat2, beta, alpha)
+
+
+from .. import sparse as _namespace  # noqa: E402,F401  ``ember.sparse`` (light: no SciPy) comes with its ops
