@@ -1,4 +1,6 @@
 """Small models the ONNX export tests run, written once against ember's PyTorch API."""
+import math
+
 
 import ember
 import ember.nn as nn
@@ -79,20 +81,60 @@ class MaskedPool(nn.Module):
 
 
 class RNNLM(nn.Module):
-    """Embedding -> LSTM/GRU -> Linear -> log_softmax, as word_language_model's RNNModel."""
+    """Embedding -> RNN/LSTM/GRU -> Linear -> log_softmax, as word_language_model's RNNModel.
+
+    ``kind``: "LSTM", "GRU", "RNN_TANH" or "RNN_RELU".
+    """
 
     def __init__(self, kind, ntoken=20, ninp=8, nhid=12, nlayers=2):
         super().__init__()
+        self.drop = nn.Dropout(0.2)
         self.encoder = nn.Embedding(ntoken, ninp)
-        self.rnn = getattr(nn, kind)(ninp, nhid, nlayers, dropout=0.2)
+        if kind in ("LSTM", "GRU"):
+            self.rnn = getattr(nn, kind)(ninp, nhid, nlayers, dropout=0.2)
+        else:
+            self.rnn = nn.RNN(ninp, nhid, nlayers, nonlinearity=kind[4:].lower(), dropout=0.2)
         self.decoder = nn.Linear(nhid, ntoken)
-        self.ntoken = ntoken
+        self.kind, self.ntoken, self.nhid, self.nlayers = kind, ntoken, nhid, nlayers
 
     def forward(self, input, hidden):
-        emb = self.encoder(input)
+        emb = self.drop(self.encoder(input))
         output, hidden = self.rnn(emb, hidden)
-        decoded = self.decoder(output).view(-1, self.ntoken)
+        decoded = self.decoder(self.drop(output)).view(-1, self.ntoken)
         return F.log_softmax(decoded, dim=1), hidden
+
+    def init_hidden(self, bsz):
+        weight = next(self.parameters())
+        if self.kind == "LSTM":
+            return (weight.new_zeros(self.nlayers, bsz, self.nhid), weight.new_zeros(self.nlayers, bsz, self.nhid))
+        return weight.new_zeros(self.nlayers, bsz, self.nhid)
+
+
+class TransformerLM(nn.Module):
+    """word_language_model's TransformerModel: embedding * sqrt(d), a sinusoidal position buffer sliced to the
+    sequence length, a causal float mask built from ``len(src)``, a TransformerEncoder, log_softmax."""
+
+    def __init__(self, ntoken=20, ninp=16, nhead=2, nhid=32, nlayers=2, max_len=64):
+        super().__init__()
+        pe = ember.zeros(max_len, ninp)
+        position = ember.arange(0, max_len, dtype=ember.float).unsqueeze(1)
+        div_term = ember.exp(ember.arange(0, ninp, 2).float() * (-math.log(10000.0) / ninp))
+        pe[:, 0::2] = ember.sin(position * div_term)
+        pe[:, 1::2] = ember.cos(position * div_term)
+        self.register_buffer("pe", pe.unsqueeze(0).transpose(0, 1))
+        self.input_emb = nn.Embedding(ntoken, ninp)
+        layer = nn.TransformerEncoderLayer(ninp, nhead, nhid, 0.2)
+        self.encoder = nn.TransformerEncoder(layer, nlayers, enable_nested_tensor=False)
+        self.decoder = nn.Linear(ninp, ntoken)
+        self.ninp = ninp
+
+    def forward(self, src, has_mask=True):
+        mask = None
+        if has_mask:
+            mask = ember.log(ember.tril(ember.ones(len(src), len(src))))
+        src = self.input_emb(src) * math.sqrt(self.ninp)
+        src = src + self.pe[:src.size(0), :]
+        return F.log_softmax(self.decoder(self.encoder(src, mask=mask)), dim=-1)
 
 
 class Encoder(nn.Module):

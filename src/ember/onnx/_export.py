@@ -207,8 +207,7 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
 
     outputs = []
     for name, t in zip(out_names, flat_out):
-        val = g.v(t)
-        g.nodes.append(helper.make_node("Identity", [val.name], [name]))
+        g.output(g.v(t), name)
         outputs.append(_value_info(name, array_dtype(t), None, {}))
     inputs = list(g.graph_inputs)
     inputs += [_value_info(n, a.dtype, a.shape, {}) for n, a in g.param_inputs]
@@ -217,10 +216,21 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     model_proto = g.model(inputs, outputs, type(model).__name__, producer="ember")
     _output_shapes(model_proto, flat_out, out_names, dyn, any(dyn.get(n) for n in in_names))
     if verbose:
-        print(helper.printable_graph(model_proto.graph))
+        print(_text(model_proto))
     if f is not None:
         _write(model_proto, f)
     return ONNXProgram(model_proto) if dynamo else None
+
+
+def _text(model):
+    """The model in ONNX's text form, initializers shown as typed inputs instead of their values."""
+    shown = onnx.ModelProto()
+    shown.CopyFrom(model)
+    shown.graph.ClearField("initializer")
+    listed = {i.name for i in shown.graph.input}
+    shown.graph.input.extend(helper.make_tensor_value_info(i.name, i.data_type, list(i.dims))
+                             for i in model.graph.initializer if i.name not in listed)
+    return onnx.printer.to_text(shown)
 
 
 def _output_shapes(model, flat_out, names, dyn, dynamic_inputs):

@@ -58,6 +58,7 @@ class Graph:
         self.initializers = []       # TensorProtos (parameters, buffers, folded weights)
         self._count = 0
         self._consts = {}            # (dtype, shape, bytes) -> Value, for small literal constants
+        self._pending = {}           # name -> Value: constants not yet used by a node (never emitted if unused)
         self._shape_cache = (None, None)
 
     # ------------------------------------------------------------------ values
@@ -67,7 +68,10 @@ class Graph:
         return f"{hint}_{self._count}"
 
     def const(self, array, dtype=None):
-        """A Constant node holding ``array`` (a NumPy array or Python number); returns its Value."""
+        """A constant holding ``array`` (a NumPy array or Python number); returns its Value.
+
+        Its Constant node is added when a node first uses it, so constants that fold away leave nothing.
+        """
         arr = numpy.asarray(array, dtype=dtype)
         key = None
         if arr.size <= 64:
@@ -75,7 +79,7 @@ class Graph:
             if key in self._consts:
                 return self._consts[key]
         v = Value(self.fresh("onnx::Constant"), arr)
-        self.nodes.append(helper.make_node("Constant", [], [v.name], value=numpy_helper.from_array(arr, v.name)))
+        self._pending[v.name] = v
         if key is not None:
             self._consts[key] = v
         return v
@@ -97,7 +101,7 @@ class Graph:
         ``inputs`` are Values (None for an omitted optional input); attribute names may carry
         PyTorch's type suffixes (``axis_i``).
         """
-        names = [("" if i is None else i.name) for i in inputs]
+        names = [("" if i is None else self._use(i)) for i in inputs]
         clean = {}
         for k, v in attrs.items():
             if v is None:
@@ -108,6 +112,17 @@ class Graph:
         self.nodes.append(helper.make_node(op_type, names, [o.name for o in outs], domain=domain or None,
                                            **clean))
         return outs[0] if outputs == 1 else tuple(outs)
+
+    def _use(self, value):
+        pending = self._pending.pop(value.name, None)
+        if pending is not None:
+            self.nodes.append(helper.make_node("Constant", [], [value.name],
+                                               value=numpy_helper.from_array(pending.array, value.name)))
+        return value.name
+
+    def output(self, value, name):
+        """Make ``value`` the graph output called ``name`` (through an Identity node)."""
+        self.nodes.append(helper.make_node("Identity", [self._use(value)], [name]))
 
     def cast(self, value, np_dtype):
         """``value`` converted to ``np_dtype`` (no node when it already has it)."""

@@ -106,6 +106,8 @@ class Lowering(Graph):
                 self.bind(t, self.const(array_of(t)))
             return
         fn, custom, since = _registry.lookup(call.name, self.opset)
+        if not custom and _registry.has_custom(call.children):     # the user's symbolic for an inner op wins
+            fn = None
         if fn is None and call.name.endswith("_"):       # an in-place form lowers as its out-of-place op
             fn, custom, since2 = _registry.lookup(call.name[:-1], self.opset)
             since = since or since2

@@ -42,6 +42,11 @@ def _check_name(symbolic_name):
                                 "alphanumeric characters")
 
 
+def has_custom(calls):
+    """Whether a custom symbolic is registered for any of ``calls`` or the calls they made."""
+    return bool(_CUSTOM) and any(_CUSTOM.get(c.name) or has_custom(c.children) for c in calls)
+
+
 def register_custom_op_symbolic(symbolic_name, symbolic_fn, opset_version):
     """Use ``symbolic_fn(g, *args)`` for the op ``symbolic_name`` in exports at ``opset_version`` and above.
 

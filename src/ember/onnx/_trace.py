@@ -45,9 +45,12 @@ class Call:
         self.children = []
 
     def positional(self):
-        """The argument values in signature order, ``*args`` expanded in place."""
+        """The argument values in signature order, ``*args`` expanded in place, without ``out=``
+        (the arguments a custom symbolic receives, as in an ATen schema)."""
         out = []
         for k, v in self.args.items():
+            if k == "out":
+                continue
             if k == self.varargs:
                 out.extend(v)
             else:

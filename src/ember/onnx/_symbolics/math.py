@@ -17,7 +17,7 @@ _UNARY = {"exp": "Exp", "log": "Log", "sqrt": "Sqrt", "abs": "Abs", "neg": "Neg"
           "sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "erf": "Erf", "sin": "Sin", "cos": "Cos",
           "tan": "Tan", "asin": "Asin", "acos": "Acos", "atan": "Atan", "sinh": "Sinh", "cosh": "Cosh",
           "floor": "Floor", "ceil": "Ceil", "reciprocal": "Reciprocal", "sign": "Sign", "logical_not": "Not",
-          "bitwise_not": "Not", "softsign": "Softsign", "selu": "Selu", "hardswish": "HardSwish",
+          "bitwise_not": "Not", "softsign": "Softsign", "selu": "Selu",
           "isnan": "IsNaN", "round": "Round"}
 
 
@@ -57,6 +57,7 @@ _COMPOSITE = {
     "tanhshrink": lambda g, x, c: g.op("Sub", x, g.op("Tanh", x)),
     "relu6": lambda g, x, c: g.op("Clip", x, _c(g, 0, x), _c(g, 6, x)),
     "hardsigmoid": lambda g, x, c: g.op("HardSigmoid", x, alpha=1.0 / 6, beta=0.5),
+    "hardswish": lambda g, x, c: g.op("Mul", x, g.op("HardSigmoid", x, alpha=1.0 / 6, beta=0.5)),
     "trunc": lambda g, x, c: g.op("Mul", g.op("Sign", x), g.op("Floor", g.op("Abs", x))),
     "frac": lambda g, x, c: g.op("Sub", x, g.op("Mul", g.op("Sign", x), g.op("Floor", g.op("Abs", x)))),
 }
