@@ -90,7 +90,7 @@ class _Archive:
         self.length = len(data)
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
             raise RuntimeError(f"PytorchStreamReader failed reading zip archive: {exc}") from None
         names = self.names = set(self.zip.namelist())
         if "data.pkl" in names:
