@@ -347,3 +347,46 @@ def test_import_ember_does_not_import_onnx():
     code = "import sys, ember; import ember.nn; print('onnx' in sys.modules or 'onnxruntime' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_layer_zoo():
+    class Zoo(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.up = nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1)
+            self.inorm = nn.InstanceNorm2d(4, affine=True)
+            self.c3 = nn.Conv3d(1, 2, (1, 3, 3), padding=(0, 1, 1))
+            self.pool1 = nn.MaxPool1d(2)
+            self.ada = nn.AdaptiveAvgPool2d((2, 2))
+            self.prelu = nn.PReLU(4)
+            self.acts = nn.ModuleList([nn.ELU(), nn.SELU(), nn.Softplus(beta=2.0), nn.Mish(), nn.Hardtanh(-0.5, 0.5),
+                                       nn.Hardsigmoid(), nn.ReLU6(), nn.Sigmoid(), nn.Softsign(), nn.CELU(),
+                                       nn.LogSigmoid(), nn.Tanhshrink(), nn.GLU(1)])
+
+        def forward(self, x):
+            y = self.prelu(self.inorm(self.up(x)))
+            z = self.c3(x[:, :1].unsqueeze(1)).squeeze(1)
+            w = self.pool1(x.flatten(2))
+            feats = [self.ada(y).flatten(1), z.mean((2, 3)), w.amax(-1)]
+            return [a(y) for a in self.acts] + feats
+    export_and_check(Zoo(), ember.randn(2, 3, 4, 6), [ember.randn(3, 3, 4, 6)], input_names=["x"],
+                     dynamic_axes={"x": {0: "n"}})
+
+
+def test_transformer_decoder_and_attention_weights():
+    class Dec(nn.Module):
+        def __init__(self):
+            super().__init__()
+            layer = nn.TransformerDecoderLayer(16, 2, 24, dropout=0.1, norm_first=True)
+            self.dec = nn.TransformerDecoder(layer, 2)
+            self.mha = nn.MultiheadAttention(16, 4, kdim=8, vdim=8)
+
+        def forward(self, tgt, memory, side):
+            out = self.dec(tgt, memory)
+            att, weights = self.mha(out, side, side)
+            return att, weights
+    args = (ember.randn(5, 2, 16), ember.randn(6, 2, 16), ember.randn(4, 2, 8))
+    others = [(ember.randn(7, 3, 16), ember.randn(3, 3, 16), ember.randn(5, 3, 8))]
+    export_and_check(Dec(), args, others, input_names=["tgt", "memory", "side"],
+                     dynamic_axes={"tgt": [0, 1], "memory": {0: "s", 1: "tgt_dynamic_axes_2"},
+                                   "side": {0: "k", 1: "tgt_dynamic_axes_2"}})

@@ -2,7 +2,7 @@
 
 Every op is a plain Python function that ember declares (``ember.ops._declare``)
 or exports (``ember.ops.OPS``, ``Tensor`` methods, ``ember.nn.functional``).
-While a trace is on, a profile hook (``sys.setprofile``) sees each Python call;
+While a trace is on, a profile hook (``sys.setprofile``, on the exporting thread) sees each Python call;
 calls whose code object belongs to a known op become ``Call`` records with
 their bound arguments and their result.  Calls nested inside a recorded call are
 kept as its ``children``: a symbolic function maps the outer call when it has
@@ -10,7 +10,6 @@ one, else the export lowers the children.  Nothing is installed when no export
 runs, so ops pay nothing for being traceable.
 """
 import sys
-import threading
 import types
 import warnings
 
@@ -148,13 +147,11 @@ class Tracer:
 
     def __enter__(self):
         self._old = sys.getprofile()
-        threading.setprofile(self._profile)
-        sys.setprofile(self._profile)
+        sys.setprofile(self._profile)      # this thread only: ops run in the thread that calls them
         return self
 
     def __exit__(self, *exc):
         sys.setprofile(self._old)
-        threading.setprofile(None)
 
     def _scope(self):
         return self._modules[-1][1] if self._modules else "the model's top level"
