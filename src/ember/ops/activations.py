@@ -28,6 +28,8 @@ def _sigmoid_array(a):
 
 # ---------------------------------------------------------------------------- piecewise linear
 class LeakyReluBackward0(Node):
+    """Gradient of leaky_relu (and of eval-mode rrelu): 1 or the slope."""
+
     def backward(self, grad):
         x, = self.saved_tensors
         xp = array_module(x)
@@ -44,6 +46,8 @@ def leaky_relu(input, negative_slope=0.01):
 
 
 class HardtanhBackward0(Node):
+    """Gradient of hardtanh: 1 strictly inside ``(lo, hi)``, else 0."""
+
     def backward(self, grad):
         x = self.saved_tensors[0]._data
         return (grad * _mask((x > self.lo) & (x < self.hi), grad),)
@@ -62,6 +66,8 @@ def hardtanh(input, min_val=-1.0, max_val=1.0):
 
 
 class ThresholdBackward0(Node):
+    """Gradient of threshold: 1 where ``x > threshold``, else 0."""
+
     def backward(self, grad):
         return (grad * _mask(self.saved_tensors[0]._data > self.threshold, grad),)
 
@@ -77,6 +83,8 @@ def threshold(input, threshold, value):
 
 
 class SoftshrinkBackward0(Node):
+    """Gradient of softshrink: 1 where ``|x| > lambd``, else 0."""
+
     def backward(self, grad):
         x = self.saved_tensors[0]._data
         return (grad * _mask(array_module(grad).abs(x) > self.lambd, grad),)
@@ -110,6 +118,8 @@ def hardshrink(input, lambd=0.5):
 
 
 class RreluWithNoiseBackward0(Node):
+    """Gradient of training-mode rrelu: the per-element slopes drawn in forward."""
+
     def backward(self, grad):
         return (grad * self.noise,)
 
@@ -131,6 +141,8 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
 
 # ---------------------------------------------------------------------------- exponential linear units
 class EluBackward0(Node):
+    """Gradient of elu, selu and celu (``scale``, ``alpha``, ``input_scale`` say which)."""
+
     def backward(self, grad):
         x, = self.saved_tensors
         pos = x._data > 0
@@ -222,6 +234,8 @@ def _normal_cdf(a):
 
 
 class GeluBackward0(Node):
+    """Gradient of gelu (exact, reusing the forward CDF when it was kept, or tanh-approximated)."""
+
     def backward(self, grad):
         x, = self.saved_tensors
         if self.approximate == "tanh":
@@ -263,6 +277,8 @@ def gelu(input, approximate="none"):
 
 # ---------------------------------------------------------------------------- sigmoid-shaped
 class SiluBackward0(Node):
+    """Gradient of silu: ``s * (1 + x * (1 - s))`` with ``s = sigmoid(x)``."""
+
     def backward(self, grad):
         x, = self.saved_tensors
         if GradMode.enabled:
@@ -291,6 +307,8 @@ def _softplus_array(a, beta, threshold):
 
 
 class SoftplusBackward0(Node):
+    """Gradient of softplus: ``sigmoid(beta * x)``, 1 above the threshold."""
+
     def backward(self, grad):
         x, = self.saved_tensors
         if GradMode.enabled:
@@ -310,6 +328,8 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 class MishBackward0(Node):
+    """Gradient of mish."""
+
     def backward(self, grad):
         x, = self.saved_tensors
         if GradMode.enabled:
@@ -330,6 +350,8 @@ def mish(input):
 
 
 class LogSigmoidBackward0(Node):
+    """Gradient of logsigmoid: ``sigmoid(-x)``."""
+
     def backward(self, grad):
         x, = self.saved_tensors
         if GradMode.enabled:
@@ -348,6 +370,8 @@ def logsigmoid(input):
 
 
 class HardswishBackward0(Node):
+    """Gradient of hardswish: 0 below -3, ``x / 3 + 1/2`` up to 3, 1 above."""
+
     def backward(self, grad):
         a = self.saved_tensors[0]._data
         t = a.dtype.type
@@ -367,6 +391,8 @@ def hardswish(input):
 
 
 class HardsigmoidBackward0(Node):
+    """Gradient of hardsigmoid: 1/6 strictly inside ``(-3, 3)``, else 0."""
+
     def backward(self, grad):
         x = self.saved_tensors[0]._data
         return (grad * _mask((x > -3) & (x < 3), grad) * 0.1666666716337204,)   # PyTorch's float(1/6f)

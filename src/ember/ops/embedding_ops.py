@@ -6,6 +6,8 @@ from ._common import array_module, module_of_array, Node, record, function, _mak
 
 
 class EmbeddingBackward0(Node):
+    """Gradient of embedding: the output gradient rows added into a zero weight gradient."""
+
     def backward(self, grad):
         from .creation import zeros
         flat = self.indices.reshape(-1)
@@ -20,7 +22,7 @@ class EmbeddingBackward0(Node):
             coef = c if coef is None else coef * c
         if coef is not None:
             g2 = g2 * _make(coef.astype(g2._data.dtype).reshape(-1, 1))
-        gw = zeros(self.weight_shape, dtype=grad.dtype)
+        gw = zeros(self.weight_shape, dtype=grad.dtype, device=grad.device)
         return (gw.index_add(0, _make(flat), g2),)
 
 
@@ -103,7 +105,7 @@ def embedding_bag(weight, indices, offsets, mode, per_sample_weights, include_la
     counts = xp.bincount(bag_id, minlength=B)
     if mode == "max":
         if positions.size == 0:
-            return zeros((B, D), dtype=weight.dtype)
+            return zeros((B, D), dtype=weight.dtype, device=weight.device)
         ra = rows._data
         best = xp.full((B, D), -math.inf, dtype=ra.dtype)
         xp.maximum.at(best, bag_id, ra)
@@ -118,7 +120,7 @@ def embedding_bag(weight, indices, offsets, mode, per_sample_weights, include_la
         if empty.any():
             picked = picked * _make((~empty).astype(ra.dtype)[:, None])
         return picked
-    out = zeros((B, D), dtype=weight.dtype).index_add(0, _make(bag_id), rows)
+    out = zeros((B, D), dtype=weight.dtype, device=weight.device).index_add(0, _make(bag_id), rows)
     if mode == "mean":
         scale = xp.where(counts > 0, 1.0 / xp.maximum(counts, 1), 0.0).astype(out._data.dtype)
         out = out * _make(scale[:, None])

@@ -11,7 +11,7 @@ from .. import _dtype
 from ._common import array_module, module_of_array, Tensor, Node, record, _make, GradMode, grad_for, dtype_name, \
     ignore_fp_errors
 from ._floating import require_floating
-from .softmax_ops import softmax, softmax_array, log_softmax_array
+from .softmax_ops import softmax, log_softmax_array
 
 
 def reduce_loss(loss, reduction, like, total=None):
@@ -21,7 +21,7 @@ def reduce_loss(loss, reduction, like, total=None):
     weights) or by the element count, so the mean of nothing is NaN.  Half-precision sums
     accumulate in float32, as PyTorch's do.
     """
-    xp = module_of_array(loss)
+    xp = array_module(like)   # not the sum's: a reduction may give a NumPy scalar
     if reduction != "none":
         acc = "float32" if loss.dtype.itemsize == 2 else None
         out = loss.sum(dtype=acc)
@@ -178,6 +178,8 @@ def cross_entropy_with_indices(input, target, weight=None, reduction="mean", ign
 
 # ---------------------------------------------------------------------------- regression and binary losses
 class MseLossBackward0(Node):
+    """Gradient of mse_loss for input and target."""
+
     def backward(self, grad):
         x, t = self.saved_tensors
         gd = _scaled_for(grad, self.reduction, self.n, 2.0) * (x - t)
@@ -203,6 +205,8 @@ def mse_loss(input, target, reduction="mean"):
 
 
 class BinaryCrossEntropyWithLogitsBackward0(Node):
+    """Gradient of binary_cross_entropy_with_logits for input and target."""
+
     def backward(self, grad):
         x, t, w, pw = self.saved_tensors
         g = _scaled_for(grad, self.reduction, self.n)
@@ -252,6 +256,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None
 
 
 class BinaryCrossEntropyBackward0(Node):
+    """Gradient of binary_cross_entropy for input and target."""
+
     def backward(self, grad):
         x, t, w = self.saved_tensors
         g = _scaled_for(grad, self.reduction, self.n)
@@ -315,6 +321,8 @@ def _logsumexp_arrays(*arrs):
 
 
 class CtcLossBackward0(Node):
+    """Gradient of ctc_loss: the coefficients the forward-backward pass computed, times the incoming gradient."""
+
     def backward(self, grad):
         coef = _make(self.coef)
         if coef.ndim == 3 and self.reduction == "none":

@@ -6,6 +6,8 @@ from ._common import array_module, Node, record, _make, GradMode, wrap_dim
 
 
 class LinalgVectorNormBackward0(Node):
+    """Gradient of pnorm (0 where the norm is 0)."""
+
     def backward(self, grad):
         from .elementwise import where
         x, = self.saved_tensors

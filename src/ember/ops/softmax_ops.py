@@ -1,13 +1,12 @@
 """The softmax family: ``softmax`` and ``log_softmax`` over one dim, computed stably, with their gradients.
 
-The array kernels (``softmax_array``, ``log_softmax_array``) are also what the fused
-cross-entropy loss and attention build on.
+``log_softmax_array`` is also the first step of the fused cross-entropy loss.
 """
 from ._common import module_of_array, Node, record, op, _make, wrap_dim
 from ._floating import require_floating
 
 
-def softmax_array(a, dim):
+def _softmax_array(a, dim):
     """``exp(a) / exp(a).sum(dim)`` of an array, shifted by the max so nothing overflows."""
     xp = module_of_array(a)
     if a.ndim == 0:
@@ -28,6 +27,8 @@ def log_softmax_array(a, dim):
 
 
 class SoftmaxBackward0(Node):
+    """Gradient of softmax from its saved output: ``r * (g - (g * r).sum(dim))``."""
+
     def backward(self, grad):
         r = self.result()
         if self.dim is None:
@@ -36,6 +37,8 @@ class SoftmaxBackward0(Node):
 
 
 class LogSoftmaxBackward0(Node):
+    """Gradient of log_softmax from its saved output: ``g - exp(r) * g.sum(dim)``."""
+
     def backward(self, grad):
         r = self.result()
         if self.dim is None:
@@ -59,7 +62,7 @@ def _softmax_family(input, dim, dtype, array_fn, node_cls, kernel_name):
 @op
 def softmax(input, dim, dtype=None):
     """``exp(x) / exp(x).sum(dim)``, computed stably; ``dtype`` casts the input first.  Same shape as ``input``."""
-    return _softmax_family(input, dim, dtype, softmax_array, SoftmaxBackward0, "softmax_lastdim_kernel_impl")
+    return _softmax_family(input, dim, dtype, _softmax_array, SoftmaxBackward0, "softmax_lastdim_kernel_impl")
 
 
 @op

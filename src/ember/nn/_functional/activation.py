@@ -6,7 +6,6 @@ from ...ops import activations as _A
 from ...ops.softmax_ops import softmax as _softmax, log_softmax as _log_softmax
 from ...ops._common import inplace as _inplace
 from ...ops.elementwise import where as _where
-from ...autograd.grad_mode import no_grad as _no_grad
 
 __all__ = ["threshold", "threshold_", "relu", "relu_", "hardtanh", "hardtanh_", "relu6", "elu", "elu_", "selu",
            "selu_", "celu", "celu_", "leaky_relu", "leaky_relu_", "prelu", "rrelu", "rrelu_", "glu", "gelu",

@@ -2,7 +2,6 @@
 import math
 import warnings
 
-from ... import _dtype
 from ... import ops as _ops
 from ...ops import losses as _L
 from ...ops.elementwise import where as _where
@@ -300,7 +299,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     targ_dim = target.dim()
     if targ_dim == 1 and input1.dim() != 2 or targ_dim == 0 and input1.dim() != 1 or targ_dim > 1:
         if targ_dim > 1:
-            raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported")
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         if targ_dim == 1:
             raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with sizes "
                                f"{list(input1.shape)} and {list(input2.shape)}.")
