@@ -390,3 +390,20 @@ def test_transformer_decoder_and_attention_weights():
     export_and_check(Dec(), args, others, input_names=["tgt", "memory", "side"],
                      dynamic_axes={"tgt": [0, 1], "memory": {0: "s", 1: "tgt_dynamic_axes_2"},
                                    "side": {0: "k", 1: "tgt_dynamic_axes_2"}})
+
+
+def test_item_assignment():
+    class Fill(nn.Module):
+        def forward(self, x):
+            bias = ember.zeros(4)
+            bias[1:3] = 2.0                # on a constant: folds into the constant
+            return x + bias
+
+    class Write(nn.Module):
+        def forward(self, x):
+            x = x.clone()
+            x[:, 0] = 0.0                  # on a traced value: refused, not silently dropped
+            return x
+    export_and_check(Fill(), ember.randn(2, 4))
+    with pytest.raises(UnsupportedOperatorError, match="aten::__setitem__"):
+        ember.onnx.export(Write(), ember.randn(2, 4), io.BytesIO(), dynamo=False)

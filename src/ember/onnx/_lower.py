@@ -125,7 +125,8 @@ class Lowering(Graph):
                 self.lower(child)
             if all(id(t) in self.env for t in outs):
                 return
-        elif all(any(o is i for i in ins) for o in outs):      # returns its input (contiguous, eval dropout)
+        elif not _writes(call.name) and all(any(o is i for i in ins) for o in outs):
+            # returns its input unchanged (contiguous, eval dropout)
             for t in outs:
                 self.v(t)
             return
@@ -141,6 +142,12 @@ class Lowering(Graph):
         if isinstance(a, (list, tuple)) and any(isinstance(x, ember.Tensor) for x in a):
             return type(a)(self._convert(x) for x in a)
         return a
+
+
+def _writes(name):
+    """Whether the op ``name`` writes into its input (``x.add_``, ``x += y``, ``x[i] = v``)."""
+    op = name.split("::", 1)[1]
+    return op == "__setitem__" or op.startswith("__i") or (op.endswith("_") and not op.startswith("__"))
 
 
 def array_dtype(t):

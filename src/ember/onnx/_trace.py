@@ -186,7 +186,9 @@ class Tracer:
             if self._stack and self._stack[-1][0] is frame:
                 call = self._stack.pop()[1]
                 if not _has_tensor(arg):
-                    return
+                    if call.name != "aten::__setitem__":
+                        return
+                    arg = next(iter(call.args.values()))     # a write into a tensor: its new value is the result
                 call.result = arg
                 if self._stack:
                     self._stack[-1][1].children.append(call)
