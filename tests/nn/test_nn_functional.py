@@ -72,6 +72,16 @@ def test_functional_values_grads_and_second_derivatives(name, fn, arrays):
         check_op(lambda *xs: fn(ember, *xs), lambda *xs: fn(torch, *xs), *arrays, gradgrad=name != "pdist")
 
 
+@pytest.mark.parametrize("p", [0.5, 1.5, 3.0])
+def test_p_norm_gradient_is_zero_at_zero_elements(p):
+    """normalize's p-norm with elements (and a whole row) at exactly 0: PyTorch's gradient there is 0, not NaN."""
+    x = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.0], [0.0, 3.0, -0.5]])
+    e, t = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    F.normalize(e, p=p, dim=1).sum().backward()
+    TF.normalize(t, p=p, dim=1).sum().backward()
+    assert_same(e.grad, t.grad)
+
+
 def test_one_hot():
     for t, n in (([0, 2, 1], -1), ([[1], [3]], 5)):
         assert_same(F.one_hot(ember.tensor(t), n), TF.one_hot(torch.tensor(t), n))

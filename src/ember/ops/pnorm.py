@@ -28,8 +28,9 @@ class LinalgVectorNormBackward0(Node):
         safe = where(r == 0, 1.0, r)
         if p == 2:
             return (where(r == 0, 0.0, grad * x / safe),)
-        g = grad * x * x.abs().pow(p - 2) / safe.pow(p - 1)
-        return (where(r == 0, 0.0, g),)
+        # sign(x) |x|^(p-1), 0 at x == 0 (as PyTorch) where |x|^(p-1) would be inf for p < 1
+        scaled = where(x == 0, 0.0, x.sign() * x.abs().pow(p - 1))
+        return (where(r == 0, 0.0, grad * scaled / safe.pow(p - 1)),)
 
 
 def pnorm(input, p=2.0, dim=None, keepdim=False):
