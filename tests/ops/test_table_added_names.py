@@ -59,6 +59,32 @@ ROWS = [
     row("deg2rad_int", lambda m, a: m.deg2rad(a), (I,)),
     row("deg_rad_inplace", lambda m, a: ((a * 1).deg2rad_(), (a * 1).rad2deg_()), (A,)),
     row("deg2rad_0d", lambda m, s: m.deg2rad(s), (S,)),
+    # ---- metadata_inplace
+    row("t_", lambda m, a: (a * 2).t_(), (A,), gg=True),
+    row("transpose_swap_inplace", lambda m, a: ((a * 2).transpose_(0, 1), (a * 1).swapaxes_(1, 0),
+                                                (a * 1).swapdims_(0, 1)), (A,)),
+    row("squeeze_unsqueeze_inplace", lambda m, a: (a * 1).unsqueeze_(1).unsqueeze_(0).squeeze_(1).squeeze_().exp(),
+        (A,), gg=True),
+    row("squeeze_dims_inplace", lambda m, a: (a * 1).reshape(3, 1, 4, 1).squeeze_((1, 3)), (A,)),
+    row("inplace_view_chain_grad", lambda m, a, b: (a * 1).t_().unsqueeze_(0) * b[None, :, None], (A, B)),
+    # ---- tensor_utilities
+    row("fill_diagonal_", lambda m, a: (a * 1).fill_diagonal_(5.0), (A,)),
+    row("fill_diagonal_wrap", lambda m, a: (a.repeat(3, 1).t() * 1).t().fill_diagonal_(-1.0, wrap=True), (A,)),
+    row("fill_diagonal_cube", lambda m, a: (a[:2, :2, None] * a[:2, None, :2]).fill_diagonal_(0.5), (A,)),
+    row("sum_to_size", lambda m, a: a.sum_to_size(1, 4), (A,), gg=True),
+    row("sum_to_size_tuple", lambda m, a: (a.reshape(3, 1, 4) * a[:1, None, :]).sum_to_size((3, 1, 1)), (A,)),
+    row("sum_to_size_same", lambda m, a: a.sum_to_size(3, 4), (A,)),
+    row("isin", lambda m, a, b: (m.isin(a, b), m.isin(a, b, invert=True), m.isin(a, 3), m.isin(2, b)), (I, J)),
+    row("isin_float", lambda m, a: m.isin(a, a[1]), (A,)),
+    row("isreal", lambda m, a: (m.isreal(a), m.isreal(m.complex(a, a * (a > 0)))), (A,), grad=False),
+    row("adjoint", lambda m, a: a.adjoint(), (A,), gg=True),
+    row("adjoint_complex_batched", lambda m, a: m.complex(a, a * 2).reshape(3, 2, 2).adjoint(), (A,)),
+    row("scalar_tensor", lambda m: (m.scalar_tensor(3), m.scalar_tensor(2.5, dtype=m.float64),
+                                    m.scalar_tensor(True)), ()),
+    row("detach_function", lambda m, a: m.detach(a * 2) + a, (A,)),
+    row("new_from_data", lambda m, a: (a.new([1, 2]), a.new(2, 3).shape, a.new().shape, a.new((2, 3))), (A,)),
+    row("resize_", lambda m, a: (a.detach() * 1).resize_(2, 3), (A,), grad=False),
+    row("resize_as_", lambda m, a, b: (a.detach() * 1).resize_as_(b[:2]), (A, B), grad=False),
 ]
 
 
@@ -83,6 +109,20 @@ ERRORS = [
     ("lcm_bool", lambda m: m.lcm(_t(m, [True]), _t(m, [True]))),
     ("frexp_int", lambda m: m.frexp(_t(m, [1, 2]))),
     ("ldexp_scalar", lambda m: m.ldexp(_t(m, [1.0]), 2)),
+    ("t_3d", lambda m: m.ones(2, 2, 2).t_()),
+    ("transpose_bad_dim", lambda m: m.ones(2, 2).transpose_(0, 2)),
+    ("t_leaf", lambda m: m.ones(2, 3, requires_grad=True).t_()),
+    ("unsqueeze_leaf", lambda m: m.ones(2, requires_grad=True).unsqueeze_(0)),
+    ("resize_requires_grad", lambda m: (m.ones(2, requires_grad=True) * 2).resize_(4)),
+    ("fill_diagonal_1d", lambda m: m.zeros(3).fill_diagonal_(1)),
+    ("fill_diagonal_unequal", lambda m: m.zeros(2, 3, 4).fill_diagonal_(1)),
+    ("sum_to_size_bad", lambda m: m.ones(2, 3).sum_to_size(2)),
+    ("is_nonzero_many", lambda m: m.ones(2).is_nonzero()),
+    ("is_nonzero_empty", lambda m: m.ones(0).is_nonzero()),
+    ("adjoint_1d", lambda m: m.ones(2).adjoint()),
+    ("apply_requires_grad", lambda m: m.ones(2, requires_grad=True).apply_(lambda v: v)),
+    ("new_other_dtype", lambda m: m.ones(2).new(m.tensor([1, 2]))),
+    ("empty_strided_mismatch", lambda m: m.empty_strided((2, 3), (1,))),
 ]
 
 
@@ -101,3 +141,51 @@ def test_grad_fn_names():
             expected = got
         else:
             assert got == expected
+
+
+def _version(t):
+    return t._version[0] if isinstance(t._version, list) else t._version   # ember shares a 1-element list
+
+
+def test_predicates_and_callback_fills():
+    for lib in (ember, torch):
+        assert lib.tensor([0.0]).is_nonzero() is False and lib.is_nonzero(lib.tensor(2)) is True
+        assert lib.ones(2, 3).is_same_size(lib.zeros(2, 3)) and not lib.is_same_size(lib.ones(2), lib.ones(3))
+        assert [lib.is_signed(lib.ones(1, dtype=d)) for d in (lib.uint8, lib.int8, lib.bool, lib.float16,
+                                                              lib.complex64)] == [False, True, False, True, True]
+    for lib in (ember, torch):
+        x = lib.arange(6).reshape(2, 3)
+        v = _version(x)
+        assert x.apply_(lambda a: a * 3 + 1) is x and _version(x) == v   # torch does not count these writes
+        x.map_(lib.tensor([1, 2, 3]), lambda a, b: a - b)
+        x.map2_(lib.tensor([[1], [2]]), lib.tensor([10, 20, 30]), lambda a, b, c: a * b + c)
+        if lib is ember:
+            got = x.tolist()
+        else:
+            assert x.tolist() == got
+    a = ember.ones(3)
+    assert a.new(a) is not a and a.new(a).data_ptr() == a.data_ptr()
+
+
+def test_inplace_metadata_ops_keep_memory_and_bump_version():
+    for lib in (ember, torch):
+        base = lib.arange(6.0).reshape(2, 3)
+        v = _version(base)
+        ptr = base.data_ptr()
+        assert base.t_() is base and tuple(base.shape) == (3, 2) and base.data_ptr() == ptr
+        assert _version(base) == v + 1 and not base.is_contiguous()
+        r = lib.arange(6.0)
+        ptr = r.data_ptr()
+        r.resize_(2, 2)
+        assert r.data_ptr() == ptr and r.tolist() == [[0.0, 1.0], [2.0, 3.0]]
+        r.resize_(3, 3)
+        assert r.reshape(-1)[:4].tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_empty_strided_layout():
+    for lib in (ember, torch):
+        e = lib.empty_strided((2, 3), (1, 2), dtype=lib.float64)
+        assert e.stride() == (1, 2) and tuple(e.shape) == (2, 3) and e.dtype == lib.float64
+        z = lib.ones(2, dtype=lib.int32).new_empty_strided((4,), (2,))
+        assert z.stride() == (2,) and z.dtype == lib.int32
+        assert tuple(lib.empty_strided((0, 3), (3, 1)).shape) == (0, 3)

@@ -1,0 +1,205 @@
+"""Tensor utilities PyTorch programs call: the legacy constructor ``new``, Python-callback fills
+(``apply_``, ``map_``, ``map2_``), ``fill_diagonal_``, ``sum_to_size``, ``isin``, the predicates
+``is_nonzero``/``is_same_size``/``is_signed``/``isreal``, ``adjoint``, ``scalar_tensor``, ``empty_strided``
+and the function forms of ``detach``/``detach_``."""
+from .. import _dtype
+from ._common import array_module, Tensor, op, method, function, _make, backend_for, unbroadcast, write_out
+from .creation import empty, tensor
+from .shape import transpose
+
+
+# ---------------------------------------------------------------------------- legacy constructor
+@method
+def new(input, *args, device=None):
+    """The legacy constructor: ``t.new()`` (empty), ``t.new(2, 3)`` / ``t.new(Size)`` (uninitialized, those
+    sizes), ``t.new(sequence)`` (from data), ``t.new(tensor)`` (that tensor, which must have t's dtype); the
+    result has ``t``'s dtype and device."""
+    dev = input.device if device is None else device
+    if not args:
+        return empty(0, dtype=input.dtype, device=dev)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        other = args[0]
+        if other.dtype is not input.dtype:
+            raise TypeError(f"expected {input.dtype} (got {other.dtype})")
+        return other.detach()
+    if all(type(a) is int for a in args) or (len(args) == 1 and type(args[0]).__name__ == "Size"):
+        return empty(*args, dtype=input.dtype, device=dev)
+    if len(args) == 1:
+        return tensor(args[0], dtype=input.dtype, device=dev)
+    raise TypeError(f"new() received an invalid combination of arguments - got {len(args)} arguments")
+
+
+# ---------------------------------------------------------------------------- Python-callback fills
+def _callback_fill(name, input, fn, others):
+    if input._requires_grad:
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() "
+                           f"instead.")
+    if input.device.type != "cpu":
+        raise TypeError(f"{name}_ is only implemented on CPU tensors")
+    a = input._data
+    xp = array_module(input)
+    arrays = [xp.broadcast_to(o._data, a.shape) for o in others]
+    flat = a.reshape(-1) if a.flags.c_contiguous else a.copy().reshape(-1)
+    flats = [o.reshape(-1) for o in arrays]
+    py = [f.tolist() for f in flats]
+    values = [fn(*items) for items in zip(flat.tolist(), *py)]
+    if values:
+        a[...] = xp.asarray(values, dtype=a.dtype).reshape(a.shape)
+    return input   # PyTorch does not bump the version counter for these writes
+
+
+@method
+def apply_(input, callable):
+    """Replace each element ``x`` with ``callable(x)`` (a Python call per element; CPU only); returns self."""
+    return _callback_fill("apply_", input, callable, ())
+
+
+@method
+def map_(input, tensor, callable):
+    """Replace each element ``x`` with ``callable(x, y)``, ``y`` from ``tensor`` broadcast to self; returns self."""
+    return _callback_fill("map_", input, callable, (tensor,))
+
+
+@method
+def map2_(input, x, y, callable):
+    """Replace each element ``s`` with ``callable(s, a, b)``, ``a``/``b`` from ``x``/``y`` broadcast to self."""
+    return _callback_fill("map2_", input, callable, (x, y))
+
+
+# ---------------------------------------------------------------------------- diagonal fill
+@method
+def fill_diagonal_(input, fill_value, wrap=False):
+    """Write ``fill_value`` on the main diagonal (all dims equal, or a 2-D tensor; a tall matrix's diagonal
+    restarts every ``cols + 1`` rows with ``wrap``); returns self."""
+    shape = tuple(input.shape)
+    if len(shape) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and any(s != shape[0] for s in shape):
+        raise RuntimeError("all dimensions of input must be of equal length")
+    xp = array_module(input)
+    if len(shape) == 2 and wrap and shape[0] > shape[1] + 1:
+        pos = xp.arange(0, shape[0] * shape[1], shape[1] + 1)
+        index = (_make(pos // shape[1]), _make(pos % shape[1]))
+    else:
+        n = _make(xp.arange(min(shape)))
+        index = (n,) * len(shape)
+    input[index] = fill_value
+    return input
+
+
+# ---------------------------------------------------------------------------- reductions to a shape
+@method
+def sum_to_size(input, *size):
+    """Sum ``input`` down to ``size`` (which ``input`` must broadcast from), as broadcasting's gradient does."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    shape = tuple(input.shape)
+    ok = len(size) <= len(shape) and all(s == t or s == 1 for s, t in zip(size[::-1], shape[::-1]))
+    if not ok:
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    return unbroadcast(input, tuple(size))
+
+
+# ---------------------------------------------------------------------------- membership
+@function
+def isin(elements, test_elements, *, assume_unique=False, invert=False, out=None):
+    """Bool tensor: whether each of ``elements`` occurs in ``test_elements`` (either may be a number)."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin() received an invalid combination of arguments - got (" +
+                        f"{type(elements).__name__}, {type(test_elements).__name__})")
+    ref = elements if isinstance(elements, Tensor) else test_elements
+    xp = array_module(ref)
+    e = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
+    t = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    res = _make(xp.asarray(xp.isin(e, t, assume_unique=assume_unique, invert=invert)))
+    return write_out(out, res) if out is not None else res
+
+
+# ---------------------------------------------------------------------------- predicates
+@op
+def is_nonzero(input):
+    """The truth value of a one-element tensor."""
+    n = input._data.size
+    if n == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if n > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(input._data.reshape(-1)[0])
+
+
+@op
+def is_same_size(input, other):
+    """Whether two tensors have the same shape."""
+    return tuple(input.shape) == tuple(other.shape)
+
+
+@function
+def is_signed(input):
+    """Whether the dtype can hold negative values (floating, complex and signed integer types)."""
+    return input.dtype.is_signed
+
+
+@op
+def isreal(input):
+    """Bool tensor: True where the value has no imaginary part (everywhere for real dtypes)."""
+    a = input._data
+    xp = array_module(input)
+    if a.dtype.kind == "c":
+        return _make(xp.asarray(a.imag == 0))
+    return _make(xp.ones(a.shape, dtype=bool))
+
+
+# ---------------------------------------------------------------------------- views and factories
+@op
+def adjoint(input):
+    """The conjugate transpose of the last two dims (a view)."""
+    if input.dim() < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. Got "
+                           f"{input.dim()}-D tensor.")
+    r = transpose(input, -2, -1)
+    return r.conj() if input.dtype.is_complex else r
+
+
+@function
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    """A 0-d tensor holding the number ``s`` (of the default float dtype unless ``dtype`` is given)."""
+    return tensor(s, dtype=dtype or _dtype.get_default_dtype(), device=device, requires_grad=requires_grad)
+
+
+@function
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """An uninitialized tensor of ``size`` whose elements are ``stride`` elements apart in each dim."""
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality of strides "
+                           f"({len(stride)})")
+    dt = dtype or _dtype.get_default_dtype()
+    xp = backend_for(device).xp
+    extent = 1 + sum((s - 1) * st for s, st in zip(size, stride)) if all(size) else 0
+    buf = xp.empty(extent, dtype=dt.np)
+    item = buf.itemsize
+    arr = xp.lib.stride_tricks.as_strided(buf, size, tuple(st * item for st in stride)) if extent else \
+        xp.empty(size, dtype=dt.np)
+    res = _make(arr)
+    res._requires_grad = requires_grad
+    return res
+
+
+@method
+def new_empty_strided(input, size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                      pin_memory=False):
+    """``empty_strided`` with this tensor's dtype and device unless given."""
+    return empty_strided(size, stride, dtype=dtype or input.dtype, device=input.device if device is None else device,
+                         requires_grad=requires_grad)
+
+
+@function(name="detach")
+def detach_function(input):
+    """``input.detach()``: the same data, cut from the graph."""
+    return input.detach()
+
+
+@function(name="detach_")
+def detach_inplace_function(input):
+    """``input.detach_()``: cut ``input`` itself from the graph; returns it."""
+    return input.detach_()
