@@ -15,16 +15,32 @@ def _flat_outputs(out):
     return (out,) if isinstance(out, Tensor) else tuple(o for o in out if isinstance(o, Tensor))
 
 
+def _entries(t):
+    """The array whose elements gradcheck perturbs: a dense tensor's data, a sparse tensor's stored values (the
+    Jacobian of a sparse input is taken with respect to its specified entries, as PyTorch's ``masked=True``)."""
+    return t._data.values if t._sparse else t._data
+
+
+def _grad_entries(g, t):
+    """Gradient ``g`` of input ``t`` as the flat float64 vector matching ``_entries(t)``."""
+    import numpy
+    if t._sparse:
+        from ..ops.sparse_layout import values_at
+        s = t._data if t._data.layout == "torch.sparse_coo" else t.to_sparse_coo()._data
+        return values_at(g, s.indices, s.shape).astype(numpy.float64).reshape(-1)
+    return g._data.astype(numpy.float64).reshape(-1)
+
+
 def _numerical_jacobian(fn, inputs, diff_inputs, eps):
     """Central differences: one (numel_in, numel_out) matrix per (input, output) pair."""
     import numpy
     from .grad_mode import no_grad
     with no_grad():
         outs = _flat_outputs(fn(*inputs))
-        jac = [[numpy.zeros((t.numel(), o.numel()), dtype=numpy.float64) for o in outs] for t in diff_inputs]
+        jac = [[numpy.zeros((_entries(t).size, o.numel()), dtype=numpy.float64) for o in outs] for t in diff_inputs]
         for i, t in enumerate(diff_inputs):
-            data = t._data
-            for k in range(t.numel()):
+            data = _entries(t)
+            for k in range(data.size):
                 idx = numpy.unravel_index(k, data.shape) if data.ndim else ()
                 orig = data[idx].copy()
                 data[idx] = orig + eps
@@ -42,7 +58,7 @@ def _analytical_jacobian(fn, inputs, diff_inputs):
     from . import grad as autograd_grad
     from ..ops.creation import zeros_like
     outs = _flat_outputs(fn(*inputs))
-    jac = [[numpy.zeros((t.numel(), o.numel()), dtype=numpy.float64) for o in outs] for t in diff_inputs]
+    jac = [[numpy.zeros((_entries(t).size, o.numel()), dtype=numpy.float64) for o in outs] for t in diff_inputs]
     for j, o in enumerate(outs):
         if not o.requires_grad:
             continue
@@ -52,7 +68,7 @@ def _analytical_jacobian(fn, inputs, diff_inputs):
             grads = autograd_grad((o,), diff_inputs, (g,), retain_graph=True, allow_unused=True)
             for i, gi in enumerate(grads):
                 if gi is not None:
-                    jac[i][j][:, m] = gi._data.astype(numpy.float64).reshape(-1)
+                    jac[i][j][:, m] = _grad_entries(gi, diff_inputs[i])
     return jac
 
 

@@ -22,6 +22,10 @@ class EmbeddingBackward0(Node):
             coef = c if coef is None else coef * c
         if coef is not None:
             g2 = g2 * _make(coef.astype(g2._data.dtype).reshape(-1, 1))
+        if self.sparse:   # a hybrid COO gradient: one entry per looked-up row except padding, uncoalesced
+            from .sparse_tensor import make_coo
+            keep = slice(None) if self.padding_idx is None else flat != self.padding_idx
+            return (make_coo(flat[keep][None], g2._data[keep], self.weight_shape, flat.size < 2),)
         gw = zeros(self.weight_shape, dtype=grad.dtype, device=grad.device)
         return (gw.index_add(0, _make(flat), g2),)
 
@@ -48,6 +52,7 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
         node.indices, node.weight_shape = ia.astype("int64", copy=False), wa.shape
         node.padding_idx = padding_idx if padding_idx is not None and padding_idx >= 0 else None
         node.scale_grad_by_freq = scale_grad_by_freq
+        node.sparse = sparse
     return res
 
 
@@ -70,13 +75,15 @@ def embedding_renorm_(weight, indices, max_norm, norm_type):
 
 
 def embedding_bag(weight, indices, offsets, mode, per_sample_weights, include_last_offset, padding_idx,
-                  scale_grad_by_freq=False):
+                  scale_grad_by_freq=False, sparse=False):
     """Bags of embedding rows reduced by ``mode`` ('sum', 'mean', 'max'), composed from differentiable ops.
 
     Args:
         weight: ``(num, D)``.  indices: 1-D indices of all bags.  offsets: 1-D start of each bag in ``indices``
             (with ``include_last_offset`` the last entry is the end).
         per_sample_weights: 1-D weights of the rows (sum mode), or None.  padding_idx: an index to skip, or None.
+
+    ``sparse``: the gradient of ``weight`` is a COO tensor of the rows used.
 
     Returns ``(B, D)``: one row per bag (zeros for an empty bag).
     """
@@ -99,7 +106,8 @@ def embedding_bag(weight, indices, offsets, mode, per_sample_weights, include_la
         keep = idx[positions] != padding_idx
     positions, bag_id = positions[keep], bag_id[keep]
     D = weight.shape[1]
-    rows = embedding(weight, _make(idx[positions]), -1 if padding_idx is None else padding_idx, scale_grad_by_freq)
+    rows = embedding(weight, _make(idx[positions]), -1 if padding_idx is None else padding_idx, scale_grad_by_freq,
+                     sparse)
     if per_sample_weights is not None:
         rows = rows * per_sample_weights[_make(positions)].unsqueeze(1)
     counts = xp.bincount(bag_id, minlength=B)

@@ -16,7 +16,16 @@ from .sparse_layout import values_at, masked_like, coalesce
 class SparseValuesBackward0(Node):
     def backward(self, grad):
         s = self.store
-        return (make_coo(s.indices, grad._data, s.shape, s.coalesced),)
+        if s.coalesced:
+            return (make_coo(s.indices, grad._data, s.shape, True),)
+        # every duplicate of a position receives the position's gradient: one copy (their mean) is the gradient
+        # with respect to the tensor, on its coalesced pattern
+        xp = module_of_array(grad._data)
+        total = coalesce_store(SparseStore(SPARSE_COO, s.shape, grad._data, indices=s.indices))
+        counts = coalesce_store(SparseStore(SPARSE_COO, s.shape[:s.sparse_dim], xp.ones(s.nnz, grad._data.dtype),
+                                            indices=s.indices)).values
+        mean = total.values / counts.reshape((-1,) + (1,) * (grad._data.ndim - 1))
+        return (make_coo(total.indices, mean.astype(grad._data.dtype, copy=False), s.shape, True),)
 
     def name(self):
         return "ValuesBackward0"
@@ -45,12 +54,13 @@ def with_pattern(indices, values, shape, coalesced=False):
     return res
 
 
-def add_stores(a, b, alpha=1):
-    """A COO store with the entries of COO stores ``a`` and ``alpha * b`` (uncoalesced: concatenated)."""
+def add_stores(a, b):
+    """A COO store with the entries of COO stores ``a`` and ``b``: concatenated, then coalesced when both were
+    coalesced (as PyTorch's sparse add)."""
     xp = module_of_array(a.values)
-    bv = b.values if alpha == 1 else b.values * alpha
-    return SparseStore(SPARSE_COO, a.shape, xp.concatenate([a.values, bv.astype(a.values.dtype, copy=False)]),
-                       indices=xp.concatenate([a.indices, b.indices], axis=1))
+    out = SparseStore(SPARSE_COO, a.shape, xp.concatenate([a.values, b.values.astype(a.values.dtype, copy=False)]),
+                      indices=xp.concatenate([a.indices, b.indices], axis=1))
+    return coalesce_store(out) if a.coalesced and b.coalesced else out
 
 
 def _coo(t):
@@ -67,7 +77,7 @@ def _check_same_shape(a, b, what):
 # ---------------------------------------------------------------------------- sums and products
 @sparse_method("add", "__add__")
 def sparse_add(input, other, *, alpha=1, out=None):
-    """``input + alpha * other``: sparse + sparse is sparse (COO); sparse + dense is dense."""
+    """``input + alpha * other`` for sparse ``other``: a sparse (COO) result.  (A dense sum is ``dense + sparse``.)"""
     if isinstance(other, Tensor) and other._sparse:
         _check_same_shape(input, other, "add")
         a, b = _coo(input), _coo(other)
@@ -82,15 +92,13 @@ def sparse_add(input, other, *, alpha=1, out=None):
         vals = cat([va, vb * alpha if alpha != 1 else vb])
         res = with_pattern(ind, vals, a.shape)
         return res.coalesce() if a._data.coalesced and b._data.coalesced else res
-    if isinstance(other, Tensor):
-        return sparse_to_dense_diff(input) + (other * alpha if alpha != 1 else other)
     raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
 
 
 @sparse_method("__radd__")
 def sparse_radd(input, other):
     """``other + input`` for a dense ``other``: a dense result."""
-    return other + sparse_to_dense_diff(input) if isinstance(other, Tensor) else sparse_add(input, other)
+    return other + input.to_dense() if isinstance(other, Tensor) else sparse_add(input, other)
 
 
 @sparse_method("sub", "__sub__")
@@ -102,11 +110,7 @@ def sparse_sub(input, other, *, alpha=1, out=None):
 @sparse_method("__rsub__")
 def sparse_rsub(input, other):
     """``other - input`` for a dense ``other``."""
-    return other - sparse_to_dense_diff(input)
-
-
-def sparse_to_dense_diff(t):
-    return t.to_dense()
+    return other - input.to_dense()
 
 
 def _map_values(input, fn, coalesced_first):
@@ -140,6 +144,31 @@ def sparse_mul(input, other, *, out=None):
     va = values_of(a).index_select(0, _make(ia))
     vb = values_of(b).index_select(0, _make(ib))
     return with_pattern(a._data.indices[:, ia], va * vb, a.shape, True)
+
+
+@sparse_method("mul_")
+def sparse_mul_(input, other):
+    """Scale the stored values in place by a number or 0-d tensor; returns ``input``."""
+    if isinstance(other, Tensor) and (other._sparse or other.ndim):
+        raise RuntimeError("mul_: ember scales a sparse tensor in place by a scalar only")
+    s = input._data
+    s.values = s.values * (other._data if isinstance(other, Tensor) else other)
+    s.values = s.values.astype(input._data.values.dtype, copy=False)
+    s.cache = None
+    input._version[0] += 1
+    return input
+
+
+@sparse_method("zero_")
+def sparse_zero_(input):
+    """Remove every entry in place (nnz becomes 0); returns ``input``."""
+    s = input._data
+    xp = module_of_array(s.values)
+    if s.layout != SPARSE_COO:
+        raise RuntimeError("zero_: ember empties COO sparse tensors only")
+    s.values, s.indices, s.coalesced, s.cache = s.values[:0].copy(), s.indices[:, :0].copy(), True, None
+    input._version[0] += 1
+    return input
 
 
 @sparse_method("div", "__truediv__", "true_divide", "divide")

@@ -197,7 +197,7 @@ class SampledAddmmBackward0(Node):
         if m1._requires_grad or m2._requires_grad:
             gm = scipy_matrix(gs._data) * self.alpha
             g1 = _make(_as(gm @ m2._data.T, m1._data.dtype)) if m1._requires_grad else None
-            g2 = _make(_as(gm.T @ m1._data, m2._data.dtype)) if m2._requires_grad else None
+            g2 = _make(_as((gm.T @ m1._data).T, m2._data.dtype)) if m2._requires_grad else None
         return g_in, g1, g2
 
 

@@ -135,7 +135,8 @@ class SparseTensor(Tensor):
     def _add_inplace_grad(self, other):
         """Gradient accumulation: the entries of ``other`` appended to this COO gradient (coalesced when read)."""
         from .sparse_math import add_stores
-        self._data = add_stores(self._data, other._data if other._sparse else dense_to_coo(other._data, None))
+        self._data = add_stores(to_coo_store(self._data),
+                                to_coo_store(other._data) if other._sparse else dense_to_coo(other._data, None))
         self._version[0] += 1
 
     def __repr__(self, *, tensor_contents=None):
@@ -363,16 +364,17 @@ def to_compressed_store(s, layout):
 
 
 def scipy_matrix(s):
-    """A SciPy CSR matrix of a 2-D sparse store with 1-D values (cached on the store)."""
+    """A SciPy CSR matrix of a 2-D sparse store with 1-D values, cached on the store.  It shares the store's
+    values array (a coalesced COO's row-major order is CSR's), so edits of the values in place show through."""
     if s.cache is None:
         sp = scipy_sparse()
         if s.layout == SPARSE_CSR:
-            m = sp.csr_matrix((s.values, s.plain, s.compressed), shape=s.shape)
+            m = sp.csr_matrix((s.values, s.plain, s.compressed), shape=s.shape, copy=False)
         elif s.layout == SPARSE_CSC:
-            m = sp.csc_matrix((s.values, s.plain, s.compressed), shape=s.shape).tocsr()
+            m = sp.csc_matrix((s.values, s.plain, s.compressed), shape=s.shape, copy=False).tocsr()
         else:
-            c = coalesce_store(s)
-            m = sp.csr_matrix((c.values, (c.indices[0], c.indices[1])), shape=s.shape)
+            c = to_compressed_store(s, SPARSE_CSR)
+            m = sp.csr_matrix((c.values, c.plain, c.compressed), shape=s.shape, copy=False)
         s.cache = m
     return s.cache
 

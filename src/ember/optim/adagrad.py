@@ -4,6 +4,7 @@ from ..ops import optim_kernels as K
 from .optimizer import (Optimizer, _bump, _check_args, _data, _grads, _increment_steps,
                         _scalar_dtype, _to_scalar)
 from .._tensor import Tensor
+from .sparse_adam import sparse_adagrad_
 
 __all__ = ["Adagrad"]
 
@@ -79,6 +80,13 @@ class Adagrad(Optimizer):
         for group, params, states in self._groups_with_grad(
                 self._init_state, fused_check=True, capturable_what=None):
             steps = _increment_steps(states)
+            if any(p.grad._sparse for p in params):
+                for p, state, step in zip(params, states, steps):
+                    if p.grad._sparse:
+                        sparse_adagrad_(p, state["sum"], p.grad, step, _to_scalar(group["lr"]), group["weight_decay"],
+                                        group["lr_decay"], group["eps"], group["maximize"])
+                dense = [i for i, p in enumerate(params) if not p.grad._sparse]
+                params, states, steps = ([p[i] for i in dense] for p in (params, states, steps))
             sums = [s["sum"] for s in states]
             K.adagrad_(_data(params), _grads(params), _data(sums), steps,
                        lr=_to_scalar(group["lr"]), weight_decay=group["weight_decay"],

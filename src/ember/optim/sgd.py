@@ -3,6 +3,7 @@ import ember
 from ..ops import optim_kernels as K
 from .optimizer import Optimizer, _bump, _check_fused_dtype, _data, _grads, _to_scalar
 from .._tensor import Tensor
+from .sparse_adam import sparse_sgd_
 
 __all__ = ["SGD"]
 
@@ -79,6 +80,10 @@ class SGD(Optimizer):
                 for p in params:
                     _check_fused_dtype(p)
             momentum = group["momentum"]
+            if any(p.grad._sparse for p in params):
+                sparse_sgd_([p for p in params if p.grad._sparse], _to_scalar(group["lr"]), group["weight_decay"],
+                            momentum, group["maximize"])
+                params = [p for p in params if not p.grad._sparse]
             bufs, fresh = [], []
             if momentum != 0:
                 for p in params:

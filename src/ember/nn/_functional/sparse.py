@@ -75,7 +75,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         if padding_idx < 0:
             padding_idx = weight.size(0) + padding_idx
     return _E.embedding_bag(weight, input, offsets, mode, per_sample_weights, include_last_offset, padding_idx,
-                             scale_grad_by_freq)
+                            scale_grad_by_freq, sparse)
 
 
 def one_hot(tensor, num_classes=-1):

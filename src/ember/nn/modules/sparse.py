@@ -30,7 +30,7 @@ class Embedding(Module):
         max_norm: rows looked up are renormalised in place to at most this norm.
         norm_type: the p of that norm. Default: 2.
         scale_grad_by_freq: scale gradients by the inverse word frequency in the batch.
-        sparse: accepted for compatibility (gradients are dense).
+        sparse: the weight's gradient is a sparse COO tensor of the rows used (for SparseAdam, SGD, Adagrad).
 
     Shape: integer input (*) -> (*, embedding_dim).
     """

@@ -23,7 +23,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     norm_type = float(norm_type)
     if len(tensors) == 0:
         return _tensor(0.0)
-    norms = [_pnorm(g, norm_type) for g in tensors]
+    norms = [_pnorm(g.coalesce()._values() if g.is_sparse else g, norm_type) for g in tensors]
     dt = norms[0].dtype
     total_norm = _pnorm(_stack([n.to(dt) for n in norms]), norm_type)
     if error_if_nonfinite and bool(total_norm.isnan() | total_norm.isinf()):
