@@ -85,6 +85,12 @@ ROWS = [
     row("new_from_data", lambda m, a: (a.new([1, 2]), a.new(2, 3).shape, a.new().shape, a.new((2, 3))), (A,)),
     row("resize_", lambda m, a: (a.detach() * 1).resize_(2, 3), (A,), grad=False),
     row("resize_as_", lambda m, a, b: (a.detach() * 1).resize_as_(b[:2]), (A, B), grad=False),
+    # ---- windows
+    row("windows", lambda m: (m.hann_window(8), m.hann_window(7, False, dtype=m.float64),
+                              m.hamming_window(6, True, 0.5, 0.3), m.hamming_window(5, False), m.blackman_window(5),
+                              m.blackman_window(6, False, dtype=m.float64), m.bartlett_window(6, False),
+                              m.bartlett_window(7), m.kaiser_window(9, True, 5.0),
+                              m.kaiser_window(6, False, dtype=m.float64), m.hann_window(1), m.bartlett_window(0)), ()),
 ]
 
 
@@ -123,6 +129,8 @@ ERRORS = [
     ("apply_requires_grad", lambda m: m.ones(2, requires_grad=True).apply_(lambda v: v)),
     ("new_other_dtype", lambda m: m.ones(2).new(m.tensor([1, 2]))),
     ("empty_strided_mismatch", lambda m: m.empty_strided((2, 3), (1,))),
+    ("hann_window_int", lambda m: m.hann_window(5, dtype=m.int64)),
+    ("kaiser_window_negative", lambda m: m.kaiser_window(-1)),
 ]
 
 
