@@ -14,6 +14,8 @@ from .. import _dtype
 from .. import _device
 from ._common import Tensor, _make, backend_of, backend_for, function, write_out
 from .shape import shape_arg
+from ._checked import checked_scalar, check_size, check_values, allocation_error
+from .special_math import ignore_array_fp_errors
 
 
 def wrap_leaf(arr, requires_grad):
@@ -86,12 +88,26 @@ def is_backend_array(data):
 _FLAT_KINDS = {int: lambda: "int64", bool: lambda: "bool", float: lambda: _dtype.get_default_dtype().np}
 
 
-def _infer_array(data, xp, exact=False):
+class Int64Overflow(ValueError):
+    """A Python int in the data beyond int64 (PyTorch's ValueError; a floating ``dtype`` still accepts it)."""
+
+
+def _infer_array(data, xp, exact=False, as_float=False):
     """An array of ``data`` with PyTorch's inferred dtype (floats -> default dtype, ints -> int64).
 
     Nested sequences and numbers become arrays of module ``xp``; a tensor or a backend array is copied
-    where it lives.  With ``exact`` Python floats stay float64 (the caller casts to an explicit dtype).
+    where it lives.  With ``exact`` Python floats stay float64 (the caller casts to an explicit dtype);
+    with ``as_float`` numbers are parsed as float64.  An int beyond int64 raises PyTorch's ValueError.
     """
+    if as_float:
+        return xp.array(_flatten_tensors(data) if isinstance(data, (list, tuple)) else data, dtype="float64")
+    try:
+        return _parse(data, xp, exact)
+    except OverflowError:
+        raise Int64Overflow("Overflow when unpacking long long") from None
+
+
+def _parse(data, xp, exact):
     if isinstance(data, Tensor):
         return data._data.copy()
     if type(data) in (list, tuple) and data:
@@ -114,11 +130,13 @@ def _infer_array(data, xp, exact=False):
     _check_ragged(seq)
     try:
         arr = xp.array(seq)
-    except (ValueError, OverflowError) as exc:
+    except ValueError as exc:
         raise ValueError(str(exc)) from None
     kind = arr.dtype.kind
     if exact and kind in "fc":
         return arr
+    if kind == "f" and type(_first_leaf(seq)) is int and _all_ints(seq):
+        raise OverflowError   # NumPy made floats of Python ints beyond int64
     if kind == "f":
         if not _has_numpy_float(seq):
             arr = arr.astype(_dtype.get_default_dtype().np)
@@ -126,7 +144,11 @@ def _infer_array(data, xp, exact=False):
         arr = arr.astype(_dtype.default_complex().np)
     elif kind in "iu":
         if arr.dtype != "int64" and not isinstance(_first_leaf(seq), (numpy.generic, numpy.ndarray)):
+            if arr.dtype == "uint64" and arr.size and arr.max() > 2 ** 63 - 1:
+                raise OverflowError   # Python ints beyond int64
             arr = arr.astype("int64")
+    elif kind == "O" and isinstance(_first_leaf(seq), int):
+        raise OverflowError
     elif kind == "O":
         raise TypeError("Could not infer dtype of " + type(_first_leaf(seq)).__name__)
     elif kind != "b":
@@ -138,6 +160,18 @@ def _first_leaf(seq):
     while isinstance(seq, list) and seq:
         seq = seq[0]
     return seq
+
+
+def _all_ints(seq):
+    """True when every leaf of the nested lists ``seq`` is a Python int (not a bool)."""
+    stack = [seq]
+    while stack:
+        s = stack.pop()
+        if isinstance(s, list):
+            stack.extend(s)
+        elif type(s) is not int:
+            return False
+    return True
 
 
 def _has_numpy_float(seq):
@@ -167,15 +201,17 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
                       UserWarning, stacklevel=2)
     if dtype is None:
         return wrap_leaf(place(_infer_array(data, xp), device), requires_grad)
-    arr = _infer_array(data, xp, exact=True)
+    try:
+        arr = _infer_array(data, xp, exact=True)
+    except Int64Overflow:
+        if dtype._category < 2:
+            raise
+        arr = _infer_array(data, xp, exact=True, as_float=True)   # ints beyond int64 are parsed as doubles
     if arr.dtype != dtype.np:
-        if dtype._category == 1 and arr.size and arr.dtype.kind in "iuf" and not (
-                isinstance(data, Tensor) or is_backend_array(data)):
-            info = _dtype.iinfo(dtype)
-            lo, hi = arr.min(), arr.max()
-            if hi > info.max or (lo < info.min if info.min else lo < -info.max - 1):
-                raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
-        arr = arr.astype(dtype.np)
+        if not (isinstance(data, Tensor) or is_backend_array(data)):
+            check_values(arr, dtype)
+        with ignore_array_fp_errors(arr):   # a float beyond the dtype's range becomes inf, as in PyTorch
+            arr = arr.astype(dtype.np)
     return wrap_leaf(place(arr, device), requires_grad)
 
 
@@ -230,16 +266,18 @@ def from_numpy(ndarray):
 def _sized(shape, dtype, fill, requires_grad, device):
     """A tensor of ``shape`` on ``device``: uninitialised (``fill`` None), zeros, or ``fill`` everywhere."""
     xp = backend_for(device).xp
-    for s in shape:
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
-    dt = (dtype or _dtype.get_default_dtype()).np
-    if fill is None:
-        arr = xp.empty(shape, dtype=dt)
-    elif fill == 0:
-        arr = xp.zeros(shape, dtype=dt)
-    else:
-        arr = xp.full(shape, fill, dtype=dt)
+    dtype = dtype or _dtype.get_default_dtype()
+    dt = dtype.np
+    check_size(shape, dt.itemsize)
+    try:
+        if fill is None:
+            arr = xp.empty(shape, dtype=dt)
+        elif fill == 0:
+            arr = xp.zeros(shape, dtype=dt)
+        else:
+            arr = xp.full(shape, checked_scalar(fill, dtype), dtype=dt)
+    except MemoryError as exc:
+        raise allocation_error(exc, shape, dt.itemsize) from None
     return wrap_leaf(arr, requires_grad)
 
 
@@ -317,13 +355,19 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if end is None:
         start, end = 0, start
     start, end, step = _item(start), _item(end), _item(step)
+    for v in (start, end):
+        if isinstance(v, float) and not math.isfinite(v):
+            raise RuntimeError(f"unsupported range: {start} -> {end}")
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) / step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dtype = _dtype.get_default_dtype() if any(isinstance(v, float) for v in (start, end, step)) else _dtype.int64
     n = max(0, math.ceil((end - start) / step))
+    if n >= 2 ** 63:
+        raise RuntimeError("invalid size, possible overflow?")
+    check_size((n,), dtype.np.itemsize)
     if dtype.is_floating_point:
         arr = (start + xp.arange(n, dtype="float64") * step).astype(dtype.np)
     else:
@@ -369,6 +413,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     start, end = _item(start), _item(end)
     if not isinstance(steps, int) or steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    check_size((steps,), (dtype or _dtype.get_default_dtype()).np.itemsize)
     res = wrap_leaf(_linspace_array(xp, start, end, steps, dtype or _dtype.get_default_dtype()), requires_grad)
     return write_out(out, res) if out is not None else res
 
@@ -380,6 +425,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     start, end = _item(start), _item(end)
     if not isinstance(steps, int) or steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    check_size((steps,), (dtype or _dtype.get_default_dtype()).np.itemsize)
     lin = _linspace_array(xp, start, end, steps, _dtype.float64)
     res = wrap_leaf(xp.power(base, lin).astype((dtype or _dtype.get_default_dtype()).np), requires_grad)
     return write_out(out, res) if out is not None else res

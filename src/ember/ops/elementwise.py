@@ -809,6 +809,8 @@ def _fast_inplace(ufunc_name, op):
             if isinstance(db, float) and da.dtype.kind in "iub":
                 raise RuntimeError(f"result type Float can't be cast to the desired output type "
                                    f"{dtype_name(self.dtype)}")
+            if type(db) is int and da.dtype.kind in "iu":
+                db = binary_arrays(self, db)[1]   # wrapped to the tensor's int type, as PyTorch does
         try:
             getattr(xp, ufunc_name)(da, db, out=da, casting="unsafe")
         except ValueError:

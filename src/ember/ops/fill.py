@@ -1,6 +1,7 @@
 """In-place writers: zero_, fill_, copy_ (the writes whose gradient replaces the tensor's history)."""
 import warnings
 
+from ._checked import checked_scalar
 from ._common import (Tensor, Node, array_module, record, method, op, scalar_value, unbroadcast,
                       check_inplace_leaf)
 from ._views import prepare, rebase
@@ -60,7 +61,8 @@ def fill_(self, value):
         _drop_history(self)
         record(self, FillBackward, (value,), shape=value.shape, dtype=value.dtype)
         return _written(self)
-    _write(self, scalar_value(value))
+    v = scalar_value(value)
+    _write(self, v if isinstance(v, complex) else checked_scalar(v, self.dtype))
     _drop_history(self)
     return _written(self)
 

@@ -11,6 +11,7 @@ import numbers
 import warnings
 
 from .. import _dtype
+from ._checked import checked_scalar
 from ._common import (Tensor, Node, GradMode, _make, _make_view, array_module, module_of_array, record, op, method,
                       wrap_dim, scalar_value, unbroadcast, broadcast_error, write_out, dtype_name)
 from ._views import prepare, rebase
@@ -337,6 +338,8 @@ def _fast_setitem(input, arr, key, value):
     into NumPy; False sends anything unusual (or any error, for PyTorch's message) to the full path."""
     tv = type(value)
     if tv is float or tv is int or tv is bool:
+        if tv is float and arr.dtype.kind in "iu":
+            return False   # NaN / inf / out of range: the full path raises PyTorch's error
         v = value
     elif isinstance(value, Tensor):
         if value._requires_grad:
@@ -360,7 +363,7 @@ def _fast_setitem(input, arr, key, value):
             arr[key._data] = v
         else:
             return False
-    except (IndexError, ValueError, TypeError):
+    except (IndexError, ValueError, TypeError, OverflowError):
         return False
     input._version[0] += 1
     return True
@@ -433,8 +436,8 @@ def setitem(input, key, value):
         if isinstance(v, complex) and arr.dtype.kind != "c":
             raise RuntimeError(f"value cannot be converted to type {input.dtype.name.rstrip('0123456789') or 'float'}"
                                " without overflow")
-        if isinstance(v, float) and arr.dtype.kind in "iu":
-            v = int(v)
+        if not isinstance(v, complex):
+            v = checked_scalar(v, input.dtype)
     value_grad = isinstance(value, Tensor) and value._requires_grad
     recording = GradMode.enabled and (input._requires_grad or value_grad)
     if input._base is not None:
@@ -519,10 +522,12 @@ def grid_key(index_arr, d):
 
 
 def check_bounds(idx, size, name, d):
-    """PyTorch's error when an entry of index array ``idx`` is outside ``[-size, size)`` along dim ``d``."""
-    if idx.size and (idx.min() < -size or idx.max() >= size):
-        bad = idx.max() if idx.max() >= size else idx.min()
-        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+    """PyTorch's error when an entry of index array ``idx`` is outside ``[0, size)`` along dim ``d`` (gather and
+    the scatter family take no negative index: NumPy would wrap it around)."""
+    if idx.size:
+        lo, hi = idx.min(), idx.max()
+        if lo < 0 or hi >= size:
+            raise RuntimeError(f"index {lo if lo < 0 else hi} is out of bounds for dimension {d} with size {size}")
 
 
 class GatherBackward0(Node):
@@ -640,6 +645,11 @@ def take_along_dim(input, indices, dim=None, *, out=None):
         raise broadcast_error(a_shape, i_shape) from None
     src_shape, idx_shape = list(bshape), list(bshape)
     src_shape[d], idx_shape[d] = arr.shape[d], idx.shape[d]
+    n = arr.shape[d]
+    if idx.size and idx.min() < 0:   # unlike gather, take_along_dim counts a negative index from the end
+        if idx.min() < -n:
+            raise RuntimeError(f"index {idx.min()} is out of bounds for dimension {d} with size {n}")
+        indices = _make(array_module(input).where(idx < 0, idx + n, idx))
     src = input.expand(src_shape) if tuple(src_shape) != arr.shape else input
     ind = indices.expand(idx_shape) if tuple(idx_shape) != idx.shape else indices
     res = gather(src, d, ind)

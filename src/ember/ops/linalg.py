@@ -22,6 +22,18 @@ LinAlgError.__name__ = LinAlgError.__qualname__ = "_LinAlgError"   # what PyTorc
 
 
 # ---------------------------------------------------------------------------- checks and helpers
+def converging(fn, a, name, **kwargs):
+    """``fn(a, **kwargs)`` (an SVD or eigen solver of ``a``'s module), with PyTorch's LinAlgError when it does
+    not converge (NumPy raises its own LinAlgError, a ValueError)."""
+    xp = module_of_array(a)
+    try:
+        return fn(a, **kwargs)
+    except xp.linalg.LinAlgError:
+        why = "the input matrix contained non-finite values" if not xp.isfinite(a).all() else \
+            "the input matrix is ill-conditioned or has too many repeated singular values"
+        raise LinAlgError(f"{name}: The algorithm failed to converge because {why}.") from None
+
+
 def check_matrix(A, name, square=False, floating=True):
     """``A``'s array after PyTorch's checks for a (batch of) matrix input of op ``name``."""
     if not isinstance(A, Tensor):
@@ -564,7 +576,7 @@ def _svd_arrays(a, full_matrices):
             vh[..., range(n), range(n)] = 1
         s = xp.zeros(a.shape[:-2] + (k,), real_dtype(a))
         return u, s, vh
-    u, s, vh = xp.linalg.svd(a, full_matrices=full_matrices)
+    u, s, vh = converging(xp.linalg.svd, a, "linalg.svd", full_matrices=full_matrices)
     return u.astype(a.dtype, copy=False), s.astype(real_dtype(a), copy=False), vh.astype(a.dtype, copy=False)
 
 
@@ -600,8 +612,10 @@ def linalg_svdvals(A, *, driver=None, out=None):
         res = linalg_svd(A, full_matrices=False).S
     else:
         xp = array_module(A)
-        s = xp.linalg.svd(a, compute_uv=False).astype(real_dtype(a), copy=False) if a.size else \
-            xp.zeros(a.shape[:-2] + (min(a.shape[-2:]),), real_dtype(a))
+        if a.size:
+            s = converging(xp.linalg.svd, a, "linalg.svd", compute_uv=False).astype(real_dtype(a), copy=False)
+        else:
+            s = xp.zeros(a.shape[:-2] + (min(a.shape[-2:]),), real_dtype(a))
         res = _make(s)
     return write_out(out, res) if out is not None else res
 
@@ -634,7 +648,7 @@ def _eigh_arrays(A, name, UPLO):
     xp = array_module(A)
     if a.size == 0:
         return xp.zeros(a.shape[:-1], real_dtype(a)), a.copy()
-    w, v = xp.linalg.eigh(a, UPLO=UPLO)
+    w, v = converging(xp.linalg.eigh, a, "linalg.eigh", UPLO=UPLO)
     return w.astype(real_dtype(a), copy=False), v.astype(a.dtype, copy=False)
 
 

@@ -11,7 +11,7 @@ from .. import return_types
 from ._common import (array_module, module_of_array, Tensor, Node, record, op, function, _make, unbroadcast,
                       wrap_dim, write_out, dtype_name)
 from .creation import ones_like, zeros
-from .linalg import check_matrix, real_dtype, linalg_inv, linalg_solve, linalg_svdvals
+from .linalg import check_matrix, converging, real_dtype, linalg_inv, linalg_solve, linalg_svdvals
 from .products import matmul
 
 
@@ -67,13 +67,13 @@ def linalg_pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     if a.size == 0:
         r = xp.zeros(a.shape[:-2] + (a.shape[-1], a.shape[-2]), a.dtype)
     elif hermitian:
-        w, v = xp.linalg.eigh(a)
+        w, v = converging(xp.linalg.eigh, a, "linalg.eigh")
         aw = xp.abs(w)
         cut = _tolerances(a, aw.max(-1, keepdims=True), atol, rtol)
         winv = xp.where(aw > cut, 1 / xp.where(aw > cut, w, 1), 0)
         r = xp.einsum("...ij,...j,...kj->...ik", v, winv, v.conj())
     else:
-        u, s, vh = xp.linalg.svd(a, full_matrices=False)
+        u, s, vh = converging(xp.linalg.svd, a, "linalg.svd", full_matrices=False)
         cut = _tolerances(a, s.max(-1, keepdims=True) if s.shape[-1] else s, atol, rtol)
         sinv = xp.where(s > cut, 1 / xp.where(s > cut, s, 1), 0)
         r = xp.einsum("...ji,...j,...kj->...ik", vh.conj(), sinv, u.conj())
@@ -136,7 +136,8 @@ def linalg_matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, ou
     if a.size == 0:
         res = _make(xp.zeros(a.shape[:-2], dtype=xp.int64))
     else:
-        s = xp.abs(xp.linalg.eigvalsh(a)) if hermitian else xp.linalg.svd(a, compute_uv=False)
+        s = xp.abs(converging(xp.linalg.eigvalsh, a, "linalg.eigh")) if hermitian else \
+            converging(xp.linalg.svd, a, "linalg.svd", compute_uv=False)
         cut = _tolerances(a, s.max(-1, keepdims=True), atol, rtol)
         res = _make((s > cut).sum(-1).astype(xp.int64))
     return write_out(out, res) if out is not None else res
@@ -164,7 +165,8 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     sol = linalg_pinv(A, rtol=rc).matmul(Bm)
     if vector:
         sol = sol.squeeze(-1)
-    s = xp.linalg.svd(a, compute_uv=False) if a.size else xp.zeros(a.shape[:-2] + (min(m, n),), real_dtype(a))
+    s = converging(xp.linalg.svd, a, "linalg.svd", compute_uv=False) if a.size else \
+        xp.zeros(a.shape[:-2] + (min(m, n),), real_dtype(a))
     cut = rc * s.max(-1, keepdims=True) if s.shape[-1] else s
     rank = (s > cut).sum(-1).astype(xp.int64)
     # outputs PyTorch leaves empty are still empty tensors in the graph (they require grad as PyTorch's do)

@@ -15,6 +15,7 @@ from ._common import (Tensor, Node, _make, array_module, backend_for, record, op
                       check_inplace_leaf, dtype_name)
 from .creation import wrap_leaf, like_device
 from .shape import shape_arg
+from ._checked import check_size
 
 
 def _float_dtype(dtype):
@@ -26,6 +27,7 @@ def _float_dtype(dtype):
 
 def _sample_float(gen, shape, dt, kind):
     """``shape`` samples of U[0, 1) (``kind`` "uniform") or N(0, 1) ("normal") in dtype ``dt``."""
+    check_size(shape, dt.np.itemsize)
     work = dt.np if dt in (_dtype.float32, _dtype.float64) else _dtype.float32.np
     arr = gen.draw("random" if kind == "uniform" else "standard_normal", shape, dtype=work)
     return arr if arr.dtype == dt.np else arr.astype(dt.np)
@@ -67,7 +69,9 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     backend_for(device)
     dt = dtype or _dtype.int64
-    arr = generator_for(generator, device).draw("integers", low, high, size=shape_arg((size,)), dtype="int64")
+    shape = shape_arg((size,))
+    check_size(shape, 8)
+    arr = generator_for(generator, device).draw("integers", low, high, size=shape, dtype="int64")
     res = wrap_leaf(arr.astype(dt.np, copy=False), requires_grad)
     return write_out(out, res) if out is not None else res
 
@@ -76,8 +80,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
     """A random permutation of ``0 .. n-1``."""
-    if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
+    check_size((n,), 8)
     backend_for(device)
     arr = generator_for(generator, device).draw("permutation", n).astype((dtype or _dtype.int64).np)
     res = wrap_leaf(arr, requires_grad)

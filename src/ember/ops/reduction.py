@@ -57,9 +57,38 @@ class SumBackward1(Node):
         return (expand_back(grad, self.shape, self.dims, self.keepdim),)
 
 
+_WIDER = {"float16": "float64", "bfloat16": "float64", "float32": "float64", "complex64": "complex128"}
+_NARROW = 16   # at most this many sums at once: the reduced axes are copied to the end and summed pairwise
+
+
+def accurate_sum(xp, arr, dims, keepdims):
+    """The sum of floating ``arr`` over the non-negative ``dims``, about as exact as PyTorch's cascade sums.
+
+    NumPy sums pairwise only along a contiguous reduced axis; over other axes it adds one slice at a time
+    (error growing with the length).  Those reductions accumulate in float64 (complex128) for narrower
+    dtypes; when few sums are taken at once (``x.sum(0)`` of an (n, 4) array) the reduced axes are moved
+    to the end of a contiguous copy, where the pairwise loop is also much faster.  Returns the sum in the
+    accumulation dtype (the caller rounds once).
+    """
+    nd = arr.ndim
+    k = len(dims)
+    wide = _WIDER.get(arr.dtype.name)
+    if k == 0 or tuple(dims) == tuple(range(nd - k, nd)) and arr.flags.c_contiguous:
+        return xp.sum(arr, axis=dims, keepdims=keepdims, dtype=xp.float32 if _half(arr) else None)
+    kept = [d for d in range(nd) if d not in dims]
+    width = _count(arr.shape, kept)
+    if width > _NARROW or arr.size == 0:
+        return xp.sum(arr, axis=dims, keepdims=keepdims, dtype=wide)
+    moved = xp.moveaxis(arr, dims, tuple(range(nd - k, nd)))
+    r = moved.astype(wide or arr.dtype, order="C").reshape(width, -1).sum(-1)
+    return r.reshape([1 if d in dims else arr.shape[d] for d in range(nd)] if keepdims else
+                     [arr.shape[d] for d in kept])
+
+
 def _sum(xp, arr, axis, keepdims, acc):
-    if acc is None and _half(arr):  # accumulate in float32 as PyTorch does, round the result once
-        return xp.sum(arr, axis=axis, keepdims=keepdims, dtype=xp.float32).astype(arr.dtype)
+    if acc is None and arr.dtype.kind in "fcV":  # floating (incl. bfloat16): accumulate wider, round once
+        dims = tuple(range(arr.ndim)) if axis is None else axis
+        return xp.asarray(accurate_sum(xp, arr, dims, keepdims)).astype(arr.dtype, copy=False)
     return xp.sum(arr, axis=axis, keepdims=keepdims, dtype=acc)
 
 
@@ -102,11 +131,10 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
                            f"complex dtype. Got: {dtype_name(input.dtype)}")
     dims = norm_dims(dim, arr.ndim)
-    if _half(arr):  # PyTorch accumulates half and bfloat16 in float32
-        r = xp.mean(arr, axis=dims, keepdims=keepdim, dtype=xp.float32).astype(arr.dtype)
-    else:
-        r = xp.mean(arr, axis=dims, keepdims=keepdim)
-    res = _make(r)
+    n = _count(arr.shape, dims)
+    with ignore_fp_errors(input):   # the mean over no element is nan, as in PyTorch
+        r = accurate_sum(xp, arr, dims, keepdim) / n
+    res = _make(xp.asarray(r).astype(arr.dtype, copy=False))
     if dim is None:
         record(res, MeanBackward0, (input,), shape=arr.shape, count=_count(arr.shape, dims))
     else:
@@ -205,8 +233,10 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     xp = array_module(input)
     a = _promoted(xp, input, dtype)
     dims = norm_dims(dim, a.ndim)
-    half = a.dtype.kind == "f" and a.dtype.itemsize < 4
-    r = xp.nansum(a.astype(xp.float32) if half else a, axis=dims, keepdims=keepdim)
+    if a.dtype.kind in "fcV":
+        r = accurate_sum(xp, xp.where(xp.isnan(a), 0, a), dims, keepdim)
+    else:
+        r = xp.sum(a, axis=dims, keepdims=keepdim)
     res = _make(xp.asarray(r).astype(a.dtype, copy=False))
     if res.dtype._category >= 2:
         record(res, NansumBackward0, (input,), (input,), dims=dims, keepdim=keepdim)
@@ -255,10 +285,13 @@ class MinBackward1(AmaxBackward0):
 _EXTREME_NODES = {"amax": AmaxBackward0, "amin": AminBackward0, "max": MaxBackward1, "min": MinBackward1}
 
 
-def _extreme(input, dims, keepdim, fn_name, name):
+def _extreme(input, dims, keepdim, fn_name, name, dim_given=True):
     """``xp.<fn_name>`` ("max" or "min") of ``input`` over ``dims``, recording the ``name`` op's node."""
     arr = input._data
     if arr.size == 0 and _empty_dim(arr.shape, dims):
+        if not dim_given:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               "Specify the reduction dim with the 'dim' argument.")
         raise IndexError(f"{name}(): Expected reduction dim {dims[0]} to have non-zero size.")
     res = _make(getattr(array_module(input), fn_name)(arr, axis=dims, keepdims=keepdim))
     record(res, _EXTREME_NODES[name], (input,), (input,), output=True, shape=arr.shape, dims=dims, keepdim=keepdim)
@@ -268,14 +301,14 @@ def _extreme(input, dims, keepdim, fn_name, name):
 @op
 def amax(input, dim=(), keepdim=False, *, out=None):
     """Maximum over ``dim`` (all dims by default); ties share the gradient."""
-    res = _extreme(input, norm_dims(dim, input.ndim), keepdim, "max", "amax")
+    res = _extreme(input, norm_dims(dim, input.ndim), keepdim, "max", "amax", dim_given=not (dim is None or isinstance(dim, (tuple, list)) and not dim))
     return write_out(out, res) if out is not None else res
 
 
 @op
 def amin(input, dim=(), keepdim=False, *, out=None):
     """Minimum over ``dim`` (all dims by default); ties share the gradient."""
-    res = _extreme(input, norm_dims(dim, input.ndim), keepdim, "min", "amin")
+    res = _extreme(input, norm_dims(dim, input.ndim), keepdim, "min", "amin", dim_given=not (dim is None or isinstance(dim, (tuple, list)) and not dim))
     return write_out(out, res) if out is not None else res
 
 
@@ -377,8 +410,8 @@ def _arg_extreme(input, dim, keepdim, fn_name, name):
     arr = input._data
     xp = array_module(input)
     fn = getattr(xp, fn_name)
-    if arr.size == 0:
-        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if arr.size == 0 and dim is None:
+        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
     if dim is None:
         flat = arr.reshape(-1)
         if flat.dtype.kind in "fc" and xp.isnan(flat).any():
@@ -392,6 +425,8 @@ def _arg_extreme(input, dim, keepdim, fn_name, name):
     d = wrap_dim(dim, arr.ndim)
     if arr.ndim == 0:
         return _make(xp.zeros((), dtype=xp.int64))
+    if arr.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     idx = fn(arr, axis=d, keepdims=keepdim)
     if arr.dtype.kind in "fc":
         isn = xp.isnan(arr)
@@ -470,12 +505,11 @@ def _moments(input, dim, corr, keepdim, sqrt):
         raise RuntimeError("std and var only support floating point and complex dtypes")
     dims = norm_dims(dim, arr.ndim)
     n = _count(arr.shape, dims)
-    m = xp.mean(arr, axis=dims, keepdims=True)
-    c = arr - m
-    ss = xp.sum(c * c if c.dtype.kind != "c" else (c * c.conj()).real, axis=dims, keepdims=keepdim)
     denom = n - corr
-    with ignore_fp_errors(input):
-        v = ss / (denom if denom > 0 else 0)  # too few elements gives inf or nan, as in PyTorch
+    with ignore_fp_errors(input):   # too few elements give inf or nan, as in PyTorch
+        c = arr - (accurate_sum(xp, arr, dims, True) / n).astype(arr.dtype, copy=False)
+        ss = accurate_sum(xp, c * c if c.dtype.kind != "c" else (c * c.conj()).real, dims, keepdim)
+        v = ss / (denom if denom > 0 else 0)
     r = xp.sqrt(v) if sqrt else v
     res = _make(xp.asarray(r, dtype=arr.dtype if arr.dtype.kind != "c" else arr.real.dtype))
     record(res, StdBackward0 if sqrt else VarBackward0, (input,), (input,), output=sqrt, shape=arr.shape, dims=dims,

@@ -4,6 +4,7 @@ import math
 import warnings
 
 from .. import _dtype
+from ._checked import checked_scalar
 from ._common import (array_module, module_of_array, Tensor, Node, record, op, function, _make, wrap_dim,
                       scalar_value, unbroadcast, broadcast_error, inplace, write_out, dtype_name)
 from .indexing import gather, index_select, grid_key, check_bounds, take, split_key, advanced_index, value_grad
@@ -337,10 +338,18 @@ def _index_checks(input, dim, index, source, name):
             raise RuntimeError(f"{name}_(): Source/destination tensor must have same slice shapes. Destination "
                                f"slice shape: {list(arr.shape[:d] + arr.shape[d + 1:])} at dimension {d} and source "
                                f"slice shape: {list(sshape[:d] + sshape[d + 1:])} at dimension 0.")
-    if idx.size and (idx.min() < -size or idx.max() >= size):
-        bad = idx.max() if idx.max() >= size else idx.min()
-        exc = IndexError if name == "index_fill" else RuntimeError
-        raise exc(f"index {bad} is out of bounds for dimension {d} with size {size}")
+    if idx.size:
+        lo, hi = idx.min(), idx.max()
+        if name == "index_fill":   # the one that counts a negative index from the end
+            lo += size
+        if lo < 0 or hi >= size:
+            bad = idx.min() if lo < 0 else hi
+            if name == "index_add":   # PyTorch's 1-D kernel and its strided one word it differently
+                if arr.ndim <= 1:
+                    raise IndexError("index out of range in self")
+                raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+            prefix = "index_copy_(): " if name == "index_copy" else ""
+            raise IndexError(f"{prefix}index {bad} is out of bounds for dimension {d} with size {size}")
     return arr, idx, d
 
 
@@ -428,6 +437,8 @@ def index_fill(input, dim, index, value):
                            f"{value._data.ndim} dimension(s).")
     arr, idx, d = _index_checks(input, dim, index, None, "index_fill")
     v = value._data if isinstance(value, Tensor) else scalar_value(value)
+    if not isinstance(value, Tensor) and not isinstance(v, complex):
+        v = checked_scalar(v, input.dtype)
     res_arr = arr.copy()
     if arr.ndim == 0:
         if idx.size:
@@ -592,8 +603,10 @@ def masked_fill(input, mask, value):
         v = value._data.astype(arr.dtype)
     else:
         v = scalar_value(value)
-        if isinstance(v, float) and arr.dtype.kind in "iub":
-            v = int(v) if arr.dtype.kind != "b" else bool(v)
+        if isinstance(v, float) and arr.dtype.kind == "b":
+            v = bool(v)
+        elif not isinstance(v, complex):
+            v = checked_scalar(v, input.dtype)
     try:
         out = xp.where(mask._data, xp.asarray(v, dtype=arr.dtype), arr)
     except ValueError:

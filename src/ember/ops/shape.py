@@ -8,7 +8,8 @@ tril/triu, diag) live here too.  Ops that join several tensors or split one into
 """
 from .. import _dtype
 from ._common import (Tensor, Node, GradMode, _make, _make_view, Size, array_module, backend_for, module_of_array,
-                      record, op, method, function, wrap_dim, norm_dims, unbroadcast, write_out)
+                      record, op, method, function, wrap_dim, norm_dims, unbroadcast, write_out, dtype_name)
+from ._checked import check_size
 
 
 def shape_arg(shape):
@@ -38,7 +39,7 @@ def _infer_shape(shape, numel):
                 raise RuntimeError("only one dimension can be inferred")
             infer = i
         elif s < 0:
-            raise RuntimeError(f"invalid shape dimension {s}")
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {list(shape)}")
         else:
             known *= s
     if infer is not None:
@@ -70,6 +71,27 @@ class ViewBackward0(Node):
         return (grad.reshape(self.shape),)
 
 
+def _dtype_view(input, dtype):
+    """``input``'s array reinterpreted as ``dtype``, with PyTorch's errors when the sizes or strides do not allow
+    it (the last dim shrinks or grows by the ratio of the element sizes)."""
+    arr = input._data
+    old, new = arr.dtype.itemsize, dtype.np.itemsize
+    if old != new:
+        what = f"to view {dtype_name(input.dtype)} as {dtype_name(dtype)} (different element sizes)"
+        if arr.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        ratio = new // old
+        if new > old and arr.shape[-1] % ratio:
+            raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but got {arr.shape[-1]}")
+        if arr.shape[-1] != 1 and arr.strides[-1] != old:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {arr.strides[-1] // old}")
+        if new > old:
+            for i, st in enumerate(arr.strides[:-1]):
+                if (st // old) % ratio:
+                    raise RuntimeError(f"self.stride({i}) must be divisible by {ratio} {what}, but got {st // old}")
+    return arr.view(dtype.np)
+
+
 @method
 def view(input, *shape):
     """A view with a new shape (one size may be -1); fails when the strides do not allow it.
@@ -77,7 +99,7 @@ def view(input, *shape):
     ``view(dtype)`` reinterprets the bytes as another dtype of the same size.
     """
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
-        return _make_view(input, input._data.view(shape[0].np))
+        return _make_view(input, _dtype_view(input, shape[0]))
     arr = input._data
     new = _infer_shape(shape_arg(shape), arr.size)
     try:
@@ -293,6 +315,8 @@ def expand(input, *sizes):
             raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size "
                                f"({arr.shape[i - lead]}) at non-singleton dimension {i}.  Target sizes: "
                                f"{list(sizes)}.  Tensor sizes: {list(arr.shape)}")
+        if s < 0:
+            raise RuntimeError("numel: integer multiplication overflow")
         target.append(s)
     target = tuple(target)
     if target == arr.shape:
@@ -607,10 +631,8 @@ def repeat(input, *sizes):
     if len(sizes) < arr.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
                            "tensor")
-    for s in sizes:
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(sizes)}")
     padded = (1,) * (len(sizes) - arr.ndim) + arr.shape
+    check_size([n * r for n, r in zip(padded, sizes)], arr.dtype.itemsize)
     res = _make(array_module(input).tile(arr.reshape(padded), sizes) if sizes else arr.copy())
     record(res, RepeatBackward0, (input,), repeats=sizes, padded=padded, shape=arr.shape)
     return res
@@ -829,8 +851,12 @@ def as_strided(input, size, stride, storage_offset=None):
         if s < 0:
             raise RuntimeError("as_strided: Negative strides are not supported at the moment, got strides: "
                                f"{list(stride)}")
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and strides={list(stride)}")
     root, own_off = root_array(input)
     offset = own_off if storage_offset is None else storage_offset
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
     item = input._data.itemsize
     need = offset + 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
     storage_size = root.nbytes // item

@@ -1,0 +1,78 @@
+"""Checked conversions: a Python number written into a tensor of some dtype, the values of a sequence given to
+``tensor(..., dtype=)``, and the sizes of a tensor about to be allocated — each raising PyTorch's error where
+NumPy would silently wrap, produce garbage (NaN -> int), or raise its own exception types.
+"""
+import math
+
+from .. import _dtype
+
+# the C++ element type PyTorch's scalar-conversion messages name
+_C_TYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+           "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
+_MAX_BYTES = 2 ** 63 - 1
+
+
+def _fits(value, dtype):
+    """Whether PyTorch converts the number ``value`` to ``dtype`` without an overflow error.
+
+    Integers into an unsigned type may be negative down to ``-max`` (they wrap, as PyTorch's ``a - b`` needs);
+    NaN and infinities go only into floating types; floats beyond a floating type's range overflow."""
+    if type(value) is bool or dtype is _dtype.bool or dtype._category == 3:
+        return True
+    if dtype._category == 1:
+        info = _dtype.iinfo(dtype)
+        if isinstance(value, float):
+            return math.isfinite(value) and info.min <= value <= info.max
+        low = info.min if info.min else -info.max
+        return low <= value <= info.max
+    if isinstance(value, complex):
+        return True   # the caller rejects complex into real with its own message
+    return math.isinf(value) or math.isnan(value) or abs(value) <= _dtype.finfo(dtype).max
+
+
+def checked_scalar(value, dtype):
+    """The number ``value`` as written into a ``dtype`` tensor (full, fill_, masked_fill, index_fill, item
+    assignment): PyTorch's RuntimeError when it cannot be converted; a float truncated and a negative int
+    wrapped for an integer type."""
+    if not _fits(value, dtype):
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPE[dtype.name]} without overflow")
+    if dtype._category == 1 and type(value) is not bool:
+        value = int(value)
+        if value < 0 and not _dtype.iinfo(dtype).min:
+            value += _dtype.iinfo(dtype).max + 1
+    return value
+
+
+def check_values(arr, dtype):
+    """PyTorch's RuntimeError when ``tensor(data, dtype=dtype)`` meets a value of ``arr`` (the data as parsed:
+    int64 or float64) that ``dtype`` cannot hold: NaN or infinity into an integer type, an integer out of
+    range (negatives into unsigned types wrap down to ``-max``)."""
+    if dtype._category != 1 or not arr.size or arr.dtype.kind not in "iuf":
+        return
+    info = _dtype.iinfo(dtype)
+    lo, hi = arr.min(), arr.max()
+    low = info.min if info.min else -info.max
+    if not (low <= lo and hi <= info.max):   # NaN compares false: it fails here too
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+
+
+def check_size(shape, itemsize):
+    """PyTorch's RuntimeError for a size with a negative dimension, or whose byte count overflows int64."""
+    n = 1
+    for i, s in enumerate(shape):
+        if s >= 2 ** 63:
+            raise TypeError(f"argument 'size' failed to unpack the object at pos {i + 1} with error "
+                            "\"Overflow when unpacking long long\"")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
+        n *= s
+    if n * itemsize > _MAX_BYTES:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+
+
+def allocation_error(exc, shape, itemsize):
+    """PyTorch's RuntimeError for an allocation the memory cannot hold (NumPy raises MemoryError)."""
+    nbytes = itemsize * math.prod(shape)
+    return RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} bytes. "
+                        f"Error code 12 (Cannot allocate memory) [{exc}]")
+
