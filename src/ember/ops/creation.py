@@ -162,28 +162,26 @@ def _first_leaf(seq):
     return seq
 
 
-def _all_ints(seq):
-    """True when every leaf of the nested lists ``seq`` is a Python int (not a bool)."""
+def _leaves(seq):
+    """The non-list leaves of the nested lists ``seq``."""
     stack = [seq]
     while stack:
         s = stack.pop()
         if isinstance(s, list):
             stack.extend(s)
-        elif type(s) is not int:
-            return False
-    return True
+        else:
+            yield s
+
+
+def _all_ints(seq):
+    """True when every leaf of the nested lists ``seq`` is a Python int (not a bool)."""
+    return all(type(s) is int for s in _leaves(seq))
 
 
 def _has_numpy_float(seq):
     """True when some leaf is a NumPy float64 (PyTorch then infers float64, not the default dtype)."""
-    stack = [seq]
-    while stack:
-        s = stack.pop()
-        if isinstance(s, list):
-            stack.extend(s)
-        elif isinstance(s, (numpy.floating, numpy.ndarray)) and getattr(s, "dtype", None) == numpy.float64:
-            return True
-    return False
+    return any(isinstance(s, (numpy.floating, numpy.ndarray)) and getattr(s, "dtype", None) == numpy.float64
+               for s in _leaves(seq))
 
 
 @function
