@@ -91,6 +91,34 @@ ROWS = [
                               m.blackman_window(6, False, dtype=m.float64), m.bartlett_window(6, False),
                               m.bartlett_window(7), m.kaiser_window(9, True, 5.0),
                               m.kaiser_window(6, False, dtype=m.float64), m.hann_window(1), m.bartlett_window(0)), ()),
+    # ---- calculus
+    row("trapezoid", lambda m, y: m.trapezoid(y), (A,), gg=True),
+    row("trapezoid_x_1d", lambda m, y, x: m.trapezoid(y, x[:3].cumsum(0), dim=0), (A, B)),
+    row("trapezoid_x_full_dx", lambda m, y, x: (m.trapezoid(y, y.exp().cumsum(1)), m.trapz(y, dx=0.5)), (A, B)),
+    row("trapezoid_int_empty", lambda m, i: (m.trapezoid(i), m.trapezoid(i[:, :0]), m.trapz(i, dim=0)), (I,)),
+    row("cumulative_trapezoid", lambda m, y, x: (m.cumulative_trapezoid(y), m.cumulative_trapezoid(y, x.cumsum(0)),
+                                                 m.cumulative_trapezoid(y.mT, dx=2.0, dim=0)), (A, B), gg=True),
+    row("cumulative_trapezoid_one_sample", lambda m, y: m.cumulative_trapezoid(y[:, :1]), (A,)),
+    # ---- statistics
+    row("cov", lambda m, a: (m.cov(a), m.cov(a.mT, correction=0)), (A,), gg=True),
+    row("cov_weights", lambda m, a, w: m.cov(a, fweights=m.tensor([1, 2, 1, 3]), aweights=w.abs() + 0.1), (A, B)),
+    row("cov_1d_int", lambda m, a, i: (m.cov(a[0]), m.cov(i)), (A, I)),
+    row("cov_complex", lambda m, a: m.cov(m.complex(a, a.flip(0))), (A,), grad=False),
+    row("corrcoef", lambda m, a: (m.corrcoef(a), m.corrcoef(a[0])), (A,), gg=True),
+    row("histogram", lambda m, a: tuple(m.histogram(a.reshape(-1), 4)), (A,), grad=False),
+    row("histogram_edges_density_weight", lambda m, a, b: (
+        tuple(m.histogram(a, m.tensor([-1.0, 0.0, 0.5, 2.0], dtype=m.float64), density=True)),
+        tuple(m.histogram(a, 3, range=(-1.0, 1.0), weight=a.abs()))), (A, B), grad=False),
+    row("histogram_f32_constant", lambda m, a: tuple(m.histogram(a * 0 + 1, 2)), (A32,), grad=False),
+    row("histogramdd", lambda m, a: (m.histogramdd(a[:, :2], [2, 3]).hist, m.histogramdd(a[:, :2], [2, 3]).bin_edges,
+                                     m.histogramdd(a, 2, range=[-1.0, 1.0] * 4, density=True).hist), (A,), grad=False),
+    # ---- polynomial / flat_index
+    # torch's vander cannot backward (an in-place cumprod); ember's gradient is checked by gradcheck below
+    row("vander", lambda m, x: (m.vander(x), m.vander(x, N=2, increasing=True)), (B,), grad=False),
+    row("vander_int_bool", lambda m, j: (m.vander(j[:3]), m.vander(j > 0, N=3), m.vander(j * 1.0, N=0)), (J,)),
+    row("unravel_index", lambda m, j: m.unravel_index(j, (2, 3, 2)), (J,)),
+    row("unravel_index_wrap_int_shape", lambda m, i: (m.unravel_index(i, 7), m.unravel_index(i, m.Size([5, 2])),
+                                                      m.unravel_index(i[0], ())), (I,)),
 ]
 
 
@@ -131,6 +159,17 @@ ERRORS = [
     ("empty_strided_mismatch", lambda m: m.empty_strided((2, 3), (1,))),
     ("hann_window_int", lambda m: m.hann_window(5, dtype=m.int64)),
     ("kaiser_window_negative", lambda m: m.kaiser_window(-1)),
+    ("trapezoid_x_length", lambda m: m.trapezoid(m.ones(2, 3), m.ones(2))),
+    ("cov_3d", lambda m: m.cov(m.ones(2, 2, 2))),
+    ("cov_float_fweights", lambda m: m.cov(m.ones(2, 3), fweights=m.ones(3))),
+    ("cov_negative_aweights", lambda m: m.cov(m.ones(2, 3), aweights=-m.ones(3))),
+    ("cov_weights_numel", lambda m: m.cov(m.ones(2, 3), aweights=m.ones(2))),
+    ("histogram_int", lambda m: m.histogram(m.tensor([1, 2]), 3)),
+    ("histogram_bad_range", lambda m: m.histogram(m.tensor([1.0, 2.0]), 3, range=(2.0, 1.0))),
+    ("vander_2d", lambda m: m.vander(m.ones(2, 2))),
+    ("vander_negative_n", lambda m: m.vander(m.ones(2), N=-1)),
+    ("unravel_index_float", lambda m: m.unravel_index(m.tensor([1.0]), (2, 3))),
+    ("unravel_index_negative_shape", lambda m: m.unravel_index(m.tensor([1]), (2, -3))),
 ]
 
 
@@ -197,3 +236,9 @@ def test_empty_strided_layout():
         z = lib.ones(2, dtype=lib.int32).new_empty_strided((4,), (2,))
         assert z.stride() == (2,) and z.dtype == lib.int32
         assert tuple(lib.empty_strided((0, 3), (3, 1)).shape) == (0, 3)
+
+
+def test_vander_gradient_by_gradcheck():
+    x = ember.tensor([0.5, -1.5, 2.0], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: ember.vander(t, N=4), (x,))
+    assert ember.autograd.gradgradcheck(lambda t: ember.vander(t, increasing=True), (x,))
