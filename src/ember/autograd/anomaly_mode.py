@@ -1,5 +1,5 @@
 """Anomaly detection: find the forward op behind a NaN produced in backward."""
-from .grad_mode import GradMode
+from .grad_mode import AutogradFlags
 
 
 class detect_anomaly:
@@ -13,11 +13,11 @@ class detect_anomaly:
         import warnings
         warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime and should only be "
                       "enabled for debugging.", UserWarning, stacklevel=2)
-        self.prev = (GradMode.anomaly, GradMode.anomaly_check_nan)
-        GradMode.anomaly, GradMode.anomaly_check_nan = True, self.check_nan
+        self.prev = (AutogradFlags.anomaly, AutogradFlags.anomaly_check_nan)
+        AutogradFlags.anomaly, AutogradFlags.anomaly_check_nan = True, self.check_nan
 
     def __exit__(self, *exc):
-        GradMode.anomaly, GradMode.anomaly_check_nan = self.prev
+        AutogradFlags.anomaly, AutogradFlags.anomaly_check_nan = self.prev
         return False
 
 
@@ -25,21 +25,21 @@ class set_detect_anomaly:
     """Turn anomaly detection on or off (``mode``); also a context manager restoring the old setting."""
 
     def __init__(self, mode, check_nan=True):
-        self.prev = (GradMode.anomaly, GradMode.anomaly_check_nan)
-        GradMode.anomaly, GradMode.anomaly_check_nan = bool(mode), check_nan
+        self.prev = (AutogradFlags.anomaly, AutogradFlags.anomaly_check_nan)
+        AutogradFlags.anomaly, AutogradFlags.anomaly_check_nan = bool(mode), check_nan
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        GradMode.anomaly, GradMode.anomaly_check_nan = self.prev
+        AutogradFlags.anomaly, AutogradFlags.anomaly_check_nan = self.prev
         return False
 
 
 def is_anomaly_enabled():
     """True while anomaly detection is on."""
-    return GradMode.anomaly
+    return AutogradFlags.anomaly
 
 
 def is_anomaly_check_nan_enabled():
-    return GradMode.anomaly_check_nan
+    return AutogradFlags.anomaly_check_nan

@@ -4,7 +4,8 @@ It is iterative (a stack, no recursion), so chains of any length work, and it
 frees each node's saved tensors right after running it unless
 ``retain_graph`` is set.
 """
-from .grad_mode import GradMode
+from ._checks import check_hook_result, check_hook_results, validate_function_outputs
+from .grad_mode import AutogradFlags, GradMode
 from .graph import AccumulateGrad, edge_of
 
 
@@ -36,6 +37,7 @@ def _accumulate_into_leaf(acc, grad, create_graph, owned):
         for hook in tuple(var._hooks.values()):  # a hook may remove itself: all registered run
             new = hook(grad)
             if new is not None:
+                check_hook_result(hook, grad, new)
                 grad, owned = new, False
     if var._grad is None:
         var._grad = grad if create_graph or owned else grad.detach().clone()
@@ -115,8 +117,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     _accumulate_into_leaf(node, g, create_graph, id(g) in incoming_owned)
                 continue
             trusted = not node._hooked and not node._user_defined
-            if node._hooked:
-                out = _call_with_hooks(node, grads)
+            if not trusted:
+                out = _call_user_code(node, grads)
             elif grads[0] is None and (len(grads) == 1 or all(g is None for g in grads)):
                 out = (None,) * len(node._edges)
             else:
@@ -160,8 +162,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     return tuple(results) if inputs is not None else None
 
 
-def _call_with_hooks(node, grads):
-    """Run ``node`` with its tensor hooks, retain_grad, pre-hooks and post-hooks around it."""
+def _call_user_code(node, grads):
+    """Run ``node`` with its tensor hooks, retain_grad, pre-hooks and post-hooks around it, checking what the
+    hooks and (for a custom Function) its backward return."""
     if node._tensor_pre_hooks:
         grads = _apply_tensor_hooks(node, grads)
     if node._retained:
@@ -170,16 +173,20 @@ def _call_with_hooks(node, grads):
         for hook in tuple(node._pre_hooks.values()):
             new = hook(tuple(grads))
             if new is not None:
+                check_hook_results(hook, grads, new)
                 grads = list(new)
     if all(g is None for g in grads):
         out = (None,) * len(node._edges)
     else:
         out = _run_node(node, grads)
+        if node._user_defined:
+            out = validate_function_outputs(node, out)
     if node._post_hooks:
         for hook in tuple(node._post_hooks.values()):
             new = hook(out, tuple(grads))
             if new is not None:
-                out = tuple(new)
+                check_hook_results(hook, out, new)
+                out = new
     return out
 
 
@@ -188,7 +195,7 @@ def _run_node(node, grads):
     out = node.backward(*grads)
     if type(out) is not tuple:
         out = tuple(out) if isinstance(out, list) else (out,)
-    if GradMode.anomaly and GradMode.anomaly_check_nan:
+    if AutogradFlags.anomaly and AutogradFlags.anomaly_check_nan:
         _check_nan(node, out)
     return out
 
@@ -201,6 +208,7 @@ def _apply_tensor_hooks(node, grads):
                 break
             new = hook(grads[nr])
             if new is not None:
+                check_hook_result(hook, grads[nr], new)
                 grads[nr] = new
     return grads
 

@@ -1,6 +1,7 @@
 """Custom autograd functions: subclass ``Function`` with static ``forward`` and ``backward``."""
 import functools
 
+from ._checks import python_type_name
 from .grad_mode import GradMode, no_grad
 from .graph import Node, edge_of
 
@@ -67,13 +68,18 @@ class BackwardCFunction(Node, FunctionCtx):
             else:
                 raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
                                    f"(expected {n}, got {len(result)})")
-        if len(self._edges) != n:
-            for i, (r, t) in enumerate(zip(result, is_tensor)):
-                if not t and r is not None:
+        from .._tensor import Tensor
+        grads = []
+        for i, (r, t) in enumerate(zip(result, is_tensor)):
+            if not t:
+                if r is not None:
                     raise RuntimeError(f"function {self.name()} returned a gradient different than None at position "
                                        f"{i + 1}, but the corresponding forward input was not a Variable")
-            result = tuple(r for r, t in zip(result, is_tensor) if t)
-        return result
+            elif r is None or isinstance(r, Tensor):
+                grads.append(r)
+            else:
+                raise RuntimeError(f"expected Variable or None (got {python_type_name(r)})")
+        return tuple(grads)
 
     @property
     def needs_input_grad(self):
@@ -141,6 +147,9 @@ class Function:
             wrapped.append(o)
         if record:
             ctx._edges = tuple(edge_of(t) for t in tensor_args if t is not None)
+            # what the engine checks backward's gradients against, one entry per edge (None: no gradient flows)
+            ctx._input_meta = tuple((tuple(t.shape), t.dtype, t.device) if t._requires_grad else None
+                                    for t in tensor_args if t is not None)
             ctx._arg_is_tensor = tuple(t is not None for t in tensor_args)
             ctx._num_outputs = len(wrapped)
             ctx._output_meta = [(o.shape, o.dtype) if isinstance(o, Tensor) else ((), None) for o in wrapped]

@@ -1,18 +1,33 @@
 """Grad modes: whether ops record the graph (no_grad, enable_grad, set_grad_enabled, inference_mode)."""
 import functools
 import inspect
+import threading
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled"]
 
 
-class GradMode:
-    """Process-wide switches read on every op (class attributes for speed)."""
-    enabled = True
-    inference = False
+class AutogradFlags:
+    """Process-wide autograd switches (global in PyTorch too): written and read on this class, so every thread
+    sees one value."""
     anomaly = False
     anomaly_check_nan = True
     volatile_used = False  # set once a Variable(volatile=True) exists; see autograd.variable
+
+
+class _GradModeState(threading.local, AutogradFlags):
+    """The grad-mode switches read on every op, one set per thread as in PyTorch.
+
+    ``enabled`` and ``inference`` are set per thread; the class attributes are
+    the defaults a new thread starts with (grad on, inference off).  The
+    process-wide ``AutogradFlags`` are inherited for reading only (hot paths
+    read ``AutogradFlags`` itself, which is faster than a thread-local lookup).
+    """
+    enabled = True
+    inference = False
+
+
+GradMode = _GradModeState()
 
 
 def is_grad_enabled():

@@ -10,7 +10,7 @@ import weakref
 from collections import OrderedDict
 
 from ..utils.hooks import _add_hook
-from .grad_mode import GradMode
+from .grad_mode import AutogradFlags, GradMode
 
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -202,7 +202,7 @@ def connect(node, outputs, inputs):
         out._requires_grad = True
         if nr:
             out.__dict__["_output_nr"] = nr
-    if GradMode.anomaly:
+    if AutogradFlags.anomaly:
         import traceback
         node._anomaly_trace = "".join(traceback.format_stack()[:-3])
     return node

@@ -1,7 +1,7 @@
 """``Variable``: the pre-0.4 wrapper the seeds use.  A Variable is simply a Tensor."""
 import warnings
 
-from .grad_mode import GradMode
+from .grad_mode import AutogradFlags
 
 
 class _VariableMeta(type):
@@ -31,7 +31,7 @@ class Variable(metaclass=_VariableMeta):
             warnings.warn("volatile was removed (Variable.volatile is always False); use `with torch.no_grad():` "
                           "instead. ember keeps its old meaning: results computed from this tensor do not "
                           "require grad.", DeprecationWarning, stacklevel=2)
-            GradMode.volatile_used = True
+            AutogradFlags.volatile_used = True
             t._requires_grad = True   # makes every op consult attach(), which sees the volatile flag
             t.__dict__["_volatile"] = True
         elif requires_grad:

@@ -8,7 +8,7 @@ or None.  Backward formulas are written with ember ops, so the graph they
 build under ``create_graph=True`` gives higher derivatives.
 """
 from .._tensor import Tensor
-from ..autograd.grad_mode import GradMode
+from ..autograd.grad_mode import AutogradFlags, GradMode
 from ..autograd.graph import connect, any_volatile
 
 
@@ -45,7 +45,7 @@ def record(out, node_cls, inputs, saved=(), output=False, **fields):
     else:
         return None
     outputs = out if isinstance(out, tuple) else (out,)
-    if GradMode.volatile_used and any_volatile(inputs):
+    if AutogradFlags.volatile_used and any_volatile(inputs):   # process-wide: no thread-local lookup
         for o in outputs:
             o._requires_grad = True
             o.__dict__["_volatile"] = True
