@@ -30,7 +30,9 @@ def values_at(grad, indices, shape):
     out = xp.zeros((indices.shape[1],) + tuple(shape[sd:]), dtype=g.values.dtype)
     if g.nnz and indices.shape[1]:
         have, want = linear_index(g.indices, shape[:sd]), linear_index(indices, shape[:sd])
-        pos = xp.minimum(xp.searchsorted(have, want), have.size - 1)
+        order = xp.argsort(want)   # searching in sorted order keeps the lookups in cache
+        pos = xp.empty(want.size, dtype=xp.int64)
+        pos[order] = xp.minimum(xp.searchsorted(have, want[order]), have.size - 1)
         hit = have[pos] == want
         out[hit] = g.values[pos[hit]]
     return out

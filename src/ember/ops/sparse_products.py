@@ -7,20 +7,67 @@ into the sparse operand has the sparse operand's pattern and is the sampled dens
 exists (a 100k-node graph's gradient fits in memory).
 """
 from ._common import Node, record, function, op, _make, module_of_array, dtype_name
+from . import _block_threads as _threads
 from .sparse_tensor import (SPARSE_COO, SPARSE_CSR, sparse_method, make_coo, make_compressed, coalesce_store,
                             to_coo_store, scipy_matrix, scipy_sparse)
 from .sparse_layout import masked_like
 
-_BLOCK = 1 << 16   # entries per block of the sampled product: bounds its temporary memory
+_BLOCK = 1 << 14   # entries per block of the sampled product: bounds its temporary memory, fits the caches
+_PARALLEL_MIN = 1 << 16   # below this many entries (or rows) one thread does the whole product
+
+
+def _in_ranges(n, step, work, big):
+    """``work(lo, hi)`` over ``[0, n)`` in ranges of ``step``; when the work is ``big``, the ranges are shared
+    among ``ember``'s threads (NumPy's loops and SciPy's sparse kernels release the GIL)."""
+    ranges = [(lo, min(lo + step, n)) for lo in range(0, n, step)]
+    nt = _threads.block_threads()
+    if nt <= 1 or not big or len(ranges) < 2 or not _threads.parallel_ok():
+        for lo, hi in ranges:
+            work(lo, hi)
+        return
+
+    def run(group):
+        for lo, hi in group:
+            work(lo, hi)
+
+    groups = [ranges[k::nt] for k in range(nt)]
+    with _threads.timed_parallel(nt):
+        futures = [_threads.executor().submit(run, g) for g in groups[1:]]
+        run(groups[0])
+        for f in futures:
+            f.result()
 
 
 def sampled_product(rows, cols, a, b):
     """``(a @ b.T)[rows, cols]`` for arrays ``a`` ``(n, f)`` and ``b`` ``(m, f)``, without forming ``a @ b.T``."""
     xp = module_of_array(a)
     out = xp.empty(rows.size, dtype=a.dtype)
-    for k in range(0, rows.size, _BLOCK):
-        r, c = rows[k:k + _BLOCK], cols[k:k + _BLOCK]
-        xp.einsum("ij,ij->i", a[r], b[c], out=out[k:k + _BLOCK])
+
+    def work(lo, hi):
+        pa = xp.take(a, rows[lo:hi], axis=0)
+        pa *= xp.take(b, cols[lo:hi], axis=0)
+        pa.sum(axis=1, out=out[lo:hi])
+
+    _in_ranges(rows.size, _BLOCK, work, rows.size >= _PARALLEL_MIN)
+    return out
+
+
+def csr_times_dense(m, x):
+    """SciPy CSR matrix ``m`` times dense array ``x``, in row blocks spread over ``ember``'s threads."""
+    xp = module_of_array(x)
+    n = m.shape[0]
+    out = xp.empty((n,) + x.shape[1:], dtype=xp.result_type(m.dtype, x.dtype))
+    sp = scipy_sparse()
+    ptr = m.indptr
+    step = max(1, -(-n // (4 * max(1, _threads.block_threads()))))
+
+    def work(lo, hi):
+        s, e = ptr[lo], ptr[hi]
+        block = sp.csr_matrix((m.data[s:e], m.indices[s:e], ptr[lo:hi + 1] - s), shape=(hi - lo, m.shape[1]),
+                              copy=False)
+        out[lo:hi] = block @ x
+
+    _in_ranges(n, step, work, m.nnz >= _PARALLEL_MIN)
     return out
 
 
@@ -53,7 +100,7 @@ class SparseMmBackward(Node):
             rows, cols = _entry_coords(s._data)
             gs = _pattern_grad(s._data, sampled_product(rows, cols, g, x._data))
         if x._requires_grad:
-            gx = _make(_as(scipy_matrix(s._data).T @ g, g.dtype))
+            gx = _make(_as(csr_times_dense(scipy_matrix(s._data, transposed=True), g), g.dtype))
         return gs, gx
 
     def name(self):
@@ -90,7 +137,7 @@ def sparse_mm(input, mat2, node_name="SparseAddmmBackward0"):
         return sparse_mm(mat2.t(), input.t(), node_name).t()
     _scalar_values(input)
     x = mat2._data
-    res = _make(_as(scipy_matrix(input._data) @ x, x.dtype))
+    res = _make(_as(csr_times_dense(scipy_matrix(input._data), x), x.dtype))
     record(res, SparseMmBackward, (input, mat2), (input, mat2), node_name=node_name)
     return res
 

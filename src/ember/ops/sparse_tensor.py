@@ -37,8 +37,8 @@ class SparseStore:
 
     COO: ``indices`` ``(sparse_dim, nnz)`` int64 and ``values`` ``(nnz, *dense_shape)``; ``coalesced`` says the
     indices are sorted (row-major) and unique.  CSR/CSC: ``compressed`` (``crow``/``ccol``, length rows+1 /
-    cols+1), ``plain`` (``col``/``row``, length nnz) and ``values`` ``(nnz,)``.  ``cache`` keeps a SciPy matrix
-    of a 2-D tensor once built (the parts are never changed in place, so it stays valid).
+    cols+1), ``plain`` (``col``/``row``, length nnz) and ``values`` ``(nnz,)``.  ``cache`` keeps SciPy matrices
+    of a 2-D tensor once built (ops that change the parts in place reset it).
     """
 
     __slots__ = ("layout", "shape", "indices", "values", "coalesced", "compressed", "plain", "cache")
@@ -363,20 +363,27 @@ def to_compressed_store(s, layout):
     return SparseStore(layout, c.shape, vals, compressed=compressed, plain=xp.ascontiguousarray(minor))
 
 
-def scipy_matrix(s):
-    """A SciPy CSR matrix of a 2-D sparse store with 1-D values, cached on the store.  It shares the store's
-    values array (a coalesced COO's row-major order is CSR's), so edits of the values in place show through."""
+def scipy_matrix(s, transposed=False):
+    """A SciPy CSR matrix of a 2-D sparse store with 1-D values (or of its transpose), cached on the store.  The
+    untransposed one shares the store's values array (a coalesced COO's row-major order is CSR's), so edits of
+    the values in place show through."""
     if s.cache is None:
+        s.cache = {}
+    key = "T" if transposed else "csr"
+    m = s.cache.get(key)
+    if m is None:
         sp = scipy_sparse()
-        if s.layout == SPARSE_CSR:
+        if transposed:
+            m = scipy_matrix(s).T.tocsr()
+        elif s.layout == SPARSE_CSR:
             m = sp.csr_matrix((s.values, s.plain, s.compressed), shape=s.shape, copy=False)
         elif s.layout == SPARSE_CSC:
             m = sp.csc_matrix((s.values, s.plain, s.compressed), shape=s.shape, copy=False).tocsr()
         else:
             c = to_compressed_store(s, SPARSE_CSR)
             m = sp.csr_matrix((c.values, c.plain, c.compressed), shape=s.shape, copy=False)
-        s.cache = m
-    return s.cache
+        s.cache[key] = m
+    return m
 
 
 def to_dense_array(s):
