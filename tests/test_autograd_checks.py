@@ -151,6 +151,33 @@ def test_unchecked_gradient_for_input_without_grad():
     assert_same_outcome(case)
 
 
+# ---------------------------------------------------------------- gradients handed to backward / autograd.grad
+ROOT_GRADS = {
+    "shape": lambda lib, a: (a * 2).backward(lib.ones(5)),
+    "broadcastable shape": lambda lib, a: (a * 2).backward(lib.ones(1)),
+    "float64 cast": lambda lib, a: (a * 2).backward(lib.full((3,), 0.1, dtype=lib.float64)),
+    "int64 cast": lambda lib, a: (a * 2).backward(lib.tensor([1, 2, 3])),
+    "complex for real output": lambda lib, a: (a * 2).backward(lib.ones(3, dtype=lib.complex64)),
+    "real for complex output": lambda lib, a: (a * (1 + 1j)).backward(lib.ones(3)),
+    "list of numbers": lambda lib, a: (a * 2).backward([1.0, 2.0, 3.0]),
+    "implicit, complex output": lambda lib, a: (a * (1 + 1j)).sum().backward(),
+    "implicit, non-scalar": lambda lib, a: (a * 2).backward(),
+    "fewer gradients": lambda lib, a: lib.autograd.backward((a * 2, a * 3), (lib.ones(3),)),
+    "extra gradients ignored": lambda lib, a: lib.autograd.backward((a * 2,), (lib.ones(3), lib.ones(3))),
+    "grad(): fewer gradients": lambda lib, a: lib.autograd.grad((a * 2, a * 3), a, (lib.ones(3),)),
+    "grad(): int64 cast": lambda lib, a: lib.autograd.grad(a * 2, a, lib.tensor([1, 2, 3])),
+}
+
+
+@pytest.mark.parametrize("name", ROOT_GRADS)
+def test_gradient_given_to_backward_checked(name):
+    def case(lib):
+        a = lib.ones(3, requires_grad=True)
+        out = ROOT_GRADS[name](lib, a)
+        return out if out is not None else a.grad
+    assert_same_outcome(case)
+
+
 # ---------------------------------------------------------------- tensor hooks
 def named_hook(g):
     return g.new_ones(5)

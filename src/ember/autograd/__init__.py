@@ -21,7 +21,10 @@ def _as_tuple(x):
     return tuple(x)
 
 
-def _make_grads(outputs, grads, is_grads_batched=False):
+def _make_grads(outputs, grads):
+    """The gradients that start backward from ``outputs``: ``grads`` checked against them (one per output; extra
+    ones are ignored, as PyTorch does), a missing one made as ones for a real scalar output, and each cast to its
+    output's dtype."""
     from .._tensor import Tensor
     from ..ops.creation import ones_like
     result = []
@@ -29,22 +32,23 @@ def _make_grads(outputs, grads, is_grads_batched=False):
         if g is None:
             if out._requires_grad and out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if not out.dtype.is_floating_point and not out.dtype.is_complex:
+            if not out.dtype.is_floating_point:
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got "
                                    f"{out.dtype}")
             result.append(ones_like(out))
             continue
         if not isinstance(g, Tensor):
-            from ..ops.creation import tensor
-            g = tensor(g, dtype=out.dtype)
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
         if g.shape != out.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] has a "
                                f"shape of {out.shape}.")
-        if g.dtype.is_floating_point != out.dtype.is_floating_point:
+        if g.dtype.is_complex != out.dtype.is_complex:
             raise RuntimeError(f"For complex Tensors, both grad_output and output are required to have the same "
                                f"dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} and output[{i}] "
                                f"has a dtype of {out.dtype}.")
-        result.append(g)
+        result.append(g if g.dtype == out.dtype else g.to(out.dtype))
+    if len(result) != len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(result)} gradients")
     return result
 
 
@@ -62,8 +66,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     from .engine import run_backward
     tensors = _as_tuple(tensors)
     grads = _as_tuple(grad_tensors) if grad_tensors is not None else (None,) * len(tensors)
-    if len(grads) != len(tensors):
-        raise RuntimeError(f"got {len(grads)} tensors and {len(tensors)} gradients")
     for t in tensors:
         if not t._requires_grad or (t._volatile and t._grad_fn is None):
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
