@@ -186,10 +186,34 @@ def make_compressed(layout, compressed, plain, values, shape):
     return wrap_store(SparseStore(layout, shape, values, compressed=compressed, plain=plain))
 
 
+def rebuild_sparse(layout, data):
+    """``torch._utils._rebuild_sparse_tensor``: a sparse tensor from a checkpoint's layout and parts (COO:
+    ``(indices, values, size, is_coalesced)``; CSR/CSC: ``(compressed, plain, values, size)``), its indices
+    checked against the size as construction does."""
+    if layout == SPARSE_COO:
+        indices, values, size, coalesced = data
+        return _rebuild_sparse(layout, tuple(size), (indices._data,), values._data, bool(coalesced), False)
+    if layout in (SPARSE_CSR, SPARSE_CSC):
+        compressed, plain, values, size = data
+        return _rebuild_sparse(layout, tuple(size), (compressed._data, plain._data), values._data, False, False)
+    raise RuntimeError(f"rebuilding a sparse tensor of layout {layout} is not supported")
+
+
+def checkpoint_parts(t):
+    """What PyTorch's checkpoints hold for sparse tensor ``t``: its layout and ``rebuild_sparse``'s ``data``."""
+    s = t._data
+    if s.layout == SPARSE_COO:
+        return s.layout, (_make(s.indices), _make(s.values), t.shape, s.coalesced)
+    return s.layout, (_make(s.compressed), _make(s.plain), _make(s.values), t.shape)
+
+
 def _rebuild_sparse(layout, shape, parts, values, coalesced, requires_grad):
     """Unpickle a sparse tensor (checking its indices as construction does)."""
     if layout == SPARSE_COO:
         check_coo(parts[0], values, shape)
+        if coalesced and parts[0].shape[1] > 1:   # a checkpoint's flag is checked, not trusted
+            lin = linear_index(parts[0], shape[:parts[0].shape[0]])
+            coalesced = bool((lin[1:] > lin[:-1]).all())
         t = make_coo(parts[0], values, shape, coalesced)
     else:
         check_compressed(layout, parts[0], parts[1], values, shape)

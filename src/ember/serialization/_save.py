@@ -20,6 +20,8 @@ from ._rebuild import is_loaded_storage
 
 _REBUILD_TENSOR = TorchGlobal("torch._utils", "_rebuild_tensor_v2")
 _REBUILD_PARAMETER = TorchGlobal("torch._utils", "_rebuild_parameter")
+_REBUILD_SPARSE = TorchGlobal("torch._utils", "_rebuild_sparse_tensor")
+_GET_LAYOUT = TorchGlobal("torch.serialization", "_get_layout")
 _TORCH_SIZE = TorchGlobal("torch", "Size")
 _TORCH_DEVICE = TorchGlobal("torch", "device")
 _STORAGE_GLOBALS = {dt: TorchGlobal("torch", name) for dt, name in STORAGE_NAMES.items()}
@@ -102,6 +104,10 @@ class _CheckpointPickler(pickle._Pickler):
 
     def _reduce_tensor(self, t):
         from ..nn.parameter import Parameter
+        if t._sparse:
+            from ..ops.sparse_tensor import checkpoint_parts
+            layout, data = checkpoint_parts(t)
+            return _REBUILD_SPARSE, (_Call(_GET_LAYOUT, (layout,)), data)
         record, offset, stride = self._layout(t)
         if isinstance(t, Parameter):   # the parameter's data is pickled as a plain tensor call inside
             data = _Call(_REBUILD_TENSOR, (record, offset, tuple(t._data.shape), tuple(stride), False,

@@ -22,7 +22,7 @@ from ._format import STORAGE_TYPES, dtype_name
 _BLOCKED_MODULES = ("sys", "os", "posix", "nt")
 _LEGACY_TENSOR_CLASSES = ("FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor",
                           "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor")
-_UNSUPPORTED_REBUILDS = {"_rebuild_qtensor": "quantized", "_rebuild_sparse_tensor": "sparse",
+_UNSUPPORTED_REBUILDS = {"_rebuild_qtensor": "quantized",
                          "_rebuild_nested_tensor": "nested", "_rebuild_meta_tensor_no_storage": "meta",
                          "_rebuild_wrapper_subclass": "wrapper-subclass", "_rebuild_tensor_v3": "untyped-storage",
                          "_rebuild_device_tensor_from_numpy": "NumPy-backed device"}
@@ -31,8 +31,11 @@ _UNSUPPORTED_REBUILDS = {"_rebuild_qtensor": "quantized", "_rebuild_sparse_tenso
 def _get_layout(name):
     """``torch.serialization._get_layout``: the layout object named ``name``."""
     from .. import strided
+    from ..ops.sparse_tensor import SPARSE_COO, SPARSE_CSR, SPARSE_CSC
+    if name in (SPARSE_COO, SPARSE_CSR, SPARSE_CSC):
+        return name
     if name != str(strided):
-        raise RuntimeError(f"ember supports only the strided layout, not {name}")
+        raise RuntimeError(f"ember supports only the strided and sparse COO/CSR/CSC layouts, not {name}")
     return strided
 
 
@@ -47,6 +50,7 @@ def _bytearray(*args):
 def default_globals():
     """PyTorch's names that ``weights_only`` loading allows, mapped to the ember objects they stand for."""
     from .. import _device, nn
+    from ..ops.sparse_tensor import rebuild_sparse
     import ember
     table = {
         "collections.OrderedDict": collections.OrderedDict, "collections.Counter": collections.Counter,
@@ -57,6 +61,7 @@ def default_globals():
         "torch._utils._rebuild_tensor_v2": _rebuild.rebuild_tensor,
         "torch._utils._rebuild_tensor": _rebuild.rebuild_tensor_v1,
         "torch._utils._rebuild_parameter": _rebuild.rebuild_parameter,
+        "torch._utils._rebuild_sparse_tensor": rebuild_sparse,
         "torch._utils._rebuild_parameter_with_state": _rebuild.rebuild_parameter,
         "torch._utils._rebuild_device_tensor_from_cpu_tensor": _rebuild.rebuild_device_tensor_from_cpu_tensor,
         "torch._tensor._rebuild_from_type_v2": _rebuild.rebuild_from_type,

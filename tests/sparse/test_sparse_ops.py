@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import ember
-from helpers import pair, random_coo, same_sparse, dense
+from sparse_helpers import pair, random_coo, same_sparse, dense
 
 
 def grads_pair(shape=(5, 4), nnz=9, seed=0, dense_shape=()):

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import ember
-from helpers import dense
+from sparse_helpers import dense
 
 
 def _embeddings(cls, **kw):
