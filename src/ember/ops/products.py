@@ -112,9 +112,6 @@ class MatmulBackward0(Node):
 @op(operators=("__matmul__",))
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy/PyTorch broadcasting: vectors, matrices and batches of matrices."""
-    if input._sparse or other._sparse:
-        from .sparse_products import sparse_matmul
-        return sparse_matmul(input, other)
     if Autocast.cpu_dtype is not None:
         input, other = autocast_args(input, other)
     a, b = input._data, other._data
@@ -122,6 +119,9 @@ def matmul(input, other, *, out=None):
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
     if a.ndim == 2 and b.ndim == 2:
         return mm(input, other, out=out)
+    if input._sparse or other._sparse:   # after the 2-D case: mm takes sparse matrices itself
+        from .sparse_products import sparse_matmul
+        return sparse_matmul(input, other)
     if a.ndim == 2 and b.ndim == 1:
         return mv(input, other, out=out)   # PyTorch's matmul dispatches here too (MvBackward0, mv's errors)
     _same_dtype(input, other, "matmul")
