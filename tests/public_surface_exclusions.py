@@ -134,13 +134,12 @@ NOT_YET = {
     "Tensor": [
         "__cuda_array_interface__", "__delitem__", "__div__", "__dlpack__", "__dlpack_c_exchange_api__",
         "__dlpack_device__", "__idiv__", "__ilshift__", "__imod__", "__irshift__", "__long__", "__nonzero__",
-        "__rdiv__", "__reversed__", "__rlshift__", "__rrshift__", "__setstate__", "angle", "cholesky_inverse",
-        "cholesky_solve", "conj_physical_", "const_data_ptr", "corrcoef", "cov", "dim_order", "geqrf",
-        "grad_dtype", "hash_tensor", "histogram", "igamma", "igamma_", "igammac", "igammac_", "index",
-        "index_reduce", "index_reduce_", "is_distributed", "is_inference", "is_ipu", "is_maia", "is_mkldnn",
-        "is_mtia", "is_set_to", "is_vulkan", "is_xla", "is_xpu", "istft", "lu", "lu_solve", "matrix_exp", "name",
-        "nonzero_static", "orgqr", "ormqr", "prelu", "record_stream", "renorm", "renorm_", "resize", "resize_as",
-        "set_", "stft", "storage", "storage_type", "triangular_solve", "volatile"
+        "__rdiv__", "__reversed__", "__rlshift__", "__rrshift__", "__setstate__", "angle", "conj_physical_",
+        "const_data_ptr", "corrcoef", "cov", "dim_order", "geqrf", "grad_dtype", "hash_tensor", "histogram",
+        "igamma", "igamma_", "igammac", "igammac_", "index", "index_reduce", "index_reduce_", "is_distributed",
+        "is_inference", "is_ipu", "is_maia", "is_mkldnn", "is_mtia", "is_set_to", "is_vulkan", "is_xla", "is_xpu",
+        "istft", "lu", "lu_solve", "name", "nonzero_static", "orgqr", "ormqr", "prelu", "record_stream", "renorm",
+        "renorm_", "resize", "resize_as", "set_", "stft", "storage", "storage_type", "volatile"
     ],
     "autograd": [
         "DeviceType", "ProfilerConfig", "ProfilerEvent", "ProfilerState", "SavedTensor",
@@ -151,8 +150,7 @@ NOT_YET = {
         "linearize", "rearrange"
     ],
     "linalg": [
-        "eig", "eigvals", "householder_product", "ldl_factor", "ldl_factor_ex", "ldl_solve", "lu", "lu_factor",
-        "lu_factor_ex", "lu_solve", "matrix_exp"
+        "householder_product", "ldl_factor", "ldl_factor_ex", "ldl_solve"
     ],
     "nn": [
         "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
@@ -182,26 +180,25 @@ NOT_YET = {
         "ParameterDict", "Storage", "Stream", "TypedStorage", "UntypedStorage", "abs_", "acos_", "acosh_",
         "alias_copy", "alpha_dropout_", "angle", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
         "arctanh_", "as_strided_copy", "asin_", "asinh_", "atan_", "atanh_", "bilinear", "binomial", "ceil_",
-        "celu_", "channels_last", "channels_last_3d", "cholesky_inverse", "cholesky_solve", "clamp_",
-        "clamp_max_", "clamp_min_", "clip_", "cond", "conj_physical_", "contiguous_format", "cos_", "cosh_",
-        "cosine_embedding_loss", "cosine_similarity", "cpu", "deg2rad_", "detach_copy", "diagonal_copy",
-        "dropout_", "e", "embedding_bag", "empty_permuted", "exp2_", "exp_", "expand_copy", "expm1_",
-        "feature_alpha_dropout_", "feature_dropout_", "fill", "fix_", "floor_", "frac_", "from_dlpack",
-        "from_file", "frombuffer", "gcd_", "geqrf", "get_deterministic_debug_mode", "get_device",
-        "get_device_module", "get_float32_matmul_precision", "gradient", "has_lapack", "has_mkl", "has_openmp",
-        "has_spectral", "hash_tensor", "hinge_embedding_loss", "igamma", "igammac", "index_reduce", "inf",
-        "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "is_distributed", "is_inference",
-        "is_warn_always_enabled", "istft", "kl_div", "layout", "lcm_", "ldexp_", "legacy_contiguous_format",
-        "lobpcg", "log10_", "log1p_", "log2_", "log_", "lu", "lu_solve", "lu_unpack", "margin_ranking_loss",
-        "masked", "matrix_exp", "memory_format", "nan", "neg_", "negative_", "newaxis", "nonzero_static", "orgqr",
-        "ormqr", "pairwise_distance", "pca_lowrank", "pdist", "permute_copy", "pi", "poisson_nll_loss", "prelu",
+        "celu_", "channels_last", "channels_last_3d", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cond",
+        "conj_physical_", "contiguous_format", "cos_", "cosh_", "cosine_embedding_loss", "cosine_similarity",
+        "cpu", "deg2rad_", "detach_copy", "diagonal_copy", "dropout_", "e", "embedding_bag", "empty_permuted",
+        "exp2_", "exp_", "expand_copy", "expm1_", "feature_alpha_dropout_", "feature_dropout_", "fill", "fix_",
+        "floor_", "frac_", "from_dlpack", "from_file", "frombuffer", "gcd_", "geqrf",
+        "get_deterministic_debug_mode", "get_device", "get_device_module", "get_float32_matmul_precision",
+        "gradient", "has_lapack", "has_mkl", "has_openmp", "has_spectral", "hash_tensor", "hinge_embedding_loss",
+        "igamma", "igammac", "index_reduce", "inf", "is_anomaly_check_nan_enabled", "is_anomaly_enabled",
+        "is_distributed", "is_inference", "is_warn_always_enabled", "istft", "kl_div", "layout", "lcm_", "ldexp_",
+        "legacy_contiguous_format", "lobpcg", "log10_", "log1p_", "log2_", "log_", "margin_ranking_loss",
+        "masked", "memory_format", "nan", "neg_", "negative_", "newaxis", "nonzero_static", "orgqr", "ormqr",
+        "pairwise_distance", "pca_lowrank", "pdist", "permute_copy", "pi", "poisson_nll_loss", "prelu",
         "preserve_format", "quasirandom", "rad2deg_", "reciprocal_", "relu_", "renorm", "resize_as_", "rms_norm",
         "round_", "rrelu_", "rsqrt_", "segment_reduce", "select_copy", "selu_", "set_anomaly_enabled",
         "set_default_tensor_type", "set_deterministic_debug_mode", "set_float32_matmul_precision",
         "set_flush_denormal", "set_warn_always", "sigmoid_", "sin_", "sinh_", "slice_copy", "split_copy",
         "split_with_sizes_copy", "sqrt_", "square_", "squeeze_copy", "stft", "svd_lowrank", "t_copy", "tan_",
-        "tanh_", "threshold_", "to_dlpack", "transpose_copy", "triangular_solve", "triplet_margin_loss", "trunc_",
-        "typename", "uint16", "uint32", "uint64", "unbind_copy", "unfold_copy", "unsqueeze_copy",
-        "view_as_complex_copy", "view_as_real_copy", "view_copy", "vmap", "while_loop"
+        "tanh_", "threshold_", "to_dlpack", "transpose_copy", "triplet_margin_loss", "trunc_", "typename",
+        "uint16", "uint32", "uint64", "unbind_copy", "unfold_copy", "unsqueeze_copy", "view_as_complex_copy",
+        "view_as_real_copy", "view_copy", "vmap", "while_loop"
     ],
 }

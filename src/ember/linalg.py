@@ -4,7 +4,8 @@ Every function is batched over leading dims and differentiable (see ``ops/linalg
 ``ops/matrix_functions.py``, where the work and the gradients live; this module only names them as
 ``torch.linalg`` does).
 """
-from .ops import linalg as _d, matrix_functions as _f
+from .ops import linalg as _d, matrix_functions as _f, lu_decomposition as _lu, matrix_exponential as _exp, \
+    eigen_general as _eig
 from .ops._common import write_out
 from .ops.products import matmul, linalg_cross
 from .ops.norms import vector_norm, matrix_norm
@@ -12,7 +13,8 @@ from .ops.norms import vector_norm, matrix_norm
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
            "inv_ex", "tensorinv", "tensorsolve", "vander",
            "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
-           "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
+           "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm",
+           "lu_factor", "lu_factor_ex", "lu", "lu_solve", "matrix_exp", "eig", "eigvals"]
 
 LinAlgError = _d.LinAlgError
 
@@ -151,3 +153,38 @@ def tensorsolve(A, B, dims=None, *, out=None):
 def vander(x, *, N=None):
     """The Vandermonde matrix: columns ``x ** 0, x ** 1, ..., x ** (N - 1)``."""
     return _f.linalg_vander(x, N)
+
+
+def lu_factor(A, *, pivot=True, out=None):
+    """``(LU, pivots)``: the packed LU factors of ``A = P L U`` and LAPACK's 1-based pivots."""
+    return _lu.linalg_lu_factor(A, pivot=pivot)
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+    """``(LU, pivots, info)``: info is 0, or the 1-based index of U's first zero diagonal entry."""
+    return _lu.linalg_lu_factor_ex(A, pivot=pivot, check_errors=check_errors)
+
+
+def lu(A, *, pivot=True, out=None):
+    """``(P, L, U)`` with ``A = P L U``."""
+    return _lu.linalg_lu(A, pivot=pivot)
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
+    """The solution of ``A X = B`` (``X A = B`` when not ``left``; ``A^H`` when ``adjoint``) from A's LU factors."""
+    return _lu.linalg_lu_solve(LU, pivots, B, left=left, adjoint=adjoint)
+
+
+def matrix_exp(A):
+    """The matrix exponential of square matrices (batched)."""
+    return _exp.matrix_exp(A)
+
+
+def eig(A, *, out=None):
+    """``(eigenvalues, eigenvectors)`` of a general square matrix, as complex tensors."""
+    return _eig.linalg_eig(A)
+
+
+def eigvals(A, *, out=None):
+    """The complex eigenvalues of a general square matrix."""
+    return _eig.linalg_eigvals(A)

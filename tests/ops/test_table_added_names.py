@@ -20,6 +20,11 @@ P = rng.uniform(0.2, 3.0, (3, 4))
 I = rng.integers(-30, 31, (3, 4))
 J = rng.integers(-12, 13, (4,))
 E = rng.integers(-3, 4, (3, 4))
+SQ = rng.standard_normal((3, 3)) + 3 * np.eye(3)
+SQB = rng.standard_normal((2, 3, 3))
+WIDE = rng.standard_normal((3, 5))
+RHS = rng.standard_normal((3, 2))
+SPD_L = np.linalg.cholesky(SQ @ SQ.T + np.eye(3))
 SIGNED_ZEROS = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 2.5])
 S = np.array(0.7)
 
@@ -117,6 +122,36 @@ ROWS = [
     row("vander", lambda m, x: (m.vander(x), m.vander(x, N=2, increasing=True)), (B,), grad=False),
     row("vander_int_bool", lambda m, j: (m.vander(j[:3]), m.vander(j > 0, N=3), m.vander(j * 1.0, N=0)), (J,)),
     row("unravel_index", lambda m, j: m.unravel_index(j, (2, 3, 2)), (J,)),
+    # ---- lu_decomposition / matrix_exponential / triangular_solvers / eigen_general
+    row("linalg_lu_factor", lambda m, a: tuple(m.linalg.lu_factor(a)), (SQ,), gg=True),
+    row("linalg_lu_factor_ex_batched", lambda m, a: tuple(m.linalg.lu_factor_ex(a)), (SQB,)),
+    row("linalg_lu_factor_rect", lambda m, a: (tuple(m.linalg.lu_factor_ex(a)), tuple(m.linalg.lu_factor_ex(a.mT))),
+        (WIDE,), grad=False),
+    row("linalg_lu", lambda m, a: tuple(m.linalg.lu(a)), (SQB,), gg=True),
+    row("linalg_lu_rect", lambda m, a: tuple(m.linalg.lu(a)), (WIDE,), grad=False),
+    row("lu_legacy", lambda m, a: tuple(m.lu(a)) + tuple(m.lu(a, get_infos=True)), (SQ,)),
+    row("lu_unpack", lambda m, a: tuple(m.lu_unpack(*m.linalg.lu_factor(a))), (SQB,), gg=True),
+    row("lu_unpack_parts", lambda m, a: (m.lu_unpack(*m.linalg.lu_factor(a), unpack_pivots=False)[1:],
+                                         m.lu_unpack(*m.linalg.lu_factor(a), unpack_data=False)[0]), (SQ,)),
+    row("linalg_lu_solve", lambda m, a, b: m.linalg.lu_solve(*m.linalg.lu_factor(a), b), (SQ, RHS), gg=True),
+    row("linalg_lu_solve_variants", lambda m, a, b: (
+        m.linalg.lu_solve(*m.linalg.lu_factor(a), b, adjoint=True),
+        m.linalg.lu_solve(*m.linalg.lu_factor(a), b.mT, left=False),
+        m.linalg.lu_solve(*m.linalg.lu_factor(a), b.mT, left=False, adjoint=True)), (SQ, RHS)),
+    row("lu_solve_legacy", lambda m, a, b: m.lu_solve(b, *m.lu(a)), (SQ, RHS)),
+    row("matrix_exp", lambda m, a: m.matrix_exp(a), (SQB,), gg=True, tol=1e-12),
+    row("matrix_exp_large_norm_method", lambda m, a: (a * 4).matrix_exp(), (SQ,), tol=1e-12),
+    row("linalg_matrix_exp_f32", lambda m, a: m.linalg.matrix_exp(a), (A32[:, :3],), tol=1e-5),
+    row("cholesky_solve", lambda m, b, l: (m.cholesky_solve(b, l), m.cholesky_solve(b, l.mT, upper=True)),
+        (RHS, SPD_L), gg=True),
+    row("cholesky_inverse", lambda m, l: (m.cholesky_inverse(l), l.mT.cholesky_inverse(upper=True)), (SPD_L,),
+        gg=True),
+    row("triangular_solve", lambda m, b, a: (tuple(m.triangular_solve(b, a.triu())),
+                                             tuple(b.triangular_solve(a.tril(), upper=False, transpose=True,
+                                                                      unitriangular=True))), (RHS, SQ)),
+    row("linalg_eig", lambda m, a: (lambda lv: (lv[0].real ** 2, lv[0].imag.abs(), lv[1].abs()))(m.linalg.eig(a)),
+        (SQB,)),
+    row("linalg_eigvals", lambda m, a: (lambda v: (v.real, v.imag.abs()))(m.linalg.eigvals(a)), (SQB,)),
     row("unravel_index_wrap_int_shape", lambda m, i: (m.unravel_index(i, 7), m.unravel_index(i, m.Size([5, 2])),
                                                       m.unravel_index(i[0], ())), (I,)),
 ]
@@ -169,6 +204,11 @@ ERRORS = [
     ("vander_2d", lambda m: m.vander(m.ones(2, 2))),
     ("vander_negative_n", lambda m: m.vander(m.ones(2), N=-1)),
     ("unravel_index_float", lambda m: m.unravel_index(m.tensor([1.0]), (2, 3))),
+    ("lu_factor_singular", lambda m: m.linalg.lu_factor(m.tensor([[1.0, 2.0], [2.0, 4.0]]))),
+    ("lu_factor_1d", lambda m: m.linalg.lu_factor(m.ones(3))),
+    ("lu_factor_int", lambda m: m.linalg.lu_factor(m.ones(2, 2, dtype=m.int64))),
+    ("matrix_exp_rect", lambda m: m.linalg.matrix_exp(m.ones(2, 3))),
+    ("eig_rect", lambda m: m.linalg.eig(m.ones(2, 3))),
     ("unravel_index_negative_shape", lambda m: m.unravel_index(m.tensor([1]), (2, -3))),
 ]
 
