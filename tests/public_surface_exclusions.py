@@ -136,10 +136,10 @@ NOT_YET = {
         "__dlpack_device__", "__idiv__", "__ilshift__", "__imod__", "__irshift__", "__long__", "__nonzero__",
         "__rdiv__", "__reversed__", "__rlshift__", "__rrshift__", "__setstate__", "angle", "conj_physical_",
         "const_data_ptr", "corrcoef", "cov", "dim_order", "geqrf", "grad_dtype", "hash_tensor", "histogram",
-        "igamma", "igamma_", "igammac", "igammac_", "index", "index_reduce", "index_reduce_", "is_distributed",
-        "is_inference", "is_ipu", "is_maia", "is_mkldnn", "is_mtia", "is_set_to", "is_vulkan", "is_xla", "is_xpu",
-        "istft", "lu", "lu_solve", "name", "nonzero_static", "orgqr", "ormqr", "prelu", "record_stream", "renorm",
-        "renorm_", "resize", "resize_as", "set_", "stft", "storage", "storage_type", "volatile"
+        "index", "index_reduce", "index_reduce_", "is_distributed", "is_inference", "is_ipu", "is_maia",
+        "is_mkldnn", "is_mtia", "is_set_to", "is_vulkan", "is_xla", "is_xpu", "istft", "lu", "lu_solve", "name",
+        "nonzero_static", "orgqr", "ormqr", "prelu", "record_stream", "renorm", "renorm_", "resize", "resize_as",
+        "set_", "stft", "storage", "storage_type", "volatile"
     ],
     "autograd": [
         "DeviceType", "ProfilerConfig", "ProfilerEvent", "ProfilerState", "SavedTensor",
@@ -168,12 +168,11 @@ NOT_YET = {
     ],
     "special": [
         "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "chebyshev_polynomial_t",
-        "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w", "gammainc", "gammaincc",
-        "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p",
-        "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
-        "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "shifted_chebyshev_polynomial_t",
-        "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w",
-        "spherical_bessel_j0"
+        "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w", "hermite_polynomial_h",
+        "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p", "modified_bessel_i0",
+        "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
+        "scaled_modified_bessel_k1", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
+        "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "spherical_bessel_j0"
     ],
     "torch": [
         "AcceleratorError", "BufferDict", "Event", "FatalError", "GradScaler", "ModuleDict", "OutOfMemoryError",
@@ -187,8 +186,8 @@ NOT_YET = {
         "floor_", "frac_", "from_dlpack", "from_file", "frombuffer", "gcd_", "geqrf",
         "get_deterministic_debug_mode", "get_device", "get_device_module", "get_float32_matmul_precision",
         "gradient", "has_lapack", "has_mkl", "has_openmp", "has_spectral", "hash_tensor", "hinge_embedding_loss",
-        "igamma", "igammac", "index_reduce", "inf", "is_anomaly_check_nan_enabled", "is_anomaly_enabled",
-        "is_distributed", "is_inference", "is_warn_always_enabled", "istft", "kl_div", "layout", "lcm_", "ldexp_",
+        "index_reduce", "inf", "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "is_distributed",
+        "is_inference", "is_warn_always_enabled", "istft", "kl_div", "layout", "lcm_", "ldexp_",
         "legacy_contiguous_format", "lobpcg", "log10_", "log1p_", "log2_", "log_", "margin_ranking_loss",
         "masked", "memory_format", "nan", "neg_", "negative_", "newaxis", "nonzero_static", "orgqr", "ormqr",
         "pairwise_distance", "pca_lowrank", "pdist", "permute_copy", "pi", "poisson_nll_loss", "prelu",

@@ -5,10 +5,11 @@ Every function here is an ember op (defined in ``ember.ops``) and differentiable
 from .ops import special_math as _sm, pointwise as _pw, elementwise as _ew, reduction as _red
 from .ops._common import write_out as _write_out
 from .ops import softmax_ops as _softmax
+from .ops import incomplete_gamma as _ig
 
 __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammaln", "i0", "i0e",
            "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
-           "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", "zeta"]
+           "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", "zeta", "gammainc", "gammaincc"]
 
 erf = _sm.erf
 erfc = _sm.erfc
@@ -54,3 +55,13 @@ def softmax(input, dim, dtype=None):
 def log_softmax(input, dim, dtype=None):
     """``log(softmax(x, dim))``; ``dtype`` casts the input first."""
     return _softmax.log_softmax(input, dim, dtype)
+
+
+def gammainc(input, other, *, out=None):
+    """The regularized lower incomplete gamma function P(input, other) (``torch.igamma``)."""
+    return _ig.igamma(input, other, out=out)
+
+
+def gammaincc(input, other, *, out=None):
+    """The regularized upper incomplete gamma function Q(input, other) (``torch.igammac``)."""
+    return _ig.igammac(input, other, out=out)

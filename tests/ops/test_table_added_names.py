@@ -17,6 +17,7 @@ A = rng.standard_normal((3, 4))
 B = rng.standard_normal((4,))
 A32 = A.astype(np.float32)
 P = rng.uniform(0.2, 3.0, (3, 4))
+P32 = P.astype(np.float32)
 I = rng.integers(-30, 31, (3, 4))
 J = rng.integers(-12, 13, (4,))
 E = rng.integers(-3, 4, (3, 4))
@@ -152,6 +153,15 @@ ROWS = [
     row("linalg_eig", lambda m, a: (lambda lv: (lv[0].real ** 2, lv[0].imag.abs(), lv[1].abs()))(m.linalg.eig(a)),
         (SQB,)),
     row("linalg_eigvals", lambda m, a: (lambda v: (v.real, v.imag.abs()))(m.linalg.eigvals(a)), (SQB,)),
+    # ---- incomplete_gamma
+    row("igamma_grad_x", lambda m, a, x: m.igamma(a.detach(), x), (P, P[::-1].copy() * 2), gg=True, tol=1e-10),
+    row("igammac_method_grad_x", lambda m, a, x: a.detach().igammac(x), (P, P[:, ::-1].copy()), gg=True, tol=1e-10),
+    row("special_gammainc_cc", lambda m, a, x: (m.special.gammainc(a, x), m.special.gammaincc(a, x)),
+        (np.array([0.0, 0.0, 1.0, 2.0, -1.0, 1.0, np.inf, 3.0, 1e-3, 500.0, 0.5, 2.0, 1e4, 0.1, 30.0]),
+         np.array([0.0, 1.0, 0.0, np.inf, 1.0, -1.0, 1.0, np.inf, 1e-3, 510.0, np.nan, 1e-300, 1.01e4, 40.0, 3.0])),
+        grad=False, tol=1e-9),
+    row("igamma_f32_broadcast_inplace", lambda m, a, x: ((a * 1).igamma_(x), (a * 1).igammac_(x)),
+        (P32, P32[0] * 3), grad=False),
     row("unravel_index_wrap_int_shape", lambda m, i: (m.unravel_index(i, 7), m.unravel_index(i, m.Size([5, 2])),
                                                       m.unravel_index(i[0], ())), (I,)),
 ]
@@ -209,6 +219,9 @@ ERRORS = [
     ("lu_factor_int", lambda m: m.linalg.lu_factor(m.ones(2, 2, dtype=m.int64))),
     ("matrix_exp_rect", lambda m: m.linalg.matrix_exp(m.ones(2, 3))),
     ("eig_rect", lambda m: m.linalg.eig(m.ones(2, 3))),
+    ("igamma_int", lambda m: m.igamma(m.tensor([1, 2]), m.tensor([1, 2]))),
+    ("igamma_number_other", lambda m: m.igamma(m.tensor([1.0]), 2.0)),
+    ("igamma_grad_a", lambda m: m.special.gammainc(m.tensor([2.0], requires_grad=True), m.tensor([1.5])).backward()),
     ("unravel_index_negative_shape", lambda m: m.unravel_index(m.tensor([1]), (2, -3))),
 ]
 
