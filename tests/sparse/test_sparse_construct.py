@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import ember
-from sparse_helpers import pair, random_coo, same_sparse, dense
+from sparse_helpers import pair, random_coo, same_sparse
 
 IDX = [[1, 0, 1, 2], [2, 0, 2, 1]]   # unsorted, with a duplicate (1, 2)
 VALS = [1., 2., 3., 4.]

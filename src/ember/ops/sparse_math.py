@@ -6,10 +6,9 @@ Each op is composed of two differentiable bridges, ``values_of`` (a sparse tenso
 dense ops' derivatives (double backward included) serve the sparse case.
 """
 from .. import _dtype
-from ._common import Tensor, Node, record, _make, module_of_array, wrap_dim, array_module
-from .sparse_tensor import (SPARSE_COO, SparseStore, sparse_method, wrap_store, make_coo, coalesce_store,
-                            linear_index, to_coo_store, to_dense_array)
-from .sparse_layout import values_at, masked_like, coalesce
+from ._common import Tensor, Node, record, _make, module_of_array, wrap_dim
+from .sparse_tensor import SPARSE_COO, SparseStore, sparse_method, make_coo, coalesce_store, linear_index
+from .sparse_layout import values_at, coalesce
 
 
 # ---------------------------------------------------------------------------- the two bridges
@@ -163,7 +162,6 @@ def sparse_mul_(input, other):
 def sparse_zero_(input):
     """Remove every entry in place (nnz becomes 0); returns ``input``."""
     s = input._data
-    xp = module_of_array(s.values)
     if s.layout != SPARSE_COO:
         raise RuntimeError("zero_: ember empties COO sparse tensors only")
     s.values, s.indices, s.coalesced, s.cache = s.values[:0].copy(), s.indices[:, :0].copy(), True, None
@@ -339,14 +337,6 @@ def sparse_t(input):
     return input if input.ndim < 2 else sparse_transpose(input, 0, 1)
 
 
-def _select_entries(input, dim, keep, new_index):
-    """The entries ``keep`` (positions) of coalesced COO ``input`` with index ``new_index`` in sparse dim ``dim``."""
-    s = input._data
-    ind = s.indices[:, keep]
-    ind[dim] = new_index
-    return _make(keep), ind
-
-
 @sparse_method("index_select")
 def sparse_index_select(input, dim, index):
     """Slices of ``input`` along ``dim`` at ``index`` (repeats allowed): a COO tensor."""
@@ -386,7 +376,6 @@ def sparse_narrow_copy(input, dim, start, length):
     if d >= s.sparse_dim:
         vals = values_of(src).narrow(d - s.sparse_dim + 1, start, length)
         return with_pattern(s.indices, vals, shape, s.coalesced)
-    xp = module_of_array(s.values)
     keep = ((s.indices[d] >= start) & (s.indices[d] < start + length)).nonzero()[0]
     ind = s.indices[:, keep]
     ind[d] -= start

@@ -16,6 +16,8 @@ engine for products and compressed conversions, is imported on first use
 """
 import math
 
+from numpy import ndarray as _host_array   # the host array type: SciPy's kernels take NumPy arrays only
+
 from .. import _dtype
 from .._device import device_of
 from ._common import Tensor, module_of_array, _make
@@ -124,7 +126,7 @@ class SparseTensor(Tensor):
     __array__ = numpy
 
     def data_ptr(self):
-        raise RuntimeError(f"Cannot access data pointer of Tensor that doesn't have storage")
+        raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
 
     def detach(self):
         """This sparse tensor's parts, cut from the graph."""
@@ -274,7 +276,6 @@ def check_compressed(layout, compressed, plain, values, shape):
 # ---------------------------------------------------------------------------- array algorithms
 def linear_index(indices, shape):
     """Row-major position of each index column of ``indices`` within ``shape`` (int64 array of length nnz)."""
-    xp = module_of_array(indices)
     if indices.shape[0] == 1:
         return indices[0]
     lin = indices[0].copy()
@@ -446,6 +447,3 @@ def sparse_repr(t):
         suffixes.append("requires_grad=True")
     return _add_suffixes(body, suffixes, 7)
 
-
-import numpy as _numpy  # noqa: E402  the host array type: SciPy kernels run on NumPy arrays only
-_host_array = _numpy.ndarray

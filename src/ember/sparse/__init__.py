@@ -3,7 +3,7 @@
 The sparse tensor itself is an ember ``Tensor`` (see ``ember.ops.sparse_tensor``); the functions here are the
 sparse cases PyTorch names under ``torch.sparse``.  Importing this module does not import SciPy.
 """
-from ..ops.sparse_tensor import SPARSE_COO as sparse_coo, SPARSE_CSR as sparse_csr, SPARSE_CSC as sparse_csc
+from ..ops.sparse_tensor import SPARSE_COO as sparse_coo, SPARSE_CSR as sparse_csr, SPARSE_CSC as sparse_csc  # noqa: F401  (ember.sparse_coo & co. once ember/__init__ imports them)
 from ..ops.sparse_math import sparse_sum, sparse_softmax, sparse_log_softmax
 from ..ops.sparse_products import sparse_mm, sparse_addmm, sampled_addmm
 
@@ -46,7 +46,7 @@ class check_sparse_tensor_invariants:
     _enabled = False
 
     def __init__(self, enable=True):
-        self.enable = enable
+        self.state = enable
 
     @staticmethod
     def is_enabled():
@@ -62,7 +62,7 @@ class check_sparse_tensor_invariants:
 
     def __enter__(self):
         self.saved = check_sparse_tensor_invariants._enabled
-        check_sparse_tensor_invariants._enabled = self.enable
+        check_sparse_tensor_invariants._enabled = self.state
 
     def __exit__(self, *exc):
         check_sparse_tensor_invariants._enabled = self.saved
@@ -72,7 +72,7 @@ class check_sparse_tensor_invariants:
 
         @functools.wraps(fn)
         def wrapped(*args, **kwargs):
-            with check_sparse_tensor_invariants(self.enable):
+            with check_sparse_tensor_invariants(self.state):
                 return fn(*args, **kwargs)
         return wrapped
 
