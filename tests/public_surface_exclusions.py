@@ -137,9 +137,9 @@ NOT_YET = {
         "__rdiv__", "__reversed__", "__rlshift__", "__rrshift__", "__setstate__", "angle", "conj_physical_",
         "const_data_ptr", "corrcoef", "cov", "dim_order", "geqrf", "grad_dtype", "hash_tensor", "histogram",
         "index", "index_reduce", "index_reduce_", "is_distributed", "is_inference", "is_ipu", "is_maia",
-        "is_mkldnn", "is_mtia", "is_set_to", "is_vulkan", "is_xla", "is_xpu", "istft", "lu", "lu_solve", "name",
+        "is_mkldnn", "is_mtia", "is_set_to", "is_vulkan", "is_xla", "is_xpu", "lu", "lu_solve", "name",
         "nonzero_static", "orgqr", "ormqr", "prelu", "record_stream", "renorm", "renorm_", "resize", "resize_as",
-        "set_", "stft", "storage", "storage_type", "volatile"
+        "set_", "storage", "storage_type", "volatile"
     ],
     "autograd": [
         "DeviceType", "ProfilerConfig", "ProfilerEvent", "ProfilerState", "SavedTensor",
@@ -187,7 +187,7 @@ NOT_YET = {
         "get_deterministic_debug_mode", "get_device", "get_device_module", "get_float32_matmul_precision",
         "gradient", "has_lapack", "has_mkl", "has_openmp", "has_spectral", "hash_tensor", "hinge_embedding_loss",
         "index_reduce", "inf", "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "is_distributed",
-        "is_inference", "is_warn_always_enabled", "istft", "kl_div", "layout", "lcm_", "ldexp_",
+        "is_inference", "is_warn_always_enabled", "kl_div", "layout", "lcm_", "ldexp_",
         "legacy_contiguous_format", "lobpcg", "log10_", "log1p_", "log2_", "log_", "margin_ranking_loss",
         "masked", "memory_format", "nan", "neg_", "negative_", "newaxis", "nonzero_static", "orgqr", "ormqr",
         "pairwise_distance", "pca_lowrank", "pdist", "permute_copy", "pi", "poisson_nll_loss", "prelu",
@@ -195,9 +195,9 @@ NOT_YET = {
         "round_", "rrelu_", "rsqrt_", "segment_reduce", "select_copy", "selu_", "set_anomaly_enabled",
         "set_default_tensor_type", "set_deterministic_debug_mode", "set_float32_matmul_precision",
         "set_flush_denormal", "set_warn_always", "sigmoid_", "sin_", "sinh_", "slice_copy", "split_copy",
-        "split_with_sizes_copy", "sqrt_", "square_", "squeeze_copy", "stft", "svd_lowrank", "t_copy", "tan_",
-        "tanh_", "threshold_", "to_dlpack", "transpose_copy", "triplet_margin_loss", "trunc_", "typename",
-        "uint16", "uint32", "uint64", "unbind_copy", "unfold_copy", "unsqueeze_copy", "view_as_complex_copy",
+        "split_with_sizes_copy", "sqrt_", "square_", "squeeze_copy", "svd_lowrank", "t_copy", "tan_", "tanh_",
+        "threshold_", "to_dlpack", "transpose_copy", "triplet_margin_loss", "trunc_", "typename", "uint16",
+        "uint32", "uint64", "unbind_copy", "unfold_copy", "unsqueeze_copy", "view_as_complex_copy",
         "view_as_real_copy", "view_copy", "vmap", "while_loop"
     ],
 }

@@ -26,6 +26,7 @@ SQB = rng.standard_normal((2, 3, 3))
 WIDE = rng.standard_normal((3, 5))
 RHS = rng.standard_normal((3, 2))
 SPD_L = np.linalg.cholesky(SQ @ SQ.T + np.eye(3))
+SIG = rng.standard_normal((2, 40))
 SIGNED_ZEROS = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 2.5])
 S = np.array(0.7)
 
@@ -162,6 +163,28 @@ ROWS = [
         grad=False, tol=1e-9),
     row("igamma_f32_broadcast_inplace", lambda m, a, x: ((a * 1).igamma_(x), (a * 1).igammac_(x)),
         (P32, P32[0] * 3), grad=False),
+    # ---- stft
+    # (no second derivatives: ember's FFT gradients are first-order only)
+    row("stft", lambda m, x: m.stft(x, 16, window=m.hann_window(16, dtype=x.dtype), return_complex=True).abs(),
+        (SIG,)),
+    row("stft_1d_rect_window_real_view", lambda m, x: x[0].stft(8, hop_length=3, window=m.ones(8, dtype=x.dtype),
+                                                                return_complex=False), (SIG,)),
+    row("stft_win_length_no_center_twosided", lambda m, x: m.view_as_real(m.stft(
+        x, 8, hop_length=2, win_length=6, window=m.hann_window(6, dtype=x.dtype), center=False, normalized=True,
+        onesided=False, return_complex=True)), (SIG,)),
+    row("stft_f32_constant_pad", lambda m, x: m.stft(x.float(), 10, window=m.hamming_window(10), pad_mode="constant",
+                                                     return_complex=True).abs(), (SIG,), tol=1e-5),
+    row("istft_round_trip", lambda m, x: m.istft(m.stft(x, 16, window=m.hann_window(16, dtype=x.dtype),
+                                                        return_complex=True), 16,
+                                                 window=m.hann_window(16, dtype=x.dtype)), (SIG,)),
+    row("istft_length_no_center", lambda m, x: (
+        m.istft(m.stft(x, 8, hop_length=2, window=m.ones(8, dtype=x.dtype), center=False, return_complex=True), 8,
+                hop_length=2, window=m.ones(8, dtype=x.dtype), center=False, length=30),
+        m.istft(m.stft(x[0], 16, window=m.hann_window(16, dtype=x.dtype), return_complex=True), 16,
+                window=m.hann_window(16, dtype=x.dtype), length=50)), (SIG,)),
+    row("istft_twosided_normalized_method", lambda m, x: m.stft(
+        x, 16, window=m.hann_window(16, dtype=x.dtype), onesided=False, normalized=True, return_complex=True).istft(
+        16, window=m.hann_window(16, dtype=x.dtype), normalized=True, onesided=False), (SIG,)),
     row("unravel_index_wrap_int_shape", lambda m, i: (m.unravel_index(i, 7), m.unravel_index(i, m.Size([5, 2])),
                                                       m.unravel_index(i[0], ())), (I,)),
 ]
@@ -222,6 +245,13 @@ ERRORS = [
     ("igamma_int", lambda m: m.igamma(m.tensor([1, 2]), m.tensor([1, 2]))),
     ("igamma_number_other", lambda m: m.igamma(m.tensor([1.0]), 2.0)),
     ("igamma_grad_a", lambda m: m.special.gammainc(m.tensor([2.0], requires_grad=True), m.tensor([1.5])).backward()),
+    ("stft_no_return_complex", lambda m: m.stft(m.ones(40), 8)),
+    ("stft_3d", lambda m: m.stft(m.ones(1, 2, 40), 8, return_complex=True)),
+    ("stft_window_size", lambda m: m.stft(m.ones(40), 8, window=m.ones(5), return_complex=True)),
+    ("istft_real_input", lambda m: m.istft(m.ones(5, 3), 8)),
+    ("istft_zero_envelope", lambda m: m.istft(m.stft(m.ones(40), 8, hop_length=2, window=m.hann_window(8),
+                                                      center=False, return_complex=True), 8, hop_length=2,
+                                               window=m.hann_window(8), center=False)),
     ("unravel_index_negative_shape", lambda m: m.unravel_index(m.tensor([1]), (2, -3))),
 ]
 
