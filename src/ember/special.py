@@ -5,11 +5,15 @@ Every function here is an ember op (defined in ``ember.ops``) and differentiable
 from .ops import special_math as _sm, pointwise as _pw, elementwise as _ew, reduction as _red
 from .ops._common import write_out as _write_out
 from .ops import softmax_ops as _softmax
-from .ops import incomplete_gamma as _ig
+from .ops import incomplete_gamma as _ig, polynomial as _poly, bessel as _bessel
 
 __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammaln", "i0", "i0e",
            "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
-           "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", "zeta", "gammainc", "gammaincc"]
+           "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", "zeta", "gammainc", "gammaincc",
+           "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+           "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+           "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
+           "legendre_polynomial_p", "spherical_bessel_j0", "modified_bessel_i0", "modified_bessel_i1"]
 
 erf = _sm.erf
 erfc = _sm.erfc
@@ -65,3 +69,20 @@ def gammainc(input, other, *, out=None):
 def gammaincc(input, other, *, out=None):
     """The regularized upper incomplete gamma function Q(input, other) (``torch.igammac``)."""
     return _ig.igammac(input, other, out=out)
+
+
+chebyshev_polynomial_t = _poly.chebyshev_polynomial_t
+chebyshev_polynomial_u = _poly.chebyshev_polynomial_u
+chebyshev_polynomial_v = _poly.chebyshev_polynomial_v
+chebyshev_polynomial_w = _poly.chebyshev_polynomial_w
+shifted_chebyshev_polynomial_t = _poly.shifted_chebyshev_polynomial_t
+shifted_chebyshev_polynomial_u = _poly.shifted_chebyshev_polynomial_u
+shifted_chebyshev_polynomial_v = _poly.shifted_chebyshev_polynomial_v
+shifted_chebyshev_polynomial_w = _poly.shifted_chebyshev_polynomial_w
+hermite_polynomial_h = _poly.hermite_polynomial_h
+hermite_polynomial_he = _poly.hermite_polynomial_he
+laguerre_polynomial_l = _poly.laguerre_polynomial_l
+legendre_polynomial_p = _poly.legendre_polynomial_p
+spherical_bessel_j0 = _bessel.spherical_bessel_j0
+modified_bessel_i0 = _bessel.modified_bessel_i0
+modified_bessel_i1 = _bessel.modified_bessel_i1

@@ -27,6 +27,13 @@ WIDE = rng.standard_normal((3, 5))
 RHS = rng.standard_normal((3, 2))
 SPD_L = np.linalg.cholesky(SQ @ SQ.T + np.eye(3))
 SIG = rng.standard_normal((2, 40))
+PX = np.array([-1.5, -1.0, -0.3, 0.0, 0.5, 1.0, 2.0])
+PN = np.array([0, 1, 2, -1, 5, 30, 2])
+BX = np.array([0.0, 1e-3, 0.3, 0.49, 0.51, 2.0, -3.0, 40.0, -25.0])
+POLYNOMIALS = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+               "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+               "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+               "laguerre_polynomial_l", "legendre_polynomial_p"]
 SIGNED_ZEROS = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 2.5])
 S = np.array(0.7)
 
@@ -185,6 +192,16 @@ ROWS = [
     row("istft_twosided_normalized_method", lambda m, x: m.stft(
         x, 16, window=m.hann_window(16, dtype=x.dtype), onesided=False, normalized=True, return_complex=True).istft(
         16, window=m.hann_window(16, dtype=x.dtype), normalized=True, onesided=False), (SIG,)),
+    # ---- orthogonal polynomials and Bessel functions of torch.special (no gradients in torch)
+    *[row(name, (lambda f: lambda m, x, n: (getattr(m.special, f)(x, n), getattr(m.special, f)(x, 3)))(name),
+          (PX, PN), grad=False, tol=1e-9) for name in POLYNOMIALS],
+    *[row(name + "_f32", (lambda f: lambda m, x, n: (getattr(m.special, f)(x.float(), n),
+                                                     getattr(m.special, f)(0.5, n)))(name), (PX, PN), grad=False,
+          tol=1e-5) for name in POLYNOMIALS],
+    row("spherical_bessel_j0", lambda m, x: (m.special.spherical_bessel_j0(x), m.special.spherical_bessel_j0(x.float()),
+                                             m.special.spherical_bessel_j0(x.long())), (BX,), grad=False),
+    row("modified_bessel_i0_i1", lambda m, x: (m.special.modified_bessel_i0(x), m.special.modified_bessel_i1(x),
+                                               m.special.modified_bessel_i0(x.float())), (BX,), grad=False),
     row("unravel_index_wrap_int_shape", lambda m, i: (m.unravel_index(i, 7), m.unravel_index(i, m.Size([5, 2])),
                                                       m.unravel_index(i[0], ())), (I,)),
 ]
@@ -252,6 +269,9 @@ ERRORS = [
     ("istft_zero_envelope", lambda m: m.istft(m.stft(m.ones(40), 8, hop_length=2, window=m.hann_window(8),
                                                       center=False, return_complex=True), 8, hop_length=2,
                                                window=m.hann_window(8), center=False)),
+    ("binomial_int_count", lambda m: m.binomial(m.tensor([10, 20]), m.tensor([0.5, 0.1]))),
+    ("binomial_dtype_mismatch", lambda m: m.binomial(m.tensor([10.0]), m.tensor([0.5], dtype=m.float64))),
+    ("binomial_backward", lambda m: m.binomial(m.tensor([10.0], requires_grad=True), m.tensor([0.5])).sum().backward()),
     ("unravel_index_negative_shape", lambda m: m.unravel_index(m.tensor([1]), (2, -3))),
 ]
 
@@ -325,3 +345,17 @@ def test_vander_gradient_by_gradcheck():
     x = ember.tensor([0.5, -1.5, 2.0], dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradcheck(lambda t: ember.vander(t, N=4), (x,))
     assert ember.autograd.gradgradcheck(lambda t: ember.vander(t, increasing=True), (x,))
+
+
+def test_binomial_samples():
+    count = ember.tensor([10.0, 20.0, 0.0, -1.0]).repeat(4000, 1)
+    prob = ember.tensor([0.5, 0.1, 0.7, 0.5])
+    for lib, c, p in ((ember, count, prob), (torch, torch.tensor(count.numpy()), torch.tensor(prob.numpy()))):
+        r = lib.binomial(c, p)
+        assert r.dtype == lib.float32 and tuple(r.shape) == (4000, 4)
+        mean = r.mean(0).tolist()
+        assert abs(mean[0] - 5) < 0.2 and abs(mean[1] - 2) < 0.1 and mean[2] == 0 and mean[3] == 0
+        assert float(r.max()) <= 20 and float(r.min()) >= 0 and bool((r == r.round()).all())
+    g = ember.Generator().manual_seed(3)
+    a = ember.binomial(count[:2], prob, generator=g)
+    assert a.tolist() == ember.binomial(count[:2], prob, generator=ember.Generator().manual_seed(3)).tolist()

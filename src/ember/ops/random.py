@@ -304,3 +304,22 @@ def poisson(input, generator=None):
     res = _make(_gen_of(input, generator).draw("poisson", rate.astype("float64")).astype(rate.dtype))
     record(res, PoissonBackward0, (input,))
     return res
+
+
+@function
+def binomial(count, prob, generator=None):
+    """Samples of Binomial(count, prob) distributions, elementwise over the broadcast ``count`` (floating) and
+    ``prob`` (same dtype); probabilities outside [0, 1] are clipped and negative counts give 0, as in PyTorch.
+    PyTorch defines no gradient: backward through the result raises."""
+    from .binary_math import NotImplemented as _NoDerivative
+    if not count.dtype.is_floating_point:
+        raise ValueError(f"binomial only supports floating-point dtypes for count, got: {dtype_name(count.dtype)}")
+    if prob.dtype is not count.dtype:
+        raise RuntimeError(f"Found dtype {dtype_name(prob.dtype)} but expected {dtype_name(count.dtype)}")
+    xp = array_module(count)
+    n, p = xp.broadcast_arrays(count._data.astype("float64"), prob._data.astype("float64"))
+    n = xp.maximum(xp.floor(n), 0).astype("int64")
+    draws = _gen_of(count, generator).draw("binomial", n, xp.clip(p, 0.0, 1.0))
+    res = _make(xp.asarray(draws).astype(count._data.dtype))
+    record(res, _NoDerivative, (count, prob), op_name="binomial")
+    return res
