@@ -1,0 +1,108 @@
+"""The kernel layer's contract: one fused kernel, several implementations, the array type picks.
+
+A fused kernel (a layer norm, a softmax, an optimizer step...) is declared once as a ``Kernel``:
+
+* ``reference``: the NumPy composition.  Always present, written against the array module of its
+  inputs (``module_of_array``), so it also runs on any other array type; it is the oracle in tests
+  and the path that runs whenever no compiled implementation applies.
+* ``numba``: ``"module:function"`` of a CPU implementation for ``numpy.ndarray`` inputs.  Its module
+  (which imports Numba and defines ``@njit(cache=True)`` functions) is imported on the first call,
+  never at ``import ember``; compiled code is cached on disk, so a machine compiles each kernel once.
+* ``cupy``: the same for ``cupy.ndarray`` inputs (the slot the GPU work fills).
+
+Every implementation takes the same arguments and returns the same results as the reference (up to
+rounding).  The first argument's array type chooses; ``accepts(*args)`` may send inputs a compiled
+implementation does not handle (another dtype, an empty array) to the reference.  The NumPy path
+runs instead of Numba when Numba is missing or fails to import, when ``EMBER_DISABLE_NUMBA`` is set
+to anything but ``""``/``"0"``, or after a Numba implementation failed to compile (warned once).
+
+Ops call kernels on arrays (``x._data``) and keep recording their nodes with ``record()``; kernels
+know nothing of tensors or autograd.
+"""
+import importlib
+import os
+import warnings
+
+_numba_state = []   # [] until asked; then [True] or [False]
+
+
+def numba_enabled():
+    """True when Numba-compiled kernels may run: importable and not disabled by ``EMBER_DISABLE_NUMBA``."""
+    if not _numba_state:
+        ok = os.environ.get("EMBER_DISABLE_NUMBA", "") in ("", "0")
+        if ok:
+            try:
+                import numba  # noqa: F401  (the first kernel call pays for this import, not ``import ember``)
+            except Exception:   # missing, or broken against this NumPy: the reference runs
+                ok = False
+        _numba_state.append(ok)
+    return _numba_state[0]
+
+
+def float32_or_64(*args):
+    """The default ``accepts``: the first argument is a float32 or float64 array with elements."""
+    a = args[0]
+    return a.dtype.char in "fd" and a.size > 0
+
+
+def _load(path):
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+class Kernel:
+    """One fused-kernel contract and its implementations (see the module docstring).
+
+    Args:
+        name: a label for warnings and benchmarks.
+        reference: the NumPy implementation, ``reference(*arrays_and_params) -> result``.
+        numba: ``"package.module:function"`` of the Numba CPU implementation, or None.
+        cupy: ``"package.module:function"`` of the CuPy implementation, or None.
+        accepts: ``accepts(*args) -> bool``; False sends the call to the reference.
+    """
+
+    __slots__ = ("name", "reference", "accepts", "_paths", "_impls")
+
+    def __init__(self, name, reference, numba=None, cupy=None, accepts=float32_or_64):
+        self.name = name
+        self.reference = reference
+        self.accepts = accepts
+        self._paths = {"numpy": numba, "cupy": cupy}
+        self._impls = {}
+
+    def implementation(self, array):
+        """The implementation that runs for inputs like ``array`` (the reference when none is compiled)."""
+        family = type(array).__module__.partition(".")[0]
+        impl = self._impls.get(family)
+        if impl is None:
+            impl = self._impls[family] = self._resolve(family)
+        return impl
+
+    def _resolve(self, family):
+        path = self._paths.get(family)
+        if path is None or family == "numpy" and not numba_enabled():
+            return self.reference
+        try:
+            return _load(path)
+        except Exception as e:   # a broken install: warn once, keep running on the reference
+            warnings.warn(f"ember kernel {self.name}: {path} unavailable ({e}); using the NumPy reference")
+            return self.reference
+
+    def __call__(self, *args):
+        impl = self.implementation(args[0])
+        if impl is self.reference or not self.accepts(*args):
+            return self.reference(*args)
+        try:
+            return impl(*args)
+        except Exception as e:
+            if not _is_compile_error(e):
+                raise
+            warnings.warn(f"ember kernel {self.name} failed to compile ({type(e).__name__}); using the NumPy "
+                          "reference")
+            self._impls[type(args[0]).__module__.partition(".")[0]] = self.reference
+            return self.reference(*args)
+
+
+def _is_compile_error(e):
+    """A Numba typing/lowering failure (as opposed to an error in the caller's input)."""
+    return type(e).__module__.startswith("numba")

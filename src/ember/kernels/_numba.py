@@ -1,0 +1,25 @@
+"""The Numba decorators every CPU kernel module uses (importing this module imports Numba).
+
+``jit``: ``@njit(cache=True, nogil=True)`` with the fast-math flags that let LLVM vectorise reductions
+(reassociation, contraction, reciprocal) but keep IEEE inf/nan/signed-zero semantics, so a NaN or
+an infinity in the input gives PyTorch's NaN/inf results.  ``pjit`` adds ``parallel=True`` for
+kernels whose outer loop is a ``prange`` over independent chunks.
+``chunks(n, per)`` splits ``n`` rows into at most ``threads()`` chunks of at least ``per`` rows, so
+small inputs run on one thread without paying for the pool.
+"""
+import numba
+
+FASTMATH = {"reassoc", "contract", "arcp"}
+
+jit = numba.njit(cache=True, nogil=True, fastmath=FASTMATH)
+pjit = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
+
+
+def threads():
+    """How many threads a parallel kernel may use (Numba's current setting)."""
+    return numba.get_num_threads()
+
+
+def chunks(n, per):
+    """The number of chunks to split ``n`` independent rows into: 1 below ``2 * per`` rows."""
+    return max(1, min(threads(), n // per))
