@@ -24,6 +24,7 @@ from . import nn  # noqa: E402  Module, layers, losses, init; ember.nn.functiona
 from ._threads import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads
 
 strided = "torch.strided"
+from .ops.sparse_tensor import SPARSE_COO as sparse_coo, SPARSE_CSR as sparse_csr, SPARSE_CSC as sparse_csc  # noqa: E402
 
 
 def result_type(tensor1, tensor2):
@@ -89,7 +90,7 @@ def compile(model=None, **kwargs):
 
 # submodules that load on first use, keeping ``import ember`` light
 _LAZY_SUBMODULES = {"utils", "optim", "multiprocessing", "amp", "fft", "linalg", "vision", "distributed", "onnx",
-                    "serialization", "func", "distributions"}
+                    "serialization", "func", "distributions", "jit", "sparse", "profiler"}
 
 
 _AUTOCAST_NAMES = {"autocast", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype",
