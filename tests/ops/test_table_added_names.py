@@ -359,3 +359,38 @@ def test_binomial_samples():
     g = ember.Generator().manual_seed(3)
     a = ember.binomial(count[:2], prob, generator=g)
     assert a.tolist() == ember.binomial(count[:2], prob, generator=ember.Generator().manual_seed(3)).tolist()
+
+
+def test_python_protocol_names_match_torch():
+    for lib in (ember, torch):
+        u = lib.tensor([1, 2, 7])
+        u <<= 1
+        u >>= 1
+        u %= 3
+        got = (u.tolist(), (2 << lib.tensor([1, 3])).tolist(), (64 >> lib.tensor([1, 3])).tolist(),
+               lib.tensor([7.0]).__rdiv__(2).tolist(), lib.tensor([7.0]).__div__(2).tolist(),
+               lib.tensor([7.0]).__idiv__(2).tolist(), lib.tensor(3).__long__(), lib.tensor([0.0]).__nonzero__(),
+               [t.tolist() for t in reversed(lib.arange(6).reshape(3, 2))], reversed(lib.tensor(2.0)).tolist())
+        if lib is ember:
+            expected = got
+        else:
+            assert got == expected
+        with pytest.raises(TypeError, match="Tensor does not support deleting items"):
+            del lib.ones(2)[0]
+
+
+def test_dlpack_exchange_shares_memory():
+    a = np.arange(4.0)
+    x = ember.from_dlpack(a)
+    x[0] = 9.0
+    assert a[0] == 9.0
+    t = ember.arange(6.0).reshape(2, 3)
+    assert ember.from_dlpack(ember.to_dlpack(t)).tolist() == t.tolist()
+    tt = torch.from_dlpack(t)           # torch imports ember's tensor without a copy
+    tt[0, 0] = -5.0
+    assert t[0, 0].item() == -5.0
+    assert ember.from_dlpack(torch.arange(3.0)).tolist() == [0.0, 1.0, 2.0]
+    assert t.__dlpack_device__()[0] == torch.ones(1).__dlpack_device__()[0] == 1
+    for lib in (ember, torch):
+        with pytest.raises(BufferError, match="Can't export tensors that require gradient"):
+            lib.ones(2, requires_grad=True).__dlpack__()
