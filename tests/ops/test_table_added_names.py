@@ -202,6 +202,17 @@ ROWS = [
                                              m.special.spherical_bessel_j0(x.long())), (BX,), grad=False),
     row("modified_bessel_i0_i1", lambda m, x: (m.special.modified_bessel_i0(x), m.special.modified_bessel_i1(x),
                                                m.special.modified_bessel_i0(x.float())), (BX,), grad=False),
+    # ---- view_copies
+    row("view_copies", lambda m, a: (m.view_copy(a, (4, 3)), m.slice_copy(a, 1, 1, 3), m.slice_copy(a, -1, 0, 4, 2),
+                                     m.alias_copy(a), m.t_copy(a), m.diagonal_copy(a, 1), m.expand_copy(a[:1], (2, 4)),
+                                     m.permute_copy(a, (1, 0)), m.select_copy(a, 1, 2), m.squeeze_copy(a[None]),
+                                     m.squeeze_copy(a[None], 0), m.unsqueeze_copy(a, 1), m.transpose_copy(a, 0, 1),
+                                     m.unfold_copy(a, 1, 2, 1), m.as_strided_copy(a, (2, 2), (1, 2))), (A,), gg=True),
+    row("detach_copy", lambda m, a: m.detach_copy(a), (A,), grad=False),
+    row("view_copies_multi", lambda m, a: (m.split_copy(a, 2, 1), m.split_with_sizes_copy(a, [1, 3], 1),
+                                           m.unbind_copy(a, 1)), (A,)),
+    row("view_copies_complex", lambda m, a: (m.view_as_real_copy(m.view_as_complex_copy(a.reshape(3, 2, 2))),),
+        (A,), grad=False),   # torch: view_as_complex_copy has no derivative
     row("unravel_index_wrap_int_shape", lambda m, i: (m.unravel_index(i, 7), m.unravel_index(i, m.Size([5, 2])),
                                                       m.unravel_index(i[0], ())), (I,)),
 ]

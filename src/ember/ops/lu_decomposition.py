@@ -8,7 +8,7 @@ ember ops; unpacking and solving are compositions of ember ops, so they are diff
 import warnings
 
 from .. import return_types
-from ._common import array_module, module_of_array, Tensor, Node, record, function, _make, dtype_name
+from ._common import array_module, module_of_array, Tensor, Node, record, op, function, _make, dtype_name
 from .creation import eye
 from .linalg import linalg_solve_triangular
 
@@ -155,7 +155,7 @@ def linalg_lu(A, *, pivot=True, out=None):
     return return_types.linalg_lu(P, L, U)
 
 
-@function
+@op
 def lu(A, pivot=True, get_infos=False, out=None):
     """The legacy ``torch.lu``: ``(LU, pivots)``, or ``(LU, pivots, infos)`` with ``get_infos`` (else a zero
     pivot raises)."""
@@ -200,7 +200,7 @@ def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     return linalg_solve_triangular(U.mH, y, upper=False, left=False)
 
 
-@function
+@op
 def lu_solve(b, LU_data, LU_pivots, *, out=None):
     """The legacy ``torch.lu_solve(b, LU_data, LU_pivots)``: the solution of ``A x = b``."""
     if not isinstance(b, Tensor):

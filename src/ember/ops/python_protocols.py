@@ -20,28 +20,19 @@ def python2_rdiv(input, other):
     return reflected_div(input, other)
 
 
-@method(name="__idiv__")
-def python2_idiv(input, other):
-    """``input /= other`` under its Python 2 name."""
-    return input.div_(other)
+def _inplace_by_name(method_name, doc):
+    """A dunder forwarding to the in-place method ``method_name`` of the tensor."""
+    def dunder(input, other):
+        return getattr(input, method_name)(other)
+    dunder.__doc__ = doc
+    return dunder
 
 
-@method(name="__imod__")
-def inplace_mod(input, other):
-    """``input %= other``."""
-    return input.remainder_(other)
-
-
-@method(name="__ilshift__")
-def inplace_lshift(input, other):
-    """``input <<= other``."""
-    return input.bitwise_left_shift_(other)
-
-
-@method(name="__irshift__")
-def inplace_rshift(input, other):
-    """``input >>= other``."""
-    return input.bitwise_right_shift_(other)
+for _dunder, _target, _doc in (("__idiv__", "div_", "``input /= other`` under its Python 2 name."),
+                               ("__imod__", "remainder_", "``input %= other``."),
+                               ("__ilshift__", "bitwise_left_shift_", "``input <<= other``."),
+                               ("__irshift__", "bitwise_right_shift_", "``input >>= other``.")):
+    method(_inplace_by_name(_target, _doc), name=_dunder)
 
 
 @method(name="__rlshift__")

@@ -3,11 +3,11 @@ they are differentiable) and histograms (``histogram``, ``histogramdd``; counts,
 import warnings
 
 from .. import _dtype, return_types
-from ._common import array_module, Tensor, function, _make
+from ._common import array_module, Tensor, op, function, _make
 
 
 # ---------------------------------------------------------------------------- covariance
-@function
+@op
 def cov(input, *, correction=1, fweights=None, aweights=None):
     """The covariance matrix of the variables in the rows of ``input`` (observations in the columns; a 1-D
     input is one variable), with integer frequency weights ``fweights``, observation weights ``aweights`` and
@@ -66,7 +66,7 @@ def _check_weights(name, w, n, integral):
         raise RuntimeError(f"cov(): {name} cannot be negative")
 
 
-@function
+@op
 def corrcoef(input):
     """Pearson correlation coefficients of the variables in the rows of ``input`` (``cov`` normalised by the
     standard deviations; real results clipped to [-1, 1])."""
@@ -119,7 +119,7 @@ def _histogramdd(samples, bins, rng, weight, density):
     return hist.astype(dt.np), edges
 
 
-@function
+@op
 def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
     """Counts of ``input``'s values in ``bins`` (a number of equal bins over ``range`` or the data range, or a
     1-D tensor of edges); ``weight`` weighs each value, ``density`` normalises to a density.
