@@ -9,7 +9,7 @@ only for the names PyTorch has at the top level (``torch.selu``, ``torch.thresho
 """
 import math
 
-from ._common import array_module, module_of_array, Node, record, op, function, _make, GradMode
+from ._common import array_module, module_of_array, Node, record, op, function, _make, GradMode, ignore_fp_errors
 from ._floating import require_floating
 
 
@@ -265,11 +265,12 @@ def gelu(input, approximate="none"):
     a = input._data
     t = a.dtype.type
     cdf = None
-    if approximate == "tanh":
-        r = t(0.5) * a * (1 + array_module(input).tanh(t(_SQRT_2_OVER_PI) * (a + t(0.044715) * a * a * a)))
-    else:
-        cdf = _normal_cdf(a)
-        r = a * cdf
+    with ignore_fp_errors(input):   # gelu(-inf) is nan as in PyTorch (-inf * 0)
+        if approximate == "tanh":
+            r = t(0.5) * a * (1 + array_module(input).tanh(t(_SQRT_2_OVER_PI) * (a + t(0.044715) * a * a * a)))
+        else:
+            cdf = _normal_cdf(a)
+            r = a * cdf
     res = _make(r)
     record(res, GeluBackward0, (input,), (input,), approximate=approximate, cdf=cdf)
     return res

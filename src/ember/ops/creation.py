@@ -15,7 +15,7 @@ from .. import _device
 from ._common import Tensor, _make, backend_of, backend_for, function, write_out
 from .shape import shape_arg
 from ._checked import checked_scalar, check_size, check_values, allocation_error
-from .special_math import ignore_array_fp_errors
+from ._ieee import cast, ignore_array_fp_errors
 
 
 def wrap_leaf(arr, requires_grad):
@@ -208,8 +208,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if arr.dtype != dtype.np:
         if not (isinstance(data, Tensor) or is_backend_array(data)):
             check_values(arr, dtype)
-        with ignore_array_fp_errors(arr):   # a float beyond the dtype's range becomes inf, as in PyTorch
-            arr = arr.astype(dtype.np)
+        arr = cast(arr, dtype.np)   # a float beyond the dtype's range becomes inf, as in PyTorch
     return wrap_leaf(place(arr, device), requires_grad)
 
 
@@ -400,8 +399,9 @@ def _linspace_array(xp, start, end, steps, dt):
     else:
         step = work.type((end - start) / (steps - 1))
         half = steps // 2
-        arr = xp.where(idx < half, work.type(start) + step * idx, work.type(end) - step * (steps - 1 - idx))
-    return arr.astype(dt.np)
+        with ignore_array_fp_errors(idx):   # an infinite end gives PyTorch's inf/nan quietly
+            arr = xp.where(idx < half, work.type(start) + step * idx, work.type(end) - step * (steps - 1 - idx))
+    return cast(arr, dt.np)
 
 
 @function

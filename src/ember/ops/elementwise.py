@@ -7,12 +7,23 @@ compute with the array operators, so they run on whatever array module the
 operands belong to.
 """
 import math
+import operator
 
 from .. import _dtype
 from ._common import (array_module, module_of_array, Tensor, Node, record, op, method, function, _make, float_array, binary_arrays,
                       broadcast_error, grad_for, scalar_value, unbroadcast, write_out, inplace, dtype_name,
                       check_inplace_leaf, GradMode, ignore_fp_errors, backend_of, backend_for)
 from ._unary import unary_op
+from ._ieee import ignore_array_fp_errors, retry_quietly
+
+
+# ---------------------------------------------------------------------------- IEEE results without warnings
+def _quiet(forward):
+    """A ``unary_op`` forward ``forward(xp, a)`` run with no floating-point warning (inf/nan come quietly)."""
+    def quiet(xp, a):
+        with ignore_array_fp_errors(a):
+            return forward(xp, a)
+    return quiet
 
 
 # ---------------------------------------------------------------------------- dtype conversion
@@ -25,7 +36,10 @@ class ToCopyBackward0(Node):
 
 def to_dtype(t, dtype):
     """``t`` cast to ``dtype`` (a copy), differentiable between floating types (``Tensor.to``'s cast)."""
-    r = _make(t._data.astype(dtype.np))
+    try:
+        r = _make(t._data.astype(dtype.np))
+    except RuntimeWarning:   # NaN/inf into an integer type, or beyond a narrower float: PyTorch casts quietly
+        r = _make(retry_quietly(t._data, t._data.astype, dtype.np))
     if dtype._category >= 2:
         node = record(r, ToCopyBackward0, (t,))
         if node is not None:
@@ -60,7 +74,7 @@ log2 = unary_op("log2", "log2", lambda g, x: g / (x * _LN2), inplace=True)
 log10 = unary_op("log10", "log10", lambda g, x: g / (x * _LN10), inplace=True)
 log1p = unary_op("log1p", "log1p", lambda g, x: g / (x + 1), inplace=True)
 sqrt = unary_op("sqrt", "sqrt", lambda g, r: g / (r * 2), saves="output", inplace=True)
-rsqrt = unary_op("rsqrt", lambda xp, a: 1 / xp.sqrt(a), lambda g, r: g * r.pow(3) * -0.5, saves="output",
+rsqrt = unary_op("rsqrt", _quiet(lambda xp, a: 1 / xp.sqrt(a)), lambda g, r: g * r.pow(3) * -0.5, saves="output",
                  inplace=True)
 sin = unary_op("sin", "sin", lambda g, x: g * x.cos(), inplace=True)
 cos = unary_op("cos", "cos", lambda g, x: g * -x.sin(), inplace=True)
@@ -75,7 +89,7 @@ asinh = unary_op("asinh", "arcsinh", lambda g, x: g * (x * x + 1).rsqrt(), inpla
 acosh = unary_op("acosh", "arccosh", lambda g, x: g * (x * x - 1).rsqrt(), inplace=True, aliases=("arccosh",))
 atanh = unary_op("atanh", "arctanh", lambda g, x: g / (1 - x * x), inplace=True, aliases=("arctanh",))
 sigmoid = unary_op("sigmoid", _sigmoid_array, lambda g, r: g * r * (1 - r), saves="output", inplace=True)
-reciprocal = unary_op("reciprocal", lambda xp, a: 1 / a, lambda g, r: g * -(r * r), saves="output", inplace=True)
+reciprocal = unary_op("reciprocal", _quiet(lambda xp, a: 1 / a), lambda g, r: g * -(r * r), saves="output", inplace=True)
 square = unary_op("square", "square", lambda g, x: g * x * 2, promote=False, node_name="PowBackward0",
                   inplace=True)
 
@@ -121,7 +135,7 @@ sign = unary_op("sign", sign_array, lambda g: g * 0, saves=None, promote=False, 
 floor = unary_op("floor", "floor", lambda g: g * 0, saves=None, promote=False, inplace=True)
 ceil = unary_op("ceil", "ceil", lambda g: g * 0, saves=None, promote=False, inplace=True)
 trunc = unary_op("trunc", "trunc", lambda g: g * 0, saves=None, promote=False, inplace=True, aliases=("fix",))
-frac = unary_op("frac", lambda xp, a: a - xp.trunc(a), lambda g: g, saves=None, promote=False, inplace=True)
+frac = unary_op("frac", _quiet(lambda xp, a: a - xp.trunc(a)), lambda g: g, saves=None, promote=False, inplace=True)
 
 
 class ZeroGradBackward(Node):
@@ -201,6 +215,8 @@ def _broadcast_op(fn_name, a, b):
         return getattr(xp, fn_name)(da, db)
     except ValueError:
         raise broadcast_error(xp.shape(da), xp.shape(db)) from None
+    except RuntimeWarning:
+        return retry_quietly(da if isinstance(a, Tensor) else db, getattr(xp, fn_name), da, db)
 
 
 def _operand_meta(x):
@@ -266,6 +282,8 @@ def _add_arrays(input, other):
         return da + db
     except ValueError:
         raise broadcast_error(da.shape, getattr(db, "shape", ())) from None
+    except RuntimeWarning:
+        return retry_quietly(da, operator.add, da, db)
 
 
 @op(operators=("__add__", "__radd__"))
@@ -308,6 +326,8 @@ def sub(input, other, *, alpha=1, out=None):
         res = _make(da - db)
     except ValueError:
         raise broadcast_error(getattr(da, "shape", ()), getattr(db, "shape", ())) from None
+    except RuntimeWarning:
+        res = _make(retry_quietly(da if isinstance(input, Tensor) else db, operator.sub, da, db))
     if not isinstance(input, Tensor):   # number - tensor
         node = record(res, RsubBackward1, (other,))
         if node is not None:
@@ -341,6 +361,8 @@ def mul(input, other, *, out=None):
         res = _make(da * db)
     except ValueError:
         raise broadcast_error(da.shape, getattr(db, "shape", ())) from None
+    except RuntimeWarning:
+        res = _make(retry_quietly(da, operator.mul, da, db))
     node = record(res, MulBackward0, (input, other))
     if node is not None:
         node.a, node.b = _operand_meta(input), _operand_meta(other)
@@ -375,6 +397,8 @@ def div(input, other, *, rounding_mode=None, out=None):
         res = _make(da / db)
     except ValueError:
         raise broadcast_error(getattr(da, "shape", ()), getattr(db, "shape", ())) from None
+    except RuntimeWarning:
+        res = _make(retry_quietly(da if a_is_t else db, operator.truediv, da, db))
     node = record(res, DivBackward0, (input, other))
     if node is not None:
         node.a, node.b = _operand_meta(input), _operand_meta(other)
@@ -396,7 +420,8 @@ def _rounded_div(a, b, mode):
         if mode == "trunc":
             q = q + ((xp.remainder(da, db) != 0) & ((xp.asarray(da) < 0) != (xp.asarray(db) < 0)))
     else:
-        q = xp.true_divide(da, db)
+        with ignore_fp_errors(a if ta is not None else b):
+            q = xp.true_divide(da, db)
         q = xp.trunc(q) if mode == "trunc" else xp.floor(q)
     res = _make(xp.asarray(q, dtype=xp.result_type(da, db)))
     node = record(res, DivBackward2, (a, b))
@@ -459,6 +484,14 @@ class PowBackward2(Node):
 _C_INT = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
 
 
+def _power(xp, da, e):
+    """``da ** e`` for a number ``e``, with IEEE results (0 ** -1 is inf, (-2) ** 0.5 nan) and no warning."""
+    try:
+        return da * da if e == 2 else xp.sqrt(da) if e == 0.5 and da.dtype.kind == "f" else xp.power(da, e)
+    except RuntimeWarning:
+        return retry_quietly(da, _power, xp, da, e)
+
+
 def check_int_scalar(t, v):
     """PyTorch's overflow check for an integer number used with an integer tensor by pow, clamp and where
     (the arithmetic operators wrap it instead)."""
@@ -496,13 +529,7 @@ def pow(input, exponent, *, out=None):
     da, e = binary_arrays(input, exponent)
     if da.dtype.kind in "iu" and type(exponent) is int and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    if e == 2:
-        arr = da * da
-    elif e == 0.5 and da.dtype.kind == "f":
-        arr = xp.sqrt(da)
-    else:
-        arr = xp.power(da, e)
-    res = _make(arr)
+    res = _make(_power(xp, da, e))
     record(res, PowBackward0, (input,), (input, exponent))
     return write_out(out, res) if out is not None else res
 
@@ -813,6 +840,8 @@ def _fast_inplace(ufunc_name, op):
                 db = binary_arrays(self, db)[1]   # wrapped to the tensor's int type, as PyTorch does
         try:
             getattr(xp, ufunc_name)(da, db, out=da, casting="unsafe")
+        except RuntimeWarning:
+            pass   # a warning filter made an error of NumPy's inf/nan warning: the result is already in place
         except ValueError:
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                                f"{list(xp.broadcast_shapes(da.shape, xp.shape(db)))}") from None

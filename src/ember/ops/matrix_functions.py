@@ -9,7 +9,7 @@ import math
 
 from .. import return_types
 from ._common import (array_module, module_of_array, Tensor, Node, record, op, function, _make, unbroadcast,
-                      wrap_dim, write_out, dtype_name)
+                      wrap_dim, write_out, dtype_name, ignore_fp_errors)
 from .creation import ones_like, zeros
 from .linalg import check_matrix, converging, real_dtype, linalg_inv, linalg_solve, linalg_svdvals
 from .products import matmul
@@ -356,17 +356,18 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
     xp = array_module(x1)
-    diff = a[..., :, None, :] - b[..., None, :, :]
-    if p == 0:
-        r = (diff != 0).sum(-1).astype(a.dtype)
-    elif p == 1:
-        r = xp.abs(diff).sum(-1)
-    elif p == 2:
-        r = xp.sqrt((diff * diff).sum(-1))
-    elif math.isinf(p):
-        r = xp.abs(diff).max(-1) if diff.shape[-1] else xp.zeros(diff.shape[:-1], a.dtype)
-    else:
-        r = (xp.abs(diff) ** p).sum(-1) ** (1.0 / p)
+    with ignore_fp_errors(x1):   # overflow and inf - inf give inf/nan quietly, as in PyTorch
+        diff = a[..., :, None, :] - b[..., None, :, :]
+        if p == 0:
+            r = (diff != 0).sum(-1).astype(a.dtype)
+        elif p == 1:
+            r = xp.abs(diff).sum(-1)
+        elif p == 2:
+            r = xp.sqrt((diff * diff).sum(-1))
+        elif math.isinf(p):
+            r = xp.abs(diff).max(-1) if diff.shape[-1] else xp.zeros(diff.shape[:-1], a.dtype)
+        else:
+            r = (xp.abs(diff) ** p).sum(-1) ** (1.0 / p)
     res = _make(xp.asarray(r, dtype=xp.result_type(a, b)))
     record(res, CdistBackward0, (x1, x2), (x1, x2), output=True, p=float(p))
     return res

@@ -8,6 +8,7 @@ import math
 
 from ._common import array_module, module_of_array, Node, record, function, _make, GradMode
 from ._floating import require_floating
+from ._ieee import ignore_array_fp_errors
 
 
 class _NormBackward(Node):
@@ -92,11 +93,12 @@ def _stats(xv, axes, eps):
     """Mean, biased variance and 1/sqrt(var + eps) over ``axes`` (broadcastable), and the centred input."""
     xp = module_of_array(xv)
     work = xv if xv.dtype.itemsize >= 4 else xv.astype(xp.float32)
-    mean = work.mean(axis=axes, keepdims=True)
-    xc = work - mean
-    sq = xc * xc
-    var = sq.mean(axis=axes, keepdims=True)
-    return mean, var, 1.0 / xp.sqrt(var + eps), xc
+    with ignore_array_fp_errors(xv):   # inf in the input gives nan statistics quietly, as in PyTorch
+        mean = work.mean(axis=axes, keepdims=True)
+        xc = work - mean
+        sq = xc * xc
+        var = sq.mean(axis=axes, keepdims=True)
+        return mean, var, 1.0 / xp.sqrt(var + eps), xc
 
 
 def _normalize(input, weight, bias, vshape, axes, wshape, waxes, mean, invstd, use_stats, eps, node_cls,

@@ -13,7 +13,7 @@ from ._common import (array_module, module_of_array, Tensor, Node, record, op, m
                       ignore_fp_errors, GradMode)
 from ._unary import unary_op
 from .elementwise import ZeroGradBackward, sign_array, where, bitwise_left_shift, bitwise_right_shift
-from .special_math import ignore_array_fp_errors
+from ._ieee import ignore_array_fp_errors
 
 
 def _out(out, res):
@@ -40,7 +40,8 @@ def _pair(input, other):
 def _apply(xp, fn_name, da, db):
     """``xp.<fn_name>(da, db)`` with PyTorch's error for shapes that do not broadcast."""
     try:
-        return getattr(xp, fn_name)(da, db)
+        with ignore_array_fp_errors(da):   # overflow and invalid values give inf/nan quietly, as in PyTorch
+            return getattr(xp, fn_name)(da, db)
     except ValueError:
         raise broadcast_error(xp.shape(da), xp.shape(db)) from None
 

@@ -9,12 +9,16 @@ from .. import _dtype
 from .creation import eye
 from ._common import (array_module, Tensor, Node, record, op, method, function, _make, wrap_dim,
                       unbroadcast, broadcast_error, write_out, inplace, dtype_name, Autocast, autocast_args)
+from ._ieee import cast, retry_quietly
 
 
 def _product(fn, a, b):
     """``fn(a, b)`` in ``a``'s dtype: NumPy computes bfloat16 products in float32, PyTorch rounds back."""
-    r = fn(a, b)
-    return r if r.dtype == a.dtype else r.astype(a.dtype)
+    try:
+        r = fn(a, b)
+    except RuntimeWarning:   # a warning filter made an error of an overflow: PyTorch gives inf quietly
+        r = retry_quietly(a, fn, a, b)
+    return r if r.dtype == a.dtype else cast(r, a.dtype)
 
 
 def _product_result(res, node_cls, a, b, out):

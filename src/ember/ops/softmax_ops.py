@@ -4,6 +4,7 @@
 """
 from ._common import module_of_array, Node, record, op, _make, wrap_dim
 from ._floating import require_floating
+from ._ieee import ignore_array_fp_errors
 
 
 def _softmax_array(a, dim):
@@ -11,8 +12,9 @@ def _softmax_array(a, dim):
     xp = module_of_array(a)
     if a.ndim == 0:
         return xp.ones_like(a)
-    e = xp.exp(a - a.max(axis=dim, keepdims=True))
-    e /= e.sum(axis=dim, keepdims=True)
+    with ignore_array_fp_errors(a):   # a row of -inf (or with inf) gives nan, as in PyTorch
+        e = xp.exp(a - a.max(axis=dim, keepdims=True))
+        e /= e.sum(axis=dim, keepdims=True)
     return e
 
 
@@ -21,8 +23,9 @@ def log_softmax_array(a, dim):
     xp = module_of_array(a)
     if a.ndim == 0:
         return xp.zeros_like(a)
-    s = a - a.max(axis=dim, keepdims=True)
-    s -= xp.log(xp.exp(s).sum(axis=dim, keepdims=True))
+    with ignore_array_fp_errors(a):
+        s = a - a.max(axis=dim, keepdims=True)
+        s -= xp.log(xp.exp(s).sum(axis=dim, keepdims=True))
     return s
 
 

@@ -21,9 +21,10 @@ computed in float64 and rounded once.  Gradients are written with ember ops.
 import math
 
 from .. import _dtype
-from ._common import (array_module, module_of_array, backend_of, Tensor, Node, record, op, function, _make,
+from ._common import (array_module, module_of_array, Tensor, Node, record, op, function, _make,
                       float_array, binary_arrays, broadcast_error, grad_for, write_out, dtype_name, inplace)
 from ._unary import unary_op
+from ._ieee import ignore_array_fp_errors
 from .elementwise import where
 
 # ---------------------------------------------------------------------------- coefficient tables
@@ -495,11 +496,6 @@ def _log_ndtr_kernel(x):
 
 
 erf_kernel = _erf_kernel  # the float64 array kernel, for fused ops elsewhere (nn's GELU)
-
-
-def ignore_array_fp_errors(a):
-    """``ignore_fp_errors`` for a bare array: no floating-point warnings from ``a``'s array module inside."""
-    return backend_of(a).errstate(all="ignore")
 
 
 def _in64(kernel, name, single=False):
