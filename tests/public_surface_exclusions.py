@@ -132,11 +132,11 @@ EXCLUDED = [
 # from here) and when a name outside the families above is missing and not listed here.
 NOT_YET = {
     "Tensor": [
-        "__cuda_array_interface__", "__dlpack_c_exchange_api__", "__setstate__", "angle", "conj_physical_",
-        "const_data_ptr", "dim_order", "geqrf", "grad_dtype", "hash_tensor", "index", "index_reduce",
-        "index_reduce_", "is_distributed", "is_inference", "is_ipu", "is_maia", "is_mkldnn", "is_mtia",
-        "is_set_to", "is_vulkan", "is_xla", "is_xpu", "name", "nonzero_static", "orgqr", "ormqr", "prelu",
-        "record_stream", "renorm", "renorm_", "resize", "resize_as", "set_", "storage", "storage_type", "volatile"
+        "__cuda_array_interface__", "__dlpack_c_exchange_api__", "__setstate__", "const_data_ptr", "dim_order",
+        "geqrf", "grad_dtype", "hash_tensor", "index", "index_reduce", "index_reduce_", "is_distributed",
+        "is_inference", "is_ipu", "is_maia", "is_mkldnn", "is_mtia", "is_set_to", "is_vulkan", "is_xla", "is_xpu",
+        "name", "orgqr", "ormqr", "prelu", "record_stream", "resize", "resize_as", "set_", "storage",
+        "storage_type", "volatile"
     ],
     "autograd": [
         "DeviceType", "ProfilerConfig", "ProfilerEvent", "ProfilerState", "SavedTensor",
@@ -170,23 +170,22 @@ NOT_YET = {
     "torch": [
         "AcceleratorError", "BufferDict", "Event", "FatalError", "GradScaler", "ModuleDict", "OutOfMemoryError",
         "ParameterDict", "Storage", "Stream", "TypedStorage", "UntypedStorage", "abs_", "acos_", "acosh_",
-        "alpha_dropout_", "angle", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_", "asin_",
-        "asinh_", "atan_", "atanh_", "bilinear", "binary_cross_entropy_with_logits", "ceil_", "celu_",
-        "channels_last", "channels_last_3d", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cond",
-        "conj_physical_", "contiguous_format", "cos_", "cosh_", "cosine_embedding_loss", "cosine_similarity",
-        "cpu", "ctc_loss", "deg2rad_", "dropout_", "e", "embedding_bag", "empty_permuted", "exp2_", "exp_",
-        "expm1_", "feature_alpha_dropout_", "feature_dropout_", "fill", "fix_", "floor_", "frac_", "from_file",
-        "frombuffer", "gcd_", "geqrf", "get_deterministic_debug_mode", "get_device", "get_device_module",
-        "get_float32_matmul_precision", "gradient", "has_lapack", "has_mkl", "has_openmp", "has_spectral",
-        "hash_tensor", "hinge_embedding_loss", "index_reduce", "inf", "is_anomaly_check_nan_enabled",
-        "is_anomaly_enabled", "is_distributed", "is_inference", "is_warn_always_enabled", "kl_div", "layout",
-        "lcm_", "ldexp_", "legacy_contiguous_format", "lobpcg", "log10_", "log1p_", "log2_", "log_",
-        "margin_ranking_loss", "masked", "memory_format", "nan", "neg_", "negative_", "newaxis", "nonzero_static",
-        "orgqr", "ormqr", "pairwise_distance", "pca_lowrank", "pdist", "pi", "poisson_nll_loss", "prelu",
-        "preserve_format", "quasirandom", "rad2deg_", "reciprocal_", "relu_", "renorm", "resize_as_", "rms_norm",
-        "round_", "rrelu_", "rsqrt_", "segment_reduce", "selu_", "set_anomaly_enabled", "set_default_tensor_type",
-        "set_deterministic_debug_mode", "set_float32_matmul_precision", "set_flush_denormal", "set_warn_always",
-        "sigmoid_", "sin_", "sinh_", "sqrt_", "square_", "svd_lowrank", "tan_", "tanh_", "threshold_",
-        "triplet_margin_loss", "trunc_", "typename", "uint16", "uint32", "uint64", "vmap", "while_loop"
+        "alpha_dropout_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_", "asin_", "asinh_",
+        "atan_", "atanh_", "bilinear", "binary_cross_entropy_with_logits", "ceil_", "celu_", "channels_last",
+        "channels_last_3d", "clamp_", "clamp_max_", "clamp_min_", "clip_", "contiguous_format", "cos_", "cosh_",
+        "cosine_embedding_loss", "cosine_similarity", "cpu", "ctc_loss", "deg2rad_", "dropout_", "e",
+        "embedding_bag", "exp2_", "exp_", "expm1_", "feature_alpha_dropout_", "feature_dropout_", "fill", "fix_",
+        "floor_", "frac_", "from_file", "gcd_", "geqrf", "get_deterministic_debug_mode", "get_device_module",
+        "get_float32_matmul_precision", "has_lapack", "has_mkl", "has_openmp", "has_spectral", "hash_tensor",
+        "hinge_embedding_loss", "index_reduce", "inf", "is_anomaly_check_nan_enabled", "is_anomaly_enabled",
+        "is_distributed", "is_inference", "is_warn_always_enabled", "kl_div", "layout", "lcm_", "ldexp_",
+        "legacy_contiguous_format", "lobpcg", "log10_", "log1p_", "log2_", "log_", "margin_ranking_loss",
+        "masked", "memory_format", "nan", "neg_", "negative_", "newaxis", "orgqr", "ormqr", "pairwise_distance",
+        "pca_lowrank", "pdist", "pi", "poisson_nll_loss", "prelu", "preserve_format", "quasirandom", "rad2deg_",
+        "reciprocal_", "relu_", "resize_as_", "round_", "rrelu_", "rsqrt_", "segment_reduce", "selu_",
+        "set_anomaly_enabled", "set_default_tensor_type", "set_deterministic_debug_mode",
+        "set_float32_matmul_precision", "set_flush_denormal", "set_warn_always", "sigmoid_", "sin_", "sinh_",
+        "sqrt_", "square_", "svd_lowrank", "tan_", "tanh_", "threshold_", "triplet_margin_loss", "trunc_",
+        "uint16", "uint32", "uint64", "vmap"
     ],
 }

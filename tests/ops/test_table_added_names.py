@@ -213,6 +213,27 @@ ROWS = [
                                            m.unbind_copy(a, 1)), (A,)),
     row("view_copies_complex", lambda m, a: (m.view_as_real_copy(m.view_as_complex_copy(a.reshape(3, 2, 2))),),
         (A,), grad=False),   # torch: view_as_complex_copy has no derivative
+    # ---- phase / control_flow / gradient / renorm / nonzero_static
+    row("angle_real", lambda m, a: (m.angle(a), a.angle(), m.angle(a.long())), (SIGNED_ZEROS,)),
+    row("angle_grad", lambda m, a: m.angle(a), (A,)),
+    row("angle_complex", lambda m, a, b: m.angle(m.complex(a, b)), (A, B)),
+    row("conj_physical_", lambda m, a, b: (m.complex(a, b).conj_physical_(), m.conj_physical_(a * 1)), (A, B),
+        grad=False),
+    row("cond_while_loop", lambda m, a: (m.cond(a.sum() > 0, lambda x: x.exp(), lambda x: x.sin(), (a,)),
+                                         m.cond(False, lambda x: x.exp(), lambda x: x.sin(), [a]),
+                                         m.while_loop(lambda i, x: i < 3, lambda i, x: (i + 1, x * x + 0.1),
+                                                      (m.tensor(0), a))[1]), (A,)),  # torch.cond: no gg
+    row("gradient", lambda m, a: m.gradient(a), (A,), gg=True),
+    row("gradient_spacing_dim_order2", lambda m, a: (m.gradient(a, spacing=2.0, dim=1, edge_order=2),
+                                                     m.gradient(a, spacing=[0.5, 3.0], dim=(0, 1))), (A,)),
+    row("gradient_coordinates", lambda m, a, x: (m.gradient(a, spacing=(x.abs().cumsum(0),), dim=1),
+                                                 m.gradient(a, spacing=(x.abs().cumsum(0),), dim=1, edge_order=2)),
+        (A, B), gg=True),
+    row("gradient_int", lambda m, i: m.gradient(i), (I,)),
+    row("renorm", lambda m, a: (m.renorm(a, 2, 0, 1.0), a.renorm(1, 1, 1.5), (a * 1).renorm_(3, 0, 0.5)), (A,),
+        gg=True),
+    row("nonzero_static", lambda m, i: (m.nonzero_static(i, size=3), i.nonzero_static(size=20, fill_value=7),
+                                        m.nonzero_static(i[0, 0], size=2)), (I,)),
     row("unravel_index_wrap_int_shape", lambda m, i: (m.unravel_index(i, 7), m.unravel_index(i, m.Size([5, 2])),
                                                       m.unravel_index(i[0], ())), (I,)),
 ]
@@ -283,6 +304,12 @@ ERRORS = [
     ("binomial_int_count", lambda m: m.binomial(m.tensor([10, 20]), m.tensor([0.5, 0.1]))),
     ("binomial_dtype_mismatch", lambda m: m.binomial(m.tensor([10.0]), m.tensor([0.5], dtype=m.float64))),
     ("binomial_backward", lambda m: m.binomial(m.tensor([10.0], requires_grad=True), m.tensor([0.5])).sum().backward()),
+    ("renorm_negative_p", lambda m: m.renorm(m.ones(2, 2), -1, 0, 1.0)),
+    ("renorm_negative_maxnorm", lambda m: m.renorm(m.ones(2, 2), 2, 0, -1.0)),
+    ("nonzero_static_negative_size", lambda m: m.nonzero_static(m.ones(2), size=-1)),
+    ("gradient_edge_order", lambda m: m.gradient(m.ones(4), edge_order=3)),
+    ("gradient_too_short", lambda m: m.gradient(m.ones(2), edge_order=2)),
+    ("gradient_spacing_length", lambda m: m.gradient(m.ones(3, 3), spacing=[1.0, 2.0, 3.0])),
     ("unravel_index_negative_shape", lambda m: m.unravel_index(m.tensor([1]), (2, -3))),
 ]
 
@@ -405,3 +432,18 @@ def test_dlpack_exchange_shares_memory():
     for lib in (ember, torch):
         with pytest.raises(BufferError, match="Can't export tensors that require gradient"):
             lib.ones(2, requires_grad=True).__dlpack__()
+
+
+def test_small_torch_functions():
+    for lib in (ember, torch):
+        e = lib.empty_permuted((2, 3, 4), (0, 2, 1))
+        buf = bytearray(np.arange(4, dtype=np.float32).tobytes())
+        t = lib.frombuffer(buf, dtype=lib.float32)
+        t[0] = 7.0
+        got = (tuple(e.shape), e.stride(), lib.get_device(lib.ones(1)), lib.typename(lib.ones(1)),
+               lib.typename(lib.nn.Linear(1, 1)), lib.typename(3), np.frombuffer(buf, dtype=np.float32).tolist(),
+               lib.frombuffer(buf, dtype=lib.float32, count=2, offset=4).tolist())
+        if lib is ember:
+            expected = got
+        else:
+            assert got == expected

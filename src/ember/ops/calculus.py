@@ -1,10 +1,12 @@
-"""Numerical integration of sampled functions: ``trapezoid`` (alias ``trapz``) and ``cumulative_trapezoid``.
+"""Calculus on sampled functions: integration (``trapezoid``, alias ``trapz``, and ``cumulative_trapezoid``) and
+differentiation (``gradient``).
 
-Composed from ember ops (narrow, arithmetic, sum/cumsum), so gradients with respect to both the samples and
-the sample points follow from theirs.
+Composed from ember ops (narrow, arithmetic, sum/cumsum, cat), so gradients with respect to both the samples
+and the sample points follow from theirs.
 """
 from ._common import Tensor, function, wrap_dim
 from .cumulative import cumsum, diff
+from .joining import cat
 from .shape import narrow
 
 
@@ -54,3 +56,70 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     if areas is None:
         return y * 1.0
     return cumsum(areas, dim)
+
+
+# ---------------------------------------------------------------------------- numerical differentiation
+def _along(t, dim, start, length):
+    return narrow(t, dim, start, length)
+
+
+def _shape_for(coords, ndim, dim):
+    """A 1-D tensor of per-position values shaped to broadcast along ``dim`` of an ``ndim``-dim tensor."""
+    return coords.reshape([-1] + [1] * (ndim - 1 - dim))
+
+
+def _gradient_1d(f, dim, h, edge_order):
+    """The derivative estimate along ``dim``: central differences inside, one-sided (order 1 or 2) at the ends;
+    ``h`` is a number (uniform spacing) or a 1-D tensor of coordinates."""
+    n, nd = f.shape[dim], f.dim()
+    if isinstance(h, Tensor):
+        dx = diff(h)
+        hl, hr = _shape_for(dx[:-1], nd, dim), _shape_for(dx[1:], nd, dim)
+        fl, fc, fr = _along(f, dim, 0, n - 2), _along(f, dim, 1, n - 2), _along(f, dim, 2, n - 2)
+        inner = (hl * hl * fr - hr * hr * fl + (hr * hr - hl * hl) * fc) / (hl * hr * (hl + hr))
+        if edge_order == 1:
+            first = (_along(f, dim, 1, 1) - _along(f, dim, 0, 1)) / dx[0]
+            last = (_along(f, dim, n - 1, 1) - _along(f, dim, n - 2, 1)) / dx[-1]
+        else:
+            d1, d2 = dx[0], dx[1]
+            first = (-(2 * d1 + d2) / (d1 * (d1 + d2)) * _along(f, dim, 0, 1) + (d1 + d2) / (d1 * d2)
+                     * _along(f, dim, 1, 1) - d1 / (d2 * (d1 + d2)) * _along(f, dim, 2, 1))
+            d1, d2 = dx[-2], dx[-1]
+            last = (d2 / (d1 * (d1 + d2)) * _along(f, dim, n - 3, 1) - (d2 + d1) / (d1 * d2)
+                    * _along(f, dim, n - 2, 1) + (2 * d2 + d1) / (d2 * (d1 + d2)) * _along(f, dim, n - 1, 1))
+    else:
+        inner = (_along(f, dim, 2, n - 2) - _along(f, dim, 0, n - 2)) / (2 * h)
+        if edge_order == 1:
+            first = (_along(f, dim, 1, 1) - _along(f, dim, 0, 1)) / h
+            last = (_along(f, dim, n - 1, 1) - _along(f, dim, n - 2, 1)) / h
+        else:
+            first = (-3 * _along(f, dim, 0, 1) + 4 * _along(f, dim, 1, 1) - _along(f, dim, 2, 1)) / (2 * h)
+            last = (3 * _along(f, dim, n - 1, 1) - 4 * _along(f, dim, n - 2, 1) + _along(f, dim, n - 3, 1)) / (2 * h)
+    return cat([first, inner, last], dim)
+
+
+@function
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """Estimates of the partial derivatives of the samples ``input`` along ``dim`` (every dim by default):
+    second-order central differences inside and one-sided differences of order ``edge_order`` (1 or 2) at the
+    ends.  ``spacing`` is one number, one number per dim, or one coordinate tensor per dim.  Returns a tuple
+    with one tensor per dim."""
+    if edge_order not in (1, 2):
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    dims = list(range(input.dim())) if dim is None else ([dim] if isinstance(dim, int) else list(dim))
+    dims = [wrap_dim(d, input.dim()) for d in dims]
+    if isinstance(spacing, (list, tuple)):
+        if len(spacing) != len(dims):
+            raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or it's spacing and "
+                               f"dim arguments to have the same length, but got a spacing argument of length "
+                               f"{len(spacing)} and a dim argument of length {len(dims)}.")
+        steps = list(spacing)
+    else:
+        steps = [spacing] * len(dims)
+    f = input if input.dtype.is_floating_point or input.dtype.is_complex else input * 1.0
+    out = []
+    for d, h in zip(dims, steps):
+        if f.shape[d] < edge_order + 1:
+            raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")
+        out.append(_gradient_1d(f, d, h.item() if isinstance(h, Tensor) and h.dim() == 0 else h, edge_order))
+    return tuple(out)

@@ -1,5 +1,5 @@
-"""Flat indices to coordinates: ``unravel_index``."""
-from ._common import array_module, Tensor, function, _make
+"""Indices and coordinates: ``unravel_index`` (flat indices to coordinates) and ``nonzero_static``."""
+from ._common import array_module, Tensor, op, function, _make
 
 
 @function
@@ -21,3 +21,18 @@ def unravel_index(indices, shape):
         out.append(_make(xp.mod(xp.floor_divide(idx, step), size) if size else idx * 0))
         step *= size
     return tuple(reversed(out))
+
+
+@op
+def nonzero_static(input, *, size, fill_value=-1):
+    """The indices of the non-zero elements (like ``nonzero``) as exactly ``size`` rows: cut, or padded with
+    ``fill_value``."""
+    if size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    xp = array_module(input)
+    idx = xp.stack(xp.nonzero(input._data), axis=1) if input.dim() else xp.zeros((int(bool(input._data)), 0),
+                                                                                   dtype="int64")
+    out = xp.full((size, max(input.dim(), 1) if input.dim() else 0), fill_value, dtype="int64")
+    m = min(size, idx.shape[0])
+    out[:m] = idx[:m]
+    return _make(out)

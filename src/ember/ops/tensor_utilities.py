@@ -203,3 +203,47 @@ def detach_function(input):
 def detach_inplace_function(input):
     """``input.detach_()``: cut ``input`` itself from the graph; returns it."""
     return input.detach_()
+
+
+@function
+def get_device(input):
+    """The device index of a tensor: -1 on the CPU, the GPU's ordinal otherwise."""
+    dev = input.device
+    return -1 if dev.type == "cpu" else (dev.index or 0)
+
+
+@function
+def typename(obj):
+    """The type name PyTorch prints: ``torch.FloatTensor``-style for tensors, ``module.QualName`` otherwise."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    cls = type(obj)
+    module = cls.__module__
+    name = cls.__qualname__
+    if module in ("builtins", None):
+        return name
+    return module.replace("ember", "torch", 1) + "." + name if module.startswith("ember") else module + "." + name
+
+
+@function
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor sharing the memory of a Python buffer object (``bytearray``, ``memoryview``...)."""
+    xp = backend_for("cpu").xp
+    res = _make(xp.frombuffer(buffer, dtype=dtype.np, count=count, offset=offset))
+    res._requires_grad = requires_grad
+    return res
+
+
+@function
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad=False,
+                   pin_memory=False):
+    """An uninitialized tensor of ``size`` whose memory is laid out with dims in the order
+    ``physical_layout`` (outermost first), as ``empty(physical sizes).permute(inverse)``."""
+    size, order = tuple(size), tuple(physical_layout)
+    if sorted(order) != list(range(len(size))):
+        raise RuntimeError(f"Number of dimensions in size does not match the length of the physical_layout; "
+                           f"i.e. len(size) = {len(size)} is not equal to len(physical_layout) = {len(order)}")
+    inverse = [order.index(d) for d in range(len(size))]
+    res = empty(*[size[d] for d in order], dtype=dtype, device=device).permute(inverse)
+    res._requires_grad = requires_grad
+    return res
