@@ -1,84 +1,91 @@
-"""Normalisation kernels: ``batch_norm``, ``layer_norm``, ``group_norm``, ``instance_norm``.
+"""Normalisation ops: ``batch_norm``, ``layer_norm``, ``group_norm``, ``instance_norm``, ``rms_norm``.
 
-All four are ``y = (x - mean) * invstd * weight + bias`` with the statistics taken over
-different axes of a reshaped input, so they share one forward (``_normalize``) and one
-backward node family (``_NormBackward``).
+All are ``y = (x - mean) * rstd * weight + bias`` (RMS norm without the mean) with the statistics
+taken over different axes; the arithmetic runs in ``kernels/norms.py`` (row statistics for layer,
+group, instance and RMS norm; channel statistics for batch norm), and one backward node family
+(``_NormBackward``) calls the matching backward kernel.
 """
 import math
 
-from ._common import array_module, module_of_array, Node, record, function, _make, GradMode
+from .. import _dtype
+from ..kernels import norms as _kn
+from ._common import array_module, Node, record, function, _make, GradMode, ignore_fp_errors
 from ._floating import require_floating
-from ._ieee import ignore_array_fp_errors
 
 
 class _NormBackward(Node):
-    """Gradient of ``y = (x - mean) * invstd * w + b`` with the statistics over ``axes`` of ``x.reshape(vshape)``.
+    """Gradient of a normalisation whose forward ran in ``kernels/norms.py``.
 
-    ``use_stats``: the statistics are the batch's own (so they depend on x); otherwise constants
-    (BatchNorm in eval mode).  First-order backward runs on arrays; under ``create_graph`` the
-    statistics are recomputed from ``x`` with ember ops so the result is differentiable again.
+    ``kind``: ``"row"`` (statistics per row of ``x.reshape(x3)``, channel groups ``groups``, ``center``
+    False for RMS norm) or ``"batch"`` (per channel of ``x.reshape(x3)``; ``use_stats`` False in eval mode,
+    where the statistics are constants).  First-order backward runs the backward kernel; under
+    ``create_graph`` the statistics are recomputed from ``x`` with ember ops so the result is
+    differentiable again.
     """
 
     def backward(self, grad):
         x, w, b = self.saved_tensors
-        need_x = x._requires_grad
         need_w = w is not None and w._requires_grad
         need_b = b is not None and b._requires_grad
         if GradMode.enabled:
-            return self._backward_graph(grad, x, w, b, need_x, need_w, need_b)
-        g = grad._data
-        xa = x._data
-        xhat = xa.reshape(self.vshape) - self.mean
-        xhat *= self.invstd
-        xhat_full = xhat.reshape(xa.shape)
-        gx = gw = gb = None
-        if need_w:
-            gw = _make((g * xhat_full).sum(axis=self.waxes).reshape(w.shape).astype(xa.dtype, copy=False))
-        if need_b:
-            gb = _make(g.sum(axis=self.waxes).reshape(b.shape).astype(xa.dtype, copy=False))
-        if need_x:
-            dxhat = g * w._data.reshape(self.wshape) if w is not None else g
-            dv = dxhat.reshape(self.vshape)
-            if self.use_stats:
-                proj = (dv * xhat).mean(axis=self.axes, keepdims=True)
-                gxv = dv - dv.mean(axis=self.axes, keepdims=True)
-                xhat *= proj
-                gxv -= xhat
-                gxv *= self.invstd
-            else:
-                gxv = dv * self.invstd
-            gx = _make(gxv.reshape(xa.shape).astype(xa.dtype, copy=False))
-        return gx, gw, gb
+            return self._backward_graph(grad, x, w, b, x._requires_grad, need_w, need_b)
+        g3 = grad._data.reshape(self.x3)
+        x3 = x._data.reshape(self.x3)
+        wa = None if w is None else w._data
+        if self.kind == "row":
+            gx, gw, gb = _kn.row_norm_backward(g3, x3, self.mean, self.rstd, self.groups, wa, self.center,
+                                               need_w or need_b)
+        else:
+            gx, gw, gb = _kn.batch_norm_backward(g3, x3, self.mean, self.rstd, wa, self.use_stats, need_w or need_b)
+        return (_make(gx.reshape(x.shape)) if x._requires_grad else None,
+                _make(gw.reshape(w.shape).astype(w._data.dtype, copy=False)) if need_w else None,
+                _make(gb.reshape(b.shape).astype(b._data.dtype, copy=False)) if need_b else None)
 
     def _backward_graph(self, grad, x, w, b, need_x, need_w, need_b):
-        xv = x.reshape(self.vshape)
-        if self.use_stats:
-            mean = xv.mean(self.axes, keepdim=True)
-            xc = xv - mean
-            invstd = ((xc * xc).mean(self.axes, keepdim=True) + self.eps).rsqrt()
-            xhat = xc * invstd
+        """The same gradient composed from ember ops: row norms over ``(R, K * S)`` (statistics along axis 1),
+        batch norm over ``(N, C, S)`` (statistics along axes 0 and 2); ``wv`` is the view the affine broadcasts in."""
+        if self.kind == "row":
+            R, K, S = self.x3
+            xv = x.reshape(R, K * S)
+            axes, waxes = (1,), (0, 3)
+            wv = (-1, self.groups, K, S)
         else:
-            invstd = _make(self.invstd)
-            xhat = (xv - _make(self.mean)) * invstd
+            xv = x.reshape(self.x3)
+            axes = waxes = (0, 2)
+            wv = self.x3
+        if self.use_stats:
+            if self.center:
+                mean = xv.mean(axes, keepdim=True)
+                xc = xv - mean
+            else:
+                xc = xv
+            rstd = ((xc * xc).mean(axes, keepdim=True) + self.eps).rsqrt()
+            xhat = xc * rstd
+        else:
+            stat = (1, -1, 1)
+            rstd = _make(self.rstd.reshape(stat))
+            xhat = (xv - _make(self.mean.reshape(stat))) * rstd
+        gv = grad.reshape(xv.shape)
         gx = gw = gb = None
         if need_w:
-            gw = (grad * xhat.reshape(x.shape)).sum(self.waxes).reshape(w.shape)
+            gw = (gv * xhat).reshape(wv).sum(waxes).reshape(w.shape)
         if need_b:
-            gb = grad.sum(self.waxes).reshape(b.shape)
+            gb = gv.reshape(wv).sum(waxes).reshape(b.shape)
         if need_x:
-            dxhat = grad * w.reshape(self.wshape) if w is not None else grad
-            dv = dxhat.reshape(self.vshape)
+            dv = gv if w is None else (gv.reshape(wv) * w.reshape(self.wshape)).reshape(xv.shape)
             if self.use_stats:
-                gxv = (dv - dv.mean(self.axes, keepdim=True)
-                       - xhat * (dv * xhat).mean(self.axes, keepdim=True)) * invstd
+                gxv = dv - xhat * (dv * xhat).mean(axes, keepdim=True)
+                if self.center:
+                    gxv = gxv - dv.mean(axes, keepdim=True)
+                gxv = gxv * rstd
             else:
-                gxv = dv * invstd
+                gxv = dv * rstd
             gx = gxv.reshape(x.shape)
         return gx, gw, gb
 
 
 class NativeBatchNormBackward0(_NormBackward):
-    """Gradient of batch_norm (and of instance_norm, which PyTorch runs as a batch norm)."""
+    """Gradient of batch_norm."""
 
 
 class NativeLayerNormBackward0(_NormBackward):
@@ -89,35 +96,22 @@ class NativeGroupNormBackward0(_NormBackward):
     """Gradient of group_norm."""
 
 
-def _stats(xv, axes, eps):
-    """Mean, biased variance and 1/sqrt(var + eps) over ``axes`` (broadcastable), and the centred input."""
-    xp = module_of_array(xv)
-    work = xv if xv.dtype.itemsize >= 4 else xv.astype(xp.float32)
-    with ignore_array_fp_errors(xv):   # inf in the input gives nan statistics quietly, as in PyTorch
-        mean = work.mean(axis=axes, keepdims=True)
-        xc = work - mean
-        sq = xc * xc
-        var = sq.mean(axis=axes, keepdims=True)
-        return mean, var, 1.0 / xp.sqrt(var + eps), xc
+class MulBackward0(_NormBackward):
+    """Gradient of rms_norm (PyTorch composes it; its last op, a product, names the node)."""
 
 
-def _normalize(input, weight, bias, vshape, axes, wshape, waxes, mean, invstd, use_stats, eps, node_cls,
-               centred=None):
-    """``(x - mean) * invstd * weight + bias``; ``centred`` (a scratch ``x - mean``) is reused in place."""
+def _row_norm(input, weight, bias, x3, groups, eps, center, node_cls):
+    """Run the row-norm kernel over ``input.reshape(x3)`` and record ``node_cls``."""
     xa = input._data
-    y = xa.reshape(vshape) - mean if centred is None else centred
-    y *= invstd
-    y = y.reshape(xa.shape)
-    if weight is not None:
-        y *= weight._data.reshape(wshape)
-    if bias is not None:
-        y += bias._data.reshape(wshape)
-    res = _make(y.astype(xa.dtype, copy=False))
+    y, mean, rstd = _kn.row_norm_forward(xa.reshape(x3), groups, None if weight is None else weight._data,
+                                         None if bias is None else bias._data, eps, center)
+    res = _make(y.reshape(xa.shape))
     node = record(res, node_cls, (input, weight, bias), (input, weight, bias))
     if node is not None:   # set here, not as record's keywords: building them costs on the no-grad path
-        node.vshape, node.axes, node.wshape, node.waxes = vshape, axes, wshape, waxes
-        node.mean, node.invstd, node.use_stats, node.eps = mean, invstd, use_stats, eps
-    return res
+        node.kind, node.x3, node.groups, node.center, node.use_stats, node.eps = "row", x3, groups, center, True, eps
+        node.mean, node.rstd = mean, rstd
+        node.wshape = (1, groups, x3[1], 1)
+    return res, mean, rstd
 
 
 def _update_running(running, batch_value, momentum):
@@ -148,42 +142,45 @@ def batch_norm(input, weight, bias, running_mean, running_var, training, momentu
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if t is not None and t.numel() != C:
             raise RuntimeError(f"{name} should contain {C} elements not {t.numel()}")
-    axes = (0,) + tuple(range(2, nd))
-    wshape = (1, C) + (1,) * (nd - 2)
+    x3 = (xa.shape[0], C, xa.size // (xa.shape[0] * C) if xa.shape[0] * C else 0)
+    xp = array_module(input)
     if training:
-        mean, var, invstd, centred = _stats(xa, axes, eps)
-        n = xa.size // C if C else 0
+        mean, var = _kn.batch_norm_stats(xa.reshape(x3))
+        with ignore_fp_errors(input):
+            rstd = 1 / xp.sqrt(var + eps)
         if running_mean is not None:
-            _update_running(running_mean, mean.reshape(-1), momentum)
+            _update_running(running_mean, mean, momentum)
         if running_var is not None:
-            _update_running(running_var, _unbiased(var.reshape(-1), n), momentum)
-        use_stats = True
+            _update_running(running_var, _unbiased(var, x3[0] * x3[2]), momentum)
     else:
         if running_mean is None:
             raise RuntimeError("running_mean must be defined in evaluation mode")
         if running_var is None:
             raise RuntimeError("running_var must be defined in evaluation mode")
-        mean = running_mean._data.reshape(wshape)
-        invstd = 1.0 / array_module(input).sqrt(running_var._data.reshape(wshape) + eps)
-        use_stats = False
-        centred = None
-    return _normalize(input, weight, bias, xa.shape, axes, wshape, axes, mean, invstd, use_stats, eps,
-                      NativeBatchNormBackward0, centred)
+        mean = running_mean._data.reshape(C)
+        with ignore_fp_errors(input):
+            rstd = 1 / xp.sqrt(running_var._data.reshape(C) + eps)
+    y = _kn.batch_norm_apply(xa.reshape(x3), mean, rstd, None if weight is None else weight._data,
+                             None if bias is None else bias._data)
+    res = _make(y.reshape(xa.shape))
+    node = record(res, NativeBatchNormBackward0, (input, weight, bias), (input, weight, bias))
+    if node is not None:
+        node.kind, node.x3, node.center, node.use_stats, node.eps = "batch", x3, True, bool(training), eps
+        node.mean, node.rstd, node.wshape = mean, rstd, (1, C, 1)
+    return res
 
 
-@function
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
-    """Normalise over the trailing ``normalized_shape`` dims, then scale by ``weight`` and shift by ``bias``
-    (both shaped ``normalized_shape``).  Returns a tensor shaped like ``input``."""
+def _check_normalized_shape(input, normalized_shape, weight, bias):
+    """``normalized_shape`` as a tuple, after PyTorch's checks against the input and the affine tensors."""
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(normalized_shape)
-    xa = input._data
+    shape = tuple(input.shape)
     k = len(normalized_shape)
     if k == 0:
         raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
                            "element, but got normalized_shape = []")
-    if xa.shape[xa.ndim - k:] != normalized_shape or xa.ndim < k:
+    if shape[len(shape) - k:] != normalized_shape or len(shape) < k:
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                            f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size"
                            f"{list(input.shape)}")
@@ -191,11 +188,33 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_
         if t is not None and tuple(t.shape) != normalized_shape:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
                                f"{list(t.shape)} and normalized_shape = {list(normalized_shape)}")
+    return normalized_shape
+
+
+def _trailing_rows(input, normalized_shape):
+    """The ``(rows, features, 1)`` layout of ``input`` normalised over its trailing ``normalized_shape``."""
+    n = math.prod(normalized_shape)
+    return (input._data.size // n if n else 0, n, 1)
+
+
+@function
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
+    """Normalise over the trailing ``normalized_shape`` dims, then scale by ``weight`` and shift by ``bias``
+    (both shaped ``normalized_shape``).  Returns a tensor shaped like ``input``."""
+    normalized_shape = _check_normalized_shape(input, normalized_shape, weight, bias)
     require_floating(input, "LayerNormKernelImpl")
-    axes = tuple(range(xa.ndim - k, xa.ndim))
-    mean, _, invstd, centred = _stats(xa, axes, eps)
-    return _normalize(input, weight, bias, xa.shape, axes, normalized_shape, tuple(range(xa.ndim - k)), mean, invstd,
-                      True, eps, NativeLayerNormBackward0, centred)
+    return _row_norm(input, weight, bias, _trailing_rows(input, normalized_shape), 1, eps, True,
+                     NativeLayerNormBackward0)[0]
+
+
+@function
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``x / sqrt(mean(x^2 over the trailing normalized_shape dims) + eps) * weight``; ``eps`` defaults to the
+    dtype's machine epsilon.  Returns a tensor shaped like ``input``."""
+    normalized_shape = _check_normalized_shape(input, normalized_shape, weight, None)
+    if eps is None:
+        eps = _dtype.finfo(input.dtype).eps
+    return _row_norm(input, weight, None, _trailing_rows(input, normalized_shape), 1, eps, False, MulBackward0)[0]
 
 
 @function
@@ -214,12 +233,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enable
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {list(t.shape)} and input of shape {list(input.shape)}")
     require_floating(input, "GroupNormKernelImpl")
-    vshape = (N, num_groups, (xa.size // (N * num_groups)) if N * num_groups else 0)
-    mean, _, invstd, centred = _stats(xa.reshape(vshape), (2,), eps)
-    wshape = (1, C) + (1,) * (xa.ndim - 2)
-    waxes = (0,) + tuple(range(2, xa.ndim))
-    return _normalize(input, weight, bias, vshape, (2,), wshape, waxes, mean, invstd, True, eps,
-                      NativeGroupNormBackward0, centred)
+    S = xa.size // (N * C) if N * C else 0
+    return _row_norm(input, weight, bias, (N * num_groups, C // num_groups, S), num_groups, eps, True,
+                     NativeGroupNormBackward0)[0]
 
 
 @function
@@ -231,14 +247,12 @@ def instance_norm(input, weight, bias, running_mean, running_var, use_input_stat
     N, C = xa.shape[:2]
     if not use_input_stats:
         return batch_norm(input, weight, bias, running_mean, running_var, False, momentum, eps)
-    axes = tuple(range(2, xa.ndim))
-    mean, var, invstd, centred = _stats(xa, axes, eps)
-    n = xa.size // (N * C) if N * C else 0
+    S = xa.size // (N * C) if N * C else 0
+    # PyTorch runs instance norm as a batch norm over (1, N * C, *): its node is a batch norm's
+    res, mean, _ = _row_norm(input, weight, bias, (N * C, 1, S), C, eps, True, NativeBatchNormBackward0)
     if running_mean is not None:
         _update_running(running_mean, mean.reshape(N, C).mean(0), momentum)
     if running_var is not None:
-        _update_running(running_var, _unbiased(var.reshape(N, C), n).mean(0), momentum)
-    wshape = (1, C) + (1,) * (xa.ndim - 2)
-    waxes = (0,) + axes
-    return _normalize(input, weight, bias, xa.shape, axes, wshape, waxes, mean, invstd, True, eps,
-                      NativeBatchNormBackward0, centred)
+        _, var = _kn.batch_norm_stats(xa.reshape(1, N * C, S))
+        _update_running(running_var, _unbiased(var.reshape(N, C), S).mean(0), momentum)
+    return res

@@ -1,5 +1,4 @@
 """Normalisation: batch_norm, instance_norm, layer_norm, group_norm, rms_norm, local_response_norm, normalize."""
-from ... import _dtype
 from ... import ops as _ops
 from ...ops import normalization as _N
 from ...ops.pnorm import pnorm as _pnorm
@@ -54,24 +53,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """``x / sqrt(mean(x^2 over the trailing dims) + eps) * weight`` (eps defaults to the dtype's eps)."""
-    if isinstance(normalized_shape, int):
-        normalized_shape = (normalized_shape,)
-    normalized_shape = tuple(normalized_shape)
-    k = len(normalized_shape)
-    if tuple(input.shape[input.dim() - k:]) != normalized_shape or input.dim() < k:
-        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
-                           f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size"
-                           f"{list(input.shape)}")
-    if weight is not None and tuple(weight.shape) != normalized_shape:
-        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
-                           f"{list(weight.shape)} and normalized_shape = {list(normalized_shape)}")
-    if eps is None:
-        eps = _dtype.finfo(input.dtype).eps
-    dims = tuple(range(input.dim() - k, input.dim()))
-    y = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
-    if weight is not None:
-        y = y * weight
-    return y
+    return _N.rms_norm(input, normalized_shape, weight, eps)
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
