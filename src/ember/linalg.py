@@ -5,7 +5,7 @@ Every function is batched over leading dims and differentiable (see ``ops/linalg
 ``torch.linalg`` does).
 """
 from .ops import linalg as _d, matrix_functions as _f, lu_decomposition as _lu, matrix_exponential as _exp, \
-    eigen_general as _eig
+    eigen_general as _eig, householder as _hh
 from .ops._common import write_out
 from .ops.products import matmul, linalg_cross
 from .ops.norms import vector_norm, matrix_norm
@@ -14,7 +14,7 @@ __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "di
            "inv_ex", "tensorinv", "tensorsolve", "vander",
            "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
            "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm",
-           "lu_factor", "lu_factor_ex", "lu", "lu_solve", "matrix_exp", "eig", "eigvals"]
+           "lu_factor", "lu_factor_ex", "lu", "lu_solve", "matrix_exp", "eig", "eigvals", "householder_product"]
 
 LinAlgError = _d.LinAlgError
 
@@ -188,3 +188,8 @@ def eig(A, *, out=None):
 def eigvals(A, *, out=None):
     """The complex eigenvalues of a general square matrix."""
     return _eig.linalg_eigvals(A)
+
+
+def householder_product(A, tau, *, out=None):
+    """The first n columns of the product of the Householder reflectors in ``A`` scaled by ``tau``."""
+    return _hh.linalg_householder_product(A, tau)

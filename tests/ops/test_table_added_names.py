@@ -234,6 +234,15 @@ ROWS = [
         gg=True),
     row("nonzero_static", lambda m, i: (m.nonzero_static(i, size=3), i.nonzero_static(size=20, fill_value=7),
                                         m.nonzero_static(i[0, 0], size=2)), (I,)),
+    # ---- householder
+    row("geqrf", lambda m, a: tuple(m.geqrf(a)) + tuple(a.mT.geqrf()), (WIDE,), grad=False),
+    row("householder_product", lambda m, a, t: (m.linalg.householder_product(a, t),
+                                                m.linalg.householder_product(a[0], t[0, :1])),
+        (SQB.transpose(0, 2, 1)[:, :, :2].copy(), A[:2, :2]), gg=True),
+    row("orgqr_ormqr", lambda m, a, o: (lambda g: (m.orgqr(g.a, g.tau), g.a.ormqr(g.tau, o),
+                                                   m.ormqr(g.a, g.tau, o, transpose=True),
+                                                   m.ormqr(g.a, g.tau, o.mT, left=False, transpose=True)))(
+        m.geqrf(a.detach())), (WIDE.T.copy(), RHS.repeat(2, 0)[:5])),
     row("unravel_index_wrap_int_shape", lambda m, i: (m.unravel_index(i, 7), m.unravel_index(i, m.Size([5, 2])),
                                                       m.unravel_index(i[0], ())), (I,)),
 ]
@@ -310,6 +319,8 @@ ERRORS = [
     ("gradient_edge_order", lambda m: m.gradient(m.ones(4), edge_order=3)),
     ("gradient_too_short", lambda m: m.gradient(m.ones(2), edge_order=2)),
     ("gradient_spacing_length", lambda m: m.gradient(m.ones(3, 3), spacing=[1.0, 2.0, 3.0])),
+    ("geqrf_backward", lambda m: m.geqrf(m.ones(3, 3, requires_grad=True)).a.sum().backward()),
+    ("householder_wide", lambda m: m.linalg.householder_product(m.ones(2, 3), m.ones(2))),
     ("unravel_index_negative_shape", lambda m: m.unravel_index(m.tensor([1]), (2, -3))),
 ]
 
@@ -447,3 +458,23 @@ def test_small_torch_functions():
             expected = got
         else:
             assert got == expected
+
+
+def test_memory_identity_methods():
+    for lib in (ember, torch):
+        x = lib.ones(2, 3, 4).permute(2, 0, 1)
+        a, b = lib.ones(3), lib.zeros(2)
+        c = lib.zeros(4)
+        c.set_(a)
+        a[0] = 5.0
+        d = lib.ones(3)
+        d.set_()
+        got = (x.dim_order(), lib.ones(2, 1, 3).dim_order(), a.const_data_ptr() == a.data_ptr(), a.is_set_to(a),
+               a.is_set_to(a[:]), a.is_set_to(b), a[1:].is_set_to(a), c.tolist(), c.is_set_to(a), tuple(d.shape),
+               lib.is_distributed(a), a.is_distributed())
+        if lib is ember:
+            expected = got
+        else:
+            assert got == expected
+        check_raises(lambda: ember.zeros(2, requires_grad=True).set_(ember.ones(3)),
+                     lambda: torch.zeros(2, requires_grad=True).set_(torch.ones(3)))

@@ -3,7 +3,8 @@
 ``is_nonzero``/``is_same_size``/``is_signed``/``isreal``, ``adjoint``, ``scalar_tensor``, ``empty_strided``
 and the function forms of ``detach``/``detach_``."""
 from .. import _dtype
-from ._common import array_module, Tensor, op, method, function, _make, backend_for, unbroadcast, write_out
+from ._common import (array_module, Tensor, op, method, function, _make, backend_for, unbroadcast, write_out,
+                      check_inplace_leaf)
 from .creation import empty, tensor
 from .shape import transpose
 
@@ -247,3 +248,54 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
     res = empty(*[size[d] for d in order], dtype=dtype, device=device).permute(inverse)
     res._requires_grad = requires_grad
     return res
+
+
+# ---------------------------------------------------------------------------- memory identity
+@method
+def dim_order(input, *, ambiguity_check=False):
+    """The dims from outermost to innermost in memory (by decreasing stride; ties keep the logical order)."""
+    strides = input.stride()
+    return tuple(sorted(range(input.dim()), key=lambda d: -strides[d]))
+
+
+@method
+def const_data_ptr(input):
+    """The address of the first element, for reading (``data_ptr``)."""
+    return input.data_ptr()
+
+
+@method
+def is_set_to(input, tensor):
+    """Whether both tensors view the same memory with the same sizes, strides and offset."""
+    return (input.data_ptr() == tensor.data_ptr() and tuple(input.shape) == tuple(tensor.shape)
+            and input.stride() == tensor.stride())
+
+
+@method
+def set_(input, source=None, storage_offset=0, size=None, stride=None):
+    """Make ``input`` view the memory of ``source`` (a tensor), or become empty when called without one;
+    returns ``input``."""
+    check_inplace_leaf(input)
+    if source is None:
+        input._data = input._data[:0].reshape(0) if input._data.ndim else input._data.reshape(1)[:0]
+    else:
+        if size is not None:
+            source = source.as_strided(size, stride if stride is not None else _contiguous_strides(size),
+                                       storage_offset)
+        input._data = source._data
+    input._version[0] += 1
+    return input
+
+
+def _contiguous_strides(size):
+    strides, step = [], 1
+    for s in reversed(tuple(size)):
+        strides.append(step)
+        step *= max(s, 1)
+    return tuple(reversed(strides))
+
+
+@op
+def is_distributed(input):
+    """Whether the tensor is a distributed (sharded) one: never, for ember's tensors."""
+    return False
