@@ -306,7 +306,7 @@ class Tensor:
     # ------------------------------------------------------------------ autograd attributes
     @property
     def requires_grad(self):
-        # a result of a volatile Variable keeps _requires_grad for attach() to see, but reports False
+        # a result of a volatile Variable keeps _requires_grad for record() to see, but reports False
         return self._requires_grad and not self._volatile
 
     @requires_grad.setter

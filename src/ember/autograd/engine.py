@@ -53,13 +53,16 @@ def _accumulate_into_leaf(acc, grad, create_graph, owned):
 def _owned_result(g, k, out, incoming, incoming_owned):
     """Whether output ``k`` of a built-in node, ``g``, is a buffer only the engine holds: a new array (not a
     view, not in a graph), or an owned incoming gradient passed through; in both cases sent along one edge."""
+    data = g._data
     for j, o in enumerate(out):
-        if o is g and j != k:
+        if j != k and o is not None and (o._data is data or o._data.base is data):
             return False
     for x in incoming:
         if x is g:
             return id(g) in incoming_owned
-    return g._grad_fn is None and g._data.base is None
+        if x is not None and (x._data is data or x._data.base is data):
+            return False
+    return g._grad_fn is None and data.base is None
 
 
 def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None, accumulate=True,

@@ -32,7 +32,7 @@ class Variable(metaclass=_VariableMeta):
                           "instead. ember keeps its old meaning: results computed from this tensor do not "
                           "require grad.", DeprecationWarning, stacklevel=2)
             AutogradFlags.volatile_used = True
-            t._requires_grad = True   # makes every op consult attach(), which sees the volatile flag
+            t._requires_grad = True   # makes every op consult record(), which sees the volatile flag
             t.__dict__["_volatile"] = True
         elif requires_grad:
             t.requires_grad = True

@@ -1,7 +1,7 @@
 """Tracing one run of a model through ember's op layer.
 
 Every op is a plain Python function that ember declares (``ember.ops._declare``)
-or exports (``ember.ops.OPS``, ``Tensor`` methods, ``ember.nn.functional``).
+or exports (``ember.ops.__all__``, ``Tensor`` methods, ``ember.nn.functional``).
 While a trace is on, a profile hook (``sys.setprofile``, on the exporting thread) sees each Python call;
 calls whose code object belongs to a known op become ``Call`` records with
 their bound arguments and their result.  Calls nested inside a recorded call are
@@ -89,7 +89,7 @@ def op_table():
         _add(table, fn, "aten::" + decl.name)
         if callable(decl.inplace):
             _add(table, decl.inplace, "aten::" + decl.name + "_")
-    for name, fn in ops.OPS.items():
+    for name, fn in ((n, getattr(ops, n)) for n in ops.__all__):
         _add(table, fn, "aten::" + name)
     _add(table, rnn_layer, "aten::rnn_layer")     # fused kernels the nn layers call directly
     _add(table, sdpa, "aten::sdpa")

@@ -2,23 +2,21 @@
 writing into ``out=``, in-place forms, and PyTorch's dtype names for messages.
 
 An op gets its array module from its inputs (``array_module(t)``), never from a
-module bound at import: ``xp`` below is NumPy only for the few helpers that take
-no tensor and describe NumPy values (``scalar_value``).
+module bound at import.  ``numpy`` here only recognises and converts the NumPy
+values a caller passes as operands (scalars, arrays); it computes nothing.
 """
 import numpy
 
 from .. import _dtype
 from .._device import array_module, module_of_array, backend_of, backend_for
 from .._tensor import Tensor, _make, _make_view, Size
-from ..autograd.graph import Node, connect, any_volatile
+from ..autograd.graph import Node
 from ..autograd.grad_mode import GradMode
 from ._record import record
 from ._declare import op, method, function
 
-xp = numpy   # TRANSITION (issue 9): families not yet converted still compute through it; removed at the end
-
-__all__ = ["Autocast", "autocast_args", "xp", "array_module", "module_of_array", "backend_of", "backend_for",
-           "ignore_fp_errors", "Tensor", "Node", "attach", "record", "op", "method",
+__all__ = ["Autocast", "autocast_args", "array_module", "module_of_array", "backend_of", "backend_for",
+           "ignore_fp_errors", "Tensor", "Node", "record", "op", "method",
            "function", "GradMode", "_make", "_make_view", "Size", "needs_grad", "float_array", "unbroadcast",
            "grad_for", "as_tensor_arg", "broadcast_error", "norm_dims", "scalar_value", "binary_arrays", "wrap_dim",
            "write_out", "inplace", "check_inplace_leaf", "assign_result", "dtype_name"]
@@ -38,7 +36,7 @@ class Autocast:
 def autocast_args(*tensors):
     """``tensors`` with floating ones (except float64) cast to the active autocast dtype."""
     dt = Autocast.cpu_dtype
-    return tuple(t.to(dt) if isinstance(t, Tensor) and t._data.dtype.kind == "f" and t._data.dtype != xp.float64
+    return tuple(t.to(dt) if isinstance(t, Tensor) and t._data.dtype.kind == "f" and t._data.dtype != "float64"
                  and t.dtype is not dt else t for t in tensors)
 
 
@@ -62,7 +60,7 @@ def float_array(t):
 
 def scalar_value(x):
     """A NumPy scalar or 0-d array as the matching Python number; other values unchanged."""
-    if isinstance(x, xp.generic):
+    if isinstance(x, numpy.generic):
         return x.item()
     return x
 
@@ -72,7 +70,7 @@ def as_tensor_arg(x, like=None):
     if isinstance(x, Tensor):
         return x
     from .creation import tensor
-    if isinstance(x, xp.ndarray):
+    if isinstance(x, numpy.ndarray):
         return _make(x)
     if like is not None and isinstance(x, _NUMBER):
         return tensor(x, dtype=_dtype.result_type(like, x))
@@ -96,9 +94,9 @@ def binary_arrays(a, b):
         db, da = binary_arrays(a, b)
         return da, db
     da = a._data
-    if isinstance(b, xp.generic):
+    if isinstance(b, numpy.generic):
         b = b.item()
-    elif isinstance(b, xp.ndarray):
+    elif isinstance(b, numpy.ndarray):
         return binary_arrays(a, _make(b))
     kind = da.dtype.kind
     if type(b) is float:
@@ -112,7 +110,7 @@ def binary_arrays(a, b):
             return da, b
         if kind in "iu":
             # PyTorch casts the scalar to the tensor's integer type, wrapping around (int8 + 1000 == int8 - 24)
-            return da, xp.array(b, dtype=xp.int64).astype(da.dtype)[()]
+            return da, numpy.array(b, dtype=numpy.int64).astype(da.dtype)[()]
     elif not isinstance(b, _NUMBER):
         raise TypeError(f"unsupported operand type: Tensor and {type(b).__name__}")
     rd = _dtype.result_type(a, b).np
@@ -274,13 +272,3 @@ def assign_result(self, res):
                            "single memory location. Please clone() the tensor before performing the operation.") \
             from None
     self._version[0] += 1
-
-
-def attach(out, node, *inputs):
-    """TRANSITION (issue 9): the old recording call of families not yet converted to ``record``."""
-    if GradMode.volatile_used and any_volatile(inputs):
-        out._requires_grad = True
-        out.__dict__["_volatile"] = True
-        return out
-    connect(node, (out,), inputs)
-    return out

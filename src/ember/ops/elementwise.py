@@ -10,9 +10,9 @@ import math
 import operator
 
 from .. import _dtype
-from ._common import (array_module, module_of_array, Tensor, Node, record, op, method, function, _make, float_array, binary_arrays,
+from ._common import (array_module, Tensor, Node, record, op, method, function, _make, binary_arrays,
                       broadcast_error, grad_for, scalar_value, unbroadcast, write_out, inplace, dtype_name,
-                      check_inplace_leaf, GradMode, ignore_fp_errors, backend_of, backend_for)
+                      GradMode, ignore_fp_errors, backend_of, backend_for)
 from ._unary import unary_op
 from ._ieee import ignore_array_fp_errors, retry_quietly
 
@@ -897,32 +897,3 @@ def remainder(input, other, *, out=None):
 def reflected_remainder(input, other):
     """``other % input`` for the reflected operator."""
     return remainder(other, input)
-
-
-# ---------------------------------------------------------------------------- TRANSITION (issue 9)
-# names the families not yet converted import from here; removed once they import from _common / _unary
-_dtype_name = dtype_name
-_check_inplace_leaf = check_inplace_leaf
-_to_dtype = to_dtype
-_sign_array = lambda a: sign_array(module_of_array(a), a)  # noqa: E731
-
-
-class _ZeroGradBackward(ZeroGradBackward):
-    def __init__(self, name=None):
-        if name:
-            self.node_name = name
-
-
-_check_int_scalar = check_int_scalar
-
-
-def _define_unary(name, forward, derivative=None, promote=True, node_name=None):
-    """The old table call: infers what to save from the derivative's parameter names (x, r)."""
-    saves = None
-    if derivative is not None:
-        code = derivative.__code__
-        params = code.co_varnames[1:code.co_argcount]
-        saves = {(True, True): "both", (True, False): "input", (False, True): "output"}.get(
-            ("x" in params, "r" in params))
-    return unary_op(name, lambda xp, a: forward(a), derivative, saves=saves, promote=promote, node_name=node_name,
-                    declare=False)

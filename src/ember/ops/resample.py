@@ -373,8 +373,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         return adaptive_avg_pool(input, dim, tuple(out_size))
     if antialias and x.dtype.kind not in "fc":
-        from .elementwise import _dtype_name
-        raise NotImplementedError(f"\"compute_index_ranges_weights\" not implemented for '{_dtype_name(input.dtype)}'")
+        from ._common import dtype_name
+        raise NotImplementedError(f"\"compute_index_ranges_weights\" not implemented for '{dtype_name(input.dtype)}'")
     if mode in ("linear", "bilinear", "trilinear", "bicubic") and x.dtype.kind not in "fc":
         raise RuntimeError(f"\"upsample_{mode}{dim}d_out_frame\" not implemented for '{x.dtype.name}'")
     plan = []

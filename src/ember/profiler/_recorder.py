@@ -31,7 +31,7 @@ def _functions_to_name():
 
     for fn, decl in _declare.declarations():
         add(fn, "aten::" + decl.name)
-    for name, fn in ops.OPS.items():
+    for name, fn in ((n, getattr(ops, n)) for n in ops.__all__):
         add(fn, "aten::" + name)
     for name, fn in vars(Tensor).items():   # in-place forms and other methods built from ops (not backward(), item())
         if not name.startswith("_") and getattr(fn, "__module__", "").startswith("ember.ops"):
