@@ -25,6 +25,11 @@ so when a group holds at least ``PARALLEL_MIN_ELEMENTS`` elements its parameters
 (and, for big contiguous tensors, slices of them) are divided into
 ``NUM_THREADS`` balanced shares that update concurrently.  The arithmetic per
 element is the same either way.
+
+SGD and Adam/AdamW, the steps most training runs take, are kernels of the kernel
+layer (``sgd_step``, ``adam_step``): a compiled one-pass loop per parameter
+(``kernels/_numba_optim.py``, bitwise equal to the NumPy reference here) runs
+for float32/float64 contiguous arrays; its threads release the GIL too.
 """
 import functools
 import math
@@ -32,6 +37,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 from ._common import module_of_array
+from ..kernels import Kernel
 
 __all__ = [
     "sgd_", "adam_", "adamax_", "nadam_", "radam_", "rmsprop_", "adagrad_", "adadelta_",
@@ -243,6 +249,58 @@ def fill_(arrays, values):
 # the optimizers
 
 
+def sgd_step_reference(p, g, buf, fresh, lr, weight_decay, momentum, dampening, nesterov, maximize, scratch):
+    """One SGD step of one parameter (the NumPy reference of the ``sgd_step`` kernel).
+
+    Args:
+        p, g: the parameter (updated in place) and its gradient, real arrays of one shape.
+        buf: the momentum buffer (updated in place), or None when ``momentum == 0``.
+        fresh: True when the buffer is new: it is then set to the effective gradient instead of being
+            decayed (PyTorch starts momentum from the first gradient).
+        lr, weight_decay, momentum, dampening (float), nesterov, maximize (bool): hyper-parameters.
+        scratch: the group's ``_Scratch`` (temporaries reused across parameters).
+    """
+    xp = module_of_array(p)
+    tmp = scratch.get(p)
+    d = _grad_with_decay(g, p, weight_decay, maximize, tmp)
+    if momentum != 0:
+        if fresh:
+            xp.copyto(buf, d)
+        else:
+            buf *= momentum
+            if dampening != 0:
+                tmp2 = scratch.get(p, 1)
+                xp.multiply(d, 1 - dampening, out=tmp2)
+                buf += tmp2
+            else:
+                buf += d
+        if nesterov:
+            tmp2 = scratch.get(p, 1)
+            xp.multiply(buf, momentum, out=tmp2)
+            xp.add(d, tmp2, out=tmp)
+            d = tmp
+        else:
+            d = buf
+    xp.multiply(d, lr, out=tmp)
+    p -= tmp
+
+
+def _same_layout(*arrays):
+    """The compiled steps' condition: float32/float64 arrays, all C-contiguous with the first one's dtype
+    (None entries, unused state, are skipped)."""
+    p = arrays[0]
+    if p.dtype.char not in "fd" or p.size == 0:
+        return False
+    for a in arrays:
+        if a is not None and (a.dtype != p.dtype or not a.flags.c_contiguous):
+            return False
+    return True
+
+
+sgd_step = Kernel("sgd_step", sgd_step_reference, numba="ember.kernels._numba_optim:sgd_step",
+                  accepts=lambda p, g, buf, *rest: _same_layout(p, g, buf))
+
+
 @_parallel
 def sgd_(params, grads, bufs, fresh, *, lr, weight_decay, momentum, dampening, nesterov, maximize):
     """One SGD step over a param group.
@@ -250,37 +308,54 @@ def sgd_(params, grads, bufs, fresh, *, lr, weight_decay, momentum, dampening, n
     Args:
         params, grads: lists of arrays; ``params`` are updated in place.
         bufs: list of momentum buffers (arrays), updated in place; empty when ``momentum == 0``.
-        fresh: list of bools, True where the buffer is new: it is then set to the effective
-            gradient instead of being decayed (PyTorch starts momentum from the first gradient).
+        fresh: list of bools, True where the buffer is new (see :func:`sgd_step_reference`); empty when
+            ``momentum == 0``.
         lr, weight_decay, momentum, dampening (float), nesterov, maximize (bool): hyper-parameters.
     """
     scratch = _Scratch(params)
     for i, (p, g) in enumerate(zip(params, grads)):
-        xp = module_of_array(p)
-        p, g = _real(p), _real(g)
-        tmp = scratch.get(p)
-        d = _grad_with_decay(g, p, weight_decay, maximize, tmp)
-        if momentum != 0:
-            buf = _real(bufs[i])
-            if fresh[i]:
-                xp.copyto(buf, d)
-            else:
-                buf *= momentum
-                if dampening != 0:
-                    tmp2 = scratch.get(p, 1)
-                    xp.multiply(d, 1 - dampening, out=tmp2)
-                    buf += tmp2
-                else:
-                    buf += d
-            if nesterov:
-                tmp2 = scratch.get(p, 1)
-                xp.multiply(buf, momentum, out=tmp2)
-                xp.add(d, tmp2, out=tmp)
-                d = tmp
-            else:
-                d = buf
-        xp.multiply(d, lr, out=tmp)
-        p -= tmp
+        buf, new = (_real(bufs[i]), fresh[i]) if momentum != 0 else (None, False)
+        sgd_step(_real(p), _real(g), buf, new, lr, weight_decay, momentum, dampening, nesterov, maximize,
+                 scratch)
+
+
+def adam_step_reference(p, g, m, v, vmax, step, amsgrad, beta1, beta2, lr, weight_decay, eps, maximize,
+                        decoupled, scratch):
+    """One Adam / AdamW step of one parameter (the NumPy reference of the ``adam_step`` kernel).
+
+    Args:
+        p, g, m, v: the parameter and its first and second moments (updated in place), and its gradient.
+        vmax: the running maximum of ``v`` when ``amsgrad`` (updated in place), else ignored.
+        step: the step count *after* incrementing (float).
+        amsgrad, maximize, decoupled (bool: AdamW's decoupled weight decay); beta1, beta2, lr,
+            weight_decay, eps (float): hyper-parameters.
+        scratch: the group's ``_Scratch``.
+    """
+    xp = module_of_array(p)
+    tmp = scratch.get(p)
+    tmp2 = scratch.get(p, 1)
+    d = _grad_with_adam_decay(g, p, lr, weight_decay, decoupled, maximize, tmp2)
+    _lerp_(m, d, 1 - beta1, tmp)
+    _ema_sq_(v, d, beta2, tmp)
+    bias_correction1 = 1 - beta1 ** step
+    bias_correction2 = 1 - beta2 ** step
+    step_size = lr / bias_correction1
+    bias_correction2_sqrt = bias_correction2 ** 0.5
+    if amsgrad:
+        xp.maximum(vmax, v, out=vmax)
+        xp.sqrt(vmax, out=tmp)
+    else:
+        xp.sqrt(v, out=tmp)
+    tmp /= bias_correction2_sqrt
+    tmp += eps
+    xp.divide(m, tmp, out=tmp)
+    tmp *= step_size
+    p -= tmp
+
+
+adam_step = Kernel("adam_step", adam_step_reference, numba="ember.kernels._numba_optim:adam_step",
+                   accepts=lambda p, g, m, v, vmax, step, amsgrad, *rest: _same_layout(p, g, m, v,
+                                                                                       vmax if amsgrad else None))
 
 
 @_parallel
@@ -298,29 +373,9 @@ def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgr
     """
     scratch = _Scratch(params)
     for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
-        xp = module_of_array(p)
-        p, g, m, v = _real(p), _real(g), _real(m), _real(v)
-        step = steps[i]
-        tmp = scratch.get(p)
-        tmp2 = scratch.get(p, 1)
-        d = _grad_with_adam_decay(g, p, lr, weight_decay, decoupled_weight_decay, maximize, tmp2)
-        _lerp_(m, d, 1 - beta1, tmp)
-        _ema_sq_(v, d, beta2, tmp)
-        bias_correction1 = 1 - beta1 ** step
-        bias_correction2 = 1 - beta2 ** step
-        step_size = lr / bias_correction1
-        bias_correction2_sqrt = bias_correction2 ** 0.5
-        if amsgrad:
-            vmax = _real(max_exp_avg_sqs[i])
-            xp.maximum(vmax, v, out=vmax)
-            xp.sqrt(vmax, out=tmp)
-        else:
-            xp.sqrt(v, out=tmp)
-        tmp /= bias_correction2_sqrt
-        tmp += eps
-        xp.divide(m, tmp, out=tmp)
-        tmp *= step_size
-        p -= tmp
+        vmax = _real(max_exp_avg_sqs[i]) if amsgrad else None
+        adam_step(_real(p), _real(g), _real(m), _real(v), vmax, steps[i], amsgrad, beta1, beta2, lr, weight_decay,
+                  eps, maximize, decoupled_weight_decay, scratch)
 
 
 @_parallel

@@ -1,0 +1,91 @@
+"""Numba CPU implementations of the per-parameter optimizer steps of ``ops/optim_kernels.py``.
+
+Each step is one pass over the parameter and its state (read once, written once) instead of the
+reference's five to ten whole-array passes.  The arithmetic is *exact* (no fast-math: no FMA
+contraction, no reassociation) and follows the reference's order of operations with every scalar
+rounded to the array's dtype first, as NumPy does with a Python float operand, so both paths give
+the same bits and PyTorch's trajectories to rounding.  ``nogil``: the caller's worker threads
+(``optim_kernels._parallel``) run shares of a group concurrently.
+"""
+import numba
+import numpy as np
+
+# no fastmath: trajectories must match bitwise; error_model="numpy": x / 0 gives inf (no Python-style check,
+# whose branch also stops LLVM vectorising the loop)
+exact_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+
+@exact_jit
+def _sgd(p, g, buf, fresh, lr, wd, momentum, damp1, nesterov, maximize, has_wd, has_momentum, has_damp):
+    for i in range(p.shape[0]):
+        gi = g[i]
+        if has_wd:
+            d = p[i] * wd
+            d = d - gi if maximize else d + gi
+        elif maximize:
+            d = -gi
+        else:
+            d = gi
+        if has_momentum:
+            if fresh:
+                b = d
+            elif has_damp:
+                b = buf[i] * momentum + d * damp1
+            else:
+                b = buf[i] * momentum + d
+            buf[i] = b
+            d = d + b * momentum if nesterov else b
+        p[i] = p[i] - d * lr
+
+
+def sgd_step(p, g, buf, fresh, lr, weight_decay, momentum, dampening, nesterov, maximize, scratch):
+    """Numba ``sgd_step`` (see ``ops.optim_kernels.sgd_step_reference``); ``scratch`` is not needed."""
+    t = p.dtype.type
+    flat_buf = buf.reshape(-1) if buf is not None else np.empty(0, p.dtype)
+    _sgd(p.reshape(-1), g.reshape(-1), flat_buf, bool(fresh), t(lr), t(weight_decay), t(momentum),
+         t(1 - dampening), bool(nesterov), bool(maximize), weight_decay != 0, momentum != 0, dampening != 0)
+
+
+@exact_jit
+def _adam(p, g, m, v, vmax, amsgrad, maximize, decay_in_grad, wd, shrink, do_shrink, w, small, one_minus_w,
+          beta2, one_minus_beta2, bc2_sqrt, eps, step_size):
+    for i in range(p.shape[0]):
+        gi = g[i]
+        pi = p[i]
+        if do_shrink:                     # AdamW: p *= 1 - lr * weight_decay before the update
+            pi = pi * shrink
+        if decay_in_grad:                 # Adam's L2 penalty: d = p * wd + g
+            d = pi * wd
+            d = d - gi if maximize else d + gi
+        elif maximize:
+            d = -gi
+        else:
+            d = gi
+        t = d - m[i]                      # m = lerp(m, d, w), PyTorch's two-branch form
+        mi = m[i] + t * w if small else d - t * one_minus_w
+        m[i] = mi
+        vi = v[i] * beta2 + d * one_minus_beta2 * d
+        v[i] = vi
+        if amsgrad:
+            vm = vmax[i]
+            if vi > vm or vi != vi:       # np.maximum: NaN propagates from either side
+                vm = vi
+            vmax[i] = vm
+            s = np.sqrt(vm)
+        else:
+            s = np.sqrt(vi)
+        s = s / bc2_sqrt + eps
+        p[i] = pi - mi / s * step_size
+
+
+def adam_step(p, g, m, v, vmax, step, amsgrad, beta1, beta2, lr, weight_decay, eps, maximize, decoupled,
+              scratch):
+    """Numba ``adam_step`` (see ``ops.optim_kernels.adam_step_reference``); ``scratch`` is not needed."""
+    t = p.dtype.type
+    w = 1 - beta1
+    bias_correction2 = 1 - beta2 ** step
+    flat_vmax = vmax.reshape(-1) if amsgrad else np.empty(0, p.dtype)
+    _adam(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), flat_vmax, bool(amsgrad), bool(maximize),
+          weight_decay != 0 and not decoupled, t(weight_decay), t(1 - lr * weight_decay),
+          weight_decay != 0 and decoupled, t(w), abs(w) < 0.5, t(1.0 - w), t(beta2), t(1 - beta2),
+          t(bias_correction2 ** 0.5), t(eps), t(lr / (1 - beta1 ** step)))
