@@ -133,9 +133,8 @@ EXCLUDED = [
 NOT_YET = {
     "Tensor": [
         "__cuda_array_interface__", "__dlpack_c_exchange_api__", "__setstate__", "grad_dtype", "hash_tensor",
-        "index", "index_reduce", "index_reduce_", "is_inference", "is_ipu", "is_maia", "is_mkldnn", "is_mtia",
-        "is_vulkan", "is_xla", "is_xpu", "name", "prelu", "record_stream", "resize", "resize_as", "storage",
-        "storage_type", "volatile"
+        "index", "is_inference", "is_ipu", "is_maia", "is_mkldnn", "is_mtia", "is_vulkan", "is_xla", "is_xpu",
+        "name", "prelu", "record_stream", "resize", "resize_as", "storage", "storage_type", "volatile"
     ],
     "autograd": [
         "DeviceType", "ProfilerConfig", "ProfilerEvent", "ProfilerState", "SavedTensor",
@@ -176,14 +175,14 @@ NOT_YET = {
         "embedding_bag", "exp2_", "exp_", "expm1_", "feature_alpha_dropout_", "feature_dropout_", "fill", "fix_",
         "floor_", "frac_", "from_file", "gcd_", "get_deterministic_debug_mode", "get_device_module",
         "get_float32_matmul_precision", "has_lapack", "has_mkl", "has_openmp", "has_spectral", "hash_tensor",
-        "hinge_embedding_loss", "index_reduce", "inf", "is_anomaly_check_nan_enabled", "is_anomaly_enabled",
-        "is_inference", "is_warn_always_enabled", "kl_div", "layout", "lcm_", "ldexp_",
-        "legacy_contiguous_format", "lobpcg", "log10_", "log1p_", "log2_", "log_", "margin_ranking_loss",
-        "masked", "memory_format", "nan", "neg_", "negative_", "newaxis", "pairwise_distance", "pca_lowrank",
-        "pdist", "pi", "poisson_nll_loss", "prelu", "preserve_format", "quasirandom", "rad2deg_", "reciprocal_",
-        "relu_", "resize_as_", "round_", "rrelu_", "rsqrt_", "segment_reduce", "selu_", "set_anomaly_enabled",
-        "set_default_tensor_type", "set_deterministic_debug_mode", "set_float32_matmul_precision",
-        "set_flush_denormal", "set_warn_always", "sigmoid_", "sin_", "sinh_", "sqrt_", "square_", "svd_lowrank",
-        "tan_", "tanh_", "threshold_", "triplet_margin_loss", "trunc_", "uint16", "uint32", "uint64", "vmap"
+        "hinge_embedding_loss", "inf", "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "is_inference",
+        "is_warn_always_enabled", "kl_div", "layout", "lcm_", "ldexp_", "legacy_contiguous_format", "lobpcg",
+        "log10_", "log1p_", "log2_", "log_", "margin_ranking_loss", "masked", "memory_format", "nan", "neg_",
+        "negative_", "newaxis", "pairwise_distance", "pca_lowrank", "pdist", "pi", "poisson_nll_loss", "prelu",
+        "preserve_format", "quasirandom", "rad2deg_", "reciprocal_", "relu_", "resize_as_", "round_", "rrelu_",
+        "rsqrt_", "segment_reduce", "selu_", "set_anomaly_enabled", "set_default_tensor_type",
+        "set_deterministic_debug_mode", "set_float32_matmul_precision", "set_flush_denormal", "set_warn_always",
+        "sigmoid_", "sin_", "sinh_", "sqrt_", "square_", "svd_lowrank", "tan_", "tanh_", "threshold_",
+        "triplet_margin_loss", "trunc_", "uint16", "uint32", "uint64", "vmap"
     ],
 }

@@ -243,6 +243,15 @@ ROWS = [
                                                    m.ormqr(g.a, g.tau, o, transpose=True),
                                                    m.ormqr(g.a, g.tau, o.mT, left=False, transpose=True)))(
         m.geqrf(a.detach())), (WIDE.T.copy(), RHS.repeat(2, 0)[:5])),
+    # ---- index_reduce
+    *[row(f"index_reduce_{red}_{inc}", (lambda r, i: lambda m, a, s: (
+        a.index_reduce(0, m.tensor([0, 2, 0, 1]), s, r, include_self=i),
+        m.index_reduce(a.mT, 1, m.tensor([2, 2, 0, 1]), s.mT, r, include_self=i)))(red, inc),
+        (A, np.vstack([P, B[None]])), gg=(red == "mean")) for red in ("prod", "mean", "amax", "amin")
+      for inc in (True, False)],
+    row("index_reduce_int32_index", lambda m, a, s: a.index_reduce(0, m.tensor([0, 2, 0, 1], dtype=m.int32), s, "amin"),
+        (A, np.vstack([A, B[None]])), grad=False),
+    row("index_reduce_inplace", lambda m, a, s: (a * 1).index_reduce_(1, m.tensor([3, 0]), s[:, :2], "amax"), (A, A)),
     row("unravel_index_wrap_int_shape", lambda m, i: (m.unravel_index(i, 7), m.unravel_index(i, m.Size([5, 2])),
                                                       m.unravel_index(i[0], ())), (I,)),
 ]
@@ -321,6 +330,10 @@ ERRORS = [
     ("gradient_spacing_length", lambda m: m.gradient(m.ones(3, 3), spacing=[1.0, 2.0, 3.0])),
     ("geqrf_backward", lambda m: m.geqrf(m.ones(3, 3, requires_grad=True)).a.sum().backward()),
     ("householder_wide", lambda m: m.linalg.householder_product(m.ones(2, 3), m.ones(2))),
+    ("index_reduce_sum", lambda m: m.ones(3).index_reduce(0, m.tensor([0]), m.ones(1), "sum")),
+    ("index_reduce_float_index", lambda m: m.ones(3).index_reduce(0, m.tensor([0.0]), m.ones(1), "prod")),
+    ("index_reduce_count", lambda m: m.ones(3, 2).index_reduce(0, m.tensor([0, 1]), m.ones(1, 2), "prod")),
+    ("index_reduce_2d_index", lambda m: m.ones(3).index_reduce(0, m.tensor([[0]]), m.ones(1), "prod")),
     ("unravel_index_negative_shape", lambda m: m.unravel_index(m.tensor([1]), (2, -3))),
 ]
 
