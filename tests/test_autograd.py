@@ -567,3 +567,21 @@ def test_memory_flat_over_training_loop():
     assert max(samples) < 256 * 1024, samples
     assert max(samples) - samples[0] < 32 * 1024, samples
     assert samples[-1] - samples[1] < 8 * 1024, samples
+
+
+def test_leaf_gradients_never_share_memory():
+    """The engine hands a gradient buffer to .grad without a copy only when nothing else holds it: two leaves fed
+    the same (passed-through) gradient, or a gradient the caller passed in, get buffers of their own."""
+    a = ember.ones(3, requires_grad=True)
+    b = ember.ones(3, requires_grad=True)
+    (a + b).backward(ember.full((3,), 2.0))
+    assert a.grad._data is not b.grad._data and not np.shares_memory(a.grad._data, b.grad._data)
+    a.grad.add_(1)
+    assert b.grad.tolist() == [2.0, 2.0, 2.0]
+    seed = ember.full((3,), 5.0)
+    a.grad = None
+    a.backward(seed)
+    assert not np.shares_memory(a.grad._data, seed._data)
+    c = ember.ones(3, requires_grad=True)
+    (c * 3).sum().backward()               # a fresh product: may become .grad as it is
+    assert c.grad.tolist() == [3.0, 3.0, 3.0]

@@ -50,19 +50,19 @@ def _accumulate_into_leaf(acc, grad, create_graph, owned):
             hook(var)
 
 
-def _owned_result(g, k, out, incoming, incoming_owned):
+def _owned_result(g, k, out, incoming):
     """Whether output ``k`` of a built-in node, ``g``, is a buffer only the engine holds: a new array (not a
-    view, not in a graph), or an owned incoming gradient passed through; in both cases sent along one edge."""
+    view, not in a graph, not an incoming gradient passed through) that no other output shares."""
     data = g._data
+    if g._grad_fn is not None or data.base is not None:
+        return False
     for j, o in enumerate(out):
         if j != k and o is not None and (o._data is data or o._data.base is data):
             return False
     for x in incoming:
-        if x is g:
-            return id(g) in incoming_owned
         if x is not None and (x._data is data or x._data.base is data):
             return False
-    return g._grad_fn is None and data.base is None
+    return True
 
 
 def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None, accumulate=True,
@@ -97,7 +97,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     results = [None] * (len(inputs) if inputs is not None else 0)
 
     deps = _collect_dependencies(roots)
-    owned = set()   # ids of buffered gradients that the engine made and nothing else holds
+    owned = set()   # leaf nodes whose buffered gradient the engine made and nothing else holds
     ready = [n for n in roots if deps.get(n, 0) == 0]
     prev_mode = GradMode.enabled
     GradMode.enabled = create_graph
@@ -108,16 +108,11 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             if captures is not None and node in captures:
                 for nr, i in captures[node]:
                     results[i] = _apply_tensor_hooks(node, grads)[nr] if node._tensor_pre_hooks else grads[nr]
-            incoming_owned = set()
-            for g in grads:
-                if g is not None and id(g) in owned:   # consumed now: its id may be reused by a new object
-                    owned.discard(id(g))
-                    incoming_owned.add(id(g))
             if type(node) is AccumulateGrad:
                 if accumulate and (captures is None or node in captures) and grads[0] is not None:
                     g = grads[0]
                     del grads
-                    _accumulate_into_leaf(node, g, create_graph, id(g) in incoming_owned)
+                    _accumulate_into_leaf(node, g, create_graph, node in owned)
                 continue
             trusted = not node._hooked and not node._user_defined
             if not trusted:
@@ -127,7 +122,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             else:
                 out = _run_node(node, grads)
             if not retain_graph:
-                node.release()
+                if node._custom_release:
+                    node.release()
+                else:   # Node.release inlined: this runs once per node of every backward
+                    node._freed, node._saved, node._result = True, (), None
             edges = node._edges
             if len(out) != len(edges):
                 raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
@@ -142,12 +140,12 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         buf = buffers[nxt] = [None] * nxt._num_outputs
                     if buf[nr] is None:
                         buf[nr] = g
-                        if trusted and _owned_result(g, k, out, grads, incoming_owned):
-                            owned.add(id(g))
+                        if type(nxt) is AccumulateGrad and trusted and _owned_result(g, k, out, grads):
+                            owned.add(nxt)
                     else:
-                        owned.discard(id(buf[nr]))
-                        buf[nr] = buf[nr] + g
-                        owned.add(id(buf[nr]))
+                        buf[nr] = buf[nr] + g   # a sum the engine made: owned
+                        if type(nxt) is AccumulateGrad:
+                            owned.add(nxt)
                 left = deps[nxt] - 1
                 deps[nxt] = left
                 if left == 0:

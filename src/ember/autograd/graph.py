@@ -43,6 +43,12 @@ class Node:
     _edges = ()
     _hooked = False            # True once any hook or retain_grad is registered (the engine's fast path test)
     _user_defined = False      # True for custom Functions: the engine copies what their backward returns
+    _custom_release = False    # True for subclasses whose release() frees more than the saved state
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "release" in cls.__dict__:
+            cls._custom_release = True
 
     # ---- introspection as in PyTorch
     def name(self):
@@ -196,7 +202,11 @@ def connect(node, outputs, inputs):
 
     Only ``ember.ops._record.record`` and custom Functions call this; ops call ``record``.
     """
-    node._edges = tuple([edge_of(t) if getattr(t, "_requires_grad", False) else None for t in inputs])
+    if len(inputs) == 1:
+        t = inputs[0]
+        node._edges = (edge_of(t) if getattr(t, "_requires_grad", False) else None,)
+    else:
+        node._edges = tuple([edge_of(t) if getattr(t, "_requires_grad", False) else None for t in inputs])
     for nr, out in enumerate(outputs):
         out._grad_fn = node
         out._requires_grad = True
