@@ -129,12 +129,27 @@ EXCLUDED = [
 ]
 
 # Names ember is meant to have and does not have yet: the test fails when one of them appears (remove it
-# from here) and when a name outside the families above is missing and not listed here.
+# from here) and when a name outside the families above is missing and not listed here.  What they wait for:
+# - torch.<op>_ (abs_, sin_, relu_, clamp_, ... every in-place function PyTorch has at top level): a declaration
+#   flag in ops/_declare.py (lead) that also exports the derived in-place form as ember.<name>_.
+# - torch-level names of nn kernels (cosine_similarity, pairwise_distance, pdist, kl_div, bilinear, prelu,
+#   rms_norm, embedding_bag, ctc_loss, binary_cross_entropy_with_logits, the *_loss functions, dropout_ and
+#   feature/alpha dropout in-place forms, celu_/selu_/rrelu_/threshold_): @function declarations next to their
+#   forwards, which live in nn/_functional today (declarations must be in ops/ modules).
+# - set_float32_matmul_precision & the other process switches: written in ember/_global_settings.py; they need
+#   ``from ._global_settings import *`` in ember/__init__.py (lead).  Constants and classes of the torch
+#   namespace (e, pi, inf, nan, newaxis, layout, memory_format, contiguous_format, channels_last, uint16/32/64,
+#   has_lapack..., Storage/TypedStorage/UntypedStorage, ModuleDict/ParameterDict/BufferDict, GradScaler,
+#   Event/Stream, the error classes, cpu/masked/quasirandom submodules) also belong in ember/__init__.py.
+# - Tensor.is_xpu/is_ipu/is_xla/is_mtia/is_maia/is_vulkan/is_mkldnn, volatile, grad_dtype, name, is_inference,
+#   storage/storage_type, __cuda_array_interface__, __setstate__: properties and state of _tensor.py (lead).
+# - the rest (Bessel J/Y/K and Airy functions, LDL, lobpcg/pca_lowrank/svd_lowrank, segment_reduce,
+#   hash_tensor, Lazy conv modules, Adafactor/Muon, autograd.forward_ad, func.linearize): not written yet.
 NOT_YET = {
     "Tensor": [
         "__cuda_array_interface__", "__dlpack_c_exchange_api__", "__setstate__", "grad_dtype", "hash_tensor",
         "index", "is_inference", "is_ipu", "is_maia", "is_mkldnn", "is_mtia", "is_vulkan", "is_xla", "is_xpu",
-        "name", "prelu", "record_stream", "resize", "resize_as", "storage", "storage_type", "volatile"
+        "name", "prelu", "record_stream", "storage", "storage_type", "volatile"
     ],
     "autograd": [
         "DeviceType", "ProfilerConfig", "ProfilerEvent", "ProfilerState", "SavedTensor",
@@ -179,8 +194,8 @@ NOT_YET = {
         "is_warn_always_enabled", "kl_div", "layout", "lcm_", "ldexp_", "legacy_contiguous_format", "lobpcg",
         "log10_", "log1p_", "log2_", "log_", "margin_ranking_loss", "masked", "memory_format", "nan", "neg_",
         "negative_", "newaxis", "pairwise_distance", "pca_lowrank", "pdist", "pi", "poisson_nll_loss", "prelu",
-        "preserve_format", "quasirandom", "rad2deg_", "reciprocal_", "relu_", "resize_as_", "round_", "rrelu_",
-        "rsqrt_", "segment_reduce", "selu_", "set_anomaly_enabled", "set_default_tensor_type",
+        "preserve_format", "quasirandom", "rad2deg_", "reciprocal_", "relu_", "round_", "rrelu_", "rsqrt_",
+        "segment_reduce", "selu_", "set_anomaly_enabled", "set_default_tensor_type",
         "set_deterministic_debug_mode", "set_float32_matmul_precision", "set_flush_denormal", "set_warn_always",
         "sigmoid_", "sin_", "sinh_", "sqrt_", "square_", "svd_lowrank", "tan_", "tanh_", "threshold_",
         "triplet_margin_loss", "trunc_", "uint16", "uint32", "uint64", "vmap"

@@ -81,6 +81,9 @@ ROWS = [
         (A,), gg=True),
     row("squeeze_dims_inplace", lambda m, a: (a * 1).reshape(3, 1, 4, 1).squeeze_((1, 3)), (A,)),
     row("inplace_view_chain_grad", lambda m, a, b: (a * 1).t_().unsqueeze_(0) * b[None, :, None], (A, B)),
+    row("resize_deprecated_views", lambda m, a, b: (a.resize(4, 3), a.resize_as(b.reshape(2, 2).repeat(3, 1))),
+        (A, B), gg=True),
+    row("resize_as_function", lambda m, a: m.resize_as_(a.detach() * 1, a[:2]), (A,), grad=False),
     # ---- tensor_utilities
     row("fill_diagonal_", lambda m, a: (a * 1).fill_diagonal_(5.0), (A,)),
     row("fill_diagonal_wrap", lambda m, a: (a.repeat(3, 1).t() * 1).t().fill_diagonal_(-1.0, wrap=True), (A,)),
@@ -334,6 +337,7 @@ ERRORS = [
     ("index_reduce_float_index", lambda m: m.ones(3).index_reduce(0, m.tensor([0.0]), m.ones(1), "prod")),
     ("index_reduce_count", lambda m: m.ones(3, 2).index_reduce(0, m.tensor([0, 1]), m.ones(1, 2), "prod")),
     ("index_reduce_2d_index", lambda m: m.ones(3).index_reduce(0, m.tensor([[0]]), m.ones(1), "prod")),
+    ("resize_numel", lambda m: m.ones(6).resize(4)),
     ("unravel_index_negative_shape", lambda m: m.unravel_index(m.tensor([1]), (2, -3))),
 ]
 

@@ -1,8 +1,11 @@
 """In-place ops that change a tensor's shape, not its values: ``t_``, ``transpose_``/``swapaxes_``/``swapdims_``,
 ``squeeze_``, ``unsqueeze_`` (the tensor becomes that view of its own memory, and its history gets the view's
-node), and ``resize_``/``resize_as_`` (new sizes over the same, or grown, memory)."""
+node), and ``resize_``/``resize_as_`` (new sizes over the same, or grown, memory; ``resize``/``resize_as`` are
+their deprecated out-of-place forms, views of the same elements)."""
+import warnings
+
 from ..autograd.grad_mode import no_grad
-from ._common import Tensor, Node, record, method, _make, module_of_array, check_inplace_leaf, GradMode
+from ._common import Tensor, Node, record, op, method, _make, module_of_array, check_inplace_leaf, GradMode
 from .shape import squeeze, t, transpose, unsqueeze
 
 
@@ -114,10 +117,35 @@ def resize_(input, *sizes, memory_format=None):
     return input
 
 
-@method
+@op
 def resize_as_(input, the_template, *, memory_format=None):
     """``resize_`` to the shape of ``the_template``."""
     if not isinstance(the_template, Tensor):
         raise TypeError(f"resize_as_(): argument 'the_template' (position 1) must be Tensor, not "
                         f"{type(the_template).__name__}")
     return resize_(input, tuple(the_template.shape))
+
+
+def _resized_copy(input, shape, what):
+    warnings.warn(f"non-inplace {what} is deprecated", UserWarning, stacklevel=3)
+    n = 1
+    for s in shape:
+        n *= s
+    if n != input.numel():
+        raise RuntimeError(f"requested resize to {'x'.join(str(s) for s in shape)} ({n} elements in total), but the "
+                           f"given tensor has a size of {'x'.join(str(s) for s in input.shape)} ({input.numel()} "
+                           f"elements). autograd's resize can only change the shape of a given tensor, while "
+                           f"preserving the number of elements. ")
+    return input.contiguous().view(shape)
+
+
+@method
+def resize(input, *sizes):
+    """The deprecated out-of-place resize: ``input`` viewed with ``sizes`` (same number of elements)."""
+    return _resized_copy(input, _sizes(sizes), "resize")
+
+
+@method
+def resize_as(input, tensor):
+    """The deprecated out-of-place ``resize_as``: ``input`` viewed with ``tensor``'s shape."""
+    return _resized_copy(input, tuple(tensor.shape), "resize_as")
