@@ -1,16 +1,20 @@
 """``import torch.functional`` works as ``import ember.functional``."""
-import pytest
 import torch
+import torch.functional
 
 import ember
+import ember.functional
 
 
 def test_import_functional_module():
-    import ember.functional
-    import torch.functional
-    assert sorted(ember.functional.__all__) == sorted(torch.functional.__all__)
+    missing = set(torch.functional.__all__) - set(ember.functional.__all__)
+    assert missing == {"pca_lowrank", "svd_lowrank"}   # listed in NOT_YET of tests/public_surface_exclusions.py
+    assert set(ember.functional.__all__) <= set(torch.functional.__all__)
+    for name in ember.functional.__all__:
+        assert getattr(ember.functional, name) is getattr(ember, name)
     x = ember.arange(6.).reshape(2, 3)
     assert ember.functional.einsum("ij->j", x).tolist() == torch.functional.einsum(
         "ij->j", torch.arange(6.).reshape(2, 3)).tolist()
-    with pytest.raises(AttributeError):
-        ember.functional.not_a_name
+    ns = {}
+    exec("from ember.functional import *", ns)
+    assert set(ember.functional.__all__) <= set(ns)

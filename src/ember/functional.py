@@ -1,17 +1,10 @@
 """``torch.functional``: the module PyTorch defines its composite tensor functions in (``import
-torch.functional``).  Its names are ember's own functions of the same names, looked up on use."""
+torch.functional``).  Its names are ember's own functions of the same names."""
+from .ops import (atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors, cartesian_prod, block_diag,
+                  cdist, chain_matmul, einsum, istft, lu, norm, meshgrid, split, stft, tensordot, unique,
+                  unique_consecutive, unravel_index)
 
+# torch.functional also has pca_lowrank and svd_lowrank, which ember does not have yet
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "broadcast_shapes", "broadcast_tensors", "cartesian_prod",
-           "block_diag", "cdist", "chain_matmul", "einsum", "istft", "lu", "norm", "meshgrid", "pca_lowrank",
-           "split", "stft", "svd_lowrank", "tensordot", "unique", "unique_consecutive", "unravel_index"]
-
-
-def __getattr__(name):
-    if name in __all__:
-        import ember
-        return getattr(ember, name)
-    raise AttributeError(f"module 'ember.functional' has no attribute '{name}'")
-
-
-def __dir__():
-    return sorted(__all__)
+           "block_diag", "cdist", "chain_matmul", "einsum", "istft", "lu", "norm", "meshgrid", "split", "stft",
+           "tensordot", "unique", "unique_consecutive", "unravel_index"]
