@@ -100,20 +100,7 @@ CASES = {  # name: fn(lib)
     "det_overflow": lambda m: m.linalg.det(m.eye(2) * 1e30),
 }
 
-# forwards computed by ops/_unary.py's table builder (lead-owned): they still warn until it computes quietly
-_UNARY_TABLE = {"exp_overflow", "expm1_overflow", "log_zero", "log2_zero", "log10_zero", "log1p_m1", "sqrt_neg",
-                "atanh_one", "acos_two", "exp_grad_overflow", "log_grad_zero", "sinh_big", "cosh_big", "exp2_big"}
-
-
-def _params():
-    for name, fn in CASES.items():
-        marks = [pytest.mark.xfail(strict=True, raises=RuntimeWarning,
-                                   reason="ops/_unary.py computes its forward outside ignore_fp_errors")] \
-            if name in _UNARY_TABLE else []
-        yield pytest.param(fn, id=name, marks=marks)
-
-
-@pytest.mark.parametrize("fn", list(_params()))
+@pytest.mark.parametrize("fn", list(CASES.values()), ids=list(CASES))
 def test_ieee_results_without_warnings(fn):
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -7,6 +7,7 @@ to ``Tensor``.
 """
 import importlib as _importlib
 import pkgutil as _pkgutil
+import warnings as _warnings
 
 from .._tensor import Tensor
 
@@ -23,3 +24,9 @@ for _name, _fn in _methods.items():
     setattr(Tensor, _name, _fn)
 globals().update(_functions)
 __all__ = sorted(_functions)
+
+# PyTorch computes x/0, log(0), inf-inf ... silently, with IEEE results.  The hottest ops compute without
+# NumPy's errstate (it costs more than the op on small tensors): this filter keeps NumPy's RuntimeWarnings
+# raised inside the op layer from reaching users, and where a user's filter turns them into errors the ops
+# recompute quietly (``_ieee.retry_quietly``).
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember\.ops\.")

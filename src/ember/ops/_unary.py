@@ -10,7 +10,8 @@ written with ember ops (so double backward works)::
 """
 import sys
 
-from ._common import array_module, float_array, record, write_out, Node, _make
+from ._ieee import retry_quietly
+from ._common import array_module, float_array, record, write_out, Node, _make, GradMode
 from ._declare import op as _declare_op
 
 _SAVES = {"input": (True, False), "output": (False, True), "both": (True, True), None: (False, False)}
@@ -20,13 +21,25 @@ def _node_name(name):
     return "".join(p.capitalize() for p in name.split("_")) + "Backward0"
 
 
-def derivative_node(name, derivative, saves):
-    """A Node subclass called ``name`` whose backward applies ``derivative`` to what ``saves`` names."""
+def derivative_node(name, derivative, saves, on_arrays=False):
+    """A Node subclass called ``name`` whose backward applies ``derivative`` to what ``saves`` names.
+
+    With ``on_arrays`` (a derivative written with arithmetic operators only, which mean the same on arrays) a
+    first-order backward (grad mode off) of a float32/float64 gradient applies it to the arrays directly:
+    one array expression instead of several recorded-op calls.  Under create_graph it composes ember ops.
+    """
     if saves == "input":
         def backward(self, grad):
-            return (derivative(grad, self.saved_tensors[0]),)
+            x = self.saved_tensors[0]
+            if on_arrays and not GradMode.enabled and _same_float(grad._data, x._data):
+                return (_make(derivative(grad._data, x._data)),)
+            return (derivative(grad, x),)
     elif saves == "output":
         def backward(self, grad):
+            if on_arrays and not GradMode.enabled:
+                r = self.result_array()
+                if _same_float(grad._data, r):
+                    return (_make(derivative(grad._data, r)),)
             return (derivative(grad, self.result()),)
     elif saves == "both":
         def backward(self, grad):
@@ -37,8 +50,13 @@ def derivative_node(name, derivative, saves):
     return type(name, (Node,), {"backward": backward, "__doc__": f"Gradient of an elementwise op ({name})."})
 
 
+def _same_float(g, a):
+    """Both arrays float32, or both float64: the dtypes where array arithmetic gives ember's results."""
+    return g.dtype is a.dtype and g.dtype.char in "fd"
+
+
 def unary_op(name, forward, derivative=None, *, saves="input", promote=True, node_name=None, declare=True,
-             **declaration):
+             on_arrays=False, **declaration):
     """Build and declare the elementwise op ``name``.
 
     Args:
@@ -51,18 +69,24 @@ def unary_op(name, forward, derivative=None, *, saves="input", promote=True, nod
         promote: integer and bool inputs compute in the default float dtype.
         node_name: the backward node's class name (default ``<Name>Backward0``).
         declare: declare it as an op (False for a building block other ops use).
+        on_arrays: ``derivative`` uses arithmetic operators only, so a first-order backward may run it on the
+            arrays (see ``derivative_node``).
         **declaration: more ``@op`` options (``inplace=True``, ``aliases=...``).
 
     Returns the op function ``op(input, *, out=None)``.
     """
     save_x, save_r = _SAVES[saves]
-    node_cls = derivative_node(node_name or _node_name(name), derivative, saves) if derivative else None
+    node_cls = derivative_node(node_name or _node_name(name), derivative, saves, on_arrays) if derivative else None
     by_name = isinstance(forward, str)
 
     def unary(input, *, out=None):
         arr = float_array(input) if promote else input._data
         xp = array_module(input)
-        res = _make(getattr(xp, forward)(arr) if by_name else forward(xp, arr))
+        fn = getattr(xp, forward) if by_name else forward
+        try:
+            res = _make(fn(arr) if by_name else fn(xp, arr))
+        except RuntimeWarning:   # only when a warning filter made NumPy's IEEE warning an error: compute quietly
+            res = _make(retry_quietly(arr, fn, arr) if by_name else retry_quietly(arr, fn, xp, arr))
         if node_cls is not None:
             record(res, node_cls, (input,), (input,) if save_x else (), save_r)
         return write_out(out, res) if out is not None else res
