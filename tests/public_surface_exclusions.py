@@ -163,9 +163,7 @@ NOT_YET = {
         "ldl_factor", "ldl_factor_ex", "ldl_solve"
     ],
     "nn": [
-        "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
-        "LazyConvTranspose3d", "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "UninitializedBuffer",
-        "UninitializedParameter", "grad"
+        "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "grad"
     ],
     "nn.functional": [
         "assert_int_or_pair", "linear_cross_entropy"

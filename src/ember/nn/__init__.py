@@ -1,5 +1,5 @@
 """``ember.nn``: Module, Parameter, layers, losses, init, functional, utils (``torch.nn``)."""
-from .parameter import Parameter, Buffer
+from .parameter import Parameter, Buffer, UninitializedParameter, UninitializedBuffer
 from .modules import *  # noqa: F401,F403
 from .modules import (Module, Container, Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict,
                       Identity, Linear, Bilinear)

@@ -1,14 +1,18 @@
-"""Convolution layers: Conv1d/2d/3d and ConvTranspose1d/2d/3d (kernels in ``ember/ops/conv.py``)."""
+"""Convolution layers: Conv1d/2d/3d and ConvTranspose1d/2d/3d (kernels in ``ember/ops/conv.py``), and their lazy
+forms that infer ``in_channels`` from the first input."""
 import math
 
+from ...autograd.grad_mode import no_grad
 from ...ops.creation import empty
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
 from .. import functional as F
 from .. import init
+from .lazy import LazyModuleMixin
 from .module import Module
 from .utils import _single, _pair, _triple, _reverse_repeat_tuple
 
-__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "LazyConv1d",
+           "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"]
 
 
 class _ConvNd(Module):
@@ -277,3 +281,68 @@ class ConvTranspose3d(_ConvTransposeNd):
 
 
 _ConvTransposeMixin = _ConvTransposeNd
+
+
+# ---------------------------------------------------------------------------- lazy convolutions
+class _LazyConvXdMixin(LazyModuleMixin):
+    """A convolution whose ``in_channels`` comes from the first input (dim 1, or dim 0 when unbatched); it then
+    becomes the plain layer (``cls_to_become``) with freshly initialized weights."""
+
+    _spatial_dims = 0
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input, *args, **kwargs):
+        if not self.has_uninitialized_params():
+            return
+        self.in_channels = input.shape[0] if input.dim() == self._spatial_dims + 1 else input.shape[1]
+        if self.in_channels % self.groups != 0:
+            raise ValueError("in_channels must be divisible by groups")
+        with no_grad():
+            channels = (self.in_channels, self.out_channels // self.groups) if self.transposed else \
+                (self.out_channels, self.in_channels // self.groups)
+            self.weight.materialize(channels + tuple(self.kernel_size))
+            if self.bias is not None:
+                self.bias.materialize((self.out_channels,))
+            self.reset_parameters()
+
+
+def _lazy_conv_init(self, out_channels, bias, dtype):
+    """Replace the placeholder weight and bias of a lazily built convolution by uninitialized parameters."""
+    self.weight = UninitializedParameter(dtype=dtype)
+    self.out_channels = out_channels
+    if bias:
+        self.bias = UninitializedParameter(dtype=dtype)
+
+
+def _lazy_conv(base, dims):
+    """The lazy class of convolution ``base`` over ``dims`` spatial dims (same arguments without in_channels)."""
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        super(cls, self).__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode,
+                                  device, dtype)
+        _lazy_conv_init(self, out_channels, bias, dtype)
+
+    def __init_transposed__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                            bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        super(cls, self).__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation,
+                                  padding_mode, device, dtype)
+        _lazy_conv_init(self, out_channels, bias, dtype)
+
+    transposed = issubclass(base, _ConvTransposeNd)
+    doc = (f"A :class:`{base.__name__}` whose ``in_channels`` is inferred from the first input; it then becomes a "
+           f":class:`{base.__name__}`.  Arguments as {base.__name__} without ``in_channels``.")
+    cls = type(f"Lazy{base.__name__}", (_LazyConvXdMixin, base),
+               {"__init__": __init_transposed__ if transposed else __init__, "cls_to_become": base,
+                "_spatial_dims": dims, "__doc__": doc, "__module__": __name__})
+    return cls
+
+
+LazyConv1d = _lazy_conv(Conv1d, 1)
+LazyConv2d = _lazy_conv(Conv2d, 2)
+LazyConv3d = _lazy_conv(Conv3d, 3)
+LazyConvTranspose1d = _lazy_conv(ConvTranspose1d, 1)
+LazyConvTranspose2d = _lazy_conv(ConvTranspose2d, 2)
+LazyConvTranspose3d = _lazy_conv(ConvTranspose3d, 3)
