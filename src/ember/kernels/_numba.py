@@ -2,8 +2,9 @@
 
 ``jit``: ``@njit(cache=True, nogil=True)`` with the fast-math flags that let LLVM vectorise reductions
 (reassociation, contraction, reciprocal) but keep IEEE inf/nan/signed-zero semantics, so a NaN or
-an infinity in the input gives PyTorch's NaN/inf results.  ``pjit`` adds ``parallel=True`` for
-kernels whose outer loop is a ``prange`` over independent chunks.
+an infinity in the input gives PyTorch's NaN/inf results; ``error_model="numpy"``: a float division
+by zero gives inf/nan instead of raising, which also lets loops that divide vectorise.  ``pjit`` adds ``parallel=True`` for
+kernels whose outer loop is a ``prange`` over independent chunks; ``inline`` is for scalar helpers.
 ``chunks(n, per)`` splits ``n`` rows into at most ``threads()`` chunks of at least ``per`` rows, so
 small inputs run on one thread without paying for the pool.
 """
@@ -11,8 +12,11 @@ import numba
 
 FASTMATH = {"reassoc", "contract", "arcp"}
 
-jit = numba.njit(cache=True, nogil=True, fastmath=FASTMATH)
-pjit = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
+jit = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+pjit = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy", parallel=True)
+# scalar helpers called from kernels: inlined into the caller's loop (a call the vectoriser cannot see
+# through, with its error-status return, keeps the loop scalar)
+inline = numba.njit(inline="always", nogil=True, fastmath=FASTMATH, error_model="numpy")
 
 
 def threads():

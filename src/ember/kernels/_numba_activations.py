@@ -1,0 +1,131 @@
+"""Numba CPU implementations of ``kernels/activations.py`` (one pass over the input, chunks over threads)."""
+import numpy as np
+from numba import prange
+
+from ._numba import inline, jit, pjit, chunks
+from ._numba_math import exp32, exp64, chebyshev
+from .activations import ERF_SMALL, ERFCX_LARGE, ERFC_FIT, SQRT_2_OVER_PI, INV_SQRT_2PI, TANH_CUBIC
+
+_INV_SQRT2 = 0.7071067811865476
+_erf_small = chebyshev(ERF_SMALL, "erf_small")          # erf(x)/x in 2x^2 - 1, |x| < 1
+_erfcx_large = chebyshev(ERFCX_LARGE, "erfcx_large")    # (x + 1) erfcx(x) in (x - 5)/(x + 3), x >= 1
+_FIT_DOWN = tuple(ERFC_FIT[::-1])   # Horner's order
+
+
+@inline
+def _cdf_pdf32(a):
+    """Phi(a) and phi(a) of a float32 by the erfc fit (exp(-a^2/2) is the fit's own exponential's base)."""
+    z = a * np.float32(-_INV_SQRT2)
+    az = abs(z)
+    t = np.float32(1) / (az * np.float32(0.5) + np.float32(1))
+    p = np.float32(0)
+    for c in _FIT_DOWN:
+        p = p * t + np.float32(c)
+    sq = az * az
+    e = t * exp32(p - sq)
+    cdf = (e if z >= 0 else np.float32(2) - e) * np.float32(0.5)
+    return cdf, exp32(-sq) * np.float32(INV_SQRT_2PI)
+
+
+@inline
+def _exp_neg_sq(a):
+    """exp(-a*a) for a float64 with a*a split exactly (a float32-rounded head)."""
+    hi = np.float64(np.float32(a))
+    lo = (a - hi) * (a + hi)
+    return exp64(-hi * hi) * exp64(-lo)
+
+
+@inline
+def _cdf_pdf64(a):
+    """Phi(a) and phi(a) of a float64 by erf's Chebyshev series (float64-accurate)."""
+    z = a * -_INV_SQRT2
+    az = abs(z)
+    eq = _exp_neg_sq(min(az, 28.0))
+    small = 1.0 - z * _erf_small( 2.0 * z * z - 1.0)
+    ac = min(max(az, 1.0), 1e300)
+    e = eq * _erfcx_large( (ac - 5.0) / (ac + 3.0)) / (ac + 1.0)
+    big = e if z >= 0 else 2.0 - e
+    cdf = (small if az < 1.0 else big) * 0.5
+    return (cdf if a == a else a), eq * INV_SQRT_2PI
+
+
+@inline
+def _tanh_parts(a):
+    """tanh(u) and du/da of the tanh approximation ``u = sqrt(2/pi) (a + 0.044715 a^3)``, in float64."""
+    u = SQRT_2_OVER_PI * (a + TANH_CUBIC * a * a * a)
+    th = 1.0 - 2.0 / (exp64(u + u) + 1.0)
+    return th, SQRT_2_OVER_PI * (1.0 + 3 * TANH_CUBIC * a * a)
+
+
+_FIT, _SERIES, _TANH = 0, 1, 2   # float32 erfc fit, float64 erf series, tanh approximation
+
+
+@jit
+def _fwd_block(a, y, kind):
+    # one loop per kind, the branch outside it, so each loop vectorises
+    if kind == _FIT:
+        for i in range(a.size):
+            y[i] = a[i] * _cdf_pdf32(a[i])[0]
+    elif kind == _SERIES:
+        for i in range(a.size):
+            y[i] = a[i] * _cdf_pdf64(a[i])[0]
+    else:
+        for i in range(a.size):
+            x = np.float64(a[i])
+            y[i] = 0.5 * x * (_tanh_parts(x)[0] + 1.0)
+
+
+@jit
+def _bwd_block(g, a, gx, kind):
+    if kind == _FIT:
+        for i in range(a.size):
+            cdf, pdf = _cdf_pdf32(a[i])
+            gx[i] = g[i] * (cdf + a[i] * pdf)
+    elif kind == _SERIES:
+        for i in range(a.size):
+            cdf, pdf = _cdf_pdf64(a[i])
+            gx[i] = g[i] * (cdf + a[i] * pdf)
+    else:
+        for i in range(a.size):
+            x = np.float64(a[i])
+            th, du = _tanh_parts(x)
+            gx[i] = g[i] * (0.5 * (th + 1.0) + 0.5 * x * (1.0 - th * th) * du)
+
+
+@pjit
+def _fwd(a, y, kind, nch):
+    per = (a.size + nch - 1) // nch
+    for ch in prange(nch):   # each chunk a call: a loop inside prange itself is not vectorised
+        _fwd_block(a[ch * per:(ch + 1) * per], y[ch * per:(ch + 1) * per], kind)
+
+
+@pjit
+def _bwd(g, a, gx, kind, nch):
+    per = (a.size + nch - 1) // nch
+    for ch in prange(nch):
+        sl = slice(ch * per, (ch + 1) * per)
+        _bwd_block(g[sl], a[sl], gx[sl], kind)
+
+
+_PER_CHUNK = 1 << 15
+
+
+def _kind(x, approximate):
+    return _TANH if approximate == "tanh" else _FIT if x.dtype == np.float32 else _SERIES
+
+
+def gelu_forward(a, approximate):
+    """See ``activations.gelu_forward_reference``."""
+    x = np.ascontiguousarray(a).reshape(-1)
+    y = np.empty_like(x)
+    _fwd(x, y, _kind(x, approximate), chunks(x.size, _PER_CHUNK))
+    return y.reshape(a.shape)
+
+
+def gelu_backward(g, a, approximate):
+    """See ``activations.gelu_backward_reference``."""
+    x = np.ascontiguousarray(a).reshape(-1)
+    gg = np.ascontiguousarray(g, dtype=x.dtype).reshape(-1)
+    gx = np.empty_like(x)
+    _bwd(gg, x, gx, _kind(x, approximate), chunks(x.size, _PER_CHUNK))
+    return gx.reshape(a.shape)
