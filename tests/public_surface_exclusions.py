@@ -37,8 +37,7 @@ EXCLUDED = [
                       "sspaddmm", "hspmm", "resize_as_sparse_"],
             "Tensor": ["coalesce", "is_coalesced", "indices", "values", "*_indices", "dense_dim", "sparse_dim",
                        "sparse_mask", "sparse_resize_*", "to_sparse*", "to_dense", "is_sparse_csr", "smm", "sspaddmm",
-                       "resize_as_sparse_"],
-            "optim": ["SparseAdam"]}),
+                       "resize_as_sparse_"]}),
     Family("nested tensors",
            "Ragged (nested/jagged) layouts need a storage model ember does not have.",
            {"torch": ["nested", "jagged"], "Tensor": ["to_padded_tensor"]}),
@@ -172,7 +171,7 @@ NOT_YET = {
         "convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_format"
     ],
     "optim": [
-        "Adafactor", "Muon", "swap_in_optimizer_params_and_state"
+        "Muon", "swap_in_optimizer_params_and_state"
     ],
     "special": [
         "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_k0", "modified_bessel_k1",
