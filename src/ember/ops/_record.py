@@ -15,11 +15,9 @@ from ..autograd.graph import connect, any_volatile
 def grad_needed(inputs):
     """True when an op on ``inputs`` will be recorded (grad mode on, a tensor among them requires grad): for the
     few ops that keep extra forward state only when a backward will follow."""
-    if not GradMode.enabled:
-        return False
     for t in inputs:
         if isinstance(t, Tensor) and t._requires_grad:
-            return True
+            return GradMode.enabled
     return False
 
 
@@ -37,12 +35,13 @@ def record(out, node_cls, inputs, saved=(), output=False, **fields):
 
     Returns the node, or None when nothing was recorded (grad mode off, or no input requires grad).
     """
-    if not GradMode.enabled:
-        return None
+    # the inputs first: reading them is cheaper than the (per-thread) grad mode, and most calls stop there
     for t in inputs:
         if isinstance(t, Tensor) and t._requires_grad:
             break
     else:
+        return None
+    if not GradMode.enabled:
         return None
     outputs = out if isinstance(out, tuple) else (out,)
     if AutogradFlags.volatile_used and any_volatile(inputs):   # process-wide: no thread-local lookup
