@@ -6,7 +6,7 @@ sums accumulate in float64 whatever the input precision.
 import numpy as np
 from numba import prange
 
-from ._numba import pjit, chunks
+from ._numba import jit, pjit, chunks
 
 
 def _affine(v, x):
@@ -16,37 +16,46 @@ def _affine(v, x):
     return np.ascontiguousarray(v, dtype=x.dtype).reshape(-1)
 
 
-@pjit
-def _row_fwd(x, groups, w, b, has_w, has_b, eps, center, y, mean, rstd, nch):
+@jit
+def _row_fwd_rows(x, r0, groups, w, b, has_w, has_b, eps, center, y, mean, rstd):
+    """Rows ``r0 .. r0 + len(x)`` (``x``, ``y``, ``mean``, ``rstd`` are those rows' slices)."""
     R, K, S = x.shape
     L = K * S
-    per = (R + nch - 1) // nch
-    for ch in prange(nch):
-        for r in range(ch * per, min(R, (ch + 1) * per)):
-            xr = x[r]
-            m = 0.0
-            if center:
-                for k in range(K):
-                    for s in range(S):
-                        m += xr[k, s]
-                m /= L
-            v = 0.0
+    for r in range(R):
+        xr = x[r].reshape(L)   # one flat loop per statistic: vectorised whatever K and S are
+        m = 0.0
+        if center:
+            for j in range(L):
+                m += xr[j]
+            m /= L
+        v = 0.0
+        for j in range(L):
+            d = xr[j] - m
+            v += d * d
+        mean[r] = m
+        rstd[r] = 1.0 / np.sqrt(v / L + eps)
+        mr = mean[r]   # in the input's precision from here on
+        rr = rstd[r]
+        base = ((r0 + r) % groups) * K
+        yr = y[r]
+        if S == 1:   # layer / RMS norm: the affine varies along the row
             for k in range(K):
-                for s in range(S):
-                    d = xr[k, s] - m
-                    v += d * d
-            rs = 1.0 / np.sqrt(v / L + eps)
-            mean[r] = m
-            rstd[r] = rs
-            mr = mean[r]   # in the input's precision from here on
-            rr = rstd[r]
-            base = (r % groups) * K
-            yr = y[r]
+                sc = rr * w[base + k] if has_w else rr
+                yr[k, 0] = (xr[k] - mr) * sc + (b[base + k] if has_b else 0)
+        else:
             for k in range(K):
                 sc = rr * w[base + k] if has_w else rr
                 sh = b[base + k] - mr * sc if has_b else -mr * sc
                 for s in range(S):
-                    yr[k, s] = xr[k, s] * sc + sh
+                    yr[k, s] = xr[k * S + s] * sc + sh
+
+
+@pjit
+def _row_fwd(x, groups, w, b, has_w, has_b, eps, center, y, mean, rstd, nch):
+    per = (x.shape[0] + nch - 1) // nch
+    for ch in prange(nch):   # each chunk a call: loops inside prange itself are not vectorised
+        sl = slice(ch * per, (ch + 1) * per)
+        _row_fwd_rows(x[sl], ch * per, groups, w, b, has_w, has_b, eps, center, y[sl], mean[sl], rstd[sl])
 
 
 def row_norm_forward(x3, groups, weight, bias, eps, center):
@@ -61,41 +70,59 @@ def row_norm_forward(x3, groups, weight, bias, eps, center):
     return y, mean, rstd
 
 
-@pjit
-def _row_bwd(g, x, mean, rstd, groups, w, has_w, center, need_affine, gx, gw, gb, nch):
+@jit
+def _row_bwd_rows(g, x, r0, mean, rstd, groups, w, has_w, center, need_affine, gx, gw, gb):
+    """Rows ``r0 .. r0 + len(x)``; ``gw``/``gb`` are this chunk's partial sums."""
     R, K, S = x.shape
     L = K * S
-    per = (R + nch - 1) // nch
-    for ch in prange(nch):
-        for r in range(ch * per, min(R, (ch + 1) * per)):
-            gr = g[r]
-            xr = x[r]
-            m = mean[r]
-            rs = rstd[r]
-            base = (r % groups) * K
-            a = 0.0
-            bsum = 0.0
+    for r in range(R):
+        gr = g[r]
+        xr = x[r]
+        m = mean[r]
+        rs = rstd[r]
+        base = ((r0 + r) % groups) * K
+        a = 0.0
+        bsum = 0.0
+        if S == 1:
             for k in range(K):
-                wk = w[base + k] if has_w else 1.0
+                gk = gr[k, 0]
+                xh = (xr[k, 0] - m) * rs
+                if need_affine:
+                    gw[base + k] += gk * xh
+                    gb[base + k] += gk
+                dk = gk * w[base + k] if has_w else gk
+                a += dk
+                bsum += dk * xh
+        else:
+            for k in range(K):
                 ga = 0.0
                 gxa = 0.0
                 for s in range(S):
-                    xh = (xr[k, s] - m) * rs
                     ga += gr[k, s]
-                    gxa += gr[k, s] * xh
+                    gxa += gr[k, s] * (xr[k, s] - m)
+                gxa *= rs
+                wk = w[base + k] if has_w else 1.0
                 a += ga * wk
                 bsum += gxa * wk
                 if need_affine:
-                    gw[ch, base + k] += gxa
-                    gb[ch, base + k] += ga
-            ca = (a / L) if center else 0.0
-            cb = bsum / L
-            gxr = gx[r]
-            for k in range(K):
-                wk = w[base + k] if has_w else 1.0
-                for s in range(S):
-                    xh = (xr[k, s] - m) * rs
-                    gxr[k, s] = (gr[k, s] * wk - ca - xh * cb) * rs
+                    gw[base + k] += gxa
+                    gb[base + k] += ga
+        ca = a / L if center else 0.0
+        cb = bsum / L
+        gxr = gx[r]
+        for k in range(K):
+            wk = w[base + k] if has_w else 1.0
+            for s in range(S):
+                gxr[k, s] = (gr[k, s] * wk - ca - (xr[k, s] - m) * rs * cb) * rs
+
+
+@pjit
+def _row_bwd(g, x, mean, rstd, groups, w, has_w, center, need_affine, gx, gw, gb, nch):
+    per = (x.shape[0] + nch - 1) // nch
+    for ch in prange(nch):
+        sl = slice(ch * per, (ch + 1) * per)
+        _row_bwd_rows(g[sl], x[sl], ch * per, mean[sl], rstd[sl], groups, w, has_w, center, need_affine, gx[sl],
+                      gw[ch], gb[ch])
 
 
 def row_norm_backward(g3, x3, mean, rstd, groups, weight, center, need_affine):
@@ -114,26 +141,31 @@ def row_norm_backward(g3, x3, mean, rstd, groups, weight, center, need_affine):
     return gx, gw.sum(axis=0).astype(x.dtype), gb.sum(axis=0).astype(x.dtype)
 
 
+@jit
+def _bn_sums_rows(x, centre, out):
+    """``out[c]`` += the sum over the batch slice ``x`` of ``x - centre[c]``, squared if ``centre`` has
+    entries, per channel."""
+    N, C, S = x.shape
+    sq = centre.size > 0
+    for n in range(N):
+        for c in range(C):
+            acc = 0.0
+            if sq:
+                m = centre[c]
+                for s in range(S):
+                    d = x[n, c, s] - m
+                    acc += d * d
+            else:
+                for s in range(S):
+                    acc += x[n, c, s]
+            out[c] += acc
+
+
 @pjit
 def _bn_sums(x, centre, nch, out):
-    """``out[ch, c]``: the sum over chunk ``ch`` of the batch of ``x - centre[c]`` (squared if ``centre``
-    has entries), per channel."""
-    N, C, S = x.shape
-    per = (N + nch - 1) // nch
-    sq = centre.size > 0
-    for ch in prange(nch):
-        for n in range(ch * per, min(N, (ch + 1) * per)):
-            for c in range(C):
-                acc = 0.0
-                if sq:
-                    m = centre[c]
-                    for s in range(S):
-                        d = x[n, c, s] - m
-                        acc += d * d
-                else:
-                    for s in range(S):
-                        acc += x[n, c, s]
-                out[ch, c] += acc
+    per = (x.shape[0] + nch - 1) // nch
+    for ch in prange(nch):   # each chunk a call: loops inside prange itself are not vectorised
+        _bn_sums_rows(x[ch * per:(ch + 1) * per], centre, out[ch])
 
 
 def _batch_chunks(x):
@@ -153,17 +185,23 @@ def batch_norm_stats(x3):
     return mean.astype(x.dtype), (acc.sum(axis=0) / (N * S)).astype(x.dtype)
 
 
+@jit
+def _bn_apply_rows(x, scale, shift, y):
+    N, C, S = x.shape
+    for n in range(N):
+        for c in range(C):
+            sc = scale[c]
+            sh = shift[c]
+            for s in range(S):
+                y[n, c, s] = x[n, c, s] * sc + sh
+
+
 @pjit
 def _bn_apply(x, scale, shift, y, nch):
-    N, C, S = x.shape
-    per = (N + nch - 1) // nch
+    per = (x.shape[0] + nch - 1) // nch
     for ch in prange(nch):
-        for n in range(ch * per, min(N, (ch + 1) * per)):
-            for c in range(C):
-                sc = scale[c]
-                sh = shift[c]
-                for s in range(S):
-                    y[n, c, s] = x[n, c, s] * sc + sh
+        sl = slice(ch * per, (ch + 1) * per)
+        _bn_apply_rows(x[sl], scale, shift, y[sl])
 
 
 def batch_norm_apply(x3, mean, rstd, weight, bias):
@@ -179,38 +217,50 @@ def batch_norm_apply(x3, mean, rstd, weight, bias):
     return y
 
 
+@jit
+def _bn_grad_sums_rows(g, x, mean, rstd, sg, sgx):
+    N, C, S = x.shape
+    for n in range(N):
+        for c in range(C):
+            m = mean[c]
+            a = 0.0
+            b = 0.0
+            for s in range(S):
+                gv = g[n, c, s]
+                a += gv
+                b += gv * (x[n, c, s] - m)
+            sg[c] += a
+            sgx[c] += b * rstd[c]
+
+
 @pjit
 def _bn_grad_sums(g, x, mean, rstd, nch, sg, sgx):
-    N, C, S = x.shape
-    per = (N + nch - 1) // nch
+    per = (x.shape[0] + nch - 1) // nch
     for ch in prange(nch):
-        for n in range(ch * per, min(N, (ch + 1) * per)):
-            for c in range(C):
-                m = mean[c]
-                a = 0.0
-                b = 0.0
-                for s in range(S):
-                    gv = g[n, c, s]
-                    a += gv
-                    b += gv * (x[n, c, s] - m)
-                sg[ch, c] += a
-                sgx[ch, c] += b * rstd[c]
+        sl = slice(ch * per, (ch + 1) * per)
+        _bn_grad_sums_rows(g[sl], x[sl], mean, rstd, sg[ch], sgx[ch])
+
+
+@jit
+def _bn_gx_rows(g, x, mean, rstd, k1, k0, scale, gx):
+    """``gx = (g - (x - mean) * rstd * k1 - k0) * scale`` per channel."""
+    N, C, S = x.shape
+    for n in range(N):
+        for c in range(C):
+            m = mean[c]
+            a = rstd[c] * k1[c]
+            b = k0[c]
+            sc = scale[c]
+            for s in range(S):
+                gx[n, c, s] = (g[n, c, s] - (x[n, c, s] - m) * a - b) * sc
 
 
 @pjit
 def _bn_gx(g, x, mean, rstd, k1, k0, scale, gx, nch):
-    """``gx = (g - (x - mean) * rstd * k1 - k0) * scale`` per channel."""
-    N, C, S = x.shape
-    per = (N + nch - 1) // nch
+    per = (x.shape[0] + nch - 1) // nch
     for ch in prange(nch):
-        for n in range(ch * per, min(N, (ch + 1) * per)):
-            for c in range(C):
-                m = mean[c]
-                a = rstd[c] * k1[c]
-                b = k0[c]
-                sc = scale[c]
-                for s in range(S):
-                    gx[n, c, s] = (g[n, c, s] - (x[n, c, s] - m) * a - b) * sc
+        sl = slice(ch * per, (ch + 1) * per)
+        _bn_gx_rows(g[sl], x[sl], mean, rstd, k1, k0, scale, gx[sl])
 
 
 def batch_norm_backward(g3, x3, mean, rstd, weight, use_stats, need_affine):

@@ -11,7 +11,8 @@ from .. import _dtype
 from ._common import array_module, module_of_array, Tensor, Node, record, _make, GradMode, grad_for, dtype_name, \
     ignore_fp_errors
 from ._floating import require_floating
-from .softmax_ops import softmax, log_softmax_array
+from ..kernels import losses as _kl
+from .softmax_ops import softmax
 
 
 def reduce_loss(loss, reduction, like, total=None):
@@ -84,46 +85,47 @@ def _nll_weights(tflat, C, weight, ignore_index, dtype):
 
 
 class NllLossBackward0(Node):
-    """Gradient of nll_loss (``fused_softmax``: of cross_entropy = nll_loss(log_softmax(x)))."""
+    """Gradient of nll_loss, and of cross_entropy (``fused``: ``nll_loss(log_softmax(x))`` with label smoothing,
+    see ``kernels/losses.py``): per row ``scale * (softmax(x) * (pick + spread * sum(cw)) - pick * onehot(t)
+    - spread * cw)`` for cross-entropy, ``-scale * pick * onehot(t)`` for nll; ``scale`` is the incoming gradient
+    times ``rowcoef`` (1 / total for 'mean')."""
 
     def backward(self, grad):
         x, = self.saved_tensors
+        M, C = self.mc
         if not GradMode.enabled:
-            return (self._backward_arrays(grad, x),)
-        M, C = self.mc
-        coef = self.coef                       # (M,) weight of each row, already divided by the total for 'mean'
-        xp = module_of_array(coef)
-        if self.reduction == "none":
-            gcoef = grad.reshape(-1, 1) * _make(coef.reshape(-1, 1))
+            g = grad._data
+            scale = (g.reshape(-1) if self.reduction == "none" else module_of_array(g).full(M, g)) * self.rowcoef
+            if self.fused:
+                g2 = _kl.cross_entropy_backward(self._flat_array(x), self.lse, self.tsafe, scale, self.pick,
+                                                self.spread, self.cw)
+            else:
+                g2 = module_of_array(g).zeros((M, C), dtype=x._data.dtype)
+                g2[module_of_array(g).arange(M), self.tsafe] = -(scale * self.pick)
+            return (_make(self._unflat_array(g2, x)),)
+        xp = module_of_array(self.pick)
+        scale = (grad.reshape(-1, 1) if self.reduction == "none" else grad) * self.rowcoef
+        onehot = xp.zeros((M, C), dtype=self.pick.dtype)
+        onehot[xp.arange(M), self.tsafe] = self.pick
+        if self.fused:
+            a = self.pick if self.spread is None else self.pick + self.spread * self.cw.sum()
+            inner = softmax(self._flat(x), 1) * _make(a.reshape(-1, 1)) - _make(onehot)
+            if self.spread is not None:
+                inner = inner - _make(self.spread.reshape(-1, 1) * self.cw.reshape(1, -1))
         else:
-            gcoef = grad * _make(coef.reshape(-1, 1))
-        onehot = xp.zeros((M, C), dtype=coef.dtype)
-        onehot[xp.arange(M), self.tsafe] = 1
-        if self.fused_softmax:
-            g2 = gcoef * (softmax(self._flat(x), 1) - _make(onehot))
-        else:
-            g2 = gcoef * _make(-onehot)
-        return (self._unflat(g2, x),)
+            inner = _make(-onehot)
+        return (self._unflat(scale * inner, x),)
 
-    def _backward_arrays(self, grad, x):
-        """First-order gradient on arrays: (softmax - onehot) * w / total, scaled by the incoming gradient."""
-        M, C = self.mc
-        g = grad._data
-        xp = array_module(grad)
-        scale = self.coef * (g.reshape(-1) if self.reduction == "none" else g)
-        rows = xp.arange(M)
-        if self.fused_softmax:
-            out = xp.exp(self.lsm)                 # softmax, from the saved log-softmax
-            out[rows, self.tsafe] -= 1
-        else:
-            out = xp.zeros((M, C), dtype=self.coef.dtype)
-            out[rows, self.tsafe] = -1
-        out *= scale.astype(out.dtype, copy=False)[:, None]
+    def _flat_array(self, x):
+        xa = x._data
+        return xa.reshape(self.mc) if xa.ndim <= 2 else module_of_array(xa).moveaxis(xa, 1, -1).reshape(self.mc)
+
+    def _unflat_array(self, g2, x):
         xa = x._data
         if xa.ndim > 2:
             moved = (xa.shape[0],) + xa.shape[2:] + (xa.shape[1],)
-            out = xp.moveaxis(out.reshape(moved), -1, 1)
-        return _make(out.reshape(xa.shape).astype(xa.dtype, copy=False))
+            g2 = module_of_array(g2).moveaxis(g2.reshape(moved), -1, 1)
+        return g2.reshape(xa.shape).astype(xa.dtype, copy=False)
 
     def _flat(self, x):
         if x.ndim <= 2:
@@ -137,30 +139,42 @@ class NllLossBackward0(Node):
         return g2.reshape(moved).movedim(-1, 1)
 
 
-def _nll_family(input, target, weight, reduction, ignore_index, fused_softmax):
+class AddBackward0(NllLossBackward0):
+    """Gradient of cross_entropy with label smoothing (PyTorch composes it; its last op, a sum, names the node)."""
+
+
+def _nll_family(input, target, weight, reduction, ignore_index, fused, smoothing=0.0):
     a2, t2, out_shape = _flatten_classes(input, target)
     M, C = a2.shape
     if weight is not None and weight.numel() != C:
         raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no classes but got weight "
                            f"tensor of shape: {list(weight.shape)}")
-    if fused_softmax:
+    if fused:
         require_floating(input, "log_softmax_lastdim_kernel_impl")
-        a2 = log_softmax_array(a2, 1)
     tsafe, w = _nll_weights(t2, C, weight, ignore_index, a2.dtype)
     xp = array_module(input)
-    picked = a2[xp.arange(M), tsafe] if M else xp.zeros(0, dtype=a2.dtype)
-    losses = -picked * w
-    coef = w
+    spread = cw = lse = None
+    if fused:
+        pick = w * (1 - smoothing) if smoothing else w
+        if smoothing:
+            spread = (t2 != ignore_index).astype(a2.dtype) * (smoothing / C)
+            cw = xp.ones(C, a2.dtype) if weight is None else weight._data.astype(a2.dtype)
+        losses, lse = _kl.cross_entropy_forward(a2, tsafe, pick, spread, cw) if M else (xp.zeros(0, a2.dtype),) * 2
+    else:
+        pick = w
+        picked = a2[xp.arange(M), tsafe] if M else xp.zeros(0, dtype=a2.dtype)
+        losses = -picked * w
+    rowcoef = 1.0
     total = None
     if reduction == "mean":
         total = w.sum(dtype="float32" if a2.dtype.itemsize == 2 else None)
         with ignore_fp_errors(input):
-            coef = w / total
+            rowcoef = 1 / total
     res = reduce_loss(losses.reshape(out_shape) if reduction == "none" else losses, reduction, input, total)
-    node = record(res, NllLossBackward0, (input,), (input,))
+    node = record(res, AddBackward0 if smoothing else NllLossBackward0, (input,), (input,))
     if node is not None:
-        node.mc, node.coef, node.tsafe, node.reduction = (M, C), coef, tsafe, reduction
-        node.fused_softmax, node.lsm = fused_softmax, a2 if fused_softmax else None
+        node.mc, node.tsafe, node.reduction, node.rowcoef, node.fused = (M, C), tsafe, reduction, rowcoef, fused
+        node.pick, node.spread, node.cw, node.lse = pick, spread, cw, lse
     return res
 
 
@@ -170,10 +184,10 @@ def nll_loss(input, target, weight=None, reduction="mean", ignore_index=-100):
     return _nll_family(input, target, weight, reduction, ignore_index, False)
 
 
-def cross_entropy_with_indices(input, target, weight=None, reduction="mean", ignore_index=-100):
-    """cross_entropy of logits ``input`` with class-index targets and no label smoothing, as one fused kernel
-    (``nll_loss(log_softmax(input, 1), target)``)."""
-    return _nll_family(input, target, weight, reduction, ignore_index, True)
+def cross_entropy_with_indices(input, target, weight=None, reduction="mean", ignore_index=-100, label_smoothing=0.0):
+    """cross_entropy of logits ``input`` with class-index targets as one fused kernel
+    (``nll_loss(log_softmax(input, 1), target)`` mixed with the uniform target by ``label_smoothing``)."""
+    return _nll_family(input, target, weight, reduction, ignore_index, True, label_smoothing)
 
 
 # ---------------------------------------------------------------------------- regression and binary losses

@@ -1,32 +1,17 @@
 """The softmax family: ``softmax`` and ``log_softmax`` over one dim, computed stably, with their gradients.
 
-``log_softmax_array`` is also the first step of the fused cross-entropy loss.
+The arithmetic runs in ``kernels/softmax.py`` over the ``(before, n, after)`` view of the input.
 """
-from ._common import module_of_array, Node, record, op, _make, wrap_dim
+import math
+
+from ..kernels import softmax as _ks
+from ._common import array_module, Node, record, op, _make, wrap_dim, GradMode
 from ._floating import require_floating
-from ._ieee import ignore_array_fp_errors
 
 
-def _softmax_array(a, dim):
-    """``exp(a) / exp(a).sum(dim)`` of an array, shifted by the max so nothing overflows."""
-    xp = module_of_array(a)
-    if a.ndim == 0:
-        return xp.ones_like(a)
-    with ignore_array_fp_errors(a):   # a row of -inf (or with inf) gives nan, as in PyTorch
-        e = xp.exp(a - a.max(axis=dim, keepdims=True))
-        e /= e.sum(axis=dim, keepdims=True)
-    return e
-
-
-def log_softmax_array(a, dim):
-    """``log(softmax(a, dim))`` of an array, computed as ``a - max - log(sum(exp(a - max)))``."""
-    xp = module_of_array(a)
-    if a.ndim == 0:
-        return xp.zeros_like(a)
-    with ignore_array_fp_errors(a):
-        s = a - a.max(axis=dim, keepdims=True)
-        s -= xp.log(xp.exp(s).sum(axis=dim, keepdims=True))
-    return s
+def around_dim(shape, d):
+    """``shape`` as ``(prod(shape[:d]), shape[d], prod(shape[d+1:]))``: the layout of the softmax kernels."""
+    return (math.prod(shape[:d]), shape[d], math.prod(shape[d + 1:]))
 
 
 class SoftmaxBackward0(Node):
@@ -36,6 +21,9 @@ class SoftmaxBackward0(Node):
         r = self.result()
         if self.dim is None:
             return (grad * 0,)
+        if not GradMode.enabled:
+            return (_make(_ks.softmax_backward(grad._data.reshape(self.x3), r._data.reshape(self.x3),
+                                               False).reshape(r.shape)),)
         return (r * (grad - (grad * r).sum(self.dim, keepdim=True)),)
 
 
@@ -46,30 +34,38 @@ class LogSoftmaxBackward0(Node):
         r = self.result()
         if self.dim is None:
             return (grad * 0,)
+        if not GradMode.enabled:
+            return (_make(_ks.softmax_backward(grad._data.reshape(self.x3), r._data.reshape(self.x3),
+                                               True).reshape(r.shape)),)
         return (grad - r.exp() * grad.sum(self.dim, keepdim=True),)
 
 
-def _softmax_family(input, dim, dtype, array_fn, node_cls, kernel_name):
+def _softmax_family(input, dim, dtype, log, node_cls, kernel_name):
     if dtype is not None:
         input = input.to(dtype)
     require_floating(input, kernel_name)
-    nd = input._data.ndim
-    d = wrap_dim(dim, nd)
-    res = _make(array_fn(input._data, d))
+    a = input._data
+    d = wrap_dim(dim, a.ndim)
+    if a.ndim == 0:
+        xp = array_module(input)
+        res = _make(xp.zeros_like(a) if log else xp.ones_like(a))
+        x3 = None
+    else:
+        x3 = around_dim(a.shape, d)
+        res = _make(_ks.softmax_forward(a.reshape(x3), log).reshape(a.shape))
     node = record(res, node_cls, (input,), output=True)
     if node is not None:
-        node.dim = d if nd else None
+        node.dim, node.x3 = (d if x3 is not None else None), x3
     return res
 
 
 @op
 def softmax(input, dim, dtype=None):
     """``exp(x) / exp(x).sum(dim)``, computed stably; ``dtype`` casts the input first.  Same shape as ``input``."""
-    return _softmax_family(input, dim, dtype, _softmax_array, SoftmaxBackward0, "softmax_lastdim_kernel_impl")
+    return _softmax_family(input, dim, dtype, False, SoftmaxBackward0, "softmax_lastdim_kernel_impl")
 
 
 @op
 def log_softmax(input, dim, dtype=None):
     """``log(softmax(x, dim))``, computed stably; ``dtype`` casts the input first.  Same shape as ``input``."""
-    return _softmax_family(input, dim, dtype, log_softmax_array, LogSoftmaxBackward0,
-                           "log_softmax_lastdim_kernel_impl")
+    return _softmax_family(input, dim, dtype, True, LogSoftmaxBackward0, "log_softmax_lastdim_kernel_impl")

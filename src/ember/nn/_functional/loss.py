@@ -173,31 +173,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         input, target, weight = _autocast_fp32(input, target, weight)
     if target.is_floating_point():
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
-    if label_smoothing == 0.0:
-        return _L.cross_entropy_with_indices(input, target, weight, reduction, ignore_index)
-    class_dim = 0 if input.dim() == 1 else 1
-    n_classes = input.shape[class_dim]
-    lsm = log_softmax(input, class_dim)
-    nll = _L.nll_loss(lsm, target, weight, reduction, ignore_index)
-    ignore_mask = target == ignore_index
-    if weight is not None:
-        shape = [1] * input.dim()
-        shape[class_dim] = n_classes
-        smooth = -(lsm * weight.reshape(shape)).sum(class_dim)
-    else:
-        smooth = -lsm.sum(class_dim)
-    smooth = smooth.masked_fill(ignore_mask, 0.0)
-    if reduction == "mean":
-        if weight is not None:
-            kept = target[~ignore_mask] if ignore_mask.any() else target.reshape(-1)
-            ret = smooth.sum() / weight.gather(0, kept.reshape(-1)).sum()
-        else:
-            ret = smooth.sum() / (~ignore_mask).sum()
-    elif reduction == "sum":
-        ret = smooth.sum()
-    else:
-        ret = smooth
-    return nll * (1 - label_smoothing) + ret * (label_smoothing / n_classes)
+    return _L.cross_entropy_with_indices(input, target, weight, reduction, ignore_index, label_smoothing)
 
 
 def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):

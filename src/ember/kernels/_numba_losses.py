@@ -1,0 +1,96 @@
+"""Numba CPU implementations of ``kernels/losses.py``: one row at a time (max, sum of exponentials and
+the weighted sums in two reads; the gradient in one read and one write)."""
+import numpy as np
+from numba import prange
+
+from ._numba import jit, pjit, chunks
+from ._numba_math import fexp
+
+
+@jit
+def _fwd_rows(x, target, pick, spread, cw, smooth, wsum, loss, lse):
+    M, C = x.shape
+    for i in range(M):
+        xi = x[i]
+        m = xi[0]
+        for c in range(1, C):
+            m = max(m, xi[c])
+        s = 0.0
+        for c in range(C):
+            s += fexp(xi[c] - m)
+        l = m + np.log(s)
+        lse[i] = l
+        v = pick[i] * (l - xi[target[i]])
+        if smooth:
+            wx = 0.0
+            for c in range(C):
+                wx += cw[c] * xi[c]
+            v += spread[i] * (wsum * l - wx)
+        loss[i] = v if pick[i] != 0 or (smooth and spread[i] != 0) else 0.0
+
+
+@pjit
+def _fwd(x, target, pick, spread, cw, smooth, wsum, loss, lse, nch):
+    per = (x.shape[0] + nch - 1) // nch
+    for ch in prange(nch):   # each chunk a call: loops inside prange itself are not vectorised
+        sl = slice(ch * per, (ch + 1) * per)
+        _fwd_rows(x[sl], target[sl], pick[sl], spread[sl], cw, smooth, wsum, loss[sl], lse[sl])
+
+
+@jit
+def _bwd_rows(x, lse, target, scale, pick, spread, cw, smooth, wsum, g):
+    M, C = x.shape
+    for i in range(M):
+        xi = x[i]
+        gi = g[i]
+        l = lse[i]
+        s = scale[i]
+        a = s * (pick[i] + spread[i] * wsum) if smooth else s * pick[i]
+        if smooth:
+            b = s * spread[i]
+            for c in range(C):
+                gi[c] = fexp(xi[c] - l) * a - b * cw[c]
+        else:
+            for c in range(C):
+                gi[c] = fexp(xi[c] - l) * a
+        gi[target[i]] -= s * pick[i]
+
+
+@pjit
+def _bwd(x, lse, target, scale, pick, spread, cw, smooth, wsum, g, nch):
+    per = (x.shape[0] + nch - 1) // nch
+    for ch in prange(nch):
+        sl = slice(ch * per, (ch + 1) * per)
+        _bwd_rows(x[sl], lse[sl], target[sl], scale[sl], pick[sl], spread[sl], cw, smooth, wsum, g[sl])
+
+
+def _prepared(x2, target, pick, spread, cw):
+    x = np.ascontiguousarray(x2)
+    dt = x.dtype
+    smooth = spread is not None
+    return (x, np.ascontiguousarray(target, dtype=np.int64), np.ascontiguousarray(pick, dtype=dt),
+            np.ascontiguousarray(spread, dtype=dt) if smooth else np.zeros(x.shape[0], dt),
+            np.ascontiguousarray(cw, dtype=dt) if smooth else np.empty(0, dt), smooth,
+            float(cw.sum()) if smooth else 0.0)
+
+
+def _chunks(x):
+    return chunks(x.shape[0], max(1, 16384 // max(1, x.shape[1])))
+
+
+def cross_entropy_forward(x2, target, pick, spread, cw):
+    """See ``losses.cross_entropy_forward_reference``."""
+    x, t, p, s, w, smooth, wsum = _prepared(x2, target, pick, spread, cw)
+    loss = np.empty(x.shape[0], x.dtype)
+    lse = np.empty(x.shape[0], x.dtype)
+    _fwd(x, t, p, s, w, smooth, wsum, loss, lse, _chunks(x))
+    return loss, lse
+
+
+def cross_entropy_backward(x2, lse, target, scale, pick, spread, cw):
+    """See ``losses.cross_entropy_backward_reference``."""
+    x, t, p, s, w, smooth, wsum = _prepared(x2, target, pick, spread, cw)
+    g = np.empty_like(x)
+    _bwd(x, np.ascontiguousarray(lse, dtype=x.dtype), t, np.ascontiguousarray(scale, dtype=x.dtype), p, s, w,
+         smooth, wsum, g, _chunks(x))
+    return g

@@ -1,0 +1,38 @@
+"""Softmax and log-softmax along one axis, forward and backward.
+
+Layout: ``x3`` shaped ``(A, n, B)`` with the softmax taken along axis 1 (``A`` = the dims before it,
+``B`` = the dims after it, so any contiguous tensor reshapes to it without a copy).  ``log``
+selects log-softmax.  Rows of -inf (or with +inf) give NaN, as in PyTorch.
+"""
+from .._device import module_of_array, backend_of
+from ._dispatch import Kernel
+
+
+def softmax_forward_reference(x3, log):
+    """``exp(x - max) / sum exp(x - max)`` along axis 1 (``x - max - log sum exp(x - max)`` with ``log``)."""
+    xp = module_of_array(x3)
+    with backend_of(x3).errstate(all="ignore"):
+        s = x3 - x3.max(axis=1, keepdims=True)
+        if log:
+            s -= xp.log(xp.exp(s).sum(axis=1, keepdims=True))
+            return s
+        e = xp.exp(s, out=s)
+        e /= e.sum(axis=1, keepdims=True)
+        return e
+
+
+def softmax_backward_reference(g3, y3, log):
+    """Gradient from the forward's output ``y3``: ``y (g - sum(g y))``, or ``g - exp(y) sum(g)`` with ``log``."""
+    xp = module_of_array(y3)
+    with backend_of(y3).errstate(all="ignore"):
+        if log:
+            return g3 - xp.exp(y3) * g3.sum(axis=1, keepdims=True)
+        gy = g3 * y3
+        gy -= y3 * gy.sum(axis=1, keepdims=True)
+        return gy
+
+
+_N = "ember.kernels._numba_softmax:"
+softmax_forward = Kernel("softmax_forward", softmax_forward_reference, numba=_N + "softmax_forward")
+softmax_backward = Kernel("softmax_backward", softmax_backward_reference, numba=_N + "softmax_backward",
+                          accepts=lambda g3, y3, log: y3.dtype.char in "fd" and y3.size > 0)
