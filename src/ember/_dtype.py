@@ -105,11 +105,18 @@ def scalar_name(dt):
     return _SCALAR_NAMES[dt.name]
 
 
-def cpp_name(dt, typeid=False):
-    """The C++ element type of ``dt`` ('float', 'long', 'c10::Half'); ``typeid`` spells int64 'long int' and int16
-    'short int', as messages built from the C++ type's runtime name do."""
-    if typeid and dt.name in ("int64", "int16"):
-        return {"int64": "long int", "int16": "short int"}[dt.name]
+_FIXED_WIDTH = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
+_TYPEID = {"int64": "long int", "int16": "short int"}
+
+
+def cpp_name(dt, spelling="c"):
+    """The C++ element type of ``dt`` as one of PyTorch's messages spells it: "c" ('float', 'long',
+    'c10::Half'), "typeid" (the C++ type's runtime name: 'long int', 'short int') or "fixed" (the fixed-width
+    integer types: 'int64_t', 'uint8_t')."""
+    if spelling == "typeid":
+        return _TYPEID.get(dt.name) or _CPP_NAMES[dt.name]
+    if spelling == "fixed":
+        return _FIXED_WIDTH.get(dt.name) or _CPP_NAMES[dt.name]
     return _CPP_NAMES[dt.name]
 
 

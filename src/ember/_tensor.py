@@ -348,7 +348,7 @@ class Tensor:
                     f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same size")
             if value.dtype is not self.dtype:
                 raise RuntimeError("attempting to assign a gradient with dtype "
-                                   f"'{_dtype.cpp_name(value.dtype, typeid=True)}' to a tensor with dtype '{_dtype.cpp_name(self.dtype, typeid=True)}'. "
+                                   f"'{_dtype.cpp_name(value.dtype, 'typeid')}' to a tensor with dtype '{_dtype.cpp_name(self.dtype, 'typeid')}'. "
                                    "Please ensure that the gradient and the tensor have the same dtype")
         self._grad = value
 

@@ -12,6 +12,8 @@ from collections import OrderedDict
 from ..utils.hooks import _add_hook
 from .grad_mode import AutogradFlags, GradMode
 
+_make = None   # ember._tensor._make, bound by Node.result on first use
+
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
     "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
@@ -67,8 +69,8 @@ class Node:
     # ---- saved operands
     def save(self, *values):
         """Keep ``values`` (tensors, numbers or None) for backward; tensors are version-checked on use."""
-        self._saved = tuple((v, v._version, v._version[0]) if hasattr(v, "_version") else (v, None, None)
-                            for v in values)
+        self._saved = tuple([(v, v._version, v._version[0]) if hasattr(v, "_version") else (v, None, None)
+                             for v in values])   # a list comprehension: faster than a generator here
 
     @property
     def saved_tensors(self):
@@ -92,7 +94,9 @@ class Node:
     def result(self, index=None):
         """The saved output as a tensor (output ``index`` of a tuple); under create_graph its grad_fn is this
         node, as in PyTorch."""
-        from .._tensor import _make
+        global _make
+        if _make is None:   # bound on first use: _tensor imports autograd, so not at import time
+            from .._tensor import _make
         if self._freed:
             raise RuntimeError(_FREED_MSG)
         data, counter, version = self._result if index is None else self._result[index]
@@ -106,6 +110,16 @@ class Node:
             if index:
                 t.__dict__["_output_nr"] = index
         return t
+
+    def result_array(self):
+        """The saved (single) output's array, checked as ``result()`` checks it, for a first-order backward that
+        computes on arrays."""
+        if self._freed:
+            raise RuntimeError(_FREED_MSG)
+        data, counter, version = self._result
+        if counter[0] != version:
+            return self.result()._data   # raises the in-place error with the tensor's details
+        return data
 
     def release(self):
         """Free what was saved for backward (after a backward without retain_graph)."""
@@ -207,11 +221,16 @@ def connect(node, outputs, inputs):
         node._edges = (edge_of(t) if getattr(t, "_requires_grad", False) else None,)
     else:
         node._edges = tuple([edge_of(t) if getattr(t, "_requires_grad", False) else None for t in inputs])
-    for nr, out in enumerate(outputs):
+    if len(outputs) == 1:
+        out = outputs[0]
         out._grad_fn = node
         out._requires_grad = True
-        if nr:
-            out.__dict__["_output_nr"] = nr
+    else:
+        for nr, out in enumerate(outputs):
+            out._grad_fn = node
+            out._requires_grad = True
+            if nr:
+                out.__dict__["_output_nr"] = nr
     if AutogradFlags.anomaly:
         import traceback
         node._anomaly_trace = "".join(traceback.format_stack()[:-3])

@@ -6,9 +6,6 @@ import math
 
 from .. import _dtype
 
-# the C++ element type PyTorch's scalar-conversion messages name
-_C_TYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
-           "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
 _MAX_BYTES = 2 ** 63 - 1
 
 
@@ -35,7 +32,7 @@ def checked_scalar(value, dtype):
     assignment): PyTorch's RuntimeError when it cannot be converted; a float truncated and a negative int
     wrapped for an integer type."""
     if not _fits(value, dtype):
-        raise RuntimeError(f"value cannot be converted to type {_C_TYPE[dtype.name]} without overflow")
+        raise RuntimeError(f"value cannot be converted to type {_dtype.cpp_name(dtype, 'fixed')} without overflow")
     if dtype._category == 1 and type(value) is not bool:
         value = int(value)
         if value < 0 and not _dtype.iinfo(dtype).min:

@@ -32,6 +32,8 @@ import itertools
 
 import numbers
 
+from .._dtype import cpp_name
+
 from ._common import Node, record, function, GradMode, _make, Autocast, autocast_args, module_of_array
 from ._record import grad_needed
 from . import _block_threads as _threads
@@ -524,16 +526,8 @@ def _check_common(input, weight, bias, nd, fname, transposed, groups):
             raise RuntimeError(f"Given weight of size {list(wd.shape)}, expected bias to be 1-dimensional with "
                                f"{out_ch} elements, but got bias of size {list(bias._data.shape)} instead")
         if bias._data.dtype != xd.dtype:
-            raise RuntimeError(f"Input type ({_dtype_short(input)}) and bias type ({_dtype_short(bias)}) should be "
+            raise RuntimeError(f"Input type ({cpp_name(input.dtype)}) and bias type ({cpp_name(bias.dtype)}) should be "
                                "the same")
-
-
-def _dtype_short(t):
-    """The C++ scalar type name PyTorch prints (float, double, c10::Half, ...)."""
-    name = str(t.dtype).replace("torch.", "")
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-            "int64": "long", "int32": "int", "int16": "short", "int8": "signed char", "uint8": "unsigned char",
-            "bool": "bool"}.get(name, name)
 
 
 def _positive(values, what):

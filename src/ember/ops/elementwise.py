@@ -66,32 +66,34 @@ def _sigmoid_array(xp, a):
 
 
 _LN2, _LN10 = 0.6931471805599453, 2.302585092994046
-exp = unary_op("exp", "exp", lambda g, r: g * r, saves="output", inplace=True)
-exp2 = unary_op("exp2", "exp2", lambda g, r: g * r * _LN2, saves="output", inplace=True)
-expm1 = unary_op("expm1", "expm1", lambda g, r: g * (r + 1), saves="output", inplace=True)
-log = unary_op("log", "log", lambda g, x: g / x, inplace=True)
-log2 = unary_op("log2", "log2", lambda g, x: g / (x * _LN2), inplace=True)
-log10 = unary_op("log10", "log10", lambda g, x: g / (x * _LN10), inplace=True)
-log1p = unary_op("log1p", "log1p", lambda g, x: g / (x + 1), inplace=True)
-sqrt = unary_op("sqrt", "sqrt", lambda g, r: g / (r * 2), saves="output", inplace=True)
+exp = unary_op("exp", "exp", lambda g, r: g * r, saves="output", inplace=True, on_arrays=True)
+exp2 = unary_op("exp2", "exp2", lambda g, r: g * r * _LN2, saves="output", inplace=True, on_arrays=True)
+expm1 = unary_op("expm1", "expm1", lambda g, r: g * (r + 1), saves="output", inplace=True, on_arrays=True)
+log = unary_op("log", "log", lambda g, x: g / x, inplace=True, on_arrays=True)
+log2 = unary_op("log2", "log2", lambda g, x: g / (x * _LN2), inplace=True, on_arrays=True)
+log10 = unary_op("log10", "log10", lambda g, x: g / (x * _LN10), inplace=True, on_arrays=True)
+log1p = unary_op("log1p", "log1p", lambda g, x: g / (x + 1), inplace=True, on_arrays=True)
+sqrt = unary_op("sqrt", "sqrt", lambda g, r: g / (r * 2), saves="output", inplace=True, on_arrays=True)
 rsqrt = unary_op("rsqrt", _quiet(lambda xp, a: 1 / xp.sqrt(a)), lambda g, r: g * r.pow(3) * -0.5, saves="output",
                  inplace=True)
 sin = unary_op("sin", "sin", lambda g, x: g * x.cos(), inplace=True)
 cos = unary_op("cos", "cos", lambda g, x: g * -x.sin(), inplace=True)
-tan = unary_op("tan", "tan", lambda g, r: g * (r * r + 1), saves="output", inplace=True)
+tan = unary_op("tan", "tan", lambda g, r: g * (r * r + 1), saves="output", inplace=True, on_arrays=True)
 asin = unary_op("asin", "arcsin", lambda g, x: g * (1 - x * x).rsqrt(), inplace=True, aliases=("arcsin",))
 acos = unary_op("acos", "arccos", lambda g, x: g * -(1 - x * x).rsqrt(), inplace=True, aliases=("arccos",))
-atan = unary_op("atan", "arctan", lambda g, x: g / (x * x + 1), inplace=True, aliases=("arctan",))
+atan = unary_op("atan", "arctan", lambda g, x: g / (x * x + 1), inplace=True, aliases=("arctan",), on_arrays=True)
 sinh = unary_op("sinh", "sinh", lambda g, x: g * x.cosh(), inplace=True)
 cosh = unary_op("cosh", "cosh", lambda g, x: g * x.sinh(), inplace=True)
-tanh = unary_op("tanh", "tanh", lambda g, r: g * (1 - r * r), saves="output", inplace=True)
+tanh = unary_op("tanh", "tanh", lambda g, r: g * (1 - r * r), saves="output", inplace=True, on_arrays=True)
 asinh = unary_op("asinh", "arcsinh", lambda g, x: g * (x * x + 1).rsqrt(), inplace=True, aliases=("arcsinh",))
 acosh = unary_op("acosh", "arccosh", lambda g, x: g * (x * x - 1).rsqrt(), inplace=True, aliases=("arccosh",))
-atanh = unary_op("atanh", "arctanh", lambda g, x: g / (1 - x * x), inplace=True, aliases=("arctanh",))
-sigmoid = unary_op("sigmoid", _sigmoid_array, lambda g, r: g * r * (1 - r), saves="output", inplace=True)
-reciprocal = unary_op("reciprocal", _quiet(lambda xp, a: 1 / a), lambda g, r: g * -(r * r), saves="output", inplace=True)
+atanh = unary_op("atanh", "arctanh", lambda g, x: g / (1 - x * x), inplace=True, aliases=("arctanh",), on_arrays=True)
+sigmoid = unary_op("sigmoid", _sigmoid_array, lambda g, r: g * r * (1 - r), saves="output", inplace=True,
+                   on_arrays=True)
+reciprocal = unary_op("reciprocal", _quiet(lambda xp, a: 1 / a), lambda g, r: g * -(r * r), saves="output",
+                      inplace=True, on_arrays=True)
 square = unary_op("square", "square", lambda g, x: g * x * 2, promote=False, node_name="PowBackward0",
-                  inplace=True)
+                  inplace=True, on_arrays=True)
 
 
 def _negative(xp, a):
@@ -481,9 +483,6 @@ class PowBackward2(Node):
         return (g,)
 
 
-_C_INT = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
-
-
 def _power(xp, da, e):
     """``da ** e`` for a number ``e``, with IEEE results (0 ** -1 is inf, (-2) ** 0.5 nan) and no warning."""
     try:
@@ -498,7 +497,7 @@ def check_int_scalar(t, v):
     if type(v) is int and t._data.dtype.kind in "iu" and not -128 <= v <= 127:
         info = array_module(t).iinfo(t._data.dtype)
         if v > info.max or v < (info.min if info.min else -info.max - 1):
-            raise RuntimeError(f"value cannot be converted to type {_C_INT[t.dtype.name]} without overflow")
+            raise RuntimeError(f"value cannot be converted to type {_dtype.cpp_name(t.dtype, 'fixed')} without overflow")
 
 
 @op(inplace=True, operators=("__pow__",), inplace_operators=("__ipow__",))

@@ -58,8 +58,7 @@ def linalg_pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     ``max(atol, rtol * largest)``."""
     if not isinstance(A, Tensor) or A._data.ndim < 2 or A._data.dtype.kind not in "fc":
         shape = list(A.shape) if isinstance(A, Tensor) else []
-        kind = {"float32": "Float", "float64": "Double"}.get(A.dtype.name, A.dtype.name) if isinstance(A, Tensor) \
-            else ""
+        kind = dtype_name(A.dtype) if isinstance(A, Tensor) else ""
         raise RuntimeError(f"linalg.pinv({kind}{{{shape}}}): expected a tensor with 2 or more dimensions of float, "
                            "double, cfloat or cdouble types")
     a = A._data

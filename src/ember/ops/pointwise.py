@@ -8,6 +8,7 @@ backward is written with ember ops (so double backward works).
 import math
 
 from .. import _dtype
+from .._dtype import cpp_name
 from ._common import (array_module, module_of_array, Tensor, Node, record, op, method, function, _make, float_array,
                       binary_arrays, broadcast_error, grad_for, scalar_value, write_out, dtype_name, inplace,
                       ignore_fp_errors, GradMode)
@@ -290,15 +291,15 @@ def lerp(input, end, weight, *, out=None):
     """``input + weight * (end - input)`` (weight a number or a tensor)."""
     _require_tensor(end, "lerp", "end")
     if input.dtype is not end.dtype:
-        raise RuntimeError(f"expected dtype {_short(input.dtype)} for `end` but got dtype {_short(end.dtype)}")
+        raise RuntimeError(f"expected dtype {cpp_name(input.dtype, 'typeid')} for `end` but got dtype {cpp_name(end.dtype, 'typeid')}")
     if input.dtype._category < 2:
         raise _not_implemented("lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar",
                                input.dtype)
     a, b = input._data, end._data
     if isinstance(weight, Tensor):
         if weight.dtype is not input.dtype and weight._data.ndim:
-            raise RuntimeError(f"expected dtype {_short(input.dtype)} for `weight` but got dtype "
-                               f"{_short(weight.dtype)}")
+            raise RuntimeError(f"expected dtype {cpp_name(input.dtype, 'typeid')} for `weight` but got dtype "
+                               f"{cpp_name(weight.dtype, 'typeid')}")
         w = weight._data.astype(a.dtype, copy=False)
     else:
         w = scalar_value(weight)
@@ -329,11 +330,6 @@ def _bc(a, b):
         return True
     except ValueError:
         return False
-
-
-def _short(dt):
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-            "int64": "long int", "int32": "int"}.get(dt.name, dt.name)
 
 
 class AddcmulBackward0(Node):

@@ -257,7 +257,7 @@ def _check_float_fill(self, name, kind):
         if kind == "not_implemented":
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{dtype_name(self.dtype)}'")
         raise RuntimeError(f"{kind} distribution is a continuous probability distribution. dtype must be a floating "
-                           f"point but you specified {_dtype.cpp_name(self.dtype, typeid=True)}")
+                           f"point but you specified {_dtype.cpp_name(self.dtype, 'typeid')}")
 
 
 @method

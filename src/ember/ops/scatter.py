@@ -5,6 +5,7 @@ import warnings
 
 from .. import _dtype
 from ._checked import checked_scalar
+from .._dtype import cpp_name
 from ._common import (array_module, module_of_array, Tensor, Node, record, op, function, _make, wrap_dim,
                       scalar_value, unbroadcast, broadcast_error, inplace, write_out, dtype_name)
 from .indexing import gather, index_select, grid_key, check_bounds, take, split_key, advanced_index, value_grad
@@ -557,17 +558,11 @@ def put(input, index, source, accumulate=False):
 
 
 # ---------------------------------------------------------------------------- masked_fill / masked_scatter
-def _c_type(dt):
-    return {"uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
-            "int64": "long int", "float32": "float", "float64": "double", "float16": "c10::Half",
-            "bfloat16": "c10::BFloat16"}.get(dt.name, dt.name)
-
-
 def _bool_mask(mask, name):
     if not isinstance(mask, Tensor):
         raise TypeError(f"{name}(): argument 'mask' (position 1) must be Tensor, not {type(mask).__name__}")
     if mask.dtype is not _dtype.bool:
-        raise RuntimeError(f"{name}_ only supports boolean masks, but got mask with dtype {_c_type(mask.dtype)}"
+        raise RuntimeError(f"{name}_ only supports boolean masks, but got mask with dtype {cpp_name(mask.dtype, 'typeid')}"
                            if name == "masked_fill" else
                            f"{name}_: expected BoolTensor for mask")
     return mask

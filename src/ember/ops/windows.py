@@ -17,7 +17,7 @@ def _positions(name, window_length, periodic, dtype, device):
     dt = dtype or _dtype.get_default_dtype()
     if not dt.is_floating_point:
         raise RuntimeError(f"{name} expects floating point dtypes, got: TensorOptions(dtype="
-                           f"{_dtype.cpp_name(dt, typeid=True)}, device=cpu, layout=Strided (default), "
+                           f"{_dtype.cpp_name(dt, 'typeid')}, device=cpu, layout=Strided (default), "
                            f"requires_grad=false (default), pinned_memory=false, memory_format=(nullopt))")
     if window_length < 0:
         raise RuntimeError(f"{name} requires non-negative window_length, got window_length={window_length}")
