@@ -86,7 +86,7 @@ def train_epoch(model, loader, optimizer, scheduler, epoch, writer, args):
     total_loss, correct, seen = 0.0, 0, 0
     start = time.perf_counter()
     bar = tqdm(loader, desc=f"epoch {epoch}/{args.epochs}", unit="batch", dynamic_ncols=True)
-    for x, y in bar:
+    for batch, (x, y) in enumerate(bar):
         optimizer.zero_grad()
         logits = model(x)
         loss = F.cross_entropy(logits, y)
@@ -97,8 +97,8 @@ def train_epoch(model, loader, optimizer, scheduler, epoch, writer, args):
         total_loss += loss.item() * n
         correct += (logits.argmax(1) == y).sum().item()
         seen += n
-        step = (epoch - 1) * len(loader) + bar.n
-        if bar.n % args.log_every == 0:
+        step = (epoch - 1) * len(loader) + batch   # not bar.n: tqdm updates it only when it redraws
+        if batch % args.log_every == 0:
             writer.add_scalar("train/loss", loss.item(), step)
             writer.add_scalar("train/lr", scheduler.get_last_lr()[0], step)
         bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{100 * correct / seen:.2f}%",
