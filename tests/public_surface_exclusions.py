@@ -171,7 +171,7 @@ NOT_YET = {
         "convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_format"
     ],
     "optim": [
-        "Muon", "swap_in_optimizer_params_and_state"
+        "swap_in_optimizer_params_and_state"
     ],
     "special": [
         "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_k0", "modified_bessel_k1",

@@ -77,3 +77,16 @@ def test_half_precision_sums_round_once():
     np.testing.assert_array_equal(got.numpy(), exact.astype(np.float16))
     tb = ember.from_numpy(a.astype(np.float32)).to(ember.bfloat16)
     assert tb.sum(0).dtype is ember.bfloat16 and tb.cumsum(0).dtype is ember.bfloat16
+
+
+@pytest.mark.parametrize("name", ["add", "sub"])
+@pytest.mark.parametrize("low", ["bfloat16", "float16", "float32"])
+def test_alpha_scales_in_the_result_dtype(name, low):
+    """``add(x64, y_low, alpha=a)`` promotes ``y`` before scaling it, as PyTorch: ``a * y`` is not rounded to
+    ``y``'s dtype first (Muon's bfloat16 update added to float64 weights depends on it)."""
+    x = RNG.standard_normal(7)
+    y = RNG.standard_normal(7).astype(np.float32)
+    got = getattr(ember, name)(ember.tensor(x), ember.tensor(y).to(getattr(ember, low)), alpha=-0.0123)
+    want = getattr(torch, name)(torch.tensor(x), torch.tensor(y).to(getattr(torch, low)), alpha=-0.0123)
+    assert got.dtype is ember.float64
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-15, atol=0)   # PyTorch may fuse (FMA)

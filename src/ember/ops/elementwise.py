@@ -66,34 +66,45 @@ def _sigmoid_array(xp, a):
 
 
 _LN2, _LN10 = 0.6931471805599453, 2.302585092994046
-exp = unary_op("exp", "exp", lambda g, r: g * r, saves="output", inplace=True, on_arrays=True)
-exp2 = unary_op("exp2", "exp2", lambda g, r: g * r * _LN2, saves="output", inplace=True, on_arrays=True)
-expm1 = unary_op("expm1", "expm1", lambda g, r: g * (r + 1), saves="output", inplace=True, on_arrays=True)
-log = unary_op("log", "log", lambda g, x: g / x, inplace=True, on_arrays=True)
-log2 = unary_op("log2", "log2", lambda g, x: g / (x * _LN2), inplace=True, on_arrays=True)
-log10 = unary_op("log10", "log10", lambda g, x: g / (x * _LN10), inplace=True, on_arrays=True)
-log1p = unary_op("log1p", "log1p", lambda g, x: g / (x + 1), inplace=True, on_arrays=True)
-sqrt = unary_op("sqrt", "sqrt", lambda g, r: g / (r * 2), saves="output", inplace=True, on_arrays=True)
+exp = unary_op("exp", "exp", lambda g, r: g * r, saves="output", inplace=True, inplace_function=True, on_arrays=True)
+exp2 = unary_op("exp2", "exp2", lambda g, r: g * r * _LN2, saves="output", inplace=True, inplace_function=True,
+                on_arrays=True)
+expm1 = unary_op("expm1", "expm1", lambda g, r: g * (r + 1), saves="output", inplace=True, inplace_function=True,
+                 on_arrays=True)
+log = unary_op("log", "log", lambda g, x: g / x, inplace=True, inplace_function=True, on_arrays=True)
+log2 = unary_op("log2", "log2", lambda g, x: g / (x * _LN2), inplace=True, inplace_function=True, on_arrays=True)
+log10 = unary_op("log10", "log10", lambda g, x: g / (x * _LN10), inplace=True, inplace_function=True, on_arrays=True)
+log1p = unary_op("log1p", "log1p", lambda g, x: g / (x + 1), inplace=True, inplace_function=True, on_arrays=True)
+sqrt = unary_op("sqrt", "sqrt", lambda g, r: g / (r * 2), saves="output", inplace=True, inplace_function=True,
+                on_arrays=True)
 rsqrt = unary_op("rsqrt", _quiet(lambda xp, a: 1 / xp.sqrt(a)), lambda g, r: g * r.pow(3) * -0.5, saves="output",
-                 inplace=True)
-sin = unary_op("sin", "sin", lambda g, x: g * x.cos(), inplace=True)
-cos = unary_op("cos", "cos", lambda g, x: g * -x.sin(), inplace=True)
-tan = unary_op("tan", "tan", lambda g, r: g * (r * r + 1), saves="output", inplace=True, on_arrays=True)
-asin = unary_op("asin", "arcsin", lambda g, x: g * (1 - x * x).rsqrt(), inplace=True, aliases=("arcsin",))
-acos = unary_op("acos", "arccos", lambda g, x: g * -(1 - x * x).rsqrt(), inplace=True, aliases=("arccos",))
-atan = unary_op("atan", "arctan", lambda g, x: g / (x * x + 1), inplace=True, aliases=("arctan",), on_arrays=True)
-sinh = unary_op("sinh", "sinh", lambda g, x: g * x.cosh(), inplace=True)
-cosh = unary_op("cosh", "cosh", lambda g, x: g * x.sinh(), inplace=True)
-tanh = unary_op("tanh", "tanh", lambda g, r: g * (1 - r * r), saves="output", inplace=True, on_arrays=True)
-asinh = unary_op("asinh", "arcsinh", lambda g, x: g * (x * x + 1).rsqrt(), inplace=True, aliases=("arcsinh",))
-acosh = unary_op("acosh", "arccosh", lambda g, x: g * (x * x - 1).rsqrt(), inplace=True, aliases=("arccosh",))
-atanh = unary_op("atanh", "arctanh", lambda g, x: g / (1 - x * x), inplace=True, aliases=("arctanh",), on_arrays=True)
+                 inplace=True, inplace_function=True)
+sin = unary_op("sin", "sin", lambda g, x: g * x.cos(), inplace=True, inplace_function=True)
+cos = unary_op("cos", "cos", lambda g, x: g * -x.sin(), inplace=True, inplace_function=True)
+tan = unary_op("tan", "tan", lambda g, r: g * (r * r + 1), saves="output", inplace=True, inplace_function=True,
+               on_arrays=True)
+asin = unary_op("asin", "arcsin", lambda g, x: g * (1 - x * x).rsqrt(), inplace=True, inplace_function=True,
+                aliases=("arcsin",))
+acos = unary_op("acos", "arccos", lambda g, x: g * -(1 - x * x).rsqrt(), inplace=True, inplace_function=True,
+                aliases=("arccos",))
+atan = unary_op("atan", "arctan", lambda g, x: g / (x * x + 1), inplace=True, inplace_function=True,
+                aliases=("arctan",), on_arrays=True)
+sinh = unary_op("sinh", "sinh", lambda g, x: g * x.cosh(), inplace=True, inplace_function=True)
+cosh = unary_op("cosh", "cosh", lambda g, x: g * x.sinh(), inplace=True, inplace_function=True)
+tanh = unary_op("tanh", "tanh", lambda g, r: g * (1 - r * r), saves="output", inplace=True, inplace_function=True,
+                on_arrays=True)
+asinh = unary_op("asinh", "arcsinh", lambda g, x: g * (x * x + 1).rsqrt(), inplace=True, inplace_function=True,
+                 aliases=("arcsinh",))
+acosh = unary_op("acosh", "arccosh", lambda g, x: g * (x * x - 1).rsqrt(), inplace=True, inplace_function=True,
+                 aliases=("arccosh",))
+atanh = unary_op("atanh", "arctanh", lambda g, x: g / (1 - x * x), inplace=True, inplace_function=True,
+                 aliases=("arctanh",), on_arrays=True)
 sigmoid = unary_op("sigmoid", _sigmoid_array, lambda g, r: g * r * (1 - r), saves="output", inplace=True,
-                   on_arrays=True)
+                   inplace_function=True, on_arrays=True)
 reciprocal = unary_op("reciprocal", _quiet(lambda xp, a: 1 / a), lambda g, r: g * -(r * r), saves="output",
-                      inplace=True, on_arrays=True)
+                      inplace=True, inplace_function=True, on_arrays=True)
 square = unary_op("square", "square", lambda g, x: g * x * 2, promote=False, node_name="PowBackward0",
-                  inplace=True, on_arrays=True)
+                  inplace=True, inplace_function=True, on_arrays=True)
 
 
 def _negative(xp, a):
@@ -103,8 +114,8 @@ def _negative(xp, a):
     return xp.negative(a)
 
 
-neg = unary_op("neg", _negative, lambda g: -g, saves=None, promote=False, inplace=True, aliases=("negative",),
-               operators=("__neg__",))
+neg = unary_op("neg", _negative, lambda g: -g, saves=None, promote=False, inplace=True, inplace_function=True,
+               aliases=("negative",), operators=("__neg__",))
 
 
 def _relu_grad(g, r):
@@ -118,9 +129,9 @@ def _relu_grad(g, r):
 
 
 relu = unary_op("relu", lambda xp, a: xp.maximum(a, 0), _relu_grad, saves="output", promote=False,
-                node_name="ReluBackward0", inplace=True)
-abs = unary_op("abs", "abs", lambda g, x: g * x.sign(), promote=False, inplace=True, aliases=("absolute",),
-               operators=("__abs__",))
+                node_name="ReluBackward0", inplace=True, inplace_function=True)
+abs = unary_op("abs", "abs", lambda g, x: g * x.sign(), promote=False, inplace=True, inplace_function=("abs",),
+               aliases=("absolute",), operators=("__abs__",))
 
 
 def sign_array(xp, a):
@@ -134,10 +145,12 @@ def sign_array(xp, a):
 
 
 sign = unary_op("sign", sign_array, lambda g: g * 0, saves=None, promote=False, inplace=True)
-floor = unary_op("floor", "floor", lambda g: g * 0, saves=None, promote=False, inplace=True)
-ceil = unary_op("ceil", "ceil", lambda g: g * 0, saves=None, promote=False, inplace=True)
-trunc = unary_op("trunc", "trunc", lambda g: g * 0, saves=None, promote=False, inplace=True, aliases=("fix",))
-frac = unary_op("frac", _quiet(lambda xp, a: a - xp.trunc(a)), lambda g: g, saves=None, promote=False, inplace=True)
+floor = unary_op("floor", "floor", lambda g: g * 0, saves=None, promote=False, inplace=True, inplace_function=True)
+ceil = unary_op("ceil", "ceil", lambda g: g * 0, saves=None, promote=False, inplace=True, inplace_function=True)
+trunc = unary_op("trunc", "trunc", lambda g: g * 0, saves=None, promote=False, inplace=True, inplace_function=True,
+                 aliases=("fix",))
+frac = unary_op("frac", _quiet(lambda xp, a: a - xp.trunc(a)), lambda g: g, saves=None, promote=False, inplace=True,
+                inplace_function=True)
 
 
 class ZeroGradBackward(Node):
@@ -152,7 +165,7 @@ class ZeroGradBackward(Node):
         return (grad * 0,)
 
 
-@op(inplace=True)
+@op(inplace=True, inplace_function=True)
 def round(input, *, decimals=0, out=None):
     """Round half to even, to ``decimals`` decimal places."""
     if decimals and input._data.dtype.kind in "biu":
@@ -288,12 +301,21 @@ def _add_arrays(input, other):
         return retry_quietly(da, operator.add, da, db)
 
 
+def _scaled_other(input, other, alpha):
+    """``alpha * other`` for add/sub, computed in the dtype of the result as PyTorch does: a lower-precision
+    ``other`` (bfloat16 added to float64) is promoted before it is scaled, not rounded after."""
+    if not isinstance(other, Tensor):
+        return scalar_value(other) * alpha
+    if isinstance(input, Tensor) and input.dtype is not other.dtype:
+        other = other.to(_dtype.result_type(input, other))
+    return other * alpha
+
+
 @op(operators=("__add__", "__radd__"))
 def add(input, other, *, alpha=1, out=None):
     """``input + alpha * other`` with broadcasting and type promotion."""
     if alpha != 1:
-        other = other * alpha if isinstance(other, Tensor) else scalar_value(other) * alpha
-        return add(input, other, out=out)
+        return add(input, _scaled_other(input, other, alpha), out=out)
     if not isinstance(input, Tensor):
         input, other = other, input
     res = _make(_add_arrays(input, other))
@@ -318,7 +340,7 @@ def _reject_bool_sub(input, other):
 def sub(input, other, *, alpha=1, out=None):
     """``input - alpha * other`` with broadcasting and type promotion."""
     if alpha != 1:
-        other = other * alpha if isinstance(other, Tensor) else scalar_value(other) * alpha
+        other = _scaled_other(input, other, alpha)
     if isinstance(input, Tensor):
         da, db = binary_arrays(input, other)
     else:
@@ -588,7 +610,7 @@ class ClampBackward1(Node):
         return (grad * keep,)
 
 
-@op(inplace=True, aliases=("clip",))
+@op(inplace=True, inplace_function=True, aliases=("clip",))
 def clamp(input, min=None, max=None, *, out=None):
     """Limit values to ``[min, max]`` (either bound may be None, a number, or a tensor)."""
     if min is None and max is None:
@@ -625,13 +647,13 @@ def clamp(input, min=None, max=None, *, out=None):
     return write_out(out, res) if out is not None else res
 
 
-@op(inplace=True)
+@op(inplace=True, inplace_function=True)
 def clamp_min(input, min, *, out=None):
     """``clamp(input, min=min)``."""
     return clamp(input, min=min, out=out)
 
 
-@op(inplace=True)
+@op(inplace=True, inplace_function=True)
 def clamp_max(input, max, *, out=None):
     """``clamp(input, max=max)``."""
     return clamp(input, max=max, out=out)
