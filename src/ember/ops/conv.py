@@ -365,6 +365,8 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
     xp = module_of_array(y)
     n = y.shape[0]
     gx = xp.empty((n, g.C) + g.in_sp, dtype=y.dtype) if need_x else None
+    if n == 0:  # a 0-size batch has no blocks: the weight gradient is zero
+        return gx, (xp.zeros(g.w_shape, dtype=y.dtype) if need_w else None)
     if _wino_ok(g, y.dtype):
         U = _wino_weight(w) if need_x else None
 
@@ -398,6 +400,8 @@ def _k_FG(z, y, w, g, need_z, need_w):
     xp = module_of_array(z)
     n = z.shape[0]
     gy = xp.empty((n, g.O) + g.out_sp, dtype=z.dtype) if need_z else None
+    if n == 0:  # a 0-size batch has no blocks: the weight gradient is zero
+        return gy, (xp.zeros(g.w_shape, dtype=z.dtype) if need_w else None)
     if _wino_ok(g, z.dtype):
         U = _wino_weight(w) if need_z else None
 

@@ -73,9 +73,7 @@ class _Scratch:
         size = {}
         for a in arrays:
             a = _real(a)
-            key = a.dtype
-            if a.size > size.get(key, 0):
-                size[key] = a.size
+            size[a.dtype] = max(size.get(a.dtype, 0), a.size)  # a zero-element parameter too
         self._size = size
         self._bufs = {}
 

@@ -270,7 +270,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                          need_weights=need_weights,
                          empty_rows_nan=need_weights if _empty_rows_nan is None else _empty_rows_nan)
     out = out.permute(2, 0, 1, 3).reshape(tgt_len * bsz, embed_dim)
-    out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+    out = linear(out, out_proj_weight, out_proj_bias)
+    out = out.reshape(tgt_len, bsz, out.shape[-1])  # not -1: a 0-size batch leaves it undetermined
     if need_weights and average_attn_weights:
         weights = weights.mean(1)
     if not is_batched:
