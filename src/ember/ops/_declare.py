@@ -8,7 +8,9 @@ one Python call.  Its family module declares it with ``@op(...)``::
     def atan(input, *, out=None): ...
 
 which makes ``ember.atan``, ``ember.arctan``, ``Tensor.atan``, ``Tensor.arctan``
-and ``Tensor.atan_`` (built by ``inplace_variant``).  A function that is not
+and ``Tensor.atan_``/``Tensor.arctan_`` (built by ``_common.inplace``); ``inplace_function=True`` also
+exports that in-place form as ``ember.atan_``/``ember.arctan_``, for the ops PyTorch has as
+``torch.atan_``.  A function that is not
 declared is not exported: it is a helper of the op layer (``ember.nn`` may
 import it by name from its module).
 """
@@ -22,41 +24,52 @@ class Declaration:
         name: the public name (defaults to the function's ``__name__``).
         function: whether it is ``ember.<name>``.
         method: whether it is ``Tensor.<name>``.
-        inplace: None, True (build ``<name>_`` with ``inplace_variant``), or the in-place function itself.
+        inplace: None, True (build ``<name>_`` with ``_common.inplace``), or the in-place function itself.
+        inplace_function: the names (among ``name`` and ``aliases``) whose in-place form is also
+            ``ember.<name>_`` (PyTorch's ``torch.relu_``, ``torch.clamp_`` ...).
         aliases: more names with the same meaning, given the same roles (``ember.arctan``, ``Tensor.arctan``).
         operators: Tensor dunder names bound to the function (``__add__``, ``__radd__``).
         inplace_operators: Tensor dunder names bound to the in-place form (``__ipow__``).
     """
 
-    __slots__ = ("name", "function", "method", "inplace", "aliases", "operators", "inplace_operators")
+    __slots__ = ("name", "function", "method", "inplace", "aliases", "operators", "inplace_operators",
+                 "inplace_function")
 
-    def __init__(self, name, function, method, inplace, aliases, operators, inplace_operators):
+    def __init__(self, name, function, method, inplace, aliases, operators, inplace_operators, inplace_function):
         self.name, self.function, self.method, self.inplace = name, function, method, inplace
         self.aliases, self.operators, self.inplace_operators = tuple(aliases), tuple(operators), \
             tuple(inplace_operators)
+        names = (name,) + self.aliases
+        self.inplace_function = names if inplace_function is True else tuple(inplace_function or ())
+        if not set(self.inplace_function) <= set(names):
+            raise ValueError(f"inplace_function names {self.inplace_function} must be among {names}")
 
 
 def op(fn=None, *, name=None, function=True, method=True, inplace=None, aliases=(), operators=(),
-       inplace_operators=()):
+       inplace_operators=(), inplace_function=False):
     """Declare ``fn`` as a public op; usable bare (``@op``) or with options.
 
     Args:
         name: the public name, when it differs from ``fn.__name__``.
         function: export as ``ember.<name>``.
         method: bind as ``Tensor.<name>``.
-        inplace: True to derive the method ``<name>_`` from the op, or a function implementing it.
+        inplace: True to derive the in-place form ``<name>_`` from the op (with ``_common.inplace``), or a
+            function implementing it; it is the method ``Tensor.<name>_`` when ``method`` is true.
         aliases: other public names for the same op.
         operators: Tensor operator names (``"__add__"``) to bind to ``fn``.
         inplace_operators: Tensor operator names (``"__ipow__"``) to bind to the in-place form.
+        inplace_function: also export the in-place form as ``ember.<name>_``: True for the name and every
+            alias, or a tuple of the names that get it (``("abs",)``: PyTorch has ``torch.abs_`` but no
+            ``torch.absolute_``).
 
     Returns ``fn`` itself: declaring adds no call layer.
     """
-    if inplace_operators and inplace is None:
-        raise ValueError("inplace_operators need an in-place form (inplace=...)")
+    if (inplace_operators or inplace_function) and inplace is None:
+        raise ValueError("inplace_operators and inplace_function need an in-place form (inplace=...)")
 
     def declare(f):
         _DECLARED.append((f, Declaration(name or f.__name__, function, method, inplace, aliases, operators,
-                                         inplace_operators)))
+                                         inplace_operators, inplace_function)))
         return f
     return declare(fn) if fn is not None else declare
 
@@ -66,9 +79,11 @@ def method(fn=None, *, name=None, aliases=(), operators=()):
     return op(fn, name=name, function=False, aliases=aliases, operators=operators)
 
 
-def function(fn=None, *, name=None, aliases=()):
-    """Declare ``fn`` as ``ember.<name>`` only (factories, functions of several tensors)."""
-    return op(fn, name=name, method=False, aliases=aliases)
+def function(fn=None, *, name=None, aliases=(), inplace_function=False):
+    """Declare ``fn`` as ``ember.<name>`` only (factories, functions of several tensors); with
+    ``inplace_function=True`` its derived in-place form is ``ember.<name>_`` too (``torch.dropout_``)."""
+    return op(fn, name=name, method=False, aliases=aliases, inplace=True if inplace_function else None,
+              inplace_function=inplace_function)
 
 
 def declarations():
@@ -101,8 +116,10 @@ def build_namespaces(tensor_cls, make_inplace):
             claim(methods, dunder, fn, "Tensor operator")
         if d.inplace is not None:
             fn_ = make_inplace(fn) if d.inplace is True else d.inplace
-            for n in names:
+            for n in names if d.method else ():
                 claim(methods, n + "_", fn_, "Tensor method")
             for dunder in d.inplace_operators:
                 claim(methods, dunder, fn_, "Tensor operator")
+            for n in d.inplace_function:
+                claim(functions, n + "_", fn_, "ember function")
     return functions, methods

@@ -73,7 +73,7 @@ class ThresholdBackward0(Node):
         return (grad * _mask(self.saved_tensors[0]._data > self.threshold, grad),)
 
 
-@function
+@function(inplace_function=True)
 def threshold(input, threshold, value):
     """``x`` where ``x > threshold``, ``value`` elsewhere (same shape and dtype as ``input``)."""
     a = input._data
@@ -125,7 +125,7 @@ class RreluWithNoiseBackward0(Node):
         return (grad * self.noise,)
 
 
-@function
+@function(inplace_function=True)
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
     """Randomized leaky ReLU: slope drawn from U(lower, upper) per element in training, ``(lower+upper)/2`` in eval."""
     if not training:
@@ -182,13 +182,13 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-@function
+@function(inplace_function=True)
 def selu(input):
     """``scale * elu(x, alpha)`` with the self-normalising constants."""
     return _elu_family(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
 
 
-@function
+@function(inplace_function=True)
 def celu(input, alpha=1.0):
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     if alpha == 0:

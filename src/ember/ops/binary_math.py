@@ -148,7 +148,7 @@ class LdexpBackward0(Node):
         return grad_for(grad * scale, a0), grad_for(grad * a * scale * math.log(2.0), e0)
 
 
-@op(inplace=True)
+@op(inplace=True, inplace_function=True)
 def ldexp(input, other, *, out=None):
     """``input * 2 ** other``, floating."""
     _require_tensor(other, "ldexp")
@@ -192,7 +192,7 @@ def _integral_pair(name, input, other):
     return da, db
 
 
-@op(inplace=True)
+@op(inplace=True, inplace_function=True)
 def gcd(input, other, *, out=None):
     """Greatest common divisor of integer tensors (non-negative; ``gcd(0, 0) == 0``)."""
     xp = array_module(input)
@@ -200,7 +200,7 @@ def gcd(input, other, *, out=None):
     return _out(out, _make(_broadcast_call(xp, xp.gcd, da, db)))
 
 
-@op(inplace=True)
+@op(inplace=True, inplace_function=True)
 def lcm(input, other, *, out=None):
     """Least common multiple of integer tensors (non-negative; 0 when either is 0)."""
     xp = array_module(input)
@@ -211,6 +211,6 @@ def lcm(input, other, *, out=None):
 # ---------------------------------------------------------------------------- angle units
 _DEG = math.pi / 180.0
 deg2rad = unary_op("deg2rad", lambda xp, a: a * a.dtype.type(_DEG), lambda g: g * _DEG, saves=None,
-                   node_name="Deg2RadBackward0", inplace=True)
+                   node_name="Deg2RadBackward0", inplace=True, inplace_function=True)
 rad2deg = unary_op("rad2deg", lambda xp, a: a * a.dtype.type(1 / _DEG), lambda g: g * (1 / _DEG), saves=None,
-                   node_name="Rad2DegBackward0", inplace=True)
+                   node_name="Rad2DegBackward0", inplace=True, inplace_function=True)

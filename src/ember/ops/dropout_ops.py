@@ -1,9 +1,10 @@
 """Dropout: elementwise, of whole channels (``feature_``), and the self-normalising ``alpha_`` variants.
 
 Each draws its mask from the host generator (``ember.random``), multiplies once, and
-records a node that multiplies the gradient by the same mask.
+records a node that multiplies the gradient by the same mask.  Each is ``ember.<name>`` with its in-place
+form ``ember.<name>_`` (PyTorch's ``torch.dropout_`` ...).
 """
-from ._common import array_module, Node, record, function, _make
+from ._common import array_module, Node, record, op, inplace, _make
 from ._floating import require_floating
 
 _SELU_ALPHA_SCALED = 1.7580993408473766   # SELU's scale * alpha: the value alpha dropout sets dropped units to
@@ -34,7 +35,19 @@ def _apply_mask(input, mask_arr):
     return res
 
 
-@function
+def _function_with_inplace(fn):
+    """Declare the dropout op ``fn`` as ``ember.<name>`` with the in-place form ``ember.<name>_``, which leaves
+    ``input`` untouched (no version bump, no leaf check) when not training or ``p == 0``, as PyTorch's does."""
+    derived = inplace(fn)
+
+    def fn_(input, p, train):
+        return derived(input, p, train) if train and p else input
+    fn_.__name__ = fn_.__qualname__ = derived.__name__
+    fn_.__doc__ = derived.__doc__
+    return op(fn, method=False, inplace=fn_, inplace_function=True)
+
+
+@_function_with_inplace
 def dropout(input, p, train):
     """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` (when ``train``)."""
     if not train or p == 0:
@@ -44,7 +57,7 @@ def dropout(input, p, train):
     return _apply_mask(input, dropout_mask(array_module(input), a.shape, p, a.dtype))
 
 
-@function
+@_function_with_inplace
 def feature_dropout(input, p, train):
     """Dropout of whole channels: one draw per (batch, channel), broadcast over the trailing dims."""
     if not train or p == 0:
@@ -75,13 +88,13 @@ def _alpha_dropout_family(input, p, train, feature):
     return res
 
 
-@function
+@_function_with_inplace
 def alpha_dropout(input, p, train):
     """Dropout that keeps the self-normalising mean and variance (for SELU networks)."""
     return _alpha_dropout_family(input, p, train, False)
 
 
-@function
+@_function_with_inplace
 def feature_alpha_dropout(input, p, train):
     """Alpha dropout of whole channels."""
     return _alpha_dropout_family(input, p, train, True)

@@ -9,7 +9,7 @@ import math
 
 from .. import _dtype
 from .._dtype import cpp_name
-from ._common import (array_module, module_of_array, Tensor, Node, record, op, method, function, _make, float_array,
+from ._common import (array_module, module_of_array, Tensor, Node, record, op, method, _make, float_array,
                       binary_arrays, broadcast_error, grad_for, scalar_value, write_out, dtype_name, inplace,
                       ignore_fp_errors, GradMode)
 from ._unary import unary_op
@@ -109,7 +109,7 @@ class LogitBackward0(Node):
         return (where((x < self.eps) | (x > 1 - self.eps), 0.0, g).to(g.dtype),)
 
 
-@op(inplace=True)
+@op(inplace=True, inplace_function=True)
 def logit(input, eps=None, *, out=None):
     """``log(p / (1 - p))``; with ``eps`` the input is first clamped to [eps, 1 - eps]."""
     a = float_array(input)
@@ -139,7 +139,7 @@ def _sinc_grad(g, x):
     return g * where(zero, x * (-math.pi ** 2 / 3), d)
 
 
-sinc = unary_op("sinc", _sinc_array, _sinc_grad, saves="input", inplace=True)
+sinc = unary_op("sinc", _sinc_array, _sinc_grad, saves="input", inplace=True, inplace_function=True)
 
 
 class NanToNumBackward0(Node):
@@ -153,7 +153,7 @@ def _float32_view(a):
     return a.astype(module_of_array(a).float32) if a.dtype.name == "bfloat16" else a
 
 
-@op(inplace=True)
+@op(inplace=True, inplace_function=True)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     """Replace NaN with ``nan``, +inf with ``posinf`` and -inf with ``neginf`` (defaults: 0, the dtype's max, min)."""
     a = input._data
@@ -578,7 +578,7 @@ class SpecialXlog1PyBackward0(XlogyBackward0):
     """Gradient of special.xlog1py."""
 
 
-@op(inplace=True)
+@op(inplace=True, inplace_function=True)
 def xlogy(input, other, *, out=None):
     """``input * log(other)``, with 0 where ``input`` is 0 (unless ``other`` is NaN)."""
     return _xlogy("xlogy", "log", input, other, out)
@@ -712,11 +712,7 @@ def clamp_tensor_bounds(input, min, max):
     return res
 
 
-# ---------------------------------------------------------------------------- top-level in-place forms
-# PyTorch also has these as functions (torch.logit_(t) ...); elementwise's shifts get their in-place methods here
-logit_ = function(inplace(logit), name="logit_")
-xlogy_ = function(inplace(xlogy), name="xlogy_")
-nan_to_num_ = function(inplace(nan_to_num), name="nan_to_num_")
-sinc_ = function(inplace(sinc), name="sinc_")
+# ---------------------------------------------------------------------------- in-place shifts
+# elementwise's shifts get their in-place methods here
 bitwise_left_shift_ = method(inplace(bitwise_left_shift), name="bitwise_left_shift_")
 bitwise_right_shift_ = method(inplace(bitwise_right_shift), name="bitwise_right_shift_")

@@ -8,7 +8,7 @@ import warnings
 from .. import _dtype
 from .creation import eye
 from ._common import (array_module, Tensor, Node, record, op, method, function, _make, wrap_dim,
-                      unbroadcast, broadcast_error, write_out, inplace, dtype_name, Autocast, autocast_args)
+                      unbroadcast, broadcast_error, write_out, dtype_name, Autocast, autocast_args)
 from ._ieee import cast, retry_quietly
 
 
@@ -403,16 +403,12 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     return _add_product("mm", "AddmmBackward0", input, mat1, mat2, prod, beta, alpha, out)
 
 
+@op(inplace=True, inplace_function=True)   # torch.addmv_ exists as a function, unlike this family's other X_
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat @ vec)``."""
     prod = mv(mat.detach(), vec.detach())._data
     _check_same(input, mat, vec)
     return _add_product("mv", "AddmvBackward0", input, mat, vec, prod, beta, alpha, out)
-
-
-# torch.addmv_ exists as a function as well as a method (unlike the other in-place forms of this family)
-addmv_ = function(inplace(addmv), name="addmv_")
-op(addmv, inplace=addmv_)
 
 
 @op(inplace=True)

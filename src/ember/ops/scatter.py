@@ -6,8 +6,8 @@ import warnings
 from .. import _dtype
 from ._checked import checked_scalar
 from .._dtype import cpp_name
-from ._common import (array_module, module_of_array, Tensor, Node, record, op, function, _make, wrap_dim,
-                      scalar_value, unbroadcast, broadcast_error, inplace, write_out, dtype_name)
+from ._common import (array_module, module_of_array, Tensor, Node, record, op, _make, wrap_dim,
+                      scalar_value, unbroadcast, broadcast_error, write_out, dtype_name)
 from .indexing import gather, index_select, grid_key, check_bounds, take, split_key, advanced_index, value_grad
 
 
@@ -468,6 +468,7 @@ class IndexPutBackward0(Node):
         return g_self, g_val
 
 
+@op(inplace=True, inplace_function=True)
 def index_put(input, indices, values, accumulate=False):
     """A copy of ``input`` with ``values`` put at the advanced index ``indices`` (a tuple of index tensors);
     with ``accumulate`` repeated positions sum."""
@@ -510,10 +511,6 @@ def index_put(input, indices, values, accumulate=False):
     record(res, IndexPutBackward0, (input, values), indices=tuple(indices), key=key, accumulate=accumulate,
            need_self=input._requires_grad, need_values=values._requires_grad, values_shape=values._data.shape)
     return res
-
-
-index_put_ = function(inplace(index_put), name="index_put_")   # torch.index_put_ exists too
-op(index_put, inplace=index_put_)
 
 
 class PutBackward0(Node):

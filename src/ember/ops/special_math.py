@@ -22,7 +22,7 @@ import math
 
 from .. import _dtype
 from ._common import (array_module, module_of_array, Tensor, Node, record, op, function, _make,
-                      float_array, binary_arrays, broadcast_error, grad_for, write_out, dtype_name, inplace)
+                      float_array, binary_arrays, broadcast_error, grad_for, write_out, dtype_name)
 from ._unary import unary_op
 from ._ieee import ignore_array_fp_errors
 from .elementwise import where
@@ -502,16 +502,17 @@ def _in64(kernel, name, single=False):
 
 # ---------------------------------------------------------------------------- ops
 erf = unary_op("erf", _in64(_erf_kernel, "erf", single=True), lambda g, x: g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI,
-               saves="input", inplace=True)
+               saves="input", inplace=True, inplace_function=True)
 erfc = unary_op("erfc", _in64(_erfc_kernel, "erfc", single=True),
-                lambda g, x: g * (-(x * x)).exp() * -_TWO_OVER_SQRT_PI, saves="input", inplace=True)
+                lambda g, x: g * (-(x * x)).exp() * -_TWO_OVER_SQRT_PI, saves="input", inplace=True,
+                inplace_function=True)
 erfinv = unary_op("erfinv", _in64(_erfinv_kernel, "erfinv"), lambda g, r: g * (r * r).exp() * _SQRT_PI_OVER_2,
                   saves="output", inplace=True)
 lgamma = unary_op("lgamma", _in64(_lgamma_kernel, "lgamma"), lambda g, x: g * digamma(x), saves="input",
                   inplace=True)
 digamma = unary_op("digamma", _in64(_digamma_kernel, "digamma"), lambda g, x: g * polygamma(1, x), saves="input",
                    inplace=True)
-i0 = unary_op("i0", _in64(_i0_kernel, "i0"), lambda g, x: g * i1(x), saves="input", inplace=True)
+i0 = unary_op("i0", _in64(_i0_kernel, "i0"), lambda g, x: g * i1(x), saves="input", inplace=True, inplace_function=True)
 
 # torch.special's functions that are not torch.<name>: public here, undeclared (ember.special exports them)
 i1 = unary_op("i1", _in64(_i1_kernel, "i1"), lambda g, x, r: g * _at_zero(x, 0.5, lambda xs: i0(xs) - r / xs),
@@ -528,12 +529,6 @@ ndtri = unary_op("ndtri", _in64(_ndtri_kernel, "ndtri"), lambda g, r: g * (r * r
 log_ndtr = unary_op("log_ndtr", _in64(_log_ndtr_kernel, "log_ndtr"),
                     lambda g, x, r: g * (-(r + x * x / 2)).exp() * 0.3989422804014327, saves="both",
                     node_name="SpecialLogNdtrBackward0", declare=False)
-
-# PyTorch also has these in-place forms as functions (torch.erf_(t) ...)
-erf_ = function(inplace(erf), name="erf_")
-erfc_ = function(inplace(erfc), name="erfc_")
-i0_ = function(inplace(i0), name="i0_")
-
 
 def _at_zero(x, value, fn):
     """``fn(x)`` where x != 0 and ``value`` at 0, evaluating fn on a safe stand-in so no NaN leaks into grads."""

@@ -19,13 +19,9 @@ def _named_inplace(op, name):
     return f
 
 
-_threshold_ = _named_inplace(_A.threshold, "threshold_")
 _hardtanh_ = _named_inplace(_A.hardtanh, "hardtanh_")
 _elu_ = _named_inplace(_A.elu, "elu_")
-_selu_ = _named_inplace(_A.selu, "selu_")
-_celu_ = _named_inplace(_A.celu, "celu_")
 _leaky_relu_ = _named_inplace(_A.leaky_relu, "leaky_relu_")
-_rrelu_ = _named_inplace(_A.rrelu, "rrelu_")
 _silu_ = _named_inplace(_A.silu, "silu_")
 _mish_ = _named_inplace(_A.mish, "mish_")
 _hardswish_ = _named_inplace(_A.hardswish, "hardswish_")
@@ -34,11 +30,10 @@ _hardsigmoid_ = _named_inplace(_A.hardsigmoid, "hardsigmoid_")
 
 def threshold(input, threshold, value, inplace=False):
     """``x`` where ``x > threshold``, else ``value``."""
-    return _threshold_(input, threshold, value) if inplace else _A.threshold(input, threshold, value)
+    return _ops.threshold_(input, threshold, value) if inplace else _A.threshold(input, threshold, value)
 
 
-def threshold_(input, threshold, value):
-    return _threshold_(input, threshold, value)
+threshold_ = _ops.threshold_
 
 
 def relu(input, inplace=False):
@@ -46,8 +41,7 @@ def relu(input, inplace=False):
     return input.relu_() if inplace else _ops.relu(input)
 
 
-def relu_(input):
-    return input.relu_()
+relu_ = _ops.relu_
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -75,20 +69,18 @@ def elu_(input, alpha=1.0):
 
 def selu(input, inplace=False):
     """``scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))`` with the SELU constants."""
-    return _selu_(input) if inplace else _A.selu(input)
+    return _ops.selu_(input) if inplace else _A.selu(input)
 
 
-def selu_(input):
-    return _selu_(input)
+selu_ = _ops.selu_
 
 
 def celu(input, alpha=1.0, inplace=False):
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
-    return _celu_(input, alpha) if inplace else _A.celu(input, alpha)
+    return _ops.celu_(input, alpha) if inplace else _A.celu(input, alpha)
 
 
-def celu_(input, alpha=1.0):
-    return _celu_(input, alpha)
+celu_ = _ops.celu_
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -121,11 +113,10 @@ def prelu(input, weight):
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Randomized leaky ReLU (random negative slope in training, the mean slope in eval)."""
-    return _rrelu_(input, lower, upper, training) if inplace else _A.rrelu(input, lower, upper, training)
+    return _ops.rrelu_(input, lower, upper, training) if inplace else _A.rrelu(input, lower, upper, training)
 
 
-def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
-    return _rrelu_(input, lower, upper, training)
+rrelu_ = _ops.rrelu_
 
 
 def glu(input, dim=-1):

@@ -1,15 +1,10 @@
 """Dropout family: dropout, dropout1d/2d/3d (whole channels), alpha_dropout, feature_alpha_dropout."""
 import warnings
 
+from ... import ops as _ops
 from ...ops import dropout_ops as _D
-from ...ops._common import inplace as _inplace
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
-
-_dropout_ = _inplace(_D.dropout)
-_feature_dropout_ = _inplace(_D.feature_dropout)
-_alpha_dropout_ = _inplace(_D.alpha_dropout)
-_feature_alpha_dropout_ = _inplace(_D.feature_alpha_dropout)
 
 
 def _check_p(p):
@@ -21,13 +16,13 @@ def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the others by ``1 / (1 - p)`` (only when training)."""
     _check_p(p)
     if inplace:
-        return _dropout_(input, p, training) if training and p else input
+        return _ops.dropout_(input, p, training)
     return _D.dropout(input, p, training)
 
 
 def _feature(input, p, training, inplace):
     if inplace:
-        return _feature_dropout_(input, p, training) if training and p else input
+        return _ops.feature_dropout_(input, p, training)
     return _D.feature_dropout(input, p, training)
 
 
@@ -84,7 +79,7 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Dropout that keeps zero mean and unit variance (for SELU networks)."""
     _check_p(p)
     if inplace:
-        return _alpha_dropout_(input, p, training) if training and p else input
+        return _ops.alpha_dropout_(input, p, training)
     return _D.alpha_dropout(input, p, training)
 
 
@@ -92,5 +87,5 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Alpha dropout of whole channels."""
     _check_p(p)
     if inplace:
-        return _feature_alpha_dropout_(input, p, training) if training and p else input
+        return _ops.feature_alpha_dropout_(input, p, training)
     return _D.feature_alpha_dropout(input, p, training)
