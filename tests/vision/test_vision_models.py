@@ -77,26 +77,36 @@ def test_structure_and_eval_forward_match_torchvision(name, side):
     np.testing.assert_allclose(out.numpy(), ref, rtol=1e-3, atol=1e-4 * scale)
 
 
+def _train_step(lib, model, x, y):
+    loss = lib.nn.functional.cross_entropy(model(lib.from_numpy(x)), lib.from_numpy(y))
+    loss.backward()
+    return loss.item()
+
+
 def test_train_mode_forward_backward_and_running_stats_match():
+    # Gradients are compared in float64: a float32 ReLU network has pre-activations within rounding of zero
+    # (here one of 12,800 at ~6e-6 in layer2), and any change in summation order flips such a ReLU, which moves
+    # every gradient upstream of it by ~1% -- noise, not a bug.  float32 is checked on the loss and the running
+    # statistics, which such a flip does not move.
     torch.manual_seed(0)
-    t_model = TM.resnet18(num_classes=7)
-    e_model = EM.resnet18(num_classes=7)
-    e_model.load_state_dict(to_ember_state(t_model))
     rng = np.random.default_rng(2)
     x = rng.standard_normal((4, 3, 40, 40)).astype(np.float32)
     y = rng.integers(0, 7, 4)
-    t_loss = torch.nn.functional.cross_entropy(t_model(torch.from_numpy(x)), torch.from_numpy(y))
-    e_loss = ember.nn.functional.cross_entropy(e_model(ember.from_numpy(x)), ember.from_numpy(y))
-    np.testing.assert_allclose(e_loss.item(), t_loss.item(), rtol=1e-4)
-    t_loss.backward()
-    e_loss.backward()
+    for dtype in (np.float32, np.float64):
+        t_model = TM.resnet18(num_classes=7).to(getattr(torch, np.dtype(dtype).name))
+        e_model = EM.resnet18(num_classes=7).to(getattr(ember, np.dtype(dtype).name))
+        e_model.load_state_dict(to_ember_state(t_model))
+        t_loss = _train_step(torch, t_model, x.astype(dtype), y)
+        e_loss = _train_step(ember, e_model, x.astype(dtype), y)
+        np.testing.assert_allclose(e_loss, t_loss, rtol=1e-4 if dtype == np.float32 else 1e-10)
+        e_bufs = dict(e_model.named_buffers())
+        for name, b in t_model.named_buffers():
+            np.testing.assert_allclose(e_bufs[name].numpy(), b.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
     e_params = dict(e_model.named_parameters())
     for name, p in t_model.named_parameters():
         g = p.grad.numpy()
-        np.testing.assert_allclose(e_params[name].grad.numpy(), g, rtol=2e-3, atol=2e-4 * np.abs(g).max(), err_msg=name)
-    e_bufs = dict(e_model.named_buffers())
-    for name, b in t_model.named_buffers():
-        np.testing.assert_allclose(e_bufs[name].numpy(), b.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(e_params[name].grad.numpy(), g, rtol=1e-7, atol=1e-9 * np.abs(g).max(),
+                                   err_msg=name)
 
 
 @pytest.mark.parametrize("name", ["resnet18", "vgg11_bn", "alexnet", "mobilenet_v2", "squeezenet1_0"])
