@@ -173,10 +173,6 @@ NOT_YET = {
     "optim": [
         "swap_in_optimizer_params_and_state"
     ],
-    "special": [
-        "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_k0", "modified_bessel_k1",
-        "scaled_modified_bessel_k0", "scaled_modified_bessel_k1"
-    ],
     "torch": [
         "AcceleratorError", "BufferDict", "Event", "FatalError", "GradScaler", "ModuleDict", "OutOfMemoryError",
         "ParameterDict", "Storage", "Stream", "TypedStorage", "UntypedStorage", "bilinear",

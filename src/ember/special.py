@@ -13,7 +13,9 @@ __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit",
            "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
            "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
            "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
-           "legendre_polynomial_p", "spherical_bessel_j0", "modified_bessel_i0", "modified_bessel_i1"]
+           "legendre_polynomial_p", "spherical_bessel_j0", "modified_bessel_i0", "modified_bessel_i1",
+           "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_k0", "modified_bessel_k1",
+           "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "airy_ai"]
 
 erf = _sm.erf
 erfc = _sm.erfc
@@ -86,3 +88,12 @@ legendre_polynomial_p = _poly.legendre_polynomial_p
 spherical_bessel_j0 = _bessel.spherical_bessel_j0
 modified_bessel_i0 = _bessel.modified_bessel_i0
 modified_bessel_i1 = _bessel.modified_bessel_i1
+bessel_j0 = _bessel.bessel_j0
+bessel_j1 = _bessel.bessel_j1
+bessel_y0 = _bessel.bessel_y0
+bessel_y1 = _bessel.bessel_y1
+modified_bessel_k0 = _bessel.modified_bessel_k0
+modified_bessel_k1 = _bessel.modified_bessel_k1
+scaled_modified_bessel_k0 = _bessel.scaled_modified_bessel_k0
+scaled_modified_bessel_k1 = _bessel.scaled_modified_bessel_k1
+airy_ai = _bessel.airy_ai
