@@ -15,6 +15,7 @@ import torch
 
 import ember
 from devices import TABLE_DEVICES
+from empty_variants import check_same_outcome, empty_rows
 from parity import check_op, check_raises
 
 rng = np.random.default_rng(3)
@@ -246,6 +247,14 @@ def _nograd(m, fn):
 def test_row(fn, args, gg, tol, grad, device):
     check_op(lambda *t: fn(ember, *t), lambda *t: fn(torch, *t), *args, grad=grad, gradgrad=gg,
              rtol=tol, atol=None if tol is None else tol * 1e-2, device=device)
+
+
+@pytest.mark.parametrize("device", TABLE_DEVICES)
+@pytest.mark.parametrize("fn,args,gg,tol,grad", empty_rows(ROWS, 1))
+def test_row_empty(fn, args, gg, tol, grad, device):
+    """Each row again with a 0-size batch: PyTorch's result, or its exception type."""
+    check_same_outcome(lambda *t: fn(ember, *t), lambda *t: fn(torch, *t), *args, grad=grad, gradgrad=gg,
+                       device=device)
 
 
 # ---------------------------------------------------------------------------- accuracy beyond torch's

@@ -25,6 +25,19 @@ def _mark(res, input, name, op_name):
     return res
 
 
+def _empty_by_dim(a, d):
+    """unique(dim=d) of a tensor without elements: PyTorch accepts only one zero-size dim, the selected one,
+    and returns the input's (empty) shape with empty inverse and counts; None when ``a`` has elements."""
+    if a.size:
+        return None
+    if a.shape[d] != 0:
+        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
+    if sum(n == 0 for n in a.shape) > 1:
+        raise RuntimeError("Number of zero sized dimensions is more than one, so unique cannot be applied ")
+    xp = module_of_array(a)
+    return a.copy(), xp.zeros(0, xp.int64), xp.zeros(0, xp.int64)
+
+
 def _slices(a, d):
     """``a`` with dim ``d`` first, flattened to (n, rest) rows (the unit unique(dim=...) compares)."""
     moved = module_of_array(a).moveaxis(a, d, 0)
@@ -63,23 +76,21 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     if a.ndim == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     d = wrap_dim(dim, a.ndim)
+    empty = _empty_by_dim(a, d)
+    if empty is not None:
+        output = _mark(_make(empty[0]), input, "UniqueDimBackward0", "unique_dim")
+        return _pack(output, _make(empty[1]), _make(empty[2]), return_inverse, return_counts)
     moved, rows = _slices(a, d)
     n = rows.shape[0]
-    if n == 0:
-        vals_rows, inv, cnt = rows, xp.zeros(0, xp.int64), xp.zeros(0, xp.int64)
-    else:
-        order = xp.lexsort(rows.T[::-1]) if rows.shape[1] else xp.arange(n)
-        s = rows[order]
-        new = xp.ones(n, dtype=bool)
-        if rows.shape[1]:
-            new[1:] = (s[1:] != s[:-1]).any(axis=1)
-        else:
-            new[1:] = False
-        group = xp.cumsum(new) - 1
-        vals_rows = s[new]
-        inv = xp.empty(n, xp.int64)
-        inv[order] = group
-        cnt = xp.bincount(group).astype(xp.int64)
+    order = xp.lexsort(rows.T[::-1])
+    s = rows[order]
+    new = xp.ones(n, dtype=bool)
+    new[1:] = (s[1:] != s[:-1]).any(axis=1)
+    group = xp.cumsum(new) - 1
+    vals_rows = s[new]
+    inv = xp.empty(n, xp.int64)
+    inv[order] = group
+    cnt = xp.bincount(group).astype(xp.int64)
     out_arr = xp.moveaxis(vals_rows.reshape((vals_rows.shape[0],) + moved.shape[1:]), 0, d)
     output = _mark(_make(xp.ascontiguousarray(out_arr)), input, "UniqueDimBackward0", "unique_dim")
     return _pack(output, _make(inv), _make(cnt), return_inverse, return_counts)
@@ -102,17 +113,18 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     if a.ndim == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     d = wrap_dim(dim, a.ndim)
+    empty = _empty_by_dim(a, d)
+    if empty is not None:
+        output = _mark(_make(empty[0]), input, "UniqueConsecutiveBackward0", "unique_consecutive")
+        return _pack(output, _make(empty[1]), _make(empty[2]), return_inverse, return_counts)
     moved, rows = _slices(a, d)
     n = rows.shape[0]
     new = xp.ones(n, dtype=bool)
-    if n > 1 and rows.shape[1]:
-        new[1:] = (rows[1:] != rows[:-1]).any(axis=1)
-    elif n > 1:
-        new[1:] = False
+    new[1:] = (rows[1:] != rows[:-1]).any(axis=1)
     group = xp.cumsum(new) - 1
     out_arr = xp.moveaxis(moved[new], 0, d)
     output = _mark(_make(xp.ascontiguousarray(out_arr)), input, "UniqueConsecutiveBackward0", "unique_consecutive")
-    counts = xp.bincount(group).astype(xp.int64) if n else xp.zeros(0, xp.int64)
+    counts = xp.bincount(group).astype(xp.int64)
     return _pack(output, _make(group.astype(xp.int64)), _make(counts), return_inverse, return_counts)
 
 
@@ -132,7 +144,9 @@ def bincount(input, weights=None, minlength=0):
     w = weights._data
     if w.ndim != 1 or w.shape[0] != a.shape[0]:
         raise RuntimeError("weights should be 1-d and have the same length as input")
-    dt = w.dtype if w.dtype.kind == "f" else xp.float64
+    if a.size == 0:  # PyTorch's counts of nothing are int64 zeros, whatever the weights' dtype
+        return _make(xp.zeros(minlength, xp.int64))
+    dt = w.dtype if w.dtype in (xp.float32, xp.float64) else xp.float64  # half weights sum in double
     return _make(xp.bincount(a, weights=w.astype(xp.float64), minlength=minlength).astype(dt))
 
 

@@ -80,6 +80,9 @@ class CatBackward0(Node):
     def backward(self, grad):
         out, start = [], 0
         for n, need, dt in zip(self.sizes, self.needs, self.dtypes):
+            if n is None:  # a 1-d empty tensor the forward left out
+                out.append(grad.new_zeros(0, dtype=dt) if need else None)
+                continue
             g = narrow(grad, self.dim, start, n) if need else None
             out.append(g if g is None or g.dtype is dt else g.to(dt))
             start += n
@@ -95,8 +98,11 @@ def cat(tensors, dim=0, *, out=None):
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
-    # legacy: 1-d empty tensors are skipped
-    parts = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
+    # legacy: 1-d empty tensors are left out (their gradient is empty)
+    keep = [not (t._data.ndim == 1 and t._data.shape[0] == 0) for t in tensors]
+    if not any(keep):
+        keep = [True] * len(tensors)
+    parts = [t for t, k in zip(tensors, keep) if k]
     ref = parts[0]._data
     if ref.ndim == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
@@ -113,11 +119,11 @@ def cat(tensors, dim=0, *, out=None):
                                    f"{next(j for j, u in enumerate(tensors) if u is t)} in the list.")
     arrays = [t._data if t._data.dtype == dt.np else t._data.astype(dt.np) for t in parts]
     res = _make(array_module(parts[0]).concatenate(arrays, axis=d))
-    node = record(res, CatBackward0, parts, dim=d)
+    node = record(res, CatBackward0, tensors, dim=d)
     if node is not None:
-        node.sizes = [t._data.shape[d] for t in parts]
-        node.needs = [t._requires_grad for t in parts]
-        node.dtypes = [t.dtype for t in parts]
+        node.sizes = [t._data.shape[d] if k else None for t, k in zip(tensors, keep)]
+        node.needs = [t._requires_grad for t in tensors]
+        node.dtypes = [t.dtype for t in tensors]
     return write_out(out, res) if out is not None else res
 
 

@@ -10,7 +10,7 @@ import math
 from .. import return_types
 from ._common import (array_module, module_of_array, Tensor, Node, record, op, function, _make, unbroadcast,
                       wrap_dim, write_out, dtype_name, ignore_fp_errors)
-from .creation import ones_like, zeros
+from .creation import ones_like
 from .linalg import check_matrix, converging, real_dtype, linalg_inv, linalg_solve, linalg_svdvals
 from .products import matmul
 
@@ -242,16 +242,30 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     return write_out(out, res) if out is not None else res
 
 
+_COND_ORDS = (2, -2, 1, -1, math.inf, -math.inf)
+
+
+def _ord_in_check(p):
+    """``p`` as PyTorch's square-matrix check prints it: ints plainly, floats with six decimals, inf as 'inf'."""
+    return str(p) if isinstance(p, (str, int)) or math.isinf(p) else f"{p:f}"
+
+
 def linalg_cond(A, p=None, *, out=None):
     """``torch.linalg.cond``: the condition number in the ``p`` norm (by default the ratio of the extreme
     singular values)."""
-    check_matrix(A, "linalg.cond")
+    from .norms import matrix_norm, _fmt_ord
+    a = check_matrix(A, "linalg.cond")
+    if isinstance(p, str):
+        check_matrix(A, f"linalg.cond(ord={p})", square=True)
+    if p is not None and p not in (("fro", "nuc") if isinstance(p, str) else _COND_ORDS):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {_fmt_ord(p)}")
+    if a.size == 0:  # undefined (NumPy); PyTorch gives 0 for each empty matrix, with no graph
+        return _make(array_module(A).zeros(a.shape[:-2], real_dtype(a)))
     if p is None or p in (2, -2):
         s = linalg_svdvals(A)
         res = s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
     else:
-        check_matrix(A, "linalg.cond", square=True)
-        from .norms import matrix_norm
+        check_matrix(A, f"linalg.cond(ord={_ord_in_check(p)})", square=True)
         res = matrix_norm(A, p) * matrix_norm(linalg_inv(A), p)
     return write_out(out, res) if out is not None else res
 
@@ -290,16 +304,14 @@ def linalg_vander(x, N=None):
     if x._data.ndim == 0:
         raise RuntimeError("x must have at least one dimension")
     n = x.shape[-1] if N is None else N
-    if n < 0:
-        raise RuntimeError("N must be non-negative.")
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
     from .joining import stack
     cols = []
     p = None
     for i in range(n):
         p = ones_like(x) if i == 0 else (x if i == 1 else p * x)
         cols.append(p)
-    if not cols:
-        return zeros(tuple(x.shape) + (0,), dtype=x.dtype, device=x.device)
     return stack(cols, -1)
 
 

@@ -126,13 +126,25 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         if ord in ("nuc", 2, -2):
             from .. import linalg   # its svdvals differentiates through U and V too (second derivatives)
             s = linalg.svdvals(A.movedim((d0, d1), (-2, -1)))
-            r = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+            r = s.sum(-1) if ord == "nuc" else (_norm_max(s, -1, False) if ord == 2 else s.amin(-1))
         else:
             inner, outer = (d0, d1) if abs(ord) == 1 else (d1, d0)
-            summed = A.abs().sum(inner, keepdim=True)
-            r = summed.amax(outer, keepdim=True) if ord > 0 else summed.amin(outer, keepdim=True)
+            summed = A.abs().sum(inner, keepdim=keepdim)
+            if not keepdim and inner < outer:
+                outer -= 1  # the sum removed a dim before it (PyTorch's empty-dim error names this position)
+            r = _norm_max(summed, outer, keepdim) if ord > 0 else summed.amin(outer, keepdim=keepdim)
         res = r.reshape(keep_shape if keepdim else out_shape)
     return write_out(out, res) if out is not None else res
+
+
+def _norm_max(t, dim, keepdim):
+    """``t.amax(dim, keepdim)`` of non-negative ``t``; over an empty ``dim`` PyTorch's matrix norms give 0, with
+    no graph."""
+    if t.shape[dim] == 0:
+        shape = list(t.shape)
+        shape[dim] = 1
+        return t.detach().new_zeros(shape if keepdim else shape[:dim % t.dim()] + shape[dim % t.dim() + 1:])
+    return t.amax(dim, keepdim=keepdim)
 
 
 def _fmt_ord(ord):

@@ -34,14 +34,6 @@ def _count(shape, dims):
     return n
 
 
-def _empty_dim(shape, dims):
-    """True when one of ``dims`` has size 0 (a loop: this module's ``any`` is the op)."""
-    for d in dims:
-        if shape[d] == 0:
-            return True
-    return False
-
-
 def _half(arr):
     """float16 or bfloat16 (ml_dtypes' bfloat16 sums in bfloat16 itself: 512 * 3.8 would give 1024)."""
     return arr.dtype.itemsize == 2 and (arr.dtype.kind == "f" or arr.dtype.name == "bfloat16")
@@ -295,14 +287,19 @@ class MinBackward1(AmaxBackward0):
 _EXTREME_NODES = {"amax": AmaxBackward0, "amin": AminBackward0, "max": MaxBackward1, "min": MinBackward1}
 
 
-def _extreme(input, dims, keepdim, fn_name, name, dim_given=True):
-    """``xp.<fn_name>`` ("max" or "min") of ``input`` over ``dims``, recording the ``name`` op's node."""
+def _extreme(input, dim, keepdim, fn_name, name):
+    """``xp.<fn_name>`` ("max" or "min") of ``input`` over ``dim`` (an int, a sequence, or None / () for every
+    dim), recording the ``name`` op's node."""
     arr = input._data
-    if arr.size == 0 and _empty_dim(arr.shape, dims):
-        if not dim_given:
+    if arr.size == 0:  # checked before repeated dims, as PyTorch does
+        given = tuple(dim) if isinstance(dim, (tuple, list)) else (() if dim is None else (dim,))
+        if not given:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                                "Specify the reduction dim with the 'dim' argument.")
-        raise IndexError(f"{name}(): Expected reduction dim {dims[0]} to have non-zero size.")
+        for g in given:  # PyTorch names the first empty one as the caller wrote it
+            if arr.shape[wrap_dim(g, arr.ndim)] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {g} to have non-zero size.")
+    dims = norm_dims(dim, arr.ndim)
     res = _make(getattr(array_module(input), fn_name)(arr, axis=dims, keepdims=keepdim))
     record(res, _EXTREME_NODES[name], (input,), (input,), output=True, shape=arr.shape, dims=dims, keepdim=keepdim)
     return res
@@ -311,14 +308,14 @@ def _extreme(input, dims, keepdim, fn_name, name, dim_given=True):
 @op
 def amax(input, dim=(), keepdim=False, *, out=None):
     """Maximum over ``dim`` (all dims by default); ties share the gradient."""
-    res = _extreme(input, norm_dims(dim, input.ndim), keepdim, "max", "amax", dim_given=not (dim is None or isinstance(dim, (tuple, list)) and not dim))
+    res = _extreme(input, dim, keepdim, "max", "amax")
     return write_out(out, res) if out is not None else res
 
 
 @op
 def amin(input, dim=(), keepdim=False, *, out=None):
     """Minimum over ``dim`` (all dims by default); ties share the gradient."""
-    res = _extreme(input, norm_dims(dim, input.ndim), keepdim, "min", "amin", dim_given=not (dim is None or isinstance(dim, (tuple, list)) and not dim))
+    res = _extreme(input, dim, keepdim, "min", "amin")
     return write_out(out, res) if out is not None else res
 
 
@@ -368,10 +365,7 @@ def max(input, dim=None, keepdim=False, *, out=None):
     if isinstance(dim, Tensor):
         return maximum(input, dim, out=out)
     if dim is None:
-        if input._data.size == 0:
-            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0. "
-                               "Specify the reduction dim with the 'dim' argument.")
-        return _extreme(input, tuple(range(input.ndim)), False, "max", "max")
+        return _extreme(input, None, False, "max", "max")
     return _extreme_dim(input, dim, keepdim, "argmax", "max")
 
 
@@ -381,10 +375,7 @@ def min(input, dim=None, keepdim=False, *, out=None):
     if isinstance(dim, Tensor):
         return minimum(input, dim, out=out)
     if dim is None:
-        if input._data.size == 0:
-            raise RuntimeError("min(): Expected reduction dim to be specified for input.numel() == 0. "
-                               "Specify the reduction dim with the 'dim' argument.")
-        return _extreme(input, tuple(range(input.ndim)), False, "min", "min")
+        return _extreme(input, None, False, "min", "min")
     return _extreme_dim(input, dim, keepdim, "argmin", "min")
 
 
@@ -395,7 +386,7 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
         dim = _int_dim(dim, "aminmax")
         d = wrap_dim(dim, input._data.ndim)
         if input._data.ndim and input._data.shape[d] == 0:
-            raise IndexError(f"aminmax(): Expected reduction dim {d} to have non-zero size.")
+            raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
         dims = (d,) if input._data.ndim else ()
     else:
         if input._data.size == 0:

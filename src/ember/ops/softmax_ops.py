@@ -46,7 +46,7 @@ def _softmax_family(input, dim, dtype, log, node_cls, kernel_name):
     require_floating(input, kernel_name)
     a = input._data
     d = wrap_dim(dim, a.ndim)
-    if a.ndim == 0:
+    if a.ndim == 0 or a.size == 0:  # a scalar's softmax is 1 (log: 0); an empty tensor has no max to subtract
         xp = array_module(input)
         res = _make(xp.zeros_like(a) if log else xp.ones_like(a))
         x3 = None

@@ -8,7 +8,7 @@ import math
 
 from .. import return_types
 from ._common import array_module, module_of_array, Tensor, Node, record, op, _make, wrap_dim, scalar_value, \
-    write_out
+    write_out, ignore_fp_errors
 
 
 def _argsort(a, d, descending):
@@ -175,7 +175,8 @@ def _median_all(input, ignore_nan):
     a = input._data.reshape(-1)
     xp = array_module(input)
     if a.size == 0:
-        r = xp.asarray(math.nan, dtype=a.dtype) if a.dtype.kind == "f" else xp.zeros((), a.dtype)
+        with ignore_fp_errors(input):  # PyTorch's NaN, cast to an integer dtype as C casts it
+            r = xp.asarray(math.nan).astype(a.dtype)
     else:
         s = xp.sort(a, kind="stable")
         if a.dtype.kind in "fc":
@@ -196,8 +197,7 @@ def _median_dim(input, dim, keepdim, ignore_nan, out):
     a = input._data
     xp = array_module(input)
     d = wrap_dim(dim, a.ndim)
-    name = "nanmedian" if ignore_nan else "median"
-    _check_reduction_size(a, d, name)
+    _check_reduction_size(a, d, "median")  # PyTorch's message names median() for nanmedian too
     if a.ndim == 0:
         vals, idx = a.copy(), xp.zeros((), xp.int64)
     else:
@@ -214,7 +214,7 @@ def _median_dim(input, dim, keepdim, ignore_nan, out):
             pos = (n - 1) // 2
         vals, idx = _pick(a, order, pos, d, keepdim)
     values, indices = _selected(input, vals, idx, d, keepdim, NanmedianBackward1 if ignore_nan else MedianBackward1)
-    return _write_pair(out, getattr(return_types, name), values, indices)
+    return _write_pair(out, return_types.nanmedian if ignore_nan else return_types.median, values, indices)
 
 
 @op
@@ -272,30 +272,30 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
     from .indexing import gather
     from .pointwise import lerp
     a = input._data
     xp = array_module(input)
     if a.dtype not in (xp.float32, xp.float64):
-        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
     if isinstance(q, Tensor):
         if q.dtype is not input.dtype:
-            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+            raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
         if q._data.ndim > 1:
-            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+            raise RuntimeError("quantile() q must be a scalar or 1D tensor")
         qa, scalar_q = q._data, q._data.ndim == 0
         if qa.size and not ((qa >= 0) & (qa <= 1)).all():
-            raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+            raise RuntimeError("quantile() q values must be in the range [0, 1]")
     else:
         q = scalar_value(q)
         if not 0 <= q <= 1:
-            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
+            raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q}")
         qa, scalar_q = xp.asarray(q, dtype=a.dtype), True
     if a.size == 0:
-        raise RuntimeError(f"{name}() input tensor must be non-empty")
+        raise RuntimeError("quantile() input tensor must be non-empty")
     if interpolation not in _INTERPOLATIONS:
-        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+        raise RuntimeError("quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, "
                            f"but got {interpolation}")
     if dim is None:
         x = input.reshape(-1)
@@ -343,12 +343,12 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
 @op
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """The ``q``-th quantiles of ``input`` (over everything, or along ``dim``); NaN where a slice has NaN."""
-    res = _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
+    res = _quantile(input, q, dim, keepdim, interpolation, False)
     return write_out(out, res) if out is not None else res
 
 
 @op
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """Like ``quantile`` but ignoring NaN (NaN only where a slice is all NaN)."""
-    res = _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
+    res = _quantile(input, q, dim, keepdim, interpolation, True)
     return write_out(out, res) if out is not None else res

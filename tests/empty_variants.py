@@ -1,0 +1,82 @@
+"""Empty-input variants of table rows: every op and layer must handle a 0-size batch as PyTorch does.
+
+``empty_args(arrays)`` derives the 0-size twin of a row's inputs: the leading axis of the input with the
+most dimensions (the "batch") is cut to length 0, and so is that axis of every other input with the same
+number of dimensions and the same leading length (operands that go with the batch: the other side of a
+binary op, an index of the same shape). Lower-dimensional inputs (a broadcast operand, a weight, a
+0-d scalar) stay as they are. ``check_same_outcome`` then runs the row in both libraries and accepts
+PyTorch's behaviour whatever it is: the same result (values, dtypes, shapes, gradients), or the same
+exception type when PyTorch raises.
+"""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from parity import check_op, check_raises
+
+
+def empty_args(arrays):
+    """The 0-size-batch twin of ``arrays`` (a tuple of NumPy arrays and other values), or None when no
+    input has a non-empty leading axis to cut."""
+    shaped = [a for a in arrays if isinstance(a, np.ndarray) and a.ndim >= 1 and a.shape[0] > 0]
+    if not shaped:
+        return None
+    lead = max(shaped, key=lambda a: a.ndim)
+    cut = lambda a: (isinstance(a, np.ndarray) and a.ndim == lead.ndim  # noqa: E731
+                     and a.shape[0] == lead.shape[0])
+    return tuple(a[:0].copy() if cut(a) else a for a in arrays)
+
+
+def empty_rows(rows, args_at):
+    """Rows of an op table (tuples or ``pytest.param``s) with their inputs replaced by ``empty_args``;
+    rows without a cuttable input are left out. ``args_at``: the index of the inputs tuple in a row."""
+    out = []
+    for r in rows:
+        values, rid = (r.values, r.id) if hasattr(r, "values") else (r, r[0])
+        args = empty_args(values[args_at])
+        if args is None:
+            continue
+        values = values[:args_at] + (args,) + values[args_at + 1:]
+        out.append(pytest.param(*values, id=f"{rid}-empty"))
+    return out
+
+
+def _floating(a):
+    return isinstance(a, np.ndarray) and a.dtype.kind == "f"
+
+
+def run_with_backward(lib, fn, arrays, grad=True, device="cpu"):
+    """``fn(*tensors)`` in ``lib`` (ember or torch) on tensors made from ``arrays`` (floating ones requiring
+    grad when ``grad``), then the gradient of the sum of every differentiable output; returns the result."""
+    def make(a):
+        if not isinstance(a, np.ndarray):
+            return a
+        t = lib.from_numpy(a.copy())
+        t = t.to(device) if lib is not torch else t
+        return t.requires_grad_() if grad and _floating(a) else t
+    ts = [make(a) for a in arrays]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = fn(*ts)
+        outs = [o for o in (r if isinstance(r, (tuple, list)) else [r])
+                if isinstance(o, lib.Tensor) and o.requires_grad]
+        inputs = [t for t in ts if isinstance(t, lib.Tensor) and t.requires_grad]
+        if outs and inputs:
+            lib.autograd.grad([o.sum() for o in outs], inputs, allow_unused=True)
+    return r
+
+
+def check_same_outcome(fn_e, fn_t, *arrays, grad=True, gradgrad=False, device="cpu", **kw):
+    """``check_op`` where PyTorch succeeds; where PyTorch raises (forward or backward), ember raises the
+    same exception type."""
+    import ember
+    try:
+        run_with_backward(torch, fn_t, arrays, grad)
+    except Exception:  # noqa: BLE001
+        with ember.device(device):
+            check_raises(lambda: run_with_backward(ember, fn_e, arrays, grad, device),
+                         lambda: run_with_backward(torch, fn_t, arrays, grad))
+        return
+    check_op(fn_e, fn_t, *arrays, grad=grad, gradgrad=gradgrad, device=device, **kw)
