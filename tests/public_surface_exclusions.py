@@ -146,9 +146,9 @@ EXCLUDED = [
 #   hash_tensor, Lazy conv modules, Adafactor/Muon, autograd.forward_ad, func.linearize): not written yet.
 NOT_YET = {
     "Tensor": [
-        "__cuda_array_interface__", "__dlpack_c_exchange_api__", "__setstate__", "grad_dtype", "hash_tensor",
-        "index", "is_inference", "is_ipu", "is_maia", "is_mkldnn", "is_mtia", "is_vulkan", "is_xla", "is_xpu",
-        "name", "prelu", "record_stream", "storage", "storage_type", "volatile"
+        "__cuda_array_interface__", "__dlpack_c_exchange_api__", "__setstate__", "grad_dtype", "hash_tensor", "index",
+        "is_inference", "is_ipu", "is_maia", "is_mkldnn", "is_mtia", "is_vulkan", "is_xla", "is_xpu", "name",
+        "record_stream", "storage", "storage_type", "volatile"
     ],
     "autograd": [
         "DeviceType", "ProfilerConfig", "ProfilerEvent", "ProfilerState", "SavedTensor",
@@ -175,16 +175,13 @@ NOT_YET = {
     ],
     "torch": [
         "AcceleratorError", "BufferDict", "Event", "FatalError", "GradScaler", "ModuleDict", "OutOfMemoryError",
-        "ParameterDict", "Storage", "Stream", "TypedStorage", "UntypedStorage", "bilinear",
-        "binary_cross_entropy_with_logits", "channels_last", "channels_last_3d", "contiguous_format",
-        "cosine_embedding_loss", "cosine_similarity", "cpu", "ctc_loss", "e", "embedding_bag", "fill", "from_file",
-        "get_deterministic_debug_mode", "get_device_module", "get_float32_matmul_precision", "has_lapack", "has_mkl",
-        "has_openmp", "has_spectral", "hash_tensor", "hinge_embedding_loss", "inf", "is_anomaly_check_nan_enabled",
-        "is_anomaly_enabled", "is_inference", "is_warn_always_enabled", "kl_div", "layout", "legacy_contiguous_format",
-        "lobpcg", "margin_ranking_loss", "masked", "memory_format", "nan", "newaxis", "pairwise_distance",
-        "pca_lowrank", "pdist", "pi", "poisson_nll_loss", "prelu", "preserve_format", "quasirandom", "segment_reduce",
-        "set_anomaly_enabled", "set_default_tensor_type", "set_deterministic_debug_mode",
-        "set_float32_matmul_precision", "set_flush_denormal", "set_warn_always", "svd_lowrank", "triplet_margin_loss",
-        "uint16", "uint32", "uint64", "vmap"
+        "ParameterDict", "Storage", "Stream", "TypedStorage", "UntypedStorage", "channels_last", "channels_last_3d",
+        "contiguous_format", "cpu", "e", "fill", "from_file", "get_deterministic_debug_mode", "get_device_module",
+        "get_float32_matmul_precision", "has_lapack", "has_mkl", "has_openmp", "has_spectral", "hash_tensor", "inf",
+        "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "is_inference", "is_warn_always_enabled", "layout",
+        "legacy_contiguous_format", "lobpcg", "masked", "memory_format", "nan", "newaxis", "pca_lowrank", "pi",
+        "preserve_format", "quasirandom", "segment_reduce", "set_anomaly_enabled", "set_default_tensor_type",
+        "set_deterministic_debug_mode", "set_float32_matmul_precision", "set_flush_denormal", "set_warn_always",
+        "svd_lowrank", "uint16", "uint32", "uint64", "vmap"
     ],
 }

@@ -507,6 +507,7 @@ class Tensor:
     def positive(self) -> Any: """``+tensor``: the tensor itself."""
     def pow(self, exponent, *, out=None) -> Any: """``input ** exponent``; either side may be a Python number."""
     def pow_(self, *args, **kwargs) -> Any: """In-place form of ``pow``; returns self."""
+    def prelu(self, weight) -> Any: """``x`` where ``x > 0``, ``weight * x`` elsewhere; ``weight`` holds one slope, or one per channel (dim 1) of"""
     def prod(self, dim=None, keepdim=False, *, dtype=None, out=None) -> Any: """Product of all elements, or along the int ``dim``; integer and bool inputs multiply as int64."""
     def put(self, index, source, accumulate=False) -> Any: """A copy of ``input`` with ``source`` written at the flat indices ``index`` (summed with ``accumulate``)."""
     def put_(self, *args, **kwargs) -> Any: """In-place form of ``put``; returns self."""

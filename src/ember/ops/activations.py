@@ -118,6 +118,23 @@ def hardshrink(input, lambd=0.5):
     return res
 
 
+@op
+def prelu(input, weight):
+    """``x`` where ``x > 0``, ``weight * x`` elsewhere; ``weight`` holds one slope, or one per channel (dim 1) of
+    an input with at least 2 dims."""
+    from .elementwise import where
+    n = weight.numel()
+    if input.dim() == 0 or n == 1:
+        w = weight.reshape(())
+    else:
+        channels = input.shape[1] if input.dim() >= 2 else 1
+        if n != channels:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = {n} "
+                               f"and channel size = {channels}.")
+        w = weight.reshape((1, n) + (1,) * (input.dim() - 2))
+    return where(input > 0, input, w * input)
+
+
 class RreluWithNoiseBackward0(Node):
     """Gradient of training-mode rrelu: the per-element slopes drawn in forward."""
 

@@ -2,6 +2,7 @@
 reductions ``embedding_bag`` builds from them."""
 import math
 
+from .. import _dtype
 from ._common import array_module, module_of_array, Node, record, function, _make
 
 
@@ -74,20 +75,28 @@ def embedding_renorm_(weight, indices, max_norm, norm_type):
     return weight
 
 
-def embedding_bag(weight, indices, offsets, mode, per_sample_weights, include_last_offset, padding_idx,
-                  scale_grad_by_freq=False, sparse=False):
-    """Bags of embedding rows reduced by ``mode`` ('sum', 'mean', 'max'), composed from differentiable ops.
+_BAG_MODES = ("sum", "mean", "max")
+
+
+@function
+def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sparse=False, per_sample_weights=None,
+                  include_last_offset=False, padding_idx=None):
+    """Bags of embedding rows reduced by ``mode`` (0 sum, 1 mean, 2 max), composed from differentiable ops
+    (``torch.embedding_bag``; ``nn.functional.embedding_bag`` checks its arguments and calls it).
 
     Args:
         weight: ``(num, D)``.  indices: 1-D indices of all bags.  offsets: 1-D start of each bag in ``indices``
             (with ``include_last_offset`` the last entry is the end).
         per_sample_weights: 1-D weights of the rows (sum mode), or None.  padding_idx: an index to skip, or None.
+        sparse: the gradient of ``weight`` is a COO tensor of the rows used.
 
-    ``sparse``: the gradient of ``weight`` is a COO tensor of the rows used.
-
-    Returns ``(B, D)``: one row per bag (zeros for an empty bag).
+    Returns ``(output, offset2bag, bag_size, max_indices)`` as PyTorch's CPU kernel: output ``(B, D)`` (zeros for
+    an empty bag); the int64 bookkeeping PyTorch's backward uses: the bag of each index (empty in sum mode
+    of float32/16 rows without ``padding_idx``), the rows per bag without padding (zeros in sum mode, one per offset), and the
+    weight row each max came from ``(B, D)`` (max mode; else ``bag_size`` again).
     """
     from .creation import zeros
+    mode_name = _BAG_MODES[mode]
     xp = array_module(indices)
     idx = indices._data.astype(xp.int64, copy=False)
     off = offsets._data.astype(xp.int64, copy=False)
@@ -99,37 +108,51 @@ def embedding_bag(weight, indices, offsets, mode, per_sample_weights, include_la
         ends = xp.append(off[1:], n)
     B = starts.size
     lengths = xp.maximum(ends - starts, 0)
-    bag_id = xp.repeat(xp.arange(B), lengths)
+    bag_of_index = xp.repeat(xp.arange(B), lengths)
     positions = xp.concatenate([xp.arange(s, e) for s, e in zip(starts, ends)]) if B else xp.zeros(0, xp.int64)
-    keep = xp.ones(positions.size, dtype=bool)
-    if padding_idx is not None:
-        keep = idx[positions] != padding_idx
-    positions, bag_id = positions[keep], bag_id[keep]
+    keep = xp.ones(positions.size, dtype=bool) if padding_idx is None else idx[positions] != padding_idx
+    positions, bag_id = positions[keep], bag_of_index[keep]
     D = weight.shape[1]
     rows = embedding(weight, _make(idx[positions]), -1 if padding_idx is None else padding_idx, scale_grad_by_freq,
                      sparse)
     if per_sample_weights is not None:
         rows = rows * per_sample_weights[_make(positions)].unsqueeze(1)
     counts = xp.bincount(bag_id, minlength=B)
-    if mode == "max":
-        if positions.size == 0:
-            return zeros((B, D), dtype=weight.dtype, device=weight.device)
-        ra = rows._data
-        best = xp.full((B, D), -math.inf, dtype=ra.dtype)
-        xp.maximum.at(best, bag_id, ra)
-        # the first row of each bag that attains the max, per column
-        hit = ra == best[bag_id]
-        order = xp.where(hit, xp.arange(positions.size)[:, None], positions.size)
-        first = xp.full((B, D), positions.size, dtype=xp.int64)
-        xp.minimum.at(first, bag_id, order)
-        empty = counts == 0
-        first[empty] = 0
-        picked = rows.gather(0, _make(first))
-        if empty.any():
-            picked = picked * _make((~empty).astype(ra.dtype)[:, None])
-        return picked
-    out = zeros((B, D), dtype=weight.dtype, device=weight.device).index_add(0, _make(bag_id), rows)
-    if mode == "mean":
-        scale = xp.where(counts > 0, 1.0 / xp.maximum(counts, 1), 0.0).astype(out._data.dtype)
-        out = out * _make(scale[:, None])
-    return out
+    # PyTorch's CPU kernel for sums of float32/16 rows leaves the bag of each index empty (without padding_idx)
+    low = weight.dtype in (_dtype.float32, _dtype.float16, _dtype.bfloat16)
+    offset2bag = xp.zeros(0, xp.int64) if mode_name == "sum" and low and padding_idx is None else bag_of_index
+    # (its no-grad float32 sums with include_last_offset give one more zero bag size: bookkeeping nobody reads)
+    bag_size = counts.astype(xp.int64) if mode_name != "sum" else xp.zeros(B, xp.int64)
+    if mode_name == "max":
+        out, max_indices = _bag_max(rows, positions, bag_id, idx, B, D, counts, weight)
+    else:
+        out = zeros((B, D), dtype=weight.dtype, device=weight.device).index_add(0, _make(bag_id), rows)
+        if mode_name == "mean":
+            scale = xp.where(counts > 0, 1.0 / xp.maximum(counts, 1), 0.0).astype(out._data.dtype)
+            out = out * _make(scale[:, None])
+        max_indices = bag_size.copy()
+    return out, _make(offset2bag), _make(bag_size), _make(max_indices)
+
+
+def _bag_max(rows, positions, bag_id, idx, B, D, counts, weight):
+    """Max mode of ``embedding_bag``: per bag and column the largest row value (the first row attaining it gets
+    the gradient), and the weight row it came from (0 for an empty bag)."""
+    from .creation import zeros
+    xp = array_module(rows)
+    if positions.size == 0:
+        return zeros((B, D), dtype=weight.dtype, device=weight.device), xp.zeros((B, D), xp.int64)
+    ra = rows._data
+    best = xp.full((B, D), -math.inf, dtype=ra.dtype)
+    xp.maximum.at(best, bag_id, ra)
+    hit = ra == best[bag_id]
+    order = xp.where(hit, xp.arange(positions.size)[:, None], positions.size)
+    first = xp.full((B, D), positions.size, dtype=xp.int64)
+    xp.minimum.at(first, bag_id, order)
+    empty = counts == 0
+    first[empty] = 0
+    picked = rows.gather(0, _make(first))
+    max_rows = idx[positions][first]
+    max_rows[empty] = 0
+    if empty.any():
+        picked = picked * _make((~empty).astype(ra.dtype)[:, None])
+    return picked, max_rows

@@ -1,5 +1,8 @@
 """``linear``: ``input @ weight.T + bias`` as one op, the kernel of ``nn.functional.linear`` and ``nn.Linear``."""
-from ._common import Node, record, _make, Autocast, autocast_args, dtype_name
+import operator
+
+from ._common import Node, record, _make, Autocast, autocast_args, dtype_name, function
+from ._block_threads import product
 
 
 class AddmmBackward0(Node):
@@ -63,7 +66,7 @@ def linear(input, weight, bias=None):
                            f"{dtype_name(weight.dtype)}")
     lead = x.shape[:-1]
     x2 = x.reshape(-1, k) if x.ndim != 2 else x
-    r = x2 @ w.T
+    r = product(operator.matmul, x2, w.T)   # BLAS threads chosen for the size
     if r.dtype != x.dtype:  # NumPy multiplies bfloat16 in float32; PyTorch rounds the product back
         r = r.astype(x.dtype)
     if bias is not None:
@@ -84,3 +87,33 @@ def linear(input, weight, bias=None):
     else:
         record(res, MmBackward0, (input, weight), (input, weight, None))
     return res
+
+
+@function
+def bilinear(input1, input2, weight, bias=None):
+    """``y_k = input1^T weight_k input2 + bias_k``.
+
+    Shapes: input1 (*, in1), input2 (*, in2), weight (out, in1, in2), bias (out) -> (*, out).
+    """
+    from .products import einsum
+    if input1.dim() != input2.dim():
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}")
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got {list(input1.shape)} and "
+                           f"{list(input2.shape)}")
+    if weight.dim() != 3:
+        raise RuntimeError(f"bilinear(): weight must be three-dimensional, but got {weight.dim()}")
+    if input1.shape[-1] != weight.shape[1]:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} but "
+                           f"expected {weight.shape[1]}")
+    if input2.shape[-1] != weight.shape[2]:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but "
+                           f"expected {weight.shape[2]}")
+    lead = input1.shape[:-1]
+    y = einsum("bi,kij,bj->bk", input1.reshape(-1, input1.shape[-1]), weight, input2.reshape(-1, input2.shape[-1]))
+    if bias is not None:
+        if bias.dim() != 1 or bias.shape[0] != weight.shape[0]:
+            raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias.shape[-1]} but "
+                               f"expected {weight.shape[0]}")
+        y = y + bias
+    return y.reshape(tuple(lead) + (weight.shape[0],))

@@ -3,13 +3,14 @@ binary_cross_entropy (with and without logits) and CTC.
 
 Every loss computes its per-element values on arrays and ends with ``reduce_loss``
 (PyTorch's ``reduction='none' | 'sum' | 'mean'``); its backward node scales the incoming
-gradient the same way (``_scaled_for``).
+gradient the same way (``_scaled_for``).  ``binary_cross_entropy_with_logits`` and ``ctc_loss`` are
+also ``torch.X``, whose ``reduction`` is PyTorch's enum (0 'none', 1 'mean', 2 'sum').
 """
 import math
 
 from .. import _dtype
 from ._common import array_module, module_of_array, Tensor, Node, record, _make, GradMode, grad_for, dtype_name, \
-    ignore_fp_errors
+    ignore_fp_errors, function
 from ._floating import require_floating
 from ..kernels import losses as _kl
 from .softmax_ops import softmax
@@ -32,6 +33,14 @@ def reduce_loss(loss, reduction, like, total=None):
         else:
             loss = out
     return _make(xp.asarray(loss, dtype=like._data.dtype))
+
+
+def reduction_name(reduction, op_name):
+    """The reduction string of PyTorch's enum ``reduction`` of ``torch.<op_name>``: 1 'mean', 2 'sum', any other
+    int 'none'; TypeError for anything but an int, as ``torch.<op_name>`` raises."""
+    if not isinstance(reduction, int) or isinstance(reduction, bool):
+        raise TypeError(f"{op_name}(): argument 'reduction' must be int, not {type(reduction).__name__}")
+    return "mean" if reduction == 1 else "sum" if reduction == 2 else "none"
 
 
 def _scaled_for(grad, reduction, n, factor=1.0):
@@ -246,9 +255,15 @@ class BinaryCrossEntropyWithLogitsBackward0(Node):
         return gx, gt, None, None
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction="mean"):
+@function
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=0):
     """``-(pos_weight * t * log sigmoid(x) + (1 - t) * log(1 - sigmoid(x)))``, computed stably from logits,
-    times ``weight``, reduced."""
+    times ``weight``, reduced by the enum ``reduction``."""
+    reduction = reduction_name(reduction, "binary_cross_entropy_with_logits")
+    for name, w in (("weight", weight), ("pos_weight", pos_weight)):
+        if w is not None and w._requires_grad and GradMode.enabled:
+            raise RuntimeError(f"The function 'binary_cross_entropy_with_logits' is not differentiable with respect "
+                               f"to argument '{name}'. This input cannot have requires_grad True.")
     x, t = input._data, target._data
     if t.dtype != x.dtype:
         target = target.to(input.dtype)
@@ -344,16 +359,19 @@ class CtcLossBackward0(Node):
         return (grad * coef,)
 
 
-def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+@function
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=0, zero_infinity=False):
     """Connectionist Temporal Classification loss (forward-backward over the blank-extended label sequence).
 
     Args:
         log_probs: ``(T, N, C)`` or unbatched ``(T, C)`` log-probabilities.
         targets: ``(N, S)`` padded or 1-D concatenated label indices.
         input_lengths, target_lengths: ``(N,)`` tensors or sequences of ints.
+        reduction: PyTorch's enum (0 'none', 1 'mean', 2 'sum').
 
     Returns the reduced loss ('mean' divides each sequence's loss by its target length first).
     """
+    reduction = reduction_name(reduction, "ctc_loss")
     with ignore_fp_errors(log_probs):   # -inf log-probabilities are the normal case here
         return _ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)
 

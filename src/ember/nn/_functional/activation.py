@@ -5,7 +5,6 @@ from ... import ops as _ops
 from ...ops import activations as _A
 from ...ops.softmax_ops import softmax as _softmax, log_softmax as _log_softmax
 from ...ops._common import inplace as _inplace
-from ...ops.elementwise import where as _where
 
 __all__ = ["threshold", "threshold_", "relu", "relu_", "hardtanh", "hardtanh_", "relu6", "elu", "elu_", "selu",
            "selu_", "celu", "celu_", "leaky_relu", "leaky_relu_", "prelu", "rrelu", "rrelu_", "glu", "gelu",
@@ -92,23 +91,7 @@ def leaky_relu_(input, negative_slope=0.01):
     return _leaky_relu_(input, negative_slope)
 
 
-def prelu(input, weight):
-    """``x`` if ``x > 0`` else ``weight * x``; ``weight`` has one value or one per channel (dim 1)."""
-    n = weight.numel()
-    if input.dim() == 0:
-        w = weight.reshape(())
-    else:
-        channels = input.shape[1] if input.dim() >= 2 else input.shape[0]
-        if n != 1 and n != channels:
-            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = {n} "
-                               f"and channel size = {channels}.")
-        if n == 1:
-            w = weight.reshape(())
-        elif input.dim() >= 2:
-            w = weight.reshape((1, n) + (1,) * (input.dim() - 2))
-        else:
-            w = weight.reshape(n)
-    return _where(input > 0, input, w * input)
+prelu = _A.prelu
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):

@@ -4,10 +4,11 @@ import warnings
 
 from ... import ops as _ops
 from ...ops import losses as _L
+from ...ops import composed_losses as _CL
 from ...ops.elementwise import where as _where
 from ...autograd.grad_mode import no_grad as _no_grad
 from .activation import logsigmoid, log_softmax
-from .distance import pairwise_distance
+from ...ops.distances import pairwise_distance
 from ...ops._common import Autocast as _Autocast
 
 
@@ -61,6 +62,11 @@ def _legacy(size_average, reduce, reduction):
     if size_average is not None or reduce is not None:
         return _Reduction.legacy_get_string(size_average, reduce)
     return reduction
+
+
+def _enum(size_average, reduce, reduction):
+    """PyTorch's reduction enum (what ``torch.<loss>`` takes) of the string or the legacy flags."""
+    return _Reduction.get_enum(_legacy(size_average, reduce, reduction))
 
 
 def _reduce(loss, reduction):
@@ -217,96 +223,58 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     """``binary_cross_entropy(sigmoid(input), target)`` computed stably; ``pos_weight`` weighs positives."""
-    reduction = _legacy(size_average, reduce, reduction)
-    _Reduction.get_enum(reduction)
+    reduction_enum = _enum(size_average, reduce, reduction)
     if not (target.size() == input.size()):
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
     if _Autocast.cpu_dtype is not None:
         input, target, weight, pos_weight = _autocast_fp32(input, target, weight, pos_weight)
-    return _L.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
+    return _L.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction_enum)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
-    """Kullback-Leibler divergence ``target * (log(target) - input)`` (input holds log-probabilities)."""
+    """Kullback-Leibler divergence ``target * (log(target) - input)`` (input holds log-probabilities);
+    'batchmean' divides the sum by the batch size."""
     if size_average is not None or reduce is not None:
-        reduction = _Reduction.legacy_get_string(size_average, reduce)
-    elif reduction == "mean":
-        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
-                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
-                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
-                      stacklevel=2)
-    if reduction not in ("none", "mean", "sum", "batchmean"):
-        raise ValueError(f"{reduction} is not a valid value for reduction")
-    if log_target:
-        loss = target.exp() * (target - input)
+        reduction_enum = _Reduction.get_enum(_Reduction.legacy_get_string(size_average, reduce))
     else:
-        pos = target > 0
-        safe = _where(pos, target, 1.0)
-        loss = _where(pos, target * safe.log(), 0.0) - target * input
-    if reduction == "batchmean":
-        return loss.sum() / input.size(0) if input.dim() != 0 else loss.sum()
-    return _reduce(loss, reduction)
+        if reduction == "mean":
+            warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                          "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                          "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                          stacklevel=2)
+        reduction_enum = _Reduction.get_enum("sum" if reduction == "batchmean" else reduction)
+    reduced = _CL.kl_div(input, target, reduction_enum, log_target=log_target)
+    if reduction == "batchmean" and input.dim() != 0:
+        reduced = reduced / input.size(0)
+    return reduced
 
 
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """``max(0, -target * (input1 - input2) + margin)``."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction_enum = _enum(size_average, reduce, reduction)
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} ")
-    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+    return _CL.margin_ranking_loss(input1, input2, target, margin, reduction_enum)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """``x`` where ``target == 1``, ``max(0, margin - x)`` where ``target == -1``."""
-    reduction = _legacy(size_average, reduce, reduction)
-    margin_clamp = (margin - input).clamp_min(0)
-    output_margin = _where(target != 1, margin_clamp, 0.0)
-    output_self = _where(target != -1, input, 0.0)
-    return _reduce(output_margin + output_self, reduction)
+    return _CL.hinge_embedding_loss(input, target, margin, _enum(size_average, reduce, reduction))
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """``1 - cos(x1, x2)`` where ``target == 1``, ``max(0, cos(x1, x2) - margin)`` where ``target == -1``."""
-    reduction = _legacy(size_average, reduce, reduction)
-    if input1.dim() != input2.dim():
-        raise RuntimeError(f"cosine_embedding_loss : All input tensors should have same dimension but got sizes: "
-                           f"input1: {input1.size()}, input2: {input2.size()}")
-    targ_dim = target.dim()
-    if targ_dim == 1 and input1.dim() != 2 or targ_dim == 0 and input1.dim() != 1 or targ_dim > 1:
-        if targ_dim > 1:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        if targ_dim == 1:
-            raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with sizes "
-                               f"{list(input1.shape)} and {list(input2.shape)}.")
-        raise RuntimeError(f"0D target tensor expects 1D input tensors, but found inputs with sizes "
-                           f"{list(input1.shape)} and {list(input2.shape)}.")
-    eps = 1e-12
-    d = input1.dim() - 1
-    prod_sum = (input1 * input2).sum(d)
-    mag1 = (input1 * input1).sum(d) + eps
-    mag2 = (input2 * input2).sum(d) + eps
-    cos = prod_sum / (mag1 * mag2).sqrt()
-    pos = 1 - cos
-    neg = (cos - margin).clamp_min(0)
-    out = _where(target == 1, pos, 0.0) + _where(target == -1, neg, 0.0)
-    return _reduce(out, reduction)
+    return _CL.cosine_embedding_loss(input1, input2, target, margin, _enum(size_average, reduce, reduction))
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     """``max(d(a, p) - d(a, n) + margin, 0)`` with ``d`` the pairwise ``p``-distance."""
-    reduction = _legacy(size_average, reduce, reduction)
-    a_dim, p_dim, n_dim = anchor.ndim, positive.ndim, negative.ndim
-    if not (a_dim == p_dim and p_dim == n_dim):
-        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
-                           f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
-    d_pos = pairwise_distance(anchor, positive, p, eps)
-    d_neg = pairwise_distance(anchor, negative, p, eps)
-    if swap:
-        d_swap = pairwise_distance(positive, negative, p, eps)
-        d_neg = _ops.minimum(d_neg, d_swap)
-    return _reduce((d_pos - d_neg + margin).clamp_min(0), reduction)
+    reduction_enum = _enum(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    return _CL.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap, reduction_enum)
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
@@ -396,15 +364,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     reduction = _legacy(size_average, reduce, reduction)
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(reduction + " is not a valid value for reduction")
-    if log_input:
-        loss = input.exp() - target * input
-    else:
-        loss = input - target * (input + eps).log()
-    if full:
-        safe = _where(target > 1, target, 1.0)
-        stirling = safe * safe.log() - safe + (safe * (2 * math.pi)).log() * 0.5
-        loss = loss + _where(target > 1, stirling, 0.0)
-    return _reduce(loss, reduction)
+    return _CL.poisson_nll_loss(input, target, log_input, full, eps, _Reduction.get_enum(reduction))
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
@@ -440,5 +400,5 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     input_lengths and target_lengths (N) tensors or sequences.  'mean' divides each loss by its target
     length, then averages over the batch.
     """
-    _Reduction.get_enum(reduction)
-    return _L.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)
+    return _L.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, _Reduction.get_enum(reduction),
+                       zero_infinity)

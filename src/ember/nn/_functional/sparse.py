@@ -74,8 +74,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if padding_idx is not None:
         if padding_idx < 0:
             padding_idx = weight.size(0) + padding_idx
-    return _E.embedding_bag(weight, input, offsets, mode, per_sample_weights, include_last_offset, padding_idx,
-                            scale_grad_by_freq, sparse)
+    return _ops.embedding_bag(weight, input, offsets, scale_grad_by_freq, ("sum", "mean", "max").index(mode), sparse,
+                              per_sample_weights, include_last_offset, padding_idx)[0]
 
 
 def one_hot(tensor, num_classes=-1):
