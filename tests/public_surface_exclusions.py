@@ -151,12 +151,11 @@ NOT_YET = {
         "record_stream", "storage", "storage_type", "volatile"
     ],
     "autograd": [
-        "DeviceType", "ProfilerConfig", "ProfilerEvent", "ProfilerState", "SavedTensor",
-        "enforce_grad_layout_policy", "forward_ad", "is_multithreading_enabled", "is_view_replay_enabled",
-        "set_multithreading_enabled"
+        "DeviceType", "ProfilerConfig", "ProfilerEvent", "ProfilerState", "SavedTensor", "enforce_grad_layout_policy",
+        "is_multithreading_enabled", "is_view_replay_enabled", "set_multithreading_enabled"
     ],
     "func": [
-        "linearize", "rearrange"
+        "rearrange"
     ],
     "linalg": [
         "ldl_factor", "ldl_factor_ex", "ldl_solve"

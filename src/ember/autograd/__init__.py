@@ -5,7 +5,7 @@ from .anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
 from .function import Function, FunctionCtx, once_differentiable, InplaceFunction, NestedIOFunction
 from .variable import Variable
 from .gradcheck import gradcheck, gradgradcheck
-from . import graph, function, grad_mode, anomaly_mode, functional, profiler
+from . import graph, function, grad_mode, anomaly_mode, functional, profiler, forward_ad
 from ..profiler import ProfilerActivity, kineto_available
 
 __all__ = ["backward", "grad", "Function", "Variable", "no_grad", "enable_grad", "set_grad_enabled",

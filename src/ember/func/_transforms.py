@@ -1,4 +1,5 @@
-"""The differentiation transforms of ``ember.func``: grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian.
+"""The differentiation transforms of ``ember.func``: grad, grad_and_value, vjp, jvp, linearize, jacrev, jacfwd,
+hessian.
 
 They are built on ``ember.autograd.grad``.  Each transform differentiates with respect to fresh
 tensors standing for its arguments: a detached copy, or -- when the argument already requires grad
@@ -14,7 +15,7 @@ import ember
 from ..utils._graph_walk import graph_leaves
 from ..utils._pytree import tree_flatten, tree_unflatten
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian"]
 
 _DEPTH = [0]   # how many transforms enclose the current call
 
@@ -241,6 +242,42 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         jv = _jvp_columns(out_leaves, diff_leaves, keep)(t_leaves)
         result = (level.finish(out, keep), level.finish(tree_unflatten(jv, out_spec), keep))
         return result + (level.finish(aux, keep),) if has_aux else result
+
+
+def linearize(func, *primals):
+    """``func(*primals)`` and a function computing its Jacobian-vector products at ``primals``.
+
+    The function is traced once; each ``jvp_fn(*tangents)`` call reuses that trace (the double-vjp graph
+    of ``jvp``), so many tangents cost one forward pass.
+
+    Args:
+        func: a function of (pytrees of) Tensors returning (a pytree of) Tensors.
+        *primals: its arguments.
+
+    Returns:
+        ``(output, jvp_fn)``; ``jvp_fn(*tangents)`` takes tangents structured, shaped, typed and placed like
+        ``primals`` and returns ``J v`` structured like ``output``.
+    """
+    p_leaves, p_spec = tree_flatten(primals)
+    with _Level() as level:
+        new_args, _, diff_leaves = _stand_in_args(level, primals, tuple(range(len(primals))) or 0)
+        out = func(*new_args)
+        out_leaves, out_spec = _check_tensors(out, "linearize")
+        keep = level.keeps_graph(out_leaves)
+        apply = _jvp_columns(out_leaves, diff_leaves, keep)
+        out = level.finish(out, keep)
+
+    def jvp_fn(*tangents):
+        t_leaves, t_spec = tree_flatten(tangents)
+        if t_spec != p_spec:
+            raise RuntimeError(f"Expected the tangents {t_spec} to have the same argspec as the primals {p_spec}")
+        for i, (t, p) in enumerate(zip(t_leaves, p_leaves)):
+            for what in ("shape", "device", "dtype"):
+                if getattr(t, what) != getattr(p, what):
+                    raise RuntimeError(f"tangent:{i} with {what} {getattr(t, what)} in flattened pytree doesn't "
+                                       f"match the {what} {getattr(p, what)} of the corresponding primal.")
+        return level.finish(tree_unflatten(apply(t_leaves), out_spec), keep or level.keeps_graph(t_leaves))
+    return out, jvp_fn
 
 
 def _jacobian(func, argnums, has_aux, forward, api):
