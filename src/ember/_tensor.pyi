@@ -153,7 +153,7 @@ class Tensor:
     def baddbmm(self, batch1, batch2, *, beta=1, alpha=1, out=None) -> Any: """``beta * input + alpha * bmm(batch1, batch2)``."""
     def baddbmm_(self, *args, **kwargs) -> Any: """In-place form of ``baddbmm``; returns self."""
     def bernoulli(self, p=None, *, generator=None, out=None) -> Tensor: """0/1 samples with probability ``input`` (or the number ``p``), in ``input``'s dtype."""
-    def bernoulli_(self, p=0.5, *, generator=None) -> Tensor: """Fill with 0/1 samples of probability ``p`` (number or tensor); returns self."""
+    def bernoulli_(self, p=0.5, *, generator=None) -> Tensor: """Fill with 0/1 samples of probability ``p`` (number or tensor broadcast to ``self``); returns self."""
     def bfloat16(self, memory_format=None) -> Any: ...
     def bincount(self, weights=None, minlength=0) -> Any: """Occurrences of each value in a 1-D non-negative integer tensor (summing ``weights`` if given)."""
     def bitwise_and(self, other, *, out=None) -> Any: """Elementwise ``bitwise_and`` of integer or bool tensors."""

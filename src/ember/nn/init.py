@@ -253,7 +253,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     with no_grad():
         tensor.normal_(0, std, generator=generator)
         for col_idx in range(cols):
-            row_indices = ops.randperm(rows, generator=generator)
+            row_indices = ops.randperm(rows)   # PyTorch draws these from the default generator
             zero_indices = row_indices[:num_zeros]
             tensor[zero_indices, col_idx] = 0
     return tensor

@@ -396,7 +396,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None) -> Tensor: """Integers on [low, high) shaped like ``input``, on its device."""
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False) -> Tensor: """Standard normal samples."""
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None) -> Tensor: """Standard normal samples shaped like ``input``, on its device."""
-def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False) -> Tensor: """A random permutation of ``0 .. n-1``."""
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False) -> Tensor: """A random permutation of ``0 .. n-1`` (PyTorch's CPU shuffle)."""
 def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor: """Deprecated: values from ``start`` to ``end`` inclusive."""
 def ravel(input) -> Any: """The elements as a 1-D tensor (a view when the layout allows, else a copy)."""
 def real(input) -> Any: """The real part (a view for complex tensors; ``input`` itself otherwise)."""

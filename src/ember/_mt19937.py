@@ -1,0 +1,119 @@
+"""PyTorch's CPU random engine: the 32-bit Mersenne Twister MT19937.
+
+PyTorch seeds it with Matsumoto and Nishimura's ``init_genrand`` on the low 32 bits of the seed and reads it
+32 bits at a time (``random()``) or two words at a time, the first as the high half (``random64()``).  The
+bit stream itself comes from NumPy's MT19937 (the same algorithm, in C); this class adds PyTorch's seeding
+and its view of the state: the 624-word key plus the counters ``left`` and ``next`` that
+``torch.get_rng_state()`` stores.
+"""
+import numpy
+
+N = 624                       # words of state
+_SMALL = 512                  # below this many words, ``random_raw`` is cheaper than ``integers``
+
+
+def temper(words):
+    """MT19937's output function applied to raw state words (uint32 array -> uint32 array)."""
+    y = words.astype(numpy.uint32)
+    y ^= y >> numpy.uint32(11)
+    y ^= (y << numpy.uint32(7)) & numpy.uint32(0x9D2C5680)
+    y ^= (y << numpy.uint32(15)) & numpy.uint32(0xEFC60000)
+    y ^= y >> numpy.uint32(18)
+    return y
+
+
+class MT19937:
+    """A Mersenne Twister with PyTorch's seeding and state counters.
+
+    Args:
+        seed: the 64-bit seed; the engine uses its low 32 bits, ``seed`` reports it whole.
+    """
+
+    __slots__ = ("seed", "_bits", "_integers", "_next_at_end", "_pending")
+
+    def __init__(self, seed):
+        self._bits = numpy.random.MT19937(0)
+        self._integers = numpy.random.Generator(self._bits).integers
+        self.reseed(seed)
+
+    def reseed(self, seed):
+        """Restart from ``seed`` (an int in [0, 2**64)), as PyTorch's ``mt19937(seed)``."""
+        self.seed = seed
+        self._bits._legacy_seeding(seed & 0xFFFFFFFF)   # init_genrand, the key PyTorch builds
+        self._next_at_end = 0    # torch's ``next`` while NumPy waits to regenerate (0 after seeding)
+        self._pending = None     # (key, next, left) of a loaded state NumPy's counter cannot express
+
+    def u32(self, n):
+        """The next ``n`` 32-bit outputs, in order (uint32 array)."""
+        if self._pending is not None:
+            head = self._drain_pending(n)
+            if len(head) == n:
+                return head
+            return numpy.concatenate([head, self.u32(n - len(head))])
+        if n == 0:
+            return numpy.empty(0, numpy.uint32)
+        self._next_at_end = N
+        if n < _SMALL:
+            return self._bits.random_raw(n).astype(numpy.uint32)
+        return self._integers(0, 0x1_0000_0000, size=n, dtype=numpy.uint32)
+
+    def u64(self, n):
+        """The next ``n`` 64-bit outputs, each two 32-bit words with the first as the high half."""
+        w = self.u32(2 * n).astype(numpy.uint64).reshape(n, 2)
+        return (w[:, 0] << numpy.uint64(32)) | w[:, 1]
+
+    def get(self):
+        """PyTorch's view of the state: ``(key, left, next)`` with ``key`` a uint32 array of 624 words."""
+        if self._pending is not None:
+            key, nxt, left = self._pending
+            return key.copy(), left, nxt
+        st = self._bits.state["state"]
+        pos = int(st["pos"])
+        if pos >= N:
+            return st["key"].astype(numpy.uint32), 1, self._next_at_end
+        return st["key"].astype(numpy.uint32), N + 1 - pos, pos
+
+    def set(self, key, left, nxt):
+        """Load PyTorch's view of the state (no validity checks: see ``valid``)."""
+        key = numpy.asarray(key, dtype=numpy.uint32).copy()
+        self._pending = None
+        if left + nxt == N + 1:          # the consistent case: NumPy's counter says the same
+            self._bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": nxt}}
+        else:                            # PyTorch reads key[next:next+left-1], then regenerates
+            self._bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": N}}
+            if left > 1:
+                self._pending = (key, nxt, left)
+        self._next_at_end = nxt if left == 1 else N
+
+    @staticmethod
+    def valid(left, nxt):
+        """Whether PyTorch accepts the counters ``left``/``next`` of a loaded state."""
+        return 0 < left <= N and 0 <= nxt <= N
+
+    def copy(self):
+        """An independent engine in the same state."""
+        twin = MT19937(self.seed)
+        twin._bits.state = self._bits.state
+        twin._next_at_end = self._next_at_end
+        twin._pending = self._pending and (self._pending[0].copy(),) + self._pending[1:]
+        return twin
+
+    def numpy_generator(self):
+        """A ``numpy.random.Generator`` drawing from this engine's stream (for samplers without a PyTorch
+        twin); settles a loaded irregular state first, so the stream stays one stream."""
+        if self._pending is not None:
+            self.u32(self._pending[2] - 1)
+        self._next_at_end = N
+        return numpy.random.Generator(self._bits)
+
+    def _drain_pending(self, n):
+        key, nxt, left = self._pending
+        k = min(n, left - 1, N - nxt)
+        out = temper(key[nxt:nxt + k])
+        nxt, left = nxt + k, left - k
+        if left == 1 or nxt >= N:
+            self._pending = None
+            self._next_at_end = nxt
+        else:
+            self._pending = (key, nxt, left)
+        return out
