@@ -366,3 +366,29 @@ def test_clamp_integer_and_bool_bounds():
             check_raises(lambda: e.clamp(*bounds), lambda: t.clamp(*bounds))
             continue
         assert_same(e.clamp(*bounds), want)
+
+
+@pytest.mark.parametrize("key", [
+    lambda n: (range(n), [0, 2, 1, 3, 1]),          # the tutorials' x[range(n), target] (NLL by hand)
+    lambda n: range(1, n, 2),
+    lambda n: (slice(None), range(3)),
+    lambda n: (range(n - 1, -1, -2), 1),
+    lambda n: (range(0),),
+], ids=["range_target", "range_step", "slice_range", "reversed_range_int", "empty_range"])
+def test_python_range_index_get_set_and_grad(key):
+    x = rng.standard_normal((5, 4))
+    check_op(lambda t: t[key(5)], lambda t: t[key(5)], x)
+
+    def write(m):
+        t = m.tensor(x)
+        t[key(5)] = -1.0
+        return t
+    assert_same(write(ember), write(torch))
+
+    def write_grad(m, t, v):
+        out = t * 1
+        out[key(5)] = v * 2
+        return out
+    shape = tuple(torch.tensor(x)[key(5)].shape)
+    check_op(lambda t, v: write_grad(ember, t, v), lambda t, v: write_grad(torch, t, v), x,
+             rng.standard_normal(shape))
