@@ -153,3 +153,28 @@ def test_record_function_decorator_and_profiler_namespace():
     assert set(ember.profiler.ProfilerActivity.__members__) == set(torch.profiler.ProfilerActivity.__members__)
     assert ember.profiler.supported_activities() == {ember.profiler.ProfilerActivity.CPU}
 
+
+
+def test_scheduled_steps_are_ranges_and_nn_kernels_are_events(tmp_path):
+    """With a schedule each step is a ``ProfilerStep#<n>`` range (``ProfilerStep*`` in tables), as PyTorch;
+    nn layers show as their kernels (aten::linear, aten::conv2d, aten::max_pool2d), as in the profiler recipe."""
+    seen = {}
+    for m in (ember, torch):
+        model = m.nn.Sequential(m.nn.Conv2d(1, 2, 3), m.nn.MaxPool2d(2), m.nn.Flatten(), m.nn.Linear(8, 3))
+        x = m.ones(2, 1, 6, 6)
+        traces = []
+
+        def ready(p, m=m):
+            path = tmp_path / f"{m.__name__}_{p.step_num}.json"
+            p.export_chrome_trace(str(path))
+            traces.append(sorted({ev["name"] for ev in json.loads(path.read_text())["traceEvents"]
+                                  if ev["name"].startswith("ProfilerStep")}))
+        with m.profiler.profile(schedule=m.profiler.schedule(wait=1, warmup=1, active=2), on_trace_ready=ready) as p:
+            for _ in range(4):
+                model(x)
+                p.step()
+        keys = {a.key: a.count for a in p.key_averages()}
+        assert keys["ProfilerStep*"] == 2
+        assert {"aten::linear", "aten::conv2d", "aten::max_pool2d"} <= set(keys)
+        seen[m.__name__] = traces, keys["aten::linear"], keys["aten::conv2d"]
+    assert seen["ember"] == seen["torch"]

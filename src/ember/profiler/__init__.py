@@ -1,7 +1,8 @@
 """``torch.profiler``: an op-level profiler over ember's op layer.
 
-Inside ``with profile(...) as prof:`` every op call (``ember.<op>``, Tensor methods, the backward nodes run
-by ``backward()``) and every ``record_function`` range becomes an event with its start, self and total CPU
+Inside ``with profile(...) as prof:`` every op call (``ember.<op>``, Tensor methods, ``nn.functional``
+kernels, the backward nodes run by ``backward()``), every ``record_function`` range and, with a
+``schedule``, every step (``ProfilerStep#<n>``) becomes an event with its start, self and total CPU
 time, input shapes (``record_shapes``) and allocated bytes (``profile_memory``).
 ``prof.key_averages().table(sort_by="cpu_time_total")`` summarises them; ``export_chrome_trace`` writes
 a trace for ``chrome://tracing``/Perfetto.  The hook is ``sys.setprofile`` on the profiling thread, active
@@ -115,6 +116,8 @@ class profile(Session):
         self.on_trace_ready = on_trace_ready
         self.step_num = 0
         self.current_action = None
+        self.record_steps = schedule is not None    # each step becomes a "ProfilerStep#<n>" range, as PyTorch
+        self._step_range = None
 
     def _recording(self):
         return self.current_action in (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE)
@@ -125,9 +128,21 @@ class profile(Session):
         self.current_action = self.schedule(0)
         if self._recording():
             Session.start(self)
+        self._enter_step()
+
+    def _enter_step(self):
+        if self.record_steps:
+            self._step_range = record_function(f"ProfilerStep#{self.step_num}")
+            self._step_range.__enter__()
+
+    def _exit_step(self):
+        if self._step_range is not None:
+            self._step_range.__exit__(None, None, None)
+            self._step_range = None
 
     def stop(self):
         """Stop; a recording in progress is finished and handed to ``on_trace_ready``."""
+        self._exit_step()
         if self._recording():
             self._finish()
         self.current_action = ProfilerAction.NONE
@@ -139,6 +154,7 @@ class profile(Session):
 
     def step(self):
         """Mark the end of a training step: advance the schedule, saving or starting a recording."""
+        self._exit_step()
         previous = self.current_action
         self.step_num += 1
         self.current_action = self.schedule(self.step_num)
@@ -146,6 +162,7 @@ class profile(Session):
             self._finish()
         if self._recording() and self._recorder is None:
             Session.start(self)
+        self._enter_step()
 
     def __enter__(self):
         self.start()

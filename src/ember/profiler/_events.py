@@ -49,7 +49,9 @@ class FunctionEvent(_Times):
     count = 1
 
     def __init__(self, id, name, thread, input_shapes, stack, is_user_annotation=False):
-        self.id, self.name, self.thread = id, name, thread
+        # the profiler's step ranges ("ProfilerStep#3") share one name in tables, as PyTorch's wildcard
+        self.name = "ProfilerStep*" if name.startswith("ProfilerStep#") else name
+        self.id, self.thread, self._trace_name = id, thread, name
         self.input_shapes, self.stack = input_shapes, stack or []
         self.is_user_annotation = is_user_annotation
         self.cpu_parent, self.cpu_children = None, []
@@ -63,7 +65,8 @@ class FunctionEvent(_Times):
 
     @property
     def trace_name(self):
-        return self.name
+        """The name in traces: a step range keeps its number there."""
+        return self._trace_name
 
     @property
     def time_range(self):
@@ -168,7 +171,7 @@ class EventList(list):
         for ev in self:
             if not isinstance(ev, FunctionEvent):
                 raise RuntimeError("export_chrome_trace needs the individual events, not their averages")
-            entry = {"ph": "X", "cat": "user_annotation" if ev.is_user_annotation else "cpu_op", "name": ev.name,
+            entry = {"ph": "X", "cat": "user_annotation" if ev.is_user_annotation else "cpu_op", "name": ev.trace_name,
                      "pid": os.getpid(), "tid": ev.thread, "ts": ev.time_range.start, "dur": ev.cpu_time_total,
                      "args": {}}
             if ev.input_shapes:

@@ -9,6 +9,7 @@ those a closure variable whose value differs between them tells them apart.
 import sys
 import threading
 import time
+import types
 
 from ._events import FunctionEvent
 
@@ -17,7 +18,7 @@ _LOCK = threading.Lock()
 
 
 def _functions_to_name():
-    """[(function, event name)]: every op, Tensor method and backward node's ``backward``."""
+    """[(function, event name)]: every op, Tensor method, nn.functional kernel and backward node's ``backward``."""
     from .. import ops
     from .._tensor import Tensor
     from ..autograd.graph import Node
@@ -35,6 +36,10 @@ def _functions_to_name():
         add(fn, "aten::" + name)
     for name, fn in vars(Tensor).items():   # in-place forms and other methods built from ops (not backward(), item())
         if not name.startswith("_") and getattr(fn, "__module__", "").startswith("ember.ops"):
+            add(fn, "aten::" + name)
+    from ..nn import functional
+    for name, fn in vars(functional).items():   # nn kernels (linear, conv2d, max_pool2d...), ops or not
+        if not name.startswith("_") and isinstance(fn, types.FunctionType) and fn.__module__.startswith("ember."):
             add(fn, "aten::" + name)
     todo = [Node]
     while todo:
@@ -182,6 +187,9 @@ class Recorder:
                         return
             else:
                 name = entry
+            top = self._open[-1] if self._open else None
+            if top is not None and top.frame is not None and top.event.name == name:
+                return      # F.relu calling the relu op is one aten::relu, as in PyTorch
             stack = None
             if self.with_stack:
                 caller = frame.f_back
