@@ -178,9 +178,9 @@ NOT_YET = {
         "contiguous_format", "cpu", "e", "fill", "from_file", "get_deterministic_debug_mode", "get_device_module",
         "get_float32_matmul_precision", "has_lapack", "has_mkl", "has_openmp", "has_spectral", "hash_tensor", "inf",
         "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "is_inference", "is_warn_always_enabled", "layout",
-        "legacy_contiguous_format", "lobpcg", "masked", "memory_format", "nan", "newaxis", "pca_lowrank", "pi",
-        "preserve_format", "quasirandom", "segment_reduce", "set_anomaly_enabled", "set_default_tensor_type",
+        "legacy_contiguous_format", "lobpcg", "masked", "memory_format", "nan", "newaxis", "pi", "preserve_format",
+        "quasirandom", "segment_reduce", "set_anomaly_enabled", "set_default_tensor_type",
         "set_deterministic_debug_mode", "set_float32_matmul_precision", "set_flush_denormal", "set_warn_always",
-        "svd_lowrank", "uint16", "uint32", "uint64", "vmap"
+        "uint16", "uint32", "uint64", "vmap"
     ],
 }

@@ -7,9 +7,7 @@ import ember.functional
 
 
 def test_import_functional_module():
-    missing = set(torch.functional.__all__) - set(ember.functional.__all__)
-    assert missing == {"pca_lowrank", "svd_lowrank"}   # listed in NOT_YET of tests/public_surface_exclusions.py
-    assert set(ember.functional.__all__) <= set(torch.functional.__all__)
+    assert set(ember.functional.__all__) == set(torch.functional.__all__)
     for name in ember.functional.__all__:
         assert getattr(ember.functional, name) is getattr(ember, name)
     x = ember.arange(6.).reshape(2, 3)
