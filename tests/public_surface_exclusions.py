@@ -43,8 +43,10 @@ EXCLUDED = [
            {"torch": ["nested", "jagged"], "Tensor": ["to_padded_tensor"]}),
     Family("TorchScript / JIT",
            "The TorchScript compiler, its IR, type system, serialization of scripted modules and its async "
-           "futures; ember runs eagerly only.",
+           "futures (torch.ModuleDict/ParameterDict/BufferDict are the C++ views of a ScriptModule's members, not "
+           "nn's containers); ember runs eagerly only.",
            {"torch": ["jit", "classes", "Script*", "LiteScriptModule", "StaticModule", "CompilationUnit",
+                      "ModuleDict", "ParameterDict", "BufferDict",
                       "ConcreteModuleType*", "*Type", "Graph", "Block", "Node", "Value", "Use", "Code", "FileCheck",
                       "parse_ir", "parse_schema", "parse_type_comment", "import_ir_module*", "merge_type_from_type_comment",
                       "unify_type_list", "Argument", "ArgumentSpec", "CompleteArgumentSpec", "FunctionSchema", "Gradient",
@@ -146,9 +148,8 @@ EXCLUDED = [
 #   hash_tensor, Lazy conv modules, Adafactor/Muon, autograd.forward_ad, func.linearize): not written yet.
 NOT_YET = {
     "Tensor": [
-        "__cuda_array_interface__", "__dlpack_c_exchange_api__", "__setstate__", "grad_dtype", "hash_tensor", "index",
-        "is_inference", "is_ipu", "is_maia", "is_mkldnn", "is_mtia", "is_vulkan", "is_xla", "is_xpu", "name",
-        "record_stream", "storage", "storage_type", "volatile"
+        "__dlpack_c_exchange_api__", "grad_dtype", "hash_tensor", "index", "is_inference", "record_stream", "storage",
+        "storage_type"
     ],
     "autograd": [
         "DeviceType", "ProfilerConfig", "ProfilerEvent", "ProfilerState", "SavedTensor", "enforce_grad_layout_policy",
@@ -173,14 +174,7 @@ NOT_YET = {
         "swap_in_optimizer_params_and_state"
     ],
     "torch": [
-        "AcceleratorError", "BufferDict", "Event", "FatalError", "GradScaler", "ModuleDict", "OutOfMemoryError",
-        "ParameterDict", "Storage", "Stream", "TypedStorage", "UntypedStorage", "channels_last", "channels_last_3d",
-        "contiguous_format", "cpu", "e", "fill", "from_file", "get_deterministic_debug_mode", "get_device_module",
-        "get_float32_matmul_precision", "has_lapack", "has_mkl", "has_openmp", "has_spectral", "hash_tensor", "inf",
-        "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "is_inference", "is_warn_always_enabled", "layout",
-        "legacy_contiguous_format", "lobpcg", "masked", "memory_format", "nan", "newaxis", "pi", "preserve_format",
-        "quasirandom", "segment_reduce", "set_anomaly_enabled", "set_default_tensor_type",
-        "set_deterministic_debug_mode", "set_float32_matmul_precision", "set_flush_denormal", "set_warn_always",
-        "uint16", "uint32", "uint64", "vmap"
+        "Event", "Storage", "Stream", "TypedStorage", "UntypedStorage", "from_file", "hash_tensor", "is_inference",
+        "lobpcg", "masked", "pca_lowrank", "quasirandom", "segment_reduce", "svd_lowrank", "uint16", "uint32", "uint64"
     ],
 }

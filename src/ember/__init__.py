@@ -23,7 +23,10 @@ from . import special  # noqa: E402  torch.special
 from . import nn  # noqa: E402  Module, layers, losses, init; ember.nn.functional is imported with it
 from ._threads import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads
 
-strided = "torch.strided"
+from ._constants import (e, pi, inf, nan, newaxis, layout, strided, memory_format, contiguous_format,  # noqa: E402
+                         legacy_contiguous_format, channels_last, channels_last_3d, preserve_format, OutOfMemoryError,
+                         AcceleratorError, FatalError, has_lapack, has_mkl, has_openmp, has_spectral)
+from ._global_settings import *  # noqa: F401,F403,E402  set_float32_matmul_precision, set_warn_always, ...
 from .ops.sparse_tensor import SPARSE_COO as sparse_coo, SPARSE_CSR as sparse_csr, SPARSE_CSC as sparse_csc  # noqa: E402
 
 
@@ -81,6 +84,24 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 from ._device import get_default_device, set_default_device  # noqa: E402
 
 
+def get_device_module(device=None):
+    """The module of a device's type (``ember.cpu``, ``ember.cuda``) for a ``device``, a device string, or the
+    default device when None."""
+    import importlib
+    from ._device import device as device_cls   # (the argument hides the module-level name)
+    if device is None:
+        kind = get_default_device().type
+    elif isinstance(device, device_cls):
+        kind = device.type
+    elif isinstance(device, str):
+        kind = device_cls(device).type
+    else:
+        raise RuntimeError(f"Invalid value of device '{device}', expect torch.device, str, or None")
+    if kind not in ("cpu", "cuda"):
+        raise RuntimeError(f"Device '{kind}' does not have a corresponding module registered as 'torch.{kind}'.")
+    return importlib.import_module(f".{kind}", __name__)
+
+
 def compile(model=None, **kwargs):
     """No compiler here: returns ``model`` unchanged (or a decorator that does)."""
     if model is None:
@@ -90,7 +111,8 @@ def compile(model=None, **kwargs):
 
 # submodules that load on first use, keeping ``import ember`` light
 _LAZY_SUBMODULES = {"utils", "optim", "multiprocessing", "amp", "fft", "linalg", "vision", "distributed", "onnx",
-                    "serialization", "func", "distributions", "jit", "sparse", "profiler"}
+                    "serialization", "func", "distributions", "jit", "sparse", "profiler", "cpu"}
+_LAZY_NAMES = {"GradScaler": "amp", "vmap": "func"}   # torch.GradScaler is torch.amp's, torch.vmap torch.func's
 
 
 _AUTOCAST_NAMES = {"autocast", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype",
@@ -104,6 +126,9 @@ def __getattr__(name):
     if name in ("save", "load"):
         from . import serialization
         return getattr(serialization, name)
+    if name in _LAZY_NAMES:
+        import importlib
+        return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
     if name in _AUTOCAST_NAMES:
         from .amp import autocast_mode
         return getattr(autocast_mode, name)

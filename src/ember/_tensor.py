@@ -8,7 +8,7 @@ method call costs one Python call.
 import numpy as np
 
 from . import _dtype
-from ._device import as_cpu, backend_of, device_of, device as _device_cls
+from ._device import as_cpu, backend_of, device_of, device as _device_cls, cuda_device
 from ._dtype import from_numpy_dtype, get_default_dtype
 from .autograd.grad_mode import GradMode
 
@@ -176,8 +176,16 @@ class Tensor:
     def device(self):
         return device_of(self._data)
 
-    is_cuda = False
-    is_cpu = True
+    @property
+    def is_cuda(self):
+        """True for a tensor on a CUDA device."""
+        return type(self._data) is not _ndarray and backend_of(self._data).device_type == "cuda"
+
+    @property
+    def is_cpu(self):
+        """True for a tensor on the CPU."""
+        return type(self._data) is _ndarray or backend_of(self._data).device_type == "cpu"
+
     is_sparse = False
     is_sparse_csr = False
     _sparse = False            # True for the sparse layouts (ops/sparse_tensor.py): the ops' one layout test
@@ -185,6 +193,52 @@ class Tensor:
     is_meta = False
     is_mps = False
     is_nested = False
+    # back ends ember does not have: no tensor lives there
+    is_xpu = is_ipu = is_xla = is_mtia = is_maia = is_vulkan = is_mkldnn = False
+
+    @property
+    def name(self):
+        """Always None (named tensors are not supported, as in PyTorch's default build)."""
+        return None
+
+    @property
+    def volatile(self):
+        """Always False, with PyTorch's warning: ``volatile`` was removed (use ``no_grad``)."""
+        import warnings
+        warnings.warn("volatile was removed (Variable.volatile is always False)", UserWarning, stacklevel=2)
+        return False
+
+    @volatile.setter
+    def volatile(self, value):
+        import warnings
+        warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
+                      UserWarning, stacklevel=2)
+
+    @property
+    def __cuda_array_interface__(self):
+        """The CUDA array interface of a CUDA tensor's memory (for CuPy, Numba ...); AttributeError elsewhere, so
+        ``hasattr`` is False for CPU tensors as in PyTorch."""
+        if self.device.type != "cuda":
+            raise AttributeError(f"Can't get __cuda_array_interface__ on non-CUDA tensor type: {self.type()} If CUDA "
+                                 "data is required use tensor.cuda() to copy tensor to device memory.")
+        if self.requires_grad:
+            raise RuntimeError("Can't get __cuda_array_interface__ on Variable that requires grad. If gradients "
+                               "aren't required, use var.detach() to get Variable that doesn't require grad.")
+        return self._data.__cuda_array_interface__
+
+    def __setstate__(self, state):
+        """Restore a leaf from a legacy pickled state: ``(storage, offset, size, stride)`` (as ``set_``),
+        ``(data, _, hooks, requires_grad, _)`` or ``(requires_grad, _, hooks)``."""
+        if self._grad_fn is not None:
+            raise RuntimeError("__setstate__ can be only called on leaf Tensors")
+        if len(state) == 4:
+            self.set_(*state)
+            return
+        if len(state) == 5:
+            self.data = state[0]
+            state = (state[3], state[4], state[2])
+        self.requires_grad = state[0]
+        self._hooks = state[2]
 
     @property
     def real(self):
@@ -606,7 +660,7 @@ class Tensor:
             elif isinstance(a, bool):
                 flags.append(a)
             elif isinstance(a, (str, _device_cls, int)):
-                device = a if not isinstance(a, int) else f"cuda:{a}"
+                device = a if not isinstance(a, int) else _device_cls(a)
         if len(flags) > 1:
             copy = flags[1]
         moved = self
@@ -676,14 +730,27 @@ class Tensor:
         return self.to("cpu")
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
-        """Raises: ember has no CUDA backend (PyTorch's error on a CPU-only build)."""
-        raise AssertionError("Torch not compiled with CUDA enabled")
+        """This tensor on a GPU (itself when it is there already).
+
+        Args:
+            device: None (the current GPU), an index, 'cuda:N' or a device.
+            non_blocking: accepted; a copy from pinned memory does not wait for the GPU.
+        Raises PyTorch's errors where there is no CUDA.
+        """
+        return self.to(cuda_device(device), non_blocking=non_blocking)
 
     def pin_memory(self, device=None):
-        return self
+        """A copy of this CPU tensor in page-locked host memory (fast, asynchronous copies to the GPU).
+
+        Raises PyTorch's RuntimeError where there is no accelerator.
+        """
+        from .backends import _cupy
+        return _make(_cupy.pinned_copy(self._data)) if not self.is_pinned() else self
 
     def is_pinned(self, device=None):
-        return False
+        """True when this CPU tensor's memory is page-locked (made by ``pin_memory``)."""
+        from .backends import _cupy
+        return type(self._data) is _ndarray and _cupy.is_pinned(self._data)
 
     def share_memory_(self):
         """Move this tensor's data into shared memory (for worker processes); returns self."""

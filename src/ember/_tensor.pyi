@@ -23,6 +23,8 @@ class Tensor:
     def __bool__(self) -> Any: ...
     def __complex__(self) -> Any: ...
     def __contains__(self, element) -> Any: ...
+    @property
+    def __cuda_array_interface__(self) -> Any: ...
     def __deepcopy__(self, memo) -> Any: ...
     def __delitem__(self, key) -> Any: """``del t[key]``: tensors have a fixed size, so this raises TypeError as in PyTorch."""
     def __div__(self, other) -> Any: """``input / other`` under its Python 2 name."""
@@ -83,6 +85,7 @@ class Tensor:
     def __rtruediv__(self, other) -> Tensor: """``other / input`` for the reflected operator: a number divided by a tensor is"""
     def __rxor__(self, other, *, out=None) -> Tensor: """Elementwise ``bitwise_xor`` of integer or bool tensors."""
     def __setitem__(self, key, value) -> Any: """``input[key] = value`` in place; ``value`` (a tensor or number) is broadcast and cast to ``input``'s dtype."""
+    def __setstate__(self, state) -> Any: """Restore a leaf from a legacy pickled state: ``(storage, offset, size, stride)`` (as ``set_``),"""
     def __str__(self, /) -> Any: """Return str(self)."""
     def __sub__(self, other, *, alpha=1, out=None) -> Tensor: """``input - alpha * other`` with broadcasting and type promotion."""
     def __truediv__(self, other, *, rounding_mode=None, out=None) -> Tensor: """``input / other``: true division (integers give floats) unless ``rounding_mode`` is 'trunc' or 'floor'."""
@@ -350,10 +353,14 @@ class Tensor:
     is_cuda: bool
     def is_distributed(self) -> Any: """Whether the tensor is a distributed (sharded) one: never, for ember's tensors."""
     def is_floating_point(self) -> Any: ...
+    is_ipu: bool
     @property
     def is_leaf(self) -> Any: ...
+    is_maia: bool
     is_meta: bool
+    is_mkldnn: bool
     is_mps: bool
+    is_mtia: bool
     def is_neg(self) -> Any: """False: ember materialises negations."""
     is_nested: bool
     def is_nonzero(self) -> Any: """The truth value of a one-element tensor."""
@@ -365,6 +372,9 @@ class Tensor:
     def is_signed(self) -> Any: ...
     is_sparse: bool
     is_sparse_csr: bool
+    is_vulkan: bool
+    is_xla: bool
+    is_xpu: bool
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Any: """Elementwise ``|input - other| <= atol + rtol * |other|`` (infinities equal to themselves)."""
     def isfinite(self) -> Any: """True where ``input`` is neither infinite nor NaN."""
     def isinf(self) -> Any: """True where ``input`` is +/-infinity."""
@@ -457,6 +467,8 @@ class Tensor:
     def mv(self, vec, *, out=None) -> Any: """Matrix-vector product, (n, m) @ (m,) -> (n,)."""
     def mvlgamma(self, p) -> Any: """Multivariate log-gamma of dimension ``p``: sum_i lgamma(x - i/2) + p(p-1)/4 log(pi)."""
     def mvlgamma_(self, *args, **kwargs) -> Any: """In-place form of ``mvlgamma``; returns self."""
+    @property
+    def name(self) -> Any: ...
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None, *, out=None) -> Any: """Replace NaN with ``nan``, +inf with ``posinf`` and -inf with ``neginf`` (defaults: 0, the dtype's max, min)."""
     def nan_to_num_(self, *args, **kwargs) -> Any: """In-place form of ``nan_to_num``; returns self."""
     def nanmean(self, dim=None, keepdim=False, *, dtype=None, out=None) -> Any: """Mean of the non-NaN elements (NaN where there are none)."""
@@ -657,6 +669,8 @@ class Tensor:
     def vdot(self, other, *, out=None) -> Any: """``sum(conj(input) * other)`` of two 1-D tensors."""
     def view(self, *shape) -> Any: """A view with a new shape (one size may be -1); fails when the strides do not allow it."""
     def view_as(self, other) -> Any: """``input.view(other.shape)``."""
+    @property
+    def volatile(self) -> Any: ...
     def vsplit(self, indices_or_sections) -> Any: """``tensor_split`` along dim 0 of a tensor of at least 2 dims; an int must divide the size."""
     def where(self, condition, other) -> Any: """``Tensor.where(condition, other)``: ``where(condition, self, other)``."""
     def xlogy(self, other, *, out=None) -> Any: """``input * log(other)``, with 0 where ``input`` is 0 (unless ``other`` is NaN)."""

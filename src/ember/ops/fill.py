@@ -1,9 +1,10 @@
-"""In-place writers: zero_, fill_, copy_ (the writes whose gradient replaces the tensor's history)."""
+"""In-place writers: zero_, fill_, copy_ (the writes whose gradient replaces the tensor's history), and ``fill``,
+fill_'s out-of-place form."""
 import warnings
 
 from ._checked import checked_scalar
-from ._common import (Tensor, Node, array_module, record, method, op, scalar_value, unbroadcast,
-                      check_inplace_leaf)
+from ._common import (Tensor, Node, array_module, record, method, op, function, scalar_value, unbroadcast,
+                      check_inplace_leaf, _make)
 from ._views import prepare, rebase
 
 
@@ -65,6 +66,34 @@ def fill_(self, value):
     _write(self, v if isinstance(v, complex) else checked_scalar(v, self.dtype))
     _drop_history(self)
     return _written(self)
+
+
+class FillBackward0(Node):
+    """Gradient of out-of-place ``fill`` with a number: none reaches the input (zeros)."""
+
+    def backward(self, grad):
+        from .creation import zeros_like
+        return (zeros_like(grad),)
+
+
+class FillBackward1(FillBackward0):
+    """Gradient of out-of-place ``fill`` with a 0-d tensor value: zeros for the input, the sum for the value."""
+
+    def backward(self, grad):
+        return FillBackward0.backward(self, grad) + FillBackward.backward(self, grad)
+
+
+@function
+def fill(input, value):
+    """A new tensor of ``input``'s shape and dtype holding ``value`` (a number or a 0-d tensor) everywhere."""
+    with_value = isinstance(value, Tensor)
+    res = _make(input._data.copy())
+    from ..autograd.grad_mode import no_grad
+    with no_grad():
+        fill_(res, value)
+    record(res, FillBackward1 if with_value else FillBackward0, (input, value) if with_value else (input,),
+           shape=value.shape if with_value else None, dtype=value.dtype if with_value else None)
+    return res
 
 
 class CopyBackwards(Node):

@@ -19,12 +19,13 @@ import math
 from numpy import ndarray as _host_array   # the host array type: SciPy's kernels take NumPy arrays only
 
 from .. import _dtype
+from .._constants import layout
 from .._device import device_of
 from ._common import Tensor, module_of_array, _make
 
-SPARSE_COO = "torch.sparse_coo"
-SPARSE_CSR = "torch.sparse_csr"
-SPARSE_CSC = "torch.sparse_csc"
+SPARSE_COO = layout("torch.sparse_coo")
+SPARSE_CSR = layout("torch.sparse_csr")
+SPARSE_CSC = layout("torch.sparse_csc")
 _LAYOUT_NAME = {SPARSE_COO: "Sparse", SPARSE_CSR: "SparseCsr", SPARSE_CSC: "SparseCsc"}
 
 

@@ -107,7 +107,7 @@ class _CheckpointPickler(pickle._Pickler):
         if t._sparse:
             from ..ops.sparse_tensor import checkpoint_parts
             layout, data = checkpoint_parts(t)
-            return _REBUILD_SPARSE, (_Call(_GET_LAYOUT, (layout,)), data)
+            return _REBUILD_SPARSE, (_Call(_GET_LAYOUT, (str.__str__(layout),)), data)   # a plain name
         record, offset, stride = self._layout(t)
         if isinstance(t, Parameter):   # the parameter's data is pickled as a plain tensor call inside
             data = _Call(_REBUILD_TENSOR, (record, offset, tuple(t._data.shape), tuple(stride), False,
