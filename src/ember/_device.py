@@ -1,22 +1,28 @@
 """Device objects, and the array backend that computes on each device type.
 
 A tensor's values are one array of its device's array module: a NumPy
-``ndarray`` on the CPU (and, once registered, a CuPy array on CUDA).  Ops ask
-``array_module(tensor)`` for the module to compute with; creation functions ask
-``backend_for(device)``.  Nothing computes through a module bound at import, so
-tensors of several devices live side by side in one process.
+``ndarray`` on the CPU, a CuPy array on CUDA.  Ops ask ``array_module(tensor)``
+for the module to compute with; creation functions ask ``backend_for(device)``.
+Nothing computes through a module bound at import, so tensors of several
+devices live side by side in one process.
+
+The CUDA backend (``ember.backends._cupy``) is registered lazily: ``import ember``
+never imports CuPy; the first call that needs CUDA (``backend_for('cuda')``,
+``ember.cuda.is_available()``...) does, once.
 """
+import importlib
+
 import numpy
 
 _KNOWN_TYPES = ("cpu", "cuda", "mps", "meta", "xpu", "privateuseone")
 
 
 class device:
-    """Where a tensor lives: ``device("cpu")``, ``device("cuda", 0)``, ``device("cuda:1")``.
+    """Where a tensor lives: ``device("cpu")``, ``device("cuda", 0)``, ``device("cuda:1")``, ``device(0)``.
 
-    Only ``cpu`` can hold ember tensors; the other types can be named (so that
-    ``device('cuda' if cuda.is_available() else 'cpu')`` works) but moving a
-    tensor there raises the error PyTorch raises on a machine without them.
+    ``cpu`` always holds tensors, ``cuda`` where CuPy sees a GPU (a bare index means ``cuda:<index>``,
+    as in PyTorch).  Other types can be named, but moving a tensor there raises the error PyTorch
+    raises on a machine without them.
     """
 
     __slots__ = ("type", "index")
@@ -25,8 +31,13 @@ class device:
         if isinstance(type, device):
             self.type, self.index = type.type, type.index
             return
-        if isinstance(type, int):
-            raise RuntimeError("Device index without a type is not supported here; use device('cpu')")
+        if isinstance(type, int) and not isinstance(type, bool):
+            if type < 0:
+                raise RuntimeError("Device index must not be negative")
+            if lazy_backend("cuda") is None:   # PyTorch reads a bare index as one of the accelerator
+                raise RuntimeError("Cannot access accelerator device when none is available.")
+            self.type, self.index = "cuda", type
+            return
         kind, _, idx = str(type).partition(":")
         if kind not in _KNOWN_TYPES:
             raise RuntimeError(
@@ -86,21 +97,55 @@ class ArrayBackend:
         to_host: ``to_host(array)`` -> a NumPy array with the same values.
         from_host: ``from_host(ndarray, index)`` -> an array of this backend on device ``index``.
         device_index: ``device_index(array)`` -> the index of the device holding ``array`` (None on the CPU).
+        address: ``address(array)`` -> the address of ``array``'s first element (``Tensor.data_ptr``).
+        writeable: ``writeable(array)`` -> False for a read-only view (NumPy's broadcast views); CuPy has none.
     """
 
-    __slots__ = ("device_type", "xp", "array_type", "errstate", "to_host", "from_host", "device_index")
+    __slots__ = ("device_type", "xp", "array_type", "errstate", "to_host", "from_host", "device_index",
+                 "address", "writeable")
 
-    def __init__(self, device_type, xp, array_type, errstate, to_host, from_host, device_index):
+    def __init__(self, device_type, xp, array_type, errstate, to_host, from_host, device_index,
+                 address=None, writeable=None):
         self.device_type, self.xp, self.array_type = device_type, xp, array_type
         self.errstate, self.to_host, self.from_host, self.device_index = errstate, to_host, from_host, device_index
+        self.address = address or _numpy_address
+        self.writeable = writeable or _numpy_writeable
 
     def __repr__(self):
         return f"ArrayBackend({self.device_type!r}, {self.xp.__name__})"
 
 
+def _numpy_address(a):
+    return a.__array_interface__["data"][0]
+
+
+def _numpy_writeable(a):
+    return a.flags.writeable
+
+
 _BACKENDS = {}        # device type -> ArrayBackend
 _BY_ARRAY_TYPE = {}   # array class -> ArrayBackend
 _ndarray = numpy.ndarray
+# device types whose backend registers itself on first use: type -> (module, the array modules it owns)
+_LAZY = {"cuda": ("ember.backends._cupy", ("cupy", "cupyx"))}
+_UNAVAILABLE = set()  # lazy device types whose backend could not load (no CuPy, no GPU): asked once
+
+
+def lazy_backend(device_type):
+    """The ArrayBackend of ``device_type``, loading a lazily registered one on first use; None when there is
+    none (no such backend, or its library or device is missing).  Never raises."""
+    b = _BACKENDS.get(device_type)
+    if b is not None or device_type not in _LAZY or device_type in _UNAVAILABLE:
+        return b
+    try:
+        b = importlib.import_module(_LAZY[device_type][0]).load()
+    except Exception:   # a broken install is "no such device", as is a missing one
+        b = None
+    if b is None:
+        _UNAVAILABLE.add(device_type)
+        return None
+    register_backend(b)
+    return b
 
 
 def register_backend(backend):
@@ -115,6 +160,10 @@ def backend_of(array):
     if b is None:
         if isinstance(array, numpy.generic):   # a NumPy scalar: what NumPy returns for some 0-d results
             return _BACKENDS["cpu"]
+        package = type(array).__module__.partition(".")[0]
+        for kind, (_, packages) in _LAZY.items():   # e.g. a CuPy array handed over before any CUDA call
+            if package in packages and lazy_backend(kind) is not None and type(array) in _BY_ARRAY_TYPE:
+                return _BY_ARRAY_TYPE[type(array)]
         raise TypeError(f"no ember device holds arrays of type {type(array).__module__}.{type(array).__name__}")
     return b
 
@@ -171,12 +220,30 @@ def backend_for(dev=None):
     if dev is None or dev is CPU:
         return _BACKENDS["cpu"]
     d = dev if isinstance(dev, device) else device(dev)
-    b = _BACKENDS.get(d.type)
+    b = _BACKENDS.get(d.type) or lazy_backend(d.type)
     if b is not None:
         return b
     if d.type == "cuda":
         raise AssertionError("Torch not compiled with CUDA enabled")
     raise RuntimeError(f"ember supports only the cpu device; {d.type} is not available on this machine")
+
+
+def cuda_device(dev=None):
+    """The device ``Tensor.cuda(dev)`` / ``Module.cuda(dev)`` move to: None is the current GPU, an int its
+    index, a string or device must name ``cuda``.  Raises PyTorch's errors (without CUDA too)."""
+    if isinstance(dev, int) and not isinstance(dev, bool):
+        d = device(dev)   # "Cannot access accelerator device..." without CUDA, negative-index error
+    elif dev is not None:
+        d = dev if isinstance(dev, device) else device(dev)
+        if d.type != "cuda":
+            raise RuntimeError("Invalid device, must be cuda device")
+    else:
+        d = device("cuda")
+    if lazy_backend("cuda") is None:
+        raise AssertionError("Torch not compiled with CUDA enabled")
+    if d.index is None:
+        d = device("cuda", _BACKENDS["cuda"].xp.cuda.runtime.getDevice())
+    return d
 
 
 def device_of(array):

@@ -20,14 +20,14 @@ _PRECISIONS = ("highest", "high", "medium")
 
 def set_float32_matmul_precision(precision):
     """Record the float32 matmul precision ('highest', 'high' or 'medium'); anything else warns and is ignored,
-    as in PyTorch.  'high'/'medium' also set ``backends.cuda.matmul.allow_tf32``."""
+    as in PyTorch.  'high'/'medium' also set ``backends.cuda.matmul.allow_tf32`` (TF32 / bfloat16 GEMMs on CUDA)."""
     if precision not in _PRECISIONS:
         warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
                       f"setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)
         return
     _state["matmul_precision"] = precision
     from .backends import cuda
-    cuda.matmul.allow_tf32 = precision != "highest"
+    cuda.apply_matmul_precision()   # CuPy's GEMM compute type, once CUDA is in use
 
 
 def get_float32_matmul_precision():

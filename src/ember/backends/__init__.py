@@ -9,19 +9,14 @@ def _flags(name, **values):
 
 
 cudnn = _flags("cudnn", enabled=True, benchmark=False, deterministic=False, allow_tf32=True,
-               is_available=lambda: False, version=lambda: None)
+               is_available=lambda: False, version=lambda: None)   # accepted: CuPy has no cuDNN binding
 mps = _flags("mps", is_available=lambda: False, is_built=lambda: False)
 mkldnn = _flags("mkldnn", enabled=True, is_available=lambda: False)
 openmp = _flags("openmp", is_available=lambda: False)
 mkl = _flags("mkl", is_available=lambda: False)
 cpu = _flags("cpu", get_cpu_capability=lambda: "DEFAULT")
-cuda = _flags("cuda", is_built=lambda: False,
-              matmul=_types.SimpleNamespace(allow_tf32=False, allow_fp16_reduced_precision_reduction=True,
-                                            allow_bf16_reduced_precision_reduction=True),
-              enable_flash_sdp=lambda enabled: None, enable_mem_efficient_sdp=lambda enabled: None,
-              enable_math_sdp=lambda enabled: None, flash_sdp_enabled=lambda: False,
-              mem_efficient_sdp_enabled=lambda: False, math_sdp_enabled=lambda: True)
+from . import cuda  # noqa: E402  a module of its own: its matmul flags reach CuPy
 
 import sys as _sys
-for _name in ("cudnn", "mps", "mkldnn", "openmp", "mkl", "cpu", "cuda"):
+for _name in ("cudnn", "mps", "mkldnn", "openmp", "mkl", "cpu"):
     _sys.modules[f"{__name__}.{_name}"] = globals()[_name]

@@ -18,7 +18,8 @@ from ._declare import op, method, function
 __all__ = ["Autocast", "autocast_args", "array_module", "module_of_array", "backend_of", "backend_for",
            "ignore_fp_errors", "Tensor", "Node", "record", "op", "method",
            "function", "GradMode", "_make", "_make_view", "Size", "needs_grad", "float_array", "unbroadcast",
-           "grad_for", "as_tensor_arg", "broadcast_error", "norm_dims", "scalar_value", "binary_arrays", "wrap_dim",
+           "grad_for", "as_tensor_arg", "same_device_arrays", "broadcast_error", "norm_dims", "scalar_value",
+           "binary_arrays", "wrap_dim",
            "write_out", "inplace", "check_inplace_leaf", "assign_result", "dtype_name"]
 
 _NUMBER = (int, float, bool, complex)
@@ -86,6 +87,8 @@ def binary_arrays(a, b):
     if isinstance(b, Tensor):
         if isinstance(a, Tensor):
             da, db = a._data, b._data
+            if type(da) is not type(db):
+                da, db = same_device_arrays(a, b)
             if da.dtype == db.dtype:
                 return da, db
             rd = _dtype.result_type(a, b).np
@@ -115,6 +118,29 @@ def binary_arrays(a, b):
         raise TypeError(f"unsupported operand type: Tensor and {type(b).__name__}")
     rd = _dtype.result_type(a, b).np
     return da.astype(rd, copy=False), b
+
+
+def same_device_arrays(*tensors):
+    """The arrays of ``tensors``, all on one device, or PyTorch's RuntimeError when they are on two.
+
+    A 0-d CPU tensor among tensors of another device is copied there: PyTorch takes it as a scalar.
+    """
+    arrays = [t._data for t in tensors]
+    backends = [backend_of(a) for a in arrays]
+    main = next((i for i, (a, b) in enumerate(zip(arrays, backends)) if a.ndim or b.device_type != "cpu"), 0)
+    target, where = backends[main], arrays[main]
+    for i, (a, b) in enumerate(zip(arrays, backends)):
+        if b is target:
+            continue
+        if a.ndim == 0 and b.device_type == "cpu":
+            arrays[i] = target.from_host(a, target.device_index(where))
+            continue
+        first, other = tensors[main].device, tensors[i].device
+        if first.type == "cpu":   # PyTorch names the accelerator's device first
+            first, other = other, first
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{first} and {other}!")
+    return arrays
 
 
 def broadcast_error(a_shape, b_shape):

@@ -291,8 +291,12 @@ class Module:
         return self
 
     def cuda(self, device=None):
-        """Move parameters and buffers to the GPU: raises, as PyTorch does without CUDA."""
-        return self._apply(lambda t: t.cuda(device))
+        """Move parameters and buffers to the GPU (``device``: None for the current one, an index, 'cuda:N');
+        the same Parameter objects, so an optimizer built before the move keeps working.  Returns self.
+        Raises PyTorch's error where there is no CUDA."""
+        from ..._device import cuda_device
+        target = cuda_device(device)
+        return self._apply(lambda t: t.to(target))
 
     def ipu(self, device=None):
         return self._apply(lambda t: t.ipu(device))
@@ -356,7 +360,7 @@ class Module:
             elif isinstance(a, (str, _device_cls)):
                 device = a
             elif isinstance(a, int) and not isinstance(a, bool):
-                device = _device_cls("cuda", a)
+                device = _device_cls(a)   # a bare index names a GPU (PyTorch's error without one)
             elif isinstance(a, bool) or a is None:
                 continue
             else:
