@@ -138,8 +138,15 @@ normal_fill_float = Kernel("normal_fill_float", normal_fill_float_reference,
 
 # ---------------------------------------------------------------------------- double precision (libm)
 def _libm(fn, x):
-    """``fn`` (a ``math`` function: the C library's) of each element of float64 ``x``."""
-    return np.fromiter((fn(v) for v in x.reshape(-1).tolist()), _F64, x.size).reshape(x.shape)
+    """``fn`` (a ``math`` function: the C library's) of each element of float64 ``x``; where Python raises
+    instead of returning the C result (a pole, a domain error, an overflow) NumPy's IEEE value stands in."""
+    def call(v):
+        try:
+            return fn(v)
+        except (ValueError, OverflowError):
+            with np.errstate(all="ignore"):
+                return float(getattr(np, fn.__name__)(v))
+    return np.fromiter((call(v) for v in x.reshape(-1).tolist()), _F64, x.size).reshape(x.shape)
 
 
 def normal_fill_double_reference(u, mean, std):

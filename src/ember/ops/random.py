@@ -25,7 +25,7 @@ from . import _sampling as S
 def _float_dtype(dtype, kernel="check_uniform_bounds"):
     dt = dtype or _dtype.get_default_dtype()
     if not (dt.is_floating_point or dt.is_complex):
-        raise RuntimeError(f"\"{kernel}\" not implemented for '{dt.name}'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{dtype_name(dt)}'")
     return dt
 
 
