@@ -8,7 +8,7 @@ method call costs one Python call.
 import numpy as np
 
 from . import _dtype
-from ._device import as_cpu, backend_of, device_of, device as _device_cls
+from ._device import as_cpu, backend_of, device_of, device as _device_cls, cuda_device
 from ._dtype import from_numpy_dtype, get_default_dtype
 from .autograd.grad_mode import GradMode
 
@@ -176,8 +176,16 @@ class Tensor:
     def device(self):
         return device_of(self._data)
 
-    is_cuda = False
-    is_cpu = True
+    @property
+    def is_cuda(self):
+        """True for a tensor on a CUDA device."""
+        return type(self._data) is not _ndarray and backend_of(self._data).device_type == "cuda"
+
+    @property
+    def is_cpu(self):
+        """True for a tensor on the CPU."""
+        return type(self._data) is _ndarray or backend_of(self._data).device_type == "cpu"
+
     is_sparse = False
     is_sparse_csr = False
     _sparse = False            # True for the sparse layouts (ops/sparse_tensor.py): the ops' one layout test
@@ -652,7 +660,7 @@ class Tensor:
             elif isinstance(a, bool):
                 flags.append(a)
             elif isinstance(a, (str, _device_cls, int)):
-                device = a if not isinstance(a, int) else f"cuda:{a}"
+                device = a if not isinstance(a, int) else _device_cls(a)
         if len(flags) > 1:
             copy = flags[1]
         moved = self
@@ -660,6 +668,8 @@ class Tensor:
             target = device if isinstance(device, _device_cls) else _device_cls(device)
             if target.type == "cpu" and target.index is None:
                 target = None if type(self._data) is _ndarray else target
+            elif target.type == "cuda" and target.index is None:
+                target = cuda_device(target)   # 'cuda' is the current GPU
             if target is not None and target != self.device:
                 from .ops.elementwise import to_device
                 moved = to_device(self, target)
@@ -722,14 +732,27 @@ class Tensor:
         return self.to("cpu")
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
-        """Raises: ember has no CUDA backend (PyTorch's error on a CPU-only build)."""
-        raise AssertionError("Torch not compiled with CUDA enabled")
+        """This tensor on a GPU (itself when it is there already).
+
+        Args:
+            device: None (the current GPU), an index, 'cuda:N' or a device.
+            non_blocking: accepted; a copy from pinned memory does not wait for the GPU.
+        Raises PyTorch's errors where there is no CUDA.
+        """
+        return self.to(cuda_device(device), non_blocking=non_blocking)
 
     def pin_memory(self, device=None):
-        return self
+        """A copy of this CPU tensor in page-locked host memory (fast, asynchronous copies to the GPU).
+
+        Raises PyTorch's RuntimeError where there is no accelerator.
+        """
+        from .backends import _cupy
+        return _make(_cupy.pinned_copy(self._data)) if not self.is_pinned() else self
 
     def is_pinned(self, device=None):
-        return False
+        """True when this CPU tensor's memory is page-locked (made by ``pin_memory``)."""
+        from .backends import _cupy
+        return type(self._data) is _ndarray and _cupy.is_pinned(self._data)
 
     def share_memory_(self):
         """Move this tensor's data into shared memory (for worker processes); returns self."""
