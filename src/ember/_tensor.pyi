@@ -215,7 +215,7 @@ class Tensor:
     def cpu(self, memory_format=None) -> Any: """This tensor on the CPU (itself when it is there already)."""
     def cross(self, other, dim=None, *, out=None) -> Any: """The 3-D cross product along ``dim`` (default: the first dim of size 3, with PyTorch's warning)."""
     def crow_indices(self) -> Any: """The compressed row pointers of a CSR tensor."""
-    def cuda(self, device=None, non_blocking=False, memory_format=None) -> Any: """Raises: ember has no CUDA backend (PyTorch's error on a CPU-only build)."""
+    def cuda(self, device=None, non_blocking=False, memory_format=None) -> Any: """This tensor on a GPU (itself when it is there already)."""
     def cummax(self, dim, *, out=None) -> Any: """Running maximum along ``dim`` and the index where it was attained: (values, indices)."""
     def cummin(self, dim, *, out=None) -> Any: """Running minimum along ``dim`` and the index where it was attained: (values, indices)."""
     def cumprod(self, dim, *, dtype=None, out=None) -> Any: """Running product along ``dim``; integer and bool inputs accumulate in int64."""
@@ -349,8 +349,10 @@ class Tensor:
     def is_complex(self) -> Any: ...
     def is_conj(self) -> Any: """False: ember materialises conjugates."""
     def is_contiguous(self, memory_format=None) -> Any: """True when the elements are laid out densely in row-major order."""
-    is_cpu: bool
-    is_cuda: bool
+    @property
+    def is_cpu(self) -> Any: ...
+    @property
+    def is_cuda(self) -> Any: ...
     def is_distributed(self) -> Any: """Whether the tensor is a distributed (sharded) one: never, for ember's tensors."""
     def is_floating_point(self) -> Any: ...
     is_ipu: bool
@@ -364,7 +366,7 @@ class Tensor:
     def is_neg(self) -> Any: """False: ember materialises negations."""
     is_nested: bool
     def is_nonzero(self) -> Any: """The truth value of a one-element tensor."""
-    def is_pinned(self, device=None) -> Any: ...
+    def is_pinned(self, device=None) -> Any: """True when this CPU tensor's memory is page-locked (made by ``pin_memory``)."""
     is_quantized: bool
     def is_same_size(self, other) -> Any: """Whether two tensors have the same shape."""
     def is_set_to(self, tensor) -> Any: """Whether both tensors view the same memory with the same sizes, strides and offset."""
@@ -512,7 +514,7 @@ class Tensor:
     @property
     def output_nr(self) -> Any: ...
     def permute(self, *dims) -> Any: """Reorder dims (a view): ``permute(2, 0, 1)``."""
-    def pin_memory(self, device=None) -> Any: ...
+    def pin_memory(self, device=None) -> Any: """A copy of this CPU tensor in page-locked host memory (fast, asynchronous copies to the GPU)."""
     def pinverse(self, rcond=1e-15) -> Any: """The Moore-Penrose pseudo-inverse, cutting singular values below ``rcond * max(S)``."""
     def polygamma(self, n) -> Any: """``Tensor.polygamma(n)``: ``polygamma(n, self)``."""
     def polygamma_(self, *args, **kwargs) -> Any: """In-place form of ``polygamma_method``; returns self."""
