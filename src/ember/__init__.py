@@ -5,6 +5,7 @@ optim and data loading behave as in PyTorch 2.13.
 """
 __version__ = "2.13.0+ember.0.1.0"
 
+from . import _threads  # noqa: F401  first: OpenBLAS's idle-thread timeout is read when NumPy loads it
 from . import _dtype
 from ._dtype import (dtype, float16, bfloat16, float32, float64, complex64, complex128, uint8, int8, int16, int32,
                      int64, bool, half, float, double, cfloat, cdouble, short, int, long,

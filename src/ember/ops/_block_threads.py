@@ -1,14 +1,19 @@
-"""Threads for ops that split their work into independent blocks (convolution over batch blocks).
+"""BLAS threads and threads for ops that split their work into independent blocks (convolution over batch blocks).
 
 NumPy releases the GIL inside its array loops and BLAS calls, so a few Python threads working on
 different blocks run in parallel.  The parallelism follows BLAS's thread count (``ember.set_num_threads``
 sets it); while the threads run, BLAS itself is held to one thread so the cores are not oversubscribed.
+
+Matrix products go through ``product``, which picks one BLAS thread or BLAS's configured count per
+product size, and one thread while the machine's cores are found busy (see ``product``).
 """
 import concurrent.futures
 import contextlib
 import os
 import threading
 import time
+
+import numpy as np
 
 _state = {"controllers": None, "executor": None, "workers": 0, "pid": None}
 _lock = threading.Lock()
@@ -60,34 +65,43 @@ def executor():
 
 
 # Contention check: when parallel regions get much less CPU time than their threads could use (the machine is
-# busy with other processes), GIL hand-offs between starved threads cost more than the parallelism gains, so
-# blocked ops run serially for a while before trying threads again.  The CPU share is smoothed over regions
-# (one slow region is noise; GIL waits alone give shares of 0.6-0.9 on an idle machine).
-_contention = {"cooldown": 0, "share": 1.0}
-_COOLDOWN_CALLS = 32
+# busy with other processes), GIL hand-offs between starved threads, and a BLAS GEMM waiting for its descheduled
+# second thread (measured 10-50x slower on a loaded 2-core machine), cost more than the parallelism gains, so
+# blocked ops and products run on one thread for a while before trying threads again.  The CPU share is smoothed
+# over regions (one slow region is noise; GIL waits alone give shares of 0.6-0.9 on an idle machine).  The back-off
+# is timed, doubling while the machine stays busy: a retry under load costs one slow region.
+_contention = {"cooldown": 0.0, "share": 1.0, "backoff": 0.0}   # cooldown: perf_counter() time it ends
+_BACKOFF_SECONDS = (0.25, 8.0)
 _MIN_CPU_SHARE = 0.5
 
 
 def parallel_ok():
     """False while backing off after parallel regions that found the cores busy."""
-    if _contention["cooldown"] > 0:
-        _contention["cooldown"] -= 1
-        if _contention["cooldown"] == 0:
-            _contention["share"] = _MIN_CPU_SHARE + 0.1  # one more starved region backs off again
-        return False
+    if _contention["cooldown"]:
+        if time.perf_counter() < _contention["cooldown"]:
+            return False
+        _contention["cooldown"] = 0.0
+        _contention["share"] = _MIN_CPU_SHARE + 0.1  # one more starved region backs off again
     return True
 
 
 @contextlib.contextmanager
 def timed_parallel(nt):
-    """Measure a parallel region's CPU share; start a serial cooldown when the smoothed share is low."""
+    """Measure a parallel region's CPU share; start a serial back-off when the smoothed share is low."""
     wall, cpu = time.perf_counter(), time.process_time()
     yield
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    if wall > 1e-3:
+    _account(nt, time.perf_counter() - wall, time.process_time() - cpu)
+
+
+def _account(nt, wall, cpu):
+    if wall > 1e-4:
         share = _contention["share"] = 0.7 * _contention["share"] + 0.3 * (cpu / (nt * wall))
         if share < _MIN_CPU_SHARE:
-            _contention["cooldown"] = _COOLDOWN_CALLS
+            backoff = min(max(2 * _contention["backoff"], _BACKOFF_SECONDS[0]), _BACKOFF_SECONDS[1])
+            _contention["backoff"] = backoff
+            _contention["cooldown"] = time.perf_counter() + backoff
+        elif share > _MIN_CPU_SHARE + 0.2:
+            _contention["backoff"] = 0.0
 
 
 _single = {"depth": 0, "saved": None}
@@ -111,3 +125,37 @@ def blas_single():
             if _single["depth"] == 0:
                 for c, n in zip(ctrls, _single["saved"]):
                     c.set_num_threads(n)
+
+
+# Matrix products (measured with OpenBLAS on a 2-core machine, float32, min over repeats): below about 1M
+# multiply-adds per product one or two threads run alike (OpenBLAS keeps small ones on one thread itself); up to
+# about 12M one thread is faster (2.1M: 43 us on one thread, 52-69 us on two: waking and splitting cost more than
+# the second core gives); from there two threads pay (51M, the MLP's 128x784x512: 1.0 ms on one, 0.69 ms on two).
+_PRODUCT_ONE_THREAD = 1 << 20
+_PRODUCT_THREADS = 12 << 20
+
+
+def product(fn, a, b):
+    """``fn(a, b)`` for a matrix-product function ``fn`` (``matmul``, ``dot``) of NumPy arrays, with BLAS on one
+    thread where the product is too small for a second one to pay, or while the cores are found busy; on BLAS's
+    configured count otherwise (its CPU share is measured, see ``timed_parallel``).
+
+    Args:
+        fn: the product function; a: ``(..., m, k)``; b: ``(..., k, n)`` (1-D operands and other array types run
+            as they are).
+    """
+    if a.ndim < 2 or b.ndim < 2 or type(a) is not np.ndarray or type(b) is not np.ndarray:
+        return fn(a, b)
+    work = a.shape[-2] * a.shape[-1] * b.shape[-1]
+    if work < _PRODUCT_ONE_THREAD or _single["depth"] or getattr(_local, "worker", False):
+        return fn(a, b)   # small, or BLAS already held to one thread by a blocked op
+    nt = block_threads()
+    if nt <= 1:
+        return fn(a, b)
+    if work < _PRODUCT_THREADS or not parallel_ok():
+        with blas_single():
+            return fn(a, b)
+    wall, cpu = time.perf_counter(), time.process_time()
+    r = fn(a, b)
+    _account(nt, time.perf_counter() - wall, time.process_time() - cpu)
+    return r

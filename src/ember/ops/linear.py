@@ -1,5 +1,8 @@
 """``linear``: ``input @ weight.T + bias`` as one op, the kernel of ``nn.functional.linear`` and ``nn.Linear``."""
+import operator
+
 from ._common import Node, record, _make, Autocast, autocast_args, dtype_name, function
+from ._block_threads import product
 
 
 class AddmmBackward0(Node):
@@ -63,7 +66,7 @@ def linear(input, weight, bias=None):
                            f"{dtype_name(weight.dtype)}")
     lead = x.shape[:-1]
     x2 = x.reshape(-1, k) if x.ndim != 2 else x
-    r = x2 @ w.T
+    r = product(operator.matmul, x2, w.T)   # BLAS threads chosen for the size
     if r.dtype != x.dtype:  # NumPy multiplies bfloat16 in float32; PyTorch rounds the product back
         r = r.astype(x.dtype)
     if bias is not None:

@@ -10,12 +10,14 @@ from .creation import eye
 from ._common import (array_module, Tensor, Node, record, op, method, function, _make, wrap_dim,
                       unbroadcast, broadcast_error, write_out, dtype_name, Autocast, autocast_args)
 from ._ieee import cast, retry_quietly
+from ._block_threads import product as _blas_product
 
 
 def _product(fn, a, b):
-    """``fn(a, b)`` in ``a``'s dtype: NumPy computes bfloat16 products in float32, PyTorch rounds back."""
+    """``fn(a, b)`` in ``a``'s dtype: NumPy computes bfloat16 products in float32, PyTorch rounds back.  BLAS's
+    thread count is chosen for the product's size (``_block_threads.product``)."""
     try:
-        r = fn(a, b)
+        r = _blas_product(fn, a, b)
     except RuntimeWarning:   # a warning filter made an error of an overflow: PyTorch gives inf quietly
         r = retry_quietly(a, fn, a, b)
     return r if r.dtype == a.dtype else cast(r, a.dtype)

@@ -1,0 +1,76 @@
+"""BLAS thread choice for matrix products (ops/_block_threads.product): one thread for mid-size products and
+while backing off from a busy machine, the configured count for large ones, the user's setting restored after,
+and the same values as NumPy whichever way a product runs."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember.ops import _block_threads as BT
+
+
+@pytest.fixture
+def two_threads():
+    if not BT._blas_controllers():
+        pytest.skip("threadpoolctl finds no BLAS library to control")
+    before = ember.get_num_threads()
+    ember.set_num_threads(2)
+    saved = dict(BT._contention)
+    BT._contention.update(cooldown=0.0, share=1.0, backoff=0.0)
+    try:
+        yield
+    finally:
+        BT._contention.update(saved)
+        ember.set_num_threads(before)
+
+
+def _threads_seen(m, k, n):
+    """BLAS's thread count while ``product`` multiplies an (m, k) by a (k, n) matrix."""
+    seen = []
+
+    def fn(a, b):
+        seen.append(ember.get_num_threads())
+        return a @ b
+    a, b = np.ones((m, k), np.float32), np.ones((k, n), np.float32)
+    np.testing.assert_array_equal(BT.product(fn, a, b), a @ b)
+    return seen[0]
+
+
+def test_product_threads_follow_size(two_threads):
+    assert _threads_seen(64, 64, 64) == 2          # small: left to OpenBLAS (it keeps these on one thread)
+    assert _threads_seen(128, 128, 128) == 1       # mid-size: a second thread costs more than it gives
+    assert _threads_seen(128, 784, 512) == 2       # the MLP's first layer: two threads pay
+    assert ember.get_num_threads() == 2            # the user's setting is back
+
+
+def test_product_one_thread_while_backing_off(two_threads):
+    for _ in range(4):                             # regions that got a tenth of their two cores
+        BT._account(2, 1.0, 0.2)
+    assert not BT.parallel_ok()
+    assert _threads_seen(128, 784, 512) == 1
+    BT._contention["cooldown"] = 1e-9              # the back-off is over: threads again
+    assert _threads_seen(128, 784, 512) == 2
+
+
+def test_product_respects_user_single_thread(two_threads):
+    ember.set_num_threads(1)
+    assert _threads_seen(128, 784, 512) == 1
+    assert ember.get_num_threads() == 1
+
+
+@pytest.mark.parametrize("shape", [(128, 784, 512), (128, 256, 128), (3, 128, 256, 128)])
+def test_linear_and_matmul_match_torch(two_threads, shape):
+    rng = np.random.default_rng(0)
+    *lead, m, k, n = shape
+    x = rng.standard_normal((*lead, m, k)).astype(np.float32)
+    w = rng.standard_normal((n, k)).astype(np.float32)
+    g = rng.standard_normal((*lead, m, n)).astype(np.float32)
+    for fe, ft in ((ember.nn.functional.linear, torch.nn.functional.linear),
+                   (lambda a, b: a @ b.mT, lambda a, b: a @ b.mT)):
+        xe, we = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+        xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+        ye, yt = fe(xe, we), ft(xt, wt)
+        ye.backward(ember.tensor(g))
+        yt.backward(torch.tensor(g))
+        for a, b in ((ye, yt), (xe.grad, xt.grad), (we.grad, wt.grad)):
+            np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-4, atol=1e-3)
