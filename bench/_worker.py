@@ -1,5 +1,12 @@
-"""The benchmark worker process: builds the cases and times one side (ember or torch) on request."""
+"""The benchmark worker processes: build the cases, time one side on request, measure a case's peak memory.
+
+A case is ``(name, ember_fn, torch_fn)`` or ``(name, ember_fn, torch_fn, info)``; ``info`` is a dict with any of
+``workload`` (a row of issue 11's table: counted in the headline geometric mean), ``memory`` (measure the peak
+memory of one call, ember and torch in child processes of their own), ``flops`` (floating-point operations per
+call: GFLOP/s are printed) and ``numpy`` (the same work in plain NumPy, timed as a third side).
+"""
 import importlib
+import os
 import pkgutil
 import sys
 import time
@@ -21,23 +28,35 @@ def _time_once(fn, min_seconds=0.05):
         n = max(n * 2, int(n * min_seconds / max(elapsed, 1e-9)) + 1)
 
 
-def _load_cases(filters):
+def _load_cases(filters, module=None):
+    """The cases whose name contains one of ``filters`` (all without filters), as ``(name, ember_fn, torch_fn,
+    info)`` with the module's name in ``info["module"]``; from the ``bench_*`` module named ``module`` only, if
+    given."""
     cases = []
     for info in sorted(pkgutil.iter_modules([str(HERE)]), key=lambda m: m.name):
-        if info.name.startswith("bench_"):
-            module = importlib.import_module(f"bench.{info.name}")
-            cases += [c for c in module.cases() if not filters or any(f in c[0] for f in filters)]
+        if info.name.startswith("bench_") and module in (None, info.name):
+            for case in importlib.import_module(f"bench.{info.name}").cases():
+                if not filters or any(f in case[0] for f in filters):
+                    cases.append((*case[:3], {**(case[3] if len(case) == 4 else {}), "module": info.name}))
     return cases
 
 
-def worker(side, filters, conn):
-    """Build the cases and time this side's function of whichever case the parent names."""
+def _setup(side):
     sys.path.insert(0, str(HERE.parent))
     import torch
     torch.set_num_threads(2)
+
+
+def worker(side, filters, conn):
+    """Build the cases and time this side's function of whichever case the parent names.
+
+    First sends the case list as ``(name, info without functions)``; then answers each case index with the
+    seconds per call (``None`` for a case without this side), until it receives ``None``.
+    """
+    _setup(side)
     cases = _load_cases(filters)
-    conn.send([c[0] for c in cases])
-    fns = [c[1] if side == "ember" else c[2] for c in cases]
+    conn.send([(c[0], {**c[3], "numpy": "numpy" in c[3]}) for c in cases])
+    fns = [c[1] if side == "ember" else c[2] if side == "torch" else c[3].get("numpy") for c in cases]
     while True:
         index = conn.recv()
         if index is None:
@@ -46,3 +65,37 @@ def worker(side, filters, conn):
         conn.send(_time_once(fns[index]))
 
 
+def _rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _peak_rss_bytes():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise OSError("no VmHWM in /proc/self/status")
+
+
+def memory_worker(side, module, name, conn):
+    """Peak resident memory of case ``name``'s ``side`` function (from bench module ``module``), in a fresh
+    process that builds only that module's cases.
+
+    The kernel's high-water mark is reset to the resident set after the cases are built (Linux
+    ``/proc/self/clear_refs``), then the function runs three times: the growth covers the activations, the
+    gradients and the optimizer state a training step needs.  Sends ``(peak, resident_before)`` in bytes, or
+    ``None`` where the kernel cannot reset the mark.
+    """
+    _setup(side)
+    (case,) = [c for c in _load_cases([name], module) if c[0] == name]
+    fn = case[1] if side == "ember" else case[2]
+    try:
+        before = _rss_bytes()
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        for _ in range(3):
+            fn()
+        conn.send((_peak_rss_bytes(), before))
+    except OSError:
+        conn.send(None)

@@ -5,6 +5,8 @@ arithmetic.  One call = one full training step (zero_grad, forward, loss, backwa
 """
 import numpy as np
 
+from bench._shared import copy_weights
+
 
 def _lenet(nn, F):
     class Net(nn.Module):
@@ -62,10 +64,6 @@ def _resnet(nn, F):
     return ResNet()
 
 
-def _copy_weights(src, dst, ember):
-    dst.load_state_dict({k: ember.tensor(v.detach().numpy().copy()) for k, v in src.state_dict().items()})
-
-
 def _step_fn(model, opt, loss_fn, x, y):
     def step():
         opt.zero_grad()
@@ -89,23 +87,23 @@ def cases():
     torch.manual_seed(0)
     tm = _lenet(torch.nn, TF)
     em = _lenet(ember.nn, EF)
-    _copy_weights(tm, em, ember)
+    copy_weights(em, tm)
     x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, 64)
     te = _step_fn(tm, torch.optim.Adam(tm.parameters(), lr=1e-3), TF.nll_loss, torch.tensor(x), torch.tensor(y))
     ee = _step_fn(em, ember.optim.Adam(em.parameters(), lr=1e-3), EF.nll_loss, ember.tensor(x), ember.tensor(y))
-    out.append(("cnn: LeNet train step (MNIST 64x1x28x28, Adam)", ee, te))
+    out.append(("cnn: LeNet train step (MNIST 64x1x28x28, Adam)", ee, te, {"workload": True, "memory": True}))
 
     tm = _resnet(torch.nn, TF)
     em = _resnet(ember.nn, EF)
-    _copy_weights(tm, em, ember)
+    copy_weights(em, tm)
     x = rng.standard_normal((32, 3, 32, 32)).astype(np.float32)
     y = rng.integers(0, 10, 32)
     topt = torch.optim.SGD(tm.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     eopt = ember.optim.SGD(em.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     te = _step_fn(tm, topt, TF.cross_entropy, torch.tensor(x), torch.tensor(y))
     ee = _step_fn(em, eopt, EF.cross_entropy, ember.tensor(x), ember.tensor(y))
-    out.append(("cnn: BN ResNet-14 train step (CIFAR 32x3x32x32, SGD)", ee, te))
+    out.append(("cnn: BN ResNet-14 train step (CIFAR 32x3x32x32, SGD)", ee, te, {"workload": True, "memory": True}))
 
     # the kernels on their own: forward + backward (input and weight gradients)
     x = rng.standard_normal((64, 32, 26, 26)).astype(np.float32)

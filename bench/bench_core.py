@@ -1,5 +1,7 @@
-"""Core overhead benchmarks: a chain of tiny ops (forward, and forward+backward) and an MLP training step."""
+"""Core benchmarks: a chain of tiny ops (forward, and forward+backward), an MLP training step and batch-1 inference."""
 import numpy as np
+
+from bench._shared import classifier_steps
 
 
 def _chain(lib, x):
@@ -29,42 +31,37 @@ def _tiny_op_cases(lib_e, lib_t):
     def bwd_t():
         _chain(lib_t, gt).sum().backward()
 
-    return [("50 tiny ops, no grad", fwd_e, fwd_t), ("50 tiny ops, forward+backward", bwd_e, bwd_t)]
+    return [("50 tiny ops, no grad", fwd_e, fwd_t),
+            ("50 tiny ops, forward+backward", bwd_e, bwd_t, {"workload": True, "memory": True})]
 
 
-def _mlp(lib, rng_data):
-    sizes = [(784, 512), (512, 512), (512, 10)]
-    params = []
-    for fan_in, fan_out in sizes:
-        w = lib.tensor(rng_data.standard_normal((fan_in, fan_out)).astype(np.float32) * 0.05, requires_grad=True)
-        b = lib.zeros(fan_out, requires_grad=True)
-        params += [w, b]
-    return params
+def _mlp(lib):
+    nn = lib.nn
+    return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
 
 
-def _mlp_step(lib, params, x, y):
-    w1, b1, w2, b2, w3, b3 = params
-    h = (x @ w1 + b1).relu()
-    h = (h @ w2 + b2).relu()
-    logits = h @ w3 + b3
-    loss = (logits.logsumexp(1) - logits.gather(1, y.unsqueeze(1)).squeeze(1)).mean()
-    loss.backward()
-    with lib.no_grad():
-        for p in params:
-            p -= 0.01 * p.grad
-            p.grad = None
-    return loss
+def _mlp_cases(ember, torch):
+    """Issue 11's MLP rows: a training step (batch 128, cross-entropy, SGD with momentum) and batch-1 inference."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((128, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 128)
+    torch.manual_seed(0)
+    step_e, step_t, em, tm = classifier_steps(_mlp, x, y)
+    one = x[:1]
+    xt1, xe1 = torch.tensor(one), ember.tensor(one)
+
+    def infer(lib, model, xb):
+        with lib.no_grad():
+            for _ in range(100):
+                model(xb)
+
+    return [("MLP 784-512-512-10 train step, batch 128, SGD momentum", step_e, step_t,
+             {"workload": True, "memory": True}),
+            ("MLP 784-512-512-10 inference, batch 1, x100", lambda: infer(ember, em, xe1),
+             lambda: infer(torch, tm, xt1), {"workload": True, "memory": True})]
 
 
 def cases():
     import torch
     import ember
-    out = _tiny_op_cases(ember, torch)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((128, 784)).astype(np.float32)
-    y = rng.integers(0, 10, 128)
-    pe, pt = _mlp(ember, np.random.default_rng(1)), _mlp(torch, np.random.default_rng(1))
-    xe, ye, xt, yt = ember.tensor(x), ember.tensor(y), torch.tensor(x), torch.tensor(y)
-    out.append(("MLP 784-512-512-10 train step, batch 128", lambda: _mlp_step(ember, pe, xe, ye),
-                lambda: _mlp_step(torch, pt, xt, yt)))
-    return out
+    return _tiny_op_cases(ember, torch) + _mlp_cases(ember, torch)

@@ -2,10 +2,7 @@
 kernels, and the cost of calling small modules.  ember's weights are copied from torch's."""
 import numpy as np
 
-
-def _copy(em, tm):
-    import ember
-    em.load_state_dict({k: ember.from_numpy(v.detach().numpy().copy()) for k, v in tm.state_dict().items()})
+from bench._shared import classifier_steps
 
 
 def _mlp(L):
@@ -15,28 +12,11 @@ def _mlp(L):
 
 
 def _train_case():
-    import ember
-    import ember.optim  # noqa: F401
-    import torch
     rng = np.random.default_rng(0)
     x = rng.standard_normal((128, 784)).astype(np.float32)
     y = rng.integers(0, 10, 128)
-    tm, em = _mlp(torch), _mlp(ember)
-    _copy(em, tm)
-    crit_t, crit_e = torch.nn.CrossEntropyLoss(), ember.nn.CrossEntropyLoss()
-    opt_t = torch.optim.SGD(tm.parameters(), lr=0.01, momentum=0.9)
-    opt_e = ember.optim.SGD(em.parameters(), lr=0.01, momentum=0.9)
-    xt, yt, xe, ye = torch.tensor(x), torch.tensor(y), ember.tensor(x), ember.tensor(y)
-
-    def step(m, crit, opt, xb, yb):
-        opt.zero_grad()
-        loss = crit(m(xb), yb)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return ("nn MLP (Linear/BN/ReLU/Dropout/LN/GELU) step, b128", lambda: step(em, crit_e, opt_e, xe, ye),
-            lambda: step(tm, crit_t, opt_t, xt, yt))
+    step_e, step_t, _, _ = classifier_steps(_mlp, x, y)
+    return ("nn MLP (Linear/BN/ReLU/Dropout/LN/GELU) step, b128", step_e, step_t, {"memory": True})
 
 
 def _fwd_bwd(lib, fn, x):

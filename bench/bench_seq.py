@@ -8,6 +8,8 @@
 """
 import numpy as np
 
+from bench._shared import copy_weights
+
 
 def _lstm_lm(lib, vocab=2000, hidden=256, layers=2):
     nn = lib.nn
@@ -92,12 +94,6 @@ def _encoder_lm(lib, vocab=512, width=128, heads=4, layers=2, context=64):
     return EncoderLM()
 
 
-def _same_weights(em, tm):
-    import ember
-    import ember.optim
-    em.load_state_dict({k: ember.tensor(v.detach().numpy().copy()) for k, v in tm.state_dict().items()})
-
-
 def cases():
     import torch
     import ember
@@ -109,7 +105,7 @@ def cases():
     # ---- LSTM language model
     torch.manual_seed(0)
     tm, em = _lstm_lm(torch), _lstm_lm(ember)
-    _same_weights(em, tm)
+    copy_weights(em, tm)
     tokens = rng.integers(0, 2000, (36, 20))
     xt, yt = torch.tensor(tokens[:-1]), torch.tensor(tokens[1:])
     xe, ye = ember.tensor(tokens[:-1]), ember.tensor(tokens[1:])
@@ -125,12 +121,13 @@ def cases():
         return loss
 
     out.append(("LSTM LM train step (2x256, 35x20 tokens, vocab 2000, SGD)",
-                lambda: lstm_step(ember, em, opt_e, xe, ye), lambda: lstm_step(torch, tm, opt_t, xt, yt)))
+                lambda: lstm_step(ember, em, opt_e, xe, ye), lambda: lstm_step(torch, tm, opt_t, xt, yt),
+                {"workload": True, "memory": True}))
 
     # ---- tiny GPT
     torch.manual_seed(0)
     tg, eg = _gpt(torch), _gpt(ember)
-    _same_weights(eg, tg)
+    copy_weights(eg, tg)
     seq = rng.integers(0, 512, (16, 65))
     gxt, gyt = torch.tensor(seq[:, :-1]), torch.tensor(seq[:, 1:])
     gxe, gye = ember.tensor(seq[:, :-1]), ember.tensor(seq[:, 1:])
@@ -146,14 +143,16 @@ def cases():
         return loss
 
     out.append(("tiny GPT train step (2 layers, 4 heads, 128 wide, 16x64, AdamW)",
-                lambda: gpt_step(ember, eg, gopt_e, gxe, gye), lambda: gpt_step(torch, tg, gopt_t, gxt, gyt)))
+                lambda: gpt_step(ember, eg, gopt_e, gxe, gye), lambda: gpt_step(torch, tg, gopt_t, gxt, gyt),
+                {"workload": True, "memory": True}))
 
     # ---- the same model through nn.TransformerEncoder / MultiheadAttention
     torch.manual_seed(0)
     tt, et = _encoder_lm(torch), _encoder_lm(ember)
-    _same_weights(et, tt)
+    copy_weights(et, tt)
     topt_t = torch.optim.AdamW(tt.parameters(), lr=3e-4)
     topt_e = ember.optim.AdamW(et.parameters(), lr=3e-4)
     out.append(("tiny GPT via nn.TransformerEncoder train step (same sizes, AdamW)",
-                lambda: gpt_step(ember, et, topt_e, gxe, gye), lambda: gpt_step(torch, tt, topt_t, gxt, gyt)))
+                lambda: gpt_step(ember, et, topt_e, gxe, gye), lambda: gpt_step(torch, tt, topt_t, gxt, gyt),
+                {"memory": True}))
     return out
