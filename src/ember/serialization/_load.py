@@ -37,6 +37,11 @@ def _default_restore(storage, location):
                 "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. If you "
                 "are running on a CPU-only machine, please use torch.load with map_location=torch.device('cpu') to "
                 "map your storages to the CPU.")
+        index = _device.device(location).index or 0
+        if index >= cuda.device_count():
+            raise RuntimeError(f"Attempting to deserialize object on CUDA device {index} but torch.cuda.device_count() "
+                               f"is {cuda.device_count()}. Please use torch.load with map_location to map your "
+                               "storages to an existing device.")
         return storage.cuda(location)
     raise RuntimeError(f"don't know how to restore data location of torch.storage.UntypedStorage (tagged with "
                        f"{location})")

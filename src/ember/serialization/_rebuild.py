@@ -6,6 +6,7 @@ import weakref
 import numpy as np
 
 from .. import _dtype
+from .._device import CPU, backend_for, cuda_device, resolve
 from .._tensor import Tensor, _make
 
 _MAX_NBYTES = 2 ** 63
@@ -21,10 +22,12 @@ def is_loaded_storage(array):
 
 class LoadedStorage:
     """The data of one storage record, as ``map_location`` functions receive it (PyTorch's ``UntypedStorage``
-    plays this part): ``array`` is a 1-D, writable NumPy array of the record's dtype."""
+    plays this part): ``array`` is a 1-D, writable NumPy array of the record's dtype, and ``device`` where the
+    tensors built on it go (``cuda()``/``to()`` change it; the data stays on the host until each tensor is
+    built, so tensors of one storage on a GPU do not share memory)."""
 
-    def __init__(self, array):
-        self.array = array
+    def __init__(self, array, device=CPU):
+        self.array, self.device = array, device
         if array.base is None:
             _loaded_arrays[id(array)] = array
 
@@ -33,11 +36,8 @@ class LoadedStorage:
         return _dtype.from_numpy_dtype(self.array.dtype)
 
     @property
-    def device(self):
-        from .._device import device
-        return device("cpu")
-
-    is_cuda = False
+    def is_cuda(self):
+        return self.device.type == "cuda"
 
     def nbytes(self):
         """Size in bytes."""
@@ -48,19 +48,23 @@ class LoadedStorage:
         return self.array.size
 
     def cpu(self):
-        """This storage (it is on the CPU already)."""
-        return self
+        """This storage on the CPU."""
+        return self._on(CPU)
 
     def cuda(self, device=None, non_blocking=False):
-        """This storage on a CUDA device, as ``Tensor.cuda`` moves (and raises where there is no CUDA)."""
-        return self._moved(_make(self.array).cuda(device, non_blocking))
+        """This storage on a CUDA device (``Tensor.cuda``'s devices and errors where there is no CUDA)."""
+        return self._on(cuda_device(device))
 
-    def to(self, *args, **kwargs):
-        """This storage on another device, as ``Tensor.to`` moves (only the CPU exists in ember)."""
-        return self._moved(_make(self.array).to(*args, **kwargs))
+    def to(self, device=None, non_blocking=False):
+        """This storage on ``device`` (PyTorch's error for a device this process cannot hold tensors on)."""
+        d = resolve(device)
+        if d.type == "cuda":
+            return self.cuda(d)
+        backend_for(d)
+        return self._on(d)
 
-    def _moved(self, tensor):
-        return self if tensor._data is self.array else LoadedStorage(tensor._data)
+    def _on(self, device):
+        return self if device == self.device else LoadedStorage(self.array, device)
 
     def element(self, offset, count):
         """The storage of ``count`` elements starting at ``offset`` (a legacy-format storage view), sharing
@@ -70,7 +74,7 @@ class LoadedStorage:
         if offset < 0 or count < 0 or offset + count > self.array.size:
             raise RuntimeError(f"storage view of {count} elements at offset {offset} is out of bounds for a "
                                f"storage of {self.array.size} elements")
-        return LoadedStorage(self.array[offset:offset + count])
+        return LoadedStorage(self.array[offset:offset + count], self.device)
 
     def __repr__(self):
         return f"LoadedStorage(dtype={self.dtype}, size={self.array.size})"
@@ -139,6 +143,8 @@ def strided_array(storage, offset, size, stride):
 def rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None):
     """``torch._utils._rebuild_tensor_v2``: a tensor on a loaded storage, sharing its memory."""
     t = _make(strided_array(storage, storage_offset, size, stride))
+    if storage.device != CPU:
+        t = t.to(storage.device)
     if requires_grad:
         t.requires_grad = True   # raises PyTorch's error for integer dtypes
     return t

@@ -13,7 +13,7 @@ import zipfile
 import numpy as np
 
 from .. import _dtype
-from .._device import device as _device_type
+from .._device import backend_of, device as _device_type
 from .._tensor import Size, Tensor
 from ._format import STORAGE_NAMES, TorchGlobal, dtype_name
 from ._rebuild import is_loaded_storage
@@ -28,10 +28,11 @@ _STORAGE_GLOBALS = {dt: TorchGlobal("torch", name) for dt, name in STORAGE_NAMES
 
 
 class _StorageRecord:
-    """One storage written to the archive: a 1-D array (``data/<key>``) that tensors index into."""
+    """One storage written to the archive: a 1-D host array (``data/<key>``) that tensors index into, and the
+    device it came from ('cpu', 'cuda:0'...: PyTorch's location tag, which ``map_location`` sees on load)."""
 
-    def __init__(self, key, flat):
-        self.key, self.flat = key, flat
+    def __init__(self, key, flat, location="cpu"):
+        self.key, self.flat, self.location = key, flat, location
         self.dtype = _dtype.from_numpy_dtype(flat.dtype)
 
 
@@ -99,7 +100,7 @@ class _CheckpointPickler(pickle._Pickler):
 
     def persistent_id(self, obj):
         if isinstance(obj, _StorageRecord):
-            return ("storage", _STORAGE_GLOBALS[obj.dtype], obj.key, "cpu", obj.flat.size)
+            return ("storage", _STORAGE_GLOBALS[obj.dtype], obj.key, obj.location, obj.flat.size)
         return None
 
     def _reduce_tensor(self, t):
@@ -121,6 +122,9 @@ class _CheckpointPickler(pickle._Pickler):
         tensors (it is a view, or was loaded from a storage) when that memory is one dense block of its dtype,
         else a compact copy of its own (so a tensor over a slice of a big NumPy array saves only its part)."""
         arr = t._data
+        if not isinstance(arr, np.ndarray):   # a GPU tensor: its own compact host copy, tagged with its device
+            flat, stride = _compact(backend_of(arr).to_host(arr))
+            return self._new_record(flat, str(t.device)), 0, stride
         owner = _memory_owner(arr)
         shares = arr is owner or t._base is not None or is_loaded_storage(owner)
         dense = owner.flags.c_contiguous or owner.flags.f_contiguous
@@ -138,8 +142,8 @@ class _CheckpointPickler(pickle._Pickler):
         flat, stride = _compact(arr)
         return self._new_record(flat), 0, stride
 
-    def _new_record(self, flat):
-        record = _StorageRecord(str(len(self.records)), flat)
+    def _new_record(self, flat, location="cpu"):
+        record = _StorageRecord(str(len(self.records)), flat, location)
         self.records.append(record)
         return record
 
