@@ -17,6 +17,26 @@ import torch
 from parity import check_op, check_raises
 
 
+# Rows whose 0-size twin is not derived, and why.  Either the twin is not a meaningful empty case, or PyTorch
+# fails on it by an accident of its implementation (an internal error, a result of the wrong shape) where the
+# mathematics is plain; tests/test_empty_tensors.py checks those against the mathematics instead.
+_OUT_OF_RANGE = ("constant indices into the cut dim are out of range; PyTorch's kernel then fails on its storage "
+                 "bounds (RuntimeError 'setStorage') instead of checking the index")
+NOT_DERIVED = {
+    "index_copy": _OUT_OF_RANGE,
+    "index_copy_": _OUT_OF_RANGE,
+    "index_fill_": _OUT_OF_RANGE,
+    "index_fill_tensor_value": _OUT_OF_RANGE,
+    **{f"index_reduce_{r}_False": _OUT_OF_RANGE for r in ("prod", "mean", "amax", "amin")},
+    "resize_": "growing a tensor from 0 elements leaves uninitialised memory: no values to compare",
+    "resize_as_": "growing a tensor from 0 elements leaves uninitialised memory: no values to compare",
+    "addmv_scalar_input": "PyTorch returns the 0-d input itself for an empty matrix (shape () instead of (0,)) and "
+                          "its backward fails in outer()",
+    "stft_f32_constant_pad": "PyTorch's MKL FFT rejects a 0-size batch ('Inconsistent configuration parameters')",
+    "cond_while_loop": "torch.while_loop's metadata check compares the strides of empty tensors ((4, 1) vs (0, 0))",
+}
+
+
 def empty_args(arrays):
     """The 0-size-batch twin of ``arrays`` (a tuple of NumPy arrays and other values), or None when no
     input has a non-empty leading axis to cut."""
@@ -31,12 +51,13 @@ def empty_args(arrays):
 
 def empty_rows(rows, args_at):
     """Rows of an op table (tuples or ``pytest.param``s) with their inputs replaced by ``empty_args``;
-    rows without a cuttable input are left out. ``args_at``: the index of the inputs tuple in a row."""
+    rows without a cuttable input, and those of ``NOT_DERIVED``, are left out. ``args_at``: the index of the
+    inputs tuple in a row."""
     out = []
     for r in rows:
         values, rid = (r.values, r.id) if hasattr(r, "values") else (r, r[0])
         args = empty_args(values[args_at])
-        if args is None:
+        if args is None or rid in NOT_DERIVED:
             continue
         values = values[:args_at] + (args,) + values[args_at + 1:]
         out.append(pytest.param(*values, id=f"{rid}-empty"))

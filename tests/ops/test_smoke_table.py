@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from empty_variants import check_same_outcome, empty_rows
 from parity import check_op
 
 rng = np.random.default_rng(0)
@@ -51,3 +52,11 @@ def test_row(name, fn, args):
     import ember
     import torch
     check_op(lambda *t: fn(ember, *t), lambda *t: fn(torch, *t), *args, gradgrad=True)
+
+
+@pytest.mark.parametrize("name,fn,args", empty_rows(ROWS, 2))
+def test_row_empty(name, fn, args):
+    """Each row again with a 0-size batch: PyTorch's result, or its exception type."""
+    import ember
+    import torch
+    check_same_outcome(lambda *t: fn(ember, *t), lambda *t: fn(torch, *t), *args, gradgrad=True)

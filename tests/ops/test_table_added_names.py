@@ -10,6 +10,7 @@ import torch
 
 import ember
 from devices import TABLE_DEVICES
+from empty_variants import check_same_outcome, empty_rows
 from parity import check_op, check_raises
 
 rng = np.random.default_rng(13)
@@ -138,9 +139,9 @@ ROWS = [
     row("linalg_lu_factor", lambda m, a: tuple(m.linalg.lu_factor(a)), (SQ,), gg=True),
     row("linalg_lu_factor_ex_batched", lambda m, a: tuple(m.linalg.lu_factor_ex(a)), (SQB,)),
     row("linalg_lu_factor_rect", lambda m, a: (tuple(m.linalg.lu_factor_ex(a)), tuple(m.linalg.lu_factor_ex(a.mT))),
-        (WIDE,), grad=False),
+        (WIDE,), gg=True),
     row("linalg_lu", lambda m, a: tuple(m.linalg.lu(a)), (SQB,), gg=True),
-    row("linalg_lu_rect", lambda m, a: tuple(m.linalg.lu(a)), (WIDE,), grad=False),
+    row("linalg_lu_rect", lambda m, a: (tuple(m.linalg.lu(a)), tuple(m.linalg.lu(a.mT))), (WIDE,), gg=True),
     row("lu_legacy", lambda m, a: tuple(m.lu(a)) + tuple(m.lu(a, get_infos=True)), (SQ,)),
     row("lu_unpack", lambda m, a: tuple(m.lu_unpack(*m.linalg.lu_factor(a))), (SQB,), gg=True),
     row("lu_unpack_parts", lambda m, a: (m.lu_unpack(*m.linalg.lu_factor(a), unpack_pivots=False)[1:],
@@ -265,6 +266,14 @@ ROWS = [
 def test_row(fn, args, gg, tol, grad, device):
     check_op(lambda *t: fn(ember, *t), lambda *t: fn(torch, *t), *args, grad=grad, gradgrad=gg,
              rtol=tol, atol=None if tol is None else tol * 1e-2, device=device)
+
+
+@pytest.mark.parametrize("device", TABLE_DEVICES)
+@pytest.mark.parametrize("fn,args,gg,tol,grad", empty_rows(ROWS, 1))
+def test_row_empty(fn, args, gg, tol, grad, device):
+    """Each row again with a 0-size batch: PyTorch's result, or its exception type."""
+    check_same_outcome(lambda *t: fn(ember, *t), lambda *t: fn(torch, *t), *args, grad=grad, gradgrad=gg,
+                       device=device)
 
 
 def _t(m, v, **kw):

@@ -7,6 +7,7 @@ import torch
 
 import ember
 from devices import TABLE_DEVICES
+from empty_variants import check_same_outcome, empty_rows
 from parity import check_op, check_raises, assert_same
 
 rng = np.random.default_rng(1)
@@ -320,6 +321,13 @@ def _through_mT(a, v):
 @pytest.mark.parametrize("name,fn,args,gradgrad", ROWS, ids=[r[0] for r in ROWS])
 def test_row(name, fn, args, gradgrad, device):
     check_op(lambda *t: fn(ember, *t), lambda *t: fn(torch, *t), *args, gradgrad=gradgrad, device=device)
+
+
+@pytest.mark.parametrize("device", TABLE_DEVICES)
+@pytest.mark.parametrize("name,fn,args,gradgrad", empty_rows(ROWS, 2))
+def test_row_empty(name, fn, args, gradgrad, device):
+    """Each row again with a 0-size batch: PyTorch's result, or its exception type."""
+    check_same_outcome(lambda *t: fn(ember, *t), lambda *t: fn(torch, *t), *args, gradgrad=gradgrad, device=device)
 
 
 def test_row_count():

@@ -10,6 +10,7 @@ import torch
 
 import ember
 from devices import TABLE_DEVICES
+from empty_variants import check_same_outcome, empty_rows
 from parity import check_op
 
 rng = np.random.default_rng(21)
@@ -90,6 +91,15 @@ def test_torch_inplace_function(name, inputs, fn, device):
     rtol = 1e-7 if name == "celu_" else None
     check_op(run, run, *inputs, device=device, grad=grad, rtol=rtol)
     assert run.bumps["ember"] == run.bumps["torch"]
+
+
+@pytest.mark.parametrize("device", TABLE_DEVICES)
+@pytest.mark.parametrize("name,inputs,fn", empty_rows(ROWS, 1))
+def test_torch_inplace_function_empty(name, inputs, fn, device):
+    """Each row again with a 0-size batch: PyTorch's result, or its exception type."""
+    run = _in_place(fn, name)
+    grad = name.strip("_").replace("arc", "a") not in ("asinh", "acosh", "atanh")
+    check_same_outcome(run, run, *inputs, device=device, grad=grad)
 
 
 @pytest.mark.parametrize("name,inputs,fn", ROWS, ids=[r[0] for r in ROWS])

@@ -33,7 +33,7 @@ def _areas(name, y, x, dx, dim):
     dim = wrap_dim(dim, y.dim())
     h = _spacing(name, y, x, dx, dim)
     n = y.shape[dim]
-    if n == 0:
+    if n == 0:  # no samples (cumulative_trapezoid)
         return None, dim
     left, right = narrow(y, dim, 0, n - 1), narrow(y, dim, 1, n - 1)
     return (left + right) * h / 2, dim
@@ -43,9 +43,10 @@ def _areas(name, y, x, dx, dim):
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     """The trapezoid rule integral of samples ``y`` along ``dim``, at points ``x`` (1-D, or shaped like ``y``)
     or spaced ``dx`` apart (default 1)."""
-    areas, dim = _areas("trapezoid", y, x, dx, dim)
-    if areas is None:   # no samples: zeros of y's own dtype, as PyTorch
-        return y.sum(dim, dtype=y.dtype)
+    d = wrap_dim(dim, y.dim())
+    if y.shape[d] == 0:  # no samples: zeros of y's own dtype, with no graph and whatever x is, as PyTorch
+        return y.detach().sum(d, dtype=y.dtype)
+    areas, dim = _areas("trapezoid", y, x, dx, d)
     return areas.sum(dim)
 
 

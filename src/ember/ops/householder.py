@@ -2,6 +2,8 @@
 those reflectors: ``linalg.householder_product``/``orgqr`` (the explicit Q) and ``ormqr`` (Q times a matrix).
 The products are composed from ember ops, so they are differentiable through them; ``geqrf`` has no
 derivative, as in PyTorch."""
+import math
+
 from .. import return_types
 from ._common import array_module, Tensor, Node, record, op, _make
 from .creation import eye
@@ -19,7 +21,7 @@ def geqrf(input, *, out=None):
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
     xp = array_module(input)
     m, n = input.shape[-2], input.shape[-1]
-    flat = input._data.reshape((-1, m, n))
+    flat = input._data.reshape((math.prod(input.shape[:-2]), m, n))  # not -1: m or n may be 0
     packed = xp.empty_like(flat)
     taus = xp.empty((flat.shape[0], min(m, n)), dtype=flat.dtype)
     for i in range(flat.shape[0]):

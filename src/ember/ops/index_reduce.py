@@ -27,6 +27,13 @@ def _index_reduce(input, dim, index, source, reduce, include_self, name):
     if index.numel() != n:
         raise RuntimeError(f"{name}(): Number of indices ({index.numel()}) should be equal to source.size(dim): "
                            f"({n}), for dim: {dim}")
+    idx, size = index._data, (input.shape[dim] if input.dim() else 1)
+    if idx.size:
+        lo, hi = idx.min(), idx.max()
+        if not include_self and (lo < -size or hi >= size):  # PyTorch first fills the slices, checking them
+            raise IndexError(f"index {lo if lo < -size else hi} is out of bounds for dimension {dim} with size {size}")
+        if lo < 0 or hi >= size:
+            raise IndexError("index out of range in self")
     shape = [1] * source.dim()
     if shape:
         shape[dim] = -1

@@ -446,10 +446,11 @@ def setitem(input, key, value):
         if adv is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    if not view.flags.writeable and not any(st == 0 and n > 1 for st, n in zip(view.strides, view.shape)) \
-            and adv is None and _owner_writeable(arr):
+    # an empty array may have zero strides (NumPy gives them) without any element sharing memory
+    shared = view.size > 0 and any(st == 0 and n > 1 for st, n in zip(view.strides, view.shape))
+    if not view.flags.writeable and not shared and adv is None and _owner_writeable(arr):
         view = module_of_array(view).lib.stride_tricks.as_strided(view, view.shape, view.strides, writeable=True)
-    if not view.flags.writeable or adv is None and any(st == 0 and n > 1 for st, n in zip(view.strides, view.shape)):
+    if not view.flags.writeable or adv is None and shared:
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
                            "memory location. Please clone() the tensor before performing the operation.")
     if adv is None:
@@ -588,6 +589,8 @@ def index_select(input, dim, index, *, out=None):
     d = wrap_dim(dim, arr.ndim)
     idx = index._data.reshape(-1)
     size = arr.shape[d] if arr.ndim else 1
+    if idx.size and size == 0:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if idx.size and (idx.min() < 0 or idx.max() >= size):
         raise IndexError("index out of range in self")
     if not arr.ndim and idx.size > 1:

@@ -5,11 +5,13 @@ The factorization runs on arrays (a column loop vectorized over the batch, LAPAC
 ``j`` swapped with row ``pivots[j] - 1`` at step ``j``).  Its gradient (square matrices) is written with
 ember ops; unpacking and solving are compositions of ember ops, so they are differentiable through theirs.
 """
+import math
 import warnings
 
 from .. import return_types
 from ._common import array_module, module_of_array, Tensor, Node, record, op, function, _make, dtype_name
-from .creation import eye
+from .creation import eye, zeros_like
+from .joining import cat
 from .linalg import linalg_solve_triangular
 
 
@@ -18,7 +20,7 @@ def _factor_arrays(a, pivot):
     xp = module_of_array(a)
     *batch, m, n = a.shape
     k = min(m, n)
-    lu = a.reshape((-1, m, n)).copy()
+    lu = a.reshape((math.prod(batch), m, n)).copy()  # not -1: m or n may be 0
     nb = lu.shape[0]
     piv = xp.tile(xp.arange(1, k + 1, dtype="int32"), (nb, 1))
     info = xp.zeros(nb, dtype="int32")
@@ -43,7 +45,7 @@ def permutation_from_pivots(pivots, m, like):
     """The permutation matrices P (..., m, m) with ``A = P L U`` for LAPACK ``pivots`` (..., k), in the dtype
     and device of ``like``."""
     xp = array_module(pivots)
-    piv = pivots._data.reshape(-1, pivots.shape[-1]) - 1
+    piv = pivots._data.reshape(math.prod(pivots.shape[:-1]), pivots.shape[-1]) - 1
     nb = piv.shape[0]
     perm = xp.tile(xp.arange(m), (nb, 1))
     rows = xp.arange(nb)
@@ -66,9 +68,9 @@ def _unpack_lu(LU):
     return L, U
 
 
-def _lu_grad(P, L, U, gL, gU):
-    """The gradient of a square ``A = P L U`` from those of L and U:
-    ``P L^{-H} (tril_{-1}(L^H gL) + triu(gU U^H)) U^{-H}``."""
+def _square_lu_grad(L, U, gL, gU):
+    """The gradient of a square ``B = L U`` from those of L and U (either may be None):
+    ``L^{-H} (tril_{-1}(L^H gL) + triu(gU U^H)) U^{-H}``."""
     phi = None
     if gL is not None:
         phi = (L.mH @ gL).tril(-1)
@@ -76,20 +78,45 @@ def _lu_grad(P, L, U, gL, gU):
         t = (gU @ U.mH).triu()
         phi = t if phi is None else phi + t
     x = linalg_solve_triangular(L.mH, phi, upper=True, unitriangular=True)
-    x = linalg_solve_triangular(U.mH, x, upper=False, left=False)
-    return P @ x
+    return linalg_solve_triangular(U.mH, x, upper=False, left=False)
 
 
-def _check_square_grad(A):
-    if A.shape[-1] != A.shape[-2]:
-        raise NotImplementedError("ember computes the LU gradient of square matrices only")
+def _lu_grad(P, L, U, gL, gU):
+    """The gradient of ``A = P L U`` (m, n) from those of L (m, k) and U (k, n), k = min(m, n).
+
+    A wide A is ``P L [U1 U2]``: U2 = L^-1 P^T A2 moves L's gradient by ``-L^{-H} gU2 U2^H`` and gives
+    ``gA2 = P L^{-H} gU2``; the square block does the rest.  A tall A is ``P [L1; L2] U`` likewise, with
+    ``gA2 = P gL2 U^{-H}`` and U's gradient moved by ``-L2^H gL2 U^{-H}``."""
+    m, n = L.shape[-2], U.shape[-1]
+    if m == n:
+        return P @ _square_lu_grad(L, U, gL, gU)
+    if m < n:
+        U1, U2 = U[..., :, :m], U[..., :, m:]
+        gU1 = None if gU is None else gU[..., :, :m]
+        gA2 = None
+        if gU is not None:
+            gA2 = linalg_solve_triangular(L.mH, gU[..., :, m:], upper=True, unitriangular=True)
+            shift = -(gA2 @ U2.mH)
+            gL = shift if gL is None else gL + shift
+        gA1 = _square_lu_grad(L, U1, gL, gU1)
+        return P @ cat([gA1, gA2 if gA2 is not None else zeros_like(U2)], -1)
+    L1, L2 = L[..., :n, :], L[..., n:, :]
+    gL1 = None if gL is None else gL[..., :n, :]
+    gA2 = None
+    if gL is not None:
+        gA2 = linalg_solve_triangular(U.mH, gL[..., n:, :], upper=False, left=False)
+        shift = -(L2.mH @ gA2)
+        gU = shift if gU is None else gU + shift
+    gA1 = _square_lu_grad(L1, U, gL1, gU)
+    return P @ cat([gA1, gA2 if gA2 is not None else zeros_like(L2)], -2)
 
 
 class LinalgLuFactorExBackward0(Node):
     def backward(self, gLU, gpiv=None, ginfo=None):
         LU, = self.saved_tensors
         L, U = _unpack_lu(LU)
-        return (_lu_grad(self.P, L, U, gLU.tril(-1), gLU.triu()),)
+        k = min(LU.shape[-2], LU.shape[-1])  # LU packs L's strictly lower part (m, k) and U (k, n)
+        return (_lu_grad(self.P, L, U, gLU[..., :, :k].tril(-1), gLU[..., :k, :].triu()),)
 
 
 class LinalgLuBackward0(Node):
@@ -120,7 +147,6 @@ def linalg_lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
         _raise_zero_pivot(info, "torch.linalg.lu_factor_ex")
     node = record((LU, pivots, infos), LinalgLuFactorExBackward0, (A,), (LU,))
     if node is not None:
-        _check_square_grad(A)
         node.P = permutation_from_pivots(pivots, A.shape[-2], A)
     return return_types.linalg_lu_factor_ex(LU, pivots, infos)
 
@@ -150,7 +176,6 @@ def linalg_lu(A, *, pivot=True, out=None):
     L, U = _unpack_lu(LU)
     node = record((P, L, U), LinalgLuBackward0, (A,), (L, U))
     if node is not None:
-        _check_square_grad(A)
         node.P = P
     return return_types.linalg_lu(P, L, U)
 

@@ -163,6 +163,9 @@ def _pad_mode(input, pad, mode):
     if len(pad) % 2 or m not in (1, 2, 3) or x.ndim not in (m + 1, m + 2):
         raise NotImplementedError(f"Padding size {len(pad)} is not supported for {x.ndim}D input tensor.\n"
                                   + _PAD_HELP)
+    if mode != "circular" and 0 in x.shape[int(x.ndim == m + 2):]:  # only a batch dim may be empty
+        raise RuntimeError(f"Expected {m + 1}D or {m + 2}D (batch mode) tensor with possibly 0 batch size and other "
+                           f"non-zero dimensions for input, but got: {list(x.shape)}")
     plan = []
     for i in range(m):
         d = x.ndim - 1 - i
@@ -175,9 +178,6 @@ def _pad_mode(input, pad, mode):
         elif mode == "circular":
             if lo > n or hi > n:
                 raise RuntimeError("Padding value causes wrapping around more than once.")
-        elif n == 0:
-            raise RuntimeError(f"Expected input's non-batch dimensions to have positive length, but input has a shape "
-                               f"of {list(x.shape)} and non-batch dimension {d} has length zero!")
         if lo == 0 and hi == 0:
             continue
         if mode == "circular" and (lo < 0 or hi < 0):

@@ -93,8 +93,8 @@ def _edges(xp, values, bins, rng, dim, dt):
         lo, hi = float(rng[0]), float(rng[1])
     elif values.size:
         lo, hi = float(values.min()), float(values.max())
-    else:
-        lo, hi = 0.0, 0.0
+    else:  # no data: PyTorch's bins cover [0, 1]
+        lo, hi = 0.0, 1.0
     if lo > hi:
         raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {lo:g} max {hi:g} for "
                            f"dimension {dim}")
