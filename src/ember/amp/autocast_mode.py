@@ -4,8 +4,9 @@ ember keeps PyTorch's autocast *state* per device type -- whether autocast is on
 dtype -- and the ``autocast`` context manager / decorator that sets it.  The ops that PyTorch's
 CPU autocast runs in lower precision (matmul, mm, bmm, addmm, baddbmm, linear and the
 convolutions) consult :func:`autocast_cast_dtype` and cast their floating inputs (other than
-float64) to that dtype.  On devices ember does not have (``'cuda'``...) autocast warns and stays
-disabled, as PyTorch does on a machine without them.
+float64) to that dtype, on the CPU and on CUDA (where bfloat16 is a GEMM compute type over float32
+storage: CuPy has no bfloat16 arrays).  On devices ember does not have (``'cuda'`` without a GPU...)
+autocast warns and stays disabled, as PyTorch does on a machine without them.
 """
 import collections.abc
 import functools
@@ -72,7 +73,13 @@ def _refresh_fast_path():
     global _cpu_cast_dtype
     from ..ops._common import Autocast
     _cpu_cast_dtype = get_autocast_dtype("cpu") if _enabled.get("cpu", False) else None
-    Autocast.cpu_dtype = _cpu_cast_dtype
+    cuda = get_autocast_dtype("cuda") if _enabled.get("cuda", False) else None
+    Autocast.dtypes = {"cpu": _cpu_cast_dtype, "cuda": cuda}
+    Autocast.cpu_dtype = _cpu_cast_dtype or cuda
+    if cuda is ember.bfloat16 or Autocast.bf16_gemm:   # CuPy has no bfloat16 storage: GEMMs compute in it
+        from ..backends import cuda as cuda_flags
+        Autocast.bf16_gemm = cuda is ember.bfloat16
+        cuda_flags.set_autocast_bf16(Autocast.bf16_gemm)
 
 
 def set_autocast_enabled(device_type, enabled=None):
@@ -223,15 +230,17 @@ class autocast:
         supported = [ember.bfloat16, ember.float16]
         name = self.device.upper()
         if enabled:
-            if self.device != "cpu":
-                if self.device == "cuda":
-                    warnings.warn("CUDA is not available or torch_xla is imported. Disabling "
-                                  "autocast.", stacklevel=2)
-                else:
-                    warnings.warn(f"{name} is not available in ember. Disabling autocast.",
-                                  stacklevel=2)
+            if self.device == "cuda" and ember.cuda.is_available() or self.device == "cpu":
+                pass
+            elif self.device == "cuda":
+                warnings.warn("CUDA is not available or torch_xla is imported. Disabling "
+                              "autocast.", stacklevel=2)
                 enabled = False
-            elif self.fast_dtype not in supported:
+            else:
+                warnings.warn(f"{name} is not available in ember. Disabling autocast.",
+                              stacklevel=2)
+                enabled = False
+            if enabled and self.fast_dtype not in supported:
                 warnings.warn(
                     f"In {name} autocast, but the target dtype is not supported. Disabling "
                     f"autocast.\n{name} Autocast only supports dtypes of "

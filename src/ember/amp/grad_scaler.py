@@ -5,10 +5,11 @@ gradients do not underflow, divides the gradients by it again before the optimiz
 steps whose gradients overflowed (inf/NaN) and adapts the scale: it shrinks it after an overflow
 and grows it after ``growth_interval`` clean steps.
 
-On ``device='cpu'`` this is a working scaler, exactly like PyTorch's.  ember has no CUDA, so a
-scaler for ``'cuda'`` (the default device, as in PyTorch) warns and disables itself; a disabled
-scaler passes losses through unscaled and calls ``optimizer.step()`` directly -- which is what a
-CUDA training script running on a CPU-only machine needs.
+On ``device='cpu'`` and on ``'cuda'`` with a GPU this is a working scaler, exactly like PyTorch's
+(its scale is a 0-d CPU tensor, which multiplies CUDA losses as a scalar).  Without a GPU a scaler
+for ``'cuda'`` (the default device, as in PyTorch) warns and disables itself; a disabled scaler
+passes losses through unscaled and calls ``optimizer.step()`` directly -- which is what a CUDA
+training script running on a CPU-only machine needs.
 """
 import inspect
 import warnings
@@ -62,7 +63,7 @@ class GradScaler:
                  growth_interval=2000, enabled=True):
         self._device = device
         self._enabled = enabled
-        if self._device == "cuda" and enabled:
+        if self._device == "cuda" and enabled and not ember.cuda.is_available():
             warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  "
                           "Disabling.", stacklevel=2)
             self._enabled = False

@@ -26,19 +26,30 @@ _NUMBER = (int, float, bool, complex)
 
 
 class Autocast:
-    """The dtype CPU autocast casts matmul/conv inputs to, or None when it is off.
+    """What autocast regions ask of matmul/conv ops; set by ``ember.amp`` when a region opens or closes.
 
-    Set by ``ember.amp`` when an autocast region opens or closes; the ops it
-    covers read it with one attribute lookup.
+    Attributes:
+        cpu_dtype: not None while an autocast region of any device is on (the ops' one-attribute test; the
+            CPU region's dtype when that one is on).
+        dtypes: device type -> the dtype its region casts to (None: off there).
+        bf16_gemm: a CUDA bfloat16 region is on: float32 GEMMs run in bfloat16 (CuPy has no bfloat16
+            arrays, so CUDA tensors stay float32).
     """
     cpu_dtype = None
+    dtypes = {}
+    bf16_gemm = False
 
 
 def autocast_args(*tensors):
-    """``tensors`` with floating ones (except float64) cast to the active autocast dtype."""
-    dt = Autocast.cpu_dtype
-    return tuple(t.to(dt) if isinstance(t, Tensor) and t._data.dtype.kind == "f" and t._data.dtype != "float64"
-                 and t.dtype is not dt else t for t in tensors)
+    """``tensors`` with floating ones (except float64) cast to their device's active autocast dtype."""
+    out = []
+    for t in tensors:
+        if isinstance(t, Tensor) and t._data.dtype.kind == "f" and t._data.dtype != "float64":
+            dt = Autocast.dtypes.get(t.device.type)
+            if dt is not None and t.dtype is not dt and not (dt is _dtype.bfloat16 and t.device.type == "cuda"):
+                t = t.to(dt)
+        out.append(t)
+    return tuple(out)
 
 
 def needs_grad(*tensors):

@@ -104,8 +104,8 @@ class DataLoader(Generic[T_co]):
         num_workers (int, optional): worker processes; 0 loads in the main process (default).
         collate_fn (Callable, optional): merges a list of samples into a batch
             (default :func:`default_collate`).
-        pin_memory (bool, optional): accepted for compatibility; ember has no accelerator,
-            so it only warns, as PyTorch does on a CPU-only machine.
+        pin_memory (bool, optional): put batches in page-locked memory when CUDA is present (fast
+            copies to the GPU); without CUDA it only warns, as PyTorch does on a CPU-only machine.
         drop_last (bool, optional): drop the last incomplete batch (default False).
         timeout (numeric, optional): with workers, seconds to wait for a batch before
             raising RuntimeError; 0 (default) waits forever.
@@ -323,10 +323,10 @@ class _BaseDataLoaderIter:
         if loader.pin_memory and loader.pin_memory_device:
             warnings.warn("pin_memory_device is deprecated, the current accelerator will be used as the device,"
                           f"ignore pin_memory_device='{loader.pin_memory_device}'.", stacklevel=3)
-        if loader.pin_memory:
+        self._pin_memory = bool(loader.pin_memory) and _ember.cuda.is_available()
+        if loader.pin_memory and not self._pin_memory:
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
                           "then device pinned memory won't be used.", stacklevel=3)
-        self._pin_memory = False
         self._pin_memory_device = None
         self._timeout = loader.timeout
         self._collate_fn = loader.collate_fn
@@ -354,6 +354,8 @@ class _BaseDataLoaderIter:
         if self._sampler_iter is None:
             self._reset()
         data = self._next_data()
+        if self._pin_memory:
+            data = _pin(data)
         self._num_yielded += 1
         if (self._dataset_kind == _DatasetKind.Iterable and self._IterableDataset_len_called is not None
                 and self._num_yielded > self._IterableDataset_len_called):
@@ -687,3 +689,21 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
 
     def __del__(self):
         self._shutdown_workers()
+
+
+def _pin(data):
+    """``data`` (a batch: tensors inside tuples, lists, dicts and namedtuples) with every CPU tensor in
+    page-locked memory, or the batch's own ``pin_memory()`` when it has one (PyTorch's pin_memory thread)."""
+    if isinstance(data, _ember.Tensor):
+        return data.pin_memory() if data.is_cpu else data
+    if isinstance(data, (str, bytes)):
+        return data
+    if isinstance(data, dict):
+        return type(data)({k: _pin(v) for k, v in data.items()})
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(_pin(v) for v in data))
+    if isinstance(data, (list, tuple)):
+        return type(data)(_pin(v) for v in data)
+    if hasattr(data, "pin_memory"):
+        return data.pin_memory()
+    return data
