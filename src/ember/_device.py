@@ -183,6 +183,16 @@ def module_of_array(a):
     return backend_of(a).xp
 
 
+def address(a):
+    """The address of array ``a``'s first element (any backend)."""
+    return a.__array_interface__["data"][0] if isinstance(a, _ndarray) else backend_of(a).address(a)
+
+
+def writeable(a):
+    """False for a read-only array (NumPy's broadcast views); any backend."""
+    return a.flags.writeable if isinstance(a, _ndarray) else backend_of(a).writeable(a)
+
+
 _default_device = None   # where creation functions put tensors when no device is named (None: the CPU)
 _ENTERED = []             # the defaults that ``with device(...)`` blocks replaced, innermost last
 

@@ -8,7 +8,7 @@ method call costs one Python call.
 import numpy as np
 
 from . import _dtype
-from ._device import as_cpu, backend_of, device_of, device as _device_cls, cuda_device
+from ._device import as_cpu, backend_of, device_of, device as _device_cls, cuda_device, address as _address
 from ._dtype import from_numpy_dtype, get_default_dtype
 from .autograd.grad_mode import GradMode
 
@@ -316,14 +316,13 @@ class Tensor:
         if self._base is None:
             return 0
         root = self._base._data
-        while isinstance(root.base, _ndarray):
+        while isinstance(root.base, type(root)):
             root = root.base
-        start = self._data.__array_interface__["data"][0]
-        return (start - root.__array_interface__["data"][0]) // self._data.itemsize
+        return (_address(self._data) - _address(root)) // self._data.itemsize
 
     def data_ptr(self):
         """Address of the first element."""
-        return self._data.__array_interface__["data"][0]
+        return _address(self._data)
 
     def untyped_storage(self):
         from ._storage import UntypedStorage

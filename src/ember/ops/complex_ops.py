@@ -4,6 +4,7 @@ PyTorch's convention for gradients of complex tensors is used throughout: the gr
 with respect to z is dL/d(re z) + i dL/d(im z), so a C-linear map y = A z has gradient A^H g.
 (ember materialises ``conj`` instead of setting a lazy conjugate bit; ``is_conj`` is therefore False.)
 """
+from .._device import writeable
 from ._common import (Node, _make, array_module, module_of_array, record, op, function, unbroadcast, write_out,
                       dtype_name)
 from .elementwise import to_dtype
@@ -117,7 +118,7 @@ def view_as_real(input):
     real_part = arr.real
     out = module_of_array(arr).lib.stride_tricks.as_strided(real_part, arr.shape + (2,),
                                                             arr.strides + (real_part.itemsize,),
-                                                            writeable=arr.flags.writeable)
+                                                            writeable=writeable(arr))
     return view_result(input, out, ViewAsRealBackward0)
 
 
@@ -142,7 +143,7 @@ def view_as_complex(input):
     if arr.size:
         pair = arr[(0,) * (arr.ndim - 1) + (slice(0, 2),)]     # the first (re, im) pair: contiguous
         out = xp.lib.stride_tricks.as_strided(pair.view(cdt), arr.shape[:-1], arr.strides[:-1],
-                                              writeable=arr.flags.writeable)
+                                              writeable=writeable(arr))
     else:
         out = xp.empty(arr.shape[:-1], dtype=cdt)
     return view_result(input, out, ViewAsComplexBackward0)

@@ -11,6 +11,7 @@ import numbers
 import warnings
 
 from .. import _dtype
+from .._device import writeable
 from ._checked import checked_scalar
 from ._common import (Tensor, Node, GradMode, _make, _make_view, array_module, module_of_array, record, op, method,
                       wrap_dim, scalar_value, unbroadcast, broadcast_error, write_out, dtype_name)
@@ -350,7 +351,7 @@ def _fast_setitem(input, arr, key, value):
     try:
         if type(key) is int or _simple_basic(key):
             view = arr[(key if type(key) is tuple else (key,)) + (Ellipsis,)]
-            if not view.flags.writeable:
+            if not writeable(view):
                 return False
             if tv is not float and tv is not int and tv is not bool:
                 v = _strip_leading_ones(v, view.ndim)
@@ -358,7 +359,7 @@ def _fast_setitem(input, arr, key, value):
                     return False
             view[...] = v
         elif isinstance(key, Tensor) and key._data.ndim and key._data.dtype.kind in "bi":
-            if not arr.flags.writeable or isinstance(value, Tensor) and v.dtype != arr.dtype:
+            if not writeable(arr) or isinstance(value, Tensor) and v.dtype != arr.dtype:
                 return False
             arr[key._data] = v
         else:
@@ -448,9 +449,9 @@ def setitem(input, key, value):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     # an empty array may have zero strides (NumPy gives them) without any element sharing memory
     shared = view.size > 0 and any(st == 0 and n > 1 for st, n in zip(view.strides, view.shape))
-    if not view.flags.writeable and not shared and adv is None and _owner_writeable(arr):
+    if not writeable(view) and not shared and adv is None and _owner_writeable(arr):
         view = module_of_array(view).lib.stride_tricks.as_strided(view, view.shape, view.strides, writeable=True)
-    if not view.flags.writeable or adv is None and shared:
+    if not writeable(view) or adv is None and shared:
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
                            "memory location. Please clone() the tensor before performing the operation.")
     if adv is None:
@@ -502,7 +503,7 @@ class CopyBackwards(Node):
 def _owner_writeable(arr):
     while isinstance(arr.base, type(arr)):
         arr = arr.base
-    return arr.flags.writeable
+    return writeable(arr)
 
 
 # ---------------------------------------------------------------------------- gather and friends

@@ -7,6 +7,7 @@ tril/triu, diag) live here too.  Ops that join several tensors or split one into
 ``joining.py``.
 """
 from .. import _dtype
+from .._device import address, writeable
 from ._common import (Tensor, Node, GradMode, _make, _make_view, Size, array_module, backend_for, module_of_array,
                       record, op, method, function, wrap_dim, norm_dims, unbroadcast, write_out, dtype_name)
 from ._checked import check_size
@@ -403,7 +404,7 @@ def select(input, dim, index):
 
 def _strided(arr, shape, strides):
     """A strided view of ``arr`` (as writable as ``arr``), with its own array module."""
-    return module_of_array(arr).lib.stride_tricks.as_strided(arr, shape, strides, writeable=arr.flags.writeable)
+    return module_of_array(arr).lib.stride_tricks.as_strided(arr, shape, strides, writeable=writeable(arr))
 
 
 # ---------------------------------------------------------------------------- diagonals and triangles
@@ -791,7 +792,7 @@ def root_array(t):
     while isinstance(root.base, type(root)):
         root = root.base
     item = t._data.itemsize
-    off = (t._data.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // item if t._data.size \
+    off = (address(t._data) - address(root)) // item if t._data.size \
         else 0
     return root, off
 
