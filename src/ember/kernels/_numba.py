@@ -8,7 +8,14 @@ kernels whose outer loop is a ``prange`` over independent chunks; ``inline`` is 
 ``chunks(n, per)`` splits ``n`` rows into at most ``threads()`` chunks of at least ``per`` rows, so
 small inputs run on one thread without paying for the pool.
 """
+import warnings
+
 import numba
+from numba.core.errors import NumbaIRAssumptionWarning
+
+# Numba's own pedantic SSA self-check fires (once, while compiling) on helpers inlined at the IR level through
+# ``@overload(inline="always")`` (kernels/_numba_math.py: ftanh, fsigmoid); the code it compiles is correct.
+warnings.filterwarnings("ignore", category=NumbaIRAssumptionWarning)
 
 FASTMATH = {"reassoc", "contract", "arcp"}
 

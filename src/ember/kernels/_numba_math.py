@@ -4,6 +4,8 @@ at a time, ~12x slower than NumPy's SIMD exp) and the float64 Chebyshev sums beh
 
 Results underflow to 0 (no subnormals) below the smallest normal, overflow to inf, and keep NaN.
 """
+import math
+
 import numpy as np
 from numba import types
 from numba.extending import overload
@@ -63,3 +65,99 @@ def chebyshev(coeffs, name):
     namespace = {}
     exec("\n".join(lines), namespace)   # generated from numbers only
     return inline(namespace[name])
+
+
+TANH_SMALL = 0.625   # below it tanh = x * series (the exp form would lose bits to cancellation)
+
+
+def _tanh_over_x_coeffs(n=15):
+    """Chebyshev coefficients of ``tanh(x) / x`` in ``u = 2 x^2 / TANH_SMALL^2 - 1`` (|x| < TANH_SMALL), by
+    interpolation at ``n`` Chebyshev nodes in long double (in float64 the sums' rounding, ~1e-15, would be
+    the series' error).  tanh's poles at +-i pi/2 lie far outside the interval: 15 terms reach 1e-17."""
+    ld = np.longdouble
+    theta = (np.arange(n, dtype=ld) + ld(0.5)) * (np.pi / ld(n))   # pi in float64: any node set interpolates
+    x = np.sqrt((np.cos(theta) + 1) / 2) * ld(TANH_SMALL)
+    f = np.tanh(x) / x
+    c = [2 * (f * np.cos(k * theta)).sum() / n for k in range(n)]
+    c[0] /= 2
+    return tuple(float(v) for v in c)
+
+
+_TANH_OVER_X = _tanh_over_x_coeffs()
+_tanh_over_x = chebyshev(_TANH_OVER_X, "tanh_over_x")
+
+
+@inline
+def tanh64(x):
+    """tanh of a float64 (within ~12 ulp): ``x * series(x^2)`` for |x| < 0.625, ``1 - 2 / (exp(2|x|) + 1)`` beyond
+    (inf and NaN pass through exp64).  Both branches are computed and one selected, so a loop calling it
+    vectorises (an extra NaN test would not)."""
+    ax = abs(x)
+    small = x * _tanh_over_x(x * x * (2.0 / (TANH_SMALL * TANH_SMALL)) - 1.0)
+    big = 1.0 - 2.0 / (exp64(ax + ax) + 1.0)
+    return small if ax < TANH_SMALL else big if x > 0 else -big
+
+
+def _tanh_over_x_poly32(degree=6):
+    """Power-series coefficients (highest first) in ``x^2`` of ``tanh(x) / x`` on |x| < TANH_SMALL to float32
+    precision: the Chebyshev series truncated after ``degree`` (the next term is < 4e-9)."""
+    from numpy.polynomial import chebyshev as C
+    c = np.array(_TANH_OVER_X[:degree + 1])
+    p = C.cheb2poly(c)                                   # in u = 2 s / TANH_SMALL^2 - 1, s = x^2
+    scale = 2.0 / (TANH_SMALL * TANH_SMALL)
+    # substitute u = scale * s - 1: expand each u^k by the binomial theorem
+    out = np.zeros(degree + 1)
+    for k, pk in enumerate(p):
+        for j in range(k + 1):
+            out[j] += pk * math.comb(k, j) * scale ** j * (-1.0) ** (k - j)
+    return tuple(float(v) for v in out[::-1])
+
+
+_TANH32 = _tanh_over_x_poly32()
+
+
+@inline
+def tanh32(x):
+    """tanh of a float32 in float32 (about 2 ulp): ``x * P(x^2)`` for |x| < 0.625, ``1 - 2 / (exp(2|x|) + 1)``
+    beyond."""
+    ax = abs(x)
+    s = x * x
+    p = np.float32(0)
+    for c in _TANH32:
+        p = p * s + np.float32(c)
+    big = np.float32(1) - np.float32(2) / (exp32(ax + ax) + np.float32(1))
+    return x * p if ax < np.float32(TANH_SMALL) else big if x > 0 else -big
+
+
+@inline
+def sigmoid64(x):
+    """1 / (1 + exp(-x)) of a float64 (exp overflowing to inf gives 0, as it should)."""
+    return 1.0 / (1.0 + exp64(-x))
+
+
+@inline
+def sigmoid32(x):
+    """1 / (1 + exp(-x)) of a float32, in float32 (about 2 ulp)."""
+    return np.float32(1) / (np.float32(1) + exp32(-x))
+
+
+def ftanh(x):
+    """tanh in the precision of ``x`` (Numba only; see ``tanh32`` / ``tanh64``)."""
+
+
+def fsigmoid(x):
+    """The logistic sigmoid in the precision of ``x`` (Numba only; see ``sigmoid32`` / ``sigmoid64``)."""
+
+
+@overload(ftanh, inline="always", jit_options={"fastmath": {"reassoc", "contract", "arcp"}})
+def _ftanh(x):
+    if isinstance(x, types.Float) and x.bitwidth == 32:
+        return lambda x: tanh32(x)
+    return lambda x: tanh64(x)
+
+
+@overload(fsigmoid, inline="always", jit_options={"fastmath": {"reassoc", "contract", "arcp"}})
+def _fsigmoid(x):
+    if isinstance(x, types.Float) and x.bitwidth == 32:
+        return lambda x: sigmoid32(x)
+    return lambda x: sigmoid64(x)

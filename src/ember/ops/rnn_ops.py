@@ -15,11 +15,10 @@ of the 2-D data.  A padded ``(T, B, *)`` input is the special case of ``T`` step
 Under ``create_graph=True`` the backward re-runs the layer composed from differentiable ops
 and differentiates that, so higher-order gradients stay exact.
 
-Gate order is PyTorch's: LSTM ``i, f, g, o``; GRU ``r, z, n``.  Internally the LSTM keeps
-``i, f, o, g`` so that the three sigmoid gates are one slice, and every sigmoid is computed
-as ``0.5 * tanh(0.5 * x) + 0.5`` with the 0.5 folded into the weights, so a step needs a
-single ``tanh`` call for all its gates.
+Gate order is PyTorch's: LSTM ``i, f, g, o``; GRU ``r, z, n``.  The elementwise part of an LSTM or GRU
+step, forward and backward, is one fused kernel call (``kernels/recurrent.py``).
 """
+from ..kernels import recurrent as _kr
 from ._common import module_of_array, Node, record, function, GradMode, _make, dtype_name
 
 
@@ -36,23 +35,10 @@ def _schedule(batch_sizes, reverse):
     return steps
 
 
-def _weights_t(w, perm=None, scale=None):
-    """``w`` (gates*H, K) rearranged by gate blocks and scaled per block, returned transposed (K, gates*H)
-    and C-contiguous (BLAS is markedly faster on small products with a row-major right operand)."""
-    xp = module_of_array(w)
-    if perm is None and scale is None:
-        return xp.ascontiguousarray(w.T)
-    blocks = w.reshape((len(scale), -1) + w.shape[1:])
-    if perm is not None:
-        blocks = blocks[list(perm)]
-    s = xp.asarray(scale, dtype=w.dtype).reshape((-1,) + (1,) * (blocks.ndim - 1))
-    out = (blocks * s).reshape(w.shape)
-    return xp.ascontiguousarray(out.T) if out.ndim == 2 else out
-
-
-_LSTM_PERM = (0, 1, 3, 2)           # i f g o -> i f o g
-_LSTM_SCALE = (0.5, 0.5, 0.5, 1.0)  # sigmoid gates through tanh(x / 2)
-_GRU_SCALE = (0.5, 0.5, 1.0)
+def _weights_t(w):
+    """``w`` (gates*H, K) transposed to (K, gates*H) and C-contiguous (BLAS is markedly faster on small
+    products with a row-major right operand)."""
+    return module_of_array(w).ascontiguousarray(w.T)
 
 
 _BLAS = []
@@ -124,43 +110,30 @@ def _lstm_forward(X, h0, c0, w_ih, w_hh, bias, w_hr, steps, keep):
     H = w_hh.shape[0] // 4
     Hout = w_hh.shape[1]
     dt = X.dtype
-    G = X @ _weights_t(w_ih, _LSTM_PERM, _LSTM_SCALE)     # (N, 4H): all input projections at once
+    G = X @ _weights_t(w_ih)                                # (N, 4H): all input projections at once
     if bias is not None:
-        G += _weights_t(bias, _LSTM_PERM, _LSTM_SCALE)
-    whhT = _weights_t(w_hh, _LSTM_PERM, _LSTM_SCALE)
+        G += bias
+    whhT = _weights_t(w_hh)
     whrT = w_hr.T if w_hr is not None else None
     out = xp.empty((N, Hout), dtype=dt)
     C = xp.empty((N, H), dtype=dt)
-    TC = xp.empty((N, H), dtype=dt) if keep else None
+    TC = xp.empty((N, H), dtype=dt)          # tanh(c): kept for backward, scratch otherwise
     Hp = xp.empty((N, Hout), dtype=dt) if keep else None
     Cp = xp.empty((N, H), dtype=dt) if keep else None
-    Hpre = xp.empty((N, H), dtype=dt) if keep and w_hr is not None else None
+    Hpre = xp.empty((N, H), dtype=dt) if w_hr is not None else None
     B = h0.shape[0]
     hn = xp.empty((B, Hout), dtype=dt)
     cn = xp.empty((B, H), dtype=dt)
-    H2, H3 = 2 * H, 3 * H
-    tanh, multiply, matmul = xp.tanh, xp.multiply, xp.matmul
+    cell, matmul = _kr.lstm_cell_forward, xp.matmul
 
     def step(r0, r1, h, c):
-        g = G[r0:r1]
-        g += matmul(h, whhT)
-        tanh(g, out=g)
-        s = g[:, :H3]
-        s *= 0.5
-        s += 0.5
         if keep:
             Hp[r0:r1] = h
             Cp[r0:r1] = c
-        cc = C[r0:r1]
-        multiply(g[:, H:H2], c, out=cc)
-        cc += g[:, :H] * g[:, H3:]
-        tc = tanh(cc, out=TC[r0:r1]) if keep else tanh(cc)
-        if whrT is None:
-            hh = multiply(g[:, H2:H3], tc, out=out[r0:r1])
-        else:
-            hpre = multiply(g[:, H2:H3], tc, out=Hpre[r0:r1] if keep else None)
-            hh = matmul(hpre, whrT, out=out[r0:r1])
-        return hh, cc
+        cell(G[r0:r1], matmul(h, whhT), c, C[r0:r1], TC[r0:r1], out[r0:r1] if whrT is None else Hpre[r0:r1])
+        if whrT is not None:
+            matmul(Hpre[r0:r1], whrT, out=out[r0:r1])
+        return out[r0:r1], C[r0:r1]
 
     with _one_blas_thread(whhT, h0.shape[0]):
         n_before, n_last = _run_steps(steps, h0, c0, hn, cn, step, keep)
@@ -177,39 +150,24 @@ def _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep):
     N = X.shape[0]
     H = w_hh.shape[1]
     dt = X.dtype
-    G = X @ _weights_t(w_ih, None, _GRU_SCALE)             # (N, 3H)
+    G = X @ _weights_t(w_ih)                                # (N, 3H)
     if b_ih is not None:
-        G += _weights_t(b_ih, None, _GRU_SCALE)
-    whhT = _weights_t(w_hh, None, _GRU_SCALE)
-    bhh = _weights_t(b_hh, None, _GRU_SCALE) if b_hh is not None else None
+        G += b_ih
+    whhT = _weights_t(w_hh)
     out = xp.empty((N, H), dtype=dt)
-    HN = xp.empty((N, H), dtype=dt) if keep else None
+    HN = xp.empty((N, H), dtype=dt)          # the hidden side's n block: kept for backward, scratch otherwise
     Hp = xp.empty((N, H), dtype=dt) if keep else None
     hn = xp.empty((h0.shape[0], H), dtype=dt)
-    H2 = 2 * H
-    tanh, multiply, matmul, subtract = xp.tanh, xp.multiply, xp.matmul, xp.subtract
+    cell, matmul = _kr.gru_cell_forward, xp.matmul
 
     def step(r0, r1, h, c):
-        g = G[r0:r1]
-        hp = matmul(h, whhT)
-        if bhh is not None:
-            hp += bhh
-        rz = g[:, :H2]
-        rz += hp[:, :H2]
-        tanh(rz, out=rz)
-        rz *= 0.5
-        rz += 0.5
-        hnew = hp[:, H2:]
+        gh = matmul(h, whhT)
+        if b_hh is not None:
+            gh += b_hh
         if keep:
             Hp[r0:r1] = h
-            HN[r0:r1] = hnew
-        n = g[:, H2:]
-        n += multiply(g[:, :H], hnew, out=hnew)
-        tanh(n, out=n)
-        o = subtract(h, n, out=out[r0:r1])
-        o *= g[:, H:H2]
-        o += n
-        return o, None
+        cell(G[r0:r1], gh, h, HN[r0:r1], out[r0:r1])
+        return out[r0:r1], None
 
     with _one_blas_thread(whhT, h0.shape[0]):
         n_before, n_last = _run_steps(steps, h0, None, hn, None, step, keep)
@@ -287,34 +245,20 @@ def _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B):
     A, Cp, TC, Hp, X = st.A, st.Cp, st.TC, st.Hp, st.X
     xp = module_of_array(A)
     N, H4 = A.shape
-    H = H4 // 4
     Hout = w_hh.shape[1]
-    i, f, o, g = A[:, :H], A[:, H:2 * H], A[:, 2 * H:3 * H], A[:, 3 * H:]
-    # per-row multipliers, computed once for all steps
-    P = xp.empty((N, 3, H), dtype=A.dtype)       # d(pre-activation of i, f, g) = dc * P
-    xp.multiply(g, i * (1 - i), out=P[:, 0])
-    xp.multiply(Cp, f * (1 - f), out=P[:, 1])
-    xp.multiply(i, 1 - g * g, out=P[:, 2])
-    OD = o * (1 - TC * TC)                       # dc += dh * OD
-    TCD = TC * (o * (1 - o))                     # d(pre-activation of o) = dh * TCD
-    dG = xp.empty((N, H4), dtype=A.dtype)        # PyTorch's gate order i, f, g, o
-    dG3 = dG[:, :3 * H].reshape(N, 3, H)
-    dGo = dG[:, 3 * H:]
+    dG = xp.empty((N, H4), dtype=A.dtype)        # pre-activation gradients, PyTorch's gate order i, f, g, o
     Dh = xp.empty((N, Hout), dtype=A.dtype) if w_hr is not None else None
-    multiply, matmul = xp.multiply, xp.matmul
+    cell, matmul = _kr.lstm_cell_backward, xp.matmul
 
     def step_bwd(r0, r1, dh, dc):
         if w_hr is not None:
             Dh[r0:r1] = dh
             dh = matmul(dh, w_hr)
-        dcn_ = multiply(dh, OD[r0:r1])
-        dcn_ += dc
-        multiply(dh, TCD[r0:r1], out=dGo[r0:r1])
-        multiply(dcn_[:, None, :], P[r0:r1], out=dG3[r0:r1])
-        return matmul(dG[r0:r1], w_hh), multiply(dcn_, f[r0:r1])
+        cell(dh, dc, A[r0:r1], Cp[r0:r1], TC[r0:r1], dG[r0:r1], dc)
+        return matmul(dG[r0:r1], w_hh), dc
 
     with _one_blas_thread(w_hh, B):
-        dh0, dc0 = _bptt(st, dout, dhn, dcn, B, Hout, H, step_bwd, True)
+        dh0, dc0 = _bptt(st, dout, dhn, dcn, B, Hout, H4 // 4, step_bwd, True)
     nx, nwi, nwh, nb = st.need
     dX = dG @ w_ih if nx else None                 # the big products only for inputs that want a gradient
     dw_ih = dG.T @ X if nwi else None
@@ -330,21 +274,14 @@ def _gru_backward(st, w_ih, w_hh, dout, dhn, B):
     xp = module_of_array(A)
     N = A.shape[0]
     H = w_hh.shape[1]
-    r, z, n = A[:, :H], A[:, H:2 * H], A[:, 2 * H:]
-    Pz = (Hp - n) * (z * (1 - z))                # dz_pre = dh * Pz
-    Pn = (1 - z) * (1 - n * n)                   # dn_pre = dh * Pn
-    Pr = HN * (r * (1 - r))                      # dr_pre = dn_pre * Pr
     dGh = xp.empty((N, 3 * H), dtype=A.dtype)    # gradient of the hidden projection (r, z, W_hn h + b_hn)
     DN = xp.empty((N, H), dtype=A.dtype)         # gradient of the n pre-activation
-    multiply, matmul = xp.multiply, xp.matmul
+    cell, matmul = _kr.gru_cell_backward, xp.matmul
 
     def step_bwd(r0, r1, dh, dc):
-        multiply(dh, Pz[r0:r1], out=dGh[r0:r1, H:2 * H])
-        dn = multiply(dh, Pn[r0:r1], out=DN[r0:r1])
-        multiply(dn, Pr[r0:r1], out=dGh[r0:r1, :H])
-        multiply(dn, r[r0:r1], out=dGh[r0:r1, 2 * H:])
-        dprev = matmul(dGh[r0:r1], w_hh)
-        dprev += dh * z[r0:r1]
+        dprev = xp.empty_like(dh)
+        cell(dh, A[r0:r1], HN[r0:r1], Hp[r0:r1], dGh[r0:r1], DN[r0:r1], dprev)
+        dprev += matmul(dGh[r0:r1], w_hh)
         return dprev, None
 
     with _one_blas_thread(w_hh, B):

@@ -1,0 +1,118 @@
+"""The fused LSTM / GRU step kernels (kernels/recurrent.py) against PyTorch's own cells (torch.lstm_cell /
+torch.gru_cell forward and autograd backward on the same pre-activations), the compiled implementation against
+the NumPy reference, and float64 gradcheck of the layers built on them."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember.kernels import numba_enabled
+from ember.kernels import recurrent as R
+
+B, H, I = 7, 13, 5   # odd sizes: vector loops' tails run too
+TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
+
+
+def _torch_cell(kind, x, h, c, w_ih, w_hh, b_hh):
+    """PyTorch's cell output and its autograd gradients for the outputs' gradients ``dh`` (and ``dc``)."""
+    T = lambda a: torch.tensor(a, requires_grad=True)  # noqa: E731
+    xt, ht, wi, wh = T(x), T(h), T(w_ih), T(w_hh)
+    bh = T(b_hh)
+    if kind == "lstm":
+        ct = T(c)
+        return (xt, ht, ct), torch.lstm_cell(xt, (ht, ct), wi, wh, None, bh)
+    return (xt, ht), (torch.gru_cell(xt, ht, wi, wh, None, bh),)
+
+
+def _inputs(rng, dtype, gates):
+    """A cell's inputs and parameters, and the kernels' arguments from them: the input side's pre-activations
+    (no input bias) and the hidden side's (with ``b_hh``)."""
+    x = rng.standard_normal((B, I)).astype(dtype)
+    h = rng.standard_normal((B, H)).astype(dtype)
+    c = rng.standard_normal((B, H)).astype(dtype)
+    w_ih = (rng.standard_normal((gates * H, I)) * 0.7).astype(dtype)
+    w_hh = (rng.standard_normal((gates * H, H)) * 0.4).astype(dtype)
+    b_hh = rng.standard_normal(gates * H).astype(dtype)
+    return x, h, c, w_ih, w_hh, b_hh, x @ w_ih.T, h @ w_hh.T + b_hh
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lstm_cell_matches_torch(dtype):
+    rng = np.random.default_rng(0)
+    x, h, c, w_ih, w_hh, b_hh, gates, gh = _inputs(rng, dtype, 4)
+    c_out, tc, h_out = (np.empty((B, H), dtype) for _ in range(3))
+    R.lstm_cell_forward(gates, gh, c, c_out, tc, h_out)       # gates become the activations
+    ins, (th, tcn) = _torch_cell("lstm", x, h, c, w_ih, w_hh, b_hh)
+    np.testing.assert_allclose(h_out, th.detach().numpy(), **TOL[dtype])
+    np.testing.assert_allclose(c_out, tcn.detach().numpy(), **TOL[dtype])
+    np.testing.assert_allclose(tc, np.tanh(c_out), **TOL[dtype])
+    dh = rng.standard_normal((B, H)).astype(dtype)
+    dc = rng.standard_normal((B, H)).astype(dtype)
+    torch.autograd.backward([th, tcn], [torch.tensor(dh), torch.tensor(dc)])
+    dgates = np.empty((B, 4 * H), dtype)
+    dc_prev = dc.copy()
+    R.lstm_cell_backward(dh, dc_prev, gates, c, tc, dgates, dc_prev)   # in place: dc_out may be dc
+    np.testing.assert_allclose(dgates @ w_ih, ins[0].grad.numpy(), **TOL[dtype])
+    np.testing.assert_allclose(dgates @ w_hh, ins[1].grad.numpy(), **TOL[dtype])
+    np.testing.assert_allclose(dc_prev, ins[2].grad.numpy(), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gru_cell_matches_torch(dtype):
+    rng = np.random.default_rng(1)
+    x, h, _, w_ih, w_hh, b_hh, gates, gh = _inputs(rng, dtype, 3)
+    hn, h_out = np.empty((B, H), dtype), np.empty((B, H), dtype)
+    R.gru_cell_forward(gates, gh, h, hn, h_out)
+    ins, (th,) = _torch_cell("gru", x, h, None, w_ih, w_hh, b_hh)
+    np.testing.assert_allclose(h_out, th.detach().numpy(), **TOL[dtype])
+    np.testing.assert_allclose(hn, gh[:, 2 * H:], rtol=0, atol=0)
+    dh = rng.standard_normal((B, H)).astype(dtype)
+    th.backward(torch.tensor(dh))
+    dgh, dn, dh_direct = np.empty((B, 3 * H), dtype), np.empty((B, H), dtype), np.empty((B, H), dtype)
+    R.gru_cell_backward(dh, gates, hn, h, dgh, dn, dh_direct)
+    dgi = dgh.copy()
+    dgi[:, 2 * H:] = dn        # the input side's n block sees the n pre-activation's gradient, not times r
+    np.testing.assert_allclose(dgi @ w_ih, ins[0].grad.numpy(), **TOL[dtype])
+    np.testing.assert_allclose(dh_direct + dgh @ w_hh, ins[1].grad.numpy(), **TOL[dtype])
+
+
+def _cases(rng, dtype):
+    g4, gh4 = (rng.standard_normal((B, 4 * H)).astype(dtype) * 3 for _ in range(2))
+    g3, gh3 = (rng.standard_normal((B, 3 * H)).astype(dtype) * 3 for _ in range(2))
+    s = [rng.standard_normal((B, H)).astype(dtype) for _ in range(3)]
+    act4 = rng.uniform(0, 1, (B, 4 * H)).astype(dtype)
+    act3 = rng.uniform(0, 1, (B, 3 * H)).astype(dtype)
+    return [(R.lstm_cell_forward, (g4, gh4, s[0]), [(B, H)] * 3),
+            (R.lstm_cell_backward, (s[0], s[1], act4, s[2], np.tanh(s[1])), [(B, 4 * H), (B, H)]),
+            (R.gru_cell_forward, (g3, gh3, s[0]), [(B, H)] * 2),
+            (R.gru_cell_backward, (s[0], act3, s[1], s[2]), [(B, 3 * H), (B, H), (B, H)])]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_cells_match_reference(dtype):
+    for kernel, args, out_shapes in _cases(np.random.default_rng(2), dtype):
+        impl = kernel.implementation(args[0])
+        assert (impl is not kernel.reference) == numba_enabled(), kernel.name   # compiled whenever usable
+        results = []
+        for fn in (impl, kernel.reference):
+            a = [x.copy() for x in args]            # forward kernels write their activations into the gates
+            outs = [np.empty(s, dtype) for s in out_shapes]
+            fn(*a, *outs)
+            results.append(a + outs)
+        for got, want in zip(*results):
+            np.testing.assert_allclose(got, want, **TOL[dtype], err_msg=kernel.name)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_layer_gradcheck_float64(mode):
+    ember.manual_seed(0)
+    layer = getattr(ember.nn, mode)(3, 4, num_layers=1).double()
+    x = ember.randn(5, 2, 3, dtype=ember.float64, requires_grad=True)
+    h0 = ember.randn(1, 2, 4, dtype=ember.float64, requires_grad=True)
+    hx = (h0, ember.randn(1, 2, 4, dtype=ember.float64, requires_grad=True)) if mode == "LSTM" else h0
+    params = list(layer.parameters())
+
+    def f(x, *state_and_params):
+        out, _ = layer(x, hx)
+        return out
+    assert ember.autograd.gradcheck(f, (x, *([hx] if mode == "GRU" else list(hx)), *params))
