@@ -41,6 +41,30 @@ def fma(a, b, c):
     return out
 
 
+@exact
+def _words_to_float(w, out):
+    for i in range(out.size):
+        out[i] = np.float32(np.int32(w[i] & np.uint32(0xFFFFFF))) * np.float32(2.0 ** -24)
+
+
+@exact
+def _words_to_double(w, out):
+    for i in range(out.size):
+        hi = np.float64(w[2 * i] & np.uint32(0x1FFFFF))
+        out[i] = (hi * 4294967296.0 + np.float64(w[2 * i + 1])) * (2.0 ** -53)
+
+
+def uniform_from_words(words, double):
+    """See ``random_streams.uniform_from_words_reference``."""
+    if double:
+        out = np.empty(words.size // 2, np.float64)
+        _words_to_double(words, out)
+    else:
+        out = np.empty(words.size, np.float32)
+        _words_to_float(words, out)
+    return out
+
+
 # float32 constants (a Python float would promote the arithmetic to double)
 _f = np.float32
 P0, P1, P2, P3, P4, P5, P6, P7, P8 = (_f(p) for p in _LOG_P)

@@ -69,6 +69,28 @@ fma = Kernel("fma", fma_reference, numba="ember.kernels._numba_random_streams:fm
              accepts=lambda a, b, c: a.dtype.char in "fd" and a.ndim == 1 and np.ndim(b) == np.ndim(c) == 0)
 
 
+# ---------------------------------------------------------------------------- words -> uniforms
+def uniform_from_words_reference(words, double):
+    """PyTorch's uniform draws on [0, 1) from MT19937 words (uint32): ``double`` False gives float32 from
+    the low 24 bits of each word; True gives float64 from the low 53 bits of each 64-bit draw (word pairs,
+    the first as the high half)."""
+    if not double:
+        u = (words & np.uint32(0xFFFFFF)).view(np.int32).astype(_F32)
+        u *= _F32(2.0 ** -24)
+        return u
+    w = words.reshape(-1, 2)
+    u = (w[:, 0] & np.uint32(0x1FFFFF)).astype(_F64)
+    u *= 4294967296.0
+    u += w[:, 1]
+    u *= 2.0 ** -53
+    return u
+
+
+uniform_from_words = Kernel("uniform_from_words", uniform_from_words_reference,
+                            numba="ember.kernels._numba_random_streams:uniform_from_words",
+                            accepts=lambda words, double: words.size >= 512)
+
+
 # ---------------------------------------------------------------------------- float32 NormalFill16 (AVX2)
 _LOG_P = (7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1, 1.4249322787E-1,
           -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1, 3.3333331174E-1)

@@ -99,10 +99,11 @@ def scalar_normals(gen, n, mean=0.0, std=1.0):
 def integers_from_to(gen, n, low, span):
     """``n`` int64 values ``low + word % span`` (PyTorch's ``random_from_to``; 64-bit words when
     ``span >= 2**28``)."""
-    if span >= 1 << 28:
-        w = gen.random64(n) % np.uint64(span)
-    else:
-        w = gen.random32(n).astype(np.uint64) % np.uint64(span)
+    if span < 1 << 28:   # low + word % span stays inside int64: no wraparound to reproduce
+        w = gen.random32(n)
+        w %= np.uint32(span)
+        return w.astype(np.int64) + low
+    w = gen.random64(n) % np.uint64(span)
     return (w + np.uint64(low & 0xFFFF_FFFF_FFFF_FFFF)).view(np.int64)
 
 
