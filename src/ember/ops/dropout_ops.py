@@ -4,6 +4,7 @@ Each draws its mask from the host generator (``ember.random``), multiplies once,
 records a node that multiplies the gradient by the same mask.  Each is ``ember.<name>`` with its in-place
 form ``ember.<name>_`` (PyTorch's ``torch.dropout_`` ...).
 """
+from ..kernels import dropout as _kd
 from ._common import array_module, Node, record, op, inplace, _make
 from ._floating import require_floating
 
@@ -17,18 +18,24 @@ class MulBackward0(Node):
         return (grad * self.mask,)
 
 
-def dropout_mask(xp, shape, p, dtype, generator=None):
-    """An array of ``shape`` (module ``xp``, dtype ``dtype``): 0 with probability ``p``, else ``1 / (1 - p)``."""
+def _draws(xp, shape, dtype, generator=None):
+    """Uniform draws on [0, 1) of ``shape`` from the host generator, in ``dtype`` (float32 for half types)."""
     from ..random import np_generator
     work = dtype if dtype.kind == "f" and dtype.itemsize >= 4 else "float32"   # (dtype.name is slow)
-    keep = xp.asarray(np_generator(generator).random(shape, dtype=work)) >= p   # drawn even for p=1: same stream
+    return xp.asarray(np_generator(generator).random(shape, dtype=work))
+
+
+def dropout_mask(xp, shape, p, dtype, generator=None):
+    """An array of ``shape`` (module ``xp``, dtype ``dtype``): 0 with probability ``p``, else ``1 / (1 - p)``."""
+    keep = _draws(xp, shape, dtype, generator) >= p   # drawn even for p=1: same stream
     if p >= 1:
         return xp.zeros(shape, dtype=dtype)
     return (keep * dtype.type(1.0 / (1.0 - p))).astype(dtype, copy=False)
 
 
-def _apply_mask(input, mask_arr):
-    res = _make(input._data * mask_arr)
+def _apply_mask(input, mask_arr, result=None):
+    """``input * mask_arr`` (or the already computed ``result``) with its node."""
+    res = _make(input._data * mask_arr if result is None else result)
     node = record(res, MulBackward0, (input,))
     if node is not None:
         node.mask = _make(mask_arr)
@@ -54,7 +61,9 @@ def dropout(input, p, train):
         return input
     require_floating(input, "bernoulli_tensor_cpu_p_")
     a = input._data
-    return _apply_mask(input, dropout_mask(array_module(input), a.shape, p, a.dtype))
+    # the mask and the product in one pass (kernels/dropout); the draws stay on the generator's stream
+    y, mask = _kd.dropout_forward(a, _draws(array_module(input), a.shape, a.dtype), p)
+    return _apply_mask(input, mask, y)
 
 
 @_function_with_inplace
