@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench setup clean stubs
+.PHONY: test test-cuda demo bench setup clean stubs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,16 @@ setup: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 tests
+
+# The device-generic suite on CUDA (op tables, nn parity, optim trajectories) plus tests/cuda, against PyTorch
+# on the CPU as the oracle.  Needs only the source tree, CuPy and the test tools (no install, no internet):
+# run it where CuPy sees a GPU, with the Python that has them (CUDA_PYTHON).  tools/gpu_check.sh wraps it.
+CUDA_PYTHON ?= python3
+CUDA_TESTS := tests/cuda tests/test_device_generic.py tests/ops tests/nn/test_nn_layers_parity.py \
+	tests/optim/test_optimizers.py
+test-cuda:
+	PYTHONPATH=src:tests$${PYTHONPATH:+:$$PYTHONPATH} $(CUDA_PYTHON) -m pytest -p no:randomly -p no:cacheprovider -rfE $(PYTEST_ARGS) \
+		$(CUDA_TESTS) -k cuda
 
 demo: $(STAMP)
 	$(PY) examples/mnist.py --epochs 1 --train-subset 12000 --log-interval 40 --data .data
