@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from devices import TABLE_DEVICES as LAYER_DEVICES
+from empty_variants import NOT_DERIVED, empty_maker, run_layer, same_outcome
 from nn_helpers import check_layer
 
 
@@ -152,6 +153,19 @@ def test_layer_parity(name, ctor, make, device):
     modes = (False,) if name in EVAL_ONLY else (True, False)
     steps = 2 if name.startswith(("BatchNorm", "InstanceNorm")) else 1
     check_layer(ctor, make, modes=modes, steps=steps, device=device)
+
+
+EMPTY_LAYERS = [pytest.param(name, ctor, empty_maker(make), id=f"{name}-empty") for name, ctor, make in LAYERS
+                if empty_maker(make) is not None and name not in NOT_DERIVED]
+
+
+@pytest.mark.parametrize("device", LAYER_DEVICES)
+@pytest.mark.parametrize("name,ctor,make", EMPTY_LAYERS)
+def test_layer_parity_empty_batch(name, ctor, make, device):
+    """Each layer again on a 0-size batch, forward and backward: PyTorch's result, or its exception type."""
+    modes = (False,) if name in EVAL_ONLY else (True, False)
+    same_outcome(lambda lib: run_layer(lib, ctor, make(np.random.default_rng(0)), modes, device),
+                 lambda: check_layer(ctor, make, modes=modes, device=device))
 
 
 def test_parity_tested_class_count():

@@ -38,7 +38,7 @@ def row_norm_forward_reference(x3, groups, weight, bias, eps, center):
         var = (xc * xc).mean(axis=(1, 2))
         rstd = 1 / xp.sqrt(var + eps)
         xc *= rstd[:, None, None]
-        y = xc.reshape(-1, groups, K, S)
+        y = xc.reshape(R // groups, groups, K, S)
         if weight is not None:
             y *= _per_channel(weight, groups, K)
         if bias is not None:
@@ -58,10 +58,10 @@ def row_norm_backward_reference(g3, x3, mean, rstd, groups, weight, center, need
         xhat = (_work(x3) - mean[:, None, None]) * rstd[:, None, None]
         gw = gb = None
         if need_affine:
-            gw = (g * xhat).reshape(-1, groups, K, S).sum(axis=(0, 3)).reshape(-1)
-            gb = g.reshape(-1, groups, K, S).sum(axis=(0, 3)).reshape(-1)
-        dxhat = g if weight is None else (g.reshape(-1, groups, K, S) * _per_channel(weight, groups, K)).reshape(
-            g.shape)
+            gw = (g * xhat).reshape(R // groups, groups, K, S).sum(axis=(0, 3)).reshape(-1)
+            gb = g.reshape(R // groups, groups, K, S).sum(axis=(0, 3)).reshape(-1)
+        dxhat = g if weight is None else (g.reshape(R // groups, groups, K, S)
+                                          * _per_channel(weight, groups, K)).reshape(g.shape)
         gx = dxhat - xhat * (dxhat * xhat).mean(axis=(1, 2), keepdims=True)
         if center:
             gx -= dxhat.mean(axis=(1, 2), keepdims=True)

@@ -148,9 +148,9 @@ def batch_norm(input, weight, bias, running_mean, running_var, training, momentu
         mean, var = _kn.batch_norm_stats(xa.reshape(x3))
         with ignore_fp_errors(input):
             rstd = 1 / xp.sqrt(var + eps)
-        if running_mean is not None:
+        if running_mean is not None and xa.size:  # an empty batch leaves the statistics alone (PyTorch)
             _update_running(running_mean, mean, momentum)
-        if running_var is not None:
+        if running_var is not None and xa.size:
             _update_running(running_var, _unbiased(var, x3[0] * x3[2]), momentum)
     else:
         if running_mean is None:
@@ -250,9 +250,9 @@ def instance_norm(input, weight, bias, running_mean, running_var, use_input_stat
     S = xa.size // (N * C) if N * C else 0
     # PyTorch runs instance norm as a batch norm over (1, N * C, *): its node is a batch norm's
     res, mean, _ = _row_norm(input, weight, bias, (N * C, 1, S), C, eps, True, NativeBatchNormBackward0)
-    if running_mean is not None:
+    if running_mean is not None and xa.size:  # no elements leave the statistics alone (PyTorch's batch norm)
         _update_running(running_mean, mean.reshape(N, C).mean(0), momentum)
-    if running_var is not None:
+    if running_var is not None and xa.size:
         _, var = _kn.batch_norm_stats(xa.reshape(1, N * C, S))
         _update_running(running_var, _unbiased(var.reshape(N, C), S).mean(0), momentum)
     return res

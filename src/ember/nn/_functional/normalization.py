@@ -70,11 +70,11 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     parts = []
     if before:
         pad_shape[1] = before
-        parts.append(_ops.zeros(pad_shape, dtype=input.dtype))
+        parts.append(_ops.zeros(pad_shape, dtype=input.dtype, device=input.device))
     parts.append(sq)
     if after:
         pad_shape[1] = after
-        parts.append(_ops.zeros(pad_shape, dtype=input.dtype))
+        parts.append(_ops.zeros(pad_shape, dtype=input.dtype, device=input.device))
     padded = _ops.cat(parts, 1) if len(parts) > 1 else sq
     div = padded.narrow(1, 0, C)
     for i in range(1, size):

@@ -68,7 +68,7 @@ class _CrossMapLRN2dFunction(Function):
         grad_input = scale.pow(-ctx.beta) * grad_output
         ratio = grad_output * output / scale
         pad_shape = (n, channels + size - 1, h, w)
-        padded = _ops.zeros(pad_shape, dtype=input.dtype)
+        padded = _ops.zeros(pad_shape, dtype=input.dtype, device=input.device)
         padded[:, inverse_pre_pad:inverse_pre_pad + channels] = ratio
         accum = padded[:, :size - 1].sum(1)
         rows = []
