@@ -309,3 +309,10 @@ def assign_result(self, res):
                            "single memory location. Please clone() the tensor before performing the operation.") \
             from None
     self._version[0] += 1
+
+
+def require_tensor(x, function, arg="other", position=2):
+    """Raise PyTorch's TypeError when argument ``arg`` (at ``position``) of ``function`` is not a Tensor."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{function}(): argument '{arg}' (position {position}) must be Tensor, not "
+                        f"{type(x).__name__}")
