@@ -287,3 +287,26 @@ def test_type_conversions_by_name():
         assert_same(e.type(name), t.type(name))
     assert_same(e.type(ember.IntTensor), t.type(torch.IntTensor))
     assert_same(e.type(ember.float64), t.type(torch.float64))
+
+
+SIZE_KEYWORD_CALLS = ["empty(size=(2, 3))", "zeros(size=(2, 3))", "ones(size=[2, 3])", "rand(size=(2, 3))",
+                      "randn(size=(2, 3))", "zeros(size=())", "zeros(2, 3)", "zeros((2, 3))", "zeros([])",
+                      "empty_strided(size=(2, 3), stride=(3, 1))", "full(size=(2,), fill_value=1.5)",
+                      "randint(10, size=(4,))", "ones(2).new_zeros(size=(2, 3))", "ones(2).new_ones(2, 3)",
+                      "ones(2).new_empty((2, 3))", "ones(2).new_full(size=(2,), fill_value=3)",
+                      # errors: both forms, a bare int, no size at all
+                      "zeros(2, size=(2, 3))", "zeros(size=4)", "zeros()", "ones()", "empty()",
+                      "ones(2).new_zeros(2, size=(3,))", "ones(2).new_empty()"]
+
+
+@pytest.mark.parametrize("call", SIZE_KEYWORD_CALLS)
+def test_size_keyword_as_torch(call):
+    """Sizes as varargs, one sequence or ``size=`` (GAT's ``torch.empty(size=(2, 3))``); torch's TypeErrors."""
+    outcomes = []
+    for lib in (ember, torch):
+        try:
+            r = eval("lib." + call, {"lib": lib})
+            outcomes.append((tuple(r.shape), str(r.dtype).split(".")[1]))
+        except TypeError as e:
+            outcomes.append(("TypeError", str(e)))
+    assert outcomes[0] == outcomes[1]

@@ -769,20 +769,20 @@ class Tensor:
         return tensor(data, dtype=dtype or self.dtype, device=self.device if device is None else device,
                       requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        from .ops.creation import zeros
-        return zeros(*size, dtype=dtype or self.dtype, device=self.device if device is None else device,
-                     requires_grad=requires_grad)
+    def _new_sized(self, name, sizes, size, dtype, device, requires_grad):
+        from .ops import creation
+        from .ops.shape import sizes_arg
+        return getattr(creation, name)(sizes_arg("new_" + name, sizes, size), dtype=dtype or self.dtype,
+                                       device=self.device if device is None else device, requires_grad=requires_grad)
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        from .ops.creation import ones
-        return ones(*size, dtype=dtype or self.dtype, device=self.device if device is None else device,
-                    requires_grad=requires_grad)
+    def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        return self._new_sized("zeros", sizes, size, dtype, device, requires_grad)
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        from .ops.creation import empty
-        return empty(*size, dtype=dtype or self.dtype, device=self.device if device is None else device,
-                     requires_grad=requires_grad)
+    def new_ones(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        return self._new_sized("ones", sizes, size, dtype, device, requires_grad)
+
+    def new_empty(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        return self._new_sized("empty", sizes, size, dtype, device, requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
         from .ops.creation import full

@@ -5,17 +5,12 @@ import math
 from .. import _dtype
 from .. import return_types
 from ._common import (array_module, Tensor, Node, record, op, _make, binary_arrays, broadcast_error, grad_for,
-                      write_out, dtype_name, ignore_fp_errors)
+                      write_out, dtype_name, ignore_fp_errors, require_tensor)
 from ._unary import unary_op
 
 
 def _out(out, res):
     return write_out(out, res) if out is not None else res
-
-
-def _require_tensor(x, name, arg="other", pos=2):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
 
 
 def _broadcast_call(xp, fn, da, db):
@@ -54,7 +49,7 @@ class Atan2Backward0(Node):
 @op(inplace=True, aliases=("arctan2",))
 def atan2(input, other, *, out=None):
     """The angle of the point ``(other, input)``: ``atan(input / other)`` in the right quadrant, in (-pi, pi]."""
-    _require_tensor(other, "atan2")
+    require_tensor(other, "atan2")
     xp = array_module(input)
     da, db = _float_operands(input, other)
     res = _make(_broadcast_call(xp, xp.arctan2, da, db))
@@ -104,7 +99,7 @@ class NotImplemented(Node):
 @op(inplace=True)
 def heaviside(input, values, *, out=None):
     """The step function: 0 where ``input < 0``, 1 where ``input > 0``, ``values`` where ``input == 0``."""
-    _require_tensor(values, "heaviside", "values")
+    require_tensor(values, "heaviside", "values")
     if input.dtype is not values.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
     if input.dtype.is_complex:
@@ -127,7 +122,7 @@ class NextafterBackward0(Node):
 @op(inplace=True)
 def nextafter(input, other, *, out=None):
     """The next floating-point value after ``input`` towards ``other``."""
-    _require_tensor(other, "nextafter")
+    require_tensor(other, "nextafter")
     xp = array_module(input)
     da, db = binary_arrays(input, other)
     if da.dtype.kind not in "f":
@@ -151,7 +146,7 @@ class LdexpBackward0(Node):
 @op(inplace=True, inplace_function=True)
 def ldexp(input, other, *, out=None):
     """``input * 2 ** other``, floating."""
-    _require_tensor(other, "ldexp")
+    require_tensor(other, "ldexp")
     xp = array_module(input)
     da, db = _float_operands(input, other)
     with ignore_fp_errors(input):
@@ -185,7 +180,7 @@ def frexp(input, *, out=None):
 
 # ---------------------------------------------------------------------------- gcd / lcm
 def _integral_pair(name, input, other):
-    _require_tensor(other, name)
+    require_tensor(other, name)
     da, db = binary_arrays(input, other)
     if da.dtype.kind not in "iu":
         raise NotImplementedError(f'"{name}_cpu" not implemented for \'{dtype_name(_dtype.from_numpy_dtype(da.dtype))}\'')

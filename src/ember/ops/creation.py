@@ -13,7 +13,7 @@ import numpy   # only to recognise host values the caller passes (NumPy arrays a
 from .. import _dtype
 from .. import _device
 from ._common import Tensor, _make, backend_of, backend_for, function, write_out
-from .shape import shape_arg
+from .shape import shape_arg, sizes_arg
 from ._checked import checked_scalar, check_size, check_values, allocation_error
 from ._ieee import cast, ignore_array_fp_errors
 
@@ -279,9 +279,9 @@ def _sized(shape, dtype, fill, requires_grad, device):
 
 
 @function
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    """A tensor of zeros; sizes as varargs or one sequence."""
-    shape = shape_arg(size)
+def zeros(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """A tensor of zeros; sizes as varargs, one sequence or the keyword ``size``."""
+    shape = sizes_arg("zeros", sizes, size)
     for s in shape:
         if s < 0:
             raise RuntimeError("zeros: Dimension size must be non-negative.")
@@ -290,17 +290,17 @@ def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
 
 
 @function
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    """A tensor of ones; sizes as varargs or one sequence."""
-    res = _sized(shape_arg(size), dtype, 1, requires_grad, device)
+def ones(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """A tensor of ones; sizes as varargs, one sequence or the keyword ``size``."""
+    res = _sized(sizes_arg("ones", sizes, size), dtype, 1, requires_grad, device)
     return write_out(out, res) if out is not None else res
 
 
 @function
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None):
-    """An uninitialised tensor; sizes as varargs or one sequence."""
-    res = _sized(shape_arg(size), dtype, None, requires_grad, device)
+    """An uninitialised tensor; sizes as varargs, one sequence or the keyword ``size``."""
+    res = _sized(sizes_arg("empty", sizes, size), dtype, None, requires_grad, device)
     return write_out(out, res) if out is not None else res
 
 

@@ -1,7 +1,7 @@
 """``linear``: ``input @ weight.T + bias`` as one op, the kernel of ``nn.functional.linear`` and ``nn.Linear``."""
 import operator
 
-from ._common import Node, record, _make, Autocast, autocast_args, dtype_name, function
+from ._common import Node, record, _make, Autocast, autocast_args, dtype_name, function, require_tensor
 from ._block_threads import product
 
 
@@ -46,6 +46,8 @@ def linear(input, weight, bias=None):
 
     Returns ``(*, out_features)``, with PyTorch's shape and dtype errors.
     """
+    require_tensor(input, "linear", "input", 1)
+    require_tensor(weight, "linear", "weight", 2)
     if Autocast.cpu_dtype is not None:
         input, weight, bias = autocast_args(input, weight, bias)
     x, w = input._data, weight._data

@@ -11,7 +11,7 @@ from .. import _dtype
 from .._dtype import cpp_name
 from ._common import (array_module, module_of_array, Tensor, Node, record, op, method, _make, float_array,
                       binary_arrays, broadcast_error, grad_for, scalar_value, write_out, dtype_name, inplace,
-                      ignore_fp_errors, GradMode)
+                      ignore_fp_errors, GradMode, require_tensor)
 from ._unary import unary_op
 from .elementwise import ZeroGradBackward, sign_array, where, bitwise_left_shift, bitwise_right_shift
 from ._ieee import ignore_array_fp_errors
@@ -23,11 +23,6 @@ def _out(out, res):
 
 def _not_implemented(kernel, dt):
     return NotImplementedError(f'"{kernel}" not implemented for \'{dtype_name(dt)}\'')
-
-
-def _require_tensor(x, op, name="other", pos=2):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}(): argument '{name}' (position {pos}) must be Tensor, not {type(x).__name__}")
 
 
 def _pair(input, other):
@@ -289,7 +284,7 @@ def _lerp_arrays(a, b, w):
 @op(inplace=True)
 def lerp(input, end, weight, *, out=None):
     """``input + weight * (end - input)`` (weight a number or a tensor)."""
-    _require_tensor(end, "lerp", "end")
+    require_tensor(end, "lerp", "end")
     if input.dtype is not end.dtype:
         raise RuntimeError(f"expected dtype {cpp_name(input.dtype, 'typeid')} for `end` but got dtype {cpp_name(end.dtype, 'typeid')}")
     if input.dtype._category < 2:
@@ -354,7 +349,7 @@ class AddcdivBackward0(Node):
 
 def _addc_arrays(name, input, tensor1, tensor2, value):
     for pos, (argname, t) in enumerate((("tensor1", tensor1), ("tensor2", tensor2)), 2):
-        _require_tensor(t, name, argname, pos)
+        require_tensor(t, name, argname, pos)
     rd = _dtype.result_type(input, tensor1, tensor2)
     if name == "addcdiv" and tensor1.dtype._category < 2 and tensor2.dtype._category < 2:
         raise RuntimeError(
@@ -452,7 +447,7 @@ class FminBackward0(FmaxBackward0):
 
 
 def _fmaxmin(name, is_max, input, other, out):
-    _require_tensor(other, name)
+    require_tensor(other, name)
     res = _make(_apply(array_module(input), name, *binary_arrays(input, other)))
     record(res, FmaxBackward0 if is_max else FminBackward0, (input, other), (input, other), is_max=is_max)
     return _out(out, res)
@@ -471,7 +466,7 @@ def fmin(input, other, *, out=None):
 
 
 def _float_binary(name, input, other):
-    _require_tensor(other, name)
+    require_tensor(other, name)
     da, db = binary_arrays(input, other)
     if da.dtype.kind in "biu":
         raise _not_implemented(f"{name}_cpu", _dtype.from_numpy_dtype(da.dtype))
@@ -605,7 +600,7 @@ entr.__doc__ = "``-x log(x)`` elementwise (0 at 0, -inf below 0); ``special.entr
 @op
 def equal(input, other):
     """True when both tensors have the same shape and elements."""
-    _require_tensor(other, "equal")
+    require_tensor(other, "equal")
     if input._data.shape != other._data.shape:
         return False
     da, db = binary_arrays(input, other)
@@ -613,7 +608,7 @@ def equal(input, other):
 
 
 def _close_arrays(input, other, rtol, atol, equal_nan, name):
-    _require_tensor(other, name)
+    require_tensor(other, name)
     if input.dtype is not other.dtype:
         raise RuntimeError(f"{dtype_name(input.dtype)} did not match {dtype_name(other.dtype)}")
     if rtol < 0:

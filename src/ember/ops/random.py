@@ -17,7 +17,7 @@ from ..random import generator_for
 from ._common import (Tensor, Node, _make, array_module, backend_for, record, op, method, function, write_out,
                       check_inplace_leaf, dtype_name)
 from .creation import wrap_leaf, like_device
-from .shape import shape_arg
+from .shape import shape_arg, sizes_arg
 from ._checked import check_size
 from . import _sampling as S
 
@@ -44,10 +44,9 @@ def _float_samples(gen, shape, dt, kind, a, b, contiguous=True):
     return S.normal_values(gen, n, dt, a, b, contiguous).reshape(shape)
 
 
-def _factory(kind, size, generator, out, dtype, device, requires_grad):
+def _factory(kind, shape, generator, out, dtype, device, requires_grad):
     backend_for(device)
     dt = _float_dtype(dtype, "check_uniform_bounds" if kind == "uniform" else "normal_kernel_cpu")
-    shape = shape_arg(size)
     check_size(shape, dt.itemsize)
     gen = generator_for(generator, device)
     res = wrap_leaf(gen.to_device(_float_samples(gen, shape, dt, kind, 0.0, 1.0)), requires_grad)
@@ -55,17 +54,17 @@ def _factory(kind, size, generator, out, dtype, device, requires_grad):
 
 
 @function
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+def rand(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False):
-    """Uniform samples on [0, 1)."""
-    return _factory("uniform", size, generator, out, dtype, device, requires_grad)
+    """Uniform samples on [0, 1); sizes as varargs, one sequence or the keyword ``size``."""
+    return _factory("uniform", sizes_arg("rand", sizes, size), generator, out, dtype, device, requires_grad)
 
 
 @function
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          pin_memory=False):
-    """Standard normal samples."""
-    return _factory("normal", size, generator, out, dtype, device, requires_grad)
+def randn(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False, pin_memory=False):
+    """Standard normal samples; sizes as varargs, one sequence or the keyword ``size``."""
+    return _factory("normal", sizes_arg("randn", sizes, size), generator, out, dtype, device, requires_grad)
 
 
 @function

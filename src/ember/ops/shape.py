@@ -31,6 +31,20 @@ def shape_arg(shape):
     return tuple(out)
 
 
+def sizes_arg(function, sizes, size):
+    """The shape of a creation call that takes sizes as varargs or as the keyword ``size``, as PyTorch does
+    (``zeros(2, 3)``, ``zeros((2, 3))``, ``zeros(size=(2, 3))``); ``function`` names the call in errors."""
+    if size is None:
+        if not sizes:
+            raise TypeError(f'{function}() missing 1 required positional arguments: "size"')
+        return shape_arg(sizes)
+    if sizes:
+        raise TypeError(f"{function}() got multiple values for argument 'size'")
+    if not isinstance(size, (tuple, list, Size)):
+        raise TypeError(f"{function}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+    return shape_arg((size,))
+
+
 def _infer_shape(shape, numel):
     """Resolve one -1 in ``shape``; RuntimeError when the sizes cannot hold ``numel`` elements."""
     known, infer = 1, None
