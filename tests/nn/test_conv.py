@@ -12,6 +12,7 @@ import torch.nn.functional as TF
 import ember
 import ember.nn as enn
 import ember.nn.functional as EF
+from empty_variants import run_layer, same_outcome
 from parity import check_op, check_raises
 from spatial_helpers import twin, run_twin
 
@@ -190,6 +191,16 @@ def test_conv_layers(case, dtype):
     run_twin(em, tm, _arr(*shape), dtype=dtype)
     em.eval(), tm.eval()
     run_twin(em, tm, _arr(*shape), dtype=dtype)
+
+
+@pytest.mark.parametrize("case", LAYER_CASES, ids=lambda c: f"{c[0]}{c[1]}{c[2]}")
+def test_conv_layers_empty_batch(case):
+    """Each layer on a 0-size batch (an unbatched row: 0 channels), forward and backward: PyTorch's result
+    (an empty output, zero weight and bias gradients), or its exception type."""
+    name, args, kw, shape = case
+    x = _arr(0, *shape[1:])
+    same_outcome(lambda lib: run_layer(lib, lambda L: getattr(L.nn, name)(*args, **kw), [x], (True,)),
+                 lambda: run_twin(*twin(name, *args, **kw), x))
 
 
 def test_conv_transpose_output_size():

@@ -3,6 +3,7 @@ gradients of every floating input (float64 tight, float32 loose)."""
 import numpy as np
 import pytest
 
+from empty_variants import NOT_DERIVED, empty_maker, run_layer, same_outcome
 from nn_helpers import check_layer
 
 
@@ -158,6 +159,19 @@ NOGRAD = {"BCEWithLogitsLoss-pos-weight": (), "CTCLoss": (), "MarginRankingLoss"
 @pytest.mark.parametrize("name,ctor,make", LOSSES, ids=[r[0] for r in LOSSES])
 def test_loss_parity(name, ctor, make):
     check_layer(ctor, make, modes=(True,), nograd=NOGRAD.get(name, ()))
+
+
+EMPTY_LOSSES = [pytest.param(name, ctor, empty_maker(make), id=f"{name}-empty") for name, ctor, make in LOSSES
+                if empty_maker(make) is not None and name not in NOT_DERIVED]
+
+
+@pytest.mark.parametrize("name,ctor,make", EMPTY_LOSSES)
+def test_loss_parity_empty_batch(name, ctor, make):
+    """Each loss again on a 0-size batch (a mean over nothing is NaN), forward and backward: PyTorch's result,
+    or its exception type."""
+    nograd = NOGRAD.get(name, ())
+    same_outcome(lambda lib: run_layer(lib, ctor, make(np.random.default_rng(0)), (True,), nograd=nograd),
+                 lambda: check_layer(ctor, make, modes=(True,), nograd=nograd))
 
 
 def test_ctc_functional_1d_targets_and_unbatched():

@@ -9,6 +9,7 @@ import torch.nn.functional as TF
 import ember
 import ember.nn as enn
 import ember.nn.functional as EF
+from empty_variants import run_layer, same_outcome
 from parity import check_op, check_raises, assert_same
 from spatial_helpers import twin, run_twin
 
@@ -208,6 +209,15 @@ def test_pool_layers(case, dtype):
     em, tm = twin(name, *args, dtype=dtype, **kw)
     run_twin(em, tm, x, dtype=dtype)
     assert type(em).__module__ == f"ember.nn.modules.{'fold' if name == 'Unfold' else 'pooling'}"
+
+
+@pytest.mark.parametrize("case", LAYERS, ids=lambda c: f"{c[0]}{c[1]}{c[2]}")
+def test_pool_layers_empty_batch(case):
+    """Each layer on a 0-size batch, forward and backward: PyTorch's result, or its exception type."""
+    name, args, kw, shape = case
+    x = _arr(0, *shape[1:])
+    same_outcome(lambda lib: run_layer(lib, lambda L: getattr(L.nn, name)(*args, **kw), [x], (True,)),
+                 lambda: run_twin(*twin(name, *args, **kw), x))
 
 
 def test_pool_layers_indices_and_unpool():

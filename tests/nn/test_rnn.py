@@ -13,6 +13,7 @@ import ember.nn as enn
 import ember.nn.utils.rnn as ern
 import torch.nn.utils.rnn as trn
 
+from empty_variants import run_layer, same_outcome
 from seq_helpers import one_torch_thread, close, twin, leaf_pair, compare_run  # noqa: E402
 
 _torch_threads = pytest.fixture(scope="module", autouse=True)(one_torch_thread)
@@ -61,6 +62,21 @@ def test_padded_parity(cls_name, kw, with_state, dt):
         compare_run(em, tm, [x] + states, dt, lambda R, lib, a: (a[0], (a[1], a[2])))
     else:
         compare_run(em, tm, [x] + states, dt)
+
+
+@pytest.mark.parametrize("with_state", [False, True])
+@pytest.mark.parametrize("cls_name,kw", CONFIGS)
+def test_padded_parity_empty_batch(cls_name, kw, with_state):
+    """A 0-size batch, forward and backward: PyTorch's result (empty outputs and states, zero weight
+    gradients), or its exception type."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((0, 5, 4) if kw.get("batch_first") else (5, 0, 4))
+    states = [rng.standard_normal(s) for s in _state_shapes(cls_name, kw, 0)] if with_state else []
+    arrange = (lambda R, lib, a: (a[0], (a[1], a[2]))) if cls_name == "LSTM" and with_state else None
+    call = (lambda m, *ts: m(*arrange(None, None, ts))) if arrange else None
+    same_outcome(lambda lib: run_layer(lib, lambda L: getattr(L.nn, cls_name)(4, 6, **kw), [x] + states, (True,),
+                                       call=call),
+                 lambda: compare_run(*twin(cls_name, 4, 6, **kw), [x] + states, np.float64, arrange))
 
 
 @pytest.mark.parametrize("cls_name,kw", [("LSTM", dict(num_layers=2, bidirectional=True)),

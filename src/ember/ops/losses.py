@@ -45,7 +45,9 @@ def reduction_name(reduction, op_name):
 
 def _scaled_for(grad, reduction, n, factor=1.0):
     """The incoming gradient of a reduced loss times ``factor``, divided by ``n`` elements for 'mean'."""
-    return grad * (factor / n) if reduction == "mean" else grad * factor if factor != 1.0 else grad
+    if reduction == "mean":  # n == 0: an empty input, whose gradient is empty at any scale
+        return grad * (factor / n if n else math.nan)
+    return grad * factor if factor != 1.0 else grad
 
 
 # ---------------------------------------------------------------------------- nll_loss / cross_entropy
@@ -333,7 +335,7 @@ def multilabel_target_counts(target, C):
     N = t.shape[0]
     valid = xp.cumprod(t >= 0, axis=1).astype(bool)
     counts = xp.zeros((N, C), dtype=xp.float64)
-    rows = xp.repeat(xp.arange(N), t.shape[1]).reshape(N, -1)
+    rows = xp.repeat(xp.arange(N), t.shape[1]).reshape(N, t.shape[1])
     xp.add.at(counts, (rows[valid], t[valid]), 1.0)
     return _make(counts), _make((counts > 0).astype(xp.float64))
 

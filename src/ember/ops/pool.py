@@ -487,7 +487,7 @@ def _scatter_flat(vals, flat, plane, accumulate=True):
     xp = module_of_array(vals)
     lead = vals.shape[:-1]
     rows = _prod(lead)
-    gidx = (flat.reshape(rows, -1) + (xp.arange(rows) * plane)[:, None]).ravel()
+    gidx = (flat.reshape(rows, flat.shape[-1]) + (xp.arange(rows) * plane)[:, None]).ravel()
     if accumulate:
         out = xp.bincount(gidx, weights=vals.reshape(-1), minlength=rows * plane).astype(vals.dtype, copy=False)
     else:
@@ -522,15 +522,16 @@ def adaptive_max_pool(input, nd, output_size, return_indices=False):
     for a in range(nd):
         flat = flat * in_sp[a] + keys[a]
     wins = x[(Ellipsis,) + tuple(keys)]  # (…, *out, *L)
-    wins = wins.reshape(lead + tuple(out_sp) + (-1,))
+    # sizes named, not -1: a 0-size batch leaves -1 undetermined
+    wins = wins.reshape(lead + tuple(out_sp) + (_prod(wins.shape[x.ndim:]),))
     arg = xp.argmax(wins, axis=-1)
     vals = xp.take_along_axis(wins, arg[..., None], axis=-1)[..., 0]
     flat = xp.broadcast_to(flat, tuple(out_sp) + flat.shape[nd:]).reshape(tuple(out_sp) + (-1,))
     pos = xp.take_along_axis(xp.broadcast_to(flat, lead + flat.shape), arg[..., None], axis=-1)[..., 0]
     plane = _prod(in_sp)
-    pflat = pos.reshape(lead + (-1,))
-    out = linear_map(input, lambda a: _gather_flat(a.reshape(lead + (-1,)), pflat).reshape(lead + tuple(out_sp)),
-                  lambda g: _scatter_flat(g.reshape(lead + (-1,)), pflat, plane).reshape(lead + tuple(in_sp)),
+    pflat = pos.reshape(lead + (_prod(out_sp),))
+    out = linear_map(input, lambda a: _gather_flat(a.reshape(lead + (plane,)), pflat).reshape(lead + tuple(out_sp)),
+                  lambda g: _scatter_flat(g.reshape(pflat.shape), pflat, plane).reshape(lead + tuple(in_sp)),
                   f"AdaptiveMaxPool{max(nd, 2)}DBackward0", out=vals)
     if return_indices:
         return out, _make(xp.ascontiguousarray(pos))
@@ -746,9 +747,9 @@ def fractional_max_pool(input, nd, kernel_size, output_size, samples, return_ind
     flat = xp.broadcast_to(flat, (n * c,) + tuple(out_sp) + tuple(kernel)).reshape((n * c,) + tuple(out_sp) + (-1,))
     pos = xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0].reshape(lead + tuple(out_sp))
     plane = _prod(in_sp)
-    pflat = pos.reshape(lead + (-1,))
-    out = linear_map(input, lambda a: _gather_flat(a.reshape(lead + (-1,)), pflat).reshape(lead + tuple(out_sp)),
-                  lambda g: _scatter_flat(g.reshape(lead + (-1,)), pflat, plane).reshape(lead + tuple(in_sp)),
+    pflat = pos.reshape(lead + (_prod(out_sp),))
+    out = linear_map(input, lambda a: _gather_flat(a.reshape(lead + (plane,)), pflat).reshape(lead + tuple(out_sp)),
+                  lambda g: _scatter_flat(g.reshape(pflat.shape), pflat, plane).reshape(lead + tuple(in_sp)),
                   f"FractionalMaxPool{nd}DBackward0", out=vals)
     if return_indices:
         return out, _make(xp.ascontiguousarray(pos))

@@ -307,6 +307,13 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss, reduction)
 
 
+def _check_classes(input):
+    """The margin losses' check: a vector or a matrix needs classes (only a matrix's batch may be empty)."""
+    if input.dim() in (1, 2) and input.shape[-1] == 0:
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input.shape)}")
+
+
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
                       reduction="mean"):
     """Multi-class hinge loss ``sum_{i != y} max(0, margin - x[y] + x[i])^p / C``."""
@@ -315,6 +322,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
+    _check_classes(input)
     x = input if input.dim() == 2 else input.reshape(1, -1)
     t = target.reshape(-1)
     if x.shape[0] != t.shape[0]:
@@ -336,6 +344,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss: target rows list class indices, ended by the first -1."""
     reduction = _legacy(size_average, reduce, reduction)
+    _check_classes(input)
     x = input if input.dim() == 2 else input.reshape(1, -1)
     t = target if target.dim() == 2 else target.reshape(1, -1)
     if t.shape != x.shape:
