@@ -164,6 +164,10 @@ def backend_of(array):
         for kind, (_, packages) in _LAZY.items():   # e.g. a CuPy array handed over before any CUDA call
             if package in packages and lazy_backend(kind) is not None and type(array) in _BY_ARRAY_TYPE:
                 return _BY_ARRAY_TYPE[type(array)]
+        key = getattr(array, "dispatch_key", None)   # a sparse tensor's parts, given to a dense-only op
+        if key is not None:
+            raise NotImplementedError(f"Could not run this operator with arguments from the '{key}' backend: ember "
+                                      "has no sparse case for it (convert with .to_dense() first)")
         raise TypeError(f"no ember device holds arrays of type {type(array).__module__}.{type(array).__name__}")
     return b
 

@@ -91,6 +91,36 @@ def declarations():
     return tuple(_DECLARED)
 
 
+_CASES = {}   # public name -> [(position, tensor class, implementation)], in registration order
+
+
+def case(cls, position, *names):
+    """Declare the decorated function as the ``cls`` case of the ops ``names``: ``ember.<name>(...)`` runs it when
+    the argument at ``position`` is exactly a ``cls`` (sparse tensors: ``ember.add(s, t)``, ``ember.mm(d, s)``),
+    with the op's own arguments.  Methods of a ``cls`` instance (``position`` 0) come from the subclass itself;
+    for ``position`` >= 1 the plain ``Tensor.<name>`` dispatches too (``d.add(s)``)."""
+    def register(fn):
+        for n in names:
+            _CASES.setdefault(n, []).append((position, cls, fn))
+        return fn
+    return register
+
+
+def _dispatching(default, cases):
+    """``default`` preceded by a check for ``cases`` (one call layer, only on ops that have cases); an earlier
+    argument's case wins (``addmm(input, sparse, sparse)`` is the sparse-``mat1`` case)."""
+    cases = sorted(cases, key=lambda c: c[0])
+
+    def dispatch(*args, **kwargs):
+        for position, cls, fn in cases:
+            if len(args) > position and args[position].__class__ is cls:
+                return fn(*args, **kwargs)
+        return default(*args, **kwargs)
+    for attr in ("__module__", "__name__", "__qualname__", "__doc__", "__wrapped__"):
+        setattr(dispatch, attr, getattr(default, attr, None) if attr != "__wrapped__" else default)
+    return dispatch
+
+
 def build_namespaces(tensor_cls, make_inplace):
     """The ``ember`` functions and ``Tensor`` methods the declarations describe.
 
@@ -122,4 +152,10 @@ def build_namespaces(tensor_cls, make_inplace):
                 claim(methods, dunder, fn_, "Tensor operator")
             for n in d.inplace_function:
                 claim(functions, n + "_", fn_, "ember function")
+    for name, cases in _CASES.items():
+        if name in functions:
+            functions[name] = _dispatching(functions[name], cases)
+        later = [c for c in cases if c[0] >= 1]
+        if later and name in methods:
+            methods[name] = _dispatching(methods[name], later)
     return functions, methods

@@ -7,7 +7,8 @@ dense ops' derivatives (double backward included) serve the sparse case.
 """
 from .. import _dtype
 from ._common import Tensor, Node, record, _make, module_of_array, wrap_dim
-from .sparse_tensor import SPARSE_COO, SparseStore, sparse_method, make_coo, coalesce_store, linear_index
+from .sparse_tensor import (SPARSE_COO, SparseStore, sparse_method, sparse_operand, make_coo, make_compressed,
+                            coalesce_store, linear_index)
 from .sparse_layout import values_at, coalesce
 
 
@@ -36,6 +37,24 @@ class SparseFromValuesBackward0(Node):
 
     def name(self):
         return "SparseCooTensorWithDimsAndTensorsBackward0"
+
+
+class DenseAtPatternBackward0(Node):
+    def backward(self, grad):
+        return (make_coo(self.indices, grad._data, self.shape, True),)
+
+    def name(self):
+        return "IndexBackward0"
+
+
+def dense_at(dense, indices):
+    """The entries of ``dense`` at the coalesced COO index columns ``indices`` (with its trailing dense dims), as
+    a dense tensor whose gradient flows back into ``dense`` as a sparse tensor on that pattern (as PyTorch's
+    sparse * dense product gives the dense operand a sparse gradient)."""
+    picked = dense._data[tuple(indices)] if indices.shape[0] else dense._data[None]
+    res = _make(picked)
+    record(res, DenseAtPatternBackward0, (dense,), indices=indices, shape=tuple(dense.shape))
+    return res
 
 
 def values_of(input):
@@ -112,6 +131,50 @@ def sparse_rsub(input, other):
     return other - input.to_dense()
 
 
+@sparse_operand(0, "zeros_like")
+def sparse_zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    """``ember.zeros_like`` of a sparse tensor: the same layout, shape and sparse/dense split with no entries
+    (or a dense zero tensor when ``layout=ember.strided`` is asked of a COO tensor, as PyTorch allows)."""
+    from .creation import zeros
+    st = input._data
+    if layout is not None and layout != st.layout:
+        if st.layout == SPARSE_COO:
+            return zeros(st.shape, dtype=dtype or input.dtype, device=device or input.device,
+                         requires_grad=requires_grad)
+        raise RuntimeError(f"empty_like with different sparse layout is not supported (self is SparseCsr but you "
+                           f"requested {str(layout).rpartition('.')[2].capitalize()})")
+    xp = module_of_array(st.values)
+    np_dtype = (dtype or input.dtype).np
+    if st.layout == SPARSE_COO:
+        t = make_coo(xp.zeros((st.indices.shape[0], 0), dtype=xp.int64),
+                     xp.zeros((0,) + st.values.shape[1:], dtype=np_dtype), st.shape, coalesced=True)
+    else:
+        t = make_compressed(st.layout, xp.zeros_like(st.compressed), xp.zeros(0, dtype=st.plain.dtype),
+                            xp.zeros(0, dtype=np_dtype), st.shape)
+    t._requires_grad = requires_grad
+    return t
+
+
+@sparse_operand(1, "add")
+def dense_add_sparse(input, other, *, alpha=1, out=None):
+    """``ember.add(dense, sparse)``: ``input + alpha * other`` as a dense tensor (PyTorch's layout)."""
+    from .elementwise import add
+    return add(input, other.to_dense(), alpha=alpha, out=out)
+
+
+@sparse_operand(1, "sub", "subtract")
+def dense_sub_sparse(input, other, *, alpha=1, out=None):
+    """``ember.sub(dense, sparse)``: ``input - alpha * other`` as a dense tensor (PyTorch's layout)."""
+    from .elementwise import sub
+    return sub(input, other.to_dense(), alpha=alpha, out=out)
+
+
+@sparse_operand(1, "mul", "multiply")
+def dense_mul_sparse(input, other, *, out=None):
+    """``ember.mul(dense, sparse)``: the sparse product (multiplication commutes; PyTorch's result is sparse)."""
+    return sparse_mul(other, input, out=out)
+
+
 def _map_values(input, fn, coalesced_first):
     """``input``'s pattern with values ``fn(values)`` (a dense ember op), differentiable through the values."""
     src = _coo(input)
@@ -131,9 +194,7 @@ def sparse_mul(input, other, *, out=None):
         _check_same_shape(input, other, "mul")
         src = coalesce(_coo(input))
         s = src._data
-        sd = s.sparse_dim
-        picked = other[tuple(_make(i) for i in s.indices)] if sd else other.unsqueeze(0)
-        return with_pattern(s.indices, values_of(src) * picked, s.shape, True)
+        return with_pattern(s.indices, values_of(src) * dense_at(other, s.indices), s.shape, True)
     _check_same_shape(input, other, "mul")
     a, b = coalesce(_coo(input)), coalesce(_coo(other))
     xp = module_of_array(a._data.values)

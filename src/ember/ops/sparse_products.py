@@ -6,10 +6,10 @@ into the sparse operand has the sparse operand's pattern and is the sampled dens
 ``sum_f G[r, f] * X[c, f]`` over its entries, computed in blocks of entries, so no dense N x N matrix ever
 exists (a 100k-node graph's gradient fits in memory).
 """
-from ._common import Node, record, function, op, _make, module_of_array, dtype_name
+from ._common import Node, record, function, op, _make, module_of_array, dtype_name, write_out
 from . import _block_threads as _threads
-from .sparse_tensor import (SPARSE_COO, SPARSE_CSR, sparse_method, make_coo, make_compressed, coalesce_store,
-                            to_coo_store, scipy_matrix, scipy_sparse)
+from .sparse_tensor import (SPARSE_COO, SPARSE_CSR, sparse_method, sparse_operand, make_coo, make_compressed,
+                            coalesce_store, to_coo_store, scipy_matrix, scipy_sparse)
 from .sparse_layout import masked_like
 
 _BLOCK = 1 << 14   # entries per block of the sampled product: bounds its temporary memory, fits the caches
@@ -280,6 +280,26 @@ def sparse_mm_method(input, mat2):
 def sparse_matmul_method(input, other):
     """``Tensor.matmul`` / ``@`` of a sparse tensor."""
     return sparse_matmul(input, other)
+
+
+@sparse_operand(1, "mm", "matmul")
+def dense_mm_sparse(input, other):
+    """``ember.mm(dense, sparse)`` / ``matmul``: a dense result, differentiable into both."""
+    return sparse_matmul(input, other)
+
+
+@sparse_operand(2, "addmm")
+def addmm_sparse_mat2(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """``ember.addmm`` with a dense ``mat1`` and sparse ``mat2``: refused, as PyTorch does."""
+    raise RuntimeError("addmm_sparse_dense: expected either 'mat1' to have sparse layout and 'mat2' to have strided "
+                       "layout, got 'mat1' with layout Strided and 'mat2' with layout Sparse")
+
+
+@sparse_operand(1, "addmm")
+def addmm_sparse_mat1(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """``ember.addmm(input, sparse, dense)``: ``beta * input + alpha * (mat1 @ mat2)``, dense as PyTorch's."""
+    res = sparse_addmm(input, mat1, mat2, beta, alpha)
+    return write_out(out, res) if out is not None else res
 
 
 @sparse_method("__rmatmul__")

@@ -22,6 +22,7 @@ from .. import _dtype
 from .._constants import layout
 from .._device import device_of
 from ._common import Tensor, module_of_array, _make
+from ._declare import case
 
 SPARSE_COO = layout("torch.sparse_coo")
 SPARSE_CSR = layout("torch.sparse_csr")
@@ -51,6 +52,11 @@ class SparseStore:
         self.layout, self.shape, self.values = layout, tuple(int(s) for s in shape), values
         self.indices, self.coalesced, self.compressed, self.plain = indices, coalesced, compressed, plain
         self.cache = None
+
+    @property
+    def dispatch_key(self):
+        """PyTorch's name for the backend of this layout ('SparseCPU', 'SparseCsrCPU'), for its op errors."""
+        return _LAYOUT_NAME[self.layout].replace("Csc", "Csr") + device_of(self.values).type.upper()
 
     @property
     def ndim(self):
@@ -161,12 +167,20 @@ class SparseTensor(Tensor):
 
 
 def sparse_method(*names):
-    """Bind the decorated function as the ``SparseTensor`` methods ``names`` (the sparse case of Tensor methods)."""
+    """Bind the decorated function as the ``SparseTensor`` methods ``names`` (the sparse case of Tensor methods),
+    and as the sparse case of the functions ``ember.<name>`` for the names that are not operators."""
     def bind(fn):
         for n in names:
             setattr(SparseTensor, n, fn)
-        return fn
+        return case(SparseTensor, 0, *[n for n in names if not n.startswith("__")])(fn)
     return bind
+
+
+def sparse_operand(position, *names):
+    """Declare the decorated function as ``ember.<name>`` for a sparse argument at ``position`` (after dense
+    ones: ``ember.mm(dense, sparse)``; at 0: functions without a Tensor method, ``ember.zeros_like``), and as
+    ``Tensor.<name>`` of a dense tensor for ``position`` >= 1 (``dense.mm(sparse)``)."""
+    return case(SparseTensor, position, *names)
 
 
 def wrap_store(store):
