@@ -12,18 +12,19 @@ from .graph import AccumulateGrad, edge_of
 def _collect_dependencies(roots):
     """Count, for every node reachable from ``roots``, how many edges point at it."""
     deps = {}
-    stack = [n for n in roots]
-    seen = set(stack)
+    stack = list(roots)
+    start = set(roots)   # walked from the start: reaching one again only counts the edge
     while stack:
-        node = stack.pop()
-        for edge in node._edges:
+        for edge in stack.pop()._edges:
             if edge is None:
                 continue
             nxt = edge[0]
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+                if nxt not in start:
+                    stack.append(nxt)
     return deps
 
 
@@ -99,10 +100,11 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     deps = _collect_dependencies(roots)
     owned = set()   # leaf nodes whose buffered gradient the engine made and nothing else holds
     ready = [n for n in roots if deps.get(n, 0) == 0]
+    check_nan = AutogradFlags.anomaly and AutogradFlags.anomaly_check_nan
     prev_mode = GradMode.enabled
     GradMode.enabled = create_graph
     try:
-        while ready:
+        while ready:   # the hot loop: once per node of every backward, so the common case is written out
             node = ready.pop()
             grads = buffers.pop(node, None) or [None] * node._num_outputs
             if captures is not None and node in captures:
@@ -114,31 +116,45 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     del grads
                     _accumulate_into_leaf(node, g, create_graph, node in owned)
                 continue
-            trusted = not node._hooked and not node._user_defined
+            trusted = not (node._hooked or node._user_defined)
             if not trusted:
                 out = _call_user_code(node, grads)
-            elif grads[0] is None and (len(grads) == 1 or all(g is None for g in grads)):
-                out = (None,) * len(node._edges)
-            else:
-                out = _run_node(node, grads)
+            else:   # _run_node inlined
+                if len(grads) == 1:
+                    out = (None,) * len(node._edges) if grads[0] is None else node.backward(grads[0])
+                elif all(g is None for g in grads):
+                    out = (None,) * len(node._edges)
+                else:
+                    out = node.backward(*grads)
+                if type(out) is not tuple:
+                    out = tuple(out) if isinstance(out, list) else (out,)
+                if check_nan:
+                    _check_nan(node, out)
             if not retain_graph:
                 if node._custom_release:
                     node.release()
-                else:   # Node.release inlined: this runs once per node of every backward
+                else:   # Node.release inlined
                     node._freed, node._saved, node._result = True, (), None
             edges = node._edges
             if len(out) != len(edges):
                 raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                                    f"(expected {len(edges)}, got {len(out)})")
-            for k, (edge, g) in enumerate(zip(edges, out)):
+            for k, edge in enumerate(edges):
                 if edge is None:
                     continue
                 nxt, nr = edge
+                g = out[k]
                 if g is not None:
                     buf = buffers.get(nxt)
                     if buf is None:
-                        buf = buffers[nxt] = [None] * nxt._num_outputs
-                    if buf[nr] is None:
+                        if nxt._num_outputs == 1:
+                            buffers[nxt] = [g]
+                        else:
+                            buf = buffers[nxt] = [None] * nxt._num_outputs
+                            buf[nr] = g
+                        if type(nxt) is AccumulateGrad and trusted and _owned_result(g, k, out, grads):
+                            owned.add(nxt)
+                    elif buf[nr] is None:
                         buf[nr] = g
                         if type(nxt) is AccumulateGrad and trusted and _owned_result(g, k, out, grads):
                             owned.add(nxt)
@@ -148,7 +164,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                             owned.add(nxt)
                 left = deps[nxt] - 1
                 deps[nxt] = left
-                if left == 0:
+                if not left:
                     ready.append(nxt)
             del grads
     finally:

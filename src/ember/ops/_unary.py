@@ -27,19 +27,25 @@ def derivative_node(name, derivative, saves, on_arrays=False):
     With ``on_arrays`` (a derivative written with arithmetic operators only, which mean the same on arrays) a
     first-order backward (grad mode off) of a float32/float64 gradient applies it to the arrays directly:
     one array expression instead of several recorded-op calls.  Under create_graph it composes ember ops.
+    ``on_arrays`` may also be the derivative written for arrays (``fn(grad_array, saved_array)``).
     """
+    on_arrays, array_derivative = bool(on_arrays), on_arrays if callable(on_arrays) else derivative
     if saves == "input":
         def backward(self, grad):
             x = self.saved_tensors[0]
             if on_arrays and not GradMode.enabled and _same_float(grad._data, x._data):
-                return (_make(_quietly(derivative, grad._data, x._data)),)
+                return (_make(_quietly(array_derivative, grad._data, x._data)),)
             return (derivative(grad, x),)
     elif saves == "output":
         def backward(self, grad):
             if on_arrays and not GradMode.enabled:
                 r = self.result_array()
-                if _same_float(grad._data, r):
-                    return (_make(_quietly(derivative, grad._data, r)),)
+                g = grad._data
+                if g.dtype is r.dtype and g.dtype.char in "fd":   # _same_float and _quietly inlined: hot
+                    try:
+                        return (_make(array_derivative(g, r)),)
+                    except RuntimeWarning:
+                        return (_make(retry_quietly(g, array_derivative, g, r)),)
             return (derivative(grad, self.result()),)
     elif saves == "both":
         def backward(self, grad):
@@ -78,7 +84,7 @@ def unary_op(name, forward, derivative=None, *, saves="input", promote=True, nod
         node_name: the backward node's class name (default ``<Name>Backward0``).
         declare: declare it as an op (False for a building block other ops use).
         on_arrays: ``derivative`` uses arithmetic operators only, so a first-order backward may run it on the
-            arrays (see ``derivative_node``).
+            arrays (see ``derivative_node``); or the derivative written for arrays, ``fn(grad, saved)``.
         **declaration: more ``@op`` options (``inplace=True``, ``aliases=...``).
 
     Returns the op function ``op(input, *, out=None)``.

@@ -12,7 +12,7 @@ import operator
 from .. import _dtype
 from ._common import (array_module, Tensor, Node, record, op, method, function, _make, binary_arrays,
                       broadcast_error, grad_for, scalar_value, unbroadcast, write_out, inplace, dtype_name,
-                      GradMode, ignore_fp_errors, backend_of, backend_for)
+                      GradMode, ignore_fp_errors, backend_of, backend_for, _scalar_array)
 from ._unary import unary_op
 from ._ieee import ignore_array_fp_errors, retry_quietly
 
@@ -59,7 +59,13 @@ def to_device(t, device):
 
 # ---------------------------------------------------------------------------- unary math table
 def _sigmoid_array(xp, a):
-    # exp(-|a|) never overflows; the two branches of the logistic function share it
+    if a.dtype.char in "fd":
+        # PyTorch's own formula: where exp(-a) overflows (a < -88.7 in float32) it gives 0, as PyTorch does; four
+        # array calls instead of eight (the op-layer warning filter, or retry_quietly, keeps the overflow quiet)
+        e = xp.exp(xp.negative(a))
+        e += _scalar_array(e, 1.0)
+        return xp.reciprocal(e, out=e)
+    # half precision: exp(-|a|) never overflows; the two branches of the logistic function share it
     e = xp.exp(-xp.abs(a))
     t = 1 / (1 + e)
     return xp.where(a >= 0, t, e * t)
@@ -92,7 +98,7 @@ atan = unary_op("atan", "arctan", lambda g, x: g / (x * x + 1), inplace=True, in
 sinh = unary_op("sinh", "sinh", lambda g, x: g * x.cosh(), inplace=True, inplace_function=True)
 cosh = unary_op("cosh", "cosh", lambda g, x: g * x.sinh(), inplace=True, inplace_function=True)
 tanh = unary_op("tanh", "tanh", lambda g, r: g * (1 - r * r), saves="output", inplace=True, inplace_function=True,
-                on_arrays=True)
+                on_arrays=lambda g, r: g * (_scalar_array(r, 1.0) - r * r))
 asinh = unary_op("asinh", "arcsinh", lambda g, x: g * (x * x + 1).rsqrt(), inplace=True, inplace_function=True,
                  aliases=("arcsinh",))
 acosh = unary_op("acosh", "arccosh", lambda g, x: g * (x * x - 1).rsqrt(), inplace=True, inplace_function=True,
@@ -100,7 +106,7 @@ acosh = unary_op("acosh", "arccosh", lambda g, x: g * (x * x - 1).rsqrt(), inpla
 atanh = unary_op("atanh", "arctanh", lambda g, x: g / (1 - x * x), inplace=True, inplace_function=True,
                  aliases=("arctanh",), on_arrays=True)
 sigmoid = unary_op("sigmoid", _sigmoid_array, lambda g, r: g * r * (1 - r), saves="output", inplace=True,
-                   inplace_function=True, on_arrays=True)
+                   inplace_function=True, on_arrays=lambda g, r: g * r * (_scalar_array(r, 1.0) - r))
 reciprocal = unary_op("reciprocal", _quiet(lambda xp, a: 1 / a), lambda g, r: g * -(r * r), saves="output",
                       inplace=True, inplace_function=True, on_arrays=True)
 square = unary_op("square", "square", lambda g, x: g * x * 2, promote=False, node_name="PowBackward0",
@@ -278,6 +284,13 @@ class MulBackward0(Node):
 
     def backward(self, grad):
         a, b = self.saved_tensors    # either may be a number, or None when not needed
+        if self.b is None and (type(b) is float or type(b) is int) and not GradMode.enabled:
+            g = grad._data   # tensor * number, first order: one array product when no cast or reduction follows
+            if g.dtype.kind in "fc" and g.dtype == self.a[1] and g.shape == self.a[0]:
+                try:
+                    return _make(g * _scalar_array(g, b)), None
+                except RuntimeWarning:
+                    return _make(retry_quietly(g, operator.mul, g, b)), None
         return (_reduce_to(grad * b, self.a) if self.a is not None else None,
                 _reduce_to(grad * a, self.b) if self.b is not None else None)
 
