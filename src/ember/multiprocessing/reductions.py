@@ -60,13 +60,14 @@ def _shared_mmap(arr):
     return None
 
 
-def _is_shared_array(arr):
+def is_shared_array(arr):
+    """True when array ``arr`` lies in memory that ``share_memory_`` placed in shared memory."""
     return _shared_mmap(arr) is not None
 
 
 def is_shared(tensor):
     """True when ``tensor``'s memory was placed in shared memory by :func:`share_memory_`."""
-    return _is_shared_array(tensor._data)
+    return is_shared_array(tensor._data)
 
 
 def share_memory_(tensor):
@@ -77,7 +78,7 @@ def share_memory_(tensor):
     """
     init_reductions()
     arr = tensor._data
-    if not isinstance(arr, np.ndarray) or _is_shared_array(arr):
+    if not isinstance(arr, np.ndarray) or is_shared_array(arr):
         return tensor
     shared = shared_empty(arr.shape, arr.dtype)
     shared[...] = arr
@@ -115,7 +116,7 @@ def _rebuild_shared_tensor(cls, arr, requires_grad):
 
 def _reduce_tensor(tensor):
     arr = tensor._data
-    if isinstance(arr, np.ndarray) and _is_shared_array(arr):
+    if isinstance(arr, np.ndarray) and is_shared_array(arr):
         if tensor.grad_fn is not None and tensor.requires_grad:
             raise RuntimeError("Cowardly refusing to serialize non-leaf tensor which requires_grad, "
                                "since autograd does not support crossing process boundaries.  "
@@ -145,6 +146,6 @@ def init_reductions():
 
 
 def _reduce_ndarray(arr):
-    if _is_shared_array(arr):
+    if is_shared_array(arr):
         return _reduce_shared_array(arr)
     return arr.__reduce_ex__(4)
