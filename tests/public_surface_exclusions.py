@@ -175,6 +175,6 @@ NOT_YET = {
     ],
     "torch": [
         "Event", "Storage", "Stream", "TypedStorage", "UntypedStorage", "from_file", "hash_tensor", "is_inference",
-        "lobpcg", "masked", "quasirandom", "uint16", "uint32", "uint64"
+        "lobpcg", "masked", "quasirandom"
     ],
 }

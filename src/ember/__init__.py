@@ -8,7 +8,7 @@ __version__ = "2.13.0+ember.0.1.0"
 from . import _threads  # noqa: F401  first: OpenBLAS's idle-thread timeout is read when NumPy loads it
 from . import _dtype
 from ._dtype import (dtype, float16, bfloat16, float32, float64, complex64, complex128, uint8, int8, int16, int32,
-                     int64, bool, half, float, double, cfloat, cdouble, short, int, long,
+                     int64, bool, uint16, uint32, uint64, half, float, double, cfloat, cdouble, short, int, long,
                      get_default_dtype, set_default_dtype, promote_types, can_cast, finfo, iinfo)
 from ._device import device
 from ._tensor import (Tensor, Size, FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, ByteTensor, CharTensor,
@@ -21,7 +21,6 @@ from .ops import *  # noqa: F401,F403  the op library: ember.exp, ember.matmul, 
 from . import autograd, return_types, cuda, backends, accelerator
 from . import linalg, fft  # noqa: E402  torch.linalg, torch.fft (light: they only name ops)
 from . import special  # noqa: E402  torch.special
-from . import nn  # noqa: E402  Module, layers, losses, init; ember.nn.functional is imported with it
 from ._threads import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads
 
 from ._constants import (e, pi, inf, nan, newaxis, layout, strided, memory_format, contiguous_format,  # noqa: E402
@@ -111,7 +110,7 @@ def compile(model=None, **kwargs):
 
 
 # submodules that load on first use, keeping ``import ember`` light
-_LAZY_SUBMODULES = {"utils", "optim", "multiprocessing", "amp", "fft", "linalg", "vision", "distributed", "onnx",
+_LAZY_SUBMODULES = {"nn", "utils", "optim", "multiprocessing", "amp", "fft", "linalg", "vision", "distributed", "onnx",
                     "serialization", "func", "distributions", "jit", "sparse", "profiler", "cpu"}
 _LAZY_NAMES = {"GradScaler": "amp", "vmap": "func"}   # torch.GradScaler is torch.amp's, torch.vmap torch.func's
 
@@ -142,6 +141,11 @@ def __getattr__(name):
                 raise AttributeError(f"module 'ember' has no attribute '{name}'") from None
             raise
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+
+def __dir__():
+    """The loaded names and those that load on first use (``ember.nn``, ``ember.optim``, ``ember.save`` ...)."""
+    return sorted(set(globals()) | _LAZY_SUBMODULES | set(_LAZY_NAMES) | _AUTOCAST_NAMES | {"save", "load"})
 
 
 import builtins as _builtins  # noqa: E402

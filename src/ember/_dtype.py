@@ -7,7 +7,7 @@ import numpy as np
 
 __all__ = [
     "dtype", "float16", "bfloat16", "float32", "float64", "complex64", "complex128",
-    "uint8", "int8", "int16", "int32", "int64", "bool",
+    "uint8", "int8", "int16", "int32", "int64", "bool", "uint16", "uint32", "uint64",
     "half", "float", "double", "cfloat", "cdouble", "short", "int", "long",
     "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "can_cast",
     "finfo", "iinfo",
@@ -82,22 +82,29 @@ int16 = dtype("int16", np.dtype(np.int16), _INT, 2, True)
 int32 = dtype("int32", np.dtype(np.int32), _INT, 4, True)
 int64 = dtype("int64", np.dtype(np.int64), _INT, 8, True)
 bool = dtype("bool", np.dtype(np.bool_), _BOOL, 1, False)
+# PyTorch's "limited support" unsigned types: few kernels, and no promotion with any other integer type
+uint16 = dtype("uint16", np.dtype(np.uint16), _INT, 2, False)
+uint32 = dtype("uint32", np.dtype(np.uint32), _INT, 4, False)
+uint64 = dtype("uint64", np.dtype(np.uint64), _INT, 8, False)
+_LIMITED = frozenset((uint16, uint32, uint64))
 
 half, float, double = float16, float32, float64
 cfloat, cdouble = complex64, complex128
 short, int, long = int16, int32, int64
 
 ALL_DTYPES = (float16, bfloat16, float32, float64, complex64, complex128,
-              uint8, int8, int16, int32, int64, bool)
+              uint8, int8, int16, int32, int64, bool, uint16, uint32, uint64)
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _NP_TO_DTYPE = {d._np: d for d in ALL_DTYPES if d._np is not None}
 # the names PyTorch's messages use for each dtype: its ScalarType name and its C++ element type
 _SCALAR_NAMES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
                  "complex64": "ComplexFloat", "complex128": "ComplexDouble", "uint8": "Byte", "int8": "Char",
-                 "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
+                 "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool",
+                 "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
 _CPP_NAMES = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
               "complex64": "c10::complex<float>", "complex128": "c10::complex<double>", "uint8": "unsigned char",
-              "int8": "signed char", "int16": "short", "int32": "int", "int64": "long", "bool": "bool"}
+              "int8": "signed char", "int16": "short", "int32": "int", "int64": "long", "bool": "bool",
+              "uint16": "uint16_t", "uint32": "uint32_t", "uint64": "uint64_t"}
 
 
 def scalar_name(dt):
@@ -126,7 +133,8 @@ def legacy_type_name(dt):
 
 
 _ORDER = {d: i for i, d in enumerate(
-    (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128))}
+    (bool, uint8, int8, int16, int32, int64, uint16, uint32, uint64, float16, bfloat16, float32, float64,
+     complex64, complex128))}
 
 
 def from_numpy_dtype(np_dtype):
@@ -141,8 +149,9 @@ def from_numpy_dtype(np_dtype):
     if np_dtype.name == "bfloat16":
         return bfloat16 if bfloat16.np == np_dtype else None
     raise TypeError(
-        f"can't convert np.ndarray of type numpy.{np_dtype.name}. The only supported types are: "
-        "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool.")
+        f"can't convert np.ndarray of type numpy.{np_dtype.type.__name__}. The only supported types are: "
+        "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, uint8, "
+        "and bool.")
 
 
 class _Default:
@@ -175,6 +184,8 @@ def _promote_pair(a, b):
     ca, cb = a._category, b._category
     if ca != cb:
         hi, lo = (a, b) if ca > cb else (b, a)
+        if (a in _LIMITED or b in _LIMITED) and hi._category != _FLOAT:
+            return None
         if hi._category == _COMPLEX and lo is float64:
             return complex128
         return hi
@@ -183,6 +194,8 @@ def _promote_pair(a, b):
             return float32
         return a if a.itemsize > b.itemsize else b
     if ca == _INT:
+        if a in _LIMITED or b in _LIMITED:
+            return None
         if a is uint8 or b is uint8:
             other = b if a is uint8 else a
             return int16 if other is int8 else other
@@ -190,7 +203,18 @@ def _promote_pair(a, b):
     return a if a.itemsize > b.itemsize else b
 
 
-_PROMOTE = {(a, b): _promote_pair(a, b) for a in ALL_DTYPES for b in ALL_DTYPES}
+class _PromotionTable(dict):
+    """``{(a, b): promoted}``; a pair of a limited unsigned type with anything but itself or a floating type
+    is absent, and looking it up raises PyTorch's RuntimeError."""
+
+    def __missing__(self, key):
+        a, b = key
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+                           f"{_SCALAR_NAMES[a.name]} and {_SCALAR_NAMES[b.name]}")
+
+
+_PROMOTE = _PromotionTable({(a, b): r for a in ALL_DTYPES for b in ALL_DTYPES
+                            if (r := _promote_pair(a, b)) is not None})
 
 
 def promote_types(type1, type2):

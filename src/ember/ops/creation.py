@@ -184,6 +184,22 @@ def _has_numpy_float(seq):
                for s in _leaves(seq))
 
 
+def _uint64_array(data, xp):
+    """``data`` (numbers or nested sequences) as uint64: PyTorch reads each number as an unsigned int, so a
+    float, a negative int or one of 2**64 and more is an error, and ints beyond int64 are fine."""
+    if isinstance(data, (list, tuple)):
+        data = _flatten_tensors(data)
+        _check_ragged(data)
+    values = numpy.array(data, dtype=object)
+    if not all(isinstance(v, (int, numpy.integer)) for v in values.flat):
+        raise TypeError("an integer is required")
+    if (values < 0).any():
+        raise OverflowError("can't convert negative int to unsigned")
+    if (values >= 2 ** 64).any():
+        raise OverflowError("int too big to convert")
+    return xp.asarray(values.astype(numpy.uint64))
+
+
 @function
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data`` (nested lists/tuples, numbers, arrays, tensors).
@@ -199,6 +215,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
                       UserWarning, stacklevel=2)
     if dtype is None:
         return wrap_leaf(place(_infer_array(data, xp), device), requires_grad)
+    if dtype is _dtype.uint64 and not (isinstance(data, Tensor) or is_backend_array(data)):
+        return wrap_leaf(place(_uint64_array(data, xp), device), requires_grad)
     try:
         arr = _infer_array(data, xp, exact=True)
     except Int64Overflow:

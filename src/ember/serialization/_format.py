@@ -34,7 +34,7 @@ class StorageType:
 
 
 STORAGE_TYPES = {f"torch.{name}": StorageType(dt) for dt, name in STORAGE_NAMES.items()}
-STORAGE_TYPES["torch.UntypedStorage"] = StorageType(_dtype.uint8)
+STORAGE_TYPES["torch.UntypedStorage"] = STORAGE_TYPES["torch.storage.UntypedStorage"] = StorageType(_dtype.uint8)
 
 
 class TorchGlobal:

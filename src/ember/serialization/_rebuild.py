@@ -150,6 +150,20 @@ def rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False, b
     return t
 
 
+def rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype, metadata=None):
+    """``torch._utils._rebuild_tensor_v3``: a tensor of ``dtype`` on an untyped (byte) storage, as PyTorch writes
+    the dtypes that have no typed storage (uint16/32/64)."""
+    if not isinstance(storage, LoadedStorage):
+        raise TypeError(f"expected a storage to rebuild a tensor on, got {type(storage).__name__}")
+    if not isinstance(dtype, _dtype.dtype):
+        raise TypeError(f"expected a dtype to rebuild a tensor of, got {dtype!r}")
+    array = storage.array.view(np.uint8)
+    if array.size % dtype.itemsize:
+        raise RuntimeError(f"an untyped storage of {array.size} bytes does not hold whole elements of {dtype}")
+    typed = LoadedStorage(array.view(dtype.np), storage.device)
+    return rebuild_tensor(typed, storage_offset, size, stride, requires_grad, backward_hooks, metadata)
+
+
 def rebuild_tensor_v1(storage, storage_offset, size, stride):
     """``torch._utils._rebuild_tensor`` (older files)."""
     return rebuild_tensor(storage, storage_offset, size, stride)
@@ -166,7 +180,7 @@ def rebuild_parameter(data, requires_grad, backward_hooks=None, state=None):
 def rebuild_from_type(func, new_type, args, state):
     """``torch._tensor._rebuild_from_type_v2``: a tensor of class ``new_type`` with attributes ``state``;
     ``func`` must be one of the tensor rebuild functions (a file may not call anything else through it)."""
-    if func not in (rebuild_tensor, rebuild_tensor_v1, rebuild_parameter, rebuild_device_tensor_from_cpu_tensor):
+    if func not in (rebuild_tensor, rebuild_tensor_v1, rebuild_tensor_v3, rebuild_parameter, rebuild_device_tensor_from_cpu_tensor):
         raise RuntimeError(f"cannot rebuild a tensor with {func!r}")
     t = func(*args)
     if type(t) is not new_type:

@@ -19,6 +19,9 @@ from ._format import STORAGE_NAMES, TorchGlobal, dtype_name
 from ._rebuild import is_loaded_storage
 
 _REBUILD_TENSOR = TorchGlobal("torch._utils", "_rebuild_tensor_v2")
+# dtypes without a legacy typed storage (uint16/32/64) are written on an untyped (byte) storage, with the dtype
+_REBUILD_TENSOR_V3 = TorchGlobal("torch._utils", "_rebuild_tensor_v3")
+_UNTYPED_STORAGE = TorchGlobal("torch.storage", "UntypedStorage")
 _REBUILD_PARAMETER = TorchGlobal("torch._utils", "_rebuild_parameter")
 _REBUILD_SPARSE = TorchGlobal("torch._utils", "_rebuild_sparse_tensor")
 _GET_LAYOUT = TorchGlobal("torch.serialization", "_get_layout")
@@ -100,6 +103,8 @@ class _CheckpointPickler(pickle._Pickler):
 
     def persistent_id(self, obj):
         if isinstance(obj, _StorageRecord):
+            if obj.dtype not in _STORAGE_GLOBALS:
+                return ("storage", _UNTYPED_STORAGE, obj.key, obj.location, obj.flat.nbytes)
             return ("storage", _STORAGE_GLOBALS[obj.dtype], obj.key, obj.location, obj.flat.size)
         return None
 
@@ -111,11 +116,16 @@ class _CheckpointPickler(pickle._Pickler):
             return _REBUILD_SPARSE, (_Call(_GET_LAYOUT, (str.__str__(layout),)), data)   # a plain name
         record, offset, stride = self._layout(t)
         if isinstance(t, Parameter):   # the parameter's data is pickled as a plain tensor call inside
-            data = _Call(_REBUILD_TENSOR, (record, offset, tuple(t._data.shape), tuple(stride), False,
-                                           collections.OrderedDict()))
+            data = _Call(*self._rebuild_call(record, offset, t._data.shape, stride, False))
             return _REBUILD_PARAMETER, (data, t.requires_grad, collections.OrderedDict())
-        return _REBUILD_TENSOR, (record, offset, tuple(t._data.shape), tuple(stride), t.requires_grad,
-                                 collections.OrderedDict())
+        return self._rebuild_call(record, offset, t._data.shape, stride, t.requires_grad)
+
+    @staticmethod
+    def _rebuild_call(record, offset, shape, stride, requires_grad):
+        args = (record, offset, tuple(shape), tuple(stride), requires_grad, collections.OrderedDict())
+        if record.dtype not in _STORAGE_GLOBALS:
+            return _REBUILD_TENSOR_V3, args + (record.dtype,)
+        return _REBUILD_TENSOR, args
 
     def _layout(self, t):
         """(storage record, offset, strides) placing tensor ``t`` in a storage: the memory it shares with other

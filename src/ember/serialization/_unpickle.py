@@ -24,7 +24,7 @@ _LEGACY_TENSOR_CLASSES = ("FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16
                           "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor")
 _UNSUPPORTED_REBUILDS = {"_rebuild_qtensor": "quantized",
                          "_rebuild_nested_tensor": "nested", "_rebuild_meta_tensor_no_storage": "meta",
-                         "_rebuild_wrapper_subclass": "wrapper-subclass", "_rebuild_tensor_v3": "untyped-storage",
+                         "_rebuild_wrapper_subclass": "wrapper-subclass",
                          "_rebuild_device_tensor_from_numpy": "NumPy-backed device"}
 
 
@@ -59,6 +59,7 @@ def default_globals():
         "_codecs.encode": codecs.encode, "builtins.bytearray": _bytearray, "builtins.set": set,
         "builtins.complex": complex,
         "torch._utils._rebuild_tensor_v2": _rebuild.rebuild_tensor,
+        "torch._utils._rebuild_tensor_v3": _rebuild.rebuild_tensor_v3,
         "torch._utils._rebuild_tensor": _rebuild.rebuild_tensor_v1,
         "torch._utils._rebuild_parameter": _rebuild.rebuild_parameter,
         "torch._utils._rebuild_sparse_tensor": rebuild_sparse,
