@@ -4,14 +4,19 @@
 (reassociation, contraction, reciprocal) but keep IEEE inf/nan/signed-zero semantics, so a NaN or
 an infinity in the input gives PyTorch's NaN/inf results; ``error_model="numpy"``: a float division
 by zero gives inf/nan instead of raising, which also lets loops that divide vectorise.  ``pjit`` adds ``parallel=True`` for
-kernels whose outer loop is a ``prange`` over independent chunks; ``inline`` is for scalar helpers.
+kernels whose outer loop is a ``prange`` over independent chunks, their count the argument ``nch`` (see
+``Parallel``); ``inline`` is for scalar helpers.
 ``chunks(n, per)`` splits ``n`` rows into at most ``threads()`` chunks of at least ``per`` rows, so
-small inputs run on one thread without paying for the pool.
+small inputs run on one thread without paying for the pool, and into one chunk while the cores are found
+busy (``ops/_block_threads.parallel_ok``).
 """
+import inspect
 import warnings
 
 import numba
 from numba.core.errors import NumbaIRAssumptionWarning
+
+from ..ops._block_threads import parallel_ok, timed_parallel
 
 # Numba's own pedantic SSA self-check fires (once, while compiling) on helpers inlined at the IR level through
 # ``@overload(inline="always")`` (kernels/_numba_math.py: ftanh, fsigmoid); the code it compiles is correct.
@@ -20,7 +25,7 @@ warnings.filterwarnings("ignore", category=NumbaIRAssumptionWarning)
 FASTMATH = {"reassoc", "contract", "arcp"}
 
 jit = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
-pjit = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy", parallel=True)
+_parallel_jit = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy", parallel=True)
 # scalar helpers called from kernels: inlined into the caller's loop (a call the vectoriser cannot see
 # through, with its error-status return, keeps the loop scalar)
 inline = numba.njit(inline="always", nogil=True, fastmath=FASTMATH, error_model="numpy")
@@ -32,5 +37,37 @@ def threads():
 
 
 def chunks(n, per):
-    """The number of chunks to split ``n`` independent rows into: 1 below ``2 * per`` rows."""
-    return max(1, min(threads(), n // per))
+    """The number of chunks to split ``n`` independent rows into: 1 below ``2 * per`` rows, or while the
+    cores are busy with other work."""
+    k = max(1, min(threads(), n // per))
+    return k if k == 1 or parallel_ok() else 1
+
+
+class Parallel:
+    """A ``parallel=True`` kernel whose argument ``nch`` is its number of chunks (``prange(nch)``).
+
+    One chunk runs with Numba's pool limited to the calling thread: a parallel region of one chunk still
+    waits on every pool thread, and on a machine whose cores are busy a descheduled pool thread made a
+    60 us kernel take 1-14 ms (measured on 2 loaded cores).  Several chunks run as a timed parallel region
+    (``timed_parallel``): a region that got little CPU time sends the next ones to one chunk for a while.
+    """
+
+    def __init__(self, fn):
+        self.kernel = _parallel_jit(fn)
+        self._nch = list(inspect.signature(fn).parameters).index("nch")
+        self.__doc__, self.__name__ = fn.__doc__, fn.__name__
+
+    def __call__(self, *args):
+        nch = args[self._nch]
+        if nch > 1:
+            with timed_parallel(nch):
+                return self.kernel(*args)
+        before = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            return self.kernel(*args)
+        finally:
+            numba.set_num_threads(before)
+
+
+pjit = Parallel

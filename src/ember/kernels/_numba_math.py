@@ -1,14 +1,17 @@
 """Scalar math for Numba kernels that LLVM can vectorise: ``fexp`` (exp for float32 or float64 by
 Cody-Waite reduction and a Taylor polynomial; Numba's own ``np.exp`` on scalars calls libm one element
-at a time, ~12x slower than NumPy's SIMD exp) and the float64 Chebyshev sums behind erf/erfc.
+at a time, ~12x slower than NumPy's SIMD exp), ``fmax`` (a max reduction that vectorises) and the
+float64 Chebyshev sums behind erf/erfc.
 
 Results underflow to 0 (no subnormals) below the smallest normal, overflow to inf, and keep NaN.
 """
 import math
 
 import numpy as np
+from llvmlite import ir
 from numba import types
-from numba.extending import overload
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
 
 from ._numba import inline
 
@@ -53,6 +56,23 @@ def _fexp(x):
     if isinstance(x, types.Float) and x.bitwidth == 32:
         return lambda x: exp32(x)
     return lambda x: exp64(x)
+
+
+@intrinsic
+def fmax(typingctx, a, b):
+    """``max(a, b)`` of two floats of one type, ignoring a NaN operand (LLVM's ``maxnum``), for max reductions:
+    a loop ``m = fmax(m, x[i])`` vectorises.  ``max(m, x[i])`` or ``x[i] if x[i] > m else m`` stay scalar
+    (Numba emits the select without fast-math flags, and LLVM vectorises no select-based reduction then)."""
+    if not (isinstance(a, types.Float) and a == b):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ty = context.get_value_type(signature.return_type)
+        suffix = "f32" if a.bitwidth == 32 else "f64"
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty, ty]), "llvm.maxnum." + suffix)
+        return builder.call(fn, args)
+
+    return a(a, b), codegen
 
 
 def chebyshev(coeffs, name):

@@ -4,7 +4,7 @@ import numpy as np
 from numba import prange
 
 from ._numba import jit, pjit, chunks
-from ._numba_math import fexp
+from ._numba_math import fexp, fmax
 
 
 @jit
@@ -16,7 +16,7 @@ def _fwd_rows(x, y, log):
         for b in range(B):   # B == 1 for the usual trailing softmax: the loops below run over n
             m = xa[0, b]
             for i in range(1, n):
-                m = max(m, xa[i, b])
+                m = fmax(m, xa[i, b])
             s = 0.0
             if log:
                 for i in range(n):

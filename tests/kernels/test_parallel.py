@@ -1,0 +1,33 @@
+"""The Numba kernels' thread split (kernels/_numba.py): a parallel kernel gives the same bits on one chunk (the
+pool held to the calling thread) and on several, leaves Numba's thread count as it found it, and ``chunks``
+asks for one chunk while the cores are found busy (the back-off of ops/_block_threads)."""
+import numpy as np
+import pytest
+
+from ember.kernels import numba_enabled
+
+pytestmark = pytest.mark.skipif(not numba_enabled(), reason="Numba disabled: no compiled kernels to split")
+
+
+def test_one_chunk_and_several_agree():
+    import numba
+    from ember.kernels import _numba_softmax as NS
+    x = np.random.default_rng(0).standard_normal((64, 1, 301)).astype(np.float32).reshape(64, 301, 1)
+    before = numba.get_num_threads()
+    y1, y2 = np.empty_like(x), np.empty_like(x)
+    NS._fwd(x, y1, False, 1)
+    assert numba.get_num_threads() == before
+    NS._fwd(x, y2, False, 2)
+    assert numba.get_num_threads() == before
+    np.testing.assert_array_equal(y1, y2)
+
+
+def test_chunks_back_off_while_busy(monkeypatch):
+    from ember.kernels import _numba
+    from ember.ops import _block_threads
+    monkeypatch.setattr(_numba, "threads", lambda: 2)
+    monkeypatch.setitem(_block_threads._contention, "cooldown", 0.0)            # cores found free
+    assert _numba.chunks(100, 10) == 2
+    assert _numba.chunks(15, 10) == 1
+    monkeypatch.setitem(_block_threads._contention, "cooldown", float("inf"))   # backing off
+    assert _numba.chunks(100, 10) == 1
