@@ -15,6 +15,7 @@ import warnings
 
 import ember
 from ember.jit import TracerWarning
+from ember.ops import _declare
 
 _CONVERSIONS = {"item": "a Python number", "tolist": "a Python list", "__bool__": "a Python boolean",
                 "__int__": "a Python integer", "__float__": "a Python float", "__index__": "a Python index",
@@ -58,6 +59,7 @@ class Call:
 
 
 def _add(table, fn, name):
+    fn = _declare.undispatched(fn)
     code = getattr(fn, "__code__", None)
     if code is None:
         return
@@ -80,7 +82,6 @@ def op_table():
     properties, then ``ember.nn.functional`` (``nn.functional::<name>``).
     """
     from ember import ops
-    from ember.ops import _declare
     from ember.ops.attention import sdpa
     from ember.ops.rnn_ops import rnn_layer
     import ember.nn.functional as F

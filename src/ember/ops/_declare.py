@@ -121,6 +121,15 @@ def _dispatching(default, cases):
     return dispatch
 
 
+def undispatched(fn):
+    """The op behind a layout-case dispatcher (``fn`` itself for any other function): tools that look at ops
+    (the ONNX tracer, the profiler) see the op, not the check in front of it."""
+    return fn.__wrapped__ if getattr(fn, "__code__", None) is _DISPATCH_CODE else fn
+
+
+_DISPATCH_CODE = _dispatching(declarations, ()).__code__
+
+
 def build_namespaces(tensor_cls, make_inplace):
     """The ``ember`` functions and ``Tensor`` methods the declarations describe.
 

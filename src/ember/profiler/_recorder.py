@@ -26,6 +26,7 @@ def _functions_to_name():
     pairs, seen = [], set()
 
     def add(fn, name):
+        fn = _declare.undispatched(fn)
         if getattr(fn, "__code__", None) is not None and id(fn) not in seen:
             seen.add(id(fn))
             pairs.append((fn, name))
