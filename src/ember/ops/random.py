@@ -94,8 +94,6 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
     """A random permutation of ``0 .. n-1`` (PyTorch's CPU shuffle)."""
-    if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
     check_size((n,), 8)
     backend_for(device)
     gen = generator_for(generator, device)
