@@ -224,6 +224,18 @@ ROWS = [
     row("dist", lambda m, a, b: (m.dist(a, b), a.dist(b, 1), m.dist(a, b, float("inf"))), (A, V[:4]), gg=True),
     row("dist_p0", lambda m, a, b: m.dist(a, b, 0), (A, V[:4]), grad=False),
     row("dist_p3", lambda m, a, b: m.dist(a, b, 3), (A32, A32.T.copy().T * 2), gg=True),
+    # ---- hash_tensor (uint64 XOR of each element's 64-bit widening; never differentiable)
+    row("hash_tensor_all", lambda m, a: (m.hash_tensor(a), a.hash_tensor(None), m.hash_tensor(a, [])), (C,)),
+    row("hash_tensor_dims", lambda m, a: (m.hash_tensor(a, 1), a.hash_tensor((0, 2), keepdim=True),
+                                          m.hash_tensor(a.mT, dim=-1, mode=0)), (C32,), grad=False),
+    row("hash_tensor_ints_bool", lambda m, a, b: (m.hash_tensor(a), a.hash_tensor(0), m.hash_tensor(b, 1),
+                                                  m.hash_tensor(a.to(m.int8)), m.hash_tensor(a.abs().to(m.uint8)),
+                                                  m.hash_tensor(a.to(m.int16), 1), m.hash_tensor(a.to(m.int32))),
+        (I, BOOL)),
+    row("hash_tensor_half_nan_0d", lambda m, a, b, c: (m.hash_tensor(a.half()), m.hash_tensor(a.bfloat16(), 0),
+                                                       m.hash_tensor(b), m.hash_tensor(c), m.hash_tensor(c, 0)),
+        (A32, NANR, S), grad=False),
+    row("hash_tensor_empty_dim", lambda m, a: (m.hash_tensor(a, 1), m.hash_tensor(a, 1, keepdim=True)), (E,)),
 ]
 
 
@@ -356,3 +368,41 @@ def test_zero_dim_reductions_accept_dim_0():
         check_op(lambda t: getattr(ember, name)(t, 0), lambda t: getattr(torch, name)(t, 0), np.array(2.5),
                  grad=name not in ("all", "any", "std", "var"))
     assert ember.count_nonzero(ember.tensor(2.0), -1).item() == 1
+
+
+HASH_ERRORS = [
+    ("empty_all", lambda m: m.hash_tensor(m.zeros(0, 3))),
+    ("empty_dim", lambda m: m.hash_tensor(m.zeros(0, 3), -2)),
+    ("empty_repeated", lambda m: m.hash_tensor(m.zeros(0, 3), [0, 0])),
+    ("repeated", lambda m: m.hash_tensor(m.ones(2, 3), [1, -1], mode=5)),
+    ("dim_range", lambda m: m.hash_tensor(m.ones(2, 3), 2)),
+    ("mode", lambda m: m.hash_tensor(m.ones(2) + 0j, mode=1)),
+    ("complex", lambda m: m.hash_tensor(m.ones(2) + 0j)),
+    ("uint32", lambda m: m.hash_tensor(m.ones(2, dtype=m.uint32), 0)),
+    ("dim_float", lambda m: m.hash_tensor(m.ones(2), dim=1.0)),
+    ("dim_bool", lambda m: m.hash_tensor(m.ones(2), dim=True)),
+    ("dim_float_list", lambda m: m.hash_tensor(m.ones(2), dim=[0.0])),
+    ("mode_float", lambda m: m.hash_tensor(m.ones(2), mode=0.0)),
+    ("keepdim_positional", lambda m: m.hash_tensor(m.ones(2), 0, True)),
+    ("out_dtype", lambda m: m.hash_tensor(m.ones(2), out=m.empty(0, dtype=m.int64))),
+]
+
+
+@pytest.mark.parametrize("name,fn", HASH_ERRORS, ids=[e[0] for e in HASH_ERRORS])
+def test_hash_tensor_errors(name, fn):
+    """hash_tensor's errors: torch's exception type and message."""
+    exc = check_raises(lambda: fn(ember), lambda: fn(torch))
+    try:
+        fn(torch)
+    except Exception as expected:  # noqa: BLE001
+        assert str(exc) == str(expected)
+
+
+def test_hash_tensor_out_and_no_grad():
+    x = rng.standard_normal((3, 4))
+    out_e, out_t = ember.empty(0, dtype=ember.uint64), torch.empty(0, dtype=torch.uint64)
+    e = ember.hash_tensor(ember.tensor(x, requires_grad=True), 1, out=out_e)
+    t = torch.hash_tensor(torch.tensor(x, requires_grad=True), 1, out=out_t)
+    assert e is out_e and out_e.tolist() == out_t.tolist() and out_e.dtype == ember.uint64
+    r = ember.hash_tensor(ember.tensor(x, requires_grad=True))
+    assert not r.requires_grad and r.grad_fn is None and r.item() == torch.hash_tensor(torch.tensor(x)).item()

@@ -287,18 +287,26 @@ class MinBackward1(AmaxBackward0):
 _EXTREME_NODES = {"amax": AmaxBackward0, "amin": AminBackward0, "max": MaxBackward1, "min": MinBackward1}
 
 
+def check_empty_reduction(arr, dim, prefix):
+    """PyTorch's errors for reducing an empty ``arr`` with an op that has no identity (max, min, hash_tensor):
+    over every dim (``dim`` None or ()), or over a dim of size 0; ``prefix`` starts the message ("amax()").
+    Checked before repeated dims, as PyTorch does."""
+    if arr.size:
+        return
+    given = tuple(dim) if isinstance(dim, (tuple, list)) else (() if dim is None else (dim,))
+    if not given:
+        raise RuntimeError(f"{prefix}: Expected reduction dim to be specified for input.numel() == 0. "
+                           "Specify the reduction dim with the 'dim' argument.")
+    for g in given:  # PyTorch names the first empty one as the caller wrote it
+        if arr.shape[wrap_dim(g, arr.ndim)] == 0:
+            raise IndexError(f"{prefix}: Expected reduction dim {g} to have non-zero size.")
+
+
 def _extreme(input, dim, keepdim, fn_name, name):
     """``xp.<fn_name>`` ("max" or "min") of ``input`` over ``dim`` (an int, a sequence, or None / () for every
     dim), recording the ``name`` op's node."""
     arr = input._data
-    if arr.size == 0:  # checked before repeated dims, as PyTorch does
-        given = tuple(dim) if isinstance(dim, (tuple, list)) else (() if dim is None else (dim,))
-        if not given:
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-                               "Specify the reduction dim with the 'dim' argument.")
-        for g in given:  # PyTorch names the first empty one as the caller wrote it
-            if arr.shape[wrap_dim(g, arr.ndim)] == 0:
-                raise IndexError(f"{name}(): Expected reduction dim {g} to have non-zero size.")
+    check_empty_reduction(arr, dim, f"{name}()")
     dims = norm_dims(dim, arr.ndim)
     res = _make(getattr(array_module(input), fn_name)(arr, axis=dims, keepdims=keepdim))
     record(res, _EXTREME_NODES[name], (input,), (input,), output=True, shape=arr.shape, dims=dims, keepdim=keepdim)
