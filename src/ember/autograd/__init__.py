@@ -5,8 +5,18 @@ from .anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
 from .function import Function, FunctionCtx, once_differentiable, InplaceFunction, NestedIOFunction
 from .variable import Variable
 from .gradcheck import gradcheck, gradgradcheck
-from . import graph, function, grad_mode, anomaly_mode, functional, profiler, forward_ad
-from ..profiler import ProfilerActivity, kineto_available
+from . import graph, function, grad_mode, anomaly_mode, functional, forward_ad
+
+
+def __getattr__(name):
+    """``autograd.profiler``, ``ProfilerActivity`` and ``kineto_available`` load on first use (the profiler
+    imports socket and json: nothing ``import ember`` needs)."""
+    import importlib
+    if name == "profiler":
+        return importlib.import_module(".profiler", __name__)
+    if name in ("ProfilerActivity", "kineto_available"):
+        return getattr(importlib.import_module("ember.profiler"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["backward", "grad", "Function", "Variable", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "gradcheck", "gradgradcheck", "detect_anomaly", "set_detect_anomaly"]

@@ -7,7 +7,6 @@ sets it); while the threads run, BLAS itself is held to one thread so the cores 
 Matrix products go through ``product``, which picks one BLAS thread or BLAS's configured count per
 product size, and one thread while the machine's cores are found busy (see ``product``).
 """
-import concurrent.futures
 import contextlib
 import os
 import threading
@@ -50,6 +49,7 @@ def _mark_worker():
 
 def executor():
     """A shared pool of worker threads (one fewer than the parallelism: the caller works too)."""
+    import concurrent.futures   # on first use: it imports logging, ~15 ms that ``import ember`` need not pay
     want = max(1, block_threads() - 1)
     with _lock:
         ex = _state["executor"]

@@ -34,7 +34,6 @@ for float32/float64 contiguous arrays; its threads release the GIL too.
 import functools
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 from ._common import module_of_array
 from ..kernels import Kernel
@@ -95,6 +94,7 @@ def _executor():
     """The worker threads (recreated in a forked child, where the parent's threads are gone)."""
     global _pool, _pool_pid
     if _pool is None or _pool_pid != os.getpid():
+        from concurrent.futures import ThreadPoolExecutor   # on first use: it imports logging (~15 ms)
         _pool = ThreadPoolExecutor(max(NUM_THREADS - 1, 1), thread_name_prefix="ember-optim")
         _pool_pid = os.getpid()
     return _pool
