@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import ember
-from empty_variants import NOT_DERIVED
+from empty_variants import NOT_DERIVED, check_same_outcome
 from nn.nn_helpers import build_pair, compare_module
 from optim.test_optimizers import CONFIGS, _id, arr, assert_state_dicts_equal, make_pair
 from parity import assert_same, check_op
@@ -115,6 +115,211 @@ def test_attention_mask_and_key_padding_on_an_empty_batch():
     causal = np.triu(np.full((5, 5), -np.inf), 1)
     compare_module(em, tm, [x, causal, np.zeros((0, 5), dtype=bool)], nograd=(1,),
                    call=lambda m, x, mask, kpm: m(x, x, x, attn_mask=mask, key_padding_mask=kpm))
+
+
+# ---------------------------------------------------------------------------------------- functions
+
+def R(*shape):
+    return rng.standard_normal(shape)
+
+
+def I(*shape):  # noqa: E743
+    return np.zeros(shape, dtype=np.int64)
+
+
+def F(m):
+    return m.nn.functional
+
+
+# (name, fn(lib, *tensors), inputs): functions and layers' kernels with a 0-size batch (or another empty dim)
+FUNCTIONAL = [
+    ("interpolate-nearest", lambda m, x: F(m).interpolate(x, scale_factor=2), [R(0, 3, 4, 4)]),
+    ("interpolate-bilinear", lambda m, x: F(m).interpolate(x, size=(5, 7), mode="bilinear"), [R(0, 3, 4, 4)]),
+    ("interpolate-bicubic-ac", lambda m, x: F(m).interpolate(x, size=(5, 7), mode="bicubic", align_corners=True),
+     [R(0, 3, 4, 4)]),
+    ("interpolate-trilinear", lambda m, x: F(m).interpolate(x, size=(3, 5, 7), mode="trilinear"), [R(0, 2, 4, 4, 4)]),
+    ("interpolate-area", lambda m, x: F(m).interpolate(x, size=(3,), mode="area"), [R(0, 2, 7)]),
+    ("interpolate-linear", lambda m, x: F(m).interpolate(x, size=(9,), mode="linear"), [R(0, 2, 7)]),
+    ("grid_sample", lambda m, x, g: F(m).grid_sample(x, g, align_corners=False), [R(0, 3, 4, 4), R(0, 5, 5, 2)]),
+    ("affine_grid", lambda m, t: F(m).affine_grid(t, (0,3,4,4), align_corners=False), [R(0, 2, 3)]),
+    ("unfold", lambda m, x: F(m).unfold(x, 2), [R(0, 3, 4, 4)]),
+    ("fold", lambda m, x: F(m).fold(x, (4,4), 2), [R(0, 12, 9)]),
+    ("channel_shuffle", lambda m, x: F(m).channel_shuffle(x, 2), [R(0, 4, 3, 3)]),
+    ("normalize", lambda m, x: F(m).normalize(x), [R(0, 5)]),
+    ("cdist", lambda m, x, y: m.cdist(x, y), [R(0, 5), R(3, 5)]),
+    ("cdist-batch", lambda m, x, y: m.cdist(x, y), [R(0, 4, 5), R(0, 3, 5)]),
+    ("cosine_similarity", lambda m, x, y: F(m).cosine_similarity(x, y), [R(0, 5), R(0, 5)]),
+    ("one_hot", lambda m, x: F(m).one_hot(x, 4), [I(0)]),
+    ("one_hot-auto", lambda m, x: F(m).one_hot(x), [I(0)]),
+    ("embedding", lambda m, i, w: F(m).embedding(i, w), [I(0, 3), R(10, 4)]),
+    ("cross_entropy", lambda m, x, t: F(m).cross_entropy(x, t), [R(0, 5), I(0)]),
+    ("cross_entropy-ls", lambda m, x, t: F(m).cross_entropy(x, t, label_smoothing=0.1), [R(0, 5), I(0)]),
+    ("cross_entropy-sum", lambda m, x, t: F(m).cross_entropy(x, t, reduction="sum"), [R(0, 5), I(0)]),
+    ("cross_entropy-probs", lambda m, x, t: F(m).cross_entropy(x, t.softmax(1)), [R(0, 5), R(0, 5)]),
+    ("cross_entropy-2d", lambda m, x, t: F(m).cross_entropy(x, t), [R(0, 5, 3, 3), I(0,3,3)]),
+    ("nll_loss", lambda m, x, t: F(m).nll_loss(x, t), [R(0, 5), I(0)]),
+    ("kl_div", lambda m, x, t: F(m).kl_div(x, t, reduction="batchmean"), [R(0, 5), R(0, 5)]),
+    ("gaussian_nll", lambda m, x, t, v: F(m).gaussian_nll_loss(x, t, v.abs()), [R(0, 5), R(0, 5), R(0, 5)]),
+    ("huber", lambda m, x, t: F(m).huber_loss(x, t), [R(0, 5), R(0, 5)]),
+    ("triplet", lambda m, a, p, n: F(m).triplet_margin_loss(a, p, n), [R(0, 5), R(0, 5), R(0, 5)]),
+    ("ctc", lambda m, lp, t: F(m).ctc_loss(lp.log_softmax(2), t, [4]*0, [2]*0), [R(4, 0, 5), I(0,2)]),
+    ("softmax-dim1", lambda m, x: F(m).softmax(x, 1), [R(0, 5)]),
+    ("log_softmax-3d", lambda m, x: F(m).log_softmax(x, -1), [R(0, 3, 5)]),
+    ("gumbel-hard-eval", lambda m, x: F(m).softmax(x, 0), [R(0, 5)]),
+    ("glu", lambda m, x: F(m).glu(x), [R(0, 4)]),
+    ("layer_norm", lambda m, x: F(m).layer_norm(x, (5,)), [R(0, 5)]),
+    ("rms_norm", lambda m, x: F(m).rms_norm(x, (5,)), [R(0, 5)]),
+    ("group_norm", lambda m, x: F(m).group_norm(x, 2), [R(0, 4, 3)]),
+    ("dropout-eval", lambda m, x: F(m).dropout(x, 0.5, False), [R(0, 5)]),
+    ("dropout-train", lambda m, x: F(m).dropout(x, 0.5, True), [R(0, 5)]),
+    ("dropout2d-train", lambda m, x: F(m).dropout2d(x, 0.5, True), [R(0, 3, 4, 4)]),
+    ("alpha_dropout-train", lambda m, x: F(m).alpha_dropout(x, 0.5, True), [R(0, 5)]),
+    ("sdpa", lambda m, q, k, v: F(m).scaled_dot_product_attention(q, k, v),
+     [R(0, 2, 5, 4), R(0, 2, 6, 4), R(0, 2, 6, 4)]),
+    ("sdpa-causal", lambda m, q, k, v: F(m).scaled_dot_product_attention(q, k, v, is_causal=True),
+     [R(0, 2, 5, 4), R(0, 2, 5, 4), R(0, 2, 5, 4)]),
+    ("sdpa-empty-seq", lambda m, q, k, v: F(m).scaled_dot_product_attention(q, k, v),
+     [R(2, 2, 0, 4), R(2, 2, 6, 4), R(2, 2, 6, 4)]),
+    ("sdpa-empty-keys", lambda m, q, k, v: F(m).scaled_dot_product_attention(q, k, v),
+     [R(2, 2, 5, 4), R(2, 2, 0, 4), R(2, 2, 0, 4)]),
+    ("linear", lambda m, x, w: F(m).linear(x, w), [R(0, 5), R(3, 5)]),
+    ("linear-0-in", lambda m, x, w, b: F(m).linear(x, w, b), [R(4, 0), R(3, 0), R(3)]),
+    ("bilinear", lambda m, x, y, w: F(m).bilinear(x, y, w), [R(0, 3), R(0, 4), R(2, 3, 4)]),
+    ("embedding_bag", lambda m, i, w: F(m).embedding_bag(i, w, m.tensor([0, 0])), [I(0), R(10, 4)]),
+    ("max_unpool", lambda m, x: F(m).max_unpool2d(*F(m).max_pool2d(x, 2, return_indices=True), 2), [R(0, 3, 4, 4)]),
+    ("fractional_max_pool", lambda m, x: F(m).fractional_max_pool2d(
+        x, 2, output_size=(2, 2), _random_samples=m.zeros(0, 3, 2, dtype=x.dtype)),
+     [R(0, 3, 5, 5)]),
+    ("lp_pool", lambda m, x: F(m).lp_pool2d(x.abs() + 0.1, 2, 2), [R(0, 3, 4, 4)]),
+    ("adaptive_avg_pool", lambda m, x: F(m).adaptive_avg_pool2d(x, 3), [R(0, 3, 7, 5)]),
+    ("pad-constant", lambda m, x: F(m).pad(x, (1, 2)), [R(0, 3, 4)]),
+    ("pad-reflect", lambda m, x: F(m).pad(x, (1, 2, 1, 1), mode="reflect"), [R(0, 3, 4, 4)]),
+    ("pad-circular", lambda m, x: F(m).pad(x, (1, 2), mode="circular"), [R(0, 3, 4)]),
+    ("conv_tbc", lambda m, x, w, b: m.conv_tbc(x, w, b), [R(5, 0, 3), R(3, 3, 4), R(4)]),
+    ("rnn_cell", lambda m, x, h, wi, wh: m.rnn_tanh_cell(x, h, wi, wh), [R(0, 4), R(0, 6), R(6, 4), R(6, 6)]),
+    ("lstm_cell", lambda m, x, h, c, wi, wh: m.lstm_cell(x, (h, c), wi, wh),
+     [R(0, 4), R(0, 6), R(0, 6), R(24, 4), R(24, 6)]),
+    ("gru_cell", lambda m, x, h, wi, wh: m.gru_cell(x, h, wi, wh), [R(0, 4), R(0, 6), R(18, 4), R(18, 6)]),
+    ("batch_norm-func-train", lambda m, x: F(m).batch_norm(x, m.zeros(3, dtype=x.dtype), m.ones(3, dtype=x.dtype),
+                                                           training=True),
+     [R(0, 3)]),
+    ("instance_norm-func", lambda m, x: F(m).instance_norm(x), [R(0, 3, 4)]),
+    ("local_response_norm", lambda m, x: F(m).local_response_norm(x, 2), [R(0, 3, 4)]),
+    ("prelu", lambda m, x, w: F(m).prelu(x, w), [R(0, 3, 4), R(3)]),
+    ("rrelu-train", lambda m, x: F(m).rrelu(x, training=True), [R(0, 5)]),
+    ("hardtanh", lambda m, x: F(m).hardtanh(x), [R(0, 5)]),
+    ("softmin", lambda m, x: F(m).softmin(x, 1), [R(0, 5)]),
+    ("multinomial", lambda m, p: m.multinomial(p.abs() + 0.1, 2), [R(0, 5)]),
+    ("topk", lambda m, x: m.topk(x, 2), [R(0, 5)]),
+    ("sort", lambda m, x: m.sort(x, 0), [R(0, 5)]),
+    ("cumsum", lambda m, x: m.cumsum(x, 0), [R(0, 5)]),
+    ("cumprod", lambda m, x: m.cumprod(x, 0), [R(0, 5)]),
+    ("cummax", lambda m, x: m.cummax(x, 0), [R(0, 5)]),
+    ("logcumsumexp", lambda m, x: m.logcumsumexp(x, 0), [R(0, 5)]),
+    ("einsum", lambda m, x, y: m.einsum("bij,bjk->bik", x, y), [R(0, 3, 4), R(0, 4, 5)]),
+    ("bmm", lambda m, x, y: m.bmm(x, y), [R(0, 3, 4), R(0, 4, 5)]),
+    ("matmul-0k", lambda m, x, y: m.matmul(x, y), [R(3, 0), R(0, 5)]),
+    ("baddbmm", lambda m, c, x, y: m.baddbmm(c, x, y), [R(0, 3, 5), R(0, 3, 4), R(0, 4, 5)]),
+    ("tensordot", lambda m, x, y: m.tensordot(x, y, 1), [R(0, 4), R(4, 5)]),
+    ("kron", lambda m, x, y: m.kron(x, y), [R(0, 2), R(2, 3)]),
+    ("cross", lambda m, x, y: m.linalg.cross(x, y), [R(0, 3), R(0, 3)]),
+    ("det", lambda m, x: m.linalg.det(x), [R(0, 3, 3)]),
+    ("slogdet", lambda m, x: m.linalg.slogdet(x), [R(0, 3, 3)]),
+    ("inv", lambda m, x: m.linalg.inv(x), [R(0, 3, 3)]),
+    ("solve", lambda m, a, b: m.linalg.solve(a, b), [R(0, 3, 3), R(0, 3)]),
+    ("cholesky", lambda m, a: m.linalg.cholesky(a @ a.mT + m.eye(3, dtype=a.dtype)), [R(0, 3, 3)]),
+    ("qr", lambda m, a: m.linalg.qr(a), [R(0, 4, 3)]),
+    ("svd", lambda m, a: m.linalg.svd(a, full_matrices=False), [R(0, 4, 3)]),
+    ("svdvals", lambda m, a: m.linalg.svdvals(a), [R(0, 4, 3)]),
+    ("eigh", lambda m, a: m.linalg.eigh(a + a.mT), [R(0, 3, 3)]),
+    ("eigvalsh", lambda m, a: m.linalg.eigvalsh(a + a.mT), [R(0, 3, 3)]),
+    ("pinv", lambda m, a: m.linalg.pinv(a), [R(0, 4, 3)]),
+    ("lstsq", lambda m, a, b: m.linalg.lstsq(a, b).solution, [R(0, 4, 3), R(0, 4, 2)]),
+    ("matrix_exp", lambda m, a: m.linalg.matrix_exp(a), [R(0, 3, 3)]),
+    ("matrix_power", lambda m, a: m.linalg.matrix_power(a, 3), [R(0, 3, 3)]),
+    ("matrix_rank", lambda m, a: m.linalg.matrix_rank(a), [R(0, 3, 3)]),
+    ("eig", lambda m, a: m.linalg.eigvals(a), [R(0, 3, 3)]),
+    ("triangular_solve", lambda m, a, b: m.linalg.solve_triangular(a, b, upper=True), [R(0, 3, 3), R(0, 3, 2)]),
+    ("cholesky_solve", lambda m, a, b: m.cholesky_solve(b, m.linalg.cholesky(a @ a.mT + m.eye(3, dtype=a.dtype))),
+     [R(0, 3, 3), R(0, 3, 2)]),
+    ("multi_dot", lambda m, a, b, c: m.linalg.multi_dot([a, b, c]), [R(0, 3), R(3, 4), R(4, 2)]),
+    ("vector_norm", lambda m, a: m.linalg.vector_norm(a, dim=1), [R(0, 3)]),
+    ("norm-fro", lambda m, a: m.norm(a), [R(0, 3)]),
+    ("nonzero", lambda m, a: m.nonzero(a > 0), [R(0, 3)]),
+    ("masked_select", lambda m, a: m.masked_select(a, a > 0), [R(0, 3)]),
+    ("where-1", lambda m, a: m.where(a > 0), [R(0, 3)]),
+    ("argwhere", lambda m, a: m.argwhere(a), [R(0, 3)]),
+    ("repeat_interleave", lambda m, a: m.repeat_interleave(a, 2, dim=0), [R(0, 3)]),
+    ("roll", lambda m, a: m.roll(a, 1, 0), [R(0, 3)]),
+    ("flip", lambda m, a: m.flip(a, [0]), [R(0, 3)]),
+    ("tril", lambda m, a: m.tril(a), [R(0, 3)]),
+    ("diag_embed", lambda m, a: m.diag_embed(a), [R(0, 3)]),
+    ("block_diag", lambda m, a, b: m.block_diag(a, b), [R(0, 3), R(2, 2)]),
+    ("chunk", lambda m, a: m.chunk(a, 2, 0), [R(0, 3)]),
+    ("split", lambda m, a: m.split(a, 2, 0), [R(0, 3)]),
+    ("tensor_split", lambda m, a: m.tensor_split(a, 3, 0), [R(0, 3)]),
+    ("unbind", lambda m, a: m.unbind(a, 0), [R(0, 3)]),
+    ("unfold-tensor", lambda m, a: a.unfold(1, 2, 1), [R(0, 3)]),
+    ("gather", lambda m, a: m.gather(a, 1, m.zeros(0, 2, dtype=m.int64)), [R(0, 3)]),
+    ("scatter_add", lambda m, a, s: m.scatter_add(a, 1, m.zeros(0, 2, dtype=m.int64), s), [R(0, 3), R(0, 2)]),
+    ("scatter_reduce", lambda m, a, s: m.scatter_reduce(a, 1, m.zeros(0, 2, dtype=m.int64), s, "amax"),
+     [R(0, 3), R(0, 2)]),
+    ("index_add-empty-index", lambda m, a, s: m.index_add(a, 0, m.zeros(0, dtype=m.int64), s), [R(3, 2), R(0, 2)]),
+    ("searchsorted", lambda m, s, v: m.searchsorted(s, v), [np.sort(R(0, 4), axis=1), R(0, 3)]),
+    ("bucketize", lambda m, v: m.bucketize(v, m.tensor([0.0, 1.0], dtype=v.dtype)), [R(0, 3)]),
+    ("histc", lambda m, v: m.histc(v, 4), [R(0, 3)]),
+    ("bincount", lambda m, v: m.bincount(v), [I(0)]),
+    ("cov", lambda m, v: m.cov(v), [R(3, 0)]),
+    ("corrcoef", lambda m, v: m.corrcoef(v), [R(0, 3)]),
+    ("var-over-empty", lambda m, v: m.var(v, 0), [R(0, 3)]),
+    ("std_mean", lambda m, v: m.std_mean(v, 0), [R(0, 3)]),
+    ("nanmean", lambda m, v: m.nanmean(v, 0), [R(0, 3)]),
+    ("quantile-dim1", lambda m, v: m.quantile(v, 0.5, dim=1), [R(0, 3)]),
+    ("mode", lambda m, v: m.mode(v, 1), [R(0, 3)]),
+    ("kthvalue", lambda m, v: m.kthvalue(v, 1, 1), [R(0, 3)]),
+    ("cummin", lambda m, v: m.cummin(v, 1), [R(0, 3)]),
+    ("diff", lambda m, v: m.diff(v, dim=0), [R(0, 3)]),
+    ("gradient", lambda m, v: m.gradient(v, dim=1), [R(0, 3)]),
+    ("cumulative_trapezoid", lambda m, v: m.cumulative_trapezoid(v, dim=1), [R(0, 3)]),
+    ("logdet", lambda m, a: m.logdet(a @ a.mT + m.eye(3, dtype=a.dtype)), [R(0, 3, 3)]),
+    ("polar", lambda m, a, b: m.polar(a.abs(), b).abs(), [R(0, 3), R(0, 3)]),
+    ("clone-contig", lambda m, a: a.t().contiguous(), [R(0, 3)]),
+    ("view-0", lambda m, a: a.view(0, 3, 1), [R(0, 3)]),
+    ("reshape-infer", lambda m, a: a.reshape(-1), [R(0, 3)]),
+    ("flatten", lambda m, a: a.flatten(1), [R(0, 3, 2)]),
+    ("expand", lambda m, a: a.expand(0, 3), [R(1, 3)]),
+    ("new_zeros-like", lambda m, a: m.zeros_like(a) + a, [R(0, 3)]),
+    ("sum-dtype", lambda m, a: a.sum(0, dtype=m.float32), [R(0, 3)]),
+    ("prod-empty", lambda m, a: a.prod(0), [R(0, 3)]),
+    ("all-any", lambda m, a: (m.all(a > 0, 0), m.any(a > 0, 0)), [R(0, 3)]),
+    ("count_nonzero", lambda m, a: m.count_nonzero(a, 0), [R(0, 3)]),
+    ("logsumexp-0", lambda m, a: m.logsumexp(a, 0), [R(0, 3)]),
+    ("norm-inf-0", lambda m, a: m.linalg.vector_norm(a, float("inf"), dim=1), [R(0, 3)]),
+    ("mean-0", lambda m, a: a.mean(0), [R(0, 3)]),
+    ("renorm", lambda m, a: m.renorm(a, 2, 0, 1.0), [R(0, 3)]),
+    ("clamp-tensor", lambda m, a, lo: a.clamp(min=lo), [R(0, 3), R(3)]),
+    ("lerp", lambda m, a, b: m.lerp(a, b, 0.3), [R(0, 3), R(0, 3)]),
+    ("addcdiv", lambda m, a, b, c: m.addcdiv(a, b, c.abs() + 1), [R(0, 3), R(0, 3), R(0, 3)]),
+    ("atan2", lambda m, a, b: m.atan2(a, b), [R(0, 3), R(0, 3)]),
+    ("dist", lambda m, a, b: m.dist(a, b), [R(0, 3), R(0, 3)]),
+    ("cartesian_prod", lambda m, a, b: m.cartesian_prod(a, b), [R(0), R(3)]),
+    ("combinations", lambda m, a: m.combinations(a, 2), [R(0)]),
+    ("meshgrid", lambda m, a, b: m.meshgrid(a, b, indexing="ij"), [R(0), R(3)]),
+    ("trace-0", lambda m, a: m.trace(a), [R(0, 3)]),
+    ("outer", lambda m, a, b: m.outer(a, b), [R(0), R(3)]),
+    ("dot", lambda m, a, b: m.dot(a, b), [R(0), R(0)]),
+    ("vdot", lambda m, a, b: m.vdot(a, b), [R(0), R(0)]),
+    ("inner", lambda m, a, b: m.inner(a, b), [R(0, 3), R(2, 3)]),
+    ("mv", lambda m, a, b: m.mv(a, b), [R(0, 3), R(3)]),
+    ("addr", lambda m, c, a, b: m.addr(c, a, b), [R(0, 3), R(0), R(3)]),
+    ("chain_matmul", lambda m, a, b: m.chain_matmul(a, b), [R(0, 3), R(3, 2)]),
+]
+
+
+@pytest.mark.parametrize("name,fn,arrays", FUNCTIONAL, ids=[c[0] for c in FUNCTIONAL])
+def test_function_on_empty_input(name, fn, arrays):
+    """Values, dtypes, shapes and gradients as PyTorch's, or PyTorch's exception type."""
+    check_same_outcome(lambda *t: fn(ember, *t), lambda *t: fn(torch, *t), *arrays)
 
 
 # ---------------------------------------------------------------------------------------- reductions
@@ -299,3 +504,24 @@ def test_margin_losses_mean_over_an_empty_batch_is_nan(loss):
     assert tuple(x.grad.shape) == (0, 5)
     ref = torch.nn.functional.mse_loss(torch.zeros(0, 5), torch.zeros(0, 5))
     assert np.isnan(ref.item())
+
+
+@pytest.mark.parametrize("name,fn,shape", [
+    ("fft", lambda m, x: m.fft.fft(x), (8,)),
+    ("rfft2", lambda m, x: m.fft.rfft2(x), (4, 8)),
+    ("irfft", lambda m, x: m.fft.irfft(m.fft.rfft(x)), (8,)),
+    ("pixel_shuffle", lambda m, x: m.nn.functional.pixel_shuffle(x, 2), (8, 3, 3)),
+    ("pixel_unshuffle", lambda m, x: m.nn.functional.pixel_unshuffle(x, 2), (2, 4, 4)),
+    ("pdist", lambda m, x: m.nn.functional.pdist(x), (5,)),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_functions_pytorch_fails_on_an_empty_batch(name, fn, shape):
+    """PyTorch's MKL FFT rejects a 0-size batch, pixel_shuffle's backward checks the wrong shape, pdist's
+    backward crashes the process: ember's result is the one-sample result's shape for no samples (dtype
+    included), and its gradient is empty."""
+    one = fn(torch, torch.from_numpy(rng.standard_normal((1,) + shape)))
+    x = ember.from_numpy(rng.standard_normal((0,) + shape)).requires_grad_()
+    r = fn(ember, x)
+    expected = (0,) + tuple(one.shape[1:]) if name != "pdist" else (0,)
+    assert tuple(r.shape) == expected and str(r.dtype) == str(one.dtype)
+    r.abs().sum().backward()
+    assert tuple(x.grad.shape) == (0,) + shape

@@ -143,7 +143,10 @@ def _mask_addend(xp, mask, causal, L, S, dt):
 def _forward_rest(S, add, va, dt, dropout_p, need_weights, empty_rows_nan, generator):
     """Softmax over keys (in place), dropout, and the product with the values."""
     xp = module_of_array(S)
-    m = S.max(-1, keepdims=True)
+    if S.shape[-1] == 0:  # no keys: nothing to normalise, the output is a sum over nothing
+        m = xp.zeros(S.shape[:-1] + (1,), S.dtype)
+    else:
+        m = S.max(-1, keepdims=True)
     if add is not None:
         m[~xp.isfinite(m)] = 0
     S -= m

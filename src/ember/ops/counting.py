@@ -211,9 +211,10 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
                                "dimensions of boundaries tensor and input value tensor must match, but we got "
                                f"boundaries tensor {list(seq.shape)} and input value tensor {list(vals.shape)}")
-        s2 = seq.reshape(-1, seq.shape[-1])
-        v2 = vals.reshape(-1, vals.shape[-1])
-        o2 = srt.reshape(-1, seq.shape[-1]) if srt is not None else None
+        rows = math.prod(seq.shape[:-1])  # named, not -1: either last dim may be empty
+        s2 = seq.reshape(rows, seq.shape[-1])
+        v2 = vals.reshape(rows, vals.shape[-1])
+        o2 = srt.reshape(rows, seq.shape[-1]) if srt is not None else None
         r = xp.stack([xp.searchsorted(s2[k], v2[k], side=np_side, sorter=None if o2 is None else o2[k])
                       for k in range(s2.shape[0])]).reshape(vals.shape) if s2.shape[0] else \
             xp.zeros(vals.shape, xp.int64)

@@ -1,4 +1,5 @@
 """``linear``: ``input @ weight.T + bias`` as one op, the kernel of ``nn.functional.linear`` and ``nn.Linear``."""
+import math
 import operator
 
 from ._common import Node, record, _make, Autocast, autocast_args, dtype_name, function, require_tensor
@@ -12,12 +13,13 @@ class AddmmBackward0(Node):
         x, w, b = self.saved_tensors
         out_f = w.shape[0]
         in_f = w.shape[-1]
-        g2 = grad.reshape(-1, out_f)
+        rows = math.prod(x.shape[:-1])  # named, not -1: no features and a 0-size batch leave -1 undetermined
+        g2 = grad.reshape(rows, out_f)
         gx = gw = gb = None
         if x._requires_grad:
             gx = g2.mm(w).reshape(x.shape)
         if w._requires_grad:
-            gw = g2.t().mm(x.reshape(-1, in_f))
+            gw = g2.t().mm(x.reshape(rows, in_f))
         if b is not None and b._requires_grad:
             gb = g2.sum(0) if b.ndim == 1 else g2.sum()
             if gb.shape != b.shape:
@@ -67,7 +69,7 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {dtype_name(input.dtype)} and "
                            f"{dtype_name(weight.dtype)}")
     lead = x.shape[:-1]
-    x2 = x.reshape(-1, k) if x.ndim != 2 else x
+    x2 = x.reshape(math.prod(lead), k) if x.ndim != 2 else x
     r = product(operator.matmul, x2, w.T)   # BLAS threads chosen for the size
     if r.dtype != x.dtype:  # NumPy multiplies bfloat16 in float32; PyTorch rounds the product back
         r = r.astype(x.dtype)
@@ -112,7 +114,8 @@ def bilinear(input1, input2, weight, bias=None):
         raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but "
                            f"expected {weight.shape[2]}")
     lead = input1.shape[:-1]
-    y = einsum("bi,kij,bj->bk", input1.reshape(-1, input1.shape[-1]), weight, input2.reshape(-1, input2.shape[-1]))
+    rows = math.prod(lead)
+    y = einsum("bi,kij,bj->bk", input1.reshape(rows, input1.shape[-1]), weight, input2.reshape(rows, input2.shape[-1]))
     if bias is not None:
         if bias.dim() != 1 or bias.shape[0] != weight.shape[0]:
             raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias.shape[-1]} but "

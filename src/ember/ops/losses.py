@@ -381,6 +381,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
 def _ctc_loss(lp_t, targets, input_lengths, target_lengths, blank, reduction, zero_infinity):
     xp = array_module(lp_t)
     lp = lp_t._data
+    if lp.size == 0:
+        raise RuntimeError("log_probs tensor must not be empty")
     unbatched = lp.ndim == 2
     if unbatched:
         lp = lp[:, None, :]

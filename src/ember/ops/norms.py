@@ -69,10 +69,15 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     a = x._data
     xp = array_module(x)
     dims = norm_dims(dim, a.ndim)
-    if (p < 0 or math.isinf(p)) and any(a.shape[d] == 0 for d in dims) or (
-            (p < 0 or math.isinf(p)) and a.size == 0):
-        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
-                           f"operation does not have an identity")
+    if (p < 0 or math.isinf(p)) and a.size == 0:  # a max/min (or a reciprocal sum) over nothing
+        given = tuple(dim) if isinstance(dim, (tuple, list)) else (() if dim is None else (dim,))
+        if not given:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
+                               f"operation does not have an identity")
+        for g, d in zip(given, dims):  # PyTorch names the first empty one as the caller wrote it
+            if a.shape[d] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on the dimension {g}because "
+                                   f"this dimension is empty and the operation does not have an identity")
     mag = xp.abs(a)
     rdt = mag.dtype
     if rdt.itemsize < 4 or rdt.name == "bfloat16":

@@ -582,17 +582,17 @@ def max_unpool(input, indices, nd, kernel_size, stride=None, padding=0, output_s
                                  f"between {d - s} and {d + s})")
     lead = x.shape[:-nd]
     plane = _prod(out_sp)
-    flat = ind.reshape(lead + (-1,))
+    flat = ind.reshape(lead + (_prod(ind.shape[len(lead):]),))  # named, not -1: the batch may be empty
     if flat.size and (flat.min() < 0 or flat.max() >= plane):
         bad = flat.reshape(-1)[xp.argmax((flat < 0) | (flat >= plane))]
         shown = "x".join(str(o) for o in out_sp) + ("x1" if nd == 1 else "")
         raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size {shown})")
 
     def fwd(a):
-        return _scatter_flat(a.reshape(lead + (-1,)), flat, plane, accumulate=False).reshape(lead + out_sp)
+        return _scatter_flat(a.reshape(flat.shape), flat, plane, accumulate=False).reshape(lead + out_sp)
 
     def adj(g):
-        return _gather_flat(g.reshape(lead + (-1,)), flat).reshape(x.shape)
+        return _gather_flat(g.reshape(lead + (plane,)), flat).reshape(x.shape)
 
     return linear_map(input, fwd, adj, f"MaxUnpool{max(nd, 2)}DBackward0")
 
@@ -740,11 +740,11 @@ def fractional_max_pool(input, nd, kernel_size, output_size, samples, return_ind
         keys.append(idx.reshape(shape))
         flat = flat * in_sp[a] + keys[-1]
     planes = x.reshape((n * c,) + tuple(in_sp))
-    wins = planes[(xp.arange(n * c).reshape((-1,) + (1,) * (2 * nd)),) + tuple(keys)]   # (P, *out, *k)
-    wins = wins.reshape((n * c,) + tuple(out_sp) + (-1,))
+    wins = planes[(xp.arange(n * c).reshape((n * c,) + (1,) * (2 * nd)),) + tuple(keys)]   # (P, *out, *k)
+    wins = wins.reshape((n * c,) + tuple(out_sp) + (_prod(kernel),))  # named, not -1: the batch may be empty
     arg = xp.argmax(wins, axis=-1)
     vals = xp.take_along_axis(wins, arg[..., None], axis=-1)[..., 0].reshape(lead + tuple(out_sp))
-    flat = xp.broadcast_to(flat, (n * c,) + tuple(out_sp) + tuple(kernel)).reshape((n * c,) + tuple(out_sp) + (-1,))
+    flat = xp.broadcast_to(flat, (n * c,) + tuple(out_sp) + tuple(kernel)).reshape(wins.shape)
     pos = xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0].reshape(lead + tuple(out_sp))
     plane = _prod(in_sp)
     pflat = pos.reshape(lead + (_prod(out_sp),))

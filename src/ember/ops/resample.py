@@ -630,7 +630,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     sp = x.shape[2:]
     out_sp = gd.shape[1:-1]
     p = _prod(out_sp)
-    flat_in = input.reshape(n, c, -1)
+    flat_in = input.reshape(n, c, _prod(sp))  # named, not -1: the batch may be empty
     g2 = grid.reshape(n, p, nd)
     # coordinate k of the grid indexes spatial axis nd - 1 - k (x -> width)
     coords = [g2[..., k] for k in range(nd)]
