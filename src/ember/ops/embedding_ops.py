@@ -3,16 +3,22 @@ reductions ``embedding_bag`` builds from them."""
 import math
 
 from .. import _dtype
-from ._common import array_module, module_of_array, Node, record, function, _make
+from ..kernels import embedding as _ke
+from ._common import array_module, module_of_array, Node, record, function, _make, GradMode
 
 
 class EmbeddingBackward0(Node):
-    """Gradient of embedding: the output gradient rows added into a zero weight gradient."""
+    """Gradient of embedding: the output gradient rows added into a zero weight gradient (the
+    ``kernels/embedding.py`` kernel; composed from differentiable ops under ``create_graph``)."""
 
     def backward(self, grad):
         from .creation import zeros
         flat = self.indices.reshape(-1)
         D = self.weight_shape[1]
+        if not self.sparse and not GradMode.enabled:
+            pad = -1 if self.padding_idx is None else self.padding_idx
+            return (_make(_ke.embedding_backward(grad._data.reshape(flat.size, D), flat, self.weight_shape[0], pad,
+                                                 self.scale_grad_by_freq)),)
         g2 = grad.reshape(-1, D)
         coef = None
         if self.padding_idx is not None:
