@@ -136,7 +136,9 @@ class NllLossBackward0(Node):
         if xa.ndim > 2:
             moved = (xa.shape[0],) + xa.shape[2:] + (xa.shape[1],)
             g2 = module_of_array(g2).moveaxis(g2.reshape(moved), -1, 1)
-        return g2.reshape(xa.shape).astype(xa.dtype, copy=False)
+        if g2.shape != xa.shape:   # a same-shape reshape is a view, which the engine copies into a leaf's .grad
+            g2 = g2.reshape(xa.shape)
+        return g2.astype(xa.dtype, copy=False)
 
     def _flat(self, x):
         if x.ndim <= 2:
