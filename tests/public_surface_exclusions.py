@@ -158,9 +158,6 @@ NOT_YET = {
     "func": [
         "rearrange"
     ],
-    "linalg": [
-        "ldl_factor", "ldl_factor_ex", "ldl_solve"
-    ],
     "nn": [
         "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "grad"
     ],

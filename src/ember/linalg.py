@@ -5,7 +5,7 @@ Every function is batched over leading dims and differentiable (see ``ops/linalg
 ``torch.linalg`` does).
 """
 from .ops import linalg as _d, matrix_functions as _f, lu_decomposition as _lu, matrix_exponential as _exp, \
-    eigen_general as _eig, householder as _hh
+    eigen_general as _eig, householder as _hh, ldl as _ldl
 from .ops._common import write_out
 from .ops.products import matmul, linalg_cross
 from .ops.norms import vector_norm, matrix_norm
@@ -14,7 +14,8 @@ __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "di
            "inv_ex", "tensorinv", "tensorsolve", "vander",
            "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
            "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm",
-           "lu_factor", "lu_factor_ex", "lu", "lu_solve", "matrix_exp", "eig", "eigvals", "householder_product"]
+           "lu_factor", "lu_factor_ex", "lu", "lu_solve", "matrix_exp", "eig", "eigvals", "householder_product",
+           "ldl_factor", "ldl_factor_ex", "ldl_solve"]
 
 LinAlgError = _d.LinAlgError
 
@@ -163,6 +164,24 @@ def lu_factor(A, *, pivot=True, out=None):
 def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     """``(LU, pivots, info)``: info is 0, or the 1-based index of U's first zero diagonal entry."""
     return _lu.linalg_lu_factor_ex(A, pivot=pivot, check_errors=check_errors)
+
+
+def ldl_factor(A, *, hermitian=False, out=None):
+    """``(LD, pivots)``: LAPACK's compact LDL^T (Bunch-Kaufman) factors of symmetric / Hermitian ``A``."""
+    res = _ldl.linalg_ldl_factor(A, hermitian=hermitian)
+    return res if out is None else type(res)(*map(write_out, out, res))
+
+
+def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
+    """``(LD, pivots, info)``: info is 0, or the 1-based index of a zero block of D."""
+    res = _ldl.linalg_ldl_factor_ex(A, hermitian=hermitian, check_errors=check_errors)
+    return res if out is None else type(res)(*map(write_out, out, res))
+
+
+def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
+    """The solution of ``A X = B`` from A's ``ldl_factor``."""
+    res = _ldl.linalg_ldl_solve(LD, pivots, B, hermitian=hermitian)
+    return res if out is None else write_out(out, res)
 
 
 def lu(A, *, pivot=True, out=None):
