@@ -418,6 +418,39 @@ def test_adafactor_refuses_a_parameter_without_elements_as_pytorch():
     _raise_alike(step)
 
 
+@pytest.mark.parametrize("foreach", [None, False])
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf"), -float("inf"), -1.0])
+def test_gradient_norms_and_clipping_with_a_gradient_without_elements(norm_type, foreach):
+    """clip_grad_norm_/get_total_norm over an empty gradient: the norm without it, or PyTorch's error for the
+    orders without an identity (the foreach kernel's message, or vector_norm's)."""
+    def run(lib):
+        p = lib.nn.Parameter(lib.zeros(0, 3, dtype=lib.float64))
+        q = lib.nn.Parameter(lib.ones(2, dtype=lib.float64))
+        (p.sum() + (q * 3).sum()).backward()
+        total = lib.nn.utils.clip_grad_norm_([p, q], 1.0, norm_type, foreach=foreach)
+        return total, q.grad, p.grad
+    try:
+        rt = run(torch)
+    except RuntimeError:
+        _raise_alike(run)
+    else:
+        assert_same(run(ember), rt)
+
+
+def test_grad_scaler_with_a_gradient_without_elements():
+    outcomes = []
+    for lib in (ember, torch):
+        p = lib.nn.Parameter(lib.zeros(0, 3))
+        q = lib.nn.Parameter(lib.ones(2))
+        opt = lib.optim.SGD([p, q], lr=0.1)
+        scaler = lib.amp.GradScaler("cpu", init_scale=4.0)
+        scaler.scale(p.sum() + q.sum()).backward()
+        scaler.step(opt)
+        scaler.update()
+        outcomes.append((q.detach().tolist(), tuple(p.grad.shape), scaler.get_scale()))
+    assert outcomes[0] == outcomes[1]
+
+
 # ---------------------------------------------------------------------------------------- a training step
 
 def test_a_training_step_on_an_empty_batch():

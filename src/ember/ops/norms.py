@@ -10,6 +10,7 @@ from .. import _dtype
 from ._common import array_module, Node, record, op, _make, norm_dims, wrap_dim, scalar_value, write_out, \
     dtype_name, ignore_fp_errors
 from .elementwise import where
+from .pnorm import check_empty_reduction
 from .reduction import expand_back
 
 _INF = math.inf
@@ -69,15 +70,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     a = x._data
     xp = array_module(x)
     dims = norm_dims(dim, a.ndim)
-    if (p < 0 or math.isinf(p)) and a.size == 0:  # a max/min (or a reciprocal sum) over nothing
-        given = tuple(dim) if isinstance(dim, (tuple, list)) else (() if dim is None else (dim,))
-        if not given:
-            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
-                               f"operation does not have an identity")
-        for g, d in zip(given, dims):  # PyTorch names the first empty one as the caller wrote it
-            if a.shape[d] == 0:
-                raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on the dimension {g}because "
-                                   f"this dimension is empty and the operation does not have an identity")
+    check_empty_reduction(a, p, dim, ord)
     mag = xp.abs(a)
     rdt = mag.dtype
     if rdt.itemsize < 4 or rdt.name == "bfloat16":

@@ -33,11 +33,27 @@ class LinalgVectorNormBackward0(Node):
         return (where(r == 0, 0.0, grad * scaled / safe.pow(p - 1)),)
 
 
+def check_empty_reduction(a, p, dim, ord_text):
+    """PyTorch's error for a norm without an identity (inf, -inf, a negative order) of array ``a`` over nothing:
+    over an empty dim of ``dim`` (named as the caller wrote it), or over all of an empty tensor."""
+    if not (p < 0 or math.isinf(p)) or a.size:
+        return
+    given = tuple(dim) if isinstance(dim, (tuple, list)) else (() if dim is None else (dim,))
+    if not given:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord_text} norm on an empty tensor because the "
+                           f"operation does not have an identity")
+    for g in given:
+        if a.shape[wrap_dim(g, a.ndim)] == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord_text} norm on the dimension {g}because "
+                               f"this dimension is empty and the operation does not have an identity")
+
+
 def pnorm(input, p=2.0, dim=None, keepdim=False):
     """The ``p``-norm of ``input`` over ``dim`` (an int, a sequence, or None for all dims), with PyTorch's
     zero-safe gradient (0 where the norm is 0).  ``p`` may be 0, inf or -inf."""
     a = input._data
     xp = array_module(input)
+    check_empty_reduction(a, p, dim, int(p) if math.isfinite(p) and float(p).is_integer() else p)
     dims = None if dim is None else tuple(wrap_dim(d, a.ndim) for d in ((dim,) if isinstance(dim, int) else dim))
     ab = xp.abs(a)
     if p == 2:

@@ -1,4 +1,5 @@
 """Gradient clipping: clip_grad_norm_, clip_grad_value_, get_total_norm, clip_grads_with_norm_."""
+import math
 import warnings
 
 from ..._tensor import Tensor
@@ -23,6 +24,9 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     norm_type = float(norm_type)
     if len(tensors) == 0:
         return _tensor(0.0)
+    if foreach is not False and norm_type == math.inf and any(g.numel() == 0 for g in tensors):
+        raise RuntimeError("_foreach_norm cannot compute the infinity norm on an empty tensor because the operation "
+                           "does not have an identity")
     norms = [_pnorm(g.coalesce()._values() if g.is_sparse else g, norm_type) for g in tensors]
     dt = norms[0].dtype
     total_norm = _pnorm(_stack([n.to(dt) for n in norms]), norm_type)
