@@ -205,9 +205,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     """A new tensor holding a copy of ``data`` (nested lists/tuples, numbers, arrays, tensors).
 
     Without ``dtype``: floats give the default dtype, ints int64, bools bool, and arrays keep their
-    dtype.  The tensor is on ``device``; without it, a tensor or backend array stays on its device and
-    anything else goes to the default device.
+    dtype.  The tensor is on ``device``; without it, on the default device when one was set (arrays and
+    tensors too, as in PyTorch), else a tensor or backend array stays on its device.
     """
+    if device is None:
+        device = _device.get_default_device() if _device._default_device is not None else None
     xp = backend_for(device).xp
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "

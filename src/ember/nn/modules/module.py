@@ -294,9 +294,7 @@ class Module:
         """Move parameters and buffers to the GPU (``device``: None for the current one, an index, 'cuda:N');
         the same Parameter objects, so an optimizer built before the move keeps working.  Returns self.
         Raises PyTorch's error where there is no CUDA."""
-        from ..._device import cuda_device
-        target = cuda_device(device)
-        return self._apply(lambda t: t.to(target))
+        return self._apply(lambda t: t.cuda(device))   # a module without tensors moves nothing, raises nothing
 
     def ipu(self, device=None):
         return self._apply(lambda t: t.ipu(device))
