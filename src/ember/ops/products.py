@@ -136,7 +136,7 @@ def matmul(input, other, *, out=None):
     if k_a != k_b:
         if a.ndim == 1 and b.ndim == 1:
             raise _vector_size_error(a, b)
-        lhs = "x".join(str(s) for s in (a.shape if a.ndim <= 2 else (a.size // a.shape[-1], a.shape[-1])))
+        lhs = "x".join(str(s) for s in (a.shape if a.ndim <= 2 else (math.prod(a.shape[:-1]), a.shape[-1])))
         rhs = "x".join(str(s) for s in (b.shape if b.ndim <= 2 else (b.shape[-2], b.shape[-1])))
         if a.ndim == 1:
             lhs = f"1x{a.shape[0]}"

@@ -1,5 +1,6 @@
 """Statistics of samples: covariance and correlation matrices (``cov``, ``corrcoef``, composed from ember ops so
 they are differentiable) and histograms (``histogram``, ``histogramdd``; counts, no gradient)."""
+import math
 import warnings
 
 from .. import _dtype, return_types
@@ -109,10 +110,18 @@ def _histogramdd(samples, bins, rng, weight, density):
         raise NotImplementedError(f'"histogramdd" not implemented for \'{_dtype.scalar_name(samples.dtype)}\'')
     xp = array_module(samples)
     dt = samples.dtype
-    s = samples._data.reshape(-1, samples.shape[-1]) if samples.dim() else samples._data.reshape(1, 1)
+    s = samples._data.reshape(math.prod(samples.shape[:-1]), samples.shape[-1]) if samples.dim() else \
+        samples._data.reshape(1, 1)
     d = s.shape[1]
     per_dim = list(bins) if isinstance(bins, (list, tuple)) else [bins] * d
+    if len(per_dim) != d:
+        if any(isinstance(b, Tensor) for b in per_dim):
+            raise RuntimeError(f"torch.histogramdd: expected {d} sequences of bin edges for a {d}-dimensional "
+                               f"histogram but got {len(per_dim)}")
+        raise RuntimeError("histogramdd: The size of bins must be equal to the innermost dimension of the input.")
     ranges = [None] * d if rng is None else [rng[2 * i:2 * i + 2] for i in range(d)]
+    if d == 0:  # points without coordinates: PyTorch's histogram is a 0-d zero with no edges
+        return xp.zeros((), dt.np), []
     edges = [_edges(xp, s[:, i], per_dim[i], ranges[i], i, dt) for i in range(d)]
     w = None if weight is None else weight._data.reshape(-1)
     hist, _ = xp.histogramdd(s, bins=edges, weights=w, density=density)
