@@ -392,6 +392,15 @@ def test_every_optimizer_steps_a_parameter_without_elements(cfg):
     _zero_element_run(name, kw, [(0, 3), (4, 3), (0,)])
 
 
+@pytest.mark.parametrize("cfg", CONFIGS[::4], ids=_id)
+def test_threaded_optimizer_kernels_with_parameters_without_elements(cfg, monkeypatch):
+    """The multi-thread path (a group split into shares) with empty parameters first, between and last."""
+    from ember.ops import optim_kernels
+    monkeypatch.setattr(optim_kernels, "NUM_THREADS", 3)
+    monkeypatch.setattr(optim_kernels, "PARALLEL_MIN_ELEMENTS", 1)
+    _zero_element_run(*cfg, [(0, 3), (40,), (0,), (5, 6), (0, 2)])
+
+
 def test_lbfgs_and_muon_with_a_parameter_without_elements():
     for shapes in ([(0, 3)], [(0, 3), (4, 3)]):
         _zero_element_run("Muon", dict(lr=0.05), shapes)
