@@ -585,3 +585,22 @@ def test_leaf_gradients_never_share_memory():
     c = ember.ones(3, requires_grad=True)
     (c * 3).sum().backward()               # a fresh product: may become .grad as it is
     assert c.grad.tolist() == [3.0, 3.0, 3.0]
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_leaf_gradient_from_a_reshaped_temporary_is_its_own(stride):
+    """A gradient the backward made as a reshape of a temporary (a conv weight's, a norm's) becomes .grad without a
+    copy; it must still be the leaf's alone: accumulating twice, and editing .grad in between, give torch's values."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 1, 1))
+    grads = {}
+    for lib in (ember, torch):
+        xt, wt = lib.tensor(x), lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.conv2d(xt, wt, stride=stride).sum()
+        y.backward(retain_graph=True)
+        first = wt.grad.clone()
+        wt.grad.mul_(3)
+        y.backward()
+        grads[lib.__name__] = (first, wt.grad)
+    for e, t in zip(grads["ember"], grads["torch"]):
+        assert_same(e, t)

@@ -4,6 +4,8 @@ It is iterative (a stack, no recursion), so chains of any length work, and it
 frees each node's saved tensors right after running it unless
 ``retain_graph`` is set.
 """
+from sys import getrefcount
+
 from ._checks import check_hook_result, check_hook_results, validate_function_outputs
 from .grad_mode import AutogradFlags, GradMode
 from .graph import AccumulateGrad, edge_of
@@ -52,10 +54,11 @@ def _accumulate_into_leaf(acc, grad, create_graph, owned):
 
 
 def _owned_result(g, k, out, incoming):
-    """Whether output ``k`` of a built-in node, ``g``, is a buffer only the engine holds: a new array (not a
-    view, not in a graph, not an incoming gradient passed through) that no other output shares."""
+    """Whether output ``k`` of a built-in node, ``g``, is a buffer only the engine holds: a new array (or a
+    reshape of one that nothing else references), not in a graph, not an incoming gradient passed through, that no
+    other output shares."""
     data = g._data
-    if g._grad_fn is not None or data.base is not None:
+    if g._grad_fn is not None or data.base is not None and not _private_reshape(data):
         return False
     for j, o in enumerate(out):
         if j != k and o is not None and (o._data is data or o._data.base is data):
@@ -64,6 +67,16 @@ def _owned_result(g, k, out, incoming):
         if x is not None and (x._data is data or x._data.base is data):
             return False
     return True
+
+
+def _private_reshape(data):
+    """True when ``data`` is a C-contiguous view of all of an array that owns its memory and that nothing but this
+    view references (a backward's temporary reshaped: conv weight and norm parameter gradients): handing it to
+    ``.grad`` is as safe as handing over the temporary, and saves a copy per parameter per step."""
+    if getrefcount(data.base) != 2:   # 2: this view's reference and the call's argument
+        return False
+    base = data.base
+    return type(base) is type(data) and base.base is None and data.nbytes == base.nbytes and data.flags.c_contiguous
 
 
 def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None, accumulate=True,
