@@ -194,8 +194,6 @@ def test_seeded_training_run_follows_torch():
     np.testing.assert_allclose(run(ember), run(torch), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="ops/dropout_ops.py draws its mask from np_generator (NumPy's algorithm "
-                   "on the MT stream); PyTorch keeps u < 1 - p for u = Generator.uniform_double(n)")
 def test_seeded_training_with_dropout_follows_torch():
     rng = np.random.default_rng(4)
     X = rng.standard_normal((32, 10)).astype(np.float32)
@@ -337,3 +335,53 @@ def test_sampler_errors_match_torch():
               lambda m: m.normal(m.zeros(3), -m.ones(3)), lambda m: m.randint(0, size=(1,)),
               lambda m: m.ones(2, requires_grad=True).normal_()):
         check_raises(lambda: f(ember), lambda: f(torch))
+
+
+DROPOUTS = [("dropout", (7, 13)), ("dropout", (16,)), ("dropout2d", (3, 4, 5, 5)), ("dropout1d", (2, 3, 7)),
+            ("dropout3d", (2, 3, 2, 2, 2)), ("alpha_dropout", (5, 9)), ("feature_alpha_dropout", (2, 3, 4, 4))]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+@pytest.mark.parametrize("p", [0.0, 0.15, 0.5, 0.999, 1.0])
+@pytest.mark.parametrize("name,shape", DROPOUTS, ids=[f"{n}{len(s)}d" for n, s in DROPOUTS])
+def test_dropout_masks_equal_torch(name, shape, p, dtype):
+    """Every dropout draws PyTorch's numbers (53-bit uniforms, kept below 1 - p; one per channel for the feature
+    forms; none for p = 1) and scales as PyTorch (1/(1-p) in float32, double for float64): equal values and the
+    generator where PyTorch leaves it."""
+    if name.endswith("alpha_dropout") and dtype in ("float16", "bfloat16"):
+        pytest.skip("PyTorch's CPU alpha dropout of half types is not exercised here")
+    x = np.random.default_rng(0).standard_normal(shape)
+    outs = []
+    for lib in (ember, torch):
+        lib.manual_seed(3)
+        t = lib.tensor(x).to(getattr(lib, dtype)).requires_grad_()
+        y = getattr(lib.nn.functional, name)(t, p, training=True)
+        y.float().sum().backward()
+        outs.append((y.detach().float().numpy(), t.grad.float().numpy(), lib.rand(2).numpy()))
+    for e, t in zip(*outs):
+        np.testing.assert_array_equal(e, t)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16", "float16"])
+@pytest.mark.parametrize("bounds", [(1 / 8, 1 / 3), (0.1, 0.9)])
+def test_rrelu_training_slopes_equal_torch(bounds, dtype):
+    """Training rrelu draws one 53-bit uniform per element <= 0, in order (PyTorch's slopes, its error for
+    float16 on the CPU)."""
+    x = np.random.default_rng(1).standard_normal((9, 31))
+    x[:, :2] = 0
+    outs = []
+    for lib in (ember, torch):
+        lib.manual_seed(5)
+        t = lib.tensor(x).to(getattr(lib, dtype)).requires_grad_()
+        try:
+            y = lib.nn.functional.rrelu(t, *bounds, training=True)
+        except NotImplementedError as e:
+            outs.append(str(e))
+            continue
+        y.float().sum().backward()
+        outs.append((y.detach().float().numpy(), t.grad.float().numpy(), lib.rand(2).numpy()))
+    if isinstance(outs[1], str):
+        assert outs[0] == outs[1]
+        return
+    for e, t in zip(*outs):
+        np.testing.assert_array_equal(e, t)

@@ -9,6 +9,8 @@ only for the names PyTorch has at the top level (``torch.selu``, ``torch.thresho
 """
 import math
 
+import numpy   # host float32 rounding of rrelu's bounds, as PyTorch
+
 from ._common import array_module, module_of_array, Node, record, op, function, _make, GradMode
 from ..kernels import activations as _ka
 from ._floating import require_floating
@@ -139,7 +141,8 @@ class RreluWithNoiseBackward0(Node):
     """Gradient of training-mode rrelu: the per-element slopes drawn in forward."""
 
     def backward(self, grad):
-        return (grad * self.noise,)
+        g = grad * self.noise   # half types: float32 slopes, the product rounded back as in forward
+        return (g if g.dtype == grad.dtype else g.to(grad.dtype),)
 
 
 @function(inplace_function=True)
@@ -147,12 +150,20 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
     """Randomized leaky ReLU: slope drawn from U(lower, upper) per element in training, ``(lower+upper)/2`` in eval."""
     if not training:
         return leaky_relu(input, (lower + upper) / 2)
-    from ..random import np_generator
+    from ..random import generator_for
     a = input._data
+    if a.dtype == numpy.float16:
+        raise NotImplementedError('"rrelu_with_noise_out_cpu" not implemented for \'Half\'')
     xp = array_module(input)
-    slopes = xp.asarray(np_generator(generator).uniform(lower, upper, size=a.shape)).astype(a.dtype)
-    noise = xp.where(a >= 0, a.dtype.type(1), slopes)
-    res = _make(a * noise)
+    # PyTorch's draws: one 53-bit uniform per element <= 0, in C order, mapped to [lower, upper) with the bounds
+    # rounded to float32
+    negative = a <= 0
+    u = xp.asarray(generator_for(generator).uniform_double(int(negative.sum())))
+    wide = a.dtype == numpy.float64
+    low, high = (lower, upper) if wide else (float(numpy.float32(lower)), float(numpy.float32(upper)))
+    noise = xp.ones(a.shape, dtype=a.dtype if wide else numpy.float32)   # half types: float32 slopes
+    noise[negative] = u * (high - low) + low
+    res = _make((a * noise).astype(a.dtype, copy=False))
     record(res, RreluWithNoiseBackward0, (input,), noise=_make(noise))
     return res
 

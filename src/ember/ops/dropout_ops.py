@@ -4,7 +4,12 @@ Each draws its mask from the host generator (``ember.random``), multiplies once,
 records a node that multiplies the gradient by the same mask.  Each is ``ember.<name>`` with its in-place
 form ``ember.<name>_`` (PyTorch's ``torch.dropout_`` ...).
 """
+import math
+
+import numpy   # host dtypes of the scale constants (PyTorch rounds them to float32)
+
 from ..kernels import dropout as _kd
+from ..random import generator_for
 from ._common import array_module, Node, record, op, inplace, _make
 from ._floating import require_floating
 
@@ -18,19 +23,29 @@ class MulBackward0(Node):
         return (grad * self.mask,)
 
 
-def _draws(xp, shape, dtype, generator=None):
-    """Uniform draws on [0, 1) of ``shape`` from the host generator, in ``dtype`` (float32 for half types)."""
-    from ..random import np_generator
-    work = dtype if dtype.kind == "f" and dtype.itemsize >= 4 else "float32"   # (dtype.name is slow)
-    return xp.asarray(np_generator(generator).random(shape, dtype=work))
+def keep_mask(xp, shape, p, generator=None):
+    """Which elements dropout keeps: a bool array of ``shape`` (module ``xp``), True where one of PyTorch's
+    53-bit uniform draws is below ``1 - p`` (one draw per element, in C order); nothing is drawn for ``p >= 1``."""
+    if p >= 1:
+        return xp.zeros(shape, dtype=bool)
+    gen = generator_for(generator)
+    keep = gen.uniform_double(math.prod(shape)).reshape(shape) < (1.0 - p)
+    return xp.asarray(keep)
+
+
+def dropout_scale(p, dtype):
+    """PyTorch's ``1 / (1 - p)`` for a ``dtype`` tensor: in double for float64, else float32 rounded to ``dtype``."""
+    if p >= 1:
+        return dtype.type(0)
+    if dtype == numpy.float64:
+        return dtype.type(1.0 / (1.0 - p))
+    return dtype.type(numpy.float32(1) / numpy.float32(1.0 - p))
 
 
 def dropout_mask(xp, shape, p, dtype, generator=None):
-    """An array of ``shape`` (module ``xp``, dtype ``dtype``): 0 with probability ``p``, else ``1 / (1 - p)``."""
-    keep = _draws(xp, shape, dtype, generator) >= p   # drawn even for p=1: same stream
-    if p >= 1:
-        return xp.zeros(shape, dtype=dtype)
-    return (keep * dtype.type(1.0 / (1.0 - p))).astype(dtype, copy=False)
+    """An array of ``shape`` (module ``xp``, dtype ``dtype``): 0 with probability ``p``, else ``1 / (1 - p)``,
+    from PyTorch's draws."""
+    return (keep_mask(xp, shape, p, generator) * dropout_scale(p, dtype)).astype(dtype, copy=False)
 
 
 def _apply_mask(input, mask_arr, result=None):
@@ -61,8 +76,8 @@ def dropout(input, p, train):
         return input
     require_floating(input, "bernoulli_tensor_cpu_p_")
     a = input._data
-    # the mask and the product in one pass (kernels/dropout); the draws stay on the generator's stream
-    y, mask = _kd.dropout_forward(a, _draws(array_module(input), a.shape, a.dtype), p)
+    # the mask and the product in one pass (kernels/dropout); which elements survive comes from the generator
+    y, mask = _kd.dropout_forward(a, keep_mask(array_module(input), a.shape, p), dropout_scale(p, a.dtype))
     return _apply_mask(input, mask, y)
 
 
@@ -79,17 +94,17 @@ def feature_dropout(input, p, train):
 def _alpha_dropout_family(input, p, train, feature):
     if not train or p == 0:
         return input
-    if p == 1:
-        return input * 0
-    from ..random import np_generator
     a = input._data
     xp = array_module(input)
     shape = a.shape[:2] + (1,) * (a.ndim - 2) if feature else a.shape
-    keep = xp.asarray(np_generator(None).random(shape) >= p).astype(a.dtype)
+    keep = keep_mask(xp, shape, p)
+    # PyTorch's affine map: a = 1/sqrt((alpha^2 p + 1)(1 - p)), dropped units set to -alpha*a + alpha*a*p,
+    # its constants rounded to float32 (double for float64 tensors)
+    acc = a.dtype.type if a.dtype == numpy.float64 else numpy.float32
     alpha = _SELU_ALPHA_SCALED
-    a_ = ((1 - p) * (1 + p * alpha ** 2)) ** -0.5
-    b = (1 - keep) * (-alpha * a_) + alpha * a_ * p
-    mult = keep * a_
+    scale = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p)) if p < 1 else 0.0
+    mult = (keep * acc(scale)).astype(a.dtype)
+    b = ((keep.astype(acc) - acc(1)) * acc(alpha * scale) + acc(alpha * scale * p)).astype(a.dtype)
     res = _make(a * mult + b.astype(a.dtype))
     node = record(res, MulBackward0, (input,))
     if node is not None:
