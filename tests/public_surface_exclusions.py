@@ -101,12 +101,9 @@ EXCLUDED = [
            "Packed 1-7 bit integers, bit fields, float8/float4 and complex32 have no NumPy array dtype to store them.",
            {"torch": ["bits*", "bit", "int[1-7]", "uint[1-7]", "float8_*", "float4_*", "complex32", "chalf"],
             "Tensor": ["chalf"]}),
-    Family("legacy typed storages",
-           "The per-dtype storage classes (FloatStorage, ...) deprecated since PyTorch 2.0 in favour of "
-           "UntypedStorage.",
-           {"torch": ["BFloat16Storage", "BoolStorage", "ByteStorage", "CharStorage", "Complex*Storage",
-                      "DoubleStorage", "FloatStorage", "HalfStorage", "IntStorage", "LongStorage", "ShortStorage",
-                      "StorageBase"]}),
+    Family("storage base class",
+           "The C++ base class of UntypedStorage; ember's UntypedStorage is a plain Python class.",
+           {"torch": ["StorageBase"]}),
     Family("C++ build and process internals",
            "Switches about how the C++ library was linked or how its thread pools start, and PyTorch's test suite "
            "and hub downloader.",
@@ -140,16 +137,15 @@ EXCLUDED = [
 # - set_float32_matmul_precision & the other process switches: written in ember/_global_settings.py; they need
 #   ``from ._global_settings import *`` in ember/__init__.py (lead).  Constants and classes of the torch
 #   namespace (e, pi, inf, nan, newaxis, layout, memory_format, contiguous_format, channels_last, uint16/32/64,
-#   has_lapack..., Storage/TypedStorage/UntypedStorage, ModuleDict/ParameterDict/BufferDict, GradScaler,
+#   has_lapack..., ModuleDict/ParameterDict/BufferDict, GradScaler,
 #   Event/Stream, the error classes, cpu/masked/quasirandom submodules) also belong in ember/__init__.py.
 # - Tensor.is_xpu/is_ipu/is_xla/is_mtia/is_maia/is_vulkan/is_mkldnn, volatile, grad_dtype, name, is_inference,
-#   storage/storage_type, __cuda_array_interface__, __setstate__: properties and state of _tensor.py (lead).
+#   __cuda_array_interface__, __setstate__: properties and state of _tensor.py (lead).
 # - the rest (Bessel J/Y/K and Airy functions, LDL, lobpcg/pca_lowrank/svd_lowrank, segment_reduce,
 #   hash_tensor, Lazy conv modules, Adafactor/Muon, autograd.forward_ad, func.linearize): not written yet.
 NOT_YET = {
     "Tensor": [
-        "__dlpack_c_exchange_api__", "grad_dtype", "index", "is_inference", "record_stream", "storage",
-        "storage_type"
+        "__dlpack_c_exchange_api__", "grad_dtype", "index", "is_inference", "record_stream"
     ],
     "autograd": [
         "DeviceType", "ProfilerConfig", "ProfilerEvent", "ProfilerState", "SavedTensor", "enforce_grad_layout_policy",
@@ -171,7 +167,6 @@ NOT_YET = {
         "swap_in_optimizer_params_and_state"
     ],
     "torch": [
-        "Event", "Storage", "Stream", "TypedStorage", "UntypedStorage", "from_file", "is_inference",
-        "lobpcg", "masked", "quasirandom"
+        "Event", "Stream", "from_file", "is_inference", "lobpcg", "masked", "quasirandom"
     ],
 }

@@ -50,3 +50,17 @@ def test_errors_as_torch():
         with pytest.raises(RuntimeError, match="not resizable"):
             s.resize_(100)
     np.testing.assert_equal(ember.ones(3).untyped_storage().is_shared(), False)
+
+
+def test_new_untyped_storages():
+    for lib in (ember, torch):
+        assert (lib.UntypedStorage().nbytes(), lib.UntypedStorage(5).nbytes(), str(lib.UntypedStorage(3, device="cpu").device)) == (0, 5, "cpu")
+    e, t = ember.UntypedStorage([1, 2, 255]), torch.UntypedStorage([1, 2, 255])
+    assert e.tolist() == t.tolist() and repr(e) == repr(t) and e[1:].tolist() == t[1:].tolist()
+    e[1:][0] = 9
+    assert e.tolist() == [1, 9, 255]
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="Expected a sequence type, but got Tensor"):
+            lib.UntypedStorage(lib.ones(2))
+        with pytest.raises(RuntimeError, match="size does not match, self was 3 bytes but src was 4 bytes"):
+            lib.UntypedStorage(3).copy_(lib.UntypedStorage(4))

@@ -27,6 +27,9 @@ from ._constants import (e, pi, inf, nan, newaxis, layout, strided, memory_forma
                          legacy_contiguous_format, channels_last, channels_last_3d, preserve_format, OutOfMemoryError,
                          AcceleratorError, FatalError, has_lapack, has_mkl, has_openmp, has_spectral)
 from ._global_settings import *  # noqa: F401,F403,E402  set_float32_matmul_precision, set_warn_always, ...
+from ._storage import UntypedStorage, TypedStorage, LEGACY_CLASSES as _LEGACY_STORAGES  # noqa: E402
+globals().update(_LEGACY_STORAGES)   # FloatStorage, DoubleStorage, ... (ember.Storage is FloatStorage, as in torch)
+Storage = _LEGACY_STORAGES["FloatStorage"]
 from .ops.sparse_tensor import SPARSE_COO as sparse_coo, SPARSE_CSR as sparse_csr, SPARSE_CSC as sparse_csc  # noqa: E402
 
 
@@ -53,7 +56,8 @@ def numel(input):
 
 
 def is_storage(obj):
-    return False
+    """Whether ``obj`` is a storage (untyped or typed)."""
+    return isinstance(obj, (UntypedStorage, TypedStorage))
 
 
 _deterministic = [False, False]

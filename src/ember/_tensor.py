@@ -325,8 +325,21 @@ class Tensor:
         return _address(self._data)
 
     def untyped_storage(self):
+        """The bytes of this tensor's allocation (an ``UntypedStorage`` shared with it)."""
         from ._storage import UntypedStorage
-        return UntypedStorage(self)
+        return UntypedStorage._of(self)
+
+    def storage(self):
+        """This tensor's allocation read as elements of its dtype (a ``TypedStorage``; deprecated as in PyTorch)."""
+        from ._storage import TypedStorage, UntypedStorage, _warn_typed_storage_removal
+        _warn_typed_storage_removal()
+        return TypedStorage(wrap_storage=UntypedStorage._of(self), dtype=self.dtype, _internal=True)
+
+    def storage_type(self):
+        """The legacy storage class of this dtype (``ember.FloatStorage``, ...); None for uint16/32/64."""
+        from ._storage import LEGACY_CLASSES, _LEGACY_NAMES
+        name = _LEGACY_NAMES.get(self.dtype)
+        return LEGACY_CLASSES[name] if name else None
 
     def is_contiguous(self, memory_format=None):
         """True when the elements are laid out densely in row-major order."""
@@ -354,7 +367,8 @@ class Tensor:
         return dim % n if n else 0
 
     def _type_name(self):
-        return _LEGACY_NAMES.get(self.dtype, "torch.Tensor")
+        name = _LEGACY_NAMES.get(self.dtype, "torch.Tensor")
+        return name.replace("torch.", "torch.cuda.", 1) if self.device.type == "cuda" else name
 
     # ------------------------------------------------------------------ autograd attributes
     @property

@@ -575,7 +575,7 @@ class Tensor:
     def scatter_reduce_(self, *args, **kwargs) -> Any: """In-place form of ``scatter_reduce``; returns self."""
     def select(self, dim, index) -> Any: """The view at ``index`` along ``dim`` (that dim removed)."""
     def select_scatter(self, src, dim, index) -> Any: """A copy of ``input`` with ``src`` at ``index`` of dim ``dim``."""
-    def set_(self, source=None, storage_offset=0, size=None, stride=None) -> Any: """Make ``input`` view the memory of ``source`` (a tensor), or become empty when called without one;"""
+    def set_(self, source=None, storage_offset=0, size=None, stride=None) -> Any: """Make ``input`` view the memory of ``source`` (a tensor, or a storage read as ``input``'s dtype: all of it"""
     def sgn(self, *, out=None) -> Any: """``input / |input|`` for complex tensors (0 at 0); ``sign`` for real ones."""
     def sgn_(self, *args, **kwargs) -> Any: """In-place form of ``sgn``; returns self."""
     @property
@@ -611,7 +611,9 @@ class Tensor:
     def squeeze_(self, dim=None) -> Any: """Remove size-1 dims in place (all of them, or those among ``dim``); returns the tensor."""
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None) -> Any: """Standard deviation over ``dim`` with Bessel's ``correction`` (default 1)."""
     def stft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode='reflect', normalized=False, onesided=None, return_complex=None, align_to_window=None) -> Any: """The short-time Fourier transform of a 1-D signal or a batch of them (B, L): frames of ``n_fft`` samples"""
+    def storage(self) -> Any: """This tensor's allocation read as elements of its dtype (a ``TypedStorage``; deprecated as in PyTorch)."""
     def storage_offset(self) -> Any: """Offset in elements of this tensor's first element within its base's storage."""
+    def storage_type(self) -> Any: """The legacy storage class of this dtype (``ember.FloatStorage``, ...); None for uint16/32/64."""
     def stride(self, dim=None) -> Any: """Steps in elements between neighbours along each dimension (or along ``dim``)."""
     def sub(self, other, *, alpha=1, out=None) -> Any: """``input - alpha * other`` with broadcasting and type promotion."""
     def sub_(self, other, **kwargs) -> Any: """In-place ``sub``; returns self."""
@@ -666,7 +668,7 @@ class Tensor:
     def unsafe_split(self, split_size, dim=0) -> Any: """``split`` (ember's views carry no extra safety checks to skip)."""
     def unsqueeze(self, dim) -> Any: """Insert a dim of size 1 at position ``dim``."""
     def unsqueeze_(self, dim) -> Any: """Insert a size-1 dim at ``dim`` in place; returns the tensor."""
-    def untyped_storage(self) -> Any: ...
+    def untyped_storage(self) -> Any: """The bytes of this tensor's allocation (an ``UntypedStorage`` shared with it)."""
     def values(self) -> Any: """The values of a sparse tensor (a coalesced one for COO), with the gradient path back to it."""
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None) -> Any: """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False`` means 0)."""
     def vdot(self, other, *, out=None) -> Any: """``sum(conj(input) * other)`` of two 1-D tensors."""

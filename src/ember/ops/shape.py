@@ -880,6 +880,8 @@ def as_strided(input, size, stride, storage_offset=None):
                            f"itemsize {item} requiring a storage size of {need * item} are out of bounds for "
                            f"storage of size {storage_size * item}")
     flat = root.reshape(-1, order="A") if root.ndim else root.reshape(1)   # roots own contiguous buffers
+    if flat.dtype != input._data.dtype:   # input reads the allocation as another dtype (Tensor.view(dtype))
+        flat = flat.view(module_of_array(flat).uint8)[:storage_size * item].view(input._data.dtype)
     arr = module_of_array(root).lib.stride_tricks.as_strided(flat[offset:] if flat.size > offset else flat[:0],
                                                              shape=size, strides=tuple(s * item for s in stride))
     res = _make_view(input, arr)

@@ -273,18 +273,29 @@ def is_set_to(input, tensor):
 
 @method
 def set_(input, source=None, storage_offset=0, size=None, stride=None):
-    """Make ``input`` view the memory of ``source`` (a tensor), or become empty when called without one;
-    returns ``input``."""
+    """Make ``input`` view the memory of ``source`` (a tensor, or a storage read as ``input``'s dtype: all of it
+    when ``size`` is not given), or become empty when called without one; returns ``input``."""
     check_inplace_leaf(input)
     if source is None:
         input._data = input._data[:0].reshape(0) if input._data.ndim else input._data.reshape(1)[:0]
     else:
+        if not isinstance(source, Tensor):
+            source = _storage_elements(source, input.dtype)
         if size is not None:
             source = source.as_strided(size, stride if stride is not None else _contiguous_strides(size),
                                        storage_offset)
         input._data = source._data
     input._version[0] += 1
     return input
+
+
+def _storage_elements(storage, dtype):
+    """A 1-D tensor over the bytes of ``storage`` (untyped, or typed of ``dtype``) read as ``dtype``."""
+    if getattr(storage, "dtype", dtype) != dtype:
+        raise RuntimeError(f"Expected a Storage of type {_dtype.cpp_name(dtype)} or an UntypedStorage, but got "
+                           f"type {_dtype.scalar_name(storage.dtype)} for argument 1 'storage'")
+    raw = storage.untyped()._bytes
+    return _make(raw[:raw.size - raw.size % dtype.itemsize].view(dtype.np))
 
 
 def _contiguous_strides(size):
