@@ -48,6 +48,7 @@ def _start(ctx, side, filters):
     parent, child = ctx.Pipe()
     proc = ctx.Process(target=worker, args=(side, filters, child))  # not a daemon: data cases start DataLoader workers
     proc.start()
+    child.close()   # a worker that dies then reads as EOF here instead of a hang
     return proc, parent
 
 
@@ -94,7 +95,11 @@ def _memory(ctx, module, name):
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=memory_worker, args=(side, module, name, child))
         proc.start()
-        got = parent.recv() if parent.poll(600) else None
+        child.close()   # the child's end lives in the child only: its exit then reads as EOF here
+        try:
+            got = parent.recv() if parent.poll(600) else None
+        except EOFError:   # the child died (its traceback is on stderr)
+            got = None
         proc.join(timeout=10)
         if proc.is_alive():
             proc.terminate()
