@@ -55,6 +55,13 @@ def numel(input):
     return input.numel()
 
 
+def is_inference(input):
+    """Whether tensor ``input`` is an inference tensor (``Tensor.is_inference``)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_inference(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    return input.is_inference()
+
+
 def is_storage(obj):
     """Whether ``obj`` is a storage (untyped or typed)."""
     return isinstance(obj, (UntypedStorage, TypedStorage))

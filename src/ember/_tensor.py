@@ -5,6 +5,8 @@ NumPy views of its array and share its version counter).  The math lives in
 ``ember.ops``; most methods here are attached from there at import time, so a
 method call costs one Python call.
 """
+import threading
+
 import numpy as np
 
 from . import _dtype
@@ -12,8 +14,26 @@ from ._device import as_cpu, backend_of, device_of, device as _device_cls, cuda_
 from ._dtype import from_numpy_dtype, get_default_dtype
 from .autograd.grad_mode import GradMode
 
-_new = object.__new__
+_new_plain = _new = object.__new__   # _new marks inference tensors while an inference_mode block is open
 _ndarray = np.ndarray
+_inference_blocks = [0, threading.Lock()]   # inference_mode blocks open in any thread, and the lock counting them
+
+
+def _new_marking_inference(cls):
+    """``object.__new__`` that marks a tensor made inside ``inference_mode`` as an inference tensor."""
+    t = object.__new__(cls)
+    if GradMode.inference:
+        t.__dict__["_inference"] = True
+    return t
+
+
+def track_inference_mode(entering):
+    """Count an ``inference_mode`` block opening (``entering``) or closing: tensors are built through
+    ``_new_marking_inference`` only while one is open, so that creating tensors elsewhere costs nothing more."""
+    global _new
+    with _inference_blocks[1]:
+        _inference_blocks[0] += 1 if entering else -1
+        _new = _new_marking_inference if _inference_blocks[0] else _new_plain
 _scalar_warned = False
 
 
@@ -78,8 +98,9 @@ def _as_backend_array(arr):
 
 
 def _make_view(base, arr):
-    """Wrap ``arr``, a NumPy view of ``base._data``, as a view tensor sharing base's version counter."""
-    t = _new(Tensor)
+    """Wrap ``arr``, a NumPy view of ``base._data``, as a view tensor sharing base's version counter (an inference
+    tensor exactly when its base is one, see ``Tensor.is_inference``)."""
+    t = _new_plain(Tensor)
     t._data = arr
     t._requires_grad = False
     t._grad_fn = None
@@ -328,6 +349,11 @@ class Tensor:
         """The bytes of this tensor's allocation (an ``UntypedStorage`` shared with it)."""
         from ._storage import UntypedStorage
         return UntypedStorage._of(self)
+
+    def is_inference(self):
+        """Whether this is an inference tensor: made inside ``inference_mode``, or a view of such a tensor."""
+        base = self._base
+        return "_inference" in self.__dict__ or (base is not None and "_inference" in base.__dict__)
 
     def storage(self):
         """This tensor's allocation read as elements of its dtype (a ``TypedStorage``; deprecated as in PyTorch)."""

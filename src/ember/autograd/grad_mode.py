@@ -135,7 +135,8 @@ class set_grad_enabled(_GradModeContext):
 
 
 class inference_mode(_GradModeContext):
-    """Like ``no_grad`` (``mode=True``) and marks the block as inference; ``mode=False`` does nothing."""
+    """Like ``no_grad`` (``mode=True``) and marks the block as inference: tensors made in it are inference tensors
+    (``Tensor.is_inference``); ``mode=False`` turns inference mode off and grad mode on inside the block."""
 
     def __init__(self, mode=True):
         self.mode = mode
@@ -148,12 +149,18 @@ class inference_mode(_GradModeContext):
         return self
 
     def __enter__(self):
+        from .._tensor import track_inference_mode
         self.prev = (GradMode.enabled, GradMode.inference)
+        # inference_mode(False) turns inference mode off and grad mode on, even inside no_grad, as PyTorch's does
+        GradMode.enabled, GradMode.inference = (False, True) if self.mode else (True, False)
         if self.mode:
-            GradMode.enabled, GradMode.inference = False, True
+            track_inference_mode(True)
 
     def __exit__(self, *exc):
         GradMode.enabled, GradMode.inference = self.prev
+        if self.mode:
+            from .._tensor import track_inference_mode
+            track_inference_mode(False)
         return False
 
     def clone(self):
