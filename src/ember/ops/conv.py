@@ -516,15 +516,20 @@ def _check_common(input, weight, bias, nd, fname, transposed, groups):
     if wd.ndim != nd + 2:
         raise RuntimeError(f"expected stride to be a single integer value or a list of {wd.ndim - 2} values to match "
                            f"the convolution dimensions, but got stride={[1] * nd}")
-    if xd.dtype != wd.dtype:
+    if xd.dtype != wd.dtype or type(xd) is not type(wd):
+        # PyTorch's CPU backend (oneDNN) adds a clause its accelerator backends leave out
         raise RuntimeError(f"Input type ({input._type_name()}) and weight type ({weight._type_name()}) should be "
-                           "the same or input should be a MKLDNN tensor and weight is a dense tensor")
+                           "the same" + (" or input should be a MKLDNN tensor and weight is a dense tensor"
+                                         if input.device.type == "cpu" else ""))
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
     if wd.shape[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
                            f"got weight of size [{list(wd.shape)}] instead")
     if bias is not None:
+        if type(bias._data) is not type(xd):
+            raise RuntimeError(f"Input type ({input._type_name()}) and bias type ({bias._type_name()}) should be the "
+                               "same")
         out_ch = wd.shape[1] * groups if transposed else wd.shape[0]
         if bias._data.ndim != 1 or bias._data.shape[0] != out_ch:
             raise RuntimeError(f"Given weight of size {list(wd.shape)}, expected bias to be 1-dimensional with "

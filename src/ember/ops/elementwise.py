@@ -14,6 +14,7 @@ from ._common import (array_module, Tensor, Node, record, op, method, function, 
                       broadcast_error, grad_for, scalar_value, unbroadcast, write_out, inplace, dtype_name,
                       GradMode, ignore_fp_errors, backend_of, backend_for, _scalar_array)
 from ._unary import unary_op
+from ._device_check import same_device
 from ._ieee import ignore_array_fp_errors, retry_quietly
 
 
@@ -693,6 +694,8 @@ def where(condition, input=None, other=None, *, out=None):
         else:
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                                f"{dtype_name(condition.dtype)}")
+    # PyTorch takes 0-d CPU values beside tensors of another device as scalars
+    same_device(condition, *(t for t in (input, other) if isinstance(t, Tensor) and t._data.ndim))
     xp = array_module(condition)
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         da, db = binary_arrays(input, other)

@@ -4,6 +4,7 @@ import math
 
 from .. import _dtype
 from ..kernels import embedding as _ke
+from ._device_check import same_device_args
 from ._common import array_module, module_of_array, Node, record, function, _make, GradMode
 
 
@@ -48,6 +49,7 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
     if ia.dtype.kind != "i" and (ia.dtype.kind != "u" or ia.dtype.itemsize != 8) or ia.dtype.itemsize < 4:
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got {indices.type()} instead (while checking arguments for embedding)")
+    same_device_args("_index_select", "self", weight, "index", indices)   # PyTorch selects the rows so
     wa = weight._data
     if wa.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")

@@ -15,6 +15,7 @@ from .._device import writeable
 from ._checked import checked_scalar
 from ._common import (Tensor, Node, GradMode, _make, _make_view, array_module, module_of_array, record, op, method,
                       wrap_dim, scalar_value, unbroadcast, broadcast_error, write_out, dtype_name)
+from ._device_check import same_device, same_device_args
 from ._views import prepare, rebase
 from .creation import is_backend_array
 from .shape import embed, view_result, select, unsqueeze, SliceBackward0
@@ -543,6 +544,7 @@ class GatherBackward0(Node):
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and likewise for other dims)."""
     _check_index(index, "gather", (_dtype.int64, _dtype.int32))
+    same_device_args("gather", "self", input, "index", index)
     arr, idx = input._data, index._data
     d = wrap_dim(dim, arr.ndim)
     if idx.ndim != arr.ndim and not (idx.ndim <= 1 and arr.ndim <= 1):
@@ -584,6 +586,7 @@ def index_select(input, dim, index, *, out=None):
     """The entries of ``input`` at the 1-D (or 0-d) ``index`` along ``dim``."""
     if not isinstance(index, Tensor) or index.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    same_device_args("_index_select", "self", input, "index", index)
     if index._data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     arr = input._data
@@ -615,6 +618,7 @@ def take(input, index):
     if not isinstance(index, Tensor) or index.dtype is not _dtype.int64:
         raise RuntimeError(f"take(): Expected a long tensor for index, but got "
                            f"{index.dtype if isinstance(index, Tensor) else type(index).__name__}")
+    same_device(input, index)
     arr = input._data
     n = arr.size
     idx = index._data
@@ -672,6 +676,7 @@ def masked_select(input, mask, *, out=None):
     """The entries of ``input`` where the bool ``mask`` (broadcast with input) is True, as a 1-D tensor."""
     if not isinstance(mask, Tensor) or mask.dtype is not _dtype.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
+    same_device(input, mask)
     arr, m = input._data, mask._data
     xp = array_module(input)
     try:

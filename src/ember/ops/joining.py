@@ -9,6 +9,7 @@ import warnings
 from .. import _dtype
 from ._common import (Tensor, Node, GradMode, _make, _make_view, Size, array_module, backend_for, broadcast_error,
                       record, op, function, wrap_dim, write_out)
+from ._device_check import same_device
 from .indexing import record_view_write
 from .shape import diagonal, expand, narrow, reshape, select, unsqueeze, as_strided, clone
 
@@ -98,6 +99,7 @@ def cat(tensors, dim=0, *, out=None):
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    same_device(*tensors)
     # legacy: 1-d empty tensors are left out (their gradient is empty)
     keep = [not (t._data.ndim == 1 and t._data.shape[0] == 0) for t in tensors]
     if not any(keep):
@@ -147,6 +149,7 @@ def stack(tensors, dim=0, *, out=None):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
                                f"{list(t._data.shape)} at entry {i}")
     d = wrap_dim(dim, len(shape) + 1)
+    same_device(*tensors)
     dt = _joined_dtype(tensors)
     arrays = [t._data if t._data.dtype == dt.np else t._data.astype(dt.np) for t in tensors]
     res = _make(array_module(tensors[0]).stack(arrays, axis=d))

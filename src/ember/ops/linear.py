@@ -4,6 +4,7 @@ import operator
 
 from ._common import Node, record, _make, Autocast, autocast_args, dtype_name, function, require_tensor
 from ._block_threads import product
+from ._device_check import same_device_args
 
 
 class AddmmBackward0(Node):
@@ -50,6 +51,11 @@ def linear(input, weight, bias=None):
     """
     require_tensor(input, "linear", "input", 1)
     require_tensor(weight, "linear", "weight", 2)
+    # PyTorch runs linear as addmm(bias, input, weight.t()), or mm(input, weight.t()) without a bias
+    if bias is not None:
+        same_device_args("addmm", "self", bias, "mat1", input, "mat2", weight)
+    else:
+        same_device_args("mm", "self", input, "mat2", weight)
     if Autocast.cpu_dtype is not None:
         input, weight, bias = autocast_args(input, weight, bias)
     x, w = input._data, weight._data

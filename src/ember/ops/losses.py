@@ -11,6 +11,7 @@ import math
 from .. import _dtype
 from ._common import array_module, module_of_array, Tensor, Node, record, _make, GradMode, grad_for, dtype_name, \
     ignore_fp_errors, function
+from ._device_check import same_device, same_device_args
 from ._floating import require_floating
 from ..kernels import losses as _kl
 from .softmax_ops import softmax
@@ -157,6 +158,9 @@ class AddBackward0(NllLossBackward0):
 
 
 def _nll_family(input, target, weight, reduction, ignore_index, fused, smoothing=0.0):
+    # PyTorch's nll_loss_nd: nll_loss up to 2-D input, nll_loss2d beyond
+    same_device_args("nll_loss_forward" if input._data.ndim <= 2 else "nll_loss2d_forward", "self", input,
+                     "target", target, "weight", weight)
     a2, t2, out_shape = _flatten_classes(input, target)
     M, C = a2.shape
     if weight is not None and weight.numel() != C:
@@ -215,6 +219,7 @@ class MseLossBackward0(Node):
 
 def mse_loss(input, target, reduction="mean"):
     """Squared error ``(input - target) ** 2`` (promoted to a common dtype), reduced."""
+    same_device(input, target)
     a, b = input._data, target._data
     if a.dtype != b.dtype:
         dt = _dtype.promote_types(input.dtype, target.dtype)
@@ -268,6 +273,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None
         if w is not None and w._requires_grad and GradMode.enabled:
             raise RuntimeError(f"The function 'binary_cross_entropy_with_logits' is not differentiable with respect "
                                f"to argument '{name}'. This input cannot have requires_grad True.")
+    same_device(input, target, weight, pos_weight)
     x, t = input._data, target._data
     if t.dtype != x.dtype:
         target = target.to(input.dtype)
@@ -311,6 +317,7 @@ class BinaryCrossEntropyBackward0(Node):
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """``-(t * log(x) + (1 - t) * log(1 - x))`` of probabilities ``input`` (logs clamped at -100), times
     ``weight``, reduced."""
+    same_device(input, target, weight)
     x, t = input._data, target._data
     if x.size and ((x < 0).any() or (x > 1).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")

@@ -14,6 +14,7 @@ from ._common import (array_module, module_of_array, Tensor, Node, record, op, m
                       ignore_fp_errors, GradMode, require_tensor)
 from ._unary import unary_op
 from .elementwise import ZeroGradBackward, sign_array, where, bitwise_left_shift, bitwise_right_shift
+from ._device_check import device_arrays
 from ._ieee import ignore_array_fp_errors
 
 
@@ -290,12 +291,12 @@ def lerp(input, end, weight, *, out=None):
     if input.dtype._category < 2:
         raise _not_implemented("lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar",
                                input.dtype)
-    a, b = input._data, end._data
+    a, b, w = device_arrays(input, end, weight)
     if isinstance(weight, Tensor):
         if weight.dtype is not input.dtype and weight._data.ndim:
             raise RuntimeError(f"expected dtype {cpp_name(input.dtype, 'typeid')} for `weight` but got dtype "
                                f"{cpp_name(weight.dtype, 'typeid')}")
-        w = weight._data.astype(a.dtype, copy=False)
+        w = w.astype(a.dtype, copy=False)
     else:
         w = scalar_value(weight)
     if not _bc(a, b):
@@ -366,8 +367,8 @@ def _addc_arrays(name, input, tensor1, tensor2, value):
         v = int(value)  # PyTorch casts the scalar to the integer result type
     else:
         v = value
-    return (input._data.astype(npd, copy=False), tensor1._data.astype(npd, copy=False),
-            tensor2._data.astype(npd, copy=False), v)
+    a, b, c = device_arrays(input, tensor1, tensor2)
+    return a.astype(npd, copy=False), b.astype(npd, copy=False), c.astype(npd, copy=False), v
 
 
 def _addc(name, fn_name, node_cls, input, tensor1, tensor2, value, out):
@@ -683,10 +684,11 @@ def clamp_tensor_bounds(input, min, max):
     the gradient to whichever of input / min / max gave each element (as PyTorch)."""
     xp = array_module(input)
     rd = _dtype.result_type(*(v for v in (input, min, max) if v is not None)).np
-    a = input._data.astype(rd, copy=False)
-    lo = None if min is None else (min._data if isinstance(min, Tensor) else xp.asarray(scalar_value(min))).astype(
+    a, lo, hi = device_arrays(input, min, max)
+    a = a.astype(rd, copy=False)
+    lo = None if lo is None else (lo if isinstance(min, Tensor) else xp.asarray(scalar_value(lo))).astype(
         rd, copy=False)
-    hi = None if max is None else (max._data if isinstance(max, Tensor) else xp.asarray(scalar_value(max))).astype(
+    hi = None if hi is None else (hi if isinstance(max, Tensor) else xp.asarray(scalar_value(hi))).astype(
         rd, copy=False)
     try:
         r = a

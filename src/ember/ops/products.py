@@ -9,6 +9,7 @@ from .. import _dtype
 from .creation import eye
 from ._common import (array_module, Tensor, Node, record, op, method, function, _make, wrap_dim,
                       unbroadcast, broadcast_error, write_out, dtype_name, Autocast, autocast_args)
+from ._device_check import same_device, same_device_args
 from ._ieee import cast, retry_quietly
 from ._block_threads import product as _blas_product
 
@@ -55,6 +56,7 @@ class MmBackward0(Node):
 @op
 def mm(input, mat2, *, out=None):
     """Matrix product of two 2-D tensors, (n, k) @ (k, m) -> (n, m)."""
+    same_device_args("mm", "self", input, "mat2", mat2)
     if input._sparse or mat2._sparse:
         from .sparse_products import sparse_mm
         return sparse_mm(input, mat2, "MmBackward0")
@@ -81,6 +83,7 @@ class BmmBackward0(Node):
 @op
 def bmm(input, mat2, *, out=None):
     """Batched matrix product of 3-D tensors, (b, n, k) @ (b, k, m) -> (b, n, m)."""
+    same_device_args("bmm", "self", input, "mat2", mat2)
     if Autocast.cpu_dtype is not None:
         input, mat2 = autocast_args(input, mat2)
     a, b = input._data, mat2._data
@@ -130,6 +133,10 @@ def matmul(input, other, *, out=None):
         return sparse_matmul(input, other)
     if a.ndim == 2 and b.ndim == 1:
         return mv(input, other, out=out)   # PyTorch's matmul dispatches here too (MvBackward0, mv's errors)
+    if a.ndim == 1 and b.ndim == 1:
+        same_device_args("_dot", "self", input, "tensor", other)
+    else:   # PyTorch folds the operands into one mm, or expands them into one bmm
+        same_device_args("bmm" if a.ndim >= 3 and b.ndim >= 3 else "mm", "self", input, "mat2", other)
     _same_dtype(input, other, "matmul")
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
@@ -167,6 +174,7 @@ class DotBackward0(Node):
 @op
 def dot(input, tensor, *, out=None):
     """Inner product of two 1-D tensors."""
+    same_device_args("_dot", "self", input, "tensor", tensor)
     a, b = input._data, tensor._data
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
@@ -187,6 +195,7 @@ class MvBackward0(Node):
 @op
 def mv(input, vec, *, out=None):
     """Matrix-vector product, (n, m) @ (m,) -> (n,)."""
+    same_device(input, vec)
     a, v = input._data, vec._data
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {v.ndim}, {a.ndim}, {v.ndim}")
@@ -219,6 +228,7 @@ class VdotBackward0(Node):
 @op
 def vdot(input, other, *, out=None):
     """``sum(conj(input) * other)`` of two 1-D tensors."""
+    same_device_args("_vdot", "self", input, "other", other)
     a, b = input._data, other._data
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
@@ -397,6 +407,7 @@ def _check_same(input, m1, m2):
 @op(inplace=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat1 @ mat2)`` for 2-D ``mat1``, ``mat2``; ``input`` broadcasts."""
+    same_device_args("addmm", "self", input, "mat1", mat1, "mat2", mat2)
     if mat1._sparse or input._sparse:
         from .sparse_products import sparse_addmm
         return sparse_addmm(input, mat1, mat2, beta, alpha)
@@ -408,6 +419,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
 @op(inplace=True, inplace_function=True)   # torch.addmv_ exists as a function, unlike this family's other X_
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat @ vec)``."""
+    same_device_args("addmv", "self", input, "mat", mat, "vec", vec)
     prod = mv(mat.detach(), vec.detach())._data
     _check_same(input, mat, vec)
     return _add_product("mv", "AddmvBackward0", input, mat, vec, prod, beta, alpha, out)
@@ -416,6 +428,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
 @op(inplace=True)
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * bmm(batch1, batch2)``."""
+    same_device_args("baddbmm", "self", input, "batch1", batch1, "batch2", batch2)
     prod = bmm(batch1.detach(), batch2.detach())._data
     _check_same(input, batch1, batch2)
     return _add_product("baddbmm", "BaddbmmBackward0", input, batch1, batch2, prod, beta, alpha, out)
@@ -424,6 +437,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 @op(inplace=True)
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``."""
+    same_device_args("_addbmm", "self", input, "batch1", batch1, "batch2", batch2)
     prod = bmm(batch1.detach(), batch2.detach())._data.sum(0)
     _check_same(input, batch1, batch2)
     return _add_product("addbmm", "AddbmmBackward0", input, batch1, batch2, prod, beta, alpha, out)
@@ -432,6 +446,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 @op(inplace=True)
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * outer(vec1, vec2)``."""
+    same_device(input, vec1, vec2)
     for v, nm in ((vec1, "vec1"), (vec2, "vec2")):
         if v._data.ndim != 1:
             raise RuntimeError(f"addr: Expected 1-D argument {nm}, but got {v._data.ndim}-D")
@@ -629,6 +644,7 @@ def _einsum_tensors(eq, tensors):
     """einsum of an explicit (no '...') equation over tensors, recording EinsumBackward."""
     ins, rhs = eq.split("->")
     ins = ins.split(",")
+    same_device(*tensors)
     xp = array_module(tensors[0])
     sizes = _letter_sizes(ins, tensors)
     # NumPy does not broadcast size-1 dims of repeated letters; expand size-1 dims explicitly

@@ -8,6 +8,7 @@ from ._checked import checked_scalar
 from .._dtype import cpp_name
 from ._common import (array_module, module_of_array, Tensor, Node, record, op, _make, wrap_dim,
                       scalar_value, unbroadcast, broadcast_error, write_out, dtype_name)
+from ._device_check import same_device, same_device_args
 from .indexing import gather, index_select, grid_key, check_bounds, take, split_key, advanced_index, value_grad
 
 
@@ -20,9 +21,17 @@ def _index_tensor(index, name, dtypes=(_dtype.int64, _dtype.int32)):
     return index._data
 
 
+# the wrappers PyTorch names in its device error: scatter.src / scatter.value / scatter_add / scatter_reduce.two
+_SCATTER_WRAPPERS = {"scatter": "scatter_src", "scatter_add": "scatter_add", "scatter_reduce": "scatter_reduce_two"}
+
+
 def _scatter_checks(input, dim, index, src, name):
     arr = input._data
     idx = _index_tensor(index, name)
+    if isinstance(src, Tensor):
+        same_device_args(_SCATTER_WRAPPERS[name], "self", input, "index", index, "src", src)
+    else:
+        same_device_args("scatter_value", "self", input, "index", index)
     d = wrap_dim(dim, max(arr.ndim, 1)) if arr.ndim else wrap_dim(dim, 0)
     if isinstance(src, Tensor) and src._data.dtype != arr.dtype:
         raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
@@ -315,6 +324,11 @@ def _index_checks(input, dim, index, source, name):
     arr = input._data
     if not isinstance(index, Tensor):
         raise TypeError(f"{name}(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}")
+    if source is None:   # index_fill: an iterator op in PyTorch
+        same_device(input, index)
+    elif not type(input._data) is type(index._data) is type(source._data):
+        raise RuntimeError(f"{name}(): self, index and source expected to be in the same device, but got (self) "
+                           f"{input.device}, (index) {index.device}, and (source) {source.device}")
     if index.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError(f"{name}_(): Expected dtype int32/int64 for index but got: "
                            f"{dtype_name(index.dtype)}" if name != "index_copy" else
@@ -528,6 +542,7 @@ def put(input, index, source, accumulate=False):
     if not isinstance(index, Tensor) or index.dtype is not _dtype.int64:
         raise RuntimeError("put_(): Expected a long tensor for index, but got "
                            f"{index.dtype if isinstance(index, Tensor) else type(index).__name__}")
+    same_device(input, index, source)
     if source._data.dtype != input._data.dtype:
         raise RuntimeError(f"put_(): self ({dtype_name(input.dtype)}) and source ({dtype_name(source.dtype)}) must "
                            "have the same scalar type")
@@ -586,6 +601,9 @@ class MaskedFillBackward1(MaskedFillBackward0):
 def masked_fill(input, mask, value):
     """A copy of ``input`` with ``value`` (a number or 0-d tensor) where the bool ``mask`` (broadcast) is True."""
     mask = _bool_mask(mask, "masked_fill")
+    if type(mask._data) is not type(input._data):
+        raise RuntimeError(f"expected self and mask to be on the same device, but got mask on {mask.device} and self "
+                           f"on {input.device}")
     arr = input._data
     xp = array_module(input)
     if isinstance(value, Tensor):
@@ -631,6 +649,7 @@ class MaskedScatterBackward0(Node):
 def masked_scatter(input, mask, source):
     """A copy of ``input`` with consecutive entries of ``source`` written where ``mask`` is True (row-major)."""
     mask = _bool_mask(mask, "masked_scatter")
+    same_device(input, mask, source)
     if source._data.dtype != input._data.dtype:
         raise RuntimeError(f"masked_scatter_: expected self and source to have same dtypes but got "
                            f"{dtype_name(input.dtype)} and {dtype_name(source.dtype)}")
