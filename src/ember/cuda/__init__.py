@@ -4,6 +4,14 @@ Every function answers as PyTorch's does: with a GPU that CuPy sees, from CuPy; 
 driver, no device) as PyTorch built without CUDA answers -- ``is_available()`` is False and never raises,
 the counters are 0, and what needs a device raises PyTorch's error.  Nothing here imports CuPy before it is
 called (``import ember`` stays CPU-only).
+
+Random numbers for CUDA tensors are drawn on the host, from ember's generator (the CPU stream), and copied
+to the device: a seeded run repeats on the GPU and equals the CPU run of the same seed, and dropout,
+``randn(device='cuda')`` and initialisers keep the numbers ember's CPU kernels reproduce from PyTorch's
+CPU generator.  PyTorch's CUDA generator (Philox) gives other numbers than its CPU one, so a device-side
+generator would buy speed only, at the cost of a second stream to keep equal to PyTorch's; the host draw
+plus one transfer is cheap next to the layers that use it.  ``manual_seed``/``get_rng_state``/
+``set_rng_state`` here act on that one generator.
 """
 import collections
 
