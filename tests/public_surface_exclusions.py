@@ -167,6 +167,6 @@ NOT_YET = {
         "swap_in_optimizer_params_and_state"
     ],
     "torch": [
-        "Event", "Stream", "from_file", "lobpcg", "masked", "quasirandom"
+        "Event", "Stream", "lobpcg", "masked", "quasirandom"
     ],
 }

@@ -6,6 +6,7 @@ the default device, the CPU); a ``*_like`` factory uses its input's device unles
 """
 import collections.abc
 import math
+import os
 import warnings
 
 import numpy   # only to recognise host values the caller passes (NumPy arrays and scalars)
@@ -278,6 +279,32 @@ def from_numpy(ndarray):
                       stacklevel=2)
     arr = ndarray if ndarray.dtype.isnative else ndarray.astype(ndarray.dtype.newbyteorder("="))
     return _make(arr)
+
+
+@function
+def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=None, pin_memory=False):
+    """A 1-D CPU tensor of ``size`` elements over the memory-mapped file ``filename``.
+
+    With ``shared=True`` writes to the tensor reach the file (created, or grown, to ``size`` elements when
+    shorter); otherwise the mapping is copy-on-write and the file must hold ``size * itemsize`` bytes.
+    """
+    dt = _dtype.get_default_dtype() if dtype is None else dtype
+    if _device.device(device or "cpu").type != "cpu":
+        raise RuntimeError("from_file: only CPU tensors can be mapped from a file")
+    nbytes = size * dt.itemsize
+    if shared:
+        with open(filename, "ab") as f:   # create it when missing
+            if f.tell() < nbytes:
+                f.truncate(nbytes)
+    elif not os.path.exists(filename):
+        raise RuntimeError(f"unable to open file <{filename}> in read-only mode: No such file or directory (2)")
+    elif os.path.getsize(filename) < nbytes:
+        raise RuntimeError(f"file <{filename}> size <{os.path.getsize(filename)}> is smaller than the required "
+                           f"mapping size <{nbytes}>")
+    if size == 0:
+        return _make(numpy.empty(0, dt.np))
+    mapped = numpy.memmap(filename, dtype=dt.np, mode="r+" if shared else "c", shape=(size,))
+    return _make(mapped.view(numpy.ndarray))   # a plain array over the mapping, which it keeps alive
 
 
 def _sized(shape, dtype, fill, requires_grad, device):
