@@ -170,3 +170,29 @@ def test_autocast_and_grad_scaler_for_cuda_warn_and_disable_without_gpu():
     with pytest.warns(UserWarning, match="CUDA is not available"):
         scaler = ember.amp.GradScaler("cuda")
     assert not scaler.is_enabled()
+
+
+def test_views_of_a_device_tensor_share_one_storage_in_a_checkpoint():
+    """Views of one tensor of another device (the tagged test device standing for CUDA) are saved as one storage
+    tagged with that device, as CPU views are, and load on the CPU as views of one tensor again."""
+    from array_backend import DEVICE, register
+    register()
+    base = ember.arange(12.0, device=DEVICE).reshape(3, 4)
+    views = {"base": base, "row": base[1], "column": base[:, 2], "t": base.t(), "tail": base.reshape(-1)[5:]}
+
+    def archive(state):
+        buf = io.BytesIO()
+        ember.save(state, buf)
+        with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
+            storages = [n for n in z.namelist() if "/data/" in n]
+            pickled = z.read([n for n in z.namelist() if n.endswith("data.pkl")][0])
+        return buf.getvalue(), storages, pickled
+
+    blob, storages, pickled = archive(views)
+    assert len(storages) == 1 and f"{DEVICE}:0".encode() in pickled
+    got = ember.load(io.BytesIO(blob), map_location="cpu")
+    for k, v in views.items():
+        assert got[k].device.type == "cpu"
+        np.testing.assert_array_equal(got[k].numpy(), v.cpu().numpy())
+    got["base"][1, 2] = -1.0   # one storage: every view sees the write
+    assert got["row"][2].item() == got["column"][1].item() == got["t"][2, 1].item() == got["tail"][1].item() == -1.0

@@ -13,7 +13,7 @@ import zipfile
 import numpy as np
 
 from .. import _dtype
-from .._device import backend_of, device as _device_type
+from .._device import address, backend_of, device as _device_type
 from .._tensor import Size, Tensor
 from ._format import STORAGE_NAMES, TorchGlobal, dtype_name
 from ._rebuild import is_loaded_storage
@@ -46,13 +46,10 @@ class _Call:
         self.func, self.args = func, args
 
 
-def _address(arr):
-    return arr.__array_interface__["data"][0]
-
-
 def _memory_owner(arr):
-    """The array at the end of ``arr``'s chain of NumPy bases: the one whose memory ``arr`` lies in."""
-    while isinstance(arr.base, np.ndarray):
+    """The array at the end of ``arr``'s chain of bases (NumPy's, or its own backend's): the one whose memory
+    ``arr`` lies in."""
+    while isinstance(arr.base, (np.ndarray, type(arr))):
         arr = arr.base
     return arr
 
@@ -132,25 +129,27 @@ class _CheckpointPickler(pickle._Pickler):
         tensors (it is a view, or was loaded from a storage) when that memory is one dense block of its dtype,
         else a compact copy of its own (so a tensor over a slice of a big NumPy array saves only its part)."""
         arr = t._data
-        if not isinstance(arr, np.ndarray):   # a GPU tensor: its own compact host copy, tagged with its device
-            flat, stride = _compact(backend_of(arr).to_host(arr))
-            return self._new_record(flat, str(t.device)), 0, stride
+        # another device's memory (a GPU's) is laid out the same way and copied to the host once per storage,
+        # tagged with its device
+        host = None if type(arr) is np.ndarray else backend_of(arr).to_host
+        location = "cpu" if host is None else str(t.device)
         owner = _memory_owner(arr)
         shares = arr is owner or t._base is not None or is_loaded_storage(owner)
         dense = owner.flags.c_contiguous or owner.flags.f_contiguous
         if shares and dense and arr.size and owner.dtype == arr.dtype:
             item = arr.itemsize
             flat = owner.reshape(-1, order="A")
-            start = _address(arr) - _address(flat)
+            start = address(arr) - address(flat)
             if start % item == 0 and all(s >= 0 and s % item == 0 for s in arr.strides):
                 offset, stride = start // item, list(t.stride())   # PyTorch's strides for size-1 dimensions
                 if offset + sum((n - 1) * s // item for n, s in zip(arr.shape, arr.strides)) < flat.size:
                     known = self._by_owner.get(id(owner))
                     if known is None:
-                        known = self._by_owner[id(owner)] = (owner, self._new_record(flat))
+                        record = self._new_record(flat if host is None else host(flat), location)
+                        known = self._by_owner[id(owner)] = (owner, record)
                     return known[1], offset, stride
-        flat, stride = _compact(arr)
-        return self._new_record(flat), 0, stride
+        flat, stride = _compact(arr if host is None else host(arr))
+        return self._new_record(flat, location), 0, stride
 
     def _new_record(self, flat, location="cpu"):
         record = _StorageRecord(str(len(self.records)), flat, location)
