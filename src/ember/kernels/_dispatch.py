@@ -11,7 +11,8 @@ A fused kernel (a layer norm, a softmax, an optimizer step...) is declared once 
 * ``cupy``: the same for ``cupy.ndarray`` inputs (the slot the GPU work fills).
 
 Every implementation takes the same arguments and returns the same results as the reference (up to
-rounding).  The first argument's array type chooses; ``accepts(*args)`` may send inputs a compiled
+rounding).  The first argument's array type chooses (for a kernel over a list of arrays, an optimizer's
+parameter group, its first array's); ``accepts(*args)`` may send inputs a compiled
 implementation does not handle (another dtype, an empty array) to the reference.  The NumPy path
 runs instead of Numba when Numba is missing or fails to import, when ``EMBER_DISABLE_NUMBA`` is set
 to anything but ``""``/``"0"``, or after a Numba implementation failed to compile (warned once).
@@ -89,7 +90,8 @@ class Kernel:
             return self.reference
 
     def __call__(self, *args):
-        impl = self.implementation(args[0])
+        chooser = args[0][0] if type(args[0]) is list and args[0] else args[0]
+        impl = self.implementation(chooser)
         if impl is self.reference or not self.accepts(*args):
             return self.reference(*args)
         try:
@@ -99,7 +101,7 @@ class Kernel:
                 raise
             warnings.warn(f"ember kernel {self.name} failed to compile ({type(e).__name__}); using the NumPy "
                           "reference")
-            self._impls[type(args[0]).__module__.partition(".")[0]] = self.reference
+            self._impls[type(chooser).__module__.partition(".")[0]] = self.reference
             return self.reference(*args)
 
 

@@ -1,4 +1,4 @@
-"""Numba CPU implementations of the per-parameter optimizer steps of ``ops/optim_kernels.py``.
+"""Numba CPU implementations of the group optimizer steps of ``ops/optim_kernels.py``.
 
 Each step is one pass over the parameter and its state (read once, written once) instead of the
 reference's five to ten whole-array passes.  The arithmetic is *exact* (no fast-math: no FMA
@@ -10,9 +10,13 @@ the same bits and PyTorch's trajectories to rounding.  ``nogil``: the caller's w
 import numba
 import numpy as np
 
+from ..ops.optim_kernels import same_layout, sgd_steps_reference, adam_steps_reference, _real
+
 # no fastmath: trajectories must match bitwise; error_model="numpy": x / 0 gives inf (no Python-style check,
 # whose branch also stops LLVM vectorising the loop)
 exact_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+_EMPTY = {"f": np.empty(0, np.float32), "d": np.empty(0, np.float64)}   # the unused state of a step
 
 
 @exact_jit
@@ -38,12 +42,27 @@ def _sgd(p, g, buf, fresh, lr, wd, momentum, damp1, nesterov, maximize, has_wd, 
         p[i] = p[i] - d * lr
 
 
-def sgd_step(p, g, buf, fresh, lr, weight_decay, momentum, dampening, nesterov, maximize, scratch):
-    """Numba ``sgd_step`` (see ``ops.optim_kernels.sgd_step_reference``); ``scratch`` is not needed."""
-    t = p.dtype.type
-    flat_buf = buf.reshape(-1) if buf is not None else np.empty(0, p.dtype)
-    _sgd(p.reshape(-1), g.reshape(-1), flat_buf, bool(fresh), t(lr), t(weight_decay), t(momentum),
-         t(1 - dampening), bool(nesterov), bool(maximize), weight_decay != 0, momentum != 0, dampening != 0)
+def sgd_steps(params, grads, bufs, fresh, lr, weight_decay, momentum, dampening, nesterov, maximize):
+    """Numba ``sgd_steps`` (see ``ops.optim_kernels.sgd_steps_reference``)."""
+    consts = {}
+    rest = []    # parameters the compiled pass does not take (another dtype or layout)
+    for i, (p, g) in enumerate(zip(params, grads)):
+        p, g = _real(p), _real(g)
+        buf = _real(bufs[i]) if momentum != 0 else None
+        if not same_layout(p, g, buf):
+            rest.append(i)
+            continue
+        c = consts.get(p.dtype)
+        if c is None:
+            t = p.dtype.type
+            c = consts[p.dtype] = (t(lr), t(weight_decay), t(momentum), t(1 - dampening), bool(nesterov),
+                                   bool(maximize), weight_decay != 0, momentum != 0, dampening != 0)
+        _sgd(p.reshape(-1), g.reshape(-1), buf.reshape(-1) if buf is not None else _EMPTY[p.dtype.char],
+             bool(fresh[i]) if momentum != 0 else False, *c)
+    if rest:
+        pick = lambda L: [L[i] for i in rest] if len(L) == len(params) else L   # noqa: E731
+        sgd_steps_reference(pick(params), pick(grads), pick(bufs), pick(fresh), lr, weight_decay, momentum,
+                            dampening, nesterov, maximize)
 
 
 @exact_jit
@@ -78,14 +97,30 @@ def _adam(p, g, m, v, vmax, amsgrad, maximize, decay_in_grad, wd, shrink, do_shr
         p[i] = pi - mi / s * step_size
 
 
-def adam_step(p, g, m, v, vmax, step, amsgrad, beta1, beta2, lr, weight_decay, eps, maximize, decoupled,
-              scratch):
-    """Numba ``adam_step`` (see ``ops.optim_kernels.adam_step_reference``); ``scratch`` is not needed."""
-    t = p.dtype.type
-    w = 1 - beta1
-    bias_correction2 = 1 - beta2 ** step
-    flat_vmax = vmax.reshape(-1) if amsgrad else np.empty(0, p.dtype)
-    _adam(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), flat_vmax, bool(amsgrad), bool(maximize),
-          weight_decay != 0 and not decoupled, t(weight_decay), t(1 - lr * weight_decay),
-          weight_decay != 0 and decoupled, t(w), abs(w) < 0.5, t(1.0 - w), t(beta2), t(1 - beta2),
-          t(bias_correction2 ** 0.5), t(eps), t(lr / (1 - beta1 ** step)))
+def adam_steps(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, amsgrad, beta1, beta2, lr, weight_decay,
+               eps, maximize, decoupled):
+    """Numba ``adam_steps`` (see ``ops.optim_kernels.adam_steps_reference``)."""
+    consts = {}
+    rest = []
+    for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
+        p, g, m, v = _real(p), _real(g), _real(m), _real(v)
+        vmax = _real(max_exp_avg_sqs[i]) if amsgrad else None
+        if not same_layout(p, g, m, v, vmax):
+            rest.append(i)
+            continue
+        step = steps[i]
+        c = consts.get((p.dtype, step))
+        if c is None:
+            t = p.dtype.type
+            w = 1 - beta1
+            bias_correction2 = 1 - beta2 ** step
+            c = consts[p.dtype, step] = (
+                bool(amsgrad), bool(maximize), weight_decay != 0 and not decoupled, t(weight_decay),
+                t(1 - lr * weight_decay), weight_decay != 0 and decoupled, t(w), abs(w) < 0.5, t(1.0 - w), t(beta2),
+                t(1 - beta2), t(bias_correction2 ** 0.5), t(eps), t(lr / (1 - beta1 ** step)))
+        _adam(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
+              vmax.reshape(-1) if amsgrad else _EMPTY[p.dtype.char], *c)
+    if rest:
+        pick = lambda L: [L[i] for i in rest] if len(L) == len(params) else L   # noqa: E731
+        adam_steps_reference(pick(params), pick(grads), pick(exp_avgs), pick(exp_avg_sqs), pick(max_exp_avg_sqs),
+                             pick(steps), amsgrad, beta1, beta2, lr, weight_decay, eps, maximize, decoupled)

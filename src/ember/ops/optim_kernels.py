@@ -27,9 +27,9 @@ so when a group holds at least ``PARALLEL_MIN_ELEMENTS`` elements its parameters
 element is the same either way.
 
 SGD and Adam/AdamW, the steps most training runs take, are kernels of the kernel
-layer (``sgd_step``, ``adam_step``): a compiled one-pass loop per parameter
-(``kernels/_numba_optim.py``, bitwise equal to the NumPy reference here) runs
-for float32/float64 contiguous arrays; its threads release the GIL too.
+layer over a whole group (``sgd_steps``, ``adam_steps``): a compiled one-pass loop
+per parameter (``kernels/_numba_optim.py``, bitwise equal to the NumPy reference
+here) runs for float32/float64 contiguous arrays; its threads release the GIL too.
 """
 import functools
 import math
@@ -283,7 +283,7 @@ def sgd_step_reference(p, g, buf, fresh, lr, weight_decay, momentum, dampening, 
     p -= tmp
 
 
-def _same_layout(*arrays):
+def same_layout(*arrays):
     """The compiled steps' condition: float32/float64 arrays, all C-contiguous with the first one's dtype
     (None entries, unused state, are skipped)."""
     p = arrays[0]
@@ -295,8 +295,23 @@ def _same_layout(*arrays):
     return True
 
 
-sgd_step = Kernel("sgd_step", sgd_step_reference, numba="ember.kernels._numba_optim:sgd_step",
-                  accepts=lambda p, g, buf, *rest: _same_layout(p, g, buf))
+def sgd_steps_reference(params, grads, bufs, fresh, lr, weight_decay, momentum, dampening, nesterov, maximize):
+    """One SGD step of every parameter of a group (the NumPy reference of the ``sgd_steps`` kernel): arguments
+    as in :func:`sgd_`, positional."""
+    scratch = _Scratch(params)
+    for i, (p, g) in enumerate(zip(params, grads)):
+        buf, new = (_real(bufs[i]), fresh[i]) if momentum != 0 else (None, False)
+        sgd_step_reference(_real(p), _real(g), buf, new, lr, weight_decay, momentum, dampening, nesterov, maximize,
+                           scratch)
+
+
+# The compiled group steps take the hyper-parameters to array scalars once per group and call one compiled
+# pass per parameter (the per-parameter Python around it was half of a 200 x 1k-element AdamW step); parameters
+# of another dtype or layout go to the reference.  One call over all parameters at once (a typed list or a
+# tuple of arrays) was measured too: building the typed list costs ~4 us per array, a 200-array tuple
+# compiles for 50 s (per length) and then saves nothing over 200 calls.
+sgd_steps = Kernel("sgd_steps", sgd_steps_reference, numba="ember.kernels._numba_optim:sgd_steps",
+                   accepts=lambda *args: True)
 
 
 @_parallel
@@ -310,11 +325,7 @@ def sgd_(params, grads, bufs, fresh, *, lr, weight_decay, momentum, dampening, n
             ``momentum == 0``.
         lr, weight_decay, momentum, dampening (float), nesterov, maximize (bool): hyper-parameters.
     """
-    scratch = _Scratch(params)
-    for i, (p, g) in enumerate(zip(params, grads)):
-        buf, new = (_real(bufs[i]), fresh[i]) if momentum != 0 else (None, False)
-        sgd_step(_real(p), _real(g), buf, new, lr, weight_decay, momentum, dampening, nesterov, maximize,
-                 scratch)
+    sgd_steps(params, grads, bufs, fresh, lr, weight_decay, momentum, dampening, nesterov, maximize)
 
 
 def adam_step_reference(p, g, m, v, vmax, step, amsgrad, beta1, beta2, lr, weight_decay, eps, maximize,
@@ -351,9 +362,19 @@ def adam_step_reference(p, g, m, v, vmax, step, amsgrad, beta1, beta2, lr, weigh
     p -= tmp
 
 
-adam_step = Kernel("adam_step", adam_step_reference, numba="ember.kernels._numba_optim:adam_step",
-                   accepts=lambda p, g, m, v, vmax, step, amsgrad, *rest: _same_layout(p, g, m, v,
-                                                                                       vmax if amsgrad else None))
+def adam_steps_reference(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, amsgrad, beta1, beta2, lr,
+                         weight_decay, eps, maximize, decoupled):
+    """One Adam / AdamW step of every parameter of a group (the NumPy reference of the ``adam_steps`` kernel):
+    arguments as in :func:`adam_`, positional."""
+    scratch = _Scratch(params)
+    for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
+        vmax = _real(max_exp_avg_sqs[i]) if amsgrad else None
+        adam_step_reference(_real(p), _real(g), _real(m), _real(v), vmax, steps[i], amsgrad, beta1, beta2, lr,
+                            weight_decay, eps, maximize, decoupled, scratch)
+
+
+adam_steps = Kernel("adam_steps", adam_steps_reference, numba="ember.kernels._numba_optim:adam_steps",
+                    accepts=lambda *args: True)
 
 
 @_parallel
@@ -369,11 +390,8 @@ def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgr
         amsgrad, maximize, decoupled_weight_decay (bool); beta1, beta2, lr, weight_decay, eps
             (float): hyper-parameters.
     """
-    scratch = _Scratch(params)
-    for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
-        vmax = _real(max_exp_avg_sqs[i]) if amsgrad else None
-        adam_step(_real(p), _real(g), _real(m), _real(v), vmax, steps[i], amsgrad, beta1, beta2, lr, weight_decay,
-                  eps, maximize, decoupled_weight_decay, scratch)
+    adam_steps(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, amsgrad, beta1, beta2, lr, weight_decay,
+               eps, maximize, decoupled_weight_decay)
 
 
 @_parallel
