@@ -439,11 +439,31 @@ class Tensor:
                 raise RuntimeError(
                     f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
                     f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same size")
-            if value.dtype is not self.dtype:
-                raise RuntimeError("attempting to assign a gradient with dtype "
-                                   f"'{_dtype.cpp_name(value.dtype, 'typeid')}' to a tensor with dtype '{_dtype.cpp_name(self.dtype, 'typeid')}'. "
-                                   "Please ensure that the gradient and the tensor have the same dtype")
+            expected = self.__dict__.get("_grad_dtype", self.dtype)
+            if expected is not None and value.dtype is not expected:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_dtype.cpp_name(value.dtype)}' to a tensor with "
+                    f"grad_dtype '{_dtype.scalar_name(expected)}'. The gradient must match the tensor's grad_dtype "
+                    "(defaults to the tensor's dtype). You can set the tensor's grad_dtype attribute with a specific "
+                    "dtype, or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor "
+                    "and its gradient may break downstream systems that assume they match.")
         self._grad = value
+
+    @property
+    def grad_dtype(self):
+        """The dtype of the gradients accumulated into this leaf's ``.grad`` (its own dtype unless set; None
+        accepts any dtype).  RuntimeError on a non-leaf."""
+        if self._grad_fn is not None:
+            raise RuntimeError("grad_dtype can only be accessed on leaf tensors.")
+        return self.__dict__.get("_grad_dtype", self.dtype)
+
+    @grad_dtype.setter
+    def grad_dtype(self, value):
+        if self._grad_fn is not None:
+            raise RuntimeError("grad_dtype can only be set on leaf tensors.")
+        if value is not None and not isinstance(value, _dtype.dtype):
+            raise RuntimeError(f"grad_dtype must be a torch.dtype or None, but got {type(value).__name__}")
+        self.__dict__["_grad_dtype"] = value
 
     @grad.deleter
     def grad(self):

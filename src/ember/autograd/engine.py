@@ -36,6 +36,9 @@ def _accumulate_into_leaf(acc, grad, create_graph, owned):
     var = acc._ref()
     if var is None:
         return
+    grad_dtype = var.__dict__.get("_grad_dtype")   # set by Tensor.grad_dtype; None (unset) keeps the dtype
+    if grad_dtype is not None and grad.dtype is not grad_dtype:
+        grad, owned = grad.to(grad_dtype), True
     if var._hooks:
         for hook in tuple(var._hooks.values()):  # a hook may remove itself: all registered run
             new = hook(grad)
