@@ -119,6 +119,15 @@ EXCLUDED = [
     Family("scaled and grouped matmuls",
            "float8 scaled matmuls and the MoE grouped GEMMs target float8 GPU tensor cores.",
            {"nn.functional": ["scaled_mm", "scaled_grouped_mm", "grouped_mm", "ScalingType", "SwizzleType"]}),
+    Family("first-class dimensions",
+           "Tensor.index binds positions of a tensor to functorch.dim's Dim objects, making a first-class-dimension "
+           "tensor; ember has no functorch.dim (no Dim objects to bind).",
+           {"Tensor": ["index"]}),
+    Family("DLPack C exchange API",
+           "Tensor.__dlpack_c_exchange_api__ is a PyCapsule holding a C struct of function pointers through which C "
+           "extensions exchange tensors without Python calls; ember's tensors live in Python and offer "
+           "__dlpack__/__dlpack_device__ (the Python protocol) instead.",
+           {"Tensor": ["__dlpack_c_exchange_api__"]}),
     Family("submodules not re-exported",
            "Implementation submodules PyTorch happens to expose as attributes (their public contents are "
            "checked in their own namespaces).",
@@ -138,15 +147,12 @@ EXCLUDED = [
 #   ``from ._global_settings import *`` in ember/__init__.py (lead).  Constants and classes of the torch
 #   namespace (e, pi, inf, nan, newaxis, layout, memory_format, contiguous_format, channels_last, uint16/32/64,
 #   has_lapack..., ModuleDict/ParameterDict/BufferDict, GradScaler,
-#   Event/Stream, the error classes, cpu/masked/quasirandom submodules) also belong in ember/__init__.py.
+#   the error classes, cpu/masked/quasirandom submodules) also belong in ember/__init__.py.
 # - Tensor.is_xpu/is_ipu/is_xla/is_mtia/is_maia/is_vulkan/is_mkldnn, volatile, name,
 #   __cuda_array_interface__, __setstate__: properties and state of _tensor.py (lead).
 # - the rest (Bessel J/Y/K and Airy functions, LDL, lobpcg/pca_lowrank/svd_lowrank, segment_reduce,
 #   hash_tensor, Lazy conv modules, Adafactor/Muon, autograd.forward_ad, func.linearize): not written yet.
 NOT_YET = {
-    "Tensor": [
-        "__dlpack_c_exchange_api__", "index", "record_stream"
-    ],
     "autograd": [
         "DeviceType", "ProfilerConfig", "ProfilerEvent", "ProfilerState", "SavedTensor", "enforce_grad_layout_policy",
         "is_multithreading_enabled", "is_view_replay_enabled", "set_multithreading_enabled"
@@ -167,6 +173,6 @@ NOT_YET = {
         "swap_in_optimizer_params_and_state"
     ],
     "torch": [
-        "Event", "Stream", "lobpcg", "masked", "quasirandom"
+        "lobpcg", "masked", "quasirandom"
     ],
 }

@@ -19,6 +19,7 @@ from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inferen
 from . import ops as _ops
 from .ops import *  # noqa: F401,F403  the op library: ember.exp, ember.matmul, ...
 from . import autograd, return_types, cuda, backends, accelerator
+from ._streams import Stream, Event  # noqa: E402  torch.Stream, torch.Event (device-generic)
 from . import linalg, fft  # noqa: E402  torch.linalg, torch.fft (light: they only name ops)
 from . import special  # noqa: E402  torch.special
 from ._threads import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads

@@ -539,6 +539,7 @@ class Tensor:
     def real(self) -> Any: ...
     def reciprocal(self, *, out=None) -> Any: """Elementwise ``reciprocal`` of ``input``; returns a new tensor (or writes ``out``)."""
     def reciprocal_(self, *args, **kwargs) -> Any: """In-place form of ``reciprocal``; returns self."""
+    def record_stream(self, s) -> Any: """Mark ``input`` as used by stream ``s`` (a ``torch.Stream`` or ``torch.cuda.Stream``)."""
     def register_hook(self, hook) -> Any: """Call ``hook(grad)`` whenever this tensor's gradient is computed; it may return a replacement."""
     def register_post_accumulate_grad_hook(self, hook) -> Any: """Call ``hook(tensor)`` after a gradient has been accumulated into this leaf's ``.grad``."""
     def relu(self, *, out=None) -> Any: """Elementwise ``relu`` of ``input``; returns a new tensor (or writes ``out``)."""

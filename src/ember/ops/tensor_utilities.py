@@ -1,7 +1,9 @@
 """Tensor utilities PyTorch programs call: the legacy constructor ``new``, Python-callback fills
 (``apply_``, ``map_``, ``map2_``), ``fill_diagonal_``, ``sum_to_size``, ``isin``, the predicates
 ``is_nonzero``/``is_same_size``/``is_signed``/``isreal``, ``adjoint``, ``scalar_tensor``, ``empty_strided``
-and the function forms of ``detach``/``detach_``."""
+and the function forms of ``detach``/``detach_``, ``record_stream``."""
+import weakref
+
 from .. import _dtype
 from ._common import (array_module, Tensor, op, method, function, _make, backend_for, unbroadcast, write_out,
                       check_inplace_leaf)
@@ -310,3 +312,29 @@ def _contiguous_strides(size):
 def is_distributed(input):
     """Whether the tensor is a distributed (sharded) one: never, for ember's tensors."""
     return False
+
+
+@method
+def record_stream(input, s):
+    """Mark ``input`` as used by stream ``s`` (a ``torch.Stream`` or ``torch.cuda.Stream``).
+
+    On CUDA, when ``input`` is freed its array stays alive until ``s`` has run the work queued on it by then,
+    so CuPy's pool cannot hand the memory to new work too early (views of ``input`` that outlive it keep the
+    memory anyway).
+    Host devices have no streams: PyTorch's NotImplementedError.
+    """
+    from .._streams import Stream
+    from ..cuda.streams import Stream as CudaStream
+    if not isinstance(s, (Stream, CudaStream)):
+        raise RuntimeError("unknown parameter type")
+    if input.device.type != "cuda":
+        raise NotImplementedError(f"Could not run 'aten::record_stream' with arguments from the "
+                                  f"'{input.device.type.upper()}' backend.")
+    cuda_stream = s if isinstance(s, CudaStream) else s._impl
+    weakref.finalize(input, _release_after, input._data, cuda_stream)
+
+
+def _release_after(array, stream):
+    """record_stream's finalizer: it holds ``array`` (an argument) until ``stream``'s queued work is done."""
+    if stream is not None:
+        stream.synchronize()
