@@ -10,7 +10,7 @@ the same bits and PyTorch's trajectories to rounding.  ``nogil``: the caller's w
 import numba
 import numpy as np
 
-from ..ops.optim_kernels import same_layout, sgd_steps_reference, adam_steps_reference, _real
+from ..ops.optim_kernels import same_layout, sgd_steps_reference, adam_steps_reference, reference_for, _real
 
 # no fastmath: trajectories must match bitwise; error_model="numpy": x / 0 gives inf (no Python-style check,
 # whose branch also stops LLVM vectorising the loop)
@@ -60,9 +60,8 @@ def sgd_steps(params, grads, bufs, fresh, lr, weight_decay, momentum, dampening,
         _sgd(p.reshape(-1), g.reshape(-1), buf.reshape(-1) if buf is not None else _EMPTY[p.dtype.char],
              bool(fresh[i]) if momentum != 0 else False, *c)
     if rest:
-        pick = lambda L: [L[i] for i in rest] if len(L) == len(params) else L   # noqa: E731
-        sgd_steps_reference(pick(params), pick(grads), pick(bufs), pick(fresh), lr, weight_decay, momentum,
-                            dampening, nesterov, maximize)
+        reference_for(sgd_steps_reference, rest, len(params), params, grads, bufs, fresh, lr, weight_decay, momentum,
+                      dampening, nesterov, maximize)
 
 
 @exact_jit
@@ -121,6 +120,5 @@ def adam_steps(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, ams
         _adam(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
               vmax.reshape(-1) if amsgrad else _EMPTY[p.dtype.char], *c)
     if rest:
-        pick = lambda L: [L[i] for i in rest] if len(L) == len(params) else L   # noqa: E731
-        adam_steps_reference(pick(params), pick(grads), pick(exp_avgs), pick(exp_avg_sqs), pick(max_exp_avg_sqs),
-                             pick(steps), amsgrad, beta1, beta2, lr, weight_decay, eps, maximize, decoupled)
+        reference_for(adam_steps_reference, rest, len(params), params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
+                      steps, amsgrad, beta1, beta2, lr, weight_decay, eps, maximize, decoupled)

@@ -91,6 +91,7 @@ def gelu_backward_reference(g, a, approximate):
 
 
 _N = "ember.kernels._numba_activations:"
-gelu_forward = Kernel("gelu_forward", gelu_forward_reference, numba=_N + "gelu_forward")
-gelu_backward = Kernel("gelu_backward", gelu_backward_reference, numba=_N + "gelu_backward",
+_C = "ember.kernels._cupy_activations:"
+gelu_forward = Kernel("gelu_forward", gelu_forward_reference, numba=_N + "gelu_forward", cupy=_C + "gelu_forward")
+gelu_backward = Kernel("gelu_backward", gelu_backward_reference, numba=_N + "gelu_backward", cupy=_C + "gelu_backward",
                        accepts=lambda g, a, approximate: a.dtype.char in "fd" and a.size > 0)

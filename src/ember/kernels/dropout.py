@@ -15,4 +15,5 @@ def dropout_forward_reference(x, keep, scale):
 
 
 dropout_forward = Kernel("dropout_forward", dropout_forward_reference, numba="ember.kernels._numba_dropout:"
-                         "dropout_forward", accepts=lambda x, keep, scale: x.dtype.char in "fd" and x.size > 0)
+                         "dropout_forward", cupy="ember.kernels._cupy_dropout:dropout_forward",
+                         accepts=lambda x, keep, scale: x.dtype.char in "fd" and x.size > 0)

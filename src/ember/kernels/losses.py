@@ -43,7 +43,8 @@ def cross_entropy_backward_reference(x2, lse, target, scale, pick, spread, cw):
 
 
 _N = "ember.kernels._numba_losses:"
+_C = "ember.kernels._cupy_losses:"
 cross_entropy_forward = Kernel("cross_entropy_forward", cross_entropy_forward_reference,
-                               numba=_N + "cross_entropy_forward")
+                               numba=_N + "cross_entropy_forward", cupy=_C + "cross_entropy_forward")
 cross_entropy_backward = Kernel("cross_entropy_backward", cross_entropy_backward_reference,
-                                numba=_N + "cross_entropy_backward")
+                                numba=_N + "cross_entropy_backward", cupy=_C + "cross_entropy_backward")

@@ -112,8 +112,11 @@ def batch_norm_backward_reference(g3, x3, mean, rstd, weight, use_stats, need_af
 
 
 _N = "ember.kernels._numba_norms:"
-row_norm_forward = Kernel("row_norm_forward", row_norm_forward_reference, numba=_N + "row_norm_forward")
-row_norm_backward = Kernel("row_norm_backward", row_norm_backward_reference, numba=_N + "row_norm_backward")
+_C = "ember.kernels._cupy_norms:"
+row_norm_forward = Kernel("row_norm_forward", row_norm_forward_reference, numba=_N + "row_norm_forward",
+                          cupy=_C + "row_norm_forward")
+row_norm_backward = Kernel("row_norm_backward", row_norm_backward_reference, numba=_N + "row_norm_backward",
+                           cupy=_C + "row_norm_backward")
 batch_norm_stats = Kernel("batch_norm_stats", batch_norm_stats_reference, numba=_N + "batch_norm_stats")
 batch_norm_apply = Kernel("batch_norm_apply", batch_norm_apply_reference, numba=_N + "batch_norm_apply")
 batch_norm_backward = Kernel("batch_norm_backward", batch_norm_backward_reference, numba=_N + "batch_norm_backward")

@@ -33,6 +33,9 @@ def softmax_backward_reference(g3, y3, log):
 
 
 _N = "ember.kernels._numba_softmax:"
-softmax_forward = Kernel("softmax_forward", softmax_forward_reference, numba=_N + "softmax_forward")
+_C = "ember.kernels._cupy_softmax:"
+softmax_forward = Kernel("softmax_forward", softmax_forward_reference, numba=_N + "softmax_forward",
+                         cupy=_C + "softmax_forward")
 softmax_backward = Kernel("softmax_backward", softmax_backward_reference, numba=_N + "softmax_backward",
+                          cupy=_C + "softmax_backward",
                           accepts=lambda g3, y3, log: y3.dtype.char in "fd" and y3.size > 0)

@@ -295,6 +295,13 @@ def same_layout(*arrays):
     return True
 
 
+def reference_for(reference, rest, n, *args):
+    """Run a group kernel's ``reference`` on the parameters ``rest`` (their indices) alone, as its compiled
+    implementations do with the parameters they do not take: every list of ``n`` entries (one per parameter of
+    the group) is cut to ``rest``, other arguments pass unchanged."""
+    reference(*([a[i] for i in rest] if type(a) is list and len(a) == n else a for a in args))
+
+
 def sgd_steps_reference(params, grads, bufs, fresh, lr, weight_decay, momentum, dampening, nesterov, maximize):
     """One SGD step of every parameter of a group (the NumPy reference of the ``sgd_steps`` kernel): arguments
     as in :func:`sgd_`, positional."""
@@ -311,6 +318,7 @@ def sgd_steps_reference(params, grads, bufs, fresh, lr, weight_decay, momentum, 
 # tuple of arrays) was measured too: building the typed list costs ~4 us per array, a 200-array tuple
 # compiles for 50 s (per length) and then saves nothing over 200 calls.
 sgd_steps = Kernel("sgd_steps", sgd_steps_reference, numba="ember.kernels._numba_optim:sgd_steps",
+                   cupy="ember.kernels._cupy_optim:sgd_steps",
                    accepts=lambda *args: True)
 
 
@@ -374,6 +382,7 @@ def adam_steps_reference(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, 
 
 
 adam_steps = Kernel("adam_steps", adam_steps_reference, numba="ember.kernels._numba_optim:adam_steps",
+                    cupy="ember.kernels._cupy_optim:adam_steps",
                     accepts=lambda *args: True)
 
 
