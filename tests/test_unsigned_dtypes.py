@@ -49,7 +49,42 @@ def _cases(m, u):
     }
 
 
+def _missing_kernel_cases(m, u):
+    """Ops whose PyTorch 2.13 CPU kernel is not built for uint16/32/64 (NotImplementedError naming the kernel),
+    and the promotion of bool with them."""
+    a, b = m.tensor([3, 1, 2], dtype=u), m.tensor([1, 2, 1], dtype=u)
+    mask, idx = m.tensor([True, False, True]), m.tensor([0])
+    return {
+        "add": lambda: a + b, "add_scalar": lambda: a + 1, "sub": lambda: a - b, "rsub": lambda: 5 - a,
+        "lt": lambda: a < b, "gt": lambda: a > b, "le": lambda: a <= b, "ge": lambda: a >= b,
+        "lt_scalar": lambda: a < 2, "scalar_gt": lambda: 2 > a, "neg": lambda: -a, "abs": lambda: a.abs(),
+        "max": lambda: a.max(), "min": lambda: a.min(), "max_dim": lambda: a.max(0), "min_dim": lambda: a.min(0),
+        "amax": lambda: a.amax(), "amin": lambda: a.amin(), "maximum": lambda: m.maximum(a, b),
+        "minimum": lambda: m.minimum(a, b), "argmax": lambda: a.argmax(), "argmin": lambda: a.argmin(0),
+        "floordiv": lambda: a // b, "floordiv_scalar": lambda: a // 2, "remainder": lambda: a % b,
+        "pow": lambda: a ** b, "pow_scalar": lambda: a ** 2, "square": lambda: a.square(),
+        "lshift": lambda: a << b, "rshift": lambda: a >> b, "bitwise_not": lambda: ~a,
+        "arange": lambda: m.arange(5, dtype=u), "sign": lambda: a.sign(), "clamp": lambda: a.clamp(1, 2),
+        "clamp_min": lambda: a.clamp(min=1), "clamp_max": lambda: a.clamp(max=1), "topk": lambda: a.topk(2),
+        "matmul": lambda: a @ b, "dot": lambda: a.dot(b), "mm": lambda: a.view(3, 1).mm(b.view(1, 3)),
+        "logical_and": lambda: m.logical_and(a, b), "logical_or": lambda: m.logical_or(a, b),
+        "logical_not": lambda: a.logical_not(), "nonzero": lambda: a.nonzero(),
+        "count_nonzero": lambda: a.count_nonzero(), "flip": lambda: a.flip(0), "gather": lambda: a.gather(0, idx),
+        "index_select": lambda: a.index_select(0, idx), "scatter": lambda: a.scatter(0, idx, b),
+        "masked_fill": lambda: a.masked_fill(mask, 0), "bincount": lambda: a.bincount(),
+        "bool_times_0d": lambda: mask * m.tensor(2, dtype=u), "bool_times_1d": lambda: mask * a,
+        "with_int64_1d": lambda: a * m.tensor([1, 1, 1]), "pow_float": lambda: a ** 0.5,
+        "number_pow": lambda: 2 ** a, "logical_xor": lambda: m.logical_xor(a, b),
+        "aminmax": lambda: a.aminmax(), "scatter_add": lambda: a.scatter_add(0, idx, b),
+        "scatter_value": lambda: a.scatter(0, idx, 5), "mv": lambda: a.expand(3, 3).mv(b),
+        "matmul_3d": lambda: a.expand(2, 3, 3) @ a.expand(2, 3, 3), "matmul_3d_1d": lambda: a.expand(2, 3, 3) @ b,
+        "matmul_1d_2d": lambda: b @ a.expand(3, 3), "matmul_2d_3d": lambda: a.expand(3, 3) @ a.expand(2, 3, 3),
+        "bmm": lambda: a.expand(2, 3, 3).bmm(a.expand(2, 3, 3)),
+    }
+
+
 CASES = list(_cases(ember, ember.uint16))
+MISSING = list(_missing_kernel_cases(ember, ember.uint16))
 
 
 @pytest.mark.parametrize("name", UNSIGNED)
@@ -71,6 +106,14 @@ def test_promote_types_matches_torch(first, second):
 def test_uint64_beyond_int64(data):
     assert _outcome(lambda: ember.tensor(data, dtype=ember.uint64)) == \
         _outcome(lambda: torch.tensor(data, dtype=torch.uint64))
+
+
+@pytest.mark.parametrize("name", UNSIGNED)
+@pytest.mark.parametrize("case", MISSING)
+def test_missing_unsigned_kernels_raise_as_torch(name, case):
+    got = _outcome(_missing_kernel_cases(ember, getattr(ember, name))[case])
+    want = _outcome(_missing_kernel_cases(torch, getattr(torch, name))[case])
+    assert got == want
 
 
 @pytest.mark.parametrize("name", UNSIGNED)

@@ -6,6 +6,7 @@ import math
 
 from ._common import array_module, module_of_array, Tensor, Node, record, op, function, _make, wrap_dim, \
     scalar_value, write_out, dtype_name
+from ._unsigned import refuse_wide_unsigned
 
 
 class NotDifferentiableBackward(Node):
@@ -135,6 +136,7 @@ def bincount(input, weights=None, minlength=0):
     xp = array_module(input)
     if a.dtype.kind not in "biu":
         raise NotImplementedError(f'"bincount_cpu" not implemented for \'{dtype_name(input.dtype)}\'')
+    refuse_wide_unsigned("bincount_cpu", a.dtype)
     if a.ndim != 1 or (a.size and a.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:

@@ -14,6 +14,7 @@ import numpy   # only to recognise host values the caller passes (NumPy arrays a
 from .. import _dtype
 from .. import _device
 from ._common import Tensor, _make, backend_of, backend_for, function, write_out
+from ._unsigned import refuse_wide_unsigned
 from .shape import shape_arg, sizes_arg
 from ._checked import checked_scalar, check_size, check_values, allocation_error
 from ._ieee import cast, ignore_array_fp_errors
@@ -396,6 +397,8 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Values from ``start`` (inclusive) to ``end`` (exclusive) by ``step``; int64 unless a bound is a float."""
     xp = backend_for(device).xp
+    if dtype is not None:
+        refuse_wide_unsigned("arange_cpu", dtype.np)
     if end is None:
         start, end = 0, start
     start, end, step = _item(start), _item(end), _item(step)

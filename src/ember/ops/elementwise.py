@@ -14,6 +14,7 @@ from ._common import (array_module, Tensor, Node, record, op, method, function, 
                       broadcast_error, grad_for, scalar_value, unbroadcast, write_out, inplace, dtype_name,
                       GradMode, ignore_fp_errors, backend_of, backend_for, _scalar_array)
 from ._unary import unary_op
+from ._unsigned import refuse_wide_unsigned
 from ._device_check import same_device
 from ._ieee import ignore_array_fp_errors, retry_quietly
 
@@ -110,7 +111,12 @@ sigmoid = unary_op("sigmoid", _sigmoid_array, lambda g, r: g * r * (1 - r), save
                    inplace_function=True, on_arrays=lambda g, r: g * r * (_scalar_array(r, 1.0) - r))
 reciprocal = unary_op("reciprocal", _quiet(lambda xp, a: 1 / a), lambda g, r: g * -(r * r), saves="output",
                       inplace=True, inplace_function=True, on_arrays=True)
-square = unary_op("square", "square", lambda g, x: g * x * 2, promote=False, node_name="PowBackward0",
+def _square(xp, a):
+    refuse_wide_unsigned("pow", a.dtype)
+    return xp.square(a)
+
+
+square = unary_op("square", _square, lambda g, x: g * x * 2, promote=False, node_name="PowBackward0",
                   inplace=True, inplace_function=True, on_arrays=True)
 
 
@@ -118,6 +124,7 @@ def _negative(xp, a):
     if a.dtype.kind == "b":
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
                            "invert a mask, use the `~` or `logical_not()` operator instead.")
+    refuse_wide_unsigned("neg_cpu", a.dtype)
     return xp.negative(a)
 
 
@@ -137,7 +144,12 @@ def _relu_grad(g, r):
 
 relu = unary_op("relu", lambda xp, a: xp.maximum(a, 0), _relu_grad, saves="output", promote=False,
                 node_name="ReluBackward0", inplace=True, inplace_function=True)
-abs = unary_op("abs", "abs", lambda g, x: g * x.sign(), promote=False, inplace=True, inplace_function=("abs",),
+def _absolute(xp, a):
+    refuse_wide_unsigned("abs_cpu", a.dtype)
+    return xp.abs(a)
+
+
+abs = unary_op("abs", _absolute, lambda g, x: g * x.sign(), promote=False, inplace=True, inplace_function=("abs",),
                aliases=("absolute",), operators=("__abs__",))
 
 
@@ -145,6 +157,7 @@ def sign_array(xp, a):
     """``sign`` of an array as PyTorch computes it (bool stays bool, sign(NaN) is 0)."""
     if a.dtype == bool:
         return a.copy()
+    refuse_wide_unsigned("sign_cpu", a.dtype)
     r = xp.asarray(xp.sign(a))
     if r.dtype.kind not in "iu":
         xp.copyto(r, 0, where=r != r)
@@ -187,6 +200,7 @@ def round(input, *, decimals=0, out=None):
 @op(inplace=True)
 def logical_not(input, *, out=None):
     """Elementwise NOT, as bool."""
+    refuse_wide_unsigned("logical_not_cpu", input._data.dtype)
     res = _make(array_module(input).logical_not(input._data))
     return write_out(out, res) if out is not None else res
 
@@ -196,6 +210,7 @@ def bitwise_not(input, *, out=None):
     """Elementwise bitwise NOT of an integer or bool tensor."""
     if input.dtype.is_floating_point:
         raise NotImplementedError(f'"bitwise_not_cpu" not implemented for \'{dtype_name(input.dtype)}\'')
+    refuse_wide_unsigned("bitwise_not_cpu", input._data.dtype)
     res = _make(array_module(input).invert(input._data))
     return write_out(out, res) if out is not None else res
 
@@ -229,9 +244,19 @@ def _module_of(a, b):
     return array_module(a if isinstance(a, Tensor) else b)
 
 
+# PyTorch's kernels behind _broadcast_op's functions that have no uint16/uint32/uint64 version
+_NO_WIDE_UNSIGNED = {"less": "lt_cpu", "less_equal": "le_cpu", "greater": "gt_cpu", "greater_equal": "ge_cpu",
+                     "maximum": "maximum_cpu", "minimum": "minimum_cpu", "power": "pow",
+                     "logical_and": "logical_and_cpu", "logical_or": "logical_or_cpu",
+                     "logical_xor": "logical_xor_cpu"}
+
+
 def _broadcast_op(fn_name, a, b):
     """``xp.<fn_name>`` of the promoted operands (at least one a tensor), with PyTorch's broadcast error."""
     da, db = binary_arrays(a, b)
+    kernel = _NO_WIDE_UNSIGNED.get(fn_name)
+    if kernel is not None:
+        refuse_wide_unsigned(kernel, (da if isinstance(a, Tensor) else db).dtype)
     xp = _module_of(a, b)
     try:
         return getattr(xp, fn_name)(da, db)
@@ -307,6 +332,7 @@ class DivBackward0(Node):
 def _add_arrays(input, other):
     """The promoted sum of a tensor and a tensor or number, with PyTorch's broadcast error."""
     da, db = binary_arrays(input, other)
+    refuse_wide_unsigned("add_stub", da.dtype)
     try:
         return da + db
     except ValueError:
@@ -360,6 +386,7 @@ def sub(input, other, *, alpha=1, out=None):
     else:
         db, da = binary_arrays(other, input)
     _reject_bool_sub(input, other)
+    refuse_wide_unsigned("add_stub", (da if isinstance(input, Tensor) else db).dtype)
     try:
         res = _make(da - db)
     except ValueError:
@@ -451,6 +478,7 @@ def _rounded_div(a, b, mode):
     kind = (da if isinstance(da, xp.ndarray) else xp.asarray(db)).dtype.kind
     if kind == "b":
         raise NotImplementedError(f'"div_{mode}_cpu" not implemented for \'Bool\'')
+    refuse_wide_unsigned(f"div_{mode}_cpu", (da if isinstance(da, xp.ndarray) else xp.asarray(db)).dtype)
     if kind in "iub":
         if (xp.asarray(db) == 0).any() and xp.size(da) and xp.size(db):
             raise RuntimeError("ZeroDivisionError")
@@ -542,6 +570,7 @@ def pow(input, exponent, *, out=None):
     if not isinstance(input, Tensor):
         base = scalar_value(input)
         db, da = binary_arrays(exponent, base)
+        refuse_wide_unsigned("pow", db.dtype)
         res = _make(array_module(exponent).power(da, db))
         record(res, PowBackward2, (exponent,), (base, exponent), output=True)
         return write_out(out, res) if out is not None else res
@@ -549,6 +578,7 @@ def pow(input, exponent, *, out=None):
     if isinstance(exponent, Tensor):
         if exponent.dtype._category < 2 and input.dtype._category < 2:
             da, db = binary_arrays(input, exponent)
+            refuse_wide_unsigned("pow", da.dtype)
             neg = xp.asarray(db) < 0
             if neg.any():
                 # PyTorch's integer pow with a negative exponent: 1 for base 1, +-1 for base -1, else 0
@@ -562,6 +592,7 @@ def pow(input, exponent, *, out=None):
     exponent = scalar_value(exponent)
     check_int_scalar(input, exponent)
     da, e = binary_arrays(input, exponent)
+    refuse_wide_unsigned("pow", da.dtype)
     if da.dtype.kind in "iu" and type(exponent) is int and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     res = _make(_power(xp, da, e))
@@ -639,6 +670,8 @@ def clamp(input, min=None, max=None, *, out=None):
         return write_out(out, res) if out is not None else res
     xp = array_module(input)
     arr = input._data
+    refuse_wide_unsigned("clamp_scalar_cpu" if min is not None and max is not None else
+                         "clamp_min_scalar_cpu" if min is not None else "clamp_max_scalar_cpu", arr.dtype)
     lo, hi = scalar_value(min), scalar_value(max)
     kind = arr.dtype.kind
     if kind in "iub" and (isinstance(lo, float) or isinstance(hi, float)):
@@ -815,6 +848,7 @@ def _shift_op(name, left, operator):
         dt = _dtype.result_type(input, other)
         if dt._category != 1:
             raise NotImplementedError(f'"{kernel}" not implemented for \'{dtype_name(dt)}\'')
+        refuse_wide_unsigned(kernel, dt.np)
         xp = _module_of(input, other)
         da, db = binary_arrays(input, other) if isinstance(input, Tensor) else binary_arrays(other, input)[::-1]
         try:
@@ -915,6 +949,7 @@ def remainder(input, other, *, out=None):
     kind = (da if isinstance(da, xp.ndarray) else db).dtype.kind
     if kind == "b":
         raise NotImplementedError('"remainder_cpu" not implemented for \'Bool\'')
+    refuse_wide_unsigned("remainder_cpu", (da if isinstance(da, xp.ndarray) else db).dtype)
     if kind in "iu" and (xp.asarray(db) == 0).any() and xp.size(da) and xp.size(db):
         raise RuntimeError("ZeroDivisionError")
     with ignore_fp_errors(input if isinstance(input, Tensor) else other):

@@ -15,6 +15,7 @@ from .._device import writeable
 from ._checked import checked_scalar
 from ._common import (Tensor, Node, GradMode, _make, _make_view, array_module, module_of_array, record, op, method,
                       wrap_dim, scalar_value, unbroadcast, broadcast_error, write_out, dtype_name)
+from ._unsigned import refuse_wide_unsigned
 from ._device_check import same_device, same_device_args
 from ._views import prepare, rebase
 from .creation import is_backend_array
@@ -554,6 +555,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
             raise RuntimeError(f"Size does not match at dimension {k} expected index {list(idx.shape)} to be "
                                f"no larger than self {list(arr.shape)} apart from dimension {d}")
     check_bounds(idx, arr.shape[d] if arr.ndim else 1, "gather", d)
+    refuse_wide_unsigned("scatter_gather_tensor_cpu", arr.dtype)
     if arr.ndim == 0 or idx.ndim == 0:
         res = _make(arr.reshape(-1)[idx.reshape(-1)].reshape(idx.shape))
     else:
@@ -590,6 +592,7 @@ def index_select(input, dim, index, *, out=None):
     if index._data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     arr = input._data
+    refuse_wide_unsigned("index_select", arr.dtype)
     d = wrap_dim(dim, arr.ndim)
     idx = index._data.reshape(-1)
     size = arr.shape[d] if arr.ndim else 1
@@ -693,6 +696,7 @@ def masked_select(input, mask, *, out=None):
 def nonzero(input, *, out=None, as_tuple=False):
     """Indices of non-zero elements: an (n, ndim) int64 tensor, or with ``as_tuple`` one 1-D tensor per dim."""
     arr = input._data
+    refuse_wide_unsigned("nonzero_count_cpu", arr.dtype)
     xp = array_module(input)
     if as_tuple:
         if arr.ndim == 0:

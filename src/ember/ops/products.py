@@ -9,6 +9,7 @@ from .. import _dtype
 from .creation import eye
 from ._common import (array_module, Tensor, Node, record, op, method, function, _make, wrap_dim,
                       unbroadcast, broadcast_error, write_out, dtype_name, Autocast, autocast_args)
+from ._unsigned import refuse_wide_unsigned
 from ._device_check import same_device, same_device_args
 from ._ieee import cast, retry_quietly
 from ._block_threads import product as _blas_product
@@ -69,6 +70,7 @@ def mm(input, mat2, *, out=None):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
                            f"{b.shape[0]}x{b.shape[1]})")
     _same_dtype(input, mat2, "mm")
+    refuse_wide_unsigned("addmm_impl_cpu_", a.dtype)
     return _product_result(_make(_product(array_module(input).matmul, a, b)), MmBackward0, input, mat2, out)
 
 
@@ -93,6 +95,7 @@ def bmm(input, mat2, *, out=None):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
                            f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
     _same_dtype(input, mat2, "bmm")
+    refuse_wide_unsigned("bmm", a.dtype)
     return _product_result(_make(_product(array_module(input).matmul, a, b)), BmmBackward0, input, mat2, out)
 
 
@@ -116,6 +119,15 @@ class MatmulBackward0(Node):
             gb = unbroadcast(a2.mT.matmul(g), b2.shape)
             gb = gb.squeeze(-1) if b.ndim == 1 else gb
         return ga, gb
+
+
+def _matmul_kernel(a_ndim, b_ndim):
+    """The PyTorch kernel matmul reaches for these ranks (other than 2-D @ 2-D and 2-D @ 1-D, which are mm/mv)."""
+    if a_ndim == 1 and b_ndim == 1:
+        return "dot"
+    if b_ndim == 1:
+        return "addmv_impl_cpu"
+    return "addmm_impl_cpu_" if b_ndim == 2 else "bmm"
 
 
 @op(operators=("__matmul__",))
@@ -150,6 +162,7 @@ def matmul(input, other, *, out=None):
         if b.ndim == 1:
             rhs = f"{b.shape[0]}x1"
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({lhs} and {rhs})")
+    refuse_wide_unsigned(_matmul_kernel(a.ndim, b.ndim), a.dtype)
     try:
         r = _product(array_module(input).matmul, a, b)
     except ValueError:
@@ -181,6 +194,7 @@ def dot(input, tensor, *, out=None):
     if a.shape != b.shape:
         raise _vector_size_error(a, b)
     _same_dtype(input, tensor, "dot")
+    refuse_wide_unsigned("dot", a.dtype)
     return _product_result(_make(_product(array_module(input).dot, a, b)), DotBackward0, input, tensor, out)
 
 
@@ -203,6 +217,7 @@ def mv(input, vec, *, out=None):
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), "
                            f"vec ({v.shape[0]})")
     _same_dtype(input, vec, "mv")
+    refuse_wide_unsigned("addmv_impl_cpu", a.dtype)
     return _product_result(_make(_product(array_module(input).matmul, a, v)), MvBackward0, input, vec, out)
 
 

@@ -9,6 +9,7 @@ from ._common import (array_module, Tensor, Node, record, op, function, _make, n
                       dtype_name, ignore_fp_errors)
 from .elementwise import maximum, minimum
 from ._ieee import cast
+from ._unsigned import refuse_wide_unsigned
 
 
 def expand_back(grad, shape, dims, keepdim):
@@ -302,10 +303,15 @@ def check_empty_reduction(arr, dim, prefix):
             raise IndexError(f"{prefix}: Expected reduction dim {g} to have non-zero size.")
 
 
+# PyTorch's kernel names, in its error for the dtypes they lack
+_EXTREME_KERNELS = {"max": "max_all", "min": "min_all", "amax": "max_values_cpu", "amin": "min_values_cpu"}
+
+
 def _extreme(input, dim, keepdim, fn_name, name):
     """``xp.<fn_name>`` ("max" or "min") of ``input`` over ``dim`` (an int, a sequence, or None / () for every
     dim), recording the ``name`` op's node."""
     arr = input._data
+    refuse_wide_unsigned(_EXTREME_KERNELS[name], arr.dtype)
     check_empty_reduction(arr, dim, f"{name}()")
     dims = norm_dims(dim, arr.ndim)
     res = _make(getattr(array_module(input), fn_name)(arr, axis=dims, keepdims=keepdim))
@@ -341,6 +347,7 @@ class MinBackward0(MaxBackward0):
 
 def _extreme_dim(input, dim, keepdim, argfn_name, name):
     arr = input._data
+    refuse_wide_unsigned(f"{name}_cpu", arr.dtype)
     xp = array_module(input)
     d = wrap_dim(dim, arr.ndim)
     if arr.ndim and arr.shape[d] == 0:
@@ -390,6 +397,7 @@ def min(input, dim=None, keepdim=False, *, out=None):
 @op
 def aminmax(input, *, dim=None, keepdim=False, out=None):
     """``(min, max)`` of ``input`` (over everything, or along the int ``dim``)."""
+    refuse_wide_unsigned("aminmax_cpu", input._data.dtype)
     if dim is not None:
         dim = _int_dim(dim, "aminmax")
         d = wrap_dim(dim, input._data.ndim)
@@ -417,6 +425,7 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
 
 def _arg_extreme(input, dim, keepdim, fn_name, name):
     arr = input._data
+    refuse_wide_unsigned(f"{name}_cpu", arr.dtype)
     xp = array_module(input)
     fn = getattr(xp, fn_name)
     if arr.size == 0 and dim is None:
@@ -569,6 +578,7 @@ def any(input, dim=None, keepdim=False, *, out=None):
 def count_nonzero(input, dim=None):
     """Number of non-zero elements (along ``dim``, an int or a tuple of ints), as int64."""
     a = input._data
+    refuse_wide_unsigned("nonzero_count_cpu", a.dtype)
     xp = array_module(input)
     axis = None if dim is None else norm_dims(dim, a.ndim)
     return _make(xp.asarray(xp.count_nonzero(a, axis=axis), dtype=xp.int64))

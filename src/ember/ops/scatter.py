@@ -8,6 +8,7 @@ from ._checked import checked_scalar
 from .._dtype import cpp_name
 from ._common import (array_module, module_of_array, Tensor, Node, record, op, _make, wrap_dim,
                       scalar_value, unbroadcast, broadcast_error, write_out, dtype_name)
+from ._unsigned import refuse_wide_unsigned
 from ._device_check import same_device, same_device_args
 from .indexing import gather, index_select, grid_key, check_bounds, take, split_key, advanced_index, value_grad
 
@@ -125,6 +126,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
     if src is None:
         raise TypeError("scatter() missing 1 required positional argument: 'src' or 'value'")
     arr, idx, d = _scatter_checks(input, dim, index, src, "scatter")
+    refuse_wide_unsigned("scatter_gather_tensor_cpu" if isinstance(src, Tensor) else "scatter_gather_scalar_cpu", arr.dtype)
     res_arr = arr.copy()
     if idx.size:
         key = _key(arr, idx, d)
@@ -182,6 +184,7 @@ def scatter_add(input, dim, index, src, *, out=None):
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}")
     arr, idx, d = _scatter_checks(input, dim, index, src, "scatter_add")
+    refuse_wide_unsigned("scatter_gather_tensor_cpu", arr.dtype)
     res_arr = arr.copy()
     if idx.size:
         array_module(input).add.at(_target(res_arr), _key(arr, idx, d), _flat_src(_src_block(src, idx), idx, arr))
@@ -605,6 +608,7 @@ def masked_fill(input, mask, value):
         raise RuntimeError(f"expected self and mask to be on the same device, but got mask on {mask.device} and self "
                            f"on {input.device}")
     arr = input._data
+    refuse_wide_unsigned("masked_fill", arr.dtype)
     xp = array_module(input)
     if isinstance(value, Tensor):
         if value._data.ndim:

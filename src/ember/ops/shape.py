@@ -10,6 +10,7 @@ from .. import _dtype
 from .._device import address, writeable
 from ._common import (Tensor, Node, GradMode, _make, _make_view, Size, array_module, backend_for, module_of_array,
                       record, op, method, function, wrap_dim, norm_dims, unbroadcast, write_out, dtype_name)
+from ._unsigned import refuse_wide_unsigned
 from ._checked import check_size
 
 
@@ -722,6 +723,7 @@ class FlipBackward0(Node):
 def flip(input, *dims):
     """A copy of ``input`` with the order of entries reversed along ``dims`` (a sequence, or varargs)."""
     arr = input._data
+    refuse_wide_unsigned("flip_cpu", arr.dtype)
     if len(dims) == 1 and isinstance(dims[0], (list, tuple, Size)):
         dims = tuple(dims[0])
     dims = tuple(wrap_dim(d, arr.ndim) for d in dims)

@@ -9,6 +9,7 @@ import math
 from .. import return_types
 from ._common import array_module, module_of_array, Tensor, Node, record, op, _make, wrap_dim, scalar_value, \
     write_out, ignore_fp_errors
+from ._unsigned import refuse_wide_unsigned
 
 
 def _argsort(a, d, descending):
@@ -109,6 +110,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     n = a.shape[d] if a.ndim else 1
     if a.dtype == xp.bool_:
         raise RuntimeError("topk does not support bool dtypes on CPU")
+    refuse_wide_unsigned("topk_cpu", a.dtype)
     if k < 0 or k > n:
         raise RuntimeError("selected index k out of range")
     if a.ndim == 0:
