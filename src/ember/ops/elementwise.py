@@ -332,7 +332,8 @@ class DivBackward0(Node):
 def _add_arrays(input, other):
     """The promoted sum of a tensor and a tensor or number, with PyTorch's broadcast error."""
     da, db = binary_arrays(input, other)
-    refuse_wide_unsigned("add_stub", da.dtype)
+    if da.dtype.kind == "u":   # inline test first: add is the hottest op
+        refuse_wide_unsigned("add_stub", da.dtype)
     try:
         return da + db
     except ValueError:
@@ -386,7 +387,9 @@ def sub(input, other, *, alpha=1, out=None):
     else:
         db, da = binary_arrays(other, input)
     _reject_bool_sub(input, other)
-    refuse_wide_unsigned("add_stub", (da if isinstance(input, Tensor) else db).dtype)
+    dt = (da if isinstance(input, Tensor) else db).dtype
+    if dt.kind == "u":
+        refuse_wide_unsigned("add_stub", dt)
     try:
         res = _make(da - db)
     except ValueError:
