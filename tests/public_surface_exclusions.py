@@ -169,9 +169,6 @@ NOT_YET = {
     "nn.utils": [
         "convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_format"
     ],
-    "optim": [
-        "swap_in_optimizer_params_and_state"
-    ],
     "torch": [
         "lobpcg", "masked", "quasirandom"
     ],
