@@ -33,6 +33,8 @@ import itertools
 import numbers
 
 from .._dtype import cpp_name
+from ..kernels import winograd as _kw
+from ..kernels.winograd import wino_mats as _wino_mats, tiles as _tiles
 
 from ._common import Node, record, function, GradMode, _make, Autocast, autocast_args, module_of_array
 from ._record import grad_needed
@@ -152,33 +154,11 @@ def _batch_first_into(res, out, bias=None):
 
 # ---------------------------------------------------------------------------------------- Winograd F(4x4, 3x3)
 
-_W_BT = [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0],
-         [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]]
-_W_G = [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6],
-        [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]]
-_W_AT = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]]
-_W_MATS = {}
-
-
-def _wino_mats(xp, dtype):
-    """(BT, G, AT, GG): the 1-D input, kernel and output transforms and the 2-D kernel transform (36x9), as
-    arrays of module ``xp``."""
-    mats = _W_MATS.get((xp, dtype))
-    if mats is None:
-        bt, g, at = (xp.array(m, dtype=xp.float64) for m in (_W_BT, _W_G, _W_AT))
-        mats = _W_MATS[(xp, dtype)] = tuple(m.astype(dtype) for m in (bt, g, at, xp.kron(g, g)))
-    return mats
-
-
 def _wino_ok(g, dtype):
     """Whether the convolution ``g`` on ``dtype`` goes through Winograd (float64 keeps exact im2col)."""
     return (dtype == "float32" and g.nd == 2 and g.kernel == (3, 3) and g.stride == (1, 1)
             and g.dilation == (1, 1) and g.groups == 1 and g.C >= 8 and g.O >= 8
             and min(g.out_sp) >= 4 and max(g.lo + g.hi) <= 2)
-
-
-def _tiles(out_sp):
-    return -(-out_sp[0] // 4), -(-out_sp[1] // 4)
 
 
 def _wino_block_bytes(g, itemsize):
@@ -187,23 +167,9 @@ def _wino_block_bytes(g, itemsize):
 
 
 def _wino_input(x, g):
-    """x (n, C, H, W), zero-padded by lo / hi -> Vt (36, n * th * tw, C) over the 4x4 output tiles.
-
-    The tiles are gathered from a channels-last copy of the block, so each gathered run is a whole
-    pixel's channels rather than one element (the copy to NHWC is one pass over the block).
-    """
-    xp = module_of_array(x)
-    n, c, h, w = x.shape
-    th, tw = _tiles(g.out_sp)
-    ph, pw = th * 4 + 2, tw * 4 + 2
-    lo = g.lo
-    buf = xp.zeros((n, ph, pw, c), dtype=x.dtype)
-    buf[:, lo[0]:lo[0] + h, lo[1]:lo[1] + w, :] = x[:, :, :ph - lo[0], :pw - lo[1]].transpose(0, 2, 3, 1)
-    s = buf.strides
-    tiles = xp.lib.stride_tricks.as_strided(buf, (6, 6, n, th, tw, c), (s[1], s[2], s[0], 4 * s[1], 4 * s[2], s[3]), writeable=False)
-    BT = _wino_mats(module_of_array(x), x.dtype)[0]
-    rows = (BT @ tiles.reshape(6, -1)).reshape(6, 6, -1)  # B^T d: along the tile rows
-    return xp.matmul(BT, rows).reshape(36, -1, c)         # (B^T d) B: along the tile columns
+    """x (n, C, H, W), zero-padded by lo / hi -> Vt (36, n * th * tw, C) over the 4x4 output tiles (the
+    ``kernels/winograd.py`` input transform)."""
+    return _kw.wino_input(x, g.lo, *_tiles(g.out_sp))
 
 
 def _wino_weight(w):
@@ -252,23 +218,8 @@ def _wino_grad_out(y, g):
 
 
 def _wino_input_adjoint_into(gVt, g, out):
-    """Adjoint of ``_wino_input``: gVt (36, n * th * tw, C) -> overlap-add of the 6x6 tiles -> ``out`` (n, C, H, W).
-
-    The overlap-add runs on a channels-last buffer (runs of whole pixels), then one copy to NCHW.
-    """
-    xp = module_of_array(gVt)
-    n, c = out.shape[:2]
-    BT = _wino_mats(module_of_array(gVt), gVt.dtype)[0]
-    rows = (BT.T @ gVt.reshape(6, -1)).reshape(6, 6, -1)    # B m: along the tile rows
-    gd = xp.matmul(BT.T, rows)                              # (B m) B^T: along the tile columns
-    th, tw = _tiles(g.out_sp)
-    gd = gd.reshape(6, 6, n, th, tw, c)
-    buf = xp.zeros((n, th * 4 + 2, tw * 4 + 2, c), dtype=gVt.dtype)
-    for u in range(6):  # the tiles overlap by 2
-        for v in range(6):
-            buf[:, u:u + 4 * th:4, v:v + 4 * tw:4, :] += gd[u, v]
-    lo, (h, w) = g.lo, g.in_sp
-    out[...] = buf[:, lo[0]:lo[0] + h, lo[1]:lo[1] + w, :].transpose(0, 3, 1, 2)
+    """Adjoint of ``_wino_input``: gVt (36, n * th * tw, C) -> overlap-add of the 6x6 tiles -> ``out`` (n, C, H, W)."""
+    _kw.wino_input_adjoint(gVt, g.lo, *_tiles(g.out_sp), out)
 
 
 # ---------------------------------------------------------------------------------------- the three products

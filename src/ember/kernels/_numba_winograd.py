@@ -1,0 +1,97 @@
+"""Numba CPU implementations of ``kernels/winograd.py``, one row of tiles at a time: the transform along the
+tile rows as one long loop over the row's pixels and channels (contiguous in the channels-last buffer), the
+transform along the tile columns as a loop over channels per tile, with the matrices' constants written out;
+no GEMM over a strided view and no reshaping copies of its results."""
+import numpy as np
+
+from ._numba import inline, jit
+from .winograd import padded_channels_last
+
+
+# integer constants would promote float32 operands to float64 in Numba: products by 2 and 4 are sums (exact)
+@inline
+def _x2(v):
+    return v + v
+
+
+@inline
+def _x4(v):
+    return _x2(v + v)
+
+
+@inline
+def _bt(d0, d1, d2, d3, d4, d5):
+    """``BT`` times the 6-vector ``d``."""
+    return (_x4(d0 - d2) - d2 + d4, d3 + d4 - _x4(d1 + d2), _x4(d1 - d2) + d4 - d3, _x2(d3 - d1) + d4 - d2,
+            _x2(d1 - d3) + d4 - d2, _x4(d1 - d3) - d3 + d5)
+
+
+@inline
+def _b(m0, m1, m2, m3, m4, m5):
+    """``BT^T`` times the 6-vector ``m``."""
+    return (_x4(m0), _x4(m2 - m1 + m5) + _x2(m4 - m3), -(_x4(m0 + m1 + m2) + m0 + m3 + m4),
+            m1 - m2 + _x2(m3 - m4) - _x4(m5) - m5, m0 + m1 + m2 + m3 + m4, m5)
+
+
+@jit
+def _input(buf, th, tw, vt):
+    n, pw, C = buf.shape[0], buf.shape[2], buf.shape[3]
+    r = np.empty((6, pw * C), buf.dtype)   # BT along the rows of one row of tiles: (a, column and channel)
+    r3 = r.reshape(6, pw, C)
+    for img in range(n):
+        for i in range(th):
+            d = buf[img, 4 * i:4 * i + 6].reshape(6, pw * C)   # the tile row's 6 pixel rows, one long run each
+            for k in range(pw * C):
+                e = _bt(d[0, k], d[1, k], d[2, k], d[3, k], d[4, k], d[5, k])
+                for a in range(6):
+                    r[a, k] = e[a]
+            t0 = (img * th + i) * tw
+            for a in range(6):
+                ra = r3[a]
+                for j in range(tw):
+                    x = 4 * j
+                    for c in range(C):
+                        e = _bt(ra[x, c], ra[x + 1, c], ra[x + 2, c], ra[x + 3, c], ra[x + 4, c], ra[x + 5, c])
+                        for b in range(6):
+                            vt[6 * a + b, t0 + j, c] = e[b]
+
+
+@jit
+def _input_adjoint(gvt, th, tw, buf):
+    n, pw, C = buf.shape[0], buf.shape[2], buf.shape[3]
+    s = np.empty((6, pw * C), buf.dtype)   # BT^T along the columns of one row of tiles, overlap-added
+    s3 = s.reshape(6, pw, C)
+    for img in range(n):
+        for i in range(th):
+            t0 = (img * th + i) * tw
+            s[:] = 0
+            for a in range(6):
+                sa = s3[a]
+                for j in range(tw):
+                    x = 4 * j
+                    for c in range(C):
+                        e = _b(gvt[6 * a, t0 + j, c], gvt[6 * a + 1, t0 + j, c], gvt[6 * a + 2, t0 + j, c],
+                               gvt[6 * a + 3, t0 + j, c], gvt[6 * a + 4, t0 + j, c], gvt[6 * a + 5, t0 + j, c])
+                        for v in range(6):
+                            sa[x + v, c] += e[v]
+            d = buf[img, 4 * i:4 * i + 6].reshape(6, pw * C)   # overlaps the next tile row's by 2 rows
+            for k in range(pw * C):
+                e = _b(s[0, k], s[1, k], s[2, k], s[3, k], s[4, k], s[5, k])
+                for u in range(6):
+                    d[u, k] += e[u]
+
+
+def wino_input(x, lo, th, tw):
+    """See ``winograd.wino_input_reference``."""
+    buf = padded_channels_last(x, lo, th, tw)
+    vt = np.empty((36, x.shape[0] * th * tw, x.shape[1]), x.dtype)
+    _input(buf, th, tw, vt)
+    return vt
+
+
+def wino_input_adjoint(gVt, lo, th, tw, out):
+    """See ``winograd.wino_input_adjoint_reference``."""
+    n, c, h, w = out.shape
+    buf = np.zeros((n, th * 4 + 2, tw * 4 + 2, c), dtype=gVt.dtype)
+    _input_adjoint(np.ascontiguousarray(gVt), th, tw, buf)
+    out[...] = buf[:, lo[0]:lo[0] + h, lo[1]:lo[1] + w, :].transpose(0, 3, 1, 2)

@@ -1,0 +1,59 @@
+"""The Winograd F(4x4, 3x3) data transforms (kernels/winograd.py): compiled vs the NumPy reference (paddings 0-2,
+sizes that are not multiples of 4, float32/float64), the adjoint identity <In(x), m> = <x, In*(m)> in float64,
+and 3x3 convolutions on the Winograd path (float32) against PyTorch, forward and both gradients."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember.kernels import numba_enabled
+from ember.kernels import winograd as W
+
+TOL = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
+
+
+def _case(rng, dtype, n, c, h, w, lo):
+    th, tw = W.tiles((h + 2 * lo - 2, w + 2 * lo - 2))
+    return rng.standard_normal((n, c, h, w)).astype(dtype), (lo, lo), th, tw
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,lo", [((2, 3, 8, 8), 1), ((3, 17, 13, 9), 1), ((1, 8, 6, 11), 0), ((2, 5, 7, 7), 2)],
+                         ids=str)
+def test_compiled_matches_reference(dtype, shape, lo):
+    rng = np.random.default_rng(sum(shape))
+    x, lo, th, tw = _case(rng, dtype, *shape, lo)
+    assert (W.wino_input.implementation(x) is not W.wino_input.reference) == numba_enabled()
+    vt = W.wino_input(x, lo, th, tw)
+    assert vt.shape == (36, shape[0] * th * tw, shape[1]) and vt.dtype == dtype
+    np.testing.assert_allclose(vt, W.wino_input_reference(x, lo, th, tw), **TOL[dtype])
+    m = rng.standard_normal(vt.shape).astype(dtype)
+    got, want = np.full_like(x, np.nan), np.full_like(x, np.nan)
+    W.wino_input_adjoint(m, lo, th, tw, got)
+    W.wino_input_adjoint_reference(m, lo, th, tw, want)
+    np.testing.assert_allclose(got, want, **TOL[dtype])
+
+
+@pytest.mark.parametrize("shape,lo", [((2, 4, 9, 10), 1), ((1, 3, 6, 6), 0), ((2, 2, 5, 7), 2)], ids=str)
+def test_input_adjoint_is_the_adjoint(shape, lo):
+    rng = np.random.default_rng(7)
+    x, lo, th, tw = _case(rng, np.float64, *shape, lo)
+    m = rng.standard_normal((36, shape[0] * th * tw, shape[1]))
+    back = np.empty_like(x)
+    W.wino_input_adjoint(m, lo, th, tw, back)
+    np.testing.assert_allclose((W.wino_input(x, lo, th, tw) * m).sum(), (x * back).sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape,padding", [((4, 16, 32, 32), 1), ((3, 8, 13, 11), 1), ((2, 12, 10, 10), 0)], ids=str)
+def test_winograd_conv_matches_torch(shape, padding):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = (rng.standard_normal((9, shape[1], 3, 3)) * 0.2).astype(np.float32)
+    res = []
+    for lib in (torch, ember):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.conv2d(xt, wt, padding=padding)
+        y.backward(lib.tensor(np.cos(np.arange(y.numel(), dtype=np.float32)).reshape(tuple(y.shape))))
+        res.append((y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()))
+    for want, got in zip(*res):   # Winograd's float32 rounding: relative to the largest entry (a sum of many terms)
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=2e-5 * np.abs(want).max())
