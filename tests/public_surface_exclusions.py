@@ -161,10 +161,10 @@ NOT_YET = {
         "rearrange"
     ],
     "nn": [
-        "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "grad"
+        "LinearCrossEntropyLoss", "LinearCrossEntropyOptions"
     ],
     "nn.functional": [
-        "assert_int_or_pair", "linear_cross_entropy"
+        "linear_cross_entropy"
     ],
     "nn.utils": [
         "convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_format"

@@ -195,3 +195,13 @@ def test_top_level_names_as_torch():
         assert hasattr(ember.Tensor, name)
     for name in ("dropout", "batch_norm", "layer_norm", "embedding"):
         assert not hasattr(ember.Tensor, name)
+
+
+@pytest.mark.parametrize("arg", [3, (1, 2), [1, 2, 3], "ab", None])
+def test_assert_int_or_pair_matches_torch(arg):
+    def run(m):
+        try:
+            return m.nn.functional.assert_int_or_pair(arg, "kernel_size", "{} must be int or pair")
+        except (AssertionError, TypeError) as e:
+            return type(e), str(e)
+    assert run(ember) == run(torch)

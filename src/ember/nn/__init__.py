@@ -3,7 +3,7 @@ from .parameter import Parameter, Buffer, UninitializedParameter, UninitializedB
 from .modules import *  # noqa: F401,F403
 from .modules import (Module, Container, Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict,
                       Identity, Linear, Bilinear)
-from . import modules, functional, init, parameter
+from . import modules, functional, init, parameter, grad
 from .parallel import DataParallel
 from . import parallel
 import importlib as _importlib

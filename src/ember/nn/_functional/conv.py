@@ -3,7 +3,7 @@ from ...ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose
 from ...ops.pool import im2col, col2im
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_tbc", "unfold",
-           "fold"]
+           "fold", "assert_int_or_pair"]
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
@@ -14,3 +14,10 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Combine sliding local blocks into a tensor (col2im, summing overlaps): (N, C * prod(k), L) -> (N, C, *output_size)."""
     return col2im(input, output_size, kernel_size, dilation, padding, stride)
+
+
+def assert_int_or_pair(arg, arg_name, message):
+    """Raise ``AssertionError(message.format(arg_name))`` unless ``arg`` is an int or has length 2 (the check of
+    ``kernel_size``-like arguments)."""
+    if not (isinstance(arg, int) or len(arg) == 2):
+        raise AssertionError(message.format(arg_name))
