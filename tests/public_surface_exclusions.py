@@ -166,9 +166,6 @@ NOT_YET = {
     "nn.functional": [
         "linear_cross_entropy"
     ],
-    "nn.utils": [
-        "convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_format"
-    ],
     "torch": [
         "lobpcg", "masked", "quasirandom"
     ],
