@@ -167,6 +167,6 @@ NOT_YET = {
         "linear_cross_entropy"
     ],
     "torch": [
-        "lobpcg", "quasirandom"
+        "lobpcg"
     ],
 }
