@@ -102,3 +102,64 @@ def test_mean_error_message():
 
 def test_public_names_match_torch():
     assert sorted(ember.masked.__all__) == sorted(torch.masked.__all__)
+
+
+# -- MaskedTensor ---------------------------------------------------------------------------------------------
+def _pair(data=X, mask=MASK, requires_grad=False):
+    e = ember.masked.masked_tensor(ember.tensor(data), ember.tensor(mask), requires_grad=requires_grad)
+    t = torch.masked.masked_tensor(torch.tensor(data), torch.tensor(mask), requires_grad=requires_grad)
+    return e, t
+
+
+def assert_masked_same(e, t):
+    assert ember.masked.is_masked_tensor(e) and torch.masked.is_masked_tensor(t)
+    assert_same(e.get_mask(), t.get_mask())
+    assert_same(e.to_tensor(0), t.to_tensor(0))
+
+
+@pytest.mark.parametrize("op", [
+    lambda m: m.sin(), lambda m: m.exp(), lambda m: -m, lambda m: m.abs(), lambda m: m + m, lambda m: m * 2.0,
+    lambda m: 2.0 * m, lambda m: m - 1.0, lambda m: m / m.exp(), lambda m: m > 0.0, lambda m: m.sum(), lambda m: m.sum(1),
+    lambda m: m.amax(1), lambda m: m.amin(0), lambda m: m.mean(), lambda m: m.mean(1), lambda m: m.prod(1),
+    lambda m: m.sum(1, keepdim=True),
+])
+def test_masked_tensor_ops_match_torch(op):
+    e, t = _pair()
+    assert_masked_same(op(e), op(t))
+
+
+def test_masked_tensor_parts():
+    e, t = _pair()
+    assert_same(e.get_data(), t.get_data())
+    assert_same(e.to_tensor(float("nan")), t.to_tensor(float("nan")))
+    assert tuple(e.shape) == tuple(t.shape) and e.dim() == t.dim() and str(e.dtype) == str(t.dtype)
+    assert repr(e) == repr(t)
+
+
+def test_masked_tensor_gradient():
+    e, t = _pair(requires_grad=True)
+    (e * e).sum().backward()
+    (t * t).sum().backward()
+    assert_masked_same(e.grad, t.grad)
+
+
+def test_as_masked_tensor_keeps_the_graph():
+    xe, xt = ember.tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+    ember.masked.as_masked_tensor(xe, ember.tensor(MASK)).exp().sum().backward()
+    torch.masked.as_masked_tensor(xt, torch.tensor(MASK)).exp().sum().backward()
+    assert_same(xe.grad, xt.grad.to_tensor(0.0))      # torch's is a MaskedTensor; masked-out elements get 0
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.masked.masked_tensor(m.ones(2), m.ones(2)),                             # mask not bool
+    lambda m: m.masked.masked_tensor(m.ones(2), m.ones(3, dtype=m.bool)),               # shapes differ
+    lambda m: m.masked.masked_tensor(m.ones(2), m.tensor([True, False]))
+    + m.masked.masked_tensor(m.ones(2), m.tensor([True, True])),                        # masks differ
+])
+def test_masked_tensor_errors(make):
+    check_raises(lambda: make(ember), lambda: make(torch))
+
+
+def test_construction_warns_prototype():
+    with pytest.warns(UserWarning, match="prototype stage"):
+        ember.masked.masked_tensor(ember.ones(2), ember.tensor([True, False]))
