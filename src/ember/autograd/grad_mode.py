@@ -4,7 +4,8 @@ import inspect
 import threading
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-           "is_inference_mode_enabled"]
+           "is_inference_mode_enabled", "set_multithreading_enabled", "enforce_grad_layout_policy",
+           "is_multithreading_enabled", "is_view_replay_enabled"]
 
 
 class AutogradFlags:
@@ -25,6 +26,9 @@ class _GradModeState(threading.local, AutogradFlags):
     """
     enabled = True
     inference = False
+    multithreading = True       # backward on per-device worker threads (ember's engine always runs on the caller)
+    grad_layout_enforced = True  # accumulated grads take their parameter's strides (ember's are always row-major)
+    view_replay = False         # views re-made by replaying their op instead of as_strided (no public setter)
 
 
 GradMode = _GradModeState()
@@ -38,6 +42,23 @@ def is_grad_enabled():
 def is_inference_mode_enabled():
     """True inside ``inference_mode()``."""
     return GradMode.inference
+
+
+def is_multithreading_enabled():
+    """True unless ``set_multithreading_enabled(False)`` is in effect in this thread."""
+    return GradMode.multithreading
+
+
+def is_view_replay_enabled():
+    """Whether views are recreated by replaying their view op in this thread (False: ember keeps the view)."""
+    return GradMode.view_replay
+
+
+def _checked_bool(mode, setter):
+    """``mode`` when it is a bool; PyTorch's TypeError otherwise (its switches take no truthy stand-ins)."""
+    if not isinstance(mode, bool):
+        raise TypeError(f"{setter}(): argument 'enabled' (position 1) must be bool, not {type(mode).__name__}")
+    return mode
 
 
 class _GradModeContext:
@@ -165,3 +186,46 @@ class inference_mode(_GradModeContext):
 
     def clone(self):
         return type(self)(self.mode)
+
+
+class _FlagContext(_GradModeContext):
+    """Set one per-thread ``GradMode`` switch at once (as a function) and restore it when a ``with`` block or a
+    decorated call ends."""
+    _flag = _setter = None
+
+    def __init__(self, mode):
+        self.prev = getattr(GradMode, self._flag)
+        self.mode = _checked_bool(mode, self._setter)
+        setattr(GradMode, self._flag, mode)
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        setattr(GradMode, self._flag, self.prev)
+        return False
+
+    def clone(self):
+        return type(self)(self.mode)
+
+
+class set_multithreading_enabled(_FlagContext):
+    """Allow (``mode=True``, the default state) or forbid backward on per-device worker threads, in this thread.
+
+    Works as a function and as a context manager. ember's engine always runs backward on the calling thread, so
+    the switch changes only what ``is_multithreading_enabled()`` reports.
+    """
+    _flag, _setter = "multithreading", "set_multithreading_enabled"
+
+    def __init__(self, mode):
+        super().__init__(mode)
+
+
+class enforce_grad_layout_policy(_FlagContext):
+    """Enforce (``enable=True``, the default state) or relax the contract that an accumulated ``.grad`` has its
+    parameter's strides, in this thread. Works as a function and as a context manager; ember's gradients are
+    always row-major, so relaxing it changes nothing else."""
+    _flag, _setter = "grad_layout_enforced", "set_grad_layout_enforcement_enabled"
+
+    def __init__(self, enable=True):
+        super().__init__(enable)
