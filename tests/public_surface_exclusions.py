@@ -150,7 +150,7 @@ EXCLUDED = [
 #   the error classes, cpu/masked/quasirandom submodules) also belong in ember/__init__.py.
 # - Tensor.is_xpu/is_ipu/is_xla/is_mtia/is_maia/is_vulkan/is_mkldnn, volatile, name,
 #   __cuda_array_interface__, __setstate__: properties and state of _tensor.py (lead).
-# - the rest (Bessel J/Y/K and Airy functions, LDL, lobpcg/pca_lowrank/svd_lowrank, segment_reduce,
+# - the rest (Bessel J/Y/K and Airy functions, LDL, pca_lowrank/svd_lowrank, segment_reduce,
 #   hash_tensor, Lazy conv modules, Adafactor/Muon, autograd.forward_ad, func.linearize): not written yet.
 NOT_YET = {
     "autograd": [
@@ -164,8 +164,5 @@ NOT_YET = {
     ],
     "nn.functional": [
         "linear_cross_entropy"
-    ],
-    "torch": [
-        "lobpcg"
     ],
 }
