@@ -118,7 +118,7 @@ def _partial_eigh_backward(gE, gX, A, E, X):
     return grad
 
 
-def _check_shapes(A, B, X, k, n):
+def _check_shapes(A, B, n):
     if A.shape[-2] != A.shape[-1]:
         raise AssertionError(f"A must be square, got shape {A.shape}")
     if B is not None and A.shape != B.shape:
@@ -155,7 +155,7 @@ def lobpcg(A, k=None, B=None, X=None, n=None, iK=None, niter=None, tol=None, lar
         tol = {_dtype.float32: 1.2e-07, _dtype.float64: 2.23e-16}[dtype] ** 0.5
     k = (1 if X is None else X.shape[-1]) if k is None else k
     n = (k if n is None else n) if X is None else X.shape[-1]
-    _check_shapes(A, B, X, k, n)
+    _check_shapes(A, B, n)
     largest = True if largest is None else largest
     niter = 1000 if niter is None else niter
     m = A.shape[-1]
