@@ -159,10 +159,4 @@ NOT_YET = {
     "func": [
         "rearrange"
     ],
-    "nn": [
-        "LinearCrossEntropyLoss", "LinearCrossEntropyOptions"
-    ],
-    "nn.functional": [
-        "linear_cross_entropy"
-    ],
 }

@@ -15,5 +15,6 @@ from ._functional.sparse import *  # noqa: F401,F403
 from ._functional.distance import *  # noqa: F401,F403
 from ._functional.loss import *  # noqa: F401,F403
 from ._functional.loss import _Reduction  # noqa: F401
+from ._functional.linear_loss import *  # noqa: F401,F403
 from ._functional.attention import *  # noqa: F401,F403
 from ._functional.attention import _canonical_mask, _none_or_dtype, _mha_shape_check, _in_projection_packed, _in_projection  # noqa: F401,E501

@@ -28,7 +28,8 @@ from .sparse import Embedding, EmbeddingBag
 from .flatten import Flatten, Unflatten
 from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .distance import PairwiseDistance, CosineSimilarity
-from .loss import (L1Loss, NLLLoss, NLLLoss2d, PoissonNLLLoss, GaussianNLLLoss, KLDivLoss, MSELoss, BCELoss,
+from .linear_cross_entropy_options import LinearCrossEntropyOptions
+from .loss import (LinearCrossEntropyLoss, L1Loss, NLLLoss, NLLLoss2d, PoissonNLLLoss, GaussianNLLLoss, KLDivLoss, MSELoss, BCELoss,
                    BCEWithLogitsLoss, HingeEmbeddingLoss, MultiLabelMarginLoss, SmoothL1Loss, HuberLoss,
                    SoftMarginLoss, CrossEntropyLoss, MultiLabelSoftMarginLoss, CosineEmbeddingLoss, MarginRankingLoss,
                    MultiMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss, CTCLoss)
