@@ -156,7 +156,4 @@ NOT_YET = {
     "autograd": [
         "ProfilerConfig", "ProfilerEvent", "SavedTensor"
     ],
-    "func": [
-        "rearrange"
-    ],
 }
