@@ -78,6 +78,7 @@ ERRORS = [
     ("a (b1 b2) c d -> a b1 b2 c d", {"b1": 4}), ("a (b1 b2 b3) c d -> a b1 b2 b3 c d", {"b1": 4, "b3": 1}),
     ("a (b1 b2) c d -> a b1 b2 c d", {"b1": 2, "b2": 2}), ("... (c1 c2) d -> ... c1 c2 d", {"c2": 3}),
     ("a 1 (c1 c2) d -> a c1 c2 d", {"c2": 3}),
+    ("(a b) c d e -> a b c d e", {"a": 0}),
 ]
 
 

@@ -24,7 +24,7 @@ def _bind_group(size, names, indices, known):
     sizes = [known.get(name, "?") for name in names]
     product = math.prod(s for s in sizes if s != "?")
     if unknown:
-        if product == 0 or size % product:
+        if size % product:  # a zero length raises ZeroDivisionError, as in torch
             raise DimensionBindError(f"inferred dimension does not evenly fit into larger dimension: {size} vs "
                                      f"{tuple(sizes)}")
         sizes[unknown[0]] = size // product
