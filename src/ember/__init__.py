@@ -124,7 +124,7 @@ def compile(model=None, **kwargs):
 # submodules that load on first use, keeping ``import ember`` light
 _LAZY_SUBMODULES = {"nn", "utils", "optim", "multiprocessing", "amp", "fft", "linalg", "vision", "distributed", "onnx",
                     "serialization", "func", "distributions", "jit", "sparse", "profiler", "cpu", "masked",
-                    "quasirandom"}
+                    "quasirandom", "functional"}
 _LAZY_NAMES = {"GradScaler": "amp", "vmap": "func"}   # torch.GradScaler is torch.amp's, torch.vmap torch.func's
 
 

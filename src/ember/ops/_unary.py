@@ -10,6 +10,8 @@ written with ember ops (so double backward works)::
 """
 import sys
 
+import numpy   # the CPU array module, checked first (the common case)
+
 from ._ieee import retry_quietly
 from ._common import array_module, float_array, record, write_out, Node, _make, GradMode
 from ._declare import op as _declare_op
@@ -93,15 +95,20 @@ def unary_op(name, forward, derivative=None, *, saves="input", promote=True, nod
     node_cls = derivative_node(node_name or _node_name(name), derivative, saves, on_arrays) if derivative else None
     by_name = isinstance(forward, str)
 
+    numpy_fn = getattr(numpy, forward) if by_name else forward   # the CPU case, looked up once
+
     def unary(input, *, out=None):
         arr = float_array(input) if promote else input._data
-        xp = array_module(input)
-        fn = getattr(xp, forward) if by_name else forward
+        if type(input._data) is numpy.ndarray:
+            xp, fn = numpy, numpy_fn
+        else:
+            xp = array_module(input)
+            fn = getattr(xp, forward) if by_name else forward
         try:
             res = _make(fn(arr) if by_name else fn(xp, arr))
         except RuntimeWarning:   # only when a warning filter made NumPy's IEEE warning an error: compute quietly
             res = _make(retry_quietly(arr, fn, arr) if by_name else retry_quietly(arr, fn, xp, arr))
-        if node_cls is not None:
+        if node_cls is not None and input._requires_grad:   # record() decides; this only skips the call
             record(res, node_cls, (input,), (input,) if save_x else (), save_r)
         return write_out(out, res) if out is not None else res
 
