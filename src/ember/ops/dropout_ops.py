@@ -98,18 +98,18 @@ def _alpha_dropout_family(input, p, train, feature):
     xp = array_module(input)
     shape = a.shape[:2] + (1,) * (a.ndim - 2) if feature else a.shape
     keep = keep_mask(xp, shape, p)
-    # PyTorch's affine map: a = 1/sqrt((alpha^2 p + 1)(1 - p)), dropped units set to -alpha*a + alpha*a*p, each
-    # step computed in float32 (double for float64) and rounded to the tensor's dtype, as its in-place steps are
+    # PyTorch's affine map: a = 1/sqrt((alpha^2 p + 1)(1 - p)), dropped units set to -alpha*a + alpha*a*p; its
+    # constants and each in-place step are rounded to the tensor's dtype (computed in float32, double for float64)
     dt = a.dtype
     acc = numpy.float64 if dt == numpy.float64 else numpy.float32
     alpha = _SELU_ALPHA_SCALED
     scale = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p)) if p < 1 else 0.0
 
     def rounded(v):
-        return v.astype(dt).astype(acc)
+        return numpy.asarray(v).astype(dt).astype(acc)
     kept = keep.astype(acc)
-    b = rounded(rounded((kept - acc(1)) * acc(alpha * scale)) + acc(alpha * scale * p))
-    mult = rounded(kept * acc(scale))
+    b = rounded(rounded((kept - acc(1)) * rounded(alpha * scale)) + rounded(alpha * scale * p))
+    mult = rounded(kept * rounded(scale))
     res = _make((rounded(a.astype(acc) * mult) + b).astype(dt))
     mult = mult.astype(dt)
     node = record(res, MulBackward0, (input,))
