@@ -43,6 +43,11 @@ def _load_cases(filters, module=None):
 
 def _setup(side):
     sys.path.insert(0, str(HERE.parent))
+    if side == "ember":
+        # what an ember-only program gets: ember asks OpenMP (Numba's pool) to sleep between parallel kernels, but
+        # the runtime reads that once, when loaded, and this worker loads torch (and its OpenMP) first to build the
+        # cases; a user's own setting wins, as in ember
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
     torch.set_num_threads(2)
 
