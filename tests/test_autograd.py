@@ -566,7 +566,9 @@ def test_memory_flat_over_training_loop():
     # bound, not growth.  A leak of even one small object per step would add 5,000 x ~50 B = 250 KB.
     assert max(samples) < 256 * 1024, samples
     assert max(samples) - samples[0] < 32 * 1024, samples
-    assert samples[-1] - samples[1] < 8 * 1024, samples
+    # 4,500 steps between these samples: a leak of one small object per step would add ~200 KB; allocator and
+    # cache fluctuations stay within a few KB (8 KB was exceeded once under load)
+    assert samples[-1] - samples[1] < 32 * 1024, samples
 
 
 def test_leaf_gradients_never_share_memory():

@@ -325,7 +325,8 @@ def test_writer_lifecycle(tmp_path, monkeypatch):
     assert run.endswith("_" + socket.gethostname() + "_lr0.1") and run == os.path.basename(w.get_logdir())
     event_file = os.path.join(w.get_logdir(), os.listdir(w.get_logdir())[0])
     w.add_scalar("x", 1.0, 0)
-    assert [e.step for e in EventFileLoader(event_file).Load()] == [0]   # queued, not yet on disk
+    # the version record is on disk; the scalar may or may not be yet (the writer thread races this read)
+    assert [e.step for e in EventFileLoader(event_file).Load()] in ([0], [0, 0])
     w.flush()
     assert len(list(EventFileLoader(event_file).Load())) == 2
     w.close()
