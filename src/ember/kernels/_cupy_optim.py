@@ -7,7 +7,7 @@ and square root are IEEE-rounded by default), so each result is the reference's 
 operations' rounding.  Parameters of another dtype or layout go to the reference.
 """
 from ._cupy import CudaModule, launch_flat, i64, flag
-from ..ops.optim_kernels import same_layout, sgd_steps_reference, adam_steps_reference, reference_for, _real
+from ..ops.optim_kernels import sgd_group, adam_group, sgd_steps_reference, adam_steps_reference, reference_for
 
 _SOURCE = r"""
 template <typename T>
@@ -69,12 +69,7 @@ _MODULE = CudaModule(_SOURCE, ("sgd", "adam"), options=("--fmad=false",))
 def sgd_steps(params, grads, bufs, fresh, lr, weight_decay, momentum, dampening, nesterov, maximize):
     """CuPy ``sgd_steps`` (see ``ops.optim_kernels.sgd_steps_reference``)."""
     rest = []
-    for i, (p, g) in enumerate(zip(params, grads)):
-        p, g = _real(p), _real(g)
-        buf = _real(bufs[i]) if momentum != 0 else None
-        if not same_layout(p, g, buf):
-            rest.append(i)
-            continue
+    for i, p, g, buf in sgd_group(params, grads, bufs, momentum, rest):
         t = p.dtype.type
         launch_flat(_MODULE.function("sgd", p.dtype), p.size,
                     (p, g, p if buf is None else buf, i64(p.size), flag(momentum != 0 and fresh[i]), t(lr),
@@ -89,12 +84,7 @@ def adam_steps(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, ams
                eps, maximize, decoupled):
     """CuPy ``adam_steps`` (see ``ops.optim_kernels.adam_steps_reference``)."""
     rest = []
-    for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
-        p, g, m, v = _real(p), _real(g), _real(m), _real(v)
-        vmax = _real(max_exp_avg_sqs[i]) if amsgrad else None
-        if not same_layout(p, g, m, v, vmax):
-            rest.append(i)
-            continue
+    for i, p, g, m, v, vmax in adam_group(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, amsgrad, rest):
         t = p.dtype.type
         w = 1 - beta1
         step = steps[i]

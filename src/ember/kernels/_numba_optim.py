@@ -10,7 +10,7 @@ the same bits and PyTorch's trajectories to rounding.  ``nogil``: the caller's w
 import numba
 import numpy as np
 
-from ..ops.optim_kernels import same_layout, sgd_steps_reference, adam_steps_reference, reference_for, _real
+from ..ops.optim_kernels import sgd_group, adam_group, sgd_steps_reference, adam_steps_reference, reference_for
 
 # no fastmath: trajectories must match bitwise; error_model="numpy": x / 0 gives inf (no Python-style check,
 # whose branch also stops LLVM vectorising the loop)
@@ -46,12 +46,7 @@ def sgd_steps(params, grads, bufs, fresh, lr, weight_decay, momentum, dampening,
     """Numba ``sgd_steps`` (see ``ops.optim_kernels.sgd_steps_reference``)."""
     consts = {}
     rest = []    # parameters the compiled pass does not take (another dtype or layout)
-    for i, (p, g) in enumerate(zip(params, grads)):
-        p, g = _real(p), _real(g)
-        buf = _real(bufs[i]) if momentum != 0 else None
-        if not same_layout(p, g, buf):
-            rest.append(i)
-            continue
+    for i, p, g, buf in sgd_group(params, grads, bufs, momentum, rest):
         c = consts.get(p.dtype)
         if c is None:
             t = p.dtype.type
@@ -101,12 +96,7 @@ def adam_steps(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, ams
     """Numba ``adam_steps`` (see ``ops.optim_kernels.adam_steps_reference``)."""
     consts = {}
     rest = []
-    for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
-        p, g, m, v = _real(p), _real(g), _real(m), _real(v)
-        vmax = _real(max_exp_avg_sqs[i]) if amsgrad else None
-        if not same_layout(p, g, m, v, vmax):
-            rest.append(i)
-            continue
+    for i, p, g, m, v, vmax in adam_group(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, amsgrad, rest):
         step = steps[i]
         c = consts.get((p.dtype, step))
         if c is None:

@@ -295,6 +295,30 @@ def same_layout(*arrays):
     return True
 
 
+def sgd_group(params, grads, bufs, momentum, rest):
+    """The parameters of an SGD group a compiled step takes: yields ``(i, p, g, buf)`` (real views; ``buf`` None
+    without momentum) and appends the indices of the others (another dtype or layout) to ``rest``."""
+    for i, (p, g) in enumerate(zip(params, grads)):
+        p, g = _real(p), _real(g)
+        buf = _real(bufs[i]) if momentum != 0 else None
+        if same_layout(p, g, buf):
+            yield i, p, g, buf
+        else:
+            rest.append(i)
+
+
+def adam_group(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, amsgrad, rest):
+    """The parameters of an Adam group a compiled step takes: yields ``(i, p, g, m, v, vmax)`` (real views;
+    ``vmax`` None without amsgrad) and appends the indices of the others to ``rest``."""
+    for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
+        p, g, m, v = _real(p), _real(g), _real(m), _real(v)
+        vmax = _real(max_exp_avg_sqs[i]) if amsgrad else None
+        if same_layout(p, g, m, v, vmax):
+            yield i, p, g, m, v, vmax
+        else:
+            rest.append(i)
+
+
 def reference_for(reference, rest, n, *args):
     """Run a group kernel's ``reference`` on the parameters ``rest`` (their indices) alone, as its compiled
     implementations do with the parameters they do not take: every list of ``n`` entries (one per parameter of
