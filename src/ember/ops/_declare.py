@@ -116,18 +116,17 @@ def _dispatching(default, cases):
             if len(args) > position and args[position].__class__ is cls:
                 return fn(*args, **kwargs)
         return default(*args, **kwargs)
-    for attr in ("__module__", "__name__", "__qualname__", "__doc__", "__wrapped__"):
-        setattr(dispatch, attr, getattr(default, attr, None) if attr != "__wrapped__" else default)
+    for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+        setattr(dispatch, attr, getattr(default, attr, None))
+    dispatch.__wrapped__ = default
+    dispatch.layout_cases = cases
     return dispatch
 
 
 def undispatched(fn):
     """The op behind a layout-case dispatcher (``fn`` itself for any other function): tools that look at ops
     (the ONNX tracer, the profiler) see the op, not the check in front of it."""
-    return fn.__wrapped__ if getattr(fn, "__code__", None) is _DISPATCH_CODE else fn
-
-
-_DISPATCH_CODE = _dispatching(declarations, ()).__code__
+    return fn.__wrapped__ if hasattr(fn, "layout_cases") else fn
 
 
 def build_namespaces(tensor_cls, make_inplace):

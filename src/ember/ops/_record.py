@@ -21,6 +21,12 @@ def grad_needed(inputs):
     return False
 
 
+def may_record(a, b):
+    """False when neither of two operands requires grad: the hottest binary ops skip building ``record``'s
+    arguments in that common case (``record`` still makes the decision, grad mode included)."""
+    return isinstance(a, Tensor) and a._requires_grad or isinstance(b, Tensor) and b._requires_grad
+
+
 def record(out, node_cls, inputs, saved=(), output=False, **fields):
     """Record a ``node_cls`` node as the grad_fn of ``out`` if gradients must flow through this op.
 

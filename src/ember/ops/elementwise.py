@@ -15,6 +15,7 @@ from ._common import (array_module, Tensor, Node, record, op, method, function, 
                       GradMode, ignore_fp_errors, backend_of, backend_for, _scalar_array)
 from ._unary import unary_op
 from ._unsigned import refuse_wide_unsigned
+from ._record import may_record
 from ._device_check import same_device
 from ._ieee import ignore_array_fp_errors, retry_quietly
 
@@ -329,12 +330,6 @@ class DivBackward0(Node):
         return ga, gb
 
 
-def _may_record(a, b):
-    """False when neither operand requires grad: the hottest binary ops skip the call to ``record`` (which makes
-    the decision) in that common case."""
-    return isinstance(a, Tensor) and a._requires_grad or isinstance(b, Tensor) and b._requires_grad
-
-
 def _add_arrays(input, other):
     """The promoted sum of a tensor and a tensor or number, with PyTorch's broadcast error."""
     da, db = binary_arrays(input, other)
@@ -366,7 +361,7 @@ def add(input, other, *, alpha=1, out=None):
     if not isinstance(input, Tensor):
         input, other = other, input
     res = _make(_add_arrays(input, other))
-    if not _may_record(input, other):
+    if not may_record(input, other):
         return write_out(out, res) if out is not None else res
     node = record(res, AddBackward0, (input, other))
     if node is not None:
@@ -408,7 +403,7 @@ def sub(input, other, *, alpha=1, out=None):
         node = record(res, RsubBackward1, (other,))
         if node is not None:
             node.b = _operand_meta(other)
-    elif _may_record(input, other):
+    elif may_record(input, other):
         node = record(res, SubBackward0, (input, other))
         if node is not None:
             node.a, node.b = _operand_meta(input), _operand_meta(other)
@@ -439,7 +434,7 @@ def mul(input, other, *, out=None):
         raise broadcast_error(da.shape, getattr(db, "shape", ())) from None
     except RuntimeWarning:
         res = _make(retry_quietly(da, operator.mul, da, db))
-    if not _may_record(input, other):
+    if not may_record(input, other):
         return write_out(out, res) if out is not None else res
     node = record(res, MulBackward0, (input, other))
     if node is not None:
@@ -477,7 +472,7 @@ def div(input, other, *, rounding_mode=None, out=None):
         raise broadcast_error(getattr(da, "shape", ()), getattr(db, "shape", ())) from None
     except RuntimeWarning:
         res = _make(retry_quietly(da if a_is_t else db, operator.truediv, da, db))
-    if not _may_record(input, other):
+    if not may_record(input, other):
         return write_out(out, res) if out is not None else res
     node = record(res, DivBackward0, (input, other))
     if node is not None:
