@@ -192,6 +192,13 @@ def address(a):
     return a.__array_interface__["data"][0] if isinstance(a, _ndarray) else backend_of(a).address(a)
 
 
+def memory_owner(a):
+    """The array at the end of ``a``'s chain of bases of its own type: the allocation ``a`` lies in."""
+    while isinstance(a.base, type(a)):
+        a = a.base
+    return a
+
+
 def writeable(a):
     """False for a read-only array (NumPy's broadcast views); any backend."""
     return a.flags.writeable if isinstance(a, _ndarray) else backend_of(a).writeable(a)

@@ -9,7 +9,7 @@ per-dtype classes (``FloatStorage``, ...) build typed storages of their dtype.
 import warnings
 
 from . import _dtype
-from ._device import address, device_of, module_of_array
+from ._device import address, device_of, memory_owner, module_of_array
 
 _DEPRECATION = ("TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the only "
                 "storage class. This should only matter to you if you are using storages directly.  To access "
@@ -22,13 +22,6 @@ def _warn_typed_storage_removal(stacklevel=3):
     if not _warned[0]:
         _warned[0] = True
         warnings.warn(_DEPRECATION, UserWarning, stacklevel=stacklevel)
-
-
-def _memory_owner(array):
-    """The array at the end of ``array``'s chain of bases: the allocation it lies in."""
-    while isinstance(array.base, type(array)):
-        array = array.base
-    return array
 
 
 def _new_array(size_or_data, dtype, device, where):
@@ -62,7 +55,7 @@ class UntypedStorage:
     @classmethod
     def _of(cls, tensor):
         """The storage of ``tensor``'s whole allocation."""
-        owner = _memory_owner(tensor._data)
+        owner = memory_owner(tensor._data)
         flat = owner.reshape(-1) if owner.flags.c_contiguous else owner.ravel(order="K")
         return cls._over(_storage_bytes(flat))
 

@@ -10,7 +10,7 @@ import threading
 import numpy as np
 
 from . import _dtype
-from ._device import as_cpu, backend_of, device_of, device as _device_cls, cuda_device, address as _address
+from ._device import as_cpu, backend_of, device_of, device as _device_cls, cuda_device, address as _address, memory_owner
 from ._dtype import from_numpy_dtype, get_default_dtype
 from .autograd.grad_mode import GradMode
 
@@ -336,9 +336,7 @@ class Tensor:
         """Offset in elements of this tensor's first element within its base's storage."""
         if self._base is None:
             return 0
-        root = self._base._data
-        while isinstance(root.base, type(root)):
-            root = root.base
+        root = memory_owner(self._base._data)
         return (_address(self._data) - _address(root)) // self._data.itemsize
 
     def data_ptr(self):

@@ -11,7 +11,7 @@ import numbers
 import warnings
 
 from .. import _dtype
-from .._device import writeable
+from .._device import memory_owner, writeable
 from ._checked import checked_scalar
 from ._common import (Tensor, Node, GradMode, _make, _make_view, array_module, module_of_array, record, op, method,
                       wrap_dim, scalar_value, unbroadcast, broadcast_error, write_out, dtype_name)
@@ -503,9 +503,7 @@ class CopyBackwards(Node):
 
 
 def _owner_writeable(arr):
-    while isinstance(arr.base, type(arr)):
-        arr = arr.base
-    return writeable(arr)
+    return writeable(memory_owner(arr))
 
 
 # ---------------------------------------------------------------------------- gather and friends

@@ -7,7 +7,7 @@ tril/triu, diag) live here too.  Ops that join several tensors or split one into
 ``joining.py``.
 """
 from .. import _dtype
-from .._device import address, writeable
+from .._device import address, memory_owner, writeable
 from ._common import (Tensor, Node, GradMode, _make, _make_view, Size, array_module, backend_for, module_of_array,
                       record, op, method, function, wrap_dim, norm_dims, unbroadcast, write_out, dtype_name)
 from ._unsigned import refuse_wide_unsigned
@@ -804,9 +804,7 @@ def root_array(t):
 
     The search starts at ``t``'s base tensor: arrays made by ``as_strided`` (diagonal, unfold...) do not lead
     back to their owner through ``.base``."""
-    root = t._base._data if t._base is not None else t._data
-    while isinstance(root.base, type(root)):
-        root = root.base
+    root = memory_owner(t._base._data if t._base is not None else t._data)
     item = t._data.itemsize
     off = (address(t._data) - address(root)) // item if t._data.size \
         else 0
