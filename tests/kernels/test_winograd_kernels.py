@@ -1,6 +1,7 @@
 """The Winograd F(4x4, 3x3) data transforms (kernels/winograd.py): compiled vs the NumPy reference (paddings 0-2,
-sizes that are not multiples of 4, float32/float64), the adjoint identity <In(x), m> = <x, In*(m)> in float64,
-and 3x3 convolutions on the Winograd path (float32) against PyTorch, forward and both gradients."""
+sizes that are not multiples of 4, float32/float64), the adjoint identities <In(x), m> = <x, In*(m)> and
+<Out(m), y> = <m, Out*(y)> in float64, and 3x3 convolutions on the Winograd path (float32) against PyTorch,
+forward and both gradients."""
 import numpy as np
 import pytest
 import torch
@@ -32,6 +33,38 @@ def test_compiled_matches_reference(dtype, shape, lo):
     W.wino_input_adjoint(m, lo, th, tw, got)
     W.wino_input_adjoint_reference(m, lo, th, tw, want)
     np.testing.assert_allclose(got, want, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (3, 17, 13, 9), (1, 8, 6, 11), (2, 5, 4, 5)], ids=str)
+def test_output_transforms_compiled_match_reference(dtype, shape):
+    rng = np.random.default_rng(sum(shape) + 1)
+    n, o, ho, wo = shape
+    th, tw = W.tiles((ho, wo))
+    mt = rng.standard_normal((36, n * th * tw, o)).astype(dtype)
+    bias = rng.standard_normal(o).astype(dtype)
+    assert (W.wino_output.implementation(mt) is not W.wino_output.reference) == numba_enabled()
+    for b in (None, bias):
+        got, want = np.full(shape, np.nan, dtype), np.full(shape, np.nan, dtype)
+        W.wino_output(mt, th, tw, b, got)
+        W.wino_output_reference(mt, th, tw, b, want)
+        np.testing.assert_allclose(got, want, **TOL[dtype])
+    y = rng.standard_normal(shape).astype(dtype)
+    gt = W.wino_output_adjoint(y, th, tw)
+    assert gt.shape == mt.shape and gt.dtype == dtype
+    np.testing.assert_allclose(gt, W.wino_output_adjoint_reference(y, th, tw), **TOL[dtype])
+
+
+@pytest.mark.parametrize("shape", [(2, 4, 9, 10), (1, 3, 4, 4), (2, 2, 5, 7)], ids=str)
+def test_output_adjoint_is_the_adjoint(shape):
+    rng = np.random.default_rng(9)
+    n, o, ho, wo = shape
+    th, tw = W.tiles((ho, wo))
+    m = rng.standard_normal((36, n * th * tw, o))
+    y = rng.standard_normal(shape)
+    fwd = np.empty(shape)
+    W.wino_output(m, th, tw, None, fwd)
+    np.testing.assert_allclose((fwd * y).sum(), (m * W.wino_output_adjoint(y, th, tw)).sum(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("shape,lo", [((2, 4, 9, 10), 1), ((1, 3, 6, 6), 0), ((2, 2, 5, 7), 2)], ids=str)

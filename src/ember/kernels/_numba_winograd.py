@@ -1,7 +1,8 @@
 """Numba CPU implementations of ``kernels/winograd.py``, one row of tiles at a time: the transform along the
 tile rows as one long loop over the row's pixels and channels (contiguous in the channels-last buffer), the
 transform along the tile columns as a loop over channels per tile, with the matrices' constants written out;
-no GEMM over a strided view and no reshaping copies of its results."""
+no GEMM over a strided view and no reshaping copies of its results.  The output side works the same way on a
+channels-last row of output tiles, which one transposing copy moves to or from the NCHW array."""
 import numpy as np
 
 from ._numba import inline, jit
@@ -17,6 +18,25 @@ def _x2(v):
 @inline
 def _x4(v):
     return _x2(v + v)
+
+
+@inline
+def _x8(v):
+    return _x2(_x4(v))
+
+
+@inline
+def _at(m0, m1, m2, m3, m4, m5):
+    """``AT`` times the 6-vector ``m``."""
+    return (m0 + m1 + m2 + m3 + m4, (m1 - m2) + _x2(m3 - m4), (m1 + m2) + _x4(m3 + m4),
+            (m1 - m2) + _x8(m3 - m4) + m5)
+
+
+@inline
+def _a(v0, v1, v2, v3):
+    """``AT^T`` times the 4-vector ``v``."""
+    return (v0, v0 + v1 + v2 + v3, v0 - v1 + v2 - v3, v0 + _x2(v1) + _x4(v2) + _x8(v3),
+            v0 - _x2(v1) + _x4(v2) - _x8(v3), v3)
 
 
 @inline
@@ -79,6 +99,79 @@ def _input_adjoint(gvt, th, tw, buf):
                 e = _b(s[0, k], s[1, k], s[2, k], s[3, k], s[4, k], s[5, k])
                 for u in range(6):
                     d[u, k] += e[u]
+
+
+@jit
+def _output(mt, th, tw, bias, out):
+    n, O, ho, wo = out.shape
+    s = np.empty((4, 6, O), mt.dtype)         # AT along the rows of one tile: (p, b, channel)
+    r = np.empty((4, 4 * tw, O), mt.dtype)    # one row of output tiles, channels last
+    for img in range(n):
+        for i in range(th):
+            t0 = (img * th + i) * tw
+            for j in range(tw):
+                t = t0 + j
+                for b in range(6):
+                    for o in range(O):
+                        e = _at(mt[b, t, o], mt[6 + b, t, o], mt[12 + b, t, o], mt[18 + b, t, o], mt[24 + b, t, o],
+                                mt[30 + b, t, o])
+                        for p in range(4):
+                            s[p, b, o] = e[p]
+                for p in range(4):
+                    for o in range(O):
+                        e = _at(s[p, 0, o], s[p, 1, o], s[p, 2, o], s[p, 3, o], s[p, 4, o], s[p, 5, o])
+                        for q in range(4):
+                            r[p, 4 * j + q, o] = e[q]
+            for o in range(O):
+                bo = bias[o]
+                for p in range(min(4, ho - 4 * i)):
+                    dst = out[img, o, 4 * i + p]
+                    for x in range(wo):
+                        dst[x] = r[p, x, o] + bo
+
+
+@jit
+def _output_adjoint(y, th, tw, gt):
+    n, O, ho, wo = y.shape
+    r = np.zeros((4, 4 * tw, O), y.dtype)     # one row of tiles of y, channels last (zero past the edges)
+    s = np.empty((6, 4, O), y.dtype)          # AT^T along the rows of one tile: (a, q, channel)
+    for img in range(n):
+        for i in range(th):
+            rows = min(4, ho - 4 * i)
+            for o in range(O):
+                for p in range(rows):
+                    src = y[img, o, 4 * i + p]
+                    for x in range(wo):
+                        r[p, x, o] = src[x]
+            for p in range(rows, 4):
+                r[p] = 0
+            t0 = (img * th + i) * tw
+            for j in range(tw):
+                t = t0 + j
+                for q in range(4):
+                    x = 4 * j + q
+                    for o in range(O):
+                        e = _a(r[0, x, o], r[1, x, o], r[2, x, o], r[3, x, o])
+                        for a in range(6):
+                            s[a, q, o] = e[a]
+                for a in range(6):
+                    for o in range(O):
+                        e = _a(s[a, 0, o], s[a, 1, o], s[a, 2, o], s[a, 3, o])
+                        for b in range(6):
+                            gt[6 * a + b, t, o] = e[b]
+
+
+def wino_output(mt, th, tw, bias, out):
+    """See ``winograd.wino_output_reference``."""
+    b = np.zeros(out.shape[1], mt.dtype) if bias is None else np.ascontiguousarray(bias, dtype=mt.dtype)
+    _output(np.ascontiguousarray(mt), th, tw, b, out)
+
+
+def wino_output_adjoint(y, th, tw):
+    """See ``winograd.wino_output_adjoint_reference``."""
+    gt = np.empty((36, y.shape[0] * th * tw, y.shape[1]), y.dtype)
+    _output_adjoint(y, th, tw, gt)
+    return gt
 
 
 def wino_input(x, lo, th, tw):

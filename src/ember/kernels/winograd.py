@@ -1,12 +1,14 @@
 """Winograd F(4x4, 3x3) data transforms of ``ops/conv.py``: the input transform (6x6 tiles of the padded
-input -> 36 frequencies) and its adjoint (the input gradient's overlap-add), the two largest data passes of
-a 3x3 convolution's training step.
+input -> 36 frequencies) and its adjoint (the input gradient's overlap-add), the output transform (36
+frequencies -> 4x4 output tiles, written into the NCHW output) and its adjoint (the output gradient's tiles ->
+36 frequencies): the data passes of a 3x3 convolution's training step around its GEMMs.
 
 Matrices (Lavin & Gray): ``BT`` (6x6) maps a tile ``d`` to ``BT d BT^T``; ``G`` (6x3) the kernel and ``AT``
 (4x6) the frequencies back to a 4x4 output tile.  Layout: an input block ``x`` ``(n, C, H, W)``, zero-padded by
 ``lo`` at the top/left (and as needed at the bottom/right) to ``th x tw`` tiles of 4 outputs; ``Vt`` ``(36, T, C)``
 with ``T = n * th * tw`` tiles in (image, tile row, tile column) order and frequency ``6 a + b`` (``a`` from the
-tile rows, ``b`` from its columns).
+tile rows, ``b`` from its columns); the output side has the same layout ``Mt`` ``(36, T, O)`` (channels last, so
+the GEMMs are ``Vt @ U^T``, ``Mt @ U`` and ``Mt^T @ Vt``, and every transform runs over contiguous channels).
 """
 from .._device import module_of_array
 from ._dispatch import Kernel
@@ -74,6 +76,38 @@ def wino_input_adjoint_reference(gVt, lo, th, tw, out):
     out[...] = buf[:, lo[0]:lo[0] + h, lo[1]:lo[1] + w, :].transpose(0, 3, 1, 2)
 
 
+def wino_output_reference(mt, th, tw, bias, out):
+    """Mt (36, n * th * tw, O) -> ``out`` (n, O, Ho, Wo), which it overwrites: ``AT m AT^T`` of every tile's 36
+    frequencies, cut to ``Ho x Wo``, plus ``bias`` (O,) (or None)."""
+    xp = module_of_array(mt)
+    n, o, ho, wo = out.shape
+    AT = wino_mats(xp, mt.dtype)[2]
+    rows = (AT @ mt.reshape(6, -1)).reshape(4, 6, -1)           # (p, b, T * O): along the tile rows
+    y = xp.matmul(rows.transpose(0, 2, 1), AT.T)                 # (p, T * O, q): along the tile columns
+    y = y.reshape(4, n, th, tw, o, 4).transpose(1, 4, 2, 0, 3, 5).reshape(n, o, 4 * th, 4 * tw)[:, :, :ho, :wo]
+    if bias is None:
+        out[...] = y
+    else:
+        xp.add(y, bias.reshape(o, 1, 1), out=out)
+
+
+def wino_output_adjoint_reference(y, th, tw):
+    """The adjoint of ``wino_output`` (without the bias): y (n, O, Ho, Wo) -> Gt (36, n * th * tw, O), ``AT^T m AT``
+    of every 4x4 tile (zero past the edges)."""
+    xp = module_of_array(y)
+    n, o, ho, wo = y.shape
+    if (4 * th, 4 * tw) != (ho, wo):
+        buf = xp.zeros((n, o, 4 * th, 4 * tw), dtype=y.dtype)
+        buf[:, :, :ho, :wo] = y
+        y = buf
+    AT = wino_mats(xp, y.dtype)[2]
+    tiles = y.reshape(n, o, th, 4, tw, 4).transpose(3, 5, 0, 2, 4, 1).reshape(4, -1)   # (p, q * T * O)
+    rows = (AT.T @ tiles).reshape(6, 4, -1)                     # (a, q, T * O): along the tile rows
+    return xp.matmul(AT.T, rows).reshape(36, -1, o)            # (a, b, T * O): along the tile columns
+
+
 _N = "ember.kernels._numba_winograd:"
 wino_input = Kernel("wino_input", wino_input_reference, numba=_N + "wino_input")
 wino_input_adjoint = Kernel("wino_input_adjoint", wino_input_adjoint_reference, numba=_N + "wino_input_adjoint")
+wino_output = Kernel("wino_output", wino_output_reference, numba=_N + "wino_output")
+wino_output_adjoint = Kernel("wino_output_adjoint", wino_output_adjoint_reference, numba=_N + "wino_output_adjoint")

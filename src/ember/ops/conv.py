@@ -8,8 +8,8 @@ the bias is added.  col2im (the adjoint) is one strided ``+=`` per kernel offset
 
 The 3x3 / stride 1 / float32 case (most of a CNN's work) goes through Winograd F(4x4, 3x3) instead:
 6x6 input tiles and the 3x3 kernels are mapped to 36 frequencies where the convolution is 36
-independent (O x C) @ (C x tiles) GEMMs — 4x fewer multiplications than im2col; each transform is a
-pair of small-K GEMMs (Lavin & Gray's matrices).
+independent (tiles x C) @ (C x O) GEMMs — 4x fewer multiplications than im2col; the data transforms
+(Lavin & Gray's matrices) are the kernels of ``kernels/winograd.py``, channels last.
 
 Both kernels run over the batch in blocks of a few images, so that each block's im2col matrix or
 Winograd tiles (a few MB) stay in cache between the copy, the GEMM and the scatter; within a block
@@ -179,42 +179,14 @@ def _wino_weight(w):
     return (GG @ w.reshape(o * c, 9).T).reshape(36, o, c)
 
 
-def _wino_output_into(M, out, bias):
-    """M (36, O, n * th * tw) -> ``out`` (n, O, Ho, Wo) (plus bias)."""
-    xp = module_of_array(M)
-    n, o, ho, wo = out.shape
-    th, tw = _tiles((ho, wo))
-    AT = _wino_mats(module_of_array(M), M.dtype)[2]
-    # A^T m A in two products, the second putting q (the column inside a tile) innermost, so the final
-    # scatter into (n, O, H, W) copies runs of whole tile rows
-    rows = (AT @ M.reshape(6, -1)).reshape(4, 6, -1)     # (p, v, O*T)
-    Y = xp.matmul(rows.transpose(0, 2, 1), AT.T)         # (p, O*T, q)
-    view = Y.reshape(4, o, n, th, tw, 4).transpose(2, 1, 3, 0, 4, 5)
-    if (th * 4, tw * 4) == (ho, wo):
-        dst = out.reshape(n, o, th, 4, tw, 4)
-    else:
-        dst = xp.empty((n, o, th, 4, tw, 4), dtype=M.dtype)
-    if bias is None:
-        xp.copyto(dst, view)
-    else:
-        xp.add(view, bias.reshape(o, 1, 1, 1, 1), out=dst)
-    if (th * 4, tw * 4) != (ho, wo):
-        out[...] = dst.reshape(n, o, th * 4, tw * 4)[:, :, :ho, :wo]
+def _wino_output_into(Mt, g, out, bias):
+    """Mt (36, n * th * tw, O) -> ``out`` (n, O, Ho, Wo) (plus bias)."""
+    _kw.wino_output(Mt, *_tiles(g.out_sp), bias, out)
 
 
 def _wino_grad_out(y, g):
-    """The adjoint of the output transform applied to y (n, O, Ho, Wo): (36, O, n * th * tw)."""
-    xp = module_of_array(y)
-    n, o = y.shape[:2]
-    th, tw = _tiles(g.out_sp)
-    if (th * 4, tw * 4) != g.out_sp:
-        buf = xp.zeros((n, o, th * 4, tw * 4), dtype=y.dtype)
-        buf[:, :, :g.out_sp[0], :g.out_sp[1]] = y
-        y = buf
-    AT = _wino_mats(module_of_array(y), y.dtype)[2]
-    tiles = y.reshape(n, o, th, 4, tw, 4).transpose(3, 5, 1, 0, 2, 4).reshape(4, -1)  # (p, q * O * T)
-    rows = (AT.T @ tiles).reshape(6, 4, -1)                 # A m: along the tile rows
-    return xp.matmul(AT.T, rows).reshape(36, o, -1)         # (A m) A^T: along the tile columns
+    """The adjoint of the output transform applied to y (n, O, Ho, Wo): Gt (36, n * th * tw, O)."""
+    return _kw.wino_output_adjoint(y, *_tiles(g.out_sp))
 
 
 def _wino_input_adjoint_into(gVt, g, out):
@@ -274,11 +246,11 @@ def _k_F(x, w, g, bias=None, keep=None):
     n = x.shape[0]
     out = xp.empty((n, g.O) + g.out_sp, dtype=x.dtype)
     if _wino_ok(g, x.dtype):
-        U = _wino_weight(w)
+        UT = _wino_weight(w).transpose(0, 2, 1)
 
         def block(i, b):
             Vt = _wino_input(x[b], g)
-            _wino_output_into(xp.matmul(U, Vt.transpose(0, 2, 1)), out[b], bias)
+            _wino_output_into(xp.matmul(Vt, UT), g, out[b], bias)
             return Vt
 
         Vs = _run_blocks(block, _blocks(n, _wino_block_bytes(g, x.itemsize)))
@@ -322,12 +294,12 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
         U = _wino_weight(w) if need_x else None
 
         def block(i, b):
-            Gy = _wino_grad_out(y[b], g)
+            Gt = _wino_grad_out(y[b], g)
             if need_x:
-                _wino_input_adjoint_into(xp.matmul(Gy.transpose(0, 2, 1), U), g, gx[b])
+                _wino_input_adjoint_into(xp.matmul(Gt, U), g, gx[b])
             if need_w:
                 Vt = kept[i] if kept else _wino_input(x[b], g)
-                return xp.matmul(Gy, Vt)  # this block's share of gU (36, O, C)
+                return xp.matmul(Gt.transpose(0, 2, 1), Vt)  # this block's share of gU (36, O, C)
             return None
 
         gU = _sum(_run_blocks(block, _blocks(n, _wino_block_bytes(g, y.itemsize))))
@@ -354,13 +326,13 @@ def _k_FG(z, y, w, g, need_z, need_w):
     if n == 0:  # a 0-size batch has no blocks: the weight gradient is zero
         return gy, (xp.zeros(g.w_shape, dtype=z.dtype) if need_w else None)
     if _wino_ok(g, z.dtype):
-        U = _wino_weight(w) if need_z else None
+        UT = _wino_weight(w).transpose(0, 2, 1) if need_z else None
 
         def block(i, b):
             Vt = _wino_input(z[b], g)
             if need_z:
-                _wino_output_into(xp.matmul(U, Vt.transpose(0, 2, 1)), gy[b], None)
-            return xp.matmul(_wino_grad_out(y[b], g), Vt) if need_w else None
+                _wino_output_into(xp.matmul(Vt, UT), g, gy[b], None)
+            return xp.matmul(_wino_grad_out(y[b], g).transpose(0, 2, 1), Vt) if need_w else None
 
         gU = _sum(_run_blocks(block, _blocks(n, _wino_block_bytes(g, z.itemsize))))
         gw = (_wino_mats(module_of_array(z), z.dtype)[3].T @ gU.reshape(36, -1)).T.reshape(g.w_shape) if need_w else None
