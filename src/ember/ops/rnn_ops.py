@@ -18,7 +18,10 @@ and differentiates that, so higher-order gradients stay exact.
 Gate order is PyTorch's: LSTM ``i, f, g, o``; GRU ``r, z, n``.  The elementwise part of an LSTM or GRU
 step, forward and backward, is one fused kernel call (``kernels/recurrent.py``).
 """
+import contextlib
+
 from ..kernels import recurrent as _kr
+from ._block_threads import blas_single, product
 from ._common import module_of_array, Node, record, function, GradMode, _make, dtype_name
 
 
@@ -41,30 +44,45 @@ def _weights_t(w):
     return module_of_array(w).ascontiguousarray(w.T)
 
 
-_BLAS = []
-
-
 _SMALL_STEP = 1 << 24    # multiply-adds per step product below which one BLAS thread is faster
 
 
-def _one_blas_thread(w=None, rows=0):
-    """A context that runs BLAS single-threaded when the per-step product ``(rows, K) @ w`` is small:
+def _step_blas(w, rows):
+    """BLAS held to one thread while the per-step products ``(rows, K) @ w`` run, when they are small:
     a second BLAS thread then costs more in wake-ups than it saves, badly so on a busy machine
     (measured: 20x256 @ 256x1024 takes 0.3 ms on one thread, 1-10 ms on two)."""
-    if w is not None and rows * w.size >= _SMALL_STEP:
-        import contextlib
-        return contextlib.nullcontext()
-    if not _BLAS:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _BLAS.append(ThreadpoolController())
-        except Exception:  # noqa: BLE001 - threadpoolctl missing or BLAS not found: run as is
-            _BLAS.append(None)
-    ctl = _BLAS[0]
-    if ctl is None:
-        import contextlib
-        return contextlib.nullcontext()
-    return ctl.limit(limits=1, user_api="blas")
+    return blas_single() if rows * w.size < _SMALL_STEP else contextlib.nullcontext()
+
+
+def _projection(X, w_ih, bias, wave=None, out=None):
+    """The input-side pre-activations ``X @ w_ih.T + bias`` of every step (into ``out`` when given).
+    In a wavefront (``wave``) the buffer is returned unfilled: ``wave`` fills it chunk by chunk as the
+    layer below delivers those rows of ``X``."""
+    xp = module_of_array(X)
+    if out is None:
+        out = xp.empty((X.shape[0], w_ih.shape[0]), dtype=X.dtype)
+    wT = w_ih.T                     # BLAS reads the transposed operand in place as fast as a copy here
+    if wave is not None:
+        def fill(r0, r1):
+            g = xp.matmul(X[r0:r1], wT, out=out[r0:r1])
+            if bias is not None:
+                g += bias
+        wave.enter = fill
+        return out
+    product(lambda a, b: xp.matmul(a, b, out=out), X, wT)
+    if bias is not None:
+        out += bias
+    return out
+
+
+def _input_grad(dG, w_ih, wave, need):
+    """The gradient of the layer's input, ``dG @ w_ih``: in a wavefront with a layer below, the buffer
+    ``wave.dX`` that ``wave`` has filled chunk by chunk; otherwise one product now when ``need``."""
+    if wave is not None and wave.dX is not None:
+        return wave.dX
+    if not need:
+        return None
+    return product(module_of_array(dG).matmul, dG, w_ih)
 
 
 class _State:
@@ -73,15 +91,18 @@ class _State:
 
 
 # ----------------------------------------------------------------------------- forward kernels
-def _run_steps(steps, h0, c0, hn, cn, step_fn, keep):
+def _run_steps(steps, h0, c0, hn, cn, step_fn, keep, wave=None):
     """The recurrence skeleton shared by all modes: grows / shrinks the active batch as the packed
-    layout requires, writes finished rows into ``hn`` / ``cn``, and calls ``step_fn(r0, r1, h, c)``."""
+    layout requires, writes finished rows into ``hn`` / ``cn``, and calls ``step_fn(r0, r1, h, c)``
+    (between ``wave.before(k)`` and ``wave.after(k)`` in a wavefront)."""
     xp = module_of_array(h0)
     n0 = steps[0][1] - steps[0][0]
     h = h0[:n0]
     c = c0[:n0] if c0 is not None else None
     n_before = [] if keep else None
-    for r0, r1 in steps:
+    for k, (r0, r1) in enumerate(steps):
+        if wave is not None:
+            wave.before(k)
         bs = r1 - r0
         n = h.shape[0]
         if keep:
@@ -97,6 +118,8 @@ def _run_steps(steps, h0, c0, hn, cn, step_fn, keep):
             if c is not None:
                 c = xp.concatenate((c, c0[n:bs]))
         h, c = step_fn(r0, r1, h, c)
+        if wave is not None:
+            wave.after(k)
     n = h.shape[0]
     hn[:n] = h
     if c is not None:
@@ -104,18 +127,17 @@ def _run_steps(steps, h0, c0, hn, cn, step_fn, keep):
     return n_before, n
 
 
-def _lstm_forward(X, h0, c0, w_ih, w_hh, bias, w_hr, steps, keep):
+def _lstm_forward(X, h0, c0, w_ih, w_hh, bias, w_hr, steps, keep, wave=None, out=None):
     xp = module_of_array(X)
     N = X.shape[0]
     H = w_hh.shape[0] // 4
     Hout = w_hh.shape[1]
     dt = X.dtype
-    G = X @ _weights_t(w_ih)                                # (N, 4H): all input projections at once
-    if bias is not None:
-        G += bias
+    G = _projection(X, w_ih, bias, wave)                     # (N, 4H)
     whhT = _weights_t(w_hh)
     whrT = w_hr.T if w_hr is not None else None
-    out = xp.empty((N, Hout), dtype=dt)
+    if out is None:
+        out = xp.empty((N, Hout), dtype=dt)
     C = xp.empty((N, H), dtype=dt)
     TC = xp.empty((N, H), dtype=dt)          # tanh(c): kept for backward, scratch otherwise
     Hp = xp.empty((N, Hout), dtype=dt) if keep else None
@@ -135,8 +157,8 @@ def _lstm_forward(X, h0, c0, w_ih, w_hh, bias, w_hr, steps, keep):
             matmul(Hpre[r0:r1], whrT, out=out[r0:r1])
         return out[r0:r1], C[r0:r1]
 
-    with _one_blas_thread(whhT, h0.shape[0]):
-        n_before, n_last = _run_steps(steps, h0, c0, hn, cn, step, keep)
+    with _step_blas(whhT, B):
+        n_before, n_last = _run_steps(steps, h0, c0, hn, cn, step, keep, wave)
     st = None
     if keep:
         st = _State()
@@ -145,16 +167,15 @@ def _lstm_forward(X, h0, c0, w_ih, w_hh, bias, w_hr, steps, keep):
     return out, hn, cn, st
 
 
-def _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep):
+def _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep, wave=None, out=None):
     xp = module_of_array(X)
     N = X.shape[0]
     H = w_hh.shape[1]
     dt = X.dtype
-    G = X @ _weights_t(w_ih)                                # (N, 3H)
-    if b_ih is not None:
-        G += b_ih
+    G = _projection(X, w_ih, b_ih, wave)                     # (N, 3H)
     whhT = _weights_t(w_hh)
-    out = xp.empty((N, H), dtype=dt)
+    if out is None:
+        out = xp.empty((N, H), dtype=dt)
     HN = xp.empty((N, H), dtype=dt)          # the hidden side's n block: kept for backward, scratch otherwise
     Hp = xp.empty((N, H), dtype=dt) if keep else None
     hn = xp.empty((h0.shape[0], H), dtype=dt)
@@ -169,8 +190,8 @@ def _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep):
         cell(G[r0:r1], gh, h, HN[r0:r1], out[r0:r1])
         return out[r0:r1], None
 
-    with _one_blas_thread(whhT, h0.shape[0]):
-        n_before, n_last = _run_steps(steps, h0, None, hn, None, step, keep)
+    with _step_blas(whhT, h0.shape[0]):
+        n_before, n_last = _run_steps(steps, h0, None, hn, None, step, keep, wave)
     st = None
     if keep:
         st = _State()
@@ -179,11 +200,9 @@ def _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep):
     return out, hn, None, st
 
 
-def _rnn_forward(X, h0, w_ih, w_hh, bias, relu, steps, keep):
+def _rnn_forward(X, h0, w_ih, w_hh, bias, relu, steps, keep, wave=None, out=None):
     xp = module_of_array(X)
-    G = X @ w_ih.T                                          # (N, H); becomes the output in place
-    if bias is not None:
-        G += bias
+    G = _projection(X, w_ih, bias, wave, out)               # (N, H); becomes the output in place
     whhT = w_hh.T
     Hp = xp.empty_like(G) if keep else None
     hn = xp.empty((h0.shape[0], G.shape[1]), dtype=G.dtype)
@@ -197,8 +216,8 @@ def _rnn_forward(X, h0, w_ih, w_hh, bias, relu, steps, keep):
         g += matmul(h, whhT)
         return act(g), None
 
-    with _one_blas_thread(whhT, h0.shape[0]):
-        n_before, n_last = _run_steps(steps, h0, None, hn, None, step, keep)
+    with _step_blas(whhT, h0.shape[0]):
+        n_before, n_last = _run_steps(steps, h0, None, hn, None, step, keep, wave)
     st = None
     if keep:
         st = _State()
@@ -207,8 +226,25 @@ def _rnn_forward(X, h0, w_ih, w_hh, bias, relu, steps, keep):
     return G, hn, None, st
 
 
+def layer_forward(mode, X, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, steps, keep, wave=None, out=None):
+    """One direction of one layer on arrays: ``(out, h_n, c_n, state)`` (state None unless ``keep``).
+    ``X`` is ``(N, I)`` packed rows; ``out``: the output buffer to fill, or None for a new one."""
+    if mode == "GRU":
+        return _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep, wave, out)
+    bias = b_ih
+    if b_ih is not None and b_hh is not None:
+        bias = b_ih + b_hh
+    elif b_hh is not None:
+        bias = b_hh
+    if mode == "LSTM":
+        return _lstm_forward(X, h0, c0, w_ih, w_hh, bias, w_hr, steps, keep, wave, out)
+    if mode in ("RNN_TANH", "RNN_RELU"):
+        return _rnn_forward(X, h0, w_ih, w_hh, bias, mode == "RNN_RELU", steps, keep, wave, out)
+    raise ValueError("Unrecognized RNN mode: " + str(mode))
+
+
 # ----------------------------------------------------------------------------- backward kernels
-def _bptt(st, dout, dhn, dcn, B, Hout, H, step_bwd, has_c):
+def _bptt(st, dout, dhn, dcn, B, Hout, H, step_bwd, has_c, wave=None):
     """Walk the steps backwards; ``step_bwd(r0, r1, dh, dc) -> (dh_prev, dc_prev)``.  Returns (dh0, dc0)."""
     dt = st.X.dtype
     xp = module_of_array(st.X)
@@ -219,10 +255,14 @@ def _bptt(st, dout, dhn, dcn, B, Hout, H, step_bwd, has_c):
         dc = dcn[:n].copy() if dcn is not None else xp.zeros((n, H), dtype=dt)
     dh0 = xp.zeros((B, Hout), dtype=dt)
     dc0 = xp.zeros((B, H), dtype=dt) if has_c else None
-    for (r0, r1), nb in zip(reversed(st.steps), reversed(st.n_before)):
+    for k, ((r0, r1), nb) in enumerate(zip(reversed(st.steps), reversed(st.n_before))):
+        if wave is not None:
+            wave.before(k)
         if dout is not None:
             dh = dh + dout[r0:r1]
         dh, dc = step_bwd(r0, r1, dh, dc)
+        if wave is not None:
+            wave.after(k)
         bs = r1 - r0
         if bs > nb:          # these rows started from h0 at this step
             dh0[nb:bs] = dh[nb:]
@@ -241,7 +281,14 @@ def _bptt(st, dout, dhn, dcn, B, Hout, H, step_bwd, has_c):
     return dh0, dc0
 
 
-def _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B):
+def _wave_input_grad(wave, dG_rows, w_ih):
+    """In a wavefront with a layer below: after each chunk, its rows of the input gradient go into ``wave.dX``."""
+    if wave is not None and wave.dX is not None:
+        xp = module_of_array(wave.dX)
+        wave.leave = lambda r0, r1: xp.matmul(dG_rows(r0, r1), w_ih, out=wave.dX[r0:r1])
+
+
+def _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B, wave=None):
     A, Cp, TC, Hp, X = st.A, st.Cp, st.TC, st.Hp, st.X
     xp = module_of_array(A)
     N, H4 = A.shape
@@ -249,6 +296,7 @@ def _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B):
     dG = xp.empty((N, H4), dtype=A.dtype)        # pre-activation gradients, PyTorch's gate order i, f, g, o
     Dh = xp.empty((N, Hout), dtype=A.dtype) if w_hr is not None else None
     cell, matmul = _kr.lstm_cell_backward, xp.matmul
+    _wave_input_grad(wave, lambda r0, r1: dG[r0:r1], w_ih)
 
     def step_bwd(r0, r1, dh, dc):
         if w_hr is not None:
@@ -257,26 +305,34 @@ def _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B):
         cell(dh, dc, A[r0:r1], Cp[r0:r1], TC[r0:r1], dG[r0:r1], dc)
         return matmul(dG[r0:r1], w_hh), dc
 
-    with _one_blas_thread(w_hh, B):
-        dh0, dc0 = _bptt(st, dout, dhn, dcn, B, Hout, H4 // 4, step_bwd, True)
+    with _step_blas(w_hh, B):
+        dh0, dc0 = _bptt(st, dout, dhn, dcn, B, Hout, H4 // 4, step_bwd, True, wave)
     nx, nwi, nwh, nb = st.need
-    dX = dG @ w_ih if nx else None                 # the big products only for inputs that want a gradient
-    dw_ih = dG.T @ X if nwi else None
-    dw_hh = dG.T @ Hp if nwh else None
+    dX = _input_grad(dG, w_ih, wave, nx)            # the big products only for inputs that want a gradient
+    dw_ih = product(matmul, dG.T, X) if nwi else None
+    dw_hh = product(matmul, dG.T, Hp) if nwh else None
     db = dG.sum(0) if nb else None
-    dw_hr = Dh.T @ st.Hpre if w_hr is not None else None
+    dw_hr = product(matmul, Dh.T, st.Hpre) if w_hr is not None else None
     # b_ih and b_hh get the same values in arrays of their own: the engine may keep each as a .grad
     return dX, dh0, dc0, dw_ih, dw_hh, db, (db.copy() if db is not None else None), dw_hr
 
 
-def _gru_backward(st, w_ih, w_hh, dout, dhn, B):
+def _gru_backward(st, w_ih, w_hh, dout, dhn, B, wave=None):
     A, Hp, HN, X = st.A, st.Hp, st.HN, st.X
     xp = module_of_array(A)
     N = A.shape[0]
     H = w_hh.shape[1]
     dGh = xp.empty((N, 3 * H), dtype=A.dtype)    # gradient of the hidden projection (r, z, W_hn h + b_hn)
     DN = xp.empty((N, H), dtype=A.dtype)         # gradient of the n pre-activation
+    dGi = xp.empty((N, 3 * H), dtype=A.dtype)    # gradient of the input projection: dGh with DN as its n block
     cell, matmul = _kr.gru_cell_backward, xp.matmul
+
+    def input_side(r0, r1):
+        dGi[r0:r1, :2 * H] = dGh[r0:r1, :2 * H]
+        dGi[r0:r1, 2 * H:] = DN[r0:r1]
+        return dGi[r0:r1]
+
+    _wave_input_grad(wave, input_side, w_ih)
 
     def step_bwd(r0, r1, dh, dc):
         dprev = xp.empty_like(dh)
@@ -284,33 +340,45 @@ def _gru_backward(st, w_ih, w_hh, dout, dhn, B):
         dprev += matmul(dGh[r0:r1], w_hh)
         return dprev, None
 
-    with _one_blas_thread(w_hh, B):
-        dh0, _ = _bptt(st, dout, dhn, None, B, H, H, step_bwd, False)
-    dGi = dGh.copy()
-    dGi[:, 2 * H:] = DN
+    with _step_blas(w_hh, B):
+        dh0, _ = _bptt(st, dout, dhn, None, B, H, H, step_bwd, False, wave)
+    if wave is None or wave.dX is None:
+        input_side(0, N)
     nx, nwi, nwh, nb = st.need
-    return (dGi @ w_ih if nx else None), dh0, None, (dGi.T @ X if nwi else None), (dGh.T @ Hp if nwh else None), \
-        (dGi.sum(0) if nb else None), (dGh.sum(0) if nb else None), None
+    return _input_grad(dGi, w_ih, wave, nx), dh0, None, (product(matmul, dGi.T, X) if nwi else None), \
+        (product(matmul, dGh.T, Hp) if nwh else None), (dGi.sum(0) if nb else None), \
+        (dGh.sum(0) if nb else None), None
 
 
-def _rnn_backward(st, w_ih, w_hh, relu, dout, dhn, B):
+def _rnn_backward(st, w_ih, w_hh, relu, dout, dhn, B, wave=None):
     out, Hp, X = st.A, st.Hp, st.X
     xp = module_of_array(out)
     H = w_hh.shape[1]
     D = (out > 0).astype(out.dtype) if relu else 1 - out * out
     dG = xp.empty_like(out)
     multiply, matmul = xp.multiply, xp.matmul
+    _wave_input_grad(wave, lambda r0, r1: dG[r0:r1], w_ih)
 
     def step_bwd(r0, r1, dh, dc):
         d = multiply(dh, D[r0:r1], out=dG[r0:r1])
         return matmul(d, w_hh), None
 
-    with _one_blas_thread(w_hh, B):
-        dh0, _ = _bptt(st, dout, dhn, None, B, H, H, step_bwd, False)
+    with _step_blas(w_hh, B):
+        dh0, _ = _bptt(st, dout, dhn, None, B, H, H, step_bwd, False, wave)
     nx, nwi, nwh, nb = st.need
     db = dG.sum(0) if nb else None
-    return (dG @ w_ih if nx else None), dh0, None, (dG.T @ X if nwi else None), (dG.T @ Hp if nwh else None), \
-        db, (db.copy() if db is not None else None), None   # arrays of their own, as in _lstm_backward
+    return _input_grad(dG, w_ih, wave, nx), dh0, None, (product(matmul, dG.T, X) if nwi else None), \
+        (product(matmul, dG.T, Hp) if nwh else None), db, (db.copy() if db is not None else None), None
+
+
+def layer_backward(mode, st, w_ih, w_hh, w_hr, dout, dhn, dcn, B, wave=None):
+    """Gradients of one layer from its forward ``st`` (``st.need`` set): ``(dX, dh0, dc0, dw_ih, dw_hh,
+    db_ih, db_hh, dw_hr)`` as arrays (None where not needed).  ``dout`` ``(N, H_out)`` or None."""
+    if mode == "LSTM":
+        return _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B, wave)
+    if mode == "GRU":
+        return _gru_backward(st, w_ih, w_hh, dout, dhn, B, wave)
+    return _rnn_backward(st, w_ih, w_hh, mode == "RNN_RELU", dout, dhn, B, wave)
 
 
 # ----------------------------------------------------------------------------- composed twin (double backward)
@@ -370,54 +438,31 @@ def _composed(mode, x2, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, steps, n_rows):
 
 
 # ----------------------------------------------------------------------------- the op
-class RnnLayerBackward0(Node):
-    """Backward of one fused recurrent layer: outputs (output, h_n, c_n), or (output, h_n) without a cell state."""
+def _grad_through(ins, outs, gouts):
+    """Gradients (create_graph) of the composed ``outs`` w.r.t. the tensors of ``ins`` that require grad."""
+    from ..autograd import grad as _grad
+    pairs = [(o, g.reshape(o.shape)) for o, g in zip(outs, gouts) if o is not None and g is not None]
+    wanted = [t for t in ins if t is not None and t._requires_grad]
+    gs = iter(_grad([o for o, _ in pairs], wanted, [g for _, g in pairs], create_graph=True, allow_unused=True))
+    return tuple(next(gs) if t is not None and t._requires_grad else None for t in ins)
 
-    def backward(self, dout, dhn, dcn=None):
-        x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = self.saved_tensors
-        self._check_output_version()
-        if GradMode.enabled:                       # create_graph: differentiate the composed twin
-            return self._composed_backward(dout, dhn, dcn)
-        st, mode = self.state, self.mode
-        B = h0._data.shape[0]
-        D = lambda g: g._data if g is not None else None  # noqa: E731
-        do = D(dout)
-        if do is not None and do.ndim == 3:
-            do = do.reshape(-1, do.shape[-1])
-        st.need = (x._requires_grad, w_ih._requires_grad, w_hh._requires_grad,
-                   any(b is not None and b._requires_grad for b in (b_ih, b_hh)))
-        if mode == "LSTM":
-            r = _lstm_backward(st, w_ih._data, w_hh._data, w_hr._data if w_hr is not None else None,
-                               do, D(dhn), D(dcn), B)
-        elif mode == "GRU":
-            r = _gru_backward(st, w_ih._data, w_hh._data, do, D(dhn), B)
-        else:
-            r = _rnn_backward(st, w_ih._data, w_hh._data, mode == "RNN_RELU", do, D(dhn), B)
-        dX, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr = r
-        ins = (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
-        arrs = (dX.reshape(x._data.shape) if dX is not None else None, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr)
-        return tuple(_make(a) if t is not None and t._requires_grad and a is not None else None
-                     for t, a in zip(ins, arrs))
 
-    def _composed_backward(self, dout, dhn, dcn):
-        from ..autograd import grad as _grad
-        x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = ins = self.saved_tensors
-        x2 = x.reshape(-1, x.shape[-1]) if x.ndim == 3 else x
-        out, hn, cn = _composed(self.mode, x2, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, self.state.steps, None)
-        outs, gouts = [], []
-        for o, g in ((out, dout), (hn, dhn), (cn, dcn)):
-            if o is not None and g is not None:
-                outs.append(o)
-                gouts.append(g.reshape(o.shape))
-        wanted = [t for t in ins if t is not None and t._requires_grad]
-        gs = iter(_grad(outs, wanted, gouts, create_graph=True, allow_unused=True))
-        res = []
-        for t in ins:
-            if t is not None and t._requires_grad:
-                res.append(next(gs))
-            else:
-                res.append(None)
-        return tuple(res)
+def _need(x, w_ih, w_hh, b_ih, b_hh):
+    """Which of a layer's gradients backward must compute: (input, w_ih, w_hh, biases)."""
+    return (x._requires_grad, w_ih._requires_grad, w_hh._requires_grad,
+            any(b is not None and b._requires_grad for b in (b_ih, b_hh)))
+
+
+def _rows(g):
+    """A gradient tensor's array as packed rows ``(N, H)`` (None stays None)."""
+    if g is None:
+        return None
+    a = g._data
+    return a.reshape(-1, a.shape[-1]) if a.ndim == 3 else a
+
+
+class _FusedRnnNode(Node):
+    """What the fused recurrent nodes share: the output version check and freeing the forward state."""
 
     def _check_output_version(self):
         counter, version = self.out_version
@@ -429,6 +474,43 @@ class RnnLayerBackward0(Node):
     def release(self):
         Node.release(self)
         self.state = None
+
+
+class RnnLayerBackward0(_FusedRnnNode):
+    """Backward of one fused recurrent layer: outputs (output, h_n, c_n), or (output, h_n) without a cell state."""
+
+    def backward(self, dout, dhn, dcn=None):
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = ins = self.saved_tensors
+        self._check_output_version()
+        if GradMode.enabled:                       # create_graph: differentiate the composed twin
+            x2 = x.reshape(-1, x.shape[-1]) if x.ndim == 3 else x
+            outs = _composed(self.mode, x2, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, self.state.steps, None)
+            return _grad_through(ins, outs, (dout, dhn, dcn))
+        st = self.state
+        st.need = _need(x, w_ih, w_hh, b_ih, b_hh)
+        D = lambda g: g._data if g is not None else None  # noqa: E731
+        r = layer_backward(self.mode, st, w_ih._data, w_hh._data, D(w_hr), _rows(dout), D(dhn), D(dcn),
+                           h0._data.shape[0])
+        dX, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr = r
+        arrs = (dX.reshape(x._data.shape) if dX is not None else None, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr)
+        return tuple(_make(a) if t is not None and t._requires_grad and a is not None else None
+                     for t, a in zip(ins, arrs))
+
+
+def _check_dtypes(input, hx, w_ih, w_hh):
+    dt = input._data.dtype
+    if w_ih._data.dtype != dt or w_hh._data.dtype != dt or hx._data.dtype != dt:
+        bad = w_ih if w_ih._data.dtype != dt else w_hh if w_hh._data.dtype != dt else hx
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {dtype_name(input.dtype)} and "
+                           f"{dtype_name(bad.dtype)}")
+
+
+def _packed_rows(x, batch_sizes):
+    """``(X (N, I), batch_sizes)`` for a ``(T, B, I)`` input (``batch_sizes`` None) or packed data."""
+    if batch_sizes is None:
+        T, B = x.shape[0], x.shape[1]
+        return x.reshape(T * B, x.shape[2]), [B] * T
+    return x, batch_sizes
 
 
 def rnn_layer(mode, input, hx, cx, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, reverse=False, batch_sizes=None):
@@ -447,40 +529,15 @@ def rnn_layer(mode, input, hx, cx, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, 
     ``c_n`` is None except for LSTM.
     """
     x = input._data
-    dt = x.dtype
-    if batch_sizes is None:
-        T, B = x.shape[0], x.shape[1]
-        batch_sizes = [B] * T
-        X = x.reshape(T * B, x.shape[2])
-    else:
-        X = x
-    if w_ih._data.dtype != dt or w_hh._data.dtype != dt or hx._data.dtype != dt:
-        bad = w_ih if w_ih._data.dtype != dt else w_hh if w_hh._data.dtype != dt else hx
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {dtype_name(input.dtype)} and "
-                           f"{dtype_name(bad.dtype)}")
+    X, batch_sizes = _packed_rows(x, batch_sizes)
+    _check_dtypes(input, hx, w_ih, w_hh)
     params = (input, hx, cx, w_ih, w_hh, b_ih, b_hh, w_hr)
     # whether backward will need the per-step state: decided before the forward, which keeps it as it goes
     keep = GradMode.enabled and any(t is not None and t._requires_grad for t in params)
     steps = _schedule(batch_sizes, reverse)
     A = lambda t: t._data if t is not None else None  # noqa: E731
-    if mode == "LSTM":
-        bias = None
-        if b_ih is not None:
-            bias = b_ih._data + b_hh._data if b_hh is not None else b_ih._data
-        elif b_hh is not None:
-            bias = b_hh._data
-        out, hn, cn, st = _lstm_forward(X, hx._data, cx._data, w_ih._data, w_hh._data, bias, A(w_hr), steps, keep)
-    elif mode == "GRU":
-        out, hn, cn, st = _gru_forward(X, hx._data, w_ih._data, w_hh._data, A(b_ih), A(b_hh), steps, keep)
-    elif mode in ("RNN_TANH", "RNN_RELU"):
-        bias = None
-        if b_ih is not None:
-            bias = b_ih._data + b_hh._data if b_hh is not None else b_ih._data
-        elif b_hh is not None:
-            bias = b_hh._data
-        out, hn, cn, st = _rnn_forward(X, hx._data, w_ih._data, w_hh._data, bias, mode == "RNN_RELU", steps, keep)
-    else:
-        raise ValueError("Unrecognized RNN mode: " + str(mode))
+    out, hn, cn, st = layer_forward(mode, X, hx._data, A(cx), w_ih._data, w_hh._data, A(b_ih), A(b_hh), A(w_hr),
+                                    steps, keep)
     if x.ndim == 3:
         out = out.reshape(x.shape[0], x.shape[1], out.shape[-1])
     o, h, c = _make(out), _make(hn), (_make(cn) if cn is not None else None)
