@@ -26,7 +26,7 @@ test: $(STAMP)
 # run it where CuPy sees a GPU, with the Python that has them (CUDA_PYTHON).  tools/gpu_check.sh wraps it.
 CUDA_PYTHON ?= python3
 CUDA_TESTS := tests/cuda tests/test_device_generic.py tests/ops tests/nn/test_nn_layers_parity.py \
-	tests/optim/test_optimizers.py
+	tests/optim/test_optimizers.py tests/sparse/test_sparse_devices.py
 test-cuda:
 	PYTHONPATH=src:tests$${PYTHONPATH:+:$$PYTHONPATH} $(CUDA_PYTHON) -m pytest -p no:randomly -p no:cacheprovider -rfE $(PYTEST_ARGS) \
 		$(CUDA_TESTS) -k cuda

@@ -99,17 +99,20 @@ class ArrayBackend:
         device_index: ``device_index(array)`` -> the index of the device holding ``array`` (None on the CPU).
         address: ``address(array)`` -> the address of ``array``'s first element (``Tensor.data_ptr``).
         writeable: ``writeable(array)`` -> False for a read-only view (NumPy's broadcast views); CuPy has none.
+        sparse_module: the name of the sparse-matrix library with ``scipy.sparse``'s API that computes on these
+            arrays (``"scipy.sparse"``, ``"cupyx.scipy.sparse"``); sparse tensors import it on first use.
     """
 
     __slots__ = ("device_type", "xp", "array_type", "errstate", "to_host", "from_host", "device_index",
-                 "address", "writeable")
+                 "address", "writeable", "sparse_module")
 
     def __init__(self, device_type, xp, array_type, errstate, to_host, from_host, device_index,
-                 address=None, writeable=None):
+                 address=None, writeable=None, sparse_module="scipy.sparse"):
         self.device_type, self.xp, self.array_type = device_type, xp, array_type
         self.errstate, self.to_host, self.from_host, self.device_index = errstate, to_host, from_host, device_index
         self.address = address or _numpy_address
         self.writeable = writeable or _numpy_writeable
+        self.sparse_module = sparse_module
 
     def __repr__(self):
         return f"ArrayBackend({self.device_type!r}, {self.xp.__name__})"

@@ -32,7 +32,7 @@ def dense(x):
         x = x.detach()
         return (x.to_dense() if x.layout != torch.strided else x).numpy()
     x = x.detach()
-    return (x.to_dense() if x.is_sparse or x.is_sparse_csr or str(x.layout) != "torch.strided" else x).numpy()
+    return (x.to_dense() if x.is_sparse or x.is_sparse_csr or str(x.layout) != "torch.strided" else x).cpu().numpy()
 
 
 def same_sparse(e, t, rtol=1e-6, atol=1e-6):

@@ -50,7 +50,8 @@ def load():
     _flags.apply_matmul_precision()
     state.initialized = True
     return ArrayBackend("cuda", _module(cupy), cupy.ndarray, _no_errstate, _to_host, _from_host,
-                        _device_index, address=_address, writeable=_always_writeable)
+                        _device_index, address=_address, writeable=_always_writeable,
+                        sparse_module="cupyx.scipy.sparse")
 
 
 # ------------------------------------------------------------------------------------------ arrays

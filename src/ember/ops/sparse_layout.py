@@ -5,11 +5,11 @@ size always), ``Tensor.to_sparse*`` / ``to_dense`` convert, and ``indices``, ``v
 ``coalesce``... read them.  Gradients flow into the values: through the constructor, ``to_dense``, ``values()`` and
 ``coalesce``; a gradient with respect to a sparse tensor is sparse with the tensor's own pattern.
 """
-from .. import _dtype
+from .._device import backend_of, device_of
 from ._common import Tensor, Node, record, method, function, module_of_array, _make
 from .sparse_tensor import (SPARSE_COO, SPARSE_CSR, SPARSE_CSC, SparseStore, sparse_method, wrap_store, make_coo,
                             make_compressed, check_coo, check_compressed, coalesce_store, linear_index,
-                            dense_to_coo, to_coo_store, to_compressed_store, to_dense_array)
+                            dense_to_coo, to_coo_store, to_compressed_store, to_dense_array, stored_indices)
 
 _STRIDED_NAMES = {SPARSE_COO: "sparse coordinate", SPARSE_CSR: "sparse compressed", SPARSE_CSC: "sparse compressed"}
 
@@ -81,9 +81,16 @@ class ToSparseBackward0(Node):
 
 
 # ---------------------------------------------------------------------------- construction
-def _index_array(indices, xp):
-    """``indices`` (tensor, array or nested lists) as an int64 array; floating indices are an error."""
-    arr = indices._data if isinstance(indices, Tensor) else xp.asarray(indices)
+def _index_array(indices, values):
+    """``indices`` (tensor, array or nested lists) as an int64 array on the device of ``values`` (a tensor);
+    floating indices, and an index tensor on another device, are errors."""
+    xp = module_of_array(values._data)
+    if isinstance(indices, Tensor):
+        arr = indices._data
+        if indices.device != values.device:
+            raise RuntimeError(f"device of indices ({indices.device}) must match device of values ({values.device})")
+    else:
+        arr = xp.asarray(indices)
     if arr.dtype.kind not in "iu":
         if arr.size or arr.dtype.kind not in "f":
             raise RuntimeError(f"indices must be an integer tensor, but got {arr.dtype} indices")
@@ -92,9 +99,14 @@ def _index_array(indices, xp):
 
 def _values_tensor(values, dtype, device):
     if isinstance(values, Tensor):
-        return values if dtype is None or values.dtype is dtype else values.to(dtype)
+        return values.to(device=device, dtype=dtype)
     from .creation import tensor
     return tensor(values, dtype=dtype, device=device)
+
+
+def _on_device(indices, device):
+    """An index tensor moved to ``device`` when one is named (as PyTorch moves both parts to ``device=``)."""
+    return indices.to(device) if device is not None and isinstance(indices, Tensor) else indices
 
 
 def _finish(res, values, requires_grad, node_cls, **fields):
@@ -123,7 +135,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     """
     v = _values_tensor(values, dtype, device)
     xp = module_of_array(v._data)
-    ind = _index_array(indices, xp)
+    ind = _index_array(_on_device(indices, device), v)
     if ind.ndim != 2:
         raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(ind.shape)}")
     if size is None:
@@ -145,8 +157,8 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
 
 def _compressed(layout, compressed_indices, plain_indices, values, size, dtype, device, requires_grad):
     v = _values_tensor(values, dtype, device)
-    xp = module_of_array(v._data)
-    comp, plain = _index_array(compressed_indices, xp), _index_array(plain_indices, xp)
+    comp = _index_array(_on_device(compressed_indices, device), v)
+    plain = _index_array(_on_device(plain_indices, device), v)
     if size is None:
         n_plain = int(plain.max()) + 1 if plain.size else 0
         n_comp = comp.shape[0] - 1
@@ -154,15 +166,8 @@ def _compressed(layout, compressed_indices, plain_indices, values, size, dtype, 
     shape = tuple(int(s) for s in size)
     check_compressed(layout, comp, plain, v._data, shape)
     res = make_compressed(layout, comp, plain, v._data, shape)
-    coo = to_coo_store(res._data)
     return _finish(res, v, requires_grad, SparseCooTensorWithDimsAndTensorsBackward0,
-                   indices=coo.indices if layout == SPARSE_CSR else _csc_entry_order(comp, plain, xp), shape=shape)
-
-
-def _csc_entry_order(ccol, row, xp):
-    """The (row, col) index columns of a CSC tensor's entries, in its storage order."""
-    cols = xp.repeat(xp.arange(ccol.size - 1, dtype=xp.int64), xp.diff(ccol))
-    return xp.stack([row, cols])
+                   indices=stored_indices(res._data), shape=shape)
 
 
 @function
@@ -381,32 +386,28 @@ def sparse_clone(input, *, memory_format=None):
 
 @sparse_method("to")
 def sparse_to(input, *args, **kwargs):
-    """``to(dtype)`` / ``to(device)`` of a sparse tensor: the values converted, the indices kept."""
-    dtype = kwargs.get("dtype")
-    for a in args:
-        if isinstance(a, _dtype.dtype):
-            dtype = a
-    if dtype is None or dtype is input.dtype:
+    """``to(dtype)`` / ``to(device)`` / ``to(device, dtype)`` / ``to(other)`` of a sparse tensor (the arguments of
+    ``Tensor.to``): the values converted and, on a move, every index array copied through its backend."""
+    s = input._data
+    values = Tensor.to(_make(s.values), *args, **kwargs)._data   # the dense rules decide dtype, device and copy
+    if values is s.values:
         return input
-    return _with_values(input, input._data.values.astype(dtype.np), _CastBackward)
+    parts = (s.indices, s.compressed, s.plain)
+    if device_of(values) != device_of(s.values):
+        target = backend_of(values)
+        index = device_of(values).index
+        parts = tuple(None if a is None else target.from_host(backend_of(a).to_host(a), index) for a in parts)
+    res = wrap_store(SparseStore(s.layout, s.shape, values, parts[0], s.coalesced, parts[1], parts[2]))
+    record(res, SparseToCopyBackward0, (input,), dtype=input.dtype, device=input.device)
+    return res
 
 
-class _CastBackward(Node):
+class SparseToCopyBackward0(Node):
     def backward(self, grad):
-        return (_with_values(grad, grad._data.values.astype(self.dtype), None),)
+        return (grad.to(device=self.device, dtype=self.dtype),)
 
     def name(self):
         return "ToCopyBackward0"
-
-
-def _with_values(input, new_values, node_cls, **fields):
-    """``input``'s pattern with ``new_values`` (same nnz), recording ``node_cls`` when given."""
-    s = input._data
-    store = SparseStore(s.layout, s.shape, new_values, s.indices, s.coalesced, s.compressed, s.plain)
-    res = wrap_store(store)
-    if node_cls is not None:
-        record(res, node_cls, (input,), dtype=s.values.dtype, **fields)
-    return res
 
 
 @sparse_method("type")

@@ -8,7 +8,7 @@ dense ops' derivatives (double backward included) serve the sparse case.
 from .. import _dtype
 from ._common import Tensor, Node, record, _make, module_of_array, wrap_dim
 from .sparse_tensor import (SPARSE_COO, SparseStore, sparse_method, sparse_operand, make_coo, make_compressed,
-                            coalesce_store, linear_index)
+                            coalesce_store, linear_index, repeat_each)
 from .sparse_layout import values_at, coalesce
 
 
@@ -151,6 +151,8 @@ def sparse_zeros_like(input, *, dtype=None, layout=None, device=None, requires_g
     else:
         t = make_compressed(st.layout, xp.zeros_like(st.compressed), xp.zeros(0, dtype=st.plain.dtype),
                             xp.zeros(0, dtype=np_dtype), st.shape)
+    if device is not None:
+        t = t.to(device)
     t._requires_grad = requires_grad
     return t
 
@@ -200,10 +202,19 @@ def sparse_mul(input, other, *, out=None):
     xp = module_of_array(a._data.values)
     sd = a._data.sparse_dim
     la, lb = linear_index(a._data.indices, a.shape[:sd]), linear_index(b._data.indices, b.shape[:sd])
-    common, ia, ib = xp.intersect1d(la, lb, assume_unique=True, return_indices=True)
+    ia, ib = _common_entries(xp, la, lb)
     va = values_of(a).index_select(0, _make(ia))
     vb = values_of(b).index_select(0, _make(ib))
     return with_pattern(a._data.indices[:, ia], va * vb, a.shape, True)
+
+
+def _common_entries(xp, la, lb):
+    """The positions ``(ia, ib)`` in the sorted unique arrays ``la`` and ``lb`` of the values both hold."""
+    if not (la.size and lb.size):
+        return xp.zeros(0, dtype=xp.int64), xp.zeros(0, dtype=xp.int64)
+    pos = xp.minimum(xp.searchsorted(lb, la), lb.size - 1)
+    ia = xp.nonzero(lb[pos] == la)[0]
+    return ia, pos[ia]
 
 
 @sparse_method("mul_")
@@ -337,7 +348,7 @@ def _softmax(input, dim, dtype, log):
     shifted = v - _make(top[group])
     e = shifted.exp()
     from .creation import zeros
-    total = zeros((n,) + tuple(v.shape[1:]), dtype=v.dtype).index_add(0, g, e)
+    total = zeros((n,) + tuple(v.shape[1:]), dtype=v.dtype, device=v.device).index_add(0, g, e)
     per_entry = total.index_select(0, g)
     r = shifted - per_entry.log() if log else e / per_entry
     return with_pattern(s.indices, r, s.shape, True)
@@ -417,9 +428,9 @@ def sparse_index_select(input, dim, index):
     lo = xp.searchsorted(sorted_idx, s.indices[d], "left")
     hi = xp.searchsorted(sorted_idx, s.indices[d], "right")
     counts = hi - lo
-    entries = xp.repeat(xp.arange(s.nnz), counts)
-    starts = xp.repeat(lo - xp.concatenate([[0], xp.cumsum(counts)[:-1]]), counts)
-    positions = order[xp.arange(entries.size) + starts] if entries.size else entries
+    entries = repeat_each(xp, xp.arange(s.nnz), counts)
+    firsts = xp.cumsum(counts) - counts   # where each entry's copies start among all copies
+    positions = order[xp.arange(entries.size) + (lo - firsts)[entries]] if entries.size else entries
     ind = s.indices[:, entries]
     ind[d] = positions
     vals = values_of(src).index_select(0, _make(entries))
@@ -437,7 +448,7 @@ def sparse_narrow_copy(input, dim, start, length):
     if d >= s.sparse_dim:
         vals = values_of(src).narrow(d - s.sparse_dim + 1, start, length)
         return with_pattern(s.indices, vals, shape, s.coalesced)
-    keep = ((s.indices[d] >= start) & (s.indices[d] < start + length)).nonzero()[0]
+    keep = module_of_array(s.indices).nonzero((s.indices[d] >= start) & (s.indices[d] < start + length))[0]
     ind = s.indices[:, keep]
     ind[d] -= start
     return with_pattern(ind, values_of(src).index_select(0, _make(keep)), shape, s.coalesced)

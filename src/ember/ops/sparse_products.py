@@ -1,7 +1,9 @@
 """Products with sparse matrices: sparse @ dense (``mm``, ``spmm``, ``matmul``, ``@``, ``addmm``), dense @ sparse,
 sparse @ sparse, batched ``bmm``, ``hspmm``, ``smm`` and the CSR-masked ``sampled_addmm``.
 
-Forward runs SciPy's CSR kernels.  The gradient into the dense operand is ``S^T @ G`` (SciPy again); the gradient
+Forward runs the CSR kernels of the values' sparse library (SciPy on the CPU, spread over ember's threads in row
+blocks; cuSPARSE through ``cupyx.scipy.sparse`` on CUDA, in one call).  The gradient into the dense operand is
+``S^T @ G`` (the library again); the gradient
 into the sparse operand has the sparse operand's pattern and is the sampled dense-dense product
 ``sum_f G[r, f] * X[c, f]`` over its entries, computed in blocks of entries, so no dense N x N matrix ever
 exists (a 100k-node graph's gradient fits in memory).
@@ -9,7 +11,7 @@ exists (a 100k-node graph's gradient fits in memory).
 from ._common import Node, record, function, op, _make, module_of_array, dtype_name, write_out
 from . import _block_threads as _threads
 from .sparse_tensor import (SPARSE_COO, SPARSE_CSR, sparse_method, sparse_operand, make_coo, make_compressed,
-                            coalesce_store, to_coo_store, scipy_matrix, scipy_sparse)
+                            coalesce_store, stored_indices, library_matrix, sparse_library, _ndarray)
 from .sparse_layout import masked_like
 
 _BLOCK = 1 << 14   # entries per block of the sampled product: bounds its temporary memory, fits the caches
@@ -39,7 +41,8 @@ def _in_ranges(n, step, work, big):
 
 
 def sampled_product(rows, cols, a, b):
-    """``(a @ b.T)[rows, cols]`` for arrays ``a`` ``(n, f)`` and ``b`` ``(m, f)``, without forming ``a @ b.T``."""
+    """``(a @ b.T)[rows, cols]`` for arrays ``a`` ``(n, f)`` and ``b`` ``(m, f)``, without forming ``a @ b.T`` (NumPy
+    arrays in blocks of entries shared among ember's threads, other arrays in one block)."""
     xp = module_of_array(a)
     out = xp.empty(rows.size, dtype=a.dtype)
 
@@ -48,16 +51,20 @@ def sampled_product(rows, cols, a, b):
         pa *= xp.take(b, cols[lo:hi], axis=0)
         pa.sum(axis=1, out=out[lo:hi])
 
-    _in_ranges(rows.size, _BLOCK, work, rows.size >= _PARALLEL_MIN)
+    host = type(a) is _ndarray
+    _in_ranges(rows.size, _BLOCK if host else max(rows.size, 1), work, host and rows.size >= _PARALLEL_MIN)
     return out
 
 
 def csr_times_dense(m, x):
-    """SciPy CSR matrix ``m`` times dense array ``x``, in row blocks spread over ``ember``'s threads."""
+    """CSR matrix ``m`` (of ``x``'s sparse library) times dense array ``x``: a NumPy ``x`` in row blocks spread over
+    ``ember``'s threads, any other in one library call."""
     xp = module_of_array(x)
+    if type(x) is not _ndarray:
+        return xp.asarray(m @ x)
     n = m.shape[0]
     out = xp.empty((n,) + x.shape[1:], dtype=xp.result_type(m.dtype, x.dtype))
-    sp = scipy_sparse()
+    sp = sparse_library(x)
     ptr = m.indptr
     step = max(1, -(-n // (4 * max(1, _threads.block_threads()))))
 
@@ -71,6 +78,15 @@ def csr_times_dense(m, x):
     return out
 
 
+def _sparse_times_dense(store, x, transposed=False):
+    """The 2-D sparse store (or its transpose) times dense array ``x``, in ``x``'s dtype; an empty pattern gives
+    zeros without a library call."""
+    if not store.nnz:
+        n = store.shape[1] if transposed else store.shape[0]
+        return module_of_array(x).zeros((n,) + x.shape[1:], dtype=x.dtype)
+    return _as(csr_times_dense(library_matrix(store, transposed), x), x.dtype)
+
+
 def _pattern_grad(store, values):
     """A gradient with ``store``'s (coalesced) pattern and ``values``, in ``store``'s layout."""
     if store.layout == SPARSE_COO:
@@ -80,12 +96,13 @@ def _pattern_grad(store, values):
 
 
 def _entry_coords(store):
-    """Row and column of each entry of a 2-D sparse store, in the order of ``_pattern_grad``'s values."""
+    """Row and column of each entry of a 2-D sparse store, in the order of ``_pattern_grad``'s values (a compressed
+    store's own storage order: a CSC store's differs from the coalesced one)."""
     if store.layout == SPARSE_COO:
         c = coalesce_store(store)
         return c.indices[0], c.indices[1]
-    c = to_coo_store(store)
-    return c.indices[0], c.indices[1]
+    rows, cols = stored_indices(store)
+    return rows, cols
 
 
 class SparseMmBackward(Node):
@@ -100,7 +117,7 @@ class SparseMmBackward(Node):
             rows, cols = _entry_coords(s._data)
             gs = _pattern_grad(s._data, sampled_product(rows, cols, g, x._data))
         if x._requires_grad:
-            gx = _make(_as(csr_times_dense(scipy_matrix(s._data, transposed=True), g), g.dtype))
+            gx = _make(_sparse_times_dense(s._data, g, transposed=True))
         return gs, gx
 
     def name(self):
@@ -137,7 +154,7 @@ def sparse_mm(input, mat2, node_name="SparseAddmmBackward0"):
         return sparse_mm(mat2.t(), input.t(), node_name).t()
     _scalar_values(input)
     x = mat2._data
-    res = _make(_as(csr_times_dense(scipy_matrix(input._data), x), x.dtype))
+    res = _make(_sparse_times_dense(input._data, x))
     record(res, SparseMmBackward, (input, mat2), (input, mat2), node_name=node_name)
     return res
 
@@ -146,31 +163,34 @@ class SparseSparseMmBackward(Node):
     def backward(self, grad):
         a, b = self.saved_tensors
         ga = gb = None
-        g = scipy_matrix(grad._data) if grad._sparse else grad._data
+        like = a._data.values
+        g = library_matrix(grad._data) if grad._sparse else grad._data
         if a._requires_grad:
-            ga = masked_like(_from_scipy(g @ scipy_matrix(b._data).T, a.shape), a._data)
+            ga = masked_like(_from_library(g @ library_matrix(b._data).T, a.shape, like), a._data)
         if b._requires_grad:
-            gb = masked_like(_from_scipy(scipy_matrix(a._data).T @ g, b.shape), b._data)
+            gb = masked_like(_from_library(library_matrix(a._data).T @ g, b.shape, like), b._data)
         return ga, gb
 
     def name(self):
         return "SparseAddmmBackward0"
 
 
-def _from_scipy(m, shape):
-    """A SciPy matrix (or dense array) as an ember COO tensor (or dense tensor)."""
-    if not scipy_sparse().issparse(m):
-        return _make(m)
+def _from_library(m, shape, like):
+    """A matrix (or dense array) of the sparse library of array ``like`` as an ember COO tensor (or dense tensor)
+    of ``like``'s array module."""
+    xp = module_of_array(like)
+    if not sparse_library(like).issparse(m):
+        return _make(xp.asarray(m))
     c = m.tocoo()
     c.sum_duplicates()
-    xp = module_of_array(c.data)
-    return make_coo(xp.stack([c.row.astype(xp.int64), c.col.astype(xp.int64)]), c.data, shape, True)
+    rows, cols = xp.asarray(c.row).astype(xp.int64), xp.asarray(c.col).astype(xp.int64)
+    return make_coo(xp.stack([rows, cols]), xp.asarray(c.data), shape, True)
 
 
 def _sparse_sparse(a, b):
     _scalar_values(a)
     _scalar_values(b)
-    res = _from_scipy(scipy_matrix(a._data) @ scipy_matrix(b._data), (a.shape[0], b.shape[1]))
+    res = _from_library(library_matrix(a._data) @ library_matrix(b._data), (a.shape[0], b.shape[1]), a._data.values)
     record(res, SparseSparseMmBackward, (a, b), (a, b))
     return res
 
@@ -242,9 +262,10 @@ class SampledAddmmBackward0(Node):
         g_in = gs * self.beta if self.need_input else None
         g1 = g2 = None
         if m1._requires_grad or m2._requires_grad:
-            gm = scipy_matrix(gs._data) * self.alpha
-            g1 = _make(_as(gm @ m2._data.T, m1._data.dtype)) if m1._requires_grad else None
-            g2 = _make(_as((gm.T @ m1._data).T, m2._data.dtype)) if m2._requires_grad else None
+            xp = module_of_array(m1._data)
+            gm = library_matrix(gs._data) * self.alpha
+            g1 = _make(_as(xp.asarray(gm @ m2._data.T), m1._data.dtype)) if m1._requires_grad else None
+            g2 = _make(_as(xp.asarray((gm.T @ m1._data).T), m2._data.dtype)) if m2._requires_grad else None
         return g_in, g1, g2
 
 

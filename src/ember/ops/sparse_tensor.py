@@ -10,17 +10,22 @@ Methods that differ for sparse inputs are methods of ``SparseTensor``
 check; the few ``ember.X`` functions that take sparse operands branch once on
 ``Tensor._sparse`` at their start.
 
-Everything here works on arrays of the values' array module; SciPy, the CPU
-engine for products and compressed conversions, is imported on first use
-(``scipy_sparse``), never by ``import ember``.
+Everything here works on arrays of the values' array module (``module_of_array``),
+so a sparse tensor lives on any device that holds dense ones.  Products and
+coalescing run in the sparse-matrix library of the values' backend
+(``sparse_library``: SciPy for host arrays, ``cupyx.scipy.sparse``, i.e.
+cuSPARSE, for CUDA), imported on first use, never by ``import ember``.
 """
+import importlib
 import math
 
-from numpy import ndarray as _host_array   # the host array type: SciPy's kernels take NumPy arrays only
+# Exactly-NumPy arrays take the CPU-tuned paths (NumPy's repeat with an array of counts, products split over
+# threads); every other array type (CuPy's; the tests' NumPy subclass, which stands in for a device) the generic ones.
+from numpy import ndarray as _ndarray
 
 from .. import _dtype
 from .._constants import layout
-from .._device import device_of
+from .._device import backend_of, device_of
 from ._common import Tensor, module_of_array, _make
 from ._declare import case
 
@@ -30,10 +35,21 @@ SPARSE_CSC = layout("torch.sparse_csc")
 _LAYOUT_NAME = {SPARSE_COO: "Sparse", SPARSE_CSR: "SparseCsr", SPARSE_CSC: "SparseCsc"}
 
 
-def scipy_sparse():
-    """The ``scipy.sparse`` module, imported on the first sparse operation that needs it."""
-    import scipy.sparse
-    return scipy.sparse
+# the value dtypes (NumPy type chars) each sparse library has kernels for; absent: all that SciPy takes
+_LIBRARY_DTYPES = {"cupyx.scipy.sparse": "fdFD"}   # cuSPARSE: float32/64, complex64/128
+
+
+def sparse_library(array):
+    """The sparse-matrix library (``scipy.sparse``'s API) of ``array``'s backend, imported on first use: SciPy for
+    host arrays, ``cupyx.scipy.sparse`` for CUDA.  Its results are arrays of the library's own type (SciPy
+    returns plain ``ndarray`` for a NumPy subclass): callers pass them through their ``xp.asarray``."""
+    return importlib.import_module(backend_of(array).sparse_module)
+
+
+def library_computes(values):
+    """True when the sparse library of ``values``' backend has kernels for their dtype."""
+    kinds = _LIBRARY_DTYPES.get(backend_of(values).sparse_module)
+    return kinds is None or values.dtype.char in kinds
 
 
 class SparseStore:
@@ -308,9 +324,24 @@ def unravel(lin, shape):
     return xp.stack(xp.unravel_index(lin, shape)).astype(xp.int64, copy=False)
 
 
-def _scipy_ok(values):
+def _library_coalesces(values):
     return values.ndim == 1 and values.dtype.kind in "fcib" and values.dtype.itemsize >= 4 \
-        and values.dtype.name != "bfloat16"
+        and values.dtype.name != "bfloat16" and library_computes(values)
+
+
+def segment_ids(xp, counts):
+    """``repeat(arange(len(counts)), counts)``: the segment of each of ``sum(counts)`` positions, searched among the
+    segments' ends (CuPy's ``repeat`` takes no array of counts)."""
+    ends = xp.cumsum(counts)
+    total = int(ends[-1]) if ends.size else 0
+    return xp.searchsorted(ends, xp.arange(total, dtype=ends.dtype), side="right")
+
+
+def repeat_each(xp, values, counts):
+    """``values[i]`` repeated ``counts[i]`` times (NumPy's ``repeat`` for NumPy arrays, ``segment_ids`` elsewhere)."""
+    if type(counts) is _ndarray:
+        return xp.repeat(values, counts)
+    return values[segment_ids(xp, counts)]
 
 
 def coalesce_store(s):
@@ -322,24 +353,24 @@ def coalesce_store(s):
     sd = ind.shape[0]
     if val.shape[0] < 2:
         return SparseStore(SPARSE_COO, s.shape, val, indices=ind, coalesced=True)
-    if sd == 2 and _scipy_ok(val) and type(val) is _host_array:
-        # SciPy's COO -> CSR sums duplicates in C; its sorted CSR is the coalesced order
-        m = scipy_sparse().csr_matrix((val, (ind[0], ind[1])), shape=s.shape[:2])
+    if sd == 2 and _library_coalesces(val):
+        # the library's COO -> CSR sums duplicates in compiled code; its sorted CSR is the coalesced order
+        m = sparse_library(val).csr_matrix((val, (ind[0], ind[1])), shape=s.shape[:2])
         m.sum_duplicates()
-        rows = xp.repeat(xp.arange(s.shape[0], dtype=xp.int64), xp.diff(m.indptr))
-        out = SparseStore(SPARSE_COO, s.shape, m.data.astype(val.dtype, copy=False),
-                          indices=xp.stack([rows, m.indices.astype(xp.int64)]), coalesced=True)
-        return out
+        data, ptr, cols = xp.asarray(m.data), xp.asarray(m.indptr), xp.asarray(m.indices)
+        rows = repeat_each(xp, xp.arange(s.shape[0], dtype=xp.int64), xp.diff(ptr))
+        return SparseStore(SPARSE_COO, s.shape, data.astype(val.dtype, copy=False),
+                           indices=xp.stack([rows, cols.astype(xp.int64)]), coalesced=True)
     lin = linear_index(ind, s.shape[:sd])
     if (lin[1:] > lin[:-1]).all():
         return SparseStore(SPARSE_COO, s.shape, val, indices=ind, coalesced=True)
     order = xp.argsort(lin, kind="stable")
     lin = lin[order]
-    starts = xp.concatenate([xp.ones(1, dtype=bool), lin[1:] != lin[:-1]]).nonzero()[0]
+    starts = xp.nonzero(xp.concatenate([xp.ones(1, dtype=bool), lin[1:] != lin[:-1]]))[0]
     if starts.size == lin.size:
         summed = val[order]
-    elif val.dtype.kind == "b":
-        summed = xp.logical_or.reduceat(val[order], starts, axis=0)
+    elif val.dtype.kind == "b":   # maximum is logical or on booleans (CuPy has no logical_or.reduceat)
+        summed = xp.maximum.reduceat(val[order], starts, axis=0)
     else:
         summed = xp.add.reduceat(val[order], starts, axis=0).astype(val.dtype, copy=False)
     return SparseStore(SPARSE_COO, s.shape, summed, indices=unravel(lin[starts], s.shape[:sd]), coalesced=True)
@@ -375,12 +406,17 @@ def to_coo_store(s):
     """A COO store of a sparse store of any layout (compressed layouts give coalesced COO)."""
     if s.layout == SPARSE_COO:
         return s
-    xp = module_of_array(s.values)
-    counts = xp.diff(s.compressed)
-    major = xp.repeat(xp.arange(counts.size, dtype=xp.int64), counts)
+    indices = stored_indices(s)
     if s.layout == SPARSE_CSR:
-        return SparseStore(SPARSE_COO, s.shape, s.values, indices=xp.stack([major, s.plain]), coalesced=True)
-    return coalesce_store(SparseStore(SPARSE_COO, s.shape, s.values, indices=xp.stack([s.plain, major])))
+        return SparseStore(SPARSE_COO, s.shape, s.values, indices=indices, coalesced=True)
+    return coalesce_store(SparseStore(SPARSE_COO, s.shape, s.values, indices=indices))
+
+
+def stored_indices(s):
+    """The ``(2, nnz)`` (row, column) index columns of a CSR or CSC store's entries, in its storage order."""
+    xp = module_of_array(s.values)
+    major = repeat_each(xp, xp.arange(s.compressed.size - 1, dtype=xp.int64), xp.diff(s.compressed))
+    return xp.stack([major, s.plain] if s.layout == SPARSE_CSR else [s.plain, major])
 
 
 def to_compressed_store(s, layout):
@@ -398,23 +434,28 @@ def to_compressed_store(s, layout):
     if order is not None:
         major, minor = major[order], minor[order]
     compressed = xp.zeros(n_major + 1, dtype=xp.int64)
-    xp.cumsum(xp.bincount(major, minlength=n_major), out=compressed[1:])
+    if major.size:   # CuPy's bincount takes no empty array
+        xp.cumsum(xp.bincount(major, minlength=n_major), out=compressed[1:])
     vals = c.values if order is None else c.values[order]
     return SparseStore(layout, c.shape, vals, compressed=compressed, plain=xp.ascontiguousarray(minor))
 
 
-def scipy_matrix(s, transposed=False):
-    """A SciPy CSR matrix of a 2-D sparse store with 1-D values (or of its transpose), cached on the store.  The
-    untransposed one shares the store's values array (a coalesced COO's row-major order is CSR's), so edits of
-    the values in place show through."""
+def library_matrix(s, transposed=False):
+    """A CSR matrix of the values' sparse library (``sparse_library``) of a 2-D sparse store with 1-D values (or of
+    its transpose), cached on the store.  The untransposed one shares the store's values array (a coalesced COO's
+    row-major order is CSR's), so edits of the values in place show through.  Raises RuntimeError for a dtype the
+    library has no kernels for (integers on CUDA)."""
     if s.cache is None:
         s.cache = {}
     key = "T" if transposed else "csr"
     m = s.cache.get(key)
     if m is None:
-        sp = scipy_sparse()
+        if not library_computes(s.values):
+            raise RuntimeError(f"sparse matrix products on {device_of(s.values).type} support floating and complex "
+                               f"values, not {s.values.dtype.name}")
+        sp = sparse_library(s.values)
         if transposed:
-            m = scipy_matrix(s).T.tocsr()
+            m = library_matrix(s).T.tocsr()
         elif s.layout == SPARSE_CSR:
             m = sp.csr_matrix((s.values, s.plain, s.compressed), shape=s.shape, copy=False)
         elif s.layout == SPARSE_CSC:
@@ -443,15 +484,15 @@ def sparse_repr(t):
         body = "tensor(" + _tensor_str(inner, indent + 7)
         return name + "=" + (body + f", size={tuple(arr.shape)})" if arr.size == 0 else body + ")")
 
-    if s.layout == SPARSE_COO:
+    dev = t.device
+    suffixes = ([f"device='{dev}'"] if dev.type != "cpu" else []) + [f"size={tuple(s.shape)}", f"nnz={s.nnz}"]
+    if s.layout == SPARSE_COO:   # PyTorch puts a COO tensor's first suffix on a line of its own
         body = "tensor(" + field("indices", s.indices) + ",\n       " + field("values", s.values)
-        suffixes = [f"size={tuple(s.shape)}", f"nnz={s.nnz}"]
         body += ",\n       " + suffixes.pop(0)
     else:
         names = ("crow_indices", "col_indices") if s.layout == SPARSE_CSR else ("ccol_indices", "row_indices")
         body = ("tensor(" + field(names[0], s.compressed) + ",\n       " + field(names[1], s.plain)
                 + ",\n       " + field("values", s.values))
-        suffixes = [f"size={tuple(s.shape)}", f"nnz={s.nnz}"]
     dt = t.dtype
     if dt not in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool) and dt is not _dtype.default_complex():
         suffixes.append(f"dtype={dt!r}")
