@@ -265,6 +265,26 @@ def test_sparse_sparse_product_and_sampled_addmm(device):
     np.testing.assert_allclose(m2.grad.cpu().numpy(), tm2.grad.numpy(), rtol=1e-10)
 
 
+def test_batched_and_hybrid_products(device):
+    rng = np.random.default_rng(6)
+    i, v = random_coo(rng, (2, 3, 4), 10)
+    b3, tb3 = coo(device, i, v, (2, 3, 4), requires_grad=True)
+    x, tx = leaf(device, rng.standard_normal((2, 4, 5)))
+    a, ta = coo(device, [[2, 0, 2], [1, 3, 0]], [1.0, 2.0, 3.0], (3, 4))
+    y, ty = leaf(device, rng.standard_normal((4, 2)))
+    r, tr = b3.bmm(x), tb3.bmm(tx)
+    h, th = ember.hspmm(a, y), torch.hspmm(ta, ty)
+    on_device([r, h], device)
+    np.testing.assert_allclose(r.detach().cpu().numpy(), tr.detach().numpy(), rtol=1e-10)
+    same(h, th)
+    (r.sum() + ember.sparse.sum(h)).backward()
+    (tr.sum() + (ta @ ty).sum()).backward()   # PyTorch has no hspmm derivative; its values sum to the product's
+    on_device([x.grad, y.grad, b3.grad], device, "gradient")
+    np.testing.assert_allclose(x.grad.cpu().numpy(), tx.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(y.grad.cpu().numpy(), ty.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(dense(b3.grad), dense(tb3.grad.sparse_mask(tb3.detach().coalesce())), rtol=1e-10)
+
+
 def test_products_refuse_dtypes_the_library_lacks(monkeypatch):
     """A backend whose sparse library has no integer kernels (cuSPARSE) raises a clear error instead of its
     library's (checked by giving SciPy cuSPARSE's dtype list)."""
