@@ -54,35 +54,13 @@ def _step_blas(w, rows):
     return blas_single() if rows * w.size < _SMALL_STEP else contextlib.nullcontext()
 
 
-def _projection(X, w_ih, bias, wave=None, out=None):
-    """The input-side pre-activations ``X @ w_ih.T + bias`` of every step (into ``out`` when given).
-    In a wavefront (``wave``) the buffer is returned unfilled: ``wave`` fills it chunk by chunk as the
-    layer below delivers those rows of ``X``."""
-    xp = module_of_array(X)
-    if out is None:
-        out = xp.empty((X.shape[0], w_ih.shape[0]), dtype=X.dtype)
-    wT = w_ih.T                     # BLAS reads the transposed operand in place as fast as a copy here
-    if wave is not None:
-        def fill(r0, r1):
-            g = xp.matmul(X[r0:r1], wT, out=out[r0:r1])
-            if bias is not None:
-                g += bias
-        wave.enter = fill
-        return out
-    product(lambda a, b: xp.matmul(a, b, out=out), X, wT)
+def _projection(X, w_ih, bias):
+    """The input-side pre-activations ``X @ w_ih.T + bias`` of every step, one product (BLAS reads the
+    transposed weight in place as fast as a contiguous copy, so none is made)."""
+    G = product(module_of_array(X).matmul, X, w_ih.T)
     if bias is not None:
-        out += bias
-    return out
-
-
-def _input_grad(dG, w_ih, wave, need):
-    """The gradient of the layer's input, ``dG @ w_ih``: in a wavefront with a layer below, the buffer
-    ``wave.dX`` that ``wave`` has filled chunk by chunk; otherwise one product now when ``need``."""
-    if wave is not None and wave.dX is not None:
-        return wave.dX
-    if not need:
-        return None
-    return product(module_of_array(dG).matmul, dG, w_ih)
+        G += bias
+    return G
 
 
 class _State:
@@ -91,18 +69,15 @@ class _State:
 
 
 # ----------------------------------------------------------------------------- forward kernels
-def _run_steps(steps, h0, c0, hn, cn, step_fn, keep, wave=None):
+def _run_steps(steps, h0, c0, hn, cn, step_fn, keep):
     """The recurrence skeleton shared by all modes: grows / shrinks the active batch as the packed
-    layout requires, writes finished rows into ``hn`` / ``cn``, and calls ``step_fn(r0, r1, h, c)``
-    (between ``wave.before(k)`` and ``wave.after(k)`` in a wavefront)."""
+    layout requires, writes finished rows into ``hn`` / ``cn``, and calls ``step_fn(r0, r1, h, c)``."""
     xp = module_of_array(h0)
     n0 = steps[0][1] - steps[0][0]
     h = h0[:n0]
     c = c0[:n0] if c0 is not None else None
     n_before = [] if keep else None
-    for k, (r0, r1) in enumerate(steps):
-        if wave is not None:
-            wave.before(k)
+    for r0, r1 in steps:
         bs = r1 - r0
         n = h.shape[0]
         if keep:
@@ -118,8 +93,6 @@ def _run_steps(steps, h0, c0, hn, cn, step_fn, keep, wave=None):
             if c is not None:
                 c = xp.concatenate((c, c0[n:bs]))
         h, c = step_fn(r0, r1, h, c)
-        if wave is not None:
-            wave.after(k)
     n = h.shape[0]
     hn[:n] = h
     if c is not None:
@@ -127,17 +100,16 @@ def _run_steps(steps, h0, c0, hn, cn, step_fn, keep, wave=None):
     return n_before, n
 
 
-def _lstm_forward(X, h0, c0, w_ih, w_hh, bias, w_hr, steps, keep, wave=None, out=None):
+def _lstm_forward(X, h0, c0, w_ih, w_hh, bias, w_hr, steps, keep):
     xp = module_of_array(X)
     N = X.shape[0]
     H = w_hh.shape[0] // 4
     Hout = w_hh.shape[1]
     dt = X.dtype
-    G = _projection(X, w_ih, bias, wave)                     # (N, 4H)
+    G = _projection(X, w_ih, bias)                           # (N, 4H)
     whhT = _weights_t(w_hh)
     whrT = w_hr.T if w_hr is not None else None
-    if out is None:
-        out = xp.empty((N, Hout), dtype=dt)
+    out = xp.empty((N, Hout), dtype=dt)
     C = xp.empty((N, H), dtype=dt)
     TC = xp.empty((N, H), dtype=dt)          # tanh(c): kept for backward, scratch otherwise
     Hp = xp.empty((N, Hout), dtype=dt) if keep else None
@@ -158,7 +130,7 @@ def _lstm_forward(X, h0, c0, w_ih, w_hh, bias, w_hr, steps, keep, wave=None, out
         return out[r0:r1], C[r0:r1]
 
     with _step_blas(whhT, B):
-        n_before, n_last = _run_steps(steps, h0, c0, hn, cn, step, keep, wave)
+        n_before, n_last = _run_steps(steps, h0, c0, hn, cn, step, keep)
     st = None
     if keep:
         st = _State()
@@ -167,15 +139,14 @@ def _lstm_forward(X, h0, c0, w_ih, w_hh, bias, w_hr, steps, keep, wave=None, out
     return out, hn, cn, st
 
 
-def _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep, wave=None, out=None):
+def _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep):
     xp = module_of_array(X)
     N = X.shape[0]
     H = w_hh.shape[1]
     dt = X.dtype
-    G = _projection(X, w_ih, b_ih, wave)                     # (N, 3H)
+    G = _projection(X, w_ih, b_ih)                           # (N, 3H)
     whhT = _weights_t(w_hh)
-    if out is None:
-        out = xp.empty((N, H), dtype=dt)
+    out = xp.empty((N, H), dtype=dt)
     HN = xp.empty((N, H), dtype=dt)          # the hidden side's n block: kept for backward, scratch otherwise
     Hp = xp.empty((N, H), dtype=dt) if keep else None
     hn = xp.empty((h0.shape[0], H), dtype=dt)
@@ -191,7 +162,7 @@ def _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep, wave=None, out=None
         return out[r0:r1], None
 
     with _step_blas(whhT, h0.shape[0]):
-        n_before, n_last = _run_steps(steps, h0, None, hn, None, step, keep, wave)
+        n_before, n_last = _run_steps(steps, h0, None, hn, None, step, keep)
     st = None
     if keep:
         st = _State()
@@ -200,9 +171,9 @@ def _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep, wave=None, out=None
     return out, hn, None, st
 
 
-def _rnn_forward(X, h0, w_ih, w_hh, bias, relu, steps, keep, wave=None, out=None):
+def _rnn_forward(X, h0, w_ih, w_hh, bias, relu, steps, keep):
     xp = module_of_array(X)
-    G = _projection(X, w_ih, bias, wave, out)               # (N, H); becomes the output in place
+    G = _projection(X, w_ih, bias)                           # (N, H); becomes the output in place
     whhT = w_hh.T
     Hp = xp.empty_like(G) if keep else None
     hn = xp.empty((h0.shape[0], G.shape[1]), dtype=G.dtype)
@@ -217,7 +188,7 @@ def _rnn_forward(X, h0, w_ih, w_hh, bias, relu, steps, keep, wave=None, out=None
         return act(g), None
 
     with _step_blas(whhT, h0.shape[0]):
-        n_before, n_last = _run_steps(steps, h0, None, hn, None, step, keep, wave)
+        n_before, n_last = _run_steps(steps, h0, None, hn, None, step, keep)
     st = None
     if keep:
         st = _State()
@@ -226,25 +197,25 @@ def _rnn_forward(X, h0, w_ih, w_hh, bias, relu, steps, keep, wave=None, out=None
     return G, hn, None, st
 
 
-def layer_forward(mode, X, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, steps, keep, wave=None, out=None):
-    """One direction of one layer on arrays: ``(out, h_n, c_n, state)`` (state None unless ``keep``).
-    ``X`` is ``(N, I)`` packed rows; ``out``: the output buffer to fill, or None for a new one."""
+def layer_forward(mode, X, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, steps, keep):
+    """One direction of one layer on arrays: ``(out, h_n, c_n, state)`` (state None unless ``keep``);
+    ``X`` is ``(N, I)`` packed rows."""
     if mode == "GRU":
-        return _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep, wave, out)
+        return _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep)
     bias = b_ih
     if b_ih is not None and b_hh is not None:
         bias = b_ih + b_hh
     elif b_hh is not None:
         bias = b_hh
     if mode == "LSTM":
-        return _lstm_forward(X, h0, c0, w_ih, w_hh, bias, w_hr, steps, keep, wave, out)
+        return _lstm_forward(X, h0, c0, w_ih, w_hh, bias, w_hr, steps, keep)
     if mode in ("RNN_TANH", "RNN_RELU"):
-        return _rnn_forward(X, h0, w_ih, w_hh, bias, mode == "RNN_RELU", steps, keep, wave, out)
+        return _rnn_forward(X, h0, w_ih, w_hh, bias, mode == "RNN_RELU", steps, keep)
     raise ValueError("Unrecognized RNN mode: " + str(mode))
 
 
 # ----------------------------------------------------------------------------- backward kernels
-def _bptt(st, dout, dhn, dcn, B, Hout, H, step_bwd, has_c, wave=None):
+def _bptt(st, dout, dhn, dcn, B, Hout, H, step_bwd, has_c):
     """Walk the steps backwards; ``step_bwd(r0, r1, dh, dc) -> (dh_prev, dc_prev)``.  Returns (dh0, dc0)."""
     dt = st.X.dtype
     xp = module_of_array(st.X)
@@ -255,14 +226,10 @@ def _bptt(st, dout, dhn, dcn, B, Hout, H, step_bwd, has_c, wave=None):
         dc = dcn[:n].copy() if dcn is not None else xp.zeros((n, H), dtype=dt)
     dh0 = xp.zeros((B, Hout), dtype=dt)
     dc0 = xp.zeros((B, H), dtype=dt) if has_c else None
-    for k, ((r0, r1), nb) in enumerate(zip(reversed(st.steps), reversed(st.n_before))):
-        if wave is not None:
-            wave.before(k)
+    for (r0, r1), nb in zip(reversed(st.steps), reversed(st.n_before)):
         if dout is not None:
             dh = dh + dout[r0:r1]
         dh, dc = step_bwd(r0, r1, dh, dc)
-        if wave is not None:
-            wave.after(k)
         bs = r1 - r0
         if bs > nb:          # these rows started from h0 at this step
             dh0[nb:bs] = dh[nb:]
@@ -281,14 +248,7 @@ def _bptt(st, dout, dhn, dcn, B, Hout, H, step_bwd, has_c, wave=None):
     return dh0, dc0
 
 
-def _wave_input_grad(wave, dG_rows, w_ih):
-    """In a wavefront with a layer below: after each chunk, its rows of the input gradient go into ``wave.dX``."""
-    if wave is not None and wave.dX is not None:
-        xp = module_of_array(wave.dX)
-        wave.leave = lambda r0, r1: xp.matmul(dG_rows(r0, r1), w_ih, out=wave.dX[r0:r1])
-
-
-def _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B, wave=None):
+def _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B):
     A, Cp, TC, Hp, X = st.A, st.Cp, st.TC, st.Hp, st.X
     xp = module_of_array(A)
     N, H4 = A.shape
@@ -296,7 +256,6 @@ def _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B, wave=None):
     dG = xp.empty((N, H4), dtype=A.dtype)        # pre-activation gradients, PyTorch's gate order i, f, g, o
     Dh = xp.empty((N, Hout), dtype=A.dtype) if w_hr is not None else None
     cell, matmul = _kr.lstm_cell_backward, xp.matmul
-    _wave_input_grad(wave, lambda r0, r1: dG[r0:r1], w_ih)
 
     def step_bwd(r0, r1, dh, dc):
         if w_hr is not None:
@@ -306,9 +265,9 @@ def _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B, wave=None):
         return matmul(dG[r0:r1], w_hh), dc
 
     with _step_blas(w_hh, B):
-        dh0, dc0 = _bptt(st, dout, dhn, dcn, B, Hout, H4 // 4, step_bwd, True, wave)
+        dh0, dc0 = _bptt(st, dout, dhn, dcn, B, Hout, H4 // 4, step_bwd, True)
     nx, nwi, nwh, nb = st.need
-    dX = _input_grad(dG, w_ih, wave, nx)            # the big products only for inputs that want a gradient
+    dX = product(matmul, dG, w_ih) if nx else None     # the big products only for inputs that want a gradient
     dw_ih = product(matmul, dG.T, X) if nwi else None
     dw_hh = product(matmul, dG.T, Hp) if nwh else None
     db = dG.sum(0) if nb else None
@@ -317,22 +276,14 @@ def _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B, wave=None):
     return dX, dh0, dc0, dw_ih, dw_hh, db, (db.copy() if db is not None else None), dw_hr
 
 
-def _gru_backward(st, w_ih, w_hh, dout, dhn, B, wave=None):
+def _gru_backward(st, w_ih, w_hh, dout, dhn, B):
     A, Hp, HN, X = st.A, st.Hp, st.HN, st.X
     xp = module_of_array(A)
     N = A.shape[0]
     H = w_hh.shape[1]
     dGh = xp.empty((N, 3 * H), dtype=A.dtype)    # gradient of the hidden projection (r, z, W_hn h + b_hn)
     DN = xp.empty((N, H), dtype=A.dtype)         # gradient of the n pre-activation
-    dGi = xp.empty((N, 3 * H), dtype=A.dtype)    # gradient of the input projection: dGh with DN as its n block
     cell, matmul = _kr.gru_cell_backward, xp.matmul
-
-    def input_side(r0, r1):
-        dGi[r0:r1, :2 * H] = dGh[r0:r1, :2 * H]
-        dGi[r0:r1, 2 * H:] = DN[r0:r1]
-        return dGi[r0:r1]
-
-    _wave_input_grad(wave, input_side, w_ih)
 
     def step_bwd(r0, r1, dh, dc):
         dprev = xp.empty_like(dh)
@@ -341,44 +292,43 @@ def _gru_backward(st, w_ih, w_hh, dout, dhn, B, wave=None):
         return dprev, None
 
     with _step_blas(w_hh, B):
-        dh0, _ = _bptt(st, dout, dhn, None, B, H, H, step_bwd, False, wave)
-    if wave is None or wave.dX is None:
-        input_side(0, N)
+        dh0, _ = _bptt(st, dout, dhn, None, B, H, H, step_bwd, False)
+    dGi = dGh.copy()                             # gradient of the input projection: dGh with DN as its n block
+    dGi[:, 2 * H:] = DN
     nx, nwi, nwh, nb = st.need
-    return _input_grad(dGi, w_ih, wave, nx), dh0, None, (product(matmul, dGi.T, X) if nwi else None), \
+    return (product(matmul, dGi, w_ih) if nx else None), dh0, None, (product(matmul, dGi.T, X) if nwi else None), \
         (product(matmul, dGh.T, Hp) if nwh else None), (dGi.sum(0) if nb else None), \
         (dGh.sum(0) if nb else None), None
 
 
-def _rnn_backward(st, w_ih, w_hh, relu, dout, dhn, B, wave=None):
+def _rnn_backward(st, w_ih, w_hh, relu, dout, dhn, B):
     out, Hp, X = st.A, st.Hp, st.X
     xp = module_of_array(out)
     H = w_hh.shape[1]
     D = (out > 0).astype(out.dtype) if relu else 1 - out * out
     dG = xp.empty_like(out)
     multiply, matmul = xp.multiply, xp.matmul
-    _wave_input_grad(wave, lambda r0, r1: dG[r0:r1], w_ih)
 
     def step_bwd(r0, r1, dh, dc):
         d = multiply(dh, D[r0:r1], out=dG[r0:r1])
         return matmul(d, w_hh), None
 
     with _step_blas(w_hh, B):
-        dh0, _ = _bptt(st, dout, dhn, None, B, H, H, step_bwd, False, wave)
+        dh0, _ = _bptt(st, dout, dhn, None, B, H, H, step_bwd, False)
     nx, nwi, nwh, nb = st.need
     db = dG.sum(0) if nb else None
-    return _input_grad(dG, w_ih, wave, nx), dh0, None, (product(matmul, dG.T, X) if nwi else None), \
+    return (product(matmul, dG, w_ih) if nx else None), dh0, None, (product(matmul, dG.T, X) if nwi else None), \
         (product(matmul, dG.T, Hp) if nwh else None), db, (db.copy() if db is not None else None), None
 
 
-def layer_backward(mode, st, w_ih, w_hh, w_hr, dout, dhn, dcn, B, wave=None):
+def layer_backward(mode, st, w_ih, w_hh, w_hr, dout, dhn, dcn, B):
     """Gradients of one layer from its forward ``st`` (``st.need`` set): ``(dX, dh0, dc0, dw_ih, dw_hh,
     db_ih, db_hh, dw_hr)`` as arrays (None where not needed).  ``dout`` ``(N, H_out)`` or None."""
     if mode == "LSTM":
-        return _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B, wave)
+        return _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B)
     if mode == "GRU":
-        return _gru_backward(st, w_ih, w_hh, dout, dhn, B, wave)
-    return _rnn_backward(st, w_ih, w_hh, mode == "RNN_RELU", dout, dhn, B, wave)
+        return _gru_backward(st, w_ih, w_hh, dout, dhn, B)
+    return _rnn_backward(st, w_ih, w_hh, mode == "RNN_RELU", dout, dhn, B)
 
 
 # ----------------------------------------------------------------------------- composed twin (double backward)
@@ -461,22 +411,7 @@ def _rows(g):
     return a.reshape(-1, a.shape[-1]) if a.ndim == 3 else a
 
 
-class _FusedRnnNode(Node):
-    """What the fused recurrent nodes share: the output version check and freeing the forward state."""
-
-    def _check_output_version(self):
-        counter, version = self.out_version
-        if counter[0] != version:
-            raise RuntimeError("one of the variables needed for gradient computation has been modified by an "
-                               f"inplace operation: the output of {self.name()} is at version {counter[0]}; "
-                               f"expected version {version} instead.")
-
-    def release(self):
-        Node.release(self)
-        self.state = None
-
-
-class RnnLayerBackward0(_FusedRnnNode):
+class RnnLayerBackward0(Node):
     """Backward of one fused recurrent layer: outputs (output, h_n, c_n), or (output, h_n) without a cell state."""
 
     def backward(self, dout, dhn, dcn=None):
@@ -495,6 +430,17 @@ class RnnLayerBackward0(_FusedRnnNode):
         arrs = (dX.reshape(x._data.shape) if dX is not None else None, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr)
         return tuple(_make(a) if t is not None and t._requires_grad and a is not None else None
                      for t, a in zip(ins, arrs))
+
+    def _check_output_version(self):
+        counter, version = self.out_version
+        if counter[0] != version:
+            raise RuntimeError("one of the variables needed for gradient computation has been modified by an "
+                               f"inplace operation: the output of {self.name()} is at version {counter[0]}; "
+                               f"expected version {version} instead.")
+
+    def release(self):
+        Node.release(self)
+        self.state = None
 
 
 def _check_dtypes(input, hx, w_ih, w_hh):

@@ -3,19 +3,15 @@
 Each direction of each layer runs as one fused op (``ember.ops.rnn_ops.rnn_layer``): the input
 projection of all time steps is a single matrix product and the recurrence runs without a
 graph node per step.  Everything around it (layer stacking, dropout between layers, the
-concatenation of directions, packed-sequence bookkeeping) is ordinary ember ops.  A unidirectional
-stack without dropout between its layers runs as one op instead (``ember.ops._rnn_stack.rnn_stack``),
-its layers a wavefront on two threads.
+concatenation of directions, packed-sequence bookkeeping) is ordinary ember ops.
 """
 import math
 import numbers
-import sys
 import warnings
 import weakref
 
 from ...ops.creation import zeros as _zeros
 from ...ops.joining import cat as _cat, stack as _stack
-from ...ops._rnn_stack import rnn_stack as _rnn_stack
 from ...ops.rnn_ops import rnn_layer as _rnn_layer, lstm_cell as _lstm_cell, gru_cell as _gru_cell, \
     rnn_tanh_cell as _rnn_tanh_cell, rnn_relu_cell as _rnn_relu_cell
 from .. import init
@@ -277,15 +273,6 @@ class RNNBase(Module):
         dt = input.dtype
         Hout = self.proj_size if self.proj_size > 0 else self.hidden_size
         is_lstm = self.mode == "LSTM"
-        # One op for the whole stack, except while a profile hook records the layers' ops one by one (ONNX
-        # export's tracer, ember.profiler: they know the per-layer op).
-        if num_directions == 1 and self.num_layers > 1 and not (self.dropout and self.training) \
-                and sys.getprofile() is None:
-            L = self.num_layers
-            if hx is None:
-                hx = _zeros((L, B, Hout), dtype=dt)
-                cx = _zeros((L, B, self.hidden_size), dtype=dt) if is_lstm else None
-            return _rnn_stack(self.mode, input, hx, cx, [self._layer_weights(i) for i in range(L)], bs)
         h_zero = c_zero = None
         if hx is None:
             h_zero = _zeros((B, Hout), dtype=dt)
