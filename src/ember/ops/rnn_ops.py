@@ -21,7 +21,7 @@ step, forward and backward, is one fused kernel call (``kernels/recurrent.py``).
 import contextlib
 
 from ..kernels import recurrent as _kr
-from ._block_threads import blas_single, product
+from ._block_threads import blas_single, block_threads, parallel_ok, product, timed_parallel
 from ._common import module_of_array, Node, record, function, GradMode, _make, dtype_name
 
 
@@ -44,14 +44,20 @@ def _weights_t(w):
     return module_of_array(w).ascontiguousarray(w.T)
 
 
-_SMALL_STEP = 1 << 24    # multiply-adds per step product below which one BLAS thread is faster
+# Multiply-adds per step product from which BLAS's threads pay on an idle machine (2 cores, OpenBLAS, float32:
+# 20x256 @ 256x1024 takes 150 us on one thread, 105 us on two; 1024x256 @ 256x20 83 us).
+_STEP_THREADS = 1 << 22
 
 
 def _step_blas(w, rows):
-    """BLAS held to one thread while the per-step products ``(rows, K) @ w`` run, when they are small:
-    a second BLAS thread then costs more in wake-ups than it saves, badly so on a busy machine
-    (measured: 20x256 @ 256x1024 takes 0.3 ms on one thread, 1-10 ms on two)."""
-    return blas_single() if rows * w.size < _SMALL_STEP else contextlib.nullcontext()
+    """The BLAS threading for a recurrence whose per-step products are ``(rows, K) @ w``: BLAS's own thread
+    count for products big enough to pay for a second thread, timed so that a recurrence which finds the
+    cores busy sends later ones to one thread (``parallel_ok``); one thread otherwise: on a busy machine
+    a second BLAS thread waiting for a core made the same product take 1-10 ms."""
+    if rows * w.size >= _STEP_THREADS and parallel_ok():
+        nt = block_threads()
+        return timed_parallel(nt) if nt > 1 else contextlib.nullcontext()
+    return blas_single()
 
 
 def _projection(X, w_ih, bias):
