@@ -5,6 +5,7 @@ import math
 from .. import _dtype
 from ..kernels import embedding as _ke
 from ._device_check import same_device_args
+from .sparse_tensor import segment_ids
 from ._common import array_module, module_of_array, Node, record, function, _make, GradMode
 
 
@@ -109,15 +110,17 @@ def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sp
     idx = indices._data.astype(xp.int64, copy=False)
     off = offsets._data.astype(xp.int64, copy=False)
     n = idx.size
+    _check_offsets(xp, off, n)
     if include_last_offset:
         starts, ends = off[:-1], off[1:]
     else:
         starts = off
         ends = xp.append(off[1:], n)
     B = starts.size
-    lengths = xp.maximum(ends - starts, 0)
-    bag_of_index = xp.repeat(xp.arange(B), lengths)
-    positions = xp.concatenate([xp.arange(s, e) for s, e in zip(starts, ends)]) if B else xp.zeros(0, xp.int64)
+    lengths = ends - starts
+    bag_of_index = segment_ids(xp, lengths)
+    first = xp.cumsum(lengths) - lengths   # where each bag's run begins among the gathered positions
+    positions = xp.arange(bag_of_index.size) - first[bag_of_index] + starts[bag_of_index]
     keep = xp.ones(positions.size, dtype=bool) if padding_idx is None else idx[positions] != padding_idx
     positions, bag_id = positions[keep], bag_of_index[keep]
     D = weight.shape[1]
@@ -140,6 +143,24 @@ def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sp
             out = out * _make(scale[:, None])
         max_indices = bag_size.copy()
     return out, _make(offset2bag), _make(bag_size), _make(max_indices)
+
+
+def _check_offsets(xp, off, n):
+    """PyTorch's checks of embedding_bag's offsets: the first is 0, none passes the input's end, and (clearer
+    than PyTorch's internal assertion) they never decrease."""
+    if not off.size:
+        return
+    first, last = int(off[0]), int(off[-1])
+    if first != 0:
+        raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                           f"position 0. However, got {first}")
+    if last > n:
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of {last}")
+    steps = xp.diff(off)
+    if steps.size and bool((steps < 0).any()):
+        k = int(xp.argmax(steps < 0)) + 1
+        raise RuntimeError(f"embedding_bag: offsets must be non-decreasing, but offsets[{k}] = {int(off[k])} follows "
+                           f"offsets[{k - 1}] = {int(off[k - 1])}")
 
 
 def _bag_max(rows, positions, bag_id, idx, B, D, counts, weight):
