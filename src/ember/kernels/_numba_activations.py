@@ -3,28 +3,29 @@ import numpy as np
 from numba import prange
 
 from ._numba import inline, jit, pjit, chunks
-from ._numba_math import exp32, exp64, chebyshev
-from .activations import ERF_SMALL, ERFCX_LARGE, ERFC_FIT, SQRT_2_OVER_PI, INV_SQRT_2PI, TANH_CUBIC
+from ._numba_math import exp32_nonpositive, exp64, chebyshev, tanh64
+from .activations import ERF_SMALL, ERFCX_LARGE, ERFCX_FIT32, SQRT_2_OVER_PI, INV_SQRT_2PI, TANH_CUBIC
 
 _INV_SQRT2 = 0.7071067811865476
 _erf_small = chebyshev(ERF_SMALL, "erf_small")          # erf(x)/x in 2x^2 - 1, |x| < 1
 _erfcx_large = chebyshev(ERFCX_LARGE, "erfcx_large")    # (x + 1) erfcx(x) in (x - 5)/(x + 3), x >= 1
-_FIT_DOWN = tuple(ERFC_FIT[::-1])   # Horner's order
+_FIT_DOWN = tuple(ERFCX_FIT32[::-1])   # Horner's order
 
 
 @inline
 def _cdf_pdf32(a):
-    """Phi(a) and phi(a) of a float32 by the erfc fit (exp(-a^2/2) is the fit's own exponential's base)."""
+    """Phi(a) and phi(a) of a float32 by the ``ERFCX_FIT32`` form of erfc; phi reuses its exp(-a^2/2)."""
     z = a * np.float32(-_INV_SQRT2)
     az = abs(z)
-    t = np.float32(1) / (az * np.float32(0.5) + np.float32(1))
-    p = np.float32(0)
+    t = np.float32(2) / (az + np.float32(2))
+    u = t * np.float32(2) - np.float32(1)
+    q = np.float32(0)
     for c in _FIT_DOWN:
-        p = p * t + np.float32(c)
-    sq = az * az
-    e = t * exp32(p - sq)
+        q = q * u + np.float32(c)
+    eq = exp32_nonpositive(-(az * az))
+    e = t * q * eq
     cdf = (e if z >= 0 else np.float32(2) - e) * np.float32(0.5)
-    return cdf, exp32(-sq) * np.float32(INV_SQRT_2PI)
+    return cdf, eq * np.float32(INV_SQRT_2PI)
 
 
 @inline
@@ -53,7 +54,7 @@ def _cdf_pdf64(a):
 def _tanh_parts(a):
     """tanh(u) and du/da of the tanh approximation ``u = sqrt(2/pi) (a + 0.044715 a^3)``, in float64."""
     u = SQRT_2_OVER_PI * (a + TANH_CUBIC * a * a * a)
-    th = 1.0 - 2.0 / (exp64(u + u) + 1.0)
+    th = tanh64(u)   # not 1 - 2 / (exp(2u) + 1): that cancels near 0
     return th, SQRT_2_OVER_PI * (1.0 + 3 * TANH_CUBIC * a * a)
 
 

@@ -1,80 +1,132 @@
 """Numba CPU implementations of ``kernels/norms.py`` (same arguments and results as the references).
 
-Rows (row norms) or batch chunks (batch norm) are split over threads by ``prange`` over chunks;
+Rows (row norms) or batch chunks (batch norm) are split over threads by ``prange`` over chunks (``_batch_chunks``:
+about 16K elements a chunk);
 sums accumulate in float64 whatever the input precision.
 """
 import numpy as np
 from numba import prange
 
-from ._numba import jit, pjit, chunks
+from ._numba import inline, jit, pjit, chunks
 
 
-def _affine(v, x):
-    """``v`` as a flat contiguous array of ``x``'s dtype, or an empty one for None (the kernels take a flag)."""
+def _affine(v, x, n, fill):
+    """``v`` as a flat contiguous array of ``x``'s dtype, or ``n`` entries of ``fill`` for None (1 for a missing
+    weight, 0 for a missing bias: the kernels then need no flag and no branch in their loops)."""
     if v is None:
-        return np.empty(0, x.dtype)
+        return np.full(n, fill, x.dtype)
     return np.ascontiguousarray(v, dtype=x.dtype).reshape(-1)
 
 
-@jit
-def _row_fwd_rows(x, r0, groups, w, b, has_w, has_b, eps, center, y, mean, rstd):
-    """Rows ``r0 .. r0 + len(x)`` (``x``, ``y``, ``mean``, ``rstd`` are those rows' slices)."""
-    R, K, S = x.shape
-    L = K * S
-    for r in range(R):
-        xr = x[r].reshape(L)   # one flat loop per statistic: vectorised whatever K and S are
-        m = 0.0
-        if center:
-            for j in range(L):
-                m += xr[j]
-            m /= L
-        v = 0.0
+@inline
+def _row_stats(xr, center, eps):
+    """Mean (0 without ``center``) and ``1 / sqrt(var + eps)`` of the flat row ``xr``, summed in float64."""
+    L = xr.size
+    m = 0.0
+    if center:
         for j in range(L):
-            d = xr[j] - m
-            v += d * d
-        mean[r] = m
-        rstd[r] = 1.0 / np.sqrt(v / L + eps)
-        mr = mean[r]   # in the input's precision from here on
-        rr = rstd[r]
+            m += xr[j]
+        m /= L
+    v = 0.0
+    for j in range(L):
+        d = xr[j] - m
+        v += d * d
+    return m, 1.0 / np.sqrt(v / L + eps)
+
+
+@jit
+def _ln_fwd_rows(x, w, b, eps, center, y, mean, rstd):
+    """Layer / RMS norm of the rows of ``x`` ``(R, L)``: the affine runs along the row."""
+    for r in range(x.shape[0]):
+        xr = x[r]
+        mean[r], rstd[r] = _row_stats(xr, center, eps)
+        m = mean[r]   # in the input's precision from here on
+        rs = rstd[r]
+        yr = y[r]
+        for j in range(xr.size):
+            yr[j] = (xr[j] - m) * rs * w[j] + b[j]
+
+
+@jit
+def _gn_fwd_rows(x, r0, groups, w, b, eps, center, y, mean, rstd):
+    """Group / instance norm of rows ``r0 .. r0 + len(x)`` of ``(R, K, S)``: one affine entry per channel ``k``."""
+    R, K, S = x.shape
+    for r in range(R):
+        xr = x[r]
+        mean[r], rstd[r] = _row_stats(xr.reshape(K * S), center, eps)
+        m = mean[r]
+        rs = rstd[r]
         base = ((r0 + r) % groups) * K
         yr = y[r]
-        if S == 1:   # layer / RMS norm: the affine varies along the row
-            for k in range(K):
-                sc = rr * w[base + k] if has_w else rr
-                yr[k, 0] = (xr[k] - mr) * sc + (b[base + k] if has_b else 0)
-        else:
-            for k in range(K):
-                sc = rr * w[base + k] if has_w else rr
-                sh = b[base + k] - mr * sc if has_b else -mr * sc
-                for s in range(S):
-                    yr[k, s] = xr[k * S + s] * sc + sh
+        for k in range(K):
+            sc = rs * w[base + k]
+            sh = b[base + k] - m * sc
+            for s in range(S):
+                yr[k, s] = xr[k, s] * sc + sh
 
 
 @pjit
-def _row_fwd(x, groups, w, b, has_w, has_b, eps, center, y, mean, rstd, nch):
+def _row_fwd(x, groups, w, b, eps, center, y, mean, rstd, nch):
     per = (x.shape[0] + nch - 1) // nch
     for ch in prange(nch):   # each chunk a call: loops inside prange itself are not vectorised
         sl = slice(ch * per, (ch + 1) * per)
-        _row_fwd_rows(x[sl], ch * per, groups, w, b, has_w, has_b, eps, center, y[sl], mean[sl], rstd[sl])
+        if x.shape[2] == 1:
+            R = x[sl].shape[0]
+            _ln_fwd_rows(x[sl].reshape(R, x.shape[1]), w, b, eps, center, y[sl].reshape(R, x.shape[1]), mean[sl],
+                         rstd[sl])
+        else:
+            _gn_fwd_rows(x[sl], ch * per, groups, w, b, eps, center, y[sl], mean[sl], rstd[sl])
 
 
 def row_norm_forward(x3, groups, weight, bias, eps, center):
     """See ``norms.row_norm_forward_reference``."""
     x = np.ascontiguousarray(x3)
     R = x.shape[0]
+    C = groups * x.shape[1]
     y = np.empty_like(x)
     mean = np.empty(R, x.dtype)
     rstd = np.empty(R, x.dtype)
-    _row_fwd(x, groups, _affine(weight, x), _affine(bias, x), weight is not None, bias is not None, float(eps),
-             center, y, mean, rstd, chunks(R, max(1, 16384 // max(1, x[0].size))))
+    _row_fwd(x, groups, _affine(weight, x, C, 1), _affine(bias, x, C, 0), float(eps), center, y, mean, rstd,
+             _batch_chunks(x))
     return y, mean, rstd
 
 
 @jit
-def _row_bwd_rows(g, x, r0, mean, rstd, groups, w, has_w, center, need_affine, gx, gw, gb):
-    """Rows ``r0 .. r0 + len(x)``; ``gw``/``gb`` are this chunk's partial sums."""
+def _ln_bwd_rows(g, x, mean, rstd, w, center, need_affine, gx, gw, gb):
+    """Layer / RMS norm backward of the rows of ``(R, L)``; ``gw``/``gb`` (float64) get this chunk's sums."""
+    R, L = x.shape
+    coef = np.empty(2, x.dtype)   # the row's two projection coefficients, in the input's precision
+    for r in range(R):
+        gr = g[r]
+        xr = x[r]
+        m = mean[r]
+        rs = rstd[r]
+        a = 0.0
+        c = 0.0
+        for j in range(L):
+            d = gr[j] * w[j]
+            a += d
+            c += d * (xr[j] - m)
+        coef[0] = a / L if center else 0.0
+        coef[1] = c * rs / L
+        ca = coef[0]
+        cb = coef[1]
+        gxr = gx[r]
+        for j in range(L):
+            gxr[j] = (gr[j] * w[j] - ca - (xr[j] - m) * rs * cb) * rs
+        if need_affine:
+            for j in range(L):
+                gw[j] += gr[j] * ((xr[j] - m) * rs)
+                gb[j] += gr[j]
+
+
+@jit
+def _gn_bwd_rows(g, x, r0, mean, rstd, groups, w, center, need_affine, gx, gw, gb):
+    """Group / instance norm backward of rows ``r0 .. r0 + len(x)`` of ``(R, K, S)``; ``gw``/``gb``: this chunk's
+    sums."""
     R, K, S = x.shape
     L = K * S
+    coef = np.empty(2, x.dtype)
     for r in range(R):
         gr = g[r]
         xr = x[r]
@@ -82,60 +134,58 @@ def _row_bwd_rows(g, x, r0, mean, rstd, groups, w, has_w, center, need_affine, g
         rs = rstd[r]
         base = ((r0 + r) % groups) * K
         a = 0.0
-        bsum = 0.0
-        if S == 1:
-            for k in range(K):
-                gk = gr[k, 0]
-                xh = (xr[k, 0] - m) * rs
-                if need_affine:
-                    gw[base + k] += gk * xh
-                    gb[base + k] += gk
-                dk = gk * w[base + k] if has_w else gk
-                a += dk
-                bsum += dk * xh
-        else:
-            for k in range(K):
-                ga = 0.0
-                gxa = 0.0
-                for s in range(S):
-                    ga += gr[k, s]
-                    gxa += gr[k, s] * (xr[k, s] - m)
-                gxa *= rs
-                wk = w[base + k] if has_w else 1.0
-                a += ga * wk
-                bsum += gxa * wk
-                if need_affine:
-                    gw[base + k] += gxa
-                    gb[base + k] += ga
-        ca = a / L if center else 0.0
-        cb = bsum / L
+        c = 0.0
+        for k in range(K):
+            ga = 0.0
+            gxa = 0.0
+            for s in range(S):
+                ga += gr[k, s]
+                gxa += gr[k, s] * (xr[k, s] - m)
+            gxa *= rs
+            wk = w[base + k]
+            a += ga * wk
+            c += gxa * wk
+            if need_affine:
+                gw[base + k] += gxa
+                gb[base + k] += ga
+        coef[0] = a / L if center else 0.0
+        coef[1] = c / L
+        ca = coef[0]
+        cb = coef[1]
         gxr = gx[r]
         for k in range(K):
-            wk = w[base + k] if has_w else 1.0
+            wk = w[base + k]
             for s in range(S):
                 gxr[k, s] = (gr[k, s] * wk - ca - (xr[k, s] - m) * rs * cb) * rs
 
 
 @pjit
-def _row_bwd(g, x, mean, rstd, groups, w, has_w, center, need_affine, gx, gw, gb, nch):
+def _row_bwd(g, x, mean, rstd, groups, w, center, need_affine, gx, gw, gb, nch):
     per = (x.shape[0] + nch - 1) // nch
     for ch in prange(nch):
         sl = slice(ch * per, (ch + 1) * per)
-        _row_bwd_rows(g[sl], x[sl], ch * per, mean[sl], rstd[sl], groups, w, has_w, center, need_affine, gx[sl],
-                      gw[ch], gb[ch])
+        if x.shape[2] == 1:
+            R = x[sl].shape[0]
+            L = x.shape[1]
+            _ln_bwd_rows(g[sl].reshape(R, L), x[sl].reshape(R, L), mean[sl], rstd[sl], w, center, need_affine,
+                         gx[sl].reshape(R, L), gw[ch], gb[ch])
+        else:
+            _gn_bwd_rows(g[sl], x[sl], ch * per, mean[sl], rstd[sl], groups, w, center, need_affine, gx[sl],
+                         gw[ch], gb[ch])
 
 
 def row_norm_backward(g3, x3, mean, rstd, groups, weight, center, need_affine):
     """See ``norms.row_norm_backward_reference``."""
     x = np.ascontiguousarray(x3)
     g = np.ascontiguousarray(g3, dtype=x.dtype)
-    R, K, _ = x.shape
-    nch = chunks(R, max(1, 16384 // max(1, x[0].size)))
-    C = groups * K if need_affine else 0
-    gw = np.zeros((nch, C))
-    gb = np.zeros((nch, C))
+    nch = _batch_chunks(x)
+    C = groups * x.shape[1]
+    Ca = C if need_affine else 0
+    gw = np.zeros((nch, Ca))
+    gb = np.zeros((nch, Ca))
     gx = np.empty_like(x)
-    _row_bwd(g, x, mean, rstd, groups, _affine(weight, x), weight is not None, center, need_affine, gx, gw, gb, nch)
+    _row_bwd(g, x, mean.astype(x.dtype, copy=False), rstd.astype(x.dtype, copy=False), groups,
+             _affine(weight, x, C, 1), center, need_affine, gx, gw, gb, nch)
     if not need_affine:
         return gx, None, None
     return gx, gw.sum(axis=0).astype(x.dtype), gb.sum(axis=0).astype(x.dtype)

@@ -1,58 +1,130 @@
 """Numba CPU implementations of ``kernels/softmax.py``: one read for the max, one for the sum of
-exponentials, one write (rows of a trailing softmax; ``B``-wide vectors for a softmax over an inner dim)."""
+exponentials, one write.  A trailing softmax (``B == 1``) runs along contiguous rows; a softmax over an inner
+dim runs its loops over ``B``-wide contiguous vectors (per-column max and sum in scratch rows), so every loop
+vectorises either way.  Exponentials take ``fexp_nonpositive`` (``x - max <= 0``); sums run in the input's
+precision over blocks of ``_BLOCK`` entries, added up in float64 (a float64 accumulator in the vector loop
+itself halves its width: 1.3 ms against 0.9 ms on 4096x256 float32)."""
 import numpy as np
 from numba import prange
 
 from ._numba import jit, pjit, chunks
-from ._numba_math import fexp, fmax
+from ._numba_math import fexp, fexp_nonpositive, fmax
+
+_BLOCK = 256
 
 
 @jit
 def _fwd_rows(x, y, log):
-    A, n, B = x.shape
+    """Softmax along the rows of ``x`` ``(A, n)``."""
+    A, n = x.shape
+    scale = np.empty(1, x.dtype)   # a per-row constant in the input's precision
+    zero = np.zeros(1, x.dtype)[0]
     for a in range(A):
         xa = x[a]
         ya = y[a]
-        for b in range(B):   # B == 1 for the usual trailing softmax: the loops below run over n
-            m = xa[0, b]
-            for i in range(1, n):
-                m = fmax(m, xa[i, b])
-            s = 0.0
+        m = xa[0]
+        for i in range(1, n):
+            m = fmax(m, xa[i])
+        s = 0.0
+        for i0 in range(0, n, _BLOCK):
+            xb = xa[i0:i0 + _BLOCK]   # a slice, not a bounded index range: that loop vectorises, the other not
+            yb = ya[i0:i0 + _BLOCK]
+            sb = zero
             if log:
-                for i in range(n):
-                    s += fexp(xa[i, b] - m)
-                c = m + np.log(s)
-                for i in range(n):
-                    ya[i, b] = xa[i, b] - c
+                for i in range(xb.size):
+                    sb += fexp_nonpositive(xb[i] - m)
             else:
-                for i in range(n):
-                    e = fexp(xa[i, b] - m)
+                for i in range(xb.size):
+                    e = fexp_nonpositive(xb[i] - m)
+                    yb[i] = e
+                    sb += e
+            s += sb
+        if log:
+            scale[0] = m + np.log(s)
+            c = scale[0]
+            for i in range(n):
+                ya[i] = xa[i] - c
+        else:
+            scale[0] = 1.0 / s
+            r = scale[0]
+            for i in range(n):
+                ya[i] *= r
+
+
+@jit
+def _fwd_columns(x, y, log):
+    """Softmax along axis 1 of ``x`` ``(A, n, B)``, ``B > 1``: each step a ``B``-wide contiguous vector."""
+    A, n, B = x.shape
+    m = np.empty(B, x.dtype)
+    s = np.empty(B, x.dtype)
+    for a in range(A):
+        xa = x[a]
+        ya = y[a]
+        m[:] = xa[0]
+        for i in range(1, n):
+            for b in range(B):
+                m[b] = fmax(m[b], xa[i, b])
+        s[:] = 0
+        for i in range(n):
+            for b in range(B):
+                e = fexp_nonpositive(xa[i, b] - m[b])
+                s[b] += e
+                if not log:
                     ya[i, b] = e
-                    s += e
-                r = 1.0 / s
-                for i in range(n):
-                    ya[i, b] *= r
+        if log:
+            for b in range(B):
+                s[b] = m[b] + np.log(s[b])
+            for i in range(n):
+                for b in range(B):
+                    ya[i, b] = xa[i, b] - s[b]
+        else:
+            for b in range(B):
+                s[b] = 1 / s[b]
+            for i in range(n):
+                for b in range(B):
+                    ya[i, b] *= s[b]
 
 
 @jit
 def _bwd_rows(g, y, gx, log):
-    A, n, B = y.shape
+    """Gradient along the rows of ``(A, n)``."""
+    A, n = y.shape
     for a in range(A):
         ga = g[a]
         ya = y[a]
         gxa = gx[a]
-        for b in range(B):
-            s = 0.0
-            if log:
-                for i in range(n):
-                    s += ga[i, b]
-                for i in range(n):
-                    gxa[i, b] = ga[i, b] - fexp(ya[i, b]) * s
-            else:
-                for i in range(n):
-                    s += ga[i, b] * ya[i, b]
-                for i in range(n):
-                    gxa[i, b] = (ga[i, b] - s) * ya[i, b]
+        s = 0.0
+        if log:
+            for i in range(n):
+                s += ga[i]
+            for i in range(n):
+                gxa[i] = ga[i] - fexp(ya[i]) * s
+        else:
+            for i in range(n):
+                s += ga[i] * ya[i]
+            for i in range(n):
+                gxa[i] = (ga[i] - s) * ya[i]
+
+
+@jit
+def _bwd_columns(g, y, gx, log):
+    """Gradient along axis 1 of ``(A, n, B)``, ``B > 1``."""
+    A, n, B = y.shape
+    s = np.empty(B)
+    for a in range(A):
+        ga = g[a]
+        ya = y[a]
+        gxa = gx[a]
+        s[:] = 0
+        for i in range(n):
+            for b in range(B):
+                s[b] += ga[i, b] if log else ga[i, b] * ya[i, b]
+        for i in range(n):
+            for b in range(B):
+                if log:
+                    gxa[i, b] = ga[i, b] - fexp(ya[i, b]) * s[b]
+                else:
+                    gxa[i, b] = (ga[i, b] - s[b]) * ya[i, b]
 
 
 @pjit
@@ -60,7 +132,11 @@ def _fwd(x, y, log, nch):
     per = (x.shape[0] + nch - 1) // nch
     for ch in prange(nch):   # each chunk a call: loops inside prange itself are not vectorised
         sl = slice(ch * per, (ch + 1) * per)
-        _fwd_rows(x[sl], y[sl], log)
+        if x.shape[2] == 1:   # reshaped, not indexed: a C-contiguous 2-D view is what vectorises
+            R = x[sl].shape[0]
+            _fwd_rows(x[sl].reshape(R, x.shape[1]), y[sl].reshape(R, x.shape[1]), log)
+        else:
+            _fwd_columns(x[sl], y[sl], log)
 
 
 @pjit
@@ -68,7 +144,11 @@ def _bwd(g, y, gx, log, nch):
     per = (y.shape[0] + nch - 1) // nch
     for ch in prange(nch):
         sl = slice(ch * per, (ch + 1) * per)
-        _bwd_rows(g[sl], y[sl], gx[sl], log)
+        if y.shape[2] == 1:
+            R, n = y[sl].shape[0], y.shape[1]
+            _bwd_rows(g[sl].reshape(R, n), y[sl].reshape(R, n), gx[sl].reshape(R, n), log)
+        else:
+            _bwd_columns(g[sl], y[sl], gx[sl], log)
 
 
 def _chunks(x):

@@ -1,0 +1,57 @@
+"""The softmax kernels' two layouts (kernels/_numba_softmax.py): contiguous rows (a trailing softmax, summed in
+blocks) and B-wide columns (a softmax over an inner dim), compiled against the NumPy reference with NaN/inf
+placed past the first block, and softmax/log_softmax over an inner dim against PyTorch (float32/float64/bfloat16)
+with float64 gradcheck."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember.kernels import softmax as S
+
+TOL = {np.float32: dict(rtol=3e-6, atol=1e-7), np.float64: dict(rtol=1e-13, atol=1e-15)}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(6, 700, 1), (64, 64, 1), (5, 300, 7), (5, 9, 64)], ids=str)
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_layouts_match_reference(dtype, shape, log):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(shape) * 4).astype(dtype)
+    x[1, -1, 0] = np.nan               # NaN late in its row (past the first summing block when n > 256)
+    x[2, :, 0] = -np.inf               # an all -inf row: NaN, as PyTorch
+    x[3, :-1, 0] = -np.inf             # one finite entry: probability 1
+    x[4, 5, 0] = np.inf                # +inf: NaN row
+    y = S.softmax_forward(x, log)
+    ry = S.softmax_forward_reference(x, log)
+    # log-softmax is x - (max + log sum): its rounding is relative to that constant, not to the result
+    tol = dict(TOL[dtype], atol=TOL[dtype]["rtol"] * 20) if log else TOL[dtype]
+    np.testing.assert_allclose(y, ry, **tol)
+    g = rng.standard_normal(shape).astype(dtype)
+    np.testing.assert_allclose(S.softmax_backward(g, y, log), S.softmax_backward_reference(g, ry, log),
+                               rtol=TOL[dtype]["rtol"] * 10, atol=TOL[dtype]["atol"] * 10)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("dim", [1, -1])
+def test_softmax_inner_and_trailing_dim_match_torch(dtype, log, dim):
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((3, 17, 5, 6)) * 3).astype(np.float32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    res = []
+    for lib in (torch, ember):
+        xt = lib.tensor(x, dtype=getattr(lib, dtype), requires_grad=True)
+        y = (lib.log_softmax if log else lib.softmax)(xt, dim)
+        y.backward(lib.tensor(g, dtype=getattr(lib, dtype)))
+        res.append((y.detach().float().numpy(), xt.grad.float().numpy()))
+    tol = {"float32": dict(rtol=2e-5, atol=2e-6), "float64": dict(rtol=1e-12, atol=1e-13),
+           "bfloat16": dict(rtol=3e-2, atol=3e-2)}[dtype]
+    for want, got in zip(*res):
+        np.testing.assert_allclose(got, want, **tol)
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_inner_dim_gradcheck_float64(log):
+    x = ember.tensor(np.random.default_rng(2).standard_normal((2, 5, 3)), requires_grad=True)
+    assert ember.autograd.gradcheck(lambda a: (ember.log_softmax if log else ember.softmax)(a, 1), (x,))
