@@ -2,8 +2,11 @@
 import math
 import operator
 
-from ._common import Node, record, _make, Autocast, autocast_args, dtype_name, function, require_tensor
+from ._common import (Node, record, _make, Autocast, autocast_args, dtype_name, function, require_tensor, GradMode,
+                      module_of_array)
 from ._block_threads import product
+from .products import _product
+from ..kernels import linear as _klin
 from ._device_check import same_device_args
 
 
@@ -15,6 +18,8 @@ class AddmmBackward0(Node):
         out_f = w.shape[0]
         in_f = w.shape[-1]
         rows = math.prod(x.shape[:-1])  # named, not -1: no features and a 0-size batch leave -1 undetermined
+        if not GradMode.enabled:
+            return self._backward_arrays(grad._data.reshape(rows, out_f), x, w, b, rows, in_f)
         g2 = grad.reshape(rows, out_f)
         gx = gw = gb = None
         if x._requires_grad:
@@ -25,6 +30,23 @@ class AddmmBackward0(Node):
             gb = g2.sum(0) if b.ndim == 1 else g2.sum()
             if gb.shape != b.shape:
                 gb = gb.reshape(b.shape)
+        return gx, gw, gb
+
+    @staticmethod
+    def _backward_arrays(g2, x, w, b, rows, in_f):
+        """The gradients on arrays, without recording (no ``create_graph``): the products and the bias sum as the
+        ops above compute them, without their checks and nodes (a third of the MLP step's non-GEMM time)."""
+        xp = module_of_array(g2)
+        gx = gw = gb = None
+        if x._requires_grad:
+            gx = _make(_product(xp.matmul, g2, w._data).reshape(x.shape))
+        if w._requires_grad:
+            gw = _make(_product(xp.matmul, g2.T, x._data.reshape(rows, in_f)))
+        if b is not None and b._requires_grad:
+            if b.ndim == 1 and b.shape[0] == g2.shape[1]:
+                gb = _make(_klin.column_sums(g2))
+            else:   # a bias broadcast from one element
+                gb = _make(g2).sum().reshape(b.shape)
         return gx, gw, gb
 
 
@@ -74,11 +96,7 @@ def linear(input, weight, bias=None):
     if x.dtype != w.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {dtype_name(input.dtype)} and "
                            f"{dtype_name(weight.dtype)}")
-    lead = x.shape[:-1]
-    x2 = x.reshape(math.prod(lead), k) if x.ndim != 2 else x
-    r = product(operator.matmul, x2, w.T)   # BLAS threads chosen for the size
-    if r.dtype != x.dtype:  # NumPy multiplies bfloat16 in float32; PyTorch rounds the product back
-        r = r.astype(x.dtype)
+    b = None
     if bias is not None:
         b = bias._data
         if b.dtype != x.dtype:
@@ -88,7 +106,16 @@ def linear(input, weight, bias=None):
             raise RuntimeError(f"The expanded size of the tensor ({w.shape[0]}) must match the existing size "
                                f"({b.shape[-1]}) at non-singleton dimension 1.  Target sizes: "
                                f"[{_rows_of(x, k)}, {w.shape[0]}].  Tensor sizes: {list(b.shape)}")
-        r += b
+    lead = x.shape[:-1]
+    x2 = x.reshape(math.prod(lead), k) if x.ndim != 2 else x
+    if x2.shape[0] <= _klin.MAX_ROWS and x.dtype.char in "fd":
+        r = _klin.linear_rows(x2, w, b)   # a few rows: a pass over the weight, faster than BLAS's
+    else:
+        r = product(operator.matmul, x2, w.T)   # BLAS threads chosen for the size
+        if r.dtype != x.dtype:  # NumPy multiplies bfloat16 in float32; PyTorch rounds the product back
+            r = r.astype(x.dtype)
+        if b is not None:
+            r += b
     if x.ndim != 2:
         r = r.reshape(lead + (w.shape[0],))
     res = _make(r)
