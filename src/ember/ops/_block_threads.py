@@ -127,12 +127,13 @@ def blas_single():
                     c.set_num_threads(n)
 
 
-# Matrix products (measured with OpenBLAS on a 2-core machine, float32, min over repeats): below about 1M
-# multiply-adds per product one or two threads run alike (OpenBLAS keeps small ones on one thread itself); up to
-# about 12M one thread is faster (2.1M: 43 us on one thread, 52-69 us on two: waking and splitting cost more than
-# the second core gives); from there two threads pay (51M, the MLP's 128x784x512: 1.0 ms on one, 0.69 ms on two).
+# Matrix products (OpenBLAS, float32, min over repeats): below about 1M multiply-adds per product OpenBLAS keeps
+# small ones on one thread itself; around 2M one or two threads run alike (128x128x128: 47 us on one, 45 us on
+# two, on a 2-core AVX-512 Xeon); from about 3M two threads pay (128x256x128: 88 us on one, 66 us on two;
+# 128x512x256: 326 and 202 us; 128x512x512: 649 and 372 us).  Another 2-core machine had
+# one thread faster up to 12M (2.1M: 43 us on one thread, 52-69 us on two).
 _PRODUCT_ONE_THREAD = 1 << 20
-_PRODUCT_THREADS = 12 << 20
+_PRODUCT_THREADS = 3 << 20
 
 
 def product(fn, a, b):
