@@ -1,10 +1,10 @@
 """Convolutions: conv1d/2d/3d, conv_transpose1d/2d/3d and convolution.
 
 Layout.  The input ``x`` is (N, C, *S) and the weight ``w`` is (O, C/g, *k).  The general kernel is
-im2col + GEMM: one copy of a strided view of the (padded) input gives ``cols`` (g, C/g * prod(k),
-n * P) — channel-and-offset rows, batch-and-position columns — and the convolution is one GEMM per
-group, ``w (g, O/g, K) @ cols``, whose (O, n, *out) result is transposed into the NCHW output while
-the bias is added.  col2im (the adjoint) is one strided ``+=`` per kernel offset.
+im2col + GEMM: one copy of a strided view of the (padded) input gives ``cols`` (n, g, C/g * prod(k), P)
+— per image, channel-and-offset rows and position columns — and the convolution is one GEMM per image
+and group, ``w (g, O/g, K) @ cols``, whose result is the NCHW output itself (and the output gradient
+feeds the backward's GEMMs as it is).  col2im (the adjoint) is the ``kernels/conv_im2col`` kernel.
 
 The 3x3 / stride 1 / float32 case (most of a CNN's work) goes through Winograd F(4x4, 3x3) instead:
 6x6 input tiles and the 3x3 kernels are mapped to 36 frequencies where the convolution is 36
@@ -28,12 +28,12 @@ gradient (or its Winograd transform) between the input and the weight gradient; 
 ``create_graph`` the gradients are built from the primitives as ember ops, so derivatives of any
 order exist.
 """
-import itertools
-
+import math
 import numbers
 
 from .._dtype import cpp_name
 from ..kernels import winograd as _kw
+from ..kernels.conv_im2col import im2col as _im2col, col2im as _col2im_into
 from ..kernels.winograd import wino_mats as _wino_mats, tiles as _tiles
 
 from ._common import Node, record, function, GradMode, _make, Autocast, autocast_args, module_of_array
@@ -41,7 +41,8 @@ from ._record import grad_needed
 from . import _block_threads as _threads
 
 _BLOCK_BYTES = 1 << 20  # target size of one block's largest intermediate (about an L2 cache)
-_KEEP_WINO = True       # keep the forward's Winograd inputs for the weight gradient (memory for speed)
+_KEEP_INPUTS = True     # keep the forward's Winograd inputs / im2col matrices for the weight gradient
+_KEEP_MAX_GROWTH = 3    # ... where they are at most this many times the input's size (memory for speed)
 _MIN_PARALLEL_BYTES = 512 << 10  # below this much block data a convolution runs on one thread
 
 class _Geom:
@@ -62,13 +63,6 @@ class _Geom:
         return (self.O, self.C // self.groups) + self.kernel
 
 
-def _prod(seq):
-    n = 1
-    for s in seq:
-        n *= s
-    return n
-
-
 def _blocks(n, per_image_bytes):
     """Slices of the batch, each holding about ``_BLOCK_BYTES`` of the largest per-image intermediate (less when
     that leaves too few blocks to share between the block threads)."""
@@ -84,72 +78,26 @@ def _blocks(n, per_image_bytes):
 # ---------------------------------------------------------------------------------------- im2col kernels
 # (each works on one block of images)
 
-def _pad(x, g):
-    """``x`` (n, C, *S) zero-padded by (lo, hi) on every spatial dim."""
-    xp = module_of_array(x)
-    if not any(g.lo) and not any(g.hi):
-        return x
-    buf = xp.zeros(x.shape[:2] + g.padded, dtype=x.dtype)
-    buf[(slice(None), slice(None)) + tuple(slice(a, a + s) for a, s in zip(g.lo, g.in_sp))] = x
-    return buf
+def _per_image(a, g):
+    """(n, c, *sp) -> (n, groups, c/groups, P): a view of a contiguous ``a`` (a copy of another)."""
+    return a.reshape(a.shape[0], g.groups, -1, math.prod(a.shape[2:]))
 
 
-def _im2col(x, g):
-    """(n, C, *S) -> cols (groups, C/groups * prod(k), n * P): one copy of a strided view."""
-    xp = module_of_array(x)
-    xp_ = _pad(x, g)
-    n = x.shape[0]
-    st = xp_.strides
-    ssp = st[2:]
-    shape = (g.C,) + g.kernel + (n,) + g.out_sp
-    strides = ((st[1],) + tuple(d * s for d, s in zip(g.dilation, ssp)) + (st[0],)
-               + tuple(t * s for t, s in zip(g.stride, ssp)))
-    view = xp.lib.stride_tricks.as_strided(xp_, shape, strides, writeable=False)
-    return view.reshape(g.groups, -1, n * _prod(g.out_sp))
-
-
-def _col2im_into(cols, g, out):
-    """The adjoint of ``_im2col``: cols (groups, K, n * P) summed into the windows -> ``out`` (n, C, *S)."""
+def _gemm_into(wm, cols, g, out, bias=None):
+    """``wm (groups, O/groups, K) @ cols (n, groups, K, P)``, one GEMM per image and group, written into the
+    contiguous ``out`` (n, O, *out), plus ``bias`` (O,)."""
     xp = module_of_array(out)
-    n = out.shape[0]
-    buf = xp.zeros((g.C, n) + g.padded, dtype=out.dtype)
-    cols = cols.reshape((g.C,) + g.kernel + (n,) + g.out_sp)
-    full = (slice(None), slice(None))
-    for off in itertools.product(*[range(k) for k in g.kernel]):
-        key = full + tuple(slice(o * d, o * d + t * (m - 1) + 1, t)
-                           for o, d, t, m in zip(off, g.dilation, g.stride, g.out_sp))
-        buf[key] += cols[(slice(None),) + off]
-    if any(g.lo) or any(g.hi):
-        buf = buf[full + tuple(slice(a, a + s) for a, s in zip(g.lo, g.in_sp))]
-    out.transpose((1, 0) + tuple(range(2, 2 + g.nd)))[...] = buf
+    res = _per_image(out, g)
+    xp.matmul(wm, cols, out=res)
+    if bias is not None:
+        res += bias.reshape(g.groups, -1, 1)
 
 
-def _channels_first(y, g):
-    """(n, O, *out) -> (groups, O/groups, n * P), contiguous (a transposed copy)."""
-    xp = module_of_array(y)
-    nd = y.ndim - 2
-    yt = xp.ascontiguousarray(y.transpose((1, 0) + tuple(range(2, 2 + nd))))
-    return yt.reshape(g.groups, yt.shape[0] // g.groups, -1)
-
-
-def _gemm(a, b):
-    """Batched-over-groups matrix product; one plain GEMM when there is one group."""
-    xp = module_of_array(a)
-    if a.shape[0] == 1:
-        return (a[0] @ b[0])[None]
-    return xp.matmul(a, b)
-
-
-def _batch_first_into(res, out, bias=None):
-    """(groups, c/groups, n * P) GEMM result -> ``out`` (n, c, *sp), adding ``bias`` (c,) on the way."""
-    xp = module_of_array(out)
-    n, c = out.shape[:2]
-    sp = out.shape[2:]
-    view = res.reshape((c, n) + sp).transpose((1, 0) + tuple(range(2, 2 + len(sp))))
-    if bias is None:
-        xp.copyto(out, view)
-    else:
-        xp.add(view, bias.reshape((c,) + (1,) * len(sp)), out=out)
+def _gemm_weight(y, cols, g):
+    """The weight gradient's share of a block: ``sum_n y (n, groups, O/groups, P) @ cols^T`` -> (groups, O/groups,
+    K)."""
+    xp = module_of_array(cols)
+    return xp.matmul(_per_image(y, g), cols.swapaxes(-1, -2)).sum(axis=0)
 
 
 # ---------------------------------------------------------------------------------------- Winograd F(4x4, 3x3)
@@ -159,6 +107,16 @@ def _wino_ok(g, dtype):
     return (dtype == "float32" and g.nd == 2 and g.kernel == (3, 3) and g.stride == (1, 1)
             and g.dilation == (1, 1) and g.groups == 1 and g.C >= 8 and g.O >= 8
             and min(g.out_sp) >= 4 and max(g.lo + g.hi) <= 2)
+
+
+def _keep_inputs(g, dtype):
+    """Whether the forward keeps what it made of x (Winograd tiles: 36/16 of x's size and more; im2col matrices:
+    prod(kernel) / prod(stride) of it) for the weight gradient, rather than the backward making it again."""
+    if not _KEEP_INPUTS:
+        return False
+    if _wino_ok(g, dtype):
+        return True
+    return math.prod(g.kernel) * math.prod(g.out_sp) <= _KEEP_MAX_GROWTH * math.prod(g.in_sp)
 
 
 def _wino_block_bytes(g, itemsize):
@@ -240,7 +198,7 @@ def _sum(parts):
 def _k_F(x, w, g, bias=None, keep=None):
     """Convolution: x (N, C, *S), w (O, C/g, *k) -> (N, O, *out).
 
-    ``keep``, a list, receives the per-block Winograd inputs for the weight gradient to reuse.
+    ``keep``, a list, receives the per-block Winograd inputs or im2col matrices for the weight gradient to reuse.
     """
     xp = module_of_array(x)
     n = x.shape[0]
@@ -260,9 +218,13 @@ def _k_F(x, w, g, bias=None, keep=None):
     wm = w.reshape(g.groups, g.O // g.groups, -1)
 
     def block(i, b):
-        _batch_first_into(_gemm(wm, _im2col(x[b], g)), out[b], bias)
+        cols = _im2col(x[b], g)
+        _gemm_into(wm, cols, g, out[b], bias)
+        return cols if keep is not None else None
 
-    _run_blocks(block, _blocks(n, (g.C * _prod(g.kernel) + g.O) * _prod(g.out_sp) * x.itemsize))
+    cols = _run_blocks(block, _blocks(n, (g.C * math.prod(g.kernel) + g.O) * math.prod(g.out_sp) * x.itemsize))
+    if keep is not None:
+        keep.extend(cols)
     return out
 
 
@@ -283,7 +245,7 @@ def _k_G(x, y, g):
 def _k_TG(y, x, w, g, need_x, need_w, kept=None):
     """Both adjoints of F at once — T(y, w) and G(x, y) — sharing each block's transformed y.
 
-    ``kept`` may hold the Winograd inputs of x that the forward computed (one per block).
+    ``kept`` may hold the Winograd inputs or im2col matrices of x that the forward computed (one per block).
     """
     xp = module_of_array(y)
     n = y.shape[0]
@@ -308,12 +270,11 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
     wmT = w.reshape(g.groups, g.O // g.groups, -1).transpose(0, 2, 1) if need_x else None
 
     def block(i, b):
-        yt = _channels_first(y[b], g)
         if need_x:
-            _col2im_into(_gemm(wmT, yt), g, gx[b])
-        return _gemm(yt, _im2col(x[b], g).transpose(0, 2, 1)) if need_w else None
+            _col2im_into(xp.matmul(wmT, _per_image(y[b], g)), g, gx[b])
+        return _gemm_weight(y[b], kept[i] if kept else _im2col(x[b], g), g) if need_w else None
 
-    gw = _sum(_run_blocks(block, _blocks(n, (g.C * _prod(g.kernel) + g.O) * _prod(g.out_sp) * y.itemsize)))
+    gw = _sum(_run_blocks(block, _blocks(n, (g.C * math.prod(g.kernel) + g.O) * math.prod(g.out_sp) * y.itemsize)))
     return gx, (gw.reshape(g.w_shape) if need_w else None)
 
 
@@ -342,10 +303,10 @@ def _k_FG(z, y, w, g, need_z, need_w):
     def block(i, b):
         cols = _im2col(z[b], g)
         if need_z:
-            _batch_first_into(_gemm(wm, cols), gy[b])
-        return _gemm(_channels_first(y[b], g), cols.transpose(0, 2, 1)) if need_w else None
+            _gemm_into(wm, cols, g, gy[b])
+        return _gemm_weight(y[b], cols, g) if need_w else None
 
-    gw = _sum(_run_blocks(block, _blocks(n, (g.C * _prod(g.kernel) + g.O) * _prod(g.out_sp) * z.itemsize)))
+    gw = _sum(_run_blocks(block, _blocks(n, (g.C * math.prod(g.kernel) + g.O) * math.prod(g.out_sp) * z.itemsize)))
     return gy, (gw.reshape(g.w_shape) if need_w else None)
 
 
@@ -383,7 +344,7 @@ def _prim(kind, a, b, g):
 class ConvolutionBackward0(Node):
     """Gradient of a convolution (``transposed=False``: F) or a transposed convolution (T), with bias."""
 
-    kept = None  # the forward's Winograd inputs (per batch block), reused once by the weight gradient
+    kept = None  # the forward's Winograd inputs or im2col matrices (per batch block), reused once by the weight gradient
 
     def backward(self, grad):
         x, w = self.saved_tensors
@@ -511,7 +472,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     out_sp = tuple((p - e) // t + 1 for p, e, t in zip(padded, eff, stride))
     g = _Geom(nd, stride, lo, hi, dilation, groups, kernel, in_sp, out_sp, c, wd.shape[0])
     need = grad_needed((input, weight, bias))
-    keep = [] if _KEEP_WINO and need and weight._requires_grad and _wino_ok(g, xd.dtype) else None
+    keep = [] if need and weight._requires_grad and _keep_inputs(g, xd.dtype) else None
     out = _make(_k_F(xd, wd, g, None if bias is None else bias._data, keep))
     record(out, ConvolutionBackward0, (input, weight, bias), (input, weight), geom=g, transposed=False, kept=keep)
     return out

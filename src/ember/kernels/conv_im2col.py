@@ -1,0 +1,59 @@
+"""im2col and its adjoint col2im (a kernel), the data passes of ``ops/conv.py``'s GEMM convolution.
+
+``g`` is the convolution's geometry (``ops/conv._Geom``: ``nd``, ``stride``, ``lo``/``hi`` padding, ``dilation``,
+``groups``, ``kernel``, ``in_sp``, ``out_sp``, ``C``).  Layout: an input block ``x`` ``(n, C, *S)``; ``cols``
+``(n, groups, C/groups * prod(kernel), P)``: per image, rows in (channel, kernel offset) order and columns over
+the ``P`` output positions, zero where a window reaches into the padding.  Per image, so that the GEMM
+``w (groups, O/groups, K) @ cols`` is the NCHW output itself, and the output gradient needs no transposing
+either.
+"""
+import itertools
+import math
+
+from .._device import module_of_array
+from ._dispatch import Kernel
+
+
+def _pad(x, g):
+    """``x`` (n, C, *S) zero-padded by (lo, hi) on every spatial dim."""
+    xp = module_of_array(x)
+    if not any(g.lo) and not any(g.hi):
+        return x
+    buf = xp.zeros(x.shape[:2] + g.padded, dtype=x.dtype)
+    buf[(slice(None), slice(None)) + tuple(slice(a, a + s) for a, s in zip(g.lo, g.in_sp))] = x
+    return buf
+
+
+def im2col(x, g):
+    """(n, C, *S) -> cols (n, groups, C/groups * prod(k), P): one copy of a strided view."""
+    xp = module_of_array(x)
+    xp_ = _pad(x, g)
+    st = xp_.strides
+    ssp = st[2:]
+    shape = x.shape[:2] + g.kernel + g.out_sp
+    strides = (st[:2] + tuple(d * s for d, s in zip(g.dilation, ssp)) + tuple(t * s for t, s in zip(g.stride, ssp)))
+    view = xp.lib.stride_tricks.as_strided(xp_, shape, strides, writeable=False)
+    return view.reshape(x.shape[0], g.groups, -1, math.prod(g.out_sp))
+
+
+def col2im_reference(cols, g, out):
+    """The adjoint of ``im2col``: cols (n, groups, K, P) summed into the windows -> ``out`` (n, C, *S), which it
+    overwrites."""
+    xp = module_of_array(out)
+    n = out.shape[0]
+    buf = xp.zeros((n, g.C) + g.padded, dtype=out.dtype)
+    cols = cols.reshape((n, g.C) + g.kernel + g.out_sp)
+    full = (slice(None), slice(None))
+    for off in itertools.product(*[range(k) for k in g.kernel]):
+        key = full + tuple(slice(o * d, o * d + t * (m - 1) + 1, t)
+                           for o, d, t, m in zip(off, g.dilation, g.stride, g.out_sp))
+        buf[key] += cols[full + off]
+    out[...] = buf[full + tuple(slice(a, a + s) for a, s in zip(g.lo, g.in_sp))]
+
+
+def _accepts(cols, g, out):
+    """The compiled kernel: float32/float64 with elements, two spatial dims."""
+    return cols.dtype.char in "fd" and cols.size > 0 and g.nd == 2
+
+
+col2im = Kernel("col2im", col2im_reference, numba="ember.kernels._numba_conv_im2col:col2im", accepts=_accepts)
