@@ -2,7 +2,8 @@
 tile rows as one long loop over the row's pixels and channels (contiguous in the channels-last buffer), the
 transform along the tile columns as a loop over channels per tile, with the matrices' constants written out;
 no GEMM over a strided view and no reshaping copies of its results.  The output side works the same way on a
-channels-last row of output tiles, which one transposing copy moves to or from the NCHW array."""
+channels-last row of output tiles, which one transposing copy moves to or from the NCHW array; the input
+gradient's rows, likewise, as soon as no later tile row adds to them (no padded buffer)."""
 import numpy as np
 
 from ._numba import inline, jit
@@ -77,28 +78,41 @@ def _input(buf, th, tw, vt):
 
 
 @jit
-def _input_adjoint(gvt, th, tw, buf):
-    n, pw, C = buf.shape[0], buf.shape[2], buf.shape[3]
-    s = np.empty((6, pw * C), buf.dtype)   # BT^T along the columns of one row of tiles, overlap-added
+def _input_adjoint(gvt, lo_h, lo_w, th, tw, out):
+    n, C, H, W = out.shape
+    pw = 4 * tw + 2
+    s = np.empty((6, pw * C), gvt.dtype)   # BT^T along the columns of one row of tiles, overlap-added
     s3 = s.reshape(6, pw, C)
+    acc = np.empty((6, pw * C), gvt.dtype)  # padded rows 4 i .. 4 i + 5 of the gradient, channels last
+    acc3 = acc.reshape(6, pw, C)
     for img in range(n):
+        acc[:] = 0
         for i in range(th):
             t0 = (img * th + i) * tw
             s[:] = 0
             for a in range(6):
                 sa = s3[a]
                 for j in range(tw):
-                    x = 4 * j
+                    x0 = 4 * j
                     for c in range(C):
                         e = _b(gvt[6 * a, t0 + j, c], gvt[6 * a + 1, t0 + j, c], gvt[6 * a + 2, t0 + j, c],
                                gvt[6 * a + 3, t0 + j, c], gvt[6 * a + 4, t0 + j, c], gvt[6 * a + 5, t0 + j, c])
                         for v in range(6):
-                            sa[x + v, c] += e[v]
-            d = buf[img, 4 * i:4 * i + 6].reshape(6, pw * C)   # overlaps the next tile row's by 2 rows
+                            sa[x0 + v, c] += e[v]
             for k in range(pw * C):
                 e = _b(s[0, k], s[1, k], s[2, k], s[3, k], s[4, k], s[5, k])
                 for u in range(6):
-                    d[u, k] += e[u]
+                    acc[u, k] += e[u]
+            # rows 4 i .. 4 i + 3 are complete (the next tile row starts at 4 i + 4), all six after the last row
+            for u in range(4 if i < th - 1 else 6):
+                y = 4 * i + u - lo_h
+                if 0 <= y < H:
+                    for c in range(C):
+                        for xx in range(W):
+                            out[img, c, y, xx] = acc3[u, xx + lo_w, c]
+            acc[0] = acc[4]
+            acc[1] = acc[5]
+            acc[2:] = 0
 
 
 @jit
@@ -184,7 +198,4 @@ def wino_input(x, lo, th, tw):
 
 def wino_input_adjoint(gVt, lo, th, tw, out):
     """See ``winograd.wino_input_adjoint_reference``."""
-    n, c, h, w = out.shape
-    buf = np.zeros((n, th * 4 + 2, tw * 4 + 2, c), dtype=gVt.dtype)
-    _input_adjoint(np.ascontiguousarray(gVt), th, tw, buf)
-    out[...] = buf[:, lo[0]:lo[0] + h, lo[1]:lo[1] + w, :].transpose(0, 3, 1, 2)
+    _input_adjoint(np.ascontiguousarray(gVt), lo[0], lo[1], th, tw, out)
