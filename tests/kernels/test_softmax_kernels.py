@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import ember
+from ember.kernels import numba_enabled
 from ember.kernels import softmax as S
 
 TOL = {np.float32: dict(rtol=3e-6, atol=1e-7), np.float64: dict(rtol=1e-13, atol=1e-15)}
@@ -55,3 +56,20 @@ def test_softmax_inner_and_trailing_dim_match_torch(dtype, log, dim):
 def test_softmax_inner_dim_gradcheck_float64(log):
     x = ember.tensor(np.random.default_rng(2).standard_normal((2, 5, 3)), requires_grad=True)
     assert ember.autograd.gradcheck(lambda a: (ember.log_softmax if log else ember.softmax)(a, 1), (x,))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("R,L,Sk", [(4096, 64, 64), (60, 6, 13), (8, 4, 300), (12, 6, 3)], ids=str)
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention_softmax_matches_reference(dtype, R, L, Sk, causal):
+    """In place, causal rows (query r % L keeps keys j <= r % L) with 0 beyond, NaN scores propagating."""
+    x = (np.random.default_rng(5).standard_normal((R, Sk)) * 3).astype(dtype)
+    x[1, 0] = np.nan
+    got, want = x.copy(), x.copy()
+    assert S.attention_softmax(got, L, causal) is got or not numba_enabled()
+    S.attention_softmax_reference(want, L, causal)
+    np.testing.assert_allclose(got, want, **TOL[dtype])
+    if causal:   # beyond the diagonal: 0 (row 1, NaN throughout, aside)
+        masked = np.arange(Sk)[None, :] > np.arange(R)[:, None] % L
+        masked[1] = False
+        assert (got[masked] == 0).all()

@@ -23,7 +23,7 @@ def _fwd_rows(x, y, log):
         xa = x[a]
         ya = y[a]
         m = xa[0]
-        for i in range(1, n):
+        for i in range(n):   # from 0, not 1: a trip count of n keeps the vector loop free of a scalar remainder
             m = fmax(m, xa[i])
         s = 0.0
         for i0 in range(0, n, _BLOCK):
@@ -125,6 +125,51 @@ def _bwd_columns(g, y, gx, log):
                     gxa[i, b] = ga[i, b] - fexp(ya[i, b]) * s[b]
                 else:
                     gxa[i, b] = (ga[i, b] - s[b]) * ya[i, b]
+
+
+@jit
+def _attention_rows(s, r0, L, causal):
+    """Rows ``r0 .. r0 + len(s)`` of attention scores, in place.  A causal row's masked tail is set to -inf by a
+    select over the whole row, and the whole row computed: loops of a varying length end in scalar remainders,
+    which cost more (4096x64 causal: 0.34 ms this way, 0.40-0.45 ms with loops to the row's length)."""
+    R, S = s.shape
+    scale = np.empty(1, s.dtype)
+    zero = np.zeros(1, s.dtype)[0]
+    for r in range(R):
+        x = s[r]
+        if causal:
+            n = min((r0 + r) % L + 1, S)
+            for i in range(S):
+                x[i] = x[i] if i < n else -np.inf
+        m = x[0]
+        for i in range(S):   # from 0, not 1: a trip count of S keeps the vector loop free of a scalar remainder
+            m = fmax(m, x[i])
+        acc = 0.0
+        for i0 in range(0, S, _BLOCK):
+            xb = x[i0:i0 + _BLOCK]
+            sb = zero
+            for i in range(xb.size):
+                e = fexp_nonpositive(xb[i] - m)
+                xb[i] = e
+                sb += e
+            acc += sb
+        scale[0] = 1.0 / acc
+        rs = scale[0]
+        for i in range(S):
+            x[i] *= rs
+
+
+@pjit
+def _attention(s, L, causal, nch):
+    per = (s.shape[0] + nch - 1) // nch
+    for ch in prange(nch):
+        _attention_rows(s[ch * per:(ch + 1) * per], ch * per, L, causal)
+
+
+def attention_softmax(s2, L, causal):
+    """See ``softmax.attention_softmax_reference`` (``s2`` C-contiguous: the op's fresh product)."""
+    _attention(s2, L, causal, chunks(s2.shape[0], max(1, 16384 // s2.shape[1])))
+    return s2
 
 
 @pjit

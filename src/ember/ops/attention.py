@@ -16,6 +16,7 @@ import math
 
 from ._common import array_module, module_of_array, Tensor, Node, record, GradMode, _make, unbroadcast, \
     ignore_fp_errors
+from ..kernels import softmax as _ks
 from .softmax_ops import softmax
 from .dropout_ops import dropout_mask
 
@@ -56,11 +57,11 @@ class ScaledDotProductAttentionBackward0(Node):
         dq = dk = dm = None
         if dPd is not None:
             dP = dPd * M if M is not None else dPd
-            if dweights is not None and dP is dweights._data:
-                dP = dP.copy()
-            dS = dP
-            dS -= (dP * P).sum(-1, keepdims=True)
-            dS *= P
+            if P.size:
+                Sk = P.shape[-1]
+                dS = _ks.softmax_backward(dP.reshape(-1, Sk, 1), P.reshape(-1, Sk, 1), False).reshape(P.shape)
+            else:
+                dS = xp.zeros_like(dP)
             if q._requires_grad:
                 dq = xp.matmul(dS, ka)
                 dq *= s
@@ -140,9 +141,30 @@ def _mask_addend(xp, mask, causal, L, S, dt):
     return add
 
 
-def _forward_rest(S, add, va, dt, dropout_p, need_weights, empty_rows_nan, generator):
-    """Softmax over keys (in place), dropout, and the product with the values."""
+def _forward_rest(S, add, va, dt, dropout_p, need_weights, empty_rows_nan, generator, causal=None):
+    """Softmax over keys (in place), dropout, and the product with the values.
+
+    ``causal`` True/False: no mask was added (``add`` is None) and ``S`` is a fresh contiguous product with keys:
+    the fused kernel applies causality itself and no row is empty.  None: the general path, after ``add``."""
     xp = module_of_array(S)
+    if causal is not None:
+        P = _ks.attention_softmax(S.reshape(-1, S.shape[-1]), S.shape[-2], causal).reshape(S.shape)
+    else:
+        P = _masked_softmax(xp, S, add, empty_rows_nan)
+    M = None
+    if dropout_p > 0:
+        M = dropout_mask(xp, P.shape, dropout_p, dt, generator)
+        Pd = P * M
+    else:
+        Pd = P
+    out = _make(xp.matmul(Pd, va))
+    w = _make(Pd) if need_weights else None
+    return out, w, P, M
+
+
+def _masked_softmax(xp, S, add, empty_rows_nan):
+    """Softmax of the scores ``S`` over keys in place, ``add`` already added; rows with nothing to attend give
+    zeros unless ``empty_rows_nan``."""
     if S.shape[-1] == 0:  # no keys: nothing to normalise, the output is a sum over nothing
         m = xp.zeros(S.shape[:-1] + (1,), S.dtype)
     else:
@@ -155,16 +177,7 @@ def _forward_rest(S, add, va, dt, dropout_p, need_weights, empty_rows_nan, gener
     if add is not None and not empty_rows_nan:
         z[z == 0] = 1                      # rows with nothing to attend: all-zero weights
     S /= z
-    P = S
-    M = None
-    if dropout_p > 0:
-        M = dropout_mask(xp, P.shape, dropout_p, dt, generator)
-        Pd = P * M
-    else:
-        Pd = P
-    out = _make(xp.matmul(Pd, va))
-    w = _make(Pd) if need_weights else None
-    return out, w, P, M
+    return S
 
 
 def sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False,
@@ -211,7 +224,8 @@ def sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scal
     dt = qa.dtype
     S = xp.matmul(qa * dt.type(s), xp.swapaxes(ka, -1, -2))
     L, Sk = S.shape[-2], S.shape[-1]
-    add = _mask_addend(xp, attn_mask, is_causal, L, Sk, dt)
+    fused = attn_mask is None and S.size > 0
+    add = None if fused else _mask_addend(xp, attn_mask, is_causal, L, Sk, dt)
     if add is not None:
         a = add._data if isinstance(add, Tensor) else add
         if a.dtype != dt:
@@ -221,7 +235,8 @@ def sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scal
         else:
             S += a
     with ignore_fp_errors(query):
-        out, w, P, M = _forward_rest(S, add, va, dt, dropout_p, need_weights, empty_rows_nan, generator)
+        out, w, P, M = _forward_rest(S, add, va, dt, dropout_p, need_weights, empty_rows_nan, generator,
+                                     is_causal if fused else None)
     mask_t = attn_mask if isinstance(attn_mask, Tensor) and attn_mask._data.dtype.kind == "f" else None
     node = record((out, w) if w is not None else out, ScaledDotProductAttentionBackward0,
                   (query, key, value, mask_t), (query, key, value, mask_t if mask_t is not None else attn_mask))
