@@ -506,7 +506,7 @@ class Tensor:
             return
         import weakref
         node = self._grad_fn
-        node._hooked = True
+        node._hooked, node._fast = True, False
         if node._retained is None:
             node._retained = {}
         node._retained[self._output_nr] = weakref.ref(self)

@@ -13,19 +13,16 @@ from .graph import AccumulateGrad, edge_of
 
 def _collect_dependencies(roots):
     """Count, for every node reachable from ``roots``, how many edges point at it."""
-    deps = {}
+    deps = dict.fromkeys(roots, 0)   # walked from the start: reaching a root again only counts the edge
     stack = list(roots)
-    start = set(roots)   # walked from the start: reaching one again only counts the edge
     while stack:
         for edge in stack.pop()._edges:
-            if edge is None:
-                continue
-            nxt = edge[0]
-            if nxt in deps:
-                deps[nxt] += 1
-            else:
-                deps[nxt] = 1
-                if nxt not in start:
+            if edge is not None:
+                nxt = edge[0]
+                if nxt in deps:
+                    deps[nxt] += 1
+                else:
+                    deps[nxt] = 1
                     stack.append(nxt)
     return deps
 
@@ -90,17 +87,17 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     given) are added into their ``.grad``; otherwise the gradients with
     respect to ``inputs`` are returned as a tuple, as ``autograd.grad`` does.
     """
+    # buffers: the gradients that arrived at each node so far: the tensor itself for a node with one output (most
+    # nodes: no list to make), a list with one entry per output for a node with several
     roots, buffers = [], {}
     for t, g in zip(tensors, grad_tensors):
         edge = edge_of(t)
         if edge is None:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
         node, nr = edge
-        buf = buffers.get(node)
-        if buf is None:
-            buf = buffers[node] = [None] * node._num_outputs
+        if node not in buffers:
             roots.append(node)
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
+        _buffer(buffers, node, nr, g)
 
     # capture targets: the edge through which each input's gradient arrives
     captures = None
@@ -115,29 +112,32 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
 
     deps = _collect_dependencies(roots)
     owned = set()   # leaf nodes whose buffered gradient the engine made and nothing else holds
-    ready = [n for n in roots if deps.get(n, 0) == 0]
+    ready = [n for n in roots if not deps[n]]
     check_nan = AutogradFlags.anomaly and AutogradFlags.anomaly_check_nan
     prev_mode = GradMode.enabled
     GradMode.enabled = create_graph
     try:
         while ready:   # the hot loop: once per node of every backward, so the common case is written out
             node = ready.pop()
-            grads = buffers.pop(node, None) or [None] * node._num_outputs
+            grads = buffers.pop(node, None)   # see ``buffers``; None when no gradient arrived
             if captures is not None and node in captures:
+                listed = _listed(node, grads)
                 for nr, i in captures[node]:
-                    results[i] = _apply_tensor_hooks(node, grads)[nr] if node._tensor_pre_hooks else grads[nr]
+                    results[i] = _apply_tensor_hooks(node, listed)[nr] if node._tensor_pre_hooks else listed[nr]
             if type(node) is AccumulateGrad:
-                if accumulate and (captures is None or node in captures) and grads[0] is not None:
-                    g = grads[0]
+                if accumulate and grads is not None and (captures is None or node in captures):
+                    _accumulate_into_leaf(node, grads, create_graph, node in owned)
                     del grads
-                    _accumulate_into_leaf(node, g, create_graph, node in owned)
                 continue
-            trusted = not (node._hooked or node._user_defined)
+            fast = node._fast   # no hooks, built-in backward, plain release: one attribute read decides
+            trusted = fast or not (node._hooked or node._user_defined)
             if not trusted:
-                out = _call_user_code(node, grads)
+                out = _call_user_code(node, _listed(node, grads))
             else:   # _run_node inlined
-                if len(grads) == 1:
-                    out = (None,) * len(node._edges) if grads[0] is None else node.backward(grads[0])
+                if grads is None:
+                    out = (None,) * len(node._edges)
+                elif type(grads) is not list:
+                    out = node.backward(grads)
                 elif all(g is None for g in grads):
                     out = (None,) * len(node._edges)
                 else:
@@ -147,10 +147,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 if check_nan:
                     _check_nan(node, out)
             if not retain_graph:
-                if node._custom_release:
+                if fast:   # Node.release inlined
+                    node._saved = node._result = None
+                else:
                     node.release()
-                else:   # Node.release inlined
-                    node._freed, node._saved, node._result = True, (), None
             edges = node._edges
             if len(out) != len(edges):
                 raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
@@ -158,24 +158,18 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             for k, edge in enumerate(edges):
                 if edge is None:
                     continue
-                nxt, nr = edge
+                nxt = edge[0]
                 g = out[k]
                 if g is not None:
-                    buf = buffers.get(nxt)
-                    if buf is None:
-                        if nxt._num_outputs == 1:
-                            buffers[nxt] = [g]
-                        else:
-                            buf = buffers[nxt] = [None] * nxt._num_outputs
-                            buf[nr] = g
-                        if type(nxt) is AccumulateGrad and trusted and _owned_result(g, k, out, grads):
-                            owned.add(nxt)
-                    elif buf[nr] is None:
-                        buf[nr] = g
-                        if type(nxt) is AccumulateGrad and trusted and _owned_result(g, k, out, grads):
+                    if nxt._num_outputs != 1:
+                        _buffer(buffers, nxt, edge[1], g)
+                    elif nxt not in buffers:
+                        buffers[nxt] = g
+                        if type(nxt) is AccumulateGrad and trusted and \
+                                _owned_result(g, k, out, _listed(node, grads)):
                             owned.add(nxt)
                     else:
-                        buf[nr] = buf[nr] + g   # a sum the engine made: owned
+                        buffers[nxt] = buffers[nxt] + g   # a sum the engine made: owned
                         if type(nxt) is AccumulateGrad:
                             owned.add(nxt)
                 left = deps[nxt] - 1
@@ -193,6 +187,25 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                                    "Set allow_unused=True if this is the desired behavior.")
         return tuple(results)
     return tuple(results) if inputs is not None else None
+
+
+def _buffer(buffers, node, nr, g):
+    """Add ``g``, the gradient of output ``nr`` of ``node``, to what ``buffers`` holds for it (see run_backward)."""
+    if node._num_outputs == 1:
+        prev = buffers.get(node)
+        buffers[node] = g if prev is None else prev + g
+    else:
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node._num_outputs
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+
+def _listed(node, grads):
+    """What ``buffers`` held for ``node`` as a list with one gradient (or None) per output."""
+    if type(grads) is list:
+        return grads
+    return [None] * node._num_outputs if grads is None else [grads]
 
 
 def _call_user_code(node, grads):

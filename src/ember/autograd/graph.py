@@ -28,29 +28,31 @@ class Node:
     returning a tuple with one gradient (or None) per edge.  What a node keeps
     for backward is explicit: ``_saved`` holds one ``(value, version counter,
     version)`` triple per saved operand (the counter is None for a Python number
-    or None operand), ``_result`` the op's own output, and ``_freed`` says that
-    backward has released them.  Nodes are made and wired by
+    or None operand), ``_result`` the op's own output; backward releases them by
+    setting both to None.  Nodes are made and wired by
     ``ember.ops._record.record``.
     """
 
     _num_outputs = 1
-    _saved = ()
-    _result = None
-    _freed = False
+    _saved = ()                # None once released
+    _result = None             # None once released (or never saved)
     _tensor_pre_hooks = None   # {output_nr: {handle id: hook(grad) -> grad or None}}
     _retained = None           # {output_nr: weakref to the tensor that retains its grad}
     _pre_hooks = None          # {handle id: hook(grad_outputs) -> grad_outputs or None}
     _post_hooks = None         # {handle id: hook(grad_inputs, grad_outputs) -> grad_inputs or None}
     _anomaly_trace = None
     _edges = ()
-    _hooked = False            # True once any hook or retain_grad is registered (the engine's fast path test)
+    _hooked = False            # True once any hook or retain_grad is registered
     _user_defined = False      # True for custom Functions: the engine copies what their backward returns
     _custom_release = False    # True for subclasses whose release() frees more than the saved state
+    _fast = True               # False when one of the three above is True: the engine's one test for its fast path
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "release" in cls.__dict__:
             cls._custom_release = True
+        if cls._custom_release or cls._user_defined:
+            cls._fast = False
 
     # ---- introspection as in PyTorch
     def name(self):
@@ -75,10 +77,11 @@ class Node:
     @property
     def saved_tensors(self):
         """The saved operands in order (tensors checked against in-place edits since they were saved)."""
-        if self._freed:
+        saved = self._saved
+        if saved is None:
             raise RuntimeError(_FREED_MSG)
         out = []
-        for value, counter, version in self._saved:
+        for value, counter, version in saved:
             if counter is not None and counter[0] != version:
                 raise RuntimeError(_inplace_message(value, counter[0], version))
             out.append(value)
@@ -97,7 +100,7 @@ class Node:
         global _make
         if _make is None:   # bound on first use: _tensor imports autograd, so not at import time
             from .._tensor import _make
-        if self._freed:
+        if self._result is None:
             raise RuntimeError(_FREED_MSG)
         data, counter, version = self._result if index is None else self._result[index]
         t = _make(data)
@@ -111,26 +114,15 @@ class Node:
                 t.__dict__["_output_nr"] = index
         return t
 
-    def result_array(self):
-        """The saved (single) output's array, checked as ``result()`` checks it, for a first-order backward that
-        computes on arrays."""
-        if self._freed:
-            raise RuntimeError(_FREED_MSG)
-        data, counter, version = self._result
-        if counter[0] != version:
-            return self.result()._data   # raises the in-place error with the tensor's details
-        return data
-
     def release(self):
         """Free what was saved for backward (after a backward without retain_graph)."""
-        self._freed = True
-        self._saved = ()
-        self._result = None
+        self._saved = self._result = None
 
     # ---- hooks
     def register_hook(self, fn):
         """Call ``fn(grad_inputs, grad_outputs)`` after this node runs; it may return new grad_inputs."""
         self._hooked = True
+        self._fast = False
         if self._post_hooks is None:
             self._post_hooks = OrderedDict()
         return _add_hook(self._post_hooks, fn)
@@ -138,12 +130,14 @@ class Node:
     def register_prehook(self, fn):
         """Call ``fn(grad_outputs)`` before this node runs; it may return new grad_outputs."""
         self._hooked = True
+        self._fast = False
         if self._pre_hooks is None:
             self._pre_hooks = OrderedDict()
         return _add_hook(self._pre_hooks, fn)
 
     def _add_tensor_hook(self, output_nr, fn):
         self._hooked = True
+        self._fast = False
         if self._tensor_pre_hooks is None:
             self._tensor_pre_hooks = {}
         hooks = self._tensor_pre_hooks.get(output_nr)
@@ -212,19 +206,24 @@ def edge_of(t):
 
 
 def connect(node, outputs, inputs):
-    """Wire ``node`` into the graph: edges to ``inputs`` (None for a non-tensor), grad_fn of ``outputs``.
+    """Wire ``node`` into the graph: edges to ``inputs`` (None for a non-tensor), grad_fn of ``outputs`` (a tensor
+    or a tuple of tensors).
 
     Only ``ember.ops._record.record`` and custom Functions call this; ops call ``record``.
     """
-    if len(inputs) == 1:
+    n = len(inputs)
+    if n == 1:   # most ops: one or two operands, written out (no list to build)
         t = inputs[0]
         node._edges = (edge_of(t) if getattr(t, "_requires_grad", False) else None,)
+    elif n == 2:
+        a, b = inputs
+        node._edges = (edge_of(a) if getattr(a, "_requires_grad", False) else None,
+                       edge_of(b) if getattr(b, "_requires_grad", False) else None)
     else:
         node._edges = tuple([edge_of(t) if getattr(t, "_requires_grad", False) else None for t in inputs])
-    if len(outputs) == 1:
-        out = outputs[0]
-        out._grad_fn = node
-        out._requires_grad = True
+    if not isinstance(outputs, tuple):
+        outputs._grad_fn = node
+        outputs._requires_grad = True
     else:
         for nr, out in enumerate(outputs):
             out._grad_fn = node

@@ -49,9 +49,8 @@ def record(out, node_cls, inputs, saved=(), output=False, **fields):
         return None
     if not GradMode.enabled:
         return None
-    outputs = out if isinstance(out, tuple) else (out,)
     if AutogradFlags.volatile_used and any_volatile(inputs):   # process-wide: no thread-local lookup
-        for o in outputs:
+        for o in out if isinstance(out, tuple) else (out,):
             o._requires_grad = True
             o.__dict__["_volatile"] = True
         return None
@@ -62,6 +61,6 @@ def record(out, node_cls, inputs, saved=(), output=False, **fields):
         node.save(*saved)
     if output:
         node.save_result(out)
-    if len(outputs) > 1:
-        node._num_outputs = len(outputs)
-    return connect(node, outputs, inputs)
+    if isinstance(out, tuple) and len(out) > 1:
+        node._num_outputs = len(out)
+    return connect(node, out, inputs)

@@ -41,7 +41,10 @@ def derivative_node(name, derivative, saves, on_arrays=False):
     elif saves == "output":
         def backward(self, grad):
             if on_arrays and not GradMode.enabled:
-                r = self.result_array()
+                saved = self._result   # the output's array, checked as result() checks it
+                if saved is None or saved[1][0] != saved[2]:
+                    return (derivative(grad, self.result()),)   # raises the freed or the in-place error
+                r = saved[0]
                 g = grad._data
                 if g.dtype is r.dtype and g.dtype.char in "fd":   # _same_float and _quietly inlined: hot
                     try:

@@ -133,18 +133,9 @@ neg = unary_op("neg", _negative, lambda g: -g, saves=None, promote=False, inplac
                aliases=("negative",), operators=("__neg__",))
 
 
-def _relu_grad(g, r):
-    """``g * (r > 0)``; one fused array call when no graph is being recorded (the common case)."""
-    if GradMode.enabled:
-        return g * (r > 0)
-    ga = g._data
-    if ga.dtype.kind == "f" and ga.dtype.itemsize >= 4:
-        return _make(array_module(g).multiply(ga, r._data > 0))  # float * bool: one pass, no bool->float copy
-    return g * (r > 0)
-
-
-relu = unary_op("relu", lambda xp, a: xp.maximum(a, 0), _relu_grad, saves="output", promote=False,
-                node_name="ReluBackward0", inplace=True, inplace_function=True)
+# first order on float32/float64 arrays: float * bool is one pass, no bool->float copy
+relu = unary_op("relu", lambda xp, a: xp.maximum(a, 0), lambda g, r: g * (r > 0), saves="output", promote=False,
+                node_name="ReluBackward0", inplace=True, inplace_function=True, on_arrays=True)
 def _absolute(xp, a):
     refuse_wide_unsigned("abs_cpu", a.dtype)
     return xp.abs(a)
@@ -288,21 +279,22 @@ def _reduce_to(grad, meta):
 
 class AddBackward0(Node):
     def backward(self, grad):
-        return _reduce_to(grad, self.a), _reduce_to(grad, self.b)
+        a, b = self.a, self.b
+        return (None if a is None else _reduce_to(grad, a)), (None if b is None else _reduce_to(grad, b))
 
 
 class SubBackward0(Node):
     def backward(self, grad):
-        gb = _reduce_to(grad, self.b)
-        return _reduce_to(grad, self.a), (-gb if gb is not None else None)
+        a, b = self.a, self.b
+        return (None if a is None else _reduce_to(grad, a)), (None if b is None else -_reduce_to(grad, b))
 
 
 class RsubBackward1(Node):
     """Backward of ``number - tensor``: one edge, to the tensor."""
 
     def backward(self, grad):
-        gb = _reduce_to(grad, self.b)
-        return (-gb if gb is not None else None,)
+        b = self.b
+        return (None if b is None else -_reduce_to(grad, b),)
 
 
 class MulBackward0(Node):
@@ -313,7 +305,8 @@ class MulBackward0(Node):
         a, b = self.saved_tensors    # either may be a number, or None when not needed
         if self.b is None and (type(b) is float or type(b) is int) and not GradMode.enabled:
             g = grad._data   # tensor * number, first order: one array product when no cast or reduction follows
-            if g.dtype.kind in "fc" and g.dtype == self.a[1] and g.shape == self.a[0]:
+            meta = self.a
+            if g.dtype is meta[1] and g.shape == meta[0] and g.dtype.kind in "fc":
                 try:
                     return _make(g * _scalar_array(g, b)), None
                 except RuntimeWarning:
@@ -365,7 +358,7 @@ def add(input, other, *, alpha=1, out=None):
         return write_out(out, res) if out is not None else res
     node = record(res, AddBackward0, (input, other))
     if node is not None:
-        node.a, node.b = _operand_meta(input), _operand_meta(other)
+        node.a, node.b = _operand_meta(input), _operand_meta(other) if isinstance(other, Tensor) else None
     return write_out(out, res) if out is not None else res
 
 
@@ -406,7 +399,7 @@ def sub(input, other, *, alpha=1, out=None):
     elif may_record(input, other):
         node = record(res, SubBackward0, (input, other))
         if node is not None:
-            node.a, node.b = _operand_meta(input), _operand_meta(other)
+            node.a, node.b = _operand_meta(input), _operand_meta(other) if isinstance(other, Tensor) else None
     return write_out(out, res) if out is not None else res
 
 
@@ -438,8 +431,12 @@ def mul(input, other, *, out=None):
         return write_out(out, res) if out is not None else res
     node = record(res, MulBackward0, (input, other))
     if node is not None:
-        node.a, node.b = _operand_meta(input), _operand_meta(other)
-        node.save(input if node.b is not None else None, scalar_value(other) if node.a is not None else None)
+        if isinstance(other, Tensor):
+            node.a, node.b = _operand_meta(input), _operand_meta(other)
+            node.save(input if node.b is not None else None, other if node.a is not None else None)
+        else:   # tensor * number: input requires grad (record recorded), the number needs no version check
+            node.a, node.b = (input._data.shape, input._data.dtype), None
+            node.save(None, scalar_value(other))
     return write_out(out, res) if out is not None else res
 
 
