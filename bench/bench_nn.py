@@ -50,6 +50,19 @@ def cases():
     out.append(("GELU on 32x128x256 fwd+bwd", lambda: _fwd_bwd(ember, ember.nn.functional.gelu, ae),
                 lambda: _fwd_bwd(torch, torch.nn.functional.gelu, at)))
 
+    # the tiny GPT's attention: 16 sequences x 4 heads x 64 positions x 32 per head, causal
+    q, k, v = (rng.standard_normal((16, 4, 64, 32)).astype(np.float32) for _ in range(3))
+    qkv_e = [ember.tensor(a, requires_grad=True) for a in (q, k, v)]
+    qkv_t = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+
+    def _sdpa_fwd_bwd(lib, ts):
+        out = lib.nn.functional.scaled_dot_product_attention(*ts, is_causal=True)
+        out.backward(lib.ones_like(out))
+        for t in ts:
+            t.grad = None
+    out.append(("causal scaled_dot_product_attention 16x4x64x32 fwd+bwd", lambda: _sdpa_fwd_bwd(ember, qkv_e),
+                lambda: _sdpa_fwd_bwd(torch, qkv_t)))
+
     img = rng.standard_normal((32, 64, 16, 16)).astype(np.float32)
     ie, it = ember.tensor(img, requires_grad=True), torch.tensor(img, requires_grad=True)
     bne, bnt = ember.nn.BatchNorm2d(64), torch.nn.BatchNorm2d(64)
