@@ -10,7 +10,7 @@ import weakref
 from collections import OrderedDict
 
 from ..utils.hooks import _add_hook
-from .grad_mode import AutogradFlags, GradMode
+from .grad_mode import GradMode
 
 _make = None   # ember._tensor._make, bound by Node.result on first use
 
@@ -203,37 +203,6 @@ def edge_of(t):
     if acc is None:
         acc = t._acc = AccumulateGrad(t)
     return (acc, 0)
-
-
-def connect(node, outputs, inputs):
-    """Wire ``node`` into the graph: edges to ``inputs`` (None for a non-tensor), grad_fn of ``outputs`` (a tensor
-    or a tuple of tensors).
-
-    Only ``ember.ops._record.record`` and custom Functions call this; ops call ``record``.
-    """
-    n = len(inputs)
-    if n == 1:   # most ops: one or two operands, written out (no list to build)
-        t = inputs[0]
-        node._edges = (edge_of(t) if getattr(t, "_requires_grad", False) else None,)
-    elif n == 2:
-        a, b = inputs
-        node._edges = (edge_of(a) if getattr(a, "_requires_grad", False) else None,
-                       edge_of(b) if getattr(b, "_requires_grad", False) else None)
-    else:
-        node._edges = tuple([edge_of(t) if getattr(t, "_requires_grad", False) else None for t in inputs])
-    if not isinstance(outputs, tuple):
-        outputs._grad_fn = node
-        outputs._requires_grad = True
-    else:
-        for nr, out in enumerate(outputs):
-            out._grad_fn = node
-            out._requires_grad = True
-            if nr:
-                out.__dict__["_output_nr"] = nr
-    if AutogradFlags.anomaly:
-        import traceback
-        node._anomaly_trace = "".join(traceback.format_stack()[:-3])
-    return node
 
 
 def any_volatile(inputs):

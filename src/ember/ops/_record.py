@@ -9,7 +9,7 @@ build under ``create_graph=True`` gives higher derivatives.
 """
 from .._tensor import Tensor
 from ..autograd.grad_mode import AutogradFlags, GradMode
-from ..autograd.graph import connect, any_volatile
+from ..autograd.graph import edge_of, any_volatile
 
 
 def grad_needed(inputs):
@@ -61,6 +61,27 @@ def record(out, node_cls, inputs, saved=(), output=False, **fields):
         node.save(*saved)
     if output:
         node.save_result(out)
-    if isinstance(out, tuple) and len(out) > 1:
-        node._num_outputs = len(out)
-    return connect(node, out, inputs)
+    # the edges: one per input (most ops have one or two, written out: no list to build)
+    if len(inputs) == 1:
+        node._edges = (edge_of(inputs[0]),)   # the loop above found that it requires grad
+    elif len(inputs) == 2:
+        a, b = inputs
+        node._edges = (edge_of(a) if isinstance(a, Tensor) and a._requires_grad else None,
+                       edge_of(b) if isinstance(b, Tensor) and b._requires_grad else None)
+    else:
+        node._edges = tuple([edge_of(t) if isinstance(t, Tensor) and t._requires_grad else None for t in inputs])
+    if not isinstance(out, tuple):
+        out._grad_fn = node
+        out._requires_grad = True
+    else:
+        if len(out) > 1:
+            node._num_outputs = len(out)
+        for nr, o in enumerate(out):
+            o._grad_fn = node
+            o._requires_grad = True
+            if nr:
+                o.__dict__["_output_nr"] = nr
+    if AutogradFlags.anomaly:
+        import traceback
+        node._anomaly_trace = "".join(traceback.format_stack()[:-2])
+    return node
