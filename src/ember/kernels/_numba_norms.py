@@ -2,7 +2,8 @@
 
 Rows (row norms) or batch chunks (batch norm) are split over threads by ``prange`` over chunks (``_batch_chunks``:
 about 16K elements a chunk);
-sums accumulate in float64 whatever the input precision.
+sums accumulate in float64 whatever the input precision (layer norm's affine gradients: in the input's precision
+over ``_FLUSH`` rows, then in float64).
 """
 import numpy as np
 from numba import prange
@@ -91,11 +92,20 @@ def row_norm_forward(x3, groups, weight, bias, eps, center):
     return y, mean, rstd
 
 
+_FLUSH = 32   # rows whose affine-gradient terms are summed in the input's precision before a float64 flush
+
+
 @jit
 def _ln_bwd_rows(g, x, mean, rstd, w, center, need_affine, gx, gw, gb):
-    """Layer / RMS norm backward of the rows of ``(R, L)``; ``gw``/``gb`` (float64) get this chunk's sums."""
+    """Layer / RMS norm backward of the rows of ``(R, L)``; ``gw``/``gb`` (float64) get this chunk's sums.
+
+    The per-column sums over rows run in the input's precision for ``_FLUSH`` rows at a time, then are added
+    into the float64 totals: a float64 accumulation in the row loop itself converts every element (4096x256
+    float32: 0.81 ms against 0.68 ms)."""
     R, L = x.shape
     coef = np.empty(2, x.dtype)   # the row's two projection coefficients, in the input's precision
+    pw = np.zeros(L if need_affine else 0, x.dtype)
+    pb = np.zeros(L if need_affine else 0, x.dtype)
     for r in range(R):
         gr = g[r]
         xr = x[r]
@@ -116,8 +126,14 @@ def _ln_bwd_rows(g, x, mean, rstd, w, center, need_affine, gx, gw, gb):
             gxr[j] = (gr[j] * w[j] - ca - (xr[j] - m) * rs * cb) * rs
         if need_affine:
             for j in range(L):
-                gw[j] += gr[j] * ((xr[j] - m) * rs)
-                gb[j] += gr[j]
+                pw[j] += gr[j] * ((xr[j] - m) * rs)
+                pb[j] += gr[j]
+            if r % _FLUSH == _FLUSH - 1 or r == R - 1:
+                for j in range(L):
+                    gw[j] += pw[j]
+                    gb[j] += pb[j]
+                    pw[j] = 0
+                    pb[j] = 0
 
 
 @jit
