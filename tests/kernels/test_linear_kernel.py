@@ -1,7 +1,8 @@
-"""The few-rows linear kernel (kernels/linear.py): compiled vs NumPy reference (row counts around the pairing of
-weight rows, weights split over threads, no bias, NaN/inf), the layouts and dtypes it sends to the reference,
-and F.linear / nn.Linear on a few rows against PyTorch in float32/float64 (values and gradients), float16 and
-bfloat16, and float64 gradcheck."""
+"""The linear-layer kernels (kernels/linear.py): linear_rows compiled vs NumPy reference (row counts around the
+weight rows taken in fours, no bias, NaN/inf), the layouts and dtypes it sends to the reference, F.linear /
+nn.Linear on a few rows against PyTorch in float32/float64 (values and gradients), float16 and bfloat16, float64
+gradcheck; column_sums (the bias gradient) vs its reference, and F.linear's gradients (every bias form) against
+PyTorch and under create_graph."""
 import numpy as np
 import pytest
 import torch
@@ -22,7 +23,7 @@ def _args(rng, m, n, k, dtype, bias=True):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("m", [1, 2, 3, L.MAX_ROWS])
-@pytest.mark.parametrize("n,k", [(1, 1), (7, 33), (10, 512), (513, 300)])   # 513 x 300: split over threads
+@pytest.mark.parametrize("n,k", [(1, 1), (7, 33), (10, 512), (513, 300)])
 @pytest.mark.parametrize("bias", [True, False])
 def test_linear_rows_compiled_matches_reference(dtype, m, n, k, bias):
     x, w, b = _args(np.random.default_rng(n + m), m, n, k, dtype, bias)
@@ -69,7 +70,7 @@ def test_linear_rows_declines_other_layouts(case):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(1, 40), (5, 40), (2, 3, 40), (40,)])
+@pytest.mark.parametrize("shape", [(1, 40), (2, 40), (5, 40), (2, 3, 40), (40,)])
 @pytest.mark.parametrize("bias", [True, False])
 def test_functional_linear_few_rows_matches_torch(dtype, shape, bias):
     rng = np.random.default_rng(2)

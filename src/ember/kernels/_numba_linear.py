@@ -1,25 +1,20 @@
 """Numba CPU implementations of ``kernels/linear.py``.  ``linear_rows``: each weight row read once and dotted with
-every input row; a large weight's rows split into chunks over the threads.  ``column_sums``: one pass over the rows
-into float64 sums."""
+every input row.  ``column_sums``: one pass over the rows into float64 sums."""
 import numpy as np
-from numba import prange
 
-from ._numba import jit, pjit, chunks
-
-# Weight elements a chunk gets at least: below this, waking a second thread costs more than it saves
-# (a parallel launch costs about 6 us here, a 256 KB weight streams from cache in about as long).
-_PER_CHUNK = 1 << 16
+from ._numba import jit
 
 
 @jit
-def _rows(x, w, b, has_bias, y, lo, hi):
-    """``y[:, j] = x @ w[j] + b[j]`` for the weight rows ``lo <= j < hi``.  Weight rows go in fours: each load
+def _rows(x, w, b, has_bias, y):
+    """``y[:, j] = x @ w[j] + b[j]`` for every weight row ``j``.  Weight rows go in fours: each load
     of an input element serves four independent sums (one sum at a time waits on its adds: 38 us against
     30 us for 1x784 by 512x784 float32, OpenBLAS's sgemv 36 us)."""
     m, k = x.shape
+    n = w.shape[0]
     zero = x.dtype.type(0)
-    j = lo
-    while j + 4 <= hi:
+    j = 0
+    while j + 4 <= n:
         w0 = w[j]
         w1 = w[j + 1]
         w2 = w[j + 2]
@@ -46,7 +41,7 @@ def _rows(x, w, b, has_bias, y, lo, hi):
             y[i, j + 2] = a2
             y[i, j + 3] = a3
         j += 4
-    for r in range(j, hi):
+    for r in range(j, n):
         wr = w[r]
         for i in range(m):
             xi = x[i]
@@ -56,26 +51,17 @@ def _rows(x, w, b, has_bias, y, lo, hi):
             y[i, r] = a0 + b[r] if has_bias else a0
 
 
-@pjit
-def _chunked(x, w, b, has_bias, y, nch):
-    n = w.shape[0]
-    per = (n + nch - 1) // nch
-    for c in prange(nch):
-        _rows(x, w, b, has_bias, y, c * per, min(n, (c + 1) * per))
-
-
 def linear_rows(x, w, b):
-    """Numba ``linear_rows`` (see ``kernels.linear.linear_rows_reference``)."""
-    n, k = w.shape
-    y = np.empty((x.shape[0], n), x.dtype)
-    bias = x[0] if b is None else b   # any array of the dtype: unread without a bias
-    nch = 1 if w.size < 2 * _PER_CHUNK else chunks(n, max(1, _PER_CHUNK // k))
-    if nch == 1:   # no parallel launch: a region of one chunk still costs the launch
-        _rows(x, w, bias, b is not None, y, 0, n)
-    else:
-        _chunked(x, w, bias, b is not None, y, nch)
-    return y
+    """Numba ``linear_rows`` (see ``kernels.linear.linear_rows_reference``), on the calling thread.
 
+    Not split over threads: with the sleeping OpenMP workers the kernel layer sets (``OMP_WAIT_POLICY=PASSIVE``,
+    see ``_dispatch.numba_enabled``) waking a worker costs more than a split saves (the MLP's 784-512-512-10
+    layers, one row, load ~6: 94 us on one thread, 138 us split; 52 us split with spinning workers, which
+    other kernels cannot afford).
+    """
+    y = np.empty((x.shape[0], w.shape[0]), x.dtype)
+    _rows(x, w, x[0] if b is None else b, b is not None, y)   # x[0]: unread without a bias
+    return y
 
 @jit
 def _column_sums(g, acc):

@@ -4,10 +4,12 @@
 Layout: ``x`` ``(m, k)`` with contiguous rows, ``w`` ``(n, k)`` C-contiguous (``nn.Linear``'s weight as stored),
 ``b`` ``(n,)`` contiguous or None; the result is a new ``(m, n)`` array of ``x``'s dtype.
 
-Why a kernel: for a handful of rows the product is a pass over ``w`` (memory-bound), and OpenBLAS's
-matrix-vector path reads the weight at about half the speed of a row-dot loop split over the cores (each
-core then streams its half of the weight from its own cache; measured in ``bench/bench_core.py``'s batch-1
-MLP).  Larger batches are matrix products and stay with BLAS (``ops/linear.py`` chooses).
+Why a kernel: OpenBLAS's matrix product on 3 to 8 rows is slow (one thread, 4 x 784 by 512 x 784 float32:
+250 us, this kernel 82 us); on one row its matrix-vector path runs about as fast as the kernel (1 x 784 by
+512 x 784: 36 us, kernel 30 us; cache-cold in the batch-1 MLP chain 102 against 94 us), and for a weight
+beyond one core's cache it splits over BLAS's threads (1 x 1024 by 1024 x 1024: 60 us, kernel 169 us); on two
+rows it is faster (2 x 784 by 512 x 784: 38 against 44 us).  ``takes`` says which shapes come here.  Larger
+batches are matrix products and stay with BLAS (``ops/linear.py`` chooses).
 
 ``column_sums``: ``g`` ``(M, N)`` with contiguous rows -> its column sums ``(N,)`` in ``g``'s dtype, accumulated
 in float64 (as ``ops.reduction.accurate_sum`` sums float32 over a leading axis; NumPy's float64-accumulating
@@ -16,10 +18,18 @@ reduction over axis 0 takes 31 us on 128 x 512 float32, one compiled pass 5 us).
 from .._device import module_of_array
 from ._dispatch import Kernel
 
-# The most rows the kernel takes.  OpenBLAS's matrix product is slow on few rows (one thread, 784 -> 512: 8 rows
-# 290 us against the kernel's 112 us float32, 387 against 299 float64) but reuses loaded blocks of the weight
-# across rows, so it wins from about 16 rows float32 (32: 466 against 490 us), 16 float64 (526 against 495).
+# The most rows the kernel takes.  OpenBLAS's matrix product reuses loaded blocks of the weight across rows, so
+# it wins from about 16 rows float32 (one thread, 784 -> 512: 32 rows 466 us, kernel 490 us), 16 float64 (526
+# against 495); at 8 rows the kernel is ahead (112 against 290 us float32, 299 against 387 float64).
 MAX_ROWS = 8
+# A single row comes here while its weight fits one core's cache (2 MB float32; see above).
+_ONE_ROW_MAX_WEIGHT = 1 << 19
+
+
+def takes(rows, weight_size):
+    """Whether ``linear_rows`` is faster than BLAS for ``rows`` input rows and a weight of ``weight_size``
+    elements (float32/float64)."""
+    return 3 <= rows <= MAX_ROWS or rows == 1 and weight_size <= _ONE_ROW_MAX_WEIGHT
 
 
 def linear_rows_reference(x, w, b):
