@@ -1,11 +1,11 @@
 """Numba CPU implementations of ``kernels/losses.py``: one row at a time (max, sum of exponentials and
 the weighted sums in two reads; the gradient in one read and one write).  Every loop over a row's classes
-vectorises (``fmax``/``fexp``): the row stays in L1 between its passes."""
+vectorises (``fmax``/``fexp_nonpositive``): the row stays in L1 between its passes."""
 import numpy as np
 from numba import prange
 
 from ._numba import jit, pjit, chunks
-from ._numba_math import fexp, fmax
+from ._numba_math import fexp_nonpositive, fmax
 
 
 @jit
@@ -14,11 +14,11 @@ def _fwd_rows(x, target, pick, spread, cw, smooth, wsum, loss, lse):
     for i in range(M):
         xi = x[i]
         m = xi[0]
-        for c in range(1, C):
+        for c in range(C):   # from 0, not 1: a trip count of C keeps the vector loop free of a scalar remainder
             m = fmax(m, xi[c])
         s = 0.0
         for c in range(C):
-            s += fexp(xi[c] - m)
+            s += fexp_nonpositive(xi[c] - m)
         l = m + np.log(s)
         lse[i] = l
         v = pick[i] * (l - xi[target[i]])
@@ -50,10 +50,10 @@ def _bwd_rows(x, lse, target, scale, pick, spread, cw, smooth, wsum, g):
         if smooth:
             b = s * spread[i]
             for c in range(C):
-                gi[c] = fexp(xi[c] - l) * a - b * cw[c]
+                gi[c] = fexp_nonpositive(xi[c] - l) * a - b * cw[c]   # l >= max: never positive
         else:
             for c in range(C):
-                gi[c] = fexp(xi[c] - l) * a
+                gi[c] = fexp_nonpositive(xi[c] - l) * a
         gi[target[i]] -= s * pick[i]
 
 
