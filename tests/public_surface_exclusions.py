@@ -152,8 +152,4 @@ EXCLUDED = [
 #   __cuda_array_interface__, __setstate__: properties and state of _tensor.py (lead).
 # - the rest (Bessel J/Y/K and Airy functions, LDL, pca_lowrank/svd_lowrank, segment_reduce,
 #   hash_tensor, Lazy conv modules, Adafactor/Muon, autograd.forward_ad, func.linearize): not written yet.
-NOT_YET = {
-    "autograd": [
-        "ProfilerConfig", "ProfilerEvent", "SavedTensor"
-    ],
-}
+NOT_YET = {}

@@ -3,6 +3,8 @@ from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, 
                         is_inference_mode_enabled, set_multithreading_enabled, enforce_grad_layout_policy,
                         is_multithreading_enabled, is_view_replay_enabled)
 from ._profiler_enums import DeviceType, ProfilerState
+from ._legacy_profiler import ProfilerConfig, ProfilerEvent
+from .graph import SavedTensor
 from .anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled, is_anomaly_check_nan_enabled
 from .function import Function, FunctionCtx, once_differentiable, InplaceFunction, NestedIOFunction
 from .variable import Variable

@@ -14,6 +14,8 @@ from .grad_mode import GradMode
 
 _make = None   # ember._tensor._make, bound by Node.result on first use
 
+_WRAPPED_NUMBER = {bool: "bool", int: "int64", float: "float64", complex: "complex128"}
+
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
     "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
@@ -46,6 +48,9 @@ class Node:
     _user_defined = False      # True for custom Functions: the engine copies what their backward returns
     _custom_release = False    # True for subclasses whose release() frees more than the saved state
     _fast = True               # False when one of the three above is True: the engine's one test for its fast path
+    _saved_names = ()          # PyTorch's names of the ``_saved`` entries, in order (``grad_fn._saved_self``...)
+    _result_name = None        # PyTorch's name of the saved output (``"result"``) when the node keeps it
+    _packed = None             # {index into _saved, or "result": (packed value, unpack hook)}: SavedTensor hooks
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -53,6 +58,14 @@ class Node:
             cls._custom_release = True
         if cls._custom_release or cls._user_defined:
             cls._fast = False
+        # PyTorch's introspection of saved values, grad_fn._saved_<name> and grad_fn._raw_saved_<name>, as
+        # properties of the class (a __getattr__ would slow every attribute read of every node)
+        keys = list(enumerate(cls.__dict__.get("_saved_names", ())))
+        if cls.__dict__.get("_result_name"):
+            keys.append(("result", cls._result_name))
+        for key, name in keys:
+            setattr(cls, "_saved_" + name, property(lambda self, k=key: self._saved_value(k)))
+            setattr(cls, "_raw_saved_" + name, property(lambda self, k=key: SavedTensor._of(self, k)))
 
     # ---- introspection as in PyTorch
     def name(self):
@@ -85,6 +98,10 @@ class Node:
             if counter is not None and counter[0] != version:
                 raise RuntimeError(_inplace_message(value, counter[0], version))
             out.append(value)
+        if self._packed is not None:
+            for key, (packed, unpack) in self._packed.items():
+                if key != "result":
+                    out[key] = unpack(packed)
         return tuple(out)
 
     def save_result(self, out):
@@ -102,6 +119,9 @@ class Node:
             from .._tensor import _make
         if self._result is None:
             raise RuntimeError(_FREED_MSG)
+        if self._packed is not None and "result" in self._packed:
+            packed, unpack = self._packed["result"]
+            return unpack(packed)
         data, counter, version = self._result if index is None else self._result[index]
         t = _make(data)
         t._version = counter
@@ -113,6 +133,18 @@ class Node:
             if index:
                 t.__dict__["_output_nr"] = index
         return t
+
+    def _saved_value(self, key):
+        """The saved value ``key`` names (an index into ``_saved`` or "result") as backward reads it: hooks'
+        unpacked value, checked against in-place edits; a saved Python number as a 0-d tensor, as PyTorch keeps it."""
+        if key == "result":
+            return self.result()
+        value = self.saved_tensors[key]
+        if type(value) in _WRAPPED_NUMBER:   # PyTorch keeps a number operand as a 0-d float64/int64/... tensor
+            from .. import _dtype
+            from ..ops.creation import tensor
+            return tensor(value, dtype=getattr(_dtype, _WRAPPED_NUMBER[type(value)]))
+        return value
 
     def release(self):
         """Free what was saved for backward (after a backward without retain_graph)."""
@@ -211,3 +243,72 @@ def any_volatile(inputs):
         if getattr(t, "_volatile", False):
             return True
     return False
+
+
+class SavedTensor:
+    """A value a graph node keeps for backward, as ``grad_fn._raw_saved_<name>`` gives it; nodes make them, Python
+    cannot (RuntimeError, as in PyTorch).
+
+    ``register_hooks(pack, unpack)`` calls ``pack(tensor)`` now and keeps what it returns instead of the tensor;
+    backward (and ``grad_fn._saved_<name>``) then read ``unpack(packed)``: PyTorch's per-tensor saved-tensor hooks.
+    """
+
+    __slots__ = ("_node", "_key")
+
+    def __new__(cls, *args, **kwargs):
+        raise RuntimeError("Trying to create a SavedTensor object from Python is forbidden.")
+
+    @classmethod
+    def _of(cls, node, key):
+        saved = object.__new__(cls)
+        saved._node, saved._key = node, key
+        return saved
+
+    def _freed(self):
+        node = self._node
+        return (node._result if self._key == "result" else node._saved) is None
+
+    def unpack(self):
+        """The saved value as backward reads it (a tensor, or None for an operand the node did not need)."""
+        return self._node._saved_value(self._key)
+
+    @property
+    def data(self):
+        """The saved tensor itself (what ``unpack()`` returns when no hooks are set)."""
+        return self.unpack()
+
+    @property
+    def unpack_hook(self):
+        """The ``unpack`` function given to ``register_hooks``, or None."""
+        packed = self._node._packed
+        return packed[self._key][1] if packed is not None and self._key in packed else None
+
+    def register_hooks(self, pack, unpack):
+        """Replace the saved tensor by ``pack(tensor)`` now; backward reads ``unpack(packed)``.
+
+        Raises TypeError for arguments that are not callable, RuntimeError after backward freed the value, for a
+        value that is None, or when hooks are already set (one pair per saved tensor, as in PyTorch)."""
+        if not callable(pack) or not callable(unpack):
+            raise TypeError("register_hooks(): incompatible function arguments. The following argument types are "
+                            "supported:\n    1. (self: SavedTensor, arg0: Callable, arg1: Callable) -> None")
+        node, key = self._node, self._key
+        if self._freed():
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor after it has been freed. Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need "
+                "to backward through the graph a second time or if you need to access saved variables after calling "
+                "backward.")
+        if node._packed is not None and key in node._packed:
+            raise RuntimeError("Calling register_hooks on a saved tensor whose hooks have already been set. "
+                               "Hint: only one pair of hooks is allowed at a time.")
+        value = self.unpack()
+        if value is None:
+            raise RuntimeError("Calling register_hooks on a saved tensor with value None is forbidden")
+        if node._packed is None:
+            node._packed = {}
+        node._packed[key] = (pack(value), unpack)
+        if key == "result":   # a version no counter has: array fast paths that read _result go through result()
+            data, counter, _ = node._result
+            node._result = (data, counter, -1)
+        else:   # the node keeps only what pack returned
+            node._saved = node._saved[:key] + ((None, None, None),) + node._saved[key + 1:]

@@ -58,7 +58,9 @@ def derivative_node(name, derivative, saves, on_arrays=False):
     else:
         def backward(self, grad):
             return (derivative(grad),)
-    return type(name, (Node,), {"backward": backward, "__doc__": f"Gradient of an elementwise op ({name})."})
+    return type(name, (Node,), {"backward": backward, "__doc__": f"Gradient of an elementwise op ({name}).",
+                                "_saved_names": ("self",) if saves in ("input", "both") else (),
+                                "_result_name": "result" if saves in ("output", "both") else None})
 
 
 def _quietly(fn, g, a):

@@ -301,6 +301,8 @@ class MulBackward0(Node):
     """Saves each operand only when the other one needs a gradient (as PyTorch), so editing an operand
     in place that the gradient does not use is no error."""
 
+    _saved_names = ("self", "other")
+
     def backward(self, grad):
         a, b = self.saved_tensors    # either may be a number, or None when not needed
         if self.b is None and (type(b) is float or type(b) is int) and not GradMode.enabled:
@@ -316,6 +318,8 @@ class MulBackward0(Node):
 
 
 class DivBackward0(Node):
+    _saved_names = ("self", "other")
+
     def backward(self, grad):
         a, b = self.saved_tensors    # either may be a number; a is None when b needs no gradient
         ga = _reduce_to(grad / b, self.a) if self.a is not None else None
