@@ -100,12 +100,12 @@ def test_functional_linear_few_rows_half_precision(dtype):
     np.testing.assert_allclose(got.float().numpy(), want.float().numpy(), rtol=2e-2, atol=2e-2)
 
 
-def test_linear_module_batch_one_no_grad_matches_torch():
+def test_linear_module_few_rows_no_grad_matches_torch():
     torch.manual_seed(0)
     tm = torch.nn.Sequential(torch.nn.Linear(300, 257), torch.nn.ReLU(), torch.nn.Linear(257, 10))
     em = ember.nn.Sequential(ember.nn.Linear(300, 257), ember.nn.ReLU(), ember.nn.Linear(257, 10))
     em.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
-    x = np.random.default_rng(4).standard_normal((1, 300)).astype(np.float32)
+    x = np.random.default_rng(4).standard_normal((5, 300)).astype(np.float32)
     with torch.no_grad(), ember.no_grad():
         want, got = tm(torch.tensor(x)), em(ember.tensor(x))
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)

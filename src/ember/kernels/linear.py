@@ -1,15 +1,15 @@
-"""Linear-layer kernels: ``linear_rows``, a linear layer on a few rows (``x @ w.T + b``, the matrix-vector regime of
-``F.linear``: batch-1 inference), and ``column_sums``, the bias gradient of a linear layer.
+"""Linear-layer kernels: ``linear_rows``, a linear layer on a few rows (``x @ w.T + b`` for 3 to 8 rows, where
+BLAS's matrix product is slow), and ``column_sums``, the bias gradient of a linear layer.
 
 Layout: ``x`` ``(m, k)`` with contiguous rows, ``w`` ``(n, k)`` C-contiguous (``nn.Linear``'s weight as stored),
 ``b`` ``(n,)`` contiguous or None; the result is a new ``(m, n)`` array of ``x``'s dtype.
 
 Why a kernel: OpenBLAS's matrix product on 3 to 8 rows is slow (one thread, 4 x 784 by 512 x 784 float32:
-250 us, this kernel 82 us); on one row its matrix-vector path runs about as fast as the kernel (1 x 784 by
-512 x 784: 36 us, kernel 30 us; cache-cold in the batch-1 MLP chain 102 against 94 us), and for a weight
-beyond one core's cache it splits over BLAS's threads (1 x 1024 by 1024 x 1024: 60 us, kernel 169 us); on two
-rows it is faster (2 x 784 by 512 x 784: 38 against 44 us).  ``takes`` says which shapes come here.  Larger
-batches are matrix products and stay with BLAS (``ops/linear.py`` chooses).
+250 us, this kernel 82 us).  On one or two rows its matrix-vector path is as fast or faster (1 x 784 by
+512 x 784: 36 us, kernel 30 us, and no difference in the batch-1 MLP 784-512-512-10 forward; 2 x 784 by
+512 x 784: 38 against 44 us; a weight beyond one core's cache it splits over BLAS's threads: 1 x 1024 by
+1024 x 1024 60 us, kernel 169 us), and from about 16 rows BLAS's blocking wins (see ``MAX_ROWS``), so
+``takes`` sends 3 to 8 rows here; ``ops/linear.py`` asks it.
 
 ``column_sums``: ``g`` ``(M, N)`` with contiguous rows -> its column sums ``(N,)`` in ``g``'s dtype, accumulated
 in float64 (as ``ops.reduction.accurate_sum`` sums float32 over a leading axis; NumPy's float64-accumulating
@@ -22,14 +22,11 @@ from ._dispatch import Kernel
 # it wins from about 16 rows float32 (one thread, 784 -> 512: 32 rows 466 us, kernel 490 us), 16 float64 (526
 # against 495); at 8 rows the kernel is ahead (112 against 290 us float32, 299 against 387 float64).
 MAX_ROWS = 8
-# A single row comes here while its weight fits one core's cache (2 MB float32; see above).
-_ONE_ROW_MAX_WEIGHT = 1 << 19
 
 
-def takes(rows, weight_size):
-    """Whether ``linear_rows`` is faster than BLAS for ``rows`` input rows and a weight of ``weight_size``
-    elements (float32/float64)."""
-    return 3 <= rows <= MAX_ROWS or rows == 1 and weight_size <= _ONE_ROW_MAX_WEIGHT
+def takes(rows):
+    """Whether ``linear_rows`` is faster than BLAS for ``rows`` input rows (float32/float64)."""
+    return 3 <= rows <= MAX_ROWS
 
 
 def linear_rows_reference(x, w, b):

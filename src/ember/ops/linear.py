@@ -108,8 +108,8 @@ def linear(input, weight, bias=None):
                                f"[{_rows_of(x, k)}, {w.shape[0]}].  Tensor sizes: {list(b.shape)}")
     lead = x.shape[:-1]
     x2 = x.reshape(math.prod(lead), k) if x.ndim != 2 else x
-    if x.dtype.char in "fd" and _klin.takes(x2.shape[0], w.size):
-        r = _klin.linear_rows(x2, w, b)   # a few rows: one pass over the weight, faster than BLAS's
+    if x.dtype.char in "fd" and _klin.takes(x2.shape[0]):
+        r = _klin.linear_rows(x2, w, b)   # 3-8 rows: one pass over the weight, faster than BLAS's
     else:
         r = product(operator.matmul, x2, w.T)   # BLAS threads chosen for the size
         if r.dtype != x.dtype:  # NumPy multiplies bfloat16 in float32; PyTorch rounds the product back
