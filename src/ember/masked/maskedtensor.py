@@ -3,36 +3,39 @@
 Elements where the mask is False are "unspecified": elementwise ops leave them unspecified, reductions
 skip them (through the functions of :mod:`ember.masked`) and ``to_tensor(value)`` fills them in.
 Gradients flow through the data; a ``masked_tensor(..., requires_grad=True)`` is a leaf whose ``.grad``
-is a MaskedTensor with the same mask.
+is a MaskedTensor with the same mask.  The ops PyTorch's MaskedTensor supports (unary, binary, reductions,
+views) are its methods and the MaskedTensor cases of the ``ember.<name>`` functions (``_optable.py``);
+other Tensor methods raise TypeError, as PyTorch's dispatch does.
 """
 import warnings
 
 import ember
 
-from . import _ops
-
 _PROTOTYPE_WARNING = ("The PyTorch API of MaskedTensors is in prototype stage and will change in the near future. "
                       "Please open a Github issue for features requests and see our documentation on the "
                       "torch.masked module for further information about the project.")
+_DTYPES = ("float16", "float32", "float64", "bool", "int8", "int16", "int32", "int64")
 
 
 class MaskedTensor:
     """A tensor with a mask: ``MaskedTensor(data, mask, requires_grad=False)``.
 
     Args:
-        data (Tensor): the values, any shape.
+        data (Tensor): the values, any shape; float16/32/64, bool or int8/16/32/64.
         mask (Tensor): bool, the shape of ``data``; True marks the specified elements.
         requires_grad (bool): make the data a leaf that accumulates ``.grad``.
     """
 
     def __init__(self, data, mask, requires_grad=False):
+        if not isinstance(data, ember.Tensor):
+            raise TypeError("data must be a Tensor")
+        if not isinstance(mask, ember.Tensor):
+            raise TypeError("mask must be a Tensor")
         warnings.warn(_PROTOTYPE_WARNING, UserWarning, stacklevel=2)
-        if not isinstance(data, ember.Tensor) or not isinstance(mask, ember.Tensor):
-            raise TypeError("data and mask must be Tensors")
-        if mask.dtype != ember.bool:
-            raise TypeError("mask must have dtype bool.")
-        if tuple(data.shape) != tuple(mask.shape):
-            raise ValueError("data.size() must equal mask.size()")
+        if data.requires_grad:
+            warnings.warn("It is not recommended to create a MaskedTensor with a tensor that requires_grad. "
+                          "To avoid this, you can use data.detach().clone()", UserWarning, stacklevel=2)
+        _validate(data, mask)
         if requires_grad:
             data = data.detach().requires_grad_()
         self._data, self._mask = data, mask
@@ -53,8 +56,10 @@ class MaskedTensor:
     shape = property(lambda self: self._data.shape, doc="The shape of the data.")
     dtype = property(lambda self: self._data.dtype, doc="The dtype of the data.")
     device = property(lambda self: self._data.device, doc="The device of the data.")
+    layout = property(lambda self: self._data.layout, doc="The layout of the data.")
     ndim = property(lambda self: self._data.ndim, doc="The number of dims.")
     requires_grad = property(lambda self: self._data.requires_grad, doc="Whether the data requires grad.")
+    is_sparse = False
 
     def size(self, dim=None):
         """The shape, or the size of one dim."""
@@ -64,6 +69,33 @@ class MaskedTensor:
         """The number of dims."""
         return self._data.ndim
 
+    def numel(self):
+        """The number of elements, specified or not."""
+        return self._data.numel()
+
+    def __len__(self):
+        return len(self._data)
+
+    def is_contiguous(self, *args, **kwargs):
+        """Whether the data is contiguous (``Tensor.is_contiguous``'s arguments)."""
+        return self._data.is_contiguous(*args, **kwargs)
+
+    def item(self):
+        """The value of a one-element MaskedTensor whose element is specified."""
+        if not self._mask.item():
+            raise ValueError("__torch_dispatch__, aten._local_scalar_dense.default: expected a mask tensor")
+        return self._data.item()
+
+    def __bool__(self):
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    # -- autograd -------------------------------------------------------------------------------------------
     @property
     def grad(self):
         """The gradient accumulated on the data, as a MaskedTensor with this mask (None before backward)."""
@@ -76,106 +108,85 @@ class MaskedTensor:
             gradient = gradient.get_data()
         self._data.backward(gradient, retain_graph=retain_graph, create_graph=create_graph)
 
+    def requires_grad_(self, requires_grad=True):
+        """Make the data a leaf that requires grad (in place); returns self."""
+        self._data.requires_grad_(requires_grad)
+        return self
+
+    # -- data-only ops: the mask is kept ----------------------------------------------------------------------
     def detach(self):
         """The same data and mask, cut from the graph."""
         return _wrap(self._data.detach(), self._mask)
 
+    def clone(self, **kwargs):
+        """A copy of the data (gradients flow back to this one) and of the mask (``Tensor.clone``'s options)."""
+        return _wrap(self._data.clone(**kwargs), self._mask.clone(**kwargs))
+
+    def contiguous(self, *args, **kwargs):
+        """Contiguous data and mask (self when the data already is; ``Tensor.contiguous``'s arguments)."""
+        if self._data.is_contiguous(*args, **kwargs):
+            return self
+        return _wrap(self._data.contiguous(*args, **kwargs), self._mask.contiguous(*args, **kwargs))
+
+    def to(self, *args, **kwargs):
+        """The data converted as ``Tensor.to`` converts it; the mask follows to the device and stays bool."""
+        data = self._data.to(*args, **kwargs)
+        return _wrap(data, self._mask.to(device=data.device))
+
+    def _is_any_true(self):
+        """Whether any specified element of a bool MaskedTensor is True, as a specified 0-d MaskedTensor."""
+        if self.dtype != ember.bool:
+            raise ValueError("__torch_dispatch__, aten._is_any_true.default: expected a boolean tensor")
+        return _wrap((self._data & self._mask).any(), ember.tensor(True, device=self.device))
+
+    def __getitem__(self, index):
+        index = index.get_data() if isinstance(index, MaskedTensor) else index
+        return _wrap(self._data[index], self._mask[index])
+
     def __repr__(self):
         if self.ndim == 0:
-            shown = f"{self._data.item():8.4f}" if self.dtype.is_floating_point else str(self._data.item())
+            value = self._data.item()
+            shown = f"{value:8.4f}" if isinstance(value, float) else str(value)
+            if not self._mask.item():
+                shown = "--"
             return f"MaskedTensor({shown}, {bool(self._mask.item())})"
-        return "MaskedTensor(\n" + _format(self._data.tolist(), self._mask.tolist(), self.dtype, "  ") + "\n)"
+        text = _format(self._data.tolist(), self._mask.tolist())
+        return "MaskedTensor(\n" + "\n".join("  " + line for line in text.split("\n")) + "\n)"
 
-    # -- reductions -----------------------------------------------------------------------------------------
-    def _reduce(self, name, dim=None, keepdim=False, dtype=None):
-        data = getattr(_ops, name)(self._data, dim, keepdim=keepdim, dtype=dtype, mask=self._mask)
-        mask = self._mask.any() if dim is None else self._mask.any(dim=dim, keepdim=keepdim)
-        if keepdim and dim is None:
-            mask = mask.reshape([1] * self.ndim)
-        return _wrap(data, mask)
+    def __getattr__(self, name):
+        # Only reached for names MaskedTensor lacks: PyTorch's MaskedTensor is a Tensor whose dispatch refuses
+        # the Tensor ops it has no rule for, with a TypeError.
+        if not name.startswith("__") and hasattr(ember.Tensor, name):
+            def refused(*args, **kwargs):
+                raise TypeError(f"Multiple dispatch failed for '{name}'; all __torch_dispatch__ handlers returned "
+                                f"NotImplemented:\n\n  - tensor subclass {MaskedTensor}")
+            return refused
+        raise AttributeError(f"'MaskedTensor' object has no attribute '{name}'")
 
-    def sum(self, dim=None, keepdim=False, *, dtype=None):
-        """Sum of the specified elements; the result is specified where any input was."""
-        return self._reduce("sum", dim, keepdim, dtype)
-
-    def mean(self, dim=None, keepdim=False, *, dtype=None):
-        """Mean of the specified elements."""
-        return self._reduce("mean", dim, keepdim, dtype)
-
-    def prod(self, dim=None, keepdim=False, *, dtype=None):
-        """Product of the specified elements."""
-        return self._reduce("prod", dim, keepdim, dtype)
-
-    def amax(self, dim=None, keepdim=False):
-        """Maximum of the specified elements."""
-        return self._reduce("amax", dim, keepdim)
-
-    def amin(self, dim=None, keepdim=False):
-        """Minimum of the specified elements."""
-        return self._reduce("amin", dim, keepdim)
-
-    def argmax(self, dim=None, keepdim=False):
-        """Index of the largest specified element."""
-        return self._reduce("argmax", dim, keepdim)
-
-    def argmin(self, dim=None, keepdim=False):
-        """Index of the smallest specified element."""
-        return self._reduce("argmin", dim, keepdim)
-
-    # -- elementwise ops ------------------------------------------------------------------------------------
-    def _binary(self, name, other, reverse=False):
-        if isinstance(other, MaskedTensor):
-            if not bool(ember.equal(self._mask, other._mask)):
-                raise ValueError("Input masks must match. If you need support for this, please open an issue on Github.")
-            other = other._data
-        a, b = (other, self._data) if reverse else (self._data, other)
-        return _wrap(getattr(ember, name)(a, b), self._mask)
+    __hash__ = object.__hash__
 
 
-def _unary(name):
-    def method(self):
-        return _wrap(getattr(ember, name)(self._data), self._mask)
-    method.__name__ = name
-    method.__doc__ = f"``ember.{name}`` of the data; the mask is kept."
-    return method
+def _validate(data, mask):
+    """PyTorch's checks of a MaskedTensor's parts."""
+    if mask.dtype != ember.bool:
+        raise TypeError("mask must have dtype bool.")
+    if str(data.dtype).split(".")[-1] not in _DTYPES:
+        raise TypeError(f"{data.dtype} is not supported in MaskedTensor.")
+    if data.dim() != mask.dim():
+        raise ValueError("data.dim() must equal mask.dim()")
+    if tuple(data.shape) != tuple(mask.shape):
+        raise ValueError("data.size() must equal mask.size()")
 
 
-def _binary(name, reverse=False):
-    def method(self, other):
-        return self._binary(name, other, reverse)
-    method.__doc__ = f"``ember.{name}`` of the data (masks of two MaskedTensors must be equal); the mask is kept."
-    return method
-
-
-for _name in ("abs", "neg", "exp", "expm1", "log", "log1p", "log2", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh",
-              "sigmoid", "relu", "sign", "floor", "ceil", "round", "square", "reciprocal", "logical_not",
-              "isnan", "isinf", "isfinite"):
-    setattr(MaskedTensor, _name, _unary(_name))
-for _name, _operator in (("add", "__add__"), ("sub", "__sub__"), ("mul", "__mul__"), ("div", "__truediv__"),
-                         ("pow", "__pow__"), ("eq", "__eq__"), ("ne", "__ne__"), ("lt", "__lt__"),
-                         ("le", "__le__"), ("gt", "__gt__"), ("ge", "__ge__"), ("maximum", None), ("minimum", None),
-                         ("logical_and", "__and__"), ("logical_or", "__or__")):
-    setattr(MaskedTensor, _name, _binary(_name))
-    if _operator:
-        setattr(MaskedTensor, _operator, _binary(_name))
-for _name, _operator in (("add", "__radd__"), ("sub", "__rsub__"), ("mul", "__rmul__"), ("div", "__rtruediv__")):
-    setattr(MaskedTensor, _operator, _binary(_name, reverse=True))
-MaskedTensor.__neg__ = MaskedTensor.neg
-MaskedTensor.__abs__ = MaskedTensor.abs
-MaskedTensor.__hash__ = object.__hash__
-del _name, _operator
-
-
-def _format(values, mask, dtype, indent):
-    """Nested rows of ``values`` with unspecified elements shown as ``--``."""
-    if not isinstance(values, list):
-        if not mask:
-            return "      --"
-        return f"{values:8.4f}" if dtype.is_floating_point else f"{values:8}"
+def _format(values, mask):
+    """Nested rows of ``values`` with unspecified elements shown as ``--`` (PyTorch's layout)."""
     if values and not isinstance(values[0], list):
-        return indent + "[" + ", ".join(_format(v, k, dtype, "") for v, k in zip(values, mask)) + "]"
-    rows = ",\n".join(_format(v, k, dtype, indent + "  ") for v, k in zip(values, mask))
-    return f"{indent}[\n{rows}\n{indent}]"
+        shown = [f"{v:8.4f}" if isinstance(v, float) else str(v) for v in values]
+        width = max(8 if not m else len(s) for s, m in zip(shown, mask))
+        return "[" + ", ".join(s if m else "--".rjust(width) for s, m in zip(shown, mask)) + "]"
+    rows = [_format(v, m) for v, m in zip(values, mask)]
+    rows = ["\n".join("  " + line for line in row.split("\n")) for row in rows]
+    return "[\n" + ",\n".join(rows) + "\n]"
 
 
 def _wrap(data, mask):

@@ -14,6 +14,8 @@ exports that in-place form as ``ember.atan_``/``ember.arctan_``, for the ops PyT
 declared is not exported: it is a helper of the op layer (``ember.nn`` may
 import it by name from its module).
 """
+import inspect
+
 _DECLARED = []    # (function, Declaration) in declaration order
 
 
@@ -108,19 +110,88 @@ def case(cls, position, *names):
 
 def _dispatching(default, cases):
     """``default`` preceded by a check for ``cases`` (one call layer, only on ops that have cases); an earlier
-    argument's case wins (``addmm(input, sparse, sparse)`` is the sparse-``mat1`` case)."""
-    cases = sorted(cases, key=lambda c: c[0])
+    argument's case wins (``addmm(input, sparse, sparse)`` is the sparse-``mat1`` case).
 
-    def dispatch(*args, **kwargs):
-        for position, cls, fn in cases:
-            if len(args) > position and args[position].__class__ is cls:
-                return fn(*args, **kwargs)
-        return default(*args, **kwargs)
+    The check is compiled with ``default``'s parameters (see :func:`_compiled_dispatch`): an identity test per
+    case on a named argument (given by position or keyword), no loop over the cases."""
+    cases = sorted(cases, key=lambda c: c[0])
+    try:
+        params = list(inspect.signature(default).parameters.values())
+    except (TypeError, ValueError):
+        params = None
+    dispatch = _compiled_dispatch(default, cases, params) if params is not None else None
+    if dispatch is None:
+        def dispatch(*args, **kwargs):
+            for position, cls, fn in cases:
+                if len(args) > position and args[position].__class__ is cls:
+                    return fn(*args, **kwargs)
+            return default(*args, **kwargs)
     for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
         setattr(dispatch, attr, getattr(default, attr, None))
     dispatch.__wrapped__ = default
     dispatch.layout_cases = cases
     return dispatch
+
+
+def _given(*triples):
+    """``{name: value}`` of the ``(name, value, default)`` whose value is not the default object: the options a
+    caller gave, forwarded to a case as keywords."""
+    return {name: value for name, value, default in triples if value is not default}
+
+
+def _compiled_dispatch(default, cases, params):
+    """The dispatcher of :func:`_dispatching` compiled with ``default``'s parameters, or None where a case's
+    position is not a named positional parameter.
+
+    The dense path calls ``default`` with every parameter (``def add(input, other, *, alpha=1, out=None)``: no
+    ``*args``/``**kwargs`` repack); a case gets the arguments up to its position and the options that differ from
+    their defaults, so it need not take options the caller left out.  Signatures with ``*args`` or
+    positional-only parameters name the positional parameters up to the last case and forward the rest as given.
+    """
+    K = inspect.Parameter
+    positional = [p for p in params if p.kind in (K.POSITIONAL_ONLY, K.POSITIONAL_OR_KEYWORD)]
+    last = max(position for position, _, _ in cases)
+    if last >= len(positional):
+        return None
+    namespace = {"_default": default, "_given": _given}
+
+    def with_default(i, p):
+        if p.default is K.empty:
+            return p.name
+        namespace[f"_d{i}"] = p.default
+        return f"{p.name}=_d{i}"
+
+    exact = not any(p.kind in (K.VAR_POSITIONAL, K.POSITIONAL_ONLY) for p in params)
+    if exact:
+        names, keyword_only = [], False
+        for i, p in enumerate(params):
+            if p.kind is K.KEYWORD_ONLY and not keyword_only:
+                names.append("*")
+                keyword_only = True
+            names.append(("**" if p.kind is K.VAR_KEYWORD else "") + with_default(i, p))
+        plain = [p for p in params if p.kind is not K.VAR_KEYWORD]
+        call = ", ".join(f"{p.name}={p.name}" if p.kind is K.KEYWORD_ONLY else p.name for p in plain)
+        call += "".join(f", **{p.name}" for p in params if p.kind is K.VAR_KEYWORD)
+        # a case gets the positional arguments up to its position or the last required one, then the options
+        required = max([last] + [i for i, p in enumerate(positional) if p.default is K.empty])
+        options = [f"('{p.name}', {p.name}, _d{i})" for i, p in enumerate(params)
+                   if i > required and p.kind is not K.VAR_KEYWORD]
+        kwargs = "".join(f", **{p.name}" for p in params if p.kind is K.VAR_KEYWORD)
+        case_call = ", ".join(p.name for p in positional[:required + 1]) + \
+            f", **_given({', '.join(options)}){kwargs}"
+    else:
+        names = [with_default(i, p) for i, p in enumerate(positional[:last + 1])]
+        names += ["/"] if positional[last].kind is K.POSITIONAL_ONLY else []
+        names += ["*args", "**kwargs"]
+        call = case_call = ", ".join(p.name for p in positional[:last + 1]) + ", *args, **kwargs"
+    name = default.__name__ if default.__name__.isidentifier() else "dispatch"
+    lines = [f"def {name}({', '.join(names)}):"]
+    for k, (position, cls, fn) in enumerate(cases):
+        namespace[f"_cls{k}"], namespace[f"_fn{k}"] = cls, fn
+        lines.append(f"    if {positional[position].name}.__class__ is _cls{k}: return _fn{k}({case_call})")
+    lines.append(f"    return _default({call})")
+    exec("\n".join(lines), namespace)   # noqa: S102  source built above from parameter names only
+    return namespace[name]
 
 
 def undispatched(fn):
