@@ -46,14 +46,16 @@ def chunks(n, per):
 class Parallel:
     """A ``parallel=True`` kernel whose argument ``nch`` is its number of chunks (``prange(nch)``).
 
-    One chunk runs with Numba's pool limited to the calling thread: a parallel region of one chunk still
-    waits on every pool thread, and on a machine whose cores are busy a descheduled pool thread made a
-    60 us kernel take 1-14 ms (measured on 2 loaded cores).  Several chunks run as a timed parallel region
+    One chunk runs a serial compilation of the same function (``prange`` is ``range`` there) on the calling
+    thread: a parallel region of one chunk still waits on every pool thread (on a machine whose cores are
+    busy a descheduled pool thread made a 60 us kernel take 1-14 ms, measured on 2 loaded cores), and
+    limiting the pool around the call cost 4-10 us per call.  Several chunks run as a timed parallel region
     (``timed_parallel``): a region that got little CPU time sends the next ones to one chunk for a while.
     """
 
     def __init__(self, fn):
         self.kernel = _parallel_jit(fn)
+        self.serial = jit(fn)   # compiled (and cached) on its first call, like the parallel one
         self._nch = list(inspect.signature(fn).parameters).index("nch")
         self.__doc__, self.__name__ = fn.__doc__, fn.__name__
 
@@ -62,12 +64,7 @@ class Parallel:
         if nch > 1:
             with timed_parallel(nch):
                 return self.kernel(*args)
-        before = numba.get_num_threads()
-        numba.set_num_threads(1)
-        try:
-            return self.kernel(*args)
-        finally:
-            numba.set_num_threads(before)
+        return self.serial(*args)
 
 
 pjit = Parallel
