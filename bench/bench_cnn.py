@@ -73,6 +73,22 @@ def _step_fn(model, opt, loss_fn, x, y):
     return step
 
 
+def _conv_case(rng, name, cin, cout, stride):
+    """A 3x3 / padding 1 conv2d on 32 x cin x 32 x 32, forward + input and weight gradients, as a bench case."""
+    import torch
+    import ember
+    x = rng.standard_normal((32, cin, 32, 32)).astype(np.float32)
+    w = rng.standard_normal((cout, cin, 3, 3)).astype(np.float32) * 0.1
+    gy = rng.standard_normal((32, cout, 32 // stride, 32 // stride)).astype(np.float32)
+    sides = []
+    for lib in (ember, torch):
+        xt, wt, gt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True), lib.tensor(gy)
+        conv = lib.nn.functional.conv2d
+        sides.append(lambda xt=xt, wt=wt, gt=gt, conv=conv, lib=lib: lib.autograd.grad(
+            conv(xt, wt, stride=stride, padding=1), (xt, wt), gt))
+    return name, sides[0], sides[1]
+
+
 def cases():
     import torch
     import ember
@@ -115,18 +131,8 @@ def cases():
                 lambda: ember.autograd.grad(EF.conv2d(ce, cwe), (ce, cwe), cge),
                 lambda: torch.autograd.grad(TF.conv2d(ct, cwt), (ct, cwt), cgt)))
     # the ResNet's own layer shapes: a 16-channel 3x3 on 32x32 (Winograd, 4 in the step) and a stride-2 3x3 (im2col)
-    for cin, cout, stride, name in ((16, 16, 1, "cnn: conv2d 16->16 3x3 pad 1 on 32x16x32x32 fwd+bwd"),
-                                    (16, 32, 2, "cnn: conv2d 16->32 3x3 stride 2 on 32x16x32x32 fwd+bwd")):
-        x = rng.standard_normal((32, cin, 32, 32)).astype(np.float32)
-        w = rng.standard_normal((cout, cin, 3, 3)).astype(np.float32) * 0.1
-        gy = rng.standard_normal((32, cout, 32 // stride, 32 // stride)).astype(np.float32)
-        ce, cwe, cge = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True), ember.tensor(gy)
-        ct, cwt, cgt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True), torch.tensor(gy)
-        out.append((name,
-                    lambda ce=ce, cwe=cwe, cge=cge, s=stride: ember.autograd.grad(
-                        EF.conv2d(ce, cwe, stride=s, padding=1), (ce, cwe), cge),
-                    lambda ct=ct, cwt=cwt, cgt=cgt, s=stride: torch.autograd.grad(
-                        TF.conv2d(ct, cwt, stride=s, padding=1), (ct, cwt), cgt)))
+    out.append(_conv_case(rng, "cnn: conv2d 16->16 3x3 pad 1 on 32x16x32x32 fwd+bwd", 16, 16, 1))
+    out.append(_conv_case(rng, "cnn: conv2d 16->32 3x3 stride 2 on 32x16x32x32 fwd+bwd", 16, 32, 2))
     x = rng.standard_normal((64, 64, 24, 24)).astype(np.float32)
     gy = rng.standard_normal((64, 64, 12, 12)).astype(np.float32)
     pe, pge = ember.tensor(x, requires_grad=True), ember.tensor(gy)
