@@ -64,3 +64,14 @@ def test_new_untyped_storages():
             lib.UntypedStorage(lib.ones(2))
         with pytest.raises(RuntimeError, match="size does not match, self was 3 bytes but src was 4 bytes"):
             lib.UntypedStorage(3).copy_(lib.UntypedStorage(4))
+
+
+def test_offsets_into_the_storage_after_set_and_as_strided():
+    seen = {}
+    for lib in (ember, torch):
+        a = lib.arange(10.)
+        b = lib.empty(0)
+        b.set_(a.untyped_storage(), 2, (3,), (2,))
+        c = a.as_strided((2, 2), (1, 2), 3)
+        seen[lib] = [(t.storage_offset(), t.untyped_storage().nbytes(), t.stride(), t.tolist()) for t in (b, c, c[1])]
+    assert seen[ember] == seen[torch]

@@ -196,10 +196,16 @@ def address(a):
 
 
 def memory_owner(a):
-    """The array at the end of ``a``'s chain of bases of its own type: the allocation ``a`` lies in."""
-    while isinstance(a.base, type(a)):
-        a = a.base
-    return a
+    """The array at the end of ``a``'s chain of bases of its own type: the allocation ``a`` lies in.  The chain
+    goes through the interface holder NumPy's ``as_strided`` puts between a strided view and its base."""
+    kind = type(a)
+    while True:
+        base = a.base
+        if not isinstance(base, kind):
+            base = getattr(base, "base", None)
+            if not isinstance(base, kind):
+                return a
+        a = base
 
 
 def writeable(a):

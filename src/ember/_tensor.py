@@ -333,11 +333,9 @@ class Tensor:
         return strides[self._wrap_dim(dim)]
 
     def storage_offset(self):
-        """Offset in elements of this tensor's first element within its base's storage."""
-        if self._base is None:
-            return 0
-        root = memory_owner(self._base._data)
-        return (_address(self._data) - _address(root)) // self._data.itemsize
+        """Offset in elements of this tensor's first element within its storage (the allocation that
+        ``untyped_storage()`` shows: a view's base's, or the source's after ``set_``)."""
+        return (_address(self._data) - _address(memory_owner(self._data))) // self._data.itemsize
 
     def data_ptr(self):
         """Address of the first element."""
