@@ -69,3 +69,28 @@ def test_handle_as_context_manager_removes_tensor_hook():
             (x * 1).sum().backward()
         (x * 1).sum().backward()
         assert calls == [1]
+
+
+def _node_run_order(lib):
+    """The names of the nodes in the order backward runs them (post-hooks), on a graph whose nodes are reached
+    out of their recording order (``exp`` recorded after ``sin``, reached first through ``add``), with a branch
+    reaching ``mul`` from two sides and a second root."""
+    ran = []
+    x = lib.ones(3, requires_grad=True)
+    y = x * 2
+    s = y.sin()
+    e = y.exp()
+    z = e + s
+    w = x.cos()
+    for t in (y, s, e, z, w):
+        t.grad_fn.register_hook(lambda gi, go, name=t.grad_fn.name(): ran.append(name))
+    lib.autograd.backward([z.sum(), w.sum()])
+    return ran, x.grad
+
+
+def test_backward_runs_nodes_in_torch_order():
+    """Most recently recorded node first among those whose gradients are complete, as PyTorch's engine."""
+    got, grad = _node_run_order(ember)
+    want, want_grad = _node_run_order(torch)
+    assert got == want
+    assert grad.tolist() == pytest.approx(want_grad.tolist())

@@ -1,30 +1,18 @@
-"""The backward engine: walks the graph from the roots once, in dependency order.
+"""The backward engine: runs the nodes reachable from the roots, the most recently recorded first.
 
-It is iterative (a stack, no recursion), so chains of any length work, and it
-frees each node's saved tensors right after running it unless
-``retain_graph`` is set.
+A node's ``_order`` (see ``graph.next_order``) is below that of every node its
+edges point to, so running the reached node with the lowest ``_order`` next (a
+heap, as PyTorch's ready queue by sequence number) runs each node after all the
+nodes that send it a gradient, with no dependency count over the graph first.
+It is iterative (no recursion), so chains of any length work, and it frees each
+node's saved tensors right after running it unless ``retain_graph`` is set.
 """
+from heapq import heapify, heappop, heapreplace, heappush
 from sys import getrefcount
 
 from ._checks import check_hook_result, check_hook_results, validate_function_outputs
 from .grad_mode import AutogradFlags, GradMode
 from .graph import AccumulateGrad, edge_of
-
-
-def _collect_dependencies(roots):
-    """Count, for every node reachable from ``roots``, how many edges point at it."""
-    deps = dict.fromkeys(roots, 0)   # walked from the start: reaching a root again only counts the edge
-    stack = list(roots)
-    while stack:
-        for edge in stack.pop()._edges:
-            if edge is not None:
-                nxt = edge[0]
-                if nxt in deps:
-                    deps[nxt] += 1
-                else:
-                    deps[nxt] = 1
-                    stack.append(nxt)
-    return deps
 
 
 def _accumulate_into_leaf(acc, grad, create_graph, owned):
@@ -87,8 +75,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     given) are added into their ``.grad``; otherwise the gradients with
     respect to ``inputs`` are returned as a tuple, as ``autograd.grad`` does.
     """
-    # buffers: the gradients that arrived at each node so far: the tensor itself for a node with one output (most
-    # nodes: no list to make), a list with one entry per output for a node with several
+    # buffers: the gradients that arrived at each reached node so far: the tensor itself for a node with one output
+    # (most nodes: no list to make), a list with one entry per output for a node with several; None before any
     roots, buffers = [], {}
     for t, g in zip(tensors, grad_tensors):
         edge = edge_of(t)
@@ -110,16 +98,26 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             captures.setdefault(edge[0], []).append((edge[1], i))
     results = [None] * (len(inputs) if inputs is not None else 0)
 
-    deps = _collect_dependencies(roots)
     owned = set()   # leaf nodes whose buffered gradient the engine made and nothing else holds
-    ready = [n for n in roots if not deps[n]]
+    heap = [(n._order, n) for n in roots]   # reached nodes not run yet; buffers holds an entry (maybe None) for each
+    heapify(heap)
+    following = None   # the one node the last node reached first, kept off the heap while it is the next to run
     check_nan = AutogradFlags.anomaly and AutogradFlags.anomaly_check_nan
     prev_mode = GradMode.enabled
     GradMode.enabled = create_graph
     try:
-        while ready:   # the hot loop: once per node of every backward, so the common case is written out
-            node = ready.pop()
-            grads = buffers.pop(node, None)   # see ``buffers``; None when no gradient arrived
+        while True:   # the hot loop: once per node of every backward, so the common case is written out
+            if following is not None:
+                if heap and heap[0][0] < following._order:
+                    node = heapreplace(heap, (following._order, following))[1]
+                else:
+                    node = following
+                following = None
+            elif heap:
+                node = heappop(heap)[1]
+            else:
+                break
+            grads = buffers.pop(node)   # see ``buffers``; None when no gradient arrived
             if captures is not None and node in captures:
                 listed = _listed(node, grads)
                 for nr, i in captures[node]:
@@ -160,22 +158,26 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     continue
                 nxt = edge[0]
                 g = out[k]
-                if g is not None:
-                    if nxt._num_outputs != 1:
-                        _buffer(buffers, nxt, edge[1], g)
-                    elif nxt not in buffers:
-                        buffers[nxt] = g
-                        if type(nxt) is AccumulateGrad and trusted and \
-                                _owned_result(g, k, out, _listed(node, grads)):
-                            owned.add(nxt)
+                if nxt not in buffers:   # reached for the first time: it runs (even with no gradient), in order
+                    if following is None:
+                        following = nxt
                     else:
-                        buffers[nxt] = buffers[nxt] + g   # a sum the engine made: owned
-                        if type(nxt) is AccumulateGrad:
-                            owned.add(nxt)
-                left = deps[nxt] - 1
-                deps[nxt] = left
-                if not left:
-                    ready.append(nxt)
+                        heappush(heap, (nxt._order, nxt))
+                    buffers[nxt] = None
+                if g is None:
+                    continue
+                if nxt._num_outputs != 1:
+                    _buffer(buffers, nxt, edge[1], g)
+                    continue
+                prev = buffers[nxt]
+                if prev is None:
+                    buffers[nxt] = g
+                    if type(nxt) is AccumulateGrad and trusted and _owned_result(g, k, out, _listed(node, grads)):
+                        owned.add(nxt)
+                else:
+                    buffers[nxt] = prev + g   # a sum the engine made: owned
+                    if type(nxt) is AccumulateGrad:
+                        owned.add(nxt)
             del grads
     finally:
         GradMode.enabled = prev_mode

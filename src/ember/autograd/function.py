@@ -3,7 +3,7 @@ import functools
 
 from ._checks import python_type_name
 from .grad_mode import GradMode, no_grad
-from .graph import Node, edge_of
+from .graph import Node, edge_of, next_order
 
 
 class FunctionCtx:
@@ -147,6 +147,7 @@ class Function:
             wrapped.append(o)
         if record:
             ctx._edges = tuple(edge_of(t) for t in tensor_args if t is not None)
+            ctx._order = next_order()   # after the edges: see graph.next_order
             # what the engine checks backward's gradients against, one entry per edge (None: no gradient flows)
             ctx._input_meta = tuple((tuple(t.shape), t.dtype, t.device) if t._requires_grad else None
                                     for t in tensor_args if t is not None)

@@ -6,6 +6,7 @@ the gradient of its output into gradients of its inputs (``backward``).
 Leaves that require grad end their paths in an ``AccumulateGrad`` node that
 adds into ``tensor.grad``.
 """
+import itertools
 import weakref
 from collections import OrderedDict
 
@@ -15,6 +16,12 @@ from .grad_mode import GradMode
 _make = None   # ember._tensor._make, bound by Node.result on first use
 
 _WRAPPED_NUMBER = {bool: "bool", int: "int64", float: "float64", complex: "complex128"}
+
+# A node's place in the backward order: taken when its edges are wired (``record``, ``Function.apply``) or, for an
+# AccumulateGrad, when it is made (while its first consumer's edges are wired), so every node's ``_order`` is below
+# that of each node its edges point to.  The engine runs the node with the lowest ``_order`` first: PyTorch's order by
+# sequence number (the most recently recorded first), and a node only after every node that sends it a gradient.
+next_order = itertools.count(-1, -1).__next__
 
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -51,6 +58,7 @@ class Node:
     _saved_names = ()          # PyTorch's names of the ``_saved`` entries, in order (``grad_fn._saved_self``...)
     _result_name = None        # PyTorch's name of the saved output (``"result"``) when the node keeps it
     _packed = None             # {index into _saved, or "result": (packed value, unpack hook)}: SavedTensor hooks
+    _order = 0                 # the backward order (see next_order); set when the node is wired into a graph
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -192,6 +200,7 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         self._edges = ()
         self._ref = weakref.ref(variable)
+        self._order = next_order()
 
     @property
     def variable(self):

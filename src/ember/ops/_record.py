@@ -9,7 +9,7 @@ build under ``create_graph=True`` gives higher derivatives.
 """
 from .._tensor import Tensor
 from ..autograd.grad_mode import AutogradFlags, GradMode
-from ..autograd.graph import edge_of, any_volatile
+from ..autograd.graph import edge_of, any_volatile, next_order
 
 
 def grad_needed(inputs):
@@ -70,6 +70,7 @@ def record(out, node_cls, inputs, saved=(), output=False, **fields):
                        edge_of(b) if isinstance(b, Tensor) and b._requires_grad else None)
     else:
         node._edges = tuple([edge_of(t) if isinstance(t, Tensor) and t._requires_grad else None for t in inputs])
+    node._order = next_order()   # after the edges: below every node they point to
     if not isinstance(out, tuple):
         out._grad_fn = node
         out._requires_grad = True
