@@ -122,12 +122,12 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 listed = _listed(node, grads)
                 for nr, i in captures[node]:
                     results[i] = _apply_tensor_hooks(node, listed)[nr] if node._tensor_pre_hooks else listed[nr]
-            if type(node) is AccumulateGrad:
+            fast = node._fast   # no hooks, built-in backward, plain release (never a leaf's node): one read decides
+            if not fast and type(node) is AccumulateGrad:
                 if accumulate and grads is not None and (captures is None or node in captures):
                     _accumulate_into_leaf(node, grads, create_graph, node in owned)
                     del grads
                 continue
-            fast = node._fast   # no hooks, built-in backward, plain release: one attribute read decides
             trusted = fast or not (node._hooked or node._user_defined)
             if not trusted:
                 out = _call_user_code(node, _listed(node, grads))
@@ -163,14 +163,16 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         following = nxt
                     else:
                         heappush(heap, (nxt._order, nxt))
-                    buffers[nxt] = None
+                    prev = buffers[nxt] = None
+                elif g is None:
+                    continue
+                else:
+                    prev = buffers[nxt]
                 if g is None:
                     continue
                 if nxt._num_outputs != 1:
                     _buffer(buffers, nxt, edge[1], g)
-                    continue
-                prev = buffers[nxt]
-                if prev is None:
+                elif prev is None:
                     buffers[nxt] = g
                     if type(nxt) is AccumulateGrad and trusted and _owned_result(g, k, out, _listed(node, grads)):
                         owned.add(nxt)

@@ -92,8 +92,11 @@ class Node:
     # ---- saved operands
     def save(self, *values):
         """Keep ``values`` (tensors, numbers or None) for backward; tensors are version-checked on use."""
-        self._saved = tuple([(v, v._version, v._version[0]) if hasattr(v, "_version") else (v, None, None)
-                             for v in values])   # a list comprehension: faster than a generator here
+        saved = []   # a plain loop: cheaper than a list comprehension (a function call) for the usual 1-3 values
+        for v in values:
+            counter = getattr(v, "_version", None)
+            saved.append((v, None, None) if counter is None else (v, counter, counter[0]))
+        self._saved = tuple(saved)
 
     @property
     def saved_tensors(self):
@@ -196,6 +199,7 @@ class Node:
 class AccumulateGrad(Node):
     """The node that ends a leaf's path: adds incoming gradients into ``variable.grad``."""
 
+    _fast = False   # the engine's test for a leaf's node comes after its fast-path test
 
     def __init__(self, variable):
         self._edges = ()

@@ -41,9 +41,10 @@ def record(out, node_cls, inputs, saved=(), output=False, **fields):
 
     Returns the node, or None when nothing was recorded (grad mode off, or no input requires grad).
     """
-    # the inputs first: reading them is cheaper than the (per-thread) grad mode, and most calls stop there
+    # the inputs first: reading them is cheaper than the (per-thread) grad mode, and most calls stop there; a type
+    # test before each isinstance call: most operands are plain tensors
     for t in inputs:
-        if isinstance(t, Tensor) and t._requires_grad:
+        if (t.__class__ is Tensor or isinstance(t, Tensor)) and t._requires_grad:
             break
     else:
         return None
@@ -66,12 +67,12 @@ def record(out, node_cls, inputs, saved=(), output=False, **fields):
         node._edges = (edge_of(inputs[0]),)   # the loop above found that it requires grad
     elif len(inputs) == 2:
         a, b = inputs
-        node._edges = (edge_of(a) if isinstance(a, Tensor) and a._requires_grad else None,
-                       edge_of(b) if isinstance(b, Tensor) and b._requires_grad else None)
+        node._edges = (edge_of(a) if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._requires_grad else None,
+                       edge_of(b) if (b.__class__ is Tensor or isinstance(b, Tensor)) and b._requires_grad else None)
     else:
         node._edges = tuple([edge_of(t) if isinstance(t, Tensor) and t._requires_grad else None for t in inputs])
     node._order = next_order()   # after the edges: below every node they point to
-    if not isinstance(out, tuple):
+    if out.__class__ is Tensor or not isinstance(out, tuple):
         out._grad_fn = node
         out._requires_grad = True
     else:

@@ -304,15 +304,18 @@ class MulBackward0(Node):
     _saved_names = ("self", "other")
 
     def backward(self, grad):
+        saved = self._saved
+        if self.b is None and saved is not None and self._packed is None:
+            b = saved[1][0]   # tensor * number (kept unchecked: no version), or a tensor read below
+            if (type(b) is float or type(b) is int) and not GradMode.enabled:
+                g = grad._data   # first order: one array product when no cast or reduction follows
+                meta = self.a
+                if g.dtype is meta[1] and g.shape == meta[0] and g.dtype.kind in "fc":
+                    try:
+                        return _make(g * _scalar_array(g, b)), None
+                    except RuntimeWarning:
+                        return _make(retry_quietly(g, operator.mul, g, b)), None
         a, b = self.saved_tensors    # either may be a number, or None when not needed
-        if self.b is None and (type(b) is float or type(b) is int) and not GradMode.enabled:
-            g = grad._data   # tensor * number, first order: one array product when no cast or reduction follows
-            meta = self.a
-            if g.dtype is meta[1] and g.shape == meta[0] and g.dtype.kind in "fc":
-                try:
-                    return _make(g * _scalar_array(g, b)), None
-                except RuntimeWarning:
-                    return _make(retry_quietly(g, operator.mul, g, b)), None
         return (_reduce_to(grad * b, self.a) if self.a is not None else None,
                 _reduce_to(grad * a, self.b) if self.b is not None else None)
 
@@ -440,7 +443,7 @@ def mul(input, other, *, out=None):
             node.save(input if node.b is not None else None, other if node.a is not None else None)
         else:   # tensor * number: input requires grad (record recorded), the number needs no version check
             node.a, node.b = (input._data.shape, input._data.dtype), None
-            node.save(None, scalar_value(other))
+            node._saved = ((None, None, None), (scalar_value(other), None, None))   # node.save(None, number)
     return write_out(out, res) if out is not None else res
 
 
