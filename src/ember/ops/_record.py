@@ -61,7 +61,10 @@ def record(out, node_cls, inputs, saved=(), output=False, **fields):
     if saved:
         node.save(*saved)
     if output:
-        node.save_result(out)
+        if out.__class__ is Tensor:   # Node.save_result inlined for the usual single output
+            node._result = (out._data, out._version, out._version[0])
+        else:
+            node.save_result(out)
     # the edges: one per input (most ops have one or two, written out: no list to build)
     if len(inputs) == 1:
         node._edges = (edge_of(inputs[0]),)   # the loop above found that it requires grad

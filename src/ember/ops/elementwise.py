@@ -361,7 +361,7 @@ def add(input, other, *, alpha=1, out=None):
     if not isinstance(input, Tensor):
         input, other = other, input
     res = _make(_add_arrays(input, other))
-    if not may_record(input, other):
+    if not (input._requires_grad or isinstance(other, Tensor) and other._requires_grad):   # may_record inlined
         return write_out(out, res) if out is not None else res
     node = record(res, AddBackward0, (input, other))
     if node is not None:
@@ -385,12 +385,14 @@ def sub(input, other, *, alpha=1, out=None):
     """``input - alpha * other`` with broadcasting and type promotion."""
     if alpha != 1:
         other = _scaled_other(input, other, alpha)
-    if isinstance(input, Tensor):
+    a_is_t = isinstance(input, Tensor)
+    if a_is_t:
         da, db = binary_arrays(input, other)
     else:
         db, da = binary_arrays(other, input)
-    _reject_bool_sub(input, other)
-    dt = (da if isinstance(input, Tensor) else db).dtype
+    if type(other) is not float or not a_is_t or input._data.dtype.kind == "b":   # else no bool operand: no call
+        _reject_bool_sub(input, other)
+    dt = (da if a_is_t else db).dtype
     if dt.kind == "u":
         refuse_wide_unsigned("add_stub", dt)
     try:
@@ -398,12 +400,12 @@ def sub(input, other, *, alpha=1, out=None):
     except ValueError:
         raise broadcast_error(getattr(da, "shape", ()), getattr(db, "shape", ())) from None
     except RuntimeWarning:
-        res = _make(retry_quietly(da if isinstance(input, Tensor) else db, operator.sub, da, db))
-    if not isinstance(input, Tensor):   # number - tensor
+        res = _make(retry_quietly(da if a_is_t else db, operator.sub, da, db))
+    if not a_is_t:   # number - tensor
         node = record(res, RsubBackward1, (other,))
         if node is not None:
             node.b = _operand_meta(other)
-    elif may_record(input, other):
+    elif input._requires_grad or isinstance(other, Tensor) and other._requires_grad:   # may_record inlined
         node = record(res, SubBackward0, (input, other))
         if node is not None:
             node.a, node.b = _operand_meta(input), _operand_meta(other) if isinstance(other, Tensor) else None
@@ -434,7 +436,7 @@ def mul(input, other, *, out=None):
         raise broadcast_error(da.shape, getattr(db, "shape", ())) from None
     except RuntimeWarning:
         res = _make(retry_quietly(da, operator.mul, da, db))
-    if not may_record(input, other):
+    if not (input._requires_grad or isinstance(other, Tensor) and other._requires_grad):   # may_record inlined
         return write_out(out, res) if out is not None else res
     node = record(res, MulBackward0, (input, other))
     if node is not None:
