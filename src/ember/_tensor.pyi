@@ -616,7 +616,7 @@ class Tensor:
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None) -> Any: """Standard deviation over ``dim`` with Bessel's ``correction`` (default 1)."""
     def stft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode='reflect', normalized=False, onesided=None, return_complex=None, align_to_window=None) -> Any: """The short-time Fourier transform of a 1-D signal or a batch of them (B, L): frames of ``n_fft`` samples"""
     def storage(self) -> Any: """This tensor's allocation read as elements of its dtype (a ``TypedStorage``; deprecated as in PyTorch)."""
-    def storage_offset(self) -> Any: """Offset in elements of this tensor's first element within its base's storage."""
+    def storage_offset(self) -> Any: """Offset in elements of this tensor's first element within its storage (the allocation that"""
     def storage_type(self) -> Any: """The legacy storage class of this dtype (``ember.FloatStorage``, ...); None for uint16/32/64."""
     def stride(self, dim=None) -> Any: """Steps in elements between neighbours along each dimension (or along ``dim``)."""
     def sub(self, other, *, alpha=1, out=None) -> Any: """``input - alpha * other`` with broadcasting and type promotion."""
