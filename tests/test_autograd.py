@@ -606,3 +606,29 @@ def test_leaf_gradient_from_a_reshaped_temporary_is_its_own(stride):
         grads[lib.__name__] = (first, wt.grad)
     for e, t in zip(grads["ember"], grads["torch"]):
         assert_same(e, t)
+
+
+def _random_dag_grads(lib, seed):
+    """Gradients over a random graph of 60 ops where tensors are reused (a node reached along many paths, nodes
+    reached out of their recording order), from two roots: autograd.grad (with an intermediate and
+    allow_unused) with retain_graph, then backward into the leaves."""
+    pick = np.random.default_rng(seed)
+    x = lib.tensor(np.linspace(0.1, 0.9, 5), requires_grad=True)
+    w = lib.tensor(np.linspace(-0.5, 0.5, 5), requires_grad=True)
+    pool = [x, w]
+    for _ in range(60):
+        a, b = pool[pick.integers(len(pool))], pool[pick.integers(len(pool))]
+        pool.append([lambda: a * b, lambda: a + b, lambda: (a - b).tanh(), lambda: a.sin() * 0.5,
+                     lambda: (a * 0.3).exp()][pick.integers(5)]())
+    roots = [pool[-1].sum(), pool[-7].sum()]
+    grads = lib.autograd.grad(roots, [x, w, pool[10]], allow_unused=True, retain_graph=True)
+    lib.autograd.backward(roots)
+    return [None if g is None else g.detach().numpy() for g in list(grads) + [x.grad, w.grad]]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_graph_gradients_match_torch(seed):
+    for got, want in zip(_random_dag_grads(ember, seed), _random_dag_grads(torch, seed)):
+        assert (got is None) == (want is None)
+        if got is not None:
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
