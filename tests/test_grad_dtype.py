@@ -41,3 +41,17 @@ def test_defaults_and_errors_as_torch():
         if lib is ember:
             ember_messages = messages
     assert ember_messages == messages
+
+
+def test_autograd_grad_returns_the_inputs_grad_dtype():
+    seen = {}
+    for lib in (ember, torch):
+        x = lib.ones(3, requires_grad=True)
+        x.grad_dtype = lib.float64
+        z = lib.ones(2, requires_grad=True)
+        z.grad_dtype = None
+        w = lib.ones(2, requires_grad=True)
+        out = (x * x).sum() + (z * 3).sum() + (w * 4).sum()
+        grads = lib.autograd.grad(out, (x, z, w), create_graph=True)
+        seen[lib] = [(str(g.dtype), g.tolist(), g.requires_grad) for g in grads]
+    assert seen[ember] == seen[torch]

@@ -106,6 +106,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 t._grad = g if t._grad is None else t._grad + g
 
 
+def _in_grad_dtype(grad, input):
+    """``grad`` cast to the ``grad_dtype`` set on the leaf ``input`` (unset or None: as it is), as ``.grad`` gets."""
+    dtype = input.__dict__.get("_grad_dtype")
+    return grad if grad is None or dtype is None or grad.dtype is dtype else grad.to(dtype)
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return the gradients of ``outputs`` w.r.t. ``inputs`` (a tuple), without touching ``.grad``.
@@ -139,6 +145,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     grads = _make_grads(outputs, grads)
     result = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs_t, accumulate=False,
                           allow_unused=allow_unused)
+    result = tuple(_in_grad_dtype(r, i) for r, i in zip(result, inputs_t))
     if materialize_grads:
         from ..ops.creation import zeros_like
         result = tuple(zeros_like(i) if r is None else r for r, i in zip(result, inputs_t))
