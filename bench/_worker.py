@@ -48,6 +48,9 @@ def _setup(side):
         # the runtime reads that once, when loaded, and this worker loads torch (and its OpenMP) first to build the
         # cases; a user's own setting wins, as in ember
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # ember before torch: torch loads NumPy, and ember's OpenBLAS idle-thread timeout (ember/_threads.py)
+        # only applies when ember is what loads it, as in an ember-only program
+        import ember  # noqa: F401
     import torch
     torch.set_num_threads(2)
 
