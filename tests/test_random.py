@@ -383,3 +383,12 @@ def test_rrelu_training_slopes_equal_torch(bounds, dtype):
         return
     for e, t in zip(*outs):
         np.testing.assert_array_equal(e, t)
+
+
+def test_many_small_draws_equal_torch():
+    # up to 16 values the samplers compute in Python floats: many short draws, cached normals in between
+    def small(m):
+        return tuple(f(m) for k in range(1, 17) for f in (
+            lambda m: m.randn(k), lambda m: m.rand(k, dtype=m.float64), lambda m: m.randn(k, dtype=m.float64),
+            lambda m: m.rand(k), lambda m: m.randn(k, 1, dtype=m.float16)))
+    assert_same_stream(small)

@@ -57,6 +57,13 @@ class MT19937:
             return self._bits.random_raw(n).astype(numpy.uint32)
         return self._integers(0, 0x1_0000_0000, size=n, dtype=numpy.uint32)
 
+    def u32_list(self, n):
+        """``u32(n)`` as a list of Python ints: for a few words, cheaper than an array."""
+        if self._pending is not None or n == 0:
+            return self.u32(n).tolist()
+        self._next_at_end = N
+        return self._bits.random_raw(n).tolist()
+
     def u64(self, n):
         """The next ``n`` 64-bit outputs, each two 32-bit words with the first as the high half."""
         w = self.u32(2 * n).astype(numpy.uint64).reshape(n, 2)

@@ -24,6 +24,7 @@ __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_see
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's seed for a new Generator()
 _U64 = 0xFFFF_FFFF_FFFF_FFFF
+_2_POW_M53, _2_POW_M24 = 2.0 ** -53, 2.0 ** -24
 
 # PyTorch's CPUGeneratorImplState: its legacy part (seed, left, seeded, next, 624 64-bit state words, three
 # doubles of an old normal cache and their valid flag) then the float normal cache.  5056 bytes.
@@ -158,6 +159,15 @@ class Generator:
         u += w[:, 1]
         u *= 2.0 ** -53
         return u
+
+    def uniform_list(self, n, double):
+        """``uniform_double(n)`` (``double`` True) or ``uniform_float(n)`` as a list of Python floats, the
+        same values (each a multiple of 2**-53 or 2**-24, so exact in a double): for draws of a few values,
+        where NumPy's per-call costs would dominate."""
+        if double:
+            w = self._engine.u32_list(2 * n)
+            return [((hi & 0x1FFFFF) << 32 | lo) * _2_POW_M53 for hi, lo in zip(w[::2], w[1::2])]
+        return [(x & 0xFFFFFF) * _2_POW_M24 for x in self._engine.u32_list(n)]
 
     def numpy_generator(self):
         """A ``numpy.random.Generator`` on this generator's stream, for samplers without a PyTorch twin."""

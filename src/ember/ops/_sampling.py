@@ -20,6 +20,7 @@ from .. import _dtype
 from ..kernels import random_streams as K
 
 _RANDPERM_64BIT = (2 ** 32 - 1) // 20   # from this n on, PyTorch's randperm switches to 64-bit draws
+_FEW = 16   # up to this many values, samplers compute in Python floats: NumPy's per-call costs would dominate
 
 
 def fill_axes(arr):
@@ -49,6 +50,8 @@ def _draw_uniform(gen, n, work):
 def uniform_values(gen, n, dt, low, high):
     """``n`` samples of U[low, high) in the float dtype ``dt`` (PyTorch's ``uniform_kernel``)."""
     work = _compute_dtype(dt)
+    if n <= _FEW and (low, high) == (0, 1) and dt.itemsize >= 4:   # float32, float64: no fma, no rounding to 1
+        return np.array(gen.uniform_list(n, work is np.float64), work)
     u = _draw_uniform(gen, n, work)
     lo, hi = work(low), work(high)
     v = u if (lo, hi) == (0, 1) else K.fma(u, work(hi - lo), lo)
@@ -64,7 +67,8 @@ def normal_values(gen, n, dt, mean, std, contiguous):
     """``n`` samples of N(mean, std^2) in the float dtype ``dt`` (PyTorch's ``normal_kernel``)."""
     if n >= 16 and contiguous:
         return _normal_fill(gen, n, dt, mean, std)
-    return scalar_normals(gen, n, mean, std).astype(_compute_dtype(dt)).astype(dt.np, copy=False)
+    z = _standard_normals(gen, n) if (mean, std) == (0, 1) else scalar_normals(gen, n, mean, std)
+    return np.asarray(z, _compute_dtype(dt)).astype(dt.np, copy=False)
 
 
 def _normal_fill(gen, n, dt, mean, std):
@@ -81,18 +85,28 @@ def _normal_fill(gen, n, dt, mean, std):
     return out.astype(dt.np, copy=False)
 
 
-def scalar_normals(gen, n, mean=0.0, std=1.0):
-    """``n`` float64 samples of PyTorch's scalar normal path: ``fma(z, std, mean)`` with ``z`` from double
+def _standard_normals(gen, n):
+    """``n`` float64 samples of PyTorch's scalar normal path (a list when few, else an array): double
     Box-Muller pairs ``(r cos, r sin)``; the sine of an odd pair out stays cached in ``gen``."""
     head = []
     if n and gen._next_double is not None:
         head, gen._next_double = [gen._next_double], None
     m = n - len(head)
     pairs = (m + 1) // 2
-    z = K.box_muller(gen.uniform_double(2 * pairs).reshape(pairs, 2)).reshape(-1) if pairs else np.empty(0)
+    if 2 * pairs <= _FEW:
+        z = head + K.box_muller_list(gen.uniform_list(2 * pairs, True))
+    else:
+        z = np.concatenate([np.array(head, np.float64),
+                            K.box_muller(gen.uniform_double(2 * pairs).reshape(pairs, 2)).reshape(-1)])
     if m % 2:
         gen._next_double = float(z[-1])
-    z = np.concatenate([np.array(head, np.float64), z[:m]])
+    return z[:n]
+
+
+def scalar_normals(gen, n, mean=0.0, std=1.0):
+    """``n`` float64 samples of PyTorch's scalar normal path: ``fma(z, std, mean)`` with ``z`` from double
+    Box-Muller pairs ``(r cos, r sin)``; the sine of an odd pair out stays cached in ``gen``."""
+    z = np.asarray(_standard_normals(gen, n), np.float64)
     return z if (mean, std) == (0, 1) else K.fma(z, np.float64(std), np.float64(mean))
 
 
