@@ -18,6 +18,7 @@ import numpy
 
 from ._device import backend_for, device as _device_cls
 from ._mt19937 import MT19937, N as _MT_N
+from .kernels.random_streams import uniform_from_words
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed",
            "get_rng_state", "set_rng_state", "fork_rng", "thread_safe_generator"]
@@ -146,19 +147,12 @@ class Generator:
 
     def uniform_float(self, n):
         """``n`` float32 uniforms on [0, 1) from 24 bits of one word each (PyTorch's float/half draws)."""
-        u = (self._engine.u32(n) & numpy.uint32(0xFFFFFF)).view(numpy.int32).astype(numpy.float32)
-        u *= numpy.float32(2.0 ** -24)
-        return u
+        return uniform_from_words(self._engine.u32(n), False)
 
     def uniform_double(self, n):
         """``n`` float64 uniforms on [0, 1) from 53 bits of a 64-bit draw each: PyTorch's double draws,
         which ``bernoulli_(p)``, dropout, multinomial, exponential_ ... use whatever the tensor's dtype."""
-        w = self._engine.u32(2 * n).reshape(n, 2)
-        u = (w[:, 0] & numpy.uint32(0x1FFFFF)).astype(numpy.float64)
-        u *= 4294967296.0
-        u += w[:, 1]
-        u *= 2.0 ** -53
-        return u
+        return uniform_from_words(self._engine.u32(2 * n), True)
 
     def uniform_list(self, n, double):
         """``uniform_double(n)`` (``double`` True) or ``uniform_float(n)`` as a list of Python floats, the
