@@ -87,6 +87,7 @@ FOPI, TWO_PI32 = _f(_FOPI), _f(_TWO_PI)
 ONE, HALF, ZERO, MINUS_TWO = _f(1), _f(0.5), _f(0), _f(-2)
 MIN_NORM = np.array(0x00800000, np.int32).view(np.float32)[()]   # the smallest normal float32
 HALF_BITS = np.int32(0x3F000000)
+_CHUNK = 16384   # lanes per pass of normal_fill_float (a multiple of 8)
 
 
 @exact_inline
@@ -114,13 +115,18 @@ def _log_cephes(x):
 @exact
 def _fill16_float(u, mean, std, out):
     # Lane i of the blocks (element i + (i & ~7) of ``u`` and the one 8 after it) is copied to contiguous
-    # arrays so that the main loop, branch-free (selects, as the reference's np.where), vectorizes: LLVM does
-    # not vectorize the 8-iteration loop over one block's lanes.
-    half = u.size // 2
-    a = np.empty(half, np.float32)
-    b = np.empty(half, np.float32)
+    # scratch arrays (a chunk at a time: they stay in cache) so that the main loop, branch-free (selects, as
+    # the reference's np.where), vectorizes: LLVM does not vectorize the 8-iteration loop over a block's lanes.
+    a = np.empty(_CHUNK, np.float32)
+    b = np.empty(_CHUNK, np.float32)
+    for start in range(0, u.size // 2, _CHUNK):
+        _fill16_float_chunk(u, mean, std, out, a, b, start * 2, min(_CHUNK, u.size // 2 - start))
+
+
+@exact
+def _fill16_float_chunk(u, mean, std, out, a, b, offset, half):
     for i in range(half):
-        j = i + (i & ~7)
+        j = offset + i + (i & ~7)
         a[i] = u[j]
         b[i] = u[j + 8]
     for i in range(half):
@@ -148,7 +154,7 @@ def _fill16_float(u, mean, std, out):
         a[i] = _fma(radius * c, std, mean)
         b[i] = _fma(radius * s, std, mean)
     for i in range(half):
-        j = i + (i & ~7)
+        j = offset + i + (i & ~7)
         out[j] = a[i]
         out[j + 8] = b[i]
 

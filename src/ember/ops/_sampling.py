@@ -78,10 +78,9 @@ def _normal_fill(gen, n, dt, mean, std):
     # float and double fill the whole tensor with uniforms first; half and bfloat16 go block by block
     # through a float buffer, so a ragged tail costs them no extra draws
     u = _draw_uniform(gen, n if dt.itemsize >= 4 else whole, work)
-    out = np.empty(n, work)
-    out[:whole] = fill(u[:whole].reshape(-1, 16), mean, std).reshape(-1)
+    out = fill(u[:whole].reshape(-1, 16), mean, std).reshape(-1)
     if whole != n:   # PyTorch redraws the last 16 elements (overlapping the last whole block)
-        out[n - 16:] = fill(_draw_uniform(gen, 16, work).reshape(1, 16), mean, std).reshape(-1)
+        out = np.concatenate([out[:n - 16], fill(_draw_uniform(gen, 16, work).reshape(1, 16), mean, std).reshape(-1)])
     return out.astype(dt.np, copy=False)
 
 
