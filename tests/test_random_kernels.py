@@ -114,3 +114,21 @@ def test_normal_fill_edge_words_equal_torch():
     tg = torch.Generator().set_state(torch.from_numpy(raw))
     np.testing.assert_array_equal(ember.randn(64, generator=g).numpy(), torch.randn(64, generator=tg).numpy())
     np.testing.assert_array_equal(g.get_state().numpy(), tg.get_state().numpy())
+
+
+
+def test_mt_words_continue_numpys_stream():
+    # the kernel advances NumPy's own MT19937 state: words equal NumPy's, across regenerations, and NumPy
+    # carries on from where the kernel stopped
+    from ember.kernels import mt19937 as MT
+    for start, n in ((0, 1), (37, 5000), (600, 624), (624, 1249)):
+        full = np.random.MT19937(3).random_raw(start + n + 700).astype(np.uint32)
+        bits = np.random.MT19937(3)
+        bits.random_raw(start)
+        state = np.empty(625, np.uint32)
+        state[:624], state[624] = bits.state["state"]["key"], bits.state["state"]["pos"]
+        for impl in (MT.mt_words.reference, _compiled(MT.mt_words, state)):
+            s = state.copy()
+            np.testing.assert_array_equal(impl(s, n), full[start:start + n])
+            bits.state = {"bit_generator": "MT19937", "state": {"key": s[:624], "pos": int(s[624])}}
+            np.testing.assert_array_equal(bits.random_raw(700), full[start + n:])

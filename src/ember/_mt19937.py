@@ -6,20 +6,14 @@ bit stream itself comes from NumPy's MT19937 (the same algorithm, in C); this cl
 and its view of the state: the 624-word key plus the counters ``left`` and ``next`` that
 ``torch.get_rng_state()`` stores.
 """
+import ctypes
+
 import numpy
+
+from .kernels.mt19937 import mt_words, temper  # noqa: F401  (temper: part of this module's interface)
 
 N = 624                       # words of state
 _SMALL = 512                  # below this many words, ``random_raw`` is cheaper than ``integers``
-
-
-def temper(words):
-    """MT19937's output function applied to raw state words (uint32 array -> uint32 array)."""
-    y = words.astype(numpy.uint32)
-    y ^= y >> numpy.uint32(11)
-    y ^= (y << numpy.uint32(7)) & numpy.uint32(0x9D2C5680)
-    y ^= (y << numpy.uint32(15)) & numpy.uint32(0xEFC60000)
-    y ^= y >> numpy.uint32(18)
-    return y
 
 
 class MT19937:
@@ -29,11 +23,14 @@ class MT19937:
         seed: the 64-bit seed; the engine uses its low 32 bits, ``seed`` reports it whole.
     """
 
-    __slots__ = ("seed", "_bits", "_integers", "_next_at_end", "_pending")
+    __slots__ = ("seed", "_bits", "_integers", "_state", "_next_at_end", "_pending")
 
     def __init__(self, seed):
         self._bits = numpy.random.MT19937(0)
         self._integers = numpy.random.Generator(self._bits).integers
+        # NumPy's mt19937_state (key[624], then int pos) as 625 uint32 words, for the mt_words kernel
+        self._state = numpy.ctypeslib.as_array((ctypes.c_uint32 * (N + 1)).from_address(
+            self._bits.ctypes.state_address))
         self.reseed(seed)
 
     def reseed(self, seed):
@@ -55,7 +52,9 @@ class MT19937:
         self._next_at_end = N
         if n < _SMALL:
             return self._bits.random_raw(n).astype(numpy.uint32)
-        return self._integers(0, 0x1_0000_0000, size=n, dtype=numpy.uint32)
+        if mt_words.implementation(self._state) is mt_words.reference:   # NumPy's C loop beats the reference
+            return self._integers(0, 0x1_0000_0000, size=n, dtype=numpy.uint32)
+        return mt_words(self._state, n)
 
     def u32_list(self, n):
         """``u32(n)`` as a list of Python ints: for a few words, cheaper than an array."""
