@@ -2,9 +2,7 @@
 import numba
 import numpy as np
 
-from .mt19937 import N, M
-
-_UPPER, _LOWER, _MATRIX_A = np.uint32(0x80000000), np.uint32(0x7FFFFFFF), np.uint32(0x9908B0DF)
+from .mt19937 import _LOWER, _MATRIX_A, _UPPER, M, N
 
 
 @numba.njit(inline="always")
