@@ -159,8 +159,8 @@ class Generator:
         same values (each a multiple of 2**-53 or 2**-24, so exact in a double): for draws of a few values,
         where NumPy's per-call costs would dominate."""
         if double:
-            w = self._engine.u32_list(2 * n)
-            return [((hi & 0x1FFFFF) << 32 | lo) * _2_POW_M53 for hi, lo in zip(w[::2], w[1::2])]
+            pairs = iter(self._engine.u32_list(2 * n))
+            return [((hi & 0x1FFFFF) << 32 | lo) * _2_POW_M53 for hi, lo in zip(pairs, pairs)]
         return [(x & 0xFFFFFF) * _2_POW_M24 for x in self._engine.u32_list(n)]
 
     def numpy_generator(self):

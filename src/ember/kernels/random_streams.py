@@ -23,6 +23,7 @@ from ._dispatch import Kernel
 
 _F32, _F64 = np.float32, np.float64
 _TWO_PI = 2.0 * math.pi
+_sqrt, _log1p, _cos, _sin = math.sqrt, math.log1p, math.cos, math.sin   # module names: cheaper per call
 
 
 # ---------------------------------------------------------------------------- exact fused multiply-add
@@ -202,10 +203,11 @@ def box_muller_list(u):
     """``box_muller`` on a few uniforms as Python floats: the flat list ``[u0, u1, u0', u1', ...]`` ->
     ``[r cos t, r sin t, ...]``, the same C library calls, without NumPy's per-call costs."""
     out = []
-    for a, b in zip(u[::2], u[1::2]):
-        r = math.sqrt(-2.0 * math.log1p(-b))
+    pairs = iter(u)
+    for a, b in zip(pairs, pairs):
+        r = _sqrt(-2.0 * _log1p(-b))
         t = _TWO_PI * a
-        out += (r * math.cos(t), r * math.sin(t))
+        out += (r * _cos(t), r * _sin(t))
     return out
 
 

@@ -68,7 +68,8 @@ def normal_values(gen, n, dt, mean, std, contiguous):
     if n >= 16 and contiguous:
         return _normal_fill(gen, n, dt, mean, std)
     z = _standard_normals(gen, n) if (mean, std) == (0, 1) else scalar_normals(gen, n, mean, std)
-    return np.asarray(z, _compute_dtype(dt)).astype(dt.np, copy=False)
+    z = np.asarray(z, _compute_dtype(dt))
+    return z if dt.itemsize >= 4 else z.astype(dt.np)
 
 
 def _normal_fill(gen, n, dt, mean, std):
