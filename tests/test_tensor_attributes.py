@@ -247,16 +247,3 @@ def test_data_attribute():
     w.grad = g
     w.data -= 0.1 * w.grad.data
     assert np.allclose(w.detach().numpy(), -0.2)
-
-
-def test_is_contiguous_per_memory_format_as_torch():
-    def layouts(lib):
-        return [lib.randn(2, 3, 4, 5), lib.randn(2, 1, 4, 5), lib.randn(2, 3, 1, 1), lib.randn(2, 3, 4),
-                lib.randn(0, 3, 4, 5), lib.randn(2, 4, 5, 3).permute(0, 3, 1, 2),
-                lib.randn(2, 4, 5, 3).permute(0, 3, 1, 2)[:, :, 1:], lib.randn(2, 4, 5, 6, 3).permute(0, 4, 1, 2, 3),
-                lib.randn(2, 3, 4, 5, 6), lib.randn(2, 3).t()]
-
-    def answers(lib):
-        formats = (lib.contiguous_format, lib.channels_last, lib.channels_last_3d, lib.preserve_format)
-        return [[t.is_contiguous()] + [t.is_contiguous(memory_format=f) for f in formats] for t in layouts(lib)]
-    assert answers(ember) == answers(torch)

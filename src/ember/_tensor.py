@@ -9,7 +9,7 @@ import threading
 
 import numpy as np
 
-from . import _constants, _dtype
+from . import _dtype
 from ._device import as_cpu, backend_of, device_of, device as _device_cls, cuda_device, address as _address, memory_owner
 from ._dtype import from_numpy_dtype, get_default_dtype
 from .autograd.grad_mode import GradMode
@@ -47,10 +47,6 @@ def _warn_scalar_requires_grad():
         warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
                       "Consider using tensor.detach() first.", UserWarning, stacklevel=3)
 
-
-
-# dims of a channels-last layout, innermost first (memory formats are compared by identity)
-_CHANNELS_LAST_ORDERS = {_constants.channels_last: (1, 3, 2, 0), _constants.channels_last_3d: (1, 4, 3, 2, 0)}
 
 class Size(tuple):
     """The shape of a tensor: a tuple of ints with ``numel()``."""
@@ -368,21 +364,8 @@ class Tensor:
         return LEGACY_CLASSES[name] if name else None
 
     def is_contiguous(self, memory_format=None):
-        """True when the elements are laid out densely in the order ``memory_format`` names: row-major for
-        ``contiguous_format``/``preserve_format`` (the default), NHWC for ``channels_last`` (4-D tensors only),
-        NDHWC for ``channels_last_3d`` (5-D only).  Dims of size 1 may have any stride, as in PyTorch."""
-        order = _CHANNELS_LAST_ORDERS.get(memory_format)
-        if order is None:
-            return self._data.flags.c_contiguous
-        if self._data.ndim != len(order):
-            return False
-        shape, strides, expected = self._data.shape, self.stride(), 1
-        for d in order:   # innermost (channels) first
-            if shape[d] != 1:
-                if strides[d] != expected:
-                    return False
-                expected *= shape[d]
-        return True
+        """True when the elements are laid out densely in row-major order."""
+        return self._data.flags.c_contiguous
 
     def is_floating_point(self):
         return self.dtype.is_floating_point

@@ -351,7 +351,7 @@ class Tensor:
     def is_coalesced(self) -> Any: """Whether this COO tensor's indices are known sorted and unique."""
     def is_complex(self) -> Any: ...
     def is_conj(self) -> Any: """False: ember materialises conjugates."""
-    def is_contiguous(self, memory_format=None) -> Any: """True when the elements are laid out densely in the order ``memory_format`` names: row-major for"""
+    def is_contiguous(self, memory_format=None) -> Any: """True when the elements are laid out densely in row-major order."""
     @property
     def is_cpu(self) -> Any: ...
     @property
