@@ -13,9 +13,19 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
-from ._numba import inline
+from ._numba import FASTMATH, inline
 
 _LOG2E = 1.4426950408889634
+
+
+def _by_precision(stub, single, double, **options):
+    """Give the Numba-only function ``stub`` its implementation: ``single(x)`` for a float32 ``x``, ``double(x)``
+    otherwise (``options``: Numba's ``overload`` options, e.g. ``inline="always"``)."""
+    def typed(x):
+        if isinstance(x, types.Float) and x.bitwidth == 32:
+            return lambda x: single(x)
+        return lambda x: double(x)
+    overload(stub, jit_options={"fastmath": FASTMATH}, **options)(typed)
 
 
 @inline
@@ -66,22 +76,14 @@ def fexp(x):
     """exp in the precision of ``x`` (Numba only; see ``exp32`` / ``exp64``)."""
 
 
-@overload(fexp, jit_options={"fastmath": {"reassoc", "contract", "arcp"}})
-def _fexp(x):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
-        return lambda x: exp32(x)
-    return lambda x: exp64(x)
+_by_precision(fexp, exp32, exp64)
 
 
 def fexp_nonpositive(x):
     """exp of ``x <= 0`` in the precision of ``x`` (Numba only; ``exp32_nonpositive`` / ``exp64``)."""
 
 
-@overload(fexp_nonpositive, jit_options={"fastmath": {"reassoc", "contract", "arcp"}})
-def _fexp_nonpositive(x):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
-        return lambda x: exp32_nonpositive(x)
-    return lambda x: exp64(x)
+_by_precision(fexp_nonpositive, exp32_nonpositive, exp64)
 
 
 @intrinsic
@@ -195,15 +197,7 @@ def fsigmoid(x):
     """The logistic sigmoid in the precision of ``x`` (Numba only; see ``sigmoid32`` / ``sigmoid64``)."""
 
 
-@overload(ftanh, inline="always", jit_options={"fastmath": {"reassoc", "contract", "arcp"}})
-def _ftanh(x):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
-        return lambda x: tanh32(x)
-    return lambda x: tanh64(x)
+_by_precision(ftanh, tanh32, tanh64, inline="always")
 
 
-@overload(fsigmoid, inline="always", jit_options={"fastmath": {"reassoc", "contract", "arcp"}})
-def _fsigmoid(x):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
-        return lambda x: sigmoid32(x)
-    return lambda x: sigmoid64(x)
+_by_precision(fsigmoid, sigmoid32, sigmoid64, inline="always")
