@@ -133,6 +133,16 @@ def _check_op(fn_e, fn_t, arrays, grad, gradgrad, rtol, atol, check_dtype, devic
     return re, rt
 
 
+def forward_backward(lib, fn, arrays, grad, dtype):
+    """Run ``fn(lib, *tensors)`` on ``arrays`` made ``lib`` tensors of ``dtype`` (a name: ``"bfloat16"``) that
+    require grad, then backward with ``grad``; returns ``[output, *input gradients]`` as float32/64 NumPy arrays."""
+    dt = getattr(lib, dtype)
+    ts = [lib.tensor(a, dtype=dt, requires_grad=True) for a in arrays]
+    y = fn(lib, *ts)
+    y.backward(lib.tensor(grad, dtype=dt))
+    return [y.detach().float().numpy()] + [t.grad.float().numpy() for t in ts]
+
+
 def check_raises(fn_e, fn_t, *args):
     """Both libraries raise, and ember raises the same exception type as torch."""
     try:

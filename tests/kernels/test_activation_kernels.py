@@ -10,6 +10,7 @@ import torch
 import ember
 from ember.kernels import activations as A
 from ember.kernels import numba_enabled
+from parity import forward_backward
 
 GRID = np.concatenate([np.linspace(-12, 9, 20011), [0.0, -0.0, 1e-30, -1e-30]])
 
@@ -80,12 +81,8 @@ def test_gelu_matches_torch(dtype, approximate):
     rng = np.random.default_rng(1)
     x = (rng.standard_normal((7, 131)) * 3).astype(np.float32)
     g = rng.standard_normal((7, 131)).astype(np.float32)
-    res = []
-    for lib in (torch, ember):
-        xt = lib.tensor(x, dtype=getattr(lib, dtype), requires_grad=True)
-        y = lib.nn.functional.gelu(xt, approximate=approximate)
-        y.backward(lib.tensor(g, dtype=getattr(lib, dtype)))
-        res.append((y.detach().float().numpy(), xt.grad.float().numpy()))
+    res = [forward_backward(lib, lambda L, t: L.nn.functional.gelu(t, approximate=approximate), [x], g, dtype)
+           for lib in (torch, ember)]
     # PyTorch computes float32 in float32, whose tanh-form gradient cancels for large |x| (ember: in float64)
     tol = {"float32": dict(rtol=1e-5, atol=2e-6), "float64": dict(rtol=1e-12, atol=1e-14),
            "bfloat16": dict(rtol=2e-2, atol=2e-2)}[dtype]

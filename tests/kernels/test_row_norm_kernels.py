@@ -7,6 +7,7 @@ import torch
 
 import ember
 from ember.kernels import norms as N
+from parity import forward_backward
 
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-11, atol=1e-12)}
 
@@ -48,13 +49,6 @@ def test_row_norm_nonfinite_rows():
                                rtol=1e-5, atol=1e-5)
 
 
-def _run(lib, fn, arrays, g, dtype):
-    ts = [lib.tensor(a, requires_grad=True, dtype=dtype) for a in arrays]
-    y = fn(lib, *ts)
-    y.backward(lib.tensor(g, dtype=dtype))
-    return [y.detach().float().numpy()] + [t.grad.float().numpy() for t in ts]
-
-
 CASES = {
     "layer_norm": (lambda L, x, w, b: L.nn.functional.layer_norm(x, (64,), w, b), (6, 10, 64), 64),
     "layer_norm_2d": (lambda L, x, w, b: L.nn.functional.layer_norm(x, (4, 8), w.reshape(4, 8), b.reshape(4, 8)),
@@ -73,8 +67,8 @@ def test_row_norms_match_torch(case, dtype):
     arrays = [(rng.standard_normal(shape) * 3 + 1).astype(np.float32), (rng.random(C) + 0.5).astype(np.float32),
               rng.standard_normal(C).astype(np.float32)]
     g = rng.standard_normal(shape).astype(np.float32)
-    want = _run(torch, fn, arrays, g, getattr(torch, dtype))
-    got = _run(ember, fn, arrays, g, getattr(ember, dtype))
+    want = forward_backward(torch, fn, arrays, g, dtype)
+    got = forward_backward(ember, fn, arrays, g, dtype)
     tol = {"float32": dict(rtol=1e-4, atol=1e-4), "float64": dict(rtol=1e-10, atol=1e-10),
            "bfloat16": dict(rtol=5e-2, atol=1e-1)}[dtype]
     for name, a, e in zip(("y", "dx", "dw", "db"), got, want):

@@ -9,6 +9,7 @@ import torch
 import ember
 from ember.kernels import numba_enabled
 from ember.kernels import softmax as S
+from parity import forward_backward
 
 TOL = {np.float32: dict(rtol=3e-6, atol=1e-7), np.float64: dict(rtol=1e-13, atol=1e-15)}
 
@@ -40,12 +41,8 @@ def test_softmax_inner_and_trailing_dim_match_torch(dtype, log, dim):
     rng = np.random.default_rng(1)
     x = (rng.standard_normal((3, 17, 5, 6)) * 3).astype(np.float32)
     g = rng.standard_normal(x.shape).astype(np.float32)
-    res = []
-    for lib in (torch, ember):
-        xt = lib.tensor(x, dtype=getattr(lib, dtype), requires_grad=True)
-        y = (lib.log_softmax if log else lib.softmax)(xt, dim)
-        y.backward(lib.tensor(g, dtype=getattr(lib, dtype)))
-        res.append((y.detach().float().numpy(), xt.grad.float().numpy()))
+    res = [forward_backward(lib, lambda L, t: (L.log_softmax if log else L.softmax)(t, dim), [x], g, dtype)
+           for lib in (torch, ember)]
     tol = {"float32": dict(rtol=2e-5, atol=2e-6), "float64": dict(rtol=1e-12, atol=1e-13),
            "bfloat16": dict(rtol=3e-2, atol=3e-2)}[dtype]
     for want, got in zip(*res):
