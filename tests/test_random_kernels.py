@@ -10,7 +10,7 @@ import torch
 import ember
 from ember.kernels import numba_enabled
 from ember.kernels import random_streams as K
-from ember._mt19937 import temper
+from ember.kernels.mt19937 import temper
 
 
 def _compiled(kernel, like):

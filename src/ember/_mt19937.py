@@ -10,7 +10,7 @@ import ctypes
 
 import numpy
 
-from .kernels.mt19937 import mt_words, temper  # noqa: F401  (temper: part of this module's interface)
+from .kernels.mt19937 import mt_words, temper
 
 N = 624                       # words of state
 _SMALL = 512                  # below this many words, ``random_raw`` is cheaper than ``integers``
