@@ -31,3 +31,33 @@ def test_chunks_back_off_while_busy(monkeypatch):
     assert _numba.chunks(15, 10) == 1
     monkeypatch.setitem(_block_threads._contention, "cooldown", float("inf"))   # backing off
     assert _numba.chunks(100, 10) == 1
+
+
+_CHUNK_THREADS = '''
+import numba
+from numba import prange
+from ember.kernels._numba import pjit
+
+
+@pjit
+def chunk_threads(ids, nch):
+    for ch in prange(nch):
+        ids[ch] = numba.get_thread_id()
+'''
+
+
+def test_serial_and_parallel_compilations_cached_apart(tmp_path, monkeypatch):
+    """Numba's disk cache does not key on ``parallel=``: with the one-chunk (serial) compilation saved first, the
+    parallel dispatcher must still compile (or load) parallel code and run its chunks on separate threads."""
+    import importlib
+    import numba
+    if numba.get_num_threads() < 2:
+        pytest.skip("one Numba thread: chunks cannot be told apart")
+    (tmp_path / "ember_chunk_threads_probe.py").write_text(_CHUNK_THREADS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    probe = importlib.import_module("ember_chunk_threads_probe").chunk_threads
+    ids = np.full(2, -1, np.int64)
+    probe(ids, 1)           # the serial compilation, saved to the cache first
+    assert ids[0] == 0
+    probe(ids, 2)
+    assert ids[0] != ids[1]

@@ -11,6 +11,7 @@ small inputs run on one thread without paying for the pool, and into one chunk w
 busy (``ops/_block_threads.parallel_ok``).
 """
 import inspect
+import types
 import warnings
 
 import numba
@@ -54,8 +55,12 @@ class Parallel:
     """
 
     def __init__(self, fn):
-        self.kernel = _parallel_jit(fn)
-        self.serial = jit(fn)   # compiled (and cached) on its first call, like the parallel one
+        # Numba's disk cache keys an entry by the function's name, bytecode and signature, not by ``parallel=``: one
+        # function compiled both ways shares one entry, and whichever compilation was saved first is loaded for both
+        # (a softmax whose two chunks ran on one thread, a one-chunk call that woke the pool).  Each compilation
+        # therefore gets a copy of the function named for it, so each is cached under its own name.
+        self.kernel = _parallel_jit(_renamed(fn, "parallel"))
+        self.serial = jit(_renamed(fn, "serial"))   # compiled (and cached) on its first call, like the parallel one
         self._nch = list(inspect.signature(fn).parameters).index("nch")
         self.__doc__, self.__name__ = fn.__doc__, fn.__name__
 
@@ -65,6 +70,14 @@ class Parallel:
             with timed_parallel(nch):
                 return self.kernel(*args)
         return self.serial(*args)
+
+
+def _renamed(fn, suffix):
+    """A copy of the function ``fn`` (same code, globals and closure) whose qualified name ends in ``.suffix``."""
+    copy = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+    copy.__qualname__ = f"{fn.__qualname__}.{suffix}"
+    copy.__module__, copy.__doc__ = fn.__module__, fn.__doc__
+    return copy
 
 
 pjit = Parallel
