@@ -1,7 +1,7 @@
 """The softmax kernels' two layouts (kernels/_numba_softmax.py): contiguous rows (a trailing softmax, summed in
 blocks) and B-wide columns (a softmax over an inner dim), compiled against the NumPy reference with NaN/inf
-placed past the first block, and softmax/log_softmax over an inner dim against PyTorch (float32/float64/bfloat16)
-with float64 gradcheck."""
+placed past the first block and on odd widths (vector loops' tails), softmax/log_softmax over the last and an
+inner dim against PyTorch (float32/float64/bfloat16) with float64 gradcheck, and attention's in-place softmax."""
 import numpy as np
 import pytest
 import torch
@@ -12,6 +12,8 @@ from ember.kernels import softmax as S
 from parity import forward_backward
 
 TOL = {np.float32: dict(rtol=3e-6, atol=1e-7), np.float64: dict(rtol=1e-13, atol=1e-15)}
+# log-softmax is x - (max + log sum): its rounding is absolute, on the scale of that constant
+LOG_TOL = {np.float32: dict(rtol=3e-6, atol=2e-6), np.float64: dict(rtol=1e-13, atol=1e-13)}
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -70,3 +72,37 @@ def test_attention_softmax_matches_reference(dtype, R, L, Sk, causal):
         masked = np.arange(Sk)[None, :] > np.arange(R)[:, None] % L
         masked[1] = False
         assert (got[masked] == 0).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(40, 1, 1), (40, 7, 1), (9, 2001, 1), (3, 17, 5)], ids=str)
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_compiled_matches_reference(dtype, shape, log):
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    x[0, 0, 0] = np.nan          # NaN first in its row: the whole row is NaN
+    if shape[1] > 3:
+        x[1, :-1] = -np.inf      # one finite entry left: probability 1 there
+    tol = (LOG_TOL if log else TOL)[dtype]
+    y = S.softmax_forward(x, log)
+    ry = S.softmax_forward_reference(x, log)
+    assert np.isnan(y[0, :, 0]).all()
+    np.testing.assert_allclose(y, ry, **tol)
+    g = rng.standard_normal(shape).astype(dtype)
+    np.testing.assert_allclose(S.softmax_backward(g, y, log)[1:], S.softmax_backward_reference(g, ry, log)[1:],
+                               **tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_matches_torch(dtype, log):
+    x = (np.random.default_rng(4).standard_normal((33, 129)) * 4).astype(dtype)
+    g = np.random.default_rng(5).standard_normal((33, 129)).astype(dtype)
+    res = []
+    for lib in (torch, ember):
+        xt = lib.tensor(x, requires_grad=True)
+        y = (lib.log_softmax if log else lib.softmax)(xt, -1)
+        y.backward(lib.tensor(g))
+        res.append((y.detach().numpy(), xt.grad.numpy()))
+    for want, got in zip(*res):
+        np.testing.assert_allclose(got, want, **(LOG_TOL if log else TOL)[dtype])
