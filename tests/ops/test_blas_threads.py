@@ -74,3 +74,35 @@ def test_linear_and_matmul_match_torch(two_threads, shape):
         yt.backward(torch.tensor(g))
         for a, b in ((ye, yt), (xe.grad, xt.grad), (we.grad, wt.grad)):
             np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-4, atol=1e-3)
+
+
+
+def test_cpu_seconds_counts_other_threads_as_they_run():
+    """The contention check sums the threads' own CPU clocks (listed from /proc): a worker's CPU time is in the
+    sum, read while the worker still runs."""
+    import ctypes
+    import threading
+    import time
+    go, done, release, own = threading.Event(), threading.Event(), threading.Event(), []
+
+    def burn():
+        go.wait()
+        start = time.thread_time()
+        a = np.ones(100_000)
+        np.sin(a, out=a)              # about half a millisecond: shorter than the kernel's accounting tick
+        own.append(time.thread_time() - start)
+        done.set()
+        while not release.is_set():   # still running, outside the GIL, when the clocks are read
+            ctypes.memset(a.ctypes.data, 0, a.nbytes)   # ctypes releases the GIL here
+
+    t = threading.Thread(target=burn)
+    t.start()
+    BT._clocks["at"] = -2.0
+    clocks = BT._thread_clock_ids()   # listed again: the worker's clock is in
+    start = BT._cpu_seconds(clocks)
+    go.set()
+    done.wait()
+    end = BT._cpu_seconds(clocks)
+    release.set()
+    t.join()
+    assert end - start >= own[0]

@@ -85,12 +85,59 @@ def parallel_ok():
     return True
 
 
+def _thread_clock_ids(fresh=False):
+    """Linux's CPU-clock ids of this process's threads (``MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED)``), listed again
+    each second (threads come and go), in a forked child and when ``fresh``; empty where /proc is missing.  The
+    list object stays the same while the threads do."""
+    now = time.monotonic()
+    if fresh or now - _clocks["at"] > 1.0 or _clocks["pid"] != os.getpid():
+        try:
+            tids = os.listdir("/proc/self/task")
+        except OSError:
+            tids = ()
+        ids = [((~int(t)) << 3) | 6 for t in tids]
+        if ids != _clocks["ids"]:
+            _clocks["ids"] = ids
+        _clocks.update(at=now, pid=os.getpid())
+    return _clocks["ids"]
+
+
+_clocks = {"ids": [], "at": -2.0, "pid": None}
+
+
+def _cpu_seconds(clocks):
+    """CPU seconds the threads whose clock ids are ``clocks`` (``_thread_clock_ids()``) have run, each thread's clock
+    read at this moment; the process's total without ids, None when a thread has ended since the listing.
+
+    ``time.process_time()`` is not enough here: Linux adds a thread running on another core to the process total
+    only at that core's next tick or context switch, so OpenBLAS's worker, which spins between back-to-back
+    products, went uncounted (measured share 0.50 for two-thread products that ran at full speed), the smoothed
+    share hovered at the back-off threshold and products ran on one thread for seconds on an idle machine.
+    """
+    try:
+        return sum([time.clock_gettime(c) for c in clocks]) if clocks else time.process_time()
+    except OSError:
+        _clocks["at"] = -2.0
+        return None
+
+
+def _finish(nt, clocks, wall, cpu):
+    """Account a region that started at ``perf_counter()`` ``wall`` with ``_cpu_seconds(clocks)`` ``cpu``."""
+    wall, end = time.perf_counter() - wall, _cpu_seconds(clocks)
+    if cpu is None or end is None:
+        return
+    if end - cpu < _MIN_CPU_SHARE * nt * wall and _thread_clock_ids(fresh=True) is not clocks:
+        return   # a thread started since the listing (a pool's first region) and went uncounted
+    _account(nt, wall, end - cpu)
+
+
 @contextlib.contextmanager
 def timed_parallel(nt):
     """Measure a parallel region's CPU share; start a serial back-off when the smoothed share is low."""
-    wall, cpu = time.perf_counter(), time.process_time()
+    clocks = _thread_clock_ids()
+    wall, cpu = time.perf_counter(), _cpu_seconds(clocks)
     yield
-    _account(nt, time.perf_counter() - wall, time.process_time() - cpu)
+    _finish(nt, clocks, wall, cpu)
 
 
 def _account(nt, wall, cpu):
@@ -156,7 +203,8 @@ def product(fn, a, b):
     if work < _PRODUCT_THREADS or not parallel_ok():
         with blas_single():
             return fn(a, b)
-    wall, cpu = time.perf_counter(), time.process_time()
+    clocks = _thread_clock_ids()
+    wall, cpu = time.perf_counter(), _cpu_seconds(clocks)
     r = fn(a, b)
-    _account(nt, time.perf_counter() - wall, time.process_time() - cpu)
+    _finish(nt, clocks, wall, cpu)
     return r
