@@ -4,27 +4,28 @@ from numba import prange
 
 from ._numba import inline, jit, pjit, chunks
 from ._numba_math import exp32_nonpositive, exp64, chebyshev, tanh64
-from .activations import ERF_SMALL, ERFCX_LARGE, ERFCX_FIT32, SQRT_2_OVER_PI, INV_SQRT_2PI, TANH_CUBIC
+from .activations import (ERF_SMALL, ERFCX_LARGE, HALF_ERFCX_FIT32, FIT32_U, SQRT_2_OVER_PI, INV_SQRT_2PI,
+                          TANH_CUBIC)
 
 _INV_SQRT2 = 0.7071067811865476
 _erf_small = chebyshev(ERF_SMALL, "erf_small")          # erf(x)/x in 2x^2 - 1, |x| < 1
 _erfcx_large = chebyshev(ERFCX_LARGE, "erfcx_large")    # (x + 1) erfcx(x) in (x - 5)/(x + 3), x >= 1
-_FIT_DOWN = tuple(ERFCX_FIT32[::-1])   # Horner's order
+_FIT_DOWN = tuple(HALF_ERFCX_FIT32[::-1])   # Horner's order
 
 
 @inline
 def _cdf_pdf32(a):
-    """Phi(a) and phi(a) of a float32 by the ``ERFCX_FIT32`` form of erfc; phi reuses its exp(-a^2/2)."""
+    """Phi(a) and phi(a) of a float32 by the ``HALF_ERFCX_FIT32`` form of erfc; phi reuses its exp(-a^2/2)."""
     z = a * np.float32(-_INV_SQRT2)
     az = abs(z)
     t = np.float32(2) / (az + np.float32(2))
-    u = t * np.float32(2) - np.float32(1)
-    q = np.float32(0)
-    for c in _FIT_DOWN:
+    u = t * np.float32(FIT32_U[0]) + np.float32(FIT32_U[1])
+    q = np.float32(_FIT_DOWN[0])
+    for c in _FIT_DOWN[1:]:
         q = q * u + np.float32(c)
     eq = exp32_nonpositive(-(az * az))
-    e = t * q * eq
-    cdf = (e if z >= 0 else np.float32(2) - e) * np.float32(0.5)
+    h = t * q * eq   # erfc(|z|) / 2
+    cdf = h if z >= 0 else np.float32(1) - h
     return cdf, eq * np.float32(INV_SQRT_2PI)
 
 
