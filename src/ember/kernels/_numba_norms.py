@@ -113,10 +113,19 @@ def _ln_bwd_rows(g, x, mean, rstd, w, center, need_affine, gx, gw, gb):
         rs = rstd[r]
         a = 0.0
         c = 0.0
-        for j in range(L):
-            d = gr[j] * w[j]
-            a += d
-            c += d * (xr[j] - m)
+        if need_affine:   # the affine sums in the same pass: g and x are read once for both
+            for j in range(L):
+                d = gr[j] * w[j]
+                xm = xr[j] - m
+                a += d
+                c += d * xm
+                pw[j] += gr[j] * (xm * rs)
+                pb[j] += gr[j]
+        else:
+            for j in range(L):
+                d = gr[j] * w[j]
+                a += d
+                c += d * (xr[j] - m)
         coef[0] = a / L if center else 0.0
         coef[1] = c * rs / L
         ca = coef[0]
@@ -125,9 +134,6 @@ def _ln_bwd_rows(g, x, mean, rstd, w, center, need_affine, gx, gw, gb):
         for j in range(L):
             gxr[j] = (gr[j] * w[j] - ca - (xr[j] - m) * rs * cb) * rs
         if need_affine:
-            for j in range(L):
-                pw[j] += gr[j] * ((xr[j] - m) * rs)
-                pb[j] += gr[j]
             if r % _FLUSH == _FLUSH - 1 or r == R - 1:
                 for j in range(L):
                     gw[j] += pw[j]
