@@ -89,6 +89,7 @@ def _fwd_columns(x, y, log):
 def _bwd_rows(g, y, gx, log):
     """Gradient along the rows of ``(A, n)``."""
     A, n = y.shape
+    scale = np.empty(1, y.dtype)   # the row's sum in the input's precision: the output loop then stays in it
     for a in range(A):
         ga = g[a]
         ya = y[a]
@@ -97,13 +98,17 @@ def _bwd_rows(g, y, gx, log):
         if log:
             for i in range(n):
                 s += ga[i]
-            for i in range(n):
-                gxa[i] = ga[i] - fexp(ya[i]) * s
         else:
             for i in range(n):
                 s += ga[i] * ya[i]
+        scale[0] = s
+        c = scale[0]
+        if log:
             for i in range(n):
-                gxa[i] = (ga[i] - s) * ya[i]
+                gxa[i] = ga[i] - fexp(ya[i]) * c
+        else:
+            for i in range(n):
+                gxa[i] = (ga[i] - c) * ya[i]
 
 
 @jit
@@ -111,6 +116,7 @@ def _bwd_columns(g, y, gx, log):
     """Gradient along axis 1 of ``(A, n, B)``, ``B > 1``."""
     A, n, B = y.shape
     s = np.empty(B)
+    c = np.empty(B, y.dtype)   # the sums in the input's precision for the output loop
     for a in range(A):
         ga = g[a]
         ya = y[a]
@@ -119,12 +125,13 @@ def _bwd_columns(g, y, gx, log):
         for i in range(n):
             for b in range(B):
                 s[b] += ga[i, b] if log else ga[i, b] * ya[i, b]
+        c[:] = s
         for i in range(n):
             for b in range(B):
                 if log:
-                    gxa[i, b] = ga[i, b] - fexp(ya[i, b]) * s[b]
+                    gxa[i, b] = ga[i, b] - fexp(ya[i, b]) * c[b]
                 else:
-                    gxa[i, b] = (ga[i, b] - s[b]) * ya[i, b]
+                    gxa[i, b] = (ga[i, b] - c[b]) * ya[i, b]
 
 
 @jit
