@@ -1,13 +1,18 @@
-"""Numba CPU implementations of ``kernels/winograd.py``, one row of tiles at a time: the transform along the
-tile rows as one long loop over the row's pixels and channels (contiguous in the channels-last buffer), the
-transform along the tile columns as a loop over channels per tile, with the matrices' constants written out;
-no GEMM over a strided view and no reshaping copies of its results.  The output side works the same way on a
-channels-last row of output tiles, which one transposing copy moves to or from the NCHW array; the input
-gradient's rows, likewise, as soon as no later tile row adds to them (no padded buffer)."""
+"""Numba CPU implementations of ``kernels/winograd.py``, one row of tiles at a time, every pass a long loop over
+contiguous data (LLVM vectorises loops of a few hundred elements; a loop over 16 channels per tile stays scalar).
+
+The input side works on a zero-padded copy of one image, channels last and split by column phase: ``P[y, k, j,
+c]`` holds padded column ``4 j + k``, so the six columns of tile ``j`` are phases 0-3 at ``j`` and phases 0-1 at
+``j + 1``, and a tile column transform is a loop over all ``(j, c)`` of a tile row at once.  The output side keeps
+one row of output tiles as ``(p, q, j, o)`` (pixel ``(4 i + p, 4 j + q)``) for the same reason.  Moving data
+between these and the NCHW arrays is one transposing copy per pass.
+
+The hot loops index 1-D views with their bare loop variable: an index such as ``base + m`` keeps Numba's
+negative-index wraparound in the loop, and the stores to several rows of one 2-D array then look dependent to
+LLVM, which leaves the loop scalar."""
 import numpy as np
 
 from ._numba import inline, jit
-from .winograd import padded_channels_last
 
 
 # integer constants would promote float32 operands to float64 in Numba: products by 2 and 4 are sums (exact)
@@ -55,147 +60,173 @@ def _b(m0, m1, m2, m3, m4, m5):
 
 
 @jit
-def _input(buf, th, tw, vt):
-    n, pw, C = buf.shape[0], buf.shape[2], buf.shape[3]
-    r = np.empty((6, pw * C), buf.dtype)   # BT along the rows of one row of tiles: (a, column and channel)
-    r3 = r.reshape(6, pw, C)
+def _input(x, lo_h, lo_w, th, tw, vt):
+    n, C, H, W = x.shape
+    ph, S = 4 * th + 2, (tw + 1) * C        # S: one column phase of a padded row
+    L, TC = 4 * S, tw * C
+    P = np.zeros((ph, 4, tw + 1, C), x.dtype)   # padding stays zero: every image writes the same places
+    P2 = P.reshape(ph, L)
+    r = np.empty((6, L), x.dtype)           # BT along the rows of one row of tiles
     for img in range(n):
+        for yy in range(min(H, ph - lo_h)):
+            for c in range(C):
+                src = x[img, c, yy]
+                for xx in range(min(W, 4 * tw + 4 - lo_w)):
+                    X = xx + lo_w
+                    P[yy + lo_h, X & 3, X >> 2, c] = src[xx]
         for i in range(th):
-            d = buf[img, 4 * i:4 * i + 6].reshape(6, pw * C)   # the tile row's 6 pixel rows, one long run each
-            for k in range(pw * C):
-                e = _bt(d[0, k], d[1, k], d[2, k], d[3, k], d[4, k], d[5, k])
-                for a in range(6):
-                    r[a, k] = e[a]
-            t0 = (img * th + i) * tw
+            d0, d1, d2, d3, d4, d5 = P2[4 * i], P2[4 * i + 1], P2[4 * i + 2], P2[4 * i + 3], P2[4 * i + 4], \
+                P2[4 * i + 5]
+            r0, r1, r2, r3, r4, r5 = r[0], r[1], r[2], r[3], r[4], r[5]
+            for m in range(L):
+                r0[m], r1[m], r2[m], r3[m], r4[m], r5[m] = _bt(d0[m], d1[m], d2[m], d3[m], d4[m], d5[m])
+            base = (img * th + i) * TC
             for a in range(6):
-                ra = r3[a]
-                for j in range(tw):
-                    x = 4 * j
-                    for c in range(C):
-                        e = _bt(ra[x, c], ra[x + 1, c], ra[x + 2, c], ra[x + 3, c], ra[x + 4, c], ra[x + 5, c])
-                        for b in range(6):
-                            vt[6 * a + b, t0 + j, c] = e[b]
+                ra = r[a]
+                c0, c1, c2, c3, c4, c5 = ra[:TC], ra[S:S + TC], ra[2 * S:2 * S + TC], ra[3 * S:3 * S + TC], \
+                    ra[C:C + TC], ra[S + C:S + C + TC]
+                v0, v1, v2, v3, v4, v5 = vt[6 * a, base:base + TC], vt[6 * a + 1, base:base + TC], \
+                    vt[6 * a + 2, base:base + TC], vt[6 * a + 3, base:base + TC], vt[6 * a + 4, base:base + TC], \
+                    vt[6 * a + 5, base:base + TC]
+                for m in range(TC):
+                    v0[m], v1[m], v2[m], v3[m], v4[m], v5[m] = _bt(c0[m], c1[m], c2[m], c3[m], c4[m], c5[m])
 
 
 @jit
-def _input_adjoint(gvt, lo_h, lo_w, th, tw, out):
+def _input_adjoint(g2, lo_h, lo_w, th, tw, out):
     n, C, H, W = out.shape
-    pw = 4 * tw + 2
-    s = np.empty((6, pw * C), gvt.dtype)   # BT^T along the columns of one row of tiles, overlap-added
-    s3 = s.reshape(6, pw, C)
-    acc = np.empty((6, pw * C), gvt.dtype)  # padded rows 4 i .. 4 i + 5 of the gradient, channels last
-    acc3 = acc.reshape(6, pw, C)
+    S, TC = (tw + 1) * C, tw * C
+    L = 4 * S
+    s = np.zeros((6, L), g2.dtype)          # BT^T along the columns of one row of tiles, phase-split, overlap-added
+    t4, t5 = np.empty(TC, g2.dtype), np.empty(TC, g2.dtype)  # to columns 4 j + 4, 4 j + 5: phases 0, 1 at j + 1
+    # padded rows 4 i .. 4 i + 5 of the gradient, phase-split: rows 4 i, 4 i + 1 add the previous tile row's last
+    # two (``prev``); two buffers take turns, so the loop only loads from one and stores to the other
+    cur, prev = np.empty((6, L), g2.dtype), np.zeros((6, L), g2.dtype)
     for img in range(n):
-        acc[:] = 0
+        prev[4:] = 0
         for i in range(th):
-            t0 = (img * th + i) * tw
-            s[:] = 0
+            base = (img * th + i) * TC
             for a in range(6):
-                sa = s3[a]
-                for j in range(tw):
-                    x0 = 4 * j
-                    for c in range(C):
-                        e = _b(gvt[6 * a, t0 + j, c], gvt[6 * a + 1, t0 + j, c], gvt[6 * a + 2, t0 + j, c],
-                               gvt[6 * a + 3, t0 + j, c], gvt[6 * a + 4, t0 + j, c], gvt[6 * a + 5, t0 + j, c])
-                        for v in range(6):
-                            sa[x0 + v, c] += e[v]
-            for k in range(pw * C):
-                e = _b(s[0, k], s[1, k], s[2, k], s[3, k], s[4, k], s[5, k])
-                for u in range(6):
-                    acc[u, k] += e[u]
+                sa = s[a]
+                m0, m1, m2, m3, m4, m5 = g2[6 * a, base:base + TC], g2[6 * a + 1, base:base + TC], \
+                    g2[6 * a + 2, base:base + TC], g2[6 * a + 3, base:base + TC], g2[6 * a + 4, base:base + TC], \
+                    g2[6 * a + 5, base:base + TC]
+                k0, k1, k2, k3 = sa[:TC], sa[S:S + TC], sa[2 * S:2 * S + TC], sa[3 * S:3 * S + TC]
+                for m in range(TC):
+                    k0[m], k1[m], k2[m], k3[m], t4[m], t5[m] = _b(m0[m], m1[m], m2[m], m3[m], m4[m], m5[m])
+                sa[TC:S] = 0
+                sa[S + TC:2 * S] = 0
+                k0, k1 = sa[C:C + TC], sa[S + C:S + C + TC]
+                for m in range(TC):
+                    k0[m] += t4[m]
+                    k1[m] += t5[m]
+            s0, s1, s2, s3, s4, s5 = s[0], s[1], s[2], s[3], s[4], s[5]
+            c0, c1, c2, c3, c4, c5 = cur[0], cur[1], cur[2], cur[3], cur[4], cur[5]
+            p4, p5 = prev[4], prev[5]
+            for m in range(L):
+                e0, e1, e2, e3, e4, e5 = _b(s0[m], s1[m], s2[m], s3[m], s4[m], s5[m])
+                c0[m] = p4[m] + e0
+                c1[m] = p5[m] + e1
+                c2[m] = e2
+                c3[m] = e3
+                c4[m] = e4
+                c5[m] = e5
             # rows 4 i .. 4 i + 3 are complete (the next tile row starts at 4 i + 4), all six after the last row
             for u in range(4 if i < th - 1 else 6):
                 y = 4 * i + u - lo_h
                 if 0 <= y < H:
+                    cu = cur[u]
                     for c in range(C):
+                        dst = out[img, c, y]
                         for xx in range(W):
-                            out[img, c, y, xx] = acc3[u, xx + lo_w, c]
-            acc[0] = acc[4]
-            acc[1] = acc[5]
-            acc[2:] = 0
+                            X = xx + lo_w
+                            dst[xx] = cu[(X & 3) * S + (X >> 2) * C + c]
+            cur, prev = prev, cur
 
 
 @jit
-def _output(mt, th, tw, bias, out):
+def _output(m2, th, tw, bias, out):
     n, O, ho, wo = out.shape
-    s = np.empty((4, 6, O), mt.dtype)         # AT along the rows of one tile: (p, b, channel)
-    r = np.empty((4, 4 * tw, O), mt.dtype)    # one row of output tiles, channels last
+    TO = tw * O
+    s = np.empty((4, 6, TO), m2.dtype)      # AT along the tile rows: (p, b, j, o)
+    r = np.empty((4, 4, TO), m2.dtype)      # one row of output tiles: (p, q, j, o)
     for img in range(n):
         for i in range(th):
-            t0 = (img * th + i) * tw
-            for j in range(tw):
-                t = t0 + j
-                for b in range(6):
-                    for o in range(O):
-                        e = _at(mt[b, t, o], mt[6 + b, t, o], mt[12 + b, t, o], mt[18 + b, t, o], mt[24 + b, t, o],
-                                mt[30 + b, t, o])
-                        for p in range(4):
-                            s[p, b, o] = e[p]
-                for p in range(4):
-                    for o in range(O):
-                        e = _at(s[p, 0, o], s[p, 1, o], s[p, 2, o], s[p, 3, o], s[p, 4, o], s[p, 5, o])
-                        for q in range(4):
-                            r[p, 4 * j + q, o] = e[q]
-            for o in range(O):
-                bo = bias[o]
-                for p in range(min(4, ho - 4 * i)):
+            base = (img * th + i) * TO
+            for b in range(6):
+                f0, f1, f2, f3, f4, f5 = m2[b, base:base + TO], m2[6 + b, base:base + TO], \
+                    m2[12 + b, base:base + TO], m2[18 + b, base:base + TO], m2[24 + b, base:base + TO], \
+                    m2[30 + b, base:base + TO]
+                p0, p1, p2, p3 = s[0, b], s[1, b], s[2, b], s[3, b]
+                for m in range(TO):
+                    p0[m], p1[m], p2[m], p3[m] = _at(f0[m], f1[m], f2[m], f3[m], f4[m], f5[m])
+            for p in range(4):
+                b0, b1, b2, b3, b4, b5 = s[p, 0], s[p, 1], s[p, 2], s[p, 3], s[p, 4], s[p, 5]
+                q0, q1, q2, q3 = r[p, 0], r[p, 1], r[p, 2], r[p, 3]
+                for m in range(TO):
+                    q0[m], q1[m], q2[m], q3[m] = _at(b0[m], b1[m], b2[m], b3[m], b4[m], b5[m])
+            for p in range(min(4, ho - 4 * i)):
+                rp = r[p]
+                for o in range(O):
+                    bo = bias[o]
                     dst = out[img, o, 4 * i + p]
                     for x in range(wo):
-                        dst[x] = r[p, x, o] + bo
+                        dst[x] = rp[x & 3, (x >> 2) * O + o] + bo
 
 
 @jit
-def _output_adjoint(y, th, tw, gt):
+def _output_adjoint(y, th, tw, g2):
     n, O, ho, wo = y.shape
-    r = np.zeros((4, 4 * tw, O), y.dtype)     # one row of tiles of y, channels last (zero past the edges)
-    s = np.empty((6, 4, O), y.dtype)          # AT^T along the rows of one tile: (a, q, channel)
+    TO = tw * O
+    L = 4 * TO
+    r = np.zeros((4, L), y.dtype)           # one row of tiles of y: (p, q, j, o), zero past the edges
+    s = np.empty((6, L), y.dtype)           # AT^T along the tile rows: (a, q, j, o)
     for img in range(n):
         for i in range(th):
             rows = min(4, ho - 4 * i)
-            for o in range(O):
-                for p in range(rows):
+            for p in range(rows):
+                rp = r[p]
+                for o in range(O):
                     src = y[img, o, 4 * i + p]
                     for x in range(wo):
-                        r[p, x, o] = src[x]
+                        rp[(x & 3) * TO + (x >> 2) * O + o] = src[x]
             for p in range(rows, 4):
                 r[p] = 0
-            t0 = (img * th + i) * tw
-            for j in range(tw):
-                t = t0 + j
-                for q in range(4):
-                    x = 4 * j + q
-                    for o in range(O):
-                        e = _a(r[0, x, o], r[1, x, o], r[2, x, o], r[3, x, o])
-                        for a in range(6):
-                            s[a, q, o] = e[a]
-                for a in range(6):
-                    for o in range(O):
-                        e = _a(s[a, 0, o], s[a, 1, o], s[a, 2, o], s[a, 3, o])
-                        for b in range(6):
-                            gt[6 * a + b, t, o] = e[b]
+            r0, r1, r2, r3 = r[0], r[1], r[2], r[3]
+            s0, s1, s2, s3, s4, s5 = s[0], s[1], s[2], s[3], s[4], s[5]
+            for m in range(L):
+                s0[m], s1[m], s2[m], s3[m], s4[m], s5[m] = _a(r0[m], r1[m], r2[m], r3[m])
+            base = (img * th + i) * TO
+            for a in range(6):
+                sa = s[a]
+                q0, q1, q2, q3 = sa[:TO], sa[TO:2 * TO], sa[2 * TO:3 * TO], sa[3 * TO:]
+                f0, f1, f2, f3, f4, f5 = g2[6 * a, base:base + TO], g2[6 * a + 1, base:base + TO], \
+                    g2[6 * a + 2, base:base + TO], g2[6 * a + 3, base:base + TO], g2[6 * a + 4, base:base + TO], \
+                    g2[6 * a + 5, base:base + TO]
+                for m in range(TO):
+                    f0[m], f1[m], f2[m], f3[m], f4[m], f5[m] = _a(q0[m], q1[m], q2[m], q3[m])
 
 
 def wino_output(mt, th, tw, bias, out):
     """See ``winograd.wino_output_reference``."""
     b = np.zeros(out.shape[1], mt.dtype) if bias is None else np.ascontiguousarray(bias, dtype=mt.dtype)
-    _output(np.ascontiguousarray(mt), th, tw, b, out)
+    _output(np.ascontiguousarray(mt).reshape(36, -1), th, tw, b, out)
 
 
 def wino_output_adjoint(y, th, tw):
     """See ``winograd.wino_output_adjoint_reference``."""
     gt = np.empty((36, y.shape[0] * th * tw, y.shape[1]), y.dtype)
-    _output_adjoint(y, th, tw, gt)
+    _output_adjoint(y, th, tw, gt.reshape(36, -1))
     return gt
 
 
 def wino_input(x, lo, th, tw):
     """See ``winograd.wino_input_reference``."""
-    buf = padded_channels_last(x, lo, th, tw)
     vt = np.empty((36, x.shape[0] * th * tw, x.shape[1]), x.dtype)
-    _input(buf, th, tw, vt)
+    _input(x, lo[0], lo[1], th, tw, vt.reshape(36, -1))
     return vt
 
 
 def wino_input_adjoint(gVt, lo, th, tw, out):
     """See ``winograd.wino_input_adjoint_reference``."""
-    _input_adjoint(np.ascontiguousarray(gVt), lo[0], lo[1], th, tw, out)
+    _input_adjoint(np.ascontiguousarray(gVt).reshape(36, -1), lo[0], lo[1], th, tw, out)
