@@ -116,3 +116,100 @@ def test_layer_gradcheck_float64(mode):
         out, _ = layer(x, hx)
         return out
     assert ember.autograd.gradcheck(f, (x, *([hx] if mode == "GRU" else list(hx)), *params))
+
+
+def _layer_inputs(rng, dtype, batch_sizes, reverse, Hh=H, I_=I):
+    """A packed LSTM layer's arguments: pre-activations ``G`` (with both biases), ``w_hh``, ``h0``, ``c0``, the
+    steps in processing order, and gradients for the output and final states."""
+    N, B0 = sum(batch_sizes), max(batch_sizes)
+    offsets = np.cumsum([0] + batch_sizes[:-1])
+    steps = [(int(o), int(o) + b) for o, b in zip(offsets, batch_sizes)]
+    if reverse:
+        steps.reverse()
+    x = rng.standard_normal((N, I_)).astype(dtype)
+    w_ih = (rng.standard_normal((4 * Hh, I_)) * 0.5).astype(dtype)
+    w_hh = (rng.standard_normal((4 * Hh, Hh)) * 0.4).astype(dtype)
+    G = x @ w_ih.T + rng.standard_normal(4 * Hh).astype(dtype)
+    h0, c0, dhn, dcn = (rng.standard_normal((B0, Hh)).astype(dtype) for _ in range(4))
+    dout = rng.standard_normal((N, Hh)).astype(dtype)
+    return G, w_hh, h0, c0, steps, dout, dhn, dcn
+
+
+def _torch_layer(G, w_hh, h0, c0, steps, dout, dhn, dcn):
+    """The same recurrence step by step with torch.lstm_cell (input side given as pre-activations: identity
+    input weights), outputs and the gradients of G, h0, c0."""
+    H4 = G.shape[1]
+    Gt, ht0, ct0 = (torch.tensor(a, requires_grad=True) for a in (G, h0, c0))
+    eye = torch.eye(H4, dtype=Gt.dtype)
+    wh = torch.tensor(w_hh)
+    outs, hn, cn = {}, {}, {}
+    n = steps[0][1] - steps[0][0]
+    h, c = ht0[:n], ct0[:n]
+    for r0, r1 in steps:
+        bs = r1 - r0
+        if bs < h.shape[0]:
+            for k in range(bs, h.shape[0]):
+                hn[k], cn[k] = h[k], c[k]
+            h, c = h[:bs], c[:bs]
+        elif bs > h.shape[0]:
+            h, c = torch.cat([h, ht0[h.shape[0]:bs]]), torch.cat([c, ct0[c.shape[0]:bs]])
+        h, c = torch.lstm_cell(Gt[r0:r1], (h, c), eye, wh)
+        outs[r0] = h
+    for k in range(h.shape[0]):
+        hn[k], cn[k] = h[k], c[k]
+    out = torch.cat([outs[r0] for r0 in sorted(outs)])
+    hn = torch.stack([hn[k] for k in sorted(hn)])
+    cn = torch.stack([cn[k] for k in sorted(cn)])
+    grads = torch.autograd.grad([out, hn, cn], [Gt, ht0, ct0], [torch.tensor(dout), torch.tensor(dhn),
+                                                                  torch.tensor(dcn)])
+    return [t.detach().numpy() for t in (out, hn, cn, *grads)]
+
+
+LAYER_CASES = [([5, 5, 5, 5], False), ([6, 4, 4, 2, 1], False), ([6, 4, 4, 2, 1], True), ([3], False)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("batch_sizes,reverse", LAYER_CASES)
+def test_lstm_layer_matches_torch(dtype, batch_sizes, reverse):
+    """Forward and backward of the whole-layer kernel (compiled where usable, and its reference) against torch's
+    cell run step by step, on padded and packed sequences in both directions."""
+    args = _layer_inputs(np.random.default_rng(3), dtype, batch_sizes, reverse)
+    G, w_hh, h0, c0, steps, dout, dhn, dcn = args
+    want = _torch_layer(*args)
+    tol = TOL[dtype] if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
+    for fwd, bwd in ((R.lstm_layer_forward, R.lstm_layer_backward),
+                     (R.lstm_layer_forward_reference, R.lstm_layer_backward_reference)):
+        A = G.copy()
+        out, hn, cn, saved = fwd(A, w_hh, None, h0, c0, steps, True)
+        dG, Dh, dh0, dc0 = bwd(A, saved, w_hh, None, steps, dout, dhn, dcn, h0.shape[0])
+        assert Dh is None
+        for got, exp in zip((out, hn, cn, dG, dh0, dc0), want):
+            np.testing.assert_allclose(got, exp, **tol)
+
+
+@pytest.mark.skipif(not numba_enabled(), reason="Numba disabled: no compiled layer")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_lstm_layer_threads_and_absent_gradients(dtype, monkeypatch):
+    """The compiled layer split over two chunks gives the one-chunk results; without ``keep`` the same outputs;
+    missing output gradients count as zeros; a hidden size not a multiple of the unit block runs its tail."""
+    from ember.kernels import _numba_lstm_layer as L
+    G, w_hh, h0, c0, steps, dout, dhn, dcn = _layer_inputs(np.random.default_rng(4), dtype, [8, 8, 7, 3], False,
+                                                           Hh=37, I_=6)
+    monkeypatch.setattr(L, "_SMALL_WORK", 8 * 37 * 4 * 16)      # blocks of 16 units / columns, the last partial
+    assert L._block_width(8 * 37 * 4, 37) == 16
+    results = {}
+    for nch in (1, 2):
+        monkeypatch.setattr(L, "_threads", lambda work, blocks: min(nch, blocks))
+        A = G.copy()
+        fwd = L.lstm_layer_forward(A, w_hh, None, h0, c0, steps, True)
+        bwd = L.lstm_layer_backward(A, fwd[3], w_hh, None, steps, None, dhn, None, h0.shape[0])
+        bare = L.lstm_layer_forward(G.copy(), w_hh, None, h0, c0, steps, False)
+        assert bare[3] is None
+        results[nch] = (A, *fwd[:3], *bare[:3], bwd[0], bwd[2], bwd[3])
+        ref = G.copy()
+        rf = R.lstm_layer_forward_reference(ref, w_hh, None, h0, c0, steps, True)
+        rb = R.lstm_layer_backward_reference(ref, rf[3], w_hh, None, steps, None, dhn, None, h0.shape[0])
+        for got, want in zip(results[nch], (ref, *rf[:3], *rf[:3], rb[0], rb[2], rb[3])):
+            np.testing.assert_allclose(got, want, **TOL[dtype])
+    for a, b in zip(results[1], results[2]):
+        np.testing.assert_array_equal(a, b)

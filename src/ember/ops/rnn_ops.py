@@ -15,13 +15,12 @@ of the 2-D data.  A padded ``(T, B, *)`` input is the special case of ``T`` step
 Under ``create_graph=True`` the backward re-runs the layer composed from differentiable ops
 and differentiates that, so higher-order gradients stay exact.
 
-Gate order is PyTorch's: LSTM ``i, f, g, o``; GRU ``r, z, n``.  The elementwise part of an LSTM or GRU
-step, forward and backward, is one fused kernel call (``kernels/recurrent.py``).
+Gate order is PyTorch's: LSTM ``i, f, g, o``; GRU ``r, z, n``.  The elementwise part of a GRU step, forward
+and backward, is one fused kernel call, and an LSTM layer's whole recurrence one kernel call
+(``kernels/recurrent.py``).
 """
-import contextlib
-
 from ..kernels import recurrent as _kr
-from ._block_threads import blas_single, block_threads, parallel_ok, product, timed_parallel
+from ._block_threads import product
 from ._common import module_of_array, Node, record, function, GradMode, _make, dtype_name
 
 
@@ -38,28 +37,6 @@ def _schedule(batch_sizes, reverse):
     return steps
 
 
-def _weights_t(w):
-    """``w`` (gates*H, K) transposed to (K, gates*H) and C-contiguous (BLAS is markedly faster on small
-    products with a row-major right operand)."""
-    return module_of_array(w).ascontiguousarray(w.T)
-
-
-# Multiply-adds per step product from which BLAS's threads pay on an idle machine (2 cores, OpenBLAS, float32:
-# 20x256 @ 256x1024 takes 150 us on one thread, 105 us on two; 1024x256 @ 256x20 83 us).
-_STEP_THREADS = 1 << 22
-
-
-def _step_blas(w, rows):
-    """The BLAS threading for a recurrence whose per-step products are ``(rows, K) @ w``: BLAS's own thread
-    count for products big enough to pay for a second thread, timed so that a recurrence which finds the
-    cores busy sends later ones to one thread (``parallel_ok``); one thread otherwise: on a busy machine
-    a second BLAS thread waiting for a core made the same product take 1-10 ms."""
-    if rows * w.size >= _STEP_THREADS and parallel_ok():
-        nt = block_threads()
-        return timed_parallel(nt) if nt > 1 else contextlib.nullcontext()
-    return blas_single()
-
-
 def _projection(X, w_ih, bias):
     """The input-side pre-activations ``X @ w_ih.T + bias`` of every step, one product (BLAS reads the
     transposed weight in place as fast as a contiguous copy, so none is made)."""
@@ -71,77 +48,17 @@ def _projection(X, w_ih, bias):
 
 class _State:
     """What a forward pass keeps for backward (arrays only; freed by ``release``)."""
-    __slots__ = ("X", "A", "Hp", "Cp", "TC", "HN", "Hpre", "steps", "n_before", "n_last", "need")
+    __slots__ = ("X", "A", "Hp", "HN", "saved", "steps", "need")
 
 
 # ----------------------------------------------------------------------------- forward kernels
-def _run_steps(steps, h0, c0, hn, cn, step_fn, keep):
-    """The recurrence skeleton shared by all modes: grows / shrinks the active batch as the packed
-    layout requires, writes finished rows into ``hn`` / ``cn``, and calls ``step_fn(r0, r1, h, c)``."""
-    xp = module_of_array(h0)
-    n0 = steps[0][1] - steps[0][0]
-    h = h0[:n0]
-    c = c0[:n0] if c0 is not None else None
-    n_before = [] if keep else None
-    for r0, r1 in steps:
-        bs = r1 - r0
-        n = h.shape[0]
-        if keep:
-            n_before.append(n)
-        if bs < n:
-            hn[bs:n] = h[bs:]
-            h = h[:bs]
-            if c is not None:
-                cn[bs:n] = c[bs:]
-                c = c[:bs]
-        elif bs > n:
-            h = xp.concatenate((h, h0[n:bs]))
-            if c is not None:
-                c = xp.concatenate((c, c0[n:bs]))
-        h, c = step_fn(r0, r1, h, c)
-    n = h.shape[0]
-    hn[:n] = h
-    if c is not None:
-        cn[:n] = c
-    return n_before, n
-
-
 def _lstm_forward(X, h0, c0, w_ih, w_hh, bias, w_hr, steps, keep):
-    xp = module_of_array(X)
-    N = X.shape[0]
-    H = w_hh.shape[0] // 4
-    Hout = w_hh.shape[1]
-    dt = X.dtype
-    G = _projection(X, w_ih, bias)                           # (N, 4H)
-    whhT = _weights_t(w_hh)
-    whrT = w_hr.T if w_hr is not None else None
-    out = xp.empty((N, Hout), dtype=dt)
-    C = xp.empty((N, H), dtype=dt)
-    TC = xp.empty((N, H), dtype=dt)          # tanh(c): kept for backward, scratch otherwise
-    Hp = xp.empty((N, Hout), dtype=dt) if keep else None
-    Cp = xp.empty((N, H), dtype=dt) if keep else None
-    Hpre = xp.empty((N, H), dtype=dt) if w_hr is not None else None
-    B = h0.shape[0]
-    hn = xp.empty((B, Hout), dtype=dt)
-    cn = xp.empty((B, H), dtype=dt)
-    cell, matmul = _kr.lstm_cell_forward, xp.matmul
-
-    def step(r0, r1, h, c):
-        if keep:
-            Hp[r0:r1] = h
-            Cp[r0:r1] = c
-        cell(G[r0:r1], matmul(h, whhT), c, C[r0:r1], TC[r0:r1], out[r0:r1] if whrT is None else Hpre[r0:r1])
-        if whrT is not None:
-            matmul(Hpre[r0:r1], whrT, out=out[r0:r1])
-        return out[r0:r1], C[r0:r1]
-
-    with _step_blas(whhT, B):
-        n_before, n_last = _run_steps(steps, h0, c0, hn, cn, step, keep)
+    G = _projection(X, w_ih, bias)                           # (N, 4H): becomes the activated gates
+    out, hn, cn, saved = _kr.lstm_layer_forward(G, w_hh, w_hr, h0, c0, steps, keep)
     st = None
     if keep:
         st = _State()
-        st.X, st.A, st.Hp, st.Cp, st.TC, st.Hpre = X, G, Hp, Cp, TC, Hpre
-        st.steps, st.n_before, st.n_last = steps, n_before, n_last
+        st.X, st.A, st.Hp, st.saved, st.steps = X, G, saved[0], saved, steps
     return out, hn, cn, st
 
 
@@ -151,7 +68,7 @@ def _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep):
     H = w_hh.shape[1]
     dt = X.dtype
     G = _projection(X, w_ih, b_ih)                           # (N, 3H)
-    whhT = _weights_t(w_hh)
+    whhT = xp.ascontiguousarray(w_hh.T)      # BLAS is markedly faster on small products with a row-major right operand
     out = xp.empty((N, H), dtype=dt)
     HN = xp.empty((N, H), dtype=dt)          # the hidden side's n block: kept for backward, scratch otherwise
     Hp = xp.empty((N, H), dtype=dt) if keep else None
@@ -167,13 +84,12 @@ def _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep):
         cell(G[r0:r1], gh, h, HN[r0:r1], out[r0:r1])
         return out[r0:r1], None
 
-    with _step_blas(whhT, h0.shape[0]):
-        n_before, n_last = _run_steps(steps, h0, None, hn, None, step, keep)
+    with _kr.step_blas(whhT, h0.shape[0]):
+        _kr.run_steps(steps, h0, None, hn, None, step)
     st = None
     if keep:
         st = _State()
-        st.X, st.A, st.Hp, st.HN = X, G, Hp, HN
-        st.steps, st.n_before, st.n_last = steps, n_before, n_last
+        st.X, st.A, st.Hp, st.HN, st.steps = X, G, Hp, HN, steps
     return out, hn, None, st
 
 
@@ -193,13 +109,12 @@ def _rnn_forward(X, h0, w_ih, w_hh, bias, relu, steps, keep):
         g += matmul(h, whhT)
         return act(g), None
 
-    with _step_blas(whhT, h0.shape[0]):
-        n_before, n_last = _run_steps(steps, h0, None, hn, None, step, keep)
+    with _kr.step_blas(whhT, h0.shape[0]):
+        _kr.run_steps(steps, h0, None, hn, None, step)
     st = None
     if keep:
         st = _State()
-        st.X, st.A, st.Hp = X, G, Hp
-        st.steps, st.n_before, st.n_last = steps, n_before, n_last
+        st.X, st.A, st.Hp, st.steps = X, G, Hp, steps
     return G, hn, None, st
 
 
@@ -221,63 +136,16 @@ def layer_forward(mode, X, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, steps, keep):
 
 
 # ----------------------------------------------------------------------------- backward kernels
-def _bptt(st, dout, dhn, dcn, B, Hout, H, step_bwd, has_c):
-    """Walk the steps backwards; ``step_bwd(r0, r1, dh, dc) -> (dh_prev, dc_prev)``.  Returns (dh0, dc0)."""
-    dt = st.X.dtype
-    xp = module_of_array(st.X)
-    n = st.n_last
-    dh = dhn[:n].copy() if dhn is not None else xp.zeros((n, Hout), dtype=dt)
-    dc = None
-    if has_c:
-        dc = dcn[:n].copy() if dcn is not None else xp.zeros((n, H), dtype=dt)
-    dh0 = xp.zeros((B, Hout), dtype=dt)
-    dc0 = xp.zeros((B, H), dtype=dt) if has_c else None
-    for (r0, r1), nb in zip(reversed(st.steps), reversed(st.n_before)):
-        if dout is not None:
-            dh = dh + dout[r0:r1]
-        dh, dc = step_bwd(r0, r1, dh, dc)
-        bs = r1 - r0
-        if bs > nb:          # these rows started from h0 at this step
-            dh0[nb:bs] = dh[nb:]
-            dh = dh[:nb]
-            if has_c:
-                dc0[nb:bs] = dc[nb:]
-                dc = dc[:nb]
-        elif bs < nb:        # these rows ended before this step: their h_n gradient enters here
-            dh = xp.concatenate((dh, dhn[bs:nb] if dhn is not None else xp.zeros((nb - bs, Hout), dtype=dt)))
-            if has_c:
-                dc = xp.concatenate((dc, dcn[bs:nb] if dcn is not None else xp.zeros((nb - bs, H), dtype=dt)))
-    n = dh.shape[0]
-    dh0[:n] += dh
-    if has_c:
-        dc0[:n] += dc
-    return dh0, dc0
-
-
 def _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B):
-    A, Cp, TC, Hp, X = st.A, st.Cp, st.TC, st.Hp, st.X
-    xp = module_of_array(A)
-    N, H4 = A.shape
-    Hout = w_hh.shape[1]
-    dG = xp.empty((N, H4), dtype=A.dtype)        # pre-activation gradients, PyTorch's gate order i, f, g, o
-    Dh = xp.empty((N, Hout), dtype=A.dtype) if w_hr is not None else None
-    cell, matmul = _kr.lstm_cell_backward, xp.matmul
-
-    def step_bwd(r0, r1, dh, dc):
-        if w_hr is not None:
-            Dh[r0:r1] = dh
-            dh = matmul(dh, w_hr)
-        cell(dh, dc, A[r0:r1], Cp[r0:r1], TC[r0:r1], dG[r0:r1], dc)
-        return matmul(dG[r0:r1], w_hh), dc
-
-    with _step_blas(w_hh, B):
-        dh0, dc0 = _bptt(st, dout, dhn, dcn, B, Hout, H4 // 4, step_bwd, True)
+    X, saved = st.X, st.saved
+    dG, Dh, dh0, dc0 = _kr.lstm_layer_backward(st.A, saved, w_hh, w_hr, st.steps, dout, dhn, dcn, B)
+    matmul = module_of_array(dG).matmul
     nx, nwi, nwh, nb = st.need
     dX = product(matmul, dG, w_ih) if nx else None     # the big products only for inputs that want a gradient
     dw_ih = product(matmul, dG.T, X) if nwi else None
-    dw_hh = product(matmul, dG.T, Hp) if nwh else None
+    dw_hh = product(matmul, dG.T, st.Hp) if nwh else None
     db = dG.sum(0) if nb else None
-    dw_hr = product(matmul, Dh.T, st.Hpre) if w_hr is not None else None
+    dw_hr = product(matmul, Dh.T, saved[3]) if w_hr is not None else None
     # b_ih and b_hh get the same values in arrays of their own: the engine may keep each as a .grad
     return dX, dh0, dc0, dw_ih, dw_hh, db, (db.copy() if db is not None else None), dw_hr
 
@@ -297,8 +165,9 @@ def _gru_backward(st, w_ih, w_hh, dout, dhn, B):
         dprev += matmul(dGh[r0:r1], w_hh)
         return dprev, None
 
-    with _step_blas(w_hh, B):
-        dh0, _ = _bptt(st, dout, dhn, None, B, H, H, step_bwd, False)
+    dh0 = xp.zeros((B, H), dtype=A.dtype)
+    with _kr.step_blas(w_hh, B):
+        _kr.bptt(st.steps, dout, dhn, None, dh0, None, step_bwd)
     dGi = dGh.copy()                             # gradient of the input projection: dGh with DN as its n block
     dGi[:, 2 * H:] = DN
     nx, nwi, nwh, nb = st.need
@@ -319,8 +188,9 @@ def _rnn_backward(st, w_ih, w_hh, relu, dout, dhn, B):
         d = multiply(dh, D[r0:r1], out=dG[r0:r1])
         return matmul(d, w_hh), None
 
-    with _step_blas(w_hh, B):
-        dh0, _ = _bptt(st, dout, dhn, None, B, H, H, step_bwd, False)
+    dh0 = xp.zeros((B, H), dtype=out.dtype)
+    with _kr.step_blas(w_hh, B):
+        _kr.bptt(st.steps, dout, dhn, None, dh0, None, step_bwd)
     nx, nwi, nwh, nb = st.need
     db = dG.sum(0) if nb else None
     return (product(matmul, dG, w_ih) if nx else None), dh0, None, (product(matmul, dG.T, X) if nwi else None), \
