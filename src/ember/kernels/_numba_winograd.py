@@ -7,6 +7,10 @@ c]`` holds padded column ``4 j + k``, so the six columns of tile ``j`` are phase
 one row of output tiles as ``(p, q, j, o)`` (pixel ``(4 i + p, 4 j + q)``) for the same reason.  Moving data
 between these and the NCHW arrays is one transposing copy per pass.
 
+The frequency-domain side (36, T, C) is read or written one image at a time, six frequency rows advancing
+together over all of the image's tiles: a tile row at a time touched 36 short runs far apart per step, which ran
+at half the speed (the hardware prefetchers do not follow that many streams).
+
 The hot loops index 1-D views with their bare loop variable: an index such as ``base + m`` keeps Numba's
 negative-index wraparound in the loop, and the stores to several rows of one 2-D array then look dependent to
 LLVM, which leaves the loop scalar."""
@@ -66,7 +70,7 @@ def _input(x, lo_h, lo_w, th, tw, vt):
     L, TC = 4 * S, tw * C
     P = np.zeros((ph, 4, tw + 1, C), x.dtype)   # padding stays zero: every image writes the same places
     P2 = P.reshape(ph, L)
-    r = np.empty((6, L), x.dtype)           # BT along the rows of one row of tiles
+    r = np.empty((6, th, L), x.dtype)       # BT along the rows, one image: (a, i, phase-split row)
     for img in range(n):
         for yy in range(min(H, ph - lo_h)):
             for c in range(C):
@@ -77,14 +81,15 @@ def _input(x, lo_h, lo_w, th, tw, vt):
         for i in range(th):
             d0, d1, d2, d3, d4, d5 = P2[4 * i], P2[4 * i + 1], P2[4 * i + 2], P2[4 * i + 3], P2[4 * i + 4], \
                 P2[4 * i + 5]
-            r0, r1, r2, r3, r4, r5 = r[0], r[1], r[2], r[3], r[4], r[5]
+            r0, r1, r2, r3, r4, r5 = r[0, i], r[1, i], r[2, i], r[3, i], r[4, i], r[5, i]
             for m in range(L):
                 r0[m], r1[m], r2[m], r3[m], r4[m], r5[m] = _bt(d0[m], d1[m], d2[m], d3[m], d4[m], d5[m])
-            base = (img * th + i) * TC
-            for a in range(6):
-                ra = r[a]
+        for a in range(6):
+            for i in range(th):
+                ra = r[a, i]
                 c0, c1, c2, c3, c4, c5 = ra[:TC], ra[S:S + TC], ra[2 * S:2 * S + TC], ra[3 * S:3 * S + TC], \
                     ra[C:C + TC], ra[S + C:S + C + TC]
+                base = (img * th + i) * TC
                 v0, v1, v2, v3, v4, v5 = vt[6 * a, base:base + TC], vt[6 * a + 1, base:base + TC], \
                     vt[6 * a + 2, base:base + TC], vt[6 * a + 3, base:base + TC], vt[6 * a + 4, base:base + TC], \
                     vt[6 * a + 5, base:base + TC]
@@ -97,20 +102,19 @@ def _input_adjoint(g2, lo_h, lo_w, th, tw, out):
     n, C, H, W = out.shape
     S, TC = (tw + 1) * C, tw * C
     L = 4 * S
-    s = np.zeros((6, L), g2.dtype)          # BT^T along the columns of one row of tiles, phase-split, overlap-added
+    s = np.zeros((6, th, L), g2.dtype)      # BT^T along the tile columns, one image, phase-split, overlap-added
     t4, t5 = np.empty(TC, g2.dtype), np.empty(TC, g2.dtype)  # to columns 4 j + 4, 4 j + 5: phases 0, 1 at j + 1
     # padded rows 4 i .. 4 i + 5 of the gradient, phase-split: rows 4 i, 4 i + 1 add the previous tile row's last
     # two (``prev``); two buffers take turns, so the loop only loads from one and stores to the other
     cur, prev = np.empty((6, L), g2.dtype), np.zeros((6, L), g2.dtype)
     for img in range(n):
-        prev[4:] = 0
-        for i in range(th):
-            base = (img * th + i) * TC
-            for a in range(6):
-                sa = s[a]
+        for a in range(6):
+            for i in range(th):
+                base = (img * th + i) * TC
                 m0, m1, m2, m3, m4, m5 = g2[6 * a, base:base + TC], g2[6 * a + 1, base:base + TC], \
                     g2[6 * a + 2, base:base + TC], g2[6 * a + 3, base:base + TC], g2[6 * a + 4, base:base + TC], \
                     g2[6 * a + 5, base:base + TC]
+                sa = s[a, i]
                 k0, k1, k2, k3 = sa[:TC], sa[S:S + TC], sa[2 * S:2 * S + TC], sa[3 * S:3 * S + TC]
                 for m in range(TC):
                     k0[m], k1[m], k2[m], k3[m], t4[m], t5[m] = _b(m0[m], m1[m], m2[m], m3[m], m4[m], m5[m])
@@ -120,7 +124,9 @@ def _input_adjoint(g2, lo_h, lo_w, th, tw, out):
                 for m in range(TC):
                     k0[m] += t4[m]
                     k1[m] += t5[m]
-            s0, s1, s2, s3, s4, s5 = s[0], s[1], s[2], s[3], s[4], s[5]
+        prev[4:] = 0
+        for i in range(th):
+            s0, s1, s2, s3, s4, s5 = s[0, i], s[1, i], s[2, i], s[3, i], s[4, i], s[5, i]
             c0, c1, c2, c3, c4, c5 = cur[0], cur[1], cur[2], cur[3], cur[4], cur[5]
             p4, p5 = prev[4], prev[5]
             for m in range(L):
@@ -148,20 +154,22 @@ def _input_adjoint(g2, lo_h, lo_w, th, tw, out):
 def _output(m2, th, tw, bias, out):
     n, O, ho, wo = out.shape
     TO = tw * O
-    s = np.empty((4, 6, TO), m2.dtype)      # AT along the tile rows: (p, b, j, o)
+    s = np.empty((th, 4, 6, TO), m2.dtype)  # AT along the tile rows, one image: (i, p, b, j, o)
     r = np.empty((4, 4, TO), m2.dtype)      # one row of output tiles: (p, q, j, o)
     for img in range(n):
-        for i in range(th):
-            base = (img * th + i) * TO
-            for b in range(6):
+        for b in range(6):
+            for i in range(th):
+                base = (img * th + i) * TO
                 f0, f1, f2, f3, f4, f5 = m2[b, base:base + TO], m2[6 + b, base:base + TO], \
                     m2[12 + b, base:base + TO], m2[18 + b, base:base + TO], m2[24 + b, base:base + TO], \
                     m2[30 + b, base:base + TO]
-                p0, p1, p2, p3 = s[0, b], s[1, b], s[2, b], s[3, b]
+                p0, p1, p2, p3 = s[i, 0, b], s[i, 1, b], s[i, 2, b], s[i, 3, b]
                 for m in range(TO):
                     p0[m], p1[m], p2[m], p3[m] = _at(f0[m], f1[m], f2[m], f3[m], f4[m], f5[m])
+        for i in range(th):
             for p in range(4):
-                b0, b1, b2, b3, b4, b5 = s[p, 0], s[p, 1], s[p, 2], s[p, 3], s[p, 4], s[p, 5]
+                sp = s[i, p]
+                b0, b1, b2, b3, b4, b5 = sp[0], sp[1], sp[2], sp[3], sp[4], sp[5]
                 q0, q1, q2, q3 = r[p, 0], r[p, 1], r[p, 2], r[p, 3]
                 for m in range(TO):
                     q0[m], q1[m], q2[m], q3[m] = _at(b0[m], b1[m], b2[m], b3[m], b4[m], b5[m])
@@ -178,33 +186,34 @@ def _output(m2, th, tw, bias, out):
 def _output_adjoint(y, th, tw, g2):
     n, O, ho, wo = y.shape
     TO = tw * O
-    L = 4 * TO
-    r = np.zeros((4, L), y.dtype)           # one row of tiles of y: (p, q, j, o), zero past the edges
-    s = np.empty((6, L), y.dtype)           # AT^T along the tile rows: (a, q, j, o)
+    R = th * TO                             # one image's tiles and channels
+    r = np.zeros((4, 4, TO), y.dtype)       # one row of tiles of y: (p, q, j, o), zero past the edges
+    s = np.empty((6, 4, th, TO), y.dtype)   # AT^T along the tile rows, one image: (a, q, i, j, o)
     for img in range(n):
         for i in range(th):
             rows = min(4, ho - 4 * i)
             for p in range(rows):
-                rp = r[p]
+                rp = r[p].reshape(4 * TO)
                 for o in range(O):
                     src = y[img, o, 4 * i + p]
                     for x in range(wo):
                         rp[(x & 3) * TO + (x >> 2) * O + o] = src[x]
             for p in range(rows, 4):
                 r[p] = 0
-            r0, r1, r2, r3 = r[0], r[1], r[2], r[3]
-            s0, s1, s2, s3, s4, s5 = s[0], s[1], s[2], s[3], s[4], s[5]
-            for m in range(L):
-                s0[m], s1[m], s2[m], s3[m], s4[m], s5[m] = _a(r0[m], r1[m], r2[m], r3[m])
-            base = (img * th + i) * TO
-            for a in range(6):
-                sa = s[a]
-                q0, q1, q2, q3 = sa[:TO], sa[TO:2 * TO], sa[2 * TO:3 * TO], sa[3 * TO:]
-                f0, f1, f2, f3, f4, f5 = g2[6 * a, base:base + TO], g2[6 * a + 1, base:base + TO], \
-                    g2[6 * a + 2, base:base + TO], g2[6 * a + 3, base:base + TO], g2[6 * a + 4, base:base + TO], \
-                    g2[6 * a + 5, base:base + TO]
+            for q in range(4):
+                r0, r1, r2, r3 = r[0, q], r[1, q], r[2, q], r[3, q]
+                s0, s1, s2, s3, s4, s5 = s[0, q, i], s[1, q, i], s[2, q, i], s[3, q, i], s[4, q, i], s[5, q, i]
                 for m in range(TO):
-                    f0[m], f1[m], f2[m], f3[m], f4[m], f5[m] = _a(q0[m], q1[m], q2[m], q3[m])
+                    s0[m], s1[m], s2[m], s3[m], s4[m], s5[m] = _a(r0[m], r1[m], r2[m], r3[m])
+        base = img * R
+        for a in range(6):
+            sa = s[a].reshape(4, R)
+            q0, q1, q2, q3 = sa[0], sa[1], sa[2], sa[3]
+            f0, f1, f2, f3, f4, f5 = g2[6 * a, base:base + R], g2[6 * a + 1, base:base + R], \
+                g2[6 * a + 2, base:base + R], g2[6 * a + 3, base:base + R], g2[6 * a + 4, base:base + R], \
+                g2[6 * a + 5, base:base + R]
+            for m in range(R):
+                f0[m], f1[m], f2[m], f3[m], f4[m], f5[m] = _a(q0[m], q1[m], q2[m], q3[m])
 
 
 def wino_output(mt, th, tw, bias, out):
