@@ -249,6 +249,14 @@ def test_state_dict_round_trip_continues_identically(cfg):
     assert_state_dicts_equal(oe2, ot2)
 
 
+def _force_threads(monkeypatch, optim_kernels, n):
+    """Optimizer groups of any size split into ``n`` shares, whatever BLAS's thread count and the machine's load."""
+    monkeypatch.setattr(optim_kernels, "NUM_THREADS", n)
+    monkeypatch.setattr(optim_kernels, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(optim_kernels, "block_threads", lambda: n)
+    monkeypatch.setattr(optim_kernels, "parallel_ok", lambda: True)
+
+
 THREADED = [cfg for cfg in CONFIGS if not cfg[1].get("maximize") and not cfg[1].get("fused")][::3]
 
 
@@ -256,8 +264,7 @@ THREADED = [cfg for cfg in CONFIGS if not cfg[1].get("maximize") and not cfg[1].
 def test_threaded_kernels_match_torch(cfg, monkeypatch):
     """Force the multi-thread path (groups split into shares, big tensors into flat slices)."""
     from ember.ops import optim_kernels
-    monkeypatch.setattr(optim_kernels, "NUM_THREADS", 3)
-    monkeypatch.setattr(optim_kernels, "PARALLEL_MIN_ELEMENTS", 1)
+    _force_threads(monkeypatch, optim_kernels, 3)
     name, kw = cfg
     prob = Quadratic(seed=21)
     pe, pt = e_params(prob.x0), t_params(prob.x0)
@@ -268,8 +275,7 @@ def test_threaded_kernels_match_torch(cfg, monkeypatch):
 
 def test_threaded_kernels_with_non_contiguous_parameter(monkeypatch):
     from ember.ops import optim_kernels
-    monkeypatch.setattr(optim_kernels, "NUM_THREADS", 2)
-    monkeypatch.setattr(optim_kernels, "PARALLEL_MIN_ELEMENTS", 1)
+    _force_threads(monkeypatch, optim_kernels, 2)
     rng = np.random.default_rng(0)
     base = rng.standard_normal((6, 40))
     pe = [ember.from_numpy(base.copy()).requires_grad_(), ember.from_numpy(np.ones(3)).requires_grad_()]
@@ -283,6 +289,37 @@ def test_threaded_kernels_with_non_contiguous_parameter(monkeypatch):
         ot.step()
     assert_params_close(pe, pt)
     assert_state_dicts_equal(oe, ot)
+
+
+@pytest.mark.parametrize("blas_threads,busy,splits", [(1, False, False), (2, True, False), (2, False, True)])
+def test_group_split_follows_thread_setting_and_load(monkeypatch, blas_threads, busy, splits):
+    """A big group is split over threads only when BLAS may use several (``set_num_threads``) and the cores are
+    not found busy; the compiled SGD step needs ``COMPILED_SCALE`` times the elements of the others."""
+    from ember.ops import optim_kernels
+    _force_threads(monkeypatch, optim_kernels, 2)
+    monkeypatch.setattr(optim_kernels, "block_threads", lambda: blas_threads)
+    monkeypatch.setattr(optim_kernels, "parallel_ok", lambda: not busy)
+    submitted = []
+
+    class Pool:   # runs a share at once, recording it
+        def submit(self, fn, *args, **kwargs):
+            from concurrent.futures import Future
+            submitted.append(fn)
+            f = Future()
+            f.set_result(fn(*args, **kwargs))
+            return f
+
+    monkeypatch.setattr(optim_kernels, "_executor", Pool)
+    p = ember.nn.Parameter(ember.ones(64))
+    p.grad = ember.ones(64)
+    opt = eoptim.SGD([p], lr=0.1)
+    monkeypatch.setattr(optim_kernels, "PARALLEL_MIN_ELEMENTS", 64 // optim_kernels.COMPILED_SCALE + 1)
+    opt.step()
+    assert not submitted                           # under the compiled step's threshold
+    monkeypatch.setattr(optim_kernels, "PARALLEL_MIN_ELEMENTS", 64 // optim_kernels.COMPILED_SCALE)
+    opt.step()
+    assert bool(submitted) == splits
+    np.testing.assert_allclose(p.detach().numpy(), 0.8)
 
 
 @pytest.mark.parametrize("name,kw", [

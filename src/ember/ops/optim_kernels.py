@@ -21,9 +21,10 @@ Conventions
   arrays were changed.
 
 Large groups are split across threads: NumPy releases the GIL inside ufunc loops,
-so when a group holds at least ``PARALLEL_MIN_ELEMENTS`` elements its parameters
-(and, for big contiguous tensors, slices of them) are divided into
-``NUM_THREADS`` balanced shares that update concurrently.  The arithmetic per
+so when a group holds at least ``PARALLEL_MIN_ELEMENTS`` elements (``COMPILED_SCALE``
+times as many for the compiled SGD and Adam steps) its parameters (and, for big
+contiguous tensors, slices of them) are divided into balanced shares, one per BLAS
+thread (at most ``NUM_THREADS``), that update concurrently.  The arithmetic per
 element is the same either way.
 
 SGD and Adam/AdamW, the steps most training runs take, are kernels of the kernel
@@ -35,17 +36,22 @@ import functools
 import math
 import os
 
+from ._block_threads import block_threads, parallel_ok, timed_parallel
 from ._common import module_of_array
 from ..kernels import Kernel
 
 __all__ = [
     "sgd_", "adam_", "adamax_", "nadam_", "radam_", "rmsprop_", "adagrad_", "adadelta_",
     "asgd_", "rprop_", "increment_", "amp_non_finite_check_and_unscale_", "amp_update_scale_",
-    "div_", "mul_", "fill_", "lerp_", "NUM_THREADS", "PARALLEL_MIN_ELEMENTS",
+    "div_", "mul_", "fill_", "lerp_", "NUM_THREADS", "PARALLEL_MIN_ELEMENTS", "COMPILED_SCALE",
 ]
 
-NUM_THREADS = min(os.cpu_count() or 1, 4)  # threads an optimizer step may use (1: no threading)
+NUM_THREADS = min(os.cpu_count() or 1, 4)  # the most threads an optimizer step uses (1: no threading)
 PARALLEL_MIN_ELEMENTS = 1 << 18            # smaller groups run on the calling thread
+# The compiled one-pass steps (sgd_, adam_) split only from 8x that: the split's Python (shares, submit) and the
+# hand-off cost ~60-100 us, and one pass is quick (SGD with momentum over the MLP's 0.67M float32 parameters:
+# 130-140 us on one thread, 190-207 us split in two; AdamW at 1M: 450 against 536 us, at 2M 978 against 668 us)
+COMPILED_SCALE = 8
 
 
 # ----------------------------------------------------------------------------------------------
@@ -145,8 +151,10 @@ def _shares(lists, n, total, k):
     return shares
 
 
-def _parallel(kernel):
-    """Let a per-parameter kernel run its group in ``NUM_THREADS`` concurrent shares."""
+def _parallel(kernel, scale=1):
+    """Let a per-parameter kernel run a group of at least ``scale * PARALLEL_MIN_ELEMENTS`` elements in concurrent
+    shares: as many as BLAS's thread count (``ember.set_num_threads``), at most ``NUM_THREADS``, and one while the
+    cores are found busy (``_block_threads.parallel_ok``; the split is timed as a parallel region)."""
 
     @functools.wraps(kernel)
     def run(*lists, **kwargs):
@@ -154,18 +162,27 @@ def _parallel(kernel):
         if NUM_THREADS < 2 or len(params) == 0:
             return kernel(*lists, **kwargs)
         total = sum(a.size for a in params)
-        if total < PARALLEL_MIN_ELEMENTS:
+        if total < PARALLEL_MIN_ELEMENTS * scale:
             return kernel(*lists, **kwargs)
-        shares = _shares(lists, len(params), total, NUM_THREADS)
+        k = min(NUM_THREADS, block_threads())
+        if k < 2 or not parallel_ok():
+            return kernel(*lists, **kwargs)
+        shares = _shares(lists, len(params), total, k)
         pool = _executor()
-        futures = [pool.submit(kernel, *args, **kwargs) for args in shares[1:]]
-        try:
-            kernel(*shares[0], **kwargs)
-        finally:
-            for f in futures:
-                f.result()
+        with timed_parallel(len(shares)):
+            futures = [pool.submit(kernel, *args, **kwargs) for args in shares[1:]]
+            try:
+                kernel(*shares[0], **kwargs)
+            finally:
+                for f in futures:
+                    f.result()
 
     return run
+
+
+def _parallel_compiled(kernel):
+    """``_parallel`` for a compiled one-pass group step (``COMPILED_SCALE``)."""
+    return _parallel(kernel, COMPILED_SCALE)
 
 
 def _grad_with_decay(g, p, weight_decay, maximize, out):
@@ -346,7 +363,7 @@ sgd_steps = Kernel("sgd_steps", sgd_steps_reference, numba="ember.kernels._numba
                    accepts=lambda *args: True)
 
 
-@_parallel
+@_parallel_compiled
 def sgd_(params, grads, bufs, fresh, *, lr, weight_decay, momentum, dampening, nesterov, maximize):
     """One SGD step over a param group.
 
@@ -410,7 +427,7 @@ adam_steps = Kernel("adam_steps", adam_steps_reference, numba="ember.kernels._nu
                     accepts=lambda *args: True)
 
 
-@_parallel
+@_parallel_compiled
 def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgrad, beta1, beta2,
           lr, weight_decay, eps, maximize, decoupled_weight_decay):
     """One Adam / AdamW step over a param group.
