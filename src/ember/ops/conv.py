@@ -139,6 +139,11 @@ def _wino_weight(w):
     return (GG @ w.reshape(o * c, 9).T).reshape(36, o, c)
 
 
+def _wino_weight_t(w):
+    """U^T (36, C, O), contiguous: the forward GEMMs ``Vt @ U^T`` ran 1.4-1.6x slower on a transposed view."""
+    return module_of_array(w).ascontiguousarray(_wino_weight(w).transpose(0, 2, 1))
+
+
 def _wino_output_into(Mt, g, out, bias):
     """Mt (36, n * th * tw, O) -> ``out`` (n, O, Ho, Wo) (plus bias)."""
     _kw.wino_output(Mt, *_tiles(g.out_sp), bias, out)
@@ -206,7 +211,7 @@ def _k_F(x, w, g, bias=None, keep=None):
     n = x.shape[0]
     out = xp.empty((n, g.O) + g.out_sp, dtype=x.dtype)
     if _wino_ok(g, x.dtype):
-        UT = _wino_weight(w).transpose(0, 2, 1)
+        UT = _wino_weight_t(w)
 
         def block(i, b):
             Vt = _wino_input(x[b], g)
@@ -289,7 +294,7 @@ def _k_FG(z, y, w, g, need_z, need_w):
     if n == 0:  # a 0-size batch has no blocks: the weight gradient is zero
         return gy, (xp.zeros(g.w_shape, dtype=z.dtype) if need_w else None)
     if _wino_ok(g, z.dtype):
-        UT = _wino_weight(w).transpose(0, 2, 1) if need_z else None
+        UT = _wino_weight_t(w) if need_z else None
 
         def block(i, b):
             Vt = _wino_input(z[b], g)
