@@ -25,6 +25,9 @@ _openblas_thread_timeout()
 __all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads"]
 
 _interop = [1]
+# the count ``set_num_threads`` was last given: BLAS libraries loaded after the call (SciPy's OpenBLAS, which
+# Numba's import brings in) start at their own count, and ``get_num_threads`` answers what the user set, as torch
+requested = [None]
 
 
 def _controller():
@@ -35,12 +38,15 @@ def _controller():
 def set_num_threads(num):
     """Use ``num`` threads in BLAS (matrix products); ``num`` must be positive."""
     if not isinstance(num, int) or num <= 0:
-        raise RuntimeError(f"set_num_threads expects a positive integer")
+        raise RuntimeError("set_num_threads expects a positive integer")
     _controller().limit(limits=num, user_api="blas")
+    requested[0] = num
 
 
 def get_num_threads():
-    """The number of threads BLAS uses."""
+    """The number of threads BLAS uses (the count last given to ``set_num_threads``, if any)."""
+    if requested[0] is not None:
+        return requested[0]
     info = [p["num_threads"] for p in _controller().info() if p.get("user_api") == "blas"]
     return max(info) if info else os.cpu_count() or 1
 

@@ -14,6 +14,8 @@ import time
 
 import numpy as np
 
+from .. import _threads
+
 _state = {"controllers": None, "executor": None, "workers": 0, "pid": None}
 _lock = threading.Lock()
 
@@ -31,13 +33,15 @@ def _blas_controllers():
 
 
 def block_threads():
-    """How many threads a blocked op may use: BLAS's current thread count (1 inside a worker)."""
+    """How many threads a blocked op may use: BLAS's current thread count, at most the count given to
+    ``ember.set_num_threads`` (1 inside a worker)."""
     if threading.current_thread() is not threading.main_thread() and getattr(_local, "worker", False):
         return 1
     if _single["depth"]:  # inside blas_single: the user's setting is the saved one
-        return max(_single["saved"], default=1)
-    ctrls = _blas_controllers()
-    return max((c.get_num_threads() for c in ctrls), default=1)
+        n = max(_single["saved"], default=1)
+    else:
+        n = max((c.get_num_threads() for c in _blas_controllers()), default=1)
+    return n if _threads.requested[0] is None else min(n, _threads.requested[0])
 
 
 _local = threading.local()
