@@ -1,5 +1,6 @@
 """col2im (kernels/conv_im2col.py): compiled vs the NumPy reference (strides, paddings, dilations, groups, windows
-reaching past the input, float32/float64), and the adjoint identity <im2col(x), c> = <x, col2im(c)> in float64.
+reaching past the input, inputs of odd sizes, float32/float64), and the adjoint identity <im2col(x), c> =
+<x, col2im(c)> in float64; col2im's positions come in rows of col_pitch (zero past Wo).
 (The convolutions built on them are tested against PyTorch in tests/nn/test_conv.py.)"""
 import numpy as np
 import pytest
@@ -10,8 +11,17 @@ from ember.ops.conv import _Geom
 
 # (n, C, H, W), groups, kernel, stride, padding, dilation
 CASES = [((5, 16, 12, 12), 1, 3, 2, 1, 1), ((3, 1, 10, 9), 1, 3, 1, 0, 1), ((3, 3, 11, 9), 1, 3, 2, 2, 2),
-         ((2, 4, 7, 8), 2, 2, 3, 1, 1), ((2, 6, 9, 9), 3, 1, 2, 0, 1)]
+         ((2, 4, 7, 8), 2, 2, 3, 1, 1), ((2, 6, 9, 9), 3, 1, 2, 0, 1), ((2, 3, 9, 9), 1, 2, 2, 0, 1),
+         ((2, 2, 8, 11), 1, 3, 4, 1, 1)]
 TOL = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
+
+
+def _pitched(cols, g):
+    """cols (n, groups, K, P) with its positions in rows of col_pitch(g), zero past Wo."""
+    ho, wo = g.out_sp
+    out = np.zeros(cols.shape[:3] + (ho, K.col_pitch(g)), cols.dtype)
+    out[..., :wo] = cols.reshape(cols.shape[:3] + (ho, wo))
+    return out.reshape(cols.shape[:3] + (-1,))
 
 
 def _geom(shape, groups, k, s, p, d):
@@ -26,7 +36,7 @@ def test_col2im_compiled_matches_reference(dtype, case):
     shape = case[0]
     g = _geom(*case)
     rng = np.random.default_rng(shape[1])
-    cols = rng.standard_normal(K.im2col(np.zeros(shape, dtype), g).shape).astype(dtype)
+    cols = _pitched(rng.standard_normal(K.im2col(np.zeros(shape, dtype), g).shape).astype(dtype), g)
     assert (K.col2im.implementation(cols) is not K.col2im.reference) == numba_enabled()
     got, want = np.full(shape, np.nan, dtype), np.full(shape, np.nan, dtype)
     K.col2im(cols, g, got)
@@ -45,5 +55,5 @@ def test_col2im_is_the_adjoint_of_im2col(case):
                         g.out_sp[0] * g.out_sp[1])
     c = rng.standard_normal(cx.shape)
     back = np.empty(shape)
-    K.col2im(c, g, back)
+    K.col2im(_pitched(c, g), g, back)
     np.testing.assert_allclose((cx * c).sum(), (x * back).sum(), rtol=1e-12)

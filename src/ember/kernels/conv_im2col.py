@@ -6,6 +6,10 @@
 the ``P`` output positions, zero where a window reaches into the padding.  Per image, so that the GEMM
 ``w (groups, O/groups, K) @ cols`` is the NCHW output itself, and the output gradient needs no transposing
 either.
+
+col2im takes its ``cols`` with the output positions in rows of ``col_pitch(g)`` (>= Wo; the columns past Wo are
+zero): the backward's GEMM runs on an output gradient padded to that pitch, so that every kernel offset's
+positions are one contiguous run of the compiled kernel's stride-phase-split gradient plane.
 """
 import itertools
 import math
@@ -36,13 +40,22 @@ def im2col(x, g):
     return view.reshape(x.shape[0], g.groups, -1, math.prod(g.out_sp))
 
 
+def col_pitch(g):
+    """The row pitch of col2im's output positions: with two spatial dims, Wo plus the columns a kernel offset
+    reaches past it in strides, and at least the columns of the input's last stride phase; Wo otherwise."""
+    wo = g.out_sp[-1]
+    if g.nd != 2:
+        return wo
+    return max(wo + g.dilation[1] * (g.kernel[1] - 1) // g.stride[1], (g.in_sp[1] - 1 + g.lo[1]) // g.stride[1] + 1)
+
+
 def col2im_reference(cols, g, out):
-    """The adjoint of ``im2col``: cols (n, groups, K, P) summed into the windows -> ``out`` (n, C, *S), which it
-    overwrites."""
+    """The adjoint of ``im2col``: cols (n, groups, K, P) (positions in rows of ``col_pitch(g)``) summed into the
+    windows -> ``out`` (n, C, *S), which it overwrites."""
     xp = module_of_array(out)
     n = out.shape[0]
     buf = xp.zeros((n, g.C) + g.padded, dtype=out.dtype)
-    cols = cols.reshape((n, g.C) + g.kernel + g.out_sp)
+    cols = cols.reshape((n, g.C) + g.kernel + g.out_sp[:-1] + (col_pitch(g),))[..., :g.out_sp[-1]]
     full = (slice(None), slice(None))
     for off in itertools.product(*[range(k) for k in g.kernel]):
         key = full + tuple(slice(o * d, o * d + t * (m - 1) + 1, t)

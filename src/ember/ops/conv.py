@@ -33,7 +33,7 @@ import numbers
 
 from .._dtype import cpp_name
 from ..kernels import winograd as _kw
-from ..kernels.conv_im2col import im2col as _im2col, col2im as _col2im_into
+from ..kernels.conv_im2col import im2col as _im2col, col2im as _col2im_into, col_pitch as _col_pitch
 from ..kernels.winograd import wino_mats as _wino_mats, tiles as _tiles
 
 from ._common import Node, record, function, GradMode, _make, Autocast, autocast_args, module_of_array
@@ -275,10 +275,20 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
         gw = (_wino_mats(module_of_array(y), y.dtype)[3].T @ gU.reshape(36, -1)).T.reshape(g.w_shape) if need_w else None
         return gx, gw
     wmT = w.reshape(g.groups, g.O // g.groups, -1).transpose(0, 2, 1) if need_x else None
+    pitch, wo = _col_pitch(g), g.out_sp[-1]
+    # the padding columns of the pitched gradient give 0 * w: not zero where w is not finite
+    junk = need_x and pitch > wo and not bool(xp.isfinite(w).all())
 
     def block(i, b):
         if need_x:
-            _col2im_into(xp.matmul(wmT, _per_image(y[b], g)), g, gx[b])
+            yb = y[b]
+            if pitch > wo:
+                yb = xp.zeros(yb.shape[:-1] + (pitch,), dtype=yb.dtype)
+                yb[..., :wo] = y[b]
+            cols = xp.matmul(wmT, _per_image(yb, g))
+            if junk:
+                cols.reshape(cols.shape[:-1] + (-1, pitch))[..., wo:] = 0
+            _col2im_into(cols, g, gx[b])
         return _gemm_weight(y[b], kept[i] if kept else _im2col(x[b], g), g) if need_w else None
 
     gw = _sum(_run_blocks(block, _blocks(n, (g.C * math.prod(g.kernel) + g.O) * math.prod(g.out_sp) * y.itemsize)))
