@@ -42,9 +42,22 @@ def _threads_seen(m, k, n):
 
 def test_product_threads_follow_size(two_threads):
     assert _threads_seen(64, 64, 64) == 2          # small: left to OpenBLAS (it keeps these on one thread)
-    assert _threads_seen(128, 128, 128) == 1       # mid-size: a second thread costs more than it gives
-    assert _threads_seen(128, 784, 512) == 2       # the MLP's first layer: two threads pay
+    for _ in range(BT._SAMPLE_EVERY):              # mid-size: two threads, timed one call in _SAMPLE_EVERY
+        assert _threads_seen(128, 128, 128) == 2
+    assert _threads_seen(128, 784, 512) == 2       # the MLP's first layer
     assert _blas_threads_now() == 2                # the user's setting is back
+
+
+def test_mid_size_products_are_sampled(two_threads, monkeypatch):
+    """Timing costs a few microseconds: products under ``_TIMED_WORK`` are timed one in ``_SAMPLE_EVERY``, bigger
+    ones always."""
+    timed = []
+    monkeypatch.setattr(BT, "_finish", lambda nt, clocks, wall, cpu: timed.append(nt))
+    for _ in range(4 * BT._SAMPLE_EVERY):
+        _threads_seen(128, 128, 128)
+    assert len(timed) == 4
+    _threads_seen(128, 784, 512)
+    assert len(timed) == 5
 
 
 def test_product_one_thread_while_backing_off(two_threads):

@@ -178,19 +178,24 @@ def blas_single():
                     c.set_num_threads(n)
 
 
-# Matrix products (OpenBLAS, float32, min over repeats): below about 1M multiply-adds per product OpenBLAS keeps
-# small ones on one thread itself; around 2M one or two threads run alike (128x128x128: 47 us on one, 45 us on
-# two, on a 2-core AVX-512 Xeon); from about 3M two threads pay (128x256x128: 88 us on one, 66 us on two;
-# 128x512x256: 326 and 202 us; 128x512x512: 649 and 372 us).  Another 2-core machine had
-# one thread faster up to 12M (2.1M: 43 us on one thread, 52-69 us on two).
-_PRODUCT_ONE_THREAD = 1 << 20
-_PRODUCT_THREADS = 3 << 20
+# Matrix products (OpenBLAS, float32, min and median over 2000 calls, 2-core AMD EPYC Zen4 with AVX-512): below
+# about 1M multiply-adds OpenBLAS keeps a product on one thread itself (128x512x10: 20.2 us either way); from 1M two
+# threads pay (64x128x128: 23 us on one, 15-16 on two; 128x128x96: 33 and 19; 128x128x128: 43 and 28-29;
+# 128x256x96: 64 and 37).  An AVX-512 Xeon measured before ran 128x128x128 alike on one and two threads (47 and
+# 45 us) and two threads paid from about 3M; another 2-core machine had one thread faster up to 12M.
+_PRODUCT_THREADS = 1 << 20
+# Timing a two-thread product (reading the threads' clocks) costs ~6 us: products under this many multiply-adds
+# (under ~40 us on two threads) are timed one in _SAMPLE_EVERY; a busy machine stalls many of them (a 128x128x128
+# product took 8-16 ms at the 99th percentile with two other processes running), so sampling still finds it.
+_TIMED_WORK = 3 << 20
+_SAMPLE_EVERY = 4
+_sample = [0]
 
 
 def product(fn, a, b):
-    """``fn(a, b)`` for a matrix-product function ``fn`` (``matmul``, ``dot``) of NumPy arrays, with BLAS on one
-    thread where the product is too small for a second one to pay, or while the cores are found busy; on BLAS's
-    configured count otherwise (its CPU share is measured, see ``timed_parallel``).
+    """``fn(a, b)`` for a matrix-product function ``fn`` (``matmul``, ``dot``) of NumPy arrays: left to OpenBLAS
+    below ``_PRODUCT_THREADS`` multiply-adds (it keeps those on one thread), with BLAS on one thread while the cores
+    are found busy, on BLAS's configured count otherwise (its CPU share measured, see ``timed_parallel``).
 
     Args:
         fn: the product function; a: ``(..., m, k)``; b: ``(..., k, n)`` (1-D operands and other array types run
@@ -199,13 +204,17 @@ def product(fn, a, b):
     if a.ndim < 2 or b.ndim < 2 or type(a) is not np.ndarray or type(b) is not np.ndarray:
         return fn(a, b)
     work = a.shape[-2] * a.shape[-1] * b.shape[-1]
-    if work < _PRODUCT_ONE_THREAD or _single["depth"] or getattr(_local, "worker", False):
+    if work < _PRODUCT_THREADS or _single["depth"] or getattr(_local, "worker", False):
         return fn(a, b)   # small, or BLAS already held to one thread by a blocked op
     nt = block_threads()
     if nt <= 1:
         return fn(a, b)
-    if work < _PRODUCT_THREADS or not parallel_ok():
+    if not parallel_ok():
         with blas_single():
+            return fn(a, b)
+    if work < _TIMED_WORK:
+        _sample[0] += 1
+        if _sample[0] % _SAMPLE_EVERY:
             return fn(a, b)
     clocks = _thread_clock_ids()
     wall, cpu = time.perf_counter(), _cpu_seconds(clocks)
