@@ -9,12 +9,20 @@ kernels whose outer loop is a ``prange`` over independent chunks, their count th
 ``chunks(n, per)`` splits ``n`` rows into at most ``threads()`` chunks of at least ``per`` rows, so
 small inputs run on one thread without paying for the pool, and into one chunk while the cores are found
 busy (``ops/_block_threads.parallel_ok``).
+
+Compiled kernels are cached on disk (``cache=True``) with a source stamp covering every ``kernels/_numba*.py``
+file (``_install_cache_stamp``), not only the kernel's own file.
 """
+import functools
+import glob
+import hashlib
 import inspect
+import os
 import types
 import warnings
 
 import numba
+from numba.core import caching
 from numba.core.errors import NumbaIRAssumptionWarning
 
 from ..ops._block_threads import parallel_ok, timed_parallel
@@ -24,6 +32,48 @@ from ..ops._block_threads import parallel_ok, timed_parallel
 warnings.filterwarnings("ignore", category=NumbaIRAssumptionWarning)
 
 FASTMATH = {"reassoc", "contract", "arcp"}
+
+KERNELS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+@functools.lru_cache(maxsize=None)
+def sources_digest(directory):
+    """SHA-256 over the names and contents of the Numba kernel modules (``_numba*.py``) in ``directory``, read once
+    per process."""
+    digest = hashlib.sha256()
+    for path in sorted(glob.glob(os.path.join(directory, "_numba*.py"))):
+        digest.update(os.path.basename(path).encode())
+        with open(path, "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()
+
+
+def _install_cache_stamp():
+    """Make Numba's disk cache of ember's kernels depend on all the kernel modules.
+
+    Numba stamps a cached kernel with its own file's content only, so after an edit to a helper it inlines from
+    another file (``_numba_math.py``'s exp, say) the stale machine code kept loading.  For functions defined in
+    ``KERNELS_DIR``, each of Numba's file-backed locators (``NUMBA_CACHE_DIR``, the module's ``__pycache__``, the
+    user-wide cache) is put in front by a subclass whose stamp adds the digest of every kernel module.
+    """
+    def kernel_locator(base):
+        class KernelCacheLocator(base):
+            @classmethod
+            def from_function(cls, py_func, py_file):
+                if os.path.dirname(os.path.abspath(py_file)) != KERNELS_DIR:
+                    return None
+                return super().from_function(py_func, py_file)
+
+            def get_source_stamp(self):
+                return super().get_source_stamp(), sources_digest(KERNELS_DIR)
+        KernelCacheLocator.__name__ = KernelCacheLocator.__qualname__ = f"Kernel{base.__name__}"
+        return KernelCacheLocator
+
+    bases = (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator, caching.UserWideCacheLocator)
+    caching.CacheImpl._locator_classes[:0] = [kernel_locator(base) for base in bases]
+
+
+_install_cache_stamp()
 
 jit = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 _parallel_jit = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy", parallel=True)
