@@ -147,6 +147,23 @@ def test_empty_full():
         torch.zeros(2.5)
 
 
+def test_full_keeps_the_value_and_refuses_what_torch_refuses():
+    # -0.0 keeps its sign (it is no zeros() call); values at a dtype's edge go in, complex ones into a real type
+    # when their imaginary part is 0; other complex numbers and numbers beyond the dtype's range raise as in torch
+    for fill, dt in [(-0.0, "float32"), (-0.0, "float64"), (0, "float32"), (65504.0, "float16"), (-128, "int8"),
+                     (255, "uint8"), (-1, "uint8"), (float("inf"), "float32"), (float("nan"), "bfloat16"),
+                     (2.5, "int32"), (True, "float32"), (1 + 2j, "complex64"), (1 + 0j, "float32"),
+                     (2.5 + 0j, "int64"), (1j, "bool"), (0j, "bool")]:
+        e, t = ember.full((3,), fill, dtype=getattr(ember, dt)), torch.full((3,), fill, dtype=getattr(torch, dt))
+        assert_same(e, t)
+        np.testing.assert_array_equal(np.signbit(e.float().numpy()), np.signbit(t.float().numpy()))
+    for fill, dt in [(1 + 2j, "float32"), (300 + 0j, "uint8"), (256, "uint8"), (1e5, "float16"),
+                     (float("inf"), "int32"), (float("nan"), "int64")]:
+        for lib in (ember, torch):
+            with pytest.raises(RuntimeError, match="value cannot be converted to type .* without overflow"):
+                lib.full((2,), fill, dtype=getattr(lib, dt))
+
+
 ARANGE = [(5,), (1, 5), (0, 10, 3), (5, 0, -1), (0.0, 1.0, 0.1), (0, 1, 0.25), (1.5,), (-3, 3), (0, 0), (10, 0, -2.5),
           (0, 5, 1.5), (0.1, 0.9, 0.2)]
 

@@ -392,3 +392,44 @@ def test_many_small_draws_equal_torch():
             lambda m: m.randn(k), lambda m: m.rand(k, dtype=m.float64), lambda m: m.randn(k, dtype=m.float64),
             lambda m: m.rand(k), lambda m: m.randn(k, 1, dtype=m.float16)))
     assert_same_stream(small)
+
+
+def test_runs_of_small_draws_across_key_ends_equal_torch():
+    # runs of small draws read words the engine took ahead: across regenerations of the key (every 624 words),
+    # between large draws, and with the state read and restored inside a run
+    def run(m):
+        out = []
+        for i in range(240):
+            out += [m.randn(3), m.rand(2, dtype=m.float64), m.randint(0, 7, (1,))]
+            if i % 61 == 0:
+                out.append(m.randn(700))
+            if i % 50 == 7:
+                out.append(m.get_rng_state())
+            if i == 120:
+                state = m.get_rng_state()
+                m.rand(5)
+                m.set_rng_state(state)
+        return tuple(out)
+    assert_same_stream(run)
+
+
+def _float_uniforms(words):
+    return ((words & 0xFFFFFF).astype(np.float32) * np.float32(2.0 ** -24)).astype(np.float32)
+
+
+def test_numpy_samplers_and_generators_share_the_stream():
+    # NumPy samplers (poisson, binomial, numpy_generator()) draw from the engine's own stream, also while small
+    # draws hold words taken ahead: the words after them are the stream's next ones
+    g = ember.Generator().manual_seed(4)
+    ref = np.random.MT19937(0)
+    ref._legacy_seeding(4)
+    for _ in range(5):
+        np.testing.assert_array_equal(ember.rand(3, generator=g).numpy(), _float_uniforms(ref.random_raw(3)))
+    draws = ember.poisson(ember.full((400,), 3.0, dtype=ember.float64), generator=g)   # past the key's end
+    np.testing.assert_array_equal(draws.numpy(), np.random.Generator(ref).poisson(np.full(400, 3.0)))
+    for _ in range(3):
+        np.testing.assert_array_equal(ember.rand(3, generator=g).numpy(), _float_uniforms(ref.random_raw(3)))
+    handed = g.numpy_generator()
+    for k in (2, 3, 700, 3, 2):
+        np.testing.assert_array_equal(ember.rand(k, generator=g).numpy(), _float_uniforms(ref.random_raw(k)))
+        np.testing.assert_array_equal(handed.bit_generator.random_raw(k + 600), ref.random_raw(k + 600))

@@ -14,6 +14,7 @@ from .kernels.mt19937 import mt_words, temper
 
 N = 624                       # words of state
 _SMALL = 512                  # below this many words, ``random_raw`` is cheaper than ``integers``
+_AHEAD = 128                  # words tempered ahead for a run of small draws (``u32_list``)
 
 
 class MT19937:
@@ -23,15 +24,27 @@ class MT19937:
         seed: the 64-bit seed; the engine uses its low 32 bits, ``seed`` reports it whole.
     """
 
-    __slots__ = ("seed", "_bits", "_integers", "_state", "_next_at_end", "_pending")
+    __slots__ = ("seed", "_bits", "_integers", "_raw", "_state", "_next_at_end", "_pending", "_ahead", "_ahead_at",
+                 "_small", "_shared")
 
     def __init__(self, seed):
         self._bits = numpy.random.MT19937(0)
         self._integers = numpy.random.Generator(self._bits).integers
-        # NumPy's mt19937_state (key[624], then int pos) as 625 uint32 words, for the mt_words kernel
-        self._state = numpy.ctypeslib.as_array((ctypes.c_uint32 * (N + 1)).from_address(
-            self._bits.ctypes.state_address))
+        # NumPy's mt19937_state (key[624], then int pos) as 625 uint32 words: ``_raw`` (ctypes: Python ints,
+        # cheap one at a time) and ``_state`` (NumPy, for the mt_words kernel)
+        self._raw = (ctypes.c_uint32 * (N + 1)).from_address(self._bits.ctypes.state_address)
+        self._state = numpy.ctypeslib.as_array(self._raw)
+        # Look-ahead of small draws: ``_ahead`` holds the outputs at positions ``_ahead_at ..`` of the current key
+        # (drawn, then the position put back).  It stays right until the key regenerates, which only a draw
+        # past the key's end does: every other draw path and every state change drops it.  ``_small``: the last
+        # draw was a small one (a run of them pays for a look-ahead); ``_shared``: a NumPy generator handed out
+        # may draw unseen, so no look-ahead any more.
+        self._shared = False
         self.reseed(seed)
+
+    def _drop_ahead(self):
+        self._ahead = None
+        self._small = False
 
     def reseed(self, seed):
         """Restart from ``seed`` (an int in [0, 2**64)), as PyTorch's ``mt19937(seed)``."""
@@ -39,9 +52,11 @@ class MT19937:
         self._bits._legacy_seeding(seed & 0xFFFFFFFF)   # init_genrand, the key PyTorch builds
         self._next_at_end = 0    # torch's ``next`` while NumPy waits to regenerate (0 after seeding)
         self._pending = None     # (key, next, left) of a loaded state NumPy's counter cannot express
+        self._drop_ahead()
 
     def u32(self, n):
         """The next ``n`` 32-bit outputs, in order (uint32 array)."""
+        self._drop_ahead()
         if self._pending is not None:
             head = self._drain_pending(n)
             if len(head) == n:
@@ -58,8 +73,25 @@ class MT19937:
 
     def u32_list(self, n):
         """``u32(n)`` as a list of Python ints: for a few words, cheaper than an array."""
-        if self._pending is not None or n == 0:
+        raw = self._raw
+        pos = raw[N]
+        ahead = self._ahead
+        if ahead is not None:
+            i = pos - self._ahead_at
+            if i + n <= len(ahead):
+                raw[N] = pos + n
+                self._next_at_end = N
+                return ahead[i:i + n]
+        if self._pending is not None or n == 0 or self._shared:
             return self.u32(n).tolist()
+        if self._small and pos + n < N:   # a run of small draws: take the next words of this key ahead
+            ahead = self._bits.random_raw(max(n, min(_AHEAD, N - pos))).tolist()
+            raw[N] = pos + n
+            self._ahead, self._ahead_at = ahead, pos
+            self._next_at_end = N
+            return ahead[:n]
+        self._ahead = None
+        self._small = True
         self._next_at_end = N
         return self._bits.random_raw(n).tolist()
 
@@ -83,6 +115,7 @@ class MT19937:
         """Load PyTorch's view of the state (no validity checks: see ``valid``)."""
         key = numpy.asarray(key, dtype=numpy.uint32).copy()
         self._pending = None
+        self._drop_ahead()
         if left + nxt == N + 1:          # the consistent case: NumPy's counter says the same
             self._bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": nxt}}
         else:                            # PyTorch reads key[next:next+left-1], then regenerates
@@ -110,7 +143,18 @@ class MT19937:
         if self._pending is not None:
             self.u32(self._pending[2] - 1)
         self._next_at_end = N
+        self._drop_ahead()
+        self._shared = True
         return numpy.random.Generator(self._bits)
+
+    def numpy_sample(self, method, *args):
+        """``numpy.random.Generator(<this stream>).<method>(*args)``: a NumPy sampler drawn at once from this
+        engine's stream (unlike ``numpy_generator``, this keeps small draws' look-ahead possible)."""
+        if self._pending is not None:
+            self.u32(self._pending[2] - 1)
+        self._next_at_end = N
+        self._drop_ahead()
+        return getattr(numpy.random.Generator(self._bits), method)(*args)
 
     def _drain_pending(self, n):
         key, nxt, left = self._pending

@@ -141,6 +141,10 @@ class Generator:
         """The next ``n`` 32-bit words (uint32 array): PyTorch's ``random()``."""
         return self._engine.u32(n)
 
+    def random32_list(self, n):
+        """``random32(n)`` as a list of Python ints: for a few words, cheaper than an array."""
+        return self._engine.u32_list(n)
+
     def random64(self, n):
         """The next ``n`` 64-bit words (uint64 array): PyTorch's ``random64()``, two words, high first."""
         return self._engine.u64(n)
@@ -166,6 +170,10 @@ class Generator:
     def numpy_generator(self):
         """A ``numpy.random.Generator`` on this generator's stream, for samplers without a PyTorch twin."""
         return self._engine.numpy_generator()
+
+    def numpy_sample(self, method, *args):
+        """``numpy_generator().<method>(*args)``, drawn at once (the generator is not handed out)."""
+        return self._engine.numpy_sample(method, *args)
 
     def to_device(self, host_array):
         """``host_array`` as an array of this generator's device."""

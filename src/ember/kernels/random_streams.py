@@ -23,6 +23,7 @@ from ._dispatch import Kernel
 
 _F32, _F64 = np.float32, np.float64
 _TWO_PI = 2.0 * math.pi
+_2_POW_M53 = 2.0 ** -53
 _sqrt, _log1p, _cos, _sin = math.sqrt, math.log1p, math.cos, math.sin   # module names: cheaper per call
 
 
@@ -199,15 +200,16 @@ box_muller = Kernel("box_muller", box_muller_reference, numba="ember.kernels._nu
                     accepts=lambda u: u.size > 0)
 
 
-def box_muller_list(u):
-    """``box_muller`` on a few uniforms as Python floats: the flat list ``[u0, u1, u0', u1', ...]`` ->
-    ``[r cos t, r sin t, ...]``, the same C library calls, without NumPy's per-call costs."""
+def box_muller_words(words):
+    """``box_muller`` on a few pairs as Python floats, from MT19937 words (a list of ints, four per pair: the two
+    64-bit draws of ``u[:, 0]`` then ``u[:, 1]``, each high word first) -> ``[r cos t, r sin t, ...]``: the
+    same 53-bit uniforms and C library calls, without NumPy's per-call costs."""
     out = []
-    pairs = iter(u)
-    for a, b in zip(pairs, pairs):
-        r = _sqrt(-2.0 * _log1p(-b))
-        t = _TWO_PI * a
-        out += (r * _cos(t), r * _sin(t))
+    for i in range(0, len(words), 4):
+        r = _sqrt(-2.0 * _log1p(-(((words[i + 2] & 0x1FFFFF) << 32 | words[i + 3]) * _2_POW_M53)))
+        t = _TWO_PI * (((words[i] & 0x1FFFFF) << 32 | words[i + 1]) * _2_POW_M53)
+        out.append(r * _cos(t))
+        out.append(r * _sin(t))
     return out
 
 

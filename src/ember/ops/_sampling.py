@@ -20,7 +20,7 @@ from .. import _dtype
 from ..kernels import random_streams as K
 
 _RANDPERM_64BIT = (2 ** 32 - 1) // 20   # from this n on, PyTorch's randperm switches to 64-bit draws
-_FEW = 16   # up to this many values, samplers compute in Python floats: NumPy's per-call costs would dominate
+FEW = 16   # up to this many values, samplers compute in Python floats: NumPy's per-call costs would dominate
 
 
 def fill_axes(arr):
@@ -47,10 +47,18 @@ def _draw_uniform(gen, n, work):
     return gen.uniform_double(n) if work is np.float64 else gen.uniform_float(n)
 
 
+def few_standard(gen, n, dt, normal):
+    """``n < 16`` samples of N(0, 1) (``normal``) or U[0, 1) in float32 or float64 ``dt``: the values of
+    ``normal_values`` / ``uniform_values``, computed in Python floats."""
+    if normal:
+        return np.array(_standard_normals(gen, n), dt.np)
+    return np.array(gen.uniform_list(n, dt is _dtype.float64), dt.np)
+
+
 def uniform_values(gen, n, dt, low, high):
     """``n`` samples of U[low, high) in the float dtype ``dt`` (PyTorch's ``uniform_kernel``)."""
     work = _compute_dtype(dt)
-    if n <= _FEW and (low, high) == (0, 1) and dt.itemsize >= 4:   # float32, float64: no fma, no rounding to 1
+    if n <= FEW and (low, high) == (0, 1) and dt.itemsize >= 4:   # float32, float64: no fma, no rounding to 1
         return np.array(gen.uniform_list(n, work is np.float64), work)
     u = _draw_uniform(gen, n, work)
     lo, hi = work(low), work(high)
@@ -88,19 +96,25 @@ def _normal_fill(gen, n, dt, mean, std):
 def _standard_normals(gen, n):
     """``n`` float64 samples of PyTorch's scalar normal path (a list when few, else an array): double
     Box-Muller pairs ``(r cos, r sin)``; the sine of an odd pair out stays cached in ``gen``."""
-    head = []
-    if n and gen._next_double is not None:
-        head, gen._next_double = [gen._next_double], None
-    m = n - len(head)
-    pairs = (m + 1) // 2
-    if 2 * pairs <= _FEW:
-        z = head + K.box_muller_list(gen.uniform_list(2 * pairs, True))
+    head = gen._next_double
+    if n and head is not None:
+        gen._next_double = None
+        m = n - 1
     else:
-        z = np.concatenate([np.array(head, np.float64),
-                            K.box_muller(gen.uniform_double(2 * pairs).reshape(pairs, 2)).reshape(-1)])
-    if m % 2:
+        head, m = None, n
+    pairs = (m + 1) >> 1
+    if 2 * pairs <= FEW:
+        z = K.box_muller_words(gen.random32_list(4 * pairs))
+        if head is not None:
+            z.insert(0, head)
+    else:
+        z = K.box_muller(gen.uniform_double(2 * pairs).reshape(pairs, 2)).reshape(-1)
+        if head is not None:
+            z = np.concatenate([[head], z])
+    if m & 1:
         gen._next_double = float(z[-1])
-    return z[:n]
+        return z[:n]
+    return z
 
 
 def scalar_normals(gen, n, mean=0.0, std=1.0):

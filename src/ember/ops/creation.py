@@ -317,10 +317,12 @@ def _sized(shape, dtype, fill, requires_grad, device):
     try:
         if fill is None:
             arr = xp.empty(shape, dtype=dt)
-        elif fill == 0:
+        elif type(fill) is int and fill == 0:   # not a float: -0.0 keeps its sign
             arr = xp.zeros(shape, dtype=dt)
         else:
-            arr = xp.full(shape, checked_scalar(fill, dtype), dtype=dt)
+            value = checked_scalar(fill, dtype)
+            arr = xp.empty(shape, dtype=dt)
+            arr.fill(value)   # what xp.full does, without its Python-level steps
     except MemoryError as exc:
         raise allocation_error(exc, shape, dt.itemsize) from None
     return wrap_leaf(arr, requires_grad)

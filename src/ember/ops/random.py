@@ -46,10 +46,17 @@ def _float_samples(gen, shape, dt, kind, a, b, contiguous=True):
 
 def _factory(kind, shape, generator, out, dtype, device, requires_grad):
     backend_for(device)
-    dt = _float_dtype(dtype, "check_uniform_bounds" if kind == "uniform" else "normal_kernel_cpu")
+    dt = dtype or _dtype.get_default_dtype()
+    if not dt.is_floating_point:
+        dt = _float_dtype(dtype, "check_uniform_bounds" if kind == "uniform" else "normal_kernel_cpu")
     check_size(shape, dt.itemsize)
     gen = generator_for(generator, device)
-    res = wrap_leaf(gen.to_device(_float_samples(gen, shape, dt, kind, 0.0, 1.0)), requires_grad)
+    n = math.prod(shape)
+    if n < 16 and dt.itemsize >= 4 and dt.is_floating_point:   # a few float32/float64 values (no NormalFill16)
+        vals = S.few_standard(gen, n, dt, kind == "normal")
+        res = wrap_leaf(gen.to_device(vals if len(shape) == 1 else vals.reshape(shape)), requires_grad)
+    else:
+        res = wrap_leaf(gen.to_device(_float_samples(gen, shape, dt, kind, 0.0, 1.0)), requires_grad)
     return write_out(out, res) if out is not None else res
 
 
@@ -391,7 +398,7 @@ def poisson(input, generator=None):
     if rate.size and not bool((rate >= 0).all()):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     gen = _gen_of(input, generator)
-    draws = gen.numpy_generator().poisson(_host(array_module(input), rate).astype("float64"))
+    draws = gen.numpy_sample("poisson", _host(array_module(input), rate).astype("float64"))
     res = _make(gen.to_device(np.asarray(draws).astype(rate.dtype)))
     record(res, PoissonBackward0, (input,))
     return res
@@ -411,7 +418,7 @@ def binomial(count, prob, generator=None):
     n, p = np.broadcast_arrays(_host(xp, count._data).astype("float64"), _host(xp, prob._data).astype("float64"))
     n = np.maximum(np.floor(n), 0).astype("int64")
     gen = _gen_of(count, generator)
-    draws = gen.numpy_generator().binomial(n, np.clip(p, 0.0, 1.0))
+    draws = gen.numpy_sample("binomial", n, np.clip(p, 0.0, 1.0))
     res = _make(gen.to_device(np.asarray(draws).astype(count._data.dtype)))
     record(res, _NoDerivative, (count, prob), op_name="binomial")
     return res

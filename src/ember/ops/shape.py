@@ -38,7 +38,10 @@ def sizes_arg(function, sizes, size):
     if size is None:
         if not sizes:
             raise TypeError(f'{function}() missing 1 required positional arguments: "size"')
-        return shape_arg(sizes)
+        for s in sizes:
+            if type(s) is not int:
+                return shape_arg(sizes)
+        return sizes
     if sizes:
         raise TypeError(f"{function}() got multiple values for argument 'size'")
     if not isinstance(size, (tuple, list, Size)):
