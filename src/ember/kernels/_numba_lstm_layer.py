@@ -14,6 +14,7 @@ Layers whose blocks would be too narrow (many rows or a wide input), with a proj
 step loop (``recurrent.lstm_layer_loop``) with the compiled cells instead.
 """
 import importlib.util
+import time
 
 import numpy as np
 from numba import prange
@@ -21,6 +22,7 @@ from numba import prange
 from ._numba import chunks, inline, jit, pjit
 from ._numba_math import ftanh
 from ._numba_recurrent import _sigmoid_sum, _tanh_sum, lstm_cell_backward, lstm_cell_forward
+from ._numba_sync import barrier
 from .recurrent import active_before, lstm_layer_backward_loop, lstm_layer_loop
 
 _SMALL_WORK = 1_000_000         # OpenBLAS's small-matrix limit, multiply-adds per product
@@ -43,15 +45,58 @@ def _schedule(steps):
     return r0, rows
 
 
-def _threads(work, blocks):
-    return min(chunks(work, _PARALLEL_WORK), blocks)
+class _Split:
+    """One chunk or several for a recurrence, chosen by the wall time each took lately on the same shape.
+
+    A step's threads meet at a barrier: on idle cores two chunks ran a 2x256 layer's recurrence in 5.9 ms
+    against 9.9 on one, but with the cores shared with other work each meeting waits for a descheduled thread,
+    and one chunk was faster.  Each call times itself; a shape runs the faster way, trying the other every
+    ``_PROBE`` calls, each way's time a moving average so a changed load shows.  A way's first call is not
+    counted (it may have compiled the kernel)."""
+
+    _PROBE = 8
+
+    def __init__(self):
+        self.stats = {}     # key -> [calls, seconds on one chunk, on several]: None untried, 0.0 tried once
+
+    def chunks(self, key, work, blocks):
+        """The chunk count for the next call on ``key``."""
+        n = min(chunks(work, _PARALLEL_WORK), blocks)
+        if n == 1:
+            return 1
+        st = self.stats.setdefault(key, [0, None, None])
+        st[0] += 1
+        for i in (1, 2):
+            if not st[i]:        # each way timed first
+                return 1 if i == 1 else n
+        several = st[2] < st[1]
+        if st[0] % self._PROBE == 0:
+            several = not several
+        return n if several else 1
+
+    def timed(self, key, nch, seconds):
+        st = self.stats.get(key)
+        if st is not None:
+            i = 1 if nch == 1 else 2
+            st[i] = 0.0 if st[i] is None else seconds if st[i] == 0.0 else 0.5 * (st[i] + seconds)
+
+
+_split = _Split()
 
 
 # ----------------------------------------------------------------------------- forward
 @inline
-def _cell_block(g, sb, c, o_h, o_next, tc, keep, H, u0, w, uw):
+def _copy(a, out):
+    """``out[:] = a`` (a loop: a slice assignment costs more than a row block's few elements)."""
+    for j in range(a.size):
+        out[j] = a[j]
+
+
+@inline
+def _cell_block(g, sb, c, o_h, o_next, tc, H, u0, w, uw):
     """One row of one unit block: gates ``g`` (the row of G, activated in place) plus the block's product row
-    ``sb``; the cell state ``c`` (updated in place), the new hidden state into ``o_h`` and ``o_next``."""
+    ``sb``; the cell state ``c`` (updated in place), ``tanh(c)`` into ``tc``, the new hidden state into ``o_h``
+    and ``o_next``."""
     i, f, gg, o = g[u0:u0 + w], g[H + u0:H + u0 + w], g[2 * H + u0:2 * H + u0 + w], g[3 * H + u0:3 * H + u0 + w]
     _sigmoid_sum(i, sb[:w])
     _sigmoid_sum(f, sb[uw:uw + w])
@@ -59,18 +104,13 @@ def _cell_block(g, sb, c, o_h, o_next, tc, keep, H, u0, w, uw):
     _sigmoid_sum(o, sb[3 * uw:3 * uw + w])
     for j in range(w):
         c[j] = f[j] * c[j] + i[j] * gg[j]
-    if keep:
-        for j in range(w):
-            t = ftanh(c[j])
-            tc[j] = t
-            x = o[j] * t
-            o_h[j] = x
-            o_next[j] = x
-    else:
-        for j in range(w):
-            x = o[j] * ftanh(c[j])
-            o_h[j] = x
-            o_next[j] = x
+    # tanh in a loop over two arrays only: with more, LLVM's overlap checks give up and the loop stays scalar
+    for j in range(w):
+        tc[j] = ftanh(c[j])
+    for j in range(w):
+        x = o[j] * tc[j]
+        o_h[j] = x
+        o_next[j] = x
 
 
 @jit
@@ -82,42 +122,50 @@ def _forward_block(G, r0, u0, w, h, Wb, S, cs, h_next, out, TC, Hp, Cp, keep):
     np.dot(h, Wb, s)
     for b in range(bs):
         r = r0 + b
-        kr = r if keep else 0   # without keep, TC, Hp and Cp are one-row placeholders
+        kr = r if keep else 0   # without keep, TC (scratch), Hp and Cp are one-row placeholders
         c = cs[b, u0:u0 + w]
         if keep:
-            Hp[r, u0:u0 + w] = h[b, u0:u0 + w]
-            Cp[r, u0:u0 + w] = c
-        _cell_block(G[r], s[b], c, out[r, u0:u0 + w], h_next[b, u0:u0 + w], TC[kr, u0:u0 + w], keep, H, u0, w, uw)
+            _copy(h[b, u0:u0 + w], Hp[r, u0:u0 + w])
+            _copy(c, Cp[r, u0:u0 + w])
+        _cell_block(G[r], s[b], c, out[r, u0:u0 + w], h_next[b, u0:u0 + w], TC[kr, u0:u0 + w], H, u0, w, uw)
 
 
-@pjit
-def _forward(G, Wp, h0, c0, R0, BS, out, TC, Hp, Cp, hs, cs, S, hn, cn, keep, nch):
-    """The whole recurrence: ``hs`` (2, B, H) holds the hidden state, read from one half while the step writes
-    the other; ``cs`` (B, H) the cell state; unit blocks split over ``nch`` chunks each step."""
+@jit
+def _forward_chunk(ch, nch, G, Wp, h0, c0, R0, BS, out, TC, Hp, Cp, hs, cs, S, hn, cn, keep, sync):
+    """Chunk ``ch``'s share of every step: its unit blocks' products and cells, and the packed layout's row
+    moves for its units, then the step's barrier."""
     H = cs.shape[1]
     nub, uw = Wp.shape[0], Wp.shape[2] // 4
     per = (nub + nch - 1) // nch
-    n = BS[0]
-    hs[0, :n] = h0[:n]
-    cs[:n] = c0[:n]
-    cur = 0
-    for t in range(R0.size):
+    b0, b1 = ch * per, min((ch + 1) * per, nub)
+    lo, hi = min(b0 * uw, H), min(b1 * uw, H)          # this chunk's hidden units
+    T = R0.size
+    n, cur = BS[0], 0
+    for t in range(T):
         r0, bs = R0[t], BS[t]
         if bs < n:              # rows whose sequences ended
-            hn[bs:n] = hs[cur, bs:n]
-            cn[bs:n] = cs[bs:n]
-        elif bs > n:            # rows whose sequences start here (a reverse direction)
-            hs[cur, n:bs] = h0[n:bs]
-            cs[n:bs] = c0[n:bs]
-        n = bs
+            hn[bs:n, lo:hi] = hs[cur, bs:n, lo:hi]
+            cn[bs:n, lo:hi] = cs[bs:n, lo:hi]
         h, h_next = hs[cur, :bs], hs[1 - cur]
-        for ch in prange(nch):
-            for ub in range(ch * per, min((ch + 1) * per, nub)):
-                _forward_block(G, r0, ub * uw, min(uw, H - ub * uw), h, Wp[ub], S[ub], cs, h_next, out, TC, Hp,
-                               Cp, keep)
-        cur = 1 - cur
-    hn[:n] = hs[cur, :n]
-    cn[:n] = cs[:n]
+        for ub in range(b0, b1):
+            _forward_block(G, r0, ub * uw, min(uw, H - ub * uw), h, Wp[ub], S[ub], cs, h_next, out, TC, Hp, Cp,
+                           keep)
+        if t + 1 < T and BS[t + 1] > bs:    # rows whose sequences start at the next step (a reverse direction)
+            h_next[bs:BS[t + 1], lo:hi] = h0[bs:BS[t + 1], lo:hi]
+            cs[bs:BS[t + 1], lo:hi] = c0[bs:BS[t + 1], lo:hi]
+        n, cur = bs, 1 - cur
+        barrier(sync, (t + 1) * nch)
+    hn[:n, lo:hi] = hs[cur, :n, lo:hi]
+    cn[:n, lo:hi] = cs[:n, lo:hi]
+
+
+@pjit
+def _forward(G, Wp, h0, c0, R0, BS, out, TC, Hp, Cp, hs, cs, S, hn, cn, keep, sync, nch):
+    """The whole recurrence in one parallel region of ``nch`` chunks (hidden-unit blocks) meeting at a barrier
+    each step: ``hs`` (2, B, H) holds the hidden state, read from one half while the step writes the other;
+    ``cs`` (B, H) the cell state, starting with the first step's rows of ``h0`` / ``c0``."""
+    for ch in prange(nch):
+        _forward_chunk(ch, nch, G, Wp, h0, c0, R0, BS, out, TC, Hp, Cp, hs, cs, S, hn, cn, keep, sync)
 
 
 def _pack_units(w_hh, uw):
@@ -146,11 +194,16 @@ def lstm_layer_forward(G, w_hh, w_hr, h0, c0, steps, keep):
     kept = (N, H) if keep else (1, H)
     TC, Hp, Cp = (np.empty(kept, dtype=dt) for _ in range(3))
     hs, cs = np.empty((2, B, H), dtype=dt), np.empty((B, H), dtype=dt)
+    n = BS[0]
+    hs[0, :n], cs[:n] = h0[:n], c0[:n]
     S = np.empty((Wp.shape[0], B, 4 * uw), dtype=dt)
     hn, cn = np.empty((B, H), dtype=dt), np.empty((B, H), dtype=dt)
-    nch = _threads(B * K * H4, Wp.shape[0])
+    key = ("forward", dt, B, K, H, len(steps))
+    nch = _split.chunks(key, B * K * H4, Wp.shape[0])
+    t = time.perf_counter()
     _forward(G, Wp, np.ascontiguousarray(h0), np.ascontiguousarray(c0), R0, BS, out, TC, Hp, Cp, hs, cs, S, hn,
-             cn, keep, nch)
+             cn, keep, np.zeros(1, dtype=np.int64), nch)
+    _split.timed(key, nch, time.perf_counter() - t)
     return out, hn, cn, ((Hp, Cp, TC, None) if keep else None)
 
 
@@ -189,35 +242,44 @@ def _backward_columns(dGr, Wb, S, dsum, c0, w):
             dsum[b, c0 + j] = s[b, j]
 
 
-@pjit
-def _backward(dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, S, dsum, dcs, dh0, dc0, nch):
-    """The whole backward recurrence, last step first: each step its cells (hidden units split over ``nch``
-    chunks), then the product giving the previous hidden state's gradient (column blocks split over chunks)."""
+@jit
+def _backward_chunk(ch, nch, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, S, dsum, dcs, dh0, dc0, sync):
+    """Chunk ``ch``'s share of every step, last step first: the cells of its hidden units, the barrier (the
+    product needs every unit's gates), then its column blocks of the product.  Its units are its columns, so
+    the next step's cells read only gradients this chunk wrote."""
     H = dcs.shape[1]
     ncb, cw = Wn.shape[0], Wn.shape[2]
-    uper, cper = (H + nch - 1) // nch, (ncb + nch - 1) // nch
-    n = BS[R0.size - 1]
-    dsum[:n] = dhn[:n]
-    dcs[:n] = dcn[:n]
-    for t in range(R0.size - 1, -1, -1):
+    per = (ncb + nch - 1) // nch
+    b0, b1 = ch * per, min((ch + 1) * per, ncb)
+    lo, hi = min(b0 * cw, H), min(b1 * cw, H)
+    T = R0.size
+    for k in range(T):
+        t = T - 1 - k
         r0, bs, nb = R0[t], BS[t], NB[t]
-        for ch in prange(nch):
-            u0 = ch * uper
-            if u0 < H:
-                _backward_cells(dout, A, Cp, TC, dG, dsum, dcs, r0, bs, u0, min(uper, H - u0))
+        if lo < hi:
+            _backward_cells(dout, A, Cp, TC, dG, dsum, dcs, r0, bs, lo, hi - lo)
+        barrier(sync, (k + 1) * nch)
         dGr = dG[r0:r0 + bs]
-        for ch in prange(nch):
-            for cb in range(ch * cper, min((ch + 1) * cper, ncb)):
-                _backward_columns(dGr, Wn[cb], S[cb], dsum, cb * cw, min(cw, H - cb * cw))
+        for cb in range(b0, b1):
+            _backward_columns(dGr, Wn[cb], S[cb], dsum, cb * cw, min(cw, H - cb * cw))
         if bs > nb:             # rows that started from the initial state at this step
-            dh0[nb:bs] = dsum[nb:bs]
-            dc0[nb:bs] = dcs[nb:bs]
+            dh0[nb:bs, lo:hi] = dsum[nb:bs, lo:hi]
+            dc0[nb:bs, lo:hi] = dcs[nb:bs, lo:hi]
         elif bs < nb:           # rows that ended before this step: their final state's gradient enters
-            dsum[bs:nb] = dhn[bs:nb]
-            dcs[bs:nb] = dcn[bs:nb]
+            dsum[bs:nb, lo:hi] = dhn[bs:nb, lo:hi]
+            dcs[bs:nb, lo:hi] = dcn[bs:nb, lo:hi]
     n = NB[0]
-    dh0[:n] += dsum[:n]
-    dc0[:n] += dcs[:n]
+    dh0[:n, lo:hi] += dsum[:n, lo:hi]
+    dc0[:n, lo:hi] += dcs[:n, lo:hi]
+
+
+@pjit
+def _backward(dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, S, dsum, dcs, dh0, dc0, sync, nch):
+    """The whole backward recurrence in one parallel region of ``nch`` chunks meeting at a barrier each step;
+    ``dsum`` / ``dcs`` (B, H) hold the hidden and cell states' gradients, starting with the last step's rows of
+    ``dhn`` / ``dcn``."""
+    for ch in prange(nch):
+        _backward_chunk(ch, nch, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, S, dsum, dcs, dh0, dc0, sync)
 
 
 def _pack_columns(w_hh, cw):
@@ -243,9 +305,15 @@ def lstm_layer_backward(A, saved, w_hh, w_hr, steps, dout, dhn, dcn, B):
     NB = np.array(active_before(steps)[0], dtype=np.int64)
     dG = np.empty((N, H4), dtype=dt)
     S = np.empty((Wn.shape[0], B, cw), dtype=dt)
+    dout, dhn, dcn = given(dout, (N, H)), given(dhn, (B, H)), given(dcn, (B, H))
     dsum, dcs = np.empty((B, H), dtype=dt), np.empty((B, H), dtype=dt)
+    n = BS[-1]
+    dsum[:n], dcs[:n] = dhn[:n], dcn[:n]
     dh0, dc0 = np.zeros((B, H), dtype=dt), np.zeros((B, H), dtype=dt)
-    nch = _threads(B * H4 * H, Wn.shape[0])
-    _backward(given(dout, (N, H)), given(dhn, (B, H)), given(dcn, (B, H)), A, Cp, TC, Wn, R0, BS, NB, dG, S, dsum,
-              dcs, dh0, dc0, nch)
+    key = ("backward", dt, B, H, len(steps))
+    nch = _split.chunks(key, B * H4 * H, Wn.shape[0])
+    t = time.perf_counter()
+    _backward(dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, S, dsum, dcs, dh0, dc0, np.zeros(1, dtype=np.int64),
+              nch)
+    _split.timed(key, nch, time.perf_counter() - t)
     return dG, None, dh0, dc0
