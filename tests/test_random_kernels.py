@@ -60,6 +60,21 @@ def test_scalar_transforms_compiled_match_reference():
         assert K.libm_reference(inside, name).tolist() == [getattr(math, name)(v) for v in inside]
 
 
+def test_integers_from_words_compiled_match_reference():
+    # the compiled remainder is a multiply-shift: every span's remainders of random words and of the words at
+    # the ends of the range and around multiples of the span equal NumPy's %
+    rng = np.random.default_rng(5)
+    words = rng.integers(0, 2 ** 32, 200_000, dtype=np.uint64).astype(np.uint32)
+    for span in (1, 2, 3, 7, 10, 1000, 65537, 999_983, 2 ** 27 + 1, 2 ** 28 - 1):
+        k = np.arange(1, 50, dtype=np.uint64) * np.uint64(span)
+        edges = np.concatenate([[0, 1, 2 ** 32 - 1, 2 ** 32 - 2, 2 ** 31], (2 ** 32 - 1) // span * span - k[:3]])
+        edges = np.concatenate([edges, k[k < 2 ** 32], k[k < 2 ** 32] - 1]).astype(np.uint32)
+        w = np.concatenate([words, edges])
+        for low in (0, -5, 2 ** 62):
+            np.testing.assert_array_equal(_compiled(K.integers_from_words, w)(w, low, span),
+                                          K.integers_from_words_reference(w, low, span))
+
+
 def test_shuffles_compiled_match_reference():
     rng = np.random.default_rng(3)
     n = 1000

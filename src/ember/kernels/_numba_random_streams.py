@@ -76,6 +76,27 @@ def uniform_from_words(words, double):
     return out
 
 
+_U64 = np.uint64
+
+
+@exact
+def _integers(w, low, span, out):
+    # w % span by Lemire's multiply-shift (exact for 32-bit w and span < 2**32: "Faster remainder by direct
+    # computation", 2019): the loop vectorizes, where a division per element does not
+    m = _U64(0xFFFFFFFFFFFFFFFF) // span + _U64(1)
+    for i in range(w.size):
+        frac = m * _U64(w[i])
+        t = (frac & _U64(0xFFFFFFFF)) * span
+        out[i] = np.int64(((frac >> _U64(32)) * span + (t >> _U64(32))) >> _U64(32)) + low
+
+
+def integers_from_words(words, low, span):
+    """See ``random_streams.integers_from_words_reference``."""
+    out = np.empty(words.size, np.int64)
+    _integers(words, np.int64(low), np.uint64(span), out)
+    return out
+
+
 # float32 constants (a Python float would promote the arithmetic to double)
 _f = np.float32
 P0, P1, P2, P3, P4, P5, P6, P7, P8 = (_f(p) for p in _LOG_P)
@@ -117,8 +138,8 @@ def _fill16_float(u, mean, std, out):
     # Lane i of the blocks (element i + (i & ~7) of ``u`` and the one 8 after it) is copied to contiguous
     # scratch arrays (a chunk at a time: they stay in cache) so that the main loop, branch-free (selects, as
     # the reference's np.where), vectorizes: LLVM does not vectorize the 8-iteration loop over a block's lanes.
-    a = np.empty(_CHUNK, np.float32)
-    b = np.empty(_CHUNK, np.float32)
+    a = np.empty(min(_CHUNK, u.size // 2), np.float32)
+    b = np.empty(min(_CHUNK, u.size // 2), np.float32)
     for start in range(0, u.size // 2, _CHUNK):
         _fill16_float_chunk(u, mean, std, out, a, b, start * 2, min(_CHUNK, u.size // 2 - start))
 

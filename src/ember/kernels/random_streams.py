@@ -90,7 +90,20 @@ def uniform_from_words_reference(words, double):
 
 uniform_from_words = Kernel("uniform_from_words", uniform_from_words_reference,
                             numba="ember.kernels._numba_random_streams:uniform_from_words",
-                            accepts=lambda words, double: words.size >= 512)
+                            accepts=lambda words, double: words.size > 0)
+
+
+# ---------------------------------------------------------------------------- words -> integers
+def integers_from_words_reference(words, low, span):
+    """PyTorch's ``random_from_to`` below ``2**28`` values: int64 ``low + word % span`` of MT19937 words
+    (uint32; ``0 < span < 2**28`` and ``low + span - 1`` within int64)."""
+    w = words % np.uint32(span)
+    return w.astype(np.int64) + low
+
+
+integers_from_words = Kernel("integers_from_words", integers_from_words_reference,
+                             numba="ember.kernels._numba_random_streams:integers_from_words",
+                             accepts=lambda words, low, span: words.size > 0)
 
 
 # ---------------------------------------------------------------------------- float32 NormalFill16 (AVX2)

@@ -19,6 +19,7 @@ import numpy as np
 from .. import _dtype
 from ..kernels import random_streams as K
 
+_ONE_FILL = 1 << 16   # up to this many normals, a ragged fill copies its uniforms to run one kernel call
 _RANDPERM_64BIT = (2 ** 32 - 1) // 20   # from this n on, PyTorch's randperm switches to 64-bit draws
 FEW = 16   # up to this many values, samplers compute in Python floats: NumPy's per-call costs would dominate
 
@@ -84,12 +85,19 @@ def _normal_fill(gen, n, dt, mean, std):
     work = _compute_dtype(dt)
     fill = K.normal_fill_double if work is np.float64 else K.normal_fill_float
     whole = n - n % 16
-    # float and double fill the whole tensor with uniforms first; half and bfloat16 go block by block
-    # through a float buffer, so a ragged tail costs them no extra draws
-    u = _draw_uniform(gen, n if dt.itemsize >= 4 else whole, work)
-    out = fill(u[:whole].reshape(-1, 16), mean, std).reshape(-1)
-    if whole != n:   # PyTorch redraws the last 16 elements (overlapping the last whole block)
-        out = np.concatenate([out[:n - 16], fill(_draw_uniform(gen, 16, work).reshape(1, 16), mean, std).reshape(-1)])
+    if whole == n:
+        return fill(_draw_uniform(gen, n, work).reshape(-1, 16), mean, std).reshape(-1).astype(dt.np, copy=False)
+    # PyTorch redraws the last 16 elements (overlapping the last whole block) from 16 more uniforms; float and
+    # double draw the whole tensor's uniforms first, half and bfloat16 go block by block through a float buffer
+    # (the ragged part's uniforms are not drawn)
+    tail = n if dt.itemsize >= 4 else whole
+    u = _draw_uniform(gen, tail + 16, work)
+    if n <= _ONE_FILL:   # one kernel call: the tail's block after the whole ones
+        z = fill(np.concatenate([u[:whole], u[tail:]]).reshape(-1, 16), mean, std).reshape(-1)
+        out = np.concatenate([z[:n - 16], z[whole:]])
+    else:
+        out = np.concatenate([fill(u[:whole].reshape(-1, 16), mean, std).reshape(-1)[:n - 16],
+                              fill(u[tail:].reshape(1, 16), mean, std).reshape(-1)])
     return out.astype(dt.np, copy=False)
 
 
@@ -128,9 +136,7 @@ def integers_from_to(gen, n, low, span):
     """``n`` int64 values ``low + word % span`` (PyTorch's ``random_from_to``; 64-bit words when
     ``span >= 2**28``)."""
     if span < 1 << 28:   # low + word % span stays inside int64: no wraparound to reproduce
-        w = gen.random32(n)
-        w %= np.uint32(span)
-        return w.astype(np.int64) + low
+        return K.integers_from_words(gen.random32(n), low, span)
     w = gen.random64(n) % np.uint64(span)
     return (w + np.uint64(low & 0xFFFF_FFFF_FFFF_FFFF)).view(np.int64)
 

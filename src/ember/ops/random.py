@@ -93,7 +93,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     check_size(shape, 8)
     gen = generator_for(generator, device)
     vals = S.integers_from_to(gen, math.prod(shape), int(low), int(high) - int(low))
-    res = wrap_leaf(gen.to_device(vals.astype(dt.np).reshape(shape)), requires_grad)
+    res = wrap_leaf(gen.to_device(vals.astype(dt.np, copy=False).reshape(shape)), requires_grad)
     return write_out(out, res) if out is not None else res
 
 
