@@ -1,4 +1,4 @@
-"""col2im (kernels/conv_im2col.py): compiled vs the NumPy reference (strides, paddings, dilations, groups, windows
+"""im2col and col2im (kernels/conv_im2col.py): compiled vs the NumPy reference (strides, paddings, dilations, groups, windows
 reaching past the input, inputs of odd sizes, float32/float64), and the adjoint identity <im2col(x), c> =
 <x, col2im(c)> in float64; col2im's positions come in rows of col_pitch (zero past Wo).
 (The convolutions built on them are tested against PyTorch in tests/nn/test_conv.py.)"""
@@ -28,6 +28,27 @@ def _geom(shape, groups, k, s, p, d):
     n, c, h, w = shape
     out_sp = tuple((size + 2 * p - d * (k - 1) - 1) // s + 1 for size in (h, w))
     return _Geom(2, (s, s), (p, p), (p, p), (d, d), groups, (k, k), (h, w), out_sp, c, 2 * groups)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CASES + [((2, 3, 10, 10), 1, 3, 3, 1, 1), ((2, 2, 9, 12), 1, 5, 2, 2, 1)], ids=str)
+def test_im2col_compiled_matches_reference(dtype, case):
+    shape = case[0]
+    g = _geom(*case)
+    x = np.random.default_rng(shape[1]).standard_normal(shape).astype(dtype)
+    impl = K.im2col.implementation(x)   # run even where ``accepts`` sends the call to the reference
+    assert (impl is not K.im2col.reference) == numba_enabled()
+    want = K.im2col_reference(x, g)
+    np.testing.assert_array_equal(impl(x, g), want)
+    xt = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)   # not C-contiguous
+    np.testing.assert_array_equal(impl(xt, g), want)
+
+
+def test_im2col_compiled_takes_windows_covering_the_input():
+    """1x1 / stride 2 reads a quarter of the input: the strided copy (the reference) does that."""
+    x = np.zeros((2, 3, 8, 8), np.float32)
+    assert K.im2col.accepts(x, _geom(x.shape, 1, 3, 2, 1, 1))
+    assert not K.im2col.accepts(x, _geom(x.shape, 1, 1, 2, 0, 1))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -1,14 +1,66 @@
-"""Numba CPU implementation of ``kernels/conv_im2col.py``'s col2im for two spatial dims.
+"""Numba CPU implementation of ``kernels/conv_im2col.py``'s im2col and col2im for two spatial dims.
 
-Per image and channel the gradient accumulates in a zero-padded plane split by stride phase (padded pixel
-``(Y sh + py, J sw + px)`` at ``[py, px, Y, J]``) with the row pitch of ``cols`` (``col_pitch``): a kernel
-offset's positions then land on one contiguous run of one phase, a single long loop (rows of Wo are too short
-for LLVM's vector loop); one pass moves the phases into the NCHW rows, interleaving them for stride 2.
-(im2col stays the reference's one strided copy: a loop per output row was slower.)"""
+Both go through a zero-padded plane per image and channel split by stride phase (padded pixel
+``(Y sh + py, J sw + px)`` at ``[py, px, Y, J]``) with the row pitch ``col_pitch``: a kernel offset's window
+positions are then rows of one phase, one run per output row.  im2col fills the planes (for stride 2, one long
+even/odd split of the whole channel, which vectorises, where a split per input row of 8-16 pixels does not) and
+copies the Wo-long runs out.  col2im accumulates each offset's positions as one contiguous run (its ``cols``
+come with the pitch; rows of Wo are too short for LLVM's vector loop) and one pass moves the phases into the
+NCHW rows, interleaving them for stride 2."""
 import numpy as np
 
 from ._numba import jit
 from .conv_im2col import col_pitch
+
+
+@jit
+def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, Jn, cols):
+    n, C, H, W = x.shape
+    Yn = max(Ho + dh * (kh - 1) // sh, (H - 1 + ph) // sh + 1)
+    planes = np.zeros((sh, sw, Yn * Jn), x.dtype)   # the padding stays zero: only input pixels are written
+    half = H * W // 2 if sw == 2 and W % 2 == 0 else 0
+    split = np.empty((2, half), x.dtype)
+    for img in range(n):
+        for c in range(C):
+            xc = x[img, c]
+            if half:
+                xf = xc.reshape(-1)
+                even, odd = split[0], split[1]
+                for m in range(half):
+                    even[m] = xf[2 * m]
+                    odd[m] = xf[2 * m + 1]
+                for y in range(H):
+                    Y, py = divmod(y + ph, sh)
+                    for p in range(2):   # input column 2 u + p is padded column 2 (u + J) + px
+                        J, px = divmod(p + pw, 2)
+                        src = split[p, y * (W // 2):(y + 1) * (W // 2)]
+                        dst = planes[py, px, Y * Jn + J:Y * Jn + J + W // 2]
+                        for u in range(W // 2):
+                            dst[u] = src[u]
+            elif sw == 1:
+                for y in range(H):
+                    Y, py = divmod(y + ph, sh)
+                    src = xc[y]
+                    dst = planes[py, 0, Y * Jn + pw:Y * Jn + pw + W]
+                    for u in range(W):
+                        dst[u] = src[u]
+            else:
+                for y in range(H):
+                    Y, py = divmod(y + ph, sh)
+                    for u in range(W):
+                        J, px = divmod(u + pw, sw)
+                        planes[py, px, Y * Jn + J] = xc[y, u]
+            for ky in range(kh):
+                py, y0 = (ky * dh) % sh, (ky * dh) // sh
+                for kx in range(kw):
+                    px, x0 = (kx * dw) % sw, (kx * dw) // sw
+                    plane = planes[py, px]
+                    row = cols[img, (c * kh + ky) * kw + kx]
+                    for oy in range(Ho):
+                        src = plane[(oy + y0) * Jn + x0:(oy + y0) * Jn + x0 + Wo]
+                        dst = row[oy * Wo:(oy + 1) * Wo]
+                        for u in range(Wo):
+                            dst[u] = src[u]
 
 
 @jit
@@ -48,6 +100,15 @@ def _col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Jn, out):
                         src = acc[py, px, Y * Jn:(Y + 1) * Jn]
                         for J in range((pw - px + sw - 1) // sw, (W - 1 + pw - px) // sw + 1):
                             row[J * sw + px - pw] = src[J]
+
+
+def im2col(x, g):
+    """See ``conv_im2col.im2col_reference``."""
+    n, ho, wo = x.shape[0], g.out_sp[0], g.out_sp[1]
+    cols = np.empty((n, g.groups, g.C // g.groups * g.kernel[0] * g.kernel[1], ho * wo), x.dtype)
+    _im2col(np.ascontiguousarray(x), *(g.kernel + g.stride + g.lo + g.dilation), ho, wo, col_pitch(g),
+            cols.reshape(n, -1, ho * wo))
+    return cols
 
 
 def col2im(cols, g, out):

@@ -28,7 +28,7 @@ def _pad(x, g):
     return buf
 
 
-def im2col(x, g):
+def im2col_reference(x, g):
     """(n, C, *S) -> cols (n, groups, C/groups * prod(k), P): one copy of a strided view."""
     xp = module_of_array(x)
     xp_ = _pad(x, g)
@@ -64,9 +64,16 @@ def col2im_reference(cols, g, out):
     out[...] = buf[full + tuple(slice(a, a + s) for a, s in zip(g.lo, g.in_sp))]
 
 
-def _accepts(cols, g, out):
-    """The compiled kernel: float32/float64 with elements, two spatial dims."""
+def _accepts_im2col(x, g):
+    """The compiled im2col: float32/float64 with elements, two spatial dims, windows that together cover about
+    every input pixel (a 1x1 / stride-2 window reads a quarter of them: the strided copy reads only those)."""
+    return x.dtype.char in "fd" and x.size > 0 and g.nd == 2 and math.prod(g.kernel) >= math.prod(g.stride)
+
+
+def _accepts_col2im(cols, g, out):
+    """The compiled col2im: float32/float64 with elements, two spatial dims."""
     return cols.dtype.char in "fd" and cols.size > 0 and g.nd == 2
 
 
-col2im = Kernel("col2im", col2im_reference, numba="ember.kernels._numba_conv_im2col:col2im", accepts=_accepts)
+im2col = Kernel("im2col", im2col_reference, numba="ember.kernels._numba_conv_im2col:im2col", accepts=_accepts_im2col)
+col2im = Kernel("col2im", col2im_reference, numba="ember.kernels._numba_conv_im2col:col2im", accepts=_accepts_col2im)

@@ -1,10 +1,10 @@
 """Convolutions: conv1d/2d/3d, conv_transpose1d/2d/3d and convolution.
 
 Layout.  The input ``x`` is (N, C, *S) and the weight ``w`` is (O, C/g, *k).  The general kernel is
-im2col + GEMM: one copy of a strided view of the (padded) input gives ``cols`` (n, g, C/g * prod(k), P)
-— per image, channel-and-offset rows and position columns — and the convolution is one GEMM per image
-and group, ``w (g, O/g, K) @ cols``, whose result is the NCHW output itself (and the output gradient
-feeds the backward's GEMMs as it is).  col2im (the adjoint) is the ``kernels/conv_im2col`` kernel.
+im2col + GEMM: im2col (a ``kernels/conv_im2col`` kernel, like its adjoint col2im) copies the (padded) input's
+windows into ``cols`` (n, g, C/g * prod(k), P) — per image, channel-and-offset rows and position columns — and
+the convolution is one GEMM per image and group, ``w (g, O/g, K) @ cols``, whose result is the NCHW output
+itself (and the output gradient feeds the backward's GEMMs as it is).
 
 The 3x3 / stride 1 / float32 case (most of a CNN's work) goes through Winograd F(4x4, 3x3) instead:
 6x6 input tiles and the 3x3 kernels are mapped to 36 frequencies where the convolution is 36
