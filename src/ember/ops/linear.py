@@ -15,9 +15,10 @@ class AddmmBackward0(Node):
 
     def backward(self, grad):
         x, w, b = self.saved_tensors
-        out_f = w.shape[0]
-        in_f = w.shape[-1]
-        rows = math.prod(x.shape[:-1])  # named, not -1: no features and a 0-size batch leave -1 undetermined
+        ws = w._data.shape   # the arrays' shapes: a Tensor's .shape builds a Size each time
+        out_f = ws[0]
+        in_f = ws[-1]
+        rows = math.prod(x._data.shape[:-1])  # named, not -1: no features and a 0-size batch leave -1 undetermined
         if not GradMode.enabled:
             return self._backward_arrays(grad._data.reshape(rows, out_f), x, w, b, rows, in_f)
         g2 = grad.reshape(rows, out_f)
@@ -36,14 +37,16 @@ class AddmmBackward0(Node):
     def _backward_arrays(g2, x, w, b, rows, in_f):
         """The gradients on arrays, without recording (no ``create_graph``): the products and the bias sum as the
         ops above compute them, without their checks and nodes (a third of the MLP step's non-GEMM time)."""
-        xp = module_of_array(g2)
+        matmul = module_of_array(g2).matmul
         gx = gw = gb = None
+        xd = x._data
         if x._requires_grad:
-            gx = _make(_product(xp.matmul, g2, w._data).reshape(x.shape))
+            gx = _make(_product(matmul, g2, w._data).reshape(xd.shape))
         if w._requires_grad:
-            gw = _make(_product(xp.matmul, g2.T, x._data.reshape(rows, in_f)))
+            gw = _make(_product(matmul, g2.T, xd.reshape(rows, in_f)))
         if b is not None and b._requires_grad:
-            if b.ndim == 1 and b.shape[0] == g2.shape[1]:
+            bs = b._data.shape
+            if len(bs) == 1 and bs[0] == g2.shape[1]:
                 gb = _make(_klin.column_sums(g2))
             else:   # a bias broadcast from one element
                 gb = _make(g2).sum().reshape(b.shape)
