@@ -5,7 +5,9 @@ The input side works on a zero-padded copy of one image, channels last and split
 c]`` holds padded column ``4 j + k``, so the six columns of tile ``j`` are phases 0-3 at ``j`` and phases 0-1 at
 ``j + 1``, and a tile column transform is a loop over all ``(j, c)`` of a tile row at once.  The output side keeps
 one row of output tiles as ``(p, q, j, o)`` (pixel ``(4 i + p, 4 j + q)``) for the same reason.  Moving data
-between these and the NCHW arrays is one transposing copy per pass.
+between these and the NCHW arrays is one transposing copy per pass, per NCHW row and channel; three of them go
+through a table of each column's place in the channels-last row (unsigned, so Numba adds no negative-index
+wraparound): the place computed in the loop ran 1.4-2.3x slower there.
 
 The frequency-domain side (36, T, C) is read or written one image at a time, six frequency rows advancing
 together over all of the image's tiles: a tile row at a time touched 36 short runs far apart per step, which ran
@@ -64,6 +66,17 @@ def _b(m0, m1, m2, m3, m4, m5):
 
 
 @jit
+def _places(w, lo, phase, c):
+    """Where NCHW column ``xx < w`` (padded column ``X = xx + lo``) lies in a channels-last row split by column
+    phase: ``(X % 4) * phase + (X // 4) * c`` (then + the channel)."""
+    place = np.empty(w, np.uint64)
+    for xx in range(w):
+        X = xx + lo
+        place[xx] = (X & 3) * phase + (X >> 2) * c
+    return place
+
+
+@jit
 def _input(x, lo_h, lo_w, th, tw, vt):
     n, C, H, W = x.shape
     ph, S = 4 * th + 2, (tw + 1) * C        # S: one column phase of a padded row
@@ -71,13 +84,14 @@ def _input(x, lo_h, lo_w, th, tw, vt):
     P = np.zeros((ph, 4, tw + 1, C), x.dtype)   # padding stays zero: every image writes the same places
     P2 = P.reshape(ph, L)
     r = np.empty((6, th, L), x.dtype)       # BT along the rows, one image: (a, i, phase-split row)
+    place = _places(min(W, 4 * tw + 4 - lo_w), lo_w, S, C)
     for img in range(n):
         for yy in range(min(H, ph - lo_h)):
+            row = P2[yy + lo_h]
             for c in range(C):
-                src = x[img, c, yy]
-                for xx in range(min(W, 4 * tw + 4 - lo_w)):
-                    X = xx + lo_w
-                    P[yy + lo_h, X & 3, X >> 2, c] = src[xx]
+                src, dst = x[img, c, yy], row[c:]
+                for xx in range(place.size):
+                    dst[place[xx]] = src[xx]
         for i in range(th):
             d0, d1, d2, d3, d4, d5 = P2[4 * i], P2[4 * i + 1], P2[4 * i + 2], P2[4 * i + 3], P2[4 * i + 4], \
                 P2[4 * i + 5]
@@ -107,6 +121,7 @@ def _input_adjoint(g2, lo_h, lo_w, th, tw, out):
     # padded rows 4 i .. 4 i + 5 of the gradient, phase-split: rows 4 i, 4 i + 1 add the previous tile row's last
     # two (``prev``); two buffers take turns, so the loop only loads from one and stores to the other
     cur, prev = np.empty((6, L), g2.dtype), np.zeros((6, L), g2.dtype)
+    place = _places(W, lo_w, S, C)
     for img in range(n):
         for a in range(6):
             for i in range(th):
@@ -143,10 +158,9 @@ def _input_adjoint(g2, lo_h, lo_w, th, tw, out):
                 if 0 <= y < H:
                     cu = cur[u]
                     for c in range(C):
-                        dst = out[img, c, y]
+                        src, dst = cu[c:], out[img, c, y]
                         for xx in range(W):
-                            X = xx + lo_w
-                            dst[xx] = cu[(X & 3) * S + (X >> 2) * C + c]
+                            dst[xx] = src[place[xx]]
             cur, prev = prev, cur
 
 
@@ -173,7 +187,7 @@ def _output(m2, th, tw, bias, out):
                 q0, q1, q2, q3 = r[p, 0], r[p, 1], r[p, 2], r[p, 3]
                 for m in range(TO):
                     q0[m], q1[m], q2[m], q3[m] = _at(b0[m], b1[m], b2[m], b3[m], b4[m], b5[m])
-            for p in range(min(4, ho - 4 * i)):
+            for p in range(min(4, ho - 4 * i)):   # (LLVM vectorises this gather as it is; a table was slower)
                 rp = r[p]
                 for o in range(O):
                     bo = bias[o]
@@ -189,15 +203,16 @@ def _output_adjoint(y, th, tw, g2):
     R = th * TO                             # one image's tiles and channels
     r = np.zeros((4, 4, TO), y.dtype)       # one row of tiles of y: (p, q, j, o), zero past the edges
     s = np.empty((6, 4, th, TO), y.dtype)   # AT^T along the tile rows, one image: (a, q, i, j, o)
+    place = _places(wo, 0, TO, O)
     for img in range(n):
         for i in range(th):
             rows = min(4, ho - 4 * i)
             for p in range(rows):
                 rp = r[p].reshape(4 * TO)
                 for o in range(O):
-                    src = y[img, o, 4 * i + p]
+                    src, dst = y[img, o, 4 * i + p], rp[o:]
                     for x in range(wo):
-                        rp[(x & 3) * TO + (x >> 2) * O + o] = src[x]
+                        dst[place[x]] = src[x]
             for p in range(rows, 4):
                 r[p] = 0
             for q in range(4):
