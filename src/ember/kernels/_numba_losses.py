@@ -92,6 +92,7 @@ def cross_entropy_backward(x2, lse, target, scale, pick, spread, cw):
     """See ``losses.cross_entropy_backward_reference``."""
     x, t, p, s, w, smooth, wsum = _prepared(x2, target, pick, spread, cw)
     g = np.empty_like(x)
+    # wsum in x's dtype: a float64 one made the row's gradient loop compute in float64 (half the vector lanes)
     _bwd(x, np.ascontiguousarray(lse, dtype=x.dtype), t, np.ascontiguousarray(scale, dtype=x.dtype), p, s, w,
-         smooth, wsum, g, _chunks(x))
+         smooth, x.dtype.type(wsum), g, _chunks(x))
     return g
