@@ -5,8 +5,8 @@ Both go through a zero-padded plane per image and channel split by stride phase 
 positions are then rows of one phase, one run per output row.  im2col fills the planes (for stride 2, one long
 even/odd split of the whole channel, which vectorises, where a split per input row of 8-16 pixels does not) and
 copies the Wo-long runs out.  col2im accumulates each offset's positions as one contiguous run (its ``cols``
-come with the pitch; rows of Wo are too short for LLVM's vector loop) and one pass moves the phases into the
-NCHW rows, interleaving them for stride 2."""
+come with the pitch; rows of Wo are too short for LLVM's vector loop) and moves the phases into the NCHW rows,
+for stride 2 (even width) the mirror of im2col: rows into an even/odd split, then one long interleaving loop."""
 import numpy as np
 
 from ._numba import jit
@@ -69,6 +69,8 @@ def _col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Jn, out):
     Pn = Ho * Jn
     Yn = max(Ho + dh * (kh - 1) // sh, (H - 1 + ph) // sh + 1)
     acc = np.empty((sh, sw, (Yn + 1) * Jn), out.dtype)
+    half = H * W // 2 if sw == 2 and W % 2 == 0 else 0
+    split = np.empty((2, half), out.dtype)
     for img in range(n):
         for c in range(C):
             acc[:] = 0
@@ -80,6 +82,21 @@ def _col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Jn, out):
                     dst = acc[py, px, y0 * Jn + x0:y0 * Jn + x0 + Pn]
                     for m in range(Pn):
                         dst[m] += src[m]
+            if half:   # the channel's even and odd columns, then one long interleaving loop
+                for y in range(H):
+                    Y, py = divmod(y + ph, sh)
+                    for p in range(2):
+                        J, px = divmod(p + pw, 2)
+                        src = acc[py, px, Y * Jn + J:Y * Jn + J + W // 2]
+                        dst = split[p, y * (W // 2):(y + 1) * (W // 2)]
+                        for u in range(W // 2):
+                            dst[u] = src[u]
+                of = out[img, c].reshape(-1)
+                even, odd = split[0], split[1]
+                for m in range(half):
+                    of[2 * m] = even[m]
+                    of[2 * m + 1] = odd[m]
+                continue
             for y in range(H):
                 Y, py = divmod(y + ph, sh)
                 row = out[img, c, y]
@@ -87,14 +104,6 @@ def _col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Jn, out):
                     src = acc[py, 0, Y * Jn + pw:Y * Jn + pw + W]
                     for x in range(W):
                         row[x] = src[x]
-                elif sw == 2:   # even columns 2 u from phase pw % 2 at u + pw // 2, odd ones from the other phase
-                    se = acc[py, pw % 2, Y * Jn + pw // 2:]
-                    so = acc[py, (pw + 1) % 2, Y * Jn + (pw + 1) // 2:]
-                    for u in range(W // 2):
-                        row[2 * u] = se[u]
-                        row[2 * u + 1] = so[u]
-                    if W % 2:
-                        row[W - 1] = se[W // 2]
                 else:
                     for px in range(sw):
                         src = acc[py, px, Y * Jn:(Y + 1) * Jn]
