@@ -241,8 +241,9 @@ libm = Kernel("libm", libm_reference, numba="ember.kernels._numba_random_streams
 # ---------------------------------------------------------------------------- randperm
 def shuffle_reference(out, offsets):
     """PyTorch's CPU randperm for n < 2**32 / 20, in place: ``out`` holds ``0 .. n-1``; for ``i`` in
-    ``0 .. n-2`` swap ``out[i]`` with ``out[i + offsets[i]]`` (``offsets[i] = random() % (n - i)``)."""
-    for i, z in enumerate(offsets.tolist()):
+    ``0 .. n-2`` swap ``out[i]`` with ``out[i + offsets[i]]`` (``offsets[i] = random() % (n - i)``).  ``out`` and
+    ``offsets`` may be arrays or lists."""
+    for i, z in enumerate(offsets.tolist() if isinstance(offsets, np.ndarray) else offsets):
         j = i + z
         out[i], out[j] = out[j], out[i]
     return out

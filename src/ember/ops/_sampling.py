@@ -136,6 +136,8 @@ def integers_from_to(gen, n, low, span):
     """``n`` int64 values ``low + word % span`` (PyTorch's ``random_from_to``; 64-bit words when
     ``span >= 2**28``)."""
     if span < 1 << 28:   # low + word % span stays inside int64: no wraparound to reproduce
+        if n <= FEW:
+            return np.array([low + w % span for w in gen.random32_list(n)], np.int64)
         return K.integers_from_words(gen.random32(n), low, span)
     w = gen.random64(n) % np.uint64(span)
     return (w + np.uint64(low & 0xFFFF_FFFF_FFFF_FFFF)).view(np.int64)
@@ -173,6 +175,11 @@ def bernoulli_tensor(gen, probs):
 def randperm(gen, n):
     """PyTorch's CPU ``randperm(n)`` as int64: Fisher-Yates with ``random() % (n - i)`` below
     ``(2**32 - 1) / 20``, the inside-out shuffle on 64-bit words from there on."""
+    if n <= FEW:
+        out = list(range(n))
+        if n > 1:
+            K.shuffle_reference(out, [w % (n - i) for i, w in enumerate(gen.random32_list(n - 1))])
+        return np.array(out, np.int64)
     if n < _RANDPERM_64BIT:
         out = np.arange(n, dtype=np.int64)
         if n > 1:

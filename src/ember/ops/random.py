@@ -104,7 +104,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     check_size((n,), 8)
     backend_for(device)
     gen = generator_for(generator, device)
-    res = wrap_leaf(gen.to_device(S.randperm(gen, n).astype((dtype or _dtype.int64).np)), requires_grad)
+    res = wrap_leaf(gen.to_device(S.randperm(gen, n).astype((dtype or _dtype.int64).np, copy=False)), requires_grad)
     return write_out(out, res) if out is not None else res
 
 
