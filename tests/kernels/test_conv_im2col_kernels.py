@@ -42,6 +42,10 @@ def test_im2col_compiled_matches_reference(dtype, case):
     np.testing.assert_array_equal(impl(x, g), want)
     xt = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)   # not C-contiguous
     np.testing.assert_array_equal(impl(xt, g), want)
+    for fn in (impl, K.im2col_reference):   # into a given matrix
+        out = np.full(want.shape, np.nan, dtype)
+        assert fn(x, g, out) is out
+        np.testing.assert_array_equal(out, want)
 
 
 def test_im2col_compiled_takes_windows_covering_the_input():

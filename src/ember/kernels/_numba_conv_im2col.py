@@ -111,10 +111,11 @@ def _col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Jn, out):
                             row[J * sw + px - pw] = src[J]
 
 
-def im2col(x, g):
+def im2col(x, g, out=None):
     """See ``conv_im2col.im2col_reference``."""
     n, ho, wo = x.shape[0], g.out_sp[0], g.out_sp[1]
-    cols = np.empty((n, g.groups, g.C // g.groups * g.kernel[0] * g.kernel[1], ho * wo), x.dtype)
+    cols = np.empty((n, g.groups, g.C // g.groups * g.kernel[0] * g.kernel[1], ho * wo), x.dtype) if out is None \
+        else out
     _im2col(np.ascontiguousarray(x), *(g.kernel + g.stride + g.lo + g.dilation), ho, wo, col_pitch(g),
             cols.reshape(n, -1, ho * wo))
     return cols

@@ -28,8 +28,9 @@ def _pad(x, g):
     return buf
 
 
-def im2col_reference(x, g):
-    """(n, C, *S) -> cols (n, groups, C/groups * prod(k), P): one copy of a strided view."""
+def im2col_reference(x, g, out=None):
+    """(n, C, *S) -> cols (n, groups, C/groups * prod(k), P) (written into ``out`` when given): one copy of a
+    strided view."""
     xp = module_of_array(x)
     xp_ = _pad(x, g)
     st = xp_.strides
@@ -37,7 +38,10 @@ def im2col_reference(x, g):
     shape = x.shape[:2] + g.kernel + g.out_sp
     strides = (st[:2] + tuple(d * s for d, s in zip(g.dilation, ssp)) + tuple(t * s for t, s in zip(g.stride, ssp)))
     view = xp.lib.stride_tricks.as_strided(xp_, shape, strides, writeable=False)
-    return view.reshape(x.shape[0], g.groups, -1, math.prod(g.out_sp))
+    if out is None:
+        return view.reshape(x.shape[0], g.groups, -1, math.prod(g.out_sp))
+    out.reshape(shape)[...] = view
+    return out
 
 
 def col_pitch(g):
@@ -64,7 +68,7 @@ def col2im_reference(cols, g, out):
     out[...] = buf[full + tuple(slice(a, a + s) for a, s in zip(g.lo, g.in_sp))]
 
 
-def _accepts_im2col(x, g):
+def _accepts_im2col(x, g, out=None):
     """The compiled im2col: float32/float64 with elements, two spatial dims, windows that together cover about
     every input pixel (a 1x1 / stride-2 window reads a quarter of them: the strided copy reads only those)."""
     return x.dtype.char in "fd" and x.size > 0 and g.nd == 2 and math.prod(g.kernel) >= math.prod(g.stride)

@@ -30,6 +30,7 @@ order exist.
 """
 import math
 import numbers
+import threading
 
 from .._dtype import cpp_name
 from ..kernels import winograd as _kw
@@ -45,6 +46,8 @@ _KEEP_INPUTS = True     # keep the forward's Winograd inputs / im2col matrices f
 _KEEP_MAX_GROWTH = 3    # ... where they are at most this many times the input's size
 _KEEP_ANY_BYTES = 16 << 20  # ... or this small (memory for speed)
 _MIN_PARALLEL_BYTES = 512 << 10  # below this much block data a convolution runs on one thread
+_SCRATCH_MAX_BYTES = 16 << 20    # larger block intermediates are allocated each time rather than held per thread
+_scratch = threading.local()
 
 class _Geom:
     """Everything that fixes the shapes of one convolution: sizes, stride, padding, dilation, groups."""
@@ -74,6 +77,31 @@ def _blocks(n, per_image_bytes):
         target = min(target, total // (2 * nt))
     k = max(1, min(n, target // max(per_image_bytes, 1)))
     return [slice(i, min(i + k, n)) for i in range(0, n, k)]
+
+
+def _scratch_empty(xp, slot, shape, dtype):
+    """An uninitialised ``shape`` array for an intermediate that dies within one block (an im2col matrix, a GEMM
+    result between two passes), reused by this thread for ``slot``, so that it is still in cache from the
+    previous block and costs no fresh pages."""
+    size = math.prod(shape)
+    if size * dtype.itemsize > _SCRATCH_MAX_BYTES:
+        return xp.empty(shape, dtype=dtype)
+    bufs = _scratch.__dict__.setdefault("bufs", {})
+    key = (xp.__name__, slot, dtype.char)
+    buf = bufs.get(key)
+    if buf is None or buf.size < size:
+        buf = bufs[key] = xp.empty(size, dtype=dtype)
+    return buf[:size].reshape(shape)
+
+
+def _cols_shape(n, g):
+    return (n, g.groups, g.C // g.groups * math.prod(g.kernel), math.prod(g.out_sp))
+
+
+def _im2col_scratch(x, g):
+    """im2col of the block ``x`` into this thread's scratch matrix."""
+    xp = module_of_array(x)
+    return _im2col(x, g, _scratch_empty(xp, "cols", _cols_shape(x.shape[0], g), x.dtype))
 
 
 # ---------------------------------------------------------------------------------------- im2col kernels
@@ -110,13 +138,19 @@ def _wino_ok(g, dtype):
             and min(g.out_sp) >= 4 and max(g.lo + g.hi) <= 2)
 
 
-def _keep_inputs(g, n, dtype):
+def _keep_inputs(x, g):
     """Whether the forward keeps what it made of x (Winograd tiles: 36/16 of x's size and more; im2col matrices:
-    prod(kernel) / prod(stride) of it) for the weight gradient, rather than the backward making it again."""
+    prod(kernel) / prod(stride) of it) for the weight gradient, rather than the backward making it again.  The
+    compiled im2col runs again instead: the forward then writes its matrices into per-thread scratch (kept ones
+    are fresh memory, megabytes a layer, faulted in page by page) and the backward's GEMMs read theirs from cache;
+    in the ResNet training step that won more than the second im2col costs."""
+    n, dtype = x.shape[0], x.dtype
     if not _KEEP_INPUTS:
         return False
     if _wino_ok(g, dtype):
         return True
+    if _im2col.accepts(x, g) and _im2col.implementation(x) is not _im2col.reference:
+        return False
     cols = g.C * math.prod(g.kernel) * math.prod(g.out_sp)
     return cols <= _KEEP_MAX_GROWTH * g.C * math.prod(g.in_sp) or n * cols * dtype.itemsize <= _KEEP_ANY_BYTES
 
@@ -229,7 +263,7 @@ def _k_F(x, w, g, bias=None, keep=None):
     wm = w.reshape(g.groups, g.O // g.groups, -1)
 
     def block(i, b):
-        cols = _im2col(x[b], g)
+        cols = _im2col(x[b], g) if keep is not None else _im2col_scratch(x[b], g)
         _gemm_into(wm, cols, g, out[b], bias)
         return cols if keep is not None else None
 
@@ -287,13 +321,16 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
         if need_x:
             yb = y[b]
             if pitch > wo:
-                yb = xp.zeros(yb.shape[:-1] + (pitch,), dtype=yb.dtype)
+                yb = _scratch_empty(xp, "y", yb.shape[:-1] + (pitch,), yb.dtype)
+                yb[..., wo:] = 0
                 yb[..., :wo] = y[b]
-            cols = xp.matmul(wmT, _per_image(yb, g))
+            yi = _per_image(yb, g)
+            cols = xp.matmul(wmT, yi, out=_scratch_empty(xp, "gcols", yi.shape[:2] + wmT.shape[1:2] + yi.shape[3:],
+                                                         yi.dtype))
             if junk:
                 cols.reshape(cols.shape[:-1] + (-1, pitch))[..., wo:] = 0
             _col2im_into(cols, g, gx[b])
-        return _gemm_weight(y[b], kept[i] if kept else _im2col(x[b], g), g) if need_w else None
+        return _gemm_weight(y[b], kept[i] if kept else _im2col_scratch(x[b], g), g) if need_w else None
 
     gw = _sum(_run_blocks(block, _blocks(n, (g.C * math.prod(g.kernel) + g.O) * math.prod(g.out_sp) * y.itemsize)))
     return gx, (gw.reshape(g.w_shape) if need_w else None)
@@ -322,7 +359,7 @@ def _k_FG(z, y, w, g, need_z, need_w):
     wm = w.reshape(g.groups, g.O // g.groups, -1) if need_z else None
 
     def block(i, b):
-        cols = _im2col(z[b], g)
+        cols = _im2col_scratch(z[b], g)
         if need_z:
             _gemm_into(wm, cols, g, gy[b])
         return _gemm_weight(y[b], cols, g) if need_w else None
@@ -493,7 +530,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     out_sp = tuple((p - e) // t + 1 for p, e, t in zip(padded, eff, stride))
     g = _Geom(nd, stride, lo, hi, dilation, groups, kernel, in_sp, out_sp, c, wd.shape[0])
     need = grad_needed((input, weight, bias))
-    keep = [] if need and weight._requires_grad and _keep_inputs(g, n, xd.dtype) else None
+    keep = [] if need and weight._requires_grad and _keep_inputs(xd, g) else None
     out = _make(_k_F(xd, wd, g, None if bias is None else bias._data, keep))
     record(out, ConvolutionBackward0, (input, weight, bias), (input, weight), geom=g, transposed=False, kept=keep)
     return out
