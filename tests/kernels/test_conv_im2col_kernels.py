@@ -31,7 +31,8 @@ def _geom(shape, groups, k, s, p, d):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("case", CASES + [((2, 3, 10, 10), 1, 3, 3, 1, 1), ((2, 2, 9, 12), 1, 5, 2, 2, 1)], ids=str)
+@pytest.mark.parametrize("case", CASES + [((2, 3, 10, 10), 1, 3, 3, 1, 1), ((2, 2, 9, 12), 1, 5, 2, 2, 1),
+                                  ((2, 3, 8, 7), 1, 3, 1, 1, 1), ((2, 2, 6, 5), 1, 5, 1, 2, 1)], ids=str)
 def test_im2col_compiled_matches_reference(dtype, case):
     shape = case[0]
     g = _geom(*case)

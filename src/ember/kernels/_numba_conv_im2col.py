@@ -1,16 +1,27 @@
 """Numba CPU implementation of ``kernels/conv_im2col.py``'s im2col and col2im for two spatial dims.
 
-Both go through a zero-padded plane per image and channel split by stride phase (padded pixel
-``(Y sh + py, J sw + px)`` at ``[py, px, Y, J]``) with the row pitch ``col_pitch``: a kernel offset's window
-positions are then rows of one phase, one run per output row.  im2col fills the planes (for stride 2, one long
-even/odd split of the whole channel, which vectorises, where a split per input row of 8-16 pixels does not) and
-copies the Wo-long runs out.  col2im accumulates each offset's positions as one contiguous run (its ``cols``
+Both go through a plane per image and channel split by stride phase, where a kernel offset's window positions
+are rows of one phase.  When the output is as wide as a phase of the input (Wo = ceil(W / sw): "same" padding,
+any stride), im2col's planes hold the unpadded phases with the output's row pitch, so each offset's window is
+a single run of one plane, copied in one loop (zero rows above and below stand for the padding; the few columns
+that wrap into a neighbouring row are zeroed after it); otherwise the planes are zero-padded with the row pitch
+``col_pitch`` and one Wo-long run per output row is copied out.  For stride 2 the planes are filled from one
+long even/odd split of the whole channel, which vectorises, where a split per input row of 8-16 pixels does
+not.  col2im accumulates each offset's positions as one contiguous run (its ``cols``
 come with the pitch; rows of Wo are too short for LLVM's vector loop) and moves the phases into the NCHW rows,
 for stride 2 (even width) the mirror of im2col: rows into an even/odd split, then one long interleaving loop."""
 import numpy as np
 
 from ._numba import jit
 from .conv_im2col import col_pitch
+
+
+@jit
+def _deinterleave(src, even, odd):
+    """even[m], odd[m] = src[2 m], src[2 m + 1]: one long loop, which LLVM vectorises."""
+    for m in range(even.size):
+        even[m] = src[2 * m]
+        odd[m] = src[2 * m + 1]
 
 
 @jit
@@ -24,11 +35,7 @@ def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, Jn, cols):
         for c in range(C):
             xc = x[img, c]
             if half:
-                xf = xc.reshape(-1)
-                even, odd = split[0], split[1]
-                for m in range(half):
-                    even[m] = xf[2 * m]
-                    odd[m] = xf[2 * m + 1]
+                _deinterleave(xc.reshape(-1), split[0], split[1])
                 for y in range(H):
                     Y, py = divmod(y + ph, sh)
                     for p in range(2):   # input column 2 u + p is padded column 2 (u + J) + px
@@ -61,6 +68,58 @@ def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, Jn, cols):
                         dst = row[oy * Wo:(oy + 1) * Wo]
                         for u in range(Wo):
                             dst[u] = src[u]
+
+
+@jit
+def _im2col_rows(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, cols):
+    # Wo == ceil(W / sw): a phase plane of the unpadded input (pixel (Y sh + py, J sw + px) at [py, px, Y, J]) has
+    # the row pitch of the output, so each kernel offset's window is one run of it, shifted by whole rows and a
+    # few columns; zero rows above and below absorb the vertical padding, the columns that wrap into a
+    # neighbouring row are zeroed after the copy
+    n, C, H, W = x.shape
+    Hq = (H + sh - 1) // sh
+    top = max(0, -((0 - ph) // sh)) + 1
+    bottom = max(0, Ho + (dh * (kh - 1) - ph) // sh - Hq) + 1
+    planes = np.zeros((sh, sw, (top + Hq + bottom) * Wo), x.dtype)
+    half = H * W // 2 if sw == 2 and W % 2 == 0 else 0
+    split = np.empty((2, half), x.dtype)
+    P = Ho * Wo
+    for img in range(n):
+        for c in range(C):
+            xc = x[img, c]
+            if sh == 1 and sw == 1:
+                src, dst = xc.reshape(-1), planes[0, 0, top * Wo:(top + H) * Wo]
+                for m in range(H * W):
+                    dst[m] = src[m]
+            elif half:
+                _deinterleave(xc.reshape(-1), split[0], split[1])
+                for y in range(H):
+                    Y, py = divmod(y, sh)
+                    for px in range(2):
+                        src = split[px, y * Wo:(y + 1) * Wo]
+                        dst = planes[py, px, (top + Y) * Wo:(top + Y + 1) * Wo]
+                        for u in range(Wo):
+                            dst[u] = src[u]
+            else:
+                for y in range(H):
+                    Y, py = divmod(y, sh)
+                    for u in range(W):
+                        J, px = divmod(u, sw)
+                        planes[py, px, (top + Y) * Wo + J] = xc[y, u]
+            for ky in range(kh):
+                sy, py = divmod(ky * dh - ph, sh)
+                for kx in range(kw):
+                    sx, px = divmod(kx * dw - pw, sw)
+                    base = (top + sy) * Wo + sx
+                    src = planes[py, px, base:base + P]
+                    dst = cols[img, (c * kh + ky) * kw + kx]
+                    for m in range(P):
+                        dst[m] = src[m]
+                    for oy in range(Ho):
+                        for u in range(max(0, -sx)):
+                            dst[oy * Wo + u] = 0
+                        for u in range(Wo - max(0, sx), Wo):
+                            dst[oy * Wo + u] = 0
 
 
 @jit
@@ -116,8 +175,13 @@ def im2col(x, g, out=None):
     n, ho, wo = x.shape[0], g.out_sp[0], g.out_sp[1]
     cols = np.empty((n, g.groups, g.C // g.groups * g.kernel[0] * g.kernel[1], ho * wo), x.dtype) if out is None \
         else out
-    _im2col(np.ascontiguousarray(x), *(g.kernel + g.stride + g.lo + g.dilation), ho, wo, col_pitch(g),
-            cols.reshape(n, -1, ho * wo))
+    x, w = np.ascontiguousarray(x), x.shape[3]
+    reach = max(abs(k * d - p) // s + 1 for k, d, p, s in ((0, 1, g.lo[1], g.stride[1]),
+                                                            (g.kernel[1] - 1, g.dilation[1], g.lo[1], g.stride[1])))
+    if wo == -(-w // g.stride[1]) and reach < wo:
+        _im2col_rows(x, *(g.kernel + g.stride + g.lo + g.dilation), ho, wo, cols.reshape(n, -1, ho * wo))
+    else:
+        _im2col(x, *(g.kernel + g.stride + g.lo + g.dilation), ho, wo, col_pitch(g), cols.reshape(n, -1, ho * wo))
     return cols
 
 
