@@ -78,14 +78,16 @@ def check_values(arr, dtype):
 
 
 def check_size(shape, itemsize):
-    """PyTorch's RuntimeError for a size with a negative dimension, or whose byte count overflows int64."""
-    n = itemsize
+    """PyTorch's RuntimeError for a size with a negative dimension, or whose byte count overflows int64; returns
+    the number of elements."""
+    n = 1
     for s in shape:
         if not 0 <= s < _2_POW_63:
             _size_error(shape)
         n *= s
-    if n > _MAX_BYTES:
+    if n * itemsize > _MAX_BYTES:
         raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+    return n
 
 
 def _size_error(shape):

@@ -52,8 +52,8 @@ def few_standard(gen, n, dt, normal):
     """``n < 16`` samples of N(0, 1) (``normal``) or U[0, 1) in float32 or float64 ``dt``: the values of
     ``normal_values`` / ``uniform_values``, computed in Python floats."""
     if normal:
-        return np.array(_standard_normals(gen, n), dt.np)
-    return np.array(gen.uniform_list(n, dt is _dtype.float64), dt.np)
+        return np.fromiter(_standard_normals(gen, n), dt.np, n)
+    return np.fromiter(gen.uniform_list(n, dt is _dtype.float64), dt.np, n)
 
 
 def uniform_values(gen, n, dt, low, high):

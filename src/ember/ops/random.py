@@ -49,9 +49,8 @@ def _factory(kind, shape, generator, out, dtype, device, requires_grad):
     dt = dtype or _dtype.get_default_dtype()
     if not dt.is_floating_point:
         dt = _float_dtype(dtype, "check_uniform_bounds" if kind == "uniform" else "normal_kernel_cpu")
-    check_size(shape, dt.itemsize)
+    n = check_size(shape, dt.itemsize)
     gen = generator_for(generator, device)
-    n = math.prod(shape)
     if n < 16 and dt.itemsize >= 4 and dt.is_floating_point:   # a few float32/float64 values (no NormalFill16)
         vals = S.few_standard(gen, n, dt, kind == "normal")
         res = wrap_leaf(gen.to_device(vals if len(shape) == 1 else vals.reshape(shape)), requires_grad)
