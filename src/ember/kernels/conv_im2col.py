@@ -44,11 +44,24 @@ def im2col_reference(x, g, out=None):
     return out
 
 
-def col_pitch(g):
-    """The row pitch of col2im's output positions: with two spatial dims, Wo plus the columns a kernel offset
-    reaches past it in strides, and at least the columns of the input's last stride phase; Wo otherwise."""
-    wo = g.out_sp[-1]
+def rows_layout(g):
+    """Whether a two-dim convolution's output is as wide as a stride phase of its input (Wo = ceil(W / sw): "same"
+    padding, any stride) and every kernel column lies within Wo phase columns of the output's: a kernel offset's
+    window positions are then one run of a stride-phase plane of the unpadded input at the output's row pitch
+    (the compiled kernels' fast layout)."""
     if g.nd != 2:
+        return False
+    wo, sw, pw = g.out_sp[1], g.stride[1], g.lo[1]
+    reach = max(abs(k * g.dilation[1] - pw) // sw + 1 for k in (0, g.kernel[1] - 1))
+    return wo == -(-g.in_sp[1] // sw) and reach < wo
+
+
+def col_pitch(g):
+    """The row pitch of col2im's output positions: with two spatial dims outside ``rows_layout``, Wo plus the
+    columns a kernel offset reaches past it in strides, and at least the columns of the input's last stride
+    phase; Wo otherwise."""
+    wo = g.out_sp[-1]
+    if g.nd != 2 or rows_layout(g):
         return wo
     return max(wo + g.dilation[1] * (g.kernel[1] - 1) // g.stride[1], (g.in_sp[1] - 1 + g.lo[1]) // g.stride[1] + 1)
 
