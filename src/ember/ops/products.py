@@ -8,7 +8,7 @@ import warnings
 from .. import _dtype
 from .creation import eye
 from ._common import (array_module, Tensor, Node, record, op, method, function, _make, wrap_dim,
-                      unbroadcast, broadcast_error, write_out, dtype_name, Autocast, autocast_args)
+                      unbroadcast, broadcast_error, write_out, dtype_name, Autocast, autocast_args, GradMode)
 from ._unsigned import refuse_wide_unsigned
 from ._device_check import same_device, same_device_args
 from ._ieee import cast, retry_quietly
@@ -46,9 +46,31 @@ def _vector_size_error(a, b):
 
 
 # ---------------------------------------------------------------------------- mm / bmm / matmul / dot / mv
+def _matrix_grads(grad, a, b):
+    """The gradients of ``a @ b`` for real 2-D ``a`` and ``b`` on arrays (no graph: grad mode off, the first-order
+    case), without the checks and view nodes of the ops: ``grad @ b.T``, ``a.T @ grad``."""
+    g, ad, bd = grad._data, a._data, b._data
+    matmul = array_module(grad).matmul
+    ga = gb = None
+    # each gradient in its operand's layout, as PyTorch's mm backward: a transposed operand (``x @ w.T``) gets a
+    # transposed gradient, whose transpose is then the C-contiguous gradient of ``w`` itself
+    if a._requires_grad:
+        ga = _make(_product(matmul, bd, g.T).T if _transposed(ad) else _product(matmul, g, bd.T))
+    if b._requires_grad:
+        gb = _make(_product(matmul, g.T, ad).T if _transposed(bd) else _product(matmul, ad.T, g))
+    return ga, gb
+
+
+def _transposed(x):
+    """A 2-D array laid out column by column (the transpose of a C-contiguous one), not also row by row."""
+    return x.flags.f_contiguous and not x.flags.c_contiguous
+
+
 class MmBackward0(Node):
     def backward(self, grad):
         a, b = self.saved_tensors
+        if not GradMode.enabled and a._data.dtype.char in "efd":
+            return _matrix_grads(grad, a, b)
         ga = grad.mm(b.t()) if a._requires_grad else None
         gb = a.t().mm(grad) if b._requires_grad else None
         return ga, gb
@@ -104,6 +126,8 @@ class MatmulBackward0(Node):
 
     def backward(self, grad):
         a, b = self.saved_tensors
+        if not GradMode.enabled and a._data.ndim == 2 and b._data.ndim == 2 and a._data.dtype.char in "efd":
+            return _matrix_grads(grad, a, b)
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(-1) if b.ndim == 1 else b
         g = grad
