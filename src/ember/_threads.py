@@ -15,7 +15,7 @@ def _openblas_thread_timeout():
         return   # OpenBLAS reads it when it loads; the user's choice stands
     os.environ["OPENBLAS_THREAD_TIMEOUT"] = "20"
     try:
-        import numpy  # noqa: F401
+        __import__("numpy")   # loads OpenBLAS while the timeout is set
     finally:
         del os.environ["OPENBLAS_THREAD_TIMEOUT"]   # child processes get their own choice
 
