@@ -192,7 +192,6 @@ def test_lstm_layer_matches_torch(dtype, batch_sizes, reverse):
 def test_compiled_lstm_layer_threads_and_absent_gradients(dtype, monkeypatch):
     """The compiled layer split over two chunks gives the one-chunk results; without ``keep`` the same outputs;
     missing output gradients count as zeros; a hidden size not a multiple of the unit block runs its tail."""
-    import numba
     from ember.kernels import _numba_lstm_layer as L
     G, w_hh, h0, c0, steps, dout, dhn, dcn = _layer_inputs(np.random.default_rng(4), dtype, [8, 8, 7, 3], False,
                                                            Hh=37, I_=6)
@@ -200,8 +199,7 @@ def test_compiled_lstm_layer_threads_and_absent_gradients(dtype, monkeypatch):
     assert L._block_width(8 * 37 * 4, 37) == 16
     results = {}
     for nch in (1, 2):
-        # chunks meet at a spin barrier: never more than Numba's threads
-        monkeypatch.setattr(L._split, "chunks", lambda key, work, blocks: min(nch, blocks, numba.get_num_threads()))
+        monkeypatch.setattr(L._split, "chunks", lambda key, work, blocks: min(nch, blocks))
         A = G.copy()
         fwd = L.lstm_layer_forward(A, w_hh, None, h0, c0, steps, True)
         bwd = L.lstm_layer_backward(A, fwd[3], w_hh, None, steps, None, dhn, None, h0.shape[0])
@@ -222,7 +220,8 @@ def test_layer_split_follows_the_faster_way(monkeypatch):
     """The compiled layer's choice of one chunk or two: each way's first call is not counted, then the faster
     way runs, the other tried every few calls, and a change in their times changes the choice."""
     from ember.kernels import _numba_lstm_layer as L
-    monkeypatch.setattr(L, "chunks", lambda work, per: 2)
+    monkeypatch.setattr(L, "block_threads", lambda: 2)
+    monkeypatch.setattr(L, "parallel_ok", lambda: True)
     split, cost = L._Split(), {1: 9.0, 2: 5.0}
 
     def run(calls):

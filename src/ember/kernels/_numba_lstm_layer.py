@@ -1,7 +1,7 @@
 """Numba CPU implementation of ``recurrent.lstm_layer_forward`` / ``lstm_layer_backward``: every step of an LSTM
-layer, its matrix product included, inside one compiled call, so no Python runs per step, and a step's work
-splits over threads by hidden units (forward) or by the product's columns (backward), a parallel region per
-step (per phase in backward).
+layer, its matrix product included, inside one compiled call, so no Python runs per step; a step's work can
+split over threads by hidden units (forward: the units' gate columns and cells) or by the product's columns
+(backward), the threads meeting at a spin barrier once a step (``_numba_sync``).
 
 The per-step product goes through BLAS (``np.dot``, which Numba binds to SciPy's BLAS) in column blocks small
 enough for OpenBLAS's small-matrix kernels (``rows * K * n <= 1e6`` multiply-adds), which read their operands in
@@ -17,9 +17,8 @@ import importlib.util
 import time
 
 import numpy as np
-from numba import prange
-
-from ._numba import chunks, inline, jit, pjit
+from ..ops._block_threads import block_threads, executor, parallel_ok
+from ._numba import inline, jit
 from ._numba_math import ftanh
 from ._numba_recurrent import _sigmoid_sum, _tanh_sum, lstm_cell_backward, lstm_cell_forward
 from ._numba_sync import barrier
@@ -61,7 +60,7 @@ class _Split:
 
     def chunks(self, key, work, blocks):
         """The chunk count for the next call on ``key``."""
-        n = min(chunks(work, _PARALLEL_WORK), blocks)
+        n = min(block_threads(), blocks) if work >= 2 * _PARALLEL_WORK and parallel_ok() else 1
         if n == 1:
             return 1
         st = self.stats.setdefault(key, [0, None, None])
@@ -159,13 +158,17 @@ def _forward_chunk(ch, nch, G, Wp, h0, c0, R0, BS, out, TC, Hp, Cp, hs, cs, S, h
     cn[:n, lo:hi] = cs[:n, lo:hi]
 
 
-@pjit
-def _forward(G, Wp, h0, c0, R0, BS, out, TC, Hp, Cp, hs, cs, S, hn, cn, keep, sync, nch):
-    """The whole recurrence in one parallel region of ``nch`` chunks (hidden-unit blocks) meeting at a barrier
-    each step: ``hs`` (2, B, H) holds the hidden state, read from one half while the step writes the other;
-    ``cs`` (B, H) the cell state, starting with the first step's rows of ``h0`` / ``c0``."""
-    for ch in prange(nch):
-        _forward_chunk(ch, nch, G, Wp, h0, c0, R0, BS, out, TC, Hp, Cp, hs, cs, S, hn, cn, keep, sync)
+def _run_chunks(chunk, nch, *args):
+    """``chunk(ch, nch, *args)`` for every ``ch`` at once: chunk 0 on this thread, the others on the block-thread
+    pool (compiled with ``nogil``, they run side by side).  Not Numba's parallel regions: in a process that also
+    loaded PyTorch, Numba's OpenMP calls went to PyTorch's OpenMP runtime, whose idle threads spin after each
+    region (7-10 ms of a core per layer call)."""
+    if nch == 1:
+        return chunk(0, 1, *args)
+    others = [executor().submit(chunk, ch, nch, *args) for ch in range(1, nch)]
+    chunk(0, nch, *args)
+    for f in others:
+        f.result()
 
 
 def _pack_units(w_hh, uw):
@@ -201,8 +204,9 @@ def lstm_layer_forward(G, w_hh, w_hr, h0, c0, steps, keep):
     key = ("forward", dt, B, K, H, len(steps))
     nch = _split.chunks(key, B * K * H4, Wp.shape[0])
     t = time.perf_counter()
-    _forward(G, Wp, np.ascontiguousarray(h0), np.ascontiguousarray(c0), R0, BS, out, TC, Hp, Cp, hs, cs, S, hn,
-             cn, keep, np.zeros(1, dtype=np.int64), nch)
+    # hs (2, B, H) holds the hidden state, read from one half while a step writes the other
+    _run_chunks(_forward_chunk, nch, G, Wp, np.ascontiguousarray(h0), np.ascontiguousarray(c0), R0, BS, out, TC, Hp,
+                Cp, hs, cs, S, hn, cn, keep, np.zeros(1, dtype=np.int64))
     _split.timed(key, nch, time.perf_counter() - t)
     return out, hn, cn, ((Hp, Cp, TC, None) if keep else None)
 
@@ -273,15 +277,6 @@ def _backward_chunk(ch, nch, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, S, d
     dc0[:n, lo:hi] += dcs[:n, lo:hi]
 
 
-@pjit
-def _backward(dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, S, dsum, dcs, dh0, dc0, sync, nch):
-    """The whole backward recurrence in one parallel region of ``nch`` chunks meeting at a barrier each step;
-    ``dsum`` / ``dcs`` (B, H) hold the hidden and cell states' gradients, starting with the last step's rows of
-    ``dhn`` / ``dcn``."""
-    for ch in prange(nch):
-        _backward_chunk(ch, nch, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, S, dsum, dcs, dh0, dc0, sync)
-
-
 def _pack_columns(w_hh, cw):
     """``w_hh`` (4H, H) as (blocks, 4H, cw): block ``c`` holds columns ``c cw .. (c+1) cw`` (zero past H)."""
     H4, H = w_hh.shape
@@ -313,7 +308,7 @@ def lstm_layer_backward(A, saved, w_hh, w_hr, steps, dout, dhn, dcn, B):
     key = ("backward", dt, B, H, len(steps))
     nch = _split.chunks(key, B * H4 * H, Wn.shape[0])
     t = time.perf_counter()
-    _backward(dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, S, dsum, dcs, dh0, dc0, np.zeros(1, dtype=np.int64),
-              nch)
+    _run_chunks(_backward_chunk, nch, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, S, dsum, dcs, dh0, dc0,
+                np.zeros(1, dtype=np.int64))
     _split.timed(key, nch, time.perf_counter() - t)
     return dG, None, dh0, dc0

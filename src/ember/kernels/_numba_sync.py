@@ -1,12 +1,12 @@
-"""A spin barrier for Numba kernels whose threads meet many times inside one parallel region (a recurrence's
-steps): ``barrier(sync, target)`` adds one to the int64 counter ``sync[0]`` and waits until it reaches
+"""A spin barrier for compiled code running on several threads at once that must meet many times (a
+recurrence's steps): ``barrier(sync, target)`` adds one to the int64 counter ``sync[0]`` and waits until it reaches
 ``target``; with ``nch`` threads the ``k``-th meeting (from 1, the counter starting at 0) waits for
 ``k * nch``.  A parallel region per meeting instead costs a wake-up of the sleeping pool threads each time
 (OpenMP with ``OMP_WAIT_POLICY=PASSIVE``: 50 us per region on 2 busy cores, against 0.08 us per meeting here).
 
 The wait spins a while, then yields the core (``sched_yield``) between checks, so a thread whose partner was
-descheduled lets it run.  A caller must run its ``nch`` chunks on ``nch`` distinct threads (a ``prange(nch)``
-with ``nch`` at most Numba's thread count), or a chunk would wait for one that runs after it.
+descheduled (or has not started yet) lets it run.  A caller must run its ``nch`` chunks on ``nch`` threads at
+once, or a chunk would wait for one that runs after it.
 """
 from llvmlite import ir
 from numba import types
