@@ -55,6 +55,7 @@ def test_counts_shapes_and_nesting():
         assert "SumBackward0" in avg and "ExpBackward0" in avg
         by_shape = {(a.key, str(a.input_shapes)) for a in prof.key_averages(group_by_input_shape=True)}
         assert ("aten::mm", "[[3, 4], [4, 5]]") in by_shape
+        assert ("aten::mm", "[[3, 5], [5, 4]]") in by_shape   # the backward product grad @ b.T
     events = e.function_events
     block = next(ev for ev in events if ev.name == "block")
     assert {c.name for c in block.cpu_children} >= {"aten::mm", "aten::exp", "aten::sum"}

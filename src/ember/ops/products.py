@@ -55,10 +55,15 @@ def _matrix_grads(grad, a, b):
     # each gradient in its operand's layout, as PyTorch's mm backward: a transposed operand (``x @ w.T``) gets a
     # transposed gradient, whose transpose is then the C-contiguous gradient of ``w`` itself
     if a._requires_grad:
-        ga = _make(_product(matmul, bd, g.T).T if _transposed(ad) else _product(matmul, g, bd.T))
+        ga = _make(_gradient_mm(bd, g.T, matmul=matmul).T if _transposed(ad) else _gradient_mm(g, bd.T, matmul=matmul))
     if b._requires_grad:
-        gb = _make(_product(matmul, g.T, ad).T if _transposed(bd) else _product(matmul, ad.T, g))
+        gb = _make(_gradient_mm(g.T, ad, matmul=matmul).T if _transposed(bd) else _gradient_mm(ad.T, g, matmul=matmul))
     return ga, gb
+
+
+def _gradient_mm(x, y, *, matmul):
+    """One product of ``_matrix_grads`` on arrays: the profiler records it as ``aten::mm``, as PyTorch's backward."""
+    return _product(matmul, x, y)
 
 
 def _transposed(x):

@@ -42,6 +42,8 @@ def _functions_to_name():
     for name, fn in vars(functional).items():   # nn kernels (linear, conv2d, max_pool2d...), ops or not
         if not name.startswith("_") and isinstance(fn, types.FunctionType) and fn.__module__.startswith("ember."):
             add(fn, "aten::" + name)
+    from ..ops import products
+    add(products._gradient_mm, "aten::mm")   # the array-level products of a first-order mm backward
     todo = [Node]
     while todo:
         cls = todo.pop()
@@ -85,6 +87,8 @@ def _shapes(frame):
             out.append(list(v._data.shape))
         elif isinstance(v, (list, tuple)) and v and all(isinstance(t, Tensor) for t in v):
             out.append([list(t._data.shape) for t in v])
+        elif hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, type):   # an array (array-level op)
+            out.append(list(v.shape))
         else:
             out.append([])
     return out
