@@ -15,14 +15,12 @@ def two_threads():
         pytest.skip("threadpoolctl finds no BLAS library to control")
     before = ember.get_num_threads()
     ember.set_num_threads(2)
-    saved = dict(BT._contention), dict(BT._busy)
-    for state in (BT._contention, BT._busy):
-        state.update(cooldown=0.0, share=1.0, backoff=0.0)
+    saved = dict(BT._contention)
+    BT._contention.update(cooldown=0.0, share=1.0, backoff=0.0)
     try:
         yield
     finally:
-        BT._contention.update(saved[0])
-        BT._busy.update(saved[1])
+        BT._contention.update(saved)
         ember.set_num_threads(before)
 
 
@@ -54,7 +52,7 @@ def test_mid_size_products_are_sampled(two_threads, monkeypatch):
     """Timing costs a few microseconds: products under ``_TIMED_WORK`` are timed one in ``_SAMPLE_EVERY``, bigger
     ones always."""
     timed = []
-    monkeypatch.setattr(BT, "_finish", lambda nt, clocks, wall, cpu, state: timed.append(nt))
+    monkeypatch.setattr(BT, "_finish", lambda nt, clocks, wall, cpu: timed.append(nt))
     for _ in range(4 * BT._SAMPLE_EVERY):
         _threads_seen(128, 128, 128)
     assert len(timed) == 4
@@ -63,25 +61,12 @@ def test_mid_size_products_are_sampled(two_threads, monkeypatch):
 
 
 def test_product_one_thread_while_backing_off(two_threads):
-    for _ in range(2):                             # products whose BLAS worker got no CPU: the caller spun alone
-        BT._account(2, 1.0, 1.0, BT._busy)
-    assert _threads_seen(128, 784, 512) == 1
-    BT._busy["cooldown"] = 1e-9                    # the back-off is over: threads again
-    assert _threads_seen(128, 784, 512) == 2
-
-
-def test_regions_and_products_back_off_apart(two_threads):
-    """Numba kernels and blocked ops wait on wake-ups and the GIL (shares of 0.4-0.5 on an idle machine): their
-    back-off does not stop two-thread products, and a product's does not stop them."""
     for _ in range(4):                             # regions that got a tenth of their two cores
         BT._account(2, 1.0, 0.2)
     assert not BT.parallel_ok()
-    assert _threads_seen(128, 784, 512) == 2
-    BT._contention["cooldown"] = 0.0
-    for _ in range(2):
-        BT._account(2, 1.0, 1.0, BT._busy)
-    assert BT.parallel_ok()
     assert _threads_seen(128, 784, 512) == 1
+    BT._contention["cooldown"] = 1e-9              # the back-off is over: threads again
+    assert _threads_seen(128, 784, 512) == 2
 
 
 def test_product_respects_user_single_thread(two_threads):

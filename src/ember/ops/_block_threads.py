@@ -72,39 +72,21 @@ def executor():
 # busy with other processes), GIL hand-offs between starved threads, and a BLAS GEMM waiting for its descheduled
 # second thread (measured 10-50x slower on a loaded 2-core machine), cost more than the parallelism gains, so
 # blocked ops and products run on one thread for a while before trying threads again.  The CPU share is smoothed
-# over regions (one slow region is noise).  The back-off is timed, doubling while the machine stays busy: a retry
-# under load costs one slow region.
-#
-# Two states.  ``_contention``: parallel regions (Numba kernels, blocked ops), whose threads wait on wake-ups and
-# the GIL, so an idle machine already gives them shares of 0.4-0.5 (softmax 1024x512 in two chunks: median 0.42,
-# conv2d blocks 0.49).  ``_busy``: two-thread products, where both threads compute (398 of 400 products at shares
-# >= 0.8 on an idle machine) and a starved BLAS worker shows as a share just above 0.5 (the calling thread spins
-# while it waits: 0.50-0.67 at 3-20 ms against 0.7 ms).  A region's low share used to send products to one thread
-# for up to 8 s, and a starved product's 0.5 did not reach the regions' limit.
+# over regions (one slow region is noise; GIL waits alone give shares of 0.6-0.9 on an idle machine).  The back-off
+# is timed, doubling while the machine stays busy: a retry under load costs one slow region.
 _contention = {"cooldown": 0.0, "share": 1.0, "backoff": 0.0}   # cooldown: perf_counter() time it ends
-_busy = {"cooldown": 0.0, "share": 1.0, "backoff": 0.0}
 _BACKOFF_SECONDS = (0.25, 8.0)
-_MIN_CPU_SHARE = 0.5        # regions
-_PRODUCT_MIN_SHARE = 0.75   # products
-
-
-def _limit(state):
-    return _MIN_CPU_SHARE if state is _contention else _PRODUCT_MIN_SHARE
-
-
-def _cooling(state):
-    """True while ``state`` backs off; when the back-off ends, one more starved sample starts it again."""
-    if state["cooldown"]:
-        if time.perf_counter() < state["cooldown"]:
-            return True
-        state["cooldown"] = 0.0
-        state["share"] = _limit(state) + 0.1
-    return False
+_MIN_CPU_SHARE = 0.5
 
 
 def parallel_ok():
     """False while backing off after parallel regions that found the cores busy."""
-    return not _cooling(_contention)
+    if _contention["cooldown"]:
+        if time.perf_counter() < _contention["cooldown"]:
+            return False
+        _contention["cooldown"] = 0.0
+        _contention["share"] = _MIN_CPU_SHARE + 0.1  # one more starved region backs off again
+    return True
 
 
 def _thread_clock_ids(fresh=False):
@@ -143,15 +125,14 @@ def _cpu_seconds(clocks):
         return None
 
 
-def _finish(nt, clocks, wall, cpu, state=_contention):
-    """Account to ``state`` a region that started at ``perf_counter()`` ``wall`` with ``_cpu_seconds(clocks)``
-    ``cpu``."""
+def _finish(nt, clocks, wall, cpu):
+    """Account a region that started at ``perf_counter()`` ``wall`` with ``_cpu_seconds(clocks)`` ``cpu``."""
     wall, end = time.perf_counter() - wall, _cpu_seconds(clocks)
     if cpu is None or end is None:
         return
-    if end - cpu < _limit(state) * nt * wall and _thread_clock_ids(fresh=True) is not clocks:
+    if end - cpu < _MIN_CPU_SHARE * nt * wall and _thread_clock_ids(fresh=True) is not clocks:
         return   # a thread started since the listing (a pool's first region) and went uncounted
-    _account(nt, wall, end - cpu, state)
+    _account(nt, wall, end - cpu)
 
 
 @contextlib.contextmanager
@@ -163,16 +144,15 @@ def timed_parallel(nt):
     _finish(nt, clocks, wall, cpu)
 
 
-def _account(nt, wall, cpu, state=_contention):
-    """Smooth a region's CPU share into ``state`` (``_contention`` or ``_busy``); back off when it is low."""
+def _account(nt, wall, cpu):
     if wall > 1e-4:
-        share = state["share"] = 0.7 * state["share"] + 0.3 * (cpu / (nt * wall))
-        if share < _limit(state):
-            backoff = min(max(2 * state["backoff"], _BACKOFF_SECONDS[0]), _BACKOFF_SECONDS[1])
-            state["backoff"] = backoff
-            state["cooldown"] = time.perf_counter() + backoff
-        elif share > _limit(state) + 0.2:
-            state["backoff"] = 0.0
+        share = _contention["share"] = 0.7 * _contention["share"] + 0.3 * (cpu / (nt * wall))
+        if share < _MIN_CPU_SHARE:
+            backoff = min(max(2 * _contention["backoff"], _BACKOFF_SECONDS[0]), _BACKOFF_SECONDS[1])
+            _contention["backoff"] = backoff
+            _contention["cooldown"] = time.perf_counter() + backoff
+        elif share > _MIN_CPU_SHARE + 0.2:
+            _contention["backoff"] = 0.0
 
 
 _single = {"depth": 0, "saved": None}
@@ -214,8 +194,8 @@ _sample = [0]
 
 def product(fn, a, b):
     """``fn(a, b)`` for a matrix-product function ``fn`` (``matmul``, ``dot``) of NumPy arrays: left to OpenBLAS
-    below ``_PRODUCT_THREADS`` multiply-adds (it keeps those on one thread), with BLAS on one thread while products
-    found the cores busy (``_busy``), on BLAS's configured count otherwise (its CPU share measured).
+    below ``_PRODUCT_THREADS`` multiply-adds (it keeps those on one thread), with BLAS on one thread while the cores
+    are found busy, on BLAS's configured count otherwise (its CPU share measured, see ``timed_parallel``).
 
     Args:
         fn: the product function; a: ``(..., m, k)``; b: ``(..., k, n)`` (1-D operands and other array types run
@@ -229,7 +209,7 @@ def product(fn, a, b):
     nt = block_threads()
     if nt <= 1:
         return fn(a, b)
-    if _cooling(_busy):
+    if not parallel_ok():
         with blas_single():
             return fn(a, b)
     if work < _TIMED_WORK:
@@ -239,5 +219,5 @@ def product(fn, a, b):
     clocks = _thread_clock_ids()
     wall, cpu = time.perf_counter(), _cpu_seconds(clocks)
     r = fn(a, b)
-    _finish(nt, clocks, wall, cpu, _busy)
+    _finish(nt, clocks, wall, cpu)
     return r
