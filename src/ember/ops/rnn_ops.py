@@ -68,7 +68,7 @@ def _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep):
     H = w_hh.shape[1]
     dt = X.dtype
     G = _projection(X, w_ih, b_ih)                           # (N, 3H)
-    whhT = xp.ascontiguousarray(w_hh.T)      # BLAS is markedly faster on small products with a row-major right operand
+    whhT = _kr.weights_t(w_hh)
     out = xp.empty((N, H), dtype=dt)
     HN = xp.empty((N, H), dtype=dt)          # the hidden side's n block: kept for backward, scratch otherwise
     Hp = xp.empty((N, H), dtype=dt) if keep else None
