@@ -136,3 +136,31 @@ def test_set_num_threads_holds_for_blas_loaded_later(two_threads):
         assert BT.block_threads() == 1                 # products and blocked ops: one thread
     finally:
         BT._state["controllers"] = None
+
+
+def test_run_split_orders_results_and_waits_for_every_part():
+    """``run_split``: results in the parts' order, the first part on the calling thread and the others on the
+    pool, and every part finished before an error of the first reaches the caller."""
+    import threading
+    import time
+    seen = []
+
+    def part(i, delay):
+        time.sleep(delay)
+        seen.append((i, threading.current_thread() is threading.main_thread()))
+        return i * 10
+
+    assert BT.run_split(part, [(0, 0.0), (1, 0.01), (2, 0.0)]) == [0, 10, 20]
+    assert sorted(seen) == [(0, True), (1, False), (2, False)]
+
+    finished = []
+
+    def failing(i):
+        if i == 0:
+            raise ValueError("first part")
+        time.sleep(0.05)
+        finished.append(i)
+
+    with pytest.raises(ValueError, match="first part"):
+        BT.run_split(failing, [(0,), (1,)])
+    assert finished == [1]

@@ -17,7 +17,7 @@ import importlib.util
 import time
 
 import numpy as np
-from ..ops._block_threads import block_threads, executor, parallel_ok
+from ..ops._block_threads import block_threads, parallel_ok, run_split
 from ._numba import inline, jit
 from ._numba_math import ftanh
 from ._numba_recurrent import _sigmoid_sum, _tanh_sum, lstm_cell_backward, lstm_cell_forward
@@ -163,12 +163,7 @@ def _run_chunks(chunk, nch, *args):
     pool (compiled with ``nogil``, they run side by side).  Not Numba's parallel regions: in a process that also
     loaded PyTorch, Numba's OpenMP calls went to PyTorch's OpenMP runtime, whose idle threads spin after each
     region (7-10 ms of a core per layer call)."""
-    if nch == 1:
-        return chunk(0, 1, *args)
-    others = [executor().submit(chunk, ch, nch, *args) for ch in range(1, nch)]
-    chunk(0, nch, *args)
-    for f in others:
-        f.result()
+    run_split(chunk, [(ch, nch) + args for ch in range(nch)])
 
 
 def _pack_units(w_hh, uw):

@@ -68,6 +68,18 @@ def executor():
     return ex
 
 
+
+def run_split(fn, parts):
+    """``[fn(*part) for part in parts]``, run at the same time: the first part on this thread, the others on the
+    block-thread pool (their work overlaps where ``fn`` releases the GIL: NumPy loops, BLAS, ``nogil`` kernels).
+    Waits for every part, also when one raises."""
+    futures = [executor().submit(fn, *part) for part in parts[1:]]
+    try:
+        first = fn(*parts[0])
+    finally:
+        rest = [f.result() for f in futures]
+    return [first] + rest
+
 # Contention check: when parallel regions get much less CPU time than their threads could use (the machine is
 # busy with other processes), GIL hand-offs between starved threads, and a BLAS GEMM waiting for its descheduled
 # second thread (measured 10-50x slower on a loaded 2-core machine), cost more than the parallelism gains, so

@@ -208,10 +208,7 @@ def _run_blocks(fn, blocks):
         return [(i, fn(i, blocks[i])) for i in idx]
 
     with _threads.timed_parallel(nt):
-        futures = [_threads.executor().submit(work, idx) for idx in groups[1:]]
-        done = work(groups[0])
-        for f in futures:
-            done += f.result()
+        done = sum(_threads.run_split(work, [(idx,) for idx in groups]), [])
     done.sort(key=lambda r: r[0])
     return [r for _, r in done]
 

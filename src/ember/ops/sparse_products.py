@@ -34,10 +34,7 @@ def _in_ranges(n, step, work, big):
 
     groups = [ranges[k::nt] for k in range(nt)]
     with _threads.timed_parallel(nt):
-        futures = [_threads.executor().submit(run, g) for g in groups[1:]]
-        run(groups[0])
-        for f in futures:
-            f.result()
+        _threads.run_split(run, [(g,) for g in groups])
 
 
 def sampled_product(rows, cols, a, b):
