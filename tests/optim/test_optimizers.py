@@ -301,15 +301,11 @@ def test_group_split_follows_thread_setting_and_load(monkeypatch, blas_threads, 
     monkeypatch.setattr(optim_kernels, "parallel_ok", lambda: not busy)
     submitted = []
 
-    class Pool:   # runs a share at once, recording it
-        def submit(self, fn, *args, **kwargs):
-            from concurrent.futures import Future
-            submitted.append(fn)
-            f = Future()
-            f.set_result(fn(*args, **kwargs))
-            return f
+    def run_split(fn, parts):   # runs the shares one after another, recording the split
+        submitted.append(len(parts))
+        return [fn(*part) for part in parts]
 
-    monkeypatch.setattr(optim_kernels, "_executor", Pool)
+    monkeypatch.setattr(optim_kernels, "run_split", run_split)
     p = ember.nn.Parameter(ember.ones(64))
     p.grad = ember.ones(64)
     opt = eoptim.SGD([p], lr=0.1)

@@ -36,7 +36,7 @@ import functools
 import math
 import os
 
-from ._block_threads import block_threads, parallel_ok, timed_parallel
+from ._block_threads import block_threads, parallel_ok, run_split, timed_parallel
 from ._common import module_of_array
 from ..kernels import Kernel
 
@@ -90,20 +90,6 @@ class _Scratch:
             buf = xp.empty(self._size[like.dtype], dtype=like.dtype)
             self._bufs[key] = buf
         return buf[: like.size].reshape(like.shape)
-
-
-_pool = None
-_pool_pid = None
-
-
-def _executor():
-    """The worker threads (recreated in a forked child, where the parent's threads are gone)."""
-    global _pool, _pool_pid
-    if _pool is None or _pool_pid != os.getpid():
-        from concurrent.futures import ThreadPoolExecutor   # on first use: it imports logging (~15 ms)
-        _pool = ThreadPoolExecutor(max(NUM_THREADS - 1, 1), thread_name_prefix="ember-optim")
-        _pool_pid = os.getpid()
-    return _pool
 
 
 def _shares(lists, n, total, k):
@@ -168,14 +154,8 @@ def _parallel(kernel, scale=1):
         if k < 2 or not parallel_ok():
             return kernel(*lists, **kwargs)
         shares = _shares(lists, len(params), total, k)
-        pool = _executor()
         with timed_parallel(len(shares)):
-            futures = [pool.submit(kernel, *args, **kwargs) for args in shares[1:]]
-            try:
-                kernel(*shares[0], **kwargs)
-            finally:
-                for f in futures:
-                    f.result()
+            run_split(lambda *share: kernel(*share, **kwargs), shares)
 
     return run
 
