@@ -1,7 +1,6 @@
 """Convolutions against PyTorch: F.conv1d/2d/3d and F.conv_transpose1d/2d/3d over many argument
 combinations (values, input / weight / bias gradients, second derivatives), the Conv and ConvTranspose
 layers (padding modes, output_size, repr, state_dict, initialisation), and bad input."""
-import itertools
 import math
 
 import numpy as np
@@ -363,5 +362,28 @@ def test_conv_batch_blocks_and_threads(monkeypatch, threads):
             wt = _arr(cin, cout // kw.get("groups", 1), 3, 3, dtype=dtype)
             check_op(lambda *a: EF.conv_transpose2d(*a, **kw), lambda *a: TF.conv_transpose2d(*a, **kw), x, wt, **tol)
         assert bool(calls) == (threads > 1)  # the worker threads ran exactly when there were two
+    finally:
+        ember.set_num_threads(before)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_conv_batch_blocks_balanced(threads):
+    """The batch blocks cover the batch in order, differ in size by one image at most and, shared between two
+    threads, come in an even count (the 16-channel 32x32 Winograd layer's 32 images: 6, 6, 5, 5, 5, 5, not 7, 7,
+    7, 7, 4)."""
+    from ember.ops import conv as C
+    before = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        for n, per_image in ((32, 147456), (32, 180224), (7, 300000), (5, 1), (1, 10 ** 7), (0, 100)):
+            blocks = C._blocks(n, per_image)
+            sizes = [b.stop - b.start for b in blocks]
+            assert [b.start for b in blocks] == [sum(sizes[:i]) for i in range(len(sizes))] and sum(sizes) == n
+            assert not sizes or max(sizes) - min(sizes) <= 1
+            assert max(sizes, default=0) * per_image <= max(C._BLOCK_BYTES, per_image)
+            if threads == 2 and len(blocks) >= 4 and len(blocks) < n:
+                assert len(blocks) % 2 == 0
+        assert [b.stop - b.start for b in C._blocks(32, 147456)] == ([6, 6, 5, 5, 5, 5] if threads == 2 else
+                                                                    [7, 7, 6, 6, 6])
     finally:
         ember.set_num_threads(before)

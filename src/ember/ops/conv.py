@@ -69,14 +69,24 @@ class _Geom:
 
 def _blocks(n, per_image_bytes):
     """Slices of the batch, each holding about ``_BLOCK_BYTES`` of the largest per-image intermediate (less when
-    that leaves too few blocks to share between the block threads)."""
+    that leaves too few blocks to share between the block threads).  Their sizes differ by one image at most and,
+    when the block threads share them, their count is a multiple of the threads', so that ``_run_blocks`` gives
+    each thread the same work (5 blocks of 7, 7, 7, 7, 4 images split 25 / 7 between two threads)."""
     target = _BLOCK_BYTES
     nt = _threads.block_threads()
     total = n * per_image_bytes
-    if nt > 1 and total >= _MIN_PARALLEL_BYTES:
+    parallel = nt > 1 and total >= _MIN_PARALLEL_BYTES
+    if parallel:
         target = min(target, total // (2 * nt))
     k = max(1, min(n, target // max(per_image_bytes, 1)))
-    return [slice(i, min(i + k, n)) for i in range(0, n, k)]
+    count = -(-n // k)
+    if count == 0:
+        return []
+    if parallel and count >= 2 * nt:
+        count = min(n, -(-count // nt) * nt)
+    size, extra = divmod(n, count)
+    starts = [i * size + min(i, extra) for i in range(count + 1)]
+    return [slice(a, b) for a, b in zip(starts, starts[1:])]
 
 
 def _scratch_empty(xp, slot, shape, dtype):
