@@ -233,11 +233,32 @@ def _bn_sums_rows(x, centre, out):
             out[c] += acc
 
 
+@jit
+def _bn_sums_columns(x, centre, out):
+    """``_bn_sums_rows`` of a batch slice ``x`` ``(N, C)`` (one element per channel and sample): the loops run
+    along a sample's channels, which vectorise (an inner loop over ``S == 1`` element stays scalar)."""
+    N, C = x.shape
+    sq = centre.size > 0
+    for n in range(N):
+        xn = x[n]
+        if sq:
+            for c in range(C):
+                d = xn[c] - centre[c]
+                out[c] += d * d
+        else:
+            for c in range(C):
+                out[c] += xn[c]
+
+
 @pjit
 def _bn_sums(x, centre, nch, out):
     per = (x.shape[0] + nch - 1) // nch
     for ch in prange(nch):   # each chunk a call: loops inside prange itself are not vectorised
-        _bn_sums_rows(x[ch * per:(ch + 1) * per], centre, out[ch])
+        sl = slice(ch * per, (ch + 1) * per)
+        if x.shape[2] == 1:   # reshaped, not indexed: a C-contiguous 2-D view is what vectorises
+            _bn_sums_columns(x[sl].reshape(x[sl].shape[0], x.shape[1]), centre, out[ch])
+        else:
+            _bn_sums_rows(x[sl], centre, out[ch])
 
 
 def _batch_chunks(x):
@@ -268,12 +289,26 @@ def _bn_apply_rows(x, scale, shift, y):
                 y[n, c, s] = x[n, c, s] * sc + sh
 
 
+@jit
+def _bn_apply_columns(x, scale, shift, y):
+    """``_bn_apply_rows`` of ``(N, C)``."""
+    for n in range(x.shape[0]):
+        xn = x[n]
+        yn = y[n]
+        for c in range(x.shape[1]):
+            yn[c] = xn[c] * scale[c] + shift[c]
+
+
 @pjit
 def _bn_apply(x, scale, shift, y, nch):
     per = (x.shape[0] + nch - 1) // nch
     for ch in prange(nch):
         sl = slice(ch * per, (ch + 1) * per)
-        _bn_apply_rows(x[sl], scale, shift, y[sl])
+        if x.shape[2] == 1:
+            R, C = x[sl].shape[0], x.shape[1]
+            _bn_apply_columns(x[sl].reshape(R, C), scale, shift, y[sl].reshape(R, C))
+        else:
+            _bn_apply_rows(x[sl], scale, shift, y[sl])
 
 
 def batch_norm_apply(x3, mean, rstd, weight, bias):
@@ -305,12 +340,27 @@ def _bn_grad_sums_rows(g, x, mean, rstd, sg, sgx):
             sgx[c] += b * rstd[c]
 
 
+@jit
+def _bn_grad_sums_columns(g, x, mean, rstd, sg, sgx):
+    """``_bn_grad_sums_rows`` of ``(N, C)``."""
+    for n in range(x.shape[0]):
+        gn = g[n]
+        xn = x[n]
+        for c in range(x.shape[1]):
+            sg[c] += gn[c]
+            sgx[c] += gn[c] * (xn[c] - mean[c]) * rstd[c]
+
+
 @pjit
 def _bn_grad_sums(g, x, mean, rstd, nch, sg, sgx):
     per = (x.shape[0] + nch - 1) // nch
     for ch in prange(nch):
         sl = slice(ch * per, (ch + 1) * per)
-        _bn_grad_sums_rows(g[sl], x[sl], mean, rstd, sg[ch], sgx[ch])
+        if x.shape[2] == 1:
+            R, C = x[sl].shape[0], x.shape[1]
+            _bn_grad_sums_columns(g[sl].reshape(R, C), x[sl].reshape(R, C), mean, rstd, sg[ch], sgx[ch])
+        else:
+            _bn_grad_sums_rows(g[sl], x[sl], mean, rstd, sg[ch], sgx[ch])
 
 
 @jit
@@ -327,12 +377,28 @@ def _bn_gx_rows(g, x, mean, rstd, k1, k0, scale, gx):
                 gx[n, c, s] = (g[n, c, s] - (x[n, c, s] - m) * a - b) * sc
 
 
+@jit
+def _bn_gx_columns(g, x, mean, a, k0, scale, gx):
+    """``_bn_gx_rows`` of ``(N, C)``, ``a = rstd * k1``."""
+    for n in range(x.shape[0]):
+        gn = g[n]
+        xn = x[n]
+        gxn = gx[n]
+        for c in range(x.shape[1]):
+            gxn[c] = (gn[c] - (xn[c] - mean[c]) * a[c] - k0[c]) * scale[c]
+
+
 @pjit
 def _bn_gx(g, x, mean, rstd, k1, k0, scale, gx, nch):
     per = (x.shape[0] + nch - 1) // nch
+    a = rstd * k1
     for ch in prange(nch):
         sl = slice(ch * per, (ch + 1) * per)
-        _bn_gx_rows(g[sl], x[sl], mean, rstd, k1, k0, scale, gx[sl])
+        if x.shape[2] == 1:
+            R, C = x[sl].shape[0], x.shape[1]
+            _bn_gx_columns(g[sl].reshape(R, C), x[sl].reshape(R, C), mean, a, k0, scale, gx[sl].reshape(R, C))
+        else:
+            _bn_gx_rows(g[sl], x[sl], mean, rstd, k1, k0, scale, gx[sl])
 
 
 def batch_norm_backward(g3, x3, mean, rstd, weight, use_stats, need_affine):
