@@ -77,6 +77,37 @@ def test_input_adjoint_is_the_adjoint(shape, lo):
     np.testing.assert_allclose((W.wino_input(x, lo, th, tw) * m).sum(), (x * back).sum(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("a,b", [(1, 1), (3, 5), (16, 16), (24, 40)], ids=str)   # 960 kernels: runs of 256 and a rest
+def test_weight_transforms_compiled_match_reference(dtype, a, b):
+    rng = np.random.default_rng(a * b)
+    w = rng.standard_normal((a, b, 3, 3)).astype(dtype)
+    assert (W.wino_weight.implementation(w) is not W.wino_weight.reference) == numba_enabled()
+    for view in (w, w.transpose(1, 0, 2, 3), w[:, :, ::-1, ::-1]):   # a transposed (the forward's U^T) or strided w
+        u = W.wino_weight(view)
+        assert u.shape == (36,) + view.shape[:2] and u.dtype == dtype and u.flags.c_contiguous
+        np.testing.assert_allclose(u, W.wino_weight_reference(view), **TOL[dtype])
+    gu = rng.standard_normal((36, a, b)).astype(dtype)
+    for view in (gu, gu.transpose(0, 2, 1)):
+        gw = W.wino_weight_adjoint(view)
+        assert gw.shape == view.shape[1:] + (3, 3) and gw.dtype == dtype
+        np.testing.assert_allclose(gw, W.wino_weight_adjoint_reference(view), **TOL[dtype])
+    # the transform of a kernel is G k G^T, each way
+    G = W.wino_mats(np, np.float64)[1]
+    k = w[-1, -1].astype(np.float64)
+    np.testing.assert_allclose(W.wino_weight(w)[:, -1, -1].reshape(6, 6), G @ k @ G.T, **TOL[dtype])
+
+
+def test_weight_adjoint_is_the_adjoint():
+    rng = np.random.default_rng(5)
+    w, m = rng.standard_normal((7, 300, 3, 3)), rng.standard_normal((36, 7, 300))
+    np.testing.assert_allclose((W.wino_weight(w) * m).sum(), (w * W.wino_weight_adjoint(m)).sum(), rtol=1e-12)
+    bad = rng.standard_normal((2, 2, 3, 3))
+    bad[0, 0, 1, 1], bad[1, 0, 0, 2], bad[1, 1, 2, 0] = np.nan, np.inf, -np.inf   # special values go through alike
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_allclose(W.wino_weight(bad), W.wino_weight_reference(bad), rtol=1e-12)
+
+
 @pytest.mark.parametrize("shape,padding", [((4, 16, 32, 32), 1), ((3, 8, 13, 11), 1), ((2, 12, 10, 10), 0)], ids=str)
 def test_winograd_conv_matches_torch(shape, padding):
     rng = np.random.default_rng(8)

@@ -19,6 +19,7 @@ LLVM, which leaves the loop scalar."""
 import numpy as np
 
 from ._numba import inline, jit
+from .winograd import wino_mats
 
 
 # integer constants would promote float32 operands to float64 in Numba: products by 2 and 4 are sums (exact)
@@ -229,6 +230,83 @@ def _output_adjoint(y, th, tw, g2):
                 g2[6 * a + 5, base:base + R]
             for m in range(R):
                 f0[m], f1[m], f2[m], f3[m], f4[m], f5[m] = _a(q0[m], q1[m], q2[m], q3[m])
+
+
+_RUN = 256   # kernels per pass of the kernel transforms: their buffers stay in L1
+
+
+@jit
+def _weight(w, g, u):
+    # a run of kernels is gathered into rows of its 9 taps, then G k G^T goes as two separable passes (6x3 sums, then
+    # 6x6), each a long loop over the run
+    A, B = w.shape[0], w.shape[1]
+    M = A * B
+    taps = np.empty((9, _RUN), w.dtype)
+    t = np.empty((6, 3, _RUN), w.dtype)     # G k: (a, j, run)
+    for s in range(0, M, _RUN):
+        n = min(M, s + _RUN) - s
+        for m in range(n):
+            a, b = divmod(s + m, B)
+            for k in range(9):
+                taps[k, m] = w[a, b, k // 3, k % 3]
+        for j in range(3):
+            k0, k1, k2 = taps[j, :n], taps[3 + j, :n], taps[6 + j, :n]
+            for a in range(6):
+                c0, c1, c2 = g[a, 0], g[a, 1], g[a, 2]
+                ta = t[a, j, :n]
+                for m in range(n):
+                    ta[m] = c0 * k0[m] + c1 * k1[m] + c2 * k2[m]
+        for a in range(6):
+            t0, t1, t2 = t[a, 0, :n], t[a, 1, :n], t[a, 2, :n]
+            for b in range(6):
+                c0, c1, c2 = g[b, 0], g[b, 1], g[b, 2]
+                uf = u[6 * a + b, s:s + n]
+                for m in range(n):
+                    uf[m] = c0 * t0[m] + c1 * t1[m] + c2 * t2[m]
+
+
+@jit
+def _weight_adjoint(gu, g, out):
+    # per run of kernels: G^T m G as two separable passes over the run (the 6 frequencies b of each row a, then the
+    # 6 rows a), the 9 taps then scattered into each kernel's place
+    M = gu.shape[1]
+    t = np.empty((6, 3, _RUN), gu.dtype)    # m G: (a, j, run)
+    taps = np.empty((9, _RUN), gu.dtype)
+    for s in range(0, M, _RUN):
+        n = min(M, s + _RUN) - s
+        for a in range(6):
+            f0, f1, f2, f3, f4, f5 = gu[6 * a, s:s + n], gu[6 * a + 1, s:s + n], gu[6 * a + 2, s:s + n], \
+                gu[6 * a + 3, s:s + n], gu[6 * a + 4, s:s + n], gu[6 * a + 5, s:s + n]
+            for j in range(3):
+                c0, c1, c2, c3, c4, c5 = g[0, j], g[1, j], g[2, j], g[3, j], g[4, j], g[5, j]
+                tj = t[a, j, :n]
+                for m in range(n):
+                    tj[m] = c0 * f0[m] + c1 * f1[m] + c2 * f2[m] + c3 * f3[m] + c4 * f4[m] + c5 * f5[m]
+        for i in range(3):
+            c0, c1, c2, c3, c4, c5 = g[0, i], g[1, i], g[2, i], g[3, i], g[4, i], g[5, i]
+            for j in range(3):
+                t0, t1, t2, t3, t4, t5 = t[0, j, :n], t[1, j, :n], t[2, j, :n], t[3, j, :n], t[4, j, :n], t[5, j, :n]
+                tk = taps[3 * i + j, :n]
+                for m in range(n):
+                    tk[m] = c0 * t0[m] + c1 * t1[m] + c2 * t2[m] + c3 * t3[m] + c4 * t4[m] + c5 * t5[m]
+        for k in range(9):
+            src, dst = taps[k, :n], out[s:s + n, k]
+            for m in range(n):
+                dst[m] = src[m]
+
+
+def wino_weight(w):
+    """See ``winograd.wino_weight_reference``."""
+    u = np.empty((36,) + w.shape[:2], w.dtype)
+    _weight(w, wino_mats(np, w.dtype)[1], u.reshape(36, -1))
+    return u
+
+
+def wino_weight_adjoint(gu):
+    """See ``winograd.wino_weight_adjoint_reference``."""
+    out = np.empty(gu.shape[1:] + (3, 3), gu.dtype)
+    _weight_adjoint(np.ascontiguousarray(gu).reshape(36, -1), wino_mats(np, gu.dtype)[1], out.reshape(-1, 9))
+    return out
 
 
 def wino_output(mt, th, tw, bias, out):

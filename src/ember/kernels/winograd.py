@@ -1,7 +1,8 @@
 """Winograd F(4x4, 3x3) data transforms of ``ops/conv.py``: the input transform (6x6 tiles of the padded
 input -> 36 frequencies) and its adjoint (the input gradient's overlap-add), the output transform (36
 frequencies -> 4x4 output tiles, written into the NCHW output) and its adjoint (the output gradient's tiles ->
-36 frequencies): the data passes of a 3x3 convolution's training step around its GEMMs.
+36 frequencies): the data passes of a 3x3 convolution's training step around its GEMMs; and the kernel transform
+(3x3 kernels -> 36 frequencies) with its adjoint (the weight gradient from the frequencies').
 
 Matrices (Lavin & Gray): ``BT`` (6x6) maps a tile ``d`` to ``BT d BT^T``; ``G`` (6x3) the kernel and ``AT``
 (4x6) the frequencies back to a 4x4 output tile.  Layout: an input block ``x`` ``(n, C, H, W)``, zero-padded by
@@ -106,8 +107,26 @@ def wino_output_adjoint_reference(y, th, tw):
     return xp.matmul(AT.T, rows).reshape(36, -1, o)            # (a, b, T * O): along the tile columns
 
 
+def wino_weight_reference(w):
+    """The kernel transform: w (A, B, 3, 3) (any strides) -> U (36, A, B), ``G k G^T`` of every 3x3 kernel ``k``
+    (frequency ``6 a + b``)."""
+    xp = module_of_array(w)
+    a, b = w.shape[:2]
+    return (wino_mats(xp, w.dtype)[3] @ w.reshape(a * b, 9).T).reshape(36, a, b)
+
+
+def wino_weight_adjoint_reference(gu):
+    """The adjoint of ``wino_weight``: gU (36, A, B) -> (A, B, 3, 3), ``G^T m G`` of every kernel's 36 frequencies
+    (the weight gradient from the frequency domain's)."""
+    xp = module_of_array(gu)
+    a, b = gu.shape[1:]
+    return (wino_mats(xp, gu.dtype)[3].T @ gu.reshape(36, -1)).T.reshape(a, b, 3, 3)
+
+
 _N = "ember.kernels._numba_winograd:"
 wino_input = Kernel("wino_input", wino_input_reference, numba=_N + "wino_input")
 wino_input_adjoint = Kernel("wino_input_adjoint", wino_input_adjoint_reference, numba=_N + "wino_input_adjoint")
 wino_output = Kernel("wino_output", wino_output_reference, numba=_N + "wino_output")
 wino_output_adjoint = Kernel("wino_output_adjoint", wino_output_adjoint_reference, numba=_N + "wino_output_adjoint")
+wino_weight = Kernel("wino_weight", wino_weight_reference, numba=_N + "wino_weight")
+wino_weight_adjoint = Kernel("wino_weight_adjoint", wino_weight_adjoint_reference, numba=_N + "wino_weight_adjoint")

@@ -35,7 +35,7 @@ import threading
 from .._dtype import cpp_name
 from ..kernels import winograd as _kw
 from ..kernels.conv_im2col import im2col as _im2col, col2im as _col2im_into, col_pitch as _col_pitch
-from ..kernels.winograd import wino_mats as _wino_mats, tiles as _tiles
+from ..kernels.winograd import tiles as _tiles
 
 from ._common import Node, record, function, GradMode, _make, Autocast, autocast_args, module_of_array
 from ._record import grad_needed
@@ -178,15 +178,13 @@ def _wino_input(x, g):
 
 def _wino_weight(w):
     """w (O, C, 3, 3) -> U (36, O, C)."""
-    o, c = w.shape[:2]
-    GG = _wino_mats(module_of_array(w), w.dtype)[3]
-    return (GG @ w.reshape(o * c, 9).T).reshape(36, o, c)
+    return _kw.wino_weight(w)
 
 
 def _wino_weight_t(w):
     """U^T (36, C, O), contiguous (the forward GEMMs ``Vt @ U^T`` ran 1.4-1.6x slower on a transposed view of U):
     the kernel transform of w's (C, O) transpose, not a transposing copy of U."""
-    return _wino_weight(module_of_array(w).ascontiguousarray(w.transpose(1, 0, 2, 3)))
+    return _kw.wino_weight(w.transpose(1, 0, 2, 3))
 
 
 def _wino_output_into(Mt, g, out, bias):
@@ -314,7 +312,7 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
             return None
 
         gU = _sum(_run_blocks(block, _blocks(n, _wino_block_bytes(g, y.itemsize))))
-        gw = (_wino_mats(module_of_array(y), y.dtype)[3].T @ gU.reshape(36, -1)).T.reshape(g.w_shape) if need_w else None
+        gw = _kw.wino_weight_adjoint(gU) if need_w else None
         return gx, gw
     wmT = w.reshape(g.groups, g.O // g.groups, -1).transpose(0, 2, 1) if need_x else None
     pitch, wo = _col_pitch(g), g.out_sp[-1]
@@ -358,7 +356,7 @@ def _k_FG(z, y, w, g, need_z, need_w):
             return xp.matmul(_wino_grad_out(y[b], g).transpose(0, 2, 1), Vt) if need_w else None
 
         gU = _sum(_run_blocks(block, _blocks(n, _wino_block_bytes(g, z.itemsize))))
-        gw = (_wino_mats(module_of_array(z), z.dtype)[3].T @ gU.reshape(36, -1)).T.reshape(g.w_shape) if need_w else None
+        gw = _kw.wino_weight_adjoint(gU) if need_w else None
         return gy, gw
     wm = w.reshape(g.groups, g.O // g.groups, -1) if need_z else None
 
