@@ -204,15 +204,24 @@ def _wino_input_adjoint_into(gVt, g, out):
 
 # ---------------------------------------------------------------------------------------- the three products
 
-def _run_blocks(fn, blocks):
+def _run_blocks(fn, blocks, summed=False):
     """``[fn(i, b) for i, b in enumerate(blocks)]``; with several threads allowed and enough blocks, the blocks
-    are split between that many Python threads (NumPy releases the GIL in its loops and GEMMs)."""
+    are split between that many Python threads (NumPy releases the GIL in its loops and GEMMs).
+
+    ``summed``: the blocks' results are shares of one sum (arrays fresh from each block, or None): each thread adds
+    its own blocks' into the first of them as they come, and the list holds one partial sum per thread, so that
+    the additions left for the caller (``_sum``) are one fewer than the threads, not than the blocks.
+    """
     nt = _threads.block_threads()
     if nt <= 1 or len(blocks) < 2 * nt or not _threads.parallel_ok():
+        if summed:
+            return [_sum(fn(i, b) for i, b in enumerate(blocks))]
         return [fn(i, b) for i, b in enumerate(blocks)]
     groups = [list(range(k, len(blocks), nt)) for k in range(nt)]
 
     def work(idx):
+        if summed:
+            return [(idx[0], _sum(fn(i, blocks[i]) for i in idx))]
         return [(i, fn(i, blocks[i])) for i in idx]
 
     with _threads.timed_parallel(nt):
@@ -234,10 +243,15 @@ def _one_blas_thread(kernel):
 
 
 def _sum(parts):
+    """The sum of the arrays in ``parts`` (None where all are None), added into the first: each is fresh from a
+    block, owned by the caller."""
     out = None
     for p in parts:
         if p is not None:
-            out = p if out is None else out + p
+            if out is None:
+                out = p
+            else:
+                out += p
     return out
 
 
@@ -311,7 +325,7 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
                 return xp.matmul(Gt.transpose(0, 2, 1), Vt)  # this block's share of gU (36, O, C)
             return None
 
-        gU = _sum(_run_blocks(block, _blocks(n, _wino_block_bytes(g, y.itemsize))))
+        gU = _sum(_run_blocks(block, _blocks(n, _wino_block_bytes(g, y.itemsize)), summed=True))
         gw = _kw.wino_weight_adjoint(gU) if need_w else None
         return gx, gw
     wmT = w.reshape(g.groups, g.O // g.groups, -1).transpose(0, 2, 1) if need_x else None
@@ -334,7 +348,8 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
             _col2im_into(cols, g, gx[b])
         return _gemm_weight(y[b], kept[i] if kept else _im2col_scratch(x[b], g), g) if need_w else None
 
-    gw = _sum(_run_blocks(block, _blocks(n, (g.C * math.prod(g.kernel) + g.O) * math.prod(g.out_sp) * y.itemsize)))
+    blocks = _blocks(n, (g.C * math.prod(g.kernel) + g.O) * math.prod(g.out_sp) * y.itemsize)
+    gw = _sum(_run_blocks(block, blocks, summed=True))
     return gx, (gw.reshape(g.w_shape) if need_w else None)
 
 
@@ -355,7 +370,7 @@ def _k_FG(z, y, w, g, need_z, need_w):
                 _wino_output_into(xp.matmul(Vt, UT), g, gy[b], None)
             return xp.matmul(_wino_grad_out(y[b], g).transpose(0, 2, 1), Vt) if need_w else None
 
-        gU = _sum(_run_blocks(block, _blocks(n, _wino_block_bytes(g, z.itemsize))))
+        gU = _sum(_run_blocks(block, _blocks(n, _wino_block_bytes(g, z.itemsize)), summed=True))
         gw = _kw.wino_weight_adjoint(gU) if need_w else None
         return gy, gw
     wm = w.reshape(g.groups, g.O // g.groups, -1) if need_z else None
@@ -366,7 +381,8 @@ def _k_FG(z, y, w, g, need_z, need_w):
             _gemm_into(wm, cols, g, gy[b])
         return _gemm_weight(y[b], cols, g) if need_w else None
 
-    gw = _sum(_run_blocks(block, _blocks(n, (g.C * math.prod(g.kernel) + g.O) * math.prod(g.out_sp) * z.itemsize)))
+    blocks = _blocks(n, (g.C * math.prod(g.kernel) + g.O) * math.prod(g.out_sp) * z.itemsize)
+    gw = _sum(_run_blocks(block, blocks, summed=True))
     return gy, (gw.reshape(g.w_shape) if need_w else None)
 
 
