@@ -195,8 +195,7 @@ def test_compiled_lstm_layer_threads_and_absent_gradients(dtype, monkeypatch):
     from ember.kernels import _numba_lstm_layer as L
     G, w_hh, h0, c0, steps, dout, dhn, dcn = _layer_inputs(np.random.default_rng(4), dtype, [8, 8, 7, 3], False,
                                                            Hh=37, I_=6)
-    monkeypatch.setattr(L, "_SMALL_WORK", 8 * 37 * 4 * 16)      # blocks of 16 units / columns, the last partial
-    assert L._block_width(8 * 37 * 4, 37) == 16
+    monkeypatch.setattr(L, "_block_width", lambda work, n: 16)   # blocks of 16 units / columns, the last partial
     results = {}
     for nch in (1, 2):
         monkeypatch.setattr(L._split, "chunks", lambda key, work, blocks: min(nch, blocks))
@@ -213,6 +212,49 @@ def test_compiled_lstm_layer_threads_and_absent_gradients(dtype, monkeypatch):
             np.testing.assert_allclose(got, want, **TOL[dtype])
     for a, b in zip(results[1], results[2]):
         np.testing.assert_array_equal(a, b)
+
+
+def _layer_against_reference(L, dtype, rng, order="C"):
+    """The compiled layer's forward and backward on a packed reverse sequence against the NumPy reference (the
+    gates ``G`` in memory ``order``)."""
+    G, w_hh, h0, c0, steps, dout, dhn, dcn = _layer_inputs(rng, dtype, [6, 4, 4, 2, 1], True, Hh=21, I_=6)
+    A, ref = G.copy(order=order), G.copy()
+    fwd = L.lstm_layer_forward(A, w_hh, None, h0, c0, steps, True)
+    bwd = L.lstm_layer_backward(A, fwd[3], w_hh, None, steps, dout, dhn, dcn, h0.shape[0])
+    rf = R.lstm_layer_forward_reference(ref, w_hh, None, h0, c0, steps, True)
+    rb = R.lstm_layer_backward_reference(ref, rf[3], w_hh, None, steps, dout, dhn, dcn, h0.shape[0])
+    for got, want in zip((A, *fwd[:3], bwd[0], bwd[2], bwd[3]), (ref, *rf[:3], rb[0], rb[2], rb[3])):
+        np.testing.assert_allclose(got, want, **TOL[dtype])
+
+
+@pytest.mark.skipif(not numba_enabled(), reason="Numba disabled: no compiled layer")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_lstm_layer_blas(dtype, monkeypatch):
+    """The layer kernel's products go through NumPy's own BLAS (no SciPy needed): its CBLAS gemm is found; a
+    32-bit-integer CBLAS (SciPy's OpenBLAS, standing in for an LP64 build) gives the same results; with none
+    found, or gates whose rows are not contiguous, the step loop runs (the kernel is not entered)."""
+    from ember.kernels import _numba_lstm_layer as L
+    assert L.gemm_address(dtype) is not None and L.gemm_address(np.int32) is None
+    _layer_against_reference(L, dtype, np.random.default_rng(5))
+    _layer_against_reference(L, dtype, np.random.default_rng(5), order="F")      # the step loop's
+    scipy = pytest.importorskip("scipy")
+    import ctypes
+    import glob
+    import os
+    lib = ctypes.CDLL(glob.glob(os.path.join(os.path.dirname(scipy.__file__) + ".libs", "libscipy_openblas-*"))[0])
+    kind = "s" if dtype == np.float32 else "d"
+
+    class LP64:
+        pass
+    setattr(LP64, f"cblas_{kind}gemm", getattr(lib, f"scipy_cblas_{kind}gemm"))
+    lp64 = L.gemm_address.__wrapped__(dtype, LP64())
+    assert lp64 is not None and lp64[1] is False
+    monkeypatch.setattr(L, "gemm_address", lambda dt: lp64)
+    _layer_against_reference(L, dtype, np.random.default_rng(6))
+    monkeypatch.setattr(L, "gemm_address", lambda dt: None)
+    monkeypatch.setattr(L, "_forward_chunk", None)
+    monkeypatch.setattr(L, "_backward_chunk", None)
+    _layer_against_reference(L, dtype, np.random.default_rng(7))
 
 
 @pytest.mark.skipif(not numba_enabled(), reason="Numba disabled: no compiled layer")

@@ -3,30 +3,115 @@ layer, its matrix product included, inside one compiled call, so no Python runs 
 split over threads by hidden units (forward: the units' gate columns and cells) or by the product's columns
 (backward), the threads meeting at a spin barrier once a step (``_numba_sync``).
 
-The per-step product goes through BLAS (``np.dot``, which Numba binds to SciPy's BLAS) in column blocks small
-enough for OpenBLAS's small-matrix kernels (``rows * K * n <= 1e6`` multiply-adds), which read their operands in
-place; a whole ``(20, 256) @ (256, 1024)`` product packs the weight on every call and ran at half their rate
-(float32, one thread, Zen 4: a 2x256 layer's 35 steps 190 -> 105 us each).  The weight is repacked once per call
-into those blocks: forward, block ``u`` holds the ``i, f, g, o`` columns of a run of hidden units, so a block's
-product feeds those units' cell; backward, block ``c`` a run of the output's columns.
+The per-step product calls the BLAS NumPy itself links (its CBLAS ``gemm``, found by symbol in NumPy's extension
+module: no SciPy needed) in column blocks small enough for OpenBLAS's small-matrix kernels (``rows * K * n <= 1e6``
+multiply-adds), which read their operands in place; a whole ``(20, 256) @ (256, 1024)`` product packs the weight
+on every call and ran at half their rate (float32, one thread, Zen 4: a 2x256 layer's 35 steps 190 -> 105 us
+each).  Forward, the blocks are runs of one gate's columns of the transposed ``w_hh``, added into the gates ``G``
+in place (BLAS's ``beta = 1``), and the cells then run over a chunk's whole run of hidden units; backward, the
+weight is repacked once per call into blocks of the output's columns.
 
-Layers whose blocks would be too narrow (many rows or a wide input), with a projection, or without SciPy run the
-step loop (``recurrent.lstm_layer_loop``) with the compiled cells instead.
+Layers whose blocks would be too narrow (many rows or a wide input), with a projection, or where NumPy's BLAS
+exports no CBLAS ``gemm`` run the step loop (``recurrent.lstm_layer_loop``) with the compiled cells instead.
 """
-import importlib.util
+import ctypes
+import functools
 import time
 
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
 from ..ops._block_threads import block_threads, parallel_ok, run_split
 from ._numba import inline, jit
-from ._numba_math import ftanh
-from ._numba_recurrent import _sigmoid_sum, _tanh_sum, lstm_cell_backward, lstm_cell_forward
+from ._numba_math import fsigmoid, ftanh
+from ._numba_recurrent import lstm_cell_backward, lstm_cell_forward
 from ._numba_sync import barrier
-from .recurrent import active_before, lstm_layer_backward_loop, lstm_layer_loop
+from .recurrent import active_before, lstm_layer_backward_loop, lstm_layer_loop, weights_t
 
 _SMALL_WORK = 1_000_000         # OpenBLAS's small-matrix limit, multiply-adds per product
 _PARALLEL_WORK = 1 << 20        # multiply-adds per step from which a step is split over threads
-_HAVE_BLAS = importlib.util.find_spec("scipy") is not None
+
+
+# ----------------------------------------------------------------------------- BLAS
+# CBLAS gemm names NumPy's BLAS may export, with whether its integers are 64-bit: the scipy-openblas64 of NumPy's
+# wheels (2.x; 1.26), then a plain LP64 CBLAS
+_GEMM_SYMBOLS = (("scipy_cblas_{}gemm64_", True), ("cblas_{}gemm64_", True), ("cblas_{}gemm", False))
+_ROW_MAJOR, _NO_TRANS = 101, 111
+
+
+def _numpy_blas_library():
+    """NumPy's BLAS as a ctypes library: its core extension module, whose symbol lookup also searches the
+    libraries it links."""
+    try:
+        from numpy._core import _multiarray_umath as core
+    except ImportError:         # NumPy 1.x
+        from numpy.core import _multiarray_umath as core
+    return ctypes.CDLL(core.__file__)
+
+
+@functools.lru_cache(maxsize=None)
+def gemm_address(dtype, library=None):
+    """``(address, ilp64)`` of the CBLAS ``sgemm`` / ``dgemm`` (float32 / float64 ``dtype``) that ``library`` (a
+    ctypes library, NumPy's BLAS by default) exports, ``ilp64`` whether its integers are 64-bit; None when it
+    exports none of the known names or ``dtype`` is neither."""
+    kind = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}.get(np.dtype(dtype))
+    if kind is None:
+        return None
+    try:
+        library = library or _numpy_blas_library()
+    except OSError:
+        return None
+    for name, ilp64 in _GEMM_SYMBOLS:
+        fn = getattr(library, name.format(kind), None)
+        if fn is not None:
+            return ctypes.cast(fn, ctypes.c_void_p).value, ilp64
+    return None
+
+
+def _cblas_gemm_intrinsic(int_bits):
+    """An intrinsic ``(address, a, b, c, beta)``: ``c = a @ b + beta c`` by the CBLAS gemm at ``address`` with
+    ``int_bits``-bit integers, for 2-D arrays of one float dtype whose rows are contiguous (leading dimensions from
+    their row strides).  The address is an argument, so the compiled code caches (a ctypes function would not)."""
+    @intrinsic
+    def gemm(typingctx, address, a, b, c, beta):
+        if not all(isinstance(x, types.Array) and x.ndim == 2 and x.dtype == a.dtype for x in (a, b, c)):
+            return None
+
+        def codegen(context, builder, signature, args):
+            fty, ity = context.get_value_type(a.dtype), ir.IntType(int_bits)
+            fp, i32 = fty.as_pointer(), ir.IntType(32)
+            fnty = ir.FunctionType(ir.VoidType(), [i32, i32, i32, ity, ity, ity, fty, fp, ity, fp, ity, fty, fp, ity])
+            fn = builder.inttoptr(args[0], fnty.as_pointer())
+            arrays = [context.make_array(t)(context, builder, v) for t, v in zip(signature.args[1:4], args[1:4])]
+            shapes = [cgutils.unpack_tuple(builder, x.shape, 2) for x in arrays]
+            size = ir.Constant(ir.IntType(64), a.dtype.bitwidth // 8)
+            lead = [builder.trunc(builder.sdiv(cgutils.unpack_tuple(builder, x.strides, 2)[0], size), ity)
+                    for x in arrays]
+            m, k, n = (builder.trunc(v, ity) for v in (shapes[0][0], shapes[0][1], shapes[1][1]))
+            (A, B, C), enum = [x.data for x in arrays], lambda v: ir.Constant(i32, v)
+            builder.call(fn, [enum(_ROW_MAJOR), enum(_NO_TRANS), enum(_NO_TRANS), m, n, k, ir.Constant(fty, 1.0), A,
+                              lead[0], B, lead[1], context.cast(builder, args[4], signature.args[4], a.dtype), C,
+                              lead[2]])
+            return context.get_dummy_value()
+        return types.void(address, a, b, c, beta), codegen
+    return gemm
+
+
+_gemm64, _gemm32 = _cblas_gemm_intrinsic(64), _cblas_gemm_intrinsic(32)
+
+
+@inline
+def gemm(address, ilp64, a, b, c, beta):
+    """``c = a @ b + beta c`` through ``gemm_address``'s BLAS (rows of each operand contiguous; nothing done for an
+    empty product, where BLAS would reject a leading dimension of 0)."""
+    if a.shape[0] > 0 and b.shape[1] > 0 and a.shape[1] > 0:
+        if ilp64:
+            _gemm64(address, a, b, c, beta)
+        else:
+            _gemm32(address, a, b, c, beta)
 
 
 def _block_width(work_per_column, n):
@@ -86,58 +171,77 @@ _split = _Split()
 # ----------------------------------------------------------------------------- forward
 @inline
 def _copy(a, out):
-    """``out[:] = a`` (a loop: a slice assignment costs more than a row block's few elements)."""
+    """``out[:] = a`` (a loop: a slice assignment costs more than a row's few elements)."""
     for j in range(a.size):
         out[j] = a[j]
 
 
 @inline
-def _cell_block(g, sb, c, o_h, o_next, tc, H, u0, w, uw):
-    """One row of one unit block: gates ``g`` (the row of G, activated in place) plus the block's product row
-    ``sb``; the cell state ``c`` (updated in place), ``tanh(c)`` into ``tc``, the new hidden state into ``o_h``
-    and ``o_next``."""
-    i, f, gg, o = g[u0:u0 + w], g[H + u0:H + u0 + w], g[2 * H + u0:2 * H + u0 + w], g[3 * H + u0:3 * H + u0 + w]
-    _sigmoid_sum(i, sb[:w])
-    _sigmoid_sum(f, sb[uw:uw + w])
-    _tanh_sum(gg, sb[2 * uw:2 * uw + w])
-    _sigmoid_sum(o, sb[3 * uw:3 * uw + w])
-    for j in range(w):
+def _sigmoid(a):
+    for j in range(a.size):
+        a[j] = fsigmoid(a[j])
+
+
+@inline
+def _tanh(a):
+    for j in range(a.size):
+        a[j] = ftanh(a[j])
+
+
+@inline
+def _cells(g, c, o_h, o_next, tc, H, lo, hi):
+    """One row's cells for hidden units ``lo:hi``: gates ``g`` (the row of G, products added) activated in place;
+    the cell state ``c`` (the units' slice, updated in place), ``tanh(c)`` into ``tc``, the new hidden state into
+    ``o_h`` and ``o_next`` (slices of the units)."""
+    i, f, gg, o = g[lo:hi], g[H + lo:H + hi], g[2 * H + lo:2 * H + hi], g[3 * H + lo:3 * H + hi]
+    _sigmoid(i)
+    _sigmoid(f)
+    _tanh(gg)
+    _sigmoid(o)
+    for j in range(hi - lo):
         c[j] = f[j] * c[j] + i[j] * gg[j]
     # tanh in a loop over two arrays only: with more, LLVM's overlap checks give up and the loop stays scalar
-    for j in range(w):
-        tc[j] = ftanh(c[j])
-    for j in range(w):
+    _tanh_into(c, tc)
+    for j in range(hi - lo):
         x = o[j] * tc[j]
         o_h[j] = x
         o_next[j] = x
 
 
+@inline
+def _tanh_into(a, out):
+    for j in range(a.size):
+        out[j] = ftanh(a[j])
+
+
 @jit
-def _forward_block(G, r0, u0, w, h, Wb, S, cs, h_next, out, TC, Hp, Cp, keep):
-    """Step rows ``r0:r0+len(h)``, hidden units ``u0:u0+w``: the block's product, then its cells."""
+def _forward_step(address, ilp64, G, WT, cw, r0, lo, hi, h, cs, h_next, out, TC, Hp, Cp, keep):
+    """Step rows ``r0:r0+len(h)``, hidden units ``lo:hi``: the units' gate columns of ``h @ WT`` added into ``G``
+    in blocks of ``cw`` columns, then their cells."""
     bs, H = h.shape[0], cs.shape[1]
-    uw = Wb.shape[1] // 4
-    s = S[:bs]
-    np.dot(h, Wb, s)
+    Gs = G[r0:r0 + bs]
+    for q in range(4):
+        for u0 in range(lo, hi, cw):
+            j0, j1 = q * H + u0, q * H + min(u0 + cw, hi)
+            gemm(address, ilp64, h, WT[:, j0:j1], Gs[:, j0:j1], 1.0)
     for b in range(bs):
         r = r0 + b
         kr = r if keep else 0   # without keep, TC (scratch), Hp and Cp are one-row placeholders
-        c = cs[b, u0:u0 + w]
+        c = cs[b, lo:hi]
         if keep:
-            _copy(h[b, u0:u0 + w], Hp[r, u0:u0 + w])
-            _copy(c, Cp[r, u0:u0 + w])
-        _cell_block(G[r], s[b], c, out[r, u0:u0 + w], h_next[b, u0:u0 + w], TC[kr, u0:u0 + w], H, u0, w, uw)
+            _copy(h[b, lo:hi], Hp[r, lo:hi])
+            _copy(c, Cp[r, lo:hi])
+        _cells(G[r], c, out[r, lo:hi], h_next[b, lo:hi], TC[kr, lo:hi], H, lo, hi)
 
 
 @jit
-def _forward_chunk(ch, nch, G, Wp, h0, c0, R0, BS, out, TC, Hp, Cp, hs, cs, S, hn, cn, keep, sync):
-    """Chunk ``ch``'s share of every step: its unit blocks' products and cells, and the packed layout's row
-    moves for its units, then the step's barrier."""
+def _forward_chunk(ch, nch, address, ilp64, G, WT, cw, h0, c0, R0, BS, out, TC, Hp, Cp, hs, cs, hn, cn, keep, sync):
+    """Chunk ``ch``'s share of every step: its run of unit blocks' products and cells, and the packed layout's
+    row moves for its units, then the step's barrier."""
     H = cs.shape[1]
-    nub, uw = Wp.shape[0], Wp.shape[2] // 4
+    nub = (H + cw - 1) // cw
     per = (nub + nch - 1) // nch
-    b0, b1 = ch * per, min((ch + 1) * per, nub)
-    lo, hi = min(b0 * uw, H), min(b1 * uw, H)          # this chunk's hidden units
+    lo, hi = min(ch * per * cw, H), min((ch + 1) * per * cw, H)      # this chunk's hidden units
     T = R0.size
     n, cur = BS[0], 0
     for t in range(T):
@@ -146,9 +250,8 @@ def _forward_chunk(ch, nch, G, Wp, h0, c0, R0, BS, out, TC, Hp, Cp, hs, cs, S, h
             hn[bs:n, lo:hi] = hs[cur, bs:n, lo:hi]
             cn[bs:n, lo:hi] = cs[bs:n, lo:hi]
         h, h_next = hs[cur, :bs], hs[1 - cur]
-        for ub in range(b0, b1):
-            _forward_block(G, r0, ub * uw, min(uw, H - ub * uw), h, Wp[ub], S[ub], cs, h_next, out, TC, Hp, Cp,
-                           keep)
+        if lo < hi:
+            _forward_step(address, ilp64, G, WT, cw, r0, lo, hi, h, cs, h_next, out, TC, Hp, Cp, keep)
         if t + 1 < T and BS[t + 1] > bs:    # rows whose sequences start at the next step (a reverse direction)
             h_next[bs:BS[t + 1], lo:hi] = h0[bs:BS[t + 1], lo:hi]
             cs[bs:BS[t + 1], lo:hi] = c0[bs:BS[t + 1], lo:hi]
@@ -166,15 +269,10 @@ def _run_chunks(chunk, nch, *args):
     run_split(chunk, [(ch, nch) + args for ch in range(nch)])
 
 
-def _pack_units(w_hh, uw):
-    """``w_hh`` (4H, K) as (blocks, K, 4 uw): block ``u``'s columns are the i, f, g, o rows of hidden units
-    ``u uw .. (u+1) uw`` (zero past H)."""
-    H4, K = w_hh.shape
-    H = H4 // 4
-    nub = -(-H // uw)
-    W4 = np.zeros((4, nub * uw, K), dtype=w_hh.dtype)
-    W4[:, :H] = w_hh.reshape(4, H, K)
-    return np.ascontiguousarray(W4.reshape(4, nub, uw, K).transpose(1, 3, 0, 2)).reshape(nub, K, 4 * uw)
+def _blas_for(G):
+    """``gemm_address`` of ``G``'s dtype, or None when the layer has an empty dimension or ``G``'s rows are not
+    contiguous (the step loop runs it)."""
+    return gemm_address(G.dtype) if G.size and G.flags.c_contiguous else None
 
 
 def lstm_layer_forward(G, w_hh, w_hr, h0, c0, steps, keep):
@@ -182,11 +280,11 @@ def lstm_layer_forward(G, w_hh, w_hr, h0, c0, steps, keep):
     B = h0.shape[0]
     H4, K = w_hh.shape
     H = H4 // 4
-    uw = _block_width(B * K * 4, H) if w_hr is None and _HAVE_BLAS else 0
-    if not uw:
+    blas = _blas_for(G) if w_hr is None and K else None
+    cw = _block_width(B * K, H) if blas else 0
+    if not cw:
         return lstm_layer_loop(lstm_cell_forward, G, w_hh, w_hr, h0, c0, steps, keep)
     dt, N = G.dtype, G.shape[0]
-    Wp = _pack_units(w_hh, uw)
     R0, BS = _schedule(steps)
     out = np.empty((N, H), dtype=dt)
     kept = (N, H) if keep else (1, H)
@@ -194,14 +292,13 @@ def lstm_layer_forward(G, w_hh, w_hr, h0, c0, steps, keep):
     hs, cs = np.empty((2, B, H), dtype=dt), np.empty((B, H), dtype=dt)
     n = BS[0]
     hs[0, :n], cs[:n] = h0[:n], c0[:n]
-    S = np.empty((Wp.shape[0], B, 4 * uw), dtype=dt)
     hn, cn = np.empty((B, H), dtype=dt), np.empty((B, H), dtype=dt)
     key = ("forward", dt, B, K, H, len(steps))
-    nch = _split.chunks(key, B * K * H4, Wp.shape[0])
+    nch = _split.chunks(key, B * K * H4, -(-H // cw))
     t = time.perf_counter()
     # hs (2, B, H) holds the hidden state, read from one half while a step writes the other
-    _run_chunks(_forward_chunk, nch, G, Wp, np.ascontiguousarray(h0), np.ascontiguousarray(c0), R0, BS, out, TC, Hp,
-                Cp, hs, cs, S, hn, cn, keep, np.zeros(1, dtype=np.int64))
+    _run_chunks(_forward_chunk, nch, *blas, G, weights_t(w_hh), cw, np.ascontiguousarray(h0),
+                np.ascontiguousarray(c0), R0, BS, out, TC, Hp, Cp, hs, cs, hn, cn, keep, np.zeros(1, dtype=np.int64))
     _split.timed(key, nch, time.perf_counter() - t)
     return out, hn, cn, ((Hp, Cp, TC, None) if keep else None)
 
@@ -231,18 +328,8 @@ def _backward_cells(dout, A, Cp, TC, dG, dsum, dcs, r0, bs, u0, w):
 
 
 @jit
-def _backward_columns(dGr, Wb, S, dsum, c0, w):
-    """``dsum[:, c0:c0+w]`` = the step's gates' gradients ``dGr`` times block ``Wb`` of ``w_hh``."""
-    bs = dGr.shape[0]
-    s = S[:bs]
-    np.dot(dGr, Wb, s)
-    for b in range(bs):
-        for j in range(w):
-            dsum[b, c0 + j] = s[b, j]
-
-
-@jit
-def _backward_chunk(ch, nch, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, S, dsum, dcs, dh0, dc0, sync):
+def _backward_chunk(ch, nch, address, ilp64, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, dsum, dcs, dh0, dc0,
+                    sync):
     """Chunk ``ch``'s share of every step, last step first: the cells of its hidden units, the barrier (the
     product needs every unit's gates), then its column blocks of the product.  Its units are its columns, so
     the next step's cells read only gradients this chunk wrote."""
@@ -259,8 +346,9 @@ def _backward_chunk(ch, nch, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, S, d
             _backward_cells(dout, A, Cp, TC, dG, dsum, dcs, r0, bs, lo, hi - lo)
         barrier(sync, (k + 1) * nch)
         dGr = dG[r0:r0 + bs]
-        for cb in range(b0, b1):
-            _backward_columns(dGr, Wn[cb], S[cb], dsum, cb * cw, min(cw, H - cb * cw))
+        for cb in range(b0, b1):     # dsum's block of columns = the step's gates' gradients times w_hh's block
+            w = min(cw, H - cb * cw)
+            gemm(address, ilp64, dGr, Wn[cb][:, :w], dsum[:bs, cb * cw:cb * cw + w], 0.0)
         if bs > nb:             # rows that started from the initial state at this step
             dh0[nb:bs, lo:hi] = dsum[nb:bs, lo:hi]
             dc0[nb:bs, lo:hi] = dcs[nb:bs, lo:hi]
@@ -272,29 +360,34 @@ def _backward_chunk(ch, nch, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, S, d
     dc0[:n, lo:hi] += dcs[:n, lo:hi]
 
 
-def _pack_columns(w_hh, cw):
-    """``w_hh`` (4H, H) as (blocks, 4H, cw): block ``c`` holds columns ``c cw .. (c+1) cw`` (zero past H)."""
+@jit
+def _pack_columns(w_hh, cw, out):
+    """``w_hh`` (4H, H) into ``out`` (blocks, 4H, cw): block ``c`` holds columns ``c cw .. (c+1) cw`` (the last
+    block's columns past H left unset: the products read only its first ones).  One pass: NumPy's pad, transpose
+    and copy took 0.69 ms for a (1024, 256) float32 weight, this 0.14."""
     H4, H = w_hh.shape
-    ncb = -(-H // cw)
-    W = np.zeros((H4, ncb * cw), dtype=w_hh.dtype)
-    W[:, :H] = w_hh
-    return np.ascontiguousarray(W.reshape(H4, ncb, cw).transpose(1, 0, 2))
+    for cb in range(out.shape[0]):
+        c0 = cb * cw
+        for r in range(H4):
+            for j in range(min(cw, H - c0)):
+                out[cb, r, j] = w_hh[r, c0 + j]
 
 
 def lstm_layer_backward(A, saved, w_hh, w_hr, steps, dout, dhn, dcn, B):
     """See ``recurrent.lstm_layer_backward_reference``."""
     H4, H = w_hh.shape
-    cw = _block_width(B * H4, H) if w_hr is None and _HAVE_BLAS else 0
+    blas = _blas_for(A) if w_hr is None else None
+    cw = _block_width(B * H4, H) if blas else 0
     if not cw:
         return lstm_layer_backward_loop(lstm_cell_backward, A, saved, w_hh, w_hr, steps, dout, dhn, dcn, B)
     _, Cp, TC, _ = saved
     dt, N = A.dtype, A.shape[0]
     given = lambda g, shape: np.ascontiguousarray(g) if g is not None else np.zeros(shape, dtype=dt)  # noqa: E731
-    Wn = _pack_columns(w_hh, cw)
+    Wn = np.empty((-(-H // cw), H4, cw), dtype=dt)
+    _pack_columns(w_hh, cw, Wn)
     R0, BS = _schedule(steps)
     NB = np.array(active_before(steps)[0], dtype=np.int64)
     dG = np.empty((N, H4), dtype=dt)
-    S = np.empty((Wn.shape[0], B, cw), dtype=dt)
     dout, dhn, dcn = given(dout, (N, H)), given(dhn, (B, H)), given(dcn, (B, H))
     dsum, dcs = np.empty((B, H), dtype=dt), np.empty((B, H), dtype=dt)
     n = BS[-1]
@@ -303,7 +396,7 @@ def lstm_layer_backward(A, saved, w_hh, w_hr, steps, dout, dhn, dcn, B):
     key = ("backward", dt, B, H, len(steps))
     nch = _split.chunks(key, B * H4 * H, Wn.shape[0])
     t = time.perf_counter()
-    _run_chunks(_backward_chunk, nch, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, S, dsum, dcs, dh0, dc0,
+    _run_chunks(_backward_chunk, nch, *blas, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, dsum, dcs, dh0, dc0,
                 np.zeros(1, dtype=np.int64))
     _split.timed(key, nch, time.perf_counter() - t)
     return dG, None, dh0, dc0
