@@ -61,3 +61,23 @@ def test_serial_and_parallel_compilations_cached_apart(tmp_path, monkeypatch):
     assert ids[0] == 0
     probe(ids, 2)
     assert ids[0] != ids[1]
+
+
+def test_regions_accounted_from_the_calling_thread(monkeypatch):
+    """Several chunks run as a region accounted by ``account_region`` (wall and the calling thread's CPU seconds),
+    one chunk runs serially and unaccounted; regions whose calling thread got a fifth of their time back off."""
+    from ember.kernels import _numba_softmax as NS
+    from ember.kernels import _numba
+    from ember.ops import _block_threads as BT
+    seen = []
+    monkeypatch.setattr(_numba, "account_region", lambda wall, cpu: seen.append((wall, cpu)))
+    x = np.random.default_rng(0).standard_normal((256, 301, 1)).astype(np.float32)
+    y = np.empty_like(x)
+    NS._fwd(x, y, False, 1)
+    assert seen == []
+    NS._fwd(x, y, False, 2)
+    assert len(seen) == 1 and seen[0][0] > 0 and 0 <= seen[0][1] <= 2 * seen[0][0]
+    monkeypatch.setattr(BT, "_contention", {"cooldown": 0.0, "share": 1.0, "backoff": 0.0})
+    for _ in range(4):
+        BT.account_region(1.0, 0.2)
+    assert not BT.parallel_ok()
