@@ -102,6 +102,25 @@ def test_scalars_do_not_upcast():
     assert ember.tensor([1j]).dtype is ember.complex64
 
 
+def test_python_float_operand_after_cached_scalars():
+    """A Python float meeting a float32/float64 array becomes a cached 0-d array of that dtype (the binary ops'
+    fast path): once cached, the same number must still promote every other dtype as torch does."""
+    for name in ("float32", "float64", "float16", "complex64"):   # fill the cache with 2.5 and 0.75 for these
+        ember.ones(2, dtype=E(name)) * 2.5 + 0.75
+    for name in NAMES:
+        for op in (lambda x: x * 2.5, lambda x: x + 0.75, lambda x: x - 2.5, lambda x: 0.75 * x):
+            te, tt = ember.ones(2, dtype=E(name)), torch.ones(2, dtype=T(name))
+            try:
+                rt = op(tt)
+            except RuntimeError:   # torch refuses (bool - float)
+                with pytest.raises(RuntimeError):
+                    op(te)
+                continue
+            re = op(te)
+            assert name_of(re.dtype) == name_of(rt.dtype), name
+            np.testing.assert_array_equal(re.to(ember.complex128).numpy(), rt.to(torch.complex128).numpy())
+
+
 def test_true_division_of_ints_matches_torch():
     for name in ["uint8", "int8", "int16", "int32", "int64", "bool"]:
         a = sample(ember, name, False)

@@ -35,6 +35,7 @@ def track_inference_mode(entering):
         _inference_blocks[0] += 1 if entering else -1
         _new = _new_marking_inference if _inference_blocks[0] else _new_plain
 _scalar_warned = False
+_autograd_backward = [None]   # ember.autograd.backward, bound by Tensor.backward on first use
 
 
 def _warn_scalar_requires_grad():
@@ -544,7 +545,10 @@ class Tensor:
             create_graph: record the backward pass, for higher-order derivatives.
             inputs: only accumulate into these tensors.
         """
-        from .autograd import backward
+        backward = _autograd_backward[0]
+        if backward is None:   # bound on first use (ember.autograd imports this module); an import here costs ~1 us
+            from .autograd import backward
+            _autograd_backward[0] = backward
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):

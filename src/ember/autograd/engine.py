@@ -163,6 +163,11 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         following = nxt
                     else:
                         heappush(heap, (nxt._order, nxt))
+                    if g is not None and nxt._num_outputs == 1:   # the common case: one store
+                        buffers[nxt] = g
+                        if type(nxt) is AccumulateGrad and trusted and _owned_result(g, k, out, _listed(node, grads)):
+                            owned.add(nxt)
+                        continue
                     prev = buffers[nxt] = None
                 elif g is None:
                     continue

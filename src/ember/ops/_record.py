@@ -65,13 +65,20 @@ def record(out, node_cls, inputs, saved=(), output=False, **fields):
             node._result = (out._data, out._version, out._version[0])
         else:
             node.save_result(out)
-    # the edges: one per input (most ops have one or two, written out: no list to build)
+    # the edges: one per input (most ops have one or two, written out: no list to build); edge_of inlined for an
+    # op's result that is no view (grad_fn set, no view version to check)
     if len(inputs) == 1:
-        node._edges = (edge_of(inputs[0]),)   # the loop above found that it requires grad
+        a = inputs[0]   # the loop above found that it requires grad
+        fn = a._grad_fn
+        node._edges = ((fn, a._output_nr) if fn is not None and a._vv is None else edge_of(a),)
     elif len(inputs) == 2:
         a, b = inputs
-        node._edges = (edge_of(a) if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._requires_grad else None,
-                       edge_of(b) if (b.__class__ is Tensor or isinstance(b, Tensor)) and b._requires_grad else None)
+        if a.__class__ is Tensor and a._requires_grad and a._grad_fn is not None and a._vv is None:
+            ea = (a._grad_fn, a._output_nr)
+        else:
+            ea = edge_of(a) if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._requires_grad else None
+        node._edges = (ea, edge_of(b) if (b.__class__ is Tensor or isinstance(b, Tensor)) and b._requires_grad
+                       else None)
     else:
         node._edges = tuple([edge_of(t) if isinstance(t, Tensor) and t._requires_grad else None for t in inputs])
     node._order = next_order()   # after the edges: below every node they point to

@@ -103,7 +103,9 @@ def unary_op(name, forward, derivative=None, *, saves="input", promote=True, nod
     numpy_fn = getattr(numpy, forward) if by_name else forward   # the CPU case, looked up once
 
     def unary(input, *, out=None):
-        arr = float_array(input) if promote else input._data
+        arr = input._data
+        if promote and arr.dtype.char not in "fd":   # float32/float64 need no promotion: no float_array call
+            arr = float_array(input)
         if type(input._data) is numpy.ndarray:
             xp, fn = numpy, numpy_fn
         else:

@@ -12,7 +12,7 @@ import operator
 from .. import _dtype
 from ._common import (array_module, Tensor, Node, record, op, method, function, _make, binary_arrays,
                       broadcast_error, grad_for, scalar_value, unbroadcast, write_out, inplace, dtype_name,
-                      GradMode, ignore_fp_errors, backend_of, backend_for, _scalar_array)
+                      GradMode, ignore_fp_errors, backend_of, backend_for, _scalar_array, zero_of)
 from ._unary import unary_op
 from ._unsigned import refuse_wide_unsigned
 from ._record import may_record
@@ -134,8 +134,9 @@ neg = unary_op("neg", _negative, lambda g: -g, saves=None, promote=False, inplac
 
 
 # first order on float32/float64 arrays: float * bool is one pass, no bool->float copy
-relu = unary_op("relu", lambda xp, a: xp.maximum(a, 0), lambda g, r: g * (r > 0), saves="output", promote=False,
-                node_name="ReluBackward0", inplace=True, inplace_function=True, on_arrays=True)
+relu = unary_op("relu", lambda xp, a: xp.maximum(a, zero_of(a)), lambda g, r: g * (r > 0), saves="output",
+                promote=False, node_name="ReluBackward0", inplace=True, inplace_function=True,
+                on_arrays=lambda g, r: g * (r > zero_of(r)))
 def _absolute(xp, a):
     refuse_wide_unsigned("abs_cpu", a.dtype)
     return xp.abs(a)
@@ -280,12 +281,18 @@ def _reduce_to(grad, meta):
 class AddBackward0(Node):
     def backward(self, grad):
         a, b = self.a, self.b
+        d = grad._data
+        if b is None and a is not None and d.shape == a[0] and d.dtype is a[1]:
+            return grad, None   # tensor + number: the gradient passes through (_reduce_to's test inlined)
         return (None if a is None else _reduce_to(grad, a)), (None if b is None else _reduce_to(grad, b))
 
 
 class SubBackward0(Node):
     def backward(self, grad):
         a, b = self.a, self.b
+        d = grad._data
+        if b is None and a is not None and d.shape == a[0] and d.dtype is a[1]:
+            return grad, None   # tensor - number: the gradient passes through (_reduce_to's test inlined)
         return (None if a is None else _reduce_to(grad, a)), (None if b is None else -_reduce_to(grad, b))
 
 
@@ -445,7 +452,8 @@ def mul(input, other, *, out=None):
             node.save(input if node.b is not None else None, other if node.a is not None else None)
         else:   # tensor * number: input requires grad (record recorded), the number needs no version check
             node.a, node.b = (input._data.shape, input._data.dtype), None
-            node._saved = ((None, None, None), (scalar_value(other), None, None))   # node.save(None, number)
+            number = other if type(other) is float else scalar_value(other)
+            node._saved = ((None, None, None), (number, None, None))   # node.save(None, number)
     return write_out(out, res) if out is not None else res
 
 
