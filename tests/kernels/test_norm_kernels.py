@@ -40,7 +40,7 @@ def test_batch_norm_kernels_match_reference(shape, use_stats, nch, monkeypatch):
     if not numba_enabled():
         pytest.skip("Numba disabled")
     from ember.kernels import _numba_norms as NN
-    monkeypatch.setattr(NN, "_batch_chunks", lambda x: nch)
+    monkeypatch.setattr(NN, "_batch_chunks", lambda x, *elements: nch)
     rng = np.random.default_rng(1)
     x = (rng.standard_normal(shape) * 3 + 1).astype(np.float32)
     g = rng.standard_normal(shape).astype(np.float32)

@@ -81,3 +81,41 @@ def test_regions_accounted_from_the_calling_thread(monkeypatch):
     for _ in range(4):
         BT.account_region(1.0, 0.2)
     assert not BT.parallel_ok()
+
+
+def _forced(monkeypatch, modules, nch):
+    for m in modules:
+        monkeypatch.setattr(m, "row_chunks", lambda *a: nch)
+
+
+def test_row_kernels_two_chunks_match_one(monkeypatch):
+    """The softmax, row-norm, GELU and cross-entropy kernels on two chunks (forced: their sizes split only from
+    64K-256K elements) give the one-chunk results (the same bits, but the affine sums, added per chunk)."""
+    from ember.kernels import _numba_softmax as NS, _numba_norms as NN, _numba_activations as NA
+    from ember.kernels import _numba_losses as NL
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((37, 29, 1)).astype(np.float32)
+    g = rng.standard_normal((37, 29, 1)).astype(np.float32)
+    w = rng.standard_normal(29).astype(np.float32)
+    t = rng.integers(0, 29, 37)
+    pick = np.ones(37, np.float32)
+
+    def run():
+        y = NS.softmax_forward(x, False)
+        yn, mean, rstd = NN.row_norm_forward(x, 1, w, w, 1e-5, True)
+        lse = NL.cross_entropy_forward(x[..., 0], t, pick, None, None)[1]
+        return [y, NS.softmax_backward(g, y, False), yn, *NN.row_norm_backward(g, x, mean, rstd, 1, w, True, True),
+                NA.gelu_forward(x, "none"), NA.gelu_backward(g, x, "none"), lse,
+                NL.cross_entropy_backward(x[..., 0], lse, t, pick, pick, None, None)]
+
+    monkeypatch.setattr(NA, "chunks", lambda *a: 1)
+    _forced(monkeypatch, (NS, NN, NL), 1)
+    one = run()
+    monkeypatch.setattr(NA, "chunks", lambda *a: 2)
+    _forced(monkeypatch, (NS, NN, NL), 2)
+    two = run()
+    for i, (a, b) in enumerate(zip(one, two)):
+        if i in (4, 5):   # the row norm's weight and bias gradients
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        else:
+            np.testing.assert_array_equal(a, b, err_msg=str(i))

@@ -6,7 +6,7 @@ accumulator in the vector loop: 142 us against 104 for 256x1000 float32)."""
 import numpy as np
 from numba import prange
 
-from ._numba import jit, pjit, chunks
+from ._numba import jit, pjit, row_chunks
 from ._numba_math import fexp_nonpositive, fmax
 from ._numba_softmax import _BLOCK
 
@@ -84,7 +84,8 @@ def _prepared(x2, target, pick, spread, cw):
 
 
 def _chunks(x):
-    return chunks(x.shape[0], max(1, 16384 // max(1, x.shape[1])))
+    # 2^16 elements a chunk (see ``row_chunks``): one thread takes ~0.4 ns an element forward, ~0.3 backward
+    return row_chunks(x.shape[0], x.shape[1], 1 << 16)
 
 
 def cross_entropy_forward(x2, target, pick, spread, cw):

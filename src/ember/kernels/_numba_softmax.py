@@ -7,7 +7,7 @@ itself halves its width: 1.3 ms against 0.9 ms on 4096x256 float32)."""
 import numpy as np
 from numba import prange
 
-from ._numba import jit, pjit, chunks
+from ._numba import jit, pjit, row_chunks
 from ._numba_math import fexp, fexp_nonpositive, fmax
 
 _BLOCK = 256
@@ -175,7 +175,7 @@ def _attention(s, L, causal, nch):
 
 def attention_softmax(s2, L, causal):
     """See ``softmax.attention_softmax_reference`` (``s2`` C-contiguous: the op's fresh product)."""
-    _attention(s2, L, causal, chunks(s2.shape[0], max(1, 16384 // s2.shape[1])))
+    _attention(s2, L, causal, row_chunks(s2.shape[0], s2.shape[1], _FWD_CHUNK))
     return s2
 
 
@@ -203,15 +203,15 @@ def _bwd(g, y, gx, log, nch):
             _bwd_columns(g[sl], y[sl], gx[sl], log)
 
 
-def _chunks(x):
-    return chunks(x.shape[0], max(1, 16384 // max(1, x[0].size)))
+# elements a chunk (see ``row_chunks``): the forward takes ~0.45 ns an element on one thread, the backward ~0.16
+_FWD_CHUNK, _BWD_CHUNK = 1 << 16, 1 << 18
 
 
 def softmax_forward(x3, log):
     """See ``softmax.softmax_forward_reference``."""
     x = np.ascontiguousarray(x3)
     y = np.empty_like(x)
-    _fwd(x, y, log, _chunks(x))
+    _fwd(x, y, log, row_chunks(x.shape[0], x[0].size, _FWD_CHUNK))
     return y
 
 
@@ -220,5 +220,5 @@ def softmax_backward(g3, y3, log):
     y = np.ascontiguousarray(y3)
     g = np.ascontiguousarray(g3, dtype=y.dtype)
     gx = np.empty_like(y)
-    _bwd(g, y, gx, log, _chunks(y))
+    _bwd(g, y, gx, log, row_chunks(y.shape[0], y[0].size, _BWD_CHUNK))
     return gx
