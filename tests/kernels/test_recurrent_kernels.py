@@ -257,6 +257,106 @@ def test_compiled_lstm_layer_blas(dtype, monkeypatch):
     _layer_against_reference(L, dtype, np.random.default_rng(7))
 
 
+def _gru_layer_inputs(rng, dtype, batch_sizes, reverse, Hh=H):
+    """A packed GRU layer's arguments: input-side pre-activations ``G`` (with ``b_ih``), ``w_hh``, ``b_hh``, ``h0``,
+    the steps in processing order, and gradients for the output and final state."""
+    G, w4, h0, _, steps, dout, dhn, _ = _layer_inputs(rng, dtype, batch_sizes, reverse, Hh=Hh)
+    return G[:, :3 * Hh].copy(), w4[:3 * Hh].copy(), rng.standard_normal(3 * Hh).astype(dtype), h0, steps, dout, dhn
+
+
+def _torch_gru_layer(G, w_hh, b_hh, h0, steps, dout, dhn):
+    """The same GRU recurrence step by step with torch.gru_cell (identity input weights), the output, h_n and
+    the gradients of G, h0."""
+    Gt, ht0 = (torch.tensor(a, requires_grad=True) for a in (G, h0))
+    eye, wh, bh = torch.eye(G.shape[1], dtype=Gt.dtype), torch.tensor(w_hh), torch.tensor(b_hh)
+    outs, hn = {}, {}
+    h = ht0[:steps[0][1] - steps[0][0]]
+    for r0, r1 in steps:
+        bs = r1 - r0
+        if bs < h.shape[0]:
+            for k in range(bs, h.shape[0]):
+                hn[k] = h[k]
+            h = h[:bs]
+        elif bs > h.shape[0]:
+            h = torch.cat([h, ht0[h.shape[0]:bs]])
+        h = torch.gru_cell(Gt[r0:r1], h, eye, wh, None, bh)
+        outs[r0] = h
+    for k in range(h.shape[0]):
+        hn[k] = h[k]
+    out = torch.cat([outs[r0] for r0 in sorted(outs)])
+    hn = torch.stack([hn[k] for k in sorted(hn)])
+    grads = torch.autograd.grad([out, hn], [Gt, ht0], [torch.tensor(dout), torch.tensor(dhn)])
+    return [t.detach().numpy() for t in (out, hn, *grads)]
+
+
+def _gru_layer_run(fwd, bwd, G, w_hh, b_hh, h0, steps, dout, dhn, keep=True):
+    """A GRU layer's forward and backward: ``(A, out, h_n, dGh, DN, dh0)``, or ``(A, out, h_n)`` without
+    ``keep``; ``dG`` (the input side's) is ``dGh`` with ``DN`` as its n block."""
+    A = G.copy(order="K")
+    out, hn, saved = fwd(A, w_hh, b_hh, h0, steps, keep)
+    if not keep:
+        assert saved is None
+        return A, out, hn
+    return (A, out, hn, *bwd(A, saved, w_hh, steps, dout, dhn, h0.shape[0]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("batch_sizes,reverse", LAYER_CASES)
+def test_gru_layer_matches_torch(dtype, batch_sizes, reverse):
+    """Forward and backward of the whole GRU layer kernel (compiled where usable, and its reference) against
+    torch's cell run step by step, on padded and packed sequences in both directions."""
+    args = _gru_layer_inputs(np.random.default_rng(8), dtype, batch_sizes, reverse)
+    G, w_hh, b_hh, h0, steps, dout, dhn = args
+    want = _torch_gru_layer(*args)
+    tol = TOL[dtype] if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
+    Hh = h0.shape[1]
+    for fwd, bwd in ((R.gru_layer_forward, R.gru_layer_backward),
+                     (R.gru_layer_forward_reference, R.gru_layer_backward_reference)):
+        _, out, hn, dGh, DN, dh0 = _gru_layer_run(fwd, bwd, *args)
+        dG = dGh.copy()
+        dG[:, 2 * Hh:] = DN
+        for got, exp in zip((out, hn, dG, dh0), want):
+            np.testing.assert_allclose(got, exp, **tol)
+
+
+@pytest.mark.skipif(not numba_enabled(), reason="Numba disabled: no compiled layer")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_gru_layer_threads_blocks_and_fallbacks(dtype, monkeypatch):
+    """The compiled GRU layer against its reference: one chunk and two give the same bits, with a partial last
+    unit block, without ``keep``, without ``b_hh`` and output gradients; with no BLAS or gates whose rows are not
+    contiguous the step loop runs."""
+    from ember.kernels import _numba_lstm_layer as L
+    G, w_hh, b_hh, h0, steps, dout, dhn = _gru_layer_inputs(np.random.default_rng(9), dtype, [8, 8, 7, 3], False,
+                                                            Hh=37)
+    monkeypatch.setattr(L, "_block_width", lambda work, n: 16)   # blocks of 16 units / columns, the last partial
+    results = {}
+    for nch in (1, 2):
+        monkeypatch.setattr(L._split, "chunks", lambda key, work, blocks: min(nch, blocks))
+        for bias, do in ((b_hh, dout), (None, None)):
+            got = _gru_layer_run(L.gru_layer_forward, L.gru_layer_backward, G, w_hh, bias, h0, steps, do, dhn)
+            want = _gru_layer_run(R.gru_layer_forward_reference, R.gru_layer_backward_reference, G, w_hh, bias, h0,
+                                  steps, do, dhn)
+            for a, b in zip(got, want):
+                np.testing.assert_allclose(a, b, **TOL[dtype])
+            results[nch, bias is None] = got
+        bare = _gru_layer_run(L.gru_layer_forward, None, G, w_hh, b_hh, h0, steps, None, None, keep=False)
+        for a, b in zip(bare, results[nch, False]):
+            np.testing.assert_array_equal(a, b)
+    for key in ((1, False), (1, True)):
+        for a, b in zip(results[key], results[(2, key[1])]):
+            np.testing.assert_array_equal(a, b)
+    want = _gru_layer_run(L.gru_layer_forward, L.gru_layer_backward, G, w_hh, b_hh, h0, steps, dout, dhn)
+    monkeypatch.setattr(L, "_gru_forward_chunk", None)
+    monkeypatch.setattr(L, "_gru_backward_chunk", None)
+    Gf = np.asfortranarray(G)
+    for fwd_blas in (None, L.gemm_address):
+        monkeypatch.setattr(L, "gemm_address", (lambda dt: None) if fwd_blas is None else fwd_blas)
+        got = _gru_layer_run(L.gru_layer_forward, L.gru_layer_backward, G if fwd_blas is None else Gf, w_hh, b_hh,
+                             h0, steps, dout, dhn)
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, **TOL[dtype])
+
+
 @pytest.mark.skipif(not numba_enabled(), reason="Numba disabled: no compiled layer")
 def test_layer_split_follows_the_faster_way(monkeypatch):
     """The compiled layer's choice of one chunk or two: each way's first call is not counted, then the faster

@@ -1,5 +1,5 @@
-"""Numba CPU implementation of ``recurrent.lstm_layer_forward`` / ``lstm_layer_backward``: every step of an LSTM
-layer, its matrix product included, inside one compiled call, so no Python runs per step; a step's work can
+"""Numba CPU implementation of ``recurrent.lstm_layer_forward`` / ``lstm_layer_backward`` (and of the GRU's, built
+the same way, at the end): every step of an LSTM layer, its matrix product included, inside one compiled call, so no Python runs per step; a step's work can
 split over threads by hidden units (forward: the units' gate columns and cells) or by the product's columns
 (backward), the threads meeting at a spin barrier once a step (``_numba_sync``).
 
@@ -27,9 +27,11 @@ from numba.extending import intrinsic
 from ..ops._block_threads import block_threads, parallel_ok, run_split
 from ._numba import inline, jit
 from ._numba_math import fsigmoid, ftanh
-from ._numba_recurrent import lstm_cell_backward, lstm_cell_forward
+from ._numba_recurrent import _sigmoid_sum, gru_cell_backward, gru_cell_forward, gru_row_backward, \
+    lstm_cell_backward, lstm_cell_forward
 from ._numba_sync import barrier
-from .recurrent import active_before, lstm_layer_backward_loop, lstm_layer_loop, weights_t
+from .recurrent import active_before, gru_layer_backward_loop, gru_layer_loop, lstm_layer_backward_loop, \
+    lstm_layer_loop, weights_t
 
 _SMALL_WORK = 1_000_000         # OpenBLAS's small-matrix limit, multiply-adds per product
 _PARALLEL_WORK = 1 << 20        # multiply-adds per step from which a step is split over threads
@@ -239,9 +241,7 @@ def _forward_chunk(ch, nch, address, ilp64, G, WT, cw, h0, c0, R0, BS, out, TC, 
     """Chunk ``ch``'s share of every step: its run of unit blocks' products and cells, and the packed layout's
     row moves for its units, then the step's barrier."""
     H = cs.shape[1]
-    nub = (H + cw - 1) // cw
-    per = (nub + nch - 1) // nch
-    lo, hi = min(ch * per * cw, H), min((ch + 1) * per * cw, H)      # this chunk's hidden units
+    lo, hi = _chunk_units(ch, nch, (H + cw - 1) // cw, cw, H)[2:]      # this chunk's hidden units
     T = R0.size
     n, cur = BS[0], 0
     for t in range(T):
@@ -259,6 +259,15 @@ def _forward_chunk(ch, nch, address, ilp64, G, WT, cw, h0, c0, R0, BS, out, TC, 
         barrier(sync, (t + 1) * nch)
     hn[:n, lo:hi] = hs[cur, :n, lo:hi]
     cn[:n, lo:hi] = cs[:n, lo:hi]
+
+
+@inline
+def _chunk_units(ch, nch, nblocks, width, H):
+    """Chunk ``ch`` of ``nch``'s run of ``nblocks`` blocks of ``width`` hidden units (or columns): its blocks
+    ``b0:b1`` and units ``lo:hi`` (empty past ``H``)."""
+    per = (nblocks + nch - 1) // nch
+    b0, b1 = ch * per, min((ch + 1) * per, nblocks)
+    return b0, b1, min(b0 * width, H), min(b1 * width, H)
 
 
 def _run_chunks(chunk, nch, *args):
@@ -327,6 +336,26 @@ def _backward_cells(dout, A, Cp, TC, dG, dsum, dcs, r0, bs, u0, w):
             dc[j] = dct * f[j]
 
 
+@inline
+def _columns_product(address, ilp64, dGr, Wn, dsum, b0, b1, beta):
+    """Column blocks ``b0:b1`` of ``dsum[:len(dGr)]`` = ``dGr @ w_hh``'s blocks (plus ``beta`` times themselves)."""
+    H, cw, bs = dsum.shape[1], Wn.shape[2], dGr.shape[0]
+    for cb in range(b0, b1):
+        w = min(cw, H - cb * cw)
+        gemm(address, ilp64, dGr, Wn[cb][:, :w], dsum[:bs, cb * cw:cb * cw + w], beta)
+
+
+@inline
+def _state_rows(d, final, initial, bs, nb, lo, hi):
+    """The packed layout's row moves of a state's gradient ``d`` after a step of ``bs`` rows that ``nb`` rows
+    were active before: rows that started from the initial state at this step give it their gradient; rows that
+    ended before it take their final state's."""
+    if bs > nb:
+        initial[nb:bs, lo:hi] = d[nb:bs, lo:hi]
+    elif bs < nb:
+        d[bs:nb, lo:hi] = final[bs:nb, lo:hi]
+
+
 @jit
 def _backward_chunk(ch, nch, address, ilp64, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, dsum, dcs, dh0, dc0,
                     sync):
@@ -334,10 +363,7 @@ def _backward_chunk(ch, nch, address, ilp64, dout, dhn, dcn, A, Cp, TC, Wn, R0, 
     product needs every unit's gates), then its column blocks of the product.  Its units are its columns, so
     the next step's cells read only gradients this chunk wrote."""
     H = dcs.shape[1]
-    ncb, cw = Wn.shape[0], Wn.shape[2]
-    per = (ncb + nch - 1) // nch
-    b0, b1 = ch * per, min((ch + 1) * per, ncb)
-    lo, hi = min(b0 * cw, H), min(b1 * cw, H)
+    b0, b1, lo, hi = _chunk_units(ch, nch, Wn.shape[0], Wn.shape[2], H)
     T = R0.size
     for k in range(T):
         t = T - 1 - k
@@ -345,16 +371,9 @@ def _backward_chunk(ch, nch, address, ilp64, dout, dhn, dcn, A, Cp, TC, Wn, R0, 
         if lo < hi:
             _backward_cells(dout, A, Cp, TC, dG, dsum, dcs, r0, bs, lo, hi - lo)
         barrier(sync, (k + 1) * nch)
-        dGr = dG[r0:r0 + bs]
-        for cb in range(b0, b1):     # dsum's block of columns = the step's gates' gradients times w_hh's block
-            w = min(cw, H - cb * cw)
-            gemm(address, ilp64, dGr, Wn[cb][:, :w], dsum[:bs, cb * cw:cb * cw + w], 0.0)
-        if bs > nb:             # rows that started from the initial state at this step
-            dh0[nb:bs, lo:hi] = dsum[nb:bs, lo:hi]
-            dc0[nb:bs, lo:hi] = dcs[nb:bs, lo:hi]
-        elif bs < nb:           # rows that ended before this step: their final state's gradient enters
-            dsum[bs:nb, lo:hi] = dhn[bs:nb, lo:hi]
-            dcs[bs:nb, lo:hi] = dcn[bs:nb, lo:hi]
+        _columns_product(address, ilp64, dG[r0:r0 + bs], Wn, dsum, b0, b1, 0.0)
+        _state_rows(dsum, dhn, dh0, bs, nb, lo, hi)
+        _state_rows(dcs, dcn, dc0, bs, nb, lo, hi)
     n = NB[0]
     dh0[:n, lo:hi] += dsum[:n, lo:hi]
     dc0[:n, lo:hi] += dcs[:n, lo:hi]
@@ -400,3 +419,154 @@ def lstm_layer_backward(A, saved, w_hh, w_hr, steps, dout, dhn, dcn, B):
                 np.zeros(1, dtype=np.int64))
     _split.timed(key, nch, time.perf_counter() - t)
     return dG, None, dh0, dc0
+
+
+# ----------------------------------------------------------------------------- GRU
+# As the LSTM's: forward, blocks of the r and z gates' columns of the transposed w_hh are added into G and the n
+# gate's go into HN (kept apart: r scales it); backward, the cells put ``dh z`` into dsum, which the product of the
+# hidden side's gradients then adds to (``beta = 1``).
+@inline
+def _gru_cells(g, hn, bh, hp, o_h, o_next, H, lo, hi):
+    """One row's GRU cells for hidden units ``lo:hi``: gates ``g`` (the row of G, r and z products added) become
+    ``r, z, n``; ``hn`` (the units' n-block product) gets ``b_hn``; the new hidden state from ``hp`` (the previous)
+    into ``o_h`` and ``o_next``."""
+    r, z, n = g[lo:hi], g[H + lo:H + hi], g[2 * H + lo:2 * H + hi]
+    _sigmoid_sum(r, bh[lo:hi])
+    _sigmoid_sum(z, bh[H + lo:H + hi])
+    bn = bh[2 * H + lo:2 * H + hi]
+    for j in range(hi - lo):
+        hn[j] += bn[j]
+    for j in range(hi - lo):
+        n[j] = ftanh(n[j] + r[j] * hn[j])
+    for j in range(hi - lo):
+        x = n[j] + z[j] * (hp[j] - n[j])
+        o_h[j] = x
+        o_next[j] = x
+
+
+@jit
+def _gru_forward_step(address, ilp64, G, WT, bh, cw, r0, lo, hi, h, h_next, out, HN, Hp, keep):
+    """Step rows ``r0:r0+len(h)``, hidden units ``lo:hi``: the units' gate columns of ``h @ WT`` in blocks of ``cw``
+    columns (r, z added into ``G``, n into ``HN``), then their cells."""
+    bs, H = h.shape[0], h_next.shape[1]
+    Gs, HNs = G[r0:r0 + bs], HN[r0:r0 + bs]
+    for u0 in range(lo, hi, cw):
+        u1 = min(u0 + cw, hi)
+        for q in range(2):
+            gemm(address, ilp64, h, WT[:, q * H + u0:q * H + u1], Gs[:, q * H + u0:q * H + u1], 1.0)
+        gemm(address, ilp64, h, WT[:, 2 * H + u0:2 * H + u1], HNs[:, u0:u1], 0.0)
+    for b in range(bs):
+        r = r0 + b
+        if keep:
+            _copy(h[b, lo:hi], Hp[r, lo:hi])
+        _gru_cells(G[r], HN[r, lo:hi], bh, h[b, lo:hi], out[r, lo:hi], h_next[b, lo:hi], H, lo, hi)
+
+
+@jit
+def _gru_forward_chunk(ch, nch, address, ilp64, G, WT, bh, cw, h0, R0, BS, out, HN, Hp, hs, hn, keep, sync):
+    """Chunk ``ch``'s share of every step (see ``_forward_chunk``)."""
+    H = hn.shape[1]
+    lo, hi = _chunk_units(ch, nch, (H + cw - 1) // cw, cw, H)[2:]      # this chunk's hidden units
+    T = R0.size
+    n, cur = BS[0], 0
+    for t in range(T):
+        r0, bs = R0[t], BS[t]
+        if bs < n:
+            hn[bs:n, lo:hi] = hs[cur, bs:n, lo:hi]
+        h, h_next = hs[cur, :bs], hs[1 - cur]
+        if lo < hi:
+            _gru_forward_step(address, ilp64, G, WT, bh, cw, r0, lo, hi, h, h_next, out, HN, Hp, keep)
+        if t + 1 < T and BS[t + 1] > bs:
+            h_next[bs:BS[t + 1], lo:hi] = h0[bs:BS[t + 1], lo:hi]
+        n, cur = bs, 1 - cur
+        barrier(sync, (t + 1) * nch)
+    hn[:n, lo:hi] = hs[cur, :n, lo:hi]
+
+
+def gru_layer_forward(G, w_hh, b_hh, h0, steps, keep):
+    """See ``recurrent.gru_layer_forward_reference``."""
+    B = h0.shape[0]
+    H3, K = w_hh.shape
+    H = H3 // 3
+    blas = _blas_for(G) if K else None
+    cw = _block_width(B * K, H) if blas else 0
+    if not cw:
+        return gru_layer_loop(gru_cell_forward, G, w_hh, b_hh, h0, steps, keep)
+    dt, N = G.dtype, G.shape[0]
+    R0, BS = _schedule(steps)
+    out, HN = np.empty((N, H), dtype=dt), np.empty((N, H), dtype=dt)
+    Hp = np.empty((N, H) if keep else (1, H), dtype=dt)
+    hs = np.empty((2, B, H), dtype=dt)
+    n = BS[0]
+    hs[0, :n] = h0[:n]
+    hn = np.empty((B, H), dtype=dt)
+    bh = np.ascontiguousarray(b_hh) if b_hh is not None else np.zeros(H3, dtype=dt)
+    key = ("gru forward", dt, B, K, H, len(steps))
+    nch = _split.chunks(key, B * K * H3, -(-H // cw))
+    t = time.perf_counter()
+    _run_chunks(_gru_forward_chunk, nch, *blas, G, weights_t(w_hh), bh, cw, np.ascontiguousarray(h0), R0, BS, out,
+                HN, Hp, hs, hn, keep, np.zeros(1, dtype=np.int64))
+    _split.timed(key, nch, time.perf_counter() - t)
+    return out, hn, ((Hp, HN) if keep else None)
+
+
+@jit
+def _gru_backward_cells(dout, A, HN, Hp, dGh, DN, dsum, r0, bs, lo, hi):
+    """Step rows ``r0:r0+bs``, hidden units ``lo:hi``: the hidden side's gradients into ``dGh`` and ``DN`` from
+    ``dsum + dout`` (the hidden state's), ``dsum`` replaced by its direct part ``dh z``."""
+    H = dsum.shape[1]
+    for b in range(bs):
+        r = r0 + b
+        a, d = A[r], dGh[r]
+        dh, dhr = dsum[b, lo:hi], dout[r, lo:hi]
+        for j in range(hi - lo):
+            dh[j] += dhr[j]
+        gru_row_backward(dh, a[lo:hi], a[H + lo:H + hi], a[2 * H + lo:2 * H + hi], HN[r, lo:hi], Hp[r, lo:hi],
+                         d[lo:hi], d[H + lo:H + hi], d[2 * H + lo:2 * H + hi], DN[r, lo:hi], dh)
+
+
+@jit
+def _gru_backward_chunk(ch, nch, address, ilp64, dout, dhn, A, HN, Hp, Wn, R0, BS, NB, dGh, DN, dsum, dh0, sync):
+    """Chunk ``ch``'s share of every step, last step first (see ``_backward_chunk``)."""
+    H = dsum.shape[1]
+    b0, b1, lo, hi = _chunk_units(ch, nch, Wn.shape[0], Wn.shape[2], H)
+    T = R0.size
+    for k in range(T):
+        t = T - 1 - k
+        r0, bs, nb = R0[t], BS[t], NB[t]
+        if lo < hi:
+            _gru_backward_cells(dout, A, HN, Hp, dGh, DN, dsum, r0, bs, lo, hi)
+        barrier(sync, (k + 1) * nch)
+        _columns_product(address, ilp64, dGh[r0:r0 + bs], Wn, dsum, b0, b1, 1.0)
+        _state_rows(dsum, dhn, dh0, bs, nb, lo, hi)
+    n = NB[0]
+    dh0[:n, lo:hi] += dsum[:n, lo:hi]
+
+
+def gru_layer_backward(A, saved, w_hh, steps, dout, dhn, B):
+    """See ``recurrent.gru_layer_backward_reference``."""
+    H3, H = w_hh.shape
+    blas = _blas_for(A)
+    cw = _block_width(B * H3, H) if blas else 0
+    if not cw:
+        return gru_layer_backward_loop(gru_cell_backward, A, saved, w_hh, steps, dout, dhn, B)
+    Hp, HN = saved
+    dt, N = A.dtype, A.shape[0]
+    Wn = np.empty((-(-H // cw), H3, cw), dtype=dt)
+    _pack_columns(w_hh, cw, Wn)
+    R0, BS = _schedule(steps)
+    NB = np.array(active_before(steps)[0], dtype=np.int64)
+    dGh, DN = np.empty((N, H3), dtype=dt), np.empty((N, H), dtype=dt)
+    dout = np.ascontiguousarray(dout) if dout is not None else np.zeros((N, H), dtype=dt)
+    dhn = np.ascontiguousarray(dhn) if dhn is not None else np.zeros((B, H), dtype=dt)
+    dsum = np.empty((B, H), dtype=dt)
+    n = BS[-1]
+    dsum[:n] = dhn[:n]
+    dh0 = np.zeros((B, H), dtype=dt)
+    key = ("gru backward", dt, B, H, len(steps))
+    nch = _split.chunks(key, B * H3 * H, Wn.shape[0])
+    t = time.perf_counter()
+    _run_chunks(_gru_backward_chunk, nch, *blas, dout, dhn, A, HN, Hp, Wn, R0, BS, NB, dGh, DN, dsum, dh0,
+                np.zeros(1, dtype=np.int64))
+    _split.timed(key, nch, time.perf_counter() - t)
+    return dGh, DN, dh0

@@ -72,20 +72,26 @@ def gru_cell_forward(gates, gh, h, hn_out, h_out):
             ho[j] = n[j] + z[j] * (hb[j] - n[j])
 
 
+@inline
+def gru_row_backward(dh, r, z, n, gn, hp, dr, dz, dn, dnp_out, dh_out):
+    """One row of ``gru_cell_backward`` from the hidden state's gradient ``dh`` and the row's activated gates ``r,
+    z, n``, hidden-side n block ``gn`` and previous state ``hp``: ``dr, dz, dn`` (of the hidden side's products),
+    ``dnp_out`` (of the n pre-activation) and ``dh_out = dh z`` (may be ``dh``)."""
+    for j in range(dh.size):
+        x = dh[j]
+        dnp = x * (1 - z[j]) * (1 - n[j] * n[j])
+        dnp_out[j] = dnp
+        dr[j] = dnp * gn[j] * r[j] * (1 - r[j])
+        dz[j] = x * (hp[j] - n[j]) * z[j] * (1 - z[j])
+        dn[j] = dnp * r[j]
+        dh_out[j] = x * z[j]
+
+
 @jit
 def gru_cell_backward(dh, act, ghn, h_prev, dgh_out, dn_out, dh_out):
     """See ``recurrent.gru_cell_backward_reference``."""
     B, H = dh.shape
     for b in range(B):
         a, d = act[b], dgh_out[b]
-        r, z, n = a[:H], a[H:2 * H], a[2 * H:]
-        dr, dz, dn = d[:H], d[H:2 * H], d[2 * H:]
-        dhb, gn, hp, dnp_out, dho = dh[b], ghn[b], h_prev[b], dn_out[b], dh_out[b]
-        for j in range(H):
-            x = dhb[j]
-            dnp = x * (1 - z[j]) * (1 - n[j] * n[j])
-            dnp_out[j] = dnp
-            dr[j] = dnp * gn[j] * r[j] * (1 - r[j])
-            dz[j] = x * (hp[j] - n[j]) * z[j] * (1 - z[j])
-            dn[j] = dnp * r[j]
-            dho[j] = x * z[j]
+        gru_row_backward(dh[b], a[:H], a[H:2 * H], a[2 * H:], ghn[b], h_prev[b], d[:H], d[H:2 * H], d[2 * H:],
+                         dn_out[b], dh_out[b])

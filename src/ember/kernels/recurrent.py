@@ -1,7 +1,7 @@
 """Recurrent layers on arrays: the elementwise part of one LSTM or GRU time step (a cell), forward and backward,
-fused; the walk over a sequence's steps (``run_steps``, ``bptt``); and a whole LSTM layer's recurrence, forward
-and backward (``lstm_layer_forward`` / ``lstm_layer_backward``), whose compiled version runs every step, matrix
-products included, in one call.  The op (``ops/rnn_ops.py``) does the whole-sequence products and the autograd.
+fused; the walk over a sequence's steps (``run_steps``, ``bptt``); and a whole LSTM or GRU layer's recurrence,
+forward and backward (``lstm_layer_forward`` / ``lstm_layer_backward``, ``gru_layer_forward`` /
+``gru_layer_backward``), whose compiled versions run every step, matrix products included, in one call.  The op (``ops/rnn_ops.py``) does the whole-sequence products and the autograd.
 
 Gate order is PyTorch's: LSTM ``i, f, g, o``; GRU ``r, z, n``.  Shapes: ``(B, 4H)`` / ``(B, 3H)`` gate blocks,
 ``(B, H)`` states, all of one dtype.  Cells write into the slices of the per-sequence buffers they are passed
@@ -263,6 +263,74 @@ def lstm_layer_backward_reference(A, saved, w_hh, w_hr, steps, dout, dhn, dcn, B
     return lstm_layer_backward_loop(lstm_cell_backward_reference, A, saved, w_hh, w_hr, steps, dout, dhn, dcn, B)
 
 
+# ----------------------------------------------------------------------------- a whole GRU layer
+def gru_layer_loop(cell, G, w_hh, b_hh, h0, steps, keep):
+    """The GRU layer's recurrence step by step: one BLAS product and one ``cell`` call (``gru_cell_forward`` or
+    its reference) per step.  See ``gru_layer_forward_reference``."""
+    xp = module_of_array(G)
+    N, dt = G.shape[0], G.dtype
+    H = w_hh.shape[1]
+    whhT = weights_t(w_hh)
+    out = xp.empty((N, H), dtype=dt)
+    HN = xp.empty((N, H), dtype=dt)          # the hidden side's n block: kept for backward, scratch otherwise
+    Hp = xp.empty((N, H), dtype=dt) if keep else None
+    hn = xp.empty((h0.shape[0], H), dtype=dt)
+    matmul = xp.matmul
+
+    def step(r0, r1, h, c):
+        gh = matmul(h, whhT)
+        if b_hh is not None:
+            gh += b_hh
+        if keep:
+            Hp[r0:r1] = h
+        cell(G[r0:r1], gh, h, HN[r0:r1], out[r0:r1])
+        return out[r0:r1], None
+
+    with step_blas(whhT, h0.shape[0]):
+        run_steps(steps, h0, None, hn, None, step)
+    return out, hn, ((Hp, HN) if keep else None)
+
+
+def gru_layer_forward_reference(G, w_hh, b_hh, h0, steps, keep):
+    """One direction of one GRU layer over a sequence from its input-side pre-activations ``G`` ``(N, 3H)``
+    (``x @ w_ih.T + b_ih``), which become the activated gates ``(r, z, n)`` in place.
+
+    ``w_hh`` ``(3H, H)``, ``b_hh`` ``(3H,)`` or None, ``h0`` ``(B, H)``.  Returns ``(out (N, H), h_n, saved)``;
+    ``saved``, only with ``keep`` (else None), is what backward needs besides the gates: ``(Hp, HN)``, each
+    step's input hidden state and the hidden side's n block ``h @ w_hn.T + b_hn``."""
+    return gru_layer_loop(gru_cell_forward_reference, G, w_hh, b_hh, h0, steps, keep)
+
+
+def gru_layer_backward_loop(cell, A, saved, w_hh, steps, dout, dhn, B):
+    """Backward through the GRU layer step by step: one ``cell`` call (``gru_cell_backward`` or its reference)
+    and one BLAS product per step.  See ``gru_layer_backward_reference``."""
+    xp = module_of_array(A)
+    Hp, HN = saved
+    N, H = HN.shape
+    dGh = xp.empty((N, 3 * H), dtype=A.dtype)
+    DN = xp.empty((N, H), dtype=A.dtype)
+    matmul = xp.matmul
+
+    def step_bwd(r0, r1, dh, dc):
+        dprev = xp.empty_like(dh)
+        cell(dh, A[r0:r1], HN[r0:r1], Hp[r0:r1], dGh[r0:r1], DN[r0:r1], dprev)
+        dprev += matmul(dGh[r0:r1], w_hh)
+        return dprev, None
+
+    dh0 = xp.zeros((B, H), dtype=A.dtype)
+    with step_blas(w_hh, B):
+        bptt(steps, dout, dhn, None, dh0, None, step_bwd)
+    return dGh, DN, dh0
+
+
+def gru_layer_backward_reference(A, saved, w_hh, steps, dout, dhn, B):
+    """Gradients through a GRU layer's recurrence from ``gru_layer_forward``'s activated gates ``A`` and ``saved``,
+    and the gradients of its output ``dout`` ``(N, H)`` and ``h_n`` (each may be None: zero); ``B`` the initial
+    state's rows.  Returns ``(dGh, DN, dh0)``: the gradients of the hidden side's products ``(N, 3H)`` (r, z and
+    the n block with ``b_hn``), of the n pre-activation's input side ``(N, H)``, and of the initial state."""
+    return gru_layer_backward_loop(gru_cell_backward_reference, A, saved, w_hh, steps, dout, dhn, B)
+
+
 _N = "ember.kernels._numba_recurrent:"
 lstm_cell_forward = Kernel("lstm_cell_forward", lstm_cell_forward_reference, numba=_N + "lstm_cell_forward")
 lstm_cell_backward = Kernel("lstm_cell_backward", lstm_cell_backward_reference, numba=_N + "lstm_cell_backward")
@@ -271,3 +339,5 @@ gru_cell_backward = Kernel("gru_cell_backward", gru_cell_backward_reference, num
 _L = "ember.kernels._numba_lstm_layer:"
 lstm_layer_forward = Kernel("lstm_layer_forward", lstm_layer_forward_reference, numba=_L + "lstm_layer_forward")
 lstm_layer_backward = Kernel("lstm_layer_backward", lstm_layer_backward_reference, numba=_L + "lstm_layer_backward")
+gru_layer_forward = Kernel("gru_layer_forward", gru_layer_forward_reference, numba=_L + "gru_layer_forward")
+gru_layer_backward = Kernel("gru_layer_backward", gru_layer_backward_reference, numba=_L + "gru_layer_backward")

@@ -15,9 +15,8 @@ of the 2-D data.  A padded ``(T, B, *)`` input is the special case of ``T`` step
 Under ``create_graph=True`` the backward re-runs the layer composed from differentiable ops
 and differentiates that, so higher-order gradients stay exact.
 
-Gate order is PyTorch's: LSTM ``i, f, g, o``; GRU ``r, z, n``.  The elementwise part of a GRU step, forward
-and backward, is one fused kernel call, and an LSTM layer's whole recurrence one kernel call
-(``kernels/recurrent.py``).
+Gate order is PyTorch's: LSTM ``i, f, g, o``; GRU ``r, z, n``.  An LSTM or GRU layer's whole recurrence is one
+kernel call (``kernels/recurrent.py``).
 """
 from ..kernels import recurrent as _kr
 from ._block_threads import product
@@ -63,33 +62,12 @@ def _lstm_forward(X, h0, c0, w_ih, w_hh, bias, w_hr, steps, keep):
 
 
 def _gru_forward(X, h0, w_ih, w_hh, b_ih, b_hh, steps, keep):
-    xp = module_of_array(X)
-    N = X.shape[0]
-    H = w_hh.shape[1]
-    dt = X.dtype
-    G = _projection(X, w_ih, b_ih)                           # (N, 3H)
-    whhT = _kr.weights_t(w_hh)
-    out = xp.empty((N, H), dtype=dt)
-    HN = xp.empty((N, H), dtype=dt)          # the hidden side's n block: kept for backward, scratch otherwise
-    Hp = xp.empty((N, H), dtype=dt) if keep else None
-    hn = xp.empty((h0.shape[0], H), dtype=dt)
-    cell, matmul = _kr.gru_cell_forward, xp.matmul
-
-    def step(r0, r1, h, c):
-        gh = matmul(h, whhT)
-        if b_hh is not None:
-            gh += b_hh
-        if keep:
-            Hp[r0:r1] = h
-        cell(G[r0:r1], gh, h, HN[r0:r1], out[r0:r1])
-        return out[r0:r1], None
-
-    with _kr.step_blas(whhT, h0.shape[0]):
-        _kr.run_steps(steps, h0, None, hn, None, step)
+    G = _projection(X, w_ih, b_ih)                           # (N, 3H): becomes the activated gates
+    out, hn, saved = _kr.gru_layer_forward(G, w_hh, b_hh, h0, steps, keep)
     st = None
     if keep:
         st = _State()
-        st.X, st.A, st.Hp, st.HN, st.steps = X, G, Hp, HN, steps
+        st.X, st.A, st.Hp, st.HN, st.steps = X, G, saved[0], saved[1], steps
     return out, hn, None, st
 
 
@@ -151,23 +129,11 @@ def _lstm_backward(st, w_ih, w_hh, w_hr, dout, dhn, dcn, B):
 
 
 def _gru_backward(st, w_ih, w_hh, dout, dhn, B):
-    A, Hp, HN, X = st.A, st.Hp, st.HN, st.X
-    xp = module_of_array(A)
-    N = A.shape[0]
+    A, Hp, X = st.A, st.Hp, st.X
     H = w_hh.shape[1]
-    dGh = xp.empty((N, 3 * H), dtype=A.dtype)    # gradient of the hidden projection (r, z, W_hn h + b_hn)
-    DN = xp.empty((N, H), dtype=A.dtype)         # gradient of the n pre-activation
-    cell, matmul = _kr.gru_cell_backward, xp.matmul
-
-    def step_bwd(r0, r1, dh, dc):
-        dprev = xp.empty_like(dh)
-        cell(dh, A[r0:r1], HN[r0:r1], Hp[r0:r1], dGh[r0:r1], DN[r0:r1], dprev)
-        dprev += matmul(dGh[r0:r1], w_hh)
-        return dprev, None
-
-    dh0 = xp.zeros((B, H), dtype=A.dtype)
-    with _kr.step_blas(w_hh, B):
-        _kr.bptt(st.steps, dout, dhn, None, dh0, None, step_bwd)
+    # gradients of the hidden projection (r, z, W_hn h + b_hn) and of the n pre-activation
+    dGh, DN, dh0 = _kr.gru_layer_backward(A, (Hp, st.HN), w_hh, st.steps, dout, dhn, B)
+    matmul = module_of_array(A).matmul
     dGi = dGh.copy()                             # gradient of the input projection: dGh with DN as its n block
     dGi[:, 2 * H:] = DN
     nx, nwi, nwh, nb = st.need
