@@ -496,3 +496,42 @@ def test_lazy_norms_sync_batchnorm_and_data_parallel():
     assert str(e) == str(t) and list(e.state_dict()) == list(t.state_dict())
     copy_state(e, t)
     assert_same(e(ember.ones(1, 2)), t(torch.ones(1, 2)))
+
+
+def test_linear_parameter_attributes_follow_module_lookup():
+    """Linear.weight / .bias read ``_parameters`` through a class attribute (ParameterAttribute): every lookup that
+    Module.__getattr__ gives must stay the same, against torch."""
+    def reassigned(L):   # a reparametrization's pattern: the parameter removed, a plain tensor set instead
+        m = L.nn.Linear(3, 2)
+        w = m._parameters.pop("weight")
+        m.weight = w.detach() * 2
+        return m.weight.shape, "weight" in m._parameters, "weight" in m.__dict__
+
+    def as_buffer(L):
+        m = L.nn.Linear(3, 2, bias=False)
+        del m.bias
+        m.register_buffer("bias", L.ones(2))
+        return m.bias.tolist(), [n for n, _ in m.named_buffers()]
+
+    def class_has(L):
+        return hasattr(L.nn.Linear, "weight"), hasattr(L.nn.Linear(2, 2, bias=False), "bias")
+
+    for fn in (reassigned, as_buffer, class_has):
+        e, t = both(fn)
+        assert e == t, fn.__name__
+    msg_e, msg_t = raises_like(_deleted_weight)
+    assert msg_e == msg_t
+    m = ember.nn.Linear(3, 3)
+    ember.nn.utils.parametrize.register_parametrization(m, "weight", _Symmetric())
+    assert (m.weight - m.weight.mT).abs().max().item() == 0   # the parametrization's property wins
+
+
+def _deleted_weight(L):
+    m = L.nn.Linear(2, 2)
+    del m.weight
+    return m.weight
+
+
+class _Symmetric(ember.nn.Module):
+    def forward(self, x):
+        return x.triu() + x.triu(1).mT

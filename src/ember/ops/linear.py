@@ -76,14 +76,16 @@ def linear(input, weight, bias=None):
     """
     require_tensor(input, "linear", "input", 1)
     require_tensor(weight, "linear", "weight", 2)
-    # PyTorch runs linear as addmm(bias, input, weight.t()), or mm(input, weight.t()) without a bias
-    if bias is not None:
-        same_device_args("addmm", "self", bias, "mat1", input, "mat2", weight)
-    else:
-        same_device_args("mm", "self", input, "mat2", weight)
+    x, w = input._data, weight._data
+    if type(x) is not type(w) or bias is not None and type(bias._data) is not type(x):
+        # PyTorch runs linear as addmm(bias, input, weight.t()), or mm(input, weight.t()) without a bias
+        if bias is not None:
+            same_device_args("addmm", "self", bias, "mat1", input, "mat2", weight)
+        else:
+            same_device_args("mm", "self", input, "mat2", weight)
     if Autocast.cpu_dtype is not None:
         input, weight, bias = autocast_args(input, weight, bias)
-    x, w = input._data, weight._data
+        x, w = input._data, weight._data
     if w.ndim != 2:
         if w.ndim == 1 and x.ndim >= 1 and x.shape[-1] == w.shape[0]:
             from .products import matmul
@@ -122,6 +124,8 @@ def linear(input, weight, bias=None):
     if x.ndim != 2:
         r = r.reshape(lead + (w.shape[0],))
     res = _make(r)
+    if not GradMode.enabled:   # inference: no record() call to build arguments for
+        return res
     if bias is not None:
         record(res, AddmmBackward0, (input, weight, bias), (input, weight, bias))
     else:

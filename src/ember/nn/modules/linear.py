@@ -7,7 +7,7 @@ from ..parameter import Parameter, UninitializedParameter
 from .. import functional as F
 from .. import init
 from .lazy import LazyModuleMixin
-from .module import Module
+from .module import Module, ParameterAttribute
 
 __all__ = ["Bilinear", "Identity", "LazyLinear", "Linear", "NonDynamicallyQuantizableLinear"]
 
@@ -38,6 +38,8 @@ class Linear(Module):
     """
 
     __constants__ = ["in_features", "out_features"]
+    weight = ParameterAttribute()   # read on every forward: not through Module.__getattr__
+    bias = ParameterAttribute()
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()

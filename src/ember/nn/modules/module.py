@@ -802,3 +802,26 @@ class Module:
     def compile(self, *args, **kwargs):
         """No compiler in ember: a no-op kept for API parity."""
         return None
+
+
+class ParameterAttribute:
+    """A class attribute that reads ``module.<name>`` straight from ``module._parameters``, for the parameters a
+    module's forward reads on every call (``Linear.weight``).
+
+    Without it the read reaches ``Module.__getattr__`` only after the ordinary lookup has raised and caught an
+    AttributeError (about 1 us, against 0.2 us here).  Lookups stay PyTorch's: an instance attribute of that name
+    (a reparametrization that deletes the parameter and sets a plain tensor) wins over this non-data descriptor,
+    a subclass's property (``parametrize``) wins over it, a name not among the parameters goes on to
+    ``Module.__getattr__`` (buffers, submodules, its error), and the class itself has no such attribute.
+    """
+
+    __slots__ = ("name",)
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, module, owner=None):
+        try:
+            return module.__dict__["_parameters"][self.name]
+        except (KeyError, AttributeError):   # AttributeError: read on the class (module is None)
+            raise AttributeError(self.name) from None
