@@ -16,7 +16,7 @@ import math
 
 from ._common import array_module, module_of_array, Tensor, Node, record, GradMode, _make, unbroadcast, \
     ignore_fp_errors
-from ..kernels import softmax as _ks
+from ..kernels import attention as _ka, softmax as _ks
 from .softmax_ops import softmax
 from .dropout_ops import dropout_mask
 
@@ -41,11 +41,15 @@ class ScaledDotProductAttentionBackward0(Node):
 
     def _array_backward(self, q, k, v, mask, dout, dweights):
         P, M, s, rep = self.P, self.M, self.scale, self.rep
-        Pd = P * M if M is not None else P
         ka, va = k._data, v._data
         xp = array_module(q)
         if rep > 1:
             ka, va = xp.repeat(ka, rep, axis=-3), xp.repeat(va, rep, axis=-3)
+        if self.fused and dweights is None and dout is not None:
+            need = (q._requires_grad, k._requires_grad, v._requires_grad)
+            dq, dk, dv = _ka.attention_backward(q._data, ka, va, P, dout._data, s, need)
+            return self._gradients(q, k, v, mask, dq, dk, dv, None, rep)
+        Pd = P * M if M is not None else P
         dPd = None
         dv = None
         if dout is not None:
@@ -72,6 +76,11 @@ class ScaledDotProductAttentionBackward0(Node):
                 dm = dS
         elif dout is None:
             return None, None, None, None
+        return self._gradients(q, k, v, mask, dq, dk, dv, dm, rep)
+
+    @staticmethod
+    def _gradients(q, k, v, mask, dq, dk, dv, dm, rep):
+        """The inputs' gradients as tensors from the arrays: repeated heads summed, broadcast dims reduced."""
         out = []
         for t, g in ((q, dq), (k, dk), (v, dv), (mask, dm)):
             if t is None or not t._requires_grad or g is None:
@@ -81,8 +90,6 @@ class ScaledDotProductAttentionBackward0(Node):
                 g = g.reshape(g.shape[:-3] + (g.shape[-3] // rep, rep) + g.shape[-2:]).sum(-3)
             gt = unbroadcast(_make(g), t._data.shape)
             out.append(gt if gt._data.dtype == t._data.dtype else gt.to(t.dtype))
-        if dv is None and dout is None:
-            out[2] = None
         return tuple(out)
 
     def _composed_backward(self, dout, dweights):
@@ -221,6 +228,27 @@ def sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scal
             ka, va = xp.repeat(ka, rep, axis=-3), xp.repeat(va, rep, axis=-3)
     E = qa.shape[-1]
     s = float(scale) if scale is not None else 1.0 / math.sqrt(E)
+    kernel = attn_mask is None and dropout_p == 0 and not need_weights and _ka.accepts(qa, ka, va)
+    if kernel:
+        with ignore_fp_errors(query):
+            o, P = _ka.attention_forward(qa, ka, va, s, is_causal)
+        out, w, M = _make(o), None, None
+    else:
+        out, w, P, M = _unfused_forward(xp, qa, ka, va, s, attn_mask, is_causal, dropout_p, need_weights,
+                                        empty_rows_nan, generator, query)
+    mask_t = attn_mask if isinstance(attn_mask, Tensor) and attn_mask._data.dtype.kind == "f" else None
+    node = record((out, w) if w is not None else out, ScaledDotProductAttentionBackward0,
+                  (query, key, value, mask_t), (query, key, value, mask_t if mask_t is not None else attn_mask))
+    if node is not None:
+        node.P, node.M, node.scale, node.rep, node.fused = P, M, s, rep, kernel
+        node.causal, node.empty_rows_nan = is_causal, empty_rows_nan
+    return out, w
+
+
+def _unfused_forward(xp, qa, ka, va, s, attn_mask, is_causal, dropout_p, need_weights, empty_rows_nan, generator,
+                     query):
+    """The forward through batched products and a softmax (masks, dropout, weights, broadcast batch dims):
+    ``(out, weights or None, P, dropout mask or None)``."""
     dt = qa.dtype
     S = xp.matmul(qa * dt.type(s), xp.swapaxes(ka, -1, -2))
     L, Sk = S.shape[-2], S.shape[-1]
@@ -235,12 +263,5 @@ def sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scal
         else:
             S += a
     with ignore_fp_errors(query):
-        out, w, P, M = _forward_rest(S, add, va, dt, dropout_p, need_weights, empty_rows_nan, generator,
-                                     is_causal if fused else None)
-    mask_t = attn_mask if isinstance(attn_mask, Tensor) and attn_mask._data.dtype.kind == "f" else None
-    node = record((out, w) if w is not None else out, ScaledDotProductAttentionBackward0,
-                  (query, key, value, mask_t), (query, key, value, mask_t if mask_t is not None else attn_mask))
-    if node is not None:
-        node.P, node.M, node.scale, node.rep = P, M, s, rep
-        node.causal, node.empty_rows_nan = is_causal, empty_rows_nan
-    return out, w
+        return _forward_rest(S, add, va, dt, dropout_p, need_weights, empty_rows_nan, generator,
+                             is_causal if fused else None)

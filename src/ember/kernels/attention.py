@@ -1,0 +1,105 @@
+"""Attention without a mask (or causal), forward and backward: the fused path of ``ops/attention.sdpa``.
+
+Layout: ``q`` ``(N, L, E)`` or ``(B, H, L, E)``, ``k`` ``(..., S, E)``, ``v`` ``(..., S, Ev)`` with the same leading
+dims (any strides: the heads of a packed ``(B, L, 3, H, E)`` projection are read in place), ``scale`` the
+scores' factor, ``causal`` keeps keys ``j <= i``.  ``P`` ``(..., L, S)`` C-contiguous holds the softmax weights
+(0 on masked keys).
+
+``attention_forward(q, k, v, scale, causal) -> (out, P)``: ``out`` ``(..., L, Ev)``; for a 4-D ``q`` whose heads
+lie closer in memory than its positions (the heads of a ``(B, L, H * E)`` projection), ``out`` is laid out as
+``(B, L, H, Ev)`` too, as PyTorch's CPU kernel does: the usual ``out.transpose(1, 2).reshape(B, L, H * Ev)`` is
+then a view, not a copy.
+``attention_backward(q, k, v, P, g, scale, need) -> (dq, dk, dv)``: ``g`` the output's gradient (any strides),
+``need`` three flags; an unneeded gradient is None; each laid out by its input's rule above.
+
+Why a kernel: the batched products and softmax run in parts over the batch (or heads) on the block threads
+(NumPy's products release the GIL), where NumPy alone runs them one head after the other on one core.
+"""
+from .._device import module_of_array, backend_of
+from ._dispatch import Kernel
+from .softmax import attention_softmax_reference
+
+
+def accepts(q, k, v, *rest):
+    """Float32/64 inputs with elements, 3-D or 4-D, the same leading dims for ``q``, ``k`` and ``v``."""
+    return (q.dtype.char in "fd" and q.ndim in (3, 4) and k.ndim == q.ndim and v.ndim == q.ndim
+            and q.shape[:-2] == k.shape[:-2] == v.shape[:-2] and q.size > 0 and k.shape[-2] > 0)
+
+
+def empty_heads(xp, shape, like):
+    """An uninitialised ``shape`` array of ``like``'s dtype; a 4-D ``(B, H, L, E)`` one is a view of ``(B, L, H, E)``
+    memory where ``like``'s heads lie closer together than its positions (as PyTorch's kernel lays out its
+    results), C-contiguous otherwise."""
+    if len(shape) != 4 or like.strides[1] >= like.strides[2]:
+        return xp.empty(shape, like.dtype)
+    B, H, L, E = shape
+    return xp.empty((B, L, H, E), like.dtype).transpose(0, 2, 1, 3)
+
+
+def forward_into(q, k, v, scale, causal, out, P, softmax_rows):
+    """The forward on arrays (or on matching slices of them), into ``out`` and ``P``; ``softmax_rows(s2, L,
+    causal)`` normalises the ``(R, S)`` scores in place."""
+    xp = module_of_array(q)
+    with backend_of(q).errstate(all="ignore"):   # here, not around the caller: a worker thread has its own state
+        xp.matmul(q * q.dtype.type(scale), xp.swapaxes(k, -1, -2), out=P)
+        softmax_rows(P.reshape(-1, P.shape[-1]), P.shape[-2], causal)
+        xp.matmul(P, v, out=out)
+
+
+def backward_into(q, k, v, P, g, scale, dq, dk, dv, softmax_rows_backward):
+    """The backward on arrays (or on matching slices of them), into those of ``dq``, ``dk``, ``dv`` that are not
+    None; ``softmax_rows_backward(dP2, P2)`` turns the weights' gradient ``(R, S)`` into the scores' in place."""
+    xp = module_of_array(q)
+    with backend_of(q).errstate(all="ignore"):
+        if dv is not None:
+            xp.matmul(xp.swapaxes(P, -1, -2), g, out=dv)
+        if dq is None and dk is None:
+            return
+        dS = xp.matmul(g, xp.swapaxes(v, -1, -2))
+        softmax_rows_backward(dS.reshape(-1, dS.shape[-1]), P.reshape(-1, P.shape[-1]))
+        s = q.dtype.type(scale)
+        if dq is not None:
+            xp.matmul(dS, k, out=dq)
+            dq *= s
+        if dk is not None:
+            xp.matmul(xp.swapaxes(dS, -1, -2), q, out=dk)
+            dk *= s
+
+
+def outputs(q, k, v):
+    """New ``out`` and ``P`` arrays for ``forward_into``."""
+    xp = module_of_array(q)
+    return empty_heads(xp, q.shape[:-1] + v.shape[-1:], q), xp.empty(q.shape[:-1] + k.shape[-2:-1], q.dtype)
+
+
+def gradients(q, k, v, need):
+    """New ``dq``, ``dk``, ``dv`` arrays (None where not ``need``-ed) for ``backward_into``."""
+    xp = module_of_array(q)
+    return tuple(empty_heads(xp, t.shape, t) if n else None for t, n in zip((q, k, v), need))
+
+
+def _softmax_rows_backward_reference(dP2, P2):
+    xp = module_of_array(P2)
+    dP2 -= (dP2 * P2).sum(axis=1, keepdims=True)
+    xp.multiply(dP2, P2, out=dP2)
+
+
+def attention_forward_reference(q, k, v, scale, causal):
+    """``(out, P)`` on arrays (see the module docstring)."""
+    out, P = outputs(q, k, v)
+    forward_into(q, k, v, scale, causal, out, P, attention_softmax_reference)
+    return out, P
+
+
+def attention_backward_reference(q, k, v, P, g, scale, need):
+    """``(dq, dk, dv)`` on arrays (see the module docstring)."""
+    dq, dk, dv = gradients(q, k, v, need)
+    backward_into(q, k, v, P, g, scale, dq, dk, dv, _softmax_rows_backward_reference)
+    return dq, dk, dv
+
+
+_N = "ember.kernels._numba_attention:"
+attention_forward = Kernel("attention_forward", attention_forward_reference, numba=_N + "attention_forward",
+                           accepts=accepts)
+attention_backward = Kernel("attention_backward", attention_backward_reference, numba=_N + "attention_backward",
+                            accepts=accepts)
