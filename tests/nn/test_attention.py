@@ -215,6 +215,9 @@ MHA_CASES = [
     ({}, {"key_padding_mask": np.where(KPM, -np.inf, 0.0), "attn_mask": np.where(CAUSAL, -np.inf, 0.0)}),
     ({}, {"key_padding_mask": KPM, "attn_mask": CAUSAL, "average_attn_weights": False}),
     ({"batch_first": True}, {"key_padding_mask": KPM, "attn_mask": CAUSAL, "need_weights": False}),
+    # the fused kernel on heads read from the batch-first projection, merged back as a view
+    ({"batch_first": True}, {"attn_mask": np.where(CAUSAL, -np.inf, 0.0), "is_causal": True, "need_weights": False}),
+    ({"batch_first": True}, {"need_weights": False}),
     ({"add_bias_kv": True}, {"key_padding_mask": KPM, "attn_mask": CAUSAL}),
     ({"add_zero_attn": True}, {"key_padding_mask": KPM, "need_weights": False}),
     ({"add_bias_kv": True, "add_zero_attn": True, "bias": False}, {"attn_mask": CAUSAL}),

@@ -168,10 +168,17 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
     # ---- input projections, straight into (bsz, heads, seq, head_dim)
     E = embed_dim
+    # self-attention on a batch-first input (MultiheadAttention(batch_first=True) passes its transpose): project
+    # and merge the heads in the input's (bsz, L, E) layout, so that neither product copies its input first
+    batch_first = (not use_separate_proj_weight and key is value and query is key and not query.is_contiguous()
+                   and query.transpose(0, 1).is_contiguous())
     if not use_separate_proj_weight:
         if in_proj_weight is None:
             raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
-        if key is value and query is key:
+        if batch_first:
+            proj = linear(query.transpose(0, 1), in_proj_weight, in_proj_bias)
+            q, k, v = proj.reshape(bsz, tgt_len, 3, num_heads, head_dim).permute(2, 0, 3, 1, 4).unbind(0)
+        elif key is value and query is key:
             proj = linear(query, in_proj_weight, in_proj_bias)
             q, k, v = proj.reshape(tgt_len, bsz, 3, num_heads, head_dim).permute(2, 1, 3, 0, 4).unbind(0)
         elif key is value:
@@ -269,9 +276,13 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     out, weights = _sdpa(q, k, v, attn_mask, dropout_p, is_causal and attn_mask is None, None, False,
                          need_weights=need_weights,
                          empty_rows_nan=need_weights if _empty_rows_nan is None else _empty_rows_nan)
-    out = out.permute(2, 0, 1, 3).reshape(tgt_len * bsz, embed_dim)
-    out = linear(out, out_proj_weight, out_proj_bias)
-    out = out.reshape(tgt_len, bsz, out.shape[-1])  # not -1: a 0-size batch leaves it undetermined
+    if batch_first:   # the fused kernel's output of heads read from a (bsz, L, E) projection: merged as a view
+        out = linear(out.transpose(1, 2).reshape(bsz, tgt_len, embed_dim), out_proj_weight, out_proj_bias)
+        out = out.transpose(0, 1)
+    else:
+        out = out.permute(2, 0, 1, 3).reshape(tgt_len * bsz, embed_dim)
+        out = linear(out, out_proj_weight, out_proj_bias)
+        out = out.reshape(tgt_len, bsz, out.shape[-1])  # not -1: a 0-size batch leaves it undetermined
     if need_weights and average_attn_weights:
         weights = weights.mean(1)
     if not is_batched:
