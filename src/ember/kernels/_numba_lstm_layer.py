@@ -1,7 +1,8 @@
 """Numba CPU implementation of ``recurrent.lstm_layer_forward`` / ``lstm_layer_backward`` (and of the GRU's, built
-the same way, at the end): every step of an LSTM layer, its matrix product included, inside one compiled call, so no Python runs per step; a step's work can
-split over threads by hidden units (forward: the units' gate columns and cells) or by the product's columns
-(backward), the threads meeting at a spin barrier once a step (``_numba_sync``).
+the same way, at the end): every step of an LSTM layer, its matrix product included, inside one compiled call,
+so no Python runs per step; a step's work can split over threads by hidden units (forward: the units' gate
+columns and cells) or by the product's columns (backward), the threads meeting at a spin barrier once a step
+(``_numba_sync``).
 
 The per-step product calls the BLAS NumPy itself links (its CBLAS ``gemm``, found by symbol in NumPy's extension
 module: no SciPy needed) in column blocks small enough for OpenBLAS's small-matrix kernels (``rows * K * n <= 1e6``

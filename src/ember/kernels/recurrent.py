@@ -1,7 +1,8 @@
 """Recurrent layers on arrays: the elementwise part of one LSTM or GRU time step (a cell), forward and backward,
 fused; the walk over a sequence's steps (``run_steps``, ``bptt``); and a whole LSTM or GRU layer's recurrence,
 forward and backward (``lstm_layer_forward`` / ``lstm_layer_backward``, ``gru_layer_forward`` /
-``gru_layer_backward``), whose compiled versions run every step, matrix products included, in one call.  The op (``ops/rnn_ops.py``) does the whole-sequence products and the autograd.
+``gru_layer_backward``), whose compiled versions run every step, matrix products included, in one call.  The op
+(``ops/rnn_ops.py``) does the whole-sequence products and the autograd.
 
 Gate order is PyTorch's: LSTM ``i, f, g, o``; GRU ``r, z, n``.  Shapes: ``(B, 4H)`` / ``(B, 3H)`` gate blocks,
 ``(B, H)`` states, all of one dtype.  Cells write into the slices of the per-sequence buffers they are passed
