@@ -19,7 +19,7 @@ __all__ = ["Autocast", "autocast_args", "array_module", "module_of_array", "back
            "ignore_fp_errors", "Tensor", "Node", "record", "op", "method",
            "function", "GradMode", "_make", "_make_view", "Size", "needs_grad", "float_array", "unbroadcast",
            "grad_for", "as_tensor_arg", "same_device_arrays", "broadcast_error", "norm_dims", "scalar_value",
-           "binary_arrays", "zero_of", "wrap_dim",
+           "binary_arrays", "zero_of", "one_of", "wrap_dim",
            "write_out", "inplace", "check_inplace_leaf", "assign_result", "dtype_name"]
 
 _NUMBER = (int, float, bool, complex)
@@ -113,13 +113,14 @@ def _scalar_array(da, b):
     return z
 
 
-def _read_only_zero(np_dtype):
-    z = numpy.zeros((), np_dtype)
+def _read_only(value, np_dtype):
+    z = numpy.array(value, np_dtype)
     z.flags.writeable = False
     return z
 
 
-_ZEROS = {"f": _read_only_zero(numpy.float32), "d": _read_only_zero(numpy.float64)}
+_ZEROS = {"f": _read_only(0, numpy.float32), "d": _read_only(0, numpy.float64)}
+_ONES = {"f": _read_only(1, numpy.float32), "d": _read_only(1, numpy.float64)}
 
 
 def zero_of(da):
@@ -128,6 +129,14 @@ def zero_of(da):
     if type(da) is numpy.ndarray:
         return _ZEROS.get(da.dtype.char, 0)
     return 0
+
+
+def one_of(da):
+    """A read-only 0-d one of float32/float64 NumPy array ``da``'s dtype, else the number 1 (as ``zero_of``): for
+    the array formulas of tanh and sigmoid, ``_scalar_array(da, 1.0)`` without its checks."""
+    if type(da) is numpy.ndarray:
+        return _ONES.get(da.dtype.char, 1.0)
+    return 1.0
 
 
 def binary_arrays(a, b):

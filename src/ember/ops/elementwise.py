@@ -12,7 +12,7 @@ import operator
 from .. import _dtype
 from ._common import (array_module, Tensor, Node, record, op, method, function, _make, binary_arrays,
                       broadcast_error, grad_for, scalar_value, unbroadcast, write_out, inplace, dtype_name,
-                      GradMode, ignore_fp_errors, backend_of, backend_for, _scalar_array, zero_of)
+                      GradMode, ignore_fp_errors, backend_of, backend_for, _scalar_array, zero_of, one_of)
 from ._unary import unary_op
 from ._unsigned import refuse_wide_unsigned
 from ._record import may_record
@@ -66,7 +66,7 @@ def _sigmoid_array(xp, a):
         # PyTorch's own formula: where exp(-a) overflows (a < -88.7 in float32) it gives 0, as PyTorch does; four
         # array calls instead of eight (the op-layer warning filter, or retry_quietly, keeps the overflow quiet)
         e = xp.exp(xp.negative(a))
-        e += _scalar_array(e, 1.0)
+        e += one_of(e)
         return xp.reciprocal(e, out=e)
     # half precision: exp(-|a|) never overflows; the two branches of the logistic function share it
     e = xp.exp(-xp.abs(a))
@@ -101,7 +101,7 @@ atan = unary_op("atan", "arctan", lambda g, x: g / (x * x + 1), inplace=True, in
 sinh = unary_op("sinh", "sinh", lambda g, x: g * x.cosh(), inplace=True, inplace_function=True)
 cosh = unary_op("cosh", "cosh", lambda g, x: g * x.sinh(), inplace=True, inplace_function=True)
 tanh = unary_op("tanh", "tanh", lambda g, r: g * (1 - r * r), saves="output", inplace=True, inplace_function=True,
-                on_arrays=lambda g, r: g * (_scalar_array(r, 1.0) - r * r))
+                on_arrays=lambda g, r: g * (one_of(r) - r * r))
 asinh = unary_op("asinh", "arcsinh", lambda g, x: g * (x * x + 1).rsqrt(), inplace=True, inplace_function=True,
                  aliases=("arcsinh",))
 acosh = unary_op("acosh", "arccosh", lambda g, x: g * (x * x - 1).rsqrt(), inplace=True, inplace_function=True,
@@ -109,7 +109,7 @@ acosh = unary_op("acosh", "arccosh", lambda g, x: g * (x * x - 1).rsqrt(), inpla
 atanh = unary_op("atanh", "arctanh", lambda g, x: g / (1 - x * x), inplace=True, inplace_function=True,
                  aliases=("arctanh",), on_arrays=True)
 sigmoid = unary_op("sigmoid", _sigmoid_array, lambda g, r: g * r * (1 - r), saves="output", inplace=True,
-                   inplace_function=True, on_arrays=lambda g, r: g * r * (_scalar_array(r, 1.0) - r))
+                   inplace_function=True, on_arrays=lambda g, r: g * r * (one_of(r) - r))
 reciprocal = unary_op("reciprocal", _quiet(lambda xp, a: 1 / a), lambda g, r: g * -(r * r), saves="output",
                       inplace=True, inplace_function=True, on_arrays=True)
 def _square(xp, a):
@@ -337,19 +337,6 @@ class DivBackward0(Node):
         return ga, gb
 
 
-def _add_arrays(input, other):
-    """The promoted sum of a tensor and a tensor or number, with PyTorch's broadcast error."""
-    da, db = binary_arrays(input, other)
-    if da.dtype.kind == "u":   # inline test first: add is the hottest op
-        refuse_wide_unsigned("add_stub", da.dtype)
-    try:
-        return da + db
-    except ValueError:
-        raise broadcast_error(da.shape, getattr(db, "shape", ())) from None
-    except RuntimeWarning:
-        return retry_quietly(da, operator.add, da, db)
-
-
 def _scaled_other(input, other, alpha):
     """``alpha * other`` for add/sub, computed in the dtype of the result as PyTorch does: a lower-precision
     ``other`` (bfloat16 added to float64) is promoted before it is scaled, not rounded after."""
@@ -367,12 +354,23 @@ def add(input, other, *, alpha=1, out=None):
         return add(input, _scaled_other(input, other, alpha), out=out)
     if not isinstance(input, Tensor):
         input, other = other, input
-    res = _make(_add_arrays(input, other))
+    da, db = binary_arrays(input, other)
+    if da.dtype.kind == "u":   # inline test first: add is the hottest op
+        refuse_wide_unsigned("add_stub", da.dtype)
+    try:
+        res = _make(da + db)
+    except ValueError:
+        raise broadcast_error(da.shape, getattr(db, "shape", ())) from None
+    except RuntimeWarning:
+        res = _make(retry_quietly(da, operator.add, da, db))
     if not (input._requires_grad or isinstance(other, Tensor) and other._requires_grad):   # may_record inlined
         return write_out(out, res) if out is not None else res
     node = record(res, AddBackward0, (input, other))
     if node is not None:
-        node.a, node.b = _operand_meta(input), _operand_meta(other) if isinstance(other, Tensor) else None
+        if isinstance(other, Tensor):
+            node.a, node.b = _operand_meta(input), _operand_meta(other)
+        else:   # tensor + number: input requires grad (record recorded)
+            node.a, node.b = (input._data.shape, input._data.dtype), None
     return write_out(out, res) if out is not None else res
 
 
@@ -415,7 +413,10 @@ def sub(input, other, *, alpha=1, out=None):
     elif input._requires_grad or isinstance(other, Tensor) and other._requires_grad:   # may_record inlined
         node = record(res, SubBackward0, (input, other))
         if node is not None:
-            node.a, node.b = _operand_meta(input), _operand_meta(other) if isinstance(other, Tensor) else None
+            if isinstance(other, Tensor):
+                node.a, node.b = _operand_meta(input), _operand_meta(other)
+            else:   # tensor - number: input requires grad (record recorded)
+                node.a, node.b = (input._data.shape, input._data.dtype), None
     return write_out(out, res) if out is not None else res
 
 
