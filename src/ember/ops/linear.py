@@ -2,8 +2,8 @@
 import math
 import operator
 
-from ._common import (Node, record, _make, Autocast, autocast_args, dtype_name, function, require_tensor, GradMode,
-                      module_of_array)
+from ._common import (Node, Tensor, record, _make, Autocast, autocast_args, dtype_name, function, require_tensor,
+                      GradMode, module_of_array)
 from ._block_threads import product
 from .products import _product
 from ..kernels import linear as _klin
@@ -74,8 +74,9 @@ def linear(input, weight, bias=None):
 
     Returns ``(*, out_features)``, with PyTorch's shape and dtype errors.
     """
-    require_tensor(input, "linear", "input", 1)
-    require_tensor(weight, "linear", "weight", 2)
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        require_tensor(input, "linear", "input", 1)
+        require_tensor(weight, "linear", "weight", 2)
     x, w = input._data, weight._data
     if type(x) is not type(w) or bias is not None and type(bias._data) is not type(x):
         # PyTorch runs linear as addmm(bias, input, weight.t()), or mm(input, weight.t()) without a bias
@@ -86,43 +87,46 @@ def linear(input, weight, bias=None):
     if Autocast.cpu_dtype is not None:
         input, weight, bias = autocast_args(input, weight, bias)
         x, w = input._data, weight._data
-    if w.ndim != 2:
-        if w.ndim == 1 and x.ndim >= 1 and x.shape[-1] == w.shape[0]:
+    xs, ws = x.shape, w.shape   # read once: the checks below run on every call of every layer
+    if len(ws) != 2:
+        if len(ws) == 1 and xs and xs[-1] == ws[0]:
             from .products import matmul
             r = matmul(input, weight)
             return r + bias if bias is not None else r
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {w.ndim}D")
-    if x.ndim == 0:
+    if not xs:
         raise RuntimeError("both arguments to linear need to be at least 1D, but they are 0D and 2D")
-    k = x.shape[-1]
-    if k != w.shape[1]:
+    k = xs[-1]
+    if k != ws[1]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_rows_of(x, k)}x{k} and "
-                           f"{w.shape[1]}x{w.shape[0]})")
-    if x.dtype != w.dtype:
+                           f"{ws[1]}x{ws[0]})")
+    dt = x.dtype
+    if dt != w.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {dtype_name(input.dtype)} and "
                            f"{dtype_name(weight.dtype)}")
     b = None
     if bias is not None:
         b = bias._data
-        if b.dtype != x.dtype:
+        bs = b.shape
+        if b.dtype != dt:
             raise RuntimeError(f"self and mat2 must have the same dtype, but got {dtype_name(bias.dtype)} and "
                                f"{dtype_name(weight.dtype)}")
-        if b.shape and b.shape[-1] not in (1, w.shape[0]) or b.ndim > 1:
-            raise RuntimeError(f"The expanded size of the tensor ({w.shape[0]}) must match the existing size "
-                               f"({b.shape[-1]}) at non-singleton dimension 1.  Target sizes: "
-                               f"[{_rows_of(x, k)}, {w.shape[0]}].  Tensor sizes: {list(b.shape)}")
-    lead = x.shape[:-1]
-    x2 = x.reshape(math.prod(lead), k) if x.ndim != 2 else x
-    if x.dtype.char in "fd" and _klin.takes(x2.shape[0]):
+        if bs and bs[-1] not in (1, ws[0]) or len(bs) > 1:
+            raise RuntimeError(f"The expanded size of the tensor ({ws[0]}) must match the existing size "
+                               f"({bs[-1]}) at non-singleton dimension 1.  Target sizes: "
+                               f"[{_rows_of(x, k)}, {ws[0]}].  Tensor sizes: {list(bs)}")
+    lead = xs[:-1]
+    x2 = x.reshape(math.prod(lead), k) if len(xs) != 2 else x
+    if dt.char in "fd" and _klin.takes(x2.shape[0]):
         r = _klin.linear_rows(x2, w, b)   # 3-8 rows: one pass over the weight, faster than BLAS's
     else:
         r = product(operator.matmul, x2, w.T)   # BLAS threads chosen for the size
-        if r.dtype != x.dtype:  # NumPy multiplies bfloat16 in float32; PyTorch rounds the product back
-            r = r.astype(x.dtype)
+        if r.dtype != dt:  # NumPy multiplies bfloat16 in float32; PyTorch rounds the product back
+            r = r.astype(dt)
         if b is not None:
             r += b
-    if x.ndim != 2:
-        r = r.reshape(lead + (w.shape[0],))
+    if len(xs) != 2:
+        r = r.reshape(lead + (ws[0],))
     res = _make(r)
     if not GradMode.enabled:   # inference: no record() call to build arguments for
         return res
