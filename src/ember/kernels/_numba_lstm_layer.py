@@ -243,23 +243,37 @@ def _forward_chunk(ch, nch, address, ilp64, G, WT, cw, h0, c0, R0, BS, out, TC, 
     row moves for its units, then the step's barrier."""
     H = cs.shape[1]
     lo, hi = _chunk_units(ch, nch, (H + cw - 1) // cw, cw, H)[2:]      # this chunk's hidden units
-    T = R0.size
-    n, cur = BS[0], 0
-    for t in range(T):
-        r0, bs = R0[t], BS[t]
-        if bs < n:              # rows whose sequences ended
-            hn[bs:n, lo:hi] = hs[cur, bs:n, lo:hi]
-            cn[bs:n, lo:hi] = cs[bs:n, lo:hi]
-        h, h_next = hs[cur, :bs], hs[1 - cur]
+    cur = 0
+    for t in range(R0.size):
+        _final_rows(hs[cur], hn, BS, t, lo, hi)
+        _final_rows(cs, cn, BS, t, lo, hi)
+        h, h_next = hs[cur, :BS[t]], hs[1 - cur]
         if lo < hi:
-            _forward_step(address, ilp64, G, WT, cw, r0, lo, hi, h, cs, h_next, out, TC, Hp, Cp, keep)
-        if t + 1 < T and BS[t + 1] > bs:    # rows whose sequences start at the next step (a reverse direction)
-            h_next[bs:BS[t + 1], lo:hi] = h0[bs:BS[t + 1], lo:hi]
-            cs[bs:BS[t + 1], lo:hi] = c0[bs:BS[t + 1], lo:hi]
-        n, cur = bs, 1 - cur
+            _forward_step(address, ilp64, G, WT, cw, R0[t], lo, hi, h, cs, h_next, out, TC, Hp, Cp, keep)
+        _initial_rows(h_next, h0, BS, t, lo, hi)
+        _initial_rows(cs, c0, BS, t, lo, hi)
+        cur = 1 - cur
         barrier(sync, (t + 1) * nch)
-    hn[:n, lo:hi] = hs[cur, :n, lo:hi]
-    cn[:n, lo:hi] = cs[:n, lo:hi]
+    _final_rows(hs[cur], hn, BS, BS.size, lo, hi)
+    _final_rows(cs, cn, BS, BS.size, lo, hi)
+
+
+@inline
+def _final_rows(state, final, BS, t, lo, hi):
+    """Before step ``t`` of ``BS`` (``t == BS.size``: after the last), the state rows whose sequences ended (active
+    before, not at ``t``) into ``final`` (units ``lo:hi``)."""
+    n = BS[max(t - 1, 0)]
+    bs = BS[t] if t < BS.size else 0
+    if bs < n:
+        final[bs:n, lo:hi] = state[bs:n, lo:hi]
+
+
+@inline
+def _initial_rows(state, initial, BS, t, lo, hi):
+    """After step ``t`` of ``BS``, the rows whose sequences start at the next step (a reverse direction) from
+    ``initial`` into ``state`` (units ``lo:hi``)."""
+    if t + 1 < BS.size and BS[t + 1] > BS[t]:
+        state[BS[t]:BS[t + 1], lo:hi] = initial[BS[t]:BS[t + 1], lo:hi]
 
 
 @inline
@@ -347,6 +361,13 @@ def _columns_product(address, ilp64, dGr, Wn, dsum, b0, b1, beta):
 
 
 @inline
+def _step_from_last(R0, BS, NB, k):
+    """The ``k``-th step from the last: its first row, its rows and the rows active before it."""
+    t = R0.size - 1 - k
+    return R0[t], BS[t], NB[t]
+
+
+@inline
 def _state_rows(d, final, initial, bs, nb, lo, hi):
     """The packed layout's row moves of a state's gradient ``d`` after a step of ``bs`` rows that ``nb`` rows
     were active before: rows that started from the initial state at this step give it their gradient; rows that
@@ -365,10 +386,8 @@ def _backward_chunk(ch, nch, address, ilp64, dout, dhn, dcn, A, Cp, TC, Wn, R0, 
     the next step's cells read only gradients this chunk wrote."""
     H = dcs.shape[1]
     b0, b1, lo, hi = _chunk_units(ch, nch, Wn.shape[0], Wn.shape[2], H)
-    T = R0.size
-    for k in range(T):
-        t = T - 1 - k
-        r0, bs, nb = R0[t], BS[t], NB[t]
+    for k in range(R0.size):
+        r0, bs, nb = _step_from_last(R0, BS, NB, k)
         if lo < hi:
             _backward_cells(dout, A, Cp, TC, dG, dsum, dcs, r0, bs, lo, hi - lo)
         barrier(sync, (k + 1) * nch)
@@ -467,21 +486,17 @@ def _gru_forward_step(address, ilp64, G, WT, bh, cw, r0, lo, hi, h, h_next, out,
 def _gru_forward_chunk(ch, nch, address, ilp64, G, WT, bh, cw, h0, R0, BS, out, HN, Hp, hs, hn, keep, sync):
     """Chunk ``ch``'s share of every step (see ``_forward_chunk``)."""
     H = hn.shape[1]
-    lo, hi = _chunk_units(ch, nch, (H + cw - 1) // cw, cw, H)[2:]      # this chunk's hidden units
-    T = R0.size
-    n, cur = BS[0], 0
-    for t in range(T):
-        r0, bs = R0[t], BS[t]
-        if bs < n:
-            hn[bs:n, lo:hi] = hs[cur, bs:n, lo:hi]
-        h, h_next = hs[cur, :bs], hs[1 - cur]
+    lo, hi = _chunk_units(ch, nch, (H + cw - 1) // cw, cw, H)[2:]
+    cur = 0
+    for t in range(R0.size):
+        _final_rows(hs[cur], hn, BS, t, lo, hi)
         if lo < hi:
-            _gru_forward_step(address, ilp64, G, WT, bh, cw, r0, lo, hi, h, h_next, out, HN, Hp, keep)
-        if t + 1 < T and BS[t + 1] > bs:
-            h_next[bs:BS[t + 1], lo:hi] = h0[bs:BS[t + 1], lo:hi]
-        n, cur = bs, 1 - cur
+            _gru_forward_step(address, ilp64, G, WT, bh, cw, R0[t], lo, hi, hs[cur, :BS[t]], hs[1 - cur], out, HN,
+                              Hp, keep)
+        _initial_rows(hs[1 - cur], h0, BS, t, lo, hi)
+        cur = 1 - cur
         barrier(sync, (t + 1) * nch)
-    hn[:n, lo:hi] = hs[cur, :n, lo:hi]
+    _final_rows(hs[cur], hn, BS, BS.size, lo, hi)
 
 
 def gru_layer_forward(G, w_hh, b_hh, h0, steps, keep):
@@ -531,10 +546,8 @@ def _gru_backward_chunk(ch, nch, address, ilp64, dout, dhn, A, HN, Hp, Wn, R0, B
     """Chunk ``ch``'s share of every step, last step first (see ``_backward_chunk``)."""
     H = dsum.shape[1]
     b0, b1, lo, hi = _chunk_units(ch, nch, Wn.shape[0], Wn.shape[2], H)
-    T = R0.size
-    for k in range(T):
-        t = T - 1 - k
-        r0, bs, nb = R0[t], BS[t], NB[t]
+    for k in range(R0.size):
+        r0, bs, nb = _step_from_last(R0, BS, NB, k)
         if lo < hi:
             _gru_backward_cells(dout, A, HN, Hp, dGh, DN, dsum, r0, bs, lo, hi)
         barrier(sync, (k + 1) * nch)
