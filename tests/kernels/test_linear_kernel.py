@@ -157,30 +157,33 @@ def test_linear_gradgradcheck():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape, out", [((130, 50), 10), ((2, 70, 50), 16), ((64, 50), 3), ((65, 50), 17),
                                         ((200, 50), 1)])
-def test_functional_linear_few_columns_row_blocks_match_torch(dtype, shape, out):
-    """Few output columns on more than 64 rows: the product runs in 64-row blocks (ops/linear.py); values and
-    gradients as torch's, also for a last block shorter than the others and a strided input."""
-    import ember.ops.linear as OL
+@pytest.mark.parametrize("how", ["linear", "matmul"])
+def test_few_columns_row_blocks_match_torch(dtype, shape, out, how):
+    """Few result columns (2-16) on more than 64 rows: the product runs in 64-row blocks (ops/_block_threads.py);
+    values and gradients of F.linear and of ``x @ w.mT`` as torch's, also for a last block shorter than the others
+    and a strided input."""
+    import ember.ops._block_threads as BT
     rng = np.random.default_rng(6)
     x = rng.standard_normal(shape).astype(dtype)
     w = rng.standard_normal((out, shape[-1])).astype(dtype)
     b = rng.standard_normal(out).astype(dtype)
     g = rng.standard_normal(shape[:-1] + (out,)).astype(dtype)
-    blocked = out <= OL._FEW_COLUMNS and int(np.prod(shape[:-1])) > OL._ROW_BLOCK
+    rows = int(np.prod(shape[:-1])) if how == "linear" or len(shape) == 2 else 0   # matmul keeps a 3-D batch
+    blocked = 1 < out <= BT._FEW_COLUMNS and rows > BT._ROW_BLOCK
     calls = []
-    real = OL._row_blocked_product
-    OL._row_blocked_product = lambda *a: calls.append(1) or real(*a)
+    real = BT._row_blocked
+    BT._row_blocked = lambda *a: calls.append(1) or real(*a)
     try:
         for strided in (False, True):
             xs = np.repeat(x, 2, axis=-1)[..., ::2] if strided else x   # same values, columns 2 apart
             res = []
             for lib in (torch, ember):
                 ts = [lib.tensor(a, requires_grad=True) for a in (xs, w, b)]
-                y = lib.nn.functional.linear(*ts)
+                y = lib.nn.functional.linear(*ts) if how == "linear" else ts[0] @ ts[1].mT + ts[2]
                 y.backward(lib.tensor(g))
                 res.append([y.detach().numpy()] + [t.grad.numpy() for t in ts])
             for got, want in zip(res[1], res[0]):
                 np.testing.assert_allclose(got, want, **TOL[dtype])
     finally:
-        OL._row_blocked_product = real
+        BT._row_blocked = real
     assert bool(calls) == blocked

@@ -211,12 +211,28 @@ _PRODUCT_THREADS = 1 << 20
 _TIMED_WORK = 3 << 20
 _SAMPLE_EVERY = 4
 _sample = [0]
+# OpenBLAS's product with few result columns slows down beyond about 64 rows (one thread, float32, x @ w.T, thread
+# CPU min: 512 -> 10 on 128 rows 30 us whole, 16 us as two 64-row blocks; 784 -> 10 on 128 rows 46 -> 23 us; 512 ->
+# 10 on 1024 rows 224 -> 129 us, as fast as the whole product on two threads; 512 -> 16 on 128 rows 30 -> 23 us;
+# from 32 columns blocks stop paying, and one column (a matrix-vector product) is slower in blocks: 4.5 -> 6.8 us).
+_FEW_COLUMNS = 16
+_ROW_BLOCK = 64
+
+
+def _row_blocked(a, b):
+    """``a @ b`` for 2-D float32/float64 arrays, computed in blocks of ``_ROW_BLOCK`` rows of ``a``."""
+    rows = a.shape[0]
+    r = np.empty((rows, b.shape[1]), a.dtype)
+    for i in range(0, rows, _ROW_BLOCK):
+        np.matmul(a[i:i + _ROW_BLOCK], b, out=r[i:i + _ROW_BLOCK])
+    return r
 
 
 def product(fn, a, b):
     """``fn(a, b)`` for a matrix-product function ``fn`` (``matmul``, ``dot``) of NumPy arrays: left to OpenBLAS
     below ``_PRODUCT_THREADS`` multiply-adds (it keeps those on one thread), with BLAS on one thread while the cores
-    are found busy, on BLAS's configured count otherwise (its CPU share measured, see ``timed_parallel``).
+    are found busy, on BLAS's configured count otherwise (its CPU share measured, see ``timed_parallel``); a 2-D
+    float product with 2-16 result columns on more than 64 rows runs in 64-row blocks (``_row_blocked``).
 
     Args:
         fn: the product function; a: ``(..., m, k)``; b: ``(..., k, n)`` (1-D operands and other array types run
@@ -224,7 +240,11 @@ def product(fn, a, b):
     """
     if a.ndim < 2 or b.ndim < 2 or type(a) is not np.ndarray or type(b) is not np.ndarray:
         return fn(a, b)
-    work = a.shape[-2] * a.shape[-1] * b.shape[-1]
+    m, n = a.shape[-2], b.shape[-1]
+    if 1 < n <= _FEW_COLUMNS and m > _ROW_BLOCK and a.ndim == 2 == b.ndim and a.dtype == b.dtype \
+            and a.dtype.char in "fd":
+        return _row_blocked(a, b)
+    work = m * a.shape[-1] * n
     if work < _PRODUCT_THREADS or _single["depth"] or getattr(_local, "worker", False):
         return fn(a, b)   # small, or BLAS already held to one thread by a blocked op
     nt = block_threads()

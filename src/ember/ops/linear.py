@@ -2,8 +2,6 @@
 import math
 import operator
 
-import numpy
-
 from ._common import (Node, Tensor, record, _make, Autocast, autocast_args, dtype_name, function, require_tensor,
                       GradMode, module_of_array)
 from ._block_threads import product
@@ -60,22 +58,6 @@ class MmBackward0(AddmmBackward0):
 
     def backward(self, grad):
         return AddmmBackward0.backward(self, grad)[:2]
-
-
-# OpenBLAS's matrix product with few result columns slows down beyond about 64 rows (one thread, float32, x @ w.T:
-# 512 -> 10 on 64 rows 9 us, on 128 rows 31 us, as two 64-row blocks 17 us; 784 -> 10 on 128 rows 47 -> 23 us;
-# 512 -> 10 on 1024 rows 262 -> 137 us; 512 -> 16 on 128 rows 30 -> 23 us; from 32 columns blocks stop paying).
-_FEW_COLUMNS = 16
-_ROW_BLOCK = 64
-
-
-def _row_blocked_product(x2, wt):
-    """``x2 @ wt`` for float32/float64 NumPy arrays, computed in blocks of ``_ROW_BLOCK`` rows of ``x2``."""
-    rows = x2.shape[0]
-    r = numpy.empty((rows, wt.shape[1]), x2.dtype)
-    for i in range(0, rows, _ROW_BLOCK):
-        numpy.matmul(x2[i:i + _ROW_BLOCK], wt, out=r[i:i + _ROW_BLOCK])
-    return r
 
 
 def _rows_of(x, k):
@@ -138,10 +120,7 @@ def linear(input, weight, bias=None):
     if dt.char in "fd" and _klin.takes(x2.shape[0]):
         r = _klin.linear_rows(x2, w, b)   # 3-8 rows: one pass over the weight, faster than BLAS's
     else:
-        if ws[0] <= _FEW_COLUMNS and x2.shape[0] > _ROW_BLOCK and type(x2) is numpy.ndarray and dt.char in "fd":
-            r = _row_blocked_product(x2, w.T)
-        else:
-            r = product(operator.matmul, x2, w.T)   # BLAS threads chosen for the size
+        r = product(operator.matmul, x2, w.T)   # BLAS threads (or row blocks) chosen for the shape
         if r.dtype != dt:  # NumPy multiplies bfloat16 in float32; PyTorch rounds the product back
             r = r.astype(dt)
         if b is not None:
