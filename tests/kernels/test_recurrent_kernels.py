@@ -192,7 +192,7 @@ def test_lstm_layer_matches_torch(dtype, batch_sizes, reverse):
 def test_compiled_lstm_layer_threads_and_absent_gradients(dtype, monkeypatch):
     """The compiled layer split over two chunks gives the one-chunk results; without ``keep`` the same outputs;
     missing output gradients count as zeros; a hidden size not a multiple of the unit block runs its tail."""
-    from ember.kernels import _numba_lstm_layer as L
+    from ember.kernels import _numba_recurrent_layers as L
     G, w_hh, h0, c0, steps, dout, dhn, dcn = _layer_inputs(np.random.default_rng(4), dtype, [8, 8, 7, 3], False,
                                                            Hh=37, I_=6)
     monkeypatch.setattr(L, "_block_width", lambda work, n: 16)   # blocks of 16 units / columns, the last partial
@@ -233,7 +233,7 @@ def test_compiled_lstm_layer_blas(dtype, monkeypatch):
     """The layer kernel's products go through NumPy's own BLAS (no SciPy needed): its CBLAS gemm is found; a
     32-bit-integer CBLAS (SciPy's OpenBLAS, standing in for an LP64 build) gives the same results; with none
     found, or gates whose rows are not contiguous, the step loop runs (the kernel is not entered)."""
-    from ember.kernels import _numba_lstm_layer as L
+    from ember.kernels import _numba_recurrent_layers as L
     assert L.gemm_address(dtype) is not None and L.gemm_address(np.int32) is None
     _layer_against_reference(L, dtype, np.random.default_rng(5))
     _layer_against_reference(L, dtype, np.random.default_rng(5), order="F")      # the step loop's
@@ -329,7 +329,7 @@ def test_compiled_gru_layer_threads_blocks_and_fallbacks(dtype, monkeypatch):
     """The compiled GRU layer against its reference: one chunk and two give the same bits, with a partial last
     unit block, without ``keep``, without ``b_hh`` and output gradients; with no BLAS or gates whose rows are not
     contiguous the step loop runs."""
-    from ember.kernels import _numba_lstm_layer as L
+    from ember.kernels import _numba_recurrent_layers as L
     G, w_hh, b_hh, h0, steps, dout, dhn = _gru_layer_inputs(np.random.default_rng(9), dtype, [8, 8, 7, 3], False,
                                                             Hh=37)
     monkeypatch.setattr(L, "_block_width", lambda work, n: 16)   # blocks of 16 units / columns, the last partial
@@ -365,7 +365,7 @@ def test_compiled_gru_layer_threads_blocks_and_fallbacks(dtype, monkeypatch):
 def test_layer_split_follows_the_faster_way(monkeypatch):
     """The compiled layer's choice of one chunk or two: each way's first call is not counted, then the faster
     way runs, the other tried every few calls, and a change in their times changes the choice."""
-    from ember.kernels import _numba_lstm_layer as L
+    from ember.kernels import _numba_recurrent_layers as L
     monkeypatch.setattr(L, "block_threads", lambda: 2)
     monkeypatch.setattr(L, "parallel_ok", lambda: True)
     split, cost = L._Split(), {1: 9.0, 2: 5.0}

@@ -337,7 +337,7 @@ lstm_cell_forward = Kernel("lstm_cell_forward", lstm_cell_forward_reference, num
 lstm_cell_backward = Kernel("lstm_cell_backward", lstm_cell_backward_reference, numba=_N + "lstm_cell_backward")
 gru_cell_forward = Kernel("gru_cell_forward", gru_cell_forward_reference, numba=_N + "gru_cell_forward")
 gru_cell_backward = Kernel("gru_cell_backward", gru_cell_backward_reference, numba=_N + "gru_cell_backward")
-_L = "ember.kernels._numba_lstm_layer:"
+_L = "ember.kernels._numba_recurrent_layers:"
 lstm_layer_forward = Kernel("lstm_layer_forward", lstm_layer_forward_reference, numba=_L + "lstm_layer_forward")
 lstm_layer_backward = Kernel("lstm_layer_backward", lstm_layer_backward_reference, numba=_L + "lstm_layer_backward")
 gru_layer_forward = Kernel("gru_layer_forward", gru_layer_forward_reference, numba=_L + "gru_layer_forward")

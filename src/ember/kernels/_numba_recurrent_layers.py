@@ -4,29 +4,23 @@ so no Python runs per step; a step's work can split over threads by hidden units
 columns and cells) or by the product's columns (backward), the threads meeting at a spin barrier once a step
 (``_numba_sync``).
 
-The per-step product calls the BLAS NumPy itself links (its CBLAS ``gemm``, found by symbol in NumPy's extension
-module: no SciPy needed) in column blocks small enough for OpenBLAS's small-matrix kernels (``rows * K * n <= 1e6``
-multiply-adds), which read their operands in place; a whole ``(20, 256) @ (256, 1024)`` product packs the weight
-on every call and ran at half their rate (float32, one thread, Zen 4: a 2x256 layer's 35 steps 190 -> 105 us
-each).  Forward, the blocks are runs of one gate's columns of the transposed ``w_hh``, added into the gates ``G``
+The per-step product calls the BLAS NumPy itself links (``_numba_blas.gemm``: no SciPy needed) in column blocks
+small enough for OpenBLAS's small-matrix kernels (``rows * K * n <= 1e6`` multiply-adds), which read their operands
+in place; a whole ``(20, 256) @ (256, 1024)`` product packs the weight on every call and ran at half their rate
+(float32, one thread, Zen 4: a 2x256 layer's 35 steps 190 -> 105 us each).  Forward, the blocks are runs of one gate's columns of the transposed ``w_hh``, added into the gates ``G``
 in place (BLAS's ``beta = 1``), and the cells then run over a chunk's whole run of hidden units; backward, the
 weight is repacked once per call into blocks of the output's columns.
 
 Layers whose blocks would be too narrow (many rows or a wide input), with a projection, or where NumPy's BLAS
 exports no CBLAS ``gemm`` run the step loop (``recurrent.lstm_layer_loop``) with the compiled cells instead.
 """
-import ctypes
-import functools
 import time
 
 import numpy as np
-from llvmlite import ir
-from numba import types
-from numba.core import cgutils
-from numba.extending import intrinsic
 
 from ..ops._block_threads import block_threads, parallel_ok, run_split
 from ._numba import inline, jit
+from ._numba_blas import gemm, gemm_address
 from ._numba_math import fsigmoid, ftanh
 from ._numba_recurrent import _sigmoid_sum, gru_cell_backward, gru_cell_forward, gru_row_backward, \
     lstm_cell_backward, lstm_cell_forward
@@ -36,85 +30,6 @@ from .recurrent import active_before, gru_layer_backward_loop, gru_layer_loop, l
 
 _SMALL_WORK = 1_000_000         # OpenBLAS's small-matrix limit, multiply-adds per product
 _PARALLEL_WORK = 1 << 20        # multiply-adds per step from which a step is split over threads
-
-
-# ----------------------------------------------------------------------------- BLAS
-# CBLAS gemm names NumPy's BLAS may export, with whether its integers are 64-bit: the scipy-openblas64 of NumPy's
-# wheels (2.x; 1.26), then a plain LP64 CBLAS
-_GEMM_SYMBOLS = (("scipy_cblas_{}gemm64_", True), ("cblas_{}gemm64_", True), ("cblas_{}gemm", False))
-_ROW_MAJOR, _NO_TRANS = 101, 111
-
-
-def _numpy_blas_library():
-    """NumPy's BLAS as a ctypes library: its core extension module, whose symbol lookup also searches the
-    libraries it links."""
-    try:
-        from numpy._core import _multiarray_umath as core
-    except ImportError:         # NumPy 1.x
-        from numpy.core import _multiarray_umath as core
-    return ctypes.CDLL(core.__file__)
-
-
-@functools.lru_cache(maxsize=None)
-def gemm_address(dtype, library=None):
-    """``(address, ilp64)`` of the CBLAS ``sgemm`` / ``dgemm`` (float32 / float64 ``dtype``) that ``library`` (a
-    ctypes library, NumPy's BLAS by default) exports, ``ilp64`` whether its integers are 64-bit; None when it
-    exports none of the known names or ``dtype`` is neither."""
-    kind = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}.get(np.dtype(dtype))
-    if kind is None:
-        return None
-    try:
-        library = library or _numpy_blas_library()
-    except OSError:
-        return None
-    for name, ilp64 in _GEMM_SYMBOLS:
-        fn = getattr(library, name.format(kind), None)
-        if fn is not None:
-            return ctypes.cast(fn, ctypes.c_void_p).value, ilp64
-    return None
-
-
-def _cblas_gemm_intrinsic(int_bits):
-    """An intrinsic ``(address, a, b, c, beta)``: ``c = a @ b + beta c`` by the CBLAS gemm at ``address`` with
-    ``int_bits``-bit integers, for 2-D arrays of one float dtype whose rows are contiguous (leading dimensions from
-    their row strides).  The address is an argument, so the compiled code caches (a ctypes function would not)."""
-    @intrinsic
-    def gemm(typingctx, address, a, b, c, beta):
-        if not all(isinstance(x, types.Array) and x.ndim == 2 and x.dtype == a.dtype for x in (a, b, c)):
-            return None
-
-        def codegen(context, builder, signature, args):
-            fty, ity = context.get_value_type(a.dtype), ir.IntType(int_bits)
-            fp, i32 = fty.as_pointer(), ir.IntType(32)
-            fnty = ir.FunctionType(ir.VoidType(), [i32, i32, i32, ity, ity, ity, fty, fp, ity, fp, ity, fty, fp, ity])
-            fn = builder.inttoptr(args[0], fnty.as_pointer())
-            arrays = [context.make_array(t)(context, builder, v) for t, v in zip(signature.args[1:4], args[1:4])]
-            shapes = [cgutils.unpack_tuple(builder, x.shape, 2) for x in arrays]
-            size = ir.Constant(ir.IntType(64), a.dtype.bitwidth // 8)
-            lead = [builder.trunc(builder.sdiv(cgutils.unpack_tuple(builder, x.strides, 2)[0], size), ity)
-                    for x in arrays]
-            m, k, n = (builder.trunc(v, ity) for v in (shapes[0][0], shapes[0][1], shapes[1][1]))
-            (A, B, C), enum = [x.data for x in arrays], lambda v: ir.Constant(i32, v)
-            builder.call(fn, [enum(_ROW_MAJOR), enum(_NO_TRANS), enum(_NO_TRANS), m, n, k, ir.Constant(fty, 1.0), A,
-                              lead[0], B, lead[1], context.cast(builder, args[4], signature.args[4], a.dtype), C,
-                              lead[2]])
-            return context.get_dummy_value()
-        return types.void(address, a, b, c, beta), codegen
-    return gemm
-
-
-_gemm64, _gemm32 = _cblas_gemm_intrinsic(64), _cblas_gemm_intrinsic(32)
-
-
-@inline
-def gemm(address, ilp64, a, b, c, beta):
-    """``c = a @ b + beta c`` through ``gemm_address``'s BLAS (rows of each operand contiguous; nothing done for an
-    empty product, where BLAS would reject a leading dimension of 0)."""
-    if a.shape[0] > 0 and b.shape[1] > 0 and a.shape[1] > 0:
-        if ilp64:
-            _gemm64(address, a, b, c, beta)
-        else:
-            _gemm32(address, a, b, c, beta)
 
 
 def _block_width(work_per_column, n):
