@@ -17,7 +17,7 @@ Why a kernel: the batched products and softmax run in parts over the batch (or h
 """
 from .._device import module_of_array, backend_of
 from ._dispatch import Kernel
-from .softmax import attention_softmax_reference
+from .softmax import attention_softmax_reference, softmax_backward_reference
 
 
 def accepts(q, k, v, *rest):
@@ -79,9 +79,9 @@ def gradients(q, k, v, need):
 
 
 def _softmax_rows_backward_reference(dP2, P2):
-    xp = module_of_array(P2)
-    dP2 -= (dP2 * P2).sum(axis=1, keepdims=True)
-    xp.multiply(dP2, P2, out=dP2)
+    """The scores' gradient from the weights' ``dP2`` ``(R, S)`` (replaced in place) and the weights ``P2``."""
+    rows = dP2.shape + (1,)
+    dP2[...] = softmax_backward_reference(dP2.reshape(rows), P2.reshape(rows), False).reshape(dP2.shape)
 
 
 def attention_forward_reference(q, k, v, scale, causal):
