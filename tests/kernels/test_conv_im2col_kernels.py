@@ -1,5 +1,5 @@
-"""im2col and col2im (kernels/conv_im2col.py): compiled vs the NumPy reference (strides, paddings, dilations, groups, windows
-reaching past the input, inputs of odd sizes, float32/float64), and the adjoint identity <im2col(x), c> =
+"""im2col and col2im (kernels/conv_im2col.py): compiled vs the NumPy reference (strides, paddings, dilations, groups,
+windows reaching past the input, inputs of odd sizes, float32/float64), and the adjoint identity <im2col(x), c> =
 <x, col2im(c)> in float64; col2im's positions come in rows of col_pitch (zero past Wo).
 (The convolutions built on them are tested against PyTorch in tests/nn/test_conv.py.)"""
 import numpy as np

@@ -26,8 +26,8 @@ _BLOCK = 256   # entries summed in the input's precision before a float64 add (s
 @inline
 def _block_sum(xr, m, sq, zero):
     """The sum over the flat row ``xr`` of ``(xr - m) ** 2`` when ``sq``, of ``xr`` otherwise: in the precision of
-    ``zero`` (the input's) over blocks of ``_BLOCK`` entries, the blocks added in float64.  A float64 accumulator in the vector
-    loop itself converts every element and halves the loop's width."""
+    ``zero`` (the input's) over blocks of ``_BLOCK`` entries, the blocks added in float64.  A float64 accumulator in
+    the vector loop itself converts every element and halves the loop's width."""
     s = 0.0
     for i0 in range(0, xr.size, _BLOCK):
         xb = xr[i0:i0 + _BLOCK]   # a slice, not a bounded index range: that loop vectorises, the other not

@@ -7,9 +7,10 @@ columns and cells) or by the product's columns (backward), the threads meeting a
 The per-step product calls the BLAS NumPy itself links (``_numba_blas.gemm``: no SciPy needed) in column blocks
 small enough for OpenBLAS's small-matrix kernels (``rows * K * n <= 1e6`` multiply-adds), which read their operands
 in place; a whole ``(20, 256) @ (256, 1024)`` product packs the weight on every call and ran at half their rate
-(float32, one thread, Zen 4: a 2x256 layer's 35 steps 190 -> 105 us each).  Forward, the blocks are runs of one gate's columns of the transposed ``w_hh``, added into the gates ``G``
-in place (BLAS's ``beta = 1``), and the cells then run over a chunk's whole run of hidden units; backward, the
-weight is repacked once per call into blocks of the output's columns.
+(float32, one thread, Zen 4: a 2x256 layer's 35 steps 190 -> 105 us each).  Forward, the blocks are runs of one
+gate's columns of the transposed ``w_hh``, added into the gates ``G`` in place (BLAS's ``beta = 1``), and the cells
+then run over a chunk's whole run of hidden units; backward, the weight is repacked once per call into blocks of
+the output's columns.
 
 Layers whose blocks would be too narrow (many rows or a wide input), with a projection, or where NumPy's BLAS
 exports no CBLAS ``gemm`` run the step loop (``recurrent.lstm_layer_loop``) with the compiled cells instead.

@@ -68,7 +68,6 @@ def executor():
     return ex
 
 
-
 def run_split(fn, parts):
     """``[fn(*part) for part in parts]``, run at the same time: the first part on this thread, the others on the
     block-thread pool (their work overlaps where ``fn`` releases the GIL: NumPy loops, BLAS, ``nogil`` kernels).
@@ -79,6 +78,7 @@ def run_split(fn, parts):
     finally:
         rest = [f.result() for f in futures]
     return [first] + rest
+
 
 # Contention check: when parallel regions get much less CPU time than their threads could use (the machine is
 # busy with other processes), GIL hand-offs between starved threads, and a BLAS GEMM waiting for its descheduled
