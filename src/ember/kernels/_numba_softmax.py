@@ -7,10 +7,24 @@ itself halves its width: 1.3 ms against 0.9 ms on 4096x256 float32)."""
 import numpy as np
 from numba import prange
 
-from ._numba import jit, pjit, row_chunks
+from ._numba import inline, jit, pjit, row_chunks
 from ._numba_math import fexp, fexp_nonpositive, fmax
 
 _BLOCK = 256
+
+
+@inline
+def exp_sum(xr, m, zero):
+    """The sum of ``exp(xr - m)`` over the flat row ``xr`` (``m`` its maximum): in the precision of ``zero`` (the
+    input's) over blocks of ``_BLOCK`` entries, the blocks added in float64."""
+    s = 0.0
+    for i0 in range(0, xr.size, _BLOCK):
+        xb = xr[i0:i0 + _BLOCK]   # a slice, not a bounded index range: that loop vectorises, the other not
+        sb = zero
+        for i in range(xb.size):
+            sb += fexp_nonpositive(xb[i] - m)
+        s += sb
+    return s
 
 
 @jit
@@ -25,20 +39,19 @@ def _fwd_rows(x, y, log):
         m = xa[0]
         for i in range(n):   # from 0, not 1: a trip count of n keeps the vector loop free of a scalar remainder
             m = fmax(m, xa[i])
-        s = 0.0
-        for i0 in range(0, n, _BLOCK):
-            xb = xa[i0:i0 + _BLOCK]   # a slice, not a bounded index range: that loop vectorises, the other not
-            yb = ya[i0:i0 + _BLOCK]
-            sb = zero
-            if log:
-                for i in range(xb.size):
-                    sb += fexp_nonpositive(xb[i] - m)
-            else:
+        if log:
+            s = exp_sum(xa, m, zero)
+        else:
+            s = 0.0
+            for i0 in range(0, n, _BLOCK):
+                xb = xa[i0:i0 + _BLOCK]   # a slice, not a bounded index range: that loop vectorises, the other not
+                yb = ya[i0:i0 + _BLOCK]
+                sb = zero
                 for i in range(xb.size):
                     e = fexp_nonpositive(xb[i] - m)
                     yb[i] = e
                     sb += e
-            s += sb
+                s += sb
         if log:
             scale[0] = m + np.log(s)
             c = scale[0]
