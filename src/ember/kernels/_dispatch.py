@@ -35,7 +35,8 @@ def numba_enabled():
             # Numba's OpenMP pool would otherwise spin between kernels and fight BLAS's threads for the cores: the
             # tiny-GPT bench step took 160 ms with spinning threads, 43 ms with sleeping ones (torch: 26 ms).
             # The OpenMP runtime reads this when Numba first launches a parallel kernel; a user's setting wins.
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            if "OMP_WAIT_POLICY" not in os.environ:
+                os.environ.setdefault("GOMP_SPINCOUNT", os.environ.get("EMBER_SPIN", "100000"))
             try:
                 import numba  # noqa: F401  (the first kernel call pays for this import, not ``import ember``)
             except Exception:   # missing, or broken against this NumPy: the reference runs

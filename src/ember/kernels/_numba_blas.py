@@ -14,12 +14,14 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._numba import inline
+from numba import prange
+
+from ._numba import inline, pjit
 
 # CBLAS gemm names NumPy's BLAS may export, with whether its integers are 64-bit: the scipy-openblas64 of NumPy's
 # wheels (2.x; 1.26), then a plain LP64 CBLAS
 _GEMM_SYMBOLS = (("scipy_cblas_{}gemm64_", True), ("cblas_{}gemm64_", True), ("cblas_{}gemm", False))
-_ROW_MAJOR, _NO_TRANS = 101, 111
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 
 
 def _numpy_blas_library():
@@ -52,11 +54,12 @@ def gemm_address(dtype, library=None):
 
 
 def _cblas_gemm_intrinsic(int_bits):
-    """An intrinsic ``(address, a, b, c, beta)``: ``c = a @ b + beta c`` by the CBLAS gemm at ``address`` with
-    ``int_bits``-bit integers, for 2-D arrays of one float dtype whose rows are contiguous (leading dimensions from
-    their row strides).  The address is an argument, so the compiled code caches (a ctypes function would not)."""
+    """An intrinsic ``(address, ta, tb, a, b, c, beta)``: ``c = op(a) @ op(b) + beta c`` by the CBLAS gemm at
+    ``address`` with ``int_bits``-bit integers, ``op(x)`` being ``x.T`` where the flag ``ta`` / ``tb`` is set, for
+    2-D arrays of one float dtype whose rows are contiguous (leading dimensions from their row strides).  The
+    address is an argument, so the compiled code caches (a ctypes function would not)."""
     @intrinsic
-    def gemm(typingctx, address, a, b, c, beta):
+    def gemm(typingctx, address, ta, tb, a, b, c, beta):
         if not all(isinstance(x, types.Array) and x.ndim == 2 and x.dtype == a.dtype for x in (a, b, c)):
             return None
 
@@ -65,18 +68,26 @@ def _cblas_gemm_intrinsic(int_bits):
             fp, i32 = fty.as_pointer(), ir.IntType(32)
             fnty = ir.FunctionType(ir.VoidType(), [i32, i32, i32, ity, ity, ity, fty, fp, ity, fp, ity, fty, fp, ity])
             fn = builder.inttoptr(args[0], fnty.as_pointer())
-            arrays = [context.make_array(t)(context, builder, v) for t, v in zip(signature.args[1:4], args[1:4])]
+            arrays = [context.make_array(t)(context, builder, v) for t, v in zip(signature.args[3:6], args[3:6])]
             shapes = [cgutils.unpack_tuple(builder, x.shape, 2) for x in arrays]
             size = ir.Constant(ir.IntType(64), a.dtype.bitwidth // 8)
             lead = [builder.trunc(builder.sdiv(cgutils.unpack_tuple(builder, x.strides, 2)[0], size), ity)
                     for x in arrays]
-            m, k, n = (builder.trunc(v, ity) for v in (shapes[0][0], shapes[0][1], shapes[1][1]))
-            (A, B, C), enum = [x.data for x in arrays], lambda v: ir.Constant(i32, v)
-            builder.call(fn, [enum(_ROW_MAJOR), enum(_NO_TRANS), enum(_NO_TRANS), m, n, k, ir.Constant(fty, 1.0), A,
-                              lead[0], B, lead[1], context.cast(builder, args[4], signature.args[4], a.dtype), C,
+            zero = ir.Constant(ir.IntType(64), 0)
+            ta_set = builder.icmp_signed("!=", context.cast(builder, args[1], signature.args[1], types.int64), zero)
+            tb_set = builder.icmp_signed("!=", context.cast(builder, args[2], signature.args[2], types.int64), zero)
+            m = builder.select(ta_set, shapes[0][1], shapes[0][0])
+            k = builder.select(ta_set, shapes[0][0], shapes[0][1])
+            n = builder.select(tb_set, shapes[1][0], shapes[1][1])
+            m, k, n = (builder.trunc(v, ity) for v in (m, k, n))
+            enum = lambda v: ir.Constant(i32, v)
+            trans = [builder.select(t, enum(_TRANS), enum(_NO_TRANS)) for t in (ta_set, tb_set)]
+            (A, B, C) = [x.data for x in arrays]
+            builder.call(fn, [enum(_ROW_MAJOR), trans[0], trans[1], m, n, k, ir.Constant(fty, 1.0), A,
+                              lead[0], B, lead[1], context.cast(builder, args[6], signature.args[6], a.dtype), C,
                               lead[2]])
             return context.get_dummy_value()
-        return types.void(address, a, b, c, beta), codegen
+        return types.void(address, ta, tb, a, b, c, beta), codegen
     return gemm
 
 
@@ -84,11 +95,60 @@ _gemm64, _gemm32 = _cblas_gemm_intrinsic(64), _cblas_gemm_intrinsic(32)
 
 
 @inline
-def gemm(address, ilp64, a, b, c, beta):
-    """``c = a @ b + beta c`` through ``gemm_address``'s BLAS (rows of each operand contiguous; nothing done for an
-    empty product, where BLAS would reject a leading dimension of 0)."""
-    if a.shape[0] > 0 and b.shape[1] > 0 and a.shape[1] > 0:
+def gemm_t(address, ilp64, ta, tb, a, b, c, beta):
+    """``c = op(a) @ op(b) + beta c`` through ``gemm_address``'s BLAS, ``op(x)`` being ``x.T`` where the flag
+    ``ta`` / ``tb`` is set (rows of each stored operand contiguous; nothing done for an empty product, where BLAS
+    would reject a leading dimension of 0)."""
+    if c.shape[0] > 0 and c.shape[1] > 0 and a.shape[0] > 0 and a.shape[1] > 0:
         if ilp64:
-            _gemm64(address, a, b, c, beta)
+            _gemm64(address, ta, tb, a, b, c, beta)
         else:
-            _gemm32(address, a, b, c, beta)
+            _gemm32(address, ta, tb, a, b, c, beta)
+
+
+@inline
+def gemm(address, ilp64, a, b, c, beta):
+    """``c = a @ b + beta c`` through ``gemm_address``'s BLAS (rows of each operand contiguous)."""
+    gemm_t(address, ilp64, 0, 0, a, b, c, beta)
+
+
+@pjit
+def split_gemm(address, ilp64, ta, tb, a, b, c, by_rows, nch):
+    """``c = op(a) @ op(b)`` (see ``gemm_t``) in ``nch`` parts run at once: bands of ``c``'s rows when
+    ``by_rows``, else bands of its columns."""
+    for ch in prange(nch):
+        if by_rows:
+            r0, r1 = ch * c.shape[0] // nch, (ch + 1) * c.shape[0] // nch
+            if ta:
+                gemm_t(address, ilp64, ta, tb, a[:, r0:r1], b, c[r0:r1], 0.0)
+            else:
+                gemm_t(address, ilp64, ta, tb, a[r0:r1], b, c[r0:r1], 0.0)
+        else:
+            c0, c1 = ch * c.shape[1] // nch, (ch + 1) * c.shape[1] // nch
+            if tb:
+                gemm_t(address, ilp64, ta, tb, a, b[c0:c1], c[:, c0:c1], 0.0)
+            else:
+                gemm_t(address, ilp64, ta, tb, a, b[:, c0:c1], c[:, c0:c1], 0.0)
+
+
+def _stored(x):
+    """``(y, t)``: ``x`` as an array ``y`` whose rows are contiguous, ``t`` whether ``x`` is ``y.T``; None when
+    neither ``x`` nor ``x.T`` has contiguous rows."""
+    item = x.itemsize
+    if x.strides[1] == item and x.strides[0] >= max(1, x.shape[1]) * item:
+        return x, 0
+    if x.strides[0] == item and x.strides[1] >= max(1, x.shape[0]) * item:
+        return x.T, 1
+    return None
+
+
+def split_product(a, b, nch):
+    """``a @ b`` for 2-D float32/float64 arrays of one dtype on ``nch`` threads (``split_gemm``), or None when an
+    operand's layout or the dtype does not suit BLAS."""
+    blas = gemm_address(a.dtype)
+    sa, sb = _stored(a), _stored(b)
+    if blas is None or sa is None or sb is None:
+        return None
+    c = np.empty((a.shape[0], b.shape[1]), a.dtype)
+    split_gemm(*blas, sa[1], sb[1], sa[0], sb[0], c, a.shape[0] >= b.shape[1], nch)
+    return c

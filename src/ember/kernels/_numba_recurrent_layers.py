@@ -19,8 +19,10 @@ import time
 
 import numpy as np
 
-from ..ops._block_threads import block_threads, parallel_ok, run_split
-from ._numba import inline, jit
+from numba import prange
+
+from ..ops._block_threads import block_threads, parallel_ok
+from ._numba import inline, jit, pjit, threads
 from ._numba_blas import gemm, gemm_address
 from ._numba_math import fsigmoid, ftanh
 from ._numba_recurrent import _sigmoid_sum, gru_cell_backward, gru_cell_forward, gru_row_backward, \
@@ -201,12 +203,39 @@ def _chunk_units(ch, nch, nblocks, width, H):
     return b0, b1, min(b0 * width, H), min(b1 * width, H)
 
 
-def _run_chunks(chunk, nch, *args):
-    """``chunk(ch, nch, *args)`` for every ``ch`` at once: chunk 0 on this thread, the others on the block-thread
-    pool (compiled with ``nogil``, they run side by side).  Not Numba's parallel regions: in a process that also
-    loaded PyTorch, Numba's OpenMP calls went to PyTorch's OpenMP runtime, whose idle threads spin after each
-    region (7-10 ms of a core per layer call)."""
-    run_split(chunk, [(ch, nch) + args for ch in range(nch)])
+@pjit
+def _forward_chunks(address, ilp64, G, WT, cw, h0, c0, R0, BS, out, TC, Hp, Cp, hs, cs, hn, cn, keep, sync, nch):
+    """``_forward_chunk`` for every chunk at once (one per thread: the chunks meet at each step's barrier)."""
+    for ch in prange(nch):
+        _forward_chunk(ch, nch, address, ilp64, G, WT, cw, h0, c0, R0, BS, out, TC, Hp, Cp, hs, cs, hn, cn, keep,
+                       sync)
+
+
+@pjit
+def _backward_chunks(address, ilp64, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, dsum, dcs, dh0, dc0, sync, nch):
+    """``_backward_chunk`` for every chunk at once."""
+    for ch in prange(nch):
+        _backward_chunk(ch, nch, address, ilp64, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, dsum, dcs, dh0, dc0,
+                        sync)
+
+
+@pjit
+def _gru_forward_chunks(address, ilp64, G, WT, bh, cw, h0, R0, BS, out, HN, Hp, hs, hn, keep, sync, nch):
+    """``_gru_forward_chunk`` for every chunk at once."""
+    for ch in prange(nch):
+        _gru_forward_chunk(ch, nch, address, ilp64, G, WT, bh, cw, h0, R0, BS, out, HN, Hp, hs, hn, keep, sync)
+
+
+@pjit
+def _gru_backward_chunks(address, ilp64, dout, dhn, A, HN, Hp, Wn, R0, BS, NB, dGh, DN, dsum, dh0, sync, nch):
+    """``_gru_backward_chunk`` for every chunk at once."""
+    for ch in prange(nch):
+        _gru_backward_chunk(ch, nch, address, ilp64, dout, dhn, A, HN, Hp, Wn, R0, BS, NB, dGh, DN, dsum, dh0, sync)
+
+
+def _run_chunks(drive, nch, *args):
+    """``drive(*args, nch)``: the chunk count at most Numba's thread count, so each chunk has a thread."""
+    drive(*args, min(nch, threads()))
 
 
 def _blas_for(G):
@@ -237,7 +266,7 @@ def lstm_layer_forward(G, w_hh, w_hr, h0, c0, steps, keep):
     nch = _split.chunks(key, B * K * H4, -(-H // cw))
     t = time.perf_counter()
     # hs (2, B, H) holds the hidden state, read from one half while a step writes the other
-    _run_chunks(_forward_chunk, nch, *blas, G, weights_t(w_hh), cw, np.ascontiguousarray(h0),
+    _run_chunks(_forward_chunks, nch, *blas, G, weights_t(w_hh), cw, np.ascontiguousarray(h0),
                 np.ascontiguousarray(c0), R0, BS, out, TC, Hp, Cp, hs, cs, hn, cn, keep, np.zeros(1, dtype=np.int64))
     _split.timed(key, nch, time.perf_counter() - t)
     return out, hn, cn, ((Hp, Cp, TC, None) if keep else None)
@@ -351,7 +380,7 @@ def lstm_layer_backward(A, saved, w_hh, w_hr, steps, dout, dhn, dcn, B):
     key = ("backward", dt, B, H, len(steps))
     nch = _split.chunks(key, B * H4 * H, Wn.shape[0])
     t = time.perf_counter()
-    _run_chunks(_backward_chunk, nch, *blas, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, dsum, dcs, dh0, dc0,
+    _run_chunks(_backward_chunks, nch, *blas, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, dsum, dcs, dh0, dc0,
                 np.zeros(1, dtype=np.int64))
     _split.timed(key, nch, time.perf_counter() - t)
     return dG, None, dh0, dc0
@@ -436,7 +465,7 @@ def gru_layer_forward(G, w_hh, b_hh, h0, steps, keep):
     key = ("gru forward", dt, B, K, H, len(steps))
     nch = _split.chunks(key, B * K * H3, -(-H // cw))
     t = time.perf_counter()
-    _run_chunks(_gru_forward_chunk, nch, *blas, G, weights_t(w_hh), bh, cw, np.ascontiguousarray(h0), R0, BS, out,
+    _run_chunks(_gru_forward_chunks, nch, *blas, G, weights_t(w_hh), bh, cw, np.ascontiguousarray(h0), R0, BS, out,
                 HN, Hp, hs, hn, keep, np.zeros(1, dtype=np.int64))
     _split.timed(key, nch, time.perf_counter() - t)
     return out, hn, ((Hp, HN) if keep else None)
@@ -496,7 +525,7 @@ def gru_layer_backward(A, saved, w_hh, steps, dout, dhn, B):
     key = ("gru backward", dt, B, H, len(steps))
     nch = _split.chunks(key, B * H3 * H, Wn.shape[0])
     t = time.perf_counter()
-    _run_chunks(_gru_backward_chunk, nch, *blas, dout, dhn, A, HN, Hp, Wn, R0, BS, NB, dGh, DN, dsum, dh0,
+    _run_chunks(_gru_backward_chunks, nch, *blas, dout, dhn, A, HN, Hp, Wn, R0, BS, NB, dGh, DN, dsum, dh0,
                 np.zeros(1, dtype=np.int64))
     _split.timed(key, nch, time.perf_counter() - t)
     return dGh, DN, dh0

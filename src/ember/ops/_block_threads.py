@@ -37,7 +37,9 @@ def block_threads():
     ``ember.set_num_threads`` (1 inside a worker)."""
     if threading.current_thread() is not threading.main_thread() and getattr(_local, "worker", False):
         return 1
-    if _single["depth"]:  # inside blas_single: the user's setting is the saved one
+    if _state.get("pinned"):
+        n = _state["pinned"]
+    elif _single["depth"]:  # inside blas_single: the user's setting is the saved one
         n = max(_single["saved"], default=1)
     else:
         n = max((c.get_num_threads() for c in _blas_controllers()), default=1)
@@ -250,6 +252,18 @@ def product(fn, a, b):
     nt = block_threads()
     if nt <= 1:
         return fn(a, b)
+    if a.ndim == 2 == b.ndim and a.dtype == b.dtype and a.dtype.char in "fd":
+        from ..kernels._dispatch import numba_enabled
+        if numba_enabled():
+            if not _state.get("pinned"):
+                _state["pinned"] = nt
+                for c in _blas_controllers():
+                    c.set_num_threads(1)
+            from ..kernels._numba import chunks
+            from ..kernels._numba_blas import split_product
+            r = split_product(a, b, chunks(max(m, n), 16))
+            if r is not None:
+                return r
     if not parallel_ok():
         with blas_single():
             return fn(a, b)
