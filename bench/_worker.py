@@ -44,13 +44,10 @@ def _load_cases(filters, module=None):
 def _setup(side):
     sys.path.insert(0, str(HERE.parent))
     if side == "ember":
-        # what an ember-only program gets: ember asks OpenMP (Numba's pool) to sleep between parallel kernels, but
-        # the runtime reads that once, when loaded, and this worker loads torch (and its OpenMP) first to build the
-        # cases; a user's own setting wins, as in ember
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        # ember before torch: torch loads NumPy, and ember's OpenBLAS idle-thread timeout (ember/_threads.py)
-        # only applies when ember is what loads it, as in an ember-only program
-        import ember  # noqa: F401
+        # what an ember-only program gets: ember chooses how OpenMP's idle threads wait (kernels/_dispatch.py) and
+        # loads its OpenMP with its first parallel kernel, before torch loads its own copy here
+        import ember
+        ember.softmax(ember.ones(2048, 1024), -1)
     import torch
     torch.set_num_threads(2)
 
