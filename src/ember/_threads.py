@@ -1,4 +1,9 @@
-"""Thread settings: set_num_threads / get_num_threads act on NumPy's BLAS pool (through threadpoolctl).
+"""Thread settings: set_num_threads / get_num_threads.
+
+ember's parallel work runs on Numba's OpenMP pool once its compiled kernels are in use: matrix products are split
+there too and NumPy's BLAS is held to one thread (``ops/_block_threads.pin_blas``), so one pool serves every op and
+its threads can wait for the next region awake.  Before that, and where Numba is missing or disabled, BLAS's own
+threads (set through threadpoolctl) and Python block threads do the parallel work.
 
 Imported by ``ember/__init__.py`` before NumPy: when NumPy's OpenBLAS is not loaded yet and the user has not
 chosen ``OPENBLAS_THREAD_TIMEOUT``, its idle threads are told to sleep after about 2**20 cycles (~0.4 ms) instead
@@ -35,18 +40,28 @@ def _controller():
     return ThreadpoolController()
 
 
+# the thread count BLAS had when ember held it to one thread (``pinned[0]``, None while BLAS runs its own threads)
+pinned = [None]
+
+
 def set_num_threads(num):
-    """Use ``num`` threads in BLAS (matrix products); ``num`` must be positive."""
+    """Use ``num`` threads for intra-op parallelism (Numba's pool and matrix products); ``num`` must be positive."""
     if not isinstance(num, int) or num <= 0:
         raise RuntimeError("set_num_threads expects a positive integer")
-    _controller().limit(limits=num, user_api="blas")
+    # every BLAS library, also one loaded since ember held them to one thread (then they stay at one)
+    _controller().limit(limits=num if pinned[0] is None else 1, user_api="blas")
+    if "numba" in sys.modules:
+        numba = sys.modules["numba"]
+        numba.set_num_threads(min(num, numba.config.NUMBA_NUM_THREADS))
     requested[0] = num
 
 
 def get_num_threads():
-    """The number of threads BLAS uses (the count last given to ``set_num_threads``, if any)."""
+    """The number of threads ops may use: the count last given to ``set_num_threads``, else BLAS's own count."""
     if requested[0] is not None:
         return requested[0]
+    if pinned[0] is not None:
+        return pinned[0]
     info = [p["num_threads"] for p in _controller().info() if p.get("user_api") == "blas"]
     return max(info) if info else os.cpu_count() or 1
 

@@ -1,11 +1,16 @@
-"""BLAS thread choice for matrix products (ops/_block_threads.product): one thread for mid-size products and
-while backing off from a busy machine, the configured count for large ones, the user's setting restored after,
-and the same values as NumPy whichever way a product runs."""
+"""Threads for matrix products (ops/_block_threads.product).  With Numba's kernels in use, BLAS is held to one
+thread and large 2-D products are split over Numba's pool (on one part while backing off from a busy machine or
+when the user asked for one thread).  Without them (BLAS's own threads: ``unpinned``): one thread for mid-size
+products and while backing off, the configured count for large ones, the user's setting restored after.  Either
+way the values are NumPy's."""
+import time
+
 import numpy as np
 import pytest
 import torch
 
 import ember
+from ember import _threads
 from ember.ops import _block_threads as BT
 
 
@@ -24,8 +29,40 @@ def two_threads():
         ember.set_num_threads(before)
 
 
+@pytest.fixture
+def unpinned(two_threads):
+    """BLAS running its own threads, as before Numba's kernels are first used (or without Numba)."""
+    saved = _threads.pinned[0]
+    _threads.pinned[0] = None
+    ember.set_num_threads(2)
+    try:
+        yield
+    finally:
+        _threads.pinned[0] = saved
+        ember.set_num_threads(2)
+
+
+@pytest.fixture
+def pinned(two_threads):
+    """Numba's kernels in use: BLAS held to one thread, products split over Numba's pool."""
+    pytest.importorskip("numba")
+    from ember.kernels._dispatch import numba_enabled
+    if not numba_enabled():
+        pytest.skip("Numba kernels disabled")
+    assert _threads.pinned[0] is not None
+    yield
+
 def _blas_threads_now():
     return max(c.get_num_threads() for c in BT._blas_controllers())
+
+
+def _numpy_blas_threads():
+    """NumPy's own BLAS's thread count (the library its products call)."""
+    from threadpoolctl import threadpool_info
+    counts = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas" and "numpy" in p["filepath"]]
+    if not counts:
+        pytest.skip("threadpoolctl does not find NumPy's BLAS")
+    return counts[0]
 
 
 def _threads_seen(m, k, n):
@@ -40,7 +77,7 @@ def _threads_seen(m, k, n):
     return seen[0]
 
 
-def test_product_threads_follow_size(two_threads):
+def test_product_threads_follow_size(unpinned):
     assert _threads_seen(64, 64, 64) == 2          # small: left to OpenBLAS (it keeps these on one thread)
     for _ in range(BT._SAMPLE_EVERY):              # mid-size: two threads, timed one call in _SAMPLE_EVERY
         assert _threads_seen(128, 128, 128) == 2
@@ -48,7 +85,7 @@ def test_product_threads_follow_size(two_threads):
     assert _blas_threads_now() == 2                # the user's setting is back
 
 
-def test_mid_size_products_are_sampled(two_threads, monkeypatch):
+def test_mid_size_products_are_sampled(unpinned, monkeypatch):
     """Timing costs a few microseconds: products under ``_TIMED_WORK`` are timed one in ``_SAMPLE_EVERY``, bigger
     ones always."""
     timed = []
@@ -60,7 +97,7 @@ def test_mid_size_products_are_sampled(two_threads, monkeypatch):
     assert len(timed) == 5
 
 
-def test_product_one_thread_while_backing_off(two_threads):
+def test_product_one_thread_while_backing_off(unpinned):
     for _ in range(4):                             # regions that got a tenth of their two cores
         BT._account(2, 1.0, 0.2)
     assert not BT.parallel_ok()
@@ -69,10 +106,58 @@ def test_product_one_thread_while_backing_off(two_threads):
     assert _threads_seen(128, 784, 512) == 2
 
 
-def test_product_respects_user_single_thread(two_threads):
+def test_product_respects_user_single_thread(unpinned):
     ember.set_num_threads(1)
     assert _threads_seen(128, 784, 512) == 1
     assert ember.get_num_threads() == _blas_threads_now() == 1
+
+
+def _split_parts(monkeypatch):
+    """The part counts ``product`` gives ``split_gemm`` (recorded as it runs), with the back-off's accounting
+    off (on a busy machine it could send a product to one part)."""
+    from ember.kernels import _numba_blas
+    monkeypatch.setattr(BT, "_account", lambda nt, wall, cpu: None)
+    parts, real = [], _numba_blas.split_gemm
+
+    def spy(*args):
+        parts.append(args[-1])
+        return real(*args)
+    monkeypatch.setattr(_numba_blas, "split_gemm", spy)
+    return parts
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m,k,n", [(128, 784, 512), (37, 1000, 129), (700, 256, 33), (64, 128, 128)])
+def test_split_products_match_numpy(pinned, monkeypatch, dtype, m, k, n):
+    """Split by rows or by columns, with either operand stored transposed (a Linear layer's ``x @ w.T``) or as a
+    column slice: NumPy's values, on two parts, BLAS left at one thread."""
+    rng = np.random.default_rng(1)
+    parts = _split_parts(monkeypatch)
+    a_rows, b_rows = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+    wide = rng.standard_normal((m, k + 5)).astype(dtype)
+    for a, b in ((a_rows, b_rows), (np.asfortranarray(a_rows), b_rows), (a_rows, np.asfortranarray(b_rows)),
+                 (np.ascontiguousarray(a_rows.T).T, np.ascontiguousarray(b_rows.T).T), (wide[:, 2:k + 2], b_rows.T.copy().T)):
+        r = BT.product(np.matmul, a, b)
+        np.testing.assert_allclose(r, a @ b, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-4)
+        assert r.dtype == dtype and r.flags.c_contiguous
+    assert parts and set(parts) == {2}
+    assert _numpy_blas_threads() == 1
+
+
+def test_split_product_one_part_while_backing_off_or_asked(pinned, monkeypatch):
+    parts = _split_parts(monkeypatch)
+    a, b = np.ones((128, 784), np.float32), np.ones((784, 512), np.float32)
+    BT._contention["cooldown"] = time.perf_counter() + 60    # backing off
+    assert not BT.parallel_ok()
+    np.testing.assert_array_equal(BT.product(np.matmul, a, b), a @ b)
+    BT._contention.update(cooldown=0.0, share=1.0, backoff=0.0)
+    ember.set_num_threads(1)
+    assert ember.get_num_threads() == 1 and _numpy_blas_threads() == 1
+    np.testing.assert_array_equal(BT.product(np.matmul, a, b), a @ b)
+    ember.set_num_threads(2)
+    assert ember.get_num_threads() == 2 and _numpy_blas_threads() == 1
+    np.testing.assert_array_equal(BT.product(np.matmul, a, b), a @ b)
+    assert parts == [1, 2]        # one thread asked for: BLAS's own product on this thread
 
 
 @pytest.mark.parametrize("shape", [(128, 784, 512), (128, 256, 128), (3, 128, 256, 128)])
@@ -99,7 +184,6 @@ def test_cpu_seconds_counts_other_threads_as_they_run():
     sum, read while the worker still runs."""
     import ctypes
     import threading
-    import time
     go, done, release, own = threading.Event(), threading.Event(), threading.Event(), []
 
     def burn():
@@ -125,7 +209,7 @@ def test_cpu_seconds_counts_other_threads_as_they_run():
     assert end - start >= own[0]
 
 
-def test_set_num_threads_holds_for_blas_loaded_later(two_threads):
+def test_set_num_threads_holds_for_blas_loaded_later(unpinned):
     """A BLAS library loaded after ``set_num_threads`` (SciPy's OpenBLAS comes with Numba) starts at its own count:
     ember's thread choice and ``get_num_threads`` keep to the count the user set, as torch's do."""
     ember.set_num_threads(1)
@@ -142,7 +226,6 @@ def test_run_split_orders_results_and_waits_for_every_part():
     """``run_split``: results in the parts' order, the first part on the calling thread and the others on the
     pool, and every part finished before an error of the first reaches the caller."""
     import threading
-    import time
     seen = []
 
     def part(i, delay):

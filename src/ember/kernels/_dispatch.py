@@ -27,20 +27,32 @@ import warnings
 _numba_state = []   # [] until asked; then [True] or [False]
 
 
+# How long an idle OpenMP thread waits awake for the next parallel region before it sleeps: GNU OpenMP's spin count,
+# about 25 ns a spin here (100000: ~2.5 ms of a core after the last region).  Waking a sleeping thread costs 25-110
+# us, on a virtual machine sometimes milliseconds, which a training step's many short kernels each paid.
+_SPIN_COUNT = "100000"
+
+
+def _openmp_wait():
+    """Tell the OpenMP runtime (which reads it when Numba first launches a parallel kernel) how its idle threads
+    wait, unless the user chose (``OMP_WAIT_POLICY``, ``GOMP_SPINCOUNT``)."""
+    if "OMP_WAIT_POLICY" not in os.environ:
+        os.environ.setdefault("GOMP_SPINCOUNT", os.environ.get("EMBER_SPIN", _SPIN_COUNT))
+
+
 def numba_enabled():
     """True when Numba-compiled kernels may run: importable and not disabled by ``EMBER_DISABLE_NUMBA``."""
     if not _numba_state:
         ok = os.environ.get("EMBER_DISABLE_NUMBA", "") in ("", "0")
         if ok:
-            # Numba's OpenMP pool would otherwise spin between kernels and fight BLAS's threads for the cores: the
-            # tiny-GPT bench step took 160 ms with spinning threads, 43 ms with sleeping ones (torch: 26 ms).
-            # The OpenMP runtime reads this when Numba first launches a parallel kernel; a user's setting wins.
-            if "OMP_WAIT_POLICY" not in os.environ:
-                os.environ.setdefault("GOMP_SPINCOUNT", os.environ.get("EMBER_SPIN", "100000"))
+            _openmp_wait()
             try:
                 import numba  # noqa: F401  (the first kernel call pays for this import, not ``import ember``)
             except Exception:   # missing, or broken against this NumPy: the reference runs
                 ok = False
+            if ok:
+                from ..ops._block_threads import pin_blas   # here: ops import this module
+                pin_blas()
         _numba_state.append(ok)
     return _numba_state[0]
 

@@ -37,8 +37,8 @@ def block_threads():
     ``ember.set_num_threads`` (1 inside a worker)."""
     if threading.current_thread() is not threading.main_thread() and getattr(_local, "worker", False):
         return 1
-    if _state.get("pinned"):
-        n = _state["pinned"]
+    if _threads.pinned[0] is not None:
+        n = _threads.pinned[0]
     elif _single["depth"]:  # inside blas_single: the user's setting is the saved one
         n = max(_single["saved"], default=1)
     else:
@@ -219,6 +219,8 @@ _sample = [0]
 # from 32 columns blocks stop paying, and one column (a matrix-vector product) is slower in blocks: 4.5 -> 6.8 us).
 _FEW_COLUMNS = 16
 _ROW_BLOCK = 64
+# A split product gives each thread at least this many rows (or columns) of the result.
+_SPLIT_MIN = 16
 
 
 def _row_blocked(a, b):
@@ -228,6 +230,28 @@ def _row_blocked(a, b):
     for i in range(0, rows, _ROW_BLOCK):
         np.matmul(a[i:i + _ROW_BLOCK], b, out=r[i:i + _ROW_BLOCK])
     return r
+
+
+def pin_blas():
+    """Hold BLAS to one thread from now on (its count kept in ``_threads.pinned``): Numba's kernels are in use, and
+    products split over Numba's pool (``_split_product``) instead, so that one pool's threads serve every op.  Two
+    pools would take turns at the second core: an idle pool's threads wait awake for a while, and their spinning
+    delayed the other's work (BLAS's threads against Numba's, measured on the bench's training steps)."""
+    with _lock:
+        if _threads.pinned[0] is None and not getattr(_local, "worker", False):
+            _threads.pinned[0] = block_threads()
+            _threads._controller().limit(limits=1, user_api="blas")
+            _state["controllers"] = None   # listed again: libraries loaded with Numba (SciPy's OpenBLAS) are in
+
+
+def _split_product(a, b):
+    """``a @ b`` split over Numba's pool by ``kernels/_numba_blas.split_product`` (2-D float operands of one
+    dtype), or None where that does not apply."""
+    if a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype.char not in "fd":
+        return None
+    from ..kernels._numba import chunks
+    from ..kernels._numba_blas import split_product
+    return split_product(a, b, chunks(max(a.shape[0], b.shape[1]), _SPLIT_MIN))
 
 
 def product(fn, a, b):
@@ -252,18 +276,10 @@ def product(fn, a, b):
     nt = block_threads()
     if nt <= 1:
         return fn(a, b)
-    if a.ndim == 2 == b.ndim and a.dtype == b.dtype and a.dtype.char in "fd":
-        from ..kernels._dispatch import numba_enabled
-        if numba_enabled():
-            if not _state.get("pinned"):
-                _state["pinned"] = nt
-                for c in _blas_controllers():
-                    c.set_num_threads(1)
-            from ..kernels._numba import chunks
-            from ..kernels._numba_blas import split_product
-            r = split_product(a, b, chunks(max(m, n), 16))
-            if r is not None:
-                return r
+    if _threads.pinned[0] is not None:
+        r = _split_product(a, b)
+        if r is not None:
+            return r
     if not parallel_ok():
         with blas_single():
             return fn(a, b)
