@@ -34,6 +34,7 @@ import threading
 
 from .._dtype import cpp_name
 from ..kernels import winograd as _kw
+from ..kernels._dispatch import numba_enabled
 from ..kernels.conv_im2col import im2col as _im2col, col2im as _col2im_into, col_pitch as _col_pitch
 from ..kernels.winograd import tiles as _tiles
 
@@ -87,6 +88,39 @@ def _blocks(n, per_image_bytes):
     size, extra = divmod(n, count)
     starts = [i * size + min(i, extra) for i in range(count + 1)]
     return [slice(a, b) for a, b in zip(starts, starts[1:])]
+
+
+def _block_chunks(nblocks):
+    """How many threads share ``nblocks`` batch blocks: the block threads' count when there are at least two blocks
+    for each and the cores are not found busy, else 1."""
+    nt = _threads.block_threads()
+    return 1 if nt <= 1 or nblocks < 2 * nt or not _threads.parallel_ok() else nt
+
+
+def _compiled(a):
+    """``(drivers, blas)`` where the compiled block drivers run for the array ``a``: the module
+    ``kernels/_numba_conv_blocks`` and the CBLAS ``gemm_address`` of ``a``'s dtype (a NumPy float32/float64 array,
+    Numba on, NumPy's BLAS exporting a CBLAS gemm); None elsewhere (the blocks then run as Python code)."""
+    if type(a).__module__ != "numpy" or a.dtype.char not in "fd" or not numba_enabled():
+        return None
+    from ..kernels import _numba_conv_blocks as drivers
+    from ..kernels._numba_blas import gemm_address
+    blas = gemm_address(a.dtype)
+    return None if blas is None else (drivers, blas)
+
+
+def _driver_chunks(nblocks):
+    """``_block_chunks`` for a compiled driver: at most Numba's thread count, so that each chunk has a thread."""
+    nch = _block_chunks(nblocks)
+    if nch > 1:
+        from ..kernels._numba import threads
+        nch = min(nch, threads())
+    return nch
+
+
+def _starts(xp, blocks):
+    """The first image of each block and the end of the last, (len(blocks) + 1,) int64 (a driver's ``starts``)."""
+    return xp.array([b.start for b in blocks] + [blocks[-1].stop], dtype=xp.int64)
 
 
 def _scratch_empty(xp, slot, shape, dtype):
@@ -202,6 +236,49 @@ def _wino_input_adjoint_into(gVt, g, out):
     _kw.wino_input_adjoint(gVt, g.lo, *_tiles(g.out_sp), out)
 
 
+def _wino_forward_compiled(drivers, blas, x, w, g, bias, keep, out):
+    """``_k_F``'s Winograd convolution in one compiled call (``drivers.wino_forward``) into ``out``; ``keep``
+    receives the blocks' ``starts`` and the input transforms of all of them (one array)."""
+    xp = module_of_array(x)
+    n, (th, tw) = x.shape[0], _tiles(g.out_sp)
+    blocks = _blocks(n, _wino_block_bytes(g, x.itemsize))
+    nch = _driver_chunks(len(blocks))
+    most = 36 * max(b.stop - b.start for b in blocks) * th * tw   # tile frequencies of the largest block
+    starts = _starts(xp, blocks)
+    kept = xp.empty(36 * n * th * tw * g.C if keep is not None else 0, x.dtype)
+    vbuf = _scratch_empty(xp, "wino_v", (nch, most * g.C if keep is None else 0), x.dtype)
+    mbuf = _scratch_empty(xp, "wino_m", (nch, most * g.O), x.dtype)
+    b = xp.zeros(g.O, x.dtype) if bias is None else xp.ascontiguousarray(bias, dtype=x.dtype)
+    drivers.wino_forward(*blas, xp.ascontiguousarray(x), _wino_weight_t(w), b, g.lo[0], g.lo[1], th, tw, starts,
+                         kept, vbuf, mbuf, out, nch)
+    if keep is not None:
+        keep.extend((starts, kept))
+    return out
+
+
+def _wino_backward_compiled(drivers, blas, y, x, w, g, need_x, need_w, kept):
+    """``_k_TG``'s Winograd gradients in one compiled call (``drivers.wino_backward``); ``kept`` is what
+    ``_wino_forward_compiled`` kept (or empty)."""
+    xp = module_of_array(y)
+    n, (th, tw), dt = y.shape[0], _tiles(g.out_sp), y.dtype
+    if kept:
+        starts, kbuf = kept
+    else:
+        starts, kbuf = _starts(xp, _blocks(n, _wino_block_bytes(g, y.itemsize))), xp.empty(0, dt)
+    nch = _driver_chunks(starts.size - 1)
+    most = 36 * int((starts[1:] - starts[:-1]).max()) * th * tw
+    vbuf = _scratch_empty(xp, "wino_v", (nch, most * g.C), dt)
+    gbuf = _scratch_empty(xp, "wino_g", (nch, most * g.O), dt)
+    gx = xp.empty(((n if need_x else 0), g.C) + g.in_sp, dt)
+    u = _wino_weight(w) if need_x else xp.empty((36, 0, 0), dt)
+    x = xp.ascontiguousarray(x) if need_w and not kept else xp.empty((0, g.C) + g.in_sp, dt)
+    gparts = xp.empty((nch, 36) + ((g.O, g.C) if need_w else (0, 0)), dt)
+    drivers.wino_backward(*blas, xp.ascontiguousarray(y), x, u, g.lo[0], g.lo[1], th, tw, starts, need_x, need_w,
+                          kbuf, vbuf, gbuf, gx, gparts, nch)
+    gw = _kw.wino_weight_adjoint(gparts.sum(axis=0) if nch > 1 else gparts[0]) if need_w else None
+    return (gx if need_x else None), gw
+
+
 # ---------------------------------------------------------------------------------------- the three products
 
 def _run_blocks(fn, blocks, summed=False):
@@ -212,8 +289,8 @@ def _run_blocks(fn, blocks, summed=False):
     its own blocks' into the first of them as they come, and the list holds one partial sum per thread, so that
     the additions left for the caller (``_sum``) are one fewer than the threads, not than the blocks.
     """
-    nt = _threads.block_threads()
-    if nt <= 1 or len(blocks) < 2 * nt or not _threads.parallel_ok():
+    nt = _block_chunks(len(blocks))
+    if nt == 1:
         if summed:
             return [_sum(fn(i, b) for i, b in enumerate(blocks))]
         return [fn(i, b) for i, b in enumerate(blocks)]
@@ -265,6 +342,9 @@ def _k_F(x, w, g, bias=None, keep=None):
     n = x.shape[0]
     out = xp.empty((n, g.O) + g.out_sp, dtype=x.dtype)
     if _wino_ok(g, x.dtype):
+        compiled = _compiled(x)
+        if compiled and n:
+            return _wino_forward_compiled(*compiled, x, w, g, bias, keep, out)
         UT = _wino_weight_t(w)
 
         def block(i, b):
@@ -314,6 +394,9 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
     if n == 0:  # a 0-size batch has no blocks: the weight gradient is zero
         return gx, (xp.zeros(g.w_shape, dtype=y.dtype) if need_w else None)
     if _wino_ok(g, y.dtype):
+        compiled = _compiled(y)
+        if compiled:
+            return _wino_backward_compiled(*compiled, y, x, w, g, need_x, need_w, kept)
         U = _wino_weight(w) if need_x else None
 
         def block(i, b):

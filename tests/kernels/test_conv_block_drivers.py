@@ -1,0 +1,103 @@
+"""The compiled block drivers of ops/conv.py (kernels/_numba_conv_blocks.py: a convolution's batch blocks in one
+compiled call, shared between the threads of Numba's pool) against the blocks run as Python code (the path NumPy
+references and other array types take) and against PyTorch: odd batch sizes and block counts, one to three chunks
+(a chunk with no block included), with and without the forward's kept inputs, forward and both gradients."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember.kernels import numba_enabled
+from ember.ops import conv as C
+
+pytestmark = pytest.mark.skipif(not numba_enabled(), reason="the drivers are compiled kernels")
+
+
+def _geom(n, cin, cout, size, k, stride, pad, groups=1):
+    out = (size + 2 * pad - k) // stride + 1
+    return C._Geom(2, (stride, stride), (pad, pad), (pad, pad), (1, 1), groups, (k, k), (size, size), (out, out),
+                   cin, cout)
+
+
+def _arrays(rng, g, n, dtype):
+    x = rng.standard_normal((n, g.C) + g.in_sp).astype(dtype)
+    w = (rng.standard_normal(g.w_shape) * 0.2).astype(dtype)
+    y = rng.standard_normal((n, g.O) + g.out_sp).astype(dtype)
+    b = rng.standard_normal(g.O).astype(dtype)
+    return x, w, y, b
+
+
+def _run(x, w, y, b, g, keep):
+    """Forward (with bias) and both gradients through ``_k_F`` / ``_k_TG`` (the forward's inputs kept or not),
+    and each gradient alone."""
+    kept = [] if keep else None
+    out = C._k_F(x, w, g, b, kept)
+    gx, gw = C._k_TG(y, x, w, g, True, True, kept)
+    return out, gx, gw, C._k_T(y, w, g), C._k_G(x, y, g)
+
+
+def _python_blocks(monkeypatch):
+    monkeypatch.setattr(C, "_compiled", lambda a: None)
+
+
+CASES = [  # n, cin, cout, size, k, stride, pad, groups, dtype
+    (7, 8, 16, 9, 3, 1, 1, 1, np.float32),      # Winograd, tiles past the edge
+    (5, 16, 8, 12, 3, 1, 0, 1, np.float32),     # Winograd, no padding
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+@pytest.mark.parametrize("nch", [1, 2, 3])
+@pytest.mark.parametrize("keep", [False, True])
+def test_driver_matches_python_blocks(monkeypatch, case, nch, keep):
+    """One image per block (5 or 7 blocks: runs of 2-3 per chunk) or all in one (a chunk with no block when nch
+    > 1), compiled against the same blocks as Python code."""
+    *shape, dtype = case
+    g = _geom(*shape)
+    rng = np.random.default_rng(sum(shape[:5]))
+    x, w, y, b = _arrays(rng, g, shape[0], dtype)
+    rel = 2e-6 if dtype == np.float32 else 1e-13   # sums over images in another order: relative to the largest
+    for block_bytes in (1, 1 << 30):
+        monkeypatch.setattr(C, "_BLOCK_BYTES", block_bytes)
+        monkeypatch.setattr(C, "_driver_chunks", lambda nblocks: nch)
+        got = _run(x, w, y, b, g, keep)
+        with monkeypatch.context() as m:
+            _python_blocks(m)
+            want = _run(x, w, y, b, g, keep)
+        for a, e in zip(got, want):
+            assert a.dtype == dtype and a.shape == e.shape
+            np.testing.assert_allclose(a, e, rtol=rel, atol=rel * np.abs(e).max())
+
+
+def test_driver_runs(monkeypatch):
+    """The compiled drivers are what runs for NumPy float arrays, with the chunk count ``_driver_chunks`` gives."""
+    from ember.kernels import _numba_conv_blocks as D
+    seen = []
+    for name in ("wino_forward", "wino_backward"):
+        monkeypatch.setattr(D, name, lambda *a, f=getattr(D, name), name=name: (seen.append((name, a[-1])), f(*a))[1])
+    monkeypatch.setattr(C, "_driver_chunks", lambda nblocks: 2)
+    g = _geom(4, 8, 8, 8, 3, 1, 1)
+    x, w, y, b = _arrays(np.random.default_rng(0), g, 4, np.float32)
+    _run(x, w, y, b, g, True)
+    assert seen == [("wino_forward", 2), ("wino_backward", 2), ("wino_backward", 2), ("wino_backward", 2)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_driver_gradients_match_torch(monkeypatch, case):
+    """Through the autograd ops (forward kept for the weight gradient) on two chunks, against torch."""
+    n, cin, cout, size, k, stride, pad, groups, dtype = case
+    monkeypatch.setattr(C, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(C, "_driver_chunks", lambda nblocks: min(2, nblocks))
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((n, cin, size, size)).astype(dtype)
+    w = (rng.standard_normal((cout, cin // groups, k, k)) * 0.2).astype(dtype)
+    b = rng.standard_normal(cout).astype(dtype)
+    res = []
+    for lib in (torch, ember):
+        xt, wt, bt = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
+        out = lib.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=pad, groups=groups)
+        out.backward(lib.tensor(np.cos(np.arange(out.numel())).astype(dtype).reshape(tuple(out.shape))))
+        res.append([a.detach().numpy() for a in (out, xt.grad, wt.grad, bt.grad)])
+    for want, got in zip(*res):
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=2e-5 * np.abs(want).max())
