@@ -117,13 +117,17 @@ def _split_parts(monkeypatch):
     off (on a busy machine it could send a product to one part)."""
     from ember.kernels import _numba_blas
     monkeypatch.setattr(BT, "_account", lambda nt, wall, cpu: None)
-    parts, real = [], _numba_blas.split_gemm
+    parts = []
+    monkeypatch.setattr(_numba_blas, "split_gemm", _spy(parts, _numba_blas.split_gemm))
+    return parts
 
+
+def _spy(parts, kernel):
+    """``kernel`` that first appends its part count (its last argument) to ``parts``."""
     def spy(*args):
         parts.append(args[-1])
-        return real(*args)
-    monkeypatch.setattr(_numba_blas, "split_gemm", spy)
-    return parts
+        return kernel(*args)
+    return spy
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -142,6 +146,25 @@ def test_split_products_match_numpy(pinned, monkeypatch, dtype, m, k, n):
         assert r.dtype == dtype and r.flags.c_contiguous
     assert parts and set(parts) == {2}
     assert _numpy_blas_threads() == 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_batched_products_match_numpy(pinned, monkeypatch, dtype):
+    """Stacks of matrices: a batch by a batch (attention's shapes, a key transposed as a view, 4-D heads), a stack
+    by one matrix (folded into rows), and a broadcast batch (NumPy's own product)."""
+    from ember.kernels import _numba_blas
+    rng = np.random.default_rng(2)
+    batched = _split_parts(monkeypatch)
+    monkeypatch.setattr(_numba_blas, "split_batched_gemm", _spy(batched, _numba_blas.split_batched_gemm))
+    q, k = rng.standard_normal((16, 4, 64, 32)).astype(dtype), rng.standard_normal((16, 4, 64, 32)).astype(dtype)
+    x, w = rng.standard_normal((7, 64, 300)).astype(dtype), rng.standard_normal((300, 65)).astype(dtype)
+    cases = [(q, k.swapaxes(-1, -2)), (q[:, 1], k[:, 2].swapaxes(-1, -2)), (q.swapaxes(-1, -2), k),
+             (x, w), (x[:1], np.repeat(w[None], 7, 0))]
+    for a, b in cases:
+        r = BT.product(np.matmul, a, b)
+        np.testing.assert_allclose(r, a @ b, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-4)
+        assert r.shape == (a @ b).shape and r.dtype == dtype
+    assert batched and set(batched) == {2}
 
 
 def test_split_product_one_part_while_backing_off_or_asked(pinned, monkeypatch):

@@ -131,24 +131,59 @@ def split_gemm(address, ilp64, ta, tb, a, b, c, by_rows, nch):
                 gemm_t(address, ilp64, ta, tb, a, b[:, c0:c1], c[:, c0:c1], 0.0)
 
 
+@pjit
+def split_batched_gemm(address, ilp64, ta, tb, a, b, c, nch):
+    """``c[i] = op(a[i]) @ op(b[i])`` for every ``i`` of the leading dimension (3-D arrays, see ``gemm_t``), the
+    batch shared among ``nch`` parts run at once."""
+    for ch in prange(nch):
+        for i in range(ch * c.shape[0] // nch, (ch + 1) * c.shape[0] // nch):
+            gemm_t(address, ilp64, ta, tb, a[i], b[i], c[i], 0.0)
+
+
 def _stored(x):
-    """``(y, t)``: ``x`` as an array ``y`` whose rows are contiguous, ``t`` whether ``x`` is ``y.T``; None when
-    neither ``x`` nor ``x.T`` has contiguous rows."""
+    """``(y, t)``: ``x`` (2-D, or a stack of matrices) as an array ``y`` whose matrices' rows are contiguous, ``t``
+    whether ``x`` is ``y`` with its last two axes swapped; None when neither way has contiguous rows."""
     item = x.itemsize
-    if x.strides[1] == item and x.strides[0] >= max(1, x.shape[1]) * item:
+    if x.strides[-1] == item and x.strides[-2] >= max(1, x.shape[-1]) * item:
         return x, 0
-    if x.strides[0] == item and x.strides[1] >= max(1, x.shape[0]) * item:
-        return x.T, 1
+    if x.strides[-2] == item and x.strides[-1] >= max(1, x.shape[-2]) * item:
+        return x.swapaxes(-1, -2), 1
     return None
 
 
-def split_product(a, b, nch):
-    """``a @ b`` for 2-D float32/float64 arrays of one dtype on ``nch`` threads (``split_gemm``), or None when an
-    operand's layout or the dtype does not suit BLAS."""
-    blas = gemm_address(a.dtype)
-    sa, sb = _stored(a), _stored(b)
-    if blas is None or sa is None or sb is None:
+def _stack(x):
+    """``x``'s stored form (``_stored``) as a 3-D view, or None (a stack of more dims that does not fold)."""
+    s = _stored(x)
+    if s is None or s[0].ndim == 3:
+        return s
+    y = s[0]
+    if not y.flags.c_contiguous:
         return None
-    c = np.empty((a.shape[0], b.shape[1]), a.dtype)
-    split_gemm(*blas, sa[1], sb[1], sa[0], sb[0], c, a.shape[0] >= b.shape[1], nch)
+    return y.reshape(-1, *y.shape[-2:]), s[1]
+
+
+def split_product(a, b, nch):
+    """``a @ b`` on ``nch`` threads for float32/float64 arrays of one dtype: 2-D by ``split_gemm``; a stack of
+    matrices by a 2-D matrix, the stack folded into rows where it is contiguous; two stacks of one batch shape by
+    ``split_batched_gemm``.  None where the operands' layouts, shapes or dtype do not suit BLAS."""
+    blas = gemm_address(a.dtype)
+    if blas is None or b.dtype != a.dtype:
+        return None
+    if a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous:
+        r = split_product(a.reshape(-1, a.shape[-1]), b, nch)
+        return None if r is None else r.reshape(*a.shape[:-1], b.shape[1])
+    if a.ndim == 2 == b.ndim:
+        sa, sb = _stored(a), _stored(b)
+        if sa is None or sb is None:
+            return None
+        c = np.empty((a.shape[0], b.shape[1]), a.dtype)
+        split_gemm(*blas, sa[1], sb[1], sa[0], sb[0], c, a.shape[0] >= b.shape[1], nch)
+        return c
+    if a.ndim < 3 or a.shape[:-2] != b.shape[:-2]:
+        return None
+    sa, sb = _stack(a), _stack(b)
+    if sa is None or sb is None:
+        return None
+    c = np.empty(a.shape[:-1] + b.shape[-1:], a.dtype)
+    split_batched_gemm(*blas, sa[1], sb[1], sa[0], sb[0], c.reshape(-1, *c.shape[-2:]), nch)
     return c

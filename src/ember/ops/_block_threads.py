@@ -245,20 +245,26 @@ def pin_blas():
 
 
 def _split_product(a, b):
-    """``a @ b`` split over Numba's pool by ``kernels/_numba_blas.split_product`` (2-D float operands of one
-    dtype), or None where that does not apply."""
-    if a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype.char not in "fd":
+    """``a @ b`` split over Numba's pool by ``kernels/_numba_blas.split_product`` (float operands of one dtype), or
+    None where that does not apply."""
+    if a.dtype != b.dtype or a.dtype.char not in "fd":
         return None
     from ..kernels._numba import chunks
     from ..kernels._numba_blas import split_product
-    return split_product(a, b, chunks(max(a.shape[0], b.shape[1]), _SPLIT_MIN))
+    if a.ndim == 2 == b.ndim or b.ndim == 2:
+        along = max(a.size // a.shape[-1], b.shape[1]) if b.ndim == 2 else 0
+    else:
+        along = a.size // (a.shape[-2] * a.shape[-1] or 1)
+    return split_product(a, b, chunks(along, _SPLIT_MIN if b.ndim == 2 else 1))
 
 
 def product(fn, a, b):
-    """``fn(a, b)`` for a matrix-product function ``fn`` (``matmul``, ``dot``) of NumPy arrays: left to OpenBLAS
-    below ``_PRODUCT_THREADS`` multiply-adds (it keeps those on one thread), with BLAS on one thread while the cores
-    are found busy, on BLAS's configured count otherwise (its CPU share measured, see ``timed_parallel``); a 2-D
-    float product with 2-16 result columns on more than 64 rows runs in 64-row blocks (``_row_blocked``).
+    """``fn(a, b)`` for a matrix-product function ``fn`` (``matmul``, ``dot``) of NumPy arrays.  With BLAS held to
+    one thread (``pin_blas``), products of ``_PRODUCT_THREADS`` multiply-adds and more are split over Numba's pool
+    (``_split_product``).  Otherwise: left to OpenBLAS below ``_PRODUCT_THREADS`` (it keeps those on one thread),
+    with BLAS on one thread while the cores are found busy, on BLAS's configured count otherwise (its CPU share
+    measured, see ``timed_parallel``).  Either way a 2-D float product with 2-16 result columns on more than 64
+    rows runs in 64-row blocks (``_row_blocked``).
 
     Args:
         fn: the product function; a: ``(..., m, k)``; b: ``(..., k, n)`` (1-D operands and other array types run
@@ -271,15 +277,18 @@ def product(fn, a, b):
             and a.dtype.char in "fd":
         return _row_blocked(a, b)
     work = m * a.shape[-1] * n
+    if _threads.pinned[0] is not None:
+        if work * (a.size // (m * a.shape[-1] or 1)) >= _PRODUCT_THREADS and block_threads() > 1 \
+                and not getattr(_local, "worker", False):
+            r = _split_product(a, b)
+            if r is not None:
+                return r
+        return fn(a, b)
     if work < _PRODUCT_THREADS or _single["depth"] or getattr(_local, "worker", False):
         return fn(a, b)   # small, or BLAS already held to one thread by a blocked op
     nt = block_threads()
     if nt <= 1:
         return fn(a, b)
-    if _threads.pinned[0] is not None:
-        r = _split_product(a, b)
-        if r is not None:
-            return r
     if not parallel_ok():
         with blas_single():
             return fn(a, b)
