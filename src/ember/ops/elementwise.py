@@ -12,8 +12,9 @@ import operator
 from .. import _dtype
 from ._common import (array_module, Tensor, Node, record, op, method, function, _make, binary_arrays,
                       broadcast_error, grad_for, scalar_value, unbroadcast, write_out, inplace, dtype_name,
-                      GradMode, ignore_fp_errors, backend_of, backend_for, _scalar_array, zero_of, one_of)
+                      GradMode, ignore_fp_errors, backend_of, backend_for, _scalar_array, one_of)
 from ._unary import unary_op
+from ..kernels import pointwise as _kp
 from ._unsigned import refuse_wide_unsigned
 from ._record import may_record
 from ._device_check import same_device
@@ -133,10 +134,10 @@ neg = unary_op("neg", _negative, lambda g: -g, saves=None, promote=False, inplac
                aliases=("negative",), operators=("__neg__",))
 
 
-# first order on float32/float64 arrays: float * bool is one pass, no bool->float copy
-relu = unary_op("relu", lambda xp, a: xp.maximum(a, zero_of(a)), lambda g, r: g * (r > 0), saves="output",
+# ReLU and its first-order gradient are kernels (kernels/pointwise.py: one pass, threads, PyTorch's -0.0 and NaN)
+relu = unary_op("relu", lambda xp, a: _kp.relu_forward(a), lambda g, r: g * (r > 0), saves="output",
                 promote=False, node_name="ReluBackward0", inplace=True, inplace_function=True,
-                on_arrays=lambda g, r: g * (r > zero_of(r)))
+                on_arrays=_kp.relu_backward)
 def _absolute(xp, a):
     refuse_wide_unsigned("abs_cpu", a.dtype)
     return xp.abs(a)

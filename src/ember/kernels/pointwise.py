@@ -1,0 +1,46 @@
+"""ReLU and its gradient as kernels: one pass each, split over threads.
+
+A CNN's ReLU outputs are, after the convolutions, its largest tensors (the bench's ResNet-14 runs thirteen ReLUs
+on up to 32x16x32x32 elements a step), and NumPy runs each on one core, the gradient in two passes (a comparison
+into a mask, then a product).  The values are PyTorch's: ``relu`` keeps -0.0 and NaN (``clamp_min(x, 0)``), and the
+gradient is the incoming one where the output is positive or NaN and 0 elsewhere, also where the incoming gradient
+is infinite or NaN (``threshold_backward``), which a product with the mask would turn into NaN.
+"""
+from .._device import module_of_array
+from ._dispatch import Kernel
+
+
+def _contiguous_floats(*arrays):
+    """The compiled kernels' inputs: float32 or float64 arrays of one dtype, C-contiguous, with elements."""
+    a = arrays[0]
+    return a.dtype.char in "fd" and a.size > 0 and all(x.dtype is a.dtype and x.flags.c_contiguous for x in arrays)
+
+
+def relu_forward_reference(a):
+    """``max(a, 0)`` as PyTorch computes it: ``a`` where it is not negative (-0.0 and NaN stay), else 0.
+
+    Args:
+        a: an array of any real dtype.
+
+    Returns a new array of ``a``'s shape and dtype.
+    """
+    xp = module_of_array(a)
+    return xp.where(a < 0, a.dtype.type(0), a)
+
+
+def relu_backward_reference(g, r):
+    """The gradient of ReLU from its output ``r``: ``g`` where ``r`` is positive or NaN, else 0.
+
+    Args:
+        g: the incoming gradient; r: ReLU's output, of ``g``'s shape and dtype.
+
+    Returns a new array of ``g``'s shape and dtype.
+    """
+    xp = module_of_array(g)
+    return xp.where(r <= 0, g.dtype.type(0), g)
+
+
+relu_forward = Kernel("relu_forward", relu_forward_reference, numba="ember.kernels._numba_pointwise:relu_forward",
+                      accepts=_contiguous_floats)
+relu_backward = Kernel("relu_backward", relu_backward_reference,
+                       numba="ember.kernels._numba_pointwise:relu_backward", accepts=_contiguous_floats)
