@@ -270,3 +270,23 @@ def test_run_split_orders_results_and_waits_for_every_part():
     with pytest.raises(ValueError, match="first part"):
         BT.run_split(failing, [(0,), (1,)])
     assert finished == [1]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_forked_child_on_one_thread_runs_parallel_kernels(pinned):
+    """A DataLoader worker is forked from a process whose OpenMP pool is running and sets one thread (as torch's
+    workers do): its kernels and large products must then stay off OpenMP, which aborts a forked child that uses
+    it."""
+    import os
+    x = ember.ones(2048, 1024)
+    ember.softmax(x, -1)                       # the parent's pool is running
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            ember.set_num_threads(1)
+            ok = float(ember.softmax(x, -1)[0, 0]) == 1 / 1024 and float((x @ x.T)[0, 0]) == 1024
+            code = 0 if ok else 2
+        finally:
+            os._exit(code)
+    assert os.waitpid(pid, 0)[1] == 0
