@@ -1,7 +1,7 @@
 """The attention kernel (kernels/attention.py, kernels/_numba_attention.py): compiled against the NumPy reference
-(float32/float64, causal or not, 3-D and 4-D, a batch of one split over heads, heads read in place from a packed
-projection, L != S, the run split over threads or not, gradients asked for in part), its results' memory layout
-against PyTorch's, special values, and a GPT-shaped causal attention against PyTorch forward and backward."""
+(float32/float64, causal or not, 3-D and 4-D, a batch of one, heads read in place from a packed projection, L != S,
+layouts BLAS cannot read, the slices run in one chunk or several, gradients asked for in part), its results' memory
+layout against PyTorch's, special values, and a GPT-shaped causal attention against PyTorch forward and backward."""
 import numpy as np
 import pytest
 import torch
@@ -25,16 +25,22 @@ def _cases(rng, dtype):
     yield "batch of one", _packed(rng, 1, 6, 3, 4, dtype)
     yield "3-D, L != S", [rng.standard_normal(s).astype(dtype) for s in ((5, 4, 6), (5, 9, 6), (5, 9, 3))]
     yield "4-D, L > S", [rng.standard_normal(s).astype(dtype) for s in ((2, 3, 8, 4), (2, 3, 5, 4), (2, 3, 5, 7))]
+    # layouts BLAS cannot read in place (copied by the compiled kernel) or reads with unusual strides
+    x = rng.standard_normal((2, 3, 6, 5)).astype(dtype)
+    yield "column-major heads", [x.swapaxes(-1, -2)] * 3
+    one = rng.standard_normal((1, 1, 1, 4)).astype(dtype)
+    yield "one query, broadcast batch", [np.broadcast_to(one, (2, 3, 1, 4)), x[..., :4], x]
+    yield "every other column", [x[..., ::2], x[..., ::-2], x[..., 1:]]
+    yield "no value columns", [x, x, x[..., :0]]
 
 
-@pytest.fixture(params=["one part", "split"])
+@pytest.fixture(params=[1, 2, 3])
 def split(request, monkeypatch):
-    """Run the compiled kernel on the calling thread, or split into parts on the block threads whatever the size."""
-    if request.param == "split" and numba_enabled():
+    """Run the compiled kernel's (batch, head) slices in 1, 2 or 3 chunks whatever the size (on the calling thread,
+    or on Numba's pool)."""
+    if numba_enabled():
         from ember.kernels import _numba_attention as N
-        monkeypatch.setattr(N, "_PARALLEL_WORK", 0)
-        monkeypatch.setattr(N, "block_threads", lambda: 2)
-        monkeypatch.setattr(N, "parallel_ok", lambda: True)
+        monkeypatch.setattr(N, "_chunks", lambda q, work: request.param)
     return request.param
 
 
@@ -48,7 +54,7 @@ def test_compiled_matches_reference(dtype, causal, split):
         rout, rP = A.attention_forward_reference(q, k, v, 0.4, causal)
         np.testing.assert_allclose(out, rout, **TOL[dtype], err_msg=name)
         np.testing.assert_allclose(P, rP, **TOL[dtype], err_msg=name)
-        g = rng.standard_normal(out.shape).astype(dtype)
+        g = rng.standard_normal(out.shape[:-1] + (2 * out.shape[-1],)).astype(dtype)[..., ::2]   # strided
         for need in ((True, True, True), (False, True, False), (True, False, True)):
             got = A.attention_backward(q, k, v, P, g, 0.4, need)
             want = A.attention_backward_reference(q, k, v, rP, g, 0.4, need)

@@ -12,8 +12,8 @@ then a view, not a copy.
 ``attention_backward(q, k, v, P, g, scale, need) -> (dq, dk, dv)``: ``g`` the output's gradient (any strides),
 ``need`` three flags; an unneeded gradient is None; each laid out by its input's rule above.
 
-Why a kernel: the batched products and softmax run in parts over the batch (or heads) on the block threads
-(NumPy's products release the GIL), where NumPy alone runs them one head after the other on one core.
+Why a kernel: the compiled one runs each (batch, head) slice's products and softmax rows in one pass, the slices in
+chunks on Numba's thread pool, where NumPy runs the batched products one head after the other on one core.
 """
 from .._device import module_of_array, backend_of
 from ._dispatch import Kernel
@@ -36,44 +36,14 @@ def empty_heads(xp, shape, like):
     return xp.empty((B, L, H, E), like.dtype).transpose(0, 2, 1, 3)
 
 
-def forward_into(q, k, v, scale, causal, out, P, softmax_rows):
-    """The forward on arrays (or on matching slices of them), into ``out`` and ``P``; ``softmax_rows(s2, L,
-    causal)`` normalises the ``(R, S)`` scores in place."""
-    xp = module_of_array(q)
-    with backend_of(q).errstate(all="ignore"):   # here, not around the caller: a worker thread has its own state
-        xp.matmul(q * q.dtype.type(scale), xp.swapaxes(k, -1, -2), out=P)
-        softmax_rows(P.reshape(-1, P.shape[-1]), P.shape[-2], causal)
-        xp.matmul(P, v, out=out)
-
-
-def backward_into(q, k, v, P, g, scale, dq, dk, dv, softmax_rows_backward):
-    """The backward on arrays (or on matching slices of them), into those of ``dq``, ``dk``, ``dv`` that are not
-    None; ``softmax_rows_backward(dP2, P2)`` turns the weights' gradient ``(R, S)`` into the scores' in place."""
-    xp = module_of_array(q)
-    with backend_of(q).errstate(all="ignore"):
-        if dv is not None:
-            xp.matmul(xp.swapaxes(P, -1, -2), g, out=dv)
-        if dq is None and dk is None:
-            return
-        dS = xp.matmul(g, xp.swapaxes(v, -1, -2))
-        softmax_rows_backward(dS.reshape(-1, dS.shape[-1]), P.reshape(-1, P.shape[-1]))
-        s = q.dtype.type(scale)
-        if dq is not None:
-            xp.matmul(dS, k, out=dq)
-            dq *= s
-        if dk is not None:
-            xp.matmul(xp.swapaxes(dS, -1, -2), q, out=dk)
-            dk *= s
-
-
 def outputs(q, k, v):
-    """New ``out`` and ``P`` arrays for ``forward_into``."""
+    """New ``out`` and ``P`` arrays for the forward."""
     xp = module_of_array(q)
     return empty_heads(xp, q.shape[:-1] + v.shape[-1:], q), xp.empty(q.shape[:-1] + k.shape[-2:-1], q.dtype)
 
 
 def gradients(q, k, v, need):
-    """New ``dq``, ``dk``, ``dv`` arrays (None where not ``need``-ed) for ``backward_into``."""
+    """New ``dq``, ``dk``, ``dv`` arrays (None where not ``need``-ed) for the backward."""
     xp = module_of_array(q)
     return tuple(empty_heads(xp, t.shape, t) if n else None for t, n in zip((q, k, v), need))
 
@@ -87,14 +57,32 @@ def _softmax_rows_backward_reference(dP2, P2):
 def attention_forward_reference(q, k, v, scale, causal):
     """``(out, P)`` on arrays (see the module docstring)."""
     out, P = outputs(q, k, v)
-    forward_into(q, k, v, scale, causal, out, P, attention_softmax_reference)
+    xp = module_of_array(q)
+    with backend_of(q).errstate(all="ignore"):
+        xp.matmul(q * q.dtype.type(scale), xp.swapaxes(k, -1, -2), out=P)
+        attention_softmax_reference(P.reshape(-1, P.shape[-1]), P.shape[-2], causal)
+        xp.matmul(P, v, out=out)
     return out, P
 
 
 def attention_backward_reference(q, k, v, P, g, scale, need):
     """``(dq, dk, dv)`` on arrays (see the module docstring)."""
     dq, dk, dv = gradients(q, k, v, need)
-    backward_into(q, k, v, P, g, scale, dq, dk, dv, _softmax_rows_backward_reference)
+    xp = module_of_array(q)
+    with backend_of(q).errstate(all="ignore"):
+        if dv is not None:
+            xp.matmul(xp.swapaxes(P, -1, -2), g, out=dv)
+        if dq is None and dk is None:
+            return dq, dk, dv
+        dS = xp.matmul(g, xp.swapaxes(v, -1, -2))
+        _softmax_rows_backward_reference(dS.reshape(-1, dS.shape[-1]), P.reshape(-1, P.shape[-1]))
+        s = q.dtype.type(scale)
+        if dq is not None:
+            xp.matmul(dS, k, out=dq)
+            dq *= s
+        if dk is not None:
+            xp.matmul(xp.swapaxes(dS, -1, -2), q, out=dk)
+            dk *= s
     return dq, dk, dv
 
 
