@@ -103,10 +103,11 @@ def chunks(n, per):
 def row_chunks(rows, row_size, elements):
     """``chunks`` of ``rows`` rows of ``row_size`` elements each, a chunk holding at least ``elements`` elements.
 
-    A region of two chunks costs about 25 us more than its work on an idle machine (the region's CPU share, 0.91
-    for a 250 us softmax) and 11-15 us on a busy one (two-chunk against one-chunk kernels of 64K-256K elements,
-    minimum over 600 calls, load 7), so a kernel is split where each chunk holds some 30-60 us of one thread's
-    work: ``elements`` is set per kernel from its cost per element."""
+    With the pool's threads waiting awake between regions (``_dispatch._openmp_wait``) a region of two chunks costs
+    about 4-5 us more than its work (two-chunk against one-chunk kernels of 8K-512K float32 elements, minimum of
+    alternating runs of each kernel), so a kernel is split where each chunk holds some 10-15 us of one thread's
+    work: ``elements`` is set per kernel from its cost per element (a sleeping pool's wake-up, 25 us and more, had
+    needed 30-60 us)."""
     return chunks(rows, max(1, elements // max(1, row_size)))
 
 

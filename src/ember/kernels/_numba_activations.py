@@ -143,7 +143,7 @@ def _bwd(g, a, gx, kind, nch):
         _bwd_block(g[sl], a[sl], gx[sl], kind)
 
 
-_PER_CHUNK = 1 << 16   # elements (see ``row_chunks``): one thread takes ~0.6 ns an element either way
+_PER_CHUNK = 1 << 14   # elements (see ``row_chunks``): one thread takes ~0.6 ns an element either way
 
 
 def _kind(x, approximate):

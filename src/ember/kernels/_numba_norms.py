@@ -291,7 +291,7 @@ def _bn_sums(x, centre, nch, out):
 
 # elements a chunk (see ``row_chunks``): one thread takes ~0.2 ns an element for a row norm's forward, ~0.3 for its
 # backward, 0.1-0.2 for each batch-norm pass
-_ROW_FWD_CHUNK, _ROW_BWD_CHUNK, _BATCH_CHUNK = 1 << 18, 1 << 17, 1 << 18
+_ROW_FWD_CHUNK, _ROW_BWD_CHUNK, _BATCH_CHUNK = 1 << 15, 1 << 15, 1 << 17
 
 
 def _batch_chunks(x, elements=_BATCH_CHUNK):
