@@ -1,6 +1,7 @@
 """The compiled SGD / Adam group steps (kernels/_numba_optim.py) against their NumPy references: the same bits for
-every option, float32 and float64, groups of several parameters with different step counts, and the dispatch
-rules (a non-contiguous or half-precision parameter of a group -> reference, the others compiled)."""
+every option, float32 and float64, groups of several parameters with different step counts, each pass in one chunk
+or split into several on Numba's pool, and the dispatch rules (a non-contiguous or half-precision parameter of a
+group -> reference, the others compiled)."""
 import itertools
 
 import numpy as np
@@ -16,6 +17,17 @@ def _arrays(rng, dtype, k):
     return [rng.standard_normal(N).astype(dtype) for _ in range(k)]
 
 
+@pytest.fixture(params=[1, 2, 3])
+def nch(request, monkeypatch):
+    """The compiled passes split into 1, 2 or 3 chunks whatever the parameter's size."""
+    if numba_enabled():
+        from ember.kernels import _numba_optim
+        monkeypatch.setattr(_numba_optim, "_SGD_CHUNK", 1)
+        monkeypatch.setattr(_numba_optim, "_ADAM_CHUNK", 1)
+        monkeypatch.setattr(_numba_optim, "chunks", lambda n, per: request.param)
+    return request.param
+
+
 def _compiled(kernel, like):
     impl = kernel.implementation(like)
     assert (impl is not kernel.reference) == numba_enabled()   # compiled whenever Numba is usable
@@ -23,7 +35,7 @@ def _compiled(kernel, like):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_sgd_steps_match_reference_bitwise(dtype):
+def test_sgd_steps_match_reference_bitwise(dtype, nch):
     rng = np.random.default_rng(0)
     impl = _compiled(K.sgd_steps, np.zeros(1, dtype))
     for wd, mom, damp, nesterov, maximize, fresh in itertools.product((0, 0.01), (0, 0.9), (0, 0.1), (False, True),
@@ -41,7 +53,7 @@ def test_sgd_steps_match_reference_bitwise(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_adam_steps_match_reference_bitwise(dtype):
+def test_adam_steps_match_reference_bitwise(dtype, nch):
     rng = np.random.default_rng(1)
     impl = _compiled(K.adam_steps, np.zeros(1, dtype))
     for amsgrad, wd, decoupled, maximize, beta1 in itertools.product((False, True), (0, 0.01), (False, True),

@@ -21,6 +21,7 @@ import ember
 from array_backend import assert_on_device
 from devices import DEVICES
 import ember.optim as eoptim
+from ember.kernels import numba_enabled
 
 STEPS = 100
 SHAPES = [(4, 3), (5,), (2, 3)]
@@ -294,11 +295,12 @@ def test_threaded_kernels_with_non_contiguous_parameter(monkeypatch):
 @pytest.mark.parametrize("blas_threads,busy,splits", [(1, False, False), (2, True, False), (2, False, True)])
 def test_group_split_follows_thread_setting_and_load(monkeypatch, blas_threads, busy, splits):
     """A big group is split over threads only when BLAS may use several (``set_num_threads``) and the cores are
-    not found busy; the compiled SGD step needs ``COMPILED_SCALE`` times the elements of the others."""
+    not found busy (the NumPy reference of the SGD step; a compiled one splits on Numba's pool instead)."""
     from ember.ops import optim_kernels
     _force_threads(monkeypatch, optim_kernels, 2)
     monkeypatch.setattr(optim_kernels, "block_threads", lambda: blas_threads)
     monkeypatch.setattr(optim_kernels, "parallel_ok", lambda: not busy)
+    monkeypatch.setitem(optim_kernels.sgd_steps._impls, "numpy", optim_kernels.sgd_steps.reference)
     submitted = []
 
     def run_split(fn, parts):   # runs the shares one after another, recording the split
@@ -309,13 +311,24 @@ def test_group_split_follows_thread_setting_and_load(monkeypatch, blas_threads, 
     p = ember.nn.Parameter(ember.ones(64))
     p.grad = ember.ones(64)
     opt = eoptim.SGD([p], lr=0.1)
-    monkeypatch.setattr(optim_kernels, "PARALLEL_MIN_ELEMENTS", 64 // optim_kernels.COMPILED_SCALE + 1)
+    monkeypatch.setattr(optim_kernels, "PARALLEL_MIN_ELEMENTS", 65)
     opt.step()
-    assert not submitted                           # under the compiled step's threshold
-    monkeypatch.setattr(optim_kernels, "PARALLEL_MIN_ELEMENTS", 64 // optim_kernels.COMPILED_SCALE)
+    assert not submitted                           # under the threshold
+    monkeypatch.setattr(optim_kernels, "PARALLEL_MIN_ELEMENTS", 64)
     opt.step()
     assert bool(submitted) == splits
     np.testing.assert_allclose(p.detach().numpy(), 0.8)
+
+
+@pytest.mark.skipif(not numba_enabled(), reason="Numba not available")
+def test_compiled_group_step_does_not_use_the_block_threads(monkeypatch):
+    from ember.ops import optim_kernels
+    _force_threads(monkeypatch, optim_kernels, 2)
+    monkeypatch.setattr(optim_kernels, "run_split", lambda fn, parts: pytest.fail("block threads used"))
+    p = ember.nn.Parameter(ember.ones(64))
+    p.grad = ember.ones(64)
+    eoptim.AdamW([p], lr=0.1).step()
+    eoptim.SGD([p], lr=0.1, momentum=0.9).step()
 
 
 @pytest.mark.parametrize("name,kw", [

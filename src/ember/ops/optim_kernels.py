@@ -21,16 +21,16 @@ Conventions
   arrays were changed.
 
 Large groups are split across threads: NumPy releases the GIL inside ufunc loops,
-so when a group holds at least ``PARALLEL_MIN_ELEMENTS`` elements (``COMPILED_SCALE``
-times as many for the compiled SGD and Adam steps) its parameters (and, for big
-contiguous tensors, slices of them) are divided into balanced shares, one per BLAS
+so when a group holds at least ``PARALLEL_MIN_ELEMENTS`` elements its parameters
+(and, for big contiguous tensors, slices of them) are divided into balanced shares, one per BLAS
 thread (at most ``NUM_THREADS``), that update concurrently.  The arithmetic per
 element is the same either way.
 
 SGD and Adam/AdamW, the steps most training runs take, are kernels of the kernel
 layer over a whole group (``sgd_steps``, ``adam_steps``): a compiled one-pass loop
 per parameter (``kernels/_numba_optim.py``, bitwise equal to the NumPy reference
-here) runs for float32/float64 contiguous arrays; its threads release the GIL too.
+here) runs for float32/float64 contiguous arrays, a large parameter's pass split
+over Numba's thread pool instead of the shares above.
 """
 import functools
 import math
@@ -43,15 +43,11 @@ from ..kernels import Kernel
 __all__ = [
     "sgd_", "adam_", "adamax_", "nadam_", "radam_", "rmsprop_", "adagrad_", "adadelta_",
     "asgd_", "rprop_", "increment_", "amp_non_finite_check_and_unscale_", "amp_update_scale_",
-    "div_", "mul_", "fill_", "lerp_", "NUM_THREADS", "PARALLEL_MIN_ELEMENTS", "COMPILED_SCALE",
+    "div_", "mul_", "fill_", "lerp_", "NUM_THREADS", "PARALLEL_MIN_ELEMENTS",
 ]
 
 NUM_THREADS = min(os.cpu_count() or 1, 4)  # the most threads an optimizer step uses (1: no threading)
 PARALLEL_MIN_ELEMENTS = 1 << 18            # smaller groups run on the calling thread
-# The compiled one-pass steps (sgd_, adam_) split only from 8x that: the split's Python (shares, submit) and the
-# hand-off cost ~60-100 us, and one pass is quick (SGD with momentum over the MLP's 0.67M float32 parameters:
-# 130-140 us on one thread, 190-207 us split in two; AdamW at 1M: 450 against 536 us, at 2M 978 against 668 us)
-COMPILED_SCALE = 8
 
 
 # ----------------------------------------------------------------------------------------------
@@ -137,8 +133,8 @@ def _shares(lists, n, total, k):
     return shares
 
 
-def _parallel(kernel, scale=1):
-    """Let a per-parameter kernel run a group of at least ``scale * PARALLEL_MIN_ELEMENTS`` elements in concurrent
+def _parallel(kernel):
+    """Let a per-parameter kernel run a group of at least ``PARALLEL_MIN_ELEMENTS`` elements in concurrent
     shares: as many as BLAS's thread count (``ember.set_num_threads``), at most ``NUM_THREADS``, and one while the
     cores are found busy (``_block_threads.parallel_ok``; the split is timed as a parallel region)."""
 
@@ -148,7 +144,7 @@ def _parallel(kernel, scale=1):
         if NUM_THREADS < 2 or len(params) == 0:
             return kernel(*lists, **kwargs)
         total = sum(a.size for a in params)
-        if total < PARALLEL_MIN_ELEMENTS * scale:
+        if total < PARALLEL_MIN_ELEMENTS:
             return kernel(*lists, **kwargs)
         k = min(NUM_THREADS, block_threads())
         if k < 2 or not parallel_ok():
@@ -160,9 +156,20 @@ def _parallel(kernel, scale=1):
     return run
 
 
-def _parallel_compiled(kernel):
-    """``_parallel`` for a compiled one-pass group step (``COMPILED_SCALE``)."""
-    return _parallel(kernel, COMPILED_SCALE)
+def _parallel_unless_compiled(group_step):
+    """A decorator: ``_parallel`` for a step that calls the group kernel ``group_step`` where its NumPy reference
+    runs; a compiled implementation is called as it is (the Numba one splits a large parameter's pass over Numba's
+    thread pool itself)."""
+    def wrap(kernel):
+        threaded = _parallel(kernel)
+
+        @functools.wraps(kernel)
+        def run(*lists, **kwargs):
+            if lists[0] and group_step.implementation(lists[0][0]) is not group_step.reference:
+                return kernel(*lists, **kwargs)
+            return threaded(*lists, **kwargs)
+        return run
+    return wrap
 
 
 def _grad_with_decay(g, p, weight_decay, maximize, out):
@@ -343,7 +350,7 @@ sgd_steps = Kernel("sgd_steps", sgd_steps_reference, numba="ember.kernels._numba
                    accepts=lambda *args: True)
 
 
-@_parallel_compiled
+@_parallel_unless_compiled(sgd_steps)
 def sgd_(params, grads, bufs, fresh, *, lr, weight_decay, momentum, dampening, nesterov, maximize):
     """One SGD step over a param group.
 
@@ -407,7 +414,7 @@ adam_steps = Kernel("adam_steps", adam_steps_reference, numba="ember.kernels._nu
                     accepts=lambda *args: True)
 
 
-@_parallel_compiled
+@_parallel_unless_compiled(adam_steps)
 def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgrad, beta1, beta2,
           lr, weight_decay, eps, maximize, decoupled_weight_decay):
     """One Adam / AdamW step over a param group.
