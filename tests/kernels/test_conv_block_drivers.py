@@ -43,6 +43,13 @@ def _python_blocks(monkeypatch):
 CASES = [  # n, cin, cout, size, k, stride, pad, groups, dtype
     (7, 8, 16, 9, 3, 1, 1, 1, np.float32),      # Winograd, tiles past the edge
     (5, 16, 8, 12, 3, 1, 0, 1, np.float32),     # Winograd, no padding
+    (7, 8, 16, 10, 3, 2, 1, 1, np.float32),     # im2col, stride 2 (the rows layout)
+    (5, 8, 16, 10, 1, 2, 0, 1, np.float32),     # 1x1 stride 2 (a ResNet shortcut): windows read where they are
+    (3, 4, 6, 9, 1, 2, 1, 1, np.float32),       # ... with padding, odd size
+    (4, 4, 6, 11, 2, 3, 2, 1, np.float64),      # 2x2 stride 3: windows read where they are, padding past the edge
+    (3, 4, 6, 9, 3, 1, 1, 2, np.float64),       # groups, float64 (3x3 stride 1 stays on im2col)
+    (5, 3, 4, 11, 5, 3, 2, 1, np.float64),      # stride 3, 5x5: col2im's pitch wider than the output
+    (3, 4, 6, 9, 3, 2, 0, 2, np.float32),       # groups, no padding
 ]
 
 
@@ -73,13 +80,31 @@ def test_driver_runs(monkeypatch):
     """The compiled drivers are what runs for NumPy float arrays, with the chunk count ``_driver_chunks`` gives."""
     from ember.kernels import _numba_conv_blocks as D
     seen = []
-    for name in ("wino_forward", "wino_backward"):
+    for name in ("wino_forward", "wino_backward", "im2col_forward", "im2col_backward"):
         monkeypatch.setattr(D, name, lambda *a, f=getattr(D, name), name=name: (seen.append((name, a[-1])), f(*a))[1])
     monkeypatch.setattr(C, "_driver_chunks", lambda nblocks: 2)
-    g = _geom(4, 8, 8, 8, 3, 1, 1)
-    x, w, y, b = _arrays(np.random.default_rng(0), g, 4, np.float32)
-    _run(x, w, y, b, g, True)
-    assert seen == [("wino_forward", 2), ("wino_backward", 2), ("wino_backward", 2), ("wino_backward", 2)]
+    for kind, stride in (("wino", 1), ("im2col", 2)):
+        g = _geom(4, 8, 8, 8, 3, stride, 1)
+        x, w, y, b = _arrays(np.random.default_rng(0), g, 4, np.float32)
+        _run(x, w, y, b, g, True)
+        assert seen == [(f"{kind}_forward", 2)] + [(f"{kind}_backward", 2)] * 3
+        seen.clear()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_driver_input_gradient_with_non_finite_weight(monkeypatch, dtype):
+    """col2im's pitch padding columns are zeroed where the weight holds inf/nan (0 * inf there is nan, not 0)."""
+    g = _geom(3, 3, 4, 11, 5, 3, 2)
+    x, w, y, b = _arrays(np.random.default_rng(1), g, 3, dtype)
+    w[1, 2, 0, 4], w[3, 0, 2, 2] = np.inf, np.nan
+    monkeypatch.setattr(C, "_driver_chunks", lambda nblocks: 2)
+    monkeypatch.setattr(C, "_BLOCK_BYTES", 1)
+    with np.errstate(invalid="ignore"):
+        got = C._k_T(y, w, g)
+        _python_blocks(monkeypatch)
+        want = C._k_T(y, w, g)
+    assert np.isnan(want).any() and not np.isnan(want).all()
+    np.testing.assert_allclose(got, want, rtol=1e-5)
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
@@ -101,3 +126,22 @@ def test_driver_gradients_match_torch(monkeypatch, case):
     for want, got in zip(*res):
         assert got.dtype == want.dtype
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=2e-5 * np.abs(want).max())
+
+
+def test_im2col_gather_matches_reference():
+    """The drivers' im2col for windows that skip most pixels (``_im2col_gather``, reading each window's pixels
+    where they are) against the strided copy, over kernels, strides, paddings (windows past every edge),
+    dilations and odd sizes."""
+    import itertools
+    from ember.kernels import conv_im2col as K
+    from ember.kernels._numba_conv_im2col import _im2col_gather
+    rng = np.random.default_rng(4)
+    for h, w, k, s, p, d in itertools.product((5, 8, 9), (5, 10), (1, 2, 3), (1, 2, 3), (0, 1, 2), (1, 2)):
+        ho, wo = ((size + 2 * p - d * (k - 1) - 1) // s + 1 for size in (h, w))
+        if ho <= 0 or wo <= 0:
+            continue
+        g = C._Geom(2, (s, s), (p, p), (p, p), (d, d), 1, (k, k), (h, w), (ho, wo), 3, 2)
+        x = rng.standard_normal((2, 3, h, w))
+        got = np.full((2, 3 * k * k, ho * wo), np.nan)
+        _im2col_gather(x, k, k, s, s, p, p, d, d, ho, wo, got)
+        np.testing.assert_array_equal(got, K.im2col_reference(x, g).reshape(got.shape))

@@ -81,10 +81,16 @@ def col2im_reference(cols, g, out):
     out[...] = buf[full + tuple(slice(a, a + s) for a, s in zip(g.lo, g.in_sp))]
 
 
+def sparse_windows(g):
+    """Whether the windows together skip most input pixels (a 1x1 / stride-2 window reads a quarter of them), which
+    a copy of the whole input into phase planes (the compiled im2col) would still all move."""
+    return math.prod(g.kernel) < math.prod(g.stride)
+
+
 def _accepts_im2col(x, g, out=None):
     """The compiled im2col: float32/float64 with elements, two spatial dims, windows that together cover about
-    every input pixel (a 1x1 / stride-2 window reads a quarter of them: the strided copy reads only those)."""
-    return x.dtype.char in "fd" and x.size > 0 and g.nd == 2 and math.prod(g.kernel) >= math.prod(g.stride)
+    every input pixel (the strided copy reads only those of ``sparse_windows``)."""
+    return x.dtype.char in "fd" and x.size > 0 and g.nd == 2 and not sparse_windows(g)
 
 
 def _accepts_col2im(cols, g, out):

@@ -32,10 +32,12 @@ import math
 import numbers
 import threading
 
+from .. import _threads as _ember_threads
 from .._dtype import cpp_name
 from ..kernels import winograd as _kw
 from ..kernels._dispatch import numba_enabled
-from ..kernels.conv_im2col import im2col as _im2col, col2im as _col2im_into, col_pitch as _col_pitch
+from ..kernels.conv_im2col import im2col as _im2col, col2im as _col2im_into, col_pitch as _col_pitch, \
+    rows_layout, sparse_windows
 from ..kernels.winograd import tiles as _tiles
 
 from ._common import Node, record, function, GradMode, _make, Autocast, autocast_args, module_of_array
@@ -193,7 +195,7 @@ def _keep_inputs(x, g):
         return False
     if _wino_ok(g, dtype):
         return True
-    if _im2col.accepts(x, g) and _im2col.implementation(x) is not _im2col.reference:
+    if _im2col_compiled(x, g) or _im2col.accepts(x, g) and _im2col.implementation(x) is not _im2col.reference:
         return False
     cols = g.C * math.prod(g.kernel) * math.prod(g.out_sp)
     return cols <= _KEEP_MAX_GROWTH * g.C * math.prod(g.in_sp) or n * cols * dtype.itemsize <= _KEEP_ANY_BYTES
@@ -279,6 +281,58 @@ def _wino_backward_compiled(drivers, blas, y, x, w, g, need_x, need_w, kept):
     return (gx if need_x else None), gw
 
 
+def _im2col_compiled(a, g):
+    """``_compiled(a)`` for an im2col convolution ``g`` (two spatial dims), else None."""
+    return _compiled(a) if g.nd == 2 else None
+
+
+def _im2col_block_bytes(g, itemsize):
+    return (g.C * math.prod(g.kernel) + g.O) * math.prod(g.out_sp) * itemsize
+
+
+def _im2col_geom(g):
+    """A driver's ``geom``: kernel, stride, padding, dilation, output size, col2im's pitch and two layout flags."""
+    return g.kernel + g.stride + g.lo + g.dilation + g.out_sp + (_col_pitch(g), int(rows_layout(g)),
+                                                                  int(sparse_windows(g)))
+
+
+def _im2col_forward_compiled(drivers, blas, x, w, g, bias, out):
+    """``_k_F``'s im2col convolution in one compiled call (``drivers.im2col_forward``) into ``out``."""
+    xp = module_of_array(x)
+    n, P = x.shape[0], math.prod(g.out_sp)
+    blocks = _blocks(n, _im2col_block_bytes(g, x.itemsize))
+    nch = _driver_chunks(len(blocks))
+    most = max(b.stop - b.start for b in blocks)
+    cbuf = _scratch_empty(xp, "cols", (nch, most * g.C * math.prod(g.kernel) * P), x.dtype)
+    b = xp.empty(0, x.dtype) if bias is None else xp.ascontiguousarray(bias, dtype=x.dtype)
+    wm = xp.ascontiguousarray(w).reshape(g.groups, g.O // g.groups, -1)
+    drivers.im2col_forward(*blas, xp.ascontiguousarray(x), wm, b, _im2col_geom(g), _starts(xp, blocks), cbuf,
+                           out.reshape(n, g.O, P), nch)
+    return out
+
+
+def _im2col_backward_compiled(drivers, blas, y, x, w, g, need_x, need_w, junk):
+    """``_k_TG``'s im2col gradients in one compiled call (``drivers.im2col_backward``)."""
+    xp = module_of_array(y)
+    n, dt, ho, pitch = y.shape[0], y.dtype, g.out_sp[0], _col_pitch(g)
+    blocks = _blocks(n, _im2col_block_bytes(g, y.itemsize))
+    nch = _driver_chunks(len(blocks))
+    most = max(b.stop - b.start for b in blocks)
+    K = g.C // g.groups * math.prod(g.kernel)
+    wide = need_x and pitch > g.out_sp[-1]
+    ybuf = _scratch_empty(xp, "y", (nch, most * g.O * ho * pitch if wide else 0), dt)
+    cbuf = _scratch_empty(xp, "cols", (nch, most * g.groups * K * ho * pitch), dt)
+    gx = xp.empty(((n if need_x else 0), g.C) + g.in_sp, dt)
+    x = xp.ascontiguousarray(x) if need_w else xp.empty((0, g.C) + g.in_sp, dt)
+    gparts = xp.empty((nch, g.groups) + ((K, g.O // g.groups) if need_w else (0, 0)), dt)
+    wm = xp.ascontiguousarray(w).reshape(g.groups, g.O // g.groups, K) if need_x else \
+        xp.empty((g.groups, g.O // g.groups, K), dt)   # its shape only
+    drivers.im2col_backward(*blas, xp.ascontiguousarray(y), x, wm, _im2col_geom(g), _starts(xp, blocks), need_x,
+                            need_w, junk, ybuf, cbuf, gx, gparts, nch)
+    gw = (gparts.sum(axis=0) if nch > 1 else gparts[0]).transpose(0, 2, 1).reshape(g.w_shape) if need_w else None
+    return (gx if need_x else None), gw
+
+
 # ---------------------------------------------------------------------------------------- the three products
 
 def _run_blocks(fn, blocks, summed=False):
@@ -309,9 +363,10 @@ def _run_blocks(fn, blocks, summed=False):
 
 def _one_blas_thread(kernel):
     """Run ``kernel`` with BLAS on one thread: its GEMMs are per cache-sized block, too small for BLAS's own
-    threads to pay (and an idle OpenBLAS worker spins, taking a core from the block threads)."""
+    threads to pay (and an idle OpenBLAS worker spins, taking a core from the block threads).  Nothing to do
+    once ember holds BLAS to one thread for good (``_threads.pinned``)."""
     def wrapper(*args, **kwargs):
-        if _threads.block_threads() <= 1:
+        if _ember_threads.pinned[0] is not None or _threads.block_threads() <= 1:
             return kernel(*args, **kwargs)
         with _threads.blas_single():
             return kernel(*args, **kwargs)
@@ -356,6 +411,9 @@ def _k_F(x, w, g, bias=None, keep=None):
         if keep is not None:
             keep.extend(Vs)
         return out
+    compiled = _im2col_compiled(x, g)
+    if compiled and n:
+        return _im2col_forward_compiled(*compiled, x, w, g, bias, out)
     wm = w.reshape(g.groups, g.O // g.groups, -1)
 
     def block(i, b):
@@ -363,7 +421,7 @@ def _k_F(x, w, g, bias=None, keep=None):
         _gemm_into(wm, cols, g, out[b], bias)
         return cols if keep is not None else None
 
-    cols = _run_blocks(block, _blocks(n, (g.C * math.prod(g.kernel) + g.O) * math.prod(g.out_sp) * x.itemsize))
+    cols = _run_blocks(block, _blocks(n, _im2col_block_bytes(g, x.itemsize)))
     if keep is not None:
         keep.extend(cols)
     return out
@@ -411,10 +469,13 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
         gU = _sum(_run_blocks(block, _blocks(n, _wino_block_bytes(g, y.itemsize)), summed=True))
         gw = _kw.wino_weight_adjoint(gU) if need_w else None
         return gx, gw
-    wmT = w.reshape(g.groups, g.O // g.groups, -1).transpose(0, 2, 1) if need_x else None
     pitch, wo = _col_pitch(g), g.out_sp[-1]
     # the padding columns of the pitched gradient give 0 * w: not zero where w is not finite
     junk = need_x and pitch > wo and not bool(xp.isfinite(w).all())
+    compiled = _im2col_compiled(y, g)
+    if compiled:
+        return _im2col_backward_compiled(*compiled, y, x, w, g, need_x, need_w, junk)
+    wmT = w.reshape(g.groups, g.O // g.groups, -1).transpose(0, 2, 1) if need_x else None
 
     def block(i, b):
         if need_x:
@@ -431,7 +492,7 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
             _col2im_into(cols, g, gx[b])
         return _gemm_weight(y[b], kept[i] if kept else _im2col_scratch(x[b], g), g) if need_w else None
 
-    blocks = _blocks(n, (g.C * math.prod(g.kernel) + g.O) * math.prod(g.out_sp) * y.itemsize)
+    blocks = _blocks(n, _im2col_block_bytes(g, y.itemsize))
     gw = _sum(_run_blocks(block, blocks, summed=True))
     return gx, (gw.reshape(g.w_shape) if need_w else None)
 
@@ -464,7 +525,7 @@ def _k_FG(z, y, w, g, need_z, need_w):
             _gemm_into(wm, cols, g, gy[b])
         return _gemm_weight(y[b], cols, g) if need_w else None
 
-    blocks = _blocks(n, (g.C * math.prod(g.kernel) + g.O) * math.prod(g.out_sp) * z.itemsize)
+    blocks = _blocks(n, _im2col_block_bytes(g, z.itemsize))
     gw = _sum(_run_blocks(block, blocks, summed=True))
     return gy, (gw.reshape(g.w_shape) if need_w else None)
 
