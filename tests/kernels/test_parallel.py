@@ -83,6 +83,20 @@ def test_regions_accounted_from_the_calling_thread(monkeypatch):
     assert not BT.parallel_ok()
 
 
+def test_regions_of_a_pool_waiting_awake(monkeypatch):
+    """With the pool's threads spinning between regions, the calling thread spins too while it waits: a region it
+    ran throughout is healthy, one in which it slept half the time (its partner descheduled) backs off."""
+    from ember.ops import _block_threads as BT
+    monkeypatch.setattr(BT, "_awake", [True])
+    monkeypatch.setattr(BT, "_contention", {"cooldown": 0.0, "share": 1.0, "backoff": 0.0})
+    for _ in range(20):
+        BT.account_region(0.01, 0.0095)
+    assert BT.parallel_ok()
+    for _ in range(3):
+        BT.account_region(0.005, 0.0025)
+    assert not BT.parallel_ok()
+
+
 def _forced(monkeypatch, modules, nch):
     for m in modules:
         monkeypatch.setattr(m, "row_chunks", lambda *a: nch)

@@ -35,9 +35,12 @@ _SPIN_COUNT = "100000"
 
 def _openmp_wait():
     """Tell the OpenMP runtime (which reads it when Numba first launches a parallel kernel) how its idle threads
-    wait, unless the user chose (``OMP_WAIT_POLICY``, ``GOMP_SPINCOUNT``)."""
+    wait, unless the user chose (``OMP_WAIT_POLICY``, ``GOMP_SPINCOUNT``); and tell the contention check."""
+    from ..ops._block_threads import pool_waits_awake   # here: ops import this module
     if "OMP_WAIT_POLICY" not in os.environ:
         os.environ.setdefault("GOMP_SPINCOUNT", os.environ.get("EMBER_SPIN", _SPIN_COUNT))
+    pool_waits_awake(os.environ.get("OMP_WAIT_POLICY", "").upper() != "PASSIVE"
+                     and os.environ.get("GOMP_SPINCOUNT") != "0")
 
 
 def numba_enabled():

@@ -160,11 +160,26 @@ def timed_parallel(nt):
 
 def account_region(wall, cpu):
     """Account a parallel region of equal chunks, one of them run by the calling thread, from that thread's side:
-    ``cpu`` the seconds it ran during the region's ``wall`` seconds.  It runs its chunk and then sleeps until the
-    others are done (Numba's OpenMP pool, ``OMP_WAIT_POLICY=PASSIVE``), so its share is the region's (all threads'
-    CPU over threads x wall, as ``timed_parallel`` measures it: 0.98 correlated over 400 softmax regions on a busy
-    machine) at the cost of one clock read instead of one per thread of the process."""
+    ``cpu`` the seconds it ran during the region's ``wall`` seconds.
+
+    With a sleeping pool (``OMP_WAIT_POLICY=PASSIVE``) the thread runs its chunk and then sleeps until the others
+    are done, so its share is the region's (all threads' CPU over threads x wall, as ``timed_parallel`` measures it:
+    0.98 correlated over 400 softmax regions on a busy machine) at the cost of one clock read instead of one per
+    thread of the process.  With the pool waiting awake (``pool_waits_awake``) it spins for the others for about
+    2.5 ms before it sleeps, so its share is about 1 whenever they run: a region in which it slept a fifth of the
+    time waited on a descheduled thread, and counts as starved (with other processes on the second core, such
+    regions took about 5 ms each, the calling thread's share 0.5, against 40 us on one thread)."""
+    if _awake[0]:
+        cpu = wall if cpu > 0.8 * wall else 0.0
     _account(1, wall, cpu)
+
+
+_awake = [False]
+
+
+def pool_waits_awake(awake):
+    """Tell ``account_region`` whether Numba's pool threads spin between regions (``_dispatch._openmp_wait``)."""
+    _awake[0] = awake
 
 
 def _account(nt, wall, cpu):
