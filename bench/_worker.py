@@ -60,6 +60,11 @@ def worker(side, filters, conn):
     """
     _setup(side)
     cases = _load_cases(filters)
+    if side == "numpy":
+        # plain NumPy on its BLAS's own threads: building the cases may have run an ember kernel in this process,
+        # and ember then holds BLAS to one thread (ops/_block_threads.pin_blas)
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(2, user_api="blas")
     conn.send([(c[0], {**c[3], "numpy": "numpy" in c[3]}) for c in cases])
     fns = [c[1] if side == "ember" else c[2] if side == "torch" else c[3].get("numpy") for c in cases]
     while True:
