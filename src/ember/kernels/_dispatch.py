@@ -38,7 +38,7 @@ def _openmp_wait():
     wait, unless the user chose (``OMP_WAIT_POLICY``, ``GOMP_SPINCOUNT``); and tell the contention check."""
     from ..ops._block_threads import pool_waits_awake   # here: ops import this module
     if "OMP_WAIT_POLICY" not in os.environ:
-        os.environ.setdefault("GOMP_SPINCOUNT", os.environ.get("EMBER_SPIN", _SPIN_COUNT))
+        os.environ.setdefault("GOMP_SPINCOUNT", _SPIN_COUNT)
     pool_waits_awake(os.environ.get("OMP_WAIT_POLICY", "").upper() != "PASSIVE"
                      and os.environ.get("GOMP_SPINCOUNT") != "0")
 
