@@ -133,3 +133,22 @@ def test_row_kernels_two_chunks_match_one(monkeypatch):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
         else:
             np.testing.assert_array_equal(a, b, err_msg=str(i))
+
+
+@pytest.mark.parametrize("env,spin,awake", [({}, "100000", True), ({"OMP_WAIT_POLICY": "passive"}, None, False),
+                                            ({"GOMP_SPINCOUNT": "5"}, "5", True)])
+def test_openmp_wait_setting(env, spin, awake):
+    """The kernel layer asks OpenMP's idle threads to spin ~2.5 ms before sleeping, unless the user chose how
+    they wait; the contention check learns which."""
+    import os
+    import subprocess
+    import sys
+    code = ("import os, ember; from ember.kernels._dispatch import numba_enabled; "
+            "from ember.ops import _block_threads as BT; "
+            "print(numba_enabled(), os.environ.get('GOMP_SPINCOUNT'), BT._awake[0])")
+    base = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    out = subprocess.run([sys.executable, "-c", code], env={**base, **env}, capture_output=True, text=True,
+                         check=True).stdout.split()
+    if out[0] != "True":
+        pytest.skip("Numba kernels disabled")
+    assert out[1:] == [str(spin), str(awake)]
