@@ -27,13 +27,23 @@ def _arrays(rng, g, n, dtype):
     return x, w, y, b
 
 
-def _run(x, w, y, b, g, keep):
+def _run(x, w, y, b, g, keep=False):
     """Forward (with bias) and both gradients through ``_k_F`` / ``_k_TG`` (the forward's inputs kept or not),
     and each gradient alone."""
     kept = [] if keep else None
     out = C._k_F(x, w, g, b, kept)
     gx, gw = C._k_TG(y, x, w, g, True, True, kept)
     return out, gx, gw, C._k_T(y, w, g), C._k_G(x, y, g)
+
+
+def _run_kept(x, w, y, b, g):
+    return _run(x, w, y, b, g, True)
+
+
+def _run_transposed(x, w, y, b, g):
+    """A transposed convolution's forward (``_k_T`` with bias: x and y swap places) and both its gradients
+    (``_k_FG``: F(dz, w) and G(dz, y)), given dz = ``x``."""
+    return C._k_T(y, w, g, np.resize(b, g.C)), *C._k_FG(x, y, w, g, True, True), C._k_FG(x, y, w, g, False, True)[1]
 
 
 def _python_blocks(monkeypatch):
@@ -55,8 +65,8 @@ CASES = [  # n, cin, cout, size, k, stride, pad, groups, dtype
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 @pytest.mark.parametrize("nch", [1, 2, 3])
-@pytest.mark.parametrize("keep", [False, True])
-def test_driver_matches_python_blocks(monkeypatch, case, nch, keep):
+@pytest.mark.parametrize("run", [_run, _run_kept, _run_transposed], ids=["conv", "kept", "transposed"])
+def test_driver_matches_python_blocks(monkeypatch, case, nch, run):
     """One image per block (5 or 7 blocks: runs of 2-3 per chunk) or all in one (a chunk with no block when nch
     > 1), compiled against the same blocks as Python code."""
     *shape, dtype = case
@@ -67,10 +77,10 @@ def test_driver_matches_python_blocks(monkeypatch, case, nch, keep):
     for block_bytes in (1, 1 << 30):
         monkeypatch.setattr(C, "_BLOCK_BYTES", block_bytes)
         monkeypatch.setattr(C, "_driver_chunks", lambda nblocks: nch)
-        got = _run(x, w, y, b, g, keep)
+        got = run(x, w, y, b, g)
         with monkeypatch.context() as m:
             _python_blocks(m)
-            want = _run(x, w, y, b, g, keep)
+            want = run(x, w, y, b, g)
         for a, e in zip(got, want):
             assert a.dtype == dtype and a.shape == e.shape
             np.testing.assert_allclose(a, e, rtol=rel, atol=rel * np.abs(e).max())
@@ -86,7 +96,7 @@ def test_driver_runs(monkeypatch):
     for kind, stride in (("wino", 1), ("im2col", 2)):
         g = _geom(4, 8, 8, 8, 3, stride, 1)
         x, w, y, b = _arrays(np.random.default_rng(0), g, 4, np.float32)
-        _run(x, w, y, b, g, True)
+        _run_kept(x, w, y, b, g)
         assert seen == [(f"{kind}_forward", 2)] + [(f"{kind}_backward", 2)] * 3
         seen.clear()
 

@@ -500,6 +500,10 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
 @_one_blas_thread
 def _k_FG(z, y, w, g, need_z, need_w):
     """The gradients of a transposed convolution y -> T(y, w) given dz: F(dz, w) and G(dz, y), sharing blocks."""
+    if _im2col_compiled(z, g):   # the compiled drivers, one after the other (F keeps dz's Winograd inputs for G)
+        kept = [] if need_z and need_w and _wino_ok(g, z.dtype) else None
+        return (_k_F(z, w, g, None, kept) if need_z else None), \
+            (_k_TG(y, z, None, g, False, True, kept)[1] if need_w else None)
     xp = module_of_array(z)
     n = z.shape[0]
     gy = xp.empty((n, g.O) + g.out_sp, dtype=z.dtype) if need_z else None
