@@ -343,13 +343,20 @@ def test_conv_graph_freed():
 @pytest.mark.parametrize("threads", [1, 2])
 def test_conv_batch_blocks_and_threads(monkeypatch, threads):
     """One image per block (so the block loop, the per-block Winograd reuse and, with 2 threads, the worker
-    threads all run) gives torch's results for F, T and G on both kernels."""
+    threads all run: Python's, or Numba's for the compiled block drivers) gives torch's results for F, T and G on
+    both kernels."""
     from ember.ops import conv as C, _block_threads as BT
     monkeypatch.setattr(C, "_BLOCK_BYTES", 1)
     monkeypatch.setattr(BT, "_MIN_CPU_SHARE", 0.0)  # never back off to serial on a busy test machine
     BT._contention["cooldown"] = 0
     calls = []
     monkeypatch.setattr(BT, "timed_parallel", lambda nt, orig=BT.timed_parallel: (calls.append(nt), orig(nt))[1])
+
+    def driver_chunks(nblocks, orig=C._driver_chunks):
+        nch = orig(nblocks)
+        calls.extend([nch] if nch > 1 else [])
+        return nch
+    monkeypatch.setattr(C, "_driver_chunks", driver_chunks)
     before = ember.get_num_threads()
     ember.set_num_threads(threads)
     try:
