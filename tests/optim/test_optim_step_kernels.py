@@ -25,6 +25,7 @@ def nch(request, monkeypatch):
         monkeypatch.setattr(_numba_optim, "_SGD_CHUNK", 1)
         monkeypatch.setattr(_numba_optim, "_ADAM_CHUNK", 1)
         monkeypatch.setattr(_numba_optim, "chunks", lambda n, per: request.param)
+        monkeypatch.setattr(_numba_optim, "threads", lambda: 2)
     return request.param
 
 

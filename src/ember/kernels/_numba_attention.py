@@ -14,8 +14,10 @@ from ._numba_blas import gemm_address, gemm_t
 from ._numba_softmax import _attention_rows, _bwd_rows
 from .attention import attention_backward_reference, attention_forward_reference, gradients, outputs
 
-# multiply-adds a chunk: ~40 us of one thread's small products (a GPT head's 64 x 64 x 32 pair is 262K)
-_CHUNK_WORK = 1 << 20
+# multiply-adds a chunk, ~20 us of one thread's small products and softmax rows.  One chunk / two, wall min over 400
+# alternations, float32 causal, load 4.7 (/tmp/split_small.py): 2 heads of 64 x 32 (262K each forward, 524K
+# backward) forward 25 / 25 us, backward 47 / 37; 4 heads forward 56 / 37, backward 64 / 50; 32-long heads no gain.
+_CHUNK_WORK = 1 << 19
 
 
 @jit

@@ -13,7 +13,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from ._numba import chunks, pjit
+from ._numba import chunks, pjit, threads
 from ..ops.optim_kernels import sgd_group, adam_group, sgd_steps_reference, adam_steps_reference, reference_for
 
 # no fastmath: trajectories must match bitwise; error_model="numpy": x / 0 gives inf (no Python-style check,
@@ -21,10 +21,12 @@ from ..ops.optim_kernels import sgd_group, adam_group, sgd_steps_reference, adam
 exact_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 _EMPTY = {"f": np.empty(0, np.float32), "d": np.empty(0, np.float64)}   # the unused state of a step
-# elements a chunk of a split pass, ~25-30 us of one thread's work (SGD ~0.2 ns an element, Adam ~0.45); a parameter
-# under twice this runs on the calling thread.  One float32 parameter, wall min of 300 alternations, load ~3.5
-# (/tmp/adam_chunks.py): Adam 128K 56 -> 35 us in two chunks, 256K 125 -> 71; SGD 128K 25 -> 19, 256K 48 -> 32.
-_SGD_CHUNK, _ADAM_CHUNK = 1 << 17, 1 << 16
+# elements a chunk of a split pass, ~12-15 us of one thread's work (SGD ~0.2 ns an element, Adam ~0.45; a region
+# of two chunks costs some 5 us over its work with the pool's threads spinning); a parameter under twice this runs on
+# the calling thread.  One float32 parameter, one chunk / two, wall min over 400 alternations, load 4.7
+# (/tmp/split_small.py): Adam 32K 17 / slower, 64K 33 / 24 us, 128K 62 / 37; SGD 64K 15.5 / 13.6, 128K 28 / 21.
+_SGD_CHUNK, _ADAM_CHUNK = 1 << 16, 1 << 15
+_NEVER = float("inf")   # the split size on one thread
 
 
 def _split_pass(serial, driver, per, p, *args):
@@ -77,7 +79,7 @@ def sgd_steps(params, grads, bufs, fresh, lr, weight_decay, momentum, dampening,
     """Numba ``sgd_steps`` (see ``ops.optim_kernels.sgd_steps_reference``)."""
     consts = {}
     rest = []    # parameters the compiled pass does not take (another dtype or layout)
-    split_from = 2 * _SGD_CHUNK
+    split_from = 2 * _SGD_CHUNK if threads() > 1 else _NEVER
     for i, p, g, buf in sgd_group(params, grads, bufs, momentum, rest):
         c = consts.get(p.dtype)
         if c is None:
@@ -143,7 +145,7 @@ def adam_steps(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, ams
     """Numba ``adam_steps`` (see ``ops.optim_kernels.adam_steps_reference``)."""
     consts = {}
     rest = []
-    split_from = 2 * _ADAM_CHUNK
+    split_from = 2 * _ADAM_CHUNK if threads() > 1 else _NEVER
     for i, p, g, m, v, vmax in adam_group(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, amsgrad, rest):
         step = steps[i]
         c = consts.get((p.dtype, step))
