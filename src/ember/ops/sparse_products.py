@@ -2,13 +2,15 @@
 sparse @ sparse, batched ``bmm``, ``hspmm``, ``smm`` and the CSR-masked ``sampled_addmm``.
 
 Forward runs the CSR kernels of the values' sparse library (SciPy on the CPU, spread over ember's threads in row
-blocks; cuSPARSE through ``cupyx.scipy.sparse`` on CUDA, in one call).  The gradient into the dense operand is
-``S^T @ G`` (the library again); the gradient
-into the sparse operand has the sparse operand's pattern and is the sampled dense-dense product
-``sum_f G[r, f] * X[c, f]`` over its entries, computed in blocks of entries, so no dense N x N matrix ever
-exists (a 100k-node graph's gradient fits in memory).
+blocks; cuSPARSE through ``cupyx.scipy.sparse`` on CUDA, in one call), or for float32/float64 on the CPU with Numba
+a compiled loop over row chunks on Numba's thread pool (``kernels/_numba_sparse_products.py``).  The gradient into
+the dense operand is ``S^T @ G`` (the same product); the gradient into the sparse operand has the sparse operand's
+pattern and is the sampled dense-dense product ``sum_f G[r, f] * X[c, f]`` over its entries, computed in blocks of
+entries (or by the compiled loop over entries), so no dense N x N matrix ever exists (a 100k-node graph's gradient
+fits in memory).
 """
 from ._common import Node, record, function, op, _make, module_of_array, dtype_name, write_out
+from ..kernels import Kernel
 from . import _block_threads as _threads
 from .sparse_tensor import (SPARSE_COO, SPARSE_CSR, sparse_method, sparse_operand, make_coo, make_compressed,
                             coalesce_store, stored_indices, library_matrix, sparse_library, _ndarray)
@@ -37,7 +39,7 @@ def _in_ranges(n, step, work, big):
         _threads.run_split(run, [(g,) for g in groups])
 
 
-def sampled_product(rows, cols, a, b):
+def sampled_product_reference(rows, cols, a, b):
     """``(a @ b.T)[rows, cols]`` for arrays ``a`` ``(n, f)`` and ``b`` ``(m, f)``, without forming ``a @ b.T`` (NumPy
     arrays in blocks of entries shared among ember's threads, other arrays in one block)."""
     xp = module_of_array(a)
@@ -53,9 +55,9 @@ def sampled_product(rows, cols, a, b):
     return out
 
 
-def csr_times_dense(m, x):
-    """CSR matrix ``m`` (of ``x``'s sparse library) times dense array ``x``: a NumPy ``x`` in row blocks spread over
-    ``ember``'s threads, any other in one library call."""
+def csr_times_dense_reference(x, m):
+    """CSR matrix ``m`` (of ``x``'s sparse library) times dense array ``x`` (1-D or 2-D): a NumPy ``x`` in row blocks
+    spread over ``ember``'s threads, any other in one library call."""
     xp = module_of_array(x)
     if type(x) is not _ndarray:
         return xp.asarray(m @ x)
@@ -75,13 +77,25 @@ def csr_times_dense(m, x):
     return out
 
 
+def _float_operands(*arrays):
+    """The compiled products' condition: float32/float64 arrays of one dtype (a SciPy matrix's ``dtype`` counts)."""
+    return arrays[0].dtype.char in "fd" and all(a.dtype == arrays[0].dtype for a in arrays)
+
+
+_N = "ember.kernels._numba_sparse_products:"
+sampled_product = Kernel("sampled_product", sampled_product_reference, numba=_N + "sampled_product",
+                         accepts=lambda rows, cols, a, b: _float_operands(a, b))
+csr_times_dense = Kernel("csr_times_dense", csr_times_dense_reference, numba=_N + "csr_times_dense",
+                         accepts=lambda x, m: x.ndim in (1, 2) and _float_operands(x, m))
+
+
 def _sparse_times_dense(store, x, transposed=False):
     """The 2-D sparse store (or its transpose) times dense array ``x``, in ``x``'s dtype; an empty pattern gives
     zeros without a library call."""
     if not store.nnz:
         n = store.shape[1] if transposed else store.shape[0]
         return module_of_array(x).zeros((n,) + x.shape[1:], dtype=x.dtype)
-    return _as(csr_times_dense(library_matrix(store, transposed), x), x.dtype)
+    return _as(csr_times_dense(x, library_matrix(store, transposed)), x.dtype)
 
 
 def _pattern_grad(store, values):
