@@ -118,8 +118,10 @@ def test_driver_input_gradient_with_non_finite_weight(monkeypatch, dtype):
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_driver_gradients_match_torch(monkeypatch, case):
-    """Through the autograd ops (forward kept for the weight gradient) on two chunks, against torch."""
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_driver_gradients_match_torch(monkeypatch, case, contiguous):
+    """Through the autograd ops (forward kept for the weight gradient) on two chunks, against torch; the input
+    and weight also as transposed views."""
     n, cin, cout, size, k, stride, pad, groups, dtype = case
     monkeypatch.setattr(C, "_BLOCK_BYTES", 1)
     monkeypatch.setattr(C, "_driver_chunks", lambda nblocks: min(2, nblocks))
@@ -129,8 +131,15 @@ def test_driver_gradients_match_torch(monkeypatch, case):
     b = rng.standard_normal(cout).astype(dtype)
     res = []
     for lib in (torch, ember):
-        xt, wt, bt = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
-        out = lib.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=pad, groups=groups)
+        if contiguous:
+            xt, wt, bt = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
+            xv, wv = xt, wt
+        else:   # leaves holding the transposes, the convolution on transposed views of them
+            xt, wt = (lib.tensor(np.ascontiguousarray(a.swapaxes(-1, -2)), requires_grad=True) for a in (x, w))
+            bt = lib.tensor(b, requires_grad=True)
+            xv, wv = xt.transpose(-1, -2), wt.transpose(-1, -2)
+            assert not xv.is_contiguous()
+        out = lib.nn.functional.conv2d(xv, wv, bt, stride=stride, padding=pad, groups=groups)
         out.backward(lib.tensor(np.cos(np.arange(out.numel())).astype(dtype).reshape(tuple(out.shape))))
         res.append([a.detach().numpy() for a in (out, xt.grad, wt.grad, bt.grad)])
     for want, got in zip(*res):
