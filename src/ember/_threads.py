@@ -40,7 +40,8 @@ def _controller():
     return ThreadpoolController()
 
 
-# the thread count BLAS had when ember held it to one thread (``pinned[0]``, None while BLAS runs its own threads)
+# the default thread count once ember holds BLAS to one thread (Numba's pool size; None while BLAS runs its own
+# threads)
 pinned = [None]
 
 

@@ -290,3 +290,19 @@ def test_forked_child_on_one_thread_runs_parallel_kernels(pinned):
         finally:
             os._exit(code)
     assert os.waitpid(pid, 0)[1] == 0
+
+
+def test_thread_count_set_before_numba_loads():
+    """``set_num_threads`` before the first kernel: Numba's pool takes the count when it loads, and a later count
+    is the one blocked ops and split products use (the count held when BLAS went to one thread is no cap)."""
+    import os
+    import subprocess
+    import sys
+    code = ("import ember, numba; from ember.ops import _block_threads as BT; ember.set_num_threads(1); "
+            "ember.softmax(ember.ones(2048, 1024), -1); a = (numba.get_num_threads(), BT.block_threads()); "
+            "ember.set_num_threads(2); print(*a, numba.get_num_threads(), BT.block_threads(), ember.get_num_threads())")
+    out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ), capture_output=True, text=True,
+                         check=True).stdout.split()
+    if pytest.importorskip("numba").config.NUMBA_NUM_THREADS < 2 or os.environ.get("EMBER_DISABLE_NUMBA", "0") != "0":
+        pytest.skip("Numba's pool has one thread, or Numba kernels are disabled")
+    assert out == ["1", "1", "2", "2", "2"]

@@ -33,13 +33,14 @@ def _blas_controllers():
 
 
 def block_threads():
-    """How many threads a blocked op may use: BLAS's current thread count, at most the count given to
-    ``ember.set_num_threads`` (1 inside a worker)."""
+    """How many threads a blocked op may use: the count given to ``ember.set_num_threads``, else Numba's pool size
+    while BLAS is held to one thread (``pin_blas``), else BLAS's current thread count (at most the count given;
+    1 inside a worker)."""
     if threading.current_thread() is not threading.main_thread() and getattr(_local, "worker", False):
         return 1
     if _threads.pinned[0] is not None:
-        n = _threads.pinned[0]
-    elif _single["depth"]:  # inside blas_single: the user's setting is the saved one
+        return _threads.pinned[0] if _threads.requested[0] is None else _threads.requested[0]
+    if _single["depth"]:  # inside blas_single: the user's setting is the saved one
         n = max(_single["saved"], default=1)
     else:
         n = max((c.get_num_threads() for c in _blas_controllers()), default=1)
@@ -248,15 +249,19 @@ def _row_blocked(a, b):
 
 
 def pin_blas():
-    """Hold BLAS to one thread from now on (its count kept in ``_threads.pinned``): Numba's kernels are in use, and
+    """Hold BLAS to one thread from now on (``_threads.pinned`` keeps Numba's pool size as the default count, and a
+    count the user set before Numba was loaded goes to Numba's pool): Numba's kernels are in use, and
     products split over Numba's pool (``_split_product``) instead, so that one pool's threads serve every op.  Two
     pools would take turns at the second core: an idle pool's threads wait awake for a while, and their spinning
     delayed the other's work (BLAS's threads against Numba's, measured on the bench's training steps)."""
+    import numba
     with _lock:
         if _threads.pinned[0] is None and not getattr(_local, "worker", False):
-            _threads.pinned[0] = block_threads()
+            _threads.pinned[0] = numba.config.NUMBA_NUM_THREADS
             _threads._controller().limit(limits=1, user_api="blas")
             _state["controllers"] = None   # listed again: libraries loaded with Numba (SciPy's OpenBLAS) are in
+            if _threads.requested[0] is not None:   # set before Numba was loaded
+                numba.set_num_threads(min(_threads.requested[0], numba.config.NUMBA_NUM_THREADS))
 
 
 def _split_product(a, b):
