@@ -140,7 +140,8 @@ def test_split_products_match_numpy(pinned, monkeypatch, dtype, m, k, n):
     a_rows, b_rows = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
     wide = rng.standard_normal((m, k + 5)).astype(dtype)
     for a, b in ((a_rows, b_rows), (np.asfortranarray(a_rows), b_rows), (a_rows, np.asfortranarray(b_rows)),
-                 (np.ascontiguousarray(a_rows.T).T, np.ascontiguousarray(b_rows.T).T), (wide[:, 2:k + 2], b_rows.T.copy().T)):
+                 (np.ascontiguousarray(a_rows.T).T, np.ascontiguousarray(b_rows.T).T),
+                 (wide[:, 2:k + 2], b_rows.T.copy().T)):
         r = BT.product(np.matmul, a, b)
         np.testing.assert_allclose(r, a @ b, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-4)
         assert r.dtype == dtype and r.flags.c_contiguous
