@@ -13,7 +13,10 @@ independent (tiles x C) @ (C x O) GEMMs — 4x fewer multiplications than im2col
 
 Both kernels run over the batch in blocks of a few images, so that each block's im2col matrix or
 Winograd tiles (a few MB) stay in cache between the copy, the GEMM and the scatter; within a block
-everything is vectorised over images, channels and positions.
+everything is vectorised over images, channels and positions.  With Numba (NumPy float arrays, two spatial
+dims) one compiled driver per call (``kernels/_numba_conv_blocks.py``) runs all the blocks, shared between the
+threads of Numba's OpenMP pool; otherwise (the NumPy references, CuPy arrays, 1-D / 3-D convolutions) the blocks
+run as Python code on the block threads (``_run_blocks``).
 
 Three bilinear primitives close the family under differentiation (``_Geom`` fixes every shape):
 
@@ -73,8 +76,9 @@ class _Geom:
 def _blocks(n, per_image_bytes):
     """Slices of the batch, each holding about ``_BLOCK_BYTES`` of the largest per-image intermediate (less when
     that leaves too few blocks to share between the block threads).  Their sizes differ by one image at most and,
-    when the block threads share them, their count is a multiple of the threads', so that ``_run_blocks`` gives
-    each thread the same work (5 blocks of 7, 7, 7, 7, 4 images split 25 / 7 between two threads)."""
+    when the block threads share them, their count is a multiple of the threads', so that ``_run_blocks`` (or a
+    compiled driver's chunks) gives each thread the same work (5 blocks of 7, 7, 7, 7, 4 images split 25 / 7
+    between two threads)."""
     target = _BLOCK_BYTES
     nt = _threads.block_threads()
     total = n * per_image_bytes
@@ -391,7 +395,8 @@ def _sum(parts):
 def _k_F(x, w, g, bias=None, keep=None):
     """Convolution: x (N, C, *S), w (O, C/g, *k) -> (N, O, *out).
 
-    ``keep``, a list, receives the per-block Winograd inputs or im2col matrices for the weight gradient to reuse.
+    ``keep``, a list, receives the per-block Winograd inputs or im2col matrices for the weight gradient to reuse
+    (from a compiled driver: the blocks' starts and one array of all the blocks' Winograd inputs).
     """
     xp = module_of_array(x)
     n = x.shape[0]
@@ -444,7 +449,8 @@ def _k_G(x, y, g):
 def _k_TG(y, x, w, g, need_x, need_w, kept=None):
     """Both adjoints of F at once — T(y, w) and G(x, y) — sharing each block's transformed y.
 
-    ``kept`` may hold the Winograd inputs or im2col matrices of x that the forward computed (one per block).
+    ``kept`` may hold the Winograd inputs or im2col matrices of x that the forward computed (what ``_k_F`` put in
+    its ``keep``).
     """
     xp = module_of_array(y)
     n = y.shape[0]
