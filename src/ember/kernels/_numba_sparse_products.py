@@ -7,7 +7,9 @@ from numba import prange
 
 from ._numba import chunks, jit, pjit
 
-# multiply-adds a chunk, ~15 us of one thread's gathered rows
+# multiply-adds a chunk, ~12-15 us of one thread's gathered rows.  One chunk / two, wall min over 400 alternations,
+# 32 float32 features, load 3.4 (/tmp/sparse_small.py): CSR times dense 64K multiply-adds 15.0 / 19.6 us, 128K 25.6 /
+# 22.0, 256K 45.5 / 32.9; sampled product 64K 8.1 / 9.3, 128K 16.7 / 14.0, 256K 48.2 / 33.5.
 _CHUNK_WORK = 1 << 16
 
 
