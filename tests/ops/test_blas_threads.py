@@ -307,3 +307,26 @@ def test_thread_count_set_before_numba_loads():
     if pytest.importorskip("numba").config.NUMBA_NUM_THREADS < 2 or os.environ.get("EMBER_DISABLE_NUMBA", "0") != "0":
         pytest.skip("Numba's pool has one thread, or Numba kernels are disabled")
     assert out == ["1", "1", "2", "2", "2"]
+
+
+@pytest.mark.parametrize("beta", [0.0, 2.0])
+def test_gemm_t_with_an_empty_inner_dimension(pinned, beta):
+    """``c = op(a) @ op(b) + beta c`` with nothing to sum: ``beta c`` (0 for beta 0, also where ``c`` held NaN), as
+    BLAS defines it, though BLAS itself is not called (it rejects a leading dimension of 0)."""
+    import numba
+    from ember.kernels import _numba_blas
+
+    @numba.njit
+    def call(address, ilp64, ta, tb, a, b, c, beta):
+        _numba_blas.gemm_t(address, ilp64, ta, tb, a, b, c, beta)
+    blas = _numba_blas.gemm_address(np.float32)
+    for ta, tb in ((0, 0), (1, 1)):
+        a = np.ones((0, 3) if ta else (3, 0), np.float32)
+        b = np.ones((4, 0) if tb else (0, 4), np.float32)
+        c = np.full((3, 4), 7, np.float32)
+        c[0, 0] = np.nan
+        call(*blas, ta, tb, a, b, c, beta)
+        want = np.zeros((3, 4), np.float32) if beta == 0 else np.full((3, 4), 7 * beta, np.float32)
+        if beta:
+            want[0, 0] = np.nan
+        np.testing.assert_array_equal(c, want)

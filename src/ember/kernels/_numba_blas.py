@@ -97,13 +97,18 @@ _gemm64, _gemm32 = _cblas_gemm_intrinsic(64), _cblas_gemm_intrinsic(32)
 @inline
 def gemm_t(address, ilp64, ta, tb, a, b, c, beta):
     """``c = op(a) @ op(b) + beta c`` through ``gemm_address``'s BLAS, ``op(x)`` being ``x.T`` where the flag
-    ``ta`` / ``tb`` is set (rows of each stored operand contiguous; nothing done for an empty product, where BLAS
-    would reject a leading dimension of 0)."""
-    if c.shape[0] > 0 and c.shape[1] > 0 and a.shape[0] > 0 and a.shape[1] > 0:
-        if ilp64:
-            _gemm64(address, ta, tb, a, b, c, beta)
-        else:
-            _gemm32(address, ta, tb, a, b, c, beta)
+    ``ta`` / ``tb`` is set (rows of each stored operand contiguous).  An empty ``c`` is left alone, and an empty
+    inner dimension gives ``beta c`` without calling BLAS (which rejects a leading dimension of 0)."""
+    if c.shape[0] == 0 or c.shape[1] == 0:
+        return
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        for i in range(c.shape[0]):
+            for j in range(c.shape[1]):
+                c[i, j] = c[i, j] * beta if beta != 0 else 0
+    elif ilp64:
+        _gemm64(address, ta, tb, a, b, c, beta)
+    else:
+        _gemm32(address, ta, tb, a, b, c, beta)
 
 
 @inline
