@@ -44,10 +44,7 @@ def _backward_slice(address, ilp64, q, k, v, P, g, scale, dq, dk, dv, dS):
     gemm_t(address, ilp64, 1, 0, P, g, dv, 0.0)
     if dq.size == 0 and dk.size == 0:
         return
-    if v.shape[1] == 0:     # BLAS is not called on an empty inner dimension
-        dS[:] = 0
-    else:
-        gemm_t(address, ilp64, 0, 1, g, v, dS, 0.0)
+    gemm_t(address, ilp64, 0, 1, g, v, dS, 0.0)     # zeros where v has no columns
     _bwd_rows(dS, P, dS, False)
     _scale_(dS, scale)
     gemm_t(address, ilp64, 0, 0, dS, k, dq, 0.0)
