@@ -50,6 +50,16 @@ def _wino_scratch(buf, per_image, n, width):
     return buf[:36 * n * per_image * width].reshape(36, n * per_image, width)
 
 
+@jit
+def _wino_forward_block(address, ilp64, x, ut, bias, lo_h, lo_w, th, tw, v, m, out):
+    """One block of ``wino_forward``: x (n, C, H, W) -> v (36, T, C) -> m = v @ ut (36, T, O) -> out (n, O, Ho,
+    Wo) plus bias."""
+    _input(x, lo_h, lo_w, th, tw, v.reshape(36, -1))
+    for f in range(36):
+        gemm(address, ilp64, v[f], ut[f], m[f], 0.0)
+    _output(m.reshape(36, -1), th, tw, bias, out)
+
+
 @pjit
 def wino_forward(address, ilp64, x, ut, bias, lo_h, lo_w, th, tw, starts, kept, vbuf, mbuf, out, nch):
     """The Winograd convolution of ``x`` (N, C, H, W) into ``out`` (N, O, Ho, Wo): per block the input transform
@@ -66,10 +76,7 @@ def wino_forward(address, ilp64, x, ut, bias, lo_h, lo_w, th, tw, starts, kept, 
             else:
                 v = _wino_scratch(vbuf[ch], per, i1 - i0, C)
             m = _wino_scratch(mbuf[ch], per, i1 - i0, O)
-            _input(x[i0:i1], lo_h, lo_w, th, tw, v.reshape(36, -1))
-            for f in range(36):
-                gemm(address, ilp64, v[f], ut[f], m[f], 0.0)
-            _output(m.reshape(36, -1), th, tw, bias, out[i0:i1])
+            _wino_forward_block(address, ilp64, x[i0:i1], ut, bias, lo_h, lo_w, th, tw, v, m, out[i0:i1])
 
 
 @pjit
