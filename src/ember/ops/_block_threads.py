@@ -169,10 +169,14 @@ def account_region(wall, cpu):
     thread of the process.  With the pool waiting awake (``pool_waits_awake``) it spins for the others for about
     2.5 ms before it sleeps, so its share is about 1 whenever they run: a region in which it slept a fifth of the
     time waited on a descheduled thread, and counts as starved (with other processes on the second core, such
-    regions took about 5 ms each, the calling thread's share 0.5, against 40 us on one thread)."""
+    regions took about 5 ms each, the calling thread's share 0.5, against 40 us on one thread).  Such a region
+    weighs less in the smoothed share: on an idle machine this VM stalls one now and then (2-8 in 3 s of a
+    training step's 1000-7000 regions; two in a row sent the bench's LSTM step to one thread), while other
+    processes on the core starve nearly every region, which still backs off within a few."""
     if _awake[0]:
-        cpu = wall if cpu > 0.8 * wall else 0.0
-    _account(1, wall, cpu)
+        _account(1, wall, wall if cpu > 0.8 * wall else 0.0, weight=0.1)
+    else:
+        _account(1, wall, cpu)
 
 
 _awake = [False]
@@ -183,9 +187,9 @@ def pool_waits_awake(awake):
     _awake[0] = awake
 
 
-def _account(nt, wall, cpu):
+def _account(nt, wall, cpu, weight=0.3):
     if wall > 1e-4:
-        share = _contention["share"] = 0.7 * _contention["share"] + 0.3 * (cpu / (nt * wall))
+        share = _contention["share"] = (1 - weight) * _contention["share"] + weight * (cpu / (nt * wall))
         if share < _MIN_CPU_SHARE:
             backoff = min(max(2 * _contention["backoff"], _BACKOFF_SECONDS[0]), _BACKOFF_SECONDS[1])
             _contention["backoff"] = backoff
