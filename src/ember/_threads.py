@@ -46,7 +46,9 @@ pinned = [None]
 
 
 def set_num_threads(num):
-    """Use ``num`` threads for intra-op parallelism (Numba's pool and matrix products); ``num`` must be positive."""
+    """Use ``num`` threads for intra-op parallelism (Numba's pool, which also runs ember's matrix products); ``num``
+    must be positive.  Once ember's compiled kernels are in use, NumPy's BLAS stays at one thread in this process,
+    also for NumPy products made outside ember: one pool serves every op (see the module docstring)."""
     if not isinstance(num, int) or num <= 0:
         raise RuntimeError("set_num_threads expects a positive integer")
     # every BLAS library, also one loaded since ember held them to one thread (then they stay at one)
