@@ -330,3 +330,20 @@ def test_gemm_t_with_an_empty_inner_dimension(pinned, beta):
         if beta:
             want[0, 0] = np.nan
         np.testing.assert_array_equal(c, want)
+
+
+def test_blas_held_when_the_first_kernel_runs_on_a_block_thread():
+    """Holding BLAS to one thread is for the process: it happens also when the first kernel call comes from a
+    block-thread worker (a blocked op's reference path), not only from the main thread."""
+    import os
+    import subprocess
+    import sys
+    code = ("import threading, ember; from ember import _threads; from ember.ops import _block_threads as BT; "
+            "from ember.kernels._dispatch import numba_enabled; "
+            "t = threading.Thread(target=lambda: (BT._mark_worker(), numba_enabled())); t.start(); t.join(); "
+            "print(numba_enabled(), _threads.pinned[0] is not None)")
+    out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ), capture_output=True, text=True,
+                         check=True).stdout.split()
+    if out[0] != "True":
+        pytest.skip("Numba kernels disabled")
+    assert out[1] == "True"

@@ -10,7 +10,7 @@ import numpy as np
 from numba import prange
 
 from ._numba import chunks, jit, pjit
-from ._numba_blas import gemm_address, gemm_t
+from ._numba_blas import _stored, gemm_address, gemm_t
 from ._numba_softmax import _attention_rows, _bwd_rows
 from .attention import attention_backward_reference, attention_forward_reference, gradients, outputs
 
@@ -81,7 +81,8 @@ def _four_d(x):
 
 def _operand(x):
     """An input as ``_four_d``, with contiguous rows of a stride BLAS accepts (copied where not)."""
-    if x.strides[-1] != x.itemsize or x.strides[-2] < max(1, x.shape[-1]) * x.itemsize:
+    stored = _stored(x)
+    if stored is None or stored[1]:
         x = x.copy()
     return _four_d(x)
 

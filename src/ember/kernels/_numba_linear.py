@@ -54,10 +54,10 @@ def _rows(x, w, b, has_bias, y):
 def linear_rows(x, w, b):
     """Numba ``linear_rows`` (see ``kernels.linear.linear_rows_reference``), on the calling thread.
 
-    Not split over threads: with the sleeping OpenMP workers the kernel layer sets (``OMP_WAIT_POLICY=PASSIVE``,
-    see ``_dispatch.numba_enabled``) waking a worker costs more than a split saves (the MLP's 784-512-512-10
-    layers, one row, load ~6: 94 us on one thread, 138 us split; 52 us split with spinning workers, which
-    other kernels cannot afford).
+    Not split over threads: measured when the pool's workers slept between regions, waking one cost more than a
+    split saved (the MLP's 784-512-512-10 layers, one row, load ~6: 94 us on one thread, 138 us split, 52 us
+    split with spinning workers).  The pool now waits awake (``_dispatch._openmp_wait``); a split was not measured
+    again since.
     """
     y = np.empty((x.shape[0], w.shape[0]), x.dtype)
     _rows(x, w, x[0] if b is None else b, b is not None, y)   # x[0]: unread without a bias

@@ -1,8 +1,8 @@
 """A spin barrier for compiled code running on several threads at once that must meet many times (a
 recurrence's steps): ``barrier(sync, target)`` adds one to the int64 counter ``sync[0]`` and waits until it reaches
 ``target``; with ``nch`` threads the ``k``-th meeting (from 1, the counter starting at 0) waits for
-``k * nch``.  A parallel region per meeting instead costs a wake-up of the sleeping pool threads each time
-(OpenMP with ``OMP_WAIT_POLICY=PASSIVE``: 50 us per region on 2 busy cores, against 0.08 us per meeting here).
+``k * nch``.  A parallel region per meeting would cost far more: 4-5 us with the pool's threads waiting awake,
+a wake-up of 50 us and more with sleeping ones (``OMP_WAIT_POLICY=PASSIVE``), against 0.08 us per meeting here.
 
 The wait spins a while, then yields the core (``sched_yield``) between checks, so a thread whose partner was
 descheduled (or has not started yet) lets it run.  A caller must run its ``nch`` chunks on ``nch`` threads at

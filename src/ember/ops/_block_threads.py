@@ -171,7 +171,7 @@ def account_region(wall, cpu):
     time waited on a descheduled thread, and counts as starved (with other processes on the second core, such
     regions took about 5 ms each, the calling thread's share 0.5, against 40 us on one thread).  Such a region
     weighs less in the smoothed share: on an idle machine this VM stalls one now and then (2-8 in 3 s of a
-    training step's 1000-7000 regions; two in a row sent the bench's LSTM step to one thread), while other
+    training step's 1000-7000 regions; two in a row backed off for 0.25 s and more), while other
     processes on the core starve nearly every region, which still backs off within a few."""
     if _awake[0]:
         _account(1, wall, wall if cpu > 0.8 * wall else 0.0, weight=0.1)
@@ -260,7 +260,7 @@ def pin_blas():
     delayed the other's work (BLAS's threads against Numba's, measured on the bench's training steps)."""
     import numba
     with _lock:
-        if _threads.pinned[0] is None and not getattr(_local, "worker", False):
+        if _threads.pinned[0] is None:
             _threads.pinned[0] = numba.config.NUMBA_NUM_THREADS
             _threads._controller().limit(limits=1, user_api="blas")
             _state["controllers"] = None   # listed again: libraries loaded with Numba (SciPy's OpenBLAS) are in
@@ -275,11 +275,9 @@ def _split_product(a, b):
         return None
     from ..kernels._numba import chunks
     from ..kernels._numba_blas import split_product
-    if a.ndim == 2 == b.ndim or b.ndim == 2:
-        along = max(a.size // a.shape[-1], b.shape[1]) if b.ndim == 2 else 0
-    else:
-        along = a.size // (a.shape[-2] * a.shape[-1] or 1)
-    return split_product(a, b, chunks(along, _SPLIT_MIN if b.ndim == 2 else 1))
+    if b.ndim == 2:   # split along the result's rows or columns
+        return split_product(a, b, chunks(max(a.size // a.shape[-1], b.shape[1]), _SPLIT_MIN))
+    return split_product(a, b, chunks(a.size // (a.shape[-2] * a.shape[-1] or 1), 1))   # along the batch
 
 
 def product(fn, a, b):
@@ -302,8 +300,7 @@ def product(fn, a, b):
         return _row_blocked(a, b)
     work = m * a.shape[-1] * n
     if _threads.pinned[0] is not None:
-        if work * (a.size // (m * a.shape[-1] or 1)) >= _PRODUCT_THREADS and block_threads() > 1 \
-                and not getattr(_local, "worker", False):
+        if work * (a.size // (m * a.shape[-1] or 1)) >= _PRODUCT_THREADS and block_threads() > 1:
             r = _split_product(a, b)
             if r is not None:
                 return r
