@@ -63,10 +63,13 @@ def _stop(sides):
 def _time_cases(ctx, filters):
     """Time every case, the sides in turn, ROUNDS rounds; returns ``[(name, info, {side: seconds})]``."""
     sides = {side: _start(ctx, side, filters) for side in ("ember", "torch")}
+    for side in ("ember", "torch"):
+        print(sides[side][1].recv(), flush=True)
     cases = sides["ember"][1].recv()
     sides["torch"][1].recv()
     if any(info["numpy"] for _, info in cases):
         sides["numpy"] = _start(ctx, "numpy", filters)
+        sides["numpy"][1].recv()  # its description: the same library as ember's
         sides["numpy"][1].recv()
     rows = []
     for index, (name, info) in enumerate(cases):

@@ -52,13 +52,36 @@ def _setup(side):
     torch.set_num_threads(2)
 
 
+def describe(side):
+    """One line naming the matrix-product library a side computes with, and the CPU kernels it picked.
+
+    The GEMM-bound cases depend on it: NumPy's OpenBLAS (which ember's products call) honours
+    ``OPENBLAS_CORETYPE``, so an environment that pins an older core runs ember and NumPy on narrower kernels than
+    torch's MKL/oneDNN, which ignore that variable.
+    """
+    if side == "torch":
+        import torch
+        blas = next((part.split("=")[1] for part in torch.__config__.show().replace(",", " ").split()
+                     if part.startswith("BLAS_INFO=")), "unknown")
+        return f"torch {torch.__version__}: BLAS {blas}, CPU capability {torch.backends.cpu.get_cpu_capability()}"
+    import numpy
+    from threadpoolctl import threadpool_info
+    numpy.ones((2, 2)) @ numpy.ones((2, 2))  # loads NumPy's BLAS if nothing has yet
+    libs = [f"{i['internal_api']} {i['version']} ({i.get('architecture') or 'unknown'} kernels)"
+            for i in threadpool_info() if i["user_api"] == "blas"]
+    pinned = os.environ.get("OPENBLAS_CORETYPE")
+    return (f"{side}: NumPy {numpy.__version__}, BLAS " + ", ".join(libs or ["unknown"])
+            + (f"; OPENBLAS_CORETYPE={pinned} is set in the environment" if pinned else ""))
+
+
 def worker(side, filters, conn):
     """Build the cases and time this side's function of whichever case the parent names.
 
-    First sends the case list as ``(name, info without functions)``; then answers each case index with the
-    seconds per call (``None`` for a case without this side), until it receives ``None``.
+    First sends ``describe(side)``, then the case list as ``(name, info without functions)``; then answers each
+    case index with the seconds per call (``None`` for a case without this side), until it receives ``None``.
     """
     _setup(side)
+    conn.send(describe(side))
     cases = _load_cases(filters)
     if side == "numpy":
         # plain NumPy on its BLAS's own threads: building the cases may have run an ember kernel in this process,

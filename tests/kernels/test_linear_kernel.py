@@ -34,6 +34,23 @@ def test_linear_rows_compiled_matches_reference(dtype, m, n, k, bias):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m", [1, 2, L.MAX_ROWS])
+@pytest.mark.parametrize("n", [4, 9, 31, 512])
+@pytest.mark.parametrize("nch", [2, 3])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_rows_split_over_weight_bands(dtype, m, n, nch, bias):
+    """The compiled product split into bands of the weight's rows (whole fours but the last band) gives the
+    reference's values, also where the bands are uneven or a band has no whole four."""
+    if not numba_enabled():
+        pytest.skip("the split is the compiled kernel's (the NumPy path runs the reference)")
+    from ember.kernels import _numba_linear as N
+    x, w, b = _args(np.random.default_rng(n * nch + m), m, n, 70, dtype, bias)
+    y = np.full((m, n), np.nan, dtype)
+    N._rows_chunks(x, w, x[0] if b is None else b, b is not None, y, nch)
+    np.testing.assert_allclose(y, L.linear_rows_reference(x, w, b), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_linear_rows_nonfinite(dtype):
     """A NaN or an infinity in an input row reaches every output of that row, as in BLAS; other rows stay finite."""
     x, w, b = _args(np.random.default_rng(0), 3, 9, 20, dtype)

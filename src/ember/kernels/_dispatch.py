@@ -66,6 +66,10 @@ def float32_or_64(*args):
     return a.dtype.char in "fd" and a.size > 0
 
 
+# array type -> its library's top-level package name, the key of ``Kernel._impls`` ("numpy", "cupy")
+_families = {}
+
+
 def _load(path):
     module, name = path.split(":")
     return getattr(importlib.import_module(module), name)
@@ -93,7 +97,8 @@ class Kernel:
 
     def implementation(self, array):
         """The implementation that runs for inputs like ``array`` (the reference when none is compiled)."""
-        family = type(array).__module__.partition(".")[0]
+        kind = type(array)
+        family = _families.get(kind) or _families.setdefault(kind, kind.__module__.partition(".")[0])
         impl = self._impls.get(family)
         if impl is None:
             impl = self._impls[family] = self._resolve(family)
@@ -110,7 +115,9 @@ class Kernel:
             return self.reference
 
     def __call__(self, *args):
-        chooser = args[0][0] if type(args[0]) is list and args[0] else args[0]
+        chooser = args[0]
+        if type(chooser) is list and chooser:
+            chooser = chooser[0]
         impl = self.implementation(chooser)
         if impl is self.reference or not self.accepts(*args):
             return self.reference(*args)

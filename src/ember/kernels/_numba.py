@@ -96,7 +96,10 @@ def threads():
 def chunks(n, per):
     """The number of chunks to split ``n`` independent rows into: 1 below ``2 * per`` rows, or while the
     cores are busy with other work."""
-    k = max(1, min(threads(), n // per))
+    k = n // per
+    if k < 2:   # before reading the thread count: small kernels run often
+        return 1
+    k = min(threads(), k)
     return k if k == 1 or parallel_ok() else 1
 
 

@@ -1,15 +1,15 @@
-"""Linear-layer kernels: ``linear_rows``, a linear layer on a few rows (``x @ w.T + b`` for 3 to 8 rows, where
-BLAS's matrix product is slow), and ``column_sums``, the bias gradient of a linear layer.
+"""Linear-layer kernels: ``linear_rows``, a linear layer on a few rows (``x @ w.T + b`` for 1 to 8 rows, where
+BLAS's matrix product is slow or runs on one core), and ``column_sums``, the bias gradient of a linear layer.
 
 Layout: ``x`` ``(m, k)`` with contiguous rows, ``w`` ``(n, k)`` C-contiguous (``nn.Linear``'s weight as stored),
 ``b`` ``(n,)`` contiguous or None; the result is a new ``(m, n)`` array of ``x``'s dtype.
 
-Why a kernel: OpenBLAS's matrix product on 3 to 8 rows is slow (one thread, 4 x 784 by 512 x 784 float32:
-250 us, this kernel 82 us).  On one or two rows its matrix-vector path is as fast or faster (1 x 784 by
-512 x 784: 36 us, kernel 30 us, and no difference in the batch-1 MLP 784-512-512-10 forward; 2 x 784 by
-512 x 784: 38 against 44 us; a weight beyond one core's cache it splits over BLAS's threads: 1 x 1024 by
-1024 x 1024 60 us, kernel 169 us), and from about 16 rows BLAS's blocking wins (see ``MAX_ROWS``), so
-``takes`` sends 3 to 8 rows here; ``ops/linear.py`` asks it.
+Why a kernel: OpenBLAS's matrix product on 2 to 8 rows is slow (one thread, 4 x 784 by 512 x 784 float32:
+250 us, this kernel 82 us; 2 rows 91 against 23 us).  On one row its matrix-vector path is as fast as the
+kernel's one-thread pass (1 x 784 by 512 x 784: 19-21 us each), but runs on one core; the kernel splits the
+weight's rows over the pool (10 us on two threads, and each core then keeps its half of the weight in its
+cache between calls).  From about 16 rows BLAS's blocking wins (see ``MAX_ROWS``), so ``takes`` sends 1 to 8
+rows here; ``ops/linear.py`` asks it.
 
 ``column_sums``: ``g`` ``(M, N)`` with contiguous rows -> its column sums ``(N,)`` in ``g``'s dtype, accumulated
 in float64 (as ``ops.reduction.accurate_sum`` sums float32 over a leading axis; NumPy's float64-accumulating
@@ -26,7 +26,7 @@ MAX_ROWS = 8
 
 def takes(rows):
     """Whether ``linear_rows`` is faster than BLAS for ``rows`` input rows (float32/float64)."""
-    return 3 <= rows <= MAX_ROWS
+    return 0 < rows <= MAX_ROWS
 
 
 def linear_rows_reference(x, w, b):

@@ -13,7 +13,12 @@ from ._dispatch import Kernel
 def _contiguous_floats(*arrays):
     """The compiled kernels' inputs: float32 or float64 arrays of one dtype, C-contiguous, with elements."""
     a = arrays[0]
-    return a.dtype.char in "fd" and a.size > 0 and all(x.dtype is a.dtype and x.flags.c_contiguous for x in arrays)
+    if a.dtype.char not in "fd" or not a.size:
+        return False
+    for x in arrays:   # a loop, not all() over a generator: this runs before every call, on small arrays too
+        if x.dtype is not a.dtype or not x.flags.c_contiguous:
+            return False
+    return True
 
 
 def relu_forward_reference(a):
