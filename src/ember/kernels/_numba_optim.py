@@ -6,19 +6,21 @@ contraction, no reassociation) and follows the reference's order of operations w
 rounded to the array's dtype first, as NumPy does with a Python float operand, so both paths give
 the same bits and PyTorch's trajectories to rounding.  A large parameter's pass is split into chunks of its flat
 range run at once on Numba's OpenMP pool (``pjit`` drivers; the per-element arithmetic is the same).
+The other optimizers' steps (``_numba_optim_adam_family.py``, ``_numba_optim_more.py``) are built the same way
+from the helpers here (``group_pass``, ``decayed_grad``, ``lerp``, ``adam_moments``...).
 """
-import functools
-
 import numba
 import numpy as np
 from numba import prange
 
 from ._numba import chunks, pjit, threads
-from ..ops.optim_kernels import sgd_group, adam_group, sgd_steps_reference, adam_steps_reference, reference_for
+from ..ops.optim_kernels import layout_group, sgd_steps_reference, adam_steps_reference, reference_for
 
 # no fastmath: trajectories must match bitwise; error_model="numpy": x / 0 gives inf (no Python-style check,
 # whose branch also stops LLVM vectorising the loop)
 exact_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+# scalar helpers of the passes, inlined into their loops (a call with its status return keeps a loop scalar)
+exact_inline = numba.njit(inline="always", nogil=True, error_model="numpy")
 
 _EMPTY = {"f": np.empty(0, np.float32), "d": np.empty(0, np.float64)}   # the unused state of a step
 # elements a chunk of a split pass, ~12-15 us of one thread's work (SGD ~0.2 ns an element, Adam ~0.45; a region
@@ -39,17 +41,76 @@ def _split_pass(serial, driver, per, p, *args):
         driver(p, *args, nch)
 
 
+def group_pass(serial, driver, per, reference, args, lists, scalars, key=None):
+    """Run a compiled pass over a group: ``serial(*arrays, *scalars(i, t))`` with the flattened arrays of every
+    parameter ``i`` that ``layout_group(lists)`` takes (``t``: its dtype's scalar type; the scalars are made once
+    per dtype and ``key(i)``; an unused state, None, is passed as an empty array), split in chunks of ``per``
+    elements on the pool (``driver``) where large, and ``reference(*args)`` cut to the other parameters (``args``:
+    the group kernel's arguments)."""
+    consts = {}
+    rest = []
+    split_from = 2 * per if threads() > 1 else _NEVER
+    unused = None in lists
+    for i, arrays in layout_group(rest, *lists):
+        p = arrays[0]
+        t = p.dtype.type
+        k = t if key is None else (t, key(i))
+        c = consts.get(k)
+        if c is None:
+            c = consts[k] = (_EMPTY[p.dtype.char], scalars(i, t))
+        empty, c = c
+        flat = [empty if a is None else a.reshape(-1) for a in arrays] if unused else [a.reshape(-1) for a in arrays]
+        if p.size < split_from:
+            serial(*flat, *c)
+        else:
+            _split_pass(serial, driver, per, *flat, *c)
+    if rest:
+        reference_for(reference, rest, len(lists[0]), *args)
+
+
+def lerp_consts(t, w):
+    """The scalars of ``lerp(.., w, ..)`` in the type ``t``: ``(w, |w| < 0.5, 1 - w)``."""
+    return t(w), abs(w) < 0.5, t(1.0 - w)
+
+
+def adam_decay_consts(t, lr, weight_decay, decoupled, maximize):
+    """The weight-decay scalars of the Adam family's passes in the type ``t``: ``(maximize, decay_in_grad, wd,
+    shrink, do_shrink)`` (an L2 penalty in the gradient, or AdamW's ``p *= 1 - lr * wd``)."""
+    return (bool(maximize), weight_decay != 0 and not decoupled, t(weight_decay), t(1 - lr * weight_decay),
+            weight_decay != 0 and decoupled)
+
+
+@exact_inline
+def decayed_grad(pi, gi, wd, has_wd, maximize):
+    """``(-g if maximize else g) + p * wd`` rounded as the reference's ``_grad_with_decay``."""
+    if has_wd:
+        d = pi * wd
+        return d - gi if maximize else d + gi
+    return -gi if maximize else gi
+
+
+@exact_inline
+def lerp(a, b, w, small, one_minus_w):
+    """``lerp(a, b, w)`` in PyTorch's two-branch form (``small``: ``|w| < 0.5``)."""
+    t = b - a
+    return a + t * w if small else b - t * one_minus_w
+
+
+@exact_inline
+def adam_moments(pi, gi, mi, vi, maximize, decay_in_grad, wd, shrink, do_shrink, w, small, one_minus_w, beta2,
+                 one_minus_beta2):
+    """The Adam family's start for one element: ``(p, d, m, v)``, the parameter after AdamW's shrink, the
+    effective gradient (with Adam's L2 penalty ``p * wd``) and the new first and second moments."""
+    if do_shrink:                     # AdamW: p *= 1 - lr * weight_decay before the update
+        pi = pi * shrink
+    d = decayed_grad(pi, gi, wd, decay_in_grad, maximize)
+    return pi, d, lerp(mi, d, w, small, one_minus_w), vi * beta2 + d * one_minus_beta2 * d
+
+
 @exact_jit
 def _sgd(p, g, buf, fresh, lr, wd, momentum, damp1, nesterov, maximize, has_wd, has_momentum, has_damp):
     for i in range(p.shape[0]):
-        gi = g[i]
-        if has_wd:
-            d = p[i] * wd
-            d = d - gi if maximize else d + gi
-        elif maximize:
-            d = -gi
-        else:
-            d = gi
+        d = decayed_grad(p[i], g[i], wd, has_wd, maximize)
         if has_momentum:
             if fresh:
                 b = d
@@ -72,47 +133,24 @@ def _sgd_chunks(p, g, buf, fresh, lr, wd, momentum, damp1, nesterov, maximize, h
              has_momentum, has_damp)
 
 
-_sgd_split = functools.partial(_split_pass, _sgd, _sgd_chunks, _SGD_CHUNK)
-
-
 def sgd_steps(params, grads, bufs, fresh, lr, weight_decay, momentum, dampening, nesterov, maximize):
     """Numba ``sgd_steps`` (see ``ops.optim_kernels.sgd_steps_reference``)."""
-    consts = {}
-    rest = []    # parameters the compiled pass does not take (another dtype or layout)
-    split_from = 2 * _SGD_CHUNK if threads() > 1 else _NEVER
-    for i, p, g, buf in sgd_group(params, grads, bufs, momentum, rest):
-        c = consts.get(p.dtype)
-        if c is None:
-            t = p.dtype.type
-            c = consts[p.dtype] = (t(lr), t(weight_decay), t(momentum), t(1 - dampening), bool(nesterov),
-                                   bool(maximize), weight_decay != 0, momentum != 0, dampening != 0)
-        run = _sgd if p.size < split_from else _sgd_split
-        run(p.reshape(-1), g.reshape(-1), buf.reshape(-1) if buf is not None else _EMPTY[p.dtype.char],
-            bool(fresh[i]) if momentum != 0 else False, *c)
-    if rest:
-        reference_for(sgd_steps_reference, rest, len(params), params, grads, bufs, fresh, lr, weight_decay, momentum,
-                      dampening, nesterov, maximize)
+    def scalars(i, t):
+        return (bool(fresh[i]) if momentum != 0 else False, t(lr), t(weight_decay), t(momentum), t(1 - dampening),
+                bool(nesterov), bool(maximize), weight_decay != 0, momentum != 0, dampening != 0)
+    group_pass(_sgd, _sgd_chunks, _SGD_CHUNK, sgd_steps_reference,
+               (params, grads, bufs, fresh, lr, weight_decay, momentum, dampening, nesterov, maximize),
+               (params, grads, bufs if momentum != 0 else None), scalars,
+               (lambda i: bool(fresh[i])) if momentum != 0 else None)
 
 
 @exact_jit
 def _adam(p, g, m, v, vmax, amsgrad, maximize, decay_in_grad, wd, shrink, do_shrink, w, small, one_minus_w,
           beta2, one_minus_beta2, bc2_sqrt, eps, step_size):
     for i in range(p.shape[0]):
-        gi = g[i]
-        pi = p[i]
-        if do_shrink:                     # AdamW: p *= 1 - lr * weight_decay before the update
-            pi = pi * shrink
-        if decay_in_grad:                 # Adam's L2 penalty: d = p * wd + g
-            d = pi * wd
-            d = d - gi if maximize else d + gi
-        elif maximize:
-            d = -gi
-        else:
-            d = gi
-        t = d - m[i]                      # m = lerp(m, d, w), PyTorch's two-branch form
-        mi = m[i] + t * w if small else d - t * one_minus_w
+        pi, d, mi, vi = adam_moments(p[i], g[i], m[i], v[i], maximize, decay_in_grad, wd, shrink, do_shrink, w,
+                                     small, one_minus_w, beta2, one_minus_beta2)
         m[i] = mi
-        vi = v[i] * beta2 + d * one_minus_beta2 * d
         v[i] = vi
         if amsgrad:
             vm = vmax[i]
@@ -137,29 +175,14 @@ def _adam_chunks(p, g, m, v, vmax, amsgrad, maximize, decay_in_grad, wd, shrink,
               do_shrink, w, small, one_minus_w, beta2, one_minus_beta2, bc2_sqrt, eps, step_size)
 
 
-_adam_split = functools.partial(_split_pass, _adam, _adam_chunks, _ADAM_CHUNK)
-
-
 def adam_steps(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, amsgrad, beta1, beta2, lr, weight_decay,
                eps, maximize, decoupled):
     """Numba ``adam_steps`` (see ``ops.optim_kernels.adam_steps_reference``)."""
-    consts = {}
-    rest = []
-    split_from = 2 * _ADAM_CHUNK if threads() > 1 else _NEVER
-    for i, p, g, m, v, vmax in adam_group(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, amsgrad, rest):
+    def scalars(i, t):
         step = steps[i]
-        c = consts.get((p.dtype, step))
-        if c is None:
-            t = p.dtype.type
-            w = 1 - beta1
-            bias_correction2 = 1 - beta2 ** step
-            c = consts[p.dtype, step] = (
-                bool(amsgrad), bool(maximize), weight_decay != 0 and not decoupled, t(weight_decay),
-                t(1 - lr * weight_decay), weight_decay != 0 and decoupled, t(w), abs(w) < 0.5, t(1.0 - w), t(beta2),
-                t(1 - beta2), t(bias_correction2 ** 0.5), t(eps), t(lr / (1 - beta1 ** step)))
-        run = _adam if p.size < split_from else _adam_split
-        run(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
-            vmax.reshape(-1) if amsgrad else _EMPTY[p.dtype.char], *c)
-    if rest:
-        reference_for(adam_steps_reference, rest, len(params), params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
-                      steps, amsgrad, beta1, beta2, lr, weight_decay, eps, maximize, decoupled)
+        return (bool(amsgrad), *adam_decay_consts(t, lr, weight_decay, decoupled, maximize), *lerp_consts(t, 1 - beta1),
+                t(beta2), t(1 - beta2), t((1 - beta2 ** step) ** 0.5), t(eps), t(lr / (1 - beta1 ** step)))
+    group_pass(_adam, _adam_chunks, _ADAM_CHUNK, adam_steps_reference,
+               (params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, amsgrad, beta1, beta2, lr, weight_decay,
+                eps, maximize, decoupled),
+               (params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs if amsgrad else None), scalars, steps.__getitem__)

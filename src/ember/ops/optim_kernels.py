@@ -26,13 +26,14 @@ so when a group holds at least ``PARALLEL_MIN_ELEMENTS`` elements its parameters
 thread (at most ``NUM_THREADS``), that update concurrently.  The arithmetic per
 element is the same either way.
 
-SGD and Adam/AdamW, the steps most training runs take, are kernels of the kernel
-layer over a whole group (``sgd_steps``, ``adam_steps``): a compiled one-pass loop
-per parameter (``kernels/_numba_optim.py``, bitwise equal to the NumPy reference
-here) runs for float32/float64 contiguous arrays, a large parameter's pass split
-over Numba's thread pool instead of the shares above.
+Every optimizer step (and ``lerp_``) is a kernel of the kernel layer over a whole
+group (``sgd_steps``, ``adam_steps``, ``rmsprop_steps``...): a compiled one-pass
+loop per parameter (``kernels/_numba_optim*.py``, bitwise equal to the NumPy
+reference here) runs for float32/float64 contiguous arrays, a large parameter's
+pass split over Numba's thread pool instead of the shares above.
 """
 import functools
+import itertools
 import math
 import os
 
@@ -299,28 +300,29 @@ def same_layout(*arrays):
     return True
 
 
-def sgd_group(params, grads, bufs, momentum, rest):
-    """The parameters of an SGD group a compiled step takes: yields ``(i, p, g, buf)`` (real views; ``buf`` None
-    without momentum) and appends the indices of the others (another dtype or layout) to ``rest``."""
-    for i, (p, g) in enumerate(zip(params, grads)):
-        p, g = _real(p), _real(g)
-        buf = _real(bufs[i]) if momentum != 0 else None
-        if same_layout(p, g, buf):
-            yield i, p, g, buf
+def layout_group(rest, *lists):
+    """The parameters of a group a compiled step takes: yields ``(i, arrays)``, the real views of entry ``i`` of
+    every list (None for a list given as None: state the step does not use) where they are ``same_layout``, and
+    appends the indices of the others (another dtype or layout) to ``rest``."""
+    for i, arrays in enumerate(zip(*(itertools.repeat(None) if L is None else L for L in lists))):
+        if arrays[0].dtype.kind == "c":   # a complex parameter's state is complex too (else: not same_layout)
+            arrays = list(map(_real, arrays))
+        if same_layout(*arrays):
+            yield i, arrays
         else:
             rest.append(i)
+
+
+def sgd_group(params, grads, bufs, momentum, rest):
+    """``layout_group`` of an SGD group: yields ``(i, p, g, buf)`` (``buf`` None without momentum)."""
+    for i, arrays in layout_group(rest, params, grads, bufs if momentum != 0 else None):
+        yield (i, *arrays)
 
 
 def adam_group(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, amsgrad, rest):
-    """The parameters of an Adam group a compiled step takes: yields ``(i, p, g, m, v, vmax)`` (real views;
-    ``vmax`` None without amsgrad) and appends the indices of the others to ``rest``."""
-    for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
-        p, g, m, v = _real(p), _real(g), _real(m), _real(v)
-        vmax = _real(max_exp_avg_sqs[i]) if amsgrad else None
-        if same_layout(p, g, m, v, vmax):
-            yield i, p, g, m, v, vmax
-        else:
-            rest.append(i)
+    """``layout_group`` of an Adam group: yields ``(i, p, g, m, v, vmax)`` (``vmax`` None without amsgrad)."""
+    for i, arrays in layout_group(rest, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs if amsgrad else None):
+        yield (i, *arrays)
 
 
 def reference_for(reference, rest, n, *args):
@@ -431,11 +433,16 @@ def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgr
                eps, maximize, decoupled_weight_decay)
 
 
-@_parallel
-def adamax_(params, grads, exp_avgs, exp_infs, steps, *, beta1, beta2, lr, weight_decay, eps,
-            maximize):
-    """One Adamax step over a param group (arguments as in :func:`adam_`; ``exp_infs`` holds the
-    exponentially weighted infinity norms)."""
+def _group_kernel(name, reference, module="_numba_optim_more"):
+    """The kernel-layer contract of a group step whose NumPy reference is ``reference`` and whose Numba
+    implementation is the function ``name`` of ``kernels/<module>.py`` (it sends the parameters it does not take
+    to the reference itself)."""
+    return Kernel(name, reference, numba=f"ember.kernels.{module}:{name}", accepts=lambda *args: True)
+
+
+def adamax_steps_reference(params, grads, exp_avgs, exp_infs, steps, beta1, beta2, lr, weight_decay, eps, maximize):
+    """One Adamax step of every parameter of a group (the NumPy reference of the ``adamax_steps`` kernel):
+    arguments as in :func:`adamax_`, positional."""
     scratch = _Scratch(params)
     for i, (p, g, m, u) in enumerate(zip(params, grads, exp_avgs, exp_infs)):
         xp = module_of_array(p)
@@ -454,15 +461,21 @@ def adamax_(params, grads, exp_avgs, exp_infs, steps, *, beta1, beta2, lr, weigh
         p -= tmp
 
 
-@_parallel
-def nadam_(params, grads, exp_avgs, exp_avg_sqs, steps, mus, mu_products, mu_nexts, *, beta1, beta2,
-           lr, weight_decay, eps, maximize, decoupled_weight_decay):
-    """One NAdam step over a param group.
+adamax_steps = _group_kernel("adamax_steps", adamax_steps_reference, "_numba_optim_adam_family")
 
-    ``mus``/``mu_nexts`` are the momentum coefficients of this and the next step and
-    ``mu_products`` the running product including this step's ``mu`` (one float per parameter);
-    the other arguments are as in :func:`adam_`.
-    """
+
+@_parallel_unless_compiled(adamax_steps)
+def adamax_(params, grads, exp_avgs, exp_infs, steps, *, beta1, beta2, lr, weight_decay, eps,
+            maximize):
+    """One Adamax step over a param group (arguments as in :func:`adam_`; ``exp_infs`` holds the
+    exponentially weighted infinity norms)."""
+    adamax_steps(params, grads, exp_avgs, exp_infs, steps, beta1, beta2, lr, weight_decay, eps, maximize)
+
+
+def nadam_steps_reference(params, grads, exp_avgs, exp_avg_sqs, steps, mus, mu_products, mu_nexts, beta1, beta2, lr,
+                          weight_decay, eps, maximize, decoupled):
+    """One NAdam step of every parameter of a group (the NumPy reference of the ``nadam_steps`` kernel): arguments
+    as in :func:`nadam_`, positional."""
     scratch = _Scratch(params)
     for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
         xp = module_of_array(p)
@@ -473,7 +486,7 @@ def nadam_(params, grads, exp_avgs, exp_avg_sqs, steps, mus, mu_products, mu_nex
         step = steps[i]
         mu, mu_next, mu_product = mus[i], mu_nexts[i], mu_products[i]
         bias_correction2 = 1 - beta2 ** step
-        d = _grad_with_adam_decay(g, p, lr, weight_decay, decoupled_weight_decay, maximize, tmp2)
+        d = _grad_with_adam_decay(g, p, lr, weight_decay, decoupled, maximize, tmp2)
         _lerp_(m, d, 1 - beta1, tmp)
         _ema_sq_(v, d, beta2, tmp)
         xp.divide(v, bias_correction2, out=tmp)
@@ -488,24 +501,45 @@ def nadam_(params, grads, exp_avgs, exp_avg_sqs, steps, mus, mu_products, mu_nex
         p += tmp3
 
 
-@_parallel
-def radam_(params, grads, exp_avgs, exp_avg_sqs, steps, *, beta1, beta2, lr, weight_decay, eps,
-           maximize, decoupled_weight_decay):
-    """One RAdam step over a param group (arguments as in :func:`adam_`)."""
-    scratch = _Scratch(params)
+nadam_steps = _group_kernel("nadam_steps", nadam_steps_reference, "_numba_optim_adam_family")
+
+
+@_parallel_unless_compiled(nadam_steps)
+def nadam_(params, grads, exp_avgs, exp_avg_sqs, steps, mus, mu_products, mu_nexts, *, beta1, beta2,
+           lr, weight_decay, eps, maximize, decoupled_weight_decay):
+    """One NAdam step over a param group.
+
+    ``mus``/``mu_nexts`` are the momentum coefficients of this and the next step and
+    ``mu_products`` the running product including this step's ``mu`` (one float per parameter);
+    the other arguments are as in :func:`adam_`.
+    """
+    nadam_steps(params, grads, exp_avgs, exp_avg_sqs, steps, mus, mu_products, mu_nexts, beta1, beta2, lr,
+                weight_decay, eps, maximize, decoupled_weight_decay)
+
+
+def radam_rectification(step, beta2):
+    """RAdam's ``(rho_inf, rho_t)`` at ``step`` (Python floats): the update is rectified where ``rho_t > 5``."""
     rho_inf = 2 / (1 - beta2) - 1
+    return rho_inf, rho_inf - 2 * step * (beta2 ** step) / (1 - beta2 ** step)
+
+
+def radam_steps_reference(params, grads, exp_avgs, exp_avg_sqs, steps, beta1, beta2, lr, weight_decay, eps, maximize,
+                          decoupled):
+    """One RAdam step of every parameter of a group (the NumPy reference of the ``radam_steps`` kernel): arguments
+    as in :func:`radam_`, positional."""
+    scratch = _Scratch(params)
     for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
         xp = module_of_array(p)
         p, g, m, v = _real(p), _real(g), _real(m), _real(v)
         tmp = scratch.get(p)
         tmp2 = scratch.get(p, 1)
         step = steps[i]
-        d = _grad_with_adam_decay(g, p, lr, weight_decay, decoupled_weight_decay, maximize, tmp2)
+        d = _grad_with_adam_decay(g, p, lr, weight_decay, decoupled, maximize, tmp2)
         _lerp_(m, d, 1 - beta1, tmp)
         _ema_sq_(v, d, beta2, tmp)
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
-        rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+        rho_inf, rho_t = radam_rectification(step, beta2)
         xp.divide(m, bias_correction1, out=tmp2)
         tmp2 *= lr
         if rho_t > 5.0:
@@ -519,13 +553,21 @@ def radam_(params, grads, exp_avgs, exp_avg_sqs, steps, *, beta1, beta2, lr, wei
         p -= tmp2
 
 
-@_parallel
-def rmsprop_(params, grads, square_avgs, grad_avgs, momentum_buffers, *, lr, alpha, eps,
-             weight_decay, momentum, centered, maximize):
-    """One RMSprop step over a param group.
+radam_steps = _group_kernel("radam_steps", radam_steps_reference, "_numba_optim_adam_family")
 
-    ``grad_avgs`` is used when ``centered``, ``momentum_buffers`` when ``momentum > 0``.
-    """
+
+@_parallel_unless_compiled(radam_steps)
+def radam_(params, grads, exp_avgs, exp_avg_sqs, steps, *, beta1, beta2, lr, weight_decay, eps,
+           maximize, decoupled_weight_decay):
+    """One RAdam step over a param group (arguments as in :func:`adam_`)."""
+    radam_steps(params, grads, exp_avgs, exp_avg_sqs, steps, beta1, beta2, lr, weight_decay, eps, maximize,
+                decoupled_weight_decay)
+
+
+def rmsprop_steps_reference(params, grads, square_avgs, grad_avgs, momentum_buffers, lr, alpha, eps, weight_decay,
+                            momentum, centered, maximize):
+    """One RMSprop step of every parameter of a group (the NumPy reference of the ``rmsprop_steps`` kernel):
+    arguments as in :func:`rmsprop_`, positional."""
     scratch = _Scratch(params)
     for i, (p, g, sq) in enumerate(zip(params, grads, square_avgs)):
         xp = module_of_array(p)
@@ -556,9 +598,23 @@ def rmsprop_(params, grads, square_avgs, grad_avgs, momentum_buffers, *, lr, alp
         p -= tmp
 
 
-@_parallel
-def adagrad_(params, grads, state_sums, steps, *, lr, weight_decay, lr_decay, eps, maximize):
-    """One Adagrad step over a param group (``steps``: step counts after incrementing)."""
+rmsprop_steps = _group_kernel("rmsprop_steps", rmsprop_steps_reference)
+
+
+@_parallel_unless_compiled(rmsprop_steps)
+def rmsprop_(params, grads, square_avgs, grad_avgs, momentum_buffers, *, lr, alpha, eps,
+             weight_decay, momentum, centered, maximize):
+    """One RMSprop step over a param group.
+
+    ``grad_avgs`` is used when ``centered``, ``momentum_buffers`` when ``momentum > 0``.
+    """
+    rmsprop_steps(params, grads, square_avgs, grad_avgs, momentum_buffers, lr, alpha, eps, weight_decay, momentum,
+                  centered, maximize)
+
+
+def adagrad_steps_reference(params, grads, state_sums, steps, lr, weight_decay, lr_decay, eps, maximize):
+    """One Adagrad step of every parameter of a group (the NumPy reference of the ``adagrad_steps`` kernel):
+    arguments as in :func:`adagrad_`, positional."""
     scratch = _Scratch(params)
     for i, (p, g, s) in enumerate(zip(params, grads, state_sums)):
         xp = module_of_array(p)
@@ -576,9 +632,18 @@ def adagrad_(params, grads, state_sums, steps, *, lr, weight_decay, lr_decay, ep
         p -= tmp
 
 
-@_parallel
-def adadelta_(params, grads, square_avgs, acc_deltas, *, lr, rho, eps, weight_decay, maximize):
-    """One Adadelta step over a param group."""
+adagrad_steps = _group_kernel("adagrad_steps", adagrad_steps_reference)
+
+
+@_parallel_unless_compiled(adagrad_steps)
+def adagrad_(params, grads, state_sums, steps, *, lr, weight_decay, lr_decay, eps, maximize):
+    """One Adagrad step over a param group (``steps``: step counts after incrementing)."""
+    adagrad_steps(params, grads, state_sums, steps, lr, weight_decay, lr_decay, eps, maximize)
+
+
+def adadelta_steps_reference(params, grads, square_avgs, acc_deltas, lr, rho, eps, weight_decay, maximize):
+    """One Adadelta step of every parameter of a group (the NumPy reference of the ``adadelta_steps`` kernel):
+    arguments as in :func:`adadelta_`, positional."""
     scratch = _Scratch(params)
     for p, g, sq, acc in zip(params, grads, square_avgs, acc_deltas):
         xp = module_of_array(p)
@@ -599,13 +664,18 @@ def adadelta_(params, grads, square_avgs, acc_deltas, *, lr, rho, eps, weight_de
         p -= tmp3
 
 
-@_parallel
-def asgd_(params, grads, axs, etas, mus, *, lambd, weight_decay, maximize):
-    """One ASGD step over a param group.
+adadelta_steps = _group_kernel("adadelta_steps", adadelta_steps_reference)
 
-    ``etas`` and ``mus`` are the per-parameter step size and averaging coefficient *before* this
-    step (Python floats); the caller computes their next values.
-    """
+
+@_parallel_unless_compiled(adadelta_steps)
+def adadelta_(params, grads, square_avgs, acc_deltas, *, lr, rho, eps, weight_decay, maximize):
+    """One Adadelta step over a param group."""
+    adadelta_steps(params, grads, square_avgs, acc_deltas, lr, rho, eps, weight_decay, maximize)
+
+
+def asgd_steps_reference(params, grads, axs, etas, mus, lambd, weight_decay, maximize):
+    """One ASGD step of every parameter of a group (the NumPy reference of the ``asgd_steps`` kernel): arguments as
+    in :func:`asgd_`, positional."""
     scratch = _Scratch(params)
     for i, (p, g, ax) in enumerate(zip(params, grads, axs)):
         xp = module_of_array(p)
@@ -625,10 +695,23 @@ def asgd_(params, grads, axs, etas, mus, *, lambd, weight_decay, maximize):
             xp.copyto(ax, p)
 
 
-@_parallel
-def rprop_(params, grads, prevs, step_sizes, *, etaminus, etaplus, step_size_min, step_size_max,
-           maximize):
-    """One Rprop step over a param group (``prevs``/``step_sizes`` updated in place)."""
+asgd_steps = _group_kernel("asgd_steps", asgd_steps_reference)
+
+
+@_parallel_unless_compiled(asgd_steps)
+def asgd_(params, grads, axs, etas, mus, *, lambd, weight_decay, maximize):
+    """One ASGD step over a param group.
+
+    ``etas`` and ``mus`` are the per-parameter step size and averaging coefficient *before* this
+    step (Python floats); the caller computes their next values.
+    """
+    asgd_steps(params, grads, axs, etas, mus, lambd, weight_decay, maximize)
+
+
+def rprop_steps_reference(params, grads, prevs, step_sizes, etaminus, etaplus, step_size_min, step_size_max,
+                          maximize):
+    """One Rprop step of every parameter of a group (the NumPy reference of the ``rprop_steps`` kernel): arguments
+    as in :func:`rprop_`, positional."""
     for p, g, prev, step_size in zip(params, grads, prevs, step_sizes):
         xp = module_of_array(p)
         p, g, prev, step_size = _real(p), _real(g), _real(prev), _real(step_size)
@@ -645,13 +728,36 @@ def rprop_(params, grads, prevs, step_sizes, *, etaminus, etaplus, step_size_min
         xp.copyto(prev, g)
 
 
-@_parallel
-def lerp_(starts, ends, weight):
-    """``start += weight * (end - start)`` for each pair (``torch._foreach_lerp_``), in place."""
+rprop_steps = _group_kernel("rprop_steps", rprop_steps_reference)
+
+
+@_parallel_unless_compiled(rprop_steps)
+def rprop_(params, grads, prevs, step_sizes, *, etaminus, etaplus, step_size_min, step_size_max,
+           maximize):
+    """One Rprop step over a param group (``prevs``/``step_sizes`` updated in place)."""
+    rprop_steps(params, grads, prevs, step_sizes, etaminus, etaplus, step_size_min, step_size_max, maximize)
+
+
+def lerp_pairs_reference(starts, ends, weight):
+    """The NumPy reference of the ``lerp_pairs`` kernel (see :func:`lerp_`)."""
     scratch = _Scratch(starts)
     for a, b in zip(starts, ends):
         a, b = _real(a), _real(b)
         _lerp_(a, b, weight, scratch.get(a))
+
+
+lerp_pairs = _group_kernel("lerp_pairs", lerp_pairs_reference)
+
+
+@_parallel_unless_compiled(lerp_pairs)
+def lerp_(starts, ends, weight):
+    """``start += weight * (end - start)`` for each pair (``torch._foreach_lerp_``), in place.
+
+    Args:
+        starts, ends: lists of arrays of matching shapes; ``starts`` are updated in place.
+        weight (float): the interpolation weight.
+    """
+    lerp_pairs(starts, ends, weight)
 
 
 # ----------------------------------------------------------------------------------------------
