@@ -164,3 +164,54 @@ def test_im2col_gather_matches_reference():
         got = np.full((2, 3 * k * k, ho * wo), np.nan)
         _im2col_gather(x, k, k, s, s, p, p, d, d, ho, wo, got)
         np.testing.assert_array_equal(got, K.im2col_reference(x, g).reshape(got.shape))
+
+
+def _conv_with_grads(lib, x, w, stride, gy, retain=False):
+    """conv2d (padding 1) of leaves holding ``x`` / ``w`` and its gradients for ``gy``; the output's node too."""
+    xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+    out = lib.nn.functional.conv2d(xt, wt, stride=stride, padding=1)
+    grads = lib.autograd.grad(out, (xt, wt), lib.tensor(gy), retain_graph=retain)
+    return out, [a.detach().numpy() for a in (out,) + grads]
+
+
+@pytest.mark.parametrize("stride", [1, 2], ids=["winograd", "im2col"])
+def test_kept_inputs_recycled(monkeypatch, stride):
+    """The buffer a forward keeps for its weight gradient goes back to the pool after the backward and is lent to
+    the next forward of that size, whose results (other data in the recycled buffer) still match torch; with the
+    pool's limit at 0 every forward gets a fresh one."""
+    monkeypatch.setattr(C, "_kept_pool", C._KeptPool())
+    rng = np.random.default_rng(5)
+    w = (rng.standard_normal((8, 8, 3, 3)) * 0.2).astype(np.float32)
+    gy = rng.standard_normal((3, 8) + ((9, 9) if stride == 1 else (5, 5))).astype(np.float32)
+    bufs = []
+    for limit in (64 << 20, 64 << 20, 0, 0):
+        monkeypatch.setattr(C, "_POOL_MAX_BYTES", limit)
+        x = rng.standard_normal((3, 8, 9, 9)).astype(np.float32)
+        xt, wt = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+        out = ember.nn.functional.conv2d(xt, wt, stride=stride, padding=1)
+        bufs.append(out.grad_fn.kept[1])
+        got = [a.detach().numpy() for a in (out,) + ember.autograd.grad(out, (xt, wt), ember.tensor(gy))]
+        assert out.grad_fn.kept is None
+        want = _conv_with_grads(torch, x, w, stride, gy)[1]
+        for a, e in zip(got, want):
+            np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5 * np.abs(e).max())
+    assert bufs[1] is bufs[0] and bufs[2] is bufs[1] and bufs[3] is not bufs[2]
+
+
+@pytest.mark.parametrize("stride", [1, 2], ids=["winograd", "im2col"])
+def test_kept_inputs_second_backward(stride):
+    """A graph's second backward (retain_graph) makes the forward's inputs again: the kept buffer went back to the
+    pool after the first and another forward has since written into it."""
+    rng = np.random.default_rng(6)
+    w = (rng.standard_normal((8, 8, 3, 3)) * 0.2).astype(np.float32)
+    x, x2 = (rng.standard_normal((2, 8, 8, 8)).astype(np.float32) for _ in range(2))
+    gy = rng.standard_normal((2, 8) + ((8, 8) if stride == 1 else (4, 4))).astype(np.float32)
+    xt, wt = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+    out = ember.nn.functional.conv2d(xt, wt, stride=stride, padding=1)
+    first = ember.autograd.grad(out, (xt, wt), ember.tensor(gy), retain_graph=True)
+    _conv_with_grads(ember, x2, w, stride, gy)
+    second = ember.autograd.grad(out, (xt, wt), ember.tensor(gy))
+    want = _conv_with_grads(torch, x, w, stride, gy)[1][1:]
+    for a, b, e in zip(first, second, want):
+        np.testing.assert_allclose(a.numpy(), e, rtol=1e-4, atol=1e-5 * np.abs(e).max())
+        np.testing.assert_array_equal(b.numpy(), a.numpy())

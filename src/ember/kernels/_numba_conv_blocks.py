@@ -132,16 +132,26 @@ def _im2col_block(x, geom, cols, adjoint):
         _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, pitch, cols)
 
 
+@jit
+def _kept_cols(kept, i0, i1, rows, P):
+    """The part of ``kept`` (1-D) holding images ``i0:i1``'s im2col matrices, as (i1 - i0, rows, P)."""
+    return kept[i0 * rows * P:i1 * rows * P].reshape(i1 - i0, rows, P)
+
+
 @pjit
-def im2col_forward(address, ilp64, x, wm, bias, geom, starts, cbuf, out, nch):
-    """The convolution of ``x`` (N, C, H, W) into ``out`` (N, O, Ho Wo): per block im2col into ``cbuf[ch]``, then
-    ``wm[g] @ cols`` per image and group, plus ``bias`` (O,) unless that is empty."""
+def im2col_forward(address, ilp64, x, wm, bias, geom, starts, kept, cbuf, out, nch):
+    """The convolution of ``x`` (N, C, H, W) into ``out`` (N, O, Ho Wo): per block im2col into ``cbuf[ch]`` (or,
+    when ``kept`` is not empty, into its part of ``kept`` (N groups K Ho Wo,), the weight gradient's to reuse),
+    then ``wm[g] @ cols`` per image and group, plus ``bias`` (O,) unless that is empty."""
     nb, (G, Og, K), P = starts.size - 1, wm.shape, out.shape[2]
     for ch in prange(nch):
         b0, b1 = _block_run(ch, nch, nb)
         for b in range(b0, b1):
             i0, i1 = starts[b], starts[b + 1]
-            cols = cbuf[ch, :(i1 - i0) * G * K * P].reshape(i1 - i0, G * K, P)
+            if kept.size:
+                cols = _kept_cols(kept, i0, i1, G * K, P)
+            else:
+                cols = cbuf[ch, :(i1 - i0) * G * K * P].reshape(i1 - i0, G * K, P)
             _im2col_block(x[i0:i1], geom, cols, False)
             for i in range(i1 - i0):
                 for gi in range(G):
@@ -179,12 +189,14 @@ def _zero_pitch_padding(cols, wo, pitch):
 
 
 @pjit
-def im2col_backward(address, ilp64, y, x, wm, geom, starts, need_x, need_w, junk, ybuf, cbuf, gx, gparts, nch):
+def im2col_backward(address, ilp64, y, x, wm, geom, starts, need_x, need_w, junk, kept, ybuf, cbuf, gx, gparts,
+                    nch):
     """Both adjoints of the im2col convolution given its output gradient ``y`` (N, O, Ho, Wo): with ``need_x`` the
     input gradient ``gx`` (N, C, H, W), col2im of ``wm[g]^T @ y`` per image and group (``y``'s rows padded to the
     pitch in ``ybuf[ch]`` where it is wider than Wo; ``junk``: zero the products' padding columns, which are not
     zero where ``wm`` is not finite), with ``need_w`` the chunk's sum ``gparts[ch]`` (groups, K, O/groups) of
-    ``cols @ y^T``, ``cols`` the im2col of ``x`` (N, C, H, W).  ``cbuf[ch]`` holds a block's matrices."""
+    ``cols @ y^T``, ``cols`` the im2col of ``x`` (N, C, H, W) or, when ``kept`` is not empty, the forward's.
+    ``cbuf[ch]`` holds a block's matrices."""
     nb, (G, Og, K) = starts.size - 1, wm.shape
     ho, wo, pitch = geom[8], geom[9], geom[10]
     for ch in prange(nch):
@@ -207,8 +219,11 @@ def im2col_backward(address, ilp64, y, x, wm, geom, starts, need_x, need_w, junk
                     _zero_pitch_padding(gcols, wo, pitch)
                 _im2col_block(gx[i0:i1], geom, gcols, True)
             if need_w:
-                cols = cbuf[ch, :n * G * K * ho * wo].reshape(n, G * K, ho * wo)
-                _im2col_block(x[i0:i1], geom, cols, False)
+                if kept.size:
+                    cols = _kept_cols(kept, i0, i1, G * K, ho * wo)
+                else:
+                    cols = cbuf[ch, :n * G * K * ho * wo].reshape(n, G * K, ho * wo)
+                    _im2col_block(x[i0:i1], geom, cols, False)
                 y2 = y[i0:i1].reshape(n, G * Og, ho * wo)
                 for i in range(n):
                     beta = 0.0 if b == b0 and i == 0 else 1.0

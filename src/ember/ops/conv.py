@@ -26,6 +26,9 @@ Three bilinear primitives close the family under differentiation (``_Geom`` fixe
 
     dF = (T(g, w), G(x, g))    dT = (F(g, w), G(g, y))    dG = (T(y, g), F(x, g))
 
+The forward keeps its Winograd tiles (and im2col matrices of a moderate size) for the weight gradient; the
+compiled drivers' go into buffers that the backward gives back to a pool (``_kept_pool``) for the next forward.
+
 First-order backward (grad mode off) runs fused kernels that share, per block, the transposed output
 gradient (or its Winograd transform) between the input and the weight gradient; under
 ``create_graph`` the gradients are built from the primitives as ember ops, so derivatives of any
@@ -34,6 +37,7 @@ order exist.
 import math
 import numbers
 import threading
+import weakref
 
 from .. import _threads as _ember_threads
 from .._dtype import cpp_name
@@ -53,6 +57,7 @@ _KEEP_MAX_GROWTH = 3    # ... where they are at most this many times the input's
 _KEEP_ANY_BYTES = 16 << 20  # ... or this small (memory for speed)
 _MIN_PARALLEL_BYTES = 512 << 10  # below this much block data a convolution runs on one thread
 _SCRATCH_MAX_BYTES = 16 << 20    # larger block intermediates are allocated each time rather than held per thread
+_POOL_MAX_BYTES = 64 << 20       # most memory the kept-input pool holds between a backward and the next forward
 _scratch = threading.local()
 
 class _Geom:
@@ -144,6 +149,45 @@ def _scratch_empty(xp, slot, shape, dtype):
     return buf[:size].reshape(shape)
 
 
+class _KeptPool:
+    """Buffers for what a compiled forward keeps for its weight gradient (megabytes a layer), given back when the
+    backward has used them and lent again to the next forward of that size: a fresh array of that size is fresh
+    pages (the allocator hands such sizes back to the system), whose faults cost about as much as the copy written
+    into them (ResNet-14 training step, one thread: 2900 page faults a step in the convolutions, most of them here).
+    At most ``_POOL_MAX_BYTES`` wait in the pool; a buffer whose node dies without a backward is simply freed."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._free = {}                               # (dtype char, size) -> buffers given back
+        self._bytes = 0
+        self._lent = weakref.WeakValueDictionary()    # id -> buffer lent out (give() takes back only these)
+
+    def take(self, xp, size, dtype):
+        """An uninitialised 1-D ``dtype`` array of ``size`` elements (``xp``: NumPy)."""
+        with self._lock:
+            free = self._free.get((dtype.char, size))
+            if free:
+                buf = free.pop()
+                self._bytes -= buf.nbytes
+            else:
+                buf = xp.empty(size, dtype)
+            self._lent[id(buf)] = buf
+        return buf
+
+    def give(self, bufs):
+        """Take back those of ``bufs`` that ``take`` lent (the others are left alone)."""
+        with self._lock:
+            for buf in bufs:
+                if self._lent.get(id(buf)) is buf:
+                    del self._lent[id(buf)]
+                    if self._bytes + buf.nbytes <= _POOL_MAX_BYTES:
+                        self._free.setdefault((buf.dtype.char, buf.size), []).append(buf)
+                        self._bytes += buf.nbytes
+
+
+_kept_pool = _KeptPool()
+
+
 def _cols_shape(n, g):
     return (n, g.groups, g.C // g.groups * math.prod(g.kernel), math.prod(g.out_sp))
 
@@ -190,16 +234,17 @@ def _wino_ok(g, dtype):
 
 def _keep_inputs(x, g):
     """Whether the forward keeps what it made of x (Winograd tiles: 36/16 of x's size and more; im2col matrices:
-    prod(kernel) / prod(stride) of it) for the weight gradient, rather than the backward making it again.  The
-    compiled im2col runs again instead: the forward then writes its matrices into per-thread scratch (kept ones
-    are fresh memory, megabytes a layer, faulted in page by page) and the backward's GEMMs read theirs from cache;
-    in the ResNet training step that won more than the second im2col costs."""
+    prod(kernel) / prod(stride) of it) for the weight gradient, rather than the backward making it again: Winograd
+    tiles always, im2col matrices at most ``_KEEP_MAX_GROWTH`` times x's size or ``_KEEP_ANY_BYTES`` in all.  The
+    compiled drivers keep theirs in ``_kept_pool``'s recycled buffers (fresh ones cost more in page faults than
+    the second im2col: the backward ran it again before the pool); the blocks of the compiled im2col kernel run
+    as Python code write their matrices into per-thread scratch and run it again."""
     n, dtype = x.shape[0], x.dtype
     if not _KEEP_INPUTS:
         return False
     if _wino_ok(g, dtype):
         return True
-    if _im2col_compiled(x, g) or _im2col.accepts(x, g) and _im2col.implementation(x) is not _im2col.reference:
+    if not _im2col_compiled(x, g) and _im2col.accepts(x, g) and _im2col.implementation(x) is not _im2col.reference:
         return False
     cols = g.C * math.prod(g.kernel) * math.prod(g.out_sp)
     return cols <= _KEEP_MAX_GROWTH * g.C * math.prod(g.in_sp) or n * cols * dtype.itemsize <= _KEEP_ANY_BYTES
@@ -251,7 +296,7 @@ def _wino_forward_compiled(drivers, blas, x, w, g, bias, keep, out):
     nch = _driver_chunks(len(blocks))
     most = 36 * max(b.stop - b.start for b in blocks) * th * tw   # tile frequencies of the largest block
     starts = _starts(xp, blocks)
-    kept = xp.empty(36 * n * th * tw * g.C if keep is not None else 0, x.dtype)
+    kept = _kept_pool.take(xp, 36 * n * th * tw * g.C, x.dtype) if keep is not None else xp.empty(0, x.dtype)
     vbuf = _scratch_empty(xp, "wino_v", (nch, most * g.C if keep is None else 0), x.dtype)
     mbuf = _scratch_empty(xp, "wino_m", (nch, most * g.O), x.dtype)
     b = xp.zeros(g.O, x.dtype) if bias is None else xp.ascontiguousarray(bias, dtype=x.dtype)
@@ -300,39 +345,48 @@ def _im2col_geom(g):
                                                                   int(sparse_windows(g)))
 
 
-def _im2col_forward_compiled(drivers, blas, x, w, g, bias, out):
-    """``_k_F``'s im2col convolution in one compiled call (``drivers.im2col_forward``) into ``out``."""
+def _im2col_forward_compiled(drivers, blas, x, w, g, bias, keep, out):
+    """``_k_F``'s im2col convolution in one compiled call (``drivers.im2col_forward``) into ``out``; ``keep``
+    receives the blocks' ``starts`` and the im2col matrices of all of them (one array)."""
     xp = module_of_array(x)
-    n, P = x.shape[0], math.prod(g.out_sp)
+    n, P, KP = x.shape[0], math.prod(g.out_sp), g.C * math.prod(g.kernel) * math.prod(g.out_sp)
     blocks = _blocks(n, _im2col_block_bytes(g, x.itemsize))
     nch = _driver_chunks(len(blocks))
     most = max(b.stop - b.start for b in blocks)
-    cbuf = _scratch_empty(xp, "cols", (nch, most * g.C * math.prod(g.kernel) * P), x.dtype)
+    starts = _starts(xp, blocks)
+    kept = _kept_pool.take(xp, n * KP, x.dtype) if keep is not None else xp.empty(0, x.dtype)
+    cbuf = _scratch_empty(xp, "cols", (nch, most * KP if keep is None else 0), x.dtype)
     b = xp.empty(0, x.dtype) if bias is None else xp.ascontiguousarray(bias, dtype=x.dtype)
     wm = xp.ascontiguousarray(w).reshape(g.groups, g.O // g.groups, -1)
-    drivers.im2col_forward(*blas, xp.ascontiguousarray(x), wm, b, _im2col_geom(g), _starts(xp, blocks), cbuf,
+    drivers.im2col_forward(*blas, xp.ascontiguousarray(x), wm, b, _im2col_geom(g), starts, kept, cbuf,
                            out.reshape(n, g.O, P), nch)
+    if keep is not None:
+        keep.extend((starts, kept))
     return out
 
 
-def _im2col_backward_compiled(drivers, blas, y, x, w, g, need_x, need_w, junk):
-    """``_k_TG``'s im2col gradients in one compiled call (``drivers.im2col_backward``)."""
+def _im2col_backward_compiled(drivers, blas, y, x, w, g, need_x, need_w, junk, kept):
+    """``_k_TG``'s im2col gradients in one compiled call (``drivers.im2col_backward``); ``kept`` is what
+    ``_im2col_forward_compiled`` kept (or empty)."""
     xp = module_of_array(y)
     n, dt, ho, pitch = y.shape[0], y.dtype, g.out_sp[0], _col_pitch(g)
-    blocks = _blocks(n, _im2col_block_bytes(g, y.itemsize))
-    nch = _driver_chunks(len(blocks))
-    most = max(b.stop - b.start for b in blocks)
+    if kept:
+        starts, kbuf = kept
+    else:
+        starts, kbuf = _starts(xp, _blocks(n, _im2col_block_bytes(g, y.itemsize))), xp.empty(0, dt)
+    nch = _driver_chunks(starts.size - 1)
+    most = int((starts[1:] - starts[:-1]).max())
     K = g.C // g.groups * math.prod(g.kernel)
     wide = need_x and pitch > g.out_sp[-1]
     ybuf = _scratch_empty(xp, "y", (nch, most * g.O * ho * pitch if wide else 0), dt)
-    cbuf = _scratch_empty(xp, "cols", (nch, most * g.groups * K * ho * pitch), dt)
+    cbuf = _scratch_empty(xp, "cols", (nch, most * g.groups * K * ho * pitch if need_x or not kept else 0), dt)
     gx = xp.empty(((n if need_x else 0), g.C) + g.in_sp, dt)
-    x = xp.ascontiguousarray(x) if need_w else xp.empty((0, g.C) + g.in_sp, dt)
+    x = xp.ascontiguousarray(x) if need_w and not kept else xp.empty((0, g.C) + g.in_sp, dt)
     gparts = xp.empty((nch, g.groups) + ((K, g.O // g.groups) if need_w else (0, 0)), dt)
     wm = xp.ascontiguousarray(w).reshape(g.groups, g.O // g.groups, K) if need_x else \
         xp.empty((g.groups, g.O // g.groups, K), dt)   # its shape only
-    drivers.im2col_backward(*blas, xp.ascontiguousarray(y), x, wm, _im2col_geom(g), _starts(xp, blocks), need_x,
-                            need_w, junk, ybuf, cbuf, gx, gparts, nch)
+    drivers.im2col_backward(*blas, xp.ascontiguousarray(y), x, wm, _im2col_geom(g), starts, need_x, need_w, junk,
+                            kbuf, ybuf, cbuf, gx, gparts, nch)
     gw = (gparts.sum(axis=0) if nch > 1 else gparts[0]).transpose(0, 2, 1).reshape(g.w_shape) if need_w else None
     return (gx if need_x else None), gw
 
@@ -418,7 +472,7 @@ def _k_F(x, w, g, bias=None, keep=None):
         return out
     compiled = _im2col_compiled(x, g)
     if compiled and n:
-        return _im2col_forward_compiled(*compiled, x, w, g, bias, out)
+        return _im2col_forward_compiled(*compiled, x, w, g, bias, keep, out)
     wm = w.reshape(g.groups, g.O // g.groups, -1)
 
     def block(i, b):
@@ -480,7 +534,7 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
     junk = need_x and pitch > wo and not bool(xp.isfinite(w).all())
     compiled = _im2col_compiled(y, g)
     if compiled:
-        return _im2col_backward_compiled(*compiled, y, x, w, g, need_x, need_w, junk)
+        return _im2col_backward_compiled(*compiled, y, x, w, g, need_x, need_w, junk, kept)
     wmT = w.reshape(g.groups, g.O // g.groups, -1).transpose(0, 2, 1) if need_x else None
 
     def block(i, b):
@@ -508,8 +562,10 @@ def _k_FG(z, y, w, g, need_z, need_w):
     """The gradients of a transposed convolution y -> T(y, w) given dz: F(dz, w) and G(dz, y), sharing blocks."""
     if _im2col_compiled(z, g):   # the compiled drivers, one after the other (F keeps dz's Winograd inputs for G)
         kept = [] if need_z and need_w and _wino_ok(g, z.dtype) else None
-        return (_k_F(z, w, g, None, kept) if need_z else None), \
-            (_k_TG(y, z, None, g, False, True, kept)[1] if need_w else None)
+        gz = _k_F(z, w, g, None, kept) if need_z else None
+        gw = _k_TG(y, z, None, g, False, True, kept)[1] if need_w else None
+        _kept_pool.give(kept or ())
+        return gz, gw
     xp = module_of_array(z)
     n = z.shape[0]
     gy = xp.empty((n, g.O) + g.out_sp, dtype=z.dtype) if need_z else None
@@ -592,8 +648,9 @@ class ConvolutionBackward0(Node):
         else:
             gd = grad._data
             if not self.transposed:
-                gx, gw = _k_TG(gd, x._data, w._data, g, need_x, need_w, self.kept)
-                self.kept = None
+                kept, self.kept = self.kept, None
+                gx, gw = _k_TG(gd, x._data, w._data, g, need_x, need_w, kept)
+                _kept_pool.give(kept or ())
             else:
                 gx, gw = _k_FG(gd, x._data, w._data, g, need_x, need_w)
             gx = _make(gx) if gx is not None else None
