@@ -2,6 +2,8 @@
 
 One exact pass per parameter in the reference's order of operations, split over Numba's pool where large, as the
 SGD / Adam steps of ``_numba_optim.py`` (whose helpers these use): the same bits as the NumPy reference.
+A pass is split in chunks of ``_ADAM_CHUNK`` elements where it costs about Adam's per element (one thread, MLP group
+of 670K float32: 0.25-0.3 ns; Rprop's branches 0.46), of ``_SGD_CHUNK`` where about SGD's (0.09-0.17 ns).
 """
 import numpy as np
 from numba import prange

@@ -20,8 +20,8 @@ Conventions
 * The callers (the optimizers) bump the version counters of the tensors whose
   arrays were changed.
 
-Large groups are split across threads: NumPy releases the GIL inside ufunc loops,
-so when a group holds at least ``PARALLEL_MIN_ELEMENTS`` elements its parameters
+Where the NumPy reference runs (no Numba), large groups are split across threads: NumPy
+releases the GIL inside ufunc loops, so when a group holds at least ``PARALLEL_MIN_ELEMENTS`` elements its parameters
 (and, for big contiguous tensors, slices of them) are divided into balanced shares, one per BLAS
 thread (at most ``NUM_THREADS``), that update concurrently.  The arithmetic per
 element is the same either way.
