@@ -100,3 +100,48 @@ def test_gradcheck_float64():
                      requires_grad=True)
     assert ember.autograd.gradcheck(ember.relu, (x,))
     assert ember.autograd.gradgradcheck(ember.relu, (x,))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("value", [1.0, -0.0, np.nan, -np.inf, 3.25])
+@pytest.mark.parametrize("n", [1, 7, P.FILL_SPLIT + 3])
+def test_fill_compiled_equals_reference(dtype, value, n):
+    """The compiled fill writes every element (sign of zero and NaN kept), in one chunk and in uneven chunks."""
+    N = _compiled()
+    want = np.empty(n, dtype)
+    P.fill_reference(want, dtype(value))
+    got = np.full(n, 9, dtype)
+    P.fill_large(got, value)
+    _same(got, want)
+    for nch in (1, 3):
+        got = np.full(n, 9, dtype)
+        N._fill(got, dtype(value), nch)
+        _same(got, want)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "bool", "complex64", "bfloat16"])
+def test_large_fills_match_torch(dtype):
+    """ones / full / *_like / fill_ / zero_ on tensors above the split size, in every kind of dtype."""
+    shape = (P.FILL_SPLIT // 100 + 1, 100)
+    e, t = getattr(ember, dtype), getattr(torch, dtype)
+    value = True if dtype == "bool" else 2
+    pairs = [(ember.ones(shape, dtype=e), torch.ones(shape, dtype=t)),
+             (ember.full(shape, value, dtype=e), torch.full(shape, value, dtype=t)),
+             (ember.ones_like(ember.empty(shape, dtype=e)), torch.ones_like(torch.empty(shape, dtype=t))),
+             (ember.zeros(shape, dtype=e).fill_(value), torch.zeros(shape, dtype=t).fill_(value)),
+             (ember.ones(shape, dtype=e).fill_(ember.tensor(value)), torch.ones(shape, dtype=t).fill_(torch.tensor(value))),
+             (ember.ones(shape, dtype=e).zero_(), torch.ones(shape, dtype=t).zero_())]
+    plain = (lambda x: x.float()) if dtype == "bfloat16" else (lambda x: x)   # NumPy has no bfloat16
+    for got, want in pairs:
+        assert got.dtype == e and got.shape == want.shape
+        np.testing.assert_array_equal(plain(got).numpy(), plain(want).numpy())
+
+
+def test_large_fill_of_overlapping_view_raises_as_torch():
+    """An expanded view (elements sharing memory) is refused with PyTorch's error, large or not; a transposed view
+    (not contiguous) is filled through NumPy."""
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        ember.ones(1).expand(P.FILL_SPLIT + 1).fill_(3.0)
+    x = ember.zeros(P.FILL_SPLIT // 64 + 1, 64)
+    x.t().fill_(-0.0)
+    assert np.signbit(x.numpy()).all()

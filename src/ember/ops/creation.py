@@ -18,6 +18,7 @@ from ._unsigned import refuse_wide_unsigned
 from .shape import shape_arg, sizes_arg
 from ._checked import checked_scalar, check_size, check_values, allocation_error
 from ._ieee import cast, ignore_array_fp_errors
+from ..kernels.pointwise import fill_large
 
 
 def wrap_leaf(arr, requires_grad):
@@ -322,7 +323,7 @@ def _sized(shape, dtype, fill, requires_grad, device):
         else:
             value = checked_scalar(fill, dtype)
             arr = xp.empty(shape, dtype=dt)
-            arr.fill(value)   # what xp.full does, without its Python-level steps
+            fill_large(arr, value)   # what xp.full does, without its Python-level steps, large ones split
     except MemoryError as exc:
         raise allocation_error(exc, shape, dt.itemsize) from None
     return wrap_leaf(arr, requires_grad)

@@ -6,6 +6,7 @@ from ._checked import checked_scalar
 from ._common import (Tensor, Node, array_module, record, method, op, function, scalar_value, unbroadcast,
                       check_inplace_leaf, _make)
 from ._views import prepare, rebase
+from ..kernels.pointwise import FILL_SPLIT, fill_large
 
 
 def _written(self):
@@ -18,7 +19,10 @@ def _written(self):
 
 def _write(self, value):
     try:
-        self._data[...] = value
+        if type(value) is not complex and self._data.size >= FILL_SPLIT:
+            fill_large(self._data, value)
+        else:
+            self._data[...] = value
     except ValueError as exc:
         if "read-only" in str(exc):
             raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
