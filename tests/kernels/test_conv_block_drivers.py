@@ -147,19 +147,24 @@ def test_driver_gradients_match_torch(monkeypatch, case, contiguous):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=2e-5 * np.abs(want).max())
 
 
+def _window_geoms():
+    """Geometries over kernels, strides, paddings (windows past every edge), dilations and odd sizes, 3 -> 2
+    channels."""
+    import itertools
+    for h, w, k, s, p, d in itertools.product((5, 8, 9), (5, 10), (1, 2, 3), (1, 2, 3), (0, 1, 2), (1, 2)):
+        ho, wo = ((size + 2 * p - d * (k - 1) - 1) // s + 1 for size in (h, w))
+        if ho > 0 and wo > 0:
+            yield C._Geom(2, (s, s), (p, p), (p, p), (d, d), 1, (k, k), (h, w), (ho, wo), 3, 2)
+
+
 def test_im2col_gather_matches_reference():
     """The drivers' im2col for windows that skip most pixels (``_im2col_gather``, reading each window's pixels
-    where they are) against the strided copy, over kernels, strides, paddings (windows past every edge),
-    dilations and odd sizes."""
-    import itertools
+    where they are) against the strided copy, over ``_window_geoms``."""
     from ember.kernels import conv_im2col as K
     from ember.kernels._numba_conv_im2col import _im2col_gather
     rng = np.random.default_rng(4)
-    for h, w, k, s, p, d in itertools.product((5, 8, 9), (5, 10), (1, 2, 3), (1, 2, 3), (0, 1, 2), (1, 2)):
-        ho, wo = ((size + 2 * p - d * (k - 1) - 1) // s + 1 for size in (h, w))
-        if ho <= 0 or wo <= 0:
-            continue
-        g = C._Geom(2, (s, s), (p, p), (p, p), (d, d), 1, (k, k), (h, w), (ho, wo), 3, 2)
+    for g in _window_geoms():
+        (h, w), (k, _), (s, _), (p, _), (d, _), (ho, wo) = g.in_sp, g.kernel, g.stride, g.lo, g.dilation, g.out_sp
         x = rng.standard_normal((2, 3, h, w))
         got = np.full((2, 3 * k * k, ho * wo), np.nan)
         _im2col_gather(x, k, k, s, s, p, p, d, d, ho, wo, got)
@@ -215,3 +220,21 @@ def test_kept_inputs_second_backward(stride):
     for a, b, e in zip(first, second, want):
         np.testing.assert_allclose(a.numpy(), e, rtol=1e-4, atol=1e-5 * np.abs(e).max())
         np.testing.assert_array_equal(b.numpy(), a.numpy())
+
+
+def test_col2im_scatter_matches_reference():
+    """The drivers' col2im for windows that skip most pixels (``_col2im_scatter``, adding each window position's
+    value where its pixel is) against the reference's sum over the windows, over ``_window_geoms`` with col2im's
+    row pitch; what was in the output before is overwritten."""
+    from ember.kernels import conv_im2col as K
+    from ember.kernels._numba_conv_im2col import _col2im_scatter
+    rng = np.random.default_rng(7)
+    for g in _window_geoms():
+        (k, _), (s, _), (p, _), (d, _), (ho, wo) = g.kernel, g.stride, g.lo, g.dilation, g.out_sp
+        pitch = K.col_pitch(g)
+        cols = rng.standard_normal((2, 3 * k * k, ho * pitch))
+        got = np.full((2, 3) + g.in_sp, np.nan)
+        _col2im_scatter(cols, k, k, s, s, p, p, d, d, ho, wo, pitch, got)
+        want = np.empty_like(got)
+        K.col2im_reference(cols, g, want)
+        np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-14)

@@ -15,7 +15,7 @@ from numba import prange
 
 from ._numba import jit, pjit
 from ._numba_blas import gemm, gemm_t
-from ._numba_conv_im2col import _col2im, _col2im_rows, _im2col, _im2col_gather, _im2col_rows
+from ._numba_conv_im2col import _col2im, _col2im_rows, _col2im_scatter, _im2col, _im2col_gather, _im2col_rows
 from ._numba_winograd import _input, _input_adjoint, _output, _output_adjoint
 
 
@@ -120,7 +120,9 @@ def _im2col_block(x, geom, cols, adjoint):
     """im2col of the block ``x`` (n, C, H, W) into ``cols`` (n, C kh kw, Ho Wo), or with ``adjoint`` col2im of
     ``cols`` (n, C kh kw, Ho pitch) into ``x``, which it overwrites."""
     kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, pitch, rows, sparse = geom
-    if adjoint and rows:
+    if adjoint and sparse:
+        _col2im_scatter(cols, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, pitch, x)
+    elif adjoint and rows:
         _col2im_rows(cols, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, x)
     elif adjoint:
         _col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, ho, pitch, x)

@@ -122,6 +122,32 @@ def _im2col_gather(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, cols):
 
 
 @jit
+def _col2im_scatter(cols, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, Jn, out):
+    # the adjoint of _im2col_gather (``cols`` with row pitch Jn): each window position's value added where its
+    # pixel is, into the zeroed image, for ``sparse_windows``, whose phase planes would be summed and copied whole
+    # (1x1 / stride 2 on 32x16x32x32, one thread: 151 -> 87 us)
+    n, C, H, W = out.shape
+    step = np.uint64(sw)
+    for img in range(n):
+        for c in range(C):
+            dst = out[img, c].reshape(H * W)
+            for m in range(H * W):
+                dst[m] = 0
+            for ky in range(kh):
+                for kx in range(kw):
+                    src = cols[img, (c * kh + ky) * kw + kx]
+                    x0 = kx * dw - pw
+                    u0 = min(Wo, max(0, (sw - 1 - x0) // sw))
+                    u1 = max(u0, min(Wo, (W - 1 - x0) // sw + 1))
+                    for oy in range(Ho):
+                        y = oy * sh + ky * dh - ph
+                        if 0 <= y < H:
+                            d0, s0 = np.uint64(y * W + x0 + u0 * sw), np.uint64(oy * Jn + u0)
+                            for u in range(np.uint64(u1 - u0)):
+                                dst[d0 + u * step] += src[s0 + u]
+
+
+@jit
 def _zero_wrapped(run, Ho, Wo, sx):
     """Zero the positions of an offset's run (Ho rows of Wo) shifted by ``sx`` columns that wrap into a
     neighbouring row: the first -sx or the last sx of each row."""
