@@ -3,6 +3,10 @@ every option, float32 and float64, groups of several parameters with different s
 or split into several on Numba's pool, and the dispatch rules (a non-contiguous or half-precision parameter of a
 group -> reference, the others compiled)."""
 import itertools
+import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -290,3 +294,42 @@ def test_compiled_group_steps_leave_the_block_threads_alone(name, kernel, kw, mo
     p.grad = ember.ones(64)
     getattr(eoptim, name)([p], **kw).step()
     assert splits == ([] if numba_enabled() else [2])
+
+
+DRIVER_FIRST = textwrap.dedent("""
+    import numpy as np
+    from ember.kernels import numba_enabled
+    from ember.ops import optim_kernels as K
+    rng = np.random.default_rng(0)
+    p, g, s, b = (rng.standard_normal(777).astype(np.float32) for _ in range(4))
+    s = np.abs(s)
+    runs = [(K.sgd_steps, lambda f, a: f([a[0]], [g], [a[1]], [False], 0.1, 0.01, 0.9, 0.1, False, False)),
+            (K.adam_steps, lambda f, a: f([a[0]], [g], [a[1]], [a[2]], [], [3.0], False, 0.9, 0.999, 0.1, 0.01, 1e-8,
+                                          False, True)),
+            (K.rmsprop_steps, lambda f, a: f([a[0]], [g], [a[2]], [], [a[1]], 0.1, 0.99, 1e-8, 0.01, 0.9, False,
+                                             False))]
+    for chunks in (2, 1):   # the split passes (their drivers) compile first, then the passes run alone
+        if numba_enabled():
+            from ember.kernels import _numba_optim, _numba_optim_adam_family, _numba_optim_more
+            for module in (_numba_optim, _numba_optim_adam_family, _numba_optim_more):
+                for size in ("_SGD_CHUNK", "_ADAM_CHUNK"):
+                    if hasattr(module, size):
+                        setattr(module, size, 1)
+            _numba_optim.chunks = lambda size, per: chunks
+            _numba_optim.threads = lambda: 2
+        for kernel, run in runs:
+            want, got = [p.copy(), b.copy(), s.copy()], [p.copy(), b.copy(), s.copy()]
+            run(kernel.reference, want)
+            run(kernel, got)
+            for x, y in zip(want, got):
+                assert np.array_equal(x, y), (kernel.name, chunks, int((x != y).sum()))
+    print("ok")
+""")
+
+
+def test_passes_stay_exact_when_their_drivers_compile_first(tmp_path):
+    """A pass first compiled from its (parallel) driver, in a fresh process with an empty Numba cache, still gives the
+    reference's bits: the drivers are compiled without fast-math, whose flags Numba would hand to the pass."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-c", DRIVER_FIRST], env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout[-2000:] + proc.stderr[-3000:]

@@ -5,7 +5,7 @@ reference's five to ten whole-array passes.  The arithmetic is *exact* (no fast-
 contraction, no reassociation) and follows the reference's order of operations with every scalar
 rounded to the array's dtype first, as NumPy does with a Python float operand, so both paths give
 the same bits and PyTorch's trajectories to rounding.  A large parameter's pass is split into chunks of its flat
-range run at once on Numba's OpenMP pool (``pjit`` drivers; the per-element arithmetic is the same).
+range run at once on Numba's OpenMP pool (``exact_pjit`` drivers; the per-element arithmetic is the same).
 The other optimizers' steps (``_numba_optim_adam_family.py``, ``_numba_optim_more.py``) are built the same way
 from the helpers here (``group_pass``, ``decayed_grad``, ``lerp``, ``adam_moments``...).
 """
@@ -13,7 +13,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from ._numba import chunks, pjit, threads
+from ._numba import Parallel, _renamed, chunks, threads
 from ..ops.optim_kernels import layout_group, sgd_steps_reference, adam_steps_reference, reference_for
 
 # no fastmath: trajectories must match bitwise; error_model="numpy": x / 0 gives inf (no Python-style check,
@@ -21,6 +21,20 @@ from ..ops.optim_kernels import layout_group, sgd_steps_reference, adam_steps_re
 exact_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 # scalar helpers of the passes, inlined into their loops (a call with its status return keeps a loop scalar)
 exact_inline = numba.njit(inline="always", nogil=True, error_model="numpy")
+
+
+class ExactParallel(Parallel):
+    """``pjit`` without fast-math, for the drivers of the exact passes.  Numba compiles a jit function called from
+    another one with the caller's flags when the caller compiles it first (numba#7168): a fast-math driver made the
+    pass it calls contract ``p - d * lr`` into an FMA, and that pass was then cached and run as such everywhere."""
+
+    def __init__(self, fn):
+        super().__init__(fn)
+        self.kernel = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)(_renamed(fn, "parallel"))
+        self.serial = exact_jit(_renamed(fn, "serial"))
+
+
+exact_pjit = ExactParallel
 
 _EMPTY = {"f": np.empty(0, np.float32), "d": np.empty(0, np.float64)}   # the unused state of a step
 # elements a chunk of a split pass, ~12-15 us of one thread's work (SGD ~0.2 ns an element, Adam ~0.45; a region
@@ -123,7 +137,7 @@ def _sgd(p, g, buf, fresh, lr, wd, momentum, damp1, nesterov, maximize, has_wd, 
         p[i] = p[i] - d * lr
 
 
-@pjit
+@exact_pjit
 def _sgd_chunks(p, g, buf, fresh, lr, wd, momentum, damp1, nesterov, maximize, has_wd, has_momentum, has_damp, nch):
     """``_sgd`` over ``nch`` equal parts of the flat range at once (an empty ``buf`` stays empty)."""
     n = p.shape[0]
@@ -164,7 +178,7 @@ def _adam(p, g, m, v, vmax, amsgrad, maximize, decay_in_grad, wd, shrink, do_shr
         p[i] = pi - mi / s * step_size
 
 
-@pjit
+@exact_pjit
 def _adam_chunks(p, g, m, v, vmax, amsgrad, maximize, decay_in_grad, wd, shrink, do_shrink, w, small, one_minus_w,
                  beta2, one_minus_beta2, bc2_sqrt, eps, step_size, nch):
     """``_adam`` over ``nch`` equal parts of the flat range at once (an empty ``vmax`` stays empty)."""

@@ -8,9 +8,8 @@ of 670K float32: 0.25-0.3 ns; Rprop's branches 0.46), of ``_SGD_CHUNK`` where ab
 import numpy as np
 from numba import prange
 
-from ._numba import pjit
-from ._numba_optim import (_ADAM_CHUNK, adam_decay_consts, adam_moments, decayed_grad, exact_jit, group_pass, lerp,
-                           lerp_consts)
+from ._numba_optim import (_ADAM_CHUNK, adam_decay_consts, adam_moments, decayed_grad, exact_jit, exact_pjit,
+                           group_pass, lerp, lerp_consts)
 from ..ops.optim_kernels import (adamax_steps_reference, nadam_steps_reference, radam_rectification,
                                  radam_steps_reference)
 
@@ -30,7 +29,7 @@ def _adamax(p, g, m, u, maximize, has_wd, wd, w, small, one_minus_w, beta2, eps,
         p[i] = pi - mi / ui * clr
 
 
-@pjit
+@exact_pjit
 def _adamax_chunks(p, g, m, u, maximize, has_wd, wd, w, small, one_minus_w, beta2, eps, clr, nch):
     """``_adamax`` over ``nch`` equal parts of the flat range at once."""
     n = p.shape[0]
@@ -62,7 +61,7 @@ def _nadam(p, g, m, v, maximize, decay_in_grad, wd, shrink, do_shrink, w, small,
         p[i] = pi + mi / s * avg_coef
 
 
-@pjit
+@exact_pjit
 def _nadam_chunks(p, g, m, v, maximize, decay_in_grad, wd, shrink, do_shrink, w, small, one_minus_w, beta2,
                   one_minus_beta2, bias_correction2, eps, grad_coef, avg_coef, nch):
     """``_nadam`` over ``nch`` equal parts of the flat range at once."""
@@ -102,7 +101,7 @@ def _radam(p, g, m, v, maximize, decay_in_grad, wd, shrink, do_shrink, w, small,
         p[i] = pi - u
 
 
-@pjit
+@exact_pjit
 def _radam_chunks(p, g, m, v, maximize, decay_in_grad, wd, shrink, do_shrink, w, small, one_minus_w, beta2,
                   one_minus_beta2, bias_correction1, lr, rectify, bc2_sqrt, eps, rect, nch):
     """``_radam`` over ``nch`` equal parts of the flat range at once."""

@@ -9,8 +9,8 @@ of 670K float32: 0.25-0.3 ns; Rprop's branches 0.46), of ``_SGD_CHUNK`` where ab
 import numpy as np
 from numba import prange
 
-from ._numba import pjit
-from ._numba_optim import _ADAM_CHUNK, _SGD_CHUNK, decayed_grad, exact_jit, group_pass, lerp, lerp_consts
+from ._numba_optim import (_ADAM_CHUNK, _SGD_CHUNK, decayed_grad, exact_jit, exact_pjit, group_pass, lerp,
+                           lerp_consts)
 from ..ops.optim_kernels import (adadelta_steps_reference, adagrad_steps_reference, asgd_steps_reference,
                                  lerp_pairs_reference, rmsprop_steps_reference, rprop_steps_reference)
 
@@ -37,7 +37,7 @@ def _rmsprop(p, g, sq, ga, buf, maximize, has_wd, wd, alpha, one_minus_alpha, ce
         p[i] = pi
 
 
-@pjit
+@exact_pjit
 def _rmsprop_chunks(p, g, sq, ga, buf, maximize, has_wd, wd, alpha, one_minus_alpha, centered, w, small, one_minus_w,
                     has_momentum, momentum, eps, lr, nch):
     """``_rmsprop`` over ``nch`` equal parts of the flat range at once (an empty ``ga`` or ``buf`` stays empty)."""
@@ -71,7 +71,7 @@ def _adagrad(p, g, s, maximize, has_wd, wd, eps, clr):
         p[i] = pi - d / (np.sqrt(si) + eps) * clr
 
 
-@pjit
+@exact_pjit
 def _adagrad_chunks(p, g, s, maximize, has_wd, wd, eps, clr, nch):
     """``_adagrad`` over ``nch`` equal parts of the flat range at once."""
     n = p.shape[0]
@@ -102,7 +102,7 @@ def _adadelta(p, g, sq, acc, maximize, has_wd, wd, rho, one_minus_rho, eps, lr):
         p[i] = pi - delta * lr
 
 
-@pjit
+@exact_pjit
 def _adadelta_chunks(p, g, sq, acc, maximize, has_wd, wd, rho, one_minus_rho, eps, lr, nch):
     """``_adadelta`` over ``nch`` equal parts of the flat range at once."""
     n = p.shape[0]
@@ -130,7 +130,7 @@ def _asgd(p, g, ax, maximize, has_wd, wd, shrink, eta, averaging, mu):
         ax[i] = ax[i] + (pi - ax[i]) * mu if averaging else pi
 
 
-@pjit
+@exact_pjit
 def _asgd_chunks(p, g, ax, maximize, has_wd, wd, shrink, eta, averaging, mu, nch):
     """``_asgd`` over ``nch`` equal parts of the flat range at once."""
     n = p.shape[0]
@@ -181,7 +181,7 @@ def _rprop(p, g, prev, step_size, maximize, etaminus, etaplus, lo, hi, one, zero
         prev[i] = gi
 
 
-@pjit
+@exact_pjit
 def _rprop_chunks(p, g, prev, step_size, maximize, etaminus, etaplus, lo, hi, one, zero, nch):
     """``_rprop`` over ``nch`` equal parts of the flat range at once."""
     n = p.shape[0]
@@ -205,7 +205,7 @@ def _lerp(a, b, w, small, one_minus_w):
         a[i] = lerp(a[i], b[i], w, small, one_minus_w)
 
 
-@pjit
+@exact_pjit
 def _lerp_chunks(a, b, w, small, one_minus_w, nch):
     """``_lerp`` over ``nch`` equal parts of the flat range at once."""
     n = a.shape[0]
