@@ -275,10 +275,8 @@ def test_lerp_matches_torch_foreach_lerp(dtype, nch):
         np.testing.assert_allclose(got[0], want[0].numpy(), rtol=tol, atol=tol)
 
 
-@pytest.mark.parametrize("name,kernel,kw", TORCH_CONFIGS[::2], ids=[c[0] for c in TORCH_CONFIGS[::2]])
-def test_compiled_group_steps_leave_the_block_threads_alone(name, kernel, kw, monkeypatch):
-    """A group large enough to be split: over Python block threads on the NumPy path, never with Numba (its own pool
-    splits a large parameter's pass)."""
+def _block_thread_splits(monkeypatch):
+    """Every group split into 2 shares where the NumPy path runs; returns the list the share counts go to."""
     monkeypatch.setattr(K, "NUM_THREADS", 2)
     monkeypatch.setattr(K, "PARALLEL_MIN_ELEMENTS", 1)
     monkeypatch.setattr(K, "block_threads", lambda: 2)
@@ -290,6 +288,31 @@ def test_compiled_group_steps_leave_the_block_threads_alone(name, kernel, kw, mo
         return [fn(*part) for part in parts]
 
     monkeypatch.setattr(K, "run_split", run_split)
+    return splits
+
+
+@pytest.mark.parametrize("path", ["compiled", "reference"])
+def test_lerp_of_a_large_group_on_either_path(path, monkeypatch):
+    """``lerp_``'s weight is a positional scalar: the block-thread shares of the NumPy path pass it through (they
+    took it for a list and raised a TypeError)."""
+    if path == "reference":
+        monkeypatch.setitem(K.lerp_pairs._impls, "numpy", K.lerp_pairs.reference)
+    splits = _block_thread_splits(monkeypatch)
+    rng = np.random.default_rng(6)
+    a, b = [rng.standard_normal(N) for _ in range(2)], [rng.standard_normal(N) for _ in range(2)]
+    want = [x.copy() for x in a]
+    K.lerp_pairs_reference(want, b, 0.25)
+    K.lerp_(a, b, 0.25)
+    assert splits == ([] if numba_enabled() and path == "compiled" else [2])
+    for x, y in zip(a, want):
+        np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("name,kernel,kw", TORCH_CONFIGS[::2], ids=[c[0] for c in TORCH_CONFIGS[::2]])
+def test_compiled_group_steps_leave_the_block_threads_alone(name, kernel, kw, monkeypatch):
+    """A group large enough to be split: over Python block threads on the NumPy path, never with Numba (its own pool
+    splits a large parameter's pass)."""
+    splits = _block_thread_splits(monkeypatch)
     p = ember.nn.Parameter(ember.ones(64))
     p.grad = ember.ones(64)
     getattr(eoptim, name)([p], **kw).step()

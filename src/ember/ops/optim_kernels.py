@@ -95,11 +95,12 @@ def _shares(lists, n, total, k):
     Returns one argument tuple per share: every list of ``n`` arrays becomes the list of this
     share's pieces (whole arrays, or flat slices of a parameter whose arrays are all
     C-contiguous), every list of ``n`` scalars repeats each parameter's value for its pieces,
-    and lists of another length (unused, e.g. empty) pass through unchanged.
+    and lists of another length (unused, e.g. empty) and other arguments (``lerp_``'s weight) pass
+    through unchanged.
     """
-    is_arrays = [len(L) == n and n > 0 and hasattr(L[0], "dtype") and hasattr(L[0], "shape")
-                 for L in lists]
-    per_param = [len(L) == n for L in lists]
+    per_param = [type(L) is list and len(L) == n for L in lists]
+    is_arrays = [per and n > 0 and hasattr(L[0], "dtype") and hasattr(L[0], "shape")
+                 for L, per in zip(lists, per_param)]
     target = total / k
     buckets = [[] for _ in range(k)]
     b, filled = 0, 0.0
