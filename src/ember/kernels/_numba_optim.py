@@ -21,6 +21,7 @@ from ..ops.optim_kernels import layout_group, sgd_steps_reference, adam_steps_re
 exact_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 # scalar helpers of the passes, inlined into their loops (a call with its status return keeps a loop scalar)
 exact_inline = numba.njit(inline="always", nogil=True, error_model="numpy")
+_exact_parallel_jit = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
 
 
 class ExactParallel(Parallel):
@@ -29,8 +30,8 @@ class ExactParallel(Parallel):
     pass it calls contract ``p - d * lr`` into an FMA, and that pass was then cached and run as such everywhere."""
 
     def __init__(self, fn):
-        super().__init__(fn)
-        self.kernel = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)(_renamed(fn, "parallel"))
+        super().__init__(fn)   # its fast-math dispatchers are replaced before anything compiles them
+        self.kernel = _exact_parallel_jit(_renamed(fn, "parallel"))
         self.serial = exact_jit(_renamed(fn, "serial"))
 
 
