@@ -145,3 +145,13 @@ def test_large_fill_of_overlapping_view_raises_as_torch():
     x = ember.zeros(P.FILL_SPLIT // 64 + 1, 64)
     x.t().fill_(-0.0)
     assert np.signbit(x.numpy()).all()
+
+
+def test_large_copy_is_not_a_fill():
+    """copy_ into a large tensor writes the source's elements (the fill kernel takes one value only)."""
+    src = np.random.default_rng(3).standard_normal((P.FILL_SPLIT // 100 + 1, 100)).astype(np.float32)
+    x = ember.zeros(src.shape)
+    x.copy_(ember.tensor(src))
+    np.testing.assert_array_equal(x.numpy(), src)
+    x[:] = ember.tensor(src[::-1].copy())
+    np.testing.assert_array_equal(x.numpy(), src[::-1])

@@ -6,7 +6,7 @@ from ._checked import checked_scalar
 from ._common import (Tensor, Node, array_module, record, method, op, function, scalar_value, unbroadcast,
                       check_inplace_leaf, _make)
 from ._views import prepare, rebase
-from ..kernels.pointwise import FILL_SPLIT, fill_large
+from ..kernels.pointwise import fill_large
 
 
 def _written(self):
@@ -17,9 +17,10 @@ def _written(self):
     return self
 
 
-def _write(self, value):
+def _write(self, value, fill=False):
+    """``self``'s elements from ``value`` (an array broadcast to them; with ``fill``, one real number)."""
     try:
-        if type(value) is not complex and self._data.size >= FILL_SPLIT:
+        if fill:
             fill_large(self._data, value)
         else:
             self._data[...] = value
@@ -67,7 +68,10 @@ def fill_(self, value):
         record(self, FillBackward, (value,), shape=value.shape, dtype=value.dtype)
         return _written(self)
     v = scalar_value(value)
-    _write(self, v if isinstance(v, complex) else checked_scalar(v, self.dtype))
+    if isinstance(v, complex):
+        _write(self, v)
+    else:
+        _write(self, checked_scalar(v, self.dtype), fill=True)
     _drop_history(self)
     return _written(self)
 
