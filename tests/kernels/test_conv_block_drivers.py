@@ -238,3 +238,19 @@ def test_col2im_scatter_matches_reference():
         want = np.empty_like(got)
         K.col2im_reference(cols, g, want)
         np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-14)
+
+
+def test_kept_pool_drops_oldest(monkeypatch):
+    """Past its byte limit the pool drops the buffers given back longest ago; it lends a buffer of the size and
+    dtype asked for, or a fresh one, and takes back only buffers it lent, once."""
+    monkeypatch.setattr(C, "_POOL_MAX_BYTES", 3000)
+    pool = C._KeptPool()
+    f4 = np.dtype(np.float32)
+    a, b, c = pool.take(np, 250, f4), pool.take(np, 250, f4), pool.take(np, 375, f4)
+    pool.give([a, b, np.empty(250, f4)])
+    pool.give([c, a])       # 3500 bytes: a goes (given back first); a second give of a is ignored
+    assert pool.take(np, 250, np.dtype(np.float64)).dtype == np.float64
+    assert pool.take(np, 375, f4) is c
+    assert pool.take(np, 250, f4) is b
+    fresh = pool.take(np, 250, f4)
+    assert fresh is not a and fresh.shape == (250,) and fresh.dtype == f4

@@ -154,21 +154,25 @@ class _KeptPool:
     backward has used them and lent again to the next forward of that size: a fresh array of that size is fresh
     pages (the allocator hands such sizes back to the system), whose faults cost about as much as the copy written
     into them (ResNet-14 training step, one thread: 2900 page faults a step in the convolutions, most of them here).
-    At most ``_POOL_MAX_BYTES`` wait in the pool; a buffer whose node dies without a backward is simply freed."""
+    At most ``_POOL_MAX_BYTES`` wait in the pool, the buffers given back longest ago dropped first (sizes no
+    longer asked for: another batch size, the last batch of an epoch); a buffer whose node dies without a
+    backward is simply freed."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._free = {}                               # (dtype char, size) -> buffers given back
+        self._free = []                               # buffers given back, oldest first
         self._bytes = 0
         self._lent = weakref.WeakValueDictionary()    # id -> buffer lent out (give() takes back only these)
 
     def take(self, xp, size, dtype):
         """An uninitialised 1-D ``dtype`` array of ``size`` elements (``xp``: NumPy)."""
         with self._lock:
-            free = self._free.get((dtype.char, size))
-            if free:
-                buf = free.pop()
-                self._bytes -= buf.nbytes
+            for i in range(len(self._free) - 1, -1, -1):
+                buf = self._free[i]
+                if buf.size == size and buf.dtype == dtype:
+                    del self._free[i]
+                    self._bytes -= buf.nbytes
+                    break
             else:
                 buf = xp.empty(size, dtype)
             self._lent[id(buf)] = buf
@@ -180,9 +184,11 @@ class _KeptPool:
             for buf in bufs:
                 if self._lent.get(id(buf)) is buf:
                     del self._lent[id(buf)]
-                    if self._bytes + buf.nbytes <= _POOL_MAX_BYTES:
-                        self._free.setdefault((buf.dtype.char, buf.size), []).append(buf)
+                    if buf.nbytes <= _POOL_MAX_BYTES:
+                        self._free.append(buf)
                         self._bytes += buf.nbytes
+            while self._bytes > _POOL_MAX_BYTES:
+                self._bytes -= self._free.pop(0).nbytes
 
 
 _kept_pool = _KeptPool()
