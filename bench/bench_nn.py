@@ -49,6 +49,10 @@ def cases():
                 lambda: _fwd_bwd(torch, lambda x: torch.softmax(x, -1), at)))
     out.append(("GELU on 32x128x256 fwd+bwd", lambda: _fwd_bwd(ember, ember.nn.functional.gelu, ae),
                 lambda: _fwd_bwd(torch, torch.nn.functional.gelu, at)))
+    for label, name in (("SiLU", "silu"), ("sigmoid", "sigmoid"), ("tanh", "tanh")):
+        fe, ft = getattr(ember.nn.functional, name), getattr(torch.nn.functional, name)
+        out.append((f"{label} on 32x128x256 fwd+bwd", lambda fe=fe: _fwd_bwd(ember, fe, ae),
+                    lambda ft=ft: _fwd_bwd(torch, ft, at)))
 
     # the tiny GPT's attention: 16 sequences x 4 heads x 64 positions x 32 per head, causal
     q, k, v = (rng.standard_normal((16, 4, 64, 32)).astype(np.float32) for _ in range(3))

@@ -1,5 +1,6 @@
 """Activation kernels: GELU (exact and tanh-approximated) forward and backward, and the standard normal
-CDF behind it.
+CDF behind it; sigmoid, tanh and SiLU forward and backward (compiled: one pass each, split over threads, in the
+input's precision, for contiguous float32 and float64 arrays; the NumPy formulas otherwise).
 
 Precision: float64 uses erf's float64 Chebyshev series (``ERF_SMALL`` for |z| < 1, ``ERFCX_LARGE`` for
 erfc = exp(-z^2) erfcx(z) beyond); float32 and the half types use erfc(z) / 2 = exp(-z^2) t Q(u), t = 2 / (2 + z),
@@ -13,6 +14,7 @@ import math
 
 from .._device import module_of_array, backend_of
 from ._dispatch import Kernel
+from .pointwise import _contiguous_floats
 
 # erf(x)/x = sum c_k T_k(2 x^2 - 1) on |x| < 1 (Chebyshev, first coefficient pre-halved)
 ERF_SMALL = (
@@ -112,3 +114,62 @@ _C = "ember.kernels._cupy_activations:"
 gelu_forward = Kernel("gelu_forward", gelu_forward_reference, numba=_N + "gelu_forward", cupy=_C + "gelu_forward")
 gelu_backward = Kernel("gelu_backward", gelu_backward_reference, numba=_N + "gelu_backward", cupy=_C + "gelu_backward",
                        accepts=lambda g, a, approximate: a.dtype.char in "fd" and a.size > 0)
+
+
+def logistic(a):
+    """``1 / (1 + exp(-a))`` of a float array in its dtype, through ``exp(-|a|)``, which never overflows (the
+    NumPy form of SiLU, softplus's and mish's gradients, logsigmoid's)."""
+    xp = module_of_array(a)
+    e = xp.exp(-xp.abs(a))
+    s = 1 / (1 + e)
+    return xp.where(a >= 0, s, e * s)
+
+
+def sigmoid_forward_reference(a):
+    """The logistic sigmoid of a float array, in its dtype: PyTorch's ``1 / (1 + exp(-a))`` for float32/float64
+    (0 where ``exp(-a)`` overflows, as there), ``logistic`` for the half types."""
+    xp = module_of_array(a)
+    if a.dtype.char not in "fd":
+        return logistic(a)
+    with backend_of(a).errstate(all="ignore"):
+        e = xp.exp(xp.negative(a))
+    e += 1
+    return xp.reciprocal(e, out=e)
+
+
+def sigmoid_backward_reference(g, y):
+    """``g * y * (1 - y)``: the gradient of sigmoid from its output ``y`` (``g``'s shape and dtype)."""
+    return g * y * (y.dtype.type(1) - y)
+
+
+def tanh_forward_reference(a):
+    """tanh of a float array, in its dtype."""
+    return module_of_array(a).tanh(a)
+
+
+def tanh_backward_reference(g, y):
+    """``g * (1 - y^2)``: the gradient of tanh from its output ``y`` (``g``'s shape and dtype)."""
+    return g * (y.dtype.type(1) - y * y)
+
+
+def silu_forward_reference(a):
+    """``a * sigmoid(a)`` of a float array, in its dtype."""
+    return a * logistic(a)
+
+
+def silu_backward_reference(g, a):
+    """``g * s (1 + a (1 - s))``, ``s = sigmoid(a)``: the gradient of SiLU from its input ``a``."""
+    s = logistic(a)
+    return g * (s * (1 + a * (1 - s)))
+
+
+sigmoid_forward = Kernel("sigmoid_forward", sigmoid_forward_reference, numba=_N + "sigmoid_forward",
+                         accepts=_contiguous_floats)
+sigmoid_backward = Kernel("sigmoid_backward", sigmoid_backward_reference, numba=_N + "sigmoid_backward",
+                          accepts=_contiguous_floats)
+tanh_forward = Kernel("tanh_forward", tanh_forward_reference, numba=_N + "tanh_forward", accepts=_contiguous_floats)
+tanh_backward = Kernel("tanh_backward", tanh_backward_reference, numba=_N + "tanh_backward",
+                       accepts=_contiguous_floats)
+silu_forward = Kernel("silu_forward", silu_forward_reference, numba=_N + "silu_forward", accepts=_contiguous_floats)
+silu_backward = Kernel("silu_backward", silu_backward_reference, numba=_N + "silu_backward",
+                       accepts=_contiguous_floats)

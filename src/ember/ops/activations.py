@@ -21,14 +21,6 @@ def _mask(cond, like):
     return _make(cond.astype(like._data.dtype))
 
 
-def _sigmoid_array(a):
-    # exp(-|a|) never overflows; the two branches of the logistic function share it
-    xp = module_of_array(a)
-    e = xp.exp(-xp.abs(a))
-    s = 1 / (1 + e)
-    return xp.where(a >= 0, s, e * s)
-
-
 # ---------------------------------------------------------------------------- piecewise linear
 class LeakyReluBackward0(Node):
     """Gradient of leaky_relu (and of eval-mode rrelu): 1 or the slope."""
@@ -256,23 +248,20 @@ def gelu(input, approximate="none"):
 
 # ---------------------------------------------------------------------------- sigmoid-shaped
 class SiluBackward0(Node):
-    """Gradient of silu: ``s * (1 + x * (1 - s))`` with ``s = sigmoid(x)``."""
+    """Gradient of silu: ``s * (1 + x * (1 - s))`` with ``s = sigmoid(x)`` (the fused kernel on arrays)."""
 
     def backward(self, grad):
         x, = self.saved_tensors
         if GradMode.enabled:
             s = x.sigmoid()
             return (grad * (s * (1 + x * (1 - s))),)
-        a = x._data
-        s = _sigmoid_array(a)
-        return (grad * _make(s * (1 + a * (1 - s))),)
+        return (_make(_ka.silu_backward(grad._data, x._data)),)
 
 
 def silu(input):
     """``x * sigmoid(x)``."""
     require_floating(input, "silu")
-    a = input._data
-    res = _make(a * _sigmoid_array(a))
+    res = _make(_ka.silu_forward(input._data))
     record(res, SiluBackward0, (input,), (input,))
     return res
 
@@ -295,7 +284,7 @@ class SoftplusBackward0(Node):
             z = x * self.beta
             return (grad * where(z > self.threshold, 1.0, z.sigmoid()),)
         z = x._data * x._data.dtype.type(self.beta)
-        return (grad * _make(array_module(x).where(z > self.threshold, 1, _sigmoid_array(z)).astype(z.dtype)),)
+        return (grad * _make(array_module(x).where(z > self.threshold, 1, _ka.logistic(z)).astype(z.dtype)),)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -316,7 +305,7 @@ class MishBackward0(Node):
             return (grad * (tsp + x * x.sigmoid() * (1 - tsp * tsp)),)
         a = x._data
         tsp = array_module(x).tanh(_softplus_array(a, 1.0, 20.0))
-        return (grad * _make(tsp + a * _sigmoid_array(a) * (1 - tsp * tsp)),)
+        return (grad * _make(tsp + a * _ka.logistic(a) * (1 - tsp * tsp)),)
 
 
 def mish(input):
@@ -335,7 +324,7 @@ class LogSigmoidBackward0(Node):
         x, = self.saved_tensors
         if GradMode.enabled:
             return (grad * (-x).sigmoid(),)
-        return (grad * _make(_sigmoid_array(-x._data)),)
+        return (grad * _make(_ka.logistic(-x._data)),)
 
 
 def logsigmoid(input):

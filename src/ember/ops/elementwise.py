@@ -12,9 +12,10 @@ import operator
 from .. import _dtype
 from ._common import (array_module, Tensor, Node, record, op, method, function, _make, binary_arrays,
                       broadcast_error, grad_for, scalar_value, unbroadcast, write_out, inplace, dtype_name,
-                      GradMode, ignore_fp_errors, backend_of, backend_for, _scalar_array, one_of)
+                      GradMode, ignore_fp_errors, backend_of, backend_for, _scalar_array)
 from ._unary import unary_op
 from ..kernels import pointwise as _kp
+from ..kernels import activations as _ka
 from ._unsigned import refuse_wide_unsigned
 from ._record import may_record
 from ._device_check import same_device
@@ -62,19 +63,6 @@ def to_device(t, device):
 
 
 # ---------------------------------------------------------------------------- unary math table
-def _sigmoid_array(xp, a):
-    if a.dtype.char in "fd":
-        # PyTorch's own formula: where exp(-a) overflows (a < -88.7 in float32) it gives 0, as PyTorch does; four
-        # array calls instead of eight (the op-layer warning filter, or retry_quietly, keeps the overflow quiet)
-        e = xp.exp(xp.negative(a))
-        e += one_of(e)
-        return xp.reciprocal(e, out=e)
-    # half precision: exp(-|a|) never overflows; the two branches of the logistic function share it
-    e = xp.exp(-xp.abs(a))
-    t = 1 / (1 + e)
-    return xp.where(a >= 0, t, e * t)
-
-
 _LN2, _LN10 = 0.6931471805599453, 2.302585092994046
 exp = unary_op("exp", "exp", lambda g, r: g * r, saves="output", inplace=True, inplace_function=True, on_arrays=True)
 exp2 = unary_op("exp2", "exp2", lambda g, r: g * r * _LN2, saves="output", inplace=True, inplace_function=True,
@@ -101,16 +89,17 @@ atan = unary_op("atan", "arctan", lambda g, x: g / (x * x + 1), inplace=True, in
                 aliases=("arctan",), on_arrays=True)
 sinh = unary_op("sinh", "sinh", lambda g, x: g * x.cosh(), inplace=True, inplace_function=True)
 cosh = unary_op("cosh", "cosh", lambda g, x: g * x.sinh(), inplace=True, inplace_function=True)
-tanh = unary_op("tanh", "tanh", lambda g, r: g * (1 - r * r), saves="output", inplace=True, inplace_function=True,
-                on_arrays=lambda g, r: g * (one_of(r) - r * r))
+# tanh and sigmoid, forward and first-order gradient, are kernels (kernels/activations.py: one pass each, threads)
+tanh = unary_op("tanh", lambda xp, a: _ka.tanh_forward(a), lambda g, r: g * (1 - r * r), saves="output",
+                inplace=True, inplace_function=True, on_arrays=_ka.tanh_backward)
 asinh = unary_op("asinh", "arcsinh", lambda g, x: g * (x * x + 1).rsqrt(), inplace=True, inplace_function=True,
                  aliases=("arcsinh",))
 acosh = unary_op("acosh", "arccosh", lambda g, x: g * (x * x - 1).rsqrt(), inplace=True, inplace_function=True,
                  aliases=("arccosh",))
 atanh = unary_op("atanh", "arctanh", lambda g, x: g / (1 - x * x), inplace=True, inplace_function=True,
                  aliases=("arctanh",), on_arrays=True)
-sigmoid = unary_op("sigmoid", _sigmoid_array, lambda g, r: g * r * (1 - r), saves="output", inplace=True,
-                   inplace_function=True, on_arrays=lambda g, r: g * r * (one_of(r) - r))
+sigmoid = unary_op("sigmoid", lambda xp, a: _ka.sigmoid_forward(a), lambda g, r: g * r * (1 - r), saves="output",
+                   inplace=True, inplace_function=True, on_arrays=_ka.sigmoid_backward)
 reciprocal = unary_op("reciprocal", _quiet(lambda xp, a: 1 / a), lambda g, r: g * -(r * r), saves="output",
                       inplace=True, inplace_function=True, on_arrays=True)
 def _square(xp, a):

@@ -1,0 +1,222 @@
+"""The sigmoid, tanh and SiLU kernels (kernels/activations.py): compiled against the NumPy reference on one chunk
+and split over threads, against PyTorch on special values (signed zeros, infinities, NaN, saturation, float32
+subnormals) and on a dense grid (float32 within a few ulp, float64 to 1e-14); the ops (functional, Tensor method,
+in-place, nn module) against PyTorch in float32/float64/bfloat16/float16 and on non-contiguous inputs, and float64
+gradcheck."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember.kernels import activations as A
+from ember.kernels import numba_enabled
+
+NAMES = ["sigmoid", "tanh", "silu"]
+SAVES_INPUT = {"silu"}   # the others' backward takes the forward's output
+SPECIAL = [-np.inf, -1000.0, -100.0, -90.0, -88.5, -87.5, -20.0, -1.0, -1e-40, -1e-30, -0.0, 0.0, 1e-40, 1e-30, 0.5,
+           0.625, 1.0, 9.0, 20.0, 88.5, 90.0, 1000.0, np.inf, np.nan]
+GRID = np.concatenate([np.linspace(-30, 30, 60001), np.geomspace(1e-8, 1, 2001), -np.geomspace(1e-8, 1, 2001)])
+
+
+def _torch(name, x, g):
+    """PyTorch's forward and input gradient of ``name`` at array ``x`` for the incoming gradient ``g``."""
+    xt = torch.tensor(x, requires_grad=True)
+    yt = getattr(torch.nn.functional, name)(xt)
+    yt.backward(torch.tensor(g))
+    return yt.detach().numpy(), xt.grad.numpy()
+
+
+def _impls(name):
+    """(forward, backward) pairs: the reference, and the compiled kernel where Numba runs."""
+    ref = (getattr(A, name + "_forward_reference"), getattr(A, name + "_backward_reference"))
+    return [ref] + [(getattr(A, name + "_forward"), getattr(A, name + "_backward"))] * numba_enabled()
+
+
+def _run(fwd, bwd, name, x, g):
+    y = fwd(x)
+    return y, bwd(g, x if name in SAVES_INPUT else y)
+
+
+def _same(got, want):
+    """Equal values, NaN where NaN, and the same sign bits."""
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got[got == got]), np.signbit(want[want == want]))
+
+
+def _compiled():
+    if not numba_enabled():
+        pytest.skip("Numba kernels disabled")
+    from ember.kernels import _numba_activations
+    return _numba_activations
+
+
+def _ulps(got, want):
+    """Distance in units of float32's last place, at ``want``'s magnitude (the smallest normal's below it)."""
+    scale = np.maximum(np.abs(want.astype(np.float64)), np.finfo(np.float32).tiny)
+    return np.abs(got.astype(np.float64) - want.astype(np.float64)) / (scale * np.finfo(np.float32).eps)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", NAMES)
+def test_special_values_match_torch(name, dtype):
+    """PyTorch's values at the special points, bit for bit where the result is exact (0, +-1, +-inf, NaN, a
+    saturated or underflowed value, the sign of a zero), else within float32's 4 ulp, float64's
+    1e-14 (the gradients: also absolute, of y's resolution).  The
+    reference keeps ember's NumPy SiLU (x * sigmoid(x) through exp(-|x|)), which gives x * exp(x), not -0.0, where
+    float32's exp(-x) overflows: there only the compiled SiLU is PyTorch's."""
+    x = np.array(SPECIAL, dtype)
+    g = np.linspace(0.5, 2, x.size).astype(dtype)
+    want = _torch(name, x, g)
+    exact = np.isin(x, [-np.inf, np.inf, -1000.0, 1000.0, -0.0, 0.0]) | np.isnan(x)
+    # the gradients' 1 - y and 1 - y^2 cancel near saturation, in PyTorch too: absolute error at y's resolution
+    eps = np.finfo(dtype).eps
+    rtol = 4 * eps if dtype == np.float32 else 1e-14   # tanh64's series: ~12 ulp
+    tols = [dict(rtol=rtol, atol=0), dict(rtol=rtol, atol=8 * eps)]
+    for k, (fwd, bwd) in enumerate(_impls(name)):
+        for got, w, tol in zip(_run(fwd, bwd, name, x, g), want, tols):
+            assert got.dtype == dtype
+            if name == "silu" and k == 0 and dtype == np.float32:
+                keep = ~np.isin(x, [-100.0, -90.0])
+                got, w = got[keep], w[keep]
+                _same(got[exact[keep]], w[exact[keep]])
+            else:
+                _same(got[exact], w[exact])
+                np.testing.assert_array_equal(np.signbit(got[got == got]), np.signbit(w[w == w]))
+            np.testing.assert_allclose(got, w, **tol)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_float32_within_a_few_ulp_of_torch(name):
+    """On a dense grid: the forward within 4 float32 ulp of PyTorch's (both round float32 arithmetic); the
+    backward within 4 ulp of the result's magnitude, or of the gradient's factor where 1 - y^2 or 1 - y cancels
+    (as in PyTorch's own)."""
+    x = GRID.astype(np.float32)
+    g = np.ones_like(x)
+    (y_t, d_t) = _torch(name, x, g)
+    y, d = _run(A.__dict__[name + "_forward"], A.__dict__[name + "_backward"], name, x, g)
+    assert _ulps(y, y_t).max() <= 4
+    # the gradient's cancellation: (1 - y^2) or (1 - y) loses the ulps of y relative to the result
+    scale = np.maximum(np.abs(d_t), np.abs(y_t) * (2 if name == "tanh" else 1) * (np.abs(x) > 0.5))
+    assert (np.abs(d.astype(np.float64) - d_t) / (np.maximum(scale, 1e-30) * np.finfo(np.float32).eps)).max() <= 8
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_float64_matches_torch(name):
+    x = GRID
+    g = np.ones_like(x)
+    y_t, d_t = _torch(name, x, g)
+    for fwd, bwd in _impls(name):
+        y, d = _run(fwd, bwd, name, x, g)
+        np.testing.assert_allclose(y, y_t, rtol=1e-14, atol=1e-300)
+        # 1 - y^2 and 1 - y are computed from y in both libraries: absolute error at y's magnitude
+        np.testing.assert_allclose(d, d_t, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("n", [1, 7, 70_001, 300_007])
+def test_compiled_matches_reference_on_one_chunk_and_split(name, dtype, n):
+    """The compiled kernel against the reference: through the dispatcher (which splits the larger sizes over the
+    pool where it has 2+ threads), and with the chunk count forced to 1 and to 3 (the last chunk short)."""
+    N = _compiled()
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal(n) * 6).astype(dtype)
+    x[::97] = np.nan
+    x[::89] = -0.0
+    g = rng.standard_normal(n).astype(dtype)
+    fr, br = _impls(name)[0]
+    want_y, want_g = _run(fr, br, name, x, g)
+    saved = x if name in SAVES_INPUT else want_y
+    tol = dict(rtol=3e-6, atol=3e-7) if dtype == np.float32 else dict(rtol=1e-14, atol=1e-15)
+    kind = getattr(N, name.upper())
+    for nch in (None, 1, 3):
+        if nch is None:
+            y, gx = getattr(A, name + "_forward")(x), getattr(A, name + "_backward")(g, saved)
+        else:
+            y, gx = np.empty_like(x), np.empty_like(x)
+            N._fwd(x, y, kind, nch)
+            N._bwd(g, saved, gx, kind, nch)
+        assert y.dtype == dtype and gx.dtype == dtype
+        np.testing.assert_allclose(y, want_y, **tol)
+        np.testing.assert_allclose(gx, want_g, **tol)
+        if nch is not None and nch > 1:   # the split gives the one-chunk result's bits
+            y1, g1 = np.empty_like(x), np.empty_like(x)
+            N._fwd(x, y1, kind, 1)
+            N._bwd(g, saved, g1, kind, 1)
+            _same(y, y1)
+            _same(gx, g1)
+
+
+# the op's forms: (name, a function of (library, tensor))
+FORMS = [
+    ("sigmoid", lambda L, t: L.sigmoid(t)), ("sigmoid", lambda L, t: t.sigmoid()),
+    ("sigmoid", lambda L, t: L.nn.Sigmoid()(t)), ("sigmoid", lambda L, t: L.nn.functional.sigmoid(t)),
+    ("tanh", lambda L, t: L.tanh(t)), ("tanh", lambda L, t: t.tanh()), ("tanh", lambda L, t: L.nn.Tanh()(t)),
+    ("silu", lambda L, t: L.nn.functional.silu(t)), ("silu", lambda L, t: L.nn.SiLU()(t)),
+]
+INPLACE = [
+    ("sigmoid", lambda L, t: t.sigmoid_()), ("sigmoid", lambda L, t: L.sigmoid_(t)),
+    ("tanh", lambda L, t: t.tanh_()), ("tanh", lambda L, t: L.tanh_(t)),
+    ("silu", lambda L, t: L.nn.functional.silu(t, inplace=True)), ("silu", lambda L, t: L.nn.SiLU(inplace=True)(t)),
+]
+TOL = {"float32": dict(rtol=4e-6, atol=4e-7), "float64": dict(rtol=1e-13, atol=1e-15),
+       "bfloat16": dict(rtol=1e-2, atol=1e-2), "float16": dict(rtol=2e-3, atol=1e-3)}
+# the gradients: 1 - y^2 and 1 - y cancel near saturation (in PyTorch too), so an ulp of y is an absolute error of
+# an ulp of 1 times |g| (up to ~4.5 here); the half types' derivatives are rounded to the half type op by op (as
+# before the kernels; PyTorch rounds once, from float32)
+GRAD_TOL = {"float32": dict(rtol=4e-6, atol=2e-6), "float64": dict(rtol=1e-13, atol=4e-15),
+            "bfloat16": dict(rtol=3e-2, atol=3e-2), "float16": dict(rtol=5e-3, atol=4e-3)}
+
+
+def _as_np(t):
+    """A tensor of either library as a NumPy array (the half types widened to float32)."""
+    return t.detach().float().numpy() if str(t.dtype) in ("torch.bfloat16", "torch.float16") else t.detach().numpy()
+
+
+@pytest.mark.parametrize("dtype", list(TOL))
+@pytest.mark.parametrize("form", range(len(FORMS)))
+def test_op_forms_match_torch(form, dtype):
+    """Each form's forward and gradient against PyTorch, on a large contiguous input (the kernel, split), a
+    transposed and a strided view (the reference), in every float dtype."""
+    name, fn = FORMS[form]
+    base = np.random.default_rng(form).standard_normal((300, 700)) * 5
+    g = np.random.default_rng(99).standard_normal((300, 700))
+    for view in (lambda t: t, lambda t: t.T, lambda t: t[:, ::3]):
+        res = []
+        for L in (torch, ember):
+            x = L.tensor(base).to(getattr(L, dtype)).requires_grad_()
+            xv = view(x)
+            y = fn(L, xv)
+            y.backward(view(L.tensor(g).to(getattr(L, dtype))))
+            res.append((y, x.grad))
+        (yt, gt), (ye, ge) = res
+        assert str(ye.dtype) == str(yt.dtype) and tuple(ye.shape) == tuple(yt.shape)
+        np.testing.assert_allclose(_as_np(ye), _as_np(yt), **TOL[dtype])
+        np.testing.assert_allclose(_as_np(ge), _as_np(gt), **GRAD_TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("form", range(len(INPLACE)))
+def test_inplace_forms_match_torch(form, dtype):
+    """In place on a non-leaf (the gradient then comes from the overwritten output or the saved input)."""
+    name, fn = INPLACE[form]
+    base = np.random.default_rng(form).standard_normal((257, 513)) * 5
+    res = []
+    for L in (torch, ember):
+        x = L.tensor(base).to(getattr(L, dtype)).requires_grad_()
+        h = x * 1
+        y = fn(L, h)
+        assert y is h
+        (y * y).sum().backward()
+        res.append((y, x.grad))
+    (yt, gt), (ye, ge) = res
+    np.testing.assert_allclose(ye.detach().numpy(), yt.detach().numpy(), **TOL[dtype])
+    np.testing.assert_allclose(ge.numpy(), gt.numpy(), **TOL[dtype])
+
+
+@pytest.mark.parametrize("form", range(len(FORMS)))
+def test_gradcheck_float64(form):
+    name, fn = FORMS[form]
+    x = ember.tensor(np.random.default_rng(3).standard_normal(40) * 3, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda a: fn(ember, a), (x,))
+    assert ember.autograd.gradgradcheck(lambda a: fn(ember, a), (x,))
