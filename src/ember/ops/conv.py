@@ -26,8 +26,7 @@ Three bilinear primitives close the family under differentiation (``_Geom`` fixe
 
     dF = (T(g, w), G(x, g))    dT = (F(g, w), G(g, y))    dG = (T(y, g), F(x, g))
 
-The forward keeps its Winograd tiles (and im2col matrices of a moderate size) for the weight gradient; the
-compiled drivers' go into buffers that the backward gives back to a pool (``_kept_pool``) for the next forward.
+The forward keeps its Winograd tiles (and im2col matrices of a moderate size) for the weight gradient.
 
 First-order backward (grad mode off) runs fused kernels that share, per block, the transposed output
 gradient (or its Winograd transform) between the input and the weight gradient; under
@@ -37,7 +36,6 @@ order exist.
 import math
 import numbers
 import threading
-import weakref
 
 from .. import _threads as _ember_threads
 from .._dtype import cpp_name
@@ -57,7 +55,6 @@ _KEEP_MAX_GROWTH = 3    # ... where they are at most this many times the input's
 _KEEP_ANY_BYTES = 16 << 20  # ... or this small (memory for speed)
 _MIN_PARALLEL_BYTES = 512 << 10  # below this much block data a convolution runs on one thread
 _SCRATCH_MAX_BYTES = 16 << 20    # larger block intermediates are allocated each time rather than held per thread
-_POOL_MAX_BYTES = 64 << 20       # most memory the kept-input pool holds between a backward and the next forward
 _scratch = threading.local()
 
 class _Geom:
@@ -149,51 +146,6 @@ def _scratch_empty(xp, slot, shape, dtype):
     return buf[:size].reshape(shape)
 
 
-class _KeptPool:
-    """Buffers for what a compiled forward keeps for its weight gradient (megabytes a layer), given back when the
-    backward has used them and lent again to the next forward of that size: a fresh array of that size is fresh
-    pages (the allocator hands such sizes back to the system), whose faults cost about as much as the copy written
-    into them (ResNet-14 training step, one thread: 2900 page faults a step in the convolutions, most of them here).
-    At most ``_POOL_MAX_BYTES`` wait in the pool, the buffers given back longest ago dropped first (sizes no
-    longer asked for: another batch size, the last batch of an epoch); a buffer whose node dies without a
-    backward is simply freed."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._free = []                               # buffers given back, oldest first
-        self._bytes = 0
-        self._lent = weakref.WeakValueDictionary()    # id -> buffer lent out (give() takes back only these)
-
-    def take(self, xp, size, dtype):
-        """An uninitialised 1-D ``dtype`` array of ``size`` elements (``xp``: NumPy)."""
-        with self._lock:
-            for i in range(len(self._free) - 1, -1, -1):
-                buf = self._free[i]
-                if buf.size == size and buf.dtype == dtype:
-                    del self._free[i]
-                    self._bytes -= buf.nbytes
-                    break
-            else:
-                buf = xp.empty(size, dtype)
-            self._lent[id(buf)] = buf
-        return buf
-
-    def give(self, bufs):
-        """Take back those of ``bufs`` that ``take`` lent (the others are left alone)."""
-        with self._lock:
-            for buf in bufs:
-                if self._lent.get(id(buf)) is buf:
-                    del self._lent[id(buf)]
-                    if buf.nbytes <= _POOL_MAX_BYTES:
-                        self._free.append(buf)
-                        self._bytes += buf.nbytes
-            while self._bytes > _POOL_MAX_BYTES:
-                self._bytes -= self._free.pop(0).nbytes
-
-
-_kept_pool = _KeptPool()
-
-
 def _cols_shape(n, g):
     return (n, g.groups, g.C // g.groups * math.prod(g.kernel), math.prod(g.out_sp))
 
@@ -242,9 +194,8 @@ def _keep_inputs(x, g):
     """Whether the forward keeps what it made of x (Winograd tiles: 36/16 of x's size and more; im2col matrices:
     prod(kernel) / prod(stride) of it) for the weight gradient, rather than the backward making it again: Winograd
     tiles always, im2col matrices at most ``_KEEP_MAX_GROWTH`` times x's size or ``_KEEP_ANY_BYTES`` in all.  The
-    compiled drivers keep theirs in ``_kept_pool``'s recycled buffers (fresh ones cost more in page faults than
-    the second im2col: the backward ran it again before the pool); the blocks of the compiled im2col kernel run
-    as Python code write their matrices into per-thread scratch and run it again."""
+    blocks of the compiled im2col kernel run as Python code write their matrices into per-thread scratch and run
+    it again."""
     n, dtype = x.shape[0], x.dtype
     if not _KEEP_INPUTS:
         return False
@@ -302,7 +253,7 @@ def _wino_forward_compiled(drivers, blas, x, w, g, bias, keep, out):
     nch = _driver_chunks(len(blocks))
     most = 36 * max(b.stop - b.start for b in blocks) * th * tw   # tile frequencies of the largest block
     starts = _starts(xp, blocks)
-    kept = _kept_pool.take(xp, 36 * n * th * tw * g.C, x.dtype) if keep is not None else xp.empty(0, x.dtype)
+    kept = xp.empty(36 * n * th * tw * g.C if keep is not None else 0, x.dtype)
     vbuf = _scratch_empty(xp, "wino_v", (nch, most * g.C if keep is None else 0), x.dtype)
     mbuf = _scratch_empty(xp, "wino_m", (nch, most * g.O), x.dtype)
     b = xp.zeros(g.O, x.dtype) if bias is None else xp.ascontiguousarray(bias, dtype=x.dtype)
@@ -360,7 +311,7 @@ def _im2col_forward_compiled(drivers, blas, x, w, g, bias, keep, out):
     nch = _driver_chunks(len(blocks))
     most = max(b.stop - b.start for b in blocks)
     starts = _starts(xp, blocks)
-    kept = _kept_pool.take(xp, n * KP, x.dtype) if keep is not None else xp.empty(0, x.dtype)
+    kept = xp.empty(n * KP if keep is not None else 0, x.dtype)
     cbuf = _scratch_empty(xp, "cols", (nch, most * KP if keep is None else 0), x.dtype)
     b = xp.empty(0, x.dtype) if bias is None else xp.ascontiguousarray(bias, dtype=x.dtype)
     wm = xp.ascontiguousarray(w).reshape(g.groups, g.O // g.groups, -1)
@@ -570,7 +521,6 @@ def _k_FG(z, y, w, g, need_z, need_w):
         kept = [] if need_z and need_w and _wino_ok(g, z.dtype) else None
         gz = _k_F(z, w, g, None, kept) if need_z else None
         gw = _k_TG(y, z, None, g, False, True, kept)[1] if need_w else None
-        _kept_pool.give(kept or ())
         return gz, gw
     xp = module_of_array(z)
     n = z.shape[0]
@@ -656,7 +606,6 @@ class ConvolutionBackward0(Node):
             if not self.transposed:
                 kept, self.kept = self.kept, None
                 gx, gw = _k_TG(gd, x._data, w._data, g, need_x, need_w, kept)
-                _kept_pool.give(kept or ())
             else:
                 gx, gw = _k_FG(gd, x._data, w._data, g, need_x, need_w)
             gx = _make(gx) if gx is not None else None
