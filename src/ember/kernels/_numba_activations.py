@@ -3,7 +3,8 @@
 Sigmoid, tanh and SiLU compute float32 in float32 and float64 in float64 (``_numba_math``'s ``fsigmoid`` /
 ``ftanh``) with PyTorch's CPU formulas, so the special values come out as there: sigmoid 1 / (1 + exp(-x)) (0 where
 exp(-x) overflows), its gradient g (1 - y) y; tanh's gradient g (1 - y^2); silu x sigmoid(x) (NaN at -inf, -0.0 where
-sigmoid underflows to 0) and its gradient g s (1 + x (1 - s)).
+sigmoid underflows to 0) and its gradient g s (1 + x (1 - s)).  leaky_relu, hardswish and hardsigmoid are selects,
+PyTorch's too: NaN passes forward, and the gradient is 0, not g * 0, where the unit is off.
 """
 from fractions import Fraction
 
@@ -99,12 +100,19 @@ def _tanh_parts(a):
     return th, SQRT_2_OVER_PI * (1.0 + 3 * TANH_CUBIC * a * a)
 
 
+@inline
+def _relu6(c, zero, six):
+    """min(max(c, 0), 6) (``zero``, ``six``: in ``c``'s precision) as selects that keep NaN, as PyTorch's."""
+    return zero if c < zero else six if c > six else c
+
+
 _FIT, _SERIES, _TANH = 0, 1, 2   # GELU: float32 erfc fit, float64 erf series, tanh approximation
-SIGMOID, TANH, SILU = 3, 4, 5
+SIGMOID, TANH, SILU, LEAKY_RELU, HARDSWISH, HARDSIGMOID = 3, 4, 5, 6, 7, 8
+_ONE_SIXTH = 0.1666666716337204   # PyTorch's hardsigmoid gradient: 1.0f / 6.0f in either precision
 
 
 @jit
-def _fwd_block(a, y, kind):
+def _fwd_block(a, y, kind, p):
     # one loop per kind, the branch outside it, so each loop vectorises
     if kind == _FIT:
         for i in range(a.size):
@@ -122,15 +130,29 @@ def _fwd_block(a, y, kind):
     elif kind == TANH:
         for i in range(a.size):
             y[i] = ftanh(a[i])
-    else:
+    elif kind == SILU:
         for i in range(a.size):
             y[i] = a[i] * fsigmoid(a[i])
+    elif kind == LEAKY_RELU:
+        slope = a.dtype.type(p)
+        for i in range(a.size):
+            x = a[i]
+            y[i] = x if x > 0 else x * slope
+    elif kind == HARDSWISH:
+        zero, three, six = a.dtype.type(0), a.dtype.type(3), a.dtype.type(6)
+        for i in range(a.size):
+            y[i] = a[i] * _relu6(a[i] + three, zero, six) / six
+    else:
+        zero, three, six = a.dtype.type(0), a.dtype.type(3), a.dtype.type(6)
+        for i in range(a.size):
+            y[i] = _relu6(a[i] + three, zero, six) / six
 
 
 @jit
-def _bwd_block(g, a, gx, kind):
-    """``a``: the saved array, GELU's and SiLU's input, sigmoid's and tanh's output."""
-    one = g.dtype.type(1)   # a literal 1 would make float32 arithmetic float64
+def _bwd_block(g, a, gx, kind, p):
+    """``a``: the saved array, sigmoid's and tanh's output, the others' input; ``p``: leaky_relu's slope."""
+    t = g.dtype.type   # typed constants: a literal 1 would make float32 arithmetic float64
+    one, zero = t(1), t(0)
     if kind == _FIT:
         for i in range(a.size):
             cdf, pdf = _cdf_pdf32(a[i])
@@ -150,26 +172,40 @@ def _bwd_block(g, a, gx, kind):
     elif kind == TANH:
         for i in range(a.size):
             gx[i] = g[i] * (one - a[i] * a[i])
-    else:
+    elif kind == SILU:
         for i in range(a.size):
             x = a[i]
             s = fsigmoid(x)
             gx[i] = g[i] * s * (one + x * (one - s))
+    elif kind == LEAKY_RELU:
+        slope = t(p)
+        for i in range(a.size):
+            gx[i] = g[i] if a[i] > 0 else g[i] * slope
+    elif kind == HARDSWISH:
+        three, half = t(3), t(0.5)
+        for i in range(a.size):
+            x = a[i]
+            gx[i] = zero if x <= -three else g[i] * (x / three + half) if x < three else g[i]
+    else:
+        sixth = t(_ONE_SIXTH)
+        for i in range(a.size):
+            x = a[i]
+            gx[i] = g[i] * sixth if -3 < x < 3 else zero
 
 
 @pjit
-def _fwd(a, y, kind, nch):
+def _fwd(a, y, kind, p, nch):
     per = (a.size + nch - 1) // nch
     for ch in prange(nch):   # each chunk a call: a loop inside prange itself is not vectorised
-        _fwd_block(a[ch * per:(ch + 1) * per], y[ch * per:(ch + 1) * per], kind)
+        _fwd_block(a[ch * per:(ch + 1) * per], y[ch * per:(ch + 1) * per], kind, p)
 
 
 @pjit
-def _bwd(g, a, gx, kind, nch):
+def _bwd(g, a, gx, kind, p, nch):
     per = (a.size + nch - 1) // nch
     for ch in prange(nch):
         sl = slice(ch * per, (ch + 1) * per)
-        _bwd_block(g[sl], a[sl], gx[sl], kind)
+        _bwd_block(g[sl], a[sl], gx[sl], kind, p)
 
 
 _PER_CHUNK = 1 << 14   # elements (see ``row_chunks``): one thread takes ~0.6 ns an element either way
@@ -183,7 +219,7 @@ def gelu_forward(a, approximate):
     """See ``activations.gelu_forward_reference``."""
     x = np.ascontiguousarray(a).reshape(-1)
     y = np.empty_like(x)
-    _fwd(x, y, _kind(x, approximate), chunks(x.size, _PER_CHUNK))
+    _fwd(x, y, _kind(x, approximate), 0.0, chunks(x.size, _PER_CHUNK))
     return y.reshape(a.shape)
 
 
@@ -192,7 +228,7 @@ def gelu_backward(g, a, approximate):
     x = np.ascontiguousarray(a).reshape(-1)
     gg = np.ascontiguousarray(g, dtype=x.dtype).reshape(-1)
     gx = np.empty_like(x)
-    _bwd(gg, x, gx, _kind(x, approximate), chunks(x.size, _PER_CHUNK))
+    _bwd(gg, x, gx, _kind(x, approximate), 0.0, chunks(x.size, _PER_CHUNK))
     return gx.reshape(a.shape)
 
 
@@ -201,15 +237,15 @@ def gelu_backward(g, a, approximate):
 _POINTWISE_CHUNK = {4: 1 << 16, 8: 1 << 14}
 
 
-def _pointwise_forward(a, kind):
+def _pointwise_forward(a, kind, p=0.0):
     y = np.empty_like(a)
-    _fwd(a.reshape(-1), y.reshape(-1), kind, chunks(a.size, _POINTWISE_CHUNK[a.itemsize]))
+    _fwd(a.reshape(-1), y.reshape(-1), kind, float(p), chunks(a.size, _POINTWISE_CHUNK[a.itemsize]))
     return y
 
 
-def _pointwise_backward(g, s, kind):
+def _pointwise_backward(g, s, kind, p=0.0):
     gx = np.empty_like(g)
-    _bwd(g.reshape(-1), s.reshape(-1), gx.reshape(-1), kind, chunks(g.size, _POINTWISE_CHUNK[g.itemsize]))
+    _bwd(g.reshape(-1), s.reshape(-1), gx.reshape(-1), kind, float(p), chunks(g.size, _POINTWISE_CHUNK[g.itemsize]))
     return gx
 
 
@@ -241,3 +277,33 @@ def silu_forward(a):
 def silu_backward(g, x):
     """See ``activations.silu_backward_reference``."""
     return _pointwise_backward(g, x, SILU)
+
+
+def leaky_relu_forward(a, negative_slope):
+    """See ``activations.leaky_relu_forward_reference``."""
+    return _pointwise_forward(a, LEAKY_RELU, negative_slope)
+
+
+def leaky_relu_backward(g, x, negative_slope):
+    """See ``activations.leaky_relu_backward_reference``."""
+    return _pointwise_backward(g, x, LEAKY_RELU, negative_slope)
+
+
+def hardswish_forward(a):
+    """See ``activations.hardswish_forward_reference``."""
+    return _pointwise_forward(a, HARDSWISH)
+
+
+def hardswish_backward(g, x):
+    """See ``activations.hardswish_backward_reference``."""
+    return _pointwise_backward(g, x, HARDSWISH)
+
+
+def hardsigmoid_forward(a):
+    """See ``activations.hardsigmoid_forward_reference``."""
+    return _pointwise_forward(a, HARDSIGMOID)
+
+
+def hardsigmoid_backward(g, x):
+    """See ``activations.hardsigmoid_backward_reference``."""
+    return _pointwise_backward(g, x, HARDSIGMOID)

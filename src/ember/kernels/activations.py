@@ -1,6 +1,7 @@
 """Activation kernels: GELU (exact and tanh-approximated) forward and backward, and the standard normal
-CDF behind it; sigmoid, tanh and SiLU forward and backward (compiled: one pass each, split over threads, in the
-input's precision, for contiguous float32 and float64 arrays; the NumPy formulas otherwise).
+CDF behind it; sigmoid, tanh, SiLU, leaky_relu, hardswish and hardsigmoid forward and backward (compiled: one pass
+each, split over threads, in the input's precision, for contiguous float32 and float64 arrays; the NumPy formulas
+otherwise).
 
 Precision: float64 uses erf's float64 Chebyshev series (``ERF_SMALL`` for |z| < 1, ``ERFCX_LARGE`` for
 erfc = exp(-z^2) erfcx(z) beyond); float32 and the half types use erfc(z) / 2 = exp(-z^2) t Q(u), t = 2 / (2 + z),
@@ -173,3 +174,60 @@ tanh_backward = Kernel("tanh_backward", tanh_backward_reference, numba=_N + "tan
 silu_forward = Kernel("silu_forward", silu_forward_reference, numba=_N + "silu_forward", accepts=_contiguous_floats)
 silu_backward = Kernel("silu_backward", silu_backward_reference, numba=_N + "silu_backward",
                        accepts=_contiguous_floats)
+
+
+def leaky_relu_forward_reference(a, negative_slope):
+    """``a`` where positive, ``a * negative_slope`` (the slope in ``a``'s dtype) elsewhere."""
+    return module_of_array(a).where(a > 0, a, a * a.dtype.type(negative_slope))
+
+
+def leaky_relu_backward_reference(g, a, negative_slope):
+    """The gradient of leaky_relu at its input ``a``: ``g`` where ``a`` is positive, ``g * negative_slope``
+    elsewhere."""
+    return g * module_of_array(a).where(a > 0, 1, negative_slope).astype(g.dtype)
+
+
+def hardswish_forward_reference(a):
+    """``a * relu6(a + 3) / 6`` of a float array, in its dtype (bfloat16's clip computes in float32: rounded once,
+    as PyTorch does)."""
+    t = a.dtype.type
+    return (a * module_of_array(a).clip(a + t(3), 0, 6) / t(6)).astype(a.dtype, copy=False)
+
+
+def hardswish_derivative(a):
+    """hardswish's derivative at ``a`` as PyTorch's CPU kernel takes it: 0 up to -3, ``a / 3 + 1/2`` below 3, 1
+    from 3 (and at NaN)."""
+    xp = module_of_array(a)
+    t = a.dtype.type
+    return xp.where(a <= -3, t(0), xp.where(a < 3, a / t(3) + t(0.5), t(1))).astype(a.dtype, copy=False)
+
+
+def hardswish_backward_reference(g, a):
+    """The gradient of hardswish at its input ``a``: ``g * hardswish_derivative(a)``."""
+    return g * hardswish_derivative(a)
+
+
+def hardsigmoid_forward_reference(a):
+    """``relu6(a + 3) / 6`` of a float array, in its dtype (as ``hardswish_forward_reference``)."""
+    t = a.dtype.type
+    return (module_of_array(a).clip(a + t(3), 0, 6) / t(6)).astype(a.dtype, copy=False)
+
+
+def hardsigmoid_backward_reference(g, a):
+    """The gradient of hardsigmoid at its input ``a``: ``g / 6`` (PyTorch's float32 1/6) strictly inside (-3, 3),
+    else 0."""
+    return g * ((a > -3) & (a < 3)).astype(g.dtype) * 0.1666666716337204
+
+
+leaky_relu_forward = Kernel("leaky_relu_forward", leaky_relu_forward_reference, numba=_N + "leaky_relu_forward",
+                            accepts=lambda a, slope: _contiguous_floats(a))
+leaky_relu_backward = Kernel("leaky_relu_backward", leaky_relu_backward_reference, numba=_N + "leaky_relu_backward",
+                             accepts=lambda g, a, slope: _contiguous_floats(g, a))
+hardswish_forward = Kernel("hardswish_forward", hardswish_forward_reference, numba=_N + "hardswish_forward",
+                           accepts=_contiguous_floats)
+hardswish_backward = Kernel("hardswish_backward", hardswish_backward_reference, numba=_N + "hardswish_backward",
+                            accepts=_contiguous_floats)
+hardsigmoid_forward = Kernel("hardsigmoid_forward", hardsigmoid_forward_reference, numba=_N + "hardsigmoid_forward",
+                             accepts=_contiguous_floats)
+hardsigmoid_backward = Kernel("hardsigmoid_backward", hardsigmoid_backward_reference,
+                              numba=_N + "hardsigmoid_backward", accepts=_contiguous_floats)

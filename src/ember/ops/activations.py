@@ -27,6 +27,8 @@ class LeakyReluBackward0(Node):
 
     def backward(self, grad):
         x, = self.saved_tensors
+        if not GradMode.enabled:
+            return (_make(_ka.leaky_relu_backward(grad._data, x._data, self.slope)),)
         xp = array_module(x)
         return (grad * _make(xp.where(x._data > 0, 1, self.slope).astype(grad._data.dtype)),)
 
@@ -34,8 +36,7 @@ class LeakyReluBackward0(Node):
 def leaky_relu(input, negative_slope=0.01):
     """``x`` where positive, ``negative_slope * x`` elsewhere."""
     require_floating(input, "leaky_relu_cpu")
-    a = input._data
-    res = _make(array_module(input).where(a > 0, a, a * a.dtype.type(negative_slope)))
+    res = _make(_ka.leaky_relu_forward(input._data, negative_slope))
     record(res, LeakyReluBackward0, (input,), (input,), slope=negative_slope)
     return res
 
@@ -338,22 +339,19 @@ def logsigmoid(input):
 
 
 class HardswishBackward0(Node):
-    """Gradient of hardswish: 0 below -3, ``x / 3 + 1/2`` up to 3, 1 above."""
+    """Gradient of hardswish: 0 up to -3, ``x / 3 + 1/2`` below 3, 1 from 3 (PyTorch's CPU kernel's ends)."""
 
     def backward(self, grad):
         a = self.saved_tensors[0]._data
-        t = a.dtype.type
-        xp = array_module(grad)
-        d = xp.where(a < -3, t(0), xp.where(a <= 3, a / t(3) + t(0.5), t(1)))
-        return (grad * _make(d.astype(a.dtype, copy=False)),)
+        if not GradMode.enabled:
+            return (_make(_ka.hardswish_backward(grad._data, a)),)
+        return (grad * _make(_ka.hardswish_derivative(a)),)
 
 
 def hardswish(input):
     """``x * relu6(x + 3) / 6``."""
     require_floating(input, "hardswish_cpu")
-    a = input._data
-    t = a.dtype.type
-    res = _make(a * array_module(input).clip(a + t(3), 0, 6) / t(6))
+    res = _make(_ka.hardswish_forward(input._data))
     record(res, HardswishBackward0, (input,), (input,))
     return res
 
@@ -363,14 +361,14 @@ class HardsigmoidBackward0(Node):
 
     def backward(self, grad):
         x = self.saved_tensors[0]._data
+        if not GradMode.enabled:
+            return (_make(_ka.hardsigmoid_backward(grad._data, x)),)
         return (grad * _mask((x > -3) & (x < 3), grad) * 0.1666666716337204,)   # PyTorch's float(1/6f)
 
 
 def hardsigmoid(input):
     """``relu6(x + 3) / 6``."""
     require_floating(input, "hardsigmoid_cpu")
-    a = input._data
-    t = a.dtype.type
-    res = _make(array_module(input).clip(a + t(3), 0, 6) / t(6))
+    res = _make(_ka.hardsigmoid_forward(input._data))
     record(res, HardsigmoidBackward0, (input,), (input,))
     return res
