@@ -232,3 +232,35 @@ def test_col2im_scatter_matches_reference():
         want = np.empty_like(got)
         K.col2im_reference(cols, g, want)
         np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-14)
+
+
+_CONV1D_ARGS = [dict(padding=2), dict(stride=3, dilation=2), dict(groups=2, padding=1)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("transposed,kw", [(False, kw) for kw in _CONV1D_ARGS + [dict(padding="same", dilation=3)]]
+                         + [(True, kw) for kw in _CONV1D_ARGS], ids=str)   # no padding="same" transposed in torch
+def test_conv1d_runs_as_2d_of_height_one(monkeypatch, transposed, dtype, kw):
+    """1-D convolutions (and transposed ones) run through the 2-D drivers on height-1 views: values, both gradients
+    and the bias gradient match torch, and the grad_fn is still the convolution's."""
+    seen = []
+    real = C._through_2d
+    monkeypatch.setattr(C, "_through_2d", lambda g, a: real(g, a) if g.nd != 1 else seen.append(real(g, a)) or seen[-1])
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((3, 4, 23)).astype(dtype)
+    groups = kw.get("groups", 1)
+    w = (rng.standard_normal((4, 6 // groups, 5) if transposed else (6, 4 // groups, 5)) * 0.3).astype(dtype)
+    b = rng.standard_normal(6).astype(dtype)
+    res = []
+    for lib in (torch, ember):
+        F = lib.nn.functional
+        ts = [lib.tensor(a, requires_grad=True) for a in (x, w, b)]
+        out = F.conv_transpose1d(*ts, **kw) if transposed else F.conv1d(*ts, **kw)
+        gy = lib.tensor(np.cos(np.arange(out.numel())).reshape(tuple(out.shape)).astype(dtype))
+        res.append([out.detach().numpy(), *(a.numpy() for a in lib.autograd.grad(out, ts, gy)),
+                    type(out.grad_fn).__name__])
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == "float32" else dict(rtol=1e-10, atol=1e-10)
+    for got, want in zip(res[1][:4], res[0][:4]):
+        np.testing.assert_allclose(got, want, **tol)
+    assert res[1][4] == res[0][4] == "ConvolutionBackward0"
+    assert seen and all(seen)

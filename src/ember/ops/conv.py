@@ -14,9 +14,9 @@ independent (tiles x C) @ (C x O) GEMMs — 4x fewer multiplications than im2col
 Both kernels run over the batch in blocks of a few images, so that each block's im2col matrix or
 Winograd tiles (a few MB) stay in cache between the copy, the GEMM and the scatter; within a block
 everything is vectorised over images, channels and positions.  With Numba (NumPy float arrays, two spatial
-dims) one compiled driver per call (``kernels/_numba_conv_blocks.py``) runs all the blocks, shared between the
-threads of Numba's OpenMP pool; otherwise (the NumPy references, CuPy arrays, 1-D / 3-D convolutions) the blocks
-run as Python code on the block threads (``_run_blocks``).
+dims, or one as a height of 1: ``_as_2d``) one compiled driver per call (``kernels/_numba_conv_blocks.py``) runs
+all the blocks, shared between the threads of Numba's OpenMP pool; otherwise (the NumPy references, CuPy arrays,
+3-D convolutions) the blocks run as Python code on the block threads (``_run_blocks``).
 
 Three bilinear primitives close the family under differentiation (``_Geom`` fixes every shape):
 
@@ -402,6 +402,19 @@ def _sum(parts):
     return out
 
 
+def _as_2d(g):
+    """A 1-D convolution's geometry as the 2-D one of height 1 (the compiled drivers are 2-D; the arrays gain a
+    height axis of 1 as views)."""
+    return _Geom(2, (1,) + g.stride, (0,) + g.lo, (0,) + g.hi, (1,) + g.dilation, g.groups, (1,) + g.kernel,
+                 (1,) + g.in_sp, (1,) + g.out_sp, g.C, g.O)
+
+
+def _through_2d(g, a):
+    """Whether a 1-D convolution on ``a`` runs as a 2-D one of height 1: where the compiled drivers take it (the
+    Python blocks would split it over Python threads beside Numba's pool)."""
+    return g.nd == 1 and a.shape[0] > 0 and _compiled(a) is not None
+
+
 @_one_blas_thread
 def _k_F(x, w, g, bias=None, keep=None):
     """Convolution: x (N, C, *S), w (O, C/g, *k) -> (N, O, *out).
@@ -409,6 +422,8 @@ def _k_F(x, w, g, bias=None, keep=None):
     ``keep``, a list, receives the per-block Winograd inputs or im2col matrices for the weight gradient to reuse
     (from a compiled driver: the blocks' starts and one array of all the blocks' Winograd inputs).
     """
+    if _through_2d(g, x):
+        return _k_F(x[:, :, None], w[:, :, None], _as_2d(g), bias, keep)[:, :, 0]
     xp = module_of_array(x)
     n = x.shape[0]
     out = xp.empty((n, g.O) + g.out_sp, dtype=x.dtype)
@@ -463,6 +478,10 @@ def _k_TG(y, x, w, g, need_x, need_w, kept=None):
     ``kept`` may hold the Winograd inputs or im2col matrices of x that the forward computed (what ``_k_F`` put in
     its ``keep``).
     """
+    if _through_2d(g, y):
+        gx, gw = _k_TG(y[:, :, None], None if x is None else x[:, :, None], None if w is None else w[:, :, None],
+                       _as_2d(g), need_x, need_w, kept)
+        return (None if gx is None else gx[:, :, 0]), (None if gw is None else gw[:, :, 0])
     xp = module_of_array(y)
     n = y.shape[0]
     gx = xp.empty((n, g.C) + g.in_sp, dtype=y.dtype) if need_x else None
