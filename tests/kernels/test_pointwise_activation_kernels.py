@@ -1,8 +1,8 @@
-"""The sigmoid, tanh, SiLU, leaky_relu, hardswish and hardsigmoid kernels (kernels/activations.py): compiled against the NumPy reference on one chunk
-and split over threads, against PyTorch on special values (signed zeros, infinities, NaN, saturation, float32
-subnormals) and on a dense grid (float32 within a few ulp, float64 to 1e-14); the ops (functional, Tensor method,
-in-place, nn module) against PyTorch in float32/float64/bfloat16/float16 and on non-contiguous inputs, and float64
-gradcheck."""
+"""The sigmoid, tanh, SiLU, leaky_relu, hardswish and hardsigmoid kernels (kernels/activations.py): compiled
+against the NumPy reference on one chunk and split over threads, against PyTorch on special values (signed zeros,
+infinities, NaN, saturation, float32 subnormals, infinite and NaN gradients) and on a dense grid (float32 within a
+few ulp, float64 to 1e-14); the ops (functional, Tensor method, in-place, nn module) against PyTorch in
+float32/float64/bfloat16/float16 and on non-contiguous inputs, and float64 gradcheck."""
 import numpy as np
 import pytest
 import torch

@@ -232,78 +232,40 @@ def gelu_backward(g, a, approximate):
     return gx.reshape(a.shape)
 
 
-# elements per chunk of sigmoid, tanh and SiLU, by itemsize: one thread takes 0.1-0.25 ns a float32 element (tanh's
-# forward the most, sigmoid's backward the least) and 0.33-1.3 ns a float64 one, so a chunk holds 6-20 us of work
-_POINTWISE_CHUNK = {4: 1 << 16, 8: 1 << 14}
+# elements per chunk (see ``row_chunks``) by itemsize, so that a chunk holds some 6-20 us of one thread's work: sigmoid,
+# tanh and SiLU take 0.1-0.25 ns a float32 element (tanh's forward the most, sigmoid's backward the least) and 0.33-1.3
+# ns a float64 one; the piecewise leaky_relu, hardswish and hardsigmoid 0.06-0.09 and 0.15
+_SMOOTH_CHUNK, _PIECEWISE_CHUNK = {4: 1 << 16, 8: 1 << 14}, {4: 1 << 17, 8: 1 << 16}
 
 
-def _pointwise_forward(a, kind, p=0.0):
-    y = np.empty_like(a)
-    _fwd(a.reshape(-1), y.reshape(-1), kind, float(p), chunks(a.size, _POINTWISE_CHUNK[a.itemsize]))
-    return y
+def _param(params):
+    """The drivers' float parameter: the one given (leaky_relu's slope) or 0."""
+    return float(params[0]) if params else 0.0
 
 
-def _pointwise_backward(g, s, kind, p=0.0):
-    gx = np.empty_like(g)
-    _bwd(g.reshape(-1), s.reshape(-1), gx.reshape(-1), kind, float(p), chunks(g.size, _POINTWISE_CHUNK[g.itemsize]))
-    return gx
+def _pointwise(name, kind, per_chunk):
+    """The compiled forward ``(a, *params)`` and backward ``(g, saved, *params)`` of ``kind``, documented by
+    ``activations.<name>_forward_reference`` / ``_backward_reference``; ``per_chunk``: elements per chunk by
+    itemsize."""
+    def forward(a, *params):
+        y = np.empty_like(a)
+        _fwd(a.reshape(-1), y.reshape(-1), kind, _param(params), chunks(a.size, per_chunk[a.itemsize]))
+        return y
+
+    def backward(g, saved, *params):
+        gx = np.empty_like(g)
+        _bwd(g.reshape(-1), saved.reshape(-1), gx.reshape(-1), kind, _param(params),
+             chunks(g.size, per_chunk[g.itemsize]))
+        return gx
+    forward.__name__, backward.__name__ = f"{name}_forward", f"{name}_backward"
+    forward.__doc__ = f"See ``activations.{name}_forward_reference``."
+    backward.__doc__ = f"See ``activations.{name}_backward_reference``."
+    return forward, backward
 
 
-def sigmoid_forward(a):
-    """See ``activations.sigmoid_forward_reference``."""
-    return _pointwise_forward(a, SIGMOID)
-
-
-def sigmoid_backward(g, y):
-    """See ``activations.sigmoid_backward_reference``."""
-    return _pointwise_backward(g, y, SIGMOID)
-
-
-def tanh_forward(a):
-    """See ``activations.tanh_forward_reference``."""
-    return _pointwise_forward(a, TANH)
-
-
-def tanh_backward(g, y):
-    """See ``activations.tanh_backward_reference``."""
-    return _pointwise_backward(g, y, TANH)
-
-
-def silu_forward(a):
-    """See ``activations.silu_forward_reference``."""
-    return _pointwise_forward(a, SILU)
-
-
-def silu_backward(g, x):
-    """See ``activations.silu_backward_reference``."""
-    return _pointwise_backward(g, x, SILU)
-
-
-def leaky_relu_forward(a, negative_slope):
-    """See ``activations.leaky_relu_forward_reference``."""
-    return _pointwise_forward(a, LEAKY_RELU, negative_slope)
-
-
-def leaky_relu_backward(g, x, negative_slope):
-    """See ``activations.leaky_relu_backward_reference``."""
-    return _pointwise_backward(g, x, LEAKY_RELU, negative_slope)
-
-
-def hardswish_forward(a):
-    """See ``activations.hardswish_forward_reference``."""
-    return _pointwise_forward(a, HARDSWISH)
-
-
-def hardswish_backward(g, x):
-    """See ``activations.hardswish_backward_reference``."""
-    return _pointwise_backward(g, x, HARDSWISH)
-
-
-def hardsigmoid_forward(a):
-    """See ``activations.hardsigmoid_forward_reference``."""
-    return _pointwise_forward(a, HARDSIGMOID)
-
-
-def hardsigmoid_backward(g, x):
-    """See ``activations.hardsigmoid_backward_reference``."""
-    return _pointwise_backward(g, x, HARDSIGMOID)
+sigmoid_forward, sigmoid_backward = _pointwise("sigmoid", SIGMOID, _SMOOTH_CHUNK)
+tanh_forward, tanh_backward = _pointwise("tanh", TANH, _SMOOTH_CHUNK)
+silu_forward, silu_backward = _pointwise("silu", SILU, _SMOOTH_CHUNK)
+leaky_relu_forward, leaky_relu_backward = _pointwise("leaky_relu", LEAKY_RELU, _PIECEWISE_CHUNK)
+hardswish_forward, hardswish_backward = _pointwise("hardswish", HARDSWISH, _PIECEWISE_CHUNK)
+hardsigmoid_forward, hardsigmoid_backward = _pointwise("hardsigmoid", HARDSIGMOID, _PIECEWISE_CHUNK)
