@@ -6,13 +6,14 @@ exp(-x) overflows), its gradient g (1 - y) y; tanh's gradient g (1 - y^2); silu 
 sigmoid underflows to 0) and its gradient g s (1 + x (1 - s)).  leaky_relu, hardswish and hardsigmoid are selects,
 PyTorch's too: NaN passes forward, and the gradient is 0, not g * 0, where the unit is off.
 """
+import math
 from fractions import Fraction
 
 import numpy as np
 from numba import prange
 
 from ._numba import inline, jit, pjit, chunks
-from ._numba_math import exp32_nonpositive, exp64, tanh64, fsigmoid, ftanh
+from ._numba_math import exp32, exp32_nonpositive, exp64, tanh64, fexp, fsigmoid, ftanh, _by_precision
 from .activations import (ERF_SMALL, ERFCX_LARGE, HALF_ERFCX_FIT32, FIT32_U, SQRT_2_OVER_PI, INV_SQRT_2PI,
                           TANH_CUBIC)
 
@@ -100,6 +101,34 @@ def _tanh_parts(a):
     return th, SQRT_2_OVER_PI * (1.0 + 3 * TANH_CUBIC * a * a)
 
 
+_EXPM1_SMALL = 0.6   # below it expm1(z) = z P(z); beyond, exp(z) - 1 keeps its relative accuracy (|expm1| > 0.45)
+# P's Taylor coefficients, 1/(k+1)!: the first left out is below 2e-9 (float32) / 5e-19 (float64) of P on |z| < 0.6
+_EXPM1_32 = tuple(1 / math.factorial(k + 1) for k in range(9))[::-1]   # Horner's order
+_expm1_over_z64 = _power_series(tuple(1 / math.factorial(k + 1) for k in range(17)), "expm1_over_z64")
+
+
+@inline
+def _expm1_32(z):
+    """expm1 of a float32 in float32 (about 3 ulp; inf, NaN and -inf's -1 through exp32)."""
+    p = np.float32(_EXPM1_32[0])
+    for c in _EXPM1_32[1:]:
+        p = p * z + np.float32(c)
+    return z * p if abs(z) < np.float32(_EXPM1_SMALL) else exp32(z) - np.float32(1)
+
+
+@inline
+def _expm1_64(z):
+    """expm1 of a float64 (a few ulp)."""
+    return z * _expm1_over_z64(z) if abs(z) < _EXPM1_SMALL else exp64(z) - 1.0
+
+
+def fexpm1(z):
+    """expm1 in the precision of ``z`` (Numba only)."""
+
+
+_by_precision(fexpm1, _expm1_32, _expm1_64, inline="always")
+
+
 @inline
 def _relu6(c, zero, six):
     """min(max(c, 0), 6) (``zero``, ``six``: in ``c``'s precision) as selects that keep NaN, as PyTorch's."""
@@ -107,7 +136,7 @@ def _relu6(c, zero, six):
 
 
 _FIT, _SERIES, _TANH = 0, 1, 2   # GELU: float32 erfc fit, float64 erf series, tanh approximation
-SIGMOID, TANH, SILU, LEAKY_RELU, HARDSWISH, HARDSIGMOID = 3, 4, 5, 6, 7, 8
+SIGMOID, TANH, SILU, LEAKY_RELU, HARDSWISH, HARDSIGMOID, ELU = 3, 4, 5, 6, 7, 8, 9
 _ONE_SIXTH = 0.1666666716337204   # PyTorch's hardsigmoid gradient: 1.0f / 6.0f in either precision
 
 
@@ -134,10 +163,16 @@ def _fwd_block(a, y, kind, p):
         for i in range(a.size):
             y[i] = a[i] * fsigmoid(a[i])
     elif kind == LEAKY_RELU:
-        slope = a.dtype.type(p)
+        slope = a.dtype.type(p[0])
         for i in range(a.size):
             x = a[i]
             y[i] = x if x > 0 else x * slope
+    elif kind == ELU:   # p: alpha, scale, input scale; the coefficients rounded to a's type first, as PyTorch's
+        t = a.dtype.type
+        neg, pos, ipt = t(p[0]) * t(p[1]), t(p[1]), t(p[2])
+        for i in range(a.size):
+            x = a[i]
+            y[i] = x * pos if x > 0 else fexpm1(x * ipt) * neg
     elif kind == HARDSWISH:
         zero, three, six = a.dtype.type(0), a.dtype.type(3), a.dtype.type(6)
         for i in range(a.size):
@@ -150,7 +185,8 @@ def _fwd_block(a, y, kind, p):
 
 @jit
 def _bwd_block(g, a, gx, kind, p):
-    """``a``: the saved array, sigmoid's and tanh's output, the others' input; ``p``: leaky_relu's slope."""
+    """``a``: the saved array, sigmoid's and tanh's output, the others' input; ``p``: leaky_relu's slope, or ELU's
+    alpha, scale and input scale."""
     t = g.dtype.type   # typed constants: a literal 1 would make float32 arithmetic float64
     one, zero = t(1), t(0)
     if kind == _FIT:
@@ -178,9 +214,14 @@ def _bwd_block(g, a, gx, kind, p):
             s = fsigmoid(x)
             gx[i] = g[i] * s * (one + x * (one - s))
     elif kind == LEAKY_RELU:
-        slope = t(p)
+        slope = t(p[0])
         for i in range(a.size):
             gx[i] = g[i] if a[i] > 0 else g[i] * slope
+    elif kind == ELU:
+        neg, pos, ipt = t(p[0]) * t(p[1]), t(p[1]), t(p[2])
+        for i in range(a.size):
+            x = a[i]
+            gx[i] = g[i] * ipt * neg * fexp(x * ipt) if x <= 0 else g[i] * pos   # NaN: g * scale, as PyTorch
     elif kind == HARDSWISH:
         three, half = t(3), t(0.5)
         for i in range(a.size):
@@ -219,7 +260,7 @@ def gelu_forward(a, approximate):
     """See ``activations.gelu_forward_reference``."""
     x = np.ascontiguousarray(a).reshape(-1)
     y = np.empty_like(x)
-    _fwd(x, y, _kind(x, approximate), 0.0, chunks(x.size, _PER_CHUNK))
+    _fwd(x, y, _kind(x, approximate), _param(()), chunks(x.size, _PER_CHUNK))
     return y.reshape(a.shape)
 
 
@@ -228,7 +269,7 @@ def gelu_backward(g, a, approximate):
     x = np.ascontiguousarray(a).reshape(-1)
     gg = np.ascontiguousarray(g, dtype=x.dtype).reshape(-1)
     gx = np.empty_like(x)
-    _bwd(gg, x, gx, _kind(x, approximate), 0.0, chunks(x.size, _PER_CHUNK))
+    _bwd(gg, x, gx, _kind(x, approximate), _param(()), chunks(x.size, _PER_CHUNK))
     return gx.reshape(a.shape)
 
 
@@ -239,8 +280,9 @@ _SMOOTH_CHUNK, _PIECEWISE_CHUNK = {4: 1 << 16, 8: 1 << 14}, {4: 1 << 17, 8: 1 <<
 
 
 def _param(params):
-    """The drivers' float parameter: the one given (leaky_relu's slope) or 0."""
-    return float(params[0]) if params else 0.0
+    """The drivers' three float parameters: those given (leaky_relu's slope; ELU's alpha, scale, input scale), then
+    zeros."""
+    return tuple(float(v) for v in params) + (0.0,) * (3 - len(params))
 
 
 def _pointwise(name, kind, per_chunk):
@@ -269,3 +311,4 @@ silu_forward, silu_backward = _pointwise("silu", SILU, _SMOOTH_CHUNK)
 leaky_relu_forward, leaky_relu_backward = _pointwise("leaky_relu", LEAKY_RELU, _PIECEWISE_CHUNK)
 hardswish_forward, hardswish_backward = _pointwise("hardswish", HARDSWISH, _PIECEWISE_CHUNK)
 hardsigmoid_forward, hardsigmoid_backward = _pointwise("hardsigmoid", HARDSIGMOID, _PIECEWISE_CHUNK)
+elu_forward, elu_backward = _pointwise("elu", ELU, _SMOOTH_CHUNK)

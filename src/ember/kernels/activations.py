@@ -1,6 +1,6 @@
 """Activation kernels: GELU (exact and tanh-approximated) forward and backward, and the standard normal
-CDF behind it; sigmoid, tanh, SiLU, leaky_relu, hardswish and hardsigmoid forward and backward (compiled: one pass
-each, split over threads, in the input's precision, for contiguous float32 and float64 arrays; the NumPy formulas
+CDF behind it; sigmoid, tanh, SiLU, leaky_relu, hardswish, hardsigmoid and ELU (elu, selu, celu) forward and
+backward (compiled: one pass each, split over threads, in the input's precision, for contiguous float32 and float64 arrays; the NumPy formulas
 otherwise).
 
 Precision: float64 uses erf's float64 Chebyshev series (``ERF_SMALL`` for |z| < 1, ``ERFCX_LARGE`` for
@@ -231,3 +231,26 @@ hardsigmoid_forward = Kernel("hardsigmoid_forward", hardsigmoid_forward_referenc
                              accepts=_contiguous_floats)
 hardsigmoid_backward = Kernel("hardsigmoid_backward", hardsigmoid_backward_reference,
                               numba=_N + "hardsigmoid_backward", accepts=_contiguous_floats)
+
+
+def elu_forward_reference(a, alpha, scale, input_scale):
+    """``scale * a`` where positive, ``alpha * scale * expm1(a * input_scale)`` elsewhere (elu, selu, celu)."""
+    xp = module_of_array(a)
+    t = a.dtype.type
+    neg = xp.expm1(xp.minimum(a, 0) * t(input_scale)) * t(alpha * scale)
+    return xp.where(a > 0, a * t(scale), neg)
+
+
+def elu_backward_reference(g, a, alpha, scale, input_scale):
+    """The gradient of the ELU family at its input ``a``: ``g * alpha * scale * input_scale * exp(a * input_scale)``
+    up to 0, ``g * scale`` elsewhere (NaN included, as PyTorch)."""
+    xp = module_of_array(a)
+    with backend_of(a).errstate(all="ignore"):   # exp's overflow where a > 0, not taken
+        d = xp.where(a <= 0, alpha * scale * input_scale * xp.exp(a * input_scale), scale)
+    return g * d.astype(a.dtype)
+
+
+elu_forward = Kernel("elu_forward", elu_forward_reference, numba=_N + "elu_forward",
+                     accepts=lambda a, *params: _contiguous_floats(a))
+elu_backward = Kernel("elu_backward", elu_backward_reference, numba=_N + "elu_backward",
+                      accepts=lambda g, a, *params: _contiguous_floats(g, a))

@@ -167,26 +167,18 @@ class EluBackward0(Node):
 
     def backward(self, grad):
         x, = self.saved_tensors
-        pos = x._data > 0
         if GradMode.enabled:   # double backward: d/dx of alpha*scale*exp(x*input_scale)
             from .elementwise import where
             neg = (x * self.input_scale).exp() * (self.alpha * self.scale * self.input_scale)
-            return (grad * where(_make(pos), self.scale, neg),)
-        xa = x._data
-        xp = array_module(x)
-        d = xp.where(pos, self.scale, self.alpha * self.scale * self.input_scale * xp.exp(xa * self.input_scale))
-        return (grad * _make(d.astype(xa.dtype)),)
+            return (grad * where(_make(x._data > 0), self.scale, neg),)
+        return (_make(_ka.elu_backward(grad._data, x._data, self.alpha, self.scale, self.input_scale)),)
 
 
 def _elu_family(input, alpha, scale, input_scale, grad_input_scale=None):
     """``scale * x`` where positive, ``alpha * scale * (exp(x * input_scale) - 1)`` elsewhere.
     ``grad_input_scale``: the input scale backward uses, when it differs (celu's float32 reciprocal)."""
     require_floating(input, "elu")
-    a = input._data
-    t = a.dtype.type
-    xp = array_module(input)
-    neg = xp.expm1(xp.minimum(a, 0) * t(input_scale)) * t(alpha * scale)
-    res = _make(xp.where(a > 0, a * t(scale), neg))
+    res = _make(_ka.elu_forward(input._data, alpha, scale, input_scale))
     node = record(res, EluBackward0, (input,), (input,))
     if node is not None:
         node.alpha, node.scale = alpha, scale
