@@ -50,7 +50,8 @@ def cases():
     out.append(("GELU on 32x128x256 fwd+bwd", lambda: _fwd_bwd(ember, ember.nn.functional.gelu, ae),
                 lambda: _fwd_bwd(torch, torch.nn.functional.gelu, at)))
     for label, name in (("SiLU", "silu"), ("sigmoid", "sigmoid"), ("tanh", "tanh"), ("leaky_relu", "leaky_relu"),
-                        ("hardswish", "hardswish"), ("hardsigmoid", "hardsigmoid"), ("ELU", "elu")):
+                        ("hardswish", "hardswish"), ("hardsigmoid", "hardsigmoid"), ("ELU", "elu"),
+                        ("softplus", "softplus"), ("Mish", "mish")):
         fe, ft = getattr(ember.nn.functional, name), getattr(torch.nn.functional, name)
         out.append((f"{label} on 32x128x256 fwd+bwd", lambda fe=fe: _fwd_bwd(ember, fe, ae),
                     lambda ft=ft: _fwd_bwd(torch, ft, at)))

@@ -11,13 +11,14 @@ import ember
 from ember.kernels import activations as A
 from ember.kernels import numba_enabled
 
-NAMES = ["sigmoid", "tanh", "silu", "leaky_relu", "hardswish", "hardsigmoid", "elu", "selu", "celu"]
+NAMES = ["sigmoid", "tanh", "silu", "leaky_relu", "hardswish", "hardsigmoid", "elu", "selu", "celu", "softplus", "mish"]
 _SELU = (1.6732632423543772848170429916717, 1.0507009873554804934193349852946, 1.0)
 KERNEL = {"selu": "elu", "celu": "elu"}   # the kernel an op runs on
 SAVES_OUTPUT = {"sigmoid", "tanh"}   # the others' backward takes the forward's input
 # the kernels' parameters after the arrays, and PyTorch's function's (celu's backward takes 1 / float32(alpha))
-PARAMS = {"leaky_relu": (0.2,), "elu": (1.5, 1.0, 1.0), "selu": _SELU, "celu": (0.7, 1.0, 1 / 0.7)}
-TORCH_PARAMS = {"leaky_relu": (0.2,), "elu": (1.5,), "selu": (), "celu": (0.7,)}
+PARAMS = {"leaky_relu": (0.2,), "elu": (1.5, 1.0, 1.0), "selu": _SELU, "celu": (0.7, 1.0, 1 / 0.7),
+          "softplus": (1.5, 10.0)}
+TORCH_PARAMS = {"leaky_relu": (0.2,), "elu": (1.5,), "selu": (), "celu": (0.7,), "softplus": (1.5, 10.0)}
 BACKWARD_PARAMS = dict(PARAMS, celu=(0.7, 1.0, 1 / float(np.float32(0.7))))
 SPECIAL = [-np.inf, -1000.0, -100.0, -90.0, -88.5, -87.5, -20.0, -1.0, -1e-40, -1e-30, -0.0, 0.0, 1e-40, 1e-30, 0.5,
            0.625, 1.0, 9.0, 20.0, 88.5, 90.0, 1000.0, np.inf, np.nan]
@@ -175,9 +176,11 @@ FORMS = [
     ("elu", lambda L, t: L.nn.functional.elu(t)), ("elu", lambda L, t: L.nn.ELU(0.5)(t)),
     ("selu", lambda L, t: L.selu(t)), ("selu", lambda L, t: L.nn.SELU()(t)),
     ("celu", lambda L, t: L.nn.functional.celu(t, 0.7)), ("celu", lambda L, t: L.nn.CELU(1.3)(t)),
+    ("softplus", lambda L, t: L.nn.functional.softplus(t)), ("softplus", lambda L, t: L.nn.Softplus(2.0, 5.0)(t)),
+    ("mish", lambda L, t: L.nn.functional.mish(t)), ("mish", lambda L, t: L.nn.Mish()(t)),
 ]
 # the piecewise-linear ones' second derivative is 0 or their kinks' deltas
-SMOOTH = {"sigmoid", "tanh", "silu", "elu", "selu", "celu"}
+SMOOTH = {"sigmoid", "tanh", "silu", "elu", "selu", "celu", "softplus", "mish"}
 INPLACE = [
     ("sigmoid", lambda L, t: t.sigmoid_()), ("sigmoid", lambda L, t: L.sigmoid_(t)),
     ("tanh", lambda L, t: t.tanh_()), ("tanh", lambda L, t: L.tanh_(t)),
@@ -188,6 +191,7 @@ INPLACE = [
     ("hardsigmoid", lambda L, t: L.nn.functional.hardsigmoid(t, inplace=True)),
     ("elu", lambda L, t: L.nn.functional.elu(t, 0.8, inplace=True)), ("elu", lambda L, t: L.nn.functional.elu_(t)),
     ("selu", lambda L, t: L.nn.SELU(inplace=True)(t)),
+    ("mish", lambda L, t: L.nn.functional.mish(t, inplace=True)), ("mish", lambda L, t: L.nn.Mish(inplace=True)(t)),
 ]
 TOL = {"float32": dict(rtol=4e-6, atol=4e-7), "float64": dict(rtol=1e-13, atol=1e-15),
        "bfloat16": dict(rtol=1e-2, atol=1e-2), "float16": dict(rtol=2e-3, atol=1e-3)}

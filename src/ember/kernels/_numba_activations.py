@@ -129,6 +129,75 @@ def fexpm1(z):
 _by_precision(fexpm1, _expm1_32, _expm1_64, inline="always")
 
 
+# log(m) = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716 for m in [sqrt(1/2), sqrt(2)): 2 s sum s^2k / (2k + 1),
+# the first term left out below 1e-9 (float32, 6 terms) / 4e-18 (float64, 13 terms) of the sum
+_ATANH_32 = tuple(2 / (2 * k + 1) for k in range(6))[::-1]   # Horner's order, in s^2
+_atanh_series64 = _power_series(tuple(2 / (2 * k + 1) for k in range(13)), "atanh_series64")
+_SQRT2 = 1.4142135623730951
+
+
+@inline
+def _log1p32(u):
+    """log1p of a float32 ``u >= 0`` in float32 (about 2 ulp; inf and NaN pass): log(w), w = 1 + u, from w's
+    exponent and mantissa, plus the rounding of 1 + u, (u - (w - 1)) / w."""
+    one = np.float32(1)
+    w = one + u
+    bits = np.float32(w).view(np.int32)
+    m = np.int32((bits & 0x007FFFFF) | 0x3F800000).view(np.float32)   # np.int32: Numba's int32 ops give int64
+    big = m > np.float32(_SQRT2)
+    k = np.float32((bits >> 23) - 127) + (one if big else np.float32(0))
+    f = (m * np.float32(0.5) if big else m) - one
+    sx = f / (np.float32(2) + f)
+    s2 = sx * sx
+    p = np.float32(_ATANH_32[0])
+    for c in _ATANH_32[1:]:
+        p = p * s2 + np.float32(c)
+    r = k * np.float32(0.693145751953125) + (sx * p + (k * np.float32(1.428606765330187e-06) + (u - (w - one)) / w))
+    return r if w < np.float32(np.inf) else w
+
+
+@inline
+def _log1p64(u):
+    """log1p of a float64 ``u >= 0`` (a few ulp; inf and NaN pass), as ``_log1p32``."""
+    w = 1.0 + u
+    bits = np.float64(w).view(np.int64)
+    m = np.int64((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000).view(np.float64)
+    big = m > _SQRT2
+    k = np.float64((bits >> 52) - 1023) + (1.0 if big else 0.0)
+    f = (m * 0.5 if big else m) - 1.0
+    sx = f / (2.0 + f)
+    r = k * 0.6931471803691238 + (sx * _atanh_series64(sx * sx) + (k * 1.9082149292705877e-10 + (u - (w - 1.0)) / w))
+    return r if w < np.inf else w
+
+
+# exp of float32 z <= -87 (exp32 flushes results below the smallest normal) as exp(z + SHIFT) exp(-SHIFT): SHIFT, near
+# 24 ln2, on the grid of float32s in [64, 128) (2^-17), so z + SHIFT is exact for -128 < z < -64
+_EXP_SHIFT32 = round(24 * math.log(2) * 2 ** 17) / 2 ** 17
+_EXP_UNSHIFT32 = math.exp(-_EXP_SHIFT32)
+
+
+@inline
+def _exp_subnormal32(z):
+    """exp of a float32 in float32 that keeps subnormal results (softplus and mish of x < -87 are subnormal or
+    near them, as PyTorch's)."""
+    small = exp32(z + np.float32(_EXP_SHIFT32)) * np.float32(_EXP_UNSHIFT32)
+    return exp32(z) if z > np.float32(-87.0) else small
+
+
+def fexp_subnormal(z):
+    """exp in the precision of ``z`` (Numba only): float32's with subnormal results, ``exp64`` for float64."""
+
+
+_by_precision(fexp_subnormal, _exp_subnormal32, exp64, inline="always")
+
+
+def flog1p(u):
+    """log1p of ``u >= 0`` in the precision of ``u`` (Numba only)."""
+
+
+_by_precision(flog1p, _log1p32, _log1p64, inline="always")
+
+
 @inline
 def _relu6(c, zero, six):
     """min(max(c, 0), 6) (``zero``, ``six``: in ``c``'s precision) as selects that keep NaN, as PyTorch's."""
@@ -136,7 +205,7 @@ def _relu6(c, zero, six):
 
 
 _FIT, _SERIES, _TANH = 0, 1, 2   # GELU: float32 erfc fit, float64 erf series, tanh approximation
-SIGMOID, TANH, SILU, LEAKY_RELU, HARDSWISH, HARDSIGMOID, ELU = 3, 4, 5, 6, 7, 8, 9
+SIGMOID, TANH, SILU, LEAKY_RELU, HARDSWISH, HARDSIGMOID, ELU, SOFTPLUS, MISH = 3, 4, 5, 6, 7, 8, 9, 10, 11
 _ONE_SIXTH = 0.1666666716337204   # PyTorch's hardsigmoid gradient: 1.0f / 6.0f in either precision
 
 
@@ -173,6 +242,16 @@ def _fwd_block(a, y, kind, p):
         for i in range(a.size):
             x = a[i]
             y[i] = x * pos if x > 0 else fexpm1(x * ipt) * neg
+    elif kind == SOFTPLUS:   # p: beta, threshold
+        beta, threshold = a.dtype.type(p[0]), a.dtype.type(p[1])
+        for i in range(a.size):
+            x = a[i]
+            z = x * beta
+            y[i] = x if z > threshold else flog1p(fexp_subnormal(z)) / beta
+    elif kind == MISH:
+        for i in range(a.size):
+            x = a[i]
+            y[i] = x * ftanh(flog1p(fexp_subnormal(x)))
     elif kind == HARDSWISH:
         zero, three, six = a.dtype.type(0), a.dtype.type(3), a.dtype.type(6)
         for i in range(a.size):
@@ -222,6 +301,17 @@ def _bwd_block(g, a, gx, kind, p):
         for i in range(a.size):
             x = a[i]
             gx[i] = g[i] * ipt * neg * fexp(x * ipt) if x <= 0 else g[i] * pos   # NaN: g * scale, as PyTorch
+    elif kind == SOFTPLUS:
+        beta, threshold = t(p[0]), t(p[1])
+        for i in range(a.size):
+            z = a[i] * beta
+            e = fexp_subnormal(z)
+            gx[i] = g[i] if z > threshold else g[i] * e / (e + one)
+    elif kind == MISH:
+        for i in range(a.size):
+            x = a[i]
+            tsp = ftanh(flog1p(fexp_subnormal(x)))
+            gx[i] = g[i] * (tsp + x * fsigmoid(x) * (one - tsp * tsp))
     elif kind == HARDSWISH:
         three, half = t(3), t(0.5)
         for i in range(a.size):
@@ -273,10 +363,11 @@ def gelu_backward(g, a, approximate):
     return gx.reshape(a.shape)
 
 
-# elements per chunk (see ``row_chunks``) by itemsize, so that a chunk holds some 6-20 us of one thread's work: sigmoid,
-# tanh and SiLU take 0.1-0.25 ns a float32 element (tanh's forward the most, sigmoid's backward the least) and 0.33-1.3
-# ns a float64 one; the piecewise leaky_relu, hardswish and hardsigmoid 0.06-0.09 and 0.15
+# elements per chunk (see ``row_chunks``) by itemsize, so that a chunk holds some 6-40 us of one thread's work: sigmoid,
+# tanh, SiLU, ELU and softplus take 0.1-0.65 ns a float32 element (softplus's forward the most) and 0.33-1.7 ns a
+# float64 one; the piecewise leaky_relu, hardswish and hardsigmoid 0.06-0.09 and 0.15; mish 1.2-1.6 and 4.8-5.6
 _SMOOTH_CHUNK, _PIECEWISE_CHUNK = {4: 1 << 16, 8: 1 << 14}, {4: 1 << 17, 8: 1 << 16}
+_MISH_CHUNK = {4: 1 << 14, 8: 1 << 12}
 
 
 def _param(params):
@@ -312,3 +403,5 @@ leaky_relu_forward, leaky_relu_backward = _pointwise("leaky_relu", LEAKY_RELU, _
 hardswish_forward, hardswish_backward = _pointwise("hardswish", HARDSWISH, _PIECEWISE_CHUNK)
 hardsigmoid_forward, hardsigmoid_backward = _pointwise("hardsigmoid", HARDSIGMOID, _PIECEWISE_CHUNK)
 elu_forward, elu_backward = _pointwise("elu", ELU, _SMOOTH_CHUNK)
+softplus_forward, softplus_backward = _pointwise("softplus", SOFTPLUS, _SMOOTH_CHUNK)
+mish_forward, mish_backward = _pointwise("mish", MISH, _MISH_CHUNK)

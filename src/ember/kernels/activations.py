@@ -1,7 +1,7 @@
 """Activation kernels: GELU (exact and tanh-approximated) forward and backward, and the standard normal
-CDF behind it; sigmoid, tanh, SiLU, leaky_relu, hardswish, hardsigmoid and ELU (elu, selu, celu) forward and
-backward (compiled: one pass each, split over threads, in the input's precision, for contiguous float32 and float64 arrays; the NumPy formulas
-otherwise).
+CDF behind it; sigmoid, tanh, SiLU, leaky_relu, hardswish, hardsigmoid, ELU (elu, selu, celu), softplus and mish
+forward and backward (compiled: one pass each, split over threads, in the input's precision, for contiguous float32
+and float64 arrays; the NumPy formulas otherwise).
 
 Precision: float64 uses erf's float64 Chebyshev series (``ERF_SMALL`` for |z| < 1, ``ERFCX_LARGE`` for
 erfc = exp(-z^2) erfcx(z) beyond); float32 and the half types use erfc(z) / 2 = exp(-z^2) t Q(u), t = 2 / (2 + z),
@@ -254,3 +254,38 @@ elu_forward = Kernel("elu_forward", elu_forward_reference, numba=_N + "elu_forwa
                      accepts=lambda a, *params: _contiguous_floats(a))
 elu_backward = Kernel("elu_backward", elu_backward_reference, numba=_N + "elu_backward",
                       accepts=lambda g, a, *params: _contiguous_floats(g, a))
+
+
+def softplus_forward_reference(a, beta, threshold):
+    """``log(1 + exp(beta a)) / beta``, ``a`` itself where ``beta a > threshold``, of a float array in its dtype."""
+    xp = module_of_array(a)
+    t = a.dtype.type
+    z = a * t(beta)
+    sp = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / t(beta)
+    return xp.where(z > threshold, a, sp)
+
+
+def softplus_backward_reference(g, a, beta, threshold):
+    """The gradient of softplus at its input ``a``: ``g * sigmoid(beta a)``, ``g`` where ``beta a > threshold``."""
+    z = a * a.dtype.type(beta)
+    return g * module_of_array(a).where(z > threshold, 1, logistic(z)).astype(z.dtype)
+
+
+def mish_forward_reference(a):
+    """``a * tanh(softplus(a))`` of a float array, in its dtype."""
+    return a * module_of_array(a).tanh(softplus_forward_reference(a, 1.0, 20.0))
+
+
+def mish_backward_reference(g, a):
+    """The gradient of mish at its input ``a``: ``g (tsp + a sigmoid(a) (1 - tsp^2))``, ``tsp = tanh(softplus(a))``."""
+    tsp = module_of_array(a).tanh(softplus_forward_reference(a, 1.0, 20.0))
+    return g * (tsp + a * logistic(a) * (1 - tsp * tsp))
+
+
+softplus_forward = Kernel("softplus_forward", softplus_forward_reference, numba=_N + "softplus_forward",
+                          accepts=lambda a, *params: _contiguous_floats(a))
+softplus_backward = Kernel("softplus_backward", softplus_backward_reference, numba=_N + "softplus_backward",
+                           accepts=lambda g, a, *params: _contiguous_floats(g, a))
+mish_forward = Kernel("mish_forward", mish_forward_reference, numba=_N + "mish_forward", accepts=_contiguous_floats)
+mish_backward = Kernel("mish_backward", mish_backward_reference, numba=_N + "mish_backward",
+                       accepts=_contiguous_floats)

@@ -11,7 +11,7 @@ import math
 
 import numpy   # host float32 rounding of rrelu's bounds, as PyTorch
 
-from ._common import array_module, module_of_array, Node, record, op, function, _make, GradMode
+from ._common import array_module, Node, record, op, function, _make, GradMode
 from ..kernels import activations as _ka
 from ._floating import require_floating
 
@@ -259,14 +259,6 @@ def silu(input):
     return res
 
 
-def _softplus_array(a, beta, threshold):
-    xp = module_of_array(a)
-    t = a.dtype.type
-    z = a * t(beta)
-    sp = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / t(beta)
-    return xp.where(z > threshold, a, sp)
-
-
 class SoftplusBackward0(Node):
     """Gradient of softplus: ``sigmoid(beta * x)``, 1 above the threshold."""
 
@@ -276,14 +268,13 @@ class SoftplusBackward0(Node):
             from .elementwise import where
             z = x * self.beta
             return (grad * where(z > self.threshold, 1.0, z.sigmoid()),)
-        z = x._data * x._data.dtype.type(self.beta)
-        return (grad * _make(array_module(x).where(z > self.threshold, 1, _ka.logistic(z)).astype(z.dtype)),)
+        return (_make(_ka.softplus_backward(grad._data, x._data, self.beta, self.threshold)),)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``."""
     require_floating(input, "softplus")
-    res = _make(_softplus_array(input._data, beta, threshold))
+    res = _make(_ka.softplus_forward(input._data, beta, threshold))
     record(res, SoftplusBackward0, (input,), (input,), beta=beta, threshold=threshold)
     return res
 
@@ -296,16 +287,13 @@ class MishBackward0(Node):
         if GradMode.enabled:
             tsp = softplus(x).tanh()
             return (grad * (tsp + x * x.sigmoid() * (1 - tsp * tsp)),)
-        a = x._data
-        tsp = array_module(x).tanh(_softplus_array(a, 1.0, 20.0))
-        return (grad * _make(tsp + a * _ka.logistic(a) * (1 - tsp * tsp)),)
+        return (_make(_ka.mish_backward(grad._data, x._data)),)
 
 
 def mish(input):
     """``x * tanh(softplus(x))``."""
     require_floating(input, "mish")
-    a = input._data
-    res = _make(a * array_module(input).tanh(_softplus_array(a, 1.0, 20.0)))
+    res = _make(_ka.mish_forward(input._data))
     record(res, MishBackward0, (input,), (input,))
     return res
 
