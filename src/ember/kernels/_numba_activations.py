@@ -1,7 +1,7 @@
 """Numba CPU implementations of ``kernels/activations.py`` (one pass over the input, chunks over threads).
 
-Sigmoid, tanh and SiLU compute float32 in float32 and float64 in float64 (``_numba_math``'s ``fsigmoid`` /
-``ftanh``) with PyTorch's CPU formulas, so the special values come out as there: sigmoid 1 / (1 + exp(-x)) (0 where
+Sigmoid and SiLU compute float32 in float32 and float64 in float64 (``_numba_math``'s ``fsigmoid``; tanh's
+forward is NumPy's, its gradient compiled here) with PyTorch's CPU formulas, so the special values come out as there: sigmoid 1 / (1 + exp(-x)) (0 where
 exp(-x) overflows), its gradient g (1 - y) y; tanh's gradient g (1 - y^2); silu x sigmoid(x) (NaN at -inf, -0.0 where
 sigmoid underflows to 0) and its gradient g s (1 + x (1 - s)).  leaky_relu, hardswish and hardsigmoid are selects,
 PyTorch's too: NaN passes forward, and the gradient is 0, not g * 0, where the unit is off.
@@ -225,9 +225,6 @@ def _fwd_block(a, y, kind, p):
     elif kind == SIGMOID:
         for i in range(a.size):
             y[i] = fsigmoid(a[i])
-    elif kind == TANH:
-        for i in range(a.size):
-            y[i] = ftanh(a[i])
     elif kind == SILU:
         for i in range(a.size):
             y[i] = a[i] * fsigmoid(a[i])
@@ -397,7 +394,7 @@ def _pointwise(name, kind, per_chunk):
 
 
 sigmoid_forward, sigmoid_backward = _pointwise("sigmoid", SIGMOID, _SMOOTH_CHUNK)
-tanh_forward, tanh_backward = _pointwise("tanh", TANH, _SMOOTH_CHUNK)
+tanh_backward = _pointwise("tanh", TANH, _SMOOTH_CHUNK)[1]   # the forward is NumPy's (see activations.py)
 silu_forward, silu_backward = _pointwise("silu", SILU, _SMOOTH_CHUNK)
 leaky_relu_forward, leaky_relu_backward = _pointwise("leaky_relu", LEAKY_RELU, _PIECEWISE_CHUNK)
 hardswish_forward, hardswish_backward = _pointwise("hardswish", HARDSWISH, _PIECEWISE_CHUNK)
