@@ -1,6 +1,7 @@
 """The Numba kernels' thread split (kernels/_numba.py): a parallel kernel gives the same bits on one chunk (the
-pool held to the calling thread) and on several, leaves Numba's thread count as it found it, and ``chunks``
-asks for one chunk while the cores are found busy (the back-off of ops/_block_threads)."""
+pool held to the calling thread) and on several, leaves Numba's thread count as it found it, and while the cores
+are found busy (the back-off of ops/_block_threads) runs the same chunks one after another, so results do not
+depend on the load."""
 import numpy as np
 import pytest
 
@@ -22,7 +23,9 @@ def test_one_chunk_and_several_agree():
     np.testing.assert_array_equal(y1, y2)
 
 
-def test_chunks_back_off_while_busy(monkeypatch):
+def test_chunk_count_does_not_follow_the_load(monkeypatch):
+    """``chunks`` gives the same count whether or not the cores are found busy: the count decides the order in
+    which chunks' partial results add up, and a result must not depend on the machine's load."""
     from ember.kernels import _numba
     from ember.ops import _block_threads
     monkeypatch.setattr(_numba, "threads", lambda: 2)
@@ -30,7 +33,46 @@ def test_chunks_back_off_while_busy(monkeypatch):
     assert _numba.chunks(100, 10) == 2
     assert _numba.chunks(15, 10) == 1
     monkeypatch.setitem(_block_threads._contention, "cooldown", float("inf"))   # backing off
-    assert _numba.chunks(100, 10) == 1
+    assert _numba.chunks(100, 10) == 2
+
+
+def test_busy_cores_run_the_chunks_one_after_another(tmp_path, monkeypatch):
+    """While backing off, a kernel of several chunks runs them all on the calling thread (its serial compilation),
+    a kernel whose chunks meet at a barrier still runs them on the pool, and a training step's gradients (split
+    products, convolution drivers' chunk sums, batch-norm sums) come out bit for bit as on idle cores."""
+    import importlib
+    import time
+    import ember
+    from ember.kernels._numba import Parallel
+    from ember.ops import _block_threads
+    (tmp_path / "ember_chunk_threads_busy.py").write_text(_CHUNK_THREADS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    probe = importlib.import_module("ember_chunk_threads_busy").chunk_threads
+    monkeypatch.setitem(_block_threads._contention, "cooldown", float("inf"))
+    ids = np.full(3, -1, np.int64)
+    probe(ids, 3)
+    assert list(ids) == [0, 0, 0]
+    calls = []
+    meeting = Parallel(lambda ids, nch: None, meets=True)
+    monkeypatch.setattr(meeting, "kernel", lambda *a: calls.append("pool"))
+    meeting(ids, 2)
+    assert calls == ["pool"]
+
+    nn = ember.nn
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 512), nn.Tanh(), nn.Linear(512, 64), nn.Unflatten(1, (4, 4, 4)),
+                          nn.Conv2d(4, 8, 3, padding=1), nn.BatchNorm2d(8))
+    x = ember.randn(512, 64, requires_grad=True)
+
+    def grads(busy):
+        monkeypatch.setitem(_block_threads._contention, "cooldown", time.perf_counter() + 100 if busy else 0.0)
+        model.zero_grad()
+        x.grad = None
+        model(x).sum().backward()
+        return [p.grad.numpy().copy() for p in model.parameters()] + [x.grad.numpy().copy()]
+
+    for free, busy in zip(grads(False), grads(True)):
+        np.testing.assert_array_equal(free, busy)
 
 
 _CHUNK_THREADS = '''

@@ -94,13 +94,15 @@ def threads():
 
 
 def chunks(n, per):
-    """The number of chunks to split ``n`` independent rows into: 1 below ``2 * per`` rows, or while the
-    cores are busy with other work."""
+    """The number of chunks to split ``n`` independent rows into: 1 below ``2 * per`` rows, else one per row block
+    of ``per`` up to the thread count.  It depends on the sizes and the thread setting only, never on how busy the
+    cores are: where chunks' partial results meet (sums, products split by rows) the order of the additions
+    follows the chunks, and a result must not change with the machine's load.  A kernel that finds the cores busy
+    runs its chunks one after another instead (``Parallel``)."""
     k = n // per
     if k < 2:   # before reading the thread count: small kernels run often
         return 1
-    k = min(threads(), k)
-    return k if k == 1 or parallel_ok() else 1
+    return min(threads(), k)
 
 
 def row_chunks(rows, row_size, elements):
@@ -123,10 +125,13 @@ class Parallel:
     limiting the pool around the call cost 4-10 us per call.  Several chunks run as a timed parallel region
     (``account_region``, from the calling thread's CPU time: 2-3 us, where reading every thread's clock as
     ``timed_parallel`` does took 13 us with torch's and OpenBLAS's idle threads in the process): a region that got
-    little CPU time sends the next ones to one chunk for a while.
+    little CPU time sends the next ones to the serial compilation for a while, which runs the same chunks one after
+    another (same results).  ``meets``: the chunks wait for each other inside the kernel (a barrier), so they
+    cannot run one after another; the caller chooses one chunk while the cores are busy.
     """
 
-    def __init__(self, fn):
+    def __init__(self, fn, meets=False):
+        self.meets = meets
         # Numba's disk cache keys an entry by the function's name, bytecode and signature, not by ``parallel=``: one
         # function compiled both ways shares one entry, and whichever compilation was saved first is loaded for both
         # (a softmax whose two chunks ran on one thread, a one-chunk call that woke the pool).  Each compilation
@@ -137,7 +142,7 @@ class Parallel:
         self.__doc__, self.__name__ = fn.__doc__, fn.__name__
 
     def __call__(self, *args):
-        if args[self._nch] == 1:
+        if args[self._nch] == 1 or not (self.meets or parallel_ok()):
             return self.serial(*args)
         wall, cpu = perf_counter(), thread_time()
         result = self.kernel(*args)
@@ -154,3 +159,8 @@ def _renamed(fn, suffix):
 
 
 pjit = Parallel
+
+
+def meeting_pjit(fn):
+    """``pjit`` for a kernel whose chunks meet at a barrier (``Parallel``'s ``meets``)."""
+    return Parallel(fn, meets=True)

@@ -22,7 +22,7 @@ import numpy as np
 from numba import prange
 
 from ..ops._block_threads import block_threads, parallel_ok
-from ._numba import inline, jit, pjit, threads
+from ._numba import inline, jit, meeting_pjit, threads
 from ._numba_blas import gemm, gemm_address
 from ._numba_math import fsigmoid, ftanh
 from ._numba_recurrent import _sigmoid_sum, gru_cell_backward, gru_cell_forward, gru_row_backward, \
@@ -203,7 +203,7 @@ def _chunk_units(ch, nch, nblocks, width, H):
     return b0, b1, min(b0 * width, H), min(b1 * width, H)
 
 
-@pjit
+@meeting_pjit
 def _forward_chunks(address, ilp64, G, WT, cw, h0, c0, R0, BS, out, TC, Hp, Cp, hs, cs, hn, cn, keep, sync, nch):
     """``_forward_chunk`` for every chunk at once (one per thread: the chunks meet at each step's barrier)."""
     for ch in prange(nch):
@@ -211,7 +211,7 @@ def _forward_chunks(address, ilp64, G, WT, cw, h0, c0, R0, BS, out, TC, Hp, Cp, 
                        sync)
 
 
-@pjit
+@meeting_pjit
 def _backward_chunks(address, ilp64, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, dG, dsum, dcs, dh0, dc0, sync, nch):
     """``_backward_chunk`` for every chunk at once."""
     for ch in prange(nch):
@@ -219,14 +219,14 @@ def _backward_chunks(address, ilp64, dout, dhn, dcn, A, Cp, TC, Wn, R0, BS, NB, 
                         sync)
 
 
-@pjit
+@meeting_pjit
 def _gru_forward_chunks(address, ilp64, G, WT, bh, cw, h0, R0, BS, out, HN, Hp, hs, hn, keep, sync, nch):
     """``_gru_forward_chunk`` for every chunk at once."""
     for ch in prange(nch):
         _gru_forward_chunk(ch, nch, address, ilp64, G, WT, bh, cw, h0, R0, BS, out, HN, Hp, hs, hn, keep, sync)
 
 
-@pjit
+@meeting_pjit
 def _gru_backward_chunks(address, ilp64, dout, dhn, A, HN, Hp, Wn, R0, BS, NB, dGh, DN, dsum, dh0, sync, nch):
     """``_gru_backward_chunk`` for every chunk at once."""
     for ch in prange(nch):

@@ -118,12 +118,12 @@ def _compiled(a):
 
 
 def _driver_chunks(nblocks):
-    """``_block_chunks`` for a compiled driver: at most Numba's thread count, so that each chunk has a thread."""
-    nch = _block_chunks(nblocks)
-    if nch > 1:
-        from ..kernels._numba import threads
-        nch = min(nch, threads())
-    return nch
+    """``_block_chunks`` for a compiled driver, at most Numba's thread count so that each chunk has a thread, and
+    whether or not the cores are busy: the chunks' weight-gradient sums add in chunk order, so the count must not
+    follow the load (a busy machine runs the same chunks one after another, ``kernels._numba.Parallel``)."""
+    from ..kernels._numba import threads
+    nt = min(_threads.block_threads(), threads())
+    return 1 if nt <= 1 or nblocks < 2 * nt else nt
 
 
 def _starts(xp, blocks):
