@@ -113,6 +113,7 @@ def test_regions_accounted_from_the_calling_thread(monkeypatch):
     from ember.ops import _block_threads as BT
     seen = []
     monkeypatch.setattr(_numba, "account_region", lambda wall, cpu: seen.append((wall, cpu)))
+    monkeypatch.setattr(BT, "_contention", {"cooldown": 0.0, "share": 1.0, "backoff": 0.0})   # not backing off
     x = np.random.default_rng(0).standard_normal((256, 301, 1)).astype(np.float32)
     y = np.empty_like(x)
     NS._fwd(x, y, False, 1)

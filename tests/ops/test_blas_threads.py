@@ -168,20 +168,25 @@ def test_split_batched_products_match_numpy(pinned, monkeypatch, dtype):
     assert batched and set(batched) == {2}
 
 
-def test_split_product_one_part_while_backing_off_or_asked(pinned, monkeypatch):
+def test_split_product_same_parts_while_backing_off_one_when_asked(pinned, monkeypatch):
+    """Backing off, a product keeps its two parts (run one after the other, same bits); one thread asked for gives
+    BLAS's own product."""
     parts = _split_parts(monkeypatch)
-    a, b = np.ones((128, 784), np.float32), np.ones((784, 512), np.float32)
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((128, 784)).astype(np.float32), rng.standard_normal((784, 512)).astype(np.float32)
+    idle = BT.product(np.matmul, a, b)
     BT._contention["cooldown"] = time.perf_counter() + 60    # backing off
     assert not BT.parallel_ok()
-    np.testing.assert_array_equal(BT.product(np.matmul, a, b), a @ b)
+    np.testing.assert_array_equal(BT.product(np.matmul, a, b), idle)
     BT._contention.update(cooldown=0.0, share=1.0, backoff=0.0)
+    a, b = np.ones((128, 784), np.float32), np.ones((784, 512), np.float32)
     ember.set_num_threads(1)
     assert ember.get_num_threads() == 1 and _numpy_blas_threads() == 1
     np.testing.assert_array_equal(BT.product(np.matmul, a, b), a @ b)
     ember.set_num_threads(2)
     assert ember.get_num_threads() == 2 and _numpy_blas_threads() == 1
     np.testing.assert_array_equal(BT.product(np.matmul, a, b), a @ b)
-    assert parts == [1, 2]        # one thread asked for: BLAS's own product on this thread
+    assert parts == [2, 2, 2]     # one thread asked for: BLAS's own product on this thread, no split
 
 
 @pytest.mark.parametrize("shape", [(128, 784, 512), (128, 256, 128), (3, 128, 256, 128)])
