@@ -44,7 +44,8 @@ def _impls(name):
 def _dispatching(name):
     """The (forward, backward) kernels ``name`` runs on (compiled where Numba runs and accepts the input)."""
     k = KERNEL.get(name, name)
-    return getattr(A, k + "_forward"), getattr(A, k + "_backward")
+    forward = k + ("_forward_reference" if name in NUMPY_FORWARD else "_forward")
+    return getattr(A, forward), getattr(A, k + "_backward")
 
 
 def _run(fwd, bwd, name, x, g):

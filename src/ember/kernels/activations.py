@@ -144,7 +144,10 @@ def sigmoid_backward_reference(g, y):
 
 
 def tanh_forward_reference(a):
-    """tanh of a float array, in its dtype."""
+    """tanh of a float array, in its dtype.  The op runs NumPy's tanh itself, with no compiled kernel: it gives
+    PyTorch's values to the bit where the compiled ``ftanh`` was 2 ulp (float32) to 12 (float64) away, which a chain
+    of Tanh layers' gradients amplified past float32 parity, and it is as fast on one thread (0.43 ms on 32x128x256
+    float32)."""
     return module_of_array(a).tanh(a)
 
 
@@ -164,14 +167,26 @@ def silu_backward_reference(g, a):
     return g * (s * (1 + a * (1 - s)))
 
 
+# Elements below which the ops call a kernel's NumPy reference directly: on a 16-element array the dispatch and
+# the compiled call (about 1 us) cost more than NumPy's passes (sigmoid 2.05 against 1.42 us, a sigmoid-tanh chain's
+# forward and backward 17.9 against 14.5 us; the bench's 50 tiny ops)
+SMALL = 1 << 10
+
+
+def for_size(kernel):
+    """``kernel`` for arrays of ``SMALL`` elements and more, its NumPy reference for smaller ones."""
+    reference = kernel.reference
+
+    def run(a, *rest):
+        return kernel(a, *rest) if a.size >= SMALL else reference(a, *rest)
+    run.__name__, run.__doc__ = kernel.name, kernel.reference.__doc__
+    return run
+
+
 sigmoid_forward = Kernel("sigmoid_forward", sigmoid_forward_reference, numba=_N + "sigmoid_forward",
                          accepts=_contiguous_floats)
 sigmoid_backward = Kernel("sigmoid_backward", sigmoid_backward_reference, numba=_N + "sigmoid_backward",
                           accepts=_contiguous_floats)
-# tanh's forward stays NumPy's: its tanh gives PyTorch's values to the bit where the compiled one (``ftanh``) was 2
-# ulp (float32) to 12 (float64) away, which a chain of Tanh layers' gradients amplified past float32 parity (the
-# checkpointed 4-layer MLP, 2.5e-5 relative), and it is as fast on one thread (0.43 ms on 32x128x256 float32)
-tanh_forward = Kernel("tanh_forward", tanh_forward_reference)
 tanh_backward = Kernel("tanh_backward", tanh_backward_reference, numba=_N + "tanh_backward",
                        accepts=_contiguous_floats)
 silu_forward = Kernel("silu_forward", silu_forward_reference, numba=_N + "silu_forward", accepts=_contiguous_floats)

@@ -12,7 +12,7 @@ import operator
 from .. import _dtype
 from ._common import (array_module, Tensor, Node, record, op, method, function, _make, binary_arrays,
                       broadcast_error, grad_for, scalar_value, unbroadcast, write_out, inplace, dtype_name,
-                      GradMode, ignore_fp_errors, backend_of, backend_for, _scalar_array)
+                      GradMode, ignore_fp_errors, backend_of, backend_for, _scalar_array, one_of)
 from ._unary import unary_op
 from ..kernels import pointwise as _kp
 from ..kernels import activations as _ka
@@ -89,17 +89,33 @@ atan = unary_op("atan", "arctan", lambda g, x: g / (x * x + 1), inplace=True, in
                 aliases=("arctan",), on_arrays=True)
 sinh = unary_op("sinh", "sinh", lambda g, x: g * x.cosh(), inplace=True, inplace_function=True)
 cosh = unary_op("cosh", "cosh", lambda g, x: g * x.sinh(), inplace=True, inplace_function=True)
-# tanh and sigmoid, forward and first-order gradient, are kernels (kernels/activations.py: one pass each, threads)
-tanh = unary_op("tanh", lambda xp, a: _ka.tanh_forward(a), lambda g, r: g * (1 - r * r), saves="output",
-                inplace=True, inplace_function=True, on_arrays=_ka.tanh_backward)
+def _sigmoid_array(xp, a):
+    """sigmoid of a small array (the kernel below ``_ka.SMALL`` elements): PyTorch's ``1 / (1 + exp(-a))`` for
+    float32/float64, 0 where exp(-a) overflows as there (the op layer's warning filter keeps the overflow quiet);
+    ``logistic`` for the half types."""
+    if a.dtype.char not in "fd":
+        return _ka.logistic(a)
+    e = xp.exp(xp.negative(a))
+    e += one_of(e)
+    return xp.reciprocal(e, out=e)
+
+
+def _sigmoid_forward(xp, a):
+    return _ka.sigmoid_forward(a) if a.size >= _ka.SMALL else _sigmoid_array(xp, a)
+
+
+# tanh's first-order gradient and sigmoid, forward and gradient, are kernels on arrays of _ka.SMALL elements and more
+# (kernels/activations.py: one pass each, threads); tanh's forward is NumPy's (PyTorch's bits)
+tanh = unary_op("tanh", "tanh", lambda g, r: g * (1 - r * r), saves="output",
+                inplace=True, inplace_function=True, on_arrays=_ka.for_size(_ka.tanh_backward))
 asinh = unary_op("asinh", "arcsinh", lambda g, x: g * (x * x + 1).rsqrt(), inplace=True, inplace_function=True,
                  aliases=("arcsinh",))
 acosh = unary_op("acosh", "arccosh", lambda g, x: g * (x * x - 1).rsqrt(), inplace=True, inplace_function=True,
                  aliases=("arccosh",))
 atanh = unary_op("atanh", "arctanh", lambda g, x: g / (1 - x * x), inplace=True, inplace_function=True,
                  aliases=("arctanh",), on_arrays=True)
-sigmoid = unary_op("sigmoid", lambda xp, a: _ka.sigmoid_forward(a), lambda g, r: g * r * (1 - r), saves="output",
-                   inplace=True, inplace_function=True, on_arrays=_ka.sigmoid_backward)
+sigmoid = unary_op("sigmoid", _sigmoid_forward, lambda g, r: g * r * (1 - r), saves="output",
+                   inplace=True, inplace_function=True, on_arrays=_ka.for_size(_ka.sigmoid_backward))
 reciprocal = unary_op("reciprocal", _quiet(lambda xp, a: 1 / a), lambda g, r: g * -(r * r), saves="output",
                       inplace=True, inplace_function=True, on_arrays=True)
 def _square(xp, a):
