@@ -66,6 +66,18 @@ def float32_or_64(*args):
     return a.dtype.char in "fd" and a.size > 0
 
 
+def contiguous_floats(*arrays):
+    """An ``accepts`` for compiled kernels over whole arrays: float32 or float64 arrays of one dtype, C-contiguous,
+    with elements."""
+    a = arrays[0]
+    if a.dtype.char not in "fd" or not a.size:
+        return False
+    for x in arrays:   # a loop, not all() over a generator: this runs before every call, on small arrays too
+        if x.dtype is not a.dtype or not x.flags.c_contiguous:
+            return False
+    return True
+
+
 # array type -> its library's top-level package name, the key of ``Kernel._impls`` ("numpy", "cupy")
 _families = {}
 

@@ -14,8 +14,7 @@ exponential.
 import math
 
 from .._device import module_of_array, backend_of
-from ._dispatch import Kernel
-from .pointwise import _contiguous_floats
+from ._dispatch import Kernel, contiguous_floats
 
 # erf(x)/x = sum c_k T_k(2 x^2 - 1) on |x| < 1 (Chebyshev, first coefficient pre-halved)
 ERF_SMALL = (
@@ -184,14 +183,14 @@ def for_size(kernel):
 
 
 sigmoid_forward = Kernel("sigmoid_forward", sigmoid_forward_reference, numba=_N + "sigmoid_forward",
-                         accepts=_contiguous_floats)
+                         accepts=contiguous_floats)
 sigmoid_backward = Kernel("sigmoid_backward", sigmoid_backward_reference, numba=_N + "sigmoid_backward",
-                          accepts=_contiguous_floats)
+                          accepts=contiguous_floats)
 tanh_backward = Kernel("tanh_backward", tanh_backward_reference, numba=_N + "tanh_backward",
-                       accepts=_contiguous_floats)
-silu_forward = Kernel("silu_forward", silu_forward_reference, numba=_N + "silu_forward", accepts=_contiguous_floats)
+                       accepts=contiguous_floats)
+silu_forward = Kernel("silu_forward", silu_forward_reference, numba=_N + "silu_forward", accepts=contiguous_floats)
 silu_backward = Kernel("silu_backward", silu_backward_reference, numba=_N + "silu_backward",
-                       accepts=_contiguous_floats)
+                       accepts=contiguous_floats)
 
 
 def leaky_relu_forward_reference(a, negative_slope):
@@ -238,17 +237,17 @@ def hardsigmoid_backward_reference(g, a):
 
 
 leaky_relu_forward = Kernel("leaky_relu_forward", leaky_relu_forward_reference, numba=_N + "leaky_relu_forward",
-                            accepts=lambda a, slope: _contiguous_floats(a))
+                            accepts=lambda a, slope: contiguous_floats(a))
 leaky_relu_backward = Kernel("leaky_relu_backward", leaky_relu_backward_reference, numba=_N + "leaky_relu_backward",
-                             accepts=lambda g, a, slope: _contiguous_floats(g, a))
+                             accepts=lambda g, a, slope: contiguous_floats(g, a))
 hardswish_forward = Kernel("hardswish_forward", hardswish_forward_reference, numba=_N + "hardswish_forward",
-                           accepts=_contiguous_floats)
+                           accepts=contiguous_floats)
 hardswish_backward = Kernel("hardswish_backward", hardswish_backward_reference, numba=_N + "hardswish_backward",
-                            accepts=_contiguous_floats)
+                            accepts=contiguous_floats)
 hardsigmoid_forward = Kernel("hardsigmoid_forward", hardsigmoid_forward_reference, numba=_N + "hardsigmoid_forward",
-                             accepts=_contiguous_floats)
+                             accepts=contiguous_floats)
 hardsigmoid_backward = Kernel("hardsigmoid_backward", hardsigmoid_backward_reference,
-                              numba=_N + "hardsigmoid_backward", accepts=_contiguous_floats)
+                              numba=_N + "hardsigmoid_backward", accepts=contiguous_floats)
 
 
 def elu_forward_reference(a, alpha, scale, input_scale):
@@ -269,9 +268,9 @@ def elu_backward_reference(g, a, alpha, scale, input_scale):
 
 
 elu_forward = Kernel("elu_forward", elu_forward_reference, numba=_N + "elu_forward",
-                     accepts=lambda a, *params: _contiguous_floats(a))
+                     accepts=lambda a, *params: contiguous_floats(a))
 elu_backward = Kernel("elu_backward", elu_backward_reference, numba=_N + "elu_backward",
-                      accepts=lambda g, a, *params: _contiguous_floats(g, a))
+                      accepts=lambda g, a, *params: contiguous_floats(g, a))
 
 
 def softplus_forward_reference(a, beta, threshold):
@@ -301,9 +300,9 @@ def mish_backward_reference(g, a):
 
 
 softplus_forward = Kernel("softplus_forward", softplus_forward_reference, numba=_N + "softplus_forward",
-                          accepts=lambda a, *params: _contiguous_floats(a))
+                          accepts=lambda a, *params: contiguous_floats(a))
 softplus_backward = Kernel("softplus_backward", softplus_backward_reference, numba=_N + "softplus_backward",
-                           accepts=lambda g, a, *params: _contiguous_floats(g, a))
-mish_forward = Kernel("mish_forward", mish_forward_reference, numba=_N + "mish_forward", accepts=_contiguous_floats)
+                           accepts=lambda g, a, *params: contiguous_floats(g, a))
+mish_forward = Kernel("mish_forward", mish_forward_reference, numba=_N + "mish_forward", accepts=contiguous_floats)
 mish_backward = Kernel("mish_backward", mish_backward_reference, numba=_N + "mish_backward",
-                       accepts=_contiguous_floats)
+                       accepts=contiguous_floats)

@@ -7,18 +7,7 @@ gradient is the incoming one where the output is positive or NaN and 0 elsewhere
 is infinite or NaN (``threshold_backward``), which a product with the mask would turn into NaN.
 """
 from .._device import module_of_array
-from ._dispatch import Kernel
-
-
-def _contiguous_floats(*arrays):
-    """The compiled kernels' inputs: float32 or float64 arrays of one dtype, C-contiguous, with elements."""
-    a = arrays[0]
-    if a.dtype.char not in "fd" or not a.size:
-        return False
-    for x in arrays:   # a loop, not all() over a generator: this runs before every call, on small arrays too
-        if x.dtype is not a.dtype or not x.flags.c_contiguous:
-            return False
-    return True
+from ._dispatch import Kernel, contiguous_floats
 
 
 def relu_forward_reference(a):
@@ -46,9 +35,9 @@ def relu_backward_reference(g, r):
 
 
 relu_forward = Kernel("relu_forward", relu_forward_reference, numba="ember.kernels._numba_pointwise:relu_forward",
-                      accepts=_contiguous_floats)
+                      accepts=contiguous_floats)
 relu_backward = Kernel("relu_backward", relu_backward_reference,
-                       numba="ember.kernels._numba_pointwise:relu_backward", accepts=_contiguous_floats)
+                       numba="ember.kernels._numba_pointwise:relu_backward", accepts=contiguous_floats)
 
 
 def fill_reference(a, value):
@@ -61,8 +50,8 @@ def fill_reference(a, value):
 
 
 def _writable_contiguous_floats(a, value):
-    """The compiled fill's input: a writable C-contiguous float32/float64 array."""
-    return a.dtype.char in "fd" and a.flags.c_contiguous and a.flags.writeable
+    """The compiled fill's input: a writable ``contiguous_floats`` array."""
+    return contiguous_floats(a) and a.flags.writeable
 
 
 fill = Kernel("fill", fill_reference, numba="ember.kernels._numba_pointwise:fill", accepts=_writable_contiguous_floats)
